@@ -1,0 +1,2 @@
+// @synclag/cli — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,73 @@
+// @synclag/core — the pure core: domain types, ports, stock rules, channel policy, PRNG.
+// Imports nothing that does I/O.
+
+// --- Types ---
+export type {
+  AppliedOutcome,
+  ApplyResult,
+  AuditKind,
+  AuditRecord,
+  ChannelId,
+  InsufficientOutcome,
+  OrderEvent,
+  OrderId,
+  OrderLine,
+  OutboxEntry,
+  Problem,
+  Shortage,
+  Sku,
+  SkuChange,
+  StockChangeResult,
+  StockLevel,
+} from "./types.js";
+
+// --- Ports ---
+export type {
+  ChannelClient,
+  ChannelFailureReason,
+  Clock,
+  DeliveryInfo,
+  Disposition,
+  FeedSubscription,
+  Labels,
+  Metrics,
+  OrderFeed,
+  OrderHandler,
+  OrderInput,
+  OrderPublisher,
+  PushOutcome,
+  QuantityUpdate,
+  Random,
+  Scheduler,
+  StockMutationInput,
+  StockStore,
+  TimerHandle,
+} from "./ports.js";
+export { RETRYABLE_REASONS, isRetryable, noopMetrics } from "./ports.js";
+
+// --- Stock rules ---
+export { MAX_CHANNEL_ID_BYTES, MAX_LINES, MAX_ORDER_ID_BYTES, MAX_QUANTITY, MAX_SKU_BYTES } from "./limits.js";
+export { checkQuantity, normalizeOrder, normalizeSku } from "./order.js";
+export type { NormalizedOrder } from "./order.js";
+export { InMemoryStockStore, StockModel } from "./stock-model.js";
+export type { StockModelOptions } from "./stock-model.js";
+export {
+  MAX_ORDER_EVENT_BYTES,
+  decodeOrderEvent,
+  encodeOrderEvent,
+  formatProblems,
+  orderEventSchema,
+  validateOrderEvent,
+} from "./order-event.js";
+export type { DecodeResult } from "./order-event.js";
+
+// --- Channel policy ---
+export { bundleAvailability, listedQuantity } from "./policy.js";
+export type { BundleComponent, ChannelPolicy } from "./policy.js";
+
+// --- Time, randomness, errors ---
+export { Prng, exponential, standardNormal } from "./prng.js";
+export { constant, median, sample } from "./distribution.js";
+export type { Distribution } from "./distribution.js";
+export { formatDuration, parseDuration } from "./duration.js";
+export { InvariantError, SynclagError, assert } from "./errors.js";

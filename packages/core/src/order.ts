@@ -1,0 +1,97 @@
+// Order validation and normalisation — the single definition every StockStore adapter applies
+// *before* its first write (Redis scripts do not roll back). Easy to get wrong: SKUs are compared
+// after NFC normalisation, and duplicate SKUs in one order are merged (summed), so "A,A" and "2×A"
+// are the same order for idempotency. See docs/decisions/0002-order-normalisation.md.
+
+import { MAX_CHANNEL_ID_BYTES, MAX_LINES, MAX_ORDER_ID_BYTES, MAX_QUANTITY, MAX_SKU_BYTES } from "./limits.js";
+import type { OrderLine, Problem } from "./types.js";
+
+export interface NormalizedOrder {
+  readonly orderId: string;
+  readonly sourceChannel: string;
+  /** Sorted by SKU, one line per SKU. */
+  readonly lines: readonly OrderLine[];
+  /** Canonical text of (source, lines): same id + different fingerprint = conflict. */
+  readonly fingerprint: string;
+}
+
+const encoder = new TextEncoder();
+const byteLength = (s: string): number => encoder.encode(s).length;
+
+/** Checks a SKU and returns its canonical (NFC) form, or a problem message. */
+export function normalizeSku(value: unknown): { sku: string } | { problem: string } {
+  if (typeof value !== "string") return { problem: "must be a string" };
+  const sku = value.normalize("NFC");
+  if (sku.length === 0) return { problem: "must not be empty" };
+  if (byteLength(sku) > MAX_SKU_BYTES) return { problem: `must be at most ${MAX_SKU_BYTES} bytes` };
+  // Control characters would corrupt logs and line-based wire formats; nothing legitimate needs them.
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/u.test(sku)) return { problem: "must not contain control characters" };
+  return { sku };
+}
+
+/** A positive integer quantity within bounds; `allowZero` for absolute set operations. */
+export function checkQuantity(value: unknown, allowZero = false): string | undefined {
+  if (typeof value !== "number") return `must be a number, got ${typeof value}`;
+  if (!Number.isInteger(value)) return "must be an integer";
+  if (value < 0 || (!allowZero && value === 0)) return allowZero ? "must not be negative" : "must be at least 1";
+  if (value > MAX_QUANTITY) return `must be at most ${MAX_QUANTITY}`;
+  return undefined;
+}
+
+function checkId(value: unknown, maxBytes: number): string | undefined {
+  if (typeof value !== "string" || value.length === 0) return "must be a non-empty string";
+  if (byteLength(value) > maxBytes) return `must be at most ${maxBytes} bytes`;
+  return undefined;
+}
+
+/**
+ * Validates an order-shaped value and returns its normal form, or every problem found (never just
+ * the first one). Pure; does not know which SKUs exist (that is the store's check).
+ */
+export function normalizeOrder(input: {
+  readonly orderId: unknown;
+  readonly sourceChannel: unknown;
+  readonly lines: unknown;
+}): { ok: true; order: NormalizedOrder } | { ok: false; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const idProblem = checkId(input.orderId, MAX_ORDER_ID_BYTES);
+  if (idProblem) problems.push({ path: "orderId", message: idProblem });
+  const channelProblem = checkId(input.sourceChannel, MAX_CHANNEL_ID_BYTES);
+  if (channelProblem) problems.push({ path: "sourceChannel", message: channelProblem });
+  const merged = new Map<string, number>();
+  if (!Array.isArray(input.lines)) {
+    problems.push({ path: "lines", message: "must be an array" });
+  } else if (input.lines.length === 0) {
+    problems.push({ path: "lines", message: "must contain at least one line" });
+  } else if (input.lines.length > MAX_LINES) {
+    problems.push({ path: "lines", message: `must contain at most ${MAX_LINES} lines` });
+  } else {
+    input.lines.forEach((line: unknown, index) => {
+      if (typeof line !== "object" || line === null) {
+        problems.push({ path: `lines.${index}`, message: "must be an object" });
+        return;
+      }
+      const { sku, quantity } = line as { sku?: unknown; quantity?: unknown };
+      const normalized = normalizeSku(sku);
+      if ("problem" in normalized) problems.push({ path: `lines.${index}.sku`, message: normalized.problem });
+      const quantityProblem = checkQuantity(quantity);
+      if (quantityProblem) problems.push({ path: `lines.${index}.quantity`, message: quantityProblem });
+      if ("sku" in normalized && !quantityProblem) {
+        const total = (merged.get(normalized.sku) ?? 0) + (quantity as number);
+        if (total > 0 && total <= Number.MAX_SAFE_INTEGER) merged.set(normalized.sku, total);
+      }
+    });
+    for (const [sku, total] of merged) {
+      if (total > MAX_QUANTITY) problems.push({ path: "lines", message: `total quantity of ${JSON.stringify(sku)} exceeds ${MAX_QUANTITY}` });
+    }
+  }
+  if (problems.length > 0) return { ok: false, problems };
+  const lines = [...merged.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([sku, quantity]) => ({ sku, quantity }));
+  const orderId = input.orderId as string;
+  const sourceChannel = input.sourceChannel as string;
+  const fingerprint = `${sourceChannel}|${lines.map((l) => `${JSON.stringify(l.sku)}:${l.quantity}`).join(",")}`;
+  return { ok: true, order: { orderId, sourceChannel, lines, fingerprint } };
+}

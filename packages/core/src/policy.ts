@@ -1,0 +1,44 @@
+// What a channel is told is a pure function of available stock and that channel's policy.
+// Easy to get wrong: the order of the steps. Buffer first (hold back units), then the percentage
+// allocation (floored — never list a fraction you do not have), then the cap, then zero-below (a
+// channel showing 1–2 units of a fast seller is an oversell waiting to happen).
+
+import type { Sku, StockLevel } from "./types.js";
+
+export interface ChannelPolicy {
+  /** Units held back from this channel. Default 0. */
+  readonly bufferUnits?: number;
+  /** Share of (available − buffer) this channel may list, 0–100, floored. Default 100. */
+  readonly allocationPercent?: number;
+  /** Never list more than this. Default: no cap. */
+  readonly maxListed?: number;
+  /** List 0 when the computed quantity is below this. Default 0 (off). */
+  readonly zeroBelow?: number;
+}
+
+export function listedQuantity(available: number, policy: ChannelPolicy | undefined): number {
+  if (!policy) return Math.max(0, available);
+  let quantity = Math.max(0, available - (policy.bufferUnits ?? 0));
+  const percent = policy.allocationPercent ?? 100;
+  if (percent < 100) quantity = Math.floor((quantity * percent) / 100);
+  if (policy.maxListed !== undefined) quantity = Math.min(quantity, policy.maxListed);
+  if (policy.zeroBelow !== undefined && quantity < policy.zeroBelow) quantity = 0;
+  return quantity;
+}
+
+export interface BundleComponent {
+  readonly sku: Sku;
+  /** Units of the component one bundle consumes (≥ 1). */
+  readonly quantity: number;
+}
+
+/** A bundle is available as often as its scarcest component allows: min over floor(stock / per-bundle). */
+export function bundleAvailability(components: readonly BundleComponent[], stock: ReadonlyMap<Sku, StockLevel>): number {
+  if (components.length === 0) return 0;
+  let available = Number.POSITIVE_INFINITY;
+  for (const component of components) {
+    const level = stock.get(component.sku);
+    available = Math.min(available, level ? Math.floor(level.quantity / component.quantity) : 0);
+  }
+  return available;
+}

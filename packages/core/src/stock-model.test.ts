@@ -1,0 +1,104 @@
+import { describe, expect, it } from "vitest";
+import { StockModel } from "./stock-model.js";
+import { listedQuantity, bundleAvailability } from "./policy.js";
+import { normalizeOrder } from "./order.js";
+import { parseDuration, formatDuration } from "./duration.js";
+import { decodeOrderEvent } from "./order-event.js";
+
+const clock = { now: () => 1_000 };
+function model() {
+  const m = new StockModel({ clock });
+  m.setQuantity({ sku: "A", quantity: 5 });
+  m.setQuantity({ sku: "B", quantity: 1 });
+  return m;
+}
+
+describe("StockModel (the reference stock rules)", () => {
+  it("applies all lines, bumps each SKU's version and audits the change", () => {
+    const m = model();
+    const result = m.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }, { sku: "B", quantity: 1 }] });
+    expect(result).toMatchObject({ kind: "applied", changes: [{ sku: "A", delta: -2, quantity: 3, version: 2 }, { sku: "B", delta: -1, quantity: 0, version: 2 }] });
+    expect(m.readAudit().at(-1)).toMatchObject({ kind: "order", orderId: "o1", sourceChannel: "amazon", atMs: 1000 });
+    expect(m.outboxSize).toBe(3);
+  });
+
+  it("rejects an order larger than available stock and writes no stock", () => {
+    const m = model();
+    const result = m.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }, { sku: "B", quantity: 2 }] });
+    expect(result).toMatchObject({ kind: "insufficient", shortages: [{ sku: "B", requested: 2, available: 1 }] });
+    expect(m.level("A")).toEqual({ quantity: 5, version: 1 });
+    expect(m.level("B")).toEqual({ quantity: 1, version: 1 });
+  });
+
+  it("returns the stored result for a redelivered order and conflict for a reused id", () => {
+    const m = model();
+    const first = m.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] });
+    expect(m.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).toEqual({ kind: "duplicate", orderId: "o1", original: first });
+    expect(m.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }] }).kind).toBe("conflict");
+    expect(m.level("A")?.quantity).toBe(4);
+  });
+
+  it("keeps a cancelled (insufficient) order cancelled after a restock", () => {
+    const m = model();
+    m.applyOrder({ orderId: "o1", sourceChannel: "shopify", lines: [{ sku: "B", quantity: 3 }] });
+    m.restock({ sku: "B", quantity: 10 });
+    expect(m.applyOrder({ orderId: "o1", sourceChannel: "shopify", lines: [{ sku: "B", quantity: 3 }] })).toMatchObject({ kind: "duplicate", original: { kind: "insufficient" } });
+    expect(m.level("B")?.quantity).toBe(11);
+  });
+
+  it("reports every invalid line at once and an unknown SKU as invalid", () => {
+    const m = model();
+    const result = m.applyOrder({ orderId: "o1", sourceChannel: "x", lines: [{ sku: "", quantity: 0 }, { sku: "A", quantity: 1.5 }] });
+    expect(result.kind).toBe("invalid");
+    expect(result.kind === "invalid" && result.problems.map((p) => p.path)).toEqual(["lines.0.sku", "lines.0.quantity", "lines.1.quantity"]);
+    expect(m.applyOrder({ orderId: "o2", sourceChannel: "x", lines: [{ sku: "Z", quantity: 1 }] }).kind).toBe("invalid");
+  });
+
+  it("merges duplicate SKUs and normalises SKUs to NFC before comparing", () => {
+    const normalized = normalizeOrder({ orderId: "o", sourceChannel: "c", lines: [{ sku: "Cafe\u0301", quantity: 1 }, { sku: "Café", quantity: 2 }] });
+    expect(normalized.ok && normalized.order.lines).toEqual([{ sku: "Café", quantity: 3 }]);
+  });
+
+  it("conserves stock: the sum of audited deltas equals the final quantity", () => {
+    const m = model();
+    for (let i = 0; i < 10; i++) m.applyOrder({ orderId: `o${i}`, sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] });
+    m.restock({ sku: "A", quantity: 3 });
+    const sum = m.readAudit().flatMap((r) => r.changes).filter((c) => c.sku === "A").reduce((s, c) => s + c.delta, 0);
+    expect(sum).toBe(m.level("A")?.quantity);
+    expect(m.level("A")?.quantity).toBe(3);
+  });
+});
+
+describe("channel policy", () => {
+  it("applies buffer, then floored allocation, then cap, then zero-below", () => {
+    expect(listedQuantity(10, { bufferUnits: 2 })).toBe(8);
+    expect(listedQuantity(10, { bufferUnits: 1, allocationPercent: 50 })).toBe(4);
+    expect(listedQuantity(100, { maxListed: 20 })).toBe(20);
+    expect(listedQuantity(3, { zeroBelow: 4 })).toBe(0);
+    expect(listedQuantity(1, { bufferUnits: 5 })).toBe(0);
+  });
+
+  it("makes a bundle as available as its scarcest component", () => {
+    const stock = new Map([["A", { quantity: 10, version: 1 }], ["B", { quantity: 3, version: 1 }]]);
+    expect(bundleAvailability([{ sku: "A", quantity: 2 }, { sku: "B", quantity: 1 }], stock)).toBe(3);
+    expect(bundleAvailability([{ sku: "A", quantity: 2 }, { sku: "C", quantity: 1 }], stock)).toBe(0);
+  });
+});
+
+describe("durations and order events", () => {
+  it("parses and formats durations strictly", () => {
+    expect(parseDuration("15m")).toBe(900_000);
+    expect(parseDuration("1h30m")).toBe(5_400_000);
+    expect(parseDuration("15 minutes")).toBeUndefined();
+    expect(formatDuration(90_000)).toBe("1m30s");
+  });
+
+  it("decodes a valid event and names every problem of a bad one", () => {
+    const good = new TextEncoder().encode(JSON.stringify({ orderId: "o", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }], confirmedAtMs: 5, extra: 1 }));
+    expect(decodeOrderEvent(good)).toMatchObject({ ok: true, event: { orderId: "o" } });
+    expect(decodeOrderEvent(new TextEncoder().encode("{nope"))).toMatchObject({ ok: false });
+    const bad = decodeOrderEvent(new TextEncoder().encode(JSON.stringify({ orderId: "", lines: [{ sku: "A", quantity: -1 }] })));
+    expect(bad.ok).toBe(false);
+    expect(!bad.ok && bad.problems.length).toBeGreaterThanOrEqual(3);
+  });
+});

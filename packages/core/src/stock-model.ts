@@ -1,0 +1,215 @@
+// The stock rules as a synchronous reference model, and the in-memory StockStore over it.
+// Every adapter (Redis + Lua included) must behave exactly like this; the contract suite in
+// @synclag/testkit runs the same cases against all of them. Easy to get wrong: validate *every*
+// line before the first write, and record the idempotency entry in the same step as the decrement.
+// An order rejected as `insufficient` is recorded too (audit + idempotency, no stock change), so a
+// redelivery after a restock cannot fill an order that was already cancelled.
+
+import { checkQuantity, normalizeOrder, normalizeSku } from "./order.js";
+import type { Clock, OrderInput, StockMutationInput, StockStore } from "./ports.js";
+import type {
+  AppliedOutcome,
+  ApplyResult,
+  AuditRecord,
+  InsufficientOutcome,
+  OutboxEntry,
+  Problem,
+  Shortage,
+  Sku,
+  SkuChange,
+  StockChangeResult,
+  StockLevel,
+} from "./types.js";
+import { MAX_QUANTITY } from "./limits.js";
+
+interface IdempotencyRecord {
+  readonly fingerprint: string;
+  readonly outcome: AppliedOutcome | InsufficientOutcome;
+}
+
+export interface StockModelOptions {
+  readonly clock: Clock;
+  /** Keep audit records in memory (the simulator's checkers read them). Default true. */
+  readonly keepAudit?: boolean;
+}
+
+export class StockModel {
+  private readonly levels = new Map<Sku, { quantity: number; version: number }>();
+  private readonly applied = new Map<string, IdempotencyRecord>();
+  private readonly audit: AuditRecord[] = [];
+  private readonly outbox = new Map<string, OutboxEntry>();
+  private auditSeq = 0;
+  private outboxSeq = 0;
+  private readonly clock: Clock;
+  private readonly keepAudit: boolean;
+
+  constructor(options: StockModelOptions) {
+    this.clock = options.clock;
+    this.keepAudit = options.keepAudit ?? true;
+  }
+
+  applyOrder(input: OrderInput): ApplyResult {
+    const normalized = normalizeOrder(input);
+    if (!normalized.ok) {
+      const orderId = typeof input.orderId === "string" ? input.orderId : undefined;
+      return orderId === undefined ? { kind: "invalid", problems: normalized.problems } : { kind: "invalid", orderId, problems: normalized.problems };
+    }
+    const order = normalized.order;
+    const previous = this.applied.get(order.orderId);
+    if (previous) {
+      if (previous.fingerprint !== order.fingerprint) {
+        return { kind: "conflict", orderId: order.orderId, message: "order id was already used with different lines or source channel" };
+      }
+      return { kind: "duplicate", orderId: order.orderId, original: previous.outcome };
+    }
+    const unknown: Problem[] = [];
+    const shortages: Shortage[] = [];
+    order.lines.forEach((line, index) => {
+      const level = this.levels.get(line.sku);
+      if (!level) unknown.push({ path: `lines.${index}.sku`, message: `unknown SKU ${JSON.stringify(line.sku)}` });
+      else if (level.quantity < line.quantity) shortages.push({ sku: line.sku, requested: line.quantity, available: level.quantity });
+    });
+    if (unknown.length > 0) return { kind: "invalid", orderId: order.orderId, problems: unknown };
+    const atMs = this.clock.now();
+    if (shortages.length > 0) {
+      const auditSeq = this.appendAudit({ atMs, kind: "insufficient", orderId: order.orderId, sourceChannel: order.sourceChannel, changes: [], shortages });
+      const outcome: InsufficientOutcome = { kind: "insufficient", orderId: order.orderId, shortages, auditSeq };
+      this.applied.set(order.orderId, { fingerprint: order.fingerprint, outcome });
+      return outcome;
+    }
+    const changes: SkuChange[] = order.lines.map((line) => {
+      const level = this.levels.get(line.sku) as { quantity: number; version: number };
+      level.quantity -= line.quantity;
+      level.version += 1;
+      return { sku: line.sku, delta: -line.quantity, quantity: level.quantity, version: level.version };
+    });
+    const auditSeq = this.appendAudit({ atMs, kind: "order", orderId: order.orderId, sourceChannel: order.sourceChannel, changes });
+    this.appendOutbox({ atMs, sourceChannel: order.sourceChannel, changes });
+    const outcome: AppliedOutcome = { kind: "applied", orderId: order.orderId, changes, auditSeq };
+    this.applied.set(order.orderId, { fingerprint: order.fingerprint, outcome });
+    return outcome;
+  }
+
+  restock(input: StockMutationInput): StockChangeResult {
+    return this.mutate(input, "restock");
+  }
+
+  setQuantity(input: StockMutationInput): StockChangeResult {
+    return this.mutate(input, "set");
+  }
+
+  private mutate(input: StockMutationInput, kind: "restock" | "set"): StockChangeResult {
+    const problems: Problem[] = [];
+    const normalized = normalizeSku(input.sku);
+    if ("problem" in normalized) problems.push({ path: "sku", message: normalized.problem });
+    const quantityProblem = checkQuantity(input.quantity, kind === "set");
+    if (quantityProblem) problems.push({ path: "quantity", message: quantityProblem });
+    if (problems.length > 0 || !("sku" in normalized)) return { kind: "invalid", problems };
+    const sku = normalized.sku;
+    const level = this.levels.get(sku) ?? { quantity: 0, version: 0 };
+    const next = kind === "set" ? input.quantity : level.quantity + input.quantity;
+    if (next > MAX_QUANTITY) return { kind: "invalid", problems: [{ path: "quantity", message: `resulting stock would exceed ${MAX_QUANTITY}` }] };
+    const delta = next - level.quantity;
+    level.quantity = next;
+    level.version += 1;
+    this.levels.set(sku, level);
+    const change: SkuChange = { sku, delta, quantity: level.quantity, version: level.version };
+    const atMs = this.clock.now();
+    const auditSeq = this.appendAudit({ atMs, kind, ...(input.reason === undefined ? {} : { reason: input.reason }), changes: [change] });
+    this.appendOutbox({ atMs, changes: [change] });
+    return { kind: "changed", change, auditSeq };
+  }
+
+  level(sku: Sku): StockLevel | undefined {
+    const level = this.levels.get(sku);
+    return level ? { quantity: level.quantity, version: level.version } : undefined;
+  }
+
+  snapshot(skus?: readonly Sku[]): Map<Sku, StockLevel> {
+    const result = new Map<Sku, StockLevel>();
+    const keys = skus ?? [...this.levels.keys()].sort();
+    for (const sku of keys) {
+      const level = this.level(sku.normalize("NFC"));
+      if (level) result.set(sku, level);
+    }
+    return result;
+  }
+
+  readAudit(options?: { afterSeq?: number; limit?: number }): AuditRecord[] {
+    const after = options?.afterSeq ?? 0;
+    const start = this.audit.findIndex((record) => record.seq > after);
+    if (start < 0) return [];
+    return this.audit.slice(start, options?.limit === undefined ? undefined : start + options.limit);
+  }
+
+  readOutbox(limit: number): OutboxEntry[] {
+    const entries: OutboxEntry[] = [];
+    for (const entry of this.outbox.values()) {
+      if (entries.length >= limit) break;
+      entries.push(entry);
+    }
+    return entries;
+  }
+
+  ackOutbox(ids: readonly string[]): void {
+    for (const id of ids) this.outbox.delete(id);
+  }
+
+  get outboxSize(): number {
+    return this.outbox.size;
+  }
+
+  private appendAudit(record: Omit<AuditRecord, "seq">): number {
+    this.auditSeq += 1;
+    if (this.keepAudit) this.audit.push({ seq: this.auditSeq, ...record });
+    return this.auditSeq;
+  }
+
+  private appendOutbox(entry: Omit<OutboxEntry, "id">): void {
+    this.outboxSeq += 1;
+    const id = String(this.outboxSeq);
+    this.outbox.set(id, { id, ...entry });
+  }
+}
+
+/** The in-memory `StockStore`: the reference model behind the async port. */
+export class InMemoryStockStore implements StockStore {
+  readonly model: StockModel;
+
+  constructor(options: StockModelOptions) {
+    this.model = new StockModel(options);
+  }
+
+  applyOrder(order: OrderInput): Promise<ApplyResult> {
+    return Promise.resolve(this.model.applyOrder(order));
+  }
+
+  applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
+    return Promise.resolve(orders.map((order) => this.model.applyOrder(order)));
+  }
+
+  restock(input: StockMutationInput): Promise<StockChangeResult> {
+    return Promise.resolve(this.model.restock(input));
+  }
+
+  setQuantity(input: StockMutationInput): Promise<StockChangeResult> {
+    return Promise.resolve(this.model.setQuantity(input));
+  }
+
+  snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
+    return Promise.resolve(this.model.snapshot(skus));
+  }
+
+  readAudit(options?: { afterSeq?: number; limit?: number }): Promise<AuditRecord[]> {
+    return Promise.resolve(this.model.readAudit(options));
+  }
+
+  readOutbox(limit: number): Promise<OutboxEntry[]> {
+    return Promise.resolve(this.model.readOutbox(limit));
+  }
+
+  ackOutbox(ids: readonly string[]): Promise<void> {
+    this.model.ackOutbox(ids);
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,98 @@
+// Domain types shared by every package. Quantities are integers in units; times are milliseconds
+// since the Unix epoch on the Clock port (virtual in the simulator). Easy to get wrong: a `version`
+// is per SKU and only ever grows — it is what lets a channel refuse to move back in time.
+
+export type Sku = string;
+export type ChannelId = string;
+export type OrderId = string;
+
+export interface OrderLine {
+  readonly sku: Sku;
+  readonly quantity: number;
+}
+
+/** An order as the engine receives it from the feed (already decoded and schema-checked). */
+export interface OrderEvent {
+  readonly orderId: OrderId;
+  readonly sourceChannel: ChannelId;
+  readonly lines: readonly OrderLine[];
+  /** When the source channel confirmed the order: the start of every sync-lag measurement. */
+  readonly confirmedAtMs: number;
+}
+
+/** Stock of one SKU as the store holds it. */
+export interface StockLevel {
+  readonly quantity: number;
+  readonly version: number;
+}
+
+/** One SKU's change inside an atomic mutation: the delta and the level after it. */
+export interface SkuChange {
+  readonly sku: Sku;
+  readonly delta: number;
+  readonly quantity: number;
+  readonly version: number;
+}
+
+export interface Shortage {
+  readonly sku: Sku;
+  readonly requested: number;
+  readonly available: number;
+}
+
+export interface Problem {
+  /** Dotted path into the input, e.g. `lines.2.quantity`; empty for the whole input. */
+  readonly path: string;
+  readonly message: string;
+}
+
+export type AuditKind = "order" | "insufficient" | "restock" | "set";
+
+/** Append-only record of everything the store did; the simulator's conservation checker reads it. */
+export interface AuditRecord {
+  readonly seq: number;
+  readonly atMs: number;
+  readonly kind: AuditKind;
+  readonly orderId?: OrderId;
+  readonly sourceChannel?: ChannelId;
+  readonly reason?: string;
+  readonly changes: readonly SkuChange[];
+  readonly shortages?: readonly Shortage[];
+}
+
+/** Push work written in the same atomic step as the stock change (the outbox). */
+export interface OutboxEntry {
+  readonly id: string;
+  readonly atMs: number;
+  readonly sourceChannel?: ChannelId;
+  readonly changes: readonly SkuChange[];
+}
+
+export interface AppliedOutcome {
+  readonly kind: "applied";
+  readonly orderId: OrderId;
+  readonly changes: readonly SkuChange[];
+  readonly auditSeq: number;
+}
+
+export interface InsufficientOutcome {
+  readonly kind: "insufficient";
+  readonly orderId: OrderId;
+  readonly shortages: readonly Shortage[];
+  readonly auditSeq: number;
+}
+
+/**
+ * Expected outcomes of `applyOrder` are values, never exceptions (TigerBeetle result codes).
+ * `duplicate` carries the stored first outcome; nothing is written for it.
+ */
+export type ApplyResult =
+  | AppliedOutcome
+  | InsufficientOutcome
+  | { readonly kind: "duplicate"; readonly orderId: OrderId; readonly original: AppliedOutcome | InsufficientOutcome }
+  | { readonly kind: "conflict"; readonly orderId: OrderId; readonly message: string }
+  | { readonly kind: "invalid"; readonly orderId?: OrderId; readonly problems: readonly Problem[] };
+
+export type StockChangeResult =
+  | { readonly kind: "changed"; readonly change: SkuChange; readonly auditSeq: number }
+  | { readonly kind: "invalid"; readonly problems: readonly Problem[] };

@@ -1,0 +1,2 @@
+// @synclag/engine — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/marketplaces — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/metrics — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/nats-feed — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/redis-store — placeholder, filled in by its issue.
+export {};

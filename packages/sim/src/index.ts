@@ -1,0 +1,2 @@
+// @synclag/sim — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/testkit — placeholder, filled in by its issue.
+export {};

@@ -1,0 +1,2 @@
+// @synclag/workload — placeholder, filled in by its issue.
+export {};
