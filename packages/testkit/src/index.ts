@@ -4,3 +4,8 @@
 // --- Server processes ---
 export { MissingBinaryError, ServerProcess, freePort, hasBinary, requireBinary } from "./server-process.js";
 export type { ServerProcessOptions } from "./server-process.js";
+export * from "./redis-server.js";
+export * from "./nats-server.js";
+
+// --- Contract suites ---
+export * from "./stock-store-contract.js";
