@@ -85,7 +85,7 @@ export default tseslint.config(
   },
   { files: ["eslint.config.js"], ...tseslint.configs.disableTypeChecked },
   ...Object.entries(layers).map(([name, allowed]) =>
-    layerRule(name, allowed, { pure: ["core", "engine", "marketplaces", "metrics", "workload", "sim"].includes(name) }),
+    layerRule(name, allowed, { pure: ["core", "engine", "marketplaces", "metrics", "sim"].includes(name) }),
   ),
   {
     // Everything the simulator drives.

@@ -9,7 +9,7 @@ export type Distribution =
   | { readonly kind: "constant"; readonly ms: number }
   | { readonly kind: "uniform"; readonly minMs: number; readonly maxMs: number }
   | { readonly kind: "exponential"; readonly meanMs: number }
-  | { readonly kind: "lognormal"; readonly medianMs: number; readonly p99Ms: number; readonly maxMs?: number };
+  | { readonly kind: "lognormal"; readonly medianMs: number; readonly p99Ms: number; readonly maxMs?: number | undefined };
 
 const Z99 = 2.3263478740408408;
 

@@ -71,3 +71,4 @@ export { constant, median, sample } from "./distribution.js";
 export type { Distribution } from "./distribution.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { InvariantError, SynclagError, assert } from "./errors.js";
+export { VirtualScheduler, drainMicrotasks } from "./virtual-time.js";

@@ -7,13 +7,13 @@ import type { Sku, StockLevel } from "./types.js";
 
 export interface ChannelPolicy {
   /** Units held back from this channel. Default 0. */
-  readonly bufferUnits?: number;
+  readonly bufferUnits?: number | undefined;
   /** Share of (available − buffer) this channel may list, 0–100, floored. Default 100. */
-  readonly allocationPercent?: number;
+  readonly allocationPercent?: number | undefined;
   /** Never list more than this. Default: no cap. */
-  readonly maxListed?: number;
+  readonly maxListed?: number | undefined;
   /** List 0 when the computed quantity is below this. Default 0 (off). */
-  readonly zeroBelow?: number;
+  readonly zeroBelow?: number | undefined;
 }
 
 export function listedQuantity(available: number, policy: ChannelPolicy | undefined): number {

@@ -1,2 +1,17 @@
-// @synclag/workload — placeholder, filled in by its issue.
-export {};
+// @synclag/workload — scenarios (schema, built-ins, loading), the open-model arrival plan, and the
+// cost model. Shared by the simulator and the real load generator.
+
+// --- Scenarios ---
+export { scenarioSchema } from "./scenario-schema.js";
+export type { ChannelSpec, Scenario, ScenarioInput } from "./scenario-schema.js";
+export { BUILTIN_SCENARIOS } from "./builtins.js";
+export { loadScenario, validateScenario } from "./load-scenario.js";
+export type { LoadResult } from "./load-scenario.js";
+
+// --- Arrivals ---
+export { buildCatalog, expectedArrivals, planArrivals, rateSegments, skuName } from "./arrivals.js";
+export type { Arrival, CatalogItem } from "./arrivals.js";
+
+// --- Cost ---
+export { computeCost } from "./cost.js";
+export type { CostBreakdown, CostModel } from "./cost.js";

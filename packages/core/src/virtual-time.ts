@@ -1,0 +1,151 @@
+// Virtual time: a Clock and Scheduler whose time moves only when the owner runs the event queue.
+// The queue is ordered by (atMs, seq) so ties break the same way on every run. Easy to get wrong:
+// code awaiting promises resolved by an event continues in a *microtask*, after the event's callback
+// returns — the owner must let microtasks drain before advancing time (see `runUntil`).
+
+import { InvariantError } from "./errors.js";
+import type { Clock, Scheduler, TimerHandle } from "./ports.js";
+
+const MAX_EVENTS_PER_INSTANT = 5_000_000;
+
+interface Entry {
+  atMs: number;
+  seq: number;
+  callback: (() => void) | undefined;
+}
+
+/** A binary min-heap on (atMs, seq). */
+class EventHeap {
+  private readonly items: Entry[] = [];
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  peek(): Entry | undefined {
+    return this.items[0];
+  }
+
+  push(entry: Entry): void {
+    const items = this.items;
+    items.push(entry);
+    let index = items.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      const p = items[parent] as Entry;
+      if (p.atMs < entry.atMs || (p.atMs === entry.atMs && p.seq < entry.seq)) break;
+      items[index] = p;
+      index = parent;
+    }
+    items[index] = entry;
+  }
+
+  pop(): Entry | undefined {
+    const items = this.items;
+    const top = items[0];
+    const last = items.pop();
+    if (top === undefined || last === undefined || items.length === 0) return top;
+    let index = 0;
+    const length = items.length;
+    for (;;) {
+      const left = 2 * index + 1;
+      if (left >= length) break;
+      const right = left + 1;
+      let child = left;
+      let c = items[left] as Entry;
+      if (right < length) {
+        const r = items[right] as Entry;
+        if (r.atMs < c.atMs || (r.atMs === c.atMs && r.seq < c.seq)) {
+          child = right;
+          c = r;
+        }
+      }
+      if (last.atMs < c.atMs || (last.atMs === c.atMs && last.seq < c.seq)) break;
+      items[index] = c;
+      index = child;
+    }
+    items[index] = last;
+    return top;
+  }
+}
+
+/** Lets every pending microtask chain run (exact: process.nextTick runs after the microtask queue drains). */
+export function drainMicrotasks(): Promise<void> {
+  return new Promise((resolve) => process.nextTick(resolve));
+}
+
+export class VirtualScheduler implements Clock, Scheduler {
+  private readonly heap = new EventHeap();
+  private readonly handles = new Map<number, Entry>();
+  private seq = 0;
+  private nowMs: number;
+  private sameInstantEvents = 0;
+  /** Events executed so far (the simulator's "simulated events"). */
+  eventsRun = 0;
+
+  constructor(startMs = 0) {
+    this.nowMs = startMs;
+  }
+
+  now(): number {
+    return this.nowMs;
+  }
+
+  setTimer(delayMs: number, callback: () => void): TimerHandle {
+    // Whole milliseconds: events carry integer times (order events require it) and ties batch.
+    const entry: Entry = { atMs: this.nowMs + Math.max(0, Math.round(delayMs)), seq: ++this.seq, callback };
+    this.heap.push(entry);
+    this.handles.set(entry.seq, entry);
+    return { id: entry.seq };
+  }
+
+  /** Schedules at an absolute virtual time (clamped to now). */
+  at(atMs: number, callback: () => void): TimerHandle {
+    return this.setTimer(atMs - this.nowMs, callback);
+  }
+
+  clearTimer(handle: TimerHandle): void {
+    const entry = this.handles.get(handle.id);
+    if (entry) {
+      entry.callback = undefined;
+      this.handles.delete(handle.id);
+    }
+  }
+
+  get pending(): number {
+    return this.handles.size;
+  }
+
+  get nextAtMs(): number | undefined {
+    return this.heap.peek()?.atMs;
+  }
+
+  /**
+   * Runs events in (atMs, seq) order until the queue is empty or the next event is after `untilMs`,
+   * draining microtasks before time moves on (events at the same time form one batch, then one drain),
+   * so promise continuations always observe the time of the event that resolved them.
+   * Ends with the clock at `untilMs` when given. Bounded by `maxEvents`.
+   */
+  async runUntil(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): Promise<void> {
+    let budget = maxEvents;
+    for (;;) {
+      const next = this.heap.peek();
+      if (next === undefined || next.atMs > untilMs) break;
+      if (budget-- <= 0) throw new Error(`virtual scheduler: event budget of ${maxEvents} exhausted at t=${this.nowMs} ms`);
+      this.heap.pop();
+      if (next.callback === undefined) continue;
+      this.handles.delete(next.seq);
+      if (next.atMs === this.nowMs) {
+        // Bound on work at one instant: a timer that re-arms itself with delay 0 would spin forever.
+        if (++this.sameInstantEvents > MAX_EVENTS_PER_INSTANT) throw new InvariantError(`virtual scheduler: more than ${MAX_EVENTS_PER_INSTANT} events at t=${this.nowMs} ms (a zero-delay loop?)`);
+      } else this.sameInstantEvents = 0;
+      this.nowMs = next.atMs;
+      this.eventsRun += 1;
+      next.callback();
+      const following = this.heap.peek();
+      if (following === undefined || following.atMs !== this.nowMs) await drainMicrotasks();
+    }
+    await drainMicrotasks();
+    if (Number.isFinite(untilMs) && untilMs > this.nowMs) this.nowMs = untilMs;
+  }
+}

@@ -1,0 +1,31 @@
+// Capped exponential backoff with jitter drawn from the Random port ("equal jitter": half fixed, half
+// random, so retries never collapse to zero delay and never synchronise across pairs).
+
+import type { Random } from "@synclag/core";
+
+export interface RetryPolicy {
+  /** Attempts per update before giving up (the reconciler is the net after that). Default 8. */
+  readonly maxAttempts: number;
+  /** First retry delay in ms. Default 200. */
+  readonly baseDelayMs: number;
+  /** Largest retry delay in ms. Default 30000. */
+  readonly maxDelayMs: number;
+  /** Throttle replies tolerated per update before giving up. Default 100. */
+  readonly maxThrottles: number;
+  /** Wait after a 429 that carried no Retry-After, in ms. Default 1000. */
+  readonly defaultRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  maxAttempts: 8,
+  baseDelayMs: 200,
+  maxDelayMs: 30_000,
+  maxThrottles: 100,
+  defaultRetryAfterMs: 1000,
+};
+
+/** Delay before retry number `attempt` (1 = first retry). */
+export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: Random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(ceiling / 2 + (random.next() * ceiling) / 2);
+}

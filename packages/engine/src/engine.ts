@@ -1,0 +1,95 @@
+// The reference engine, composed from its parts against ports only. The simulator and the real
+// service construct exactly this object; only the adapters differ. Easy to get wrong: start order —
+// replay the outbox before consuming new orders, so a restarted engine first finishes what the
+// previous process left undone.
+
+import type { ChannelClient, ChannelId, Clock, FeedSubscription, Metrics, OrderFeed, Random, Scheduler, StockChangeResult, StockStore } from "@synclag/core";
+import type { RetryPolicy } from "./backoff.js";
+import { OrderProcessor, type OrderProcessorOptions } from "./order-processor.js";
+import { OutboxRelay } from "./outbox-relay.js";
+import { PollingSyncer } from "./polling-syncer.js";
+import { Propagator, type ChannelConfig } from "./propagator.js";
+import { Reconciler } from "./reconciler.js";
+
+export type Strategy = { readonly kind: "events" } | { readonly kind: "polling"; readonly intervalMs: number };
+
+export interface EngineOptions {
+  readonly store: StockStore;
+  readonly feed: OrderFeed;
+  readonly channels: readonly ChannelConfig[];
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  /** Randomness for jitter; the simulator passes a named Prng stream. */
+  readonly random: Random;
+  readonly metrics: Metrics;
+  readonly strategy: Strategy;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Reconciler period in ms; 0 disables it. Default 15 min. */
+  readonly reconcileIntervalMs?: number;
+  /** Outbox acknowledgement sweep period in ms. Default 5000. */
+  readonly outboxAckIntervalMs?: number;
+  readonly onResult?: OrderProcessorOptions["onResult"];
+}
+
+export class Engine {
+  readonly propagator: Propagator;
+  readonly processor: OrderProcessor;
+  readonly reconciler: Reconciler | undefined;
+  readonly poller: PollingSyncer | undefined;
+  readonly outbox: OutboxRelay;
+  private subscription: FeedSubscription | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    const { store, clock, scheduler, random, metrics } = options;
+    const ids = new Set<ChannelId>();
+    for (const channel of options.channels) {
+      if (ids.has(channel.client.channel)) throw new RangeError(`channel ${JSON.stringify(channel.client.channel)} is configured twice`);
+      ids.add(channel.client.channel);
+    }
+    this.propagator = new Propagator({ channels: options.channels, clock, scheduler, random, metrics, ...(options.retry ? { retry: options.retry } : {}) });
+    const clients = new Map<ChannelId, ChannelClient>(options.channels.map((channel) => [channel.client.channel, channel.client]));
+    this.processor = new OrderProcessor({
+      store,
+      propagator: this.propagator,
+      clients,
+      clock,
+      scheduler,
+      random,
+      metrics,
+      mode: options.strategy.kind,
+      ...(options.onResult ? { onResult: options.onResult } : {}),
+    });
+    const reconcileIntervalMs = options.reconcileIntervalMs ?? 900_000;
+    this.reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, metrics, intervalMs: reconcileIntervalMs }) : undefined;
+    this.poller = options.strategy.kind === "polling" ? new PollingSyncer({ store, propagator: this.propagator, scheduler, clock, metrics, intervalMs: options.strategy.intervalMs }) : undefined;
+    this.outbox = new OutboxRelay({ store, propagator: this.propagator, scheduler, metrics, ...(options.outboxAckIntervalMs === undefined ? {} : { ackIntervalMs: options.outboxAckIntervalMs }) });
+  }
+
+  async start(): Promise<void> {
+    if (this.options.strategy.kind === "events") await this.outbox.replay();
+    this.outbox.start();
+    this.subscription = this.options.feed.consume(this.processor.handle);
+    this.poller?.start();
+    this.reconciler?.start();
+  }
+
+  /**
+   * A stock change that is not an order (a restock from the warehouse, a stock count): applied
+   * atomically and, with the events strategy, pushed to every channel at once.
+   */
+  async adjustStock(input: { readonly sku: string; readonly quantity: number; readonly kind: "restock" | "set"; readonly reason?: string }): Promise<StockChangeResult> {
+    const mutation = { sku: input.sku, quantity: input.quantity, ...(input.reason === undefined ? {} : { reason: input.reason }) };
+    const result = input.kind === "restock" ? await this.options.store.restock(mutation) : await this.options.store.setQuantity(mutation);
+    if (result.kind === "changed" && this.options.strategy.kind === "events") this.propagator.publish(result.change.sku, result.change);
+    return result;
+  }
+
+  /** Stops taking orders, lets in-flight handlers settle, stops timers. Pending pushes are dropped (the outbox keeps them). */
+  async stop(): Promise<void> {
+    this.poller?.stop();
+    this.reconciler?.stop();
+    await this.subscription?.stop();
+    this.outbox.stop();
+    this.propagator.stop();
+  }
+}

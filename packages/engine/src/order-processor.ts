@@ -1,0 +1,104 @@
+// The order handler both strategies share: validate → apply atomically → (events) push the new
+// absolute quantity to every other channel. An order stock cannot fill is an oversell, handled at
+// once: counted, cancelled at its source channel, and the truth pushed everywhere, source included.
+// Easy to get wrong: a redelivered order (`duplicate`) must propagate again — the first delivery may
+// have crashed between apply and push — but must not count or cancel twice.
+
+import { formatProblems, type ApplyResult, type ChannelClient, type ChannelId, type Clock, type DeliveryInfo, type Disposition, type Metrics, type OrderEvent, type Random, type Scheduler, type StockStore } from "@synclag/core";
+import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./backoff.js";
+import type { Propagator } from "./propagator.js";
+
+export type StrategyMode = "events" | "polling";
+
+export interface OrderProcessorOptions {
+  readonly store: StockStore;
+  readonly propagator: Propagator;
+  readonly clients: ReadonlyMap<ChannelId, ChannelClient>;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly random: Random;
+  readonly metrics: Metrics;
+  /** events: push on every applied order; polling: only apply (the polling syncer pushes). */
+  readonly mode: StrategyMode;
+  /** Delay before the feed redelivers an order whose store call failed, in ms. Default 1000. */
+  readonly storeRetryDelayMs?: number;
+  /** Attempts to cancel an oversold order at its source. Default 5. */
+  readonly cancelAttempts?: number;
+  /** Observer hook (the simulator's ground truth and logs). */
+  readonly onResult?: (event: OrderEvent, result: ApplyResult) => void;
+}
+
+export class OrderProcessor {
+  constructor(private readonly options: OrderProcessorOptions) {}
+
+  /** The `OrderHandler` to give an `OrderFeed`. */
+  readonly handle = async (event: OrderEvent, delivery: DeliveryInfo): Promise<Disposition> => {
+    const { store, metrics } = this.options;
+    let result: ApplyResult;
+    try {
+      result = await store.applyOrder(event);
+    } catch (error) {
+      // The store is unreachable or the outcome is unknown: safe to redeliver (idempotent by order id).
+      metrics.increment("store_errors_total");
+      return { kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) };
+    }
+    this.options.onResult?.(event, result);
+    const source = { source: event.sourceChannel };
+    switch (result.kind) {
+      case "applied":
+        metrics.increment("orders_applied_total", source);
+        if (this.options.mode === "events") {
+          for (const change of result.changes) this.options.propagator.publish(change.sku, change, { source: event.sourceChannel, delta: change.delta, confirmedAtMs: event.confirmedAtMs });
+        }
+        return { kind: "ack" };
+      case "insufficient":
+        metrics.increment("orders_insufficient_total", source);
+        await this.handleOversell(event, delivery);
+        return { kind: "ack" };
+      case "duplicate":
+        metrics.increment("orders_duplicate_total", source);
+        if (result.original.kind === "insufficient") await this.handleOversell(event, delivery);
+        else if (this.options.mode === "events") await this.republish(event, false);
+        return { kind: "ack" };
+      case "conflict":
+        metrics.increment("orders_conflict_total", source);
+        return { kind: "dead-letter", reason: `conflict: ${result.message}` };
+      case "invalid":
+        metrics.increment("orders_invalid_total", source);
+        return { kind: "dead-letter", reason: `invalid: ${formatProblems(result.problems)}` };
+    }
+  };
+
+  /** Cancels the order at its source and pushes the truth to every channel, the source included. */
+  private async handleOversell(event: OrderEvent, delivery: DeliveryInfo): Promise<void> {
+    const client = this.options.clients.get(event.sourceChannel);
+    if (client) {
+      const attempts = this.options.cancelAttempts ?? 5;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        this.options.metrics.increment("cancellations_requested_total", { channel: event.sourceChannel });
+        let ok: boolean;
+        let retryable = true;
+        try {
+          const outcome = await client.cancelOrder(event.orderId, "insufficient stock");
+          ok = outcome.ok;
+          retryable = !outcome.ok && outcome.reason !== "rejected";
+        } catch {
+          ok = false;
+        }
+        if (ok || !retryable) break;
+        delivery.working();
+        await this.sleep(backoffDelayMs(attempt, DEFAULT_RETRY_POLICY, this.options.random));
+      }
+    }
+    await this.republish(event, true);
+  }
+
+  private async republish(event: OrderEvent, force: boolean): Promise<void> {
+    const levels = await this.options.store.snapshot(event.lines.map((line) => line.sku));
+    for (const [sku, level] of levels) this.options.propagator.publish(sku, level, { force });
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.options.scheduler.setTimer(ms, resolve));
+  }
+}

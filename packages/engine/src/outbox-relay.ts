@@ -1,0 +1,66 @@
+// No push is lost to a crash: the store writes push work to its outbox in the same atomic step as the
+// stock change. On start the relay publishes every unacknowledged entry; while running it acknowledges
+// entries once every channel has confirmed (or given up on) their versions. Easy to get wrong: ack
+// only what is settled everywhere — acking on hand-over to the in-memory propagator would lose the
+// push if the process died a moment later.
+
+import type { Metrics, Scheduler, StockStore, TimerHandle } from "@synclag/core";
+import type { Propagator } from "./propagator.js";
+
+export interface OutboxRelayOptions {
+  readonly store: StockStore;
+  readonly propagator: Propagator;
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  /** Time between acknowledgement sweeps in ms. Default 5000. */
+  readonly ackIntervalMs?: number;
+  /** Entries examined per sweep (oldest first). Default 1000. */
+  readonly batchSize?: number;
+}
+
+export class OutboxRelay {
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: OutboxRelayOptions) {}
+
+  /** Replays every unacknowledged entry (the previous process may have died before pushing it). */
+  async replay(): Promise<number> {
+    let replayed = 0;
+    for (const entry of await this.options.store.readOutbox(100_000)) {
+      for (const change of entry.changes) this.options.propagator.publish(change.sku, change);
+      replayed += 1;
+    }
+    if (replayed > 0) this.options.metrics.increment("outbox_replayed_total", undefined, replayed);
+    return replayed;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.options.scheduler.clearTimer(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.options.scheduler.setTimer(this.options.ackIntervalMs ?? 5000, () => {
+      void this.sweep().finally(() => this.schedule());
+    });
+  }
+
+  /** Acknowledges settled entries; returns how many. */
+  async sweep(): Promise<number> {
+    try {
+      const entries = await this.options.store.readOutbox(this.options.batchSize ?? 1000);
+      const settled = entries.filter((entry) => entry.changes.every((change) => this.options.propagator.isSettled(change.sku, change.version)));
+      if (settled.length > 0) await this.options.store.ackOutbox(settled.map((entry) => entry.id));
+      return settled.length;
+    } catch {
+      this.options.metrics.increment("outbox_errors_total");
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,66 @@
+// The polling baseline, modelled fairly: every interval read the whole truth and push every SKU whose
+// version moved to every channel — through the same propagator, so polling gets the same rate limits,
+// batching and retries as events. Easy to get wrong: a poll that is still running when the next tick
+// fires must not overlap it (a slow store would otherwise pile up snapshots).
+
+import type { Clock, Metrics, Scheduler, StockStore, TimerHandle } from "@synclag/core";
+import type { Propagator } from "./propagator.js";
+
+export interface PollingSyncerOptions {
+  readonly store: StockStore;
+  readonly propagator: Propagator;
+  readonly scheduler: Scheduler;
+  readonly clock: Clock;
+  readonly metrics: Metrics;
+  /** Time between polls in ms (Sellbrite 15 min; many ERP connectors 60 min). */
+  readonly intervalMs: number;
+  /** Delay of the first poll after start, in ms. Default: one interval. */
+  readonly firstPollAfterMs?: number;
+}
+
+export class PollingSyncer {
+  private timer: TimerHandle | undefined;
+  private running = false;
+  private stopped = false;
+  polls = 0;
+
+  constructor(private readonly options: PollingSyncerOptions) {
+    if (!(options.intervalMs > 0)) throw new RangeError(`polling interval must be > 0 ms, got ${options.intervalMs}`);
+  }
+
+  start(): void {
+    this.schedule(this.options.firstPollAfterMs ?? this.options.intervalMs);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.options.scheduler.clearTimer(this.timer);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = this.options.scheduler.setTimer(delayMs, () => {
+      this.schedule(this.options.intervalMs);
+      void this.poll();
+    });
+  }
+
+  /** One sync window: snapshot the truth, publish every SKU (the propagator skips unchanged versions). */
+  async poll(): Promise<void> {
+    if (this.running) {
+      this.options.metrics.increment("polls_skipped_total");
+      return;
+    }
+    this.running = true;
+    try {
+      const snapshot = await this.options.store.snapshot();
+      this.polls += 1;
+      this.options.metrics.increment("polls_total");
+      for (const [sku, level] of snapshot) this.options.propagator.publish(sku, level);
+    } catch {
+      this.options.metrics.increment("poll_errors_total");
+    } finally {
+      this.running = false;
+    }
+  }
+}

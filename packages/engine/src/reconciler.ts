@@ -1,0 +1,96 @@
+// The safety net: periodically read what each channel lists and repair drift (webhooks get lost;
+// Shopify and Amazon both say so). Easy to get wrong: a channel that shows *less* than the truth may
+// simply have sold an item whose order notification is still on its way — "repairing" that upward
+// would create an oversell. So a channel showing more than the truth is repaired at once; one showing
+// less only when the same gap is still there on the next round. Only idle pairs are judged.
+
+import { listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore, type TimerHandle } from "@synclag/core";
+import type { Propagator } from "./propagator.js";
+
+export interface ReconcilerOptions {
+  readonly store: StockStore;
+  readonly propagator: Propagator;
+  readonly channels: readonly { readonly client: ChannelClient; readonly policy?: ChannelPolicy }[];
+  readonly scheduler: Scheduler;
+  readonly metrics: Metrics;
+  /** Time between rounds in ms. Default 15 min. */
+  readonly intervalMs?: number;
+  /** SKUs per read call. Default 100. */
+  readonly readBatchSize?: number;
+}
+
+export class Reconciler {
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+  private running = false;
+  /** Low gaps seen last round: `${channel}\u0000${sku}` → (shown, version). */
+  private suspectedLow = new Map<string, string>();
+
+  constructor(private readonly options: ReconcilerOptions) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.options.scheduler.clearTimer(this.timer);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = this.options.scheduler.setTimer(this.options.intervalMs ?? 900_000, () => {
+      void this.round().finally(() => this.schedule());
+    });
+  }
+
+  /** One pass over every channel; returns the number of repairs started. */
+  async round(): Promise<number> {
+    if (this.running) return 0;
+    this.running = true;
+    let repairs = 0;
+    const nextSuspected = new Map<string, string>();
+    try {
+      const truth = await this.options.store.snapshot();
+      const skus = [...truth.keys()];
+      const batch = this.options.readBatchSize ?? 100;
+      for (const { client, policy } of this.options.channels) {
+        for (let start = 0; start < skus.length; start += batch) {
+          const slice = skus.slice(start, start + batch);
+          const versions = new Map<Sku, number | undefined>(slice.map((sku) => [sku, this.options.propagator.confirmedVersion(client.channel, sku)]));
+          let shown: Map<Sku, number>;
+          try {
+            shown = await client.readQuantities(slice);
+          } catch {
+            this.options.metrics.increment("reconcile_errors_total", { channel: client.channel });
+            continue;
+          }
+          this.options.metrics.increment("reconcile_reads_total", { channel: client.channel });
+          const current = await this.options.store.snapshot(slice);
+          for (const sku of slice) {
+            const level = current.get(sku);
+            const listed = shown.get(sku);
+            if (!level || listed === undefined) continue;
+            if (!this.options.propagator.isIdle(client.channel, sku)) continue;
+            if (this.options.propagator.confirmedVersion(client.channel, sku) !== versions.get(sku)) continue;
+            const expected = listedQuantity(level.quantity, policy);
+            if (listed === expected) continue;
+            const key = `${client.channel}\u0000${sku}`;
+            const signature = `${listed}@${level.version}`;
+            if (listed < expected && this.suspectedLow.get(key) !== signature) {
+              nextSuspected.set(key, signature);
+              continue;
+            }
+            this.options.metrics.increment("drift_repaired_total", { channel: client.channel, direction: listed > expected ? "high" : "low" });
+            this.options.propagator.publish(sku, level, { force: true, channels: [client.channel] as ChannelId[] });
+            repairs += 1;
+          }
+        }
+      }
+    } finally {
+      this.suspectedLow = nextSuspected;
+      this.running = false;
+    }
+    return repairs;
+  }
+}

@@ -1,0 +1,302 @@
+// The pure behaviour behind one sales channel: what its seller API does with an update (throttle,
+// 5xx, per-item rejection, accept), when an accepted update becomes visible to buyers, and what
+// buyers see and buy. The simulator drives it in virtual time; the HTTP mocks wrap the same model.
+// Easy to get wrong: buyers read and buy the *visible* quantity, never the accepted one — that gap is
+// where oversells and lost sales come from. Time is always passed in; randomness comes from a stream.
+
+import { sample, type ChannelId, type Random, type Sku } from "@synclag/core";
+import type { MarketplaceProfile } from "./profiles.js";
+import { RateLimiter, type LimiterState } from "./rate-limiter.js";
+
+export interface Listing {
+  acceptedQuantity: number;
+  acceptedVersion: number;
+  visibleQuantity: number;
+  visibleVersion: number;
+  /** Highest version ever accepted (ground truth for "never moved back"). */
+  maxAcceptedVersion: number;
+  revisionsDay: number;
+  revisionsToday: number;
+}
+
+export interface VisibilityChange {
+  readonly channel: ChannelId;
+  readonly sku: Sku;
+  readonly quantity: number;
+  readonly version: number;
+  readonly atMs: number;
+}
+
+export interface UpdateItem {
+  readonly sku: Sku;
+  readonly quantity: number;
+  readonly version: number;
+}
+
+export type ItemResult = { readonly sku: Sku; readonly ok: true } | { readonly sku: Sku; readonly ok: false; readonly code: "INVALID" | "NOT_FOUND" | "REVISION_LIMIT" | "INVALID_QUANTITY"; readonly message: string };
+
+export type UpdateReply =
+  | { readonly kind: "applied"; readonly items: readonly ItemResult[]; readonly limiter: LimiterState; readonly replyLost: boolean }
+  | { readonly kind: "throttled"; readonly retryAfterMs: number; readonly limiter: LimiterState; readonly cost: number }
+  | { readonly kind: "unavailable"; readonly status: 500 | 503; readonly message: string }
+  | { readonly kind: "too-large"; readonly limit: number; readonly received: number };
+
+export type CheckoutResult =
+  | { readonly ok: true; readonly orderId: string; readonly shown: number }
+  | { readonly ok: false; readonly shown: number };
+
+interface PendingVisibility {
+  readonly sku: Sku;
+  /** Mutable: sales made before the update turns visible are taken off it (they are reserved). */
+  quantity: number;
+  readonly version: number;
+  readonly atMs: number;
+}
+
+export interface MarketplaceModelOptions {
+  readonly channel: ChannelId;
+  readonly profile: MarketplaceProfile;
+  readonly random: Random;
+  readonly startMs: number;
+  /** Called whenever a buyer-visible quantity changes through an update (ground truth). */
+  readonly onVisible?: (change: VisibilityChange) => void;
+  /** Called when an update is accepted by the API. */
+  readonly onAccepted?: (change: VisibilityChange) => void;
+}
+
+const DAY_MS = 86_400_000;
+
+export class MarketplaceModel {
+  readonly channel: ChannelId;
+  readonly profile: MarketplaceProfile;
+  private readonly listings = new Map<Sku, Listing>();
+  private readonly limiter: RateLimiter;
+  private readonly pending: PendingVisibility[] = [];
+  private pendingHead = 0;
+  private lastVisibleAtMs = 0;
+  private orderSeq = 0;
+  private readonly cancelled = new Set<string>();
+  private forcedOutageUntilMs = 0;
+  private extraServerErrorRate = 0;
+  private extraLatencyMs = 0;
+  /** Counters the reports read. */
+  readonly stats = { updateCalls: 0, updatesAccepted: 0, itemsRejected: 0, throttled: 0, serverErrors: 0, repliesLost: 0, checkouts: 0, turnedAway: 0, cancellations: 0, reads: 0, versionRegressions: 0 };
+
+  constructor(private readonly options: MarketplaceModelOptions) {
+    this.channel = options.channel;
+    this.profile = options.profile;
+    this.limiter = new RateLimiter(options.profile.rateLimit, options.startMs);
+  }
+
+  /** Seeds (or re-seeds) a listing as both accepted and visible at version `version`. */
+  seed(sku: Sku, quantity: number, version: number): void {
+    this.listings.set(sku, { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0 });
+  }
+
+  listing(sku: Sku): Readonly<Listing> | undefined {
+    return this.listings.get(sku);
+  }
+
+  skus(): Sku[] {
+    return [...this.listings.keys()];
+  }
+
+  /** Sampled round-trip latency of one API call (ms). */
+  sampleLatencyMs(): number {
+    return sample(this.profile.apiLatency, this.options.random) + this.extraLatencyMs;
+  }
+
+  isDown(nowMs: number): boolean {
+    if (nowMs < this.forcedOutageUntilMs) return true;
+    for (const outage of this.profile.faults.outages) {
+      const start = this.options.startMs + outage.startMs;
+      if (nowMs >= start && nowMs < start + outage.durationMs) return true;
+    }
+    return false;
+  }
+
+  /** The seller API's handling of one update call at `nowMs`. */
+  applyUpdates(nowMs: number, items: readonly UpdateItem[]): UpdateReply {
+    this.revealDue(nowMs);
+    this.stats.updateCalls += 1;
+    const random = this.options.random;
+    if (this.isDown(nowMs)) {
+      this.stats.serverErrors += 1;
+      return { kind: "unavailable", status: 503, message: `${this.channel} is unavailable (outage)` };
+    }
+    if (random.next() < this.profile.faults.serverErrorRate + this.extraServerErrorRate) {
+      this.stats.serverErrors += 1;
+      return { kind: "unavailable", status: 500, message: `${this.channel} internal error` };
+    }
+    if (items.length > this.profile.maxBatchSize) return { kind: "too-large", limit: this.profile.maxBatchSize, received: items.length };
+    const decision = this.limiter.tryAcquire(nowMs, items.length);
+    if (!decision.admitted) {
+      this.stats.throttled += 1;
+      return { kind: "throttled", retryAfterMs: decision.retryAfterMs, limiter: decision.state, cost: decision.cost };
+    }
+    const results: ItemResult[] = items.map((item) => this.applyItem(nowMs, item));
+    const replyLost = random.next() < this.profile.faults.timeoutAfterApplyRate;
+    if (replyLost) this.stats.repliesLost += 1;
+    return { kind: "applied", items: results, limiter: decision.state, replyLost };
+  }
+
+  private applyItem(nowMs: number, item: UpdateItem): ItemResult {
+    const listing = this.listings.get(item.sku);
+    if (!listing) {
+      this.stats.itemsRejected += 1;
+      return { sku: item.sku, ok: false, code: "NOT_FOUND", message: `no listing for SKU ${JSON.stringify(item.sku)}` };
+    }
+    if (!Number.isInteger(item.quantity) || item.quantity < 0) {
+      this.stats.itemsRejected += 1;
+      return { sku: item.sku, ok: false, code: "INVALID_QUANTITY", message: `quantity must be a non-negative integer, got ${item.quantity}` };
+    }
+    const cap = this.profile.revisionsPerListingPerDay;
+    if (cap !== undefined) {
+      const day = Math.floor(nowMs / DAY_MS);
+      if (listing.revisionsDay !== day) {
+        listing.revisionsDay = day;
+        listing.revisionsToday = 0;
+      }
+      if (listing.revisionsToday >= cap) {
+        this.stats.itemsRejected += 1;
+        return { sku: item.sku, ok: false, code: "REVISION_LIMIT", message: `listing revised ${cap} times today` };
+      }
+      listing.revisionsToday += 1;
+    }
+    if (this.profile.faults.itemRejectRate > 0 && this.options.random.next() < this.profile.faults.itemRejectRate) {
+      this.stats.itemsRejected += 1;
+      return { sku: item.sku, ok: false, code: "INVALID", message: "validation failed (injected)" };
+    }
+    if (item.version < listing.acceptedVersion) this.stats.versionRegressions += 1;
+    listing.acceptedQuantity = item.quantity;
+    listing.acceptedVersion = item.version;
+    listing.maxAcceptedVersion = Math.max(listing.maxAcceptedVersion, item.version);
+    this.stats.updatesAccepted += 1;
+    const change = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs };
+    this.options.onAccepted?.(change);
+    // Updates become visible in the order they were accepted (a queue per channel, as feeds are).
+    const atMs = Math.max(nowMs + sample(this.profile.visibilityDelay, this.options.random), this.lastVisibleAtMs);
+    this.lastVisibleAtMs = atMs;
+    if (atMs <= nowMs) this.makeVisible({ sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs });
+    else this.pending.push({ sku: item.sku, quantity: item.quantity, version: item.version, atMs });
+    return { sku: item.sku, ok: true };
+  }
+
+  /** When the next accepted update becomes visible (for the driver to schedule `revealDue`). */
+  get nextVisibilityAtMs(): number | undefined {
+    return this.pending[this.pendingHead]?.atMs;
+  }
+
+  /** Applies every accepted update whose visibility time has come. */
+  revealDue(nowMs: number): void {
+    while (this.pendingHead < this.pending.length) {
+      const next = this.pending[this.pendingHead] as PendingVisibility;
+      if (next.atMs > nowMs) break;
+      this.pendingHead += 1;
+      this.makeVisible(next);
+    }
+    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+  }
+
+  private makeVisible(update: PendingVisibility): void {
+    const listing = this.listings.get(update.sku);
+    if (!listing) return;
+    listing.visibleQuantity = update.quantity;
+    listing.visibleVersion = update.version;
+    this.options.onVisible?.({ channel: this.channel, sku: update.sku, quantity: update.quantity, version: update.version, atMs: update.atMs });
+  }
+
+  /** What a buyer or a shopping agent sees on the storefront. */
+  availability(nowMs: number, sku: Sku): number {
+    this.revealDue(nowMs);
+    return this.listings.get(sku)?.visibleQuantity ?? 0;
+  }
+
+  /** A buyer checks out against the visible quantity; the marketplace decrements its own listing. */
+  checkout(nowMs: number, sku: Sku, quantity: number): CheckoutResult {
+    this.revealDue(nowMs);
+    const listing = this.listings.get(sku);
+    const shown = listing?.visibleQuantity ?? 0;
+    if (!listing || shown < quantity) {
+      this.stats.turnedAway += 1;
+      return { ok: false, shown };
+    }
+    listing.visibleQuantity -= quantity;
+    listing.acceptedQuantity = Math.max(0, listing.acceptedQuantity - quantity);
+    // Units sold while an accepted update is still being processed are reserved: the update, once
+    // visible, shows what is left of it (otherwise a sale would be "given back" to the shelf).
+    for (let i = this.pendingHead; i < this.pending.length; i++) {
+      const entry = this.pending[i] as PendingVisibility;
+      if (entry.sku === sku) entry.quantity = Math.max(0, entry.quantity - quantity);
+    }
+    this.stats.checkouts += 1;
+    this.orderSeq += 1;
+    return { ok: true, orderId: `${this.channel}-${this.orderSeq}`, shown };
+  }
+
+  /** Seller API listing read (what the reconciler sees): the accepted quantity. */
+  readQuantities(nowMs: number, skus: readonly Sku[]): Map<Sku, number> {
+    this.revealDue(nowMs);
+    this.stats.reads += 1;
+    const result = new Map<Sku, number>();
+    for (const sku of skus) {
+      const listing = this.listings.get(sku);
+      if (listing) result.set(sku, listing.acceptedQuantity);
+    }
+    return result;
+  }
+
+  /** Cancels an order; idempotent (a second cancel of the same order is not counted). */
+  cancelOrder(orderId: string): boolean {
+    if (this.cancelled.has(orderId)) return false;
+    this.cancelled.add(orderId);
+    this.stats.cancellations += 1;
+    return true;
+  }
+
+  get cancellations(): number {
+    return this.cancelled.size;
+  }
+
+  /** Fault injection: the API answers 503 until `untilMs`. */
+  injectOutage(untilMs: number): void {
+    this.forcedOutageUntilMs = Math.max(this.forcedOutageUntilMs, untilMs);
+  }
+
+  injectServerErrorRate(rate: number): void {
+    this.extraServerErrorRate = Math.max(0, Math.min(1, rate));
+  }
+
+  injectLatencyMs(ms: number): void {
+    this.extraLatencyMs = Math.max(0, ms);
+  }
+
+  /** Fault injection: refill slower (factor 0–1 of the documented rate). */
+  tightenThrottle(factor: number): void {
+    this.limiter.setTightening(factor);
+  }
+
+  /**
+   * Delivery plan of one order notification: offsets (ms after confirmation) of the attempts that
+   * reach the engine. Empty when every attempt failed (lost). Duplicates add a second delivery.
+   */
+  planNotification(): number[] {
+    const n = this.profile.notifications;
+    const random = this.options.random;
+    const first = sample(n.delay, random);
+    const deliveries: number[] = [];
+    const step = n.retries > 0 ? n.retrySpanMs / n.retries : 0;
+    for (let attempt = 0; attempt <= n.retries; attempt++) {
+      const at = first + attempt * step;
+      if (n.attemptFailureRate > 0 && random.next() < n.attemptFailureRate) continue;
+      deliveries.push(at);
+      break;
+    }
+    const firstDelivery = deliveries[0];
+    if (firstDelivery !== undefined && n.duplicateRate > 0 && random.next() < n.duplicateRate) deliveries.push(firstDelivery + sample(n.delay, random));
+    return deliveries;
+  }
+}

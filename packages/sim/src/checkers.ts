@@ -1,0 +1,87 @@
+// Invariant checkers run after every simulation (and every real run). Each is a pure function over
+// recorded data, so a test can break each invariant on purpose and watch its checker fail.
+// Easy to get wrong: a checker that is never fed the data it needs passes silently — every checker
+// states what it examined in `detail`.
+
+import type { AuditRecord, OrderId, Sku, StockLevel } from "@synclag/core";
+
+export interface CheckResult {
+  readonly name: string;
+  readonly ok: boolean;
+  readonly detail: string;
+}
+
+const ok = (name: string, detail: string): CheckResult => ({ name, ok: true, detail });
+const fail = (name: string, detail: string): CheckResult => ({ name, ok: false, detail });
+
+export function checkStockNeverNegative(audit: readonly AuditRecord[]): CheckResult {
+  const name = "stock never negative";
+  let changes = 0;
+  for (const record of audit) {
+    for (const change of record.changes) {
+      changes += 1;
+      if (change.quantity < 0) return fail(name, `${change.sku} went to ${change.quantity} in audit record ${record.seq}`);
+    }
+  }
+  return ok(name, `${changes} audited changes, none below zero`);
+}
+
+export function checkConservation(audit: readonly AuditRecord[], final: ReadonlyMap<Sku, StockLevel>): CheckResult {
+  const name = "conservation against the audit";
+  const sums = new Map<Sku, number>();
+  for (const record of audit) for (const change of record.changes) sums.set(change.sku, (sums.get(change.sku) ?? 0) + change.delta);
+  for (const [sku, level] of final) {
+    const sum = sums.get(sku) ?? 0;
+    if (sum !== level.quantity) return fail(name, `${sku}: audited deltas sum to ${sum}, store holds ${level.quantity}`);
+  }
+  for (const sku of sums.keys()) if (!final.has(sku)) return fail(name, `${sku} is audited but missing from the store`);
+  return ok(name, `${final.size} SKUs: initial + restocks − applied = final`);
+}
+
+export function checkSingleApplication(audit: readonly AuditRecord[]): CheckResult {
+  const name = "at most one applied record per order";
+  const seen = new Set<OrderId>();
+  for (const record of audit) {
+    if (record.kind !== "order" && record.kind !== "insufficient") continue;
+    const id = record.orderId ?? "";
+    if (seen.has(id)) return fail(name, `order ${id} has more than one ${record.kind === "order" ? "applied" : "outcome"} record`);
+    seen.add(id);
+  }
+  return ok(name, `${seen.size} orders, one outcome each`);
+}
+
+export function checkConvergence(
+  mismatches: ReadonlyArray<{ channel: string; sku: Sku; shown: number; expected: number }>,
+  unresolved: ReadonlyArray<{ channel: string; count: number }>,
+): CheckResult {
+  const name = "every channel converged after quiescence";
+  const first = mismatches[0];
+  if (first) return fail(name, `${mismatches.length} listings differ from the truth, e.g. ${first.channel}/${first.sku} shows ${first.shown}, expected ${first.expected}`);
+  const waiting = unresolved.filter((u) => u.count > 0);
+  if (waiting.length > 0) return fail(name, `orders never became visible: ${waiting.map((u) => `${u.channel} ${u.count}`).join(", ")}`);
+  return ok(name, "every listing equals its policy quantity of the truth; every order visible everywhere");
+}
+
+export function checkNoVersionRegression(regressions: ReadonlyArray<{ channel: string; count: number }>): CheckResult {
+  const name = "no channel moved back to an older version";
+  const bad = regressions.filter((r) => r.count > 0);
+  if (bad.length > 0) return fail(name, bad.map((r) => `${r.channel}: ${r.count}`).join(", "));
+  return ok(name, `${regressions.length} channels checked`);
+}
+
+export function checkEveryOversellCancelled(oversold: number, cancellations: number): CheckResult {
+  const name = "every oversell cancelled at its source";
+  if (oversold !== cancellations) return fail(name, `${oversold} oversold orders, ${cancellations} cancellations at the marketplaces`);
+  return ok(name, `${oversold} oversold, ${cancellations} cancelled`);
+}
+
+export function checkNoValidOrderDeadLettered(deadLetters: ReadonlyArray<{ reason: string }>, invalidInjected: number): CheckResult {
+  const name = "no dead letters for valid orders";
+  if (deadLetters.length !== invalidInjected) return fail(name, `${deadLetters.length} dead letters, ${invalidInjected} invalid events injected; first: ${deadLetters[0]?.reason ?? "-"}`);
+  return ok(name, `${deadLetters.length} dead letters, all for injected invalid events`);
+}
+
+export function checkLagNeverNegative(error: Error | undefined): CheckResult {
+  const name = "lag samples never negative";
+  return error ? fail(name, error.message) : ok(name, "every lag sample ≥ 0");
+}

@@ -1,0 +1,206 @@
+// Ground truth, measured from the marketplace side — never from the engine's self-report:
+// - sync lag of (order, channel): order confirmed at its source → that channel *shows buyers* a
+//   version ≥ the order's version; accepted lag: → the channel's API accepted such a version;
+// - stale exposure: share of time (× SKUs) a channel shows a quantity other than its policy's
+//   quantity for the true stock;
+// - a timeline of the most popular SKU (truth vs each channel's shown stock) for the report.
+// Easy to get wrong: versions per SKU grow with every change, so "version ≥ the order's" resolves all
+// older orders at once when a channel skips to a newer version (coalescing) — that is correct lag.
+
+import { InvariantError, listedQuantity, type ChannelPolicy, type Sku } from "@synclag/core";
+import type { VisibilityChange } from "@synclag/marketplaces";
+import { Histogram } from "@synclag/metrics";
+
+interface PendingLag {
+  versions: number[];
+  confirmedAt: number[];
+  head: number;
+}
+
+export interface TimelineSeries {
+  readonly sku: Sku;
+  readonly truth: Array<[number, number]>;
+  readonly channels: Record<string, Array<[number, number]>>;
+}
+
+const TIMELINE_LIMIT = 20_000;
+
+export class GroundTruth {
+  readonly syncLag = new Histogram();
+  readonly acceptedLag = new Histogram();
+  readonly channelSyncLag: Histogram[];
+  readonly channelAcceptedLag: Histogram[];
+  private readonly skuIndex = new Map<Sku, number>();
+  private readonly channelIndex = new Map<string, number>();
+  private readonly visiblePending: Array<PendingLag | undefined>;
+  private readonly acceptedPending: Array<PendingLag | undefined>;
+  private readonly truth: Int32Array;
+  private readonly shown: Float64Array;
+  private readonly mismatchSince: Float64Array;
+  private readonly staleMs: Float64Array;
+  readonly timeline: TimelineSeries;
+  private readonly timelineChannelSeries: Array<Array<[number, number]>>;
+
+  constructor(
+    private readonly channels: readonly { readonly id: string; readonly policy?: ChannelPolicy }[],
+    private readonly skus: readonly Sku[],
+    private readonly startMs: number,
+    private readonly endMs: number,
+  ) {
+    channels.forEach((c, i) => this.channelIndex.set(c.id, i));
+    skus.forEach((s, i) => this.skuIndex.set(s, i));
+    const pairs = channels.length * skus.length;
+    this.visiblePending = new Array(pairs);
+    this.acceptedPending = new Array(pairs);
+    this.truth = new Int32Array(skus.length);
+    this.shown = new Float64Array(pairs);
+    this.mismatchSince = new Float64Array(pairs).fill(-1);
+    this.staleMs = new Float64Array(channels.length);
+    this.channelSyncLag = channels.map(() => new Histogram());
+    this.channelAcceptedLag = channels.map(() => new Histogram());
+    const timelineSku = skus[0] ?? "";
+    this.timelineChannelSeries = channels.map(() => []);
+    this.timeline = { sku: timelineSku, truth: [], channels: Object.fromEntries(channels.map((c, i) => [c.id, this.timelineChannelSeries[i] as Array<[number, number]>])) };
+  }
+
+  /** Initial state: truth and every channel's listing, all in sync. */
+  seed(sku: Sku, quantity: number, shownByChannel: readonly number[]): void {
+    const s = this.sku(sku);
+    this.truth[s] = quantity;
+    shownByChannel.forEach((shown, c) => (this.shown[c * this.skus.length + s] = shown));
+    if (s === 0) {
+      this.timeline.truth.push([0, quantity]);
+      shownByChannel.forEach((shown, c) => this.timelineChannelSeries[c]?.push([0, shown]));
+    }
+    for (let c = 0; c < this.channels.length; c++) this.compare(c, s, this.startMs);
+  }
+
+  /** The true stock of `sku` changed (an applied order, a restock). */
+  truthChanged(sku: Sku, quantity: number, atMs: number): void {
+    const s = this.sku(sku);
+    this.truth[s] = quantity;
+    if (s === 0 && this.timeline.truth.length < TIMELINE_LIMIT) this.timeline.truth.push([atMs - this.startMs, quantity]);
+    for (let c = 0; c < this.channels.length; c++) this.compare(c, s, atMs);
+  }
+
+  /** A channel's shown quantity changed (an update became visible, or a buyer bought). */
+  shownChanged(channel: string, sku: Sku, quantity: number, atMs: number): void {
+    const c = this.channel(channel);
+    const s = this.sku(sku);
+    this.shown[c * this.skus.length + s] = quantity;
+    if (s === 0) {
+      const series = this.timelineChannelSeries[c] as Array<[number, number]>;
+      if (series.length < TIMELINE_LIMIT) series.push([atMs - this.startMs, quantity]);
+    }
+    this.compare(c, s, atMs);
+  }
+
+  /** An order was applied at `version` of `sku`: every channel but the source owes it. */
+  orderApplied(sourceChannel: string, sku: Sku, version: number, confirmedAtMs: number): void {
+    const s = this.sku(sku);
+    const source = this.channelIndex.get(sourceChannel);
+    for (let c = 0; c < this.channels.length; c++) {
+      if (c === source) continue;
+      const index = c * this.skus.length + s;
+      push((this.visiblePending[index] ??= { versions: [], confirmedAt: [], head: 0 }), version, confirmedAtMs);
+      push((this.acceptedPending[index] ??= { versions: [], confirmedAt: [], head: 0 }), version, confirmedAtMs);
+    }
+  }
+
+  onVisible(change: VisibilityChange): void {
+    const c = this.channel(change.channel);
+    const index = c * this.skus.length + this.sku(change.sku);
+    this.resolve(this.visiblePending[index], change.version, change.atMs, this.syncLag, this.channelSyncLag[c] as Histogram);
+    this.shownChanged(change.channel, change.sku, change.quantity, change.atMs);
+  }
+
+  onAccepted(change: VisibilityChange): void {
+    const c = this.channel(change.channel);
+    const index = c * this.skus.length + this.sku(change.sku);
+    this.resolve(this.acceptedPending[index], change.version, change.atMs, this.acceptedLag, this.channelAcceptedLag[c] as Histogram);
+  }
+
+  /** (order, channel) pairs still waiting to become visible, per channel. */
+  unresolved(): number[] {
+    return this.channels.map((_, c) => {
+      let count = 0;
+      for (let s = 0; s < this.skus.length; s++) {
+        const pending = this.visiblePending[c * this.skus.length + s];
+        if (pending) count += pending.versions.length - pending.head;
+      }
+      return count;
+    });
+  }
+
+  /** Pairs whose shown quantity differs from the policy quantity of the truth right now. */
+  mismatches(): Array<{ channel: string; sku: Sku; shown: number; expected: number }> {
+    const result: Array<{ channel: string; sku: Sku; shown: number; expected: number }> = [];
+    this.channels.forEach((channel, c) => {
+      this.skus.forEach((sku, s) => {
+        const shown = this.shown[c * this.skus.length + s] as number;
+        const expected = listedQuantity(this.truth[s] as number, channel.policy);
+        if (shown !== expected) result.push({ channel: channel.id, sku, shown, expected });
+      });
+    });
+    return result;
+  }
+
+  /** Stale exposure per channel over [start, end]: stale SKU-time / (SKUs × duration). */
+  staleExposure(): number[] {
+    const span = (this.endMs - this.startMs) * this.skus.length;
+    return this.channels.map((_, c) => {
+      let stale = this.staleMs[c] as number;
+      for (let s = 0; s < this.skus.length; s++) {
+        const since = this.mismatchSince[c * this.skus.length + s] as number;
+        if (since >= 0) stale += Math.max(0, this.endMs - Math.min(since, this.endMs));
+      }
+      return span > 0 ? stale / span : 0;
+    });
+  }
+
+  private compare(c: number, s: number, atMs: number): void {
+    const index = c * this.skus.length + s;
+    const channel = this.channels[c] as { policy?: ChannelPolicy };
+    const matched = this.shown[index] === listedQuantity(this.truth[s] as number, channel.policy);
+    const since = this.mismatchSince[index] as number;
+    if (matched && since >= 0) {
+      this.staleMs[c] = (this.staleMs[c] as number) + Math.max(0, Math.min(atMs, this.endMs) - Math.min(since, this.endMs));
+      this.mismatchSince[index] = -1;
+    } else if (!matched && since < 0) {
+      this.mismatchSince[index] = atMs;
+    }
+  }
+
+  private resolve(pending: PendingLag | undefined, version: number, atMs: number, overall: Histogram, channel: Histogram): void {
+    if (!pending) return;
+    while (pending.head < pending.versions.length && (pending.versions[pending.head] as number) <= version) {
+      const lag = atMs - (pending.confirmedAt[pending.head] as number);
+      if (!(lag >= 0)) throw new InvariantError(`negative sync lag ${lag} ms (version ${version})`);
+      overall.record(lag);
+      channel.record(lag);
+      pending.head += 1;
+    }
+    if (pending.head > 256 && pending.head * 2 > pending.versions.length) {
+      pending.versions.splice(0, pending.head);
+      pending.confirmedAt.splice(0, pending.head);
+      pending.head = 0;
+    }
+  }
+
+  private sku(sku: Sku): number {
+    const s = this.skuIndex.get(sku);
+    if (s === undefined) throw new InvariantError(`unknown SKU ${sku}`);
+    return s;
+  }
+
+  private channel(id: string): number {
+    const c = this.channelIndex.get(id);
+    if (c === undefined) throw new InvariantError(`unknown channel ${id}`);
+    return c;
+  }
+}
+
+function push(pending: PendingLag, version: number, confirmedAtMs: number): void {
+  pending.versions.push(version);
+  pending.confirmedAt.push(confirmedAtMs);
+}

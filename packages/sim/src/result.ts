@@ -1,0 +1,115 @@
+// The result document: one versioned JSON shape that every renderer (terminal table, gate, HTML
+// report) reads, produced identically by the simulator and by `synclag run`. Field by field in
+// docs/simulation.md. Easy to get wrong: nothing here may depend on wall-clock time or machine speed,
+// or same-seed runs stop being byte-identical.
+
+import type { CostBreakdown } from "@synclag/workload";
+import type { LatencySummary } from "@synclag/metrics";
+import type { CheckResult } from "./checkers.js";
+import type { TimelineSeries } from "./ground-truth.js";
+
+export const RESULT_SCHEMA_VERSION = 1;
+
+export interface ChannelResult {
+  readonly kind: string;
+  readonly syncLagMs: LatencySummary;
+  readonly acceptedLagMs: LatencySummary;
+  /** Every call the engine made to this channel's API (updates, reads, cancellations). */
+  readonly apiCalls: number;
+  readonly updateCalls: number;
+  readonly throttled: number;
+  readonly serverErrors: number;
+  readonly timeouts: number;
+  readonly itemsRejected: number;
+  /** Share of SKU-time this channel showed a quantity other than its policy quantity of the truth. */
+  readonly staleExposure: number;
+  readonly oversold: number;
+  readonly lostSales: number;
+  readonly cancellations: number;
+  /** How the rate limit bounded lag: time updates waited in the engine's queue, and its capacity. */
+  readonly rateLimit: {
+    readonly updatesPerSecondCapacity: number;
+    readonly callsPerSecond: number;
+    readonly maxBatchSize: number;
+    readonly queueWaitMs: LatencySummary;
+    readonly backlogPeak: number;
+    /** True when queueing behind the rate limit made up most of this channel's accepted-lag p99. */
+    readonly bound: boolean;
+  };
+  readonly driftRepaired: number;
+  readonly pushesAbandoned: number;
+}
+
+export interface StrategyResult {
+  readonly strategy: string;
+  readonly orderImport: string;
+  readonly orders: {
+    /** Buyers and agents that arrived at a storefront. */
+    readonly attempted: number;
+    /** Checkouts a channel accepted (it showed enough stock). */
+    readonly accepted: number;
+    /** Accepted orders the engine filled. */
+    readonly fulfilled: number;
+    /** Accepted orders stock could not fill: cancelled. */
+    readonly oversold: number;
+    /** Arrivals turned away by a channel showing too little while stock existed. */
+    readonly lostSales: number;
+    readonly lostSalesByAgents: number;
+    /** Arrivals correctly turned away (no stock anywhere). */
+    readonly soldOut: number;
+    /** Accepted orders whose notification never reached the engine. */
+    readonly unnotified: number;
+    readonly duplicateDeliveries: number;
+    /** oversold / accepted: what a marketplace's cancellation-rate metric sees (limit 2.5 %). */
+    readonly cancellationRate: number;
+  };
+  readonly syncLagMs: LatencySummary;
+  readonly acceptedLagMs: LatencySummary;
+  readonly channels: Readonly<Record<string, ChannelResult>>;
+  readonly cost: CostBreakdown;
+  readonly polling?: {
+    readonly intervalMs: number;
+    readonly syncWindowsPerDay: number;
+    readonly ordersPerWindow: { readonly mean: number; readonly peak: number };
+  };
+  readonly engine: {
+    readonly pushes: number;
+    readonly pushCalls: number;
+    readonly retries: number;
+    readonly throttled: number;
+    readonly driftRepaired: number;
+    readonly pushesAbandoned: number;
+    readonly deadLetters: number;
+    readonly storeErrors: number;
+  };
+  readonly checks: readonly CheckResult[];
+  readonly ok: boolean;
+  readonly simulatedEvents: number;
+  /** Virtual time covered, including the convergence phase. */
+  readonly simulatedMs: number;
+  /** HDR histograms (compressed base64) for merging and CDF charts. */
+  readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string };
+  readonly timeline: TimelineSeries;
+  /** Arrivals per minute: accepted orders, oversells and lost sales (for the report's timeline). */
+  readonly perMinute: { readonly accepted: number[]; readonly oversold: number[]; readonly lostSales: number[] };
+}
+
+export interface ResultDocument {
+  readonly schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  readonly generator: { readonly name: "synclag"; readonly mode: "simulated" | "real" };
+  readonly scenario: {
+    readonly name: string;
+    readonly description: string;
+    readonly durationMs: number;
+    readonly startAt: string;
+    readonly skus: number;
+    readonly ordersPerDay: number;
+    readonly channels: ReadonlyArray<{ readonly id: string; readonly kind: string; readonly share: number }>;
+    readonly cost: Record<string, number | string>;
+    readonly curve: ReadonlyArray<{ readonly startMs: number; readonly durationMs: number; readonly multiplier: number; readonly label?: string }>;
+  };
+  readonly seed: number;
+  readonly strategies: readonly StrategyResult[];
+  readonly ok: boolean;
+  readonly reproduce: string;
+}

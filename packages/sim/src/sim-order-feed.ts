@@ -1,0 +1,107 @@
+// The in-memory OrderFeed in virtual time, with JetStream's delivery semantics: at-least-once,
+// redelivery after `retry` (nak with delay), redelivery after the ack wait when an ack is lost,
+// duplicates, dead-letter after max-deliver. Easy to get wrong: a lost ack means the handler *did*
+// run — the redelivery must reach the handler again (that is what makes idempotency necessary).
+
+import { formatProblems, sample, validateOrderEvent, type DeliveryInfo, type Distribution, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler, type OrderPublisher, type Random, type VirtualScheduler } from "@synclag/core";
+
+export interface SimOrderFeedOptions {
+  readonly scheduler: VirtualScheduler;
+  readonly random: Random;
+  /** Publish → first delivery. */
+  readonly delay: Distribution;
+  /** Share of deliveries whose ack is lost (redelivered after `ackWaitMs`). */
+  readonly lostAckRate: number;
+  readonly ackWaitMs: number;
+  /** Share of published events the feed delivers twice. */
+  readonly duplicateRate: number;
+  /** Deliveries before an event is dead-lettered. Default 20. */
+  readonly maxDeliver?: number;
+}
+
+export interface DeadLetter {
+  readonly event: unknown;
+  readonly reason: string;
+  readonly deliveryCount: number;
+}
+
+export class SimOrderFeed implements OrderFeed, OrderPublisher {
+  private handler: OrderHandler | undefined;
+  private inFlight = 0;
+  private scheduled = 0;
+  readonly deadLetters: DeadLetter[] = [];
+  readonly stats = { published: 0, deliveries: 0, redeliveries: 0, duplicatesInjected: 0, lostAcks: 0, handlerCrashes: 0 };
+
+  constructor(private readonly options: SimOrderFeedOptions) {}
+
+  consume(handler: OrderHandler): FeedSubscription {
+    this.handler = handler;
+    return {
+      stop: async () => {
+        this.handler = undefined;
+      },
+    };
+  }
+
+  /** Publishes an event (already an object; `publishRaw` validates an arbitrary value like the wire decoder). */
+  publish(event: OrderEvent): Promise<{ duplicate: boolean }> {
+    this.publishRaw(event);
+    return Promise.resolve({ duplicate: false });
+  }
+
+  publishRaw(value: unknown): void {
+    this.stats.published += 1;
+    this.schedule(value, 1, sample(this.options.delay, this.options.random));
+    if (this.options.duplicateRate > 0 && this.options.random.next() < this.options.duplicateRate) {
+      this.stats.duplicatesInjected += 1;
+      this.schedule(value, 1, sample(this.options.delay, this.options.random) * 2);
+    }
+  }
+
+  /** Nothing scheduled and nothing being handled. */
+  get idle(): boolean {
+    return this.inFlight === 0 && this.scheduled === 0;
+  }
+
+  private schedule(value: unknown, deliveryCount: number, delayMs: number): void {
+    this.scheduled += 1;
+    this.options.scheduler.setTimer(delayMs, () => {
+      this.scheduled -= 1;
+      void this.deliver(value, deliveryCount);
+    });
+  }
+
+  private async deliver(value: unknown, deliveryCount: number): Promise<void> {
+    const handler = this.handler;
+    if (!handler) return;
+    const maxDeliver = this.options.maxDeliver ?? 20;
+    if (deliveryCount > maxDeliver) {
+      this.deadLetters.push({ event: value, reason: `max deliveries (${maxDeliver}) exceeded`, deliveryCount: deliveryCount - 1 });
+      return;
+    }
+    this.stats.deliveries += 1;
+    if (deliveryCount > 1) this.stats.redeliveries += 1;
+    const decoded = validateOrderEvent(value);
+    if (!decoded.ok) {
+      this.deadLetters.push({ event: value, reason: `invalid event: ${formatProblems(decoded.problems)}`, deliveryCount });
+      return;
+    }
+    const info: DeliveryInfo = { deliveryCount, working() {} };
+    this.inFlight += 1;
+    try {
+      const disposition = await handler(decoded.event, info);
+      if (disposition.kind === "retry") this.schedule(value, deliveryCount + 1, disposition.delayMs);
+      else if (disposition.kind === "dead-letter") this.deadLetters.push({ event: value, reason: disposition.reason, deliveryCount });
+      else if (this.options.lostAckRate > 0 && this.options.random.next() < this.options.lostAckRate) {
+        this.stats.lostAcks += 1;
+        this.schedule(value, deliveryCount + 1, this.options.ackWaitMs);
+      }
+    } catch {
+      // A handler that throws is a crash: the message is redelivered after the ack wait.
+      this.stats.handlerCrashes += 1;
+      this.schedule(value, deliveryCount + 1, this.options.ackWaitMs);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+}

@@ -1,0 +1,495 @@
+// The deterministic simulator: seed → options → run the engine's own code (both strategies live in
+// @synclag/engine) against virtual-time in-memory adapters and marketplace models under the
+// scenario's faults → heal → convergence phase with a budget → checkers → result. Same seed,
+// byte-identical result. Easy to get wrong: every random draw comes from a *named* stream forked from
+// the seed, and nothing reads real time — progress reporting goes through a callback the caller owns.
+
+import { InMemoryStockStore, listedQuantity, parseDuration, Prng, sample, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
+import { Engine, type Strategy } from "@synclag/engine";
+import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
+import { Histogram, InMemoryMetrics } from "@synclag/metrics";
+import { buildCatalog, computeCost, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
+import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
+import { GroundTruth } from "./ground-truth.js";
+import { RESULT_SCHEMA_VERSION, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
+import { SimChannelClient } from "./sim-channel-client.js";
+import { SimOrderFeed } from "./sim-order-feed.js";
+
+const DAY_MS = 86_400_000;
+
+export interface SimulateOptions {
+  /** Called now and then with progress (virtual ms done, virtual ms total); the CLI draws a bar. */
+  readonly onProgress?: (doneMs: number, totalMs: number) => void;
+  /** Deliberately break an invariant (tests prove each checker can fail). */
+  readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel";
+}
+
+export function parseStrategy(text: string): { ok: true; strategy: Strategy } | { ok: false; problem: string } {
+  if (text === "events") return { ok: true, strategy: { kind: "events" } };
+  const match = /^polling:(.+)$/.exec(text);
+  if (match) {
+    const intervalMs = parseDuration(match[1] as string);
+    if (intervalMs === undefined || intervalMs <= 0) return { ok: false, problem: `bad polling interval in ${JSON.stringify(text)}: use e.g. polling:15m` };
+    return { ok: true, strategy: { kind: "polling", intervalMs } };
+  }
+  return { ok: false, problem: `unknown strategy ${JSON.stringify(text)}: use events or polling:<interval> (e.g. polling:15m)` };
+}
+
+/** The scenario's profile for a channel: the kind's defaults with the scenario's overrides. */
+export function resolveProfile(spec: ChannelSpec): MarketplaceProfile {
+  const base = DEFAULT_PROFILES[spec.kind];
+  const o = spec.profile ?? {};
+  const faults = o.faults ?? {};
+  const n = o.notifications ?? {};
+  return {
+    ...base,
+    ...(o.maxBatchSize === undefined ? {} : { maxBatchSize: o.maxBatchSize }),
+    ...(o.rateLimit === undefined ? {} : { rateLimit: o.rateLimit }),
+    ...(o.clientRateLimit === undefined ? {} : { clientRateLimit: o.clientRateLimit }),
+    ...(o.apiLatency === undefined ? {} : { apiLatency: o.apiLatency }),
+    ...(o.visibilityDelay === undefined ? {} : { visibilityDelay: o.visibilityDelay }),
+    ...(o.clientTimeoutMs === undefined ? {} : { clientTimeoutMs: o.clientTimeoutMs }),
+    ...(o.revisionsPerListingPerDay === undefined ? {} : { revisionsPerListingPerDay: o.revisionsPerListingPerDay }),
+    faults: {
+      serverErrorRate: faults.serverErrorRate ?? base.faults.serverErrorRate,
+      timeoutAfterApplyRate: faults.timeoutAfterApplyRate ?? base.faults.timeoutAfterApplyRate,
+      itemRejectRate: faults.itemRejectRate ?? base.faults.itemRejectRate,
+      outages: faults.outages ? faults.outages.map((w) => ({ startMs: w.start, durationMs: w.duration })) : base.faults.outages,
+    },
+    notifications: {
+      delay: n.delay ?? base.notifications.delay,
+      duplicateRate: n.duplicateRate ?? base.notifications.duplicateRate,
+      attemptFailureRate: n.attemptFailureRate ?? base.notifications.attemptFailureRate,
+      retries: n.retries ?? base.notifications.retries,
+      retrySpanMs: n.retrySpan ?? base.notifications.retrySpanMs,
+      headOfLineBlocking: n.headOfLineBlocking ?? base.notifications.headOfLineBlocking,
+    },
+  };
+}
+
+/** A StockStore whose calls take virtual time (the store's round trip). */
+class SimStockStore implements StockStore {
+  constructor(readonly inner: InMemoryStockStore, private readonly scheduler: VirtualScheduler, private readonly latency: Distribution, private readonly random: Prng) {}
+  private later<T>(produce: () => T): Promise<T> {
+    const delay = sample(this.latency, this.random);
+    return new Promise((resolve) => this.scheduler.setTimer(delay, () => resolve(produce())));
+  }
+  applyOrder(order: OrderInput) {
+    return this.later(() => this.inner.model.applyOrder(order));
+  }
+  applyOrders(orders: readonly OrderInput[]) {
+    return this.later(() => orders.map((order) => this.inner.model.applyOrder(order)));
+  }
+  restock(input: StockMutationInput) {
+    return this.later(() => this.inner.model.restock(input));
+  }
+  setQuantity(input: StockMutationInput) {
+    return this.later(() => this.inner.model.setQuantity(input));
+  }
+  snapshot(skus?: readonly string[]) {
+    return this.later(() => this.inner.model.snapshot(skus));
+  }
+  readAudit(options?: { afterSeq?: number; limit?: number }) {
+    return this.inner.readAudit(options);
+  }
+  readOutbox(limit: number) {
+    return this.later(() => this.inner.model.readOutbox(limit));
+  }
+  ackOutbox(ids: readonly string[]) {
+    return this.later(() => this.inner.model.ackOutbox(ids));
+  }
+}
+
+function emptyPerMinute(durationMs: number): number[] {
+  return new Array<number>(Math.ceil(durationMs / 60_000)).fill(0);
+}
+
+/** Runs one strategy over one scenario. */
+export async function simulateStrategy(scenario: Scenario, strategyText: string, seed: number, options: SimulateOptions = {}): Promise<StrategyResult> {
+  const parsed = parseStrategy(strategyText);
+  if (!parsed.ok) throw new RangeError(parsed.problem);
+  const strategy = parsed.strategy;
+  const startMs = Date.parse(scenario.startAt);
+  const endMs = startMs + scenario.duration;
+  const root = new Prng(seed);
+  const scheduler = new VirtualScheduler(startMs);
+  const metrics = new InMemoryMetrics();
+
+  // --- Catalog and truth ---------------------------------------------------------------------
+  const catalog = buildCatalog(scenario, seed);
+  const memoryStore = new InMemoryStockStore({ clock: scheduler });
+  for (const item of catalog) memoryStore.model.setQuantity({ sku: item.sku, quantity: item.stock, reason: "initial stock" });
+  const store = new SimStockStore(memoryStore, scheduler, scenario.engine.storeLatency, root.fork("store"));
+  const skus = catalog.map((item) => item.sku);
+  const truth = new GroundTruth(scenario.channels.map((c) => (c.policy ? { id: c.id, policy: c.policy } : { id: c.id })), skus, startMs, endMs);
+  let lagError: Error | undefined;
+
+  // --- Marketplaces and clients ---------------------------------------------------------------
+  const models = new Map<string, MarketplaceModel>();
+  const clients = new Map<string, SimChannelClient>();
+  const visibilityTimers = new Map<string, number>();
+  const scheduleReveal = (model: MarketplaceModel) => {
+    const next = model.nextVisibilityAtMs;
+    if (next === undefined) return;
+    const at = Math.ceil(next); // virtual time moves in whole milliseconds
+    const known = visibilityTimers.get(model.channel);
+    if (known !== undefined && known <= at && known >= scheduler.now()) return;
+    visibilityTimers.set(model.channel, at);
+    scheduler.at(at, () => {
+      if (visibilityTimers.get(model.channel) === at) visibilityTimers.delete(model.channel);
+      model.revealDue(scheduler.now());
+      scheduleReveal(model);
+    });
+  };
+  for (const spec of scenario.channels) {
+    const profile = resolveProfile(spec);
+    const model = new MarketplaceModel({
+      channel: spec.id,
+      profile,
+      random: root.fork(`market:${spec.id}`),
+      startMs,
+      onVisible: (change) => {
+        try {
+          truth.onVisible(change);
+        } catch (error) {
+          lagError ??= error as Error;
+        }
+      },
+      onAccepted: (change) => {
+        try {
+          truth.onAccepted(change);
+        } catch (error) {
+          lagError ??= error as Error;
+        }
+        scheduleReveal(model);
+      },
+    });
+    for (const item of catalog) model.seed(item.sku, listedQuantity(item.stock, spec.policy), 1);
+    models.set(spec.id, model);
+    clients.set(spec.id, new SimChannelClient(model, scheduler));
+    for (const storm of spec.profile?.faults?.throttleStorms ?? []) {
+      scheduler.at(startMs + storm.start, () => model.tightenThrottle(storm.factor));
+      scheduler.at(startMs + storm.start + storm.duration, () => model.tightenThrottle(1));
+    }
+  }
+  for (const item of catalog) truth.seed(item.sku, item.stock, scenario.channels.map((c) => listedQuantity(item.stock, c.policy)));
+
+  // --- Order accounting (from the marketplace side and the engine's results) ---------------------
+  const counts = { attempted: 0, accepted: 0, fulfilled: 0, oversold: 0, lostSales: 0, lostSalesByAgents: 0, soldOut: 0, unnotified: 0, duplicateDeliveries: 0 };
+  const perChannel = new Map(scenario.channels.map((c) => [c.id, { oversold: 0, lostSales: 0 }]));
+  const perMinute = { accepted: emptyPerMinute(scenario.duration), oversold: emptyPerMinute(scenario.duration), lostSales: emptyPerMinute(scenario.duration) };
+  const minute = (atMs: number) => Math.min(perMinute.accepted.length - 1, Math.max(0, Math.floor((atMs - startMs) / 60_000)));
+  const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
+  const arrivalsPerWindow: number[] = [];
+
+  const onResult = (event: OrderEvent, result: ApplyResult) => {
+    const now = scheduler.now();
+    if (result.kind === "applied") {
+      counts.fulfilled += 1;
+      for (const change of result.changes) {
+        truth.truthChanged(change.sku, change.quantity, now);
+        truth.orderApplied(event.sourceChannel, change.sku, change.version, event.confirmedAtMs);
+      }
+    } else if (result.kind === "insufficient") {
+      counts.oversold += 1;
+      const channel = perChannel.get(event.sourceChannel);
+      if (channel) channel.oversold += 1;
+      perMinute.oversold[minute(event.confirmedAtMs)] = (perMinute.oversold[minute(event.confirmedAtMs)] ?? 0) + 1;
+    } else if (result.kind === "duplicate") {
+      counts.duplicateDeliveries += 1;
+    }
+  };
+
+  // --- Feed and engine --------------------------------------------------------------------------
+  const feed = new SimOrderFeed({
+    scheduler,
+    random: root.fork("feed"),
+    delay: scenario.feed.delay,
+    lostAckRate: scenario.feed.lostAckRate,
+    ackWaitMs: scenario.feed.ackWait,
+    duplicateRate: scenario.feed.duplicateRate,
+  });
+  const engineStore: StockStore = options.sabotage === "double-apply" ? sabotageDoubleApply(store) : store;
+  const engine = new Engine({
+    store: engineStore,
+    feed,
+    channels: scenario.channels.map((spec) => {
+      const profile = resolveProfile(spec);
+      const client = clients.get(spec.id) as SimChannelClient;
+      const sabotaged = options.sabotage === "skip-push" && spec === scenario.channels[0] ? skipPushes(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : client;
+      return { client: sabotaged, rateLimit: profile.clientRateLimit, ...(spec.policy ? { policy: spec.policy } : {}) };
+    }),
+    clock: scheduler,
+    scheduler,
+    random: root.fork("engine"),
+    metrics,
+    strategy,
+    retry: { maxAttempts: scenario.engine.maxAttempts },
+    reconcileIntervalMs: scenario.engine.reconcileInterval,
+    onResult,
+  });
+  for (const spec of scenario.channels) for (const item of catalog) engine.propagator.assumeConfirmed(spec.id, item.sku, { quantity: listedQuantity(item.stock, spec.policy), version: 1 });
+  // Start-up reads the store, which takes virtual time: run the clock until the engine is up.
+  let started = false;
+  const starting = engine.start().then(() => (started = true));
+  while (!started) await scheduler.runUntil(scheduler.now() + 1);
+  await starting;
+
+  // --- Arrivals (open model: planned in advance, one scheduled at a time) -------------------------
+  const arrivals = planArrivals(scenario, seed);
+  const hol = new Map<string, number>();
+  const importPoll = scenario.orderImport === "push" ? undefined : scenario.orderImport;
+  const deliver = (event: OrderEvent, offsetMs: number) => {
+    const model = models.get(event.sourceChannel) as MarketplaceModel;
+    let at = event.confirmedAtMs + offsetMs;
+    if (model.profile.notifications.headOfLineBlocking) {
+      at = Math.max(at, hol.get(event.sourceChannel) ?? 0);
+      hol.set(event.sourceChannel, at);
+    }
+    if (importPoll) at = Math.ceil((at - startMs + importPoll.minAge) / importPoll.poll) * importPoll.poll + startMs;
+    scheduler.at(at, () => void feed.publish(event));
+  };
+  const scheduleNext = () => {
+    const next = arrivals.next();
+    if (next.done) return;
+    const arrival = next.value;
+    scheduler.at(startMs + arrival.atMs, () => {
+      scheduleNext();
+      const now = scheduler.now();
+      const model = models.get(arrival.channel) as MarketplaceModel;
+      counts.attempted += 1;
+      if (pollingWindowMs > 0) {
+        const window = Math.floor(arrival.atMs / pollingWindowMs);
+        arrivalsPerWindow[window] = (arrivalsPerWindow[window] ?? 0) + 1;
+      }
+      const checkout = model.checkout(now, arrival.sku, arrival.quantity);
+      if (!checkout.ok) {
+        const available = memoryStore.model.level(arrival.sku)?.quantity ?? 0;
+        if (available >= arrival.quantity) {
+          counts.lostSales += 1;
+          if (arrival.agent) counts.lostSalesByAgents += 1;
+          const channel = perChannel.get(arrival.channel);
+          if (channel) channel.lostSales += 1;
+          perMinute.lostSales[minute(now)] = (perMinute.lostSales[minute(now)] ?? 0) + 1;
+        } else counts.soldOut += 1;
+        return;
+      }
+      counts.accepted += 1;
+      perMinute.accepted[minute(now)] = (perMinute.accepted[minute(now)] ?? 0) + 1;
+      truth.shownChanged(arrival.channel, arrival.sku, model.listing(arrival.sku)?.visibleQuantity ?? 0, now);
+      const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
+      const deliveries = model.planNotification();
+      if (deliveries.length === 0) counts.unnotified += 1;
+      for (const offset of deliveries) deliver(event, offset);
+    });
+  };
+  scheduleNext();
+
+  // --- Restocks ------------------------------------------------------------------------------------
+  for (const restock of scenario.demand.restocks) {
+    scheduler.at(startMs + restock.at, () => {
+      const targets = catalog.slice(0, restock.skus ?? catalog.length);
+      void (async () => {
+        for (const item of targets) {
+          const result = await engine.adjustStock({ sku: item.sku, quantity: restock.quantity, kind: "restock", reason: "scheduled restock" });
+          if (result.kind === "changed") truth.truthChanged(item.sku, result.change.quantity, scheduler.now());
+        }
+      })();
+    });
+  }
+  if (options.sabotage === "negative-stock") {
+    scheduler.at(startMs + 1, () => void memoryStore.model.setQuantity({ sku: skus[0] as string, quantity: 0 }));
+  }
+
+  // --- Run, heal, converge ------------------------------------------------------------------------
+  const totalMs = scenario.duration + scenario.convergenceBudget;
+  const step = Math.max(1000, Math.floor(scenario.duration / 200));
+  for (let t = startMs; t < endMs; ) {
+    t = Math.min(endMs, t + step);
+    await scheduler.runUntil(t);
+    options.onProgress?.(t - startMs, totalMs);
+  }
+  const budgetEnd = endMs + scenario.convergenceBudget;
+  const settled = () => {
+    if (!feed.idle || !engine.propagator.idle) return false;
+    for (const model of models.values()) if (model.nextVisibilityAtMs !== undefined) return false;
+    if (truth.unresolved().some((n) => n > 0)) return false;
+    return truth.mismatches().length === 0;
+  };
+  while (scheduler.now() < budgetEnd && !settled()) {
+    await scheduler.runUntil(Math.min(budgetEnd, scheduler.now() + 10_000));
+    options.onProgress?.(scheduler.now() - startMs, totalMs);
+  }
+  await engine.stop();
+  const simulatedMs = scheduler.now() - startMs;
+
+  // --- Checkers ------------------------------------------------------------------------------------
+  const audit = memoryStore.model.readAudit();
+  if (options.sabotage === "negative-stock") {
+    const first = audit[0];
+    if (first) (audit as unknown[]).push({ ...first, seq: audit.length + 1, kind: "set", changes: [{ sku: first.changes[0]?.sku ?? "", delta: 0, quantity: -1, version: 999 }] });
+  }
+  const final = memoryStore.model.snapshot();
+  const cancellations = [...models.values()].reduce((sum, m) => sum + m.cancellations, 0);
+  const unresolved = truth.unresolved();
+  const checks: CheckResult[] = [
+    checkStockNeverNegative(audit),
+    checkConservation(audit, final),
+    checkSingleApplication(audit),
+    checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 }))),
+    checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions }))),
+    checkEveryOversellCancelled(counts.oversold, cancellations),
+    checkNoValidOrderDeadLettered(feed.deadLetters, 0),
+    checkLagNeverNegative(lagError),
+  ];
+
+  // --- Result --------------------------------------------------------------------------------------
+  const stale = truth.staleExposure();
+  const channels: Record<string, ChannelResult> = {};
+  scenario.channels.forEach((spec, index) => {
+    const client = clients.get(spec.id) as SimChannelClient;
+    const model = models.get(spec.id) as MarketplaceModel;
+    const profile = model.profile;
+    const labels = { channel: spec.id };
+    const queueWait = metrics.histogram("queue_wait_ms", labels) ?? new Histogram();
+    const acceptedLag = truth.channelAcceptedLag[index] as Histogram;
+    const backlog = engine.propagator.backlog().find((b) => b.channel === spec.id);
+    channels[spec.id] = {
+      kind: spec.kind,
+      syncLagMs: (truth.channelSyncLag[index] as Histogram).summary(),
+      acceptedLagMs: acceptedLag.summary(),
+      apiCalls: client.stats.apiCalls,
+      updateCalls: client.stats.updateCalls,
+      throttled: client.stats.throttled,
+      serverErrors: client.stats.serverErrors,
+      timeouts: client.stats.timeouts,
+      itemsRejected: client.stats.itemsRejected,
+      staleExposure: round(stale[index] ?? 0, 6),
+      oversold: perChannel.get(spec.id)?.oversold ?? 0,
+      lostSales: perChannel.get(spec.id)?.lostSales ?? 0,
+      cancellations: model.cancellations,
+      rateLimit: {
+        updatesPerSecondCapacity: profile.clientRateLimit.ratePerSecond * profile.maxBatchSize,
+        callsPerSecond: profile.clientRateLimit.ratePerSecond,
+        maxBatchSize: profile.maxBatchSize,
+        queueWaitMs: queueWait.summary(),
+        backlogPeak: backlog?.backlogPeak ?? 0,
+        bound: acceptedLag.count > 0 && queueWait.percentile(99) * 2 > acceptedLag.percentile(99),
+      },
+      driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
+      pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),
+    };
+  });
+  const sum = (name: string) => scenario.channels.reduce((total, c) => total + metrics.counter(name, { channel: c.id }), 0);
+  const result: StrategyResult = {
+    strategy: strategyText,
+    orderImport: importPoll ? `poll:${importPoll.poll}ms` : "push",
+    orders: { ...counts, cancellationRate: counts.accepted > 0 ? round(counts.oversold / counts.accepted, 6) : 0 },
+    syncLagMs: truth.syncLag.summary(),
+    acceptedLagMs: truth.acceptedLag.summary(),
+    channels,
+    cost: computeCost(scenario.cost, counts),
+    ...(strategy.kind === "polling"
+      ? {
+          polling: {
+            intervalMs: strategy.intervalMs,
+            syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
+            ordersPerWindow: {
+              mean: round(counts.attempted / (scenario.duration / strategy.intervalMs), 3),
+              peak: arrivalsPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0),
+            },
+          },
+        }
+      : {}),
+    engine: {
+      pushes: sum("pushes_total"),
+      pushCalls: sum("push_calls_total"),
+      retries: sum("push_retries_total"),
+      throttled: sum("throttled_total"),
+      driftRepaired: scenario.channels.reduce((total, c) => total + (channels[c.id]?.driftRepaired ?? 0), 0),
+      pushesAbandoned: scenario.channels.reduce((total, c) => total + (channels[c.id]?.pushesAbandoned ?? 0), 0),
+      deadLetters: feed.deadLetters.length,
+      storeErrors: metrics.counter("store_errors_total"),
+    },
+    checks,
+    ok: checks.every((c) => c.ok),
+    simulatedEvents: scheduler.eventsRun,
+    simulatedMs,
+    histograms: { syncLagMs: truth.syncLag.encode(), acceptedLagMs: truth.acceptedLag.encode() },
+    timeline: truth.timeline,
+    perMinute,
+  };
+  return result;
+}
+
+function sumCounters(metrics: InMemoryMetrics, name: string, channel: string): number {
+  return metrics.counters().filter((c) => c.name === name && c.labels.channel === channel).reduce((total, c) => total + c.value, 0);
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Runs every strategy over the same scenario and seed: the comparison. */
+export async function compare(scenario: Scenario, strategies: readonly string[], seed: number, options: SimulateOptions & { readonly reproduceCommand?: string } = {}): Promise<ResultDocument> {
+  const results: StrategyResult[] = [];
+  for (const [index, strategy] of strategies.entries()) {
+    results.push(
+      await simulateStrategy(scenario, strategy, seed, {
+        ...options,
+        ...(options.onProgress ? { onProgress: (done: number, total: number) => options.onProgress?.(index * total + done, strategies.length * total) } : {}),
+      }),
+    );
+  }
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    generator: { name: "synclag", mode: "simulated" },
+    scenario: {
+      name: scenario.name,
+      description: scenario.description,
+      durationMs: scenario.duration,
+      startAt: scenario.startAt,
+      skus: scenario.catalog.skus,
+      ordersPerDay: scenario.demand.ordersPerDay,
+      channels: scenario.channels.map((c) => ({ id: c.id, kind: c.kind, share: c.share })),
+      cost: { ...scenario.cost },
+      curve: scenario.demand.curve.map((w) => ({ startMs: w.start, durationMs: w.duration, multiplier: w.multiplier, ...(w.label === undefined ? {} : { label: w.label }) })),
+    },
+    seed,
+    strategies: results,
+    ok: results.every((r) => r.ok),
+    reproduce: options.reproduceCommand ?? `npx synclag compare --scenario ${scenario.name} --seed ${seed}`,
+  };
+}
+
+// --- Sabotage (tests prove each checker fails when its invariant is broken on purpose) -------------
+
+function sabotageDoubleApply(store: SimStockStore): StockStore {
+  const inner = store.inner.model;
+  let done = false;
+  return Object.assign(Object.create(store) as StockStore, {
+    applyOrder: async (order: OrderInput) => {
+      const result = await store.applyOrder(order);
+      if (result.kind === "applied" && !done) {
+        done = true;
+        // Re-apply under a fresh id: a second applied record for the same order.
+        const again = inner.applyOrder({ ...order, orderId: `${order.orderId}` + "\u200b" });
+        if (again.kind === "applied") (inner.readAudit().at(-1) as { orderId?: string }).orderId = order.orderId;
+      }
+      return result;
+    },
+  });
+}
+
+function skipPushes(client: SimChannelClient): SimChannelClient {
+  return Object.assign(Object.create(client) as SimChannelClient, {
+    setQuantities: (updates: readonly { sku: string }[]) => Promise.resolve(updates.map(() => ({ ok: true as const }))),
+  });
+}
+
+function dropCancels(client: SimChannelClient): SimChannelClient {
+  return Object.assign(Object.create(client) as SimChannelClient, {
+    cancelOrder: () => Promise.resolve({ ok: true as const }),
+  });
+}

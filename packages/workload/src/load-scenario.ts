@@ -1,0 +1,36 @@
+// Loads a scenario by built-in name or file path (JSON or YAML) and validates it, returning every
+// problem at once with its path — or the parsed scenario with all defaults filled in.
+
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { BUILTIN_SCENARIOS } from "./builtins.js";
+import { scenarioSchema, type Scenario } from "./scenario-schema.js";
+
+export type LoadResult = { ok: true; scenario: Scenario; source: string } | { ok: false; problems: string[]; source: string };
+
+export function validateScenario(value: unknown, source: string): LoadResult {
+  const parsed = scenarioSchema.safeParse(value);
+  if (parsed.success) return { ok: true, scenario: parsed.data, source };
+  return { ok: false, source, problems: parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`) };
+}
+
+export function loadScenario(nameOrPath: string): LoadResult {
+  const builtin = BUILTIN_SCENARIOS[nameOrPath];
+  if (builtin) return validateScenario(builtin, `built-in ${nameOrPath}`);
+  if (!/[./\\]/.test(nameOrPath)) {
+    return { ok: false, source: nameOrPath, problems: [`unknown scenario ${JSON.stringify(nameOrPath)}: built-ins are ${Object.keys(BUILTIN_SCENARIOS).join(", ")}; or give a .json/.yaml file path`] };
+  }
+  let text: string;
+  try {
+    text = readFileSync(nameOrPath, "utf8");
+  } catch (error) {
+    return { ok: false, source: nameOrPath, problems: [`cannot read ${nameOrPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`] };
+  }
+  let value: unknown;
+  try {
+    value = /\.ya?ml$/i.test(nameOrPath) ? parseYaml(text) : JSON.parse(text);
+  } catch (error) {
+    return { ok: false, source: nameOrPath, problems: [`${nameOrPath} is not valid ${/\.ya?ml$/i.test(nameOrPath) ? "YAML" : "JSON"}: ${(error as Error).message}`] };
+  }
+  return validateScenario(value, nameOrPath);
+}
