@@ -1,0 +1,34 @@
+// synclag CLI — composition root. Each command lives in its own module; this file wires them, turns
+// usage errors into one readable message and exit code 2, and never prints a stack for user mistakes.
+
+import { Command, CommanderError } from "commander";
+import { EXIT, UsageError, formatUsageError } from "./cli-error.js";
+import { compareCommand } from "./commands/compare.js";
+import { scenariosCommand } from "./commands/scenarios.js";
+import { simulateCommand } from "./commands/simulate.js";
+
+const program = new Command("synclag")
+  .description("Make inventory sync lag visible, measurable and gateable — and compare polling against the event-driven engine.")
+  .version("0.1.0")
+  .showHelpAfterError("(add --help for usage)")
+  .addHelpText("after", "\nExit codes: 0 ok · 1 a gate threshold failed · 2 bad input · 3 an invariant checker failed · 4 missing server/binary");
+
+for (const command of [compareCommand(), simulateCommand(), scenariosCommand()]) program.addCommand(command);
+
+program.exitOverride();
+for (const command of program.commands) command.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and version exit 0; everything else commander rejects is a usage error (it printed it).
+    process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof UsageError) {
+    const name = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? "";
+    process.stderr.write(formatUsageError(error, name) + "\n");
+    process.exitCode = EXIT.usage;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,89 @@
+// The side-by-side comparison (compare, simulate, run): one column per strategy, fits 80 columns for
+// up to three strategies, coloured on a TTY and plain otherwise. Every row is explained in
+// docs/simulation.md. Easy to get wrong: percentiles shown here are read from the result document,
+// never recomputed, so the table, the gate and the HTML report always agree.
+
+import Table from "cli-table3";
+import pc from "picocolors";
+import type { ResultDocument, StrategyResult } from "@synclag/sim";
+import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
+
+export interface RenderOptions {
+  readonly color: boolean;
+}
+
+type Row = [label: string, value: (s: StrategyResult) => string, better?: "low" | "high", numeric?: (s: StrategyResult) => number];
+
+function table(head: string[], color: boolean): Table.Table {
+  return new Table({
+    head,
+    style: { head: color ? ["cyan"] : [], border: color ? ["grey"] : [], compact: true, "padding-left": 1, "padding-right": 1 },
+    chars: color ? {} : { top: "-", "top-mid": "+", "top-left": "+", "top-right": "+", bottom: "-", "bottom-mid": "+", "bottom-left": "+", "bottom-right": "+", left: "|", "left-mid": "+", mid: "-", "mid-mid": "+", right: "|", "right-mid": "+", middle: "|" },
+  });
+}
+
+export function renderComparison(doc: ResultDocument, options: RenderOptions): string {
+  const c = options.color ? pc : pc.createColors(false);
+  const strategies = doc.strategies;
+  const currency = strategies[0]?.cost.currency ?? "EUR";
+  const rows: Row[] = [
+    ["orders attempted", (s) => formatCount(s.orders.attempted)],
+    ["accepted by channels", (s) => formatCount(s.orders.accepted)],
+    ["oversold (cancelled)", (s) => formatCount(s.orders.oversold), "low", (s) => s.orders.oversold],
+    ["cancellation rate", (s) => formatPercent(s.orders.cancellationRate), "low", (s) => s.orders.cancellationRate],
+    ["lost sales", (s) => formatCount(s.orders.lostSales), "low", (s) => s.orders.lostSales],
+    ["sync lag p50", (s) => formatMs(s.syncLagMs.p50), "low", (s) => s.syncLagMs.p50],
+    ["sync lag p99", (s) => formatMs(s.syncLagMs.p99), "low", (s) => s.syncLagMs.p99],
+    ["sync lag max", (s) => formatMs(s.syncLagMs.max), "low", (s) => s.syncLagMs.max],
+    ["accepted lag p99", (s) => formatMs(s.acceptedLagMs.p99), "low", (s) => s.acceptedLagMs.p99],
+    ["API calls", (s) => formatCount(sumChannels(s, (ch) => ch.apiCalls))],
+    ["throttled (429)", (s) => formatCount(sumChannels(s, (ch) => ch.throttled)), "low", (s) => sumChannels(s, (ch) => ch.throttled)],
+    ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],
+  ];
+  const main = table(["", ...strategies.map((s) => s.strategy)], options.color);
+  for (const [label, value, better, numeric] of rows) {
+    const values = strategies.map(value);
+    if (better && numeric && strategies.length > 1) {
+      const nums = strategies.map(numeric);
+      const best = better === "low" ? Math.min(...nums) : Math.max(...nums);
+      main.push([label, ...values.map((v, i) => (nums[i] === best && nums.some((n) => n !== best) ? c.green(v) : v))]);
+    } else main.push([label, ...values]);
+  }
+  const lines: string[] = [];
+  lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channels · ${formatCount(doc.scenario.ordersPerDay)} orders/day`));
+  lines.push(main.toString());
+
+  // Per channel: sync lag p99 (accepted lag p99) and API calls/throttles per strategy.
+  const channelIds = doc.scenario.channels.map((ch) => ch.id);
+  if (channelIds.length <= 12) {
+    const perChannel = table(["channel · p99 lag", ...strategies.map((s) => s.strategy)], options.color);
+    for (const id of channelIds) {
+      perChannel.push([id, ...strategies.map((s) => {
+        const ch = s.channels[id];
+        return ch ? `${formatMs(ch.syncLagMs.p99)} (${formatMs(ch.acceptedLagMs.p99)})` : "—";
+      })]);
+    }
+    lines.push(perChannel.toString());
+    const calls = table(["channel · calls/429s", ...strategies.map((s) => s.strategy)], options.color);
+    for (const id of channelIds) {
+      calls.push([id, ...strategies.map((s) => {
+        const ch = s.channels[id];
+        return ch ? `${formatCount(ch.apiCalls)} / ${formatCount(ch.throttled)}${ch.rateLimit.bound ? " RL" : ""}` : "—";
+      })]);
+    }
+    lines.push(calls.toString());
+    lines.push(c.dim("p99 lag: buyer-visible (API-accepted). RL: the channel's rate limit made up most of its lag."));
+  } else {
+    lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
+  }
+  for (const s of strategies) {
+    if (s.polling) lines.push(c.dim(`${s.strategy}: ${s.polling.syncWindowsPerDay} sync windows/day, ${s.polling.ordersPerWindow.mean} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
+  }
+  const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
+  if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));
+  return lines.join("\n");
+}
+
+function sumChannels(s: StrategyResult, pick: (ch: StrategyResult["channels"][string]) => number): number {
+  return Object.values(s.channels).reduce((sum, ch) => sum + pick(ch), 0);
+}
