@@ -6,6 +6,18 @@ import { EXIT, UsageError, formatUsageError } from "./cli-error.js";
 import { compareCommand } from "./commands/compare.js";
 import { scenariosCommand } from "./commands/scenarios.js";
 import { simulateCommand } from "./commands/simulate.js";
+import { marketplacesCommand } from "./commands/marketplaces.js";
+import { gateCommand } from "./commands/gate.js";
+import { reportCommand } from "./commands/report.js";
+import { demoCommand } from "./commands/demo.js";
+
+// A closed pipe (`synclag compare | head`) is not an error worth a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
 
 const program = new Command("synclag")
   .description("Make inventory sync lag visible, measurable and gateable — and compare polling against the event-driven engine.")
@@ -13,7 +25,9 @@ const program = new Command("synclag")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText("after", "\nExit codes: 0 ok · 1 a gate threshold failed · 2 bad input · 3 an invariant checker failed · 4 missing server/binary");
 
-for (const command of [compareCommand(), simulateCommand(), scenariosCommand()]) program.addCommand(command);
+for (const command of [compareCommand(), simulateCommand(), scenariosCommand(), gateCommand(), reportCommand(), demoCommand(), marketplacesCommand()]) {
+  if (command) program.addCommand(command);
+}
 
 program.exitOverride();
 for (const command of program.commands) command.exitOverride();

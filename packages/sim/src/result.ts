@@ -38,6 +38,8 @@ export interface ChannelResult {
   };
   readonly driftRepaired: number;
   readonly pushesAbandoned: number;
+  /** HDR histograms (compressed base64) of this channel's lags. */
+  readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string };
 }
 
 export interface StrategyResult {

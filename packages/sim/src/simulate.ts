@@ -378,6 +378,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       },
       driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
       pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),
+      histograms: { syncLagMs: (truth.channelSyncLag[index] as Histogram).encode(), acceptedLagMs: acceptedLag.encode() },
     };
   });
   const sum = (name: string) => scenario.channels.reduce((total, c) => total + metrics.counter(name, { channel: c.id }), 0);

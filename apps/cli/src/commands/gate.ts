@@ -1,0 +1,6 @@
+// `synclag gate` — not built yet (see its issue); returns undefined so it is not offered.
+import type { Command } from "commander";
+
+export function gateCommand(): Command | undefined {
+  return undefined;
+}
