@@ -4,6 +4,7 @@
 // returns — the owner must let microtasks drain before advancing time (see `runUntil`).
 
 import { InvariantError } from "./errors.js";
+import { TimedHeap } from "./min-heap.js";
 import type { Clock, Scheduler, TimerHandle } from "./ports.js";
 
 const MAX_EVENTS_PER_INSTANT = 5_000_000;
@@ -14,68 +15,13 @@ interface Entry {
   callback: (() => void) | undefined;
 }
 
-/** A binary min-heap on (atMs, seq). */
-class EventHeap {
-  private readonly items: Entry[] = [];
-
-  get size(): number {
-    return this.items.length;
-  }
-
-  peek(): Entry | undefined {
-    return this.items[0];
-  }
-
-  push(entry: Entry): void {
-    const items = this.items;
-    items.push(entry);
-    let index = items.length - 1;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      const p = items[parent] as Entry;
-      if (p.atMs < entry.atMs || (p.atMs === entry.atMs && p.seq < entry.seq)) break;
-      items[index] = p;
-      index = parent;
-    }
-    items[index] = entry;
-  }
-
-  pop(): Entry | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (top === undefined || last === undefined || items.length === 0) return top;
-    let index = 0;
-    const length = items.length;
-    for (;;) {
-      const left = 2 * index + 1;
-      if (left >= length) break;
-      const right = left + 1;
-      let child = left;
-      let c = items[left] as Entry;
-      if (right < length) {
-        const r = items[right] as Entry;
-        if (r.atMs < c.atMs || (r.atMs === c.atMs && r.seq < c.seq)) {
-          child = right;
-          c = r;
-        }
-      }
-      if (last.atMs < c.atMs || (last.atMs === c.atMs && last.seq < c.seq)) break;
-      items[index] = c;
-      index = child;
-    }
-    items[index] = last;
-    return top;
-  }
-}
-
 /** Lets every pending microtask chain run (exact: process.nextTick runs after the microtask queue drains). */
 export function drainMicrotasks(): Promise<void> {
   return new Promise((resolve) => process.nextTick(resolve));
 }
 
 export class VirtualScheduler implements Clock, Scheduler {
-  private readonly heap = new EventHeap();
+  private readonly heap = new TimedHeap<Entry>();
   private readonly handles = new Map<number, Entry>();
   private seq = 0;
   private nowMs: number;

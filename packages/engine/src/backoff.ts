@@ -14,6 +14,8 @@ export interface RetryPolicy {
   readonly maxThrottles: number;
   /** Wait after a 429 that carried no Retry-After, in ms. Default 1000. */
   readonly defaultRetryAfterMs: number;
+  /** How long an update may keep failing because its channel is down before it is given up, in ms. Default 6 h. */
+  readonly maxOutageMs: number;
 }
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
@@ -22,6 +24,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxDelayMs: 30_000,
   maxThrottles: 100,
   defaultRetryAfterMs: 1000,
+  maxOutageMs: 6 * 3_600_000,
 };
 
 /** Delay before retry number `attempt` (1 = first retry). */

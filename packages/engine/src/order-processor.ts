@@ -53,12 +53,11 @@ export class OrderProcessor {
         return { kind: "ack" };
       case "insufficient":
         metrics.increment("orders_insufficient_total", source);
-        await this.handleOversell(event, delivery);
-        return { kind: "ack" };
+        return this.oversellDisposition(await this.handleOversell(event, delivery), delivery);
       case "duplicate":
         metrics.increment("orders_duplicate_total", source);
-        if (result.original.kind === "insufficient") await this.handleOversell(event, delivery);
-        else if (this.options.mode === "events") await this.republish(event, false);
+        if (result.original.kind === "insufficient") return this.oversellDisposition(await this.handleOversell(event, delivery), delivery);
+        if (this.options.mode === "events") await this.republish(event, false);
         return { kind: "ack" };
       case "conflict":
         metrics.increment("orders_conflict_total", source);
@@ -69,9 +68,21 @@ export class OrderProcessor {
     }
   };
 
-  /** Cancels the order at its source and pushes the truth to every channel, the source included. */
-  private async handleOversell(event: OrderEvent, delivery: DeliveryInfo): Promise<void> {
+  /**
+   * A cancellation the source channel could not take yet (it is down) must not be forgotten: the
+   * event goes back to the feed with a growing delay; the redelivery is a `duplicate` of the
+   * insufficient outcome, which retries the cancellation without counting the oversell twice.
+   */
+  private oversellDisposition(cancelled: boolean, delivery: DeliveryInfo): Disposition {
+    if (cancelled) return { kind: "ack" };
+    const delayMs = Math.min(300_000, 10_000 * 2 ** Math.min(10, delivery.deliveryCount - 1));
+    return { kind: "retry", delayMs, reason: "cancellation at the source channel failed; retrying" };
+  }
+
+  /** Cancels the order at its source and pushes the truth to every channel, the source included. Returns false when the cancel must be retried later. */
+  private async handleOversell(event: OrderEvent, delivery: DeliveryInfo): Promise<boolean> {
     const client = this.options.clients.get(event.sourceChannel);
+    let cancelled = client === undefined;
     if (client) {
       const attempts = this.options.cancelAttempts ?? 5;
       for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -85,12 +96,18 @@ export class OrderProcessor {
         } catch {
           ok = false;
         }
-        if (ok || !retryable) break;
-        delivery.working();
-        await this.sleep(backoffDelayMs(attempt, DEFAULT_RETRY_POLICY, this.options.random));
+        if (ok || !retryable) {
+          cancelled = true;
+          break;
+        }
+        if (attempt < attempts) {
+          delivery.working();
+          await this.sleep(backoffDelayMs(attempt, DEFAULT_RETRY_POLICY, this.options.random));
+        }
       }
     }
     await this.republish(event, true);
+    return cancelled;
   }
 
   private async republish(event: OrderEvent, force: boolean): Promise<void> {

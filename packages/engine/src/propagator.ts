@@ -51,6 +51,9 @@ interface Level {
   version: number;
 }
 
+/** Reasons that mean "the channel is down", not "this update is bad". */
+const CHANNEL_DOWN: ReadonlySet<string> = new Set(["unavailable", "timeout", "transport"]);
+
 const enum Risk {
   SellOutShownAvailable = 0,
   ShownHigh = 1,
@@ -73,6 +76,8 @@ interface Pair {
   queuedAtMs: number;
   waitingForRetry: boolean;
   force: boolean;
+  /** When the channel started failing this pair's updates as a whole (0 = not failing). */
+  failingSinceMs: number;
 }
 
 interface QueueEntry {
@@ -113,6 +118,8 @@ interface ChannelState {
   readonly pairs: Map<Sku, Pair>;
   readonly queues: [Fifo<QueueEntry>, Fifo<QueueEntry>, Fifo<QueueEntry>];
   pausedUntilMs: number;
+  /** Whole calls that failed in a row (outage, 5xx, timeouts): the circuit backs off on these. */
+  consecutiveFailures: number;
   inFlightCalls: number;
   wakeTimer: TimerHandle | undefined;
   wakeAtMs: number;
@@ -147,6 +154,7 @@ export class Propagator {
         pairs: new Map(),
         queues: [new Fifo(), new Fifo(), new Fifo()],
         pausedUntilMs: 0,
+        consecutiveFailures: 0,
         inFlightCalls: 0,
         wakeTimer: undefined,
         wakeAtMs: 0,
@@ -262,7 +270,7 @@ export class Propagator {
   private pair(channel: ChannelState, sku: Sku): Pair {
     let pair = channel.pairs.get(sku);
     if (!pair) {
-      pair = { sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false };
+      pair = { sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0 };
       channel.pairs.set(sku, pair);
     }
     return pair;
@@ -364,6 +372,8 @@ export class Propagator {
     const now = clock.now();
     channel.inFlightCalls -= 1;
     metrics.observe("push_call_latency_ms", now - sentAtMs, channel.labels);
+    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, now);
+    channel.consecutiveFailures = 0;
     let throttled = false;
     batch.forEach((pair, index) => {
       const outcome: PushOutcome = outcomes[index] ?? { ok: false, reason: "rejected", message: "no outcome for this update in the reply" };
@@ -373,6 +383,7 @@ export class Propagator {
         metrics.increment("pushes_total", channel.labels);
         pair.confirmed = sent;
         pair.confirmedAtMs = now;
+        pair.failingSinceMs = 0;
         pair.attempts = 0;
         pair.throttles = 0;
         this.options.onConfirmed?.(channel.id, pair.sku, sent.version);
@@ -399,6 +410,32 @@ export class Propagator {
       });
     });
     if (throttled) channel.bucket.drain(now);
+    this.pump(channel);
+  }
+
+  /**
+   * The whole call failed (outage, 5xx, timeout, connection): a circuit breaker, not per-update
+   * retries. The channel pauses with capped exponential backoff and the updates stay queued — so
+   * they go out the moment it heals — until an update has been failing for `maxOutageMs`, when it is
+   * given up (the reconciler repairs it later).
+   */
+  private onChannelDown(channel: ChannelState, batch: readonly Pair[], now: number): void {
+    const { metrics, random } = this.options;
+    channel.consecutiveFailures += 1;
+    channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + backoffDelayMs(channel.consecutiveFailures, this.retry, random));
+    metrics.increment("channel_failures_total", channel.labels);
+    for (const pair of batch) {
+      const sent = pair.inFlight as Level;
+      pair.inFlight = undefined;
+      if (pair.failingSinceMs === 0) pair.failingSinceMs = now;
+      if (now - pair.failingSinceMs > this.retry.maxOutageMs) {
+        pair.failingSinceMs = 0;
+        this.abandon(channel, pair, sent, "outage");
+        continue;
+      }
+      metrics.increment("push_retries_total", channel.labels);
+      this.enqueue(channel, pair);
+    }
     this.pump(channel);
   }
 

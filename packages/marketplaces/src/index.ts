@@ -4,8 +4,9 @@
 
 // --- Models ---
 export { MarketplaceModel } from "./marketplace-model.js";
-export type { CheckoutResult, ItemResult, Listing, MarketplaceModelOptions, UpdateItem, UpdateReply, VisibilityChange } from "./marketplace-model.js";
+export type { CheckoutResult, ItemResult, Listing, MarketplaceModelOptions, UpdateCallOptions, UpdateItem, UpdateReply, VisibilityChange } from "./marketplace-model.js";
 export { RateLimiter } from "./rate-limiter.js";
+export { retryOffsetsMs } from "./notification-schedule.js";
 export type { LimiterConfig, LimiterDecision, LimiterState } from "./rate-limiter.js";
 
 // --- Profiles ---

@@ -4,9 +4,9 @@
 // Easy to get wrong: buyers read and buy the *visible* quantity, never the accepted one — that gap is
 // where oversells and lost sales come from. Time is always passed in; randomness comes from a stream.
 
-import { sample, type ChannelId, type Random, type Sku } from "@synclag/core";
+import { sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
 import type { MarketplaceProfile } from "./profiles.js";
-import { RateLimiter, type LimiterState } from "./rate-limiter.js";
+import { RateLimiter, type LimiterConfig, type LimiterState } from "./rate-limiter.js";
 
 export interface Listing {
   acceptedQuantity: number;
@@ -17,6 +17,8 @@ export interface Listing {
   maxAcceptedVersion: number;
   revisionsDay: number;
   revisionsToday: number;
+  /** Visibility time of this listing's latest accepted update (updates of one SKU stay in order). */
+  visibleNotBeforeMs: number;
 }
 
 export interface VisibilityChange {
@@ -46,11 +48,12 @@ export type CheckoutResult =
   | { readonly ok: false; readonly shown: number };
 
 interface PendingVisibility {
+  readonly atMs: number;
+  readonly seq: number;
   readonly sku: Sku;
   /** Mutable: sales made before the update turns visible are taken off it (they are reserved). */
   quantity: number;
   readonly version: number;
-  readonly atMs: number;
 }
 
 export interface MarketplaceModelOptions {
@@ -62,6 +65,17 @@ export interface MarketplaceModelOptions {
   readonly onVisible?: (change: VisibilityChange) => void;
   /** Called when an update is accepted by the API. */
   readonly onAccepted?: (change: VisibilityChange) => void;
+  /**
+   * Extra seller APIs with a limiter of their own (Shopify's REST leaky bucket beside GraphQL's cost
+   * points), chosen per call with `applyUpdates(…, { api })`. Absent: one limiter for every call.
+   */
+  readonly apiRateLimits?: Readonly<Record<string, LimiterConfig>>;
+}
+
+/** Per-call options of `applyUpdates`. */
+export interface UpdateCallOptions {
+  /** Which of `apiRateLimits` this call is charged to; absent or unknown = the profile's limiter. */
+  readonly api?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -71,9 +85,9 @@ export class MarketplaceModel {
   readonly profile: MarketplaceProfile;
   private readonly listings = new Map<Sku, Listing>();
   private readonly limiter: RateLimiter;
-  private readonly pending: PendingVisibility[] = [];
-  private pendingHead = 0;
-  private lastVisibleAtMs = 0;
+  private readonly apiLimiters = new Map<string, RateLimiter>();
+  private readonly pending = new TimedHeap<PendingVisibility>();
+  private pendingSeq = 0;
   private orderSeq = 0;
   private readonly cancelled = new Set<string>();
   private forcedOutageUntilMs = 0;
@@ -86,11 +100,12 @@ export class MarketplaceModel {
     this.channel = options.channel;
     this.profile = options.profile;
     this.limiter = new RateLimiter(options.profile.rateLimit, options.startMs);
+    for (const [api, config] of Object.entries(options.apiRateLimits ?? {})) this.apiLimiters.set(api, new RateLimiter(config, options.startMs));
   }
 
   /** Seeds (or re-seeds) a listing as both accepted and visible at version `version`. */
   seed(sku: Sku, quantity: number, version: number): void {
-    this.listings.set(sku, { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0 });
+    this.listings.set(sku, { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0 });
   }
 
   listing(sku: Sku): Readonly<Listing> | undefined {
@@ -116,7 +131,7 @@ export class MarketplaceModel {
   }
 
   /** The seller API's handling of one update call at `nowMs`. */
-  applyUpdates(nowMs: number, items: readonly UpdateItem[]): UpdateReply {
+  applyUpdates(nowMs: number, items: readonly UpdateItem[], options?: UpdateCallOptions): UpdateReply {
     this.revealDue(nowMs);
     this.stats.updateCalls += 1;
     const random = this.options.random;
@@ -129,7 +144,8 @@ export class MarketplaceModel {
       return { kind: "unavailable", status: 500, message: `${this.channel} internal error` };
     }
     if (items.length > this.profile.maxBatchSize) return { kind: "too-large", limit: this.profile.maxBatchSize, received: items.length };
-    const decision = this.limiter.tryAcquire(nowMs, items.length);
+    const limiter = (options?.api === undefined ? undefined : this.apiLimiters.get(options.api)) ?? this.limiter;
+    const decision = limiter.tryAcquire(nowMs, items.length);
     if (!decision.admitted) {
       this.stats.throttled += 1;
       return { kind: "throttled", retryAfterMs: decision.retryAfterMs, limiter: decision.state, cost: decision.cost };
@@ -174,30 +190,25 @@ export class MarketplaceModel {
     this.stats.updatesAccepted += 1;
     const change = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs };
     this.options.onAccepted?.(change);
-    // Updates become visible in the order they were accepted (a queue per channel, as feeds are).
-    const atMs = Math.max(nowMs + sample(this.profile.visibilityDelay, this.options.random), this.lastVisibleAtMs);
-    this.lastVisibleAtMs = atMs;
-    if (atMs <= nowMs) this.makeVisible({ sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs });
-    else this.pending.push({ sku: item.sku, quantity: item.quantity, version: item.version, atMs });
+    // A listing's updates become visible in the order they were accepted (per SKU; different SKUs
+    // are processed independently, so one slow update does not hold back the whole catalogue).
+    const atMs = Math.max(nowMs + sample(this.profile.visibilityDelay, this.options.random), listing.visibleNotBeforeMs);
+    listing.visibleNotBeforeMs = atMs;
+    if (atMs <= nowMs) this.makeVisible({ sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs, seq: 0 });
+    else this.pending.push({ sku: item.sku, quantity: item.quantity, version: item.version, atMs, seq: ++this.pendingSeq });
     return { sku: item.sku, ok: true };
   }
 
   /** When the next accepted update becomes visible (for the driver to schedule `revealDue`). */
   get nextVisibilityAtMs(): number | undefined {
-    return this.pending[this.pendingHead]?.atMs;
+    return this.pending.peek()?.atMs;
   }
 
   /** Applies every accepted update whose visibility time has come. */
   revealDue(nowMs: number): void {
-    while (this.pendingHead < this.pending.length) {
-      const next = this.pending[this.pendingHead] as PendingVisibility;
-      if (next.atMs > nowMs) break;
-      this.pendingHead += 1;
+    for (let next = this.pending.peek(); next !== undefined && next.atMs <= nowMs; next = this.pending.peek()) {
+      this.pending.pop();
       this.makeVisible(next);
-    }
-    if (this.pendingHead > 1024 && this.pendingHead * 2 > this.pending.length) {
-      this.pending.splice(0, this.pendingHead);
-      this.pendingHead = 0;
     }
   }
 
@@ -228,10 +239,7 @@ export class MarketplaceModel {
     listing.acceptedQuantity = Math.max(0, listing.acceptedQuantity - quantity);
     // Units sold while an accepted update is still being processed are reserved: the update, once
     // visible, shows what is left of it (otherwise a sale would be "given back" to the shelf).
-    for (let i = this.pendingHead; i < this.pending.length; i++) {
-      const entry = this.pending[i] as PendingVisibility;
-      if (entry.sku === sku) entry.quantity = Math.max(0, entry.quantity - quantity);
-    }
+    for (const entry of this.pending.entries()) if (entry.sku === sku) entry.quantity = Math.max(0, entry.quantity - quantity);
     this.stats.checkouts += 1;
     this.orderSeq += 1;
     return { ok: true, orderId: `${this.channel}-${this.orderSeq}`, shown };
@@ -277,6 +285,7 @@ export class MarketplaceModel {
   /** Fault injection: refill slower (factor 0–1 of the documented rate). */
   tightenThrottle(factor: number): void {
     this.limiter.setTightening(factor);
+    for (const limiter of this.apiLimiters.values()) limiter.setTightening(factor);
   }
 
   /**
@@ -288,12 +297,16 @@ export class MarketplaceModel {
     const random = this.options.random;
     const first = sample(n.delay, random);
     const deliveries: number[] = [];
-    const step = n.retries > 0 ? n.retrySpanMs / n.retries : 0;
+    // Retries back off exponentially (each gap twice the last) and together span `retrySpanMs`.
+    let at = first;
+    let gap = n.retries > 0 ? n.retrySpanMs / (2 ** n.retries - 1) : 0;
     for (let attempt = 0; attempt <= n.retries; attempt++) {
-      const at = first + attempt * step;
-      if (n.attemptFailureRate > 0 && random.next() < n.attemptFailureRate) continue;
-      deliveries.push(at);
-      break;
+      if (!(n.attemptFailureRate > 0 && random.next() < n.attemptFailureRate)) {
+        deliveries.push(at);
+        break;
+      }
+      at += gap;
+      gap *= 2;
     }
     const firstDelivery = deliveries[0];
     if (firstDelivery !== undefined && n.duplicateRate > 0 && random.next() < n.duplicateRate) deliveries.push(firstDelivery + sample(n.delay, random));

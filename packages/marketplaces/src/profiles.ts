@@ -46,7 +46,7 @@ export interface MarketplaceProfile {
     readonly duplicateRate: number;
     /** Share of delivery attempts that fail. */
     readonly attemptFailureRate: number;
-    /** Retries after a failed attempt, spread evenly over `retrySpanMs` (Shopify 8 over 4 h; Woo 0). */
+    /** Retries after a failed attempt, backing off exponentially over `retrySpanMs` (Shopify 8 over 4 h; Woo 0). */
     readonly retries: number;
     readonly retrySpanMs: number;
     /** A failed delivery blocks later ones of the channel until it succeeds (Flipkart). */

@@ -1,0 +1,56 @@
+// What the built-in scenarios must show, and the simulator's reproducibility.
+import { describe, expect, it } from "vitest";
+import { loadScenario } from "@synclag/workload";
+import { compare, simulateStrategy } from "../src/index.js";
+
+function builtin(name: string) {
+  const loaded = loadScenario(name);
+  if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+  return loaded.scenario;
+}
+
+describe("built-in scenarios", () => {
+  it("steady-day with polling 15m: 96 sync windows a day and ≈ 5.2 orders per window", async () => {
+    const result = await simulateStrategy(builtin("steady-day"), "polling:15m", 1);
+    expect(result.polling?.syncWindowsPerDay).toBe(96);
+    // 500/96 = 5.21; one day of Poisson arrivals varies by ~±5 %.
+    expect(result.polling?.ordersPerWindow.mean).toBeGreaterThan(5.21 * 0.9);
+    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(5.21 * 1.1);
+    expect(result.ok).toBe(true);
+  });
+
+  it("steady-day at 10× the order rate gives ≈ 52 orders per 15-minute window", async () => {
+    const s = builtin("steady-day");
+    const result = await simulateStrategy({ ...s, demand: { ...s.demand, ordersPerDay: 5000 } }, "polling:15m", 2);
+    expect(result.polling?.ordersPerWindow.mean).toBeGreaterThan(52.1 * 0.95);
+    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(52.1 * 1.05);
+  });
+
+  it("flash-sale: polling every 15 min oversells several times more than events, and loses far more sales", async () => {
+    const doc = await compare(builtin("flash-sale"), ["events", "polling:15m"], 1);
+    const [events, polling] = doc.strategies;
+    expect(doc.ok).toBe(true);
+    expect(polling?.orders.oversold).toBeGreaterThan(3 * (events?.orders.oversold ?? 0));
+    expect(polling?.orders.lostSales).toBeGreaterThan(10 * Math.max(1, events?.orders.lostSales ?? 0));
+    expect(polling?.cost.total).toBeGreaterThan(events?.cost.total ?? 0);
+  });
+
+  it("the engine itself never oversells: every oversell is an order a channel accepted on stale stock, and each is cancelled", async () => {
+    const doc = await compare(builtin("flash-sale"), ["events"], 3);
+    const events = doc.strategies[0];
+    expect(events?.checks.find((c) => c.name === "stock never negative")?.ok).toBe(true);
+    expect(events?.checks.find((c) => c.name === "every oversell cancelled at its source")?.ok).toBe(true);
+    expect(events?.orders.fulfilled).toBe((events?.orders.accepted ?? 0) - (events?.orders.oversold ?? 0) - (events?.orders.unnotified ?? 0));
+  });
+});
+
+describe("reproducibility", () => {
+  it("same seed gives a byte-identical result document; another seed gives a different one", async () => {
+    const s = builtin("flash-sale");
+    const a = JSON.stringify(await compare(s, ["events", "polling:5m"], 42));
+    const b = JSON.stringify(await compare(s, ["events", "polling:5m"], 42));
+    const c = JSON.stringify(await compare(s, ["events", "polling:5m"], 43));
+    expect(a).toBe(b);
+    expect(c).not.toBe(a);
+  });
+});
