@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type PushOutcome, type QuantityUpdate } from "@synclag/core";
+import { Propagator } from "./propagator.js";
+import { TokenBucket } from "./token-bucket.js";
+
+/** A channel whose replies the test scripts; records every call with its virtual time. */
+class ScriptedChannel implements ChannelClient {
+  readonly calls: Array<{ atMs: number; updates: QuantityUpdate[] }> = [];
+  replies: Array<(updates: readonly QuantityUpdate[]) => PushOutcome[]> = [];
+  constructor(readonly channel: string, readonly maxBatchSize: number, private readonly scheduler: VirtualScheduler, private readonly latencyMs = 100) {}
+  setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    this.calls.push({ atMs: this.scheduler.now(), updates: [...updates] });
+    const reply = this.replies.shift() ?? ((u) => u.map(() => ({ ok: true as const })));
+    return new Promise((resolve) => this.scheduler.setTimer(this.latencyMs, () => resolve(reply(updates))));
+  }
+  readQuantities(): Promise<Map<string, number>> {
+    return Promise.resolve(new Map());
+  }
+  cancelOrder(): Promise<PushOutcome> {
+    return Promise.resolve({ ok: true });
+  }
+}
+
+function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number } = {}) {
+  const scheduler = new VirtualScheduler(0);
+  const channel = new ScriptedChannel("c", options.maxBatchSize ?? 1, scheduler, options.latencyMs ?? 100);
+  const propagator = new Propagator({
+    channels: [{ client: channel, rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 }, maxInFlightCalls: 1 }],
+    clock: scheduler,
+    scheduler,
+    random: new Prng(1),
+    metrics: noopMetrics,
+  });
+  return { scheduler, channel, propagator };
+}
+
+describe("Propagator", () => {
+  it("keeps one update in flight per SKU and coalesces newer versions (latest wins)", async () => {
+    const { scheduler, channel, propagator } = setup();
+    propagator.publish("A", { quantity: 10, version: 1 });
+    propagator.publish("A", { quantity: 9, version: 2 });
+    propagator.publish("A", { quantity: 8, version: 3 });
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => c.updates.map((u) => u.version))).toEqual([[1], [3]]);
+    expect(propagator.idle).toBe(true);
+  });
+
+  it("never moves a channel back to an older version", async () => {
+    const { scheduler, channel, propagator } = setup();
+    propagator.publish("A", { quantity: 5, version: 7 });
+    await scheduler.runUntil(1000);
+    propagator.publish("A", { quantity: 9, version: 6 });
+    propagator.publish("A", { quantity: 5, version: 7 });
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.flatMap((c) => c.updates.map((u) => u.version))).toEqual([7]);
+  });
+
+  it("sends a sell-out still shown as available before counts that merely drifted, when the rate limit is the bottleneck", async () => {
+    const { scheduler, channel, propagator } = setup({ ratePerSecond: 1, burst: 1 });
+    for (const sku of ["A", "B", "C"]) propagator.assumeConfirmed("c", sku, { quantity: 5, version: 1 });
+    propagator.publish("X", { quantity: 3, version: 1 }); // takes the only token
+    propagator.publish("A", { quantity: 6, version: 2 }); // shown low: drift
+    propagator.publish("B", { quantity: 4, version: 2 }); // shown high
+    propagator.publish("C", { quantity: 0, version: 2 }); // sold out, shown 5
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => c.updates[0]?.sku)).toEqual(["X", "C", "B", "A"]);
+  });
+
+  it("honours the token bucket and batches pending SKUs up to the channel's batch size", async () => {
+    const { scheduler, channel, propagator } = setup({ ratePerSecond: 2, burst: 1, maxBatchSize: 2, latencyMs: 10 });
+    for (const sku of ["A", "B", "C", "D", "E"]) propagator.publish(sku, { quantity: 1, version: 1 });
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => c.updates.length)).toEqual([1, 2, 2]);
+    expect(channel.calls.map((c) => c.atMs)).toEqual([0, 500, 1000]);
+  });
+
+  it("waits as long as Retry-After says after a 429, then resends the latest version", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "rate_limited", message: "429", retryAfterMs: 2000 })));
+    propagator.publish("A", { quantity: 1, version: 1 });
+    await scheduler.runUntil(5);
+    propagator.publish("A", { quantity: 0, version: 2 });
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => [c.atMs, c.updates[0]?.version])).toEqual([[0, 1], [2010, 2]]);
+  });
+
+  it("does not retry a rejected update (4xx / INVALID) but still sends a newer version", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "rejected", message: "INVALID" })));
+    propagator.publish("A", { quantity: 1, version: 1 });
+    await scheduler.runUntil(1000);
+    expect(channel.calls).toHaveLength(1);
+    expect(propagator.idle).toBe(true);
+    propagator.publish("A", { quantity: 2, version: 2 });
+    await scheduler.runUntil(2000);
+    expect(channel.calls).toHaveLength(2);
+  });
+
+  it("keeps updates queued while the channel is down and delivers them once it heals", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    for (let i = 0; i < 30; i++) channel.replies.push((u) => u.map(() => ({ ok: false, reason: "unavailable", message: "503" })));
+    propagator.publish("A", { quantity: 3, version: 1 });
+    await scheduler.runUntil(600_000);
+    const last = channel.calls.at(-1);
+    expect(channel.calls.length).toBe(31);
+    expect(last?.updates[0]?.version).toBe(1);
+    expect(propagator.idle).toBe(true);
+    // Backoff is capped: no gap between attempts exceeds 30 s (+ latency).
+    const gaps = channel.calls.slice(1).map((c, i) => c.atMs - (channel.calls[i]?.atMs ?? 0));
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(30_010);
+  });
+
+  it("skips the order's source channel only when its own sale left it exactly right", async () => {
+    const { scheduler, channel, propagator } = setup();
+    propagator.assumeConfirmed("c", "A", { quantity: 5, version: 1 });
+    propagator.publish("A", { quantity: 4, version: 2 }, { source: "c", delta: -1, confirmedAtMs: 0 });
+    await scheduler.runUntil(1000);
+    expect(channel.calls).toHaveLength(0);
+    propagator.publish("A", { quantity: 2, version: 4 }, { source: "c", delta: -1, confirmedAtMs: 500 });
+    await scheduler.runUntil(2000);
+    expect(channel.calls).toHaveLength(1);
+  });
+});
+
+describe("TokenBucket", () => {
+  it("allows a burst, then one call per 1/rate seconds", () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, burst: 5 }, 0);
+    expect([0, 0, 0, 0, 0].map(() => bucket.tryTake(0))).toEqual([0, 0, 0, 0, 0]);
+    expect(bucket.tryTake(0)).toBe(200);
+    expect(bucket.tryTake(200)).toBe(0);
+  });
+});
