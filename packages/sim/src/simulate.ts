@@ -345,6 +345,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
 
   // --- Result --------------------------------------------------------------------------------------
   const stale = truth.staleExposure();
+  const backlogs = new Map(engine.propagator.backlog().map((b) => [b.channel, b]));
   const channels: Record<string, ChannelResult> = {};
   scenario.channels.forEach((spec, index) => {
     const client = clients.get(spec.id) as SimChannelClient;
@@ -353,7 +354,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     const labels = { channel: spec.id };
     const queueWait = metrics.histogram("queue_wait_ms", labels) ?? new Histogram();
     const acceptedLag = truth.channelAcceptedLag[index] as Histogram;
-    const backlog = engine.propagator.backlog().find((b) => b.channel === spec.id);
+    const backlog = backlogs.get(spec.id);
     channels[spec.id] = {
       kind: spec.kind,
       syncLagMs: (truth.channelSyncLag[index] as Histogram).summary(),
