@@ -3,7 +3,7 @@
 // duplicates, dead-letter after max-deliver. Easy to get wrong: a lost ack means the handler *did*
 // run — the redelivery must reach the handler again (that is what makes idempotency necessary).
 
-import { formatProblems, sample, validateOrderEvent, type DeliveryInfo, type Distribution, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler, type OrderPublisher, type Random, type VirtualScheduler } from "@synclag/core";
+import { decodeOrderEvent, formatProblems, sample, validateOrderEvent, type DeliveryInfo, type Distribution, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler, type OrderPublisher, type Random, type VirtualScheduler } from "@synclag/core";
 
 export interface SimOrderFeedOptions {
   readonly scheduler: VirtualScheduler;
@@ -29,6 +29,11 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
   private handler: OrderHandler | undefined;
   private inFlight = 0;
   private scheduled = 0;
+  /** Messages published or redelivered while no one consumes: delivered on the next `consume`. */
+  private parked: Array<{ value: unknown; deliveryCount: number }> = [];
+  /** Messages neither acked nor dead-lettered (incl. those waiting for a redelivery). */
+  private live = 0;
+  private idleWaiters: Array<() => void> = [];
   readonly deadLetters: DeadLetter[] = [];
   readonly stats = { published: 0, deliveries: 0, redeliveries: 0, duplicatesInjected: 0, lostAcks: 0, handlerCrashes: 0 };
 
@@ -36,9 +41,15 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
 
   consume(handler: OrderHandler): FeedSubscription {
     this.handler = handler;
+    const parked = this.parked;
+    this.parked = [];
+    for (const message of parked) this.schedule(message.value, message.deliveryCount, 0);
     return {
-      stop: async () => {
-        this.handler = undefined;
+      // Stops handing out messages; resolves once every in-flight handler has settled its message.
+      stop: () => {
+        if (this.handler === handler) this.handler = undefined;
+        if (this.inFlight === 0) return Promise.resolve();
+        return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
       },
     };
   }
@@ -49,11 +60,14 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
     return Promise.resolve({ duplicate: false });
   }
 
+  /** Publishes any value, or raw bytes as a foreign producer would; validated on delivery like the wire decoder. */
   publishRaw(value: unknown): void {
     this.stats.published += 1;
+    this.live += 1;
     this.schedule(value, 1, sample(this.options.delay, this.options.random));
     if (this.options.duplicateRate > 0 && this.options.random.next() < this.options.duplicateRate) {
       this.stats.duplicatesInjected += 1;
+      this.live += 1;
       this.schedule(value, 1, sample(this.options.delay, this.options.random) * 2);
     }
   }
@@ -61,6 +75,20 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
   /** Nothing scheduled and nothing being handled. */
   get idle(): boolean {
     return this.inFlight === 0 && this.scheduled === 0;
+  }
+
+  /** Messages not yet acked or dead-lettered; 0 means nothing can be delivered again. */
+  get unsettled(): number {
+    return this.live;
+  }
+
+  private settle(): void {
+    this.live -= 1;
+  }
+
+  private deadLetter(letter: DeadLetter): void {
+    this.deadLetters.push(letter);
+    this.settle();
   }
 
   private schedule(value: unknown, deliveryCount: number, delayMs: number): void {
@@ -73,17 +101,20 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
 
   private async deliver(value: unknown, deliveryCount: number): Promise<void> {
     const handler = this.handler;
-    if (!handler) return;
+    if (!handler) {
+      this.parked.push({ value, deliveryCount });
+      return;
+    }
     const maxDeliver = this.options.maxDeliver ?? 20;
     if (deliveryCount > maxDeliver) {
-      this.deadLetters.push({ event: value, reason: `max deliveries (${maxDeliver}) exceeded`, deliveryCount: deliveryCount - 1 });
+      this.deadLetter({ event: value, reason: `max deliveries (${maxDeliver}) exceeded`, deliveryCount: deliveryCount - 1 });
       return;
     }
     this.stats.deliveries += 1;
     if (deliveryCount > 1) this.stats.redeliveries += 1;
-    const decoded = validateOrderEvent(value);
+    const decoded = value instanceof Uint8Array ? decodeOrderEvent(value) : validateOrderEvent(value);
     if (!decoded.ok) {
-      this.deadLetters.push({ event: value, reason: `invalid event: ${formatProblems(decoded.problems)}`, deliveryCount });
+      this.deadLetter({ event: value, reason: `invalid event: ${formatProblems(decoded.problems)}`, deliveryCount });
       return;
     }
     const info: DeliveryInfo = { deliveryCount, working() {} };
@@ -91,17 +122,22 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
     try {
       const disposition = await handler(decoded.event, info);
       if (disposition.kind === "retry") this.schedule(value, deliveryCount + 1, disposition.delayMs);
-      else if (disposition.kind === "dead-letter") this.deadLetters.push({ event: value, reason: disposition.reason, deliveryCount });
+      else if (disposition.kind === "dead-letter") this.deadLetter({ event: value, reason: disposition.reason, deliveryCount });
       else if (this.options.lostAckRate > 0 && this.options.random.next() < this.options.lostAckRate) {
         this.stats.lostAcks += 1;
         this.schedule(value, deliveryCount + 1, this.options.ackWaitMs);
-      }
+      } else this.settle();
     } catch {
       // A handler that throws is a crash: the message is redelivered after the ack wait.
       this.stats.handlerCrashes += 1;
       this.schedule(value, deliveryCount + 1, this.options.ackWaitMs);
     } finally {
       this.inFlight -= 1;
+      if (this.inFlight === 0 && this.idleWaiters.length > 0) {
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
     }
   }
 }

@@ -9,3 +9,4 @@ export * from "./nats-server.js";
 
 // --- Contract suites ---
 export * from "./stock-store-contract.js";
+export * from "./order-feed-contract.js";

@@ -1,0 +1,88 @@
+// The one error type of the NATS boundary. Every failure the feed, the publisher or provisioning
+// reports is a `NatsFeedError` whose `reason` decides `retryable`, with the nats.js error kept as
+// `cause`. Easy to get wrong: a JetStream API error is not one thing — "message too large" must not
+// be retried, "stream full" or "no ack in time" may be (same Nats-Msg-Id, so a retry is deduplicated).
+
+import { SynclagError } from "@synclag/core";
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { ClosedConnectionError, DrainingConnectionError, NoRespondersError, RequestError, TimeoutError } from "@nats-io/transport-node";
+
+export type NatsFeedErrorReason =
+  | "invalid-options" // a configuration value is out of range (programmer error)
+  | "invalid-event" // the publisher refused an event the consumer would dead-letter
+  | "oversize" // the encoded event exceeds MAX_ORDER_EVENT_BYTES / the stream's max_msg_size
+  | "timeout" // no PubAck / API reply in time: the message may or may not be stored
+  | "unavailable" // JetStream not reachable (no responders, disconnected)
+  | "stream-full" // the stream's limits refuse new messages (discard: new)
+  | "wrong-stream" // the subject is captured by another stream than the configured one
+  | "rejected" // any other JetStream API refusal
+  | "closed" // the connection is closed or draining
+  | "unsupported-server" // nats-server older than the feed needs
+  | "incompatible-stream" // an existing stream's settings differ from the configured ones
+  | "incompatible-consumer" // an existing consumer's settings differ from the configured ones
+  | "consumer-not-found" // consume() before provisioning
+  | "dead-letter-failed" // the dead-letter record could not be written (the message is retried)
+  | "settle-failed" // ack / nak / term could not be sent
+  | "handler-failed" // the handler threw (the message is retried)
+  | "unexpected";
+
+const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([
+  "timeout",
+  "unavailable",
+  "stream-full",
+  "dead-letter-failed",
+  "settle-failed",
+  "handler-failed",
+]);
+
+export class NatsFeedError extends SynclagError {
+  declare readonly reason: NatsFeedErrorReason;
+
+  constructor(reason: NatsFeedErrorReason, message: string, options?: { cause?: unknown }) {
+    super(reason, message, { ...(options?.cause === undefined ? {} : { cause: options.cause }), retryable: RETRYABLE.has(reason) });
+    this.name = "NatsFeedError";
+  }
+}
+
+/** JetStream API error codes the feed tells apart (nats-server's errors.json). */
+export const API_CODES = {
+  streamNotFound: 10059,
+  consumerNotFound: 10014,
+  streamNameInUse: 10058,
+  messageSizeExceeded: 10054,
+  expectedStreamMismatch: 10060,
+} as const;
+
+export function apiErrorCode(error: unknown): number | undefined {
+  return error instanceof JetStreamApiError ? error.code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Maps a nats.js failure to a `NatsFeedError`; `context` says what was attempted. */
+export function toNatsFeedError(error: unknown, context: string): NatsFeedError {
+  if (error instanceof NatsFeedError) return error;
+  const detail = `${context}: ${messageOf(error)}`;
+  if (error instanceof JetStreamApiError) {
+    if (error.code === API_CODES.messageSizeExceeded) return new NatsFeedError("oversize", detail, { cause: error });
+    if (error.code === API_CODES.expectedStreamMismatch) return new NatsFeedError("wrong-stream", detail, { cause: error });
+    if (error.code === API_CODES.consumerNotFound) return new NatsFeedError("consumer-not-found", detail, { cause: error });
+    // 2.9 words these "maximum messages exceeded", "maximum bytes exceeded", "insufficient resources".
+    if (/maximum .*exceeded|insufficient resources/i.test(error.message)) return new NatsFeedError("stream-full", detail, { cause: error });
+    return new NatsFeedError("rejected", detail, { cause: error });
+  }
+  if (error instanceof TimeoutError) return new NatsFeedError("timeout", detail, { cause: error });
+  if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) {
+    return new NatsFeedError("closed", detail, { cause: error });
+  }
+  // JetStreamNotEnabled (no responders on the JS API) is not exported by @nats-io/jetstream's entry point.
+  if ((error instanceof Error && error.name === "JetStreamNotEnabled") || error instanceof NoRespondersError) {
+    return new NatsFeedError("unavailable", detail, { cause: error });
+  }
+  if (error instanceof RequestError) {
+    return new NatsFeedError(error.isNoResponders() ? "unavailable" : "timeout", detail, { cause: error });
+  }
+  return new NatsFeedError("unexpected", detail, { cause: error });
+}

@@ -1,0 +1,573 @@
+// The engine's OrderFeed on a durable JetStream pull consumer: decode and validate each message, hand
+// valid events to the handler, map its Disposition to ack / nak(delay) / dead-letter + term, and
+// dead-letter what can never succeed (undecodable bytes, retries used up, max-deliver reached) so a bad
+// event never stalls or crashes the worker. Easy to get wrong: a message is only terminated AFTER its
+// dead-letter record is acknowledged (otherwise a DLQ outage would silently drop it), and the
+// max-deliver advisory is the only signal for messages whose workers died on the last delivery — on a
+// work-queue stream such a message stays stored until it is dead-lettered and deleted here.
+
+import { jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { millis, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import {
+  decodeOrderEvent,
+  formatProblems,
+  noopMetrics,
+  type DeliveryInfo,
+  type Disposition,
+  type FeedSubscription,
+  type Metrics,
+  type OrderEvent,
+  type OrderFeed,
+  type OrderHandler,
+} from "@synclag/core";
+import { orderIdHint, writeDeadLetter, type DeadLetterKind } from "./dead-letter.js";
+import { NatsFeedError, toNatsFeedError } from "./errors.js";
+import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
+
+export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
+  readonly connection: NatsConnection;
+  /** Handlers running at once per subscription. Default 16. */
+  readonly maxConcurrentHandlers?: number;
+  /** Messages requested per pull (the client-side buffer). Default 64. */
+  readonly pullBatchSize?: number;
+  /** Delay before retrying a delivery whose handler threw (ms), doubled per delivery, capped at 60 000. Default 1 000. */
+  readonly failureRetryDelayMs?: number;
+  /** Longest stop() waits for in-flight handlers (ms); the rest are redelivered after their ack wait. Default 30 000. */
+  readonly stopTimeoutMs?: number;
+  /** Timeout of the feed's own JetStream requests: dead-letter writes, message reads (ms). Default 5 000. */
+  readonly apiTimeoutMs?: number;
+  /** Counters `nats_feed_*_total`. Default: none. */
+  readonly metrics?: Metrics;
+  /** Background failures (dead-letter writes, settles, handler throws, reconnect trouble). Default: one line on stderr. */
+  readonly onError?: (error: NatsFeedError) => void;
+}
+
+export interface FeedStats {
+  /** Messages received from the server (each delivery counts). */
+  readonly delivered: number;
+  readonly acked: number;
+  /** Nak'd for a later redelivery (handler `retry` or a throw). */
+  readonly retried: number;
+  /** Dead-lettered and terminated (including max-deliver advisories handled by this subscription). */
+  readonly deadLettered: number;
+  /** Received after stop() began and handed back unprocessed (nak, immediate redelivery). */
+  readonly released: number;
+  /** Handlers still running when their ack wait ran out: their slot was freed, the server redelivers. */
+  readonly abandoned: number;
+  readonly handlerErrors: number;
+  readonly inFlight: number;
+}
+
+const defaultOnError = (error: NatsFeedError): void => {
+  console.error(`[nats-feed] ${error.name} (${error.reason}): ${error.message}`);
+};
+
+function positive(name: string, value: number): number {
+  if (!Number.isSafeInteger(value) || value <= 0) throw new NatsFeedError("invalid-options", `${name} must be a positive integer, got ${value}`);
+  return value;
+}
+
+interface SubscriptionSettings {
+  readonly connection: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly feed: ResolvedFeedOptions;
+  readonly maxConcurrentHandlers: number;
+  readonly pullBatchSize: number;
+  readonly failureRetryDelayMs: number;
+  readonly stopTimeoutMs: number;
+  readonly apiTimeoutMs: number;
+  readonly metrics: Metrics;
+  readonly onError: (error: NatsFeedError) => void;
+}
+
+/** OrderFeed on the durable consumer that `provisionStreams` created. Construct one per process. */
+export class JetStreamOrderFeed implements OrderFeed {
+  private readonly settings: SubscriptionSettings;
+
+  constructor(options: JetStreamOrderFeedOptions) {
+    this.settings = {
+      connection: options.connection,
+      js: jetstream(options.connection, { timeout: options.apiTimeoutMs ?? 5_000 }),
+      feed: resolveFeedOptions(options),
+      maxConcurrentHandlers: positive("maxConcurrentHandlers", options.maxConcurrentHandlers ?? 16),
+      pullBatchSize: positive("pullBatchSize", options.pullBatchSize ?? 64),
+      failureRetryDelayMs: positive("failureRetryDelayMs", options.failureRetryDelayMs ?? 1_000),
+      stopTimeoutMs: positive("stopTimeoutMs", options.stopTimeoutMs ?? 30_000),
+      apiTimeoutMs: positive("apiTimeoutMs", options.apiTimeoutMs ?? 5_000),
+      metrics: options.metrics ?? noopMetrics,
+      onError: options.onError ?? defaultOnError,
+    };
+  }
+
+  /** Starts pulling at once; `ready` on the result says when the first pull went out (or why not). */
+  consume(handler: OrderHandler): JetStreamFeedSubscription {
+    return new JetStreamFeedSubscription(this.settings, handler);
+  }
+}
+
+type Settle = "ack" | "nak" | "term";
+
+/** One delivery being handled: the DeliveryInfo the handler sees, and its bookkeeping. */
+class Delivery implements DeliveryInfo {
+  settled = false;
+  /** The ack wait ran out while the handler was still running; its slot was freed. */
+  abandoned = false;
+  /** When the server will consider this delivery lost (epoch ms), pushed back by working(). */
+  deadlineMs: number;
+
+  constructor(
+    private readonly owner: JetStreamFeedSubscription,
+    readonly message: JsMsg,
+    readonly deliveryCount: number,
+    readonly ackWaitMs: number,
+  ) {
+    this.deadlineMs = Date.now() + ackWaitMs;
+  }
+
+  working(): void {
+    if (this.settled) return;
+    this.owner.progress(this);
+  }
+}
+
+export class JetStreamFeedSubscription implements FeedSubscription {
+  /** Resolves once pulling has started (or stop() was called first); rejects if it cannot start. */
+  readonly ready: Promise<void>;
+  private settleReady: { resolve: () => void; reject: (error: NatsFeedError) => void; done: boolean };
+  private stopping = false;
+  private stopPromise: Promise<void> | undefined;
+  private messages: ConsumerMessages | undefined;
+  private readonly inFlight = new Set<Delivery>();
+  /** Deliveries holding a handler slot (in flight and not abandoned). */
+  private active = 0;
+  private wakeLoop: (() => void) | undefined;
+  private wakePause: (() => void) | undefined;
+  private wakeIdle: (() => void) | undefined;
+  private sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Acks/naks/terms are sent together once per event-loop turn: one socket write, not one per message. */
+  private pendingSettles: { message: JsMsg; kind: Settle; delayMs: number }[] = [];
+  private settleFlush: ReturnType<typeof setImmediate> | undefined;
+  private readonly loop: Promise<void>;
+  private advisory: Subscription | undefined;
+  private readonly advisoryWork = new Set<Promise<void>>();
+  private manager: Promise<JetStreamManager> | undefined;
+  /** Taken from the server's consumer config when pulling starts (the options are only the default). */
+  private maxDeliver: number;
+  private ackWaits: { ackWaitMs: number; backoffMs: readonly number[] };
+  private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0 };
+
+  constructor(
+    private readonly settings: SubscriptionSettings,
+    private readonly handler: OrderHandler,
+  ) {
+    this.maxDeliver = settings.feed.maxDeliver;
+    this.ackWaits = { ackWaitMs: settings.feed.ackWaitMs, backoffMs: settings.feed.backoffMs };
+    let resolve!: () => void;
+    let reject!: (error: NatsFeedError) => void;
+    this.ready = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.ready.catch(() => {}); // reported through onError too; callers may not await `ready`
+    this.settleReady = { resolve, reject, done: false };
+    this.loop = this.run();
+  }
+
+  stats(): FeedStats {
+    return { ...this.counts, inFlight: this.inFlight.size };
+  }
+
+  /**
+   * Stops pulling; messages already received but not started are handed back (nak, redelivered at
+   * once elsewhere); waits for running handlers to settle (bounded by stopTimeoutMs); stops the
+   * advisory listener; flushes acks to the server. The connection belongs to the caller: drain it after.
+   */
+  stop(): Promise<void> {
+    this.stopPromise ??= this.shutdown();
+    return this.stopPromise;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.stopping = true;
+    const deadline = Date.now() + this.settings.stopTimeoutMs;
+    this.wakeLoop?.();
+    this.wakePause?.();
+    void this.messages?.close();
+    let finished = await waitUntil(this.loop, deadline);
+    const idle =
+      this.inFlight.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.wakeIdle = resolve;
+          });
+    finished = (await waitUntil(idle, deadline)) && finished;
+    this.advisory?.unsubscribe();
+    finished = (await waitUntil(Promise.allSettled([...this.advisoryWork]), deadline)) && finished;
+    this.flushSettles();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    if (!this.settings.connection.isClosed()) await waitUntil(this.settings.connection.flush().catch(() => {}), deadline);
+    this.markReady();
+    if (!finished) {
+      this.report(
+        new NatsFeedError(
+          "timeout",
+          `stop() gave up after ${this.settings.stopTimeoutMs} ms with ${this.inFlight.size} handler(s) still running; their orders are redelivered after the ack wait`,
+        ),
+      );
+    }
+  }
+
+  private markReady(): void {
+    if (this.settleReady.done) return;
+    this.settleReady.done = true;
+    this.settleReady.resolve();
+  }
+
+  private failReady(error: NatsFeedError): void {
+    if (this.settleReady.done) return;
+    this.settleReady.done = true;
+    this.settleReady.reject(error);
+  }
+
+  private report(error: NatsFeedError): void {
+    this.settings.metrics.increment("nats_feed_errors_total", { reason: error.reason });
+    try {
+      this.settings.onError(error);
+    } catch {
+      // an error reporter that throws must not take the worker down
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { feed, js, connection } = this.settings;
+    for (let attempt = 0; !this.stopping; attempt++) {
+      try {
+        const consumer = await js.consumers.get(feed.streamName, feed.consumerName);
+        this.adoptServerConfig((await consumer.info(true)).config);
+        this.listenForMaxDeliveries();
+        if (this.stopping) break;
+        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize });
+        this.messages = messages;
+        if (this.stopping) void messages.close();
+        this.markReady();
+        attempt = 0;
+        for await (const message of messages) {
+          if (!this.stopping && this.active >= this.settings.maxConcurrentHandlers) await this.slotFreed();
+          if (this.stopping) this.release(message);
+          else this.start(message);
+        }
+        if (this.stopping) break;
+        if (connection.isClosed()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
+      } catch (error) {
+        if (this.stopping) break;
+        const failure = toNatsFeedError(error, `consuming ${feed.streamName}/${feed.consumerName}`);
+        this.report(failure);
+        if (failure.reason === "closed" || (failure.reason === "consumer-not-found" && !this.settleReady.done)) {
+          this.failReady(failure);
+          return;
+        }
+        await this.pause(Math.min(250 * 2 ** attempt, 5_000));
+      }
+    }
+    this.markReady();
+  }
+
+  private adoptServerConfig(config: ConsumerConfig): void {
+    if (typeof config.max_deliver === "number") this.maxDeliver = config.max_deliver;
+    const backoff = config.backoff ?? [];
+    const first = backoff[0];
+    if (first !== undefined) this.ackWaits = { ackWaitMs: millis(first), backoffMs: backoff.slice(1).map((ns) => millis(ns)) };
+    else if (typeof config.ack_wait === "number") this.ackWaits = { ackWaitMs: millis(config.ack_wait), backoffMs: [] };
+  }
+
+  private pause(delayMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, delayMs);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakePause = done;
+    });
+  }
+
+  private slotFreed(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wakeLoop = () => {
+        this.wakeLoop = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private freeSlot(): void {
+    this.active--;
+    this.wakeLoop?.();
+  }
+
+  /** Hands a message back unprocessed: plain nak = immediate redelivery (also with a backoff schedule). */
+  private release(message: JsMsg): void {
+    this.counts.released++;
+    this.queueSettle(message, "nak", 0);
+  }
+
+  private start(message: JsMsg): void {
+    const deliveryCount = message.info.deliveryCount;
+    const delivery = new Delivery(this, message, deliveryCount, ackWaitForDelivery(this.ackWaits, deliveryCount));
+    this.active++;
+    this.counts.delivered++;
+    this.settings.metrics.increment("nats_feed_deliveries_total");
+    this.inFlight.add(delivery);
+    this.ensureSweeper();
+    this.process(delivery).then(
+      () => this.finish(delivery),
+      (error: unknown) => {
+        this.report(toNatsFeedError(error, `processing ${this.settings.feed.streamName} #${message.seq}`));
+        this.finish(delivery);
+      },
+    );
+  }
+
+  private finish(delivery: Delivery): void {
+    delivery.settled = true;
+    this.inFlight.delete(delivery);
+    if (!delivery.abandoned) this.freeSlot();
+    if (this.inFlight.size === 0) this.wakeIdle?.();
+  }
+
+  /** @internal Called by DeliveryInfo.working(): +WPI to the server, and a new local deadline. */
+  progress(delivery: Delivery): void {
+    this.send(delivery.message, "working", (m) => m.working());
+    delivery.deadlineMs = Date.now() + delivery.ackWaitMs;
+  }
+
+  /**
+   * The server redelivers once a delivery's ack wait passes; from then on a still-running handler must
+   * not hold one of the worker's slots, or a few hung handlers would stall the worker. One interval
+   * checks every in-flight delivery (cheaper than a timer per message).
+   */
+  private ensureSweeper(): void {
+    if (this.sweeper !== undefined) return;
+    const everyMs = Math.min(1_000, Math.max(50, Math.floor(this.ackWaits.ackWaitMs / 4)));
+    this.sweeper = setInterval(() => {
+      if (this.inFlight.size === 0) {
+        clearInterval(this.sweeper);
+        this.sweeper = undefined;
+        return;
+      }
+      const now = Date.now();
+      for (const delivery of this.inFlight) {
+        if (delivery.abandoned || now < delivery.deadlineMs) continue;
+        delivery.abandoned = true;
+        this.counts.abandoned++;
+        this.settings.metrics.increment("nats_feed_abandoned_total");
+        this.freeSlot();
+      }
+    }, everyMs);
+    this.sweeper.unref?.();
+  }
+
+  private async process(delivery: Delivery): Promise<void> {
+    const { message } = delivery;
+    const decoded = decodeOrderEvent(message.data);
+    if (!decoded.ok) {
+      await this.deadLetter(message, "invalid", `invalid order event: ${formatProblems(decoded.problems)}`, orderIdHint(message.data));
+      return;
+    }
+    const event = decoded.event;
+    let disposition: Disposition;
+    try {
+      disposition = await this.handler(event, delivery);
+    } catch (error) {
+      disposition = this.handlerFailed(event, delivery.deliveryCount, error);
+    }
+    await this.settle(message, event, delivery.deliveryCount, disposition);
+  }
+
+  private handlerFailed(event: OrderEvent, deliveryCount: number, error: unknown): Disposition {
+    this.counts.handlerErrors++;
+    const text = error instanceof Error ? error.message : String(error);
+    this.report(new NatsFeedError("handler-failed", `handler threw on order ${JSON.stringify(event.orderId)} (delivery ${deliveryCount}): ${text}`, { cause: error }));
+    return { kind: "retry", delayMs: this.failureDelay(deliveryCount), reason: `handler threw: ${text}` };
+  }
+
+  private failureDelay(deliveryCount: number): number {
+    return Math.min(this.settings.failureRetryDelayMs * 2 ** Math.max(0, deliveryCount - 1), 60_000);
+  }
+
+  private async settle(message: JsMsg, event: OrderEvent, deliveryCount: number, disposition: Disposition): Promise<void> {
+    switch (disposition?.kind) {
+      case "ack":
+        this.counts.acked++;
+        this.settings.metrics.increment("nats_feed_acks_total");
+        this.queueSettle(message, "ack", 0);
+        return;
+      case "retry": {
+        if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver) {
+          await this.deadLetter(
+            message,
+            "retries-exhausted",
+            `gave up after ${deliveryCount} deliveries (max deliver ${this.maxDeliver}); last retry reason: ${disposition.reason}`,
+            event.orderId,
+          );
+          return;
+        }
+        const delayMs = Number.isFinite(disposition.delayMs) ? Math.max(0, Math.round(disposition.delayMs)) : 0;
+        this.counts.retried++;
+        this.settings.metrics.increment("nats_feed_retries_total");
+        this.queueSettle(message, "nak", delayMs);
+        return;
+      }
+      case "dead-letter":
+        await this.deadLetter(message, "rejected", disposition.reason, event.orderId);
+        return;
+      default:
+        // A handler outside the type system returned something else: treat like a throw.
+        await this.settle(message, event, deliveryCount, this.handlerFailed(event, deliveryCount, new Error(`unknown disposition ${JSON.stringify(disposition)}`)));
+    }
+  }
+
+  private async deadLetter(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
+    const deliveryCount = message.info.deliveryCount;
+    try {
+      await writeDeadLetter(
+        this.settings.js,
+        this.settings.feed,
+        {
+          kind,
+          reason,
+          ...(orderId === undefined ? {} : { orderId }),
+          subject: message.subject,
+          sequence: message.seq,
+          deliveryCount,
+          data: message.data,
+          headers: message.headers,
+        },
+        this.settings.apiTimeoutMs,
+      );
+    } catch (error) {
+      // Not written: keep the message (retry later) rather than lose it.
+      this.report(toNatsFeedError(error, "dead-lettering"));
+      this.counts.retried++;
+      this.queueSettle(message, "nak", this.failureDelay(deliveryCount));
+      return;
+    }
+    this.counts.deadLettered++;
+    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    // Plain term: nats-server 2.9 does not understand a term reason (it would redeliver instead).
+    this.queueSettle(message, "term", 0);
+  }
+
+  private queueSettle(message: JsMsg, kind: Settle, delayMs: number): void {
+    this.pendingSettles.push({ message, kind, delayMs });
+    this.settleFlush ??= setImmediate(() => this.flushSettles());
+  }
+
+  private flushSettles(): void {
+    if (this.settleFlush !== undefined) clearImmediate(this.settleFlush);
+    this.settleFlush = undefined;
+    const batch = this.pendingSettles;
+    this.pendingSettles = [];
+    for (const { message, kind, delayMs } of batch) {
+      if (kind === "ack") this.send(message, kind, (m) => m.ack());
+      else if (kind === "nak") this.send(message, kind, (m) => m.nak(delayMs));
+      else this.send(message, kind, (m) => m.term());
+    }
+  }
+
+  private send(message: JsMsg, what: string, action: (message: JsMsg) => void): void {
+    try {
+      action(message);
+    } catch (error) {
+      const cause = toNatsFeedError(error, `${what} of ${this.settings.feed.streamName} #${message.seq}`);
+      this.report(new NatsFeedError("settle-failed", cause.message, { cause }));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Max-deliver: the server gives up on a message no delivery settled, and says so in an advisory.
+  // -------------------------------------------------------------------------------------------
+
+  private listenForMaxDeliveries(): void {
+    if (this.advisory) return;
+    const { streamName, consumerName } = this.settings.feed;
+    this.advisory = this.settings.connection.subscribe(`$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${streamName}.${consumerName}`, {
+      // One worker of the group handles each advisory; the record id makes a second write a no-op anyway.
+      queue: `synclag_dlq_${streamName}_${consumerName}`,
+      callback: (error, message) => {
+        if (error) {
+          this.report(toNatsFeedError(error, "max-deliver advisory subscription"));
+          return;
+        }
+        const work: Promise<void> = this.onMaxDeliveries(message.data).finally(() => this.advisoryWork.delete(work));
+        this.advisoryWork.add(work);
+      },
+    });
+  }
+
+  private jsm(): Promise<JetStreamManager> {
+    this.manager ??= jetstreamManager(this.settings.connection, { checkAPI: false, timeout: this.settings.apiTimeoutMs });
+    return this.manager;
+  }
+
+  private async onMaxDeliveries(data: Uint8Array): Promise<void> {
+    const { streamName } = this.settings.feed;
+    let sequence = 0;
+    let deliveries = this.maxDeliver;
+    try {
+      const advisory = JSON.parse(new TextDecoder().decode(data)) as { stream_seq?: unknown; deliveries?: unknown };
+      sequence = Number(advisory.stream_seq);
+      if (typeof advisory.deliveries === "number") deliveries = advisory.deliveries;
+    } catch {
+      // handled below: no usable sequence
+    }
+    if (!Number.isSafeInteger(sequence) || sequence <= 0) {
+      this.report(new NatsFeedError("unexpected", `max-deliver advisory without a stream sequence: ${new TextDecoder().decode(data).slice(0, 200)}`));
+      return;
+    }
+    try {
+      const jsm = await this.jsm();
+      const stored = await jsm.streams.getMessage(streamName, { seq: sequence });
+      if (!stored) return; // settled after all (a late ack) or already dead-lettered by another worker
+      const decoded = decodeOrderEvent(stored.data);
+      const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
+      const kind: DeadLetterKind = "max-deliver";
+      await writeDeadLetter(
+        this.settings.js,
+        this.settings.feed,
+        {
+          kind,
+          reason: `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`,
+          ...(orderId === undefined ? {} : { orderId }),
+          subject: stored.subject,
+          sequence,
+          deliveryCount: deliveries,
+          data: stored.data,
+          headers: stored.header,
+        },
+        this.settings.apiTimeoutMs,
+      );
+      this.counts.deadLettered++;
+      this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+      // On a work-queue stream an exhausted message is never removed by the server: delete it.
+      await jsm.streams.deleteMessage(streamName, sequence, false).catch((error: unknown) => {
+        if (!/no message found/i.test(error instanceof Error ? error.message : "")) throw error;
+      });
+    } catch (error) {
+      this.report(toNatsFeedError(error, `dead-lettering ${streamName} #${sequence} after max deliveries`));
+    }
+  }
+}
+
+/** Waits for `promise` until `deadlineMs` (epoch ms); true when it settled in time. */
+async function waitUntil(promise: Promise<unknown>, deadlineMs: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - Date.now()));
+  });
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

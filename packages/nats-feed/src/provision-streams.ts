@@ -1,0 +1,290 @@
+// Start-up provisioning of the order feed: the orders stream, the dead-letter stream and the durable
+// pull consumer — created when missing, checked when present. Idempotent: running it again with the
+// same options changes nothing. Easy to get wrong: `streams.add` with a different config fails with a
+// vague "already in use" and `consumers.add` silently updates what it can, so every existing resource
+// is read and compared field by field first; a difference is an error naming each field (or, with
+// `onMismatch: "update"`, an in-place update of the fields nats-server can change).
+
+import {
+  AckPolicy,
+  DeliverPolicy,
+  DiscardPolicy,
+  jetstreamManager,
+  ReplayPolicy,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { millis, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { API_CODES, apiErrorCode, NatsFeedError, toNatsFeedError } from "./errors.js";
+import { resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
+import { orderSubjects } from "./subjects.js";
+
+/** Oldest nats-server the feed runs on: backoff, nak delays and the max-deliver advisory as used here. */
+export const MIN_SERVER_VERSION = "2.9.0";
+
+export interface ProvisionOptions extends JetStreamFeedOptions {
+  /** What to do when an existing stream/consumer differs: fail (default) or update the changeable fields. */
+  readonly onMismatch?: "error" | "update";
+}
+
+export interface ProvisionResult {
+  readonly options: ResolvedFeedOptions;
+  /** Server version seen, e.g. "2.9.10". */
+  readonly serverVersion: string;
+  /** One entry per resource: `stream ORDERS`, `stream ORDERS_DLQ`, `consumer ORDERS/engine`. */
+  readonly created: readonly string[];
+  readonly unchanged: readonly string[];
+  readonly updated: readonly string[];
+}
+
+export interface ConfigMismatch {
+  readonly field: string;
+  readonly expected: string;
+  readonly actual: string;
+  /** nats-server 2.9 can change this field in place. */
+  readonly updatable: boolean;
+}
+
+type StreamSettings = Pick<
+  StreamConfig,
+  "name" | "subjects" | "storage" | "retention" | "discard" | "max_msgs" | "max_bytes" | "max_age" | "max_msg_size" | "duplicate_window" | "num_replicas" | "max_msgs_per_subject"
+> & { readonly description: string };
+
+type ConsumerSettings = Pick<ConsumerConfig, "ack_policy" | "deliver_policy" | "replay_policy"> & {
+  readonly durable_name: string;
+  readonly ack_wait: number;
+  readonly max_deliver: number;
+  readonly max_ack_pending: number;
+  readonly backoff?: number[];
+  readonly description: string;
+};
+
+export function ordersStreamConfig(o: ResolvedFeedOptions): StreamSettings {
+  return {
+    name: o.streamName,
+    description: "synclag orders: one subject per source channel; work queue (a settled order is removed)",
+    subjects: [orderSubjects(o.subjectPrefix)],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    discard: DiscardPolicy.New,
+    max_msgs: o.maxMessages,
+    max_bytes: o.maxBytes,
+    max_age: nanos(o.maxAgeMs),
+    max_msg_size: o.maxMessageBytes,
+    max_msgs_per_subject: -1,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    num_replicas: o.replicas,
+  };
+}
+
+export function deadLetterStreamConfig(o: ResolvedFeedOptions): StreamSettings {
+  return {
+    name: o.deadLetterStreamName,
+    description: `synclag dead letters of ${o.streamName}: original bytes, reason in Synclag-* headers`,
+    subjects: [`${o.deadLetterSubjectPrefix}.*`],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.New,
+    max_msgs: -1,
+    max_bytes: o.deadLetterMaxBytes,
+    max_age: nanos(o.deadLetterMaxAgeMs),
+    max_msg_size: o.deadLetterMaxMessageBytes,
+    max_msgs_per_subject: -1,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    num_replicas: o.replicas,
+  };
+}
+
+export function consumerConfig(o: ResolvedFeedOptions): ConsumerSettings {
+  return {
+    durable_name: o.consumerName,
+    description: `synclag order workers on ${o.streamName}`,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    replay_policy: ReplayPolicy.Instant,
+    ack_wait: nanos(o.ackWaitMs),
+    max_deliver: o.maxDeliver,
+    max_ack_pending: o.maxAckPending,
+    // nats-server sets ack_wait = backoff[0]; starting the schedule with ackWaitMs keeps both equal.
+    ...(o.backoffMs.length > 0 ? { backoff: [o.ackWaitMs, ...o.backoffMs].map((ms) => nanos(ms)) } : {}),
+  };
+}
+
+const ms = (value: number | undefined): string => (value === undefined ? "unset" : `${millis(value)} ms`);
+const plain = (value: unknown): string => (value === undefined || value === "" ? "unset" : JSON.stringify(value));
+
+function compare(
+  out: ConfigMismatch[],
+  field: string,
+  expected: unknown,
+  actual: unknown,
+  updatable: boolean,
+  render: (value: never) => string = plain,
+): void {
+  const same = JSON.stringify(expected ?? null) === JSON.stringify(actual ?? null);
+  if (!same) out.push({ field, expected: render(expected as never), actual: render(actual as never), updatable });
+}
+
+/** Differences between the stream the feed needs and the one that exists (pure). */
+export function diffStreamConfig(desired: StreamSettings, actual: Partial<StreamConfig>): ConfigMismatch[] {
+  const out: ConfigMismatch[] = [];
+  compare(out, "storage", desired.storage, actual.storage, false);
+  compare(out, "retention", desired.retention, actual.retention, false);
+  compare(out, "subjects", [...desired.subjects].sort(), [...(actual.subjects ?? [])].sort(), true);
+  compare(out, "discard", desired.discard, actual.discard, true);
+  compare(out, "max_msgs", desired.max_msgs, actual.max_msgs, true);
+  compare(out, "max_bytes", desired.max_bytes, actual.max_bytes, true);
+  compare(out, "max_age", desired.max_age, actual.max_age, true, ms);
+  compare(out, "max_msg_size", desired.max_msg_size, actual.max_msg_size, true);
+  compare(out, "max_msgs_per_subject", desired.max_msgs_per_subject, actual.max_msgs_per_subject, true);
+  compare(out, "duplicate_window", desired.duplicate_window, actual.duplicate_window, true, ms);
+  compare(out, "num_replicas", desired.num_replicas, actual.num_replicas, false);
+  return out;
+}
+
+/** Differences between the consumer the feed needs and the one that exists (pure). */
+export function diffConsumerConfig(desired: ConsumerSettings, actual: Partial<ConsumerConfig>): ConfigMismatch[] {
+  const out: ConfigMismatch[] = [];
+  compare(out, "ack_policy", desired.ack_policy, actual.ack_policy, false);
+  compare(out, "deliver_policy", desired.deliver_policy, actual.deliver_policy, false);
+  compare(out, "replay_policy", desired.replay_policy, actual.replay_policy, false);
+  compare(out, "deliver_subject (must be a pull consumer)", undefined, actual.deliver_subject || undefined, false);
+  compare(out, "filter_subject", undefined, actual.filter_subject || undefined, false);
+  compare(out, "ack_wait", desired.ack_wait, actual.ack_wait, true, ms);
+  compare(out, "max_deliver", desired.max_deliver, actual.max_deliver, true);
+  compare(out, "max_ack_pending", desired.max_ack_pending, actual.max_ack_pending, true);
+  const backoff = (value: number[] | undefined) => (value && value.length > 0 ? value.map((v) => millis(v)) : undefined);
+  compare(out, "backoff (ms)", backoff(desired.backoff), backoff(actual.backoff), true);
+  return out;
+}
+
+function describeMismatches(what: string, mismatches: readonly ConfigMismatch[]): string {
+  const lines = mismatches.map((m) => `  ${m.field}: expected ${m.expected}, found ${m.actual}${m.updatable ? "" : " (cannot be changed in place)"}`);
+  return `${what} exists with settings the order feed cannot use:\n${lines.join("\n")}\nFix the feed options, or update/recreate the ${what.split(" ")[0]} (provisionStreams({ onMismatch: "update" }) changes the changeable fields).`;
+}
+
+function parseVersion(version: string): [number, number, number] {
+  const [major = 0, minor = 0, patch = 0] = version.split(/[.-]/).map((part) => Number.parseInt(part, 10) || 0);
+  return [major, minor, patch];
+}
+
+export function serverVersionSupported(version: string): boolean {
+  const [a, b, c] = parseVersion(version);
+  const [x, y, z] = parseVersion(MIN_SERVER_VERSION);
+  return a !== x ? a > x : b !== y ? b > y : c >= z;
+}
+
+async function ensureStream(
+  jsm: JetStreamManager,
+  desired: StreamSettings,
+  onMismatch: "error" | "update",
+  result: { created: string[]; unchanged: string[]; updated: string[] },
+): Promise<void> {
+  const label = `stream ${desired.name}`;
+  let existing: StreamConfig | undefined;
+  try {
+    existing = (await jsm.streams.info(desired.name)).config;
+  } catch (error) {
+    if (apiErrorCode(error) !== API_CODES.streamNotFound) throw toNatsFeedError(error, `reading ${label}`);
+  }
+  if (!existing) {
+    try {
+      await jsm.streams.add(desired);
+      result.created.push(label);
+      return;
+    } catch (error) {
+      // Another worker created it between our info and add: compare with what it created.
+      if (apiErrorCode(error) !== API_CODES.streamNameInUse) throw toNatsFeedError(error, `creating ${label}`);
+      existing = (await jsm.streams.info(desired.name)).config;
+    }
+  }
+  const mismatches = diffStreamConfig(desired, existing);
+  if (mismatches.length === 0) {
+    result.unchanged.push(label);
+    return;
+  }
+  if (onMismatch === "error" || mismatches.some((m) => !m.updatable)) {
+    throw new NatsFeedError("incompatible-stream", describeMismatches(label, mismatches));
+  }
+  const { name: _name, storage: _storage, retention: _retention, num_replicas: _replicas, ...changeable } = desired;
+  try {
+    await jsm.streams.update(desired.name, changeable);
+  } catch (error) {
+    throw toNatsFeedError(error, `updating ${label}`);
+  }
+  result.updated.push(label);
+}
+
+async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  desired: ConsumerSettings,
+  onMismatch: "error" | "update",
+  result: { created: string[]; unchanged: string[]; updated: string[] },
+): Promise<void> {
+  const name = desired.durable_name;
+  const label = `consumer ${stream}/${name}`;
+  let existing: ConsumerConfig | undefined;
+  try {
+    existing = (await jsm.consumers.info(stream, name)).config;
+  } catch (error) {
+    if (apiErrorCode(error) !== API_CODES.consumerNotFound) throw toNatsFeedError(error, `reading ${label}`);
+  }
+  if (!existing) {
+    try {
+      await jsm.consumers.add(stream, desired);
+    } catch (error) {
+      throw toNatsFeedError(error, `creating ${label}`);
+    }
+    result.created.push(label);
+    return;
+  }
+  const mismatches = diffConsumerConfig(desired, existing);
+  if (mismatches.length === 0) {
+    result.unchanged.push(label);
+    return;
+  }
+  if (onMismatch === "error" || mismatches.some((m) => !m.updatable)) {
+    throw new NatsFeedError("incompatible-consumer", describeMismatches(label, mismatches));
+  }
+  try {
+    await jsm.consumers.update(stream, name, {
+      ack_wait: desired.ack_wait,
+      max_deliver: desired.max_deliver,
+      max_ack_pending: desired.max_ack_pending,
+      backoff: desired.backoff ?? [],
+      description: desired.description,
+    });
+  } catch (error) {
+    throw toNatsFeedError(error, `updating ${label}`);
+  }
+  result.updated.push(label);
+}
+
+/**
+ * Creates or checks the orders stream, the dead-letter stream and the durable consumer. Throws
+ * `NatsFeedError` with reason `incompatible-stream` / `incompatible-consumer` (each differing field
+ * named), `unsupported-server`, `invalid-options`, or a transport reason.
+ */
+export async function provisionStreams(connection: NatsConnection, options: ProvisionOptions = {}): Promise<ProvisionResult> {
+  const resolved = resolveFeedOptions(options);
+  const serverVersion = connection.info?.version ?? "unknown";
+  if (!serverVersionSupported(serverVersion)) {
+    throw new NatsFeedError("unsupported-server", `nats-server ${serverVersion} is too old for the order feed: it needs ${MIN_SERVER_VERSION} or newer`);
+  }
+  let jsm: JetStreamManager;
+  try {
+    jsm = await jetstreamManager(connection);
+  } catch (error) {
+    throw toNatsFeedError(error, "JetStream is not available on this server (start nats-server with -js)");
+  }
+  const onMismatch = options.onMismatch ?? "error";
+  const result = { created: [] as string[], unchanged: [] as string[], updated: [] as string[] };
+  await ensureStream(jsm, ordersStreamConfig(resolved), onMismatch, result);
+  await ensureStream(jsm, deadLetterStreamConfig(resolved), onMismatch, result);
+  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), onMismatch, result);
+  return { options: resolved, serverVersion, ...result };
+}
