@@ -55,7 +55,16 @@ export class OutboxRelay {
   async sweep(): Promise<number> {
     try {
       const entries = await this.options.store.readOutbox(this.options.batchSize ?? 1000);
-      const settled = entries.filter((entry) => entry.changes.every((change) => this.options.propagator.isSettled(change.sku, change.version)));
+      // Oldest first: behind a run of unsettled entries (a backlogged channel) the rest are almost
+      // surely unsettled too, so stop looking there instead of checking every channel for each.
+      const settled = [];
+      let unsettledRun = 0;
+      for (const entry of entries) {
+        if (entry.changes.every((change) => this.options.propagator.isSettled(change.sku, change.version))) {
+          settled.push(entry);
+          unsettledRun = 0;
+        } else if (++unsettledRun >= 50) break;
+      }
       if (settled.length > 0) await this.options.store.ackOutbox(settled.map((entry) => entry.id));
       return settled.length;
     } catch {
