@@ -7,17 +7,15 @@ import { parseDuration, type Distribution } from "@synclag/core";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
 
-const duration = z.union([
-  z.number().int().nonnegative(),
-  z.string().transform((text, ctx) => {
-    const ms = parseDuration(text);
-    if (ms === undefined) {
-      ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(text)} (use e.g. 250ms, 30s, 15m, 1h30m)` });
-      return z.NEVER;
-    }
-    return ms;
-  }),
-]);
+const duration = z.unknown().transform((value, ctx): number => {
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
+  const ms = typeof value === "string" ? parseDuration(value) : undefined;
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(value)} (use e.g. 250ms, 30s, 15m, 1h30m, or whole milliseconds)` });
+    return z.NEVER;
+  }
+  return ms;
+});
 
 const distribution = z
   .discriminatedUnion("kind", [
