@@ -24,10 +24,20 @@ export function normalizeSku(value: unknown): { sku: string } | { problem: strin
   const sku = value.normalize("NFC");
   if (sku.length === 0) return { problem: "must not be empty" };
   if (byteLength(sku) > MAX_SKU_BYTES) return { problem: `must be at most ${MAX_SKU_BYTES} bytes` };
-  // Control characters would corrupt logs and line-based wire formats; nothing legitimate needs them.
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/u.test(sku)) return { problem: "must not contain control characters" };
+  const problem = textProblem(sku);
+  if (problem) return { problem };
   return { sku };
+}
+
+/**
+ * Control characters would corrupt logs and line-based wire formats; a lone surrogate is not text
+ * (Redis would store it as U+FFFD and merge distinct ids). Nothing legitimate needs either.
+ */
+function textProblem(value: string): string | undefined {
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/u.test(value)) return "must not contain control characters";
+  if (/\p{Cs}/u.test(value)) return "must be well-formed Unicode (no lone surrogates)";
+  return undefined;
 }
 
 /** A positive integer quantity within bounds; `allowZero` for absolute set operations. */
@@ -42,7 +52,7 @@ export function checkQuantity(value: unknown, allowZero = false): string | undef
 function checkId(value: unknown, maxBytes: number): string | undefined {
   if (typeof value !== "string" || value.length === 0) return "must be a non-empty string";
   if (byteLength(value) > maxBytes) return `must be at most ${maxBytes} bytes`;
-  return undefined;
+  return textProblem(value);
 }
 
 /**

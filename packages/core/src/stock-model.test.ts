@@ -102,3 +102,12 @@ describe("durations and order events", () => {
     expect(!bad.ok && bad.problems.length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe("identifier hygiene", () => {
+  it("rejects lone surrogates and control characters in SKUs, order ids and channels", () => {
+    const result = normalizeOrder({ orderId: "o\u0007", sourceChannel: "a\uD800", lines: [{ sku: "x\uDC00", quantity: 1 }] });
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.problems.map((p) => p.path)).toEqual(["orderId", "sourceChannel", "lines.0.sku"]);
+    expect(normalizeOrder({ orderId: "o", sourceChannel: "a", lines: [{ sku: "😀 ok", quantity: 1 }] }).ok).toBe(true);
+  });
+});

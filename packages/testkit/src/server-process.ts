@@ -95,7 +95,7 @@ export class ServerProcess {
 
   /** (Re)starts the process on the same port and directory and waits until it accepts connections. */
   async restart(): Promise<void> {
-    if (this.child && this.child.exitCode === null) throw new Error(`${this.options.binary} is already running`);
+    if (this.running) throw new Error(`${this.options.binary} is already running`);
     const child = spawn(this.options.binary, this.options.args(this.port, this.dataDir), { stdio: ["ignore", "pipe", "pipe"] });
     this.child = child;
     this.output = "";
