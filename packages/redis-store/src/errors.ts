@@ -1,0 +1,87 @@
+// The one error type of the Redis stock store boundary, and the mapping from node-redis / Redis errors to
+// it. Expected outcomes (insufficient, conflict, …) are values and never come through here.
+// Easy to get wrong: a command that was *sent* and then lost its connection (or timed out) may have
+// run — its outcome is unknown, not failed. That is safe to retry only for orders (idempotent by order
+// id); a restock retried blindly could add stock twice, so for it `retryable` is false.
+
+import { SynclagError } from "@synclag/core";
+import { ClientClosedError, ClientOfflineError, ErrorReply } from "redis";
+
+export type RedisStockStoreErrorReason =
+  /** Not executed: client closed/offline, or Redis refused before running (LOADING, BUSY, OOM, READONLY…). */
+  | "unavailable"
+  /** Sent, but no reply (connection lost, call timeout): it may or may not have been applied. */
+  | "outcome_unknown"
+  /** A key the call needs holds another Redis type. Nothing was written. */
+  | "wrong_type"
+  /** Stored data breaks the store's invariants (seq behind the audit, unreadable record). Nothing was written. */
+  | "corrupt_state"
+  /** Any other server error (script error, CROSSSLOT, NOPERM, bad script arguments). Nothing was written. */
+  | "rejected";
+
+export class RedisStockStoreError extends SynclagError {
+  declare readonly reason: RedisStockStoreErrorReason;
+  constructor(reason: RedisStockStoreErrorReason, message: string, options: { cause?: unknown; retryable: boolean }) {
+    super(reason, message, options);
+    this.name = "RedisStockStoreError";
+  }
+}
+
+/** What kind of call failed: decides whether an unknown outcome is safe to retry. */
+export type CallKind = "order" | "mutation" | "read";
+
+/** Raised by the store's own bounded wait; the command may still run on the server. */
+export class CallTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`no reply from Redis within ${timeoutMs} ms`);
+    this.name = "CallTimeoutError";
+  }
+}
+
+const errorReplyNames = new Set(["ErrorReply", "SimpleError", "BlobError"]);
+/** Redis refused the command before running it (the script did not run). */
+const notExecutedCodes = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/u;
+const scriptError = /^SYNCLAG_(WRONGTYPE|CORRUPT|BADARGS) (\d+ )?(.*?)(?: script: [0-9a-f]+,.*)?$/su;
+
+/** True for a Redis error reply (also from another copy of node-redis, which `instanceof` misses). */
+export function isErrorReply(error: unknown): error is Error {
+  return error instanceof ErrorReply || (error instanceof Error && errorReplyNames.has(error.constructor.name));
+}
+
+export function isNoScript(error: unknown): boolean {
+  return isErrorReply(error) && error.message.startsWith("NOSCRIPT");
+}
+
+/**
+ * Maps anything a Redis call threw to a `RedisStockStoreError`. `keys` are the KEYS of the failed script
+ * call, so a wrong-type error can name the key.
+ */
+export function toStoreError(error: unknown, call: { readonly kind: CallKind; readonly keys?: readonly string[] }): RedisStockStoreError {
+  if (error instanceof RedisStockStoreError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  if (isErrorReply(error)) {
+    const match = scriptError.exec(error.message);
+    if (match) {
+      const [, code, index, what] = match;
+      const keyIndex = index === undefined ? undefined : Number(index.trim());
+      const key = keyIndex === undefined ? undefined : call.keys?.[keyIndex - 1];
+      const where = key === undefined ? "" : `key ${JSON.stringify(key)}: `;
+      if (code === "WRONGTYPE") return new RedisStockStoreError("wrong_type", `${where}${what}; nothing was written`, { cause: error, retryable: false });
+      if (code === "CORRUPT") return new RedisStockStoreError("corrupt_state", `${where}${what}; nothing was written`, { cause: error, retryable: false });
+      return new RedisStockStoreError("rejected", `the script refused its arguments (${what}); nothing was written`, { cause: error, retryable: false });
+    }
+    if (notExecutedCodes.test(error.message)) {
+      return new RedisStockStoreError("unavailable", `Redis did not run the call: ${detail}`, { cause: error, retryable: true });
+    }
+    return new RedisStockStoreError("rejected", `Redis rejected the call: ${detail}`, { cause: error, retryable: false });
+  }
+  if (error instanceof ClientClosedError || error instanceof ClientOfflineError) {
+    return new RedisStockStoreError("unavailable", `Redis client not connected: ${detail}`, { cause: error, retryable: true });
+  }
+  if (call.kind === "read") {
+    return new RedisStockStoreError("unavailable", `Redis read failed: ${detail}`, { cause: error, retryable: true });
+  }
+  const retryable = call.kind === "order";
+  const advice = retryable ? "safe to retry with the same order id" : "check the audit before retrying (a restock or set is not idempotent)";
+  return new RedisStockStoreError("outcome_unknown", `outcome unknown (${detail}): ${advice}`, { cause: error, retryable });
+}

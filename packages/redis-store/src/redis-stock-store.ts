@@ -1,0 +1,456 @@
+// RedisStockStore: the engine's StockStore port on a real Redis. Every order (or batch of orders) is one
+// call of the APPLY Lua script, which checks idempotency, validates, decrements all lines or none, bumps
+// versions and appends the audit and outbox entries atomically; the in-memory StockModel in @synclag/core
+// is the reference it must match (the contract suite in @synclag/testkit runs both).
+// Easy to get wrong: an error after a command was sent means "outcome unknown", not "failed" — orders
+// are safe to retry with the same order id (the stored result comes back), restocks are not. And the
+// script cache is per server process: after a restart or SCRIPT FLUSH, EVALSHA answers NOSCRIPT and
+// the call must be re-sent as EVAL (the script did not run), which is done here transparently.
+
+import { MAX_SKU_BYTES, checkQuantity, normalizeOrder, normalizeSku } from "@synclag/core";
+import type {
+  ApplyResult,
+  AuditRecord,
+  Clock,
+  OrderInput,
+  OutboxEntry,
+  Problem,
+  Sku,
+  StockChangeResult,
+  StockLevel,
+  StockMutationInput,
+  StockStore,
+} from "@synclag/core";
+import { createClient } from "redis";
+import { CallTimeoutError, RedisStockStoreError, isNoScript, toStoreError } from "./errors.js";
+import type { CallKind } from "./errors.js";
+import { stockKeys } from "./keys.js";
+import type { StockKeys } from "./keys.js";
+import { APPLY_SCRIPT, MAX_COUNTER, READ_LEVELS_SCRIPT } from "./lua.js";
+import type { LuaScript } from "./lua.js";
+import { asText, auditSeqOfId, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodeStreamEntry, encodeApply } from "./script-protocol.js";
+import type { ApplyOp } from "./script-protocol.js";
+
+/**
+ * The one thing the store needs from a Redis client: a raw command. A node-redis client (RESP2 or RESP3)
+ * fits as is; replies are read as plain strings and arrays, so RESP3 maps never reach the store.
+ */
+export interface RedisCommandClient {
+  sendCommand(args: readonly string[]): Promise<unknown>;
+}
+
+export interface RedisStockStoreOptions {
+  /** A connected client. The store never closes it (use `RedisStockStore.connect` for an owned one). */
+  readonly client: RedisCommandClient;
+  /** Time written into audit and outbox records (ms since the epoch). Default: the system clock. */
+  readonly clock?: Clock;
+  /** Prefix of every key; must not contain "{" or "}". Default "synclag:". */
+  readonly keyPrefix?: string;
+  /** Hash tag carried by every key — one store is one Redis Cluster slot. Default "stock". */
+  readonly partition?: string;
+  /**
+   * Which partition a SKU belongs to. Default: all SKUs belong to `partition`. An order or mutation that
+   * touches a SKU of another partition is `invalid` before anything is written — never split across slots.
+   */
+  readonly skuPartition?: (sku: Sku) => string;
+  /**
+   * How long an order id is remembered, in ms. Must exceed the feed's redelivery horizon (ack wait ×
+   * max deliveries + backoff + any dead-letter replay window). Default 7 days.
+   */
+  readonly idempotencyTtlMs?: number;
+  /** Orders per script call in `applyOrders`, 1..1000. Default 100. */
+  readonly batchSize?: number;
+  /** Longest wait for one Redis reply in ms; after it the call fails as `outcome_unknown`. Default 10 000. */
+  readonly callTimeoutMs?: number;
+}
+
+export interface RedisStockStoreConnectOptions extends Omit<RedisStockStoreOptions, "client"> {
+  /** `redis://host:port` of the server; the store creates, owns and (on `close`) closes its client. */
+  readonly url: string;
+  /** Connection errors of the owned client (it reconnects by itself). Default: ignored — calls report them. */
+  readonly onClientError?: (error: unknown) => void;
+}
+
+export const DEFAULT_KEY_PREFIX = "synclag:";
+export const DEFAULT_PARTITION = "stock";
+export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+export const DEFAULT_BATCH_SIZE = 100;
+export const MAX_BATCH_SIZE = 1000;
+export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** Keys per read-script call and entries per XRANGE page: keeps every single reply bounded. */
+const READ_CHUNK = 1000;
+/** A string with a lone surrogate has no UTF-8 form: Redis would store U+FFFD and merge distinct ids. */
+const LONE_SURROGATE = /\p{Cs}/u;
+const ILL_FORMED = "must be well-formed Unicode (it contains a lone surrogate)";
+const systemClock: Clock = { now: () => Date.now() };
+
+/** The value of a one-parameter CONFIG GET reply: `[name, value]` (RESP2) or `{ name: value }` (RESP3). */
+function configValue(reply: unknown): string | undefined {
+  const value = Array.isArray(reply) ? reply[1] : reply instanceof Map ? [...reply.values()][0] : typeof reply === "object" && reply !== null ? Object.values(reply)[0] : undefined;
+  return typeof value === "string" ? value : undefined;
+}
+
+type Checked<T> = { readonly ok: true; readonly op: ApplyOp } | { readonly ok: false; readonly result: T };
+
+export class RedisStockStore implements StockStore {
+  readonly keys: StockKeys;
+  readonly idempotencyTtlMs: number;
+  readonly batchSize: number;
+  private readonly client: RedisCommandClient;
+  private readonly clock: Clock;
+  private readonly skuPartition: ((sku: Sku) => string) | undefined;
+  private readonly callTimeoutMs: number;
+  private owned: { close(): Promise<unknown> } | undefined;
+  private noScriptReplies = 0;
+
+  /** Creates and connects an owned client, loads the scripts by SHA, and returns the store. */
+  static async connect(options: RedisStockStoreConnectOptions): Promise<RedisStockStore> {
+    const { url, onClientError, ...rest } = options;
+    const timeoutMs = rest.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    // No offline queue: while reconnecting, calls fail at once as `unavailable` instead of waiting.
+    const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: timeoutMs } });
+    // Without an 'error' listener a lost connection would crash the process; calls report it instead.
+    client.on("error", onClientError ?? (() => {}));
+    let timer: NodeJS.Timeout | undefined;
+    const connecting = client.connect();
+    connecting.catch(() => {}); // if the timeout wins, the late rejection must not go unhandled
+    try {
+      await Promise.race([
+        connecting,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new CallTimeoutError(timeoutMs)), timeoutMs);
+        }),
+      ]);
+    } catch (error) {
+      client.destroy();
+      throw new RedisStockStoreError("unavailable", `cannot connect to ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true });
+    } finally {
+      clearTimeout(timer);
+    }
+    const store = new RedisStockStore({ ...rest, client });
+    store.owned = client;
+    try {
+      await store.loadScripts();
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+    return store;
+  }
+
+  constructor(options: RedisStockStoreOptions) {
+    this.client = options.client;
+    this.clock = options.clock ?? systemClock;
+    this.keys = stockKeys({ keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX, partition: options.partition ?? DEFAULT_PARTITION });
+    this.skuPartition = options.skuPartition;
+    this.idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+    if (!Number.isSafeInteger(this.idempotencyTtlMs) || this.idempotencyTtlMs < 1 || this.idempotencyTtlMs > MAX_COUNTER) {
+      throw new RangeError(`idempotencyTtlMs must be an integer number of ms in 1..${MAX_COUNTER}, got ${this.idempotencyTtlMs}`);
+    }
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > MAX_BATCH_SIZE) {
+      throw new RangeError(`batchSize must be an integer in 1..${MAX_BATCH_SIZE}, got ${this.batchSize}`);
+    }
+    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    if (!(this.callTimeoutMs > 0) || !Number.isFinite(this.callTimeoutMs)) throw new RangeError(`callTimeoutMs must be a positive number, got ${this.callTimeoutMs}`);
+  }
+
+  /** How often the server answered NOSCRIPT and the call was re-sent as EVAL (restart, SCRIPT FLUSH). */
+  get scriptReloads(): number {
+    return this.noScriptReplies;
+  }
+
+  /**
+   * Loads the scripts into the server's script cache (SCRIPT LOAD) and checks their SHA1s, and refuses a
+   * server that may evict keys (`maxmemory-policy` other than noeviction): eviction would drop
+   * idempotency records (they carry a TTL, so volatile-* policies pick them first) and so apply a
+   * redelivered order twice. The policy check is skipped when CONFIG is not permitted.
+   */
+  async loadScripts(): Promise<void> {
+    const policy = await this.send(["CONFIG", "GET", "maxmemory-policy"]).then(configValue, () => undefined);
+    if (policy !== undefined && policy !== "noeviction") {
+      throw new RedisStockStoreError(
+        "rejected",
+        `Redis runs with maxmemory-policy ${policy}: it may evict idempotency records or stock; the store needs noeviction`,
+        { retryable: false },
+      );
+    }
+    for (const script of [APPLY_SCRIPT, READ_LEVELS_SCRIPT]) {
+      let sha: unknown;
+      try {
+        sha = await this.send(["SCRIPT", "LOAD", script.source]);
+      } catch (error) {
+        throw toStoreError(error, { kind: "read" });
+      }
+      if (asText(sha, "SCRIPT LOAD reply") !== script.sha) {
+        throw new RedisStockStoreError("rejected", `SCRIPT LOAD of ${script.name} returned ${String(sha)}, expected ${script.sha}`, { retryable: false });
+      }
+    }
+  }
+
+  /** Closes the client if the store created it (`connect`); a client passed in is left open. */
+  async close(): Promise<void> {
+    const owned = this.owned;
+    this.owned = undefined;
+    if (owned) await owned.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Writes
+  // ---------------------------------------------------------------------------------------------
+
+  async applyOrder(order: OrderInput): Promise<ApplyResult> {
+    const [result] = await this.applyOrders([order]);
+    if (!result) throw new RedisStockStoreError("corrupt_state", "no result for the order", { retryable: false });
+    return result;
+  }
+
+  /**
+   * Applies the orders in input order, `batchSize` per script call, each with `applyOrder`'s semantics
+   * (a repeated id later in the list is a `duplicate`). If a call fails, the orders of earlier calls stay
+   * applied: retry the whole list with the same ids — those return their stored results.
+   */
+  async applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
+    const results = new Array<ApplyResult | undefined>(orders.length);
+    const pending: { index: number; op: ApplyOp }[] = [];
+    orders.forEach((input, index) => {
+      const checked = this.checkOrder(input);
+      if (checked.ok) pending.push({ index, op: checked.op });
+      else results[index] = checked.result;
+    });
+    for (let start = 0; start < pending.length; start += this.batchSize) {
+      const chunk = pending.slice(start, start + this.batchSize);
+      let decoded: (ApplyResult | StockChangeResult)[];
+      try {
+        decoded = await this.apply(chunk.map((entry) => entry.op), "order");
+      } catch (error) {
+        if (start > 0 && error instanceof RedisStockStoreError) {
+          throw new RedisStockStoreError(error.reason, `${error.message} (the ${start} orders before it were applied)`, { cause: error, retryable: error.retryable });
+        }
+        throw error;
+      }
+      chunk.forEach((entry, i) => (results[entry.index] = decoded[i] as ApplyResult));
+    }
+    return results as ApplyResult[];
+  }
+
+  restock(input: StockMutationInput): Promise<StockChangeResult> {
+    return this.mutate(input, "restock");
+  }
+
+  setQuantity(input: StockMutationInput): Promise<StockChangeResult> {
+    return this.mutate(input, "set");
+  }
+
+  private async mutate(input: StockMutationInput, kind: "restock" | "set"): Promise<StockChangeResult> {
+    const checked = this.checkMutation(input, kind);
+    if (!checked.ok) return checked.result;
+    const [result] = await this.apply([checked.op], "mutation");
+    return result as StockChangeResult;
+  }
+
+  private async apply(ops: readonly ApplyOp[], kind: CallKind): Promise<(ApplyResult | StockChangeResult)[]> {
+    const atMs = this.clock.now();
+    if (!Number.isFinite(atMs)) throw new TypeError(`clock.now() returned ${atMs}`);
+    const call = encodeApply(this.keys, ops, atMs, this.idempotencyTtlMs);
+    const reply = await this.evalScript(APPLY_SCRIPT, call.keys, call.args, kind);
+    return decodeApplyReply(reply, ops);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Validation (the core's rules, plus what only a Redis key space needs)
+  // ---------------------------------------------------------------------------------------------
+
+  private checkOrder(input: OrderInput): Checked<ApplyResult> {
+    const normalized = normalizeOrder(input);
+    const invalid = (problems: readonly Problem[]): Checked<ApplyResult> => ({
+      ok: false,
+      result: typeof input.orderId === "string" ? { kind: "invalid", orderId: input.orderId, problems } : { kind: "invalid", problems },
+    });
+    if (!normalized.ok) return invalid(normalized.problems);
+    const { order } = normalized;
+    const problems: Problem[] = [];
+    if (LONE_SURROGATE.test(order.orderId)) problems.push({ path: "orderId", message: ILL_FORMED });
+    if (LONE_SURROGATE.test(order.sourceChannel)) problems.push({ path: "sourceChannel", message: ILL_FORMED });
+    order.lines.forEach((line, index) => {
+      const problem = this.skuProblem(line.sku);
+      if (problem) problems.push({ path: `lines.${index}.sku`, message: problem });
+    });
+    if (problems.length > 0) return invalid(problems);
+    return { ok: true, op: { kind: "order", order } };
+  }
+
+  private checkMutation(input: StockMutationInput, kind: "restock" | "set"): Checked<StockChangeResult> {
+    const problems: Problem[] = [];
+    const normalized = normalizeSku(input.sku);
+    if ("problem" in normalized) problems.push({ path: "sku", message: normalized.problem });
+    const quantityProblem = checkQuantity(input.quantity, kind === "set");
+    if (quantityProblem) problems.push({ path: "quantity", message: quantityProblem });
+    if (problems.length === 0 && "sku" in normalized) {
+      const skuProblem = this.skuProblem(normalized.sku);
+      if (skuProblem) problems.push({ path: "sku", message: skuProblem });
+      if (input.reason !== undefined && (typeof input.reason !== "string" || LONE_SURROGATE.test(input.reason))) {
+        problems.push({ path: "reason", message: typeof input.reason === "string" ? ILL_FORMED : "must be a string" });
+      }
+    }
+    if (problems.length > 0 || !("sku" in normalized)) return { ok: false, result: { kind: "invalid", problems } };
+    return {
+      ok: true,
+      op: { kind, sku: normalized.sku, quantity: input.quantity, ...(input.reason === undefined ? {} : { reason: input.reason }) },
+    };
+  }
+
+  private skuProblem(sku: Sku): string | undefined {
+    if (LONE_SURROGATE.test(sku)) return ILL_FORMED;
+    if (this.skuPartition === undefined) return undefined;
+    const partition = this.skuPartition(sku);
+    if (partition === this.keys.partition) return undefined;
+    return `belongs to partition ${JSON.stringify(partition)} but this store serves ${JSON.stringify(this.keys.partition)}: an order must stay in one partition (one Redis Cluster hash slot), so it is rejected before anything is written`;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Reads
+  // ---------------------------------------------------------------------------------------------
+
+  async snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
+    const names = skus === undefined ? (await this.allSkus()).sort() : [...skus];
+    const lookups = names.map((name) => (typeof name === "string" && !LONE_SURROGATE.test(name) ? name.normalize("NFC") : undefined));
+    // A SKU longer than MAX_SKU_BYTES UTF-16 units has more bytes than that, so it cannot exist.
+    const wanted = [...new Set(lookups.filter((sku): sku is string => sku !== undefined && sku.length > 0 && sku.length <= MAX_SKU_BYTES))];
+    const levels = new Map<Sku, StockLevel>();
+    for (let start = 0; start < wanted.length; start += READ_CHUNK) {
+      const chunk = wanted.slice(start, start + READ_CHUNK);
+      const keys = chunk.map((sku) => this.keys.sku(sku));
+      const reply = await this.evalScript(READ_LEVELS_SCRIPT, keys, [], "read");
+      decodeLevels(reply, chunk.length).forEach((level, i) => {
+        if (level) levels.set(chunk[i] as string, level);
+      });
+    }
+    const result = new Map<Sku, StockLevel>();
+    names.forEach((name, i) => {
+      const lookup = lookups[i];
+      const level = lookup === undefined ? undefined : levels.get(lookup);
+      if (level) result.set(name, level);
+    });
+    return result;
+  }
+
+  async readAudit(options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<AuditRecord[]> {
+    const limit = options?.limit === undefined ? Infinity : Math.floor(options.limit);
+    let from = Math.max(0, Math.floor(options?.afterSeq ?? 0)) + 1;
+    const records: AuditRecord[] = [];
+    while (records.length < limit) {
+      const count = Math.min(READ_CHUNK, limit - records.length);
+      const page = await this.xrange(this.keys.audit, `${from}-0`, count);
+      for (const { id, fields } of page) records.push(decodeAuditEntry(id, fields));
+      if (page.length < count) break;
+      from = auditSeqOfId((page.at(-1) as { id: string }).id) + 1;
+    }
+    return records;
+  }
+
+  async readOutbox(limit: number): Promise<OutboxEntry[]> {
+    const wanted = limit > 0 ? Math.ceil(limit) : 0;
+    const entries: OutboxEntry[] = [];
+    let from = "-";
+    while (entries.length < wanted) {
+      const count = Math.min(READ_CHUNK, wanted - entries.length);
+      const page = await this.xrange(this.keys.outbox, from, count);
+      for (const { id, fields } of page) entries.push(decodeOutboxEntry(id, fields));
+      if (page.length < count) break;
+      from = `(${(page.at(-1) as { id: string }).id}`;
+    }
+    return entries;
+  }
+
+  /** Removes acknowledged outbox entries. Ids that are not stream ids (or unknown) are ignored. */
+  async ackOutbox(ids: readonly string[]): Promise<void> {
+    const valid = ids.filter((id) => typeof id === "string" && /^\d{1,20}-\d{1,20}$/u.test(id));
+    for (let start = 0; start < valid.length; start += READ_CHUNK) {
+      try {
+        await this.send(["XDEL", this.keys.outbox, ...valid.slice(start, start + READ_CHUNK)]);
+      } catch (error) {
+        // XDEL of an already deleted id is a no-op: like an order, an unknown outcome is safe to retry.
+        throw toStoreError(error, { kind: "order", keys: [this.keys.outbox] });
+      }
+    }
+  }
+
+  private async allSkus(): Promise<Sku[]> {
+    const skus: Sku[] = [];
+    let cursor = "0";
+    // SSCAN visits every member present for the whole scan; a bounded page per call.
+    for (let page = 0; page < 1_000_000; page++) {
+      let reply: unknown;
+      try {
+        reply = await this.send(["SSCAN", this.keys.skus, cursor, "COUNT", String(READ_CHUNK)]);
+      } catch (error) {
+        throw toStoreError(error, { kind: "read", keys: [this.keys.skus] });
+      }
+      const [next, members] = Array.isArray(reply) ? reply : [];
+      if (!Array.isArray(members)) throw new RedisStockStoreError("corrupt_state", "SSCAN reply is not [cursor, members]", { retryable: false });
+      for (const member of members) skus.push(asText(member, "SKU"));
+      cursor = asText(next, "SSCAN cursor");
+      if (cursor === "0") return [...new Set(skus)];
+    }
+    throw new RedisStockStoreError("corrupt_state", "SSCAN did not finish", { retryable: false });
+  }
+
+  private async xrange(key: string, from: string, count: number): Promise<{ id: string; fields: Map<string, string> }[]> {
+    let reply: unknown;
+    try {
+      reply = await this.send(["XRANGE", key, from, "+", "COUNT", String(count)]);
+    } catch (error) {
+      throw toStoreError(error, { kind: "read", keys: [key] });
+    }
+    if (!Array.isArray(reply)) throw new RedisStockStoreError("corrupt_state", `XRANGE ${key} reply is not a list`, { retryable: false });
+    return reply.map((entry) => decodeStreamEntry(entry));
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Transport
+  // ---------------------------------------------------------------------------------------------
+
+  private async evalScript(script: LuaScript, keys: readonly string[], args: readonly string[], kind: CallKind): Promise<unknown> {
+    const tail = [String(keys.length), ...keys, ...args];
+    try {
+      return await this.send(["EVALSHA", script.sha, ...tail]);
+    } catch (error) {
+      if (!isNoScript(error)) throw toStoreError(error, { kind, keys });
+    }
+    // NOSCRIPT: the server lost its script cache (restart, SCRIPT FLUSH, failover) and did not run the
+    // call. EVAL runs it and caches the script again, so the next calls go back to EVALSHA.
+    this.noScriptReplies += 1;
+    try {
+      return await this.send(["EVAL", script.source, ...tail]);
+    } catch (error) {
+      throw toStoreError(error, { kind, keys });
+    }
+  }
+
+  /** One command with a bounded wait for its reply. */
+  private send(args: string[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CallTimeoutError(this.callTimeoutMs)), this.callTimeoutMs);
+      let reply: Promise<unknown>;
+      try {
+        reply = this.client.sendCommand(args);
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+        return;
+      }
+      reply.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    });
+  }
+}
+
