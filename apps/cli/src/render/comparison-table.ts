@@ -72,7 +72,7 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
       })]);
     }
     lines.push(calls.toString());
-    lines.push(c.dim("p99 lag: buyer-visible (API-accepted). RL: the channel's rate limit made up most of its lag."));
+    lines.push(c.dim("p99 lag: buyer-visible (API-accepted).\nRL: the channel's rate limit made up most of its lag."));
   } else {
     lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
   }
