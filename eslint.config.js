@@ -23,8 +23,10 @@ const layers = {
   "redis-store": ["core"],
   "nats-feed": ["core"],
   testkit: ["core"],
+  "mock-marketplaces": ["core", "marketplaces"],
+  channels: ["core", "marketplaces"],
 };
-const allPackages = Object.keys(layers).concat(["report", "channels", "cli"]);
+const allPackages = [...new Set(Object.keys(layers).concat(["report", "channels", "cli"]))];
 
 function layerRule(name, allowed, { pure }) {
   const forbidden = allPackages.filter((p) => p !== name && !allowed.includes(p)).map((p) => `@synclag/${p}`);

@@ -1,6 +1,146 @@
-// `synclag marketplaces` — not built yet (see its issue); returns undefined so it is not offered.
-import type { Command } from "commander";
+// `synclag marketplaces`: starts the mock marketplaces (Amazon SP-API, Shopify Admin, WooCommerce
+// REST, Flipkart Seller API, eBay Sell Inventory) over HTTP on loopback, prints each seller-API URL
+// and its admin API, and runs until SIGINT/SIGTERM. Easy to get wrong: refuse a non-loopback host
+// unless --allow-remote — the admin API has no authentication.
 
-export function marketplacesCommand(): Command | undefined {
-  return undefined;
+import { Command } from "commander";
+import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS, isLoopback, startMockMarketplaces } from "@synclag/mock-marketplaces";
+import { EXIT, UsageError } from "../cli-error.js";
+
+interface MarketplacesFlags {
+  port: string;
+  host: string;
+  allowRemote?: boolean;
+  ingestUrl?: string;
+  skus: string;
+  stock: string;
+  prefix: string;
+  kinds: string;
+  layout: string;
+  latency: string;
+  seed: string;
+  retryScale: string;
+  json?: boolean;
+}
+
+function integer(name: string, text: string, min: number, max: number, problems: string[]): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    problems.push(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(text)}`);
+    return min;
+  }
+  return Number(text);
+}
+
+function parseFlags(flags: MarketplacesFlags) {
+  const problems: string[] = [];
+  const port = integer("--port", flags.port, 0, 65_535, problems);
+  const skus = integer("--skus", flags.skus, 0, 1_000_000, problems);
+  const stock = integer("--stock", flags.stock, 0, 1_000_000_000, problems);
+  const seed = integer("--seed", flags.seed, 0, Number.MAX_SAFE_INTEGER, problems);
+  const kinds = flags.kinds.split(",").map((k) => k.trim()).filter(Boolean);
+  const unknown = kinds.filter((k) => !(MARKETPLACE_KINDS as readonly string[]).includes(k));
+  if (kinds.length === 0) problems.push("--kinds needs at least one marketplace");
+  if (unknown.length > 0) problems.push(`--kinds: unknown marketplace(s) ${unknown.join(", ")}; known: ${MARKETPLACE_KINDS.join(", ")}`);
+  if (new Set(kinds).size !== kinds.length) problems.push("--kinds lists a marketplace twice");
+  if (!isLoopback(flags.host) && !flags.allowRemote) problems.push(`--host ${flags.host} is not a loopback address; the mocks (and their unauthenticated admin API) listen on loopback only unless --allow-remote is given`);
+  if (flags.layout !== "port-per-kind" && flags.layout !== "single-port") problems.push(`--layout must be port-per-kind or single-port, got ${JSON.stringify(flags.layout)}`);
+  if (flags.latency !== "none" && flags.latency !== "profile") problems.push(`--latency must be none or profile, got ${JSON.stringify(flags.latency)}`);
+  const retryScale = Number(flags.retryScale);
+  if (!(retryScale > 0 && retryScale <= 1)) problems.push(`--retry-scale must be a number in (0, 1], got ${JSON.stringify(flags.retryScale)}`);
+  if (flags.ingestUrl !== undefined) {
+    try {
+      const url = new URL(flags.ingestUrl.replaceAll("{kind}", "kind"));
+      if (url.protocol !== "http:" && url.protocol !== "https:") problems.push(`--ingest-url must be http(s), got ${url.protocol}`);
+    } catch {
+      problems.push(`--ingest-url is not a URL: ${JSON.stringify(flags.ingestUrl)}`);
+    }
+  }
+  if (port !== 0 && flags.layout === "port-per-kind" && port + kinds.length - 1 > 65_535) problems.push(`--port ${port} leaves no room for ${kinds.length} marketplaces`);
+  if (problems.length > 0) throw new UsageError(problems);
+  return { port, skus, stock, seed, kinds: kinds as MarketplaceKind[], retryScale, layout: flags.layout as "port-per-kind" | "single-port", latency: flags.latency as "none" | "profile" };
+}
+
+export function marketplacesCommand(): Command {
+  return new Command("marketplaces")
+    .description("Start mock marketplaces (Amazon SP-API, Shopify Admin, WooCommerce REST, Flipkart Seller API, eBay Sell Inventory) over HTTP on loopback, with their rate limits, throttle replies, accepted-vs-visible delays and signed order notifications.")
+    .option("--port <n>", "base port: marketplace i listens on port+i (or all on this port with --layout single-port); 0 = free ports", "0")
+    .option("--host <address>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
+    .option("--allow-remote", "allow a non-loopback --host (the admin API is unauthenticated)")
+    .option("--ingest-url <url>", "where order notifications are POSTed; {kind} is replaced by the marketplace (e.g. http://127.0.0.1:8080/ingest/{kind})")
+    .option("--skus <n>", "listings seeded in every marketplace", "100")
+    .option("--stock <n>", "quantity of each seeded listing", "50")
+    .option("--prefix <text>", "SKU prefix of seeded listings", "sku-")
+    .option("--kinds <list>", "marketplaces to start, comma-separated", MARKETPLACE_KINDS.join(","))
+    .option("--layout <layout>", "port-per-kind or single-port (path prefix /<kind>)", "port-per-kind")
+    .option("--latency <mode>", "profile: replies wait the profile's sampled API latency; none: only injected latency", "profile")
+    .option("--seed <n>", "seed of every random draw (faults, delays, duplicates)", "1")
+    .option("--retry-scale <x>", "multiplier on notification retry schedules (Shopify's 8 retries over 4 h → 14.4 s at 0.001)", "0.001")
+    .option("--json", "print the URLs as one JSON line instead of a table")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  npx synclag marketplaces",
+        "  npx synclag marketplaces --port 7000 --kinds amazon,shopify --skus 10 --stock 5",
+        "  npx synclag marketplaces --ingest-url 'http://127.0.0.1:8080/ingest/{kind}' --latency none",
+        "",
+        "Try it (with --port 7000):",
+        "  curl -s -X PATCH 'http://127.0.0.1:7000/listings/2021-08-01/items/A2SYNCLAGMOCK/sku-1?marketplaceIds=ATVPDKIKX0DER' \\",
+        "    -H 'x-amz-access-token: Atza|synclag-mock-access-token' -H 'content-type: application/json' -H 'x-synclag-version: 2' \\",
+        `    -d '{"productType":"PRODUCT","patches":[{"op":"replace","path":"/attributes/fulfillment_availability","value":[{"fulfillment_channel_code":"DEFAULT","quantity":7}]}]}'`,
+        "  curl -s http://127.0.0.1:7000/_synclag/admin/listings/sku-1      # accepted vs visible, timeline",
+        `  curl -s -X POST http://127.0.0.1:7000/_synclag/admin/faults -d '{"outageMs":30000}'`,
+        `  curl -s -X POST http://127.0.0.1:7000/_synclag/storefront/checkout -d '{"sku":"sku-1","quantity":1}'`,
+        "",
+        "Credentials the mocks accept are the test defaults printed at start; stop with Ctrl-C (SIGINT) or SIGTERM.",
+        "Exit codes: 0 stopped by a signal, 2 bad flags, 4 could not listen.",
+      ].join("\n"),
+    )
+    .action(async (flags: MarketplacesFlags) => {
+      const parsed = parseFlags(flags);
+      let running;
+      try {
+        running = await startMockMarketplaces({
+          kinds: parsed.kinds,
+          host: flags.host,
+          allowRemote: Boolean(flags.allowRemote),
+          port: parsed.port,
+          layout: parsed.layout,
+          seed: parsed.seed,
+          latency: parsed.latency,
+          notificationRetryTimeScale: parsed.retryScale,
+          seedListings: { count: parsed.skus, stock: parsed.stock, prefix: flags.prefix },
+          ...(flags.ingestUrl ? { ingestUrl: flags.ingestUrl } : {}),
+        });
+      } catch (error) {
+        process.stderr.write(`synclag marketplaces: ${(error as Error).message}\n`);
+        process.exitCode = EXIT.environment;
+        return;
+      }
+      const rows = running.marketplaces.map((m) => ({ kind: m.kind, url: m.url, admin: m.adminUrl, storefront: `${m.url}/_synclag/storefront` }));
+      if (flags.json) process.stdout.write(JSON.stringify({ marketplaces: rows, ingestUrl: flags.ingestUrl ?? null }) + "\n");
+      else {
+        const width = Math.max(...rows.map((r) => r.kind.length));
+        process.stdout.write(`mock marketplaces on ${flags.host} (${parsed.skus} listings × ${parsed.stock} seeded, latency ${parsed.latency}, seed ${parsed.seed}):\n`);
+        for (const r of rows) process.stdout.write(`  ${r.kind.padEnd(width)}  ${r.url}   admin ${r.admin}\n`);
+        process.stdout.write(`order notifications → ${flags.ingestUrl ?? "(none: --ingest-url not given)"}\n`);
+        const c = DEFAULT_MOCK_CREDENTIALS;
+        process.stdout.write(
+          `credentials: amazon seller ${c.amazon.sellerId} token ${c.amazon.accessToken} · shopify token ${c.shopify.accessToken} · woocommerce ${c.woocommerce.consumerKey}:${c.woocommerce.consumerSecret} · flipkart app ${c.flipkart.appId}:${c.flipkart.appSecret} · ebay token ${c.ebay.accessToken}\n`,
+        );
+        process.stdout.write("version of a push: header X-Synclag-Version (stand-in). Ctrl-C to stop.\n");
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          process.stderr.write(`\n${signal}: stopping mock marketplaces\n`);
+          resolve();
+        };
+        process.once("SIGINT", () => stop("SIGINT"));
+        process.once("SIGTERM", () => stop("SIGTERM"));
+      });
+      await running.close();
+      process.exitCode = EXIT.ok;
+    });
 }

@@ -1,0 +1,97 @@
+// Amazon SP-API Listings Items 2021-08-01 client: one `patchListingsItem` per SKU setting
+// `fulfillment_availability` (DEFAULT channel), `getListingsItem` for reads, and the mock's stand-in
+// cancellation (SP-API cancels MFN orders through an order-acknowledgement feed).
+// Easy to get wrong: HTTP 200 is not success — `status: "INVALID"` inside it is a rejection; and a
+// 429 carries no Retry-After, so the wait comes from the last `x-amzn-RateLimit-Limit` (requests/s).
+
+import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
+import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { ChannelError } from "../errors.js";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type HttpChannelClientOptions } from "./http-channel-client.js";
+
+export interface AmazonClientCredentials {
+  readonly sellerId: string;
+  readonly marketplaceId: string;
+  /** LWA access token (`x-amz-access-token`). */
+  readonly accessToken: string;
+}
+
+export interface AmazonChannelClientOptions extends HttpChannelClientOptions {
+  readonly credentials: AmazonClientCredentials;
+  /** Product type sent with patches. Default "PRODUCT". */
+  readonly productType?: string;
+}
+
+export const AMAZON_CANCEL_STAND_IN_PATH = "/_synclag/stand-in/amazon/orders";
+
+export class AmazonChannelClient extends HttpChannelClient {
+  readonly maxBatchSize = 1;
+  private readonly credentials: AmazonClientCredentials;
+  private readonly productType: string;
+  /** Requests per second from the last `x-amzn-RateLimit-Limit` (documented default 5). */
+  private rateLimitPerSecond = 5;
+
+  constructor(options: AmazonChannelClientOptions) {
+    super("amazon", options, DEFAULT_PROFILES.amazon.clientTimeoutMs);
+    this.credentials = options.credentials;
+    this.productType = options.productType ?? "PRODUCT";
+  }
+
+  private itemPath(sku: Sku, includedData: string): string {
+    const q = new URLSearchParams({ marketplaceIds: this.credentials.marketplaceId, includedData });
+    return `/listings/2021-08-01/items/${encodeURIComponent(this.credentials.sellerId)}/${encodeURIComponent(sku)}?${q.toString()}`;
+  }
+
+  private headers(): Record<string, string> {
+    return { "x-amz-access-token": this.credentials.accessToken };
+  }
+
+  protected async pushBatch(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const outcomes: PushOutcome[] = [];
+    for (const update of updates) outcomes.push(await this.pushOne(update));
+    return outcomes;
+  }
+
+  private async pushOne(update: QuantityUpdate): Promise<PushOutcome> {
+    const body = JSON.stringify({
+      productType: this.productType,
+      patches: [{ op: "replace", path: "/attributes/fulfillment_availability", value: [{ fulfillment_channel_code: "DEFAULT", quantity: update.quantity }] }],
+    });
+    const reply = await this.call({ method: "PATCH", url: this.url(this.itemPath(update.sku, "issues")), headers: { ...this.headers(), "content-type": "application/json", ...this.versionHeaders([update]) }, body });
+    if ("ok" in reply) return reply;
+    const limit = Number(reply.headers["x-amzn-ratelimit-limit"]);
+    if (Number.isFinite(limit) && limit > 0) this.rateLimitPerSecond = limit;
+    const whole = this.classifyStatus(reply, Math.ceil(1000 / this.rateLimitPerSecond));
+    if (whole) return whole;
+    const parsed = parseJsonBody(reply);
+    if (!isRecord(parsed)) return failure("unavailable", `amazon: unreadable 200 reply: ${reply.body.slice(0, 200)}`);
+    if (parsed.status === "ACCEPTED" || parsed.status === "VALID") return { ok: true };
+    const issues = Array.isArray(parsed.issues) ? parsed.issues.filter(isRecord).map((i) => `${String(i.code)}: ${String(i.message)}`) : [];
+    return failure("rejected", `amazon ${String(parsed.status)}: ${issues.join("; ") || "no issues given"}`);
+  }
+
+  async readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {
+    const result = new Map<Sku, number>();
+    for (const sku of skus) {
+      this.stats.readCalls += 1;
+      const reply = await this.call({ method: "GET", url: this.url(this.itemPath(sku, "fulfillmentAvailability")), headers: this.headers() });
+      if ("ok" in reply) throw new ChannelError(reply.reason, `amazon read ${sku}: ${reply.message}`);
+      if (reply.status === 404) continue;
+      const whole = this.classifyStatus(reply);
+      if (whole) throw new ChannelError(whole.reason, `amazon read ${sku}: ${whole.message}`, whole.retryAfterMs === undefined ? {} : { retryAfterMs: whole.retryAfterMs });
+      const parsed = parseJsonBody(reply);
+      const entries = isRecord(parsed) && Array.isArray(parsed.fulfillmentAvailability) ? parsed.fulfillmentAvailability.filter(isRecord) : [];
+      const entry = entries.find((e) => e.fulfillmentChannelCode === "DEFAULT");
+      if (entry && typeof entry.quantity === "number") result.set(sku, entry.quantity);
+    }
+    return result;
+  }
+
+  async cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome> {
+    this.stats.cancelCalls += 1;
+    const native = this.nativeOrderId(orderId);
+    const reply = await this.call({ method: "POST", url: this.url(`${AMAZON_CANCEL_STAND_IN_PATH}/${encodeURIComponent(native)}/cancel`), headers: { ...this.headers(), "content-type": "application/json" }, body: JSON.stringify({ reason }) });
+    if ("ok" in reply) return reply;
+    return this.classifyStatus(reply) ?? { ok: true };
+  }
+}

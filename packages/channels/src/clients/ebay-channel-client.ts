@@ -1,0 +1,82 @@
+// eBay Sell Inventory API client: `bulk_update_price_quantity` with the ship-to-location quantity
+// of up to 25 SKUs, `bulk_get_inventory_item` for reads, Post-Order cancellation.
+// Easy to get wrong: 207 Multi-Status is a normal answer — success and failure are per entry
+// (`responses[i].statusCode`); the 250-revisions-a-day cap shows up there, not as an HTTP error.
+
+import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
+import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type HttpChannelClientOptions } from "./http-channel-client.js";
+
+export interface EbayClientCredentials {
+  /** User access token (`Authorization: Bearer …`). */
+  readonly accessToken: string;
+}
+
+export interface EbayChannelClientOptions extends HttpChannelClientOptions {
+  readonly credentials: EbayClientCredentials;
+  /** Wait after a 429 (eBay sends no Retry-After), ms. Default 1,000. */
+  readonly throttleBackoffMs?: number;
+}
+
+const BASE = "/sell/inventory/v1";
+
+export class EbayChannelClient extends HttpChannelClient {
+  readonly maxBatchSize = DEFAULT_PROFILES.ebay.maxBatchSize;
+  private readonly credentials: EbayClientCredentials;
+  private readonly throttleBackoffMs: number;
+
+  constructor(options: EbayChannelClientOptions) {
+    super("ebay", options, DEFAULT_PROFILES.ebay.clientTimeoutMs);
+    this.credentials = options.credentials;
+    this.throttleBackoffMs = options.throttleBackoffMs ?? 1_000;
+  }
+
+  private headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.credentials.accessToken}`, "content-type": "application/json", "content-language": "en-US" };
+  }
+
+  protected async pushBatch(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const body = JSON.stringify({ requests: updates.map((u) => ({ sku: u.sku, shipToLocationAvailability: { quantity: u.quantity } })) });
+    const reply = await this.call({ method: "POST", url: this.url(`${BASE}/bulk_update_price_quantity`), headers: { ...this.headers(), ...this.versionHeaders(updates) }, body });
+    if ("ok" in reply) return this.repeat(reply, updates.length);
+    const whole = this.classifyStatus(reply, this.throttleBackoffMs);
+    if (whole) return this.repeat(whole, updates.length);
+    const parsed = parseJsonBody(reply);
+    const responses = isRecord(parsed) && Array.isArray(parsed.responses) ? parsed.responses.filter(isRecord) : [];
+    return updates.map((u) => {
+      const entry = responses.find((r) => r.sku === u.sku);
+      if (!entry) return failure("unavailable", `ebay: no response entry for ${u.sku}`);
+      if (entry.statusCode === 200) return { ok: true };
+      const errors = Array.isArray(entry.errors) ? entry.errors.filter(isRecord) : [];
+      const text = errors.map((e) => `${String(e.errorId)}: ${String(e.message)}`).join("; ");
+      const status = typeof entry.statusCode === "number" ? entry.statusCode : 0;
+      return failure(status >= 500 ? "unavailable" : status === 429 ? "rate_limited" : "rejected", `ebay ${status}: ${text}`, status === 429 ? this.throttleBackoffMs : undefined);
+    });
+  }
+
+  async readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {
+    const result = new Map<Sku, number>();
+    for (let i = 0; i < skus.length; i += this.maxBatchSize) {
+      this.stats.readCalls += 1;
+      const page = skus.slice(i, i + this.maxBatchSize);
+      const reply = await this.callOrThrow({ method: "POST", url: this.url(`${BASE}/bulk_get_inventory_item`), headers: this.headers(), body: JSON.stringify({ requests: page.map((sku) => ({ sku })) }) }, "ebay read");
+      const parsed = parseJsonBody(reply);
+      const responses = isRecord(parsed) && Array.isArray(parsed.responses) ? parsed.responses.filter(isRecord) : [];
+      for (const r of responses) {
+        const item = isRecord(r.inventoryItem) ? r.inventoryItem : undefined;
+        const availability = item && isRecord(item.availability) && isRecord(item.availability.shipToLocationAvailability) ? item.availability.shipToLocationAvailability : undefined;
+        if (r.statusCode === 200 && typeof r.sku === "string" && typeof availability?.quantity === "number") result.set(r.sku, availability.quantity);
+      }
+    }
+    return result;
+  }
+
+  async cancelOrder(orderId: OrderId): Promise<PushOutcome> {
+    this.stats.cancelCalls += 1;
+    const native = this.nativeOrderId(orderId);
+    const reply = await this.call({ method: "POST", url: this.url("/post-order/v2/cancellation"), headers: { authorization: `IAF ${this.credentials.accessToken}`, "content-type": "application/json" }, body: JSON.stringify({ legacyOrderId: native, cancelReason: "OUT_OF_STOCK_OR_CANNOT_FULFILL" }) });
+    if ("ok" in reply) return reply;
+    return this.classifyStatus(reply) ?? { ok: true };
+  }
+}
+

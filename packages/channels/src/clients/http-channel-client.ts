@@ -1,0 +1,164 @@
+// What every HTTP ChannelClient shares: splitting pushes into the API's batch size, the stand-in
+// version header, turning transport errors into outcomes, classifying whole-call HTTP failures
+// (429 → rate_limited with Retry-After, 5xx → unavailable, other 4xx → rejected), and counters.
+// Easy to get wrong: a whole-call failure is repeated *per item* (the port's contract), and a
+// timeout is reported as `timeout` even though the marketplace may have applied the update.
+
+import type { ChannelClient, ChannelFailureReason, ChannelId, OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
+import { ChannelError } from "../errors.js";
+import { UndiciTransport, type HttpReply, type HttpRequest, type HttpTransport } from "../transport.js";
+
+/** Stand-in header carrying the stock version of a push (real APIs have no such field; the mocks read it for ground truth). */
+export const VERSION_HEADER = "x-synclag-version";
+export const USER_AGENT = "synclag/0.1.0 (Language=TypeScript; Platform=Node.js)";
+
+export interface HttpChannelClientOptions {
+  /** Channel id the engine knows this client by. Default: the marketplace kind. */
+  readonly channel?: ChannelId;
+  /** Base URL of the marketplace API, e.g. `https://sellingpartnerapi-na.amazon.com` or a mock's URL. */
+  readonly baseUrl: string;
+  /** Default: a keep-alive `UndiciTransport` owned (and closed) by the client. */
+  readonly transport?: HttpTransport;
+  /** Per-request budget, ms. Default: the marketplace profile's client timeout. */
+  readonly timeoutMs?: number;
+  /** Send `X-Synclag-Version` (default true). */
+  readonly sendVersionHeader?: boolean;
+}
+
+export type Failure = Extract<PushOutcome, { ok: false }>;
+
+export function failure(reason: ChannelFailureReason, message: string, retryAfterMs?: number): Failure {
+  return retryAfterMs === undefined ? { ok: false, reason, message } : { ok: false, reason, message, retryAfterMs };
+}
+
+/** `Retry-After` as seconds (decimals allowed) or an HTTP date → ms; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds * 1000));
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+}
+
+export function parseJsonBody(reply: HttpReply): unknown {
+  try {
+    return JSON.parse(reply.body) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export abstract class HttpChannelClient implements ChannelClient {
+  readonly channel: ChannelId;
+  abstract readonly maxBatchSize: number;
+  readonly stats = { apiCalls: 0, updateCalls: 0, readCalls: 0, cancelCalls: 0, throttled: 0, serverErrors: 0, timeouts: 0, transportErrors: 0, itemsRejected: 0, stale: 0 };
+  protected readonly baseUrl: string;
+  protected readonly timeoutMs: number;
+  private readonly transport: HttpTransport;
+  private readonly ownsTransport: boolean;
+  private readonly sendVersion: boolean;
+
+  protected constructor(kind: string, options: HttpChannelClientOptions, defaultTimeoutMs: number) {
+    this.channel = options.channel ?? kind;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
+    this.transport = options.transport ?? new UndiciTransport();
+    this.ownsTransport = options.transport === undefined;
+    this.sendVersion = options.sendVersionHeader ?? true;
+  }
+
+  async setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const outcomes: PushOutcome[] = [];
+    for (let i = 0; i < updates.length; i += this.maxBatchSize) {
+      const batch = updates.slice(i, i + this.maxBatchSize);
+      this.stats.updateCalls += 1;
+      const result = await this.pushBatch(batch);
+      for (const outcome of result) this.count(outcome);
+      outcomes.push(...result);
+    }
+    return outcomes;
+  }
+
+  abstract readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>>;
+  abstract cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome>;
+
+  /** Closes the connection pool if the client created it. */
+  async close(): Promise<void> {
+    if (this.ownsTransport) await this.transport.close();
+  }
+
+  /** One call of the API's update operation for at most `maxBatchSize` updates; one outcome per update. */
+  protected abstract pushBatch(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]>;
+
+  /** Sends a request; a transport error or timeout comes back as a failure value. */
+  protected async call(request: Omit<HttpRequest, "timeoutMs">): Promise<HttpReply | Failure> {
+    this.stats.apiCalls += 1;
+    try {
+      return await this.transport.send({ ...request, headers: { "user-agent": USER_AGENT, accept: "application/json", ...request.headers }, timeoutMs: this.timeoutMs });
+    } catch (error) {
+      if (error instanceof ChannelError) return failure(error.reason, `${this.channel}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  /** Like `call`, but throws a `ChannelError` for anything but a 2xx/207 reply (reads). */
+  protected async callOrThrow(request: Omit<HttpRequest, "timeoutMs">, what: string): Promise<HttpReply> {
+    const reply = await this.call(request);
+    if ("ok" in reply) throw new ChannelError(reply.reason, `${what}: ${reply.message}`);
+    if (reply.status < 200 || reply.status >= 300) {
+      const f = this.classifyStatus(reply) ?? failure("rejected", `HTTP ${reply.status}`);
+      throw new ChannelError(f.reason, `${this.channel} ${what}: HTTP ${reply.status}: ${f.message}`, f.retryAfterMs === undefined ? {} : { retryAfterMs: f.retryAfterMs });
+    }
+    return reply;
+  }
+
+  /** The version header for a batch: one integer, or `sku=version&…` pairs. */
+  protected versionHeaders(updates: readonly QuantityUpdate[]): Record<string, string> {
+    if (!this.sendVersion || updates.length === 0) return {};
+    if (updates.length === 1) return { [VERSION_HEADER]: String(updates[0]?.version) };
+    return { [VERSION_HEADER]: new URLSearchParams(updates.map((u): [string, string] => [u.sku, String(u.version)])).toString() };
+  }
+
+  /**
+   * Whole-call classification shared by every API: 429 → rate_limited (Retry-After or `fallbackRetryMs`),
+   * 5xx → unavailable, other non-2xx → rejected; undefined for 2xx/207 (the caller reads the body).
+   */
+  protected classifyStatus(reply: HttpReply, fallbackRetryMs = 1_000): Failure | undefined {
+    const s = reply.status;
+    if (s >= 200 && s < 300) return undefined;
+    const snippet = reply.body.length > 300 ? `${reply.body.slice(0, 300)}…` : reply.body;
+    if (s === 429) return failure("rate_limited", `${this.channel} throttled (429): ${snippet}`, parseRetryAfter(reply.headers["retry-after"]) ?? fallbackRetryMs);
+    if (s >= 500 || s === 408) return failure("unavailable", `${this.channel} HTTP ${s}: ${snippet}`);
+    return failure("rejected", `${this.channel} HTTP ${s}: ${snippet}`);
+  }
+
+  protected repeat(outcome: PushOutcome, count: number): PushOutcome[] {
+    return Array.from({ length: count }, () => outcome);
+  }
+
+  protected url(path: string): string {
+    return `${this.baseUrl}${path}`;
+  }
+
+  /** The marketplace's own order id inside an engine order id (`<channel>:<native>[:<line>]`). */
+  protected nativeOrderId(orderId: OrderId): string {
+    const prefix = `${this.channel}:`;
+    const rest = orderId.startsWith(prefix) ? orderId.slice(prefix.length) : orderId;
+    const colon = rest.indexOf(":");
+    return colon < 0 ? rest : rest.slice(0, colon);
+  }
+
+  private count(outcome: PushOutcome): void {
+    if (outcome.ok) return;
+    if (outcome.reason === "rate_limited") this.stats.throttled += 1;
+    else if (outcome.reason === "unavailable") this.stats.serverErrors += 1;
+    else if (outcome.reason === "timeout") this.stats.timeouts += 1;
+    else if (outcome.reason === "transport") this.stats.transportErrors += 1;
+    else if (outcome.reason === "stale") this.stats.stale += 1;
+    else this.stats.itemsRejected += 1;
+  }
+}

@@ -1,0 +1,96 @@
+// WooCommerce REST API v3 client: SKUs resolved to product ids once (`GET /products?sku=a,b`), one
+// `PUT /products/{id}` for a single update or `POST /products/batch` for up to 100, order
+// cancellation with `PUT /orders/{id} {status: "cancelled"}`. HTTP Basic with the consumer key/secret.
+// Easy to get wrong: per-item failures arrive inside a 200 (`update[i].error`), in request order.
+
+import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
+import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { ChannelError } from "../errors.js";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
+
+export interface WooCommerceClientCredentials {
+  readonly consumerKey: string;
+  readonly consumerSecret: string;
+}
+
+export interface WooCommerceChannelClientOptions extends HttpChannelClientOptions {
+  readonly credentials: WooCommerceClientCredentials;
+}
+
+const BASE = "/wp-json/wc/v3";
+const PAGE = 100;
+
+export class WooCommerceChannelClient extends HttpChannelClient {
+  readonly maxBatchSize = DEFAULT_PROFILES.woocommerce.maxBatchSize;
+  private readonly authorization: string;
+  private readonly productIds = new Map<Sku, number>();
+
+  constructor(options: WooCommerceChannelClientOptions) {
+    super("woocommerce", options, DEFAULT_PROFILES.woocommerce.clientTimeoutMs);
+    this.authorization = `Basic ${Buffer.from(`${options.credentials.consumerKey}:${options.credentials.consumerSecret}`).toString("base64")}`;
+  }
+
+  private async products(skus: readonly Sku[]): Promise<Record<string, unknown>[] | Failure> {
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < skus.length; i += PAGE) {
+      const page = skus.slice(i, i + PAGE);
+      const query = new URLSearchParams({ sku: page.join(","), per_page: String(PAGE) });
+      const reply = await this.call({ method: "GET", url: this.url(`${BASE}/products?${query.toString()}`), headers: { authorization: this.authorization } });
+      if ("ok" in reply) return reply;
+      const whole = this.classifyStatus(reply);
+      if (whole) return whole;
+      const parsed = parseJsonBody(reply);
+      if (Array.isArray(parsed)) found.push(...parsed.filter(isRecord));
+    }
+    for (const p of found) if (typeof p.sku === "string" && typeof p.id === "number") this.productIds.set(p.sku, p.id);
+    return found;
+  }
+
+  protected async pushBatch(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const missing = updates.map((u) => u.sku).filter((s) => !this.productIds.has(s));
+    if (missing.length > 0) {
+      const resolved = await this.products(missing);
+      if ("ok" in resolved) return this.repeat(resolved, updates.length);
+    }
+    const outcomes: (PushOutcome | undefined)[] = updates.map((u) => (this.productIds.has(u.sku) ? undefined : failure("rejected", `woocommerce: no product with SKU ${JSON.stringify(u.sku)}`)));
+    const sendable = updates.map((update, index) => ({ update, index, id: this.productIds.get(update.sku) })).filter((s): s is { update: QuantityUpdate; index: number; id: number } => s.id !== undefined);
+    if (sendable.length === 1) {
+      const [only] = sendable as [{ update: QuantityUpdate; index: number; id: number }];
+      const reply = await this.call({ method: "PUT", url: this.url(`${BASE}/products/${only.id}`), headers: { authorization: this.authorization, "content-type": "application/json", ...this.versionHeaders([only.update]) }, body: JSON.stringify({ manage_stock: true, stock_quantity: only.update.quantity }) });
+      outcomes[only.index] = "ok" in reply ? reply : (this.classifyStatus(reply) ?? { ok: true });
+    } else if (sendable.length > 1) {
+      const body = JSON.stringify({ update: sendable.map((s) => ({ id: s.id, manage_stock: true, stock_quantity: s.update.quantity })) });
+      const reply = await this.call({ method: "POST", url: this.url(`${BASE}/products/batch`), headers: { authorization: this.authorization, "content-type": "application/json", ...this.versionHeaders(sendable.map((s) => s.update)) }, body });
+      const whole = "ok" in reply ? reply : this.classifyStatus(reply);
+      if (whole || "ok" in reply) for (const s of sendable) outcomes[s.index] = whole ?? failure("unavailable", "woocommerce: no reply");
+      else {
+        const parsed = parseJsonBody(reply);
+        const results = isRecord(parsed) && Array.isArray(parsed.update) ? parsed.update : [];
+        sendable.forEach((s, position) => {
+          const item = results[position];
+          if (!isRecord(item)) outcomes[s.index] = failure("unavailable", "woocommerce batch: missing item result");
+          else if (isRecord(item.error)) outcomes[s.index] = failure("rejected", `woocommerce ${String(item.error.code)}: ${String(item.error.message)}`);
+          else outcomes[s.index] = { ok: true };
+        });
+      }
+    }
+    return outcomes.map((o) => o ?? failure("rejected", "woocommerce: no outcome"));
+  }
+
+  async readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {
+    this.stats.readCalls += 1;
+    const found = await this.products(skus);
+    if ("ok" in found) throw new ChannelError(found.reason, `woocommerce read: ${found.message}`, found.retryAfterMs === undefined ? {} : { retryAfterMs: found.retryAfterMs });
+    const result = new Map<Sku, number>();
+    for (const p of found) if (typeof p.sku === "string" && typeof p.stock_quantity === "number" && skus.includes(p.sku)) result.set(p.sku, p.stock_quantity);
+    return result;
+  }
+
+  async cancelOrder(orderId: OrderId): Promise<PushOutcome> {
+    this.stats.cancelCalls += 1;
+    const native = this.nativeOrderId(orderId);
+    const reply = await this.call({ method: "PUT", url: this.url(`${BASE}/orders/${encodeURIComponent(native)}`), headers: { authorization: this.authorization, "content-type": "application/json" }, body: JSON.stringify({ status: "cancelled" }) });
+    if ("ok" in reply) return reply;
+    return this.classifyStatus(reply) ?? { ok: true };
+  }
+}

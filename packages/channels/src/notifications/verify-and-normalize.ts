@@ -1,0 +1,193 @@
+// The ingest side of order notifications: verify a delivery's signature with the marketplace's
+// documented algorithm, then turn its body into the engine's `OrderEvent` (validated by the core's
+// order rules) — or say precisely why not. Pure apart from node:crypto; the future ingest gateway
+// imports it, and the tests run it against what the mock marketplaces send.
+// Easy to get wrong: verify the *raw* bytes before parsing anything; compare signatures in constant
+// time; and Flipkart's documented signature covers date + URL + method, *not the body* — a tampered
+// Flipkart body cannot be detected by the signature (the verifier checks the date's freshness).
+
+import { createHash, createHmac, timingSafeEqual, verify as verifySignature } from "node:crypto";
+import { validateOrderEvent, type ChannelId, type OrderEvent, type Problem } from "@synclag/core";
+import type { MarketplaceKind } from "@synclag/marketplaces";
+
+export type NotificationVerdict =
+  | { readonly ok: true; readonly kind: "order"; readonly event: OrderEvent; readonly eventId: string; readonly deliveryId?: string }
+  | { readonly ok: true; readonly kind: "ping" | "ignored"; readonly detail: string }
+  | { readonly ok: false; readonly reason: "signature" | "malformed"; readonly problems: readonly Problem[] };
+
+export interface VerifyOptions {
+  /** Channel id for `sourceChannel` and the order-id prefix. Default: the kind. */
+  readonly channel?: ChannelId;
+  /** Flipkart: the URL and method the notification was received on (part of the signed string). */
+  readonly url?: string;
+  readonly method?: string;
+  /** Flipkart: the app id the signature must name (any when absent). */
+  readonly appId?: string;
+  /** Flipkart: reject an `X_Date` further than `maxClockSkewMs` (default 5 min) from this instant. Unchecked when absent. */
+  readonly nowMs?: number;
+  readonly maxClockSkewMs?: number;
+}
+
+/** Header of the Amazon stand-in signature (real ORDER_CHANGE notifications arrive through SQS). */
+export const AMAZON_SIGNATURE_HEADER = "x-synclag-signature";
+
+type Headers = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(headers)) {
+    if (key.toLowerCase() !== wanted || value === undefined) continue;
+    return typeof value === "string" ? value : value.join(", ");
+  }
+  return undefined;
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const bad = (reason: "signature" | "malformed", message: string, path = ""): NotificationVerdict => ({ ok: false, reason, problems: [{ path, message }] });
+
+function checkHmac(body: Buffer, signature: string | undefined, secret: string, headerName: string): NotificationVerdict | undefined {
+  if (!signature) return bad("signature", `missing ${headerName}`);
+  const expected = createHmac("sha256", secret).update(body).digest();
+  let given: Buffer;
+  try {
+    given = Buffer.from(signature, "base64");
+  } catch {
+    return bad("signature", `${headerName} is not base64`);
+  }
+  return sameBytes(expected, given) ? undefined : bad("signature", `${headerName} does not match the body`);
+}
+
+function checkFlipkart(headers: Headers, secret: string, options: VerifyOptions): NotificationVerdict | undefined {
+  const authorization = header(headers, "x_authorization");
+  const date = header(headers, "x_date");
+  if (!authorization || !date) return bad("signature", "missing X_Authorization or X_Date");
+  if (!options.url) return bad("signature", "flipkart verification needs the URL the notification was received on (options.url)");
+  const match = /^FKLOGIN\s+(.+)$/.exec(authorization);
+  if (!match?.[1]) return bad("signature", "X_Authorization is not FKLOGIN <base64>");
+  const decoded = Buffer.from(match[1], "base64").toString("utf8");
+  const colon = decoded.lastIndexOf(":");
+  const appId = decoded.slice(0, colon);
+  const digest = decoded.slice(colon + 1);
+  if (colon < 0 || (options.appId !== undefined && appId !== options.appId)) return bad("signature", "X_Authorization names another app");
+  const expected = createHash("sha1").update(date + options.url + (options.method ?? "POST") + secret, "utf8").digest("hex");
+  if (!sameBytes(Buffer.from(expected), Buffer.from(digest))) return bad("signature", "X_Authorization does not match date + url + method");
+  if (options.nowMs !== undefined) {
+    const at = Date.parse(date);
+    if (Number.isNaN(at) || Math.abs(options.nowMs - at) > (options.maxClockSkewMs ?? 300_000)) return bad("signature", `X_Date ${date} is outside the allowed clock skew`);
+  }
+  return undefined;
+}
+
+function checkEbay(body: Buffer, signatureHeader: string | undefined, publicKeyPem: string): NotificationVerdict | undefined {
+  if (!signatureHeader) return bad("signature", "missing X-EBAY-SIGNATURE");
+  let envelope: unknown;
+  try {
+    envelope = JSON.parse(Buffer.from(signatureHeader, "base64").toString("utf8"));
+  } catch {
+    return bad("signature", "X-EBAY-SIGNATURE is not base64 JSON");
+  }
+  if (typeof envelope !== "object" || envelope === null) return bad("signature", "X-EBAY-SIGNATURE is not an object");
+  const { alg, signature, digest } = envelope as Record<string, unknown>;
+  if (alg !== "ECDSA" || typeof signature !== "string") return bad("signature", "X-EBAY-SIGNATURE must be ECDSA with a signature");
+  const hash = typeof digest === "string" ? digest.toLowerCase().replace("-", "") : "sha1";
+  try {
+    return verifySignature(hash, body, publicKeyPem, Buffer.from(signature, "base64")) ? undefined : bad("signature", "X-EBAY-SIGNATURE does not match the body");
+  } catch (error) {
+    return bad("signature", `X-EBAY-SIGNATURE could not be verified: ${(error as Error).message}`);
+  }
+}
+
+function asRecord(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+}
+
+function timeOf(value: unknown, assumeUtc = false): number | undefined {
+  if (typeof value !== "string") return undefined;
+  const text = assumeUtc && !/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? `${value}Z` : value;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+function toEvent(channel: ChannelId, nativeId: unknown, lines: readonly { sku: unknown; quantity: unknown }[], confirmedAtMs: number | undefined, eventId: string, deliveryId?: string): NotificationVerdict {
+  if ((typeof nativeId !== "string" && typeof nativeId !== "number") || String(nativeId) === "") return bad("malformed", "no order id", "orderId");
+  if (confirmedAtMs === undefined) return bad("malformed", "no readable order time", "confirmedAtMs");
+  const checked = validateOrderEvent({ orderId: `${channel}:${String(nativeId)}`, sourceChannel: channel, lines, confirmedAtMs });
+  if (!checked.ok) return { ok: false, reason: "malformed", problems: checked.problems };
+  return { ok: true, kind: "order", event: checked.event, eventId, ...(deliveryId ? { deliveryId } : {}) };
+}
+
+/**
+ * Verifies one notification and normalises it. `secret`: the HMAC secret (Shopify app secret,
+ * WooCommerce webhook secret, Amazon stand-in secret), Flipkart's app secret, or eBay's public key (PEM).
+ */
+export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawBody: string | Uint8Array, secret: string, options: VerifyOptions = {}): NotificationVerdict {
+  const body = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  const channel = options.channel ?? kind;
+  const signatureProblem =
+    kind === "shopify"
+      ? checkHmac(body, header(headers, "x-shopify-hmac-sha256"), secret, "X-Shopify-Hmac-Sha256")
+      : kind === "woocommerce"
+        ? checkHmac(body, header(headers, "x-wc-webhook-signature"), secret, "X-WC-Webhook-Signature")
+        : kind === "amazon"
+          ? checkHmac(body, header(headers, AMAZON_SIGNATURE_HEADER), secret, "X-Synclag-Signature")
+          : kind === "flipkart"
+            ? checkFlipkart(headers, secret, options)
+            : checkEbay(body, header(headers, "x-ebay-signature"), secret);
+  if (signatureProblem) return signatureProblem;
+
+  const text = body.toString("utf8");
+  if (kind === "woocommerce" && /^webhook_id=\d+$/.test(text)) return { ok: true, kind: "ping", detail: text };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return bad("malformed", `malformed JSON: ${(error as Error).message}`);
+  }
+  const root = asRecord(parsed);
+  if (!root) return bad("malformed", "body is not a JSON object");
+
+  switch (kind) {
+    case "amazon": {
+      if (root.NotificationType !== "ORDER_CHANGE") return { ok: true, kind: "ignored", detail: `NotificationType ${String(root.NotificationType)}` };
+      const change = asRecord(asRecord(root.Payload)?.OrderChangeNotification);
+      const summary = asRecord(change?.Summary);
+      const status = summary?.OrderStatus;
+      if (status !== "Unshipped" && status !== "Pending") return { ok: true, kind: "ignored", detail: `OrderStatus ${String(status)}` };
+      const items = Array.isArray(summary?.OrderItems) ? summary.OrderItems.map(asRecord) : [];
+      const lines = items.map((i) => ({ sku: i?.SellerSKU, quantity: i?.Quantity }));
+      const eventId = String(asRecord(root.NotificationMetadata)?.NotificationId ?? "");
+      return toEvent(channel, change?.AmazonOrderId, lines, timeOf(summary?.PurchaseDate) ?? timeOf(root.EventTime), eventId);
+    }
+    case "shopify": {
+      const topic = header(headers, "x-shopify-topic");
+      if (topic !== undefined && topic !== "orders/create") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
+      const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
+      const eventId = header(headers, "x-shopify-event-id") ?? String(root.id ?? "");
+      return toEvent(channel, root.id, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.created_at), eventId, header(headers, "x-shopify-webhook-id"));
+    }
+    case "woocommerce": {
+      const topic = header(headers, "x-wc-webhook-topic");
+      if (topic !== undefined && topic !== "order.created") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
+      const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
+      return toEvent(channel, root.id, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.date_created_gmt, true), `woocommerce:order:${String(root.id)}`, header(headers, "x-wc-webhook-delivery-id"));
+    }
+    case "flipkart": {
+      if (root.eventType !== "shipment_created") return { ok: true, kind: "ignored", detail: `eventType ${String(root.eventType)}` };
+      const attributes = asRecord(root.attributes);
+      const items = Array.isArray(attributes?.orderItems) ? attributes.orderItems.map(asRecord) : [];
+      return toEvent(channel, attributes?.orderId, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.timestamp), String(root.eventId ?? attributes?.shipmentId ?? ""));
+    }
+    case "ebay": {
+      const topic = asRecord(root.metadata)?.topic;
+      if (topic !== "ORDER_CONFIRMATION") return { ok: true, kind: "ignored", detail: `topic ${String(topic)}` };
+      const notification = asRecord(root.notification);
+      const data = asRecord(notification?.data);
+      // One notification per line item: the line item id keeps order ids unique per event.
+      const nativeId = typeof data?.orderId === "string" && typeof data.lineItemId === "string" ? `${data.orderId}:${data.lineItemId}` : undefined;
+      return toEvent(channel, nativeId, [{ sku: data?.sku, quantity: data?.quantity }], timeOf(data?.creationDate) ?? timeOf(notification?.eventDate), String(notification?.notificationId ?? ""));
+    }
+  }
+}

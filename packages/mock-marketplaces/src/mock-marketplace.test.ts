@@ -1,0 +1,166 @@
+// The wire layer without a server (the node-redis "two levels" habit): requests straight into
+// `MockMarketplace.respond` at instants the test chooses.
+
+import { describe, expect, it } from "vitest";
+import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS } from "./credentials.js";
+import { MockMarketplace } from "./mock-marketplace.js";
+import type { WireRequest } from "./wire/wire.js";
+
+const c = DEFAULT_MOCK_CREDENTIALS;
+
+function setup(kind: MarketplaceKind, overrides: Partial<typeof DEFAULT_PROFILES.amazon> = {}) {
+  let now = 1_800_000_000_000;
+  const m = new MockMarketplace({ kind, profile: { ...DEFAULT_PROFILES[kind], ...overrides }, clock: () => now, seed: 3 });
+  m.seed(Array.from({ length: 30 }, (_, i) => ({ sku: `sku-${i + 1}`, quantity: 10 })));
+  const send = (method: string, pathAndQuery: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const [path = "/", query = ""] = pathAndQuery.split("?");
+    const request: WireRequest = { method, path, query: new URLSearchParams(query), headers: { "content-type": "application/json", ...headers }, body: body === undefined ? "" : JSON.stringify(body) };
+    const outcome = m.respond(request);
+    return { ...outcome, status: outcome.reply.status, json: outcome.reply.body ? (JSON.parse(outcome.reply.body) as Record<string, unknown>) : {} };
+  };
+  return { m, send, advance: (ms: number) => (now += ms), stop: () => m.stop() };
+}
+
+const amazonHeaders = { "x-amz-access-token": c.amazon.accessToken };
+const amazonPatch = (quantity: number) => ({ productType: "PRODUCT", patches: [{ op: "replace", path: "/attributes/fulfillment_availability", value: [{ fulfillment_channel_code: "DEFAULT", quantity }] }] });
+const amazonUrl = (sku: string) => `/listings/2021-08-01/items/${c.amazon.sellerId}/${sku}?marketplaceIds=${c.amazon.marketplaceId}`;
+
+describe("amazon", () => {
+  it("accepts at once and shows buyers the new quantity only after the visibility delay", () => {
+    const { send, advance, stop } = setup("amazon", { visibilityDelay: { kind: "constant", ms: 30_000 } });
+    expect(send("PATCH", amazonUrl("sku-1"), amazonPatch(2), { ...amazonHeaders, "x-synclag-version": "5" }).json).toMatchObject({ status: "ACCEPTED" });
+    expect(send("GET", "/_synclag/storefront/items/sku-1").json.available).toBe(10);
+    advance(30_000);
+    expect(send("GET", "/_synclag/storefront/items/sku-1").json.available).toBe(2);
+    const truth = send("GET", "/_synclag/admin/listings/sku-1").json;
+    expect(truth.timeline).toEqual([
+      { event: "seeded", quantity: 10, version: 0, atMs: expect.any(Number) },
+      { event: "accepted", quantity: 2, version: 5, atMs: 1_800_000_000_000 },
+      { event: "visible", quantity: 2, version: 5, atMs: 1_800_000_030_000 },
+    ]);
+    stop();
+  });
+
+  it("buyers check out against the visible quantity — an oversell while an update to 0 is pending", () => {
+    const { send, stop } = setup("amazon", { visibilityDelay: { kind: "constant", ms: 60_000 } });
+    send("PATCH", amazonUrl("sku-2"), amazonPatch(0), amazonHeaders);
+    expect(send("POST", "/_synclag/storefront/checkout", { sku: "sku-2", quantity: 1 }).status).toBe(201);
+    expect(send("POST", "/_synclag/storefront/checkout", { sku: "sku-2", quantity: 50 }).json).toMatchObject({ error: "insufficient_stock", shown: 9 });
+    stop();
+  });
+
+  it("answers INVALID inside a 200 for a negative quantity and QuotaExceeded 429 after a burst of 5", () => {
+    const { send, stop } = setup("amazon");
+    const invalid = send("PATCH", amazonUrl("sku-1"), amazonPatch(-3), amazonHeaders);
+    expect(invalid.status).toBe(200);
+    expect(invalid.json).toMatchObject({ status: "INVALID", issues: [{ severity: "ERROR", categories: ["INVALID_ATTRIBUTE"] }] });
+    for (let i = 0; i < 4; i++) expect(send("PATCH", amazonUrl("sku-1"), amazonPatch(i), amazonHeaders).status).toBe(200);
+    const throttled = send("PATCH", amazonUrl("sku-1"), amazonPatch(1), amazonHeaders);
+    expect(throttled.status).toBe(429);
+    expect(throttled.json).toEqual({ errors: [{ code: "QuotaExceeded", message: "You exceeded your quota for the requested resource.", details: "" }] });
+    expect(throttled.reply.headers["x-amzn-ratelimit-limit"]).toBeUndefined();
+    stop();
+  });
+
+  it("without a version header, a push gets the version after the listing's highest", () => {
+    const { send, stop } = setup("amazon");
+    send("PATCH", amazonUrl("sku-3"), amazonPatch(4), { ...amazonHeaders, "x-synclag-version": "7" });
+    send("PATCH", amazonUrl("sku-3"), amazonPatch(5), amazonHeaders);
+    expect(send("GET", "/_synclag/admin/listings/sku-3").json.accepted).toEqual({ quantity: 5, version: 8 });
+    stop();
+  });
+
+  it("holds the reply of an applied update when a lost reply is injected", () => {
+    const { send, stop } = setup("amazon");
+    send("POST", "/_synclag/admin/faults", { timeoutAfterApplyRate: 1 });
+    const outcome = send("PATCH", amazonUrl("sku-4"), amazonPatch(1), amazonHeaders);
+    expect(outcome.replyLost).toBe(true);
+    expect(send("GET", "/_synclag/admin/listings/sku-4").json.accepted).toMatchObject({ quantity: 1 });
+    stop();
+  });
+});
+
+describe("shopify", () => {
+  const gql = (query: string, variables: unknown) => ({ query, variables });
+  const SET = "mutation S($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code } } }";
+  const auth = { "x-shopify-access-token": c.shopify.accessToken };
+  const item = (n: number) => `gid://shopify/InventoryItem/${40_000_000_000 + n}`;
+
+  it("reports cost and throttle status on every GraphQL reply, and refuses more than 250 entries", () => {
+    const { send, stop } = setup("shopify");
+    const ok = send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", quantities: [{ inventoryItemId: item(1), locationId: "gid://shopify/Location/1", quantity: 1, changeFromQuantity: null }] } }), auth);
+    expect(ok.json.extensions).toEqual({ cost: { requestedQueryCost: 10, actualQueryCost: 10, throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 990, restoreRate: 100 } } });
+    const quantities = Array.from({ length: 251 }, () => ({ inventoryItemId: item(1), locationId: "gid://shopify/Location/1", quantity: 1 }));
+    const big = send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", quantities } }), auth);
+    expect(big.json).toMatchObject({ errors: [{ extensions: { code: "MAX_INPUT_SIZE_EXCEEDED" } }] });
+    stop();
+  });
+
+  it("uses COMPARE_QUANTITY_STALE for the older compareQuantity field, unless ignoreCompareQuantity", () => {
+    const { send, stop } = setup("shopify");
+    const entry = { inventoryItemId: item(2), locationId: "gid://shopify/Location/1", quantity: 3, compareQuantity: 4 };
+    expect(send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", quantities: [entry] } }), auth).json).toMatchObject({ data: { inventorySetQuantities: { userErrors: [{ code: "COMPARE_QUANTITY_STALE" }] } } });
+    expect(send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", ignoreCompareQuantity: true, quantities: [entry] } }), auth).json).toMatchObject({ data: { inventorySetQuantities: { userErrors: [] } } });
+    stop();
+  });
+
+  it("REST counts calls in X-Shopify-Shop-Api-Call-Limit and answers 429 with Retry-After when the bucket is full", () => {
+    const { send, stop } = setup("shopify");
+    const body = { location_id: 1, inventory_item_id: 40_000_000_001, available: 2 };
+    expect(send("POST", "/admin/api/2025-01/inventory_levels/set.json", body, auth).reply.headers["x-shopify-shop-api-call-limit"]).toBe("1/40");
+    for (let i = 0; i < 39; i++) send("POST", "/admin/api/2025-01/inventory_levels/set.json", body, auth);
+    const full = send("POST", "/admin/api/2025-01/inventory_levels/set.json", body, auth);
+    expect(full.status).toBe(429);
+    expect(full.reply.headers["retry-after"]).toBe("0.5");
+    expect(full.reply.headers["x-shopify-shop-api-call-limit"]).toBe("40/40");
+    stop();
+  });
+});
+
+describe("batch caps and per-item failures", () => {
+  it("woocommerce: 101 objects → 413 woocommerce_rest_request_entity_too_large", () => {
+    const { send, stop } = setup("woocommerce");
+    const auth = { authorization: `Basic ${Buffer.from(`${c.woocommerce.consumerKey}:${c.woocommerce.consumerSecret}`).toString("base64")}` };
+    const r = send("POST", "/wp-json/wc/v3/products/batch", { update: Array.from({ length: 101 }, () => ({ id: 101, stock_quantity: 1 })) }, auth);
+    expect(r.status).toBe(413);
+    expect(r.json.code).toBe("woocommerce_rest_request_entity_too_large");
+    stop();
+  });
+
+  it("flipkart: 11 SKUs → 400; a wrong product_id is a per-SKU FAILURE inside a 200", () => {
+    const { send, m, stop } = setup("flipkart");
+    m.nowMs = 1_800_000_000_000;
+    const token = m.issueToken().token;
+    const auth = { authorization: `Bearer ${token}` };
+    expect(send("POST", "/sellers/listings/v3/update/inventory", Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`sku-${i + 1}`, {}])), auth).status).toBe(400);
+    const r = send("POST", "/sellers/listings/v3/update/inventory", { "sku-1": { product_id: "nope", locations: [] }, "sku-2": { product_id: "FSNSYNC000000002", locations: [{ id: c.flipkart.locationId, status: "ENABLED", inventory: 4 }] } }, auth);
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ "sku-1": { status: "FAILURE" }, "sku-2": { status: "SUCCESS" } });
+    stop();
+  });
+
+  it("ebay: 26 requests → 400; the listing shows min(ship-to quantity, offer quantity)", () => {
+    const { send, stop } = setup("ebay");
+    const auth = { authorization: `Bearer ${c.ebay.accessToken}` };
+    expect(send("POST", "/sell/inventory/v1/bulk_update_price_quantity", { requests: Array.from({ length: 26 }, (_, i) => ({ sku: `sku-${i + 1}`, shipToLocationAvailability: { quantity: 1 } })) }, auth).status).toBe(400);
+    const r = send("POST", "/sell/inventory/v1/bulk_update_price_quantity", { requests: [{ sku: "sku-1", shipToLocationAvailability: { quantity: 9 }, offers: [{ offerId: "9000000001", availableQuantity: 4 }] }] }, auth);
+    expect(r.json).toEqual({ responses: [{ sku: "sku-1", offerId: "9000000001", statusCode: 200 }] });
+    expect(send("GET", "/_synclag/admin/listings/sku-1").json.accepted).toMatchObject({ quantity: 4 });
+    stop();
+  });
+});
+
+describe("admin API", () => {
+  it("refuses bad seeds and unknown faults with 400, and reset forgets everything", () => {
+    const { send, stop } = setup("woocommerce");
+    expect(send("POST", "/_synclag/admin/listings", { listings: [{ sku: "", quantity: 1 }] }).status).toBe(400);
+    expect(send("POST", "/_synclag/admin/faults", { meteorStrike: 1 }).status).toBe(400);
+    expect(send("POST", "/_synclag/admin/faults", { serverErrorRate: 2 }).status).toBe(400);
+    expect(send("POST", "/_synclag/admin/reset", {}).status).toBe(200);
+    expect(send("GET", "/_synclag/admin/listings").json).toEqual({ listings: [] });
+    expect(send("POST", "/_synclag/admin/listings", { generate: { count: 2, stock: 3, prefix: "p-" } }).json).toEqual({ seeded: 2 });
+    expect(send("GET", "/_synclag/admin/listings/p-2").json.visible).toEqual({ quantity: 3, version: 0 });
+    stop();
+  });
+});

@@ -1,0 +1,22 @@
+// Signatures of the order notifications, as each marketplace documents them (the mock signs, the
+// engine's ingest verifies — `@synclag/channels` holds the independent verifier). Easy to get wrong:
+// HMACs are computed over the *raw body bytes* exactly as sent; re-serialising the JSON breaks them.
+
+import { createHash, createHmac, sign, type KeyObject } from "node:crypto";
+
+/** Shopify `X-Shopify-Hmac-Sha256`, WooCommerce `X-WC-Webhook-Signature`, and the Amazon stand-in: base64 HMAC-SHA256 of the body. */
+export function hmacSha256Base64(secret: string, body: string): string {
+  return createHmac("sha256", secret).update(body, "utf8").digest("base64");
+}
+
+/** Flipkart `X_Authorization: FKLOGIN base64(appId:SHA1(date + url + method + secret))`, the SHA-1 in lower-case hex. */
+export function flipkartAuthorization(appId: string, appSecret: string, date: string, url: string, method: string): string {
+  const digest = createHash("sha1").update(date + url + method + appSecret, "utf8").digest("hex");
+  return `FKLOGIN ${Buffer.from(`${appId}:${digest}`, "utf8").toString("base64")}`;
+}
+
+/** eBay `X-EBAY-SIGNATURE`: base64 of `{alg, kid, signature, digest}`, the signature ECDSA (DER, base64) over the body with SHA-1. */
+export function ebaySignature(privateKey: KeyObject, keyId: string, body: string): string {
+  const signature = sign("sha1", Buffer.from(body, "utf8"), privateKey).toString("base64");
+  return Buffer.from(JSON.stringify({ alg: "ECDSA", kid: keyId, signature, digest: "SHA1" }), "utf8").toString("base64");
+}

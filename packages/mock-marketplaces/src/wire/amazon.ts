@@ -1,0 +1,134 @@
+// Amazon Selling Partner API, Listings Items 2021-08-01, as the mock speaks it: `patchListingsItem`
+// for quantity (ACCEPTED now, visible after the model's delay; validation failures are INVALID inside
+// a 200), `getListingsItem` for reads, a token bucket answering 429 `QuotaExceeded`.
+// Easy to get wrong: `x-amzn-RateLimit-Limit` is sent on 200/400 only (not on 429), and `Issue`
+// requires `categories` in the official model — replies are validated against it in the tests.
+
+import type { ItemResult, UpdateReply } from "@synclag/marketplaces";
+import type { MarketplaceContext } from "./context.js";
+import type { Route } from "./router.js";
+import { counterUuid, isRecord, jsonReply, parseJson, result, type WireReply, type WireRequest, type WireResult } from "./wire.js";
+
+export const AMAZON_LISTINGS_PATH = "/listings/2021-08-01/items";
+/** Stand-in: SP-API cancels MFN orders through an order-acknowledgement feed, not a REST call. */
+export const AMAZON_CANCEL_STAND_IN_PATH = "/_synclag/stand-in/amazon/orders";
+
+function errorList(status: number, code: string, message: string, headers: Record<string, string> = {}): WireReply {
+  return jsonReply(status, { errors: [{ code, message, details: "" }] }, headers);
+}
+
+function commonHeaders(ctx: MarketplaceContext, withRateLimit: boolean): Record<string, string> {
+  const headers: Record<string, string> = { "x-amzn-requestid": counterUuid(0xa3a2, ctx.nextId("amazon-request")) };
+  if (withRateLimit) {
+    const limit = ctx.model.profile.rateLimit;
+    headers["x-amzn-ratelimit-limit"] = limit.kind === "token-bucket" ? limit.ratePerSecond.toFixed(1) : "5.0";
+  }
+  return headers;
+}
+
+/** Checks auth, seller and marketplace; a reply when the request must be refused. */
+function guard(ctx: MarketplaceContext, req: WireRequest, sellerId: string | undefined): WireReply | undefined {
+  const creds = ctx.credentials.amazon;
+  if (req.headers["x-amz-access-token"] !== creds.accessToken) return errorList(403, "Unauthorized", "Access to requested resource is denied.", commonHeaders(ctx, false));
+  if (sellerId !== undefined && sellerId !== creds.sellerId) return errorList(403, "Unauthorized", "Access to requested resource is denied.", commonHeaders(ctx, false));
+  const marketplaces = (req.query.get("marketplaceIds") ?? "").split(",").filter(Boolean);
+  if (marketplaces.length === 0) return errorList(400, "InvalidInput", "Missing required 'marketplaceIds' query parameter.", commonHeaders(ctx, true));
+  if (!marketplaces.includes(creds.marketplaceId)) return errorList(400, "InvalidInput", `Invalid 'marketplaceIds' provided: ${marketplaces.join(",")}.`, commonHeaders(ctx, true));
+  return undefined;
+}
+
+/** The quantity a patch sets, or why it cannot be read (INVALID). */
+function quantityFromPatches(patches: readonly unknown[]): { quantity: number } | { problem: string } {
+  for (const patch of patches) {
+    if (!isRecord(patch) || patch.path !== "/attributes/fulfillment_availability") continue;
+    if (patch.op !== "replace" && patch.op !== "merge" && patch.op !== "add") return { problem: `op ${JSON.stringify(patch.op)} cannot set fulfillment_availability` };
+    const values = Array.isArray(patch.value) ? patch.value : [];
+    const entry = values.find((v): v is Record<string, unknown> => isRecord(v) && (v.fulfillment_channel_code ?? "DEFAULT") === "DEFAULT");
+    if (!entry) return { problem: "fulfillment_availability needs an entry with fulfillment_channel_code DEFAULT" };
+    // Negative integers go on to the model, which rejects them like any other invalid value.
+    if (typeof entry.quantity !== "number" || !Number.isInteger(entry.quantity)) return { problem: `quantity must be an integer, got ${JSON.stringify(entry.quantity)}` };
+    return { quantity: entry.quantity };
+  }
+  return { problem: "no patch of /attributes/fulfillment_availability" };
+}
+
+function invalid(ctx: MarketplaceContext, sku: string, code: string, message: string): WireResult {
+  const issue = { code, message, severity: "ERROR", attributeNames: ["fulfillment_availability"], categories: ["INVALID_ATTRIBUTE"] };
+  return result(jsonReply(200, { sku, status: "INVALID", submissionId: counterUuid(0x5b, ctx.nextId("amazon-submission")), issues: [issue] }, commonHeaders(ctx, true)));
+}
+
+const ISSUE_CODES: Readonly<Record<Exclude<ItemResult, { ok: true }>["code"], string>> = {
+  NOT_FOUND: "4000001",
+  INVALID_QUANTITY: "4000002",
+  INVALID: "90220",
+  REVISION_LIMIT: "4000003",
+};
+
+function encodeUpdate(ctx: MarketplaceContext, sku: string, reply: UpdateReply): WireResult {
+  switch (reply.kind) {
+    case "unavailable":
+      return result(reply.status === 503 ? errorList(503, "ServiceUnavailable", "Service temporarily unavailable.", commonHeaders(ctx, false)) : errorList(500, "InternalFailure", "We encountered an internal error. Please try again.", commonHeaders(ctx, false)));
+    case "throttled":
+      return result(errorList(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", commonHeaders(ctx, false)));
+    case "too-large":
+      return result(errorList(413, "RequestEntityTooLarge", `The request has ${reply.received} items, the limit is ${reply.limit}.`, commonHeaders(ctx, false)));
+    case "applied": {
+      const item = reply.items[0];
+      if (item && !item.ok) return { ...invalid(ctx, sku, ISSUE_CODES[item.code], item.message), applied: true, replyLost: reply.replyLost };
+      const body = { sku, status: "ACCEPTED", submissionId: counterUuid(0x5b, ctx.nextId("amazon-submission")), issues: [] };
+      return result(jsonReply(200, body, commonHeaders(ctx, true)), { applied: true, replyLost: reply.replyLost });
+    }
+  }
+}
+
+export const amazonRoutes: readonly Route<MarketplaceContext>[] = [
+  {
+    method: "PATCH",
+    pattern: `${AMAZON_LISTINGS_PATH}/:sellerId/:sku`,
+    handler: (ctx, req, params) => {
+      const sku = params.sku as string;
+      const refused = guard(ctx, req, params.sellerId);
+      if (refused) return result(refused);
+      if (!(req.headers["content-type"] ?? "").includes("application/json")) return result(errorList(415, "UnsupportedMediaType", "The request's Content-Type is not supported.", commonHeaders(ctx, false)));
+      const parsed = parseJson(req.body);
+      if (!parsed.ok) return result(errorList(400, "InvalidInput", parsed.message, commonHeaders(ctx, true)));
+      const body = parsed.value;
+      if (!isRecord(body) || typeof body.productType !== "string" || !Array.isArray(body.patches) || body.patches.length === 0) {
+        return result(errorList(400, "InvalidInput", "Request body must have productType (string) and patches (non-empty array).", commonHeaders(ctx, true)));
+      }
+      const target = quantityFromPatches(body.patches);
+      if ("problem" in target) {
+        // Still a call: it is charged to the rate limit and can meet an outage like any other.
+        const call = ctx.model.applyUpdates(ctx.nowMs, []);
+        return call.kind === "applied" ? invalid(ctx, sku, "90220", target.problem) : encodeUpdate(ctx, sku, call);
+      }
+      const reply = ctx.model.applyUpdates(ctx.nowMs, [{ sku, quantity: target.quantity, version: ctx.versionFor(req, sku) }]);
+      return encodeUpdate(ctx, sku, reply);
+    },
+  },
+  {
+    method: "GET",
+    pattern: `${AMAZON_LISTINGS_PATH}/:sellerId/:sku`,
+    handler: (ctx, req, params) => {
+      const sku = params.sku as string;
+      const refused = guard(ctx, req, params.sellerId);
+      if (refused) return result(refused);
+      if (ctx.model.isDown(ctx.nowMs)) return result(errorList(503, "ServiceUnavailable", "Service temporarily unavailable.", commonHeaders(ctx, false)));
+      const quantity = ctx.model.readQuantities(ctx.nowMs, [sku]).get(sku);
+      if (quantity === undefined) return result(errorList(404, "NOT_FOUND", `SKU '${sku}' not found in marketplace ${ctx.credentials.amazon.marketplaceId}`, commonHeaders(ctx, true)));
+      return result(jsonReply(200, { sku, fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity }] }, commonHeaders(ctx, true)));
+    },
+  },
+  {
+    method: "POST",
+    pattern: `${AMAZON_CANCEL_STAND_IN_PATH}/:orderId/cancel`,
+    handler: (ctx, req, params) => {
+      if (req.headers["x-amz-access-token"] !== ctx.credentials.amazon.accessToken) return result(errorList(403, "Unauthorized", "Access to requested resource is denied.", commonHeaders(ctx, false)));
+      if (ctx.model.isDown(ctx.nowMs)) return result(errorList(503, "ServiceUnavailable", "Service temporarily unavailable.", commonHeaders(ctx, false)));
+      const outcome = ctx.cancelOrder(params.orderId as string);
+      if (outcome === "unknown") return result(errorList(404, "NOT_FOUND", `order ${params.orderId} not found`, commonHeaders(ctx, false)));
+      return result(jsonReply(200, { amazonOrderId: params.orderId, status: "Canceled", alreadyCanceled: outcome === "already-cancelled" }, commonHeaders(ctx, false)));
+    },
+  },
+];
+

@@ -1,0 +1,90 @@
+// What a marketplace codec may ask of the mock that hosts it: the pure model, the catalogue of
+// native ids, deterministic counters, and the few stateful services (tokens, orders, ground truth).
+// Codecs stay free of I/O and of real time: `nowMs` is handed in by the shell, per request.
+// Easy to get wrong: read `nowMs` from the context, never from a clock — both shells must be able to
+// replay the same request table at the same instants and get byte-identical replies.
+
+import type { ChannelId, Sku } from "@synclag/core";
+import type { LimiterState, MarketplaceKind, MarketplaceModel } from "@synclag/marketplaces";
+import type { MockCredentials } from "../credentials.js";
+import type { WireRequest } from "./wire.js";
+
+export interface CatalogEntry {
+  readonly sku: Sku;
+  /** Stable 1-based number in seed order; native ids derive from it. */
+  readonly n: number;
+}
+
+export interface MockOrder {
+  readonly seq: number;
+  /** The marketplace's own order id as it appears on the wire (string form). */
+  readonly nativeId: string;
+  readonly sku: Sku;
+  readonly quantity: number;
+  readonly createdAtMs: number;
+  cancelled: boolean;
+  cancelledAtMs?: number;
+}
+
+export type CheckoutOutcome = { readonly ok: true; readonly order: MockOrder; readonly shown: number } | { readonly ok: false; readonly shown: number };
+
+export interface ThrottleStatus {
+  readonly maximumAvailable: number;
+  readonly currentlyAvailable: number;
+  readonly restoreRate: number;
+}
+
+export interface FaultSettings {
+  /** Answer 503 for this long from now (ms). */
+  readonly outageMs?: number;
+  /** Extra share of update calls answered 500 (0–1). */
+  readonly serverErrorRate?: number;
+  /** Extra latency on every reply (ms). */
+  readonly latencyMs?: number;
+  /** Refill rate multiplier of the rate limiter (0–1; 1 = documented rate). */
+  readonly throttleFactor?: number;
+  /** Share of applied update calls whose reply is lost: the client times out *after* the update applied. */
+  readonly timeoutAfterApplyRate?: number;
+}
+
+export interface SeedListing {
+  readonly sku: Sku;
+  readonly quantity: number;
+  readonly version?: number;
+}
+
+export interface MarketplaceContext {
+  readonly kind: MarketplaceKind;
+  readonly channel: ChannelId;
+  readonly model: MarketplaceModel;
+  readonly credentials: MockCredentials;
+  /** The request's instant (ms since the epoch), from the shell. */
+  readonly nowMs: number;
+  /** Status code of a throttled Shopify GraphQL reply (both are seen in the wild). */
+  readonly shopifyThrottleStatus: 200 | 429;
+
+  entryBySku(sku: Sku): CatalogEntry | undefined;
+  entryByNumber(n: number): CatalogEntry | undefined;
+  /** Next value of a named deterministic counter (1, 2, …). */
+  nextId(scope: string): number;
+  /** The stock version a push carries for `sku` (`X-Synclag-Version`), or the next one after the listing's highest. */
+  versionFor(request: WireRequest, sku: Sku): number;
+  /** Limiter state seen on the last update call, restored to `nowMs` (for replies that do not touch the limiter). */
+  throttleStatus(last?: LimiterState): ThrottleStatus;
+
+  issueToken(): { readonly token: string; readonly expiresInSeconds: number };
+  isTokenValid(token: string | undefined): boolean;
+
+  checkout(sku: Sku, quantity: number): CheckoutOutcome;
+  findOrder(nativeId: string): MockOrder | undefined;
+  cancelOrder(nativeId: string): "cancelled" | "already-cancelled" | "unknown";
+
+  seed(listings: readonly SeedListing[]): number;
+  reset(): void;
+  injectFaults(faults: FaultSettings): FaultSettings;
+  truth(sku: Sku): unknown;
+  truthAll(includeTimeline: boolean): unknown;
+  stats(): unknown;
+  orders(): readonly MockOrder[];
+  notificationPublicKey(keyId: string): string | undefined;
+}

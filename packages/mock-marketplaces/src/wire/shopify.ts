@@ -1,0 +1,249 @@
+// Shopify Admin API as the mock speaks it. GraphQL: `inventorySetQuantities` (absolute set with
+// compare-and-set via `changeFromQuantity` or the older `compareQuantity`; a mismatch is a *user
+// error*, not an HTTP error), `inventoryItems(query:"sku:…")` for ids and reads, `orderCancel`;
+// cost-point throttling reported in `extensions.cost.throttleStatus` on every reply and
+// `THROTTLED` when refused. REST (legacy): `inventory_levels/set.json` with its own leaky bucket,
+// `X-Shopify-Shop-Api-Call-Limit` and 429 + `Retry-After`.
+// Easy to get wrong: the mock executes no GraphQL — it parses the document (syntax errors answer
+// like Shopify), dispatches on the root field and reads arguments from `variables` only; the
+// selection set is ignored and a fixed shape is returned. Entries are applied one by one (valid
+// entries land even when another entry has a user error) — an inference, see the ADR.
+
+import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import type { LimiterState, UpdateItem } from "@synclag/marketplaces";
+import type { MarketplaceContext } from "./context.js";
+import { shopifyInventoryItemGid, shopifyInventoryItemId, shopifyLocationGid, trailingNumber } from "./ids.js";
+import type { Route } from "./router.js";
+import { isRecord, jsonReply, parseJson, result, type WireReply, type WireRequest, type WireResult } from "./wire.js";
+
+/** Shopify's REST leaky bucket on standard plans (D): 40 requests, leaking 2/s. */
+export const SHOPIFY_REST_LIMIT = { kind: "leaky-bucket", capacity: 40, leakPerSecond: 2 } as const;
+const MAX_QUANTITY = 1_000_000_000;
+const THROTTLE_DOC = "https://shopify.dev/api/usage/rate-limits";
+
+interface ParsedOperation {
+  readonly rootField: string;
+  readonly operation: "query" | "mutation" | "subscription";
+}
+
+const documentCache = new Map<string, ParsedOperation | { readonly syntaxError: string }>();
+const DOCUMENT_CACHE_LIMIT = 256;
+
+function parseOperation(query: string): ParsedOperation | { readonly syntaxError: string } {
+  const cached = documentCache.get(query);
+  if (cached) return cached;
+  let parsed: ParsedOperation | { syntaxError: string };
+  try {
+    const doc: DocumentNode = parse(query);
+    const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+    const field = op?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
+    parsed = op && field && field.kind === Kind.FIELD ? { rootField: field.name.value, operation: op.operation } : { syntaxError: "Document has no operation with a root field" };
+  } catch (error) {
+    parsed = { syntaxError: (error as Error).message };
+  }
+  if (documentCache.size >= DOCUMENT_CACHE_LIMIT) documentCache.clear();
+  documentCache.set(query, parsed);
+  return parsed;
+}
+
+function costExtension(ctx: MarketplaceContext, requested: number, actual: number | null, state?: LimiterState): Record<string, unknown> {
+  const status = ctx.throttleStatus(state);
+  return { cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: { maximumAvailable: status.maximumAvailable, currentlyAvailable: status.currentlyAvailable, restoreRate: status.restoreRate } } };
+}
+
+/** Points a mutation of `items` entries costs under the profile's cost-point limiter (1 otherwise). */
+function callCost(ctx: MarketplaceContext, items: number): number {
+  const limit = ctx.model.profile.rateLimit;
+  return limit.kind === "cost-points" ? limit.costPerCall + limit.costPerItem * items : 1;
+}
+
+function graphqlError(message: string, code: string, status = 200, extensions?: Record<string, unknown>): WireReply {
+  return jsonReply(status, { errors: [{ message, extensions: { code } }], ...(extensions ? { extensions } : {}) });
+}
+
+function authorized(ctx: MarketplaceContext, req: WireRequest): boolean {
+  return req.headers["x-shopify-access-token"] === ctx.credentials.shopify.accessToken;
+}
+
+const UNAUTHORIZED: WireReply = jsonReply(401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
+
+function serverError(status: 500 | 503): WireReply {
+  return status === 503 ? jsonReply(503, { errors: "Unavailable Shop" }) : jsonReply(500, { errors: "Internal Server Error" });
+}
+
+interface UserError {
+  readonly code: string;
+  readonly field: readonly string[];
+  readonly message: string;
+}
+
+/** `inventorySetQuantities`: validates every entry, applies the valid ones through the model. */
+function setQuantities(ctx: MarketplaceContext, req: WireRequest, variables: Record<string, unknown>): WireResult {
+  const input = variables.input;
+  if (!isRecord(input) || !Array.isArray(input.quantities)) return result(graphqlError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value", "INVALID_VARIABLE"));
+  const quantities = input.quantities;
+  if (quantities.length > ctx.model.profile.maxBatchSize) {
+    return result(graphqlError(`The input array size of ${quantities.length} is greater than the maximum allowed of ${ctx.model.profile.maxBatchSize}.`, "MAX_INPUT_SIZE_EXCEEDED"));
+  }
+  const userErrors: UserError[] = [];
+  if (input.name !== "available" && input.name !== "on_hand") userErrors.push({ code: "INVALID_NAME", field: ["input", "name"], message: `The quantity name must be available or on_hand, got ${JSON.stringify(input.name)}.` });
+  const locationGid = shopifyLocationGid(ctx.credentials.shopify.locationId);
+  const items: UpdateItem[] = [];
+  const itemIndexes: number[] = [];
+  const ignoreCompare = input.ignoreCompareQuantity === true;
+  quantities.forEach((entry, index) => {
+    const field = (name: string) => ["input", "quantities", String(index), name];
+    if (!isRecord(entry)) return userErrors.push({ code: "INVALID", field: ["input", "quantities", String(index)], message: "Entry must be an object." });
+    const n = trailingNumber(entry.inventoryItemId);
+    const catalog = n === undefined ? undefined : ctx.entryByNumber(n - shopifyInventoryItemId(0));
+    if (!catalog || entry.inventoryItemId !== shopifyInventoryItemGid(catalog.n)) return userErrors.push({ code: "INVALID_INVENTORY_ITEM", field: field("inventoryItemId"), message: "The specified inventory item could not be found." });
+    if (entry.locationId !== locationGid) return userErrors.push({ code: "INVALID_LOCATION", field: field("locationId"), message: "The specified location could not be found." });
+    const quantity = entry.quantity;
+    if (typeof quantity !== "number" || !Number.isInteger(quantity)) return userErrors.push({ code: "INVALID", field: field("quantity"), message: "Quantity must be an integer." });
+    if (quantity < 0) return userErrors.push({ code: "INVALID_QUANTITY_NEGATIVE", field: field("quantity"), message: "The quantity can't be negative." });
+    if (quantity > MAX_QUANTITY) return userErrors.push({ code: "INVALID_QUANTITY_TOO_HIGH", field: field("quantity"), message: `The quantity can't be higher than ${MAX_QUANTITY}.` });
+    // Compare-and-set: changeFromQuantity (newer versions; explicit null opts out) or compareQuantity (older).
+    const listing = ctx.model.listing(catalog.sku);
+    const current = listing?.acceptedQuantity ?? 0;
+    if ("changeFromQuantity" in entry) {
+      if (entry.changeFromQuantity !== null && entry.changeFromQuantity !== current) {
+        return userErrors.push({ code: "CHANGE_FROM_QUANTITY_STALE", field: field("changeFromQuantity"), message: "The specified changeFromQuantity does not match the current quantity." });
+      }
+    } else if (!ignoreCompare && typeof entry.compareQuantity === "number" && entry.compareQuantity !== current) {
+      return userErrors.push({ code: "COMPARE_QUANTITY_STALE", field: field("compareQuantity"), message: "The specified compare quantity does not match the current quantity." });
+    }
+    items.push({ sku: catalog.sku, quantity, version: ctx.versionFor(req, catalog.sku) });
+    itemIndexes.push(index);
+    return undefined;
+  });
+  const reply = ctx.model.applyUpdates(ctx.nowMs, input.name === "available" || input.name === "on_hand" ? items : []);
+  switch (reply.kind) {
+    case "unavailable":
+      return result(serverError(reply.status));
+    case "too-large":
+      return result(graphqlError(`The input array size of ${reply.received} is greater than the maximum allowed of ${reply.limit}.`, "MAX_INPUT_SIZE_EXCEEDED"));
+    case "throttled":
+      return result(
+        jsonReply(ctx.shopifyThrottleStatus, { errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: THROTTLE_DOC } }], extensions: costExtension(ctx, reply.cost, null, reply.limiter) }),
+      );
+    case "applied": {
+      const changes: unknown[] = [];
+      reply.items.forEach((item, i) => {
+        const index = itemIndexes[i] ?? 0;
+        if (item.ok) {
+          const entry = ctx.entryBySku(item.sku);
+          const after = ctx.model.listing(item.sku)?.acceptedQuantity ?? 0;
+          changes.push({ name: input.name, delta: null, quantityAfterChange: after, item: { id: entry ? shopifyInventoryItemGid(entry.n) : null, sku: item.sku } });
+        } else {
+          const code = item.code === "INVALID_QUANTITY" ? "INVALID_QUANTITY_NEGATIVE" : item.code === "NOT_FOUND" ? "INVALID_INVENTORY_ITEM" : "NON_MUTABLE_INVENTORY_ITEM";
+          userErrors.push({ code, field: ["input", "quantities", String(index)], message: item.message });
+        }
+      });
+      userErrors.sort((a, b) => Number(a.field[2] ?? -1) - Number(b.field[2] ?? -1));
+      const group = changes.length === 0 ? null : { id: `gid://shopify/InventoryAdjustmentGroup/${ctx.nextId("shopify-adjustment")}`, createdAt: new Date(ctx.nowMs).toISOString(), reason: input.reason ?? "correction", referenceDocumentUri: input.referenceDocumentUri ?? null, changes };
+      const requested = callCost(ctx, items.length);
+      const cost = costExtension(ctx, requested, requested, reply.limiter);
+      return result(jsonReply(200, { data: { inventorySetQuantities: { inventoryAdjustmentGroup: group, userErrors } }, extensions: cost }), { applied: true, replyLost: reply.replyLost });
+    }
+  }
+}
+
+/** Parses Shopify search syntax `sku:A OR sku:"B C"` into SKUs. */
+export function parseSkuQuery(query: string): string[] {
+  const skus: string[] = [];
+  const pattern = /sku:(?:"((?:[^"\\]|\\.)*)"|'((?:[^'\\]|\\.)*)'|(\S+))/g;
+  for (let match = pattern.exec(query); match; match = pattern.exec(query)) {
+    const raw = match[1] ?? match[2] ?? match[3] ?? "";
+    skus.push(raw.replace(/\\(.)/g, "$1"));
+  }
+  return skus;
+}
+
+function inventoryItems(ctx: MarketplaceContext, variables: Record<string, unknown>): WireResult {
+  if (ctx.model.isDown(ctx.nowMs)) return result(serverError(503));
+  const skus = typeof variables.query === "string" ? parseSkuQuery(variables.query) : [];
+  const first = typeof variables.first === "number" ? variables.first : 50;
+  if (first > 250) return result(graphqlError("The value of first must be at most 250.", "BAD_REQUEST"));
+  const found = ctx.model.readQuantities(ctx.nowMs, skus.slice(0, first));
+  const nodes: unknown[] = [];
+  for (const [sku, quantity] of found) {
+    const entry = ctx.entryBySku(sku);
+    if (!entry) continue;
+    nodes.push({ id: shopifyInventoryItemGid(entry.n), sku, tracked: true, inventoryLevel: { location: { id: shopifyLocationGid(ctx.credentials.shopify.locationId) }, quantities: [{ name: "available", quantity }] } });
+  }
+  return result(jsonReply(200, { data: { inventoryItems: { nodes, pageInfo: { hasNextPage: false } } }, extensions: costExtension(ctx, 2 + nodes.length, 2 + nodes.length) }));
+}
+
+function orderCancel(ctx: MarketplaceContext, variables: Record<string, unknown>): WireResult {
+  if (ctx.model.isDown(ctx.nowMs)) return result(serverError(503));
+  const n = trailingNumber(variables.orderId);
+  const nativeId = n === undefined ? "" : String(n);
+  const outcome = ctx.cancelOrder(nativeId);
+  const userErrors = outcome === "unknown" ? [{ code: "NOT_FOUND", field: ["orderId"], message: "Order does not exist." }] : [];
+  const job = outcome === "unknown" ? null : { id: `gid://shopify/Job/${ctx.nextId("shopify-job")}`, done: false };
+  return result(jsonReply(200, { data: { orderCancel: { job, orderCancelUserErrors: userErrors, userErrors } }, extensions: costExtension(ctx, 10, 10) }));
+}
+
+function graphql(ctx: MarketplaceContext, req: WireRequest): WireResult {
+  if (!authorized(ctx, req)) return result(UNAUTHORIZED);
+  const parsed = parseJson(req.body);
+  if (!parsed.ok || !isRecord(parsed.value) || typeof parsed.value.query !== "string") return result(jsonReply(400, { errors: { query: "Required parameter missing or invalid" } }));
+  const op = parseOperation(parsed.value.query);
+  if ("syntaxError" in op) return result(graphqlError(op.syntaxError, "PARSE_ERROR"));
+  const variables = isRecord(parsed.value.variables) ? parsed.value.variables : {};
+  if (op.operation === "mutation" && op.rootField === "inventorySetQuantities") return setQuantities(ctx, req, variables);
+  if (op.operation === "mutation" && op.rootField === "orderCancel") return orderCancel(ctx, variables);
+  if (op.operation === "query" && op.rootField === "inventoryItems") return inventoryItems(ctx, variables);
+  const type = op.operation === "mutation" ? "Mutation" : "QueryRoot";
+  return result(graphqlError(`Field '${op.rootField}' doesn't exist on type '${type}' (the synclag mock implements inventorySetQuantities, orderCancel and inventoryItems)`, "undefinedField"));
+}
+
+function callLimitHeader(state: LimiterState | undefined): Record<string, string> {
+  if (!state || !Number.isFinite(state.maximum)) return {};
+  return { "x-shopify-shop-api-call-limit": `${state.used}/${state.maximum}` };
+}
+
+function restSet(ctx: MarketplaceContext, req: WireRequest): WireResult {
+  if (!authorized(ctx, req)) return result(UNAUTHORIZED);
+  const parsed = parseJson(req.body);
+  if (!parsed.ok || !isRecord(parsed.value)) return result(jsonReply(400, { errors: { inventory_level: "Required parameter missing or invalid" } }));
+  const body = parsed.value;
+  const n = typeof body.inventory_item_id === "number" ? body.inventory_item_id - shopifyInventoryItemId(0) : undefined;
+  const entry = n === undefined ? undefined : ctx.entryByNumber(n);
+  if (!entry) return result(jsonReply(422, { errors: ["Inventory item does not exist"] }));
+  if (String(body.location_id) !== ctx.credentials.shopify.locationId) return result(jsonReply(422, { errors: ["Location does not exist"] }));
+  if (typeof body.available !== "number" || !Number.isInteger(body.available)) return result(jsonReply(422, { errors: { available: ["must be an integer"] } }));
+  const reply = ctx.model.applyUpdates(ctx.nowMs, [{ sku: entry.sku, quantity: body.available, version: ctx.versionFor(req, entry.sku) }], { api: "rest" });
+  switch (reply.kind) {
+    case "unavailable":
+      return result(serverError(reply.status));
+    case "too-large":
+      return result(jsonReply(422, { errors: ["Too many items"] }));
+    case "throttled": {
+      const seconds = Math.max(0.1, Math.ceil(reply.retryAfterMs / 100) / 10);
+      return result(jsonReply(429, { errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { "retry-after": seconds.toFixed(1), ...callLimitHeader(reply.limiter) }));
+    }
+    case "applied": {
+      const item = reply.items[0];
+      if (item && !item.ok) return result(jsonReply(422, { errors: { available: [item.message] } }, callLimitHeader(reply.limiter)), { applied: true, replyLost: reply.replyLost });
+      const level = { inventory_item_id: body.inventory_item_id, location_id: Number(ctx.credentials.shopify.locationId), available: body.available, updated_at: new Date(ctx.nowMs).toISOString(), admin_graphql_api_id: `gid://shopify/InventoryLevel/${ctx.credentials.shopify.locationId}?inventory_item_id=${body.inventory_item_id}` };
+      return result(jsonReply(200, { inventory_level: level }, callLimitHeader(reply.limiter)), { applied: true, replyLost: reply.replyLost });
+    }
+  }
+}
+
+function restCancel(ctx: MarketplaceContext, req: WireRequest, params: Readonly<Record<string, string>>): WireResult {
+  if (!authorized(ctx, req)) return result(UNAUTHORIZED);
+  if (ctx.model.isDown(ctx.nowMs)) return result(serverError(503));
+  const outcome = ctx.cancelOrder(params.orderId ?? "");
+  if (outcome === "unknown") return result(jsonReply(404, { errors: "Not Found" }));
+  const order = ctx.findOrder(params.orderId ?? "");
+  return result(jsonReply(200, { order: { id: Number(params.orderId), cancelled_at: new Date(order?.cancelledAtMs ?? ctx.nowMs).toISOString(), cancel_reason: "inventory" } }));
+}
+
+export const shopifyRoutes: readonly Route<MarketplaceContext>[] = [
+  { method: "POST", pattern: "/admin/api/:version/graphql.json", handler: (ctx, req) => graphql(ctx, req) },
+  { method: "POST", pattern: "/admin/api/:version/inventory_levels/set.json", handler: (ctx, req) => restSet(ctx, req) },
+  { method: "POST", pattern: "/admin/api/:version/orders/:orderId/cancel.json", handler: restCancel },
+];
+
