@@ -4,7 +4,8 @@
 // only what is settled everywhere — acking on hand-over to the in-memory propagator would lose the
 // push if the process died a moment later.
 
-import type { Metrics, Scheduler, StockStore, TimerHandle } from "@synclag/core";
+import type { Metrics, Scheduler, StockStore } from "@synclag/core";
+import { PeriodicTask } from "./periodic-task.js";
 import type { Propagator } from "./propagator.js";
 
 export interface OutboxRelayOptions {
@@ -19,10 +20,11 @@ export interface OutboxRelayOptions {
 }
 
 export class OutboxRelay {
-  private timer: TimerHandle | undefined;
-  private stopped = false;
+  private readonly periodic: PeriodicTask;
 
-  constructor(private readonly options: OutboxRelayOptions) {}
+  constructor(private readonly options: OutboxRelayOptions) {
+    this.periodic = new PeriodicTask(options.scheduler, this.options.ackIntervalMs ?? 5000, () => this.sweep());
+  }
 
   /** Replays every unacknowledged entry (the previous process may have died before pushing it). */
   async replay(): Promise<number> {
@@ -36,19 +38,11 @@ export class OutboxRelay {
   }
 
   start(): void {
-    this.schedule();
+    this.periodic.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) this.options.scheduler.clearTimer(this.timer);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.options.scheduler.setTimer(this.options.ackIntervalMs ?? 5000, () => {
-      void this.sweep().finally(() => this.schedule());
-    });
+    this.periodic.stop();
   }
 
   /** Acknowledges settled entries; returns how many. */

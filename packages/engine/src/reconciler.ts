@@ -4,7 +4,8 @@
 // would create an oversell. So a channel showing more than the truth is repaired at once; one showing
 // less only when the same gap is still there on the next round. Only idle pairs are judged.
 
-import { listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore, type TimerHandle } from "@synclag/core";
+import { listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
+import { PeriodicTask } from "./periodic-task.js";
 import type { Propagator } from "./propagator.js";
 
 export interface ReconcilerOptions {
@@ -20,28 +21,21 @@ export interface ReconcilerOptions {
 }
 
 export class Reconciler {
-  private timer: TimerHandle | undefined;
-  private stopped = false;
+  private readonly periodic: PeriodicTask;
   private running = false;
   /** Low gaps seen last round: `${channel}\u0000${sku}` → (shown, version). */
   private suspectedLow = new Map<string, string>();
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.periodic = new PeriodicTask(options.scheduler, this.options.intervalMs ?? 900_000, () => this.round());
+  }
 
   start(): void {
-    this.schedule();
+    this.periodic.start();
   }
 
   stop(): void {
-    this.stopped = true;
-    if (this.timer) this.options.scheduler.clearTimer(this.timer);
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    this.timer = this.options.scheduler.setTimer(this.options.intervalMs ?? 900_000, () => {
-      void this.round().finally(() => this.schedule());
-    });
+    this.periodic.stop();
   }
 
   /** One pass over every channel; returns the number of repairs started. */
