@@ -25,6 +25,8 @@ const layers = {
   testkit: ["core"],
   "mock-marketplaces": ["core", "marketplaces"],
   channels: ["core", "marketplaces"],
+  // Renderers over the result document: sim for its types only (import type), never the simulator.
+  report: ["core", "metrics", "sim", "workload"],
 };
 const allPackages = [...new Set(Object.keys(layers).concat(["report", "channels", "cli"]))];
 

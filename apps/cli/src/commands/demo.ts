@@ -1,6 +1,227 @@
-// `synclag demo` — not built yet (see its issue); returns undefined so it is not offered.
-import type { Command } from "commander";
+// `synclag demo`: the consultant's command. Builds a flash-sale scenario from the client's own numbers
+// (orders a day, order value, currency, channels, polling interval, flash-sale size, cost model),
+// validates it through the same scenario schema as a file, compares events against polling, and
+// writes the self-contained HTML report. Easy to get wrong: error messages. The schema speaks in
+// scenario paths (`cost.averageOrderValue`); the user typed flags (`--aov`), so every problem is
+// translated back to the flag that caused it, and all of them are reported at once.
 
-export function demoCommand(): Command | undefined {
-  return undefined;
+import { Command } from "commander";
+import { parseDuration } from "@synclag/core";
+import { compare } from "@synclag/sim";
+import { DEFAULT_FLASH_SALES_PER_YEAR } from "@synclag/report";
+import { validateScenario, type ScenarioInput } from "@synclag/workload";
+import { UsageError } from "../cli-error.js";
+import { parsePollingList, parseSeed } from "../options.js";
+import { createProgress } from "../progress.js";
+import { finish } from "./shared.js";
+import { parseFlashSalesPerYear, writeReport } from "./report.js";
+
+interface DemoOptions {
+  ordersPerDay: string;
+  aov: string;
+  currency: string;
+  channels?: string;
+  polling: string;
+  flashMultiplier: string;
+  flashDuration: string;
+  flashSalesPerYear?: string;
+  margin: string;
+  cancellationCost: string;
+  marketplacePenalty: string;
+  churn: string;
+  lifetimeValue: string;
+  seed: string;
+  out: string;
+  json?: string;
+  color?: boolean;
+}
+
+/** The shape of the demo's flash sale: normal trading, the sale, the tail after it. */
+const LEAD_IN_MS = 45 * 60_000;
+const TAIL_MS = 75 * 60_000;
+const SKUS = 30;
+/** Stock in the sale as a share of the units the run is expected to sell: a limited-stock sale. */
+const STOCK_TO_DEMAND = 0.9;
+const DEFAULT_CHANNELS = "amazon:0.4,shopify:0.3,flipkart:0.2,woocommerce:0.1";
+
+/** Schema path prefix → the flag that sets it. */
+const FLAG_FOR_PATH: ReadonlyArray<[prefix: string, flag: string]> = [
+  ["demand.ordersPerDay", "--orders-per-day"],
+  ["demand.curve", "--flash-multiplier/--flash-duration"],
+  ["cost.averageOrderValue", "--aov"],
+  ["cost.currency", "--currency"],
+  ["cost.marginRate", "--margin"],
+  ["cost.cancellationCost", "--cancellation-cost"],
+  ["cost.marketplacePenalty", "--marketplace-penalty"],
+  ["cost.churnProbability", "--churn"],
+  ["cost.customerLifetimeValue", "--lifetime-value"],
+  ["channels", "--channels"],
+  ["strategies", "--polling"],
+  ["seed", "--seed"],
+  ["duration", "--flash-duration"],
+  ["catalog", "--orders-per-day"],
+];
+
+export function demoCommand(): Command {
+  return new Command("demo")
+    .description("Show a client what a flash sale costs them: simulate their numbers through polling and event-driven sync, and write a self-contained HTML report.")
+    .option("--orders-per-day <n>", "orders a day in normal trading", "2000")
+    .option("--aov <amount>", "average order value", "80")
+    .option("--currency <code>", "ISO 4217 currency code", "EUR")
+    .option("--channels <list>", "sales channels (amazon, shopify, woocommerce, flipkart, ebay), each optionally kind:share (default: amazon:0.4,shopify:0.3, flipkart:0.2,woocommerce:0.1)")
+    .option("--polling <interval>", "the polling interval of the client's current tool", "15m")
+    .option("--flash-multiplier <x>", "demand during the flash sale, as a multiple of normal", "10")
+    .option("--flash-duration <duration>", "length of the flash sale", "1h")
+    .option("--flash-sales-per-year <n>", `flash sales a year, for the per-year cost (default ${DEFAULT_FLASH_SALES_PER_YEAR})`)
+    .option("--margin <rate>", "gross margin, 0.3 or 30%", "30%")
+    .option("--cancellation-cost <amount>", "cost of handling one cancelled order", "15")
+    .option("--marketplace-penalty <amount>", "marketplace penalty or fee per cancellation", "10")
+    .option("--churn <rate>", "chance a buyer whose order was cancelled never returns, 0.15 or 15%", "15%")
+    .option("--lifetime-value <amount>", "customer lifetime value", "250")
+    .option("--seed <n>", "seed; same seed, same report", "1")
+    .option("--out <file>", "the HTML report to write", "report.html")
+    .option("--json <file>", "also write the result document (for synclag report or gate)")
+    .option("--no-color", "plain output even on a terminal")
+    .addHelpText(
+      "after",
+      `
+The run: ${LEAD_IN_MS / 60_000} min of normal trading, the flash sale, then ${TAIL_MS / 60_000} min after it, on
+${SKUS} products whose stock is ${STOCK_TO_DEMAND * 100}% of the units the run is expected to sell.
+
+Examples:
+  npx synclag demo
+  npx synclag demo --orders-per-day 800 --aov 45 --currency GBP \\
+    --channels amazon,shopify,ebay --polling 30m --out client.html
+
+Exit codes: 0 written, 2 bad flags (every problem listed), 3 an invariant
+checker failed (the report is still written). Details: docs/report.md`,
+    )
+    .action(async (opts: DemoOptions) => {
+      const problems: string[] = [];
+      const number = (flag: string, text: string) => parseNumber(flag, text, problems);
+      const rate = (flag: string, text: string) => parseRate(flag, text, problems);
+      const ordersPerDay = number("--orders-per-day", opts.ordersPerDay);
+      const multiplier = number("--flash-multiplier", opts.flashMultiplier);
+      const flashMs = parseDuration(opts.flashDuration);
+      if (flashMs === undefined || flashMs <= 0) problems.push(`--flash-duration: ${JSON.stringify(opts.flashDuration)} is not a duration (use e.g. 30m, 1h, 2h30m)`);
+      const polling = parsePollingList(opts.polling, problems);
+      const seed = parseSeed(opts.seed, problems);
+      const flashSalesPerYear = parseFlashSalesPerYear(opts.flashSalesPerYear, problems);
+      const channels = parseChannels(opts.channels ?? DEFAULT_CHANNELS, problems);
+      const cost = {
+        currency: opts.currency.toUpperCase(),
+        averageOrderValue: number("--aov", opts.aov),
+        marginRate: rate("--margin", opts.margin),
+        cancellationCost: number("--cancellation-cost", opts.cancellationCost),
+        marketplacePenalty: number("--marketplace-penalty", opts.marketplacePenalty),
+        churnProbability: rate("--churn", opts.churn),
+        customerLifetimeValue: number("--lifetime-value", opts.lifetimeValue),
+      };
+
+      const flash = flashMs !== undefined && flashMs > 0 ? flashMs : 3_600_000;
+      const days = (LEAD_IN_MS + TAIL_MS + flash * (multiplier ?? 1)) / 86_400_000;
+      const expectedUnits = (ordersPerDay ?? 0) * days;
+      const meanStock = Math.max(2, Math.round((STOCK_TO_DEMAND * expectedUnits) / SKUS));
+      const input: ScenarioInput = {
+        name: "demo",
+        description: `Your flash sale: ${opts.ordersPerDay} orders a day, ${opts.flashMultiplier}× for ${opts.flashDuration} on ${channels.map((c) => c.id).join(", ")}, limited stock (${SKUS} products).`,
+        seed: seed ?? 1,
+        duration: LEAD_IN_MS + flash + TAIL_MS,
+        catalog: { skus: SKUS, stock: { min: Math.max(1, Math.round(meanStock * 0.5)), max: Math.round(meanStock * 1.5) }, popularity: 0.8 },
+        channels,
+        demand: { ordersPerDay: ordersPerDay ?? 1, curve: [{ start: LEAD_IN_MS, duration: flash, multiplier: multiplier ?? 1, label: "flash sale" }], agentShare: 0.3 },
+        strategies: ["events", ...polling],
+        convergenceBudget: "1h",
+        cost: Object.fromEntries(Object.entries(cost).filter(([, v]) => v !== undefined)) as ScenarioInput["cost"],
+      };
+      const validated = validateScenario(input, "demo");
+      if (!validated.ok) problems.push(...validated.problems.map((p) => toFlagProblem(p, channels)));
+      if (problems.length > 0 || !validated.ok) throw new UsageError([...new Set(problems)]);
+
+      const scenario = validated.scenario;
+      const progress = createProgress(`simulating your flash sale (${scenario.strategies.join(", ")})`);
+      const doc = await compare(scenario, scenario.strategies, scenario.seed, {
+        onProgress: (done, total) => progress.update(done, total),
+        reproduceCommand: reproduceCommand(process.argv.slice(2)),
+      });
+      progress.stop();
+      const { renderReportHtml } = await import("@synclag/report/html"); // lazily: see report.ts
+      const html = renderReportHtml(doc, flashSalesPerYear === undefined ? {} : { flashSalesPerYear });
+      const code = finish(doc, opts);
+      writeReport(opts.out, html);
+      process.exitCode = code;
+    });
+}
+
+function parseNumber(flag: string, text: string, problems: string[]): number | undefined {
+  const value = Number(text.replace(/_/g, ""));
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    problems.push(`${flag} must be a number, got ${JSON.stringify(text)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** "30%" or "0.3" → 0.3. */
+function parseRate(flag: string, text: string, problems: string[]): number | undefined {
+  const percent = /^\s*(.+?)\s*%\s*$/.exec(text);
+  const value = percent ? Number(percent[1]) / 100 : Number(text);
+  if (text.trim() === "" || !Number.isFinite(value)) {
+    problems.push(`${flag} must be a fraction (0.3) or a percentage (30%), got ${JSON.stringify(text)}`);
+    return undefined;
+  }
+  return value;
+}
+
+/** "amazon,shopify" (equal shares) or "amazon:0.4,shopify:0.6". A kind used twice gets ids amazon, amazon-2. */
+function parseChannels(text: string, problems: string[]): Array<{ id: string; kind: "amazon"; share: number }> {
+  const items = text.split(",").map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) problems.push("--channels needs at least one channel, e.g. --channels amazon,shopify");
+  const seen = new Map<string, number>();
+  const channels: Array<{ id: string; kind: "amazon"; share: number }> = [];
+  for (const item of items) {
+    const [kindText = "", shareText] = item.split(":");
+    const kind = kindText.toLowerCase();
+    let share = 1;
+    if (shareText !== undefined) {
+      share = Number(shareText.replace(/%$/, ""));
+      if (!Number.isFinite(share) || share <= 0) {
+        problems.push(`--channels: share ${JSON.stringify(shareText)} of ${kind} must be a positive number (e.g. amazon:0.4 or amazon:40)`);
+        continue;
+      }
+    }
+    const count = (seen.get(kind) ?? 0) + 1;
+    seen.set(kind, count);
+    // The kind is validated by the scenario schema (and reported as a --channels problem).
+    channels.push({ id: count === 1 ? kind : `${kind}-${count}`, kind: kind as "amazon", share });
+  }
+  return channels;
+}
+
+/** "cost.averageOrderValue: Too small…" → "--aov: Too small…". */
+function toFlagProblem(problem: string, channels: ReadonlyArray<{ kind: string }>): string {
+  const match = /^([^:]+): (.*)$/.exec(problem);
+  if (!match) return problem;
+  const path = match[1] as string;
+  const entry = FLAG_FOR_PATH.find(([prefix]) => path === prefix || path.startsWith(`${prefix}.`));
+  if (!entry) return problem;
+  let detail = match[2] as string;
+  const channelKind = /^channels\.(\d+)\.kind$/.exec(path);
+  if (channelKind) detail = `unknown channel kind ${JSON.stringify(channels[Number(channelKind[1])]?.kind ?? "")}: ${detail.replace(/^Invalid option: expected one of /, "use one of ")}`;
+  return `${entry[1]}: ${detail}`;
+}
+
+function reproduceCommand(args: readonly string[]): string {
+  const quote = (text: string) => (/^[\w.,:%/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
+  const kept: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === "--out" || arg === "--json") {
+      i += 1; // where the files go does not change the run
+      continue;
+    }
+    if (arg.startsWith("--out=") || arg.startsWith("--json=")) continue;
+    kept.push(quote(arg));
+  }
+  return `npx synclag ${kept.join(" ")}`;
 }

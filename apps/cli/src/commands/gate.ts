@@ -1,6 +1,148 @@
-// `synclag gate` — not built yet (see its issue); returns undefined so it is not offered.
-import type { Command } from "commander";
+// `synclag gate`: the CI command. Runs a scenario (simulated) or reads a result document, checks
+// k6-style thresholds against one strategy, prints each with its measured value, optionally writes
+// JUnit XML and a markdown job summary, and exits 0 (all pass), 1 (a threshold failed), 2 (bad
+// input), 3 (an invariant broke: the figures cannot be trusted). Easy to get wrong: a typo in a
+// threshold must fail *before* a long simulation, and must never read as a pass — thresholds are
+// checked up front, and every problem is reported at once.
 
-export function gateCommand(): Command | undefined {
+import { readFileSync, writeFileSync } from "node:fs";
+import { Command } from "commander";
+import { compare, type ResultDocument } from "@synclag/sim";
+import { GATE_METRICS, checkThresholds, evaluateGate, parseResultDocument, renderGateSummary, renderJUnit } from "@synclag/report";
+import { EXIT, UsageError } from "../cli-error.js";
+import { checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { createProgress } from "../progress.js";
+import { renderGate } from "../render/gate-output.js";
+import { useColor } from "./shared.js";
+
+interface GateOptions {
+  scenario?: string;
+  result?: string;
+  strategy: string;
+  threshold?: string[];
+  seed?: string;
+  real?: boolean;
+  junit?: string;
+  summary?: string;
+  json?: string;
+  color?: boolean;
+}
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export function gateCommand(): Command {
+  const metrics = GATE_METRICS.map((m) => `  ${m.name.padEnd(36)} ${m.aggregations}`).join("\n");
+  return new Command("gate")
+    .description("Fail a CI build when sync lag, oversells, cancellations or cost cross a threshold: runs a scenario (simulated) or reads a result document, and checks k6-style thresholds.")
+    .option("--scenario <name|file>", "built-in scenario or a .json/.yaml file to run (its thresholds: apply too)")
+    .option("--result <file>", "check an existing result document (synclag compare --json) instead of running")
+    .option("--strategy <strategy>", "the strategy the thresholds apply to: events or polling:<interval>", "events")
+    .option("--threshold <threshold>", "METRIC:AGGREGATION OP VALUE, e.g. 'sync_lag_ms:p(99)<5s' (repeatable)", collect)
+    .option("--seed <n>", "seed for --scenario (default: the scenario's)")
+    .option("--real", "run through the real runner (synclag run) instead of the simulator — not available yet")
+    .option("--junit <file>", "write JUnit XML: one test case per threshold")
+    .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\")")
+    .option("--json <file>", "write the result document the thresholds were checked against")
+    .option("--no-color", "plain output even on a terminal")
+    .addHelpText(
+      "after",
+      `
+Thresholds: METRIC:AGGREGATION OPERATOR VALUE, operators < <= > >= == !=.
+Values may carry ms, s, m, h (latencies) or % (rates). Quote them in the shell.
+Metrics and the aggregations that fit them:
+${metrics}
+  p(N): 0 < N <= 100. <id>: a channel id of the scenario.
+  dropped_arrivals is 0 for simulated runs.
+
+Examples:
+  npx synclag gate --scenario flash-sale \\
+    --threshold 'accepted_lag_ms:p(99)<30s' --threshold 'oversells:count<10'
+  npx synclag gate --result result.json --strategy polling:15m \\
+    --threshold 'cancellation_rate:rate<2.5%'
+  npx synclag gate --scenario ci.yaml --junit gate.xml \\
+    --summary "$GITHUB_STEP_SUMMARY"
+
+Exit codes:
+  0  every threshold passed
+  1  a threshold failed
+  2  bad flags, threshold, scenario or result file (nothing was checked)
+  3  the run broke an invariant (a reproduce: line is printed)
+Details: docs/ci.md`,
+    )
+    .action(async (opts: GateOptions) => {
+      const problems: string[] = [];
+      if (opts.real) problems.push("--real: the real runner (synclag run) is not available yet — gate a simulated run (the default) or a result document (--result FILE)");
+      if (opts.scenario !== undefined && opts.result !== undefined) problems.push("give either --scenario (run it) or --result (check a result document), not both");
+      if (opts.scenario === undefined && opts.result === undefined) problems.push("nothing to gate: give --scenario NAME|FILE to run one, or --result FILE to check a result document");
+      if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
+      checkStrategy(opts.strategy, problems);
+
+      let doc: ResultDocument | undefined;
+      let thresholds = opts.threshold ?? [];
+      if (opts.result !== undefined) {
+        doc = readResult(opts.result, problems);
+        if (doc) {
+          const evaluated = evaluateGate(doc, thresholds, { strategy: opts.strategy });
+          if (!evaluated.ok) problems.push(...evaluated.problems);
+        } else {
+          const checked = checkThresholds(thresholds);
+          if (!checked.ok) problems.push(...checked.problems);
+        }
+        if (problems.length > 0 || !doc) throw new UsageError(problems);
+      } else if (opts.scenario !== undefined) {
+        const scenario = parseScenario(opts.scenario, problems);
+        const seed = parseSeed(opts.seed, problems);
+        if (scenario) thresholds = [...thresholds, ...scenario.thresholds];
+        const checked = checkThresholds(thresholds, scenario ? { channels: scenario.channels.map((c) => c.id) } : {});
+        if (!checked.ok) problems.push(...checked.problems);
+        if (problems.length > 0 || !scenario) throw new UsageError(problems);
+        const effectiveSeed = seed ?? scenario.seed;
+        const progress = createProgress(`simulating ${scenario.name} (${opts.strategy})`);
+        doc = await compare(scenario, [opts.strategy], effectiveSeed, {
+          onProgress: (done, total) => progress.update(done, total),
+          reproduceCommand: reproduceCommand(opts, effectiveSeed),
+        });
+        progress.stop();
+      } else throw new UsageError(problems);
+
+      const evaluated = evaluateGate(doc, thresholds, { strategy: opts.strategy });
+      if (!evaluated.ok) throw new UsageError(evaluated.problems);
+      const report = evaluated.report;
+      if (opts.json) write(opts.json, JSON.stringify(doc, null, 2) + "\n", "--json");
+      if (opts.junit) write(opts.junit, renderJUnit(report), "--junit");
+      if (opts.summary) write(opts.summary, renderGateSummary(report), "--summary");
+      process.stdout.write(renderGate(report, { color: useColor(process.stdout, opts.color) }) + "\n");
+      for (const [flag, file] of [["JUnit XML", opts.junit], ["summary", opts.summary], ["result", opts.json]] as const) if (file) process.stderr.write(`${flag} written to ${file}\n`);
+      if (!report.pass || report.invariantsBroken.length > 0) process.stderr.write(`reproduce: ${report.reproduce}\n`);
+      process.exitCode = report.invariantsBroken.length > 0 ? EXIT.invariantBroken : report.pass ? EXIT.ok : EXIT.thresholdFailed;
+    });
+}
+
+function readResult(path: string, problems: string[]): ResultDocument | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    problems.push(`--result: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    return undefined;
+  }
+  const parsed = parseResultDocument(text, path);
+  if (parsed.ok) return parsed.doc;
+  problems.push(...parsed.problems);
   return undefined;
+}
+
+function write(path: string, text: string, flag: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new UsageError([`${flag}: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+}
+
+/** The command line that re-runs this gate, thresholds quoted for a POSIX shell. */
+function reproduceCommand(opts: GateOptions, seed: number): string {
+  const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
+  const thresholds = (opts.threshold ?? []).map((t) => ` --threshold ${quote(t)}`).join("");
+  return `npx synclag gate --scenario ${quote(opts.scenario ?? "")} --strategy ${opts.strategy} --seed ${seed}${thresholds}`;
 }

@@ -1,7 +1,8 @@
-// The side-by-side comparison (compare, simulate, run): one column per strategy, fits 80 columns for
-// up to three strategies, coloured on a TTY and plain otherwise. Every row is explained in
-// docs/simulation.md. Easy to get wrong: percentiles shown here are read from the result document,
-// never recomputed, so the table, the gate and the HTML report always agree.
+// The side-by-side comparison (compare, simulate, run): one column per strategy, at most three
+// strategies per table (more are shown as further tables) so it fits 80 columns, coloured on a TTY
+// and plain otherwise. Every row is explained in docs/simulation.md. Easy to get wrong: percentiles
+// shown here are read from the result document, never recomputed, so the table, the gate and the
+// HTML report always agree.
 
 import Table from "cli-table3";
 import pc from "picocolors";
@@ -22,6 +23,9 @@ function table(head: string[], color: boolean): Table.Table {
   });
 }
 
+/** At most this many strategy columns per table: four per-channel columns would pass 80 columns. */
+const STRATEGIES_PER_TABLE = 3;
+
 export function renderComparison(doc: ResultDocument, options: RenderOptions): string {
   const c = options.color ? pc : pc.createColors(false);
   const strategies = doc.strategies;
@@ -40,44 +44,53 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     ["throttled (429)", (s) => formatCount(sumChannels(s, (ch) => ch.throttled)), "low", (s) => sumChannels(s, (ch) => ch.throttled)],
     ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],
   ];
-  const main = table(["", ...strategies.map((s) => s.strategy)], options.color);
-  for (const [label, value, better, numeric] of rows) {
-    const values = strategies.map(value);
-    if (better && numeric && strategies.length > 1) {
-      const nums = strategies.map(numeric);
-      const best = better === "low" ? Math.min(...nums) : Math.max(...nums);
-      main.push([label, ...values.map((v, i) => (nums[i] === best && nums.some((n) => n !== best) ? c.green(v) : v))]);
-    } else main.push([label, ...values]);
-  }
   const lines: string[] = [];
   lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channels · ${formatCount(doc.scenario.ordersPerDay)} orders/day`));
-  lines.push(main.toString());
 
-  // Per channel: sync lag p99 (accepted lag p99) and API calls/throttles per strategy.
+  // More strategies than fit side by side: one block of tables per group, best values judged over all.
   const channelIds = doc.scenario.channels.map((ch) => ch.id);
+  for (let first = 0; first < strategies.length; first += STRATEGIES_PER_TABLE) {
+    const group = strategies.slice(first, first + STRATEGIES_PER_TABLE);
+    const main = table(["", ...group.map((s) => s.strategy)], options.color);
+    for (const [label, value, better, numeric] of rows) {
+      const values = group.map(value);
+      if (better && numeric && strategies.length > 1) {
+        const all = strategies.map(numeric);
+        const best = better === "low" ? Math.min(...all) : Math.max(...all);
+        const differ = all.some((n) => n !== best);
+        main.push([label, ...values.map((v, i) => (differ && numeric(group[i] as StrategyResult) === best ? c.green(v) : v))]);
+      } else main.push([label, ...values]);
+    }
+    lines.push(main.toString());
+
+    // Per channel: sync lag p99 (accepted lag p99) and API calls/throttles per strategy.
+    if (channelIds.length <= 12) {
+      const perChannel = table(["channel · p99 lag", ...group.map((s) => s.strategy)], options.color);
+      for (const id of channelIds) {
+        perChannel.push([id, ...group.map((s) => {
+          const ch = s.channels[id];
+          return ch ? `${formatMs(ch.syncLagMs.p99)} (${formatMs(ch.acceptedLagMs.p99)})` : "—";
+        })]);
+      }
+      lines.push(perChannel.toString());
+      const calls = table(["channel · calls/429s", ...group.map((s) => s.strategy)], options.color);
+      for (const id of channelIds) {
+        calls.push([id, ...group.map((s) => {
+          const ch = s.channels[id];
+          return ch ? `${formatCount(ch.apiCalls)} / ${formatCount(ch.throttled)}${ch.rateLimit.bound ? " RL" : ""}` : "—";
+        })]);
+      }
+      lines.push(calls.toString());
+    }
+  }
   if (channelIds.length <= 12) {
-    const perChannel = table(["channel · p99 lag", ...strategies.map((s) => s.strategy)], options.color);
-    for (const id of channelIds) {
-      perChannel.push([id, ...strategies.map((s) => {
-        const ch = s.channels[id];
-        return ch ? `${formatMs(ch.syncLagMs.p99)} (${formatMs(ch.acceptedLagMs.p99)})` : "—";
-      })]);
-    }
-    lines.push(perChannel.toString());
-    const calls = table(["channel · calls/429s", ...strategies.map((s) => s.strategy)], options.color);
-    for (const id of channelIds) {
-      calls.push([id, ...strategies.map((s) => {
-        const ch = s.channels[id];
-        return ch ? `${formatCount(ch.apiCalls)} / ${formatCount(ch.throttled)}${ch.rateLimit.bound ? " RL" : ""}` : "—";
-      })]);
-    }
-    lines.push(calls.toString());
-    lines.push(c.dim("p99 lag: buyer-visible (API-accepted).\nRL: the channel's rate limit made up most of its lag."));
+    lines.push(c.dim("p99 lag: buyer-visible (API-accepted in brackets). RL: the channel's rate"));
+    lines.push(c.dim("limit made up most of its lag."));
   } else {
     lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
   }
   for (const s of strategies) {
-    if (s.polling) lines.push(c.dim(`${s.strategy}: ${s.polling.syncWindowsPerDay} sync windows/day, ${s.polling.ordersPerWindow.mean} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
+    if (s.polling) lines.push(c.dim(`${s.strategy}: ${s.polling.syncWindowsPerDay} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
   }
   const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
   if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));

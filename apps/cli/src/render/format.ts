@@ -7,11 +7,11 @@ export function formatMs(ms: number): string {
   if (ms < 3_600_000) {
     const m = Math.floor(ms / 60_000);
     const s = Math.round((ms % 60_000) / 1000);
-    return s === 60 ? `${m + 1}m` : `${m}m${String(s).padStart(2, "0")}s`;
+    return s === 60 ? `${m + 1}m00s` : `${m}m${String(s).padStart(2, "0")}s`;
   }
   const h = Math.floor(ms / 3_600_000);
   const m = Math.round((ms % 3_600_000) / 60_000);
-  return `${h}h${String(m).padStart(2, "0")}m`;
+  return m === 60 ? `${h + 1}h00m` : `${h}h${String(m).padStart(2, "0")}m`;
 }
 
 export function formatCount(n: number): string {

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import { Histogram } from "@synclag/metrics";
+import type { ResultDocument } from "@synclag/sim";
+import { smallDoc } from "../test/fixtures.js";
+import { checkThresholds, evaluateGate } from "./gate.js";
+
+async function gate(texts: string[], strategy?: string) {
+  const result = evaluateGate(await smallDoc(), texts, strategy === undefined ? {} : { strategy });
+  if (!result.ok) throw new Error(result.problems.join("\n"));
+  return result.report;
+}
+
+async function problems(texts: string[], doc?: ResultDocument, strategy?: string): Promise<string[]> {
+  const result = evaluateGate(doc ?? (await smallDoc()), texts, strategy === undefined ? {} : { strategy });
+  if (result.ok) throw new Error("expected problems, got a report");
+  return result.problems;
+}
+
+describe("evaluateGate", () => {
+  it("passes a threshold the run meets and fails one it breaks, with the measured value", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0];
+    const p99 = events?.syncLagMs.p99 ?? 0;
+    const report = await gate([`sync_lag_ms:p(99)<${p99 + 1}`, `sync_lag_ms:p(99)<${p99}`]);
+    expect(report.outcomes.map((o) => o.pass)).toEqual([true, false]);
+    expect(report.outcomes.map((o) => o.measured)).toEqual([p99, p99]);
+    expect(report.pass).toBe(false);
+    expect(report.strategy).toBe("events");
+  });
+
+  it("applies thresholds to the strategy picked with --strategy", async () => {
+    const doc = await smallDoc();
+    const polling = doc.strategies.find((s) => s.strategy === "polling:15m");
+    const report = await gate(["oversells:count==0", "cost:value<1"], "polling:15m");
+    expect(report.outcomes[0]?.measured).toBe(polling?.orders.oversold);
+    expect(report.outcomes[1]?.measured).toBe(polling?.cost.total);
+    expect(polling?.orders.oversold).toBeGreaterThan(0);
+    expect(report.pass).toBe(false);
+  });
+
+  it("reads summary figures as the table shows them and other percentiles from the encoded histogram", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0];
+    if (!events) throw new Error("no events strategy");
+    const report = await gate(["accepted_lag_ms:max>=0", "accepted_lag_ms:p(95)>=0", "accepted_lag_ms:count>0", "accepted_lag_ms:min>=0"]);
+    const histogram = Histogram.decode(events.histograms.acceptedLagMs);
+    expect(report.outcomes.map((o) => o.measured)).toEqual([events.acceptedLagMs.max, histogram.percentile(95), events.acceptedLagMs.count, histogram.min]);
+  });
+
+  it("measures per-channel latencies and counts", async () => {
+    const doc = await smallDoc();
+    const shopify = doc.strategies[0]?.channels.shopify;
+    const report = await gate(["channels.shopify.sync_lag_ms:p(99)>0", "channels.shopify.api_calls:count>0", "channels.amazon.throttled:count>=0"]);
+    expect(report.outcomes[0]?.measured).toBe(shopify?.syncLagMs.p99);
+    expect(report.outcomes[1]?.measured).toBe(shopify?.apiCalls);
+  });
+
+  it("normalises units: 5s is 5000 ms and 2.5% is 0.025", async () => {
+    const report = await gate(["accepted_lag_ms:p(99)<1h", "cancellation_rate:rate<2.5%"]);
+    expect(report.outcomes[0]?.threshold.value).toBe(3_600_000);
+    expect(report.outcomes[1]?.threshold.value).toBe(0.025);
+  });
+
+  it("reports dropped arrivals as 0 for a simulated result, saying why", async () => {
+    const report = await gate(["dropped_arrivals:count==0"]);
+    expect(report.outcomes[0]).toMatchObject({ measured: 0, pass: true });
+    expect(report.outcomes[0]?.note).toContain("simulated");
+  });
+
+  it("refuses to pass dropped arrivals silently when a real result does not carry them", async () => {
+    const doc = await smallDoc();
+    const real = { ...doc, generator: { name: "synclag", mode: "real" } } as ResultDocument;
+    expect((await problems(["dropped_arrivals:count==0"], real)).join()).toContain("has no orders.droppedArrivals");
+    const counted = { ...real, strategies: real.strategies.map((s) => ({ ...s, orders: { ...s.orders, droppedArrivals: 3 } })) } as ResultDocument;
+    const result = evaluateGate(counted, ["dropped_arrivals:count==0"]);
+    expect(result.ok && result.report.outcomes[0]).toMatchObject({ measured: 3, pass: false });
+  });
+
+  it("fails a latency threshold over zero samples instead of passing it", async () => {
+    const doc = await smallDoc();
+    const empty = new Histogram().encode();
+    const events = doc.strategies[0];
+    if (!events) throw new Error("no events strategy");
+    const emptied = { ...doc, strategies: [{ ...events, syncLagMs: { count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 }, histograms: { ...events.histograms, syncLagMs: empty } }] } as ResultDocument;
+    const result = evaluateGate(emptied, ["sync_lag_ms:p(99)<5s", "sync_lag_ms:count==0"]);
+    if (!result.ok) throw new Error(result.problems.join());
+    expect(result.report.outcomes[0]).toMatchObject({ pass: false });
+    expect(result.report.outcomes[0]?.note).toContain("no samples");
+    expect(result.report.outcomes[1]).toMatchObject({ pass: true, measured: 0 });
+  });
+
+  it("lists every problem at once: syntax, no metric, unknown metric, unfitting aggregation and unit, unknown channel", async () => {
+    const found = await problems(["sync_lag_ms:p99<5s", "p(99)<5s", "lag_ms:p(99)<5s", "oversells:p(99)<1", "cost:value<5s", "oversells:count<5%", "channels.ebay.sync_lag_ms:max<1s", "channels.amazon.latency:max<1s"]);
+    expect(found).toHaveLength(8);
+    expect(found[0]).toContain('use p(99)');
+    expect(found[1]).toContain("names no metric");
+    expect(found[2]).toContain('unknown metric "lag_ms"');
+    expect(found[3]).toContain("p(99) does not fit oversells");
+    expect(found[4]).toContain('time unit "s" does not fit cost');
+    expect(found[5]).toMatch(/%/);
+    expect(found[6]).toContain('no channel "ebay"');
+    expect(found[7]).toContain('unknown channel metric "latency"');
+  });
+
+  it("names the strategies a document has when the picked one is missing", async () => {
+    expect((await problems(["oversells:count==0"], undefined, "polling:5m"))[0]).toContain("it has events, polling:15m");
+  });
+
+  it("refuses an empty threshold list rather than passing vacuously", async () => {
+    expect((await problems([]))[0]).toContain("no thresholds");
+  });
+
+  it("evaluates a threshold given twice (flag and scenario file) once", async () => {
+    expect((await gate(["oversells:count>=0", " oversells:count>=0"])).outcomes).toHaveLength(1);
+  });
+});
+
+describe("checkThresholds", () => {
+  it("checks thresholds without a result, including channel ids when given", () => {
+    expect(checkThresholds(["sync_lag_ms:p(99)<5s", "channels.amazon.accepted_lag_ms:p(90)<1m"], { channels: ["amazon"] }).ok).toBe(true);
+    const result = checkThresholds(["channels.ebay.sync_lag_ms:max<1s", "oversells:count=0"], { channels: ["amazon"] });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems).toEqual([expect.stringContaining('no channel "ebay"'), expect.stringContaining('use "==" to compare')]);
+  });
+});

@@ -1,0 +1,316 @@
+// The CI gate's core: k6-style thresholds ("sync_lag_ms:p(99)<5s", "oversells:count==0") evaluated
+// against one strategy of a result document. Every threshold is parsed and resolved to a metric of
+// the document before anything is measured, and all problems come back at once (exit 2 in the CLI).
+// Easy to get wrong: silence. A metric the document does not carry, an aggregation that does not
+// fit a metric (`oversells:p(99)`), a unit that does not fit (`cost:value<5s`) or a latency
+// percentile over zero samples must never pass quietly — the first three are usage problems, the
+// last one fails with "no samples".
+
+import { Histogram, evaluateThreshold, formatAggregation, parseThreshold, type Aggregation, type LatencySummary, type Threshold } from "@synclag/metrics";
+import type { ChannelResult, ResultDocument, StrategyResult } from "@synclag/sim";
+import { pickStrategy } from "./result-document.js";
+
+/** What the measured number is: milliseconds, a count, a 0–1 ratio, or money in the result's currency. */
+export type MetricUnit = "ms" | "count" | "ratio" | "money";
+
+type AggregationKind = Aggregation["kind"];
+
+const LATENCY_AGGREGATIONS: readonly AggregationKind[] = ["percentile", "count", "max", "min", "avg", "med"];
+const COUNT_AGGREGATIONS: readonly AggregationKind[] = ["count"];
+const RATE_AGGREGATIONS: readonly AggregationKind[] = ["rate", "value"];
+const VALUE_AGGREGATIONS: readonly AggregationKind[] = ["value"];
+
+/** The metric names a threshold may use; `<id>` is a channel id of the scenario. Documented in docs/ci.md and `gate --help`. */
+export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit: MetricUnit; readonly aggregations: string; readonly description: string }> = [
+  { name: "sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → every other channel shows buyers the new stock" },
+  { name: "accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the channel's API accepted the update" },
+  { name: "channels.<id>.sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "sync lag of one channel" },
+  { name: "channels.<id>.accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "accepted lag of one channel" },
+  { name: "oversells", unit: "count", aggregations: "count", description: "accepted orders stock could not fill (cancelled)" },
+  { name: "lost_sales", unit: "count", aggregations: "count", description: "buyers turned away while stock existed" },
+  { name: "cancellation_rate", unit: "ratio", aggregations: "rate, value", description: "oversells ÷ accepted orders (marketplaces want < 2.5%)" },
+  { name: "dropped_arrivals", unit: "count", aggregations: "count", description: "planned arrivals the load generator could not send (0 when simulated)" },
+  { name: "throttled", unit: "count", aggregations: "count", description: "calls the channels answered with 429 (all channels)" },
+  { name: "api_calls", unit: "count", aggregations: "count", description: "calls made to the channels' APIs (all channels)" },
+  { name: "channels.<id>.throttled", unit: "count", aggregations: "count", description: "429 answers from one channel" },
+  { name: "channels.<id>.api_calls", unit: "count", aggregations: "count", description: "calls made to one channel" },
+  { name: "channels.<id>.oversells", unit: "count", aggregations: "count", description: "oversells accepted by one channel" },
+  { name: "channels.<id>.lost_sales", unit: "count", aggregations: "count", description: "lost sales at one channel" },
+  { name: "cost", unit: "money", aggregations: "value", description: "total cost of oversells, lost sales and churn, in the scenario's currency" },
+];
+
+export interface GateOutcome {
+  readonly threshold: Threshold;
+  /** The metric as written (always present: thresholds without a metric are refused). */
+  readonly metric: string;
+  readonly unit: MetricUnit;
+  /** NaN when there was nothing to measure (then `pass` is false and `note` says why). */
+  readonly measured: number;
+  readonly pass: boolean;
+  readonly note?: string;
+}
+
+export interface GateReport {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly mode: ResultDocument["generator"]["mode"];
+  readonly strategy: string;
+  readonly currency: string;
+  readonly reproduce: string;
+  readonly outcomes: readonly GateOutcome[];
+  /** Invariant checkers that failed in the run ("name: detail"); the results cannot be trusted then. */
+  readonly invariantsBroken: readonly string[];
+  /** Every threshold passed (invariants are reported separately). */
+  readonly pass: boolean;
+}
+
+export type EvaluateGateResult = { ok: true; report: GateReport } | { ok: false; problems: string[] };
+
+export interface EvaluateGateOptions {
+  /** The strategy in the document the thresholds apply to. Default "events". */
+  readonly strategy?: string;
+}
+
+/** What a metric name means, known without a document: its unit, the aggregations that fit, and where it lives. */
+interface MetricSpec {
+  readonly unit: MetricUnit;
+  readonly allowed: readonly AggregationKind[];
+  /** For channels.<id>.<field>. */
+  readonly channel?: string;
+  readonly field: string;
+}
+
+/** A threshold whose metric is known and fits. */
+interface CheckedThreshold {
+  readonly threshold: Threshold;
+  readonly metric: string;
+  readonly spec: MetricSpec;
+}
+
+interface Measured {
+  value: number;
+  note?: string;
+}
+
+type Measure = (aggregation: Aggregation) => Measured;
+
+const STRATEGY_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: readonly AggregationKind[] }>> = {
+  sync_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  accepted_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  cancellation_rate: { unit: "ratio", allowed: RATE_AGGREGATIONS },
+  dropped_arrivals: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  throttled: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  api_calls: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  cost: { unit: "money", allowed: VALUE_AGGREGATIONS },
+};
+const CHANNEL_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: readonly AggregationKind[] }>> = {
+  sync_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  accepted_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  throttled: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  api_calls: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
+};
+
+export type CheckThresholdsResult = { ok: true; thresholds: Threshold[] } | { ok: false; problems: string[] };
+
+/**
+ * Checks threshold texts without a result: syntax, a metric name, a known metric, an aggregation and
+ * a unit that fit it, and (when `channels` is given) a known channel id. Lets the CLI refuse a typo
+ * before it spends seconds simulating.
+ */
+export function checkThresholds(texts: readonly string[], options: { readonly channels?: readonly string[] } = {}): CheckThresholdsResult {
+  const problems: string[] = [];
+  const checked = checkAll(texts, options.channels, problems);
+  return problems.length === 0 ? { ok: true, thresholds: checked.map((c) => c.threshold) } : { ok: false, problems };
+}
+
+/**
+ * Parses `texts` (duplicates are evaluated once) and evaluates them against the chosen strategy of
+ * `doc`. Problems (bad syntax, unknown metric or channel, unfitting aggregation or unit, missing data)
+ * are all returned at once and nothing is evaluated.
+ */
+export function evaluateGate(doc: ResultDocument, texts: readonly string[], options: EvaluateGateOptions = {}): EvaluateGateResult {
+  const problems: string[] = [];
+  const picked = pickStrategy(doc, options.strategy ?? "events");
+  if (!picked.ok) problems.push(picked.problem);
+  const checked = checkAll(texts, picked.ok ? Object.keys(picked.strategy.channels) : undefined, problems);
+  if (!picked.ok || problems.length > 0) return { ok: false, problems };
+  const strategy = picked.strategy;
+  const measures: Measure[] = [];
+  for (const c of checked) {
+    const measure = measurer(doc, strategy, c.spec);
+    if (typeof measure === "string") problems.push(`threshold ${JSON.stringify(c.threshold.text)}: ${measure}`);
+    else measures.push(measure);
+  }
+  if (problems.length > 0) return { ok: false, problems };
+
+  const outcomes = checked.map(({ threshold, metric, spec }, index): GateOutcome => {
+    const { value, note } = (measures[index] as Measure)(threshold.aggregation);
+    const { pass } = evaluateThreshold(threshold, value);
+    return { threshold, metric, unit: spec.unit, measured: value, pass, ...(note === undefined ? {} : { note }) };
+  });
+  return {
+    ok: true,
+    report: {
+      scenario: doc.scenario.name,
+      seed: doc.seed,
+      mode: doc.generator.mode,
+      strategy: strategy.strategy,
+      currency: strategy.cost.currency,
+      reproduce: doc.reproduce,
+      outcomes,
+      invariantsBroken: strategy.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+      pass: outcomes.every((o) => o.pass),
+    },
+  };
+}
+
+function checkAll(texts: readonly string[], channels: readonly string[] | undefined, problems: string[]): CheckedThreshold[] {
+  const unique = [...new Set(texts.map((t) => t.trim()))];
+  if (unique.length === 0) problems.push("no thresholds: give --threshold 'sync_lag_ms:p(99)<5s' (repeatable) or list them under thresholds: in the scenario file");
+  const checked: CheckedThreshold[] = [];
+  for (const text of unique) {
+    const parsed = parseThreshold(text);
+    if (!parsed.ok) {
+      problems.push(`threshold: ${parsed.problem}`);
+      continue;
+    }
+    const threshold = parsed.threshold;
+    const quoted = JSON.stringify(threshold.text);
+    const metric = threshold.metric;
+    if (metric === undefined) {
+      problems.push(`threshold ${quoted} names no metric: write it as METRIC:${threshold.text}, e.g. sync_lag_ms:${threshold.text}`);
+      continue;
+    }
+    const spec = metricSpec(metric, quoted, channels, problems);
+    if (!spec) continue;
+    if (!spec.allowed.includes(threshold.aggregation.kind)) {
+      problems.push(`threshold ${quoted}: ${formatAggregation(threshold.aggregation)} does not fit ${metric} (${describeUnit(spec.unit)}): use ${spec.allowed.map((k) => (k === "percentile" ? "p(N)" : k)).join(", ")}`);
+      continue;
+    }
+    // The parser refuses time units on count/rate and "%" on latencies; the metric decides the rest.
+    const unitText = /([a-z%]+)\s*$/i.exec(threshold.text)?.[1];
+    if (unitText && unitText !== "%" && spec.unit !== "ms") {
+      problems.push(`threshold ${quoted}: the time unit "${unitText}" does not fit ${metric} (${describeUnit(spec.unit)})`);
+      continue;
+    }
+    if (unitText === "%" && spec.unit !== "ratio") {
+      problems.push(`threshold ${quoted}: "%" does not fit ${metric} (${describeUnit(spec.unit)})`);
+      continue;
+    }
+    checked.push({ threshold, metric, spec });
+  }
+  return checked;
+}
+
+function metricSpec(metric: string, quoted: string, channels: readonly string[] | undefined, problems: string[]): MetricSpec | undefined {
+  const channelMatch = /^channels\.([^.]+)\.([a-z_]+)$/.exec(metric);
+  if (channelMatch) {
+    const channel = channelMatch[1] as string;
+    const field = channelMatch[2] as string;
+    if (channels && !channels.includes(channel)) {
+      problems.push(`threshold ${quoted}: no channel ${JSON.stringify(channel)} (channels: ${channels.join(", ")})`);
+      return undefined;
+    }
+    const known = CHANNEL_FIELDS[field];
+    if (!known) {
+      problems.push(`threshold ${quoted}: unknown channel metric "${field}": use ${Object.keys(CHANNEL_FIELDS).map((f) => `channels.${channel}.${f}`).join(", ")}`);
+      return undefined;
+    }
+    return { ...known, channel, field };
+  }
+  const known = STRATEGY_FIELDS[metric];
+  if (!known) {
+    problems.push(`threshold ${quoted}: unknown metric "${metric}": use ${Object.keys(STRATEGY_FIELDS).join(", ")}, or channels.<id>.<metric>`);
+    return undefined;
+  }
+  return { ...known, field: metric };
+}
+
+/** How to measure a checked metric on this strategy, or a problem (data the document does not carry). */
+function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpec): Measure | string {
+  const fixed = (value: number, note?: string): Measure => () => (note === undefined ? { value } : { value, note });
+  if (spec.channel !== undefined) {
+    const channel = strategy.channels[spec.channel] as ChannelResult;
+    switch (spec.field) {
+      case "sync_lag_ms":
+        return latency(channel.syncLagMs, channel.histograms.syncLagMs);
+      case "accepted_lag_ms":
+        return latency(channel.acceptedLagMs, channel.histograms.acceptedLagMs);
+      case "throttled":
+        return fixed(channel.throttled);
+      case "api_calls":
+        return fixed(channel.apiCalls);
+      case "oversells":
+        return fixed(channel.oversold);
+      default:
+        return fixed(channel.lostSales);
+    }
+  }
+  const channels = Object.values(strategy.channels);
+  switch (spec.field) {
+    case "sync_lag_ms":
+      return latency(strategy.syncLagMs, strategy.histograms.syncLagMs);
+    case "accepted_lag_ms":
+      return latency(strategy.acceptedLagMs, strategy.histograms.acceptedLagMs);
+    case "oversells":
+      return fixed(strategy.orders.oversold);
+    case "lost_sales":
+      return fixed(strategy.orders.lostSales);
+    case "cancellation_rate":
+      return fixed(strategy.orders.cancellationRate);
+    case "throttled":
+      return fixed(channels.reduce((sum, c) => sum + c.throttled, 0));
+    case "api_calls":
+      return fixed(channels.reduce((sum, c) => sum + c.apiCalls, 0));
+    case "cost":
+      return fixed(strategy.cost.total);
+    default: {
+      // dropped_arrivals
+      if (doc.generator.mode === "simulated") return fixed(0, "simulated: the open model in virtual time never drops an arrival");
+      // The real runner records it beside the other order counts; an older or partial document may not.
+      const dropped = (strategy.orders as { readonly droppedArrivals?: unknown }).droppedArrivals;
+      if (typeof dropped !== "number") return `this ${doc.generator.mode} result has no orders.droppedArrivals for ${strategy.strategy}, so dropped arrivals cannot be checked (refusing to pass it silently)`;
+      return fixed(dropped);
+    }
+  }
+}
+
+/**
+ * A latency metric. The figures the summary carries (count, p50, p90, p99, p99.9, max) are read from
+ * it, so the gate, the terminal table and the report always agree (and max stays exact: a decoded
+ * histogram only knows it to HDR precision); everything else comes from the encoded histogram.
+ */
+function latency(summary: LatencySummary, encoded: string): Measure {
+  let decoded: Histogram | undefined;
+  const histogram = () => (decoded ??= Histogram.decode(encoded));
+  return (aggregation) => {
+      if (aggregation.kind === "count") return { value: summary.count };
+      if (summary.count === 0) return { value: Number.NaN, note: "no samples recorded: nothing was measured, so this cannot pass" };
+      if (aggregation.kind === "max") return { value: summary.max };
+      if (aggregation.kind === "med") return { value: summary.p50 };
+      if (aggregation.kind === "percentile") {
+        const fromSummary = ({ 50: summary.p50, 90: summary.p90, 99: summary.p99, 99.9: summary.p999 } as Record<number, number>)[aggregation.p];
+        return { value: fromSummary ?? histogram().percentile(aggregation.p) };
+      }
+      if (aggregation.kind === "min") return { value: histogram().min };
+      if (aggregation.kind === "avg") return { value: Math.round(histogram().mean * 1000) / 1000 };
+      return { value: Number.NaN };
+  };
+}
+
+function describeUnit(unit: MetricUnit): string {
+  switch (unit) {
+    case "ms":
+      return "a latency histogram in ms";
+    case "count":
+      return "a count";
+    case "ratio":
+      return "a rate (0–1)";
+    case "money":
+      return "an amount of money";
+  }
+}

@@ -1,0 +1,384 @@
+// The report's charts, drawn by Apache ECharts and rendered to SVG strings in Node at build time
+// (server-side rendering: no DOM, no canvas, no script in the page), so the HTML opens offline with
+// no chart library in it. Each chart returns its SVG and how many data points it drew, which the
+// tests use to prove every chart has data.
+// Easy to get wrong: (1) an ECharts instance keeps a render loop alive until `dispose()`, which would
+// keep the CLI from exiting — every render disposes in `finally`; (2) the SVG's ids/classes are
+// numbered per instance ("zr3-…"), so they are renamed per chart to keep several charts in one page
+// apart and the output identical for the same input.
+
+import { BarChart, LineChart, type BarSeriesOption, type LineSeriesOption } from "echarts/charts";
+import { GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, type GridComponentOption, type LegendComponentOption, type MarkAreaComponentOption, type MarkLineComponentOption } from "echarts/components";
+import * as echarts from "echarts/core";
+import type { ComposeOption } from "echarts/core";
+import { SVGRenderer } from "echarts/renderers";
+import { Histogram } from "@synclag/metrics";
+import type { ResultDocument, StrategyResult } from "@synclag/sim";
+import type { CostProjection } from "../cost-projection.js";
+import { formatElapsedMinutes, formatMoney, formatPercent } from "../format.js";
+import { DANGER, FONT, GRID, INK, MUTED, channelColor, strategyColor, strategyShortLabel } from "./labels.js";
+
+type ChartOption = ComposeOption<LineSeriesOption | BarSeriesOption | GridComponentOption | LegendComponentOption | MarkLineComponentOption | MarkAreaComponentOption>;
+
+export interface RenderedChart {
+  readonly svg: string;
+  /** Data points drawn (0 means the chart is empty). */
+  readonly points: number;
+}
+
+let installed = false;
+function install(): void {
+  if (installed) return;
+  echarts.use([LineChart, BarChart, GridComponent, LegendComponent, MarkLineComponent, MarkAreaComponent, SVGRenderer]);
+  installed = true;
+}
+
+const WIDTH = 960;
+const MINUTE_MS = 60_000;
+const MAX_TIMELINE_CHANNELS = 8;
+
+/** Renders one option to a standalone SVG string; `id` makes its class names unique in the page. */
+function render(id: string, option: ChartOption, height: number, width = WIDTH): string {
+  install();
+  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width, height });
+  try {
+    chart.setOption({ animation: false, textStyle: { fontFamily: FONT, color: MUTED, fontSize: 12 }, ...option });
+    // Class numbers count up across every instance in the process: renumber them per chart.
+    const classes = new Map<string, number>();
+    return chart
+      .renderToSVGString()
+      .replace(/\bzr\d+-/g, `${id}-`)
+      .replace(new RegExp(`${id}-cls-(\\d+)`, "g"), (_, n: string) => {
+        let index = classes.get(n);
+        if (index === undefined) {
+          index = classes.size;
+          classes.set(n, index);
+        }
+        return `${id}-cls-${index}`;
+      })
+      .replace(/<style\s*><\/style>/g, "")
+      .replace(/^<svg width="\d+" height="\d+"/, `<svg class="chart-svg" role="img" preserveAspectRatio="xMidYMid meet"`);
+  } finally {
+    chart.dispose();
+  }
+}
+
+const axisCommon = {
+  axisLine: { lineStyle: { color: "#9ca3af" } },
+  axisTick: { lineStyle: { color: "#9ca3af" } },
+  axisLabel: { color: MUTED, fontSize: 12 },
+  splitLine: { lineStyle: { color: GRID } },
+  nameTextStyle: { color: MUTED, fontSize: 12 },
+} as const;
+
+const legendCommon: LegendComponentOption = { top: 0, left: 0, itemWidth: 26, itemHeight: 10, itemGap: 18, itemStyle: { opacity: 0 }, textStyle: { color: INK, fontSize: 12 } };
+
+/** The flash-sale window(s) as a shaded band, in minutes. */
+function flashBands(doc: ResultDocument, xMaxMinutes: number): MarkAreaComponentOption {
+  const data = doc.scenario.curve
+    .filter((w) => w.multiplier > 1 && w.startMs / MINUTE_MS < xMaxMinutes)
+    .map((w) => [
+      { name: `${w.label ?? "peak"} · ${w.multiplier}×`, xAxis: w.startMs / MINUTE_MS },
+      { xAxis: Math.min(xMaxMinutes, (w.startMs + w.durationMs) / MINUTE_MS) },
+    ]) as unknown as NonNullable<MarkAreaComponentOption["data"]>;
+  return { silent: true, itemStyle: { color: "rgba(250, 204, 21, 0.13)" }, label: { color: "#92400e", fontSize: 11, position: "insideTop", distance: 4 }, data };
+}
+
+// --- Stock shown vs truth ---------------------------------------------------------------------------
+
+export interface TimelineWindow {
+  readonly xMaxMinutes: number;
+  readonly yMax: number;
+}
+
+/** One x/y range for every strategy's timeline, so small multiples compare at a glance. */
+export function timelineWindow(doc: ResultDocument): TimelineWindow {
+  let lastMs = 0;
+  let yMax = 1;
+  for (const s of doc.strategies) {
+    for (const series of [s.timeline.truth, ...Object.values(s.timeline.channels)]) {
+      const last = series.at(-1);
+      if (last) lastMs = Math.max(lastMs, last[0]);
+      for (const [, q] of series) yMax = Math.max(yMax, q);
+    }
+  }
+  const durationMinutes = doc.scenario.durationMs / MINUTE_MS;
+  const lastMinutes = lastMs / MINUTE_MS;
+  const xMaxMinutes = Math.min(durationMinutes, Math.ceil((lastMinutes + Math.max(10, lastMinutes * 0.12)) / 5) * 5);
+  const step = yMax <= 10 ? 2 : yMax <= 50 ? 5 : 10 ** Math.floor(Math.log10(yMax));
+  return { xMaxMinutes: Math.max(5, xMaxMinutes), yMax: Math.ceil((yMax + 1) / step) * step };
+}
+
+/** A step series [minute, quantity], held to the window's right edge. */
+function stepSeries(points: ReadonlyArray<readonly [number, number]>, xMaxMinutes: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (const [ms, q] of points) {
+    const minute = ms / MINUTE_MS;
+    if (minute > xMaxMinutes) break;
+    out.push([round(minute, 3), q]);
+  }
+  const last = out.at(-1) ?? (points[0] ? [0, points[0][1]] : undefined);
+  if (last && last[0] < xMaxMinutes) out.push([xMaxMinutes, last[1]]);
+  return out;
+}
+
+export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult, window: TimelineWindow, id: string): RenderedChart {
+  const channelIds = doc.scenario.channels.map((c) => c.id).filter((c) => strategy.timeline.channels[c] !== undefined).slice(0, MAX_TIMELINE_CHANNELS);
+  const truth = stepSeries(strategy.timeline.truth, window.xMaxMinutes);
+  const channelSeries: LineSeriesOption[] = channelIds.map((channel, index) => ({
+    type: "line",
+    name: channel,
+    step: "end",
+    symbol: "none",
+    data: stepSeries(strategy.timeline.channels[channel] ?? [], window.xMaxMinutes),
+    lineStyle: { width: 1.6, color: channelColor(index) },
+    itemStyle: { color: channelColor(index) },
+    z: 3,
+  }));
+  const truthSeries: LineSeriesOption = {
+    type: "line",
+    name: "true stock",
+    step: "end",
+    symbol: "none",
+    data: truth,
+    lineStyle: { width: 3, color: INK },
+    itemStyle: { color: INK },
+    z: 5,
+    markArea: flashBands(doc, window.xMaxMinutes),
+  };
+  const points = truth.length + channelSeries.reduce((n, s) => n + (s.data as unknown[]).length, 0);
+  const svg = render(
+    id,
+    {
+      legend: { ...legendCommon },
+      grid: { left: 56, right: 24, top: 56, bottom: 44 },
+      xAxis: { type: "value", min: 0, max: window.xMaxMinutes, name: "time since the start (h:mm)", nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      yAxis: { type: "value", min: 0, max: window.yMax, name: "units in stock", nameLocation: "end", nameGap: 10, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
+      series: [truthSeries, ...channelSeries],
+    },
+    300,
+  );
+  return { svg, points };
+}
+
+// --- Sync-lag distribution (CDF, log time axis) ------------------------------------------------------
+
+const CDF_PERCENTILES = [
+  ...Array.from({ length: 50 }, (_, i) => i * 2),
+  ...[99, 99.5, 99.9, 99.99, 100],
+].filter((p) => p > 0);
+
+const TIME_TICKS_MS = [100, 1000, 5000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 4 * 3_600_000, 24 * 3_600_000];
+
+function cdfPoints(encoded: string): Array<[number, number]> {
+  const histogram = Histogram.decode(encoded);
+  if (histogram.count === 0) return [];
+  const points: Array<[number, number]> = [[Math.max(1, histogram.min), 0]];
+  for (const p of CDF_PERCENTILES) points.push([Math.max(1, histogram.percentile(p)), p]);
+  return points;
+}
+
+export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
+  const series: LineSeriesOption[] = [];
+  let minMs = Infinity;
+  let maxMs = 0;
+  let points = 0;
+  for (const s of doc.strategies) {
+    const color = strategyColor(s.strategy, doc.strategies);
+    for (const [kind, encoded] of [["shown to buyers", s.histograms.syncLagMs], ["accepted by the API", s.histograms.acceptedLagMs]] as const) {
+      const data = cdfPoints(encoded);
+      points += data.length;
+      for (const [ms] of data) {
+        minMs = Math.min(minMs, ms);
+        maxMs = Math.max(maxMs, ms);
+      }
+      series.push({
+        type: "line",
+        name: `${strategyShortLabel(s.strategy)}: ${kind}`,
+        symbol: "none",
+        smooth: false,
+        data,
+        lineStyle: { width: kind === "shown to buyers" ? 2.6 : 1.6, type: kind === "shown to buyers" ? "solid" : "dashed", color },
+        itemStyle: { color },
+        z: kind === "shown to buyers" ? 4 : 3,
+      });
+    }
+  }
+  if (!Number.isFinite(minMs)) {
+    minMs = 100;
+    maxMs = 60_000;
+  }
+  const xMin = Math.max(1, 10 ** Math.floor(Math.log10(minMs)));
+  // Room to the right of the slowest update, up to the next labelled tick.
+  const xMax = TIME_TICKS_MS.find((t) => t >= maxMs * 1.5) ?? 10 ** Math.ceil(Math.log10(maxMs * 1.5));
+  const ticks = TIME_TICKS_MS.filter((t) => t >= xMin && t <= xMax);
+  const svg = render(
+    id,
+    {
+      legend: { ...legendCommon },
+      grid: { left: 56, right: 28, top: 72, bottom: 48 },
+      xAxis: {
+        type: "log",
+        logBase: 10,
+        min: xMin,
+        max: xMax,
+        name: "time from the sale until the channel reflects it (log scale)",
+        nameLocation: "middle",
+        nameGap: 30,
+        ...axisCommon,
+        axisLabel: { ...axisCommon.axisLabel, customValues: ticks, formatter: (v: number) => tickLabel(v) },
+        axisTick: { ...axisCommon.axisTick, customValues: ticks },
+        splitLine: { show: true, lineStyle: { color: GRID } },
+        minorSplitLine: { show: false },
+      },
+      yAxis: { type: "value", min: 0, max: 100, interval: 25, name: "% of updates", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" }, axisLabel: { ...axisCommon.axisLabel, formatter: "{value} %" } },
+      series,
+    },
+    360,
+  );
+  return { svg, points };
+}
+
+// --- Oversells and lost sales over time -----------------------------------------------------------
+
+function cumulative(values: readonly number[]): Array<[number, number]> {
+  let sum = 0;
+  return values.map((v, minute) => [minute + 1, (sum += v)]);
+}
+
+export function ordersTimelineChart(doc: ResultDocument, id: string): RenderedChart {
+  const demandSource = doc.strategies.find((s) => s.strategy === "events") ?? doc.strategies[0];
+  const minutes = demandSource?.perMinute.accepted.length ?? 0;
+  const series: Array<LineSeriesOption | BarSeriesOption> = [];
+  series.push({
+    type: "bar",
+    name: "orders per minute",
+    yAxisIndex: 1,
+    data: (demandSource?.perMinute.accepted ?? []).map((n, minute) => [minute + 0.5, n]),
+    barWidth: "70%",
+    barCategoryGap: 0,
+    itemStyle: { color: "#d1d5db" },
+    z: 1,
+    markArea: flashBands(doc, minutes),
+  });
+  let points = 0;
+  for (const s of doc.strategies) {
+    const color = strategyColor(s.strategy, doc.strategies);
+    const oversold = cumulative(s.perMinute.oversold);
+    const lost = cumulative(s.perMinute.lostSales);
+    points += oversold.length + lost.length;
+    series.push({ type: "line", name: `${strategyShortLabel(s.strategy)}: oversold`, step: "end", symbol: "none", data: [[0, 0], ...oversold], lineStyle: { width: 2.6, color }, itemStyle: { color }, z: 4 });
+    series.push({ type: "line", name: `${strategyShortLabel(s.strategy)}: lost sales`, step: "end", symbol: "none", data: [[0, 0], ...lost], lineStyle: { width: 1.6, type: "dashed", color }, itemStyle: { color }, z: 3 });
+  }
+  points += minutes;
+  const legendData = series.map((s) => (s.type === "bar" ? { name: s.name as string, itemStyle: { opacity: 1 } } : { name: s.name as string }));
+  const svg = render(
+    id,
+    {
+      legend: { ...legendCommon, data: legendData },
+      grid: { left: 56, right: 56, top: 72, bottom: 44 },
+      xAxis: { type: "value", min: 0, max: Math.max(1, minutes), name: "time since the start (h:mm)", nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      yAxis: [
+        { type: "value", min: 0, minInterval: 1, name: "orders (running total)", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
+        { type: "value", min: 0, minInterval: 1, name: "orders / minute", nameLocation: "end", nameGap: 12, position: "right", ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "right" }, splitLine: { show: false } },
+      ],
+      series,
+    },
+    340,
+  );
+  return { svg, points };
+}
+
+// --- Cost breakdown ----------------------------------------------------------------------------------
+
+export function costBreakdownChart(projections: readonly CostProjection[], id: string): RenderedChart {
+  const currency = projections[0]?.currency ?? "EUR";
+  const categories = projections.map((p) => strategyShortLabel(p.strategy));
+  const parts = [
+    { name: "Cancellations: handling + marketplace penalty", pick: (p: CostProjection) => p.perRun.oversells, color: "#b91c1c" },
+    { name: "Customers who never come back (churn)", pick: (p: CostProjection) => p.perRun.churn, color: "#f97316" },
+    { name: "Margin lost on missed sales", pick: (p: CostProjection) => p.perRun.lostSales, color: "#facc15" },
+  ];
+  const series: BarSeriesOption[] = parts.map((part, index) => ({
+    type: "bar",
+    name: part.name,
+    stack: "cost",
+    barWidth: 26,
+    data: projections.map(part.pick),
+    itemStyle: { color: part.color },
+    ...(index === parts.length - 1
+      ? { label: { show: true, position: "right", color: INK, fontWeight: "bold", fontSize: 13, formatter: (p: { dataIndex: number }) => formatMoney(projections[p.dataIndex]?.perRun.total ?? 0, currency) } }
+      : {}),
+  }));
+  const points = projections.length * parts.length;
+  const maxTotal = Math.max(1, ...projections.map((p) => p.perRun.total));
+  const svg = render(
+    id,
+    {
+      legend: { ...legendCommon, itemStyle: { opacity: 1 } },
+      grid: { left: 120, right: 90, top: 48, bottom: 36 },
+      xAxis: { type: "value", min: 0, max: niceCeil(maxTotal * 1.05), ...axisCommon, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatMoney(v, currency, { whole: true }) } },
+      yAxis: { type: "category", data: categories, inverse: true, ...axisCommon, axisTick: { show: false }, axisLabel: { ...axisCommon.axisLabel, color: INK, fontSize: 13 } },
+      series,
+    },
+    Math.max(150, 90 + projections.length * 48),
+  );
+  return { svg, points };
+}
+
+// --- Cancellation rate against the marketplace line --------------------------------------------------
+
+export const CANCELLATION_RATE_LIMIT = 0.025;
+
+export function cancellationRateChart(doc: ResultDocument, id: string): RenderedChart {
+  const rates = doc.strategies.map((s) => s.orders.cancellationRate * 100);
+  const yMax = Math.max(3, Math.ceil(Math.max(...rates) * 1.25));
+  const series: BarSeriesOption[] = [
+    {
+      type: "bar",
+      name: "cancellation rate",
+      barWidth: 42,
+      data: doc.strategies.map((s) => ({ value: s.orders.cancellationRate * 100, itemStyle: { color: strategyColor(s.strategy, doc.strategies) } })),
+      label: { show: true, position: "top", color: INK, fontWeight: "bold", fontSize: 13, formatter: (p: { value: unknown }) => formatPercent(Number(p.value) / 100) },
+      markLine: {
+        silent: true,
+        symbol: "none",
+        lineStyle: { color: DANGER, type: "dashed", width: 2 },
+        label: { formatter: "marketplace\nlimit 2.5 %", color: DANGER, fontSize: 12, position: "end", lineHeight: 15 },
+        data: [{ yAxis: CANCELLATION_RATE_LIMIT * 100 }],
+      },
+    },
+  ];
+  const svg = render(
+    id,
+    {
+      grid: { left: 48, right: 96, top: 24, bottom: 36 },
+      xAxis: { type: "category", data: doc.strategies.map((s) => strategyShortLabel(s.strategy)), ...axisCommon, axisTick: { show: false }, axisLabel: { ...axisCommon.axisLabel, color: INK, fontSize: 13 } },
+      yAxis: { type: "value", min: 0, max: yMax, ...axisCommon, axisLabel: { ...axisCommon.axisLabel, formatter: "{value} %" } },
+      series,
+    },
+    280,
+    460,
+  );
+  return { svg, points: rates.length };
+}
+
+/** Axis tick text for the log time axis: 100ms, 1s, 5s, 30s, 1 min, 15 min, 1 h, 4 h, 1 day. */
+function tickLabel(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000) return `${ms / 1000}s`;
+  if (ms < 3_600_000) return `${ms / 60_000} min`;
+  if (ms < 86_400_000) return `${ms / 3_600_000} h`;
+  return `${ms / 86_400_000} day`;
+}
+
+function niceCeil(value: number): number {
+  const magnitude = 10 ** Math.floor(Math.log10(value));
+  for (const step of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
+  return 10 * magnitude;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,407 @@
+// Result document → one self-contained HTML page a non-engineer can read and keep: the headline cost
+// of polling vs event-driven sync per flash sale and per year, the charts (SVG, drawn at build time),
+// the figures, and every assumption with its value and how to change it. No script runs in the page
+// and a Content-Security-Policy of `default-src 'none'` forbids every fetch, so it opens offline and
+// can be e-mailed. Easy to get wrong: a figure in the page that is not the document's own. Costs are
+// the document's `cost` (the per-year figure is the only derived one, and its formula is printed);
+// percentiles come from the document's summaries, never recomputed.
+
+import type { ResultDocument, StrategyResult } from "@synclag/sim";
+import { projectCost, type CostProjection } from "../cost-projection.js";
+import { formatCount, formatElapsedMinutes, formatMoney, formatMs, formatMsWords, formatPercent } from "../format.js";
+import { CANCELLATION_RATE_LIMIT, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineWindow, type RenderedChart } from "./charts.js";
+import { escapeHtml as esc, jsonForScript } from "./escape.js";
+import { strategyColor, strategyLabel, strategyShortLabel } from "./labels.js";
+import { REPORT_CSS } from "./styles.js";
+
+export interface ReportHtmlOptions {
+  /** Flash sales a year for the per-year figure. Default 12. */
+  readonly flashSalesPerYear?: number;
+  /** Page title; default from the scenario. */
+  readonly title?: string;
+}
+
+/** Machine-readable figures embedded in the page (`<script type="application/json" id="synclag-report-data">`). */
+export interface ReportData {
+  readonly scenario: string;
+  readonly seed: number;
+  readonly mode: string;
+  readonly flashSalesPerYear: number;
+  readonly strategies: ReadonlyArray<{
+    readonly strategy: string;
+    readonly costPerRun: { readonly currency: string; readonly oversells: number; readonly lostSales: number; readonly churn: number; readonly total: number };
+    readonly costPerYear: number;
+    readonly oversold: number;
+    readonly lostSales: number;
+    readonly accepted: number;
+    readonly cancellationRate: number;
+  }>;
+  readonly charts: ReadonlyArray<{ readonly id: string; readonly points: number }>;
+}
+
+const MINUTE_MS = 60_000;
+
+export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions = {}): string {
+  const projections = doc.strategies.map((s) => projectCost(doc, s, options.flashSalesPerYear === undefined ? {} : { flashSalesPerYear: options.flashSalesPerYear }));
+  const projectionOf = (s: StrategyResult) => projections[doc.strategies.indexOf(s)] as CostProjection;
+  const events = doc.strategies.find((s) => s.strategy === "events");
+  const baseline = doc.strategies.find((s) => s.strategy !== "events");
+  const first = projections[0] as CostProjection;
+  const currency = first.currency;
+  const money = (amount: number) => formatMoney(amount, currency);
+  const moneyWhole = (amount: number) => formatMoney(amount, currency, { whole: true });
+  const flash = doc.scenario.curve.find((w) => w.multiplier > 1);
+  const runNoun = first.hasFlashSale ? "flash sale" : doc.scenario.durationMs === 86_400_000 ? "day" : `${formatMsWords(doc.scenario.durationMs)} run`;
+  const perRun = `per ${runNoun}`;
+  const charts: Array<{ id: string; chart: RenderedChart }> = [];
+  const figure = (id: string, chart: RenderedChart, caption: string, kind: string) => {
+    charts.push({ id, chart });
+    return `<figure class="chart" id="${esc(id)}" data-chart="${esc(kind)}" data-points="${chart.points}">${chart.svg}<figcaption>${caption}</figcaption></figure>`;
+  };
+
+  const parts: string[] = [];
+
+  // --- Cover and headline --------------------------------------------------------------------------
+  const modeText = doc.generator.mode === "simulated" ? "simulated" : "measured on real services";
+  const title = options.title ?? `Inventory sync: what ${first.hasFlashSale ? "a flash sale" : `a ${runNoun}`} costs you`;
+  let h1: string;
+  if (events && baseline) {
+    h1 = `${esc(strategyLabel(baseline.strategy))} costs you <span class="polling">${esc(money(baseline.cost.total))}</span> ${esc(perRun)}. <span class="nowrap">Event-driven sync:</span> <span class="events">${esc(money(events.cost.total))}</span>.`;
+  } else {
+    const only = doc.strategies[0] as StrategyResult;
+    h1 = `${esc(strategyLabel(only.strategy))}: ${esc(money(only.cost.total))} ${esc(perRun)}, ${esc(formatCount(only.orders.oversold))} oversold orders.`;
+  }
+  const flashSentence = flash
+    ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a ${esc(flash.label ?? "peak")} of ${esc(formatMsWords(flash.durationMs))} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}.`
+    : ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day.`;
+  parts.push(`<header>
+<div class="eyebrow">Inventory sync report · ${esc(doc.scenario.name)} · ${esc(modeText)}</div>
+<h1>${h1}</h1>
+<p class="lede">The same ${esc(formatCount(doc.strategies[0]?.orders.attempted ?? 0))} shoppers, on ${esc(doc.scenario.channels.length)} sales channels (${esc(doc.scenario.channels.map((c) => c.id).join(", "))}), replayed through ${esc(doc.strategies.map((s) => strategyLabel(s.strategy).toLowerCase()).join(" and "))}.${flashSentence} Every difference below comes from how fast each channel learns that stock was sold.</p>
+${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consistency check failed during this run, so its figures may be wrong. Details under “How this was measured”.</div>`}
+</header>`);
+
+  if (events && baseline) {
+    const saved = baseline.cost.total - events.cost.total;
+    const savedYear = projectionOf(baseline).perYear - projectionOf(events).perYear;
+    const fewer = baseline.orders.oversold - events.orders.oversold;
+    parts.push(`<section class="headline" aria-label="Headline figures">
+${stat(moneyWhole(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
+${stat(moneyWhole(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
+${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
+${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every other channel, instead of ${esc(formatMs(baseline.syncLagMs.p99))}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
+</section>`);
+  }
+
+  // --- Cards, one per strategy -----------------------------------------------------------------------
+  parts.push(`<section aria-label="Each strategy">
+<h2>At a glance</h2>
+<div class="cards">
+${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, money, moneyWhole)).join("\n")}
+</div>
+</section>`);
+
+  // --- Stock shown vs truth -----------------------------------------------------------------------------
+  const window = timelineWindow(doc);
+  const sku = doc.strategies[0]?.timeline.sku ?? "";
+  const stockFigures = doc.strategies
+    .map((s, i) => {
+      const chart = stockTimelineChart(doc, s, window, `stock-${i}`);
+      return `<div class="strategy-title" style="--c:${strategyColor(s.strategy, doc.strategies)}">${esc(strategyLabel(s.strategy))}</div>\n${figure(`chart-stock-${i}`, chart, `${esc(strategyLabel(s.strategy))}: stock of ${esc(sku)} shown by each channel (thin lines) against the stock you really had (thick black line).`, "stock-timeline")}`;
+    })
+    .join("\n");
+  parts.push(`<section>
+<h2><span class="num">1</span>What your channels showed, and what you really had</h2>
+<p>Your best-selling item, <strong>${esc(sku)}</strong>${flash ? `, around the ${esc(flash.label ?? "peak")} (shaded)` : ""}. Wherever a coloured line sits <em>above</em> the black line, that channel was offering stock that had already been sold elsewhere: every order it took there had to be cancelled. Wherever it sits <em>below</em>, the channel turned buyers away while you still had stock.</p>
+${stockFigures}
+</section>`);
+
+  // --- Oversells and lost sales over time ------------------------------------------------------------
+  parts.push(`<section>
+<h2><span class="num">2</span>When orders went wrong</h2>
+<p>Running totals of orders that were sold without stock (oversold, then cancelled; solid lines) and of buyers turned away while stock existed (lost sales; dashed), with the orders taken each minute in grey behind them.</p>
+${figure("chart-orders", ordersTimelineChart(doc, "orders"), `Oversold and lost orders accumulate ${flash ? "mostly during the flash sale, when demand outruns each sync" : "whenever a channel shows outdated stock"}.`, "orders-timeline")}
+</section>`);
+
+  // --- Cancellation rate ---------------------------------------------------------------------------------
+  const overLimit = doc.strategies.filter((s) => s.orders.cancellationRate >= CANCELLATION_RATE_LIMIT);
+  parts.push(`<section>
+<h2><span class="num">3</span>Cancellations against the marketplace limit</h2>
+<div class="split">
+${figure("chart-cancellation", cancellationRateChart(doc, "cancel"), "Share of accepted orders that had to be cancelled because the stock was gone.", "cancellation-rate")}
+<div>
+<p>Marketplaces measure how often a seller cancels orders. Amazon expects a cancellation rate <strong>below 2.5 %</strong>; above it, the seller account is at risk of losing the Buy Box or being suspended. Every oversold order counts as a seller cancellation.</p>
+<p>${overLimit.length === 0 ? `In this run no strategy crossed the line, but the rate is measured over all your orders, so a few flash sales a month add up.` : `${esc(overLimit.map((s) => strategyLabel(s.strategy)).join(" and "))} crossed the line in this run.`}</p>
+<p class="muted small">Rate shown: oversold ÷ accepted orders over the whole run, all channels together.</p>
+</div>
+</div>
+</section>`);
+
+  // --- Lag distribution ----------------------------------------------------------------------------------
+  parts.push(`<section>
+<h2><span class="num">4</span>How long until every channel knows about a sale</h2>
+<p>Each line shows, for any waiting time on the bottom axis, the share of stock updates that had reached a channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove.</p>
+${figure("chart-lag", lagCdfChart(doc, "lag"), `Read it like this: where a line reaches the top (100 %), the time below is how long the slowest updates took; where it crosses 50 %, half of the updates were faster. ${events && baseline ? `Polling cannot be faster than its interval; event-driven sync is limited by each channel's API.` : ""}`, "lag-cdf")}
+</section>`);
+
+  // --- Cost --------------------------------------------------------------------------------------------------
+  parts.push(`<section>
+<h2><span class="num">5</span>Where the money goes</h2>
+${figure("chart-cost", costBreakdownChart(projections, "cost"), `Cost ${esc(perRun)}, by cause. Each cause is a count from the run multiplied by one of the assumptions in section 7.`, "cost-breakdown")}
+${costTable(doc, projections, perRun, money)}
+</section>`);
+
+  // --- The figures -------------------------------------------------------------------------------------------
+  parts.push(`<section>
+<h2><span class="num">6</span>The figures</h2>
+${figuresTable(doc)}
+<h3>Per channel</h3>
+${channelTable(doc)}
+<p class="muted small">Lag figures: buyer-visible (API-accepted in brackets). p50: half of the updates were faster; p99: all but the slowest 1 %.</p>
+</section>`);
+
+  // --- Assumptions ----------------------------------------------------------------------------------------
+  parts.push(`<section>
+<h2><span class="num">7</span>Assumptions, and how to change them</h2>
+<p>Every figure in this report follows from these inputs. Change them with the flags of <code>synclag demo</code> (e.g. <code>--aov 120 --currency USD</code>), or in a scenario file run with <code>synclag compare --scenario FILE --json result.json</code> and then <code>synclag report result.json</code>.</p>
+${assumptionsTable(doc, first, baseline)}
+<h3>Formulas</h3>
+<div class="formula">
+<p><strong>Cost ${esc(perRun)}</strong> = oversold orders × (cancellation handling + marketplace penalty) + oversold orders × chance the buyer never returns × customer lifetime value + lost sales × average order value × gross margin.</p>
+${
+  first.hasFlashSale
+    ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}) + steady-state cost per hour × (8,760 h − ${esc(first.flashSalesPerYear)} × ${esc(round(first.runHours, 2))} h).</p>
+<p><strong>Steady-state cost per hour</strong> = the cost formula applied to the oversells and lost sales of the ${esc(formatMsWords(first.steady.hours * 3_600_000))} of normal trading before the flash sale in this run (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost`).join("; ")}), divided by those hours. The hours after the sale are left out: the sale has emptied the stock, so they are not normal trading. A short lead-in with few orders makes this part rough; a longer run, or the <code>steady-day</code> scenario, measures it better.</p>`
+    : `<p><strong>Cost per year</strong> = cost of this ${esc(formatMsWords(doc.scenario.durationMs))} run × (8,760 h ÷ ${esc(round(first.runHours, 2))} h).</p>`
+}
+</div>
+</section>`);
+
+  // --- Method -------------------------------------------------------------------------------------------------
+  parts.push(methodSection(doc, events));
+
+  const data: ReportData = {
+    scenario: doc.scenario.name,
+    seed: doc.seed,
+    mode: doc.generator.mode,
+    flashSalesPerYear: first.flashSalesPerYear,
+    strategies: doc.strategies.map((s) => {
+      const p = projectionOf(s);
+      return {
+        strategy: s.strategy,
+        costPerRun: { currency: s.cost.currency, oversells: s.cost.oversells, lostSales: s.cost.lostSales, churn: s.cost.churn, total: s.cost.total },
+        costPerYear: p.perYear,
+        oversold: s.orders.oversold,
+        lostSales: s.orders.lostSales,
+        accepted: s.orders.accepted,
+        cancellationRate: s.orders.cancellationRate,
+      };
+    }),
+    charts: charts.map(({ id, chart }) => ({ id, points: chart.points })),
+  };
+
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
+<meta name="generator" content="synclag">
+<title>${esc(title)} — ${esc(doc.scenario.name)}</title>
+<link rel="icon" href="data:,">
+<style>${REPORT_CSS}</style>
+</head>
+<body>
+<main class="sheet">
+${parts.join("\n")}
+<footer>Generated by synclag from a ${esc(modeText)} result (scenario ${esc(doc.scenario.name)}, seed ${esc(doc.seed)}). The same inputs always produce the same report. This page is self-contained: it loads nothing from the network.</footer>
+</main>
+<script type="application/json" id="synclag-report-data">${jsonForScript(data)}</script>
+</body>
+</html>
+`;
+}
+
+function stat(value: string, label: string, tone: string): string {
+  return `<div class="stat ${tone}"><div class="value">${esc(value)}</div><div class="label">${label}</div></div>`;
+}
+
+function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult[], perRun: string, money: (n: number) => string, moneyWhole: (n: number) => string): string {
+  const over = s.orders.cancellationRate >= CANCELLATION_RATE_LIMIT;
+  return `<div class="card" style="--c:${strategyColor(s.strategy, all)}">
+<h3>${esc(strategyLabel(s.strategy))}</h3>
+<div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(moneyWhole(p.perYear))} per year</div>
+<dl>
+<dt>Orders taken by the channels</dt><dd>${esc(formatCount(s.orders.accepted))}</dd>
+<dt>Sold without stock, cancelled</dt><dd>${esc(formatCount(s.orders.oversold))}</dd>
+<dt>Cancellation rate</dt><dd>${esc(formatPercent(s.orders.cancellationRate))}<span class="pill ${over ? "bad" : "ok"}">${over ? "over 2.5 %" : "under 2.5 %"}</span></dd>
+<dt>Buyers turned away with stock left</dt><dd>${esc(formatCount(s.orders.lostSales))}</dd>
+<dt>Half of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}</dd>
+<dt>99 % of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}</dd>
+<dt>Calls to channel APIs</dt><dd>${esc(formatCount(sumChannels(s, (c) => c.apiCalls)))}</dd>
+</dl>
+</div>`;
+}
+
+function costTable(doc: ResultDocument, projections: readonly CostProjection[], perRun: string, money: (n: number) => string): string {
+  const head = projections.map((p) => `<th class="num">${esc(strategyShortLabel(p.strategy))}</th>`).join("");
+  const row = (label: string, pick: (p: CostProjection) => number, className = "") => `<tr class="${className}"><td>${label}</td>${projections.map((p) => `<td class="num">${esc(money(pick(p)))}</td>`).join("")}</tr>`;
+  const countRow = (label: string, pick: (s: StrategyResult) => number) => `<tr><td>${label}</td>${doc.strategies.map((s) => `<td class="num">${esc(formatCount(pick(s)))}</td>`).join("")}</tr>`;
+  return `<table class="cost-table">
+<thead><tr><th>${esc(perRun.replace(/^per /, "Per "))}</th>${head}</tr></thead>
+<tbody>
+${countRow("Oversold orders (cancelled)", (s) => s.orders.oversold)}
+${countRow("Lost sales", (s) => s.orders.lostSales)}
+${row("Cancellations: handling + marketplace penalty", (p) => p.perRun.oversells)}
+${row("Customers who never come back (churn)", (p) => p.perRun.churn)}
+${row("Margin lost on missed sales", (p) => p.perRun.lostSales)}
+${row(`Total ${esc(perRun)}`, (p) => p.perRun.total, "total")}
+${projections[0]?.hasFlashSale ? row("Steady-state cost per hour (normal trading before the sale)", (p) => Math.round(p.steady.perHour * 100) / 100) : ""}
+${row("Total per year", (p) => p.perYear, "total")}
+</tbody>
+</table>`;
+}
+
+type RowSpec = [label: string, value: (s: StrategyResult) => string, numeric?: (s: StrategyResult) => number];
+
+function figuresTable(doc: ResultDocument): string {
+  const currency = doc.strategies[0]?.cost.currency ?? "EUR";
+  const rows: RowSpec[] = [
+    ["Shoppers arriving", (s) => formatCount(s.orders.attempted)],
+    ["Orders accepted by channels", (s) => formatCount(s.orders.accepted)],
+    ["Oversold (cancelled)", (s) => formatCount(s.orders.oversold), (s) => s.orders.oversold],
+    ["Cancellation rate", (s) => formatPercent(s.orders.cancellationRate), (s) => s.orders.cancellationRate],
+    ["Lost sales", (s) => formatCount(s.orders.lostSales), (s) => s.orders.lostSales],
+    [" of which by shopping agents", (s) => formatCount(s.orders.lostSalesByAgents)],
+    ["Correctly sold out", (s) => formatCount(s.orders.soldOut)],
+    ["Sync lag p50 (buyer-visible)", (s) => formatMs(s.syncLagMs.p50), (s) => s.syncLagMs.p50],
+    ["Sync lag p90", (s) => formatMs(s.syncLagMs.p90), (s) => s.syncLagMs.p90],
+    ["Sync lag p99", (s) => formatMs(s.syncLagMs.p99), (s) => s.syncLagMs.p99],
+    ["Sync lag max", (s) => formatMs(s.syncLagMs.max), (s) => s.syncLagMs.max],
+    ["Accepted lag p50 (API accepted)", (s) => formatMs(s.acceptedLagMs.p50), (s) => s.acceptedLagMs.p50],
+    ["Accepted lag p99", (s) => formatMs(s.acceptedLagMs.p99), (s) => s.acceptedLagMs.p99],
+    ["Calls to channel APIs", (s) => formatCount(sumChannels(s, (c) => c.apiCalls))],
+    ["Throttled by a channel (HTTP 429)", (s) => formatCount(sumChannels(s, (c) => c.throttled)), (s) => sumChannels(s, (c) => c.throttled)],
+    ["Cost", (s) => formatMoney(s.cost.total, currency), (s) => s.cost.total],
+  ];
+  const body = rows
+    .map(([label, value, numeric]) => {
+      const nums = numeric ? doc.strategies.map(numeric) : [];
+      const best = nums.length > 1 ? Math.min(...nums) : undefined;
+      const distinct = nums.some((n) => n !== best);
+      return `<tr><td>${esc(label)}</td>${doc.strategies.map((s, i) => `<td class="num${best !== undefined && distinct && nums[i] === best ? " best" : ""}">${esc(value(s))}</td>`).join("")}</tr>`;
+    })
+    .join("\n");
+  return `<table class="figures-table"><thead><tr><th></th>${doc.strategies.map((s) => `<th class="num">${esc(strategyShortLabel(s.strategy))}</th>`).join("")}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+}
+
+function channelTable(doc: ResultDocument): string {
+  const head = doc.strategies.map((s) => `<th class="num">${esc(strategyShortLabel(s.strategy))}: p99 lag</th><th class="num">oversold</th><th class="num">API calls / 429</th>`).join("");
+  const rows = doc.scenario.channels
+    .map((channel) => {
+      const cells = doc.strategies
+        .map((s) => {
+          const c = s.channels[channel.id];
+          if (!c) return `<td class="num">—</td><td class="num">—</td><td class="num">—</td>`;
+          return `<td class="num">${esc(formatMs(c.syncLagMs.p99))} <span class="muted">(${esc(formatMs(c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`;
+        })
+        .join("");
+      return `<tr><td>${esc(channel.id)} <span class="muted small">${esc(formatPercent(channel.share / totalShare(doc), 0))} of demand</span></td>${cells}</tr>`;
+    })
+    .join("\n");
+  return `<table class="channel-table"><thead><tr><th>Channel</th>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+}
+
+function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: StrategyResult | undefined): string {
+  const c = doc.scenario.cost;
+  const currency = String(c.currency);
+  const money = (v: unknown) => formatMoney(Number(v), currency);
+  const flash = doc.scenario.curve.filter((w) => w.multiplier > 1);
+  const total = totalShare(doc);
+  const rows: Array<[string, string, [string, string]]> = [
+    ["Orders per day in normal trading", formatCount(doc.scenario.ordersPerDay), flagAndField("--orders-per-day", "demand.ordersPerDay")],
+    [
+      "Flash sale",
+      flash.length === 0 ? "none in this run" : flash.map((w) => `${w.multiplier}× normal demand for ${formatMsWords(w.durationMs)}, from ${formatElapsedMinutes(w.startMs / MINUTE_MS)}`).join("; "),
+      flagAndField("--flash-multiplier --flash-duration", "demand.curve"),
+    ],
+    ["Length of the run", formatMsWords(doc.scenario.durationMs), flagAndField(undefined, "duration")],
+    ...(first.hasFlashSale ? [["Flash sales per year", formatCount(first.flashSalesPerYear), flagAndField("--flash-sales-per-year", undefined, "also on synclag report")] as [string, string, [string, string]]] : []),
+    ["Sales channels and their share of demand", doc.scenario.channels.map((ch) => `${ch.id} ${formatPercent(ch.share / total, 0)}`).join(", "), flagAndField("--channels", "channels[].kind channels[].share")],
+    ["Products in the sale", formatCount(doc.scenario.skus), flagAndField(undefined, "catalog.skus, catalog.stock")],
+    ...doc.strategies
+      .filter((s) => s.polling)
+      .map((s) => [`Polling interval (${strategyShortLabel(s.strategy)})`, formatMsWords(s.polling?.intervalMs ?? 0), flagAndField("--polling", "strategies")] as [string, string, [string, string]]),
+    [
+      "How orders reach the sync tool",
+      (baseline ?? doc.strategies[0])?.orderImport === "push" ? "as they happen (push) — the most favourable case for polling" : `imported periodically (${(baseline ?? doc.strategies[0])?.orderImport ?? ""})`,
+      flagAndField(undefined, "orderImport"),
+    ],
+    ["Average order value", money(c.averageOrderValue), flagAndField("--aov", "cost.averageOrderValue")],
+    ["Gross margin", formatPercent(Number(c.marginRate), 0), flagAndField("--margin", "cost.marginRate")],
+    ["Cost of handling one cancelled order", money(c.cancellationCost), flagAndField("--cancellation-cost", "cost.cancellationCost")],
+    ["Marketplace penalty or fee per cancellation", money(c.marketplacePenalty), flagAndField("--marketplace-penalty", "cost.marketplacePenalty")],
+    ["Chance a buyer whose order was cancelled never returns", formatPercent(Number(c.churnProbability), 0), flagAndField("--churn", "cost.churnProbability")],
+    ["Customer lifetime value", money(c.customerLifetimeValue), flagAndField("--lifetime-value", "cost.customerLifetimeValue")],
+    ["Currency", currency, flagAndField("--currency", "cost.currency")],
+    ["Marketplace cancellation-rate limit (Amazon's published target for sellers)", "2.5 %", flagAndField(undefined, undefined, "fixed")],
+    ["Channel API behaviour (rate limits, response times, delay before an accepted update is visible)", "built-in profile per channel kind", flagAndField(undefined, "channels[].profile")],
+    ["Random seed (same seed, same result)", String(doc.seed), flagAndField("--seed", "seed")],
+  ];
+  return `<table class="assumptions-table"><thead><tr><th>Assumption</th><th>Value</th><th>Demo flag</th><th>Scenario file</th></tr></thead><tbody>
+${rows.map(([label, value, [flag, field]]) => `<tr><td>${esc(label)}</td><td><strong>${esc(value)}</strong></td><td>${flag}</td><td>${field}</td></tr>`).join("\n")}
+</tbody></table>`;
+}
+
+function flagAndField(flag: string | undefined, field: string | undefined, note?: string): [string, string] {
+  const codes = (text: string) => text.split(/,?\s+/).map((part) => `<code>${esc(part)}</code>`).join(" ");
+  return [flag ? `${codes(flag)}${note ? ` <span class="muted small">${esc(note)}</span>` : ""}` : `<span class="muted">—</span>`, field ? codes(field) : note && !flag ? esc(note) : `<span class="muted">—</span>`];
+}
+
+function methodSection(doc: ResultDocument, events: StrategyResult | undefined): string {
+  const checks = doc.strategies.flatMap((s) => s.checks.map((c) => ({ strategy: s.strategy, ...c })));
+  const failed = checks.filter((c) => !c.ok);
+  const polling = doc.strategies.find((s) => s.polling);
+  const items: string[] = [];
+  items.push(`Every strategy replayed the <strong>same shoppers</strong> (same random seed, ${esc(doc.seed)}): same arrival times, same products, same channels. Only the way stock is synchronised differs.`);
+  if (polling?.polling) {
+    items.push(`<strong>Polling</strong> (${esc(strategyLabel(polling.strategy).toLowerCase())}): on a timer, the tool reads the true stock and sends it to every channel — ${esc(formatCount(polling.polling.syncWindowsPerDay))} sync windows a day, ${esc(formatCount(Math.round(polling.polling.ordersPerWindow.mean)))} orders in an average window and ${esc(formatCount(polling.polling.ordersPerWindow.peak))} in the busiest one, each a chance to sell stock that is already gone.`);
+  }
+  if (events) items.push(`<strong>Event-driven sync</strong>: each sale changes the stock at once (all-or-nothing, never below zero) and the new quantity is pushed to every other channel straight away, within each channel's API rate limits.`);
+  items.push(`<strong>Sync lag</strong> is measured on the marketplace side: from the moment a sale is confirmed on one channel to the moment each other channel shows buyers the new stock — not from the sync tool's own logs.`);
+  items.push(
+    doc.generator.mode === "simulated"
+      ? `This run was <strong>simulated</strong> in virtual time, with each channel's API modelled from its published behaviour (rate limits, response times, faults, the delay before an accepted update is visible). Runs against real services produce the same report.`
+      : `This run was <strong>measured on real services</strong> (the engine, its message queue and stock store, and the channel APIs or their mocks).`,
+  );
+  items.push(
+    failed.length === 0
+      ? `All ${esc(checks.length)} consistency checks passed (stock never negative, every sale applied once, every channel converged to the truth, every oversell cancelled, …).`
+      : `<strong>Consistency checks failed:</strong> ${failed.map((c) => `${esc(c.strategy)}: ${esc(c.name)} — ${esc(c.detail)}`).join("; ")}.`,
+  );
+  return `<section>
+<h2><span class="num">8</span>How this was measured</h2>
+<ul>${items.map((i) => `<li>${i}</li>`).join("\n")}</ul>
+<h3>Words used in this report</h3>
+<ul>
+<li><strong>Oversell</strong>: a channel still showed stock that was gone, took the order, and the order had to be cancelled.</li>
+<li><strong>Lost sale</strong>: a channel showed “out of stock” (or too little) while stock existed, and the buyer left.</li>
+<li><strong>Cancellation rate</strong>: cancelled orders ÷ accepted orders, what marketplaces hold sellers to.</li>
+<li><strong>p50 / p99</strong>: half / 99 % of the updates were at least this fast.</li>
+</ul>
+<p class="small muted">Reproduce the run: <code>${esc(doc.reproduce)} --json result.json</code>, then <code>npx synclag report result.json</code>.</p>
+</section>`;
+}
+
+function sumChannels(s: StrategyResult, pick: (c: StrategyResult["channels"][string]) => number): number {
+  return Object.values(s.channels).reduce((sum, c) => sum + pick(c), 0);
+}
+
+function totalShare(doc: ResultDocument): number {
+  return doc.scenario.channels.reduce((sum, c) => sum + c.share, 0) || 1;
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}

@@ -1,0 +1,23 @@
+// @synclag/report — renderers over the result document, so the CLI commands stay thin: threshold
+// evaluation for the CI gate (→ JUnit XML, markdown summary) and the cost projection. The HTML report
+// is the second entry point, `@synclag/report/html`: it loads the charting library (about a second
+// of start-up), which the gate and every other command should not pay for. Pure: text in, text out;
+// reading and writing files is the caller's job.
+
+// --- Result documents ---
+export { parseResultDocument, pickStrategy, validateResultDocument } from "./result-document.js";
+export type { ParseResultDocumentResult } from "./result-document.js";
+
+// --- Gate ---
+export { GATE_METRICS, checkThresholds, evaluateGate } from "./gate.js";
+export type { CheckThresholdsResult, EvaluateGateOptions, EvaluateGateResult, GateOutcome, GateReport, MetricUnit } from "./gate.js";
+export { describeOutcome, formatLimit, formatMeasured } from "./gate-format.js";
+export { escapeXml, renderJUnit } from "./junit.js";
+export { renderGateSummary } from "./markdown-summary.js";
+
+// --- Cost ---
+export { DEFAULT_FLASH_SALES_PER_YEAR, costModelOf, firstFlashStartMs, projectCost } from "./cost-projection.js";
+export type { CostProjection, CostProjectionOptions } from "./cost-projection.js";
+
+// --- Formatting (shared with the terminal renderers) ---
+export { formatCount, formatElapsedMinutes, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent } from "./format.js";

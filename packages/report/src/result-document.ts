@@ -1,0 +1,164 @@
+// Reads a result document (`synclag compare --json`, later `synclag run --json`) from text and checks
+// every field the gate and the report read, listing every problem at once with its path — so a
+// truncated or hand-edited file fails with "strategies[1].histograms.syncLagMs: …" instead of a
+// TypeError deep inside a chart. Easy to get wrong: the encoded histograms must be decodable too;
+// checking that they are strings is not enough.
+
+import { Histogram } from "@synclag/metrics";
+import type { ResultDocument, StrategyResult } from "@synclag/sim";
+
+/** The schema version this code reads; typed against the sim's so a bump fails to compile here. */
+const SUPPORTED_SCHEMA_VERSION: ResultDocument["schemaVersion"] = 1;
+
+export type ParseResultDocumentResult = { ok: true; doc: ResultDocument } | { ok: false; problems: string[] };
+
+const COST_NUMBERS = ["averageOrderValue", "marginRate", "cancellationCost", "marketplacePenalty", "churnProbability", "customerLifetimeValue"] as const;
+const SUMMARY_FIELDS = ["count", "p50", "p90", "p99", "p999", "max"] as const;
+
+/** Parses JSON text (`source` names the file in messages) and validates it as a result document. */
+export function parseResultDocument(text: string, source: string): ParseResultDocumentResult {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return { ok: false, problems: [`${source} is not valid JSON: ${(error as Error).message}`] };
+  }
+  return validateResultDocument(value, source);
+}
+
+/** Validates an already-parsed value. */
+export function validateResultDocument(value: unknown, source: string): ParseResultDocumentResult {
+  const problems: string[] = [];
+  const at = (path: string, problem: string) => problems.push(`${source}: ${bracketIndexes(path)}: ${problem}`);
+  if (!isObject(value)) return { ok: false, problems: [`${source}: not a synclag result document (expected a JSON object)`] };
+  if (value.schemaVersion !== SUPPORTED_SCHEMA_VERSION) {
+    const found = value.schemaVersion === undefined ? "no schemaVersion" : `schemaVersion ${JSON.stringify(value.schemaVersion)}`;
+    return { ok: false, problems: [`${source}: not a synclag result document this version reads (${found}; expected ${SUPPORTED_SCHEMA_VERSION}) — write one with \`synclag compare --json FILE\``] };
+  }
+  const mode = get(value, "generator.mode");
+  if (mode !== "simulated" && mode !== "real") at("generator.mode", `must be "simulated" or "real", got ${JSON.stringify(mode)}`);
+  requireNumber(value, "seed", at);
+  requireString(value, "reproduce", at);
+  requireType(value, "ok", "boolean", at);
+
+  if (!isObject(value.scenario)) at("scenario", `must be an object, got ${describe(value.scenario)}`);
+  else validateScenarioPart(value, at);
+
+  const strategies = get(value, "strategies");
+  if (!Array.isArray(strategies) || strategies.length === 0) at("strategies", "must be a non-empty array");
+  else strategies.forEach((_, i) => validateStrategy(value, `strategies.${i}`, at));
+
+  return problems.length === 0 ? { ok: true, doc: value as unknown as ResultDocument } : { ok: false, problems };
+}
+
+function validateScenarioPart(value: Record<string, unknown>, at: (path: string, problem: string) => void): void {
+  requireString(value, "scenario.name", at);
+  requireNumber(value, "scenario.durationMs", at);
+  const channels = get(value, "scenario.channels");
+  if (!Array.isArray(channels)) at("scenario.channels", "must be an array");
+  else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requireNumber(value, `scenario.channels.${i}.share`, at)));
+  requireString(value, "scenario.cost.currency", at);
+  for (const field of COST_NUMBERS) requireNumber(value, `scenario.cost.${field}`, at);
+  const curve = get(value, "scenario.curve");
+  if (!Array.isArray(curve)) at("scenario.curve", "must be an array");
+  else curve.forEach((_, i) => ["startMs", "durationMs", "multiplier"].forEach((f) => requireNumber(value, `scenario.curve.${i}.${f}`, at)));
+}
+
+/** The strategy named `name` in the document, or a problem listing the ones it has. */
+export function pickStrategy(doc: ResultDocument, name: string): { ok: true; strategy: StrategyResult } | { ok: false; problem: string } {
+  const strategy = doc.strategies.find((s) => s.strategy === name);
+  if (strategy) return { ok: true, strategy };
+  return { ok: false, problem: `strategy ${JSON.stringify(name)} is not in the result (it has ${doc.strategies.map((s) => s.strategy).join(", ")}): pick one with --strategy` };
+}
+
+function validateStrategy(doc: Record<string, unknown>, base: string, at: (path: string, problem: string) => void): void {
+  const strategy = get(doc, base);
+  if (!isObject(strategy)) return at(base, `must be an object, got ${describe(strategy)}`);
+  requireString(doc, `${base}.strategy`, at);
+  for (const field of ["attempted", "accepted", "oversold", "lostSales", "cancellationRate"]) requireNumber(doc, `${base}.orders.${field}`, at);
+  for (const lag of ["syncLagMs", "acceptedLagMs"]) {
+    for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.${lag}.${field}`, at);
+    requireHistogram(doc, `${base}.histograms.${lag}`, at);
+  }
+  requireString(doc, `${base}.cost.currency`, at);
+  for (const field of ["oversells", "lostSales", "churn", "total"]) requireNumber(doc, `${base}.cost.${field}`, at);
+  requireType(doc, `${base}.ok`, "boolean", at);
+  if (!Array.isArray(get(doc, `${base}.checks`))) at(`${base}.checks`, "must be an array");
+  const channels = get(doc, `${base}.channels`);
+  if (!isObject(channels)) at(`${base}.channels`, "must be an object keyed by channel id");
+  else {
+    for (const id of Object.keys(channels)) {
+      const path = `${base}.channels.${id}`;
+      for (const field of ["apiCalls", "throttled", "oversold", "lostSales"]) requireNumber(doc, `${path}.${field}`, at);
+      for (const lag of ["syncLagMs", "acceptedLagMs"]) {
+        for (const field of SUMMARY_FIELDS) requireNumber(doc, `${path}.${lag}.${field}`, at);
+        requireHistogram(doc, `${path}.histograms.${lag}`, at);
+      }
+    }
+  }
+  for (const series of ["accepted", "oversold", "lostSales"]) {
+    const list = get(doc, `${base}.perMinute.${series}`);
+    if (!Array.isArray(list) || !list.every((n) => typeof n === "number")) at(`${base}.perMinute.${series}`, "must be an array of numbers");
+  }
+  const truth = get(doc, `${base}.timeline.truth`);
+  if (!isSeries(truth)) at(`${base}.timeline.truth`, "must be an array of [ms, quantity] pairs");
+  const timelineChannels = get(doc, `${base}.timeline.channels`);
+  if (!isObject(timelineChannels)) at(`${base}.timeline.channels`, "must be an object keyed by channel id");
+  else for (const [id, series] of Object.entries(timelineChannels)) if (!isSeries(series)) at(`${base}.timeline.channels.${id}`, "must be an array of [ms, quantity] pairs");
+}
+
+function requireHistogram(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
+  const text = get(doc, path);
+  if (typeof text !== "string") return at(path, `must be an encoded HdrHistogram string, got ${describe(text)}`);
+  try {
+    Histogram.decode(text);
+  } catch (error) {
+    at(path, (error as Error).message);
+  }
+}
+
+function requireNumber(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
+  const value = get(doc, path);
+  if (typeof value !== "number" || !Number.isFinite(value)) at(path, `must be a number, got ${describe(value)}`);
+}
+
+function requireString(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
+  requireType(doc, path, "string", at);
+}
+
+function requireType(doc: Record<string, unknown>, path: string, type: "string" | "boolean", at: (path: string, problem: string) => void): void {
+  const value = get(doc, path);
+  if (typeof value !== type) at(path, `must be a ${type}, got ${describe(value)}`);
+}
+
+function isSeries(value: unknown): boolean {
+  return Array.isArray(value) && value.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === "number" && typeof p[1] === "number");
+}
+
+/** Dotted path lookup; numeric segments index arrays. Channel ids never contain "." (the schema forbids it). */
+function get(value: unknown, path: string): unknown {
+  let current: unknown = value;
+  for (const key of path.split(".")) {
+    if (Array.isArray(current) && /^\d+$/.test(key)) current = current[Number(key)];
+    else if (isObject(current)) current = current[key];
+    else return undefined;
+  }
+  return current;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (missing)";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  return typeof value === "object" ? "an object" : String(value);
+}
+
+/** "strategies.1.orders" → "strategies[1].orders" for messages. */
+function bracketIndexes(path: string): string {
+  return path.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+}
