@@ -23,6 +23,7 @@ const layers = {
   "redis-store": ["core"],
   "nats-feed": ["core"],
   testkit: ["core"],
+  service: ["core", "engine", "marketplaces", "metrics", "workload", "sim", "redis-store", "nats-feed", "channels", "mock-marketplaces"],
   "mock-marketplaces": ["core", "marketplaces"],
   channels: ["core", "marketplaces"],
   // Renderers over the result document: sim for its types only (import type), never the simulator.

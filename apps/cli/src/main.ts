@@ -10,6 +10,8 @@ import { marketplacesCommand } from "./commands/marketplaces.js";
 import { gateCommand } from "./commands/gate.js";
 import { reportCommand } from "./commands/report.js";
 import { demoCommand } from "./commands/demo.js";
+import { engineCommand } from "./commands/engine.js";
+import { runCommand } from "./commands/run.js";
 
 // A closed pipe (`synclag compare | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -25,7 +27,7 @@ const program = new Command("synclag")
   .showHelpAfterError("(add --help for usage)")
   .addHelpText("after", "\nExit codes: 0 ok · 1 a gate threshold failed · 2 bad input · 3 an invariant checker failed · 4 missing server/binary");
 
-for (const command of [compareCommand(), simulateCommand(), scenariosCommand(), gateCommand(), reportCommand(), demoCommand(), marketplacesCommand()]) {
+for (const command of [compareCommand(), simulateCommand(), scenariosCommand(), gateCommand(), reportCommand(), demoCommand(), marketplacesCommand(), engineCommand(), runCommand()]) {
   if (command) program.addCommand(command);
 }
 

@@ -25,7 +25,9 @@ export function finish(doc: ResultDocument, options: { json?: string | undefined
       for (const check of strategy.checks.filter((c) => !c.ok)) process.stderr.write(`invariant broken (${strategy.strategy}): ${check.name}: ${check.detail}\n`);
     }
     const failing = doc.strategies.find((s) => !s.ok);
-    process.stderr.write(`reproduce: npx synclag simulate --scenario ${doc.scenario.name} --strategy ${failing?.strategy ?? "events"} --seed ${doc.seed}\n`);
+    // A real run is reproduced by running it again (same seed, same arrival plan); a simulated one to the byte.
+    const reproduce = doc.generator.mode === "real" ? doc.reproduce : `npx synclag simulate --scenario ${doc.scenario.name} --strategy ${failing?.strategy ?? "events"} --seed ${doc.seed}`;
+    process.stderr.write(`reproduce: ${reproduce}\n`);
     return EXIT.invariantBroken;
   }
   return EXIT.ok;

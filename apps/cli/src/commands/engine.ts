@@ -1,0 +1,88 @@
+// `synclag engine` — the reference engine as a long-running service: webhook ingest → NATS JetStream →
+// worker (Redis Lua apply) → per-channel propagation over HTTP, with the reconciler, /metrics, /healthz,
+// /readyz and structured JSON logs. Composition lives in @synclag/service; this file maps flags, exit
+// codes and signals. Easy to get wrong: the second SIGTERM/SIGINT must not start a second shutdown, and
+// a shutdown that overruns its deadline must still end the process (exit 1), never hang.
+
+import { Command } from "commander";
+import { EngineService, ServiceError, createLogger, loadServiceConfig, type ConfigFlags } from "@synclag/service";
+import { EXIT, UsageError } from "../cli-error.js";
+
+interface EngineFlags extends ConfigFlags {
+  readonly channel?: string[];
+}
+
+export function engineCommand(): Command {
+  return new Command("engine")
+    .description("Run the reference engine as a service: marketplace webhooks in, JetStream, Redis, pushes to every channel out.")
+    .option("--config <file>", "JSON or YAML configuration file (env SYNCLAG_CONFIG)")
+    .option("--nats-url <url>", "NATS server (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
+    .option("--redis-url <url>", "Redis server (env SYNCLAG_REDIS_URL; default redis://127.0.0.1:6379)")
+    .option("--strategy <strategy>", "events (default) or polling:<interval>, e.g. polling:30s (env SYNCLAG_STRATEGY)")
+    .option("--host <host>", "ingest/metrics listen address (env SYNCLAG_INGEST_HOST; default 127.0.0.1)")
+    .option("--port <port>", "ingest/metrics port (env SYNCLAG_INGEST_PORT; default 8080; 0 = any free port)")
+    .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated)", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--reconcile-interval <duration>", "reconciler period, e.g. 15m; 0 disables (env SYNCLAG_RECONCILE_INTERVAL)")
+    .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SYNCLAG_LOG_LEVEL; default info)")
+    .option("--shutdown-timeout <duration>", "graceful shutdown deadline (env SYNCLAG_SHUTDOWN_TIMEOUT; default 15s)")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Endpoints: POST /ingest/<channel> (marketplace order notifications), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
+        "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
+        "",
+        "Example:",
+        "  npx synclag engine --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002 --strategy events",
+        "",
+        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable.",
+      ].join("\n"),
+    )
+    .action(async (flags: EngineFlags) => {
+      let config;
+      try {
+        config = loadServiceConfig(flags);
+      } catch (error) {
+        if (error instanceof ServiceError && error.reason === "config") throw new UsageError(error.problems);
+        throw error;
+      }
+      const logger = createLogger(config.logLevel);
+      let service: EngineService;
+      try {
+        service = await EngineService.start({ config, logger });
+      } catch (error) {
+        if (error instanceof ServiceError) {
+          logger.fatal({ reason: error.reason, err: error }, error.message);
+          process.stderr.write(`synclag engine: ${error.message}\n`);
+          process.exitCode = error.reason === "config" ? EXIT.usage : EXIT.environment;
+          return;
+        }
+        throw error;
+      }
+      await new Promise<void>((resolve) => {
+        const onSignal = (signal: NodeJS.Signals) => {
+          logger.info({ signal }, "signal received: graceful shutdown");
+          process.off("SIGTERM", onSignal);
+          process.off("SIGINT", onSignal);
+          // A second signal during shutdown is ignored (the deadline still bounds it).
+          process.on("SIGTERM", () => undefined);
+          process.on("SIGINT", () => undefined);
+          service.stop().then(
+            () => {
+              process.exitCode = EXIT.ok;
+              resolve();
+            },
+            (error: unknown) => {
+              logger.error({ err: error }, "shutdown did not finish cleanly");
+              process.exitCode = 1;
+              resolve();
+              // Whatever still holds the event loop must not keep the process alive.
+              setTimeout(() => process.exit(1), 500).unref();
+            },
+          );
+        };
+        process.on("SIGTERM", onSignal);
+        process.on("SIGINT", onSignal);
+      });
+    });
+}

@@ -1,0 +1,123 @@
+// `synclag run` — one strategy over one scenario on the real stack (NATS JetStream, Redis, HTTP mock
+// marketplaces, the engine service, an open-model load generator), written as the simulator's result
+// document (generator.mode "real", plus orders.droppedArrivals) so every renderer and the gate read it.
+// Easy to get wrong: a missing nats-server/redis-server is an environment problem (exit 4, naming the
+// Debian package), not a usage error; and every problem with the flags is reported at once (exit 2).
+
+import { Command } from "commander";
+import { parseDuration } from "@synclag/core";
+import { ServiceError, createLogger, runReal } from "@synclag/service";
+import { EXIT, UsageError } from "../cli-error.js";
+import { checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { finish } from "./shared.js";
+
+interface RunFlags {
+  scenario: string;
+  strategy: string;
+  duration: string;
+  rate?: string;
+  seed?: string;
+  json?: string;
+  natsUrl?: string;
+  redisUrl?: string;
+  convergenceTimeout: string;
+  marketplaceTime: string;
+  logLevel: string;
+  color?: boolean;
+}
+
+function parsePositiveDuration(flag: string, text: string, problems: string[]): number | undefined {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms <= 0) {
+    problems.push(`${flag}: ${JSON.stringify(text)} is not a positive duration (use e.g. 30s, 2m)`);
+    return undefined;
+  }
+  return ms;
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description("Replay a scenario in real time against real NATS and Redis, the engine service and HTTP mock marketplaces; write the simulator's result document.")
+    .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
+    .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time (e.g. polling:10s)")
+    .option("--duration <duration>", "wall-clock length of the load phase; the scenario is compressed into it", "60s")
+    .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second, e.g. 50/s")
+    .option("--seed <n>", "seed (default: the scenario's)")
+    .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
+    .option("--nats-url <url>", "use this NATS server (default: start a private nats-server -js)")
+    .option("--redis-url <url>", "use this Redis server (default: start a private redis-server)")
+    .option("--convergence-timeout <duration>", "longest wait for every channel to converge after the load", "60s")
+    .option("--marketplace-time <mode>", "scaled: compress notification/visibility delays like the scenario; real: as profiled", "scaled")
+    .option("--log-level <level>", "engine log level (JSON lines on stderr); warn shows every oversell", "error")
+    .option("--no-color", "plain output even on a terminal")
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Examples:",
+        "  npx synclag run --scenario flash-sale --strategy events --duration 30s --json events.json",
+        "  npx synclag run --scenario flash-sale --strategy polling:10s --duration 30s --json polling.json",
+        "",
+        "Lags are wall-clock milliseconds; API latency, rate limits and the polling interval are real, arrivals are compressed.",
+        "Needs nats-server and redis-server on PATH (Debian: apt-get install -y nats-server redis-server) unless --nats-url/--redis-url are given.",
+        "",
+        "Exit codes: 0 ok, 2 bad input, 3 an invariant checker failed, 4 missing server/binary, 130 interrupted (SIGINT/SIGTERM; servers stopped).",
+      ].join("\n"),
+    )
+    .action(async (opts: RunFlags) => {
+      const problems: string[] = [];
+      const scenario = parseScenario(opts.scenario, problems);
+      const strategy = checkStrategy(opts.strategy, problems);
+      const seed = parseSeed(opts.seed, problems);
+      const durationMs = parsePositiveDuration("--duration", opts.duration, problems);
+      const convergenceTimeoutMs = parsePositiveDuration("--convergence-timeout", opts.convergenceTimeout, problems);
+      let ratePerSecond: number | undefined;
+      if (opts.rate !== undefined) {
+        const match = /^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(opts.rate.trim());
+        if (!match || !(Number(match[1]) > 0)) problems.push(`--rate: ${JSON.stringify(opts.rate)} is not a rate (use e.g. 50/s)`);
+        else ratePerSecond = Number(match[1]);
+      }
+      if (opts.marketplaceTime !== "scaled" && opts.marketplaceTime !== "real") problems.push(`--marketplace-time must be scaled or real, got ${JSON.stringify(opts.marketplaceTime)}`);
+      if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(opts.logLevel)) problems.push(`--log-level: unknown level ${JSON.stringify(opts.logLevel)}`);
+      if (problems.length > 0 || !scenario || !strategy || durationMs === undefined || convergenceTimeoutMs === undefined) throw new UsageError(problems);
+      const effectiveSeed = seed ?? scenario.seed;
+      // Ctrl-C / SIGTERM: stop the load, stop the private servers, remove their temp dirs — never orphan them.
+      const controller = new AbortController();
+      const interrupt = (signal: NodeJS.Signals) => {
+        process.stderr.write(`run: ${signal}: stopping and cleaning up\n`);
+        controller.abort();
+      };
+      process.once("SIGINT", interrupt);
+      process.once("SIGTERM", interrupt);
+      try {
+        const doc = await runReal({
+          scenario,
+          strategy,
+          seed: effectiveSeed,
+          durationMs,
+          convergenceTimeoutMs,
+          marketplaceTime: opts.marketplaceTime as "scaled" | "real",
+          logger: createLogger(opts.logLevel, process.stderr),
+          onProgress: (message) => process.stderr.write(`run: ${message}\n`),
+          signal: controller.signal,
+          reproduceCommand: `npx synclag run --scenario ${opts.scenario} --strategy ${strategy} --duration ${opts.duration} --seed ${effectiveSeed}${ratePerSecond === undefined ? "" : ` --rate ${ratePerSecond}/s`}`,
+          ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
+          ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
+          ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }),
+        });
+        const real = doc.strategies[0];
+        if (real) process.stderr.write(`run: dropped arrivals ${real.orders.droppedArrivals}; storefront latency p99 ${real.load.storefrontLatencyMs.p99} ms; engine propagation lag p99 ${real.engineLagMs.p99} ms\n`);
+        process.exitCode = finish(doc, opts);
+      } catch (error) {
+        if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config" || (error.reason === "run" && controller.signal.aborted))) {
+          process.stderr.write(`synclag run: ${error.message}\n`);
+          process.exitCode = error.reason === "config" ? EXIT.usage : error.reason === "environment" ? EXIT.environment : 130;
+          return;
+        }
+        throw error;
+      } finally {
+        process.off("SIGINT", interrupt);
+        process.off("SIGTERM", interrupt);
+      }
+    });
+}

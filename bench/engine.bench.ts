@@ -1,0 +1,317 @@
+// One engine process end to end: orders published straight to JetStream, applied in Redis by the Lua
+// script, pushed over HTTP to 4 mock channels (in a process of their own) with an *unthrottled*
+// benchmark profile (no rate limit, no latency, no faults) — so the engine, not a marketplace's limit
+// or the mocks' CPU, is what is measured.
+// Figures: sustained orders/s (a backlog drained through the whole pipeline), each stage's raw ceiling
+// in the same run (feed consume+ack with a no-op handler, script apply with 200 in flight, HTTP push
+// calls), and the engine's propagation lag (order confirmed → accepted by each other channel) under
+// an open-model publisher at 25 %, 50 % and 90 % of the sustained rate and at 1,000 orders/s; then, with
+// the real profiles' rate limits as the engine's budget, each channel's lag at 20 orders/s (`realProfiles`).
+// Easy to get wrong: lag is measured from each order's *intended* publish time (open model), so a
+// publisher that falls behind shows up as lag rather than as a slower arrival rate; and the engine, the
+// servers and the publisher share this machine's cores, so figures are for this machine only.
+//
+// usage: npm run bench -- engine [--backlog N] [--seconds S]
+
+import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
+import { fileURLToPath } from "node:url";
+import type { OrderEvent, QuantityUpdate } from "@synclag/core";
+import { createChannelClient, type ChannelClientConfig } from "@synclag/channels";
+import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceProfile } from "@synclag/marketplaces";
+import { Histogram, InMemoryMetrics } from "@synclag/metrics";
+import { MockMarketplace, serveMarketplaces } from "@synclag/mock-marketplaces";
+import { JetStreamOrderFeed, JetStreamOrderPublisher, connectNats, provisionStreams } from "@synclag/nats-feed";
+import { RedisStockStore } from "@synclag/redis-store";
+import { EngineService, channelSecrets, createLogger, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis } from "@synclag/service";
+import type { BenchContext } from "./run.js";
+
+const KINDS: readonly MarketplaceKind[] = ["amazon", "shopify", "woocommerce", "flipkart"];
+const SKUS = 1_000;
+const STOCK = 1_000_000;
+
+function option(args: readonly string[], name: string, fallback: number): number {
+  const index = args.indexOf(`--${name}`);
+  const value = index >= 0 ? Number(args[index + 1]) : fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`--${name} must be a positive integer`);
+  return value;
+}
+
+const sku = (i: number) => `SKU-${String((i % SKUS) + 1).padStart(4, "0")}`;
+
+function unthrottled(kind: MarketplaceKind): MarketplaceProfile {
+  const base = DEFAULT_PROFILES[kind];
+  return {
+    ...base,
+    rateLimit: { kind: "none" },
+    clientRateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
+    apiLatency: { kind: "constant", ms: 0 },
+    visibilityDelay: { kind: "constant", ms: 0 },
+    faults: { serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0, outages: [] },
+  };
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`benchmark: ${what} not reached within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const summary = (h: Histogram) => {
+  const s = h.summary();
+  return { p50: s.p50, p99: s.p99, max: s.max, count: s.count };
+};
+
+export default async function engineBench(context: BenchContext): Promise<Record<string, unknown>> {
+  const backlog = option(context.args, "backlog", 20_000);
+  const seconds = option(context.args, "seconds", 5);
+  const loadAverageAtStart = Number(loadavg()[0]?.toFixed(2));
+  const [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis()]);
+  const server = await startMocksProcess();
+  const logger = createLogger("error", process.stderr);
+  let run = 0;
+
+  /** A fresh engine (own streams, key prefix and metrics) over the same servers and mocks. */
+  async function engine(realLimits = false): Promise<{ service: EngineService; metrics: InMemoryMetrics; publisher: JetStreamOrderPublisher; processed: () => number; close: () => Promise<void> }> {
+    run += 1;
+    const keyPrefix = `bench${run}:`;
+    const seeder = await RedisStockStore.connect({ url: redis.url, keyPrefix });
+    for (let i = 0; i < SKUS; i++) await seeder.setQuantity({ sku: sku(i), quantity: STOCK });
+    for (let entries = await seeder.readOutbox(1000); entries.length > 0; entries = await seeder.readOutbox(1000)) await seeder.ackOutbox(entries.map((e) => e.id));
+    await seeder.close();
+    const metrics = new InMemoryMetrics();
+    let processed = 0;
+    const config = serviceConfigSchema.parse({
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      ingest: { host: "127.0.0.1", port: await freePort() },
+      channels: KINDS.map((kind) => (realLimits ? { kind, baseUrl: `${server.url}/${kind}` } : { kind, baseUrl: `${server.url}/${kind}`, rateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 }, maxInFlightCalls: 16 })),
+      reconcileInterval: 0,
+      feed: { streamName: `BENCH${run}`, subjectPrefix: `bench${run}.orders`, deadLetterStreamName: `BENCH${run}_DLQ`, deadLetterSubjectPrefix: `bench${run}.dlq`, maxConcurrentHandlers: 256 },
+      redis: { keyPrefix },
+      logLevel: "error",
+    });
+    const service = await EngineService.start({ config, logger, metrics, onResult: () => void (processed += 1) });
+    for (const kind of KINDS) for (let i = 0; i < SKUS; i++) service.engine.propagator.assumeConfirmed(kind, sku(i), { quantity: STOCK, version: 1 });
+    const publisher = new JetStreamOrderPublisher({ connection: service.connection, streamName: config.feed.streamName, subjectPrefix: config.feed.subjectPrefix, maxPendingAcks: 1024 });
+    return { service, metrics, publisher, processed: () => processed, close: () => service.stop() };
+  }
+
+  const order = (tag: string, i: number, confirmedAtMs: number): OrderEvent => ({ orderId: `${KINDS[i % KINDS.length]}:${tag}-${i}`, sourceChannel: KINDS[i % KINDS.length] as string, lines: [{ sku: sku(i * 7919), quantity: 1 }], confirmedAtMs });
+
+  try {
+    context.log(`servers up; 4 unthrottled channels (own process) on ${server.url}; ${SKUS} SKUs; load average ${loadAverageAtStart}`);
+
+    // --- Stage ceilings (same run, same machine) ------------------------------------------------------
+    const connection = await connectNats({ servers: nats.url, name: "synclag-bench-engine" });
+    const names = { streamName: "CEILING", subjectPrefix: "ceiling.orders", deadLetterStreamName: "CEILING_DLQ", deadLetterSubjectPrefix: "ceiling.dlq", maxAckPending: 10_000 };
+    await provisionStreams(connection, names);
+    const feedPublisher = new JetStreamOrderPublisher({ connection, ...names, maxPendingAcks: 1024 });
+    await feedPublisher.publishMany(Array.from({ length: backlog }, (_, i) => order("feed", i, Date.now())));
+    let consumed = 0;
+    let started = performance.now();
+    const subscription = new JetStreamOrderFeed({ connection, ...names, maxConcurrentHandlers: 256, pullBatchSize: 256 }).consume(() => {
+      consumed += 1;
+      return Promise.resolve({ kind: "ack" });
+    });
+    await until("feed backlog drained", () => subscription.stats().acked >= backlog, 120_000);
+    const feedPerSecond = Math.round(backlog / ((performance.now() - started) / 1000));
+    await subscription.stop();
+    await connection.close();
+    context.log(`feed consume+ack: ${feedPerSecond}/s (${consumed} handled)`);
+
+    const store = await RedisStockStore.connect({ url: redis.url, keyPrefix: "ceiling:" });
+    for (let i = 0; i < SKUS; i++) await store.setQuantity({ sku: sku(i), quantity: STOCK });
+    started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        while (next < backlog) {
+          const i = next++;
+          await store.applyOrder(order("store", i, Date.now()));
+        }
+      }),
+    );
+    const storePerSecond = Math.round(backlog / ((performance.now() - started) / 1000));
+    await store.close();
+    context.log(`store apply (1 order per script call, 200 in flight): ${storePerSecond}/s`);
+
+    const clients = KINDS.map((kind) => createChannelClient({ kind, channel: kind, baseUrl: `${server.url}/${kind}`, credentials: channelSecrets({ kind, baseUrl: `${server.url}/${kind}` }).credentials } as unknown as ChannelClientConfig));
+    // Each channel with its own batch size (Amazon 1, Flipkart 10, WooCommerce 100, Shopify 250), ≤ 16 calls in flight.
+    const pushUntil = Date.now() + 3_000;
+    started = performance.now();
+    const perChannel = await Promise.all(
+      clients.map(async (client, index) => {
+        let updates = 0;
+        let version = 10;
+        // Each lane owns its SKUs, so versions per SKU only grow (a stale version would be refused).
+        const lanes = Math.max(1, Math.min(16, Math.floor(SKUS / client.maxBatchSize)));
+        await Promise.all(
+          Array.from({ length: lanes }, async (_, lane) => {
+            while (Date.now() < pushUntil) {
+              version += 1;
+              const batch: QuantityUpdate[] = Array.from({ length: client.maxBatchSize }, (__, j) => ({ sku: sku(lane * client.maxBatchSize + j), quantity: STOCK - (version % 1000), version }));
+              const outcomes = await client.setQuantities(batch);
+              updates += outcomes.filter((o) => o.ok).length;
+            }
+          }),
+        );
+        return [KINDS[index] as string, Math.round(updates / ((performance.now() - started) / 1000))] as const;
+      }),
+    );
+    const pushPerChannel = Object.fromEntries(perChannel);
+    // Raw HTTP push capacity: updates/s over all channels. An order needs one update on each of the 3
+    // other channels, but coalescing (latest version per SKU wins) lets a slow channel take fewer.
+    const pushPerSecond = perChannel.reduce((total, [, n]) => total + n, 0);
+    await Promise.all(clients.map((c) => c.close()));
+    context.log(`HTTP push (updates/s per channel at its batch size, ≤ 16 calls in flight): ${JSON.stringify(pushPerChannel)} → ${pushPerSecond} updates/s`);
+    const stageCeilings = { feed: feedPerSecond, store: storePerSecond, push: pushPerSecond };
+    const slowestOrdersPerSecond = Math.min(feedPerSecond, storePerSecond, Math.round(pushPerSecond / (KINDS.length - 1)));
+
+    // --- Sustained rate: a backlog through the whole pipeline ---------------------------------------------
+    const sustained = await engine();
+    await sustained.publisher.publishMany(Array.from({ length: backlog }, (_, i) => order("sustained", i, Date.now())));
+    started = performance.now();
+    await until("backlog applied", () => sustained.processed() >= backlog, 300_000);
+    await until("pushes settled", () => sustained.service.engine.propagator.idle, 120_000);
+    const ordersPerSecond = Math.round(backlog / ((performance.now() - started) / 1000));
+    await sustained.close();
+    context.log(`sustained: ${ordersPerSecond} orders/s (applied and pushed to 3 channels each)`);
+
+    // --- Lag under an open-model publisher ----------------------------------------------------------------
+    async function lagAt(rate: number, label: string) {
+      const level = await engine();
+      const total = Math.max(1, Math.round(rate * seconds));
+      const start = Date.now() + 100;
+      let dropped = 0;
+      let inFlight = 0;
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < total; i++) {
+        const intended = start + (i * 1000) / rate;
+        const wait = intended - Date.now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (Date.now() - intended > 250 || inFlight >= 2_048) {
+          dropped += 1;
+          continue;
+        }
+        inFlight += 1;
+        pending.push(level.publisher.publish(order(label, i, Math.round(intended))).finally(() => (inFlight -= 1)));
+      }
+      await Promise.all(pending);
+      await until(`${label}: orders applied`, () => level.processed() >= total - dropped, 120_000);
+      await until(`${label}: pushes settled`, () => level.service.engine.propagator.idle, 120_000);
+      const lag = new Histogram();
+      const byChannel: Record<string, { p50: number; p99: number; max: number; count: number }> = {};
+      for (const kind of KINDS) {
+        const h = level.metrics.histogram("propagation_lag_ms", { channel: kind });
+        if (h) lag.merge(h);
+        byChannel[kind] = summary(h ?? new Histogram());
+      }
+      await level.close();
+      context.log(`${label}: ${rate}/s for ${seconds}s → propagation lag p50 ${lag.percentile(50)} ms, p99 ${lag.percentile(99)} ms, max ${lag.max} ms, dropped ${dropped}; p99 by channel ${KINDS.map((k) => `${k} ${byChannel[k]?.p99}`).join(", ")}`);
+      return { ratePerSecond: rate, ...summary(lag), droppedArrivals: dropped, byChannel };
+    }
+    const lagMs = {
+      at25: await lagAt(Math.max(1, Math.round(ordersPerSecond * 0.25)), "at25"),
+      at50: await lagAt(Math.max(1, Math.round(ordersPerSecond * 0.5)), "at50"),
+      at90: await lagAt(Math.max(1, Math.round(ordersPerSecond * 0.9)), "at90"),
+      at1000PerSecond: await lagAt(1_000, "at1000PerSecond"),
+    };
+
+    // --- With the real profiles' limits: how each channel's rate limit bounds its lag -----------------------
+    async function realLimitLag(rate: number, levelSeconds: number) {
+      const level = await engine(true);
+      const total = rate * levelSeconds;
+      const start = Date.now() + 100;
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < total; i++) {
+        const intended = start + (i * 1000) / rate;
+        const wait = intended - Date.now();
+        if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+        pending.push(level.publisher.publish(order("real", i, Math.round(intended))));
+      }
+      await Promise.all(pending);
+      await until("real limits: orders applied", () => level.processed() >= total, 60_000);
+      await until("real limits: pushes settled", () => level.service.engine.propagator.idle, 120_000);
+      const channels = Object.fromEntries(
+        KINDS.map((kind) => {
+          const p = DEFAULT_PROFILES[kind];
+          const lag = level.metrics.histogram("propagation_lag_ms", { channel: kind }) ?? new Histogram();
+          const queueWait = level.metrics.histogram("queue_wait_ms", { channel: kind }) ?? new Histogram();
+          return [kind, { updatesPerSecondCapacity: p.clientRateLimit.ratePerSecond * p.maxBatchSize, lagMs: summary(lag), queueWaitMs: summary(queueWait) }];
+        }),
+      );
+      await level.close();
+      context.log(`real limits at ${rate}/s on ${SKUS} SKUs: ${KINDS.map((k) => `${k} p99 ${(channels[k] as { lagMs: { p99: number } }).lagMs.p99} ms`).join(", ")}`);
+      return { ratePerSecond: rate, seconds: levelSeconds, channels };
+    }
+    const realProfiles = await realLimitLag(20, seconds);
+
+    return {
+      ordersPerSecond,
+      stageCeilings,
+      pushUpdatesPerSecondByChannel: pushPerChannel,
+      shareOfSlowestStage: Number((ordersPerSecond / slowestOrdersPerSecond).toFixed(3)),
+      lagMs,
+      realProfiles,
+      rateLimitBound: Object.fromEntries(
+        KINDS.map((kind) => {
+          const p = DEFAULT_PROFILES[kind];
+          return [kind, { callsPerSecond: p.clientRateLimit.ratePerSecond, maxBatchSize: p.maxBatchSize, updatesPerSecondCapacity: p.clientRateLimit.ratePerSecond * p.maxBatchSize, note: "with the real profile, a channel's lag grows without bound once distinct SKU changes per second exceed this capacity (coalescing keeps it to the latest version per SKU)" }];
+        }),
+      ),
+      settings: { channels: KINDS, skus: SKUS, backlog, levelSeconds: seconds, maxConcurrentHandlers: 256, maxInFlightCallsPerChannel: 16, storeInFlight: 200, pushLanesPerChannel: 16, profile: "unthrottled: no rate limit, no latency, no visibility delay, no faults" },
+      units: { stageCeilings: "orders per second each stage alone can carry (feed: consume+ack, no-op handler; store: one order per script call, 200 in flight; push: quantity updates over all 4 channels at each API's batch size, ≤ 16 calls in flight per channel; an order needs 3)", lagMs: "engine propagation lag, order confirmed (intended publish time) → accepted by each other channel's API" },
+      loadAverage1m: { atStart: loadAverageAtStart, atEnd: Number(loadavg()[0]?.toFixed(2)) },
+    };
+  } finally {
+    await server.close();
+    await Promise.all([nats.dispose(), redis.dispose()]);
+  }
+}
+
+// --- The mock channels run in a process of their own, so the engine process is what is measured -------
+
+const MOCKS_ENV = "SYNCLAG_BENCH_ENGINE_MOCKS";
+
+async function serveMocks(): Promise<void> {
+  const marketplaces = KINDS.map((kind) => new MockMarketplace({ kind, profile: unthrottled(kind), latency: "none", seed: 1 }));
+  const listings = Array.from({ length: SKUS }, (_, i) => ({ sku: sku(i), quantity: STOCK, version: 0 }));
+  for (const m of marketplaces) m.seed(listings);
+  const running = await serveMarketplaces(marketplaces.map((m) => ({ prefix: `/${m.kind}`, marketplace: m })), { host: "127.0.0.1", port: 0 });
+  process.once("SIGTERM", () => {
+    for (const m of marketplaces) m.stop();
+    void running.close().then(() => process.exit(0));
+  });
+  process.stdout.write(`mocks ${running.url}\n`);
+}
+
+function startMocksProcess(): Promise<{ readonly url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], { env: { ...process.env, [MOCKS_ENV]: "1" }, stdio: ["ignore", "pipe", "inherit"] });
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("mock channels process did not start within 20 s")), 20_000);
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const match = /mocks (\S+)/.exec(chunk.toString());
+      if (!match) return;
+      clearTimeout(timer);
+      resolve({
+        url: match[1] as string,
+        close: async () => {
+          child.kill("SIGTERM");
+          const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
+          await exited;
+          clearTimeout(killer);
+        },
+      });
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`mock channels process exited with ${code}`));
+    });
+  });
+}
+
+if (process.env[MOCKS_ENV] === "1") await serveMocks();

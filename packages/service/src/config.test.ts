@@ -1,0 +1,54 @@
+// Configuration: precedence (flags > env > file > defaults), every problem at once, redaction by key name and inside URLs.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ServiceError } from "./errors.js";
+import { loadServiceConfig, redactConfig } from "./config.js";
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof ServiceError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe("service configuration", () => {
+  it("has defaults that start an events engine on loopback", () => {
+    const config = loadServiceConfig({}, {});
+    expect(config).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", redisUrl: "redis://127.0.0.1:6379", strategy: "events", ingest: { host: "127.0.0.1", port: 8080 }, reconcileInterval: 900_000 });
+  });
+
+  it("takes flags over environment over the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
+    const file = join(dir, "engine.yaml");
+    writeFileSync(file, "strategy: polling:5m\nreconcileInterval: 10m\ningest:\n  port: 9000\nchannels:\n  - kind: shopify\n    baseUrl: http://127.0.0.1:9100\n");
+    const config = loadServiceConfig({ config: file, port: "9200" }, { SYNCLAG_STRATEGY: "polling:30s", SYNCLAG_INGEST_PORT: "9100" });
+    expect(config.strategy).toBe("polling:30s");
+    expect(config.ingest.port).toBe(9200);
+    expect(config.reconcileInterval).toBe(600_000);
+    expect(config.channels).toEqual([{ kind: "shopify", baseUrl: "http://127.0.0.1:9100" }]);
+  });
+
+  it("reports every problem at once", () => {
+    const problems = problemsOf(() => loadServiceConfig({ natsUrl: "http://x", strategy: "sometimes", port: "99999", channel: ["amazon=not a url", "nonsense"] }, {}));
+    expect(problems.some((p) => p.includes("natsUrl"))).toBe(true);
+    expect(problems.some((p) => p.includes("strategy"))).toBe(true);
+    expect(problems.some((p) => p.includes("ingest.port"))).toBe(true);
+    expect(problems.some((p) => p.includes("channels.0.baseUrl"))).toBe(true);
+    expect(problems.some((p) => p.includes("nonsense"))).toBe(true);
+  });
+
+  it("refuses the same channel twice", () => {
+    expect(problemsOf(() => loadServiceConfig({ channel: ["shopify=http://a.test", "shopify=http://b.test"] }, {}))).toEqual(["channels: shopify is configured twice (give each an id)"]);
+  });
+
+  it("redacts secrets by key name and passwords inside URLs", () => {
+    const redacted = redactConfig({ redisUrl: "redis://user:hunter2@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "shpat_x" }, notificationSecret: "s3cret" }] });
+    expect(JSON.stringify(redacted)).not.toMatch(/hunter2|shpat_x|s3cret/);
+    expect(redacted).toMatchObject({ redisUrl: "redis://[redacted]@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "[redacted]" }, notificationSecret: "[redacted]" }] });
+  });
+});

@@ -1,0 +1,218 @@
+// The engine service's configuration: defaults ← a JSON/YAML file ← `SYNCLAG_*` environment ← flags,
+// validated with zod in one pass (every problem reported at once), and printed at start with secrets
+// redacted. Easy to get wrong: redaction must be by *key name* and inside URLs (a `redis://:pw@host`
+// password is a secret too) — never by listing known secret fields, which misses the next one added.
+
+import { readFileSync } from "node:fs";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { parseDuration } from "@synclag/core";
+import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
+import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { ServiceError } from "./errors.js";
+
+const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number") return value;
+  const ms = parseDuration(value);
+  if (ms === undefined) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a duration (use e.g. 500ms, 30s, 15m)` });
+    return z.NEVER;
+  }
+  return ms;
+});
+
+const strategy = z.string().refine((text) => text === "events" || (/^polling:(.+)$/.test(text) && (parseDuration(text.slice(8)) ?? 0) > 0), {
+  message: "use events or polling:<interval> (e.g. polling:30s)",
+});
+
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (text) => {
+      try {
+        return protocols.includes(new URL(text).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL` },
+  );
+
+const kind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
+
+const channelSchema = z.strictObject({
+  /** Channel id (ingest path `/ingest/<id>`, order-id prefix). Default: the kind. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lower-case letters, digits, - and _ (≤ 64)").optional(),
+  kind,
+  /** Base URL of the marketplace's seller API (a mock's URL in tests). */
+  baseUrl: url(["http:", "https:"]),
+  /** API credentials for the client; default: the mocks' test credentials. */
+  credentials: z.record(z.string(), z.string()).optional(),
+  /** Notification verification secret (HMAC secret, Flipkart app secret, eBay public key PEM); default: the mocks'. */
+  notificationSecret: z.string().min(1).optional(),
+  policy: z
+    .strictObject({
+      bufferUnits: z.number().int().nonnegative().optional(),
+      allocationPercent: z.number().min(0).max(100).optional(),
+      maxListed: z.number().int().nonnegative().optional(),
+      zeroBelow: z.number().int().nonnegative().optional(),
+    })
+    .optional(),
+  /** The engine's budget for this channel's update calls; default: the marketplace profile's documented limit. */
+  rateLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: z.number().int().positive() }).optional(),
+  /** Update calls in flight at once to this channel (the engine's default is 4). */
+  maxInFlightCalls: z.number().int().min(1).max(256).optional(),
+});
+
+export const serviceConfigSchema = z.strictObject({
+  natsUrl: url(["nats:", "tls:", "ws:", "wss:"]).default("nats://127.0.0.1:4222"),
+  redisUrl: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  strategy: strategy.default("events"),
+  ingest: z
+    .strictObject({
+      host: z.string().min(1).default("127.0.0.1"),
+      port: z.number().int().min(0).max(65_535).default(8080),
+      /** Largest notification body accepted (bytes). */
+      maxBodyBytes: z.number().int().positive().default(256 * 1024),
+    })
+    .default({ host: "127.0.0.1", port: 8080, maxBodyBytes: 256 * 1024 }),
+  channels: z.array(channelSchema).default([]),
+  reconcileInterval: duration.default(900_000),
+  feed: z
+    .strictObject({
+      streamName: z.string().regex(/^[A-Za-z0-9_-]+$/).default("ORDERS"),
+      subjectPrefix: z.string().regex(/^[a-z0-9_.-]+$/).default("synclag.orders"),
+      deadLetterStreamName: z.string().regex(/^[A-Za-z0-9_-]+$/).default("ORDERS_DLQ"),
+      deadLetterSubjectPrefix: z.string().regex(/^[a-z0-9_.-]+$/).default("synclag.dlq"),
+      consumerName: z.string().regex(/^[A-Za-z0-9_-]+$/).default("engine"),
+      maxConcurrentHandlers: z.number().int().positive().max(4096).default(64),
+      ackWait: duration.default(30_000),
+    })
+    .default({ streamName: "ORDERS", subjectPrefix: "synclag.orders", deadLetterStreamName: "ORDERS_DLQ", deadLetterSubjectPrefix: "synclag.dlq", consumerName: "engine", maxConcurrentHandlers: 64, ackWait: 30_000 }),
+  redis: z.strictObject({ keyPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or }").default("synclag:") }).default({ keyPrefix: "synclag:" }),
+  /** Longest graceful shutdown before the process exits anyway. */
+  shutdownTimeout: duration.default(15_000),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
+export type ServiceConfig = z.output<typeof serviceConfigSchema>;
+export type ChannelConfigEntry = ServiceConfig["channels"][number];
+
+/** Flags as the CLI collected them (strings); all optional. */
+export interface ConfigFlags {
+  readonly config?: string | undefined;
+  readonly natsUrl?: string | undefined;
+  readonly redisUrl?: string | undefined;
+  readonly strategy?: string | undefined;
+  readonly host?: string | undefined;
+  readonly port?: string | undefined;
+  /** `kind=baseUrl` or `id:kind=baseUrl`, repeatable. */
+  readonly channel?: readonly string[] | undefined;
+  readonly reconcileInterval?: string | undefined;
+  readonly logLevel?: string | undefined;
+  readonly shutdownTimeout?: string | undefined;
+}
+
+function parseChannelSpec(text: string, where: string, problems: string[]): Record<string, unknown> | undefined {
+  const match = /^(?:([^:=]+):)?([a-z]+)=(.+)$/.exec(text.trim());
+  if (!match) {
+    problems.push(`${where}: ${JSON.stringify(text)} is not kind=baseUrl or id:kind=baseUrl`);
+    return undefined;
+  }
+  return { ...(match[1] ? { id: match[1] } : {}), kind: match[2], baseUrl: match[3] };
+}
+
+function numberOrText(text: string): number | string {
+  return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    node = (node[key] = typeof next === "object" && next !== null ? { ...(next as Record<string, unknown>) } : {}) as Record<string, unknown>;
+  }
+  node[path[path.length - 1] as string] = value;
+}
+
+/** Merges file, env and flags (in that order of precedence, lowest first) and validates. Throws `ServiceError("config")` with every problem. */
+export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const problems: string[] = [];
+  let raw: Record<string, unknown> = {};
+  const file = flags.config ?? env.SYNCLAG_CONFIG;
+  if (file !== undefined) {
+    try {
+      const text = readFileSync(file, "utf8");
+      const parsed: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) problems.push(`config file ${file}: must hold an object`);
+      else raw = { ...(parsed as Record<string, unknown>) };
+    } catch (error) {
+      problems.push(`config file ${file}: ${(error as Error).message}`);
+    }
+  }
+  const sources: Array<[string, string | undefined, readonly string[], (text: string) => unknown]> = [
+    ["SYNCLAG_NATS_URL", env.SYNCLAG_NATS_URL, ["natsUrl"], String],
+    ["SYNCLAG_REDIS_URL", env.SYNCLAG_REDIS_URL, ["redisUrl"], String],
+    ["SYNCLAG_STRATEGY", env.SYNCLAG_STRATEGY, ["strategy"], String],
+    ["SYNCLAG_INGEST_HOST", env.SYNCLAG_INGEST_HOST, ["ingest", "host"], String],
+    ["SYNCLAG_INGEST_PORT", env.SYNCLAG_INGEST_PORT, ["ingest", "port"], numberOrText],
+    ["SYNCLAG_RECONCILE_INTERVAL", env.SYNCLAG_RECONCILE_INTERVAL, ["reconcileInterval"], String],
+    ["SYNCLAG_LOG_LEVEL", env.SYNCLAG_LOG_LEVEL, ["logLevel"], String],
+    ["SYNCLAG_SHUTDOWN_TIMEOUT", env.SYNCLAG_SHUTDOWN_TIMEOUT, ["shutdownTimeout"], String],
+    ["--nats-url", flags.natsUrl, ["natsUrl"], String],
+    ["--redis-url", flags.redisUrl, ["redisUrl"], String],
+    ["--strategy", flags.strategy, ["strategy"], String],
+    ["--host", flags.host, ["ingest", "host"], String],
+    ["--port", flags.port, ["ingest", "port"], numberOrText],
+    ["--reconcile-interval", flags.reconcileInterval, ["reconcileInterval"], String],
+    ["--log-level", flags.logLevel, ["logLevel"], String],
+    ["--shutdown-timeout", flags.shutdownTimeout, ["shutdownTimeout"], String],
+  ];
+  for (const [, value, path, convert] of sources) if (value !== undefined) setPath(raw, path, convert(value));
+  const channelTexts = flags.channel && flags.channel.length > 0 ? flags.channel.map((t) => ["--channel", t] as const) : env.SYNCLAG_CHANNELS ? env.SYNCLAG_CHANNELS.split(",").filter(Boolean).map((t) => ["SYNCLAG_CHANNELS", t] as const) : [];
+  if (channelTexts.length > 0) raw.channels = channelTexts.map(([where, text]) => parseChannelSpec(text, where, problems)).filter((c) => c !== undefined);
+
+  const parsed = serviceConfigSchema.safeParse(raw);
+  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.map(String).join(".") || "config"}: ${issue.message}`);
+  if (parsed.success) {
+    const ids = new Set<string>();
+    for (const channel of parsed.data.channels) {
+      const id = channel.id ?? channel.kind;
+      if (ids.has(id)) problems.push(`channels: ${id} is configured twice (give each an id)`);
+      ids.add(id);
+    }
+  }
+  if (problems.length > 0 || !parsed.success) throw new ServiceError("config", `invalid configuration: ${problems.join("; ")}`, { problems });
+  return parsed.data;
+}
+
+const SECRET_KEY = /secret|token|password|passwd|key|authorization|credential/i;
+
+/** A copy safe to print: secret-looking keys and URL passwords replaced by "[redacted]". */
+export function redactConfig(value: unknown, key = ""): unknown {
+  if (typeof value === "string") {
+    if (SECRET_KEY.test(key)) return "[redacted]";
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_, scheme: string) => `${scheme}[redacted]@`);
+  }
+  if (Array.isArray(value)) return value.map((item) => redactConfig(item, key));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, SECRET_KEY.test(k) && typeof v === "object" && v !== null ? redactObject(v) : redactConfig(v, k)]));
+  }
+  return value;
+}
+
+function redactObject(value: object): unknown {
+  return Object.fromEntries(Object.keys(value).map((k) => [k, "[redacted]"]));
+}
+
+/** The client credentials and notification secret of a channel: configured, else the mocks' test ones. */
+export function channelSecrets(channel: ChannelConfigEntry): { credentials: Record<string, string>; notificationSecret: string | undefined } {
+  const defaults = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
+  const credentials: Record<string, string> = {};
+  for (const [k, v] of Object.entries(defaults)) credentials[k] = String(v);
+  Object.assign(credentials, channel.credentials ?? {});
+  const notificationSecret =
+    channel.notificationSecret ??
+    (channel.kind === "amazon" ? credentials.notificationSecret : channel.kind === "shopify" ? credentials.webhookSecret : channel.kind === "woocommerce" ? credentials.webhookSecret : channel.kind === "flipkart" ? credentials.appSecret : undefined);
+  return { credentials, notificationSecret };
+}

@@ -1,0 +1,60 @@
+// A ChannelClient decorator that measures the engine's own view of sync lag: from an order's
+// confirmation at its source to the moment *this* channel's API accepted a version ≥ the order's
+// version (`propagation_lag_ms{channel}`), plus `propagations_total{channel}`. Ground truth still comes
+// from the marketplace side (the runner reads the admin API); this is the operator's live signal.
+// Easy to get wrong: one accepted version settles every older pending order of that SKU at once
+// (coalescing), and the source channel owes nothing for its own order.
+
+import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
+
+/** Pending (version, confirmation) pairs kept per SKU before the oldest are dropped. */
+const MAX_PENDING_PER_SKU = 10_000;
+
+export class LagObservingClient implements ChannelClient {
+  readonly channel: ChannelId;
+  readonly maxBatchSize: number;
+  private readonly pending = new Map<Sku, Array<{ version: number; confirmedAtMs: number }>>();
+
+  constructor(private readonly inner: ChannelClient, private readonly clock: Clock, private readonly metrics: Metrics) {
+    this.channel = inner.channel;
+    this.maxBatchSize = inner.maxBatchSize;
+  }
+
+  /** An order was applied at `version` of `sku`; every channel but its source now owes it. */
+  noteApplied(sourceChannel: ChannelId, sku: Sku, version: number, confirmedAtMs: number): void {
+    if (sourceChannel === this.channel) return;
+    let list = this.pending.get(sku);
+    if (!list) this.pending.set(sku, (list = []));
+    list.push({ version, confirmedAtMs });
+    if (list.length > MAX_PENDING_PER_SKU) list.splice(0, list.length - MAX_PENDING_PER_SKU);
+  }
+
+  async setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const outcomes = await this.inner.setQuantities(updates);
+    const now = this.clock.now();
+    updates.forEach((update, index) => {
+      if (!outcomes[index]?.ok) return;
+      const list = this.pending.get(update.sku);
+      if (!list) return;
+      let settled = 0;
+      while (settled < list.length && (list[settled]?.version ?? Infinity) <= update.version) {
+        const entry = list[settled] as { confirmedAtMs: number };
+        this.metrics.observe("propagation_lag_ms", Math.max(0, now - entry.confirmedAtMs), { channel: this.channel });
+        settled += 1;
+      }
+      if (settled > 0) {
+        list.splice(0, settled);
+        this.metrics.increment("propagations_total", { channel: this.channel }, settled);
+      }
+    });
+    return outcomes;
+  }
+
+  readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {
+    return this.inner.readQuantities(skus);
+  }
+
+  cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome> {
+    return this.inner.cancelOrder(orderId, reason);
+  }
+}

@@ -1,0 +1,595 @@
+// `synclag run`: the real stack end to end, producing the simulator's result document (mode "real").
+// Private (or given) NATS and Redis → stock seeded in Redis and listings in HTTP mock marketplaces →
+// the engine service in-process (ingest, JetStream, Lua apply, HTTP pushes) → the scenario's arrival
+// plan replayed in real time at the storefronts by the open-model load generator → bounded convergence
+// phase (one reconciler round as the safety net) → ground truth from the marketplaces' admin API and
+// the Redis audit stream → the simulator's own invariant checkers → result.
+// Easy to get wrong: the scenario is *compressed* into --duration (arrivals, restocks, fault windows,
+// and by default the marketplaces' notification and visibility delays), but API latency, rate limits
+// and the polling interval stay real — lags are wall-clock milliseconds, and the document says so.
+
+import { jetstreamManager } from "@nats-io/jetstream";
+import { listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
+import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import type { LimiterConfig, MarketplaceProfile } from "@synclag/marketplaces";
+import { Histogram, InMemoryMetrics } from "@synclag/metrics";
+import { readDeadLetters, connectNats } from "@synclag/nats-feed";
+import { RedisStockStore } from "@synclag/redis-store";
+import {
+  GroundTruth,
+  RESULT_SCHEMA_VERSION,
+  checkConservation,
+  checkConvergence,
+  checkEveryOversellCancelled,
+  checkLagNeverNegative,
+  checkNoValidOrderDeadLettered,
+  checkNoVersionRegression,
+  checkSingleApplication,
+  checkStockNeverNegative,
+  parseStrategy,
+  resolveProfile,
+  type ChannelResult,
+  type CheckResult,
+  type ResultDocument,
+  type StrategyResult,
+} from "@synclag/sim";
+import { buildCatalog, computeCost, planArrivals, type Scenario } from "@synclag/workload";
+import type { Logger } from "pino";
+import { redactConfig, serviceConfigSchema } from "./config.js";
+import { EngineService, createLogger } from "./engine-service.js";
+import { ServiceError } from "./errors.js";
+import { LoadGenerator, type ArrivalOutcome, type LoadReport } from "./load-generator.js";
+import { MarketplaceTruth, type MarketplaceStats } from "./marketplace-truth.js";
+import { SERVER_PACKAGES, freePort, hasBinary, startPrivateNats, startPrivateRedis, type PrivateServer } from "./private-servers.js";
+
+const DAY_MS = 86_400_000;
+
+export interface RealRunOptions {
+  readonly scenario: Scenario;
+  /** `events` or `polling:<interval>` (the interval is real time). */
+  readonly strategy: string;
+  readonly seed: number;
+  /** Wall-clock length of the load phase; the scenario is compressed into it. */
+  readonly durationMs: number;
+  /** Base order rate (curve multiplier 1) in real orders per second; default: the scenario's, compressed. */
+  readonly ratePerSecond?: number;
+  /** Existing servers; without them private ones are started (and stopped). */
+  readonly natsUrl?: string;
+  readonly redisUrl?: string;
+  /** Longest convergence phase after the load stops, ms. Default 60 000. */
+  readonly convergenceTimeoutMs?: number;
+  /** Reconciler period (real ms). Default 60 000; one extra round runs in the convergence phase. */
+  readonly reconcileIntervalMs?: number;
+  /** `scaled` (default): notification and visibility delays compressed like the scenario; `real`: as profiled. */
+  readonly marketplaceTime?: "scaled" | "real";
+  /** Arrivals later than this are dropped, ms. Default 250. */
+  readonly lateToleranceMs?: number;
+  /** Default: warnings as JSON lines on stderr. */
+  readonly logger?: Logger;
+  readonly onProgress?: (message: string) => void;
+  readonly reproduceCommand?: string;
+  /** Aborting stops the load at once, skips convergence, cleans up (servers, temp dirs) and rejects with `ServiceError("run")`. */
+  readonly signal?: AbortSignal;
+}
+
+/** The result of one real run: the simulator's shape plus what only a real run has. */
+export type RealStrategyResult = StrategyResult & {
+  readonly orders: StrategyResult["orders"] & { readonly droppedArrivals: number };
+  readonly load: {
+    readonly durationMs: number;
+    readonly timeScale: number;
+    readonly planned: number;
+    readonly sent: number;
+    readonly errors: number;
+    readonly storefrontLatencyMs: ReturnType<Histogram["summary"]>;
+    readonly marketplaceTime: "scaled" | "real";
+  };
+  readonly engineLagMs: ReturnType<Histogram["summary"]>;
+};
+
+export type RealResultDocument = ResultDocument & { readonly strategies: readonly RealStrategyResult[] };
+
+function scaleDistribution(d: Distribution, factor: number): Distribution {
+  switch (d.kind) {
+    case "constant":
+      return { kind: "constant", ms: d.ms * factor };
+    case "uniform":
+      return { kind: "uniform", minMs: d.minMs * factor, maxMs: d.maxMs * factor };
+    case "exponential":
+      return { kind: "exponential", meanMs: d.meanMs * factor };
+    case "lognormal":
+      return { kind: "lognormal", medianMs: Math.max(0.01, d.medianMs * factor), p99Ms: Math.max(0.02, d.p99Ms * factor), ...(d.maxMs === undefined ? {} : { maxMs: d.maxMs * factor }) };
+  }
+}
+
+function scaleLimiter(limit: LimiterConfig, speedUp: number): LimiterConfig {
+  switch (limit.kind) {
+    case "none":
+      return limit;
+    case "token-bucket":
+      return { ...limit, ratePerSecond: limit.ratePerSecond * speedUp };
+    case "leaky-bucket":
+      return { ...limit, leakPerSecond: limit.leakPerSecond * speedUp };
+    case "cost-points":
+      return { ...limit, restoreRatePerSecond: limit.restoreRatePerSecond * speedUp };
+  }
+}
+
+/**
+ * The profile on the run's clock (outage windows are scheduled separately, like throttle storms). `scaled`
+ * (default) makes the marketplace side a faithful time-lapse: API latency, visibility and notification
+ * delays shrink and rate limits (the marketplace's and the engine's budget) grow by the same factor, so
+ * a 3-hour flash sale in 30 s stresses each channel as the real one would. `real` keeps the documented
+ * figures: then compressed demand meets real rate limits (a stress test, not a replay).
+ */
+function runProfile(profile: MarketplaceProfile, timeScale: number, mode: "scaled" | "real"): MarketplaceProfile {
+  // Outage windows are injected over the admin API at their (compressed) times, relative to the load's start.
+  const outages: MarketplaceProfile["faults"]["outages"] = [];
+  if (mode === "real") return { ...profile, faults: { ...profile.faults, outages } };
+  const speedUp = 1 / timeScale;
+  return {
+    ...profile,
+    rateLimit: scaleLimiter(profile.rateLimit, speedUp),
+    clientRateLimit: { ratePerSecond: profile.clientRateLimit.ratePerSecond * speedUp, burst: profile.clientRateLimit.burst },
+    apiLatency: scaleDistribution(profile.apiLatency, timeScale),
+    visibilityDelay: scaleDistribution(profile.visibilityDelay, timeScale),
+    faults: { ...profile.faults, outages },
+    notifications: { ...profile.notifications, delay: scaleDistribution(profile.notifications.delay, timeScale) },
+  };
+}
+
+/** `ebay:<order>:<line item>` → `ebay:<order>`: eBay notifies per line item, the storefront knows the order. */
+function withoutLineSuffix(orderId: string): string {
+  const first = orderId.indexOf(":");
+  const last = orderId.lastIndexOf(":");
+  return last > first ? orderId.slice(0, last) : orderId;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function round(value: number, digits: number): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+/** Runs one strategy over one scenario on the real stack and returns the result document. */
+export async function runReal(options: RealRunOptions): Promise<RealResultDocument> {
+  const parsed = parseStrategy(options.strategy);
+  if (!parsed.ok) throw new ServiceError("config", parsed.problem);
+  const strategy = parsed.strategy;
+  const progress = options.onProgress ?? (() => undefined);
+  const logger = options.logger ?? createLogger("warn", process.stderr);
+  const marketplaceTime = options.marketplaceTime ?? "scaled";
+  const timeScale = options.durationMs / options.scenario.duration;
+  const scenario: Scenario =
+    options.ratePerSecond === undefined ? options.scenario : { ...options.scenario, demand: { ...options.scenario.demand, ordersPerDay: options.ratePerSecond * 86_400 * timeScale } };
+  const seed = options.seed;
+  const runId = `run${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanup = async () => {
+    for (const step of cleanups.reverse()) await step().catch((error: unknown) => logger.warn({ err: error }, "cleanup step failed"));
+  };
+
+  try {
+    // --- Servers -------------------------------------------------------------------------------------
+    let natsUrl = options.natsUrl;
+    let redisUrl = options.redisUrl;
+    const privateServers: PrivateServer[] = [];
+    const missing = [...(natsUrl === undefined && !hasBinary("nats-server") ? ["nats-server"] : []), ...(redisUrl === undefined && !hasBinary("redis-server") ? ["redis-server"] : [])] as Array<keyof typeof SERVER_PACKAGES>;
+    if (missing.length > 0) {
+      throw new ServiceError(
+        "environment",
+        `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not installed: install with \`apt-get install -y ${missing.map((b) => SERVER_PACKAGES[b]).join(" ")}\`, or point the run at running servers with ${missing.map((b) => (b === "nats-server" ? "--nats-url" : "--redis-url")).join(" / ")}`,
+      );
+    }
+    if (natsUrl === undefined) {
+      const nats = await startPrivateNats();
+      privateServers.push(nats);
+      cleanups.push(() => nats.dispose());
+      natsUrl = nats.url;
+    }
+    if (redisUrl === undefined) {
+      const redis = await startPrivateRedis();
+      privateServers.push(redis);
+      cleanups.push(() => redis.dispose());
+      redisUrl = redis.url;
+    }
+    progress(`servers: NATS ${natsUrl}, Redis ${redisUrl}${privateServers.length > 0 ? ` (private: ${privateServers.map((s) => s.binary).join(", ")})` : ""}`);
+
+    // --- Stock in Redis (a key prefix of its own: never touches other data on a shared server) ----------
+    const keyPrefix = `synclag:${runId}:`;
+    const seeder = await RedisStockStore.connect({ url: redisUrl, keyPrefix }).catch((error: unknown) => {
+      throw new ServiceError("environment", `cannot use Redis at ${String(redactConfig(redisUrl))}: ${(error as Error).message}`, { cause: error });
+    });
+    cleanups.push(() => seeder.close());
+    const catalog = buildCatalog(scenario, seed);
+    const initial = new Map<Sku, StockLevel>();
+    for (const item of catalog) {
+      const result = await seeder.setQuantity({ sku: item.sku, quantity: item.stock, reason: "initial stock" });
+      if (result.kind !== "changed") throw new ServiceError("run", `seeding ${item.sku} failed: ${JSON.stringify(result)}`);
+      initial.set(item.sku, { quantity: result.change.quantity, version: result.change.version });
+    }
+    // The seed is not push work: the listings are seeded at the same versions below.
+    for (;;) {
+      const entries = await seeder.readOutbox(1000);
+      if (entries.length === 0) break;
+      await seeder.ackOutbox(entries.map((e) => e.id));
+    }
+
+    // --- Mock marketplaces ---------------------------------------------------------------------------
+    const ingestPort = await freePort();
+    const mocks = scenario.channels.map((spec) => {
+      const profile = runProfile(resolveProfile(spec), timeScale, marketplaceTime);
+      const marketplace = new MockMarketplace({
+        kind: spec.kind,
+        channel: spec.id,
+        profile,
+        seed,
+        latency: "profile",
+        ingestUrl: `http://127.0.0.1:${ingestPort}/ingest/${spec.id}`,
+        ...(marketplaceTime === "scaled" ? { notificationRetryTimeScale: timeScale } : {}),
+        timelineLimit: 100_000,
+      });
+      marketplace.seed(catalog.map((item) => ({ sku: item.sku, quantity: listedQuantity(item.stock, spec.policy), version: initial.get(item.sku)?.version ?? 1 })));
+      return { spec, profile, marketplace };
+    });
+    const server: RunningServer = await serveMarketplaces(
+      mocks.map((m) => ({ prefix: `/${m.spec.id}`, marketplace: m.marketplace })),
+      { host: "127.0.0.1", port: 0 },
+    );
+    cleanups.push(async () => {
+      for (const m of mocks) m.marketplace.stop();
+      await server.close();
+    });
+    const baseUrls = new Map(mocks.map((m) => [m.spec.id, `${server.url}/${m.spec.id}`]));
+    const truthApi = new MarketplaceTruth(new Map(mocks.map((m) => [m.spec.id, `${server.url}/${m.spec.id}/_synclag/admin`])));
+    progress(`mock marketplaces on ${server.url}: ${[...baseUrls.keys()].join(", ")}`);
+
+    // --- Engine --------------------------------------------------------------------------------------
+    const metrics = new InMemoryMetrics();
+    const counts = { attempted: 0, accepted: 0, fulfilled: 0, oversold: 0, lostSales: 0, lostSalesByAgents: 0, soldOut: 0, unnotified: 0, duplicateDeliveries: 0 };
+    const perChannel = new Map(scenario.channels.map((c) => [c.id, { oversold: 0, lostSales: 0 }]));
+    const minutes = Math.max(1, Math.ceil(scenario.duration / 60_000));
+    const perMinute = { accepted: new Array<number>(minutes).fill(0), oversold: new Array<number>(minutes).fill(0), lostSales: new Array<number>(minutes).fill(0) };
+    const minuteOf = (scenarioMs: number) => Math.min(minutes - 1, Math.max(0, Math.floor(scenarioMs / 60_000)));
+    const arrivalAtByOrder = new Map<string, number>();
+    let outcomesSeen = 0;
+    const onResult = (event: OrderEvent, result: ApplyResult) => {
+      if (result.kind === "applied" || result.kind === "insufficient") outcomesSeen += 1;
+      if (result.kind === "duplicate") counts.duplicateDeliveries += 1;
+      if (result.kind === "insufficient") {
+        const channel = perChannel.get(event.sourceChannel);
+        if (channel) channel.oversold += 1;
+        const at = arrivalAtByOrder.get(event.orderId) ?? arrivalAtByOrder.get(withoutLineSuffix(event.orderId));
+        if (at !== undefined) perMinute.oversold[minuteOf(at)] = (perMinute.oversold[minuteOf(at)] ?? 0) + 1;
+      }
+    };
+    const config = serviceConfigSchema.parse({
+      natsUrl,
+      redisUrl,
+      strategy: options.strategy,
+      ingest: { host: "127.0.0.1", port: ingestPort },
+      channels: mocks.map((m) => ({ id: m.spec.id, kind: m.spec.kind, baseUrl: baseUrls.get(m.spec.id), rateLimit: m.profile.clientRateLimit, ...(m.spec.policy ? { policy: m.spec.policy } : {}) })),
+      reconcileInterval: options.reconcileIntervalMs ?? 60_000,
+      feed: { streamName: `${runId.toUpperCase()}_ORDERS`, subjectPrefix: `synclag.${runId}.orders`, deadLetterStreamName: `${runId.toUpperCase()}_DLQ`, deadLetterSubjectPrefix: `synclag.${runId}.dlq` },
+      redis: { keyPrefix },
+      logLevel: logger.level,
+    });
+    const service = await EngineService.start({ config, logger, metrics, onResult });
+    let serviceStopped = false;
+    cleanups.push(async () => {
+      if (!serviceStopped) await service.stop();
+    });
+    for (const m of mocks) for (const item of catalog) service.engine.propagator.assumeConfirmed(m.spec.id, item.sku, { quantity: listedQuantity(item.stock, m.spec.policy), version: initial.get(item.sku)?.version ?? 1 });
+    progress(`engine up (${options.strategy}); ingest ${service.url}`);
+
+    // --- Load ----------------------------------------------------------------------------------------
+    const startAtMs = Date.now() + 200;
+    const timers: NodeJS.Timeout[] = [];
+    cleanups.push(async () => timers.forEach((t) => clearTimeout(t)));
+    for (const restock of scenario.demand.restocks) {
+      timers.push(
+        setTimeout(() => {
+          void (async () => {
+            for (const item of catalog.slice(0, restock.skus ?? catalog.length)) await service.engine.adjustStock({ sku: item.sku, quantity: restock.quantity, kind: "restock", reason: "scheduled restock" });
+          })().catch((error: unknown) => logger.error({ err: error }, "restock failed"));
+        }, Math.max(0, startAtMs + restock.at * timeScale - Date.now())),
+      );
+    }
+    for (const m of mocks) {
+      for (const outage of m.spec.profile?.faults?.outages ?? []) {
+        const inject = () => void truthApi.injectFaults(m.spec.id, { outageMs: Math.max(1, Math.round(outage.duration * timeScale)) }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
+        timers.push(setTimeout(inject, Math.max(0, startAtMs + outage.start * timeScale - Date.now())));
+      }
+      for (const storm of m.spec.profile?.faults?.throttleStorms ?? []) {
+        const inject = (factor: number) => () => void truthApi.injectFaults(m.spec.id, { throttleFactor: factor }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
+        timers.push(setTimeout(inject(storm.factor), Math.max(0, startAtMs + storm.start * timeScale - Date.now())));
+        timers.push(setTimeout(inject(1), Math.max(0, startAtMs + (storm.start + storm.duration) * timeScale - Date.now())));
+      }
+    }
+    const collector = setInterval(() => void truthApi.collect().catch((error: unknown) => logger.warn({ err: error }, "timeline collection failed")), 2_000);
+    cleanups.push(async () => clearInterval(collector));
+    const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
+    const arrivalsPerWindow: number[] = [];
+    const classify = async (outcome: ArrivalOutcome & { kind: "turned-away" }) => {
+      const level = (await seeder.snapshot([outcome.arrival.sku])).get(outcome.arrival.sku);
+      if ((level?.quantity ?? 0) >= outcome.arrival.quantity) {
+        counts.lostSales += 1;
+        if (outcome.arrival.agent) counts.lostSalesByAgents += 1;
+        const channel = perChannel.get(outcome.arrival.channel);
+        if (channel) channel.lostSales += 1;
+        perMinute.lostSales[minuteOf(outcome.arrival.atMs)] = (perMinute.lostSales[minuteOf(outcome.arrival.atMs)] ?? 0) + 1;
+      } else counts.soldOut += 1;
+    };
+    const classifications: Promise<void>[] = [];
+    const generator = new LoadGenerator({
+      arrivals: planArrivals(scenario, seed),
+      timeScale,
+      storefronts: baseUrls,
+      startAtMs,
+      ...(options.lateToleranceMs === undefined ? {} : { lateToleranceMs: options.lateToleranceMs }),
+      onOutcome: (outcome) => {
+        if (outcome.kind === "dropped") return;
+        counts.attempted += 1;
+        if (pollingWindowMs > 0) {
+          const window = Math.floor((outcome.intendedAtMs - startAtMs) / pollingWindowMs);
+          arrivalsPerWindow[window] = (arrivalsPerWindow[window] ?? 0) + 1;
+        }
+        if (outcome.kind === "accepted") {
+          counts.accepted += 1;
+          arrivalAtByOrder.set(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.atMs);
+          perMinute.accepted[minuteOf(outcome.arrival.atMs)] = (perMinute.accepted[minuteOf(outcome.arrival.atMs)] ?? 0) + 1;
+        } else if (outcome.kind === "turned-away") {
+          classifications.push(classify(outcome).catch((error: unknown) => logger.warn({ err: error }, "lost-sale classification failed")));
+        }
+      },
+    });
+    progress(`load: ${scenario.name} compressed ${round(1 / timeScale, 1)}× into ${options.durationMs} ms`);
+    const onAbort = () => generator.stop();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    if (options.signal?.aborted) generator.stop();
+    const load: LoadReport = await generator.run();
+    options.signal?.removeEventListener("abort", onAbort);
+    const interrupted = () => {
+      if (options.signal?.aborted) throw new ServiceError("run", "interrupted: the run was stopped before it finished (servers stopped, nothing written)");
+    };
+    interrupted();
+    await Promise.all(classifications);
+    const loadEndMs = Date.now();
+    progress(`load done: ${load.sent} sent, ${load.accepted} accepted, ${load.droppedArrivals} dropped; converging`);
+
+    // --- Convergence (bounded) ---------------------------------------------------------------------
+    const convergenceDeadline = Date.now() + (options.convergenceTimeoutMs ?? 60_000);
+    const settledNotifications = async (): Promise<boolean> => {
+      const stats = await Promise.all(mocks.map((m) => truthApi.stats(m.spec.id)));
+      return stats.every((s) => {
+        const n = s.notifications;
+        return (n.inFlight ?? 0) === 0 && (n.delivered ?? 0) + (n.lost ?? 0) + (n.droppedWhileDisabled ?? 0) >= (n.enqueued ?? 0);
+      });
+    };
+    const converged = async (): Promise<boolean> => {
+      if (!service.engine.propagator.idle) return false;
+      const truth = await seeder.snapshot();
+      for (const m of mocks) {
+        for (const listing of await truthApi.listings(m.spec.id, false)) {
+          const expected = listedQuantity(truth.get(listing.sku)?.quantity ?? 0, m.spec.policy);
+          if (listing.visible.quantity !== expected || listing.accepted.quantity !== expected) return false;
+        }
+      }
+      return true;
+    };
+    let reconciled = false;
+    let convergedInTime = false;
+    while (Date.now() < convergenceDeadline) {
+      interrupted();
+      const notificationsDone = outcomesSeen >= counts.accepted || (await settledNotifications());
+      if (notificationsDone && service.engine.propagator.idle && !reconciled && service.engine.reconciler) {
+        reconciled = true;
+        await service.engine.reconciler.round();
+        continue;
+      }
+      if (notificationsDone && reconciled && (await converged())) {
+        convergedInTime = true;
+        break;
+      }
+      await sleep(250);
+    }
+    const convergedAtMs = Date.now();
+    await truthApi.collect();
+    progress(convergedInTime ? `converged ${convergedAtMs - loadEndMs} ms after the load; reading ground truth` : `NOT converged within ${options.convergenceTimeoutMs ?? 60_000} ms after the load (the convergence check will fail); reading ground truth`);
+
+    // --- Stop the engine, then read everything ---------------------------------------------------------
+    serviceStopped = true;
+    await service.stop();
+    const audit: AuditRecord[] = await seeder.readAudit();
+    const final = await seeder.snapshot();
+    const connection = await connectNats({ servers: natsUrl, name: "synclag-run-dlq" });
+    const deadLetters = await readDeadLetters(connection, { deadLetterStreamName: config.feed.deadLetterStreamName, deadLetterSubjectPrefix: config.feed.deadLetterSubjectPrefix })
+      .then(async (records) => {
+        // On a server we did not start, remove this run's own streams (nothing else is touched).
+        if (options.natsUrl !== undefined) {
+          const jsm = await jetstreamManager(connection);
+          for (const stream of [config.feed.streamName, config.feed.deadLetterStreamName]) await jsm.streams.delete(stream).catch(() => false);
+        }
+        return records;
+      })
+      .finally(() => connection.close());
+    const stats = new Map<string, MarketplaceStats>();
+    const listings = new Map<string, Awaited<ReturnType<MarketplaceTruth["listings"]>>>();
+    const orders = new Map<string, Awaited<ReturnType<MarketplaceTruth["orders"]>>>();
+    for (const m of mocks) {
+      stats.set(m.spec.id, await truthApi.stats(m.spec.id));
+      listings.set(m.spec.id, await truthApi.listings(m.spec.id, false));
+      orders.set(m.spec.id, await truthApi.orders(m.spec.id));
+    }
+
+    // --- Ground truth replay: the simulator's GroundTruth fed with the real timelines ----------------------
+    const confirmedAt = new Map<string, number>();
+    for (const [channel, list] of orders) for (const order of list) confirmedAt.set(`${channel}:${order.nativeId}`, order.createdAtMs);
+    const skus = catalog.map((item) => item.sku);
+    const endMs = startAtMs + options.durationMs;
+    const truth = new GroundTruth(scenario.channels.map((c) => (c.policy ? { id: c.id, policy: c.policy } : { id: c.id })), skus, startAtMs, endMs);
+    for (const item of catalog) truth.seed(item.sku, item.stock, scenario.channels.map((c) => listedQuantity(item.stock, c.policy)));
+    type Replay = { atMs: number; order: number; run: () => void };
+    const replay: Replay[] = [];
+    for (const record of audit) {
+      if (record.kind === "set" && record.reason === "initial stock") continue;
+      for (const change of record.changes) replay.push({ atMs: record.atMs, order: 0, run: () => truth.truthChanged(change.sku, change.quantity, record.atMs) });
+      if (record.kind === "order" && record.orderId !== undefined && record.sourceChannel !== undefined) {
+        const confirmed = confirmedAt.get(record.orderId) ?? confirmedAt.get(withoutLineSuffix(record.orderId)) ?? record.atMs;
+        const source = record.sourceChannel;
+        for (const change of record.changes) replay.push({ atMs: record.atMs, order: 1, run: () => truth.orderApplied(source, change.sku, change.version, confirmed) });
+      }
+    }
+    for (const m of mocks) {
+      for (const entry of truthApi.timeline(m.spec.id)) {
+        if (entry.event === "seeded") continue;
+        const change = { channel: m.spec.id, sku: entry.sku, quantity: entry.quantity, version: entry.version, atMs: entry.atMs };
+        if (entry.event === "visible") replay.push({ atMs: entry.atMs, order: 3, run: () => truth.onVisible(change) });
+        else if (entry.event === "accepted") replay.push({ atMs: entry.atMs, order: 2, run: () => truth.onAccepted(change) });
+        else replay.push({ atMs: entry.atMs, order: 2, run: () => truth.shownChanged(m.spec.id, entry.sku, entry.quantity, entry.atMs) });
+      }
+    }
+    replay.sort((a, b) => a.atMs - b.atMs || a.order - b.order);
+    let lagError: Error | undefined;
+    for (const step of replay) {
+      try {
+        step.run();
+      } catch (error) {
+        lagError ??= error as Error;
+      }
+    }
+    for (const [channel, list] of listings) for (const listing of list) truth.shownChanged(channel, listing.sku, listing.visible.quantity, convergedAtMs);
+
+    // --- Accounting ----------------------------------------------------------------------------------
+    const outcomeRecords = audit.filter((r) => r.kind === "order" || r.kind === "insufficient");
+    counts.fulfilled = audit.filter((r) => r.kind === "order").length;
+    counts.oversold = audit.filter((r) => r.kind === "insufficient").length;
+    counts.unnotified = Math.max(0, counts.accepted - outcomeRecords.length);
+    const cancellations = [...stats.values()].reduce((sum, s) => sum + s.cancellations, 0);
+    const unresolved = truth.unresolved();
+    const checks: CheckResult[] = [
+      checkStockNeverNegative(audit),
+      checkConservation(audit, final),
+      checkSingleApplication(audit),
+      checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 }))),
+      checkNoVersionRegression(scenario.channels.map((c) => ({ channel: c.id, count: stats.get(c.id)?.model.versionRegressions ?? 0 }))),
+      checkEveryOversellCancelled(counts.oversold, cancellations),
+      checkNoValidOrderDeadLettered(deadLetters, 0),
+      checkLagNeverNegative(lagError),
+    ];
+
+    const stale = truth.staleExposure();
+    const backlogs = new Map(service.engine.propagator.backlog().map((b) => [b.channel, b]));
+    const counter = (name: string, channel: string) => metrics.counters().filter((c) => c.name === name && c.labels.channel === channel).reduce((total, c) => total + c.value, 0);
+    const channels: Record<string, ChannelResult> = {};
+    const engineLag = new Histogram();
+    scenario.channels.forEach((spec, index) => {
+      const client = service.clients.get(spec.id);
+      const profile = mocks[index]?.profile ?? resolveProfile(spec);
+      const queueWait = metrics.histogram("queue_wait_ms", { channel: spec.id }) ?? new Histogram();
+      const propagation = metrics.histogram("propagation_lag_ms", { channel: spec.id });
+      if (propagation) engineLag.merge(propagation);
+      const acceptedLag = truth.channelAcceptedLag[index] as Histogram;
+      const syncLag = truth.channelSyncLag[index] as Histogram;
+      const s = client?.stats;
+      channels[spec.id] = {
+        kind: spec.kind,
+        syncLagMs: syncLag.summary(),
+        acceptedLagMs: acceptedLag.summary(),
+        apiCalls: s?.apiCalls ?? 0,
+        updateCalls: s?.updateCalls ?? 0,
+        throttled: s?.throttled ?? 0,
+        serverErrors: s?.serverErrors ?? 0,
+        timeouts: s?.timeouts ?? 0,
+        itemsRejected: s?.itemsRejected ?? 0,
+        staleExposure: round(stale[index] ?? 0, 6),
+        oversold: perChannel.get(spec.id)?.oversold ?? 0,
+        lostSales: perChannel.get(spec.id)?.lostSales ?? 0,
+        cancellations: stats.get(spec.id)?.cancellations ?? 0,
+        rateLimit: {
+          updatesPerSecondCapacity: profile.clientRateLimit.ratePerSecond * profile.maxBatchSize,
+          callsPerSecond: profile.clientRateLimit.ratePerSecond,
+          maxBatchSize: profile.maxBatchSize,
+          queueWaitMs: queueWait.summary(),
+          backlogPeak: backlogs.get(spec.id)?.backlogPeak ?? 0,
+          bound: acceptedLag.count > 0 && queueWait.percentile(99) * 2 > acceptedLag.percentile(99),
+        },
+        driftRepaired: counter("drift_repaired_total", spec.id),
+        pushesAbandoned: counter("pushes_abandoned_total", spec.id),
+        histograms: { syncLagMs: syncLag.encode(), acceptedLagMs: acceptedLag.encode() },
+      };
+    });
+    const sum = (name: string) => scenario.channels.reduce((total, c) => total + counter(name, c.id), 0);
+    const toScenarioTime = (points: Array<[number, number]>) => points.map(([t, q]) => [Math.round(t / timeScale), q] as [number, number]);
+    const timeline = { sku: truth.timeline.sku, truth: toScenarioTime(truth.timeline.truth), channels: Object.fromEntries(Object.entries(truth.timeline.channels).map(([k, v]) => [k, toScenarioTime(v)])) };
+    const result: RealStrategyResult = {
+      strategy: options.strategy,
+      orderImport: "push",
+      orders: { ...counts, cancellationRate: counts.accepted > 0 ? round(counts.oversold / counts.accepted, 6) : 0, droppedArrivals: load.droppedArrivals },
+      syncLagMs: truth.syncLag.summary(),
+      acceptedLagMs: truth.acceptedLag.summary(),
+      channels,
+      cost: computeCost(scenario.cost, counts),
+      ...(strategy.kind === "polling"
+        ? {
+            polling: {
+              intervalMs: strategy.intervalMs,
+              syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
+              ordersPerWindow: { mean: round(counts.attempted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: arrivalsPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0) },
+            },
+          }
+        : {}),
+      engine: {
+        pushes: sum("pushes_total"),
+        pushCalls: sum("push_calls_total"),
+        retries: sum("push_retries_total"),
+        throttled: sum("throttled_total"),
+        driftRepaired: Object.values(channels).reduce((total, c) => total + c.driftRepaired, 0),
+        pushesAbandoned: Object.values(channels).reduce((total, c) => total + c.pushesAbandoned, 0),
+        deadLetters: deadLetters.length,
+        storeErrors: metrics.counter("store_errors_total"),
+      },
+      checks,
+      ok: checks.every((c) => c.ok),
+      simulatedEvents: load.sent,
+      simulatedMs: convergedAtMs - startAtMs,
+      histograms: { syncLagMs: truth.syncLag.encode(), acceptedLagMs: truth.acceptedLag.encode() },
+      timeline,
+      perMinute,
+      load: {
+        durationMs: options.durationMs,
+        timeScale,
+        planned: load.planned,
+        sent: load.sent,
+        errors: load.errors,
+        storefrontLatencyMs: load.latencyMs.summary(),
+        marketplaceTime,
+      },
+      engineLagMs: engineLag.summary(),
+    };
+    return {
+      schemaVersion: RESULT_SCHEMA_VERSION,
+      generator: { name: "synclag", mode: "real" },
+      scenario: {
+        name: scenario.name,
+        description: scenario.description,
+        durationMs: scenario.duration,
+        startAt: scenario.startAt,
+        skus: scenario.catalog.skus,
+        ordersPerDay: scenario.demand.ordersPerDay,
+        channels: scenario.channels.map((c) => ({ id: c.id, kind: c.kind, share: c.share })),
+        cost: { ...scenario.cost },
+        curve: scenario.demand.curve.map((w) => ({ startMs: w.start, durationMs: w.duration, multiplier: w.multiplier, ...(w.label === undefined ? {} : { label: w.label }) })),
+      },
+      seed,
+      strategies: [result],
+      ok: result.ok,
+      reproduce: options.reproduceCommand ?? `npx synclag run --scenario ${scenario.name} --strategy ${options.strategy} --duration ${Math.round(options.durationMs / 1000)}s --seed ${seed}`,
+    };
+  } finally {
+    await cleanup();
+  }
+}
