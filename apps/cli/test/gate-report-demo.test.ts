@@ -98,14 +98,33 @@ describe("synclag gate", LONG, () => {
     expect(synclag("gate", "--result", join(dir, "missing.json"), "--threshold", "oversells:count==0").stderr).toContain("ENOENT");
   });
 
-  it("refuses --real with exit 2 until the real runner exists, and needs a scenario or a result", () => {
-    const real = synclag("gate", "--scenario", "flash-sale", "--real", "--threshold", "oversells:count==0");
-    expect(real.code).toBe(2);
-    expect(real.stderr).toContain("the real runner (synclag run) is not available yet");
+  it("refuses --real without a scenario or with a bad --duration, and needs a scenario or a result", () => {
+    const { file } = smallScenario();
+    const withResult = synclag("gate", "--result", file, "--real", "--duration", "soon", "--threshold", "oversells:count==0");
+    expect(withResult.code).toBe(2);
+    expect(withResult.stderr).toContain("--real runs a scenario");
+    expect(withResult.stderr).toContain("--duration");
     const nothing = synclag("gate", "--threshold", "oversells:count==0");
     expect(nothing.code).toBe(2);
     expect(nothing.stderr).toContain("give --scenario");
   });
+
+  it(
+    "--real gates a run through the real stack (private NATS and Redis, HTTP mocks) and prints its measured values",
+    { timeout: 240_000 },
+    (context) => {
+      const missing = ["nats-server", "redis-server"].filter((b) => spawnSync("sh", ["-c", `command -v ${b}`]).status !== 0);
+      if (missing.length > 0) {
+        if (process.env.CI === "true") throw new Error(`${missing.join(", ")} missing: apt-get install -y nats-server redis-server`);
+        context.skip(`${missing.join(", ")} not installed (apt-get install -y nats-server redis-server)`);
+        return;
+      }
+      const { file } = smallScenario();
+      const result = synclag("gate", "--scenario", file, "--real", "--duration", "6s", "--threshold", "dropped_arrivals:count==0", "--threshold", "oversells:count>=0");
+      expect(result.stdout).toContain("dropped_arrivals:count==0");
+      expect(result.code, result.stderr).toBe(0);
+    },
+  );
 
   it("documents metrics and exit codes in --help", () => {
     const help = synclag("gate", "--help");

@@ -7,6 +7,8 @@
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { Command } from "commander";
+import { parseDuration } from "@synclag/core";
+import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { compare, type ResultDocument } from "@synclag/sim";
 import { GATE_METRICS, checkThresholds, evaluateGate, parseResultDocument, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
@@ -22,6 +24,7 @@ interface GateOptions {
   threshold?: string[];
   seed?: string;
   real?: boolean;
+  duration: string;
   junit?: string;
   summary?: string;
   json?: string;
@@ -39,7 +42,8 @@ export function gateCommand(): Command {
     .option("--strategy <strategy>", "the strategy the thresholds apply to: events or polling:<interval>", "events")
     .option("--threshold <threshold>", "METRIC:AGGREGATION OP VALUE, e.g. 'sync_lag_ms:p(99)<5s' (repeatable)", collect)
     .option("--seed <n>", "seed for --scenario (default: the scenario's)")
-    .option("--real", "run through the real runner (synclag run) instead of the simulator — not available yet")
+    .option("--real", "run the scenario through the real stack (synclag run: NATS, Redis, HTTP mocks) instead of the simulator")
+    .option("--duration <duration>", "with --real: wall-clock length of the load phase (the scenario is compressed into it)", "30s")
     .option("--junit <file>", "write JUnit XML: one test case per threshold")
     .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\")")
     .option("--json <file>", "write the result document the thresholds were checked against")
@@ -71,7 +75,9 @@ Details: docs/ci.md`,
     )
     .action(async (opts: GateOptions) => {
       const problems: string[] = [];
-      if (opts.real) problems.push("--real: the real runner (synclag run) is not available yet — gate a simulated run (the default) or a result document (--result FILE)");
+      if (opts.real && opts.result !== undefined) problems.push("--real runs a scenario: give --scenario, not --result");
+      const realDurationMs = opts.real ? parseDuration(opts.duration) : undefined;
+      if (opts.real && !(realDurationMs !== undefined && realDurationMs > 0)) problems.push(`--duration: ${JSON.stringify(opts.duration)} is not a duration (use e.g. 30s, 2m)`);
       if (opts.scenario !== undefined && opts.result !== undefined) problems.push("give either --scenario (run it) or --result (check a result document), not both");
       if (opts.scenario === undefined && opts.result === undefined) problems.push("nothing to gate: give --scenario NAME|FILE to run one, or --result FILE to check a result document");
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
@@ -97,12 +103,33 @@ Details: docs/ci.md`,
         if (!checked.ok) problems.push(...checked.problems);
         if (problems.length > 0 || !scenario) throw new UsageError(problems);
         const effectiveSeed = seed ?? scenario.seed;
-        const progress = createProgress(`simulating ${scenario.name} (${opts.strategy})`);
-        doc = await compare(scenario, [opts.strategy], effectiveSeed, {
-          onProgress: (done, total) => progress.update(done, total),
-          reproduceCommand: reproduceCommand(opts, effectiveSeed),
-        });
-        progress.stop();
+        if (opts.real && realDurationMs !== undefined) {
+          try {
+            doc = await runReal({
+              scenario,
+              strategy: opts.strategy,
+              seed: effectiveSeed,
+              durationMs: realDurationMs,
+              logger: createLogger("warn", process.stderr),
+              onProgress: (message) => process.stderr.write(`gate: ${message}\n`),
+              reproduceCommand: reproduceCommand(opts, effectiveSeed),
+            });
+          } catch (error) {
+            if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config")) {
+              process.stderr.write(`synclag gate: ${error.message}\n`);
+              process.exitCode = error.reason === "config" ? EXIT.usage : EXIT.environment;
+              return;
+            }
+            throw error;
+          }
+        } else {
+          const progress = createProgress(`simulating ${scenario.name} (${opts.strategy})`);
+          doc = await compare(scenario, [opts.strategy], effectiveSeed, {
+            onProgress: (done, total) => progress.update(done, total),
+            reproduceCommand: reproduceCommand(opts, effectiveSeed),
+          });
+          progress.stop();
+        }
       } else throw new UsageError(problems);
 
       const evaluated = evaluateGate(doc, thresholds, { strategy: opts.strategy });
@@ -144,5 +171,6 @@ function write(path: string, text: string, flag: string): void {
 function reproduceCommand(opts: GateOptions, seed: number): string {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const thresholds = (opts.threshold ?? []).map((t) => ` --threshold ${quote(t)}`).join("");
-  return `npx synclag gate --scenario ${quote(opts.scenario ?? "")} --strategy ${opts.strategy} --seed ${seed}${thresholds}`;
+  const real = opts.real ? ` --real --duration ${opts.duration}` : "";
+  return `npx synclag gate --scenario ${quote(opts.scenario ?? "")} --strategy ${opts.strategy} --seed ${seed}${real}${thresholds}`;
 }
