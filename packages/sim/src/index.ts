@@ -2,7 +2,7 @@
 // adapters and marketplace models, ground truth from the marketplace side, checkers, result document.
 
 // --- Running ---
-export { compare, parseStrategy, resolveProfile, simulateStrategy } from "./simulate.js";
+export { compare, describeScenario, parseStrategy, resolveProfile, simulateStrategy } from "./simulate.js";
 export type { SimulateOptions } from "./simulate.js";
 
 // --- Result document ---

@@ -433,6 +433,21 @@ function round(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
+/** The result document's `scenario` block: what ran, for every renderer (simulated and real runs alike). */
+export function describeScenario(scenario: Scenario): ResultDocument["scenario"] {
+  return {
+    name: scenario.name,
+    description: scenario.description,
+    durationMs: scenario.duration,
+    startAt: scenario.startAt,
+    skus: scenario.catalog.skus,
+    ordersPerDay: scenario.demand.ordersPerDay,
+    channels: scenario.channels.map((c) => ({ id: c.id, kind: c.kind, share: c.share })),
+    cost: { ...scenario.cost },
+    curve: scenario.demand.curve.map((w) => ({ startMs: w.start, durationMs: w.duration, multiplier: w.multiplier, ...(w.label === undefined ? {} : { label: w.label }) })),
+  };
+}
+
 /** Runs every strategy over the same scenario and seed: the comparison. */
 export async function compare(scenario: Scenario, strategies: readonly string[], seed: number, options: SimulateOptions & { readonly reproduceCommand?: string } = {}): Promise<ResultDocument> {
   const results: StrategyResult[] = [];
@@ -447,17 +462,7 @@ export async function compare(scenario: Scenario, strategies: readonly string[],
   return {
     schemaVersion: RESULT_SCHEMA_VERSION,
     generator: { name: "synclag", mode: "simulated" },
-    scenario: {
-      name: scenario.name,
-      description: scenario.description,
-      durationMs: scenario.duration,
-      startAt: scenario.startAt,
-      skus: scenario.catalog.skus,
-      ordersPerDay: scenario.demand.ordersPerDay,
-      channels: scenario.channels.map((c) => ({ id: c.id, kind: c.kind, share: c.share })),
-      cost: { ...scenario.cost },
-      curve: scenario.demand.curve.map((w) => ({ startMs: w.start, durationMs: w.duration, multiplier: w.multiplier, ...(w.label === undefined ? {} : { label: w.label }) })),
-    },
+    scenario: describeScenario(scenario),
     seed,
     strategies: results,
     ok: results.every((r) => r.ok),
