@@ -9,10 +9,13 @@ import type { Clock, Scheduler, TimerHandle } from "./ports.js";
 
 const MAX_EVENTS_PER_INSTANT = 5_000_000;
 
-interface Entry {
-  atMs: number;
-  seq: number;
+/** A queued event; it is also the handle `setTimer` returns (`id` = its sequence number). */
+interface Entry extends TimerHandle {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly id: number;
   callback: (() => void) | undefined;
+  readonly owner: VirtualScheduler;
 }
 
 /** Lets every pending microtask chain run (exact: process.nextTick runs after the microtask queue drains). */
@@ -22,7 +25,7 @@ export function drainMicrotasks(): Promise<void> {
 
 export class VirtualScheduler implements Clock, Scheduler {
   private readonly heap = new TimedHeap<Entry>();
-  private readonly handles = new Map<number, Entry>();
+  private live = 0;
   private seq = 0;
   private nowMs: number;
   private sameInstantEvents = 0;
@@ -39,10 +42,11 @@ export class VirtualScheduler implements Clock, Scheduler {
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
     // Whole milliseconds: events carry integer times (order events require it) and ties batch.
-    const entry: Entry = { atMs: this.nowMs + Math.max(0, Math.round(delayMs)), seq: ++this.seq, callback };
+    const seq = ++this.seq;
+    const entry: Entry = { atMs: this.nowMs + Math.max(0, Math.round(delayMs)), seq, id: seq, callback, owner: this };
     this.heap.push(entry);
-    this.handles.set(entry.seq, entry);
-    return { id: entry.seq };
+    this.live += 1;
+    return entry;
   }
 
   /** Schedules at an absolute virtual time (clamped to now). */
@@ -51,15 +55,15 @@ export class VirtualScheduler implements Clock, Scheduler {
   }
 
   clearTimer(handle: TimerHandle): void {
-    const entry = this.handles.get(handle.id);
-    if (entry) {
+    const entry = handle as Partial<Entry>;
+    if (entry.owner === this && entry.callback !== undefined) {
       entry.callback = undefined;
-      this.handles.delete(handle.id);
+      this.live -= 1;
     }
   }
 
   get pending(): number {
-    return this.handles.size;
+    return this.live;
   }
 
   get nextAtMs(): number | undefined {
@@ -79,15 +83,17 @@ export class VirtualScheduler implements Clock, Scheduler {
       if (next === undefined || next.atMs > untilMs) break;
       if (budget-- <= 0) throw new Error(`virtual scheduler: event budget of ${maxEvents} exhausted at t=${this.nowMs} ms`);
       this.heap.pop();
-      if (next.callback === undefined) continue;
-      this.handles.delete(next.seq);
+      const callback = next.callback;
+      if (callback === undefined) continue;
+      next.callback = undefined;
+      this.live -= 1;
       if (next.atMs === this.nowMs) {
         // Bound on work at one instant: a timer that re-arms itself with delay 0 would spin forever.
         if (++this.sameInstantEvents > MAX_EVENTS_PER_INSTANT) throw new InvariantError(`virtual scheduler: more than ${MAX_EVENTS_PER_INSTANT} events at t=${this.nowMs} ms (a zero-delay loop?)`);
       } else this.sameInstantEvents = 0;
       this.nowMs = next.atMs;
       this.eventsRun += 1;
-      next.callback();
+      callback();
       const following = this.heap.peek();
       if (following === undefined || following.atMs !== this.nowMs) await drainMicrotasks();
     }

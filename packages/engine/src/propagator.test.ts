@@ -21,11 +21,19 @@ class ScriptedChannel implements ChannelClient {
   }
 }
 
-function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number } = {}) {
+function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number; batchLingerMs?: number; revisionsPerSkuPerDay?: number } = {}) {
   const scheduler = new VirtualScheduler(0);
   const channel = new ScriptedChannel("c", options.maxBatchSize ?? 1, scheduler, options.latencyMs ?? 100);
   const propagator = new Propagator({
-    channels: [{ client: channel, rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 }, maxInFlightCalls: 1 }],
+    channels: [
+      {
+        client: channel,
+        rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 },
+        maxInFlightCalls: 1,
+        ...(options.batchLingerMs === undefined ? {} : { batchLingerMs: options.batchLingerMs }),
+        ...(options.revisionsPerSkuPerDay === undefined ? {} : { revisionsPerSkuPerDay: options.revisionsPerSkuPerDay }),
+      },
+    ],
     clock: scheduler,
     scheduler,
     random: new Prng(1),
@@ -108,6 +116,65 @@ describe("Propagator", () => {
     // Backoff is capped: no gap between attempts exceeds 30 s (+ latency).
     const gaps = channel.calls.slice(1).map((c, i) => c.atMs - (channel.calls[i]?.atMs ?? 0));
     expect(Math.max(...gaps)).toBeLessThanOrEqual(30_010);
+  });
+
+  it("lingers to fill a batch call, but never holds back a sell-out still shown as available", async () => {
+    const { scheduler, channel, propagator } = setup({ maxBatchSize: 10, batchLingerMs: 500, latencyMs: 10 });
+    for (const sku of ["A", "B", "C"]) propagator.assumeConfirmed("c", sku, { quantity: 5, version: 1 });
+    propagator.publish("A", { quantity: 4, version: 2 });
+    await scheduler.runUntil(200);
+    propagator.publish("B", { quantity: 3, version: 2 });
+    await scheduler.runUntil(2_000);
+    // One call at the end of A's linger carries both.
+    expect(channel.calls.map((c) => [c.atMs, c.updates.map((u) => u.sku)])).toEqual([[500, ["A", "B"]]]);
+    propagator.publish("B", { quantity: 2, version: 3 });
+    await scheduler.runUntil(2_100);
+    propagator.publish("C", { quantity: 0, version: 2 }); // sold out, shown 5: goes at once, B rides along
+    await scheduler.runUntil(5_000);
+    expect(channel.calls.slice(1).map((c) => [c.atMs, c.updates.map((u) => u.sku)])).toEqual([[2_100, ["C", "B"]]]);
+  });
+
+  it("a full batch does not wait for the linger", async () => {
+    const { scheduler, channel, propagator } = setup({ maxBatchSize: 2, batchLingerMs: 10_000, latencyMs: 10 });
+    propagator.publish("A", { quantity: 4, version: 1 });
+    propagator.publish("B", { quantity: 4, version: 1 });
+    await scheduler.runUntil(100);
+    expect(channel.calls.map((c) => c.atMs)).toEqual([0]);
+  });
+
+  it("paces a listing's daily revisions (eBay's 250/day) and keeps a reserve for the sell-out", async () => {
+    const { scheduler, channel, propagator } = setup({ revisionsPerSkuPerDay: 100, latencyMs: 10 });
+    propagator.assumeConfirmed("c", "A", { quantity: 100_000, version: 1 });
+    // A hot SKU changes every second for an hour: the burst (a tenth of the cap) goes at once, then
+    // the rest is spread over the day, so most versions coalesce while held.
+    let version = 1;
+    for (let second = 0; second < 3_600; second++) {
+      version += 1;
+      propagator.publish("A", { quantity: 100_000 - version, version });
+      await scheduler.runUntil(second * 1_000 + 999);
+    }
+    const sent = channel.calls.length;
+    expect(sent).toBeGreaterThanOrEqual(10);
+    expect(sent).toBeLessThanOrEqual(10 + Math.ceil((3_600_000 / 86_400_000) * 86) + 1);
+    expect(propagator.idle).toBe(false); // the latest version is held, not lost
+    // A sell-out is not held: it goes at once, from the reserve.
+    version += 1;
+    propagator.publish("A", { quantity: 0, version });
+    await scheduler.runUntil(3_600_000 + 100);
+    expect(channel.calls.at(-1)?.updates[0]).toMatchObject({ quantity: 0, version });
+    expect(propagator.idle).toBe(true);
+    // Never more than the cap in one UTC day, however hot the SKU stays.
+    for (let minute = 61; minute < 24 * 60; minute++) {
+      version += 1;
+      propagator.publish("A", { quantity: 100_000 - version, version });
+      await scheduler.runUntil(minute * 60_000);
+    }
+    await scheduler.runUntil(86_400_000 - 1);
+    expect(channel.calls.length).toBeLessThanOrEqual(100);
+    // The held latest version goes out when the new day's budget opens.
+    await scheduler.runUntil(86_400_000 + 1_000);
+    expect(channel.calls.at(-1)?.updates[0]?.version).toBe(version);
+    expect(propagator.idle).toBe(true);
   });
 
   it("skips the order's source channel only when its own sale left it exactly right", async () => {

@@ -9,7 +9,7 @@
 //   truth, then counts that merely drifted low. FIFO inside each class.
 // Easy to get wrong: a reply must be matched to the version that was *sent*, not the one now desired.
 
-import { isRetryable, listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Clock, type Labels, type Metrics, type PushOutcome, type QuantityUpdate, type Random, type Scheduler, type Sku, type TimerHandle } from "@synclag/core";
+import { TimedHeap, isRetryable, listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Clock, type Labels, type Metrics, type PushOutcome, type QuantityUpdate, type Random, type Scheduler, type Sku, type TimerHandle } from "@synclag/core";
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
 import { TokenBucket, type RateLimit } from "./token-bucket.js";
 
@@ -20,6 +20,17 @@ export interface ChannelConfig {
   readonly rateLimit: RateLimit;
   /** Update calls in flight at once to this channel. Default 4. */
   readonly maxInFlightCalls?: number;
+  /**
+   * Batch APIs only: how long an update may wait for others to fill its call (ms). Default 0 (send at
+   * once). A sell-out still shown as available never waits. Coalescing in the wait also saves revisions.
+   */
+  readonly batchLingerMs?: number;
+  /**
+   * Revisions the channel allows per listing per (UTC) day (eBay: 250). The propagator paces each SKU
+   * through the day (a burst of a tenth of the cap, then evenly) and keeps a reserve that only a
+   * sell-out may use, so a hot SKU cannot spend the day's budget by noon and then stay wrong until midnight.
+   */
+  readonly revisionsPerSkuPerDay?: number;
 }
 
 export interface PropagatorOptions {
@@ -78,7 +89,20 @@ interface Pair {
   force: boolean;
   /** When the channel started failing this pair's updates as a whole (0 = not failing). */
   failingSinceMs: number;
+  /** Revision budget (channels with `revisionsPerSkuPerDay`): the UTC day and revisions sent that day. */
+  revisionsDay: number;
+  revisionsToday: number;
+  /** Held back by the revision budget until then (0 = not held); a sell-out is not held. */
+  heldUntilMs: number;
 }
+
+interface HeldPair {
+  readonly atMs: number;
+  readonly seq: number;
+  readonly pair: Pair;
+}
+
+const DAY_MS = 86_400_000;
 
 interface QueueEntry {
   readonly pair: Pair;
@@ -111,11 +135,18 @@ class Fifo<T> {
 
 interface ChannelState {
   readonly id: ChannelId;
+  /** Position in every SKU's row of pairs. */
+  readonly index: number;
   readonly config: ChannelConfig;
   readonly labels: Labels;
   readonly bucket: TokenBucket;
   readonly maxInFlightCalls: number;
-  readonly pairs: Map<Sku, Pair>;
+  readonly lingerMs: number;
+  readonly revisionCap: number;
+  /** Pairs held back by the revision budget, by release time. */
+  readonly held: TimedHeap<HeldPair>;
+  /** Pairs that may have work (a superset of the non-idle ones): keeps `idle` cheap on a big catalogue. */
+  readonly active: Set<Pair>;
   readonly queues: [Fifo<QueueEntry>, Fifo<QueueEntry>, Fifo<QueueEntry>];
   pausedUntilMs: number;
   /** Whole calls that failed in a row (outage, 5xx, timeouts): the circuit backs off on these. */
@@ -136,6 +167,9 @@ export interface ChannelBacklog {
 
 export class Propagator {
   private readonly channels = new Map<ChannelId, ChannelState>();
+  private readonly channelList: ChannelState[] = [];
+  /** Every SKU's pairs, one per channel in `channelList` order (one lookup serves all channels). */
+  private readonly rows = new Map<Sku, Pair[]>();
   private readonly retry: RetryPolicy;
   private stampSeq = 0;
   private stopped = false;
@@ -145,13 +179,17 @@ export class Propagator {
     const now = options.clock.now();
     for (const config of options.channels) {
       const id = config.client.channel;
-      this.channels.set(id, {
+      const state: ChannelState = {
         id,
+        index: this.channelList.length,
         config,
         labels: { channel: id },
         bucket: new TokenBucket(config.rateLimit, now),
         maxInFlightCalls: config.maxInFlightCalls ?? 4,
-        pairs: new Map(),
+        lingerMs: config.client.maxBatchSize > 1 ? Math.max(0, config.batchLingerMs ?? 0) : 0,
+        revisionCap: config.revisionsPerSkuPerDay ?? 0,
+        held: new TimedHeap(),
+        active: new Set(),
         queues: [new Fifo(), new Fifo(), new Fifo()],
         pausedUntilMs: 0,
         consecutiveFailures: 0,
@@ -159,7 +197,9 @@ export class Propagator {
         wakeTimer: undefined,
         wakeAtMs: 0,
         backlogPeak: 0,
-      });
+      };
+      this.channels.set(id, state);
+      this.channelList.push(state);
     }
   }
 
@@ -169,9 +209,11 @@ export class Propagator {
 
   /** Makes every channel (but a source that is already exact) converge to `level` of `sku`. */
   publish(sku: Sku, level: Level, options: PublishOptions = {}): void {
-    for (const channel of this.channels.values()) {
-      if (options.channels && !options.channels.includes(channel.id)) continue;
-      const pair = this.pair(channel, sku);
+    const row = this.row(sku);
+    const only = options.channels;
+    for (const channel of this.channelList) {
+      if (only && !only.includes(channel.id)) continue;
+      const pair = row[channel.index] as Pair;
       const listed = listedQuantity(level.quantity, channel.config.policy);
       const newest = Math.max(pair.desired?.version ?? 0, pair.inFlight?.version ?? 0, pair.confirmed?.version ?? 0);
       if (level.version < newest || (level.version === newest && !options.force)) continue;
@@ -195,6 +237,7 @@ export class Propagator {
         continue;
       }
       pair.desired = { quantity: listed, version: level.version };
+      channel.active.add(pair);
       pair.force = pair.force || options.force === true;
       pair.attempts = 0;
       pair.throttles = 0;
@@ -209,7 +252,7 @@ export class Propagator {
   assumeConfirmed(channel: ChannelId, sku: Sku, level: Level): void {
     const state = this.channels.get(channel);
     if (!state) throw new RangeError(`unknown channel ${JSON.stringify(channel)}`);
-    const pair = this.pair(state, sku);
+    const pair = this.row(sku)[state.index] as Pair;
     if (pair.desired === undefined && pair.inFlight === undefined) {
       pair.confirmed = { quantity: level.quantity, version: level.version };
       pair.confirmedAtMs = this.options.clock.now();
@@ -219,9 +262,9 @@ export class Propagator {
 
   /** True when every channel has confirmed (or given up on) `version` of `sku`. */
   isSettled(sku: Sku, version: number): boolean {
-    for (const channel of this.channels.values()) {
-      const pair = channel.pairs.get(sku);
-      if (!pair) return false;
+    const row = this.rows.get(sku);
+    if (!row) return false;
+    for (const pair of row) {
       const done = Math.max(pair.confirmed?.version ?? 0, pair.abandonedVersion);
       if (done < version) return false;
     }
@@ -230,18 +273,18 @@ export class Propagator {
 
   /** True when (channel, sku) has nothing pending or in flight (the reconciler only repairs idle pairs). */
   isIdle(channel: ChannelId, sku: Sku): boolean {
-    const pair = this.channels.get(channel)?.pairs.get(sku);
+    const pair = this.find(channel, sku);
     return pair === undefined || this.isPairIdle(pair);
   }
 
   confirmedVersion(channel: ChannelId, sku: Sku): number | undefined {
-    return this.channels.get(channel)?.pairs.get(sku)?.confirmed?.version;
+    return this.find(channel, sku)?.confirmed?.version;
   }
 
   backlog(): ChannelBacklog[] {
-    return [...this.channels.values()].map((channel) => {
+    return this.channelList.map((channel) => {
       let pending = 0;
-      for (const pair of channel.pairs.values()) if (!this.isPairIdle(pair)) pending += 1;
+      for (const row of this.rows.values()) if (!this.isPairIdle(row[channel.index] as Pair)) pending += 1;
       return { channel: channel.id, pending, inFlightCalls: channel.inFlightCalls, backlogPeak: channel.backlogPeak };
     });
   }
@@ -250,7 +293,10 @@ export class Propagator {
   get idle(): boolean {
     for (const channel of this.channels.values()) {
       if (channel.inFlightCalls > 0) return false;
-      for (const pair of channel.pairs.values()) if (!this.isPairIdle(pair)) return false;
+      for (const pair of channel.active) {
+        if (!this.isPairIdle(pair)) return false;
+        channel.active.delete(pair);
+      }
     }
     return true;
   }
@@ -267,13 +313,18 @@ export class Propagator {
     return pair.inFlight === undefined && !pair.waitingForRetry && (pair.desired === undefined || pair.desired.version <= Math.max(pair.confirmed?.version ?? 0, pair.abandonedVersion) && !pair.force);
   }
 
-  private pair(channel: ChannelState, sku: Sku): Pair {
-    let pair = channel.pairs.get(sku);
-    if (!pair) {
-      pair = { sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0 };
-      channel.pairs.set(sku, pair);
+  private find(channel: ChannelId, sku: Sku): Pair | undefined {
+    const state = this.channels.get(channel);
+    return state === undefined ? undefined : this.rows.get(sku)?.[state.index];
+  }
+
+  private row(sku: Sku): Pair[] {
+    let row = this.rows.get(sku);
+    if (!row) {
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0 }));
+      this.rows.set(sku, row);
     }
-    return pair;
+    return row;
   }
 
   private risk(pair: Pair): Risk {
@@ -286,6 +337,9 @@ export class Propagator {
 
   private enqueue(channel: ChannelState, pair: Pair): void {
     if (this.stopped) return;
+    channel.active.add(pair);
+    // Held back by the revision budget: it is queued again on release (a sell-out goes at once).
+    if (pair.heldUntilMs > this.options.clock.now() && this.risk(pair) !== Risk.SellOutShownAvailable) return;
     const stamp = ++this.stampSeq;
     if (pair.queuedStamp === 0) pair.queuedAtMs = this.options.clock.now();
     pair.queuedStamp = stamp;
@@ -315,10 +369,16 @@ export class Propagator {
 
   private pump(channel: ChannelState): void {
     const { clock, metrics } = this.options;
+    if (channel.held.size > 0) this.release(channel, clock.now());
     while (!this.stopped && channel.inFlightCalls < channel.maxInFlightCalls) {
-      if (this.next(channel, false) === undefined) return;
+      const head = this.next(channel, false);
+      if (head === undefined) return;
       const now = clock.now();
       if (now < channel.pausedUntilMs) return this.wake(channel, channel.pausedUntilMs - now);
+      if (channel.lingerMs > 0) {
+        const lingerUntil = this.lingerUntil(channel, head);
+        if (lingerUntil > now) return this.wake(channel, lingerUntil - now);
+      }
       const waitMs = channel.bucket.tryTake(now);
       if (waitMs > 0) return this.wake(channel, waitMs);
       const batch: Pair[] = [];
@@ -326,12 +386,18 @@ export class Propagator {
       while (batch.length < channel.config.client.maxBatchSize) {
         const pair = this.next(channel, true);
         if (!pair) break;
+        if (channel.revisionCap > 0 && !this.spendRevision(channel, pair, now)) continue;
         const desired = pair.desired as Level;
         metrics.observe("queue_wait_ms", now - pair.queuedAtMs, channel.labels);
         pair.inFlight = desired;
         pair.force = false;
         batch.push(pair);
         updates.push({ sku: pair.sku, quantity: desired.quantity, version: desired.version });
+      }
+      if (batch.length === 0) {
+        // Every candidate was held back by its revision budget: the token stays unused.
+        channel.bucket.refund();
+        continue;
       }
       channel.inFlightCalls += 1;
       metrics.increment("push_calls_total", channel.labels);
@@ -350,6 +416,68 @@ export class Propagator {
         },
       );
     }
+  }
+
+  /**
+   * A batch call waits up to `lingerMs` after its oldest update was queued, unless it is already full
+   * or the most urgent update is a sell-out still shown as available.
+   */
+  private lingerUntil(channel: ChannelState, head: Pair): number {
+    if (this.risk(head) === Risk.SellOutShownAvailable) return 0;
+    const [q0, q1, q2] = channel.queues;
+    if (q0.size + q1.size + q2.size >= channel.config.client.maxBatchSize) return 0;
+    let oldest = Number.POSITIVE_INFINITY;
+    for (const queue of channel.queues) {
+      const entry = queue.peek();
+      if (entry !== undefined && entry.pair.queuedAtMs < oldest) oldest = entry.pair.queuedAtMs;
+    }
+    return Number.isFinite(oldest) ? oldest + channel.lingerMs : 0;
+  }
+
+  /**
+   * Revision budget of one listing for the UTC day: a burst of a tenth of the cap, then the rest
+   * (less a reserve) spread evenly over the day; the reserve only for a sell-out still shown as
+   * available. Returns false (and holds the pair until its next allowance) when it must wait.
+   */
+  private spendRevision(channel: ChannelState, pair: Pair, now: number): boolean {
+    const cap = channel.revisionCap;
+    const day = Math.floor(now / DAY_MS);
+    if (pair.revisionsDay !== day) {
+      pair.revisionsDay = day;
+      pair.revisionsToday = 0;
+    }
+    const reserve = Math.max(1, Math.floor(cap / 25));
+    const burst = Math.max(1, Math.floor(cap / 10));
+    const paced = Math.max(0, cap - reserve - burst);
+    const sellOut = this.risk(pair) === Risk.SellOutShownAvailable;
+    const allowance = sellOut ? cap : Math.min(cap - reserve, burst + Math.floor(((now - day * DAY_MS) / DAY_MS) * paced));
+    if (pair.revisionsToday < allowance) {
+      pair.revisionsToday += 1;
+      pair.heldUntilMs = 0;
+      return true;
+    }
+    // Next allowance: when the paced share reaches one more revision, or the next day.
+    const nextDay = (day + 1) * DAY_MS;
+    const needed = pair.revisionsToday + 1 - burst;
+    const at = sellOut || pair.revisionsToday >= cap - reserve || paced === 0 ? nextDay : Math.min(nextDay, day * DAY_MS + Math.ceil((needed / paced) * DAY_MS));
+    pair.heldUntilMs = Math.max(now + 1, at);
+    channel.held.push({ atMs: pair.heldUntilMs, seq: ++this.stampSeq, pair });
+    this.options.metrics.increment("revision_holds_total", channel.labels);
+    this.wake(channel, pair.heldUntilMs - now);
+    return false;
+  }
+
+  /** Queues the held pairs whose time has come. */
+  private release(channel: ChannelState, now: number): void {
+    for (let entry = channel.held.peek(); entry !== undefined && entry.atMs <= now; entry = channel.held.peek()) {
+      channel.held.pop();
+      const pair = entry.pair;
+      if (pair.heldUntilMs !== entry.atMs) continue;
+      pair.heldUntilMs = 0;
+      if (pair.inFlight === undefined && !pair.waitingForRetry && pair.queuedStamp === 0 && !this.isPairIdle(pair)) this.enqueue(channel, pair);
+    }
+    const next = channel.held.peek();
+    if (next !== undefined) this.wake(channel, next.atMs - now);
   }
 
   private wake(channel: ChannelState, delayMs: number): void {

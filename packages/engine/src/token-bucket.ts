@@ -29,6 +29,11 @@ export class TokenBucket {
     return Math.max(1, Math.ceil(((1 - this.tokens) * 1000) / this.limit.ratePerSecond));
   }
 
+  /** Gives back a token taken by `tryTake` that was not used. */
+  refund(): void {
+    if (Number.isFinite(this.limit.ratePerSecond)) this.tokens = Math.min(this.limit.burst, this.tokens + 1);
+  }
+
   /** Empties the bucket (after the channel said 429: our idea of its budget was wrong). */
   drain(nowMs: number): void {
     this.refill(nowMs);

@@ -22,6 +22,11 @@ export interface MarketplaceProfile {
   readonly rateLimit: LimiterConfig;
   /** What the engine budgets for update calls: the documented limit, as calls/s and burst. */
   readonly clientRateLimit: { readonly ratePerSecond: number; readonly burst: number };
+  /**
+   * Engine setting, like `clientRateLimit`: how long an update waits for others to fill a batch call
+   * (ms; batch APIs only). Absent = 0, send at once.
+   */
+  readonly batchLingerMs?: number;
   /** Round trip of one seller-API call (the update is applied half-way). */
   readonly apiLatency: Distribution;
   /** Accepted → visible to buyers. */
@@ -76,6 +81,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     maxBatchSize: 250, // inventorySetQuantities (D)
     rateLimit: { kind: "cost-points", maximumAvailable: 1000, restoreRatePerSecond: 100, costPerCall: 10, costPerItem: 0 }, // standard plan (D); cost I
     clientRateLimit: { ratePerSecond: 10, burst: 100 },
+    batchLingerMs: 250, // engine setting (I)
     apiLatency: { kind: "lognormal", medianMs: 120, p99Ms: 600 },
     visibilityDelay: { kind: "constant", ms: 0 }, // synchronous (I)
     clientTimeoutMs: 10_000,
@@ -88,6 +94,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     maxBatchSize: 100, // products/batch (D)
     rateLimit: { kind: "none" }, // no limit by default (I)
     clientRateLimit: { ratePerSecond: 20, burst: 20 }, // polite default for a shared WordPress host (I)
+    batchLingerMs: 500, // engine setting (I)
     apiLatency: { kind: "lognormal", medianMs: 350, p99Ms: 2_000 },
     visibilityDelay: { kind: "constant", ms: 0 },
     clientTimeoutMs: 15_000,
@@ -100,6 +107,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     maxBatchSize: 10, // (D)
     rateLimit: { kind: "token-bucket", ratePerSecond: 10, burst: 10 }, // unpublished (I)
     clientRateLimit: { ratePerSecond: 10, burst: 10 },
+    batchLingerMs: 250, // engine setting (I)
     apiLatency: { kind: "lognormal", medianMs: 250, p99Ms: 1_200 },
     visibilityDelay: { kind: "lognormal", medianMs: 2_000, p99Ms: 20_000 }, // I
     clientTimeoutMs: 10_000,
@@ -112,6 +120,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     maxBatchSize: 25, // bulk_update_price_quantity (D)
     rateLimit: { kind: "token-bucket", ratePerSecond: 20, burst: 40 }, // daily quotas (D); per-second shape I
     clientRateLimit: { ratePerSecond: 20, burst: 40 },
+    batchLingerMs: 1000, // engine setting (I)
     apiLatency: { kind: "lognormal", medianMs: 400, p99Ms: 2_000 },
     visibilityDelay: { kind: "lognormal", medianMs: 1_000, p99Ms: 10_000 }, // I
     clientTimeoutMs: 15_000,

@@ -11,10 +11,19 @@ import { InvariantError, listedQuantity, type ChannelPolicy, type Sku } from "@s
 import type { VisibilityChange } from "@synclag/marketplaces";
 import { Histogram } from "@synclag/metrics";
 
-interface PendingLag {
+/**
+ * The applied orders of one SKU in version order, shared by every channel: each channel keeps a cursor
+ * into it (one for visible, one for accepted), so an order costs three appends, not two per channel.
+ */
+interface SkuLog {
   versions: number[];
   confirmedAt: number[];
-  head: number;
+  /** Source channel index of each order (it owes itself nothing); -1 = unknown, every channel owes it. */
+  sources: number[];
+  /** Absolute index of `versions[0]` (entries every cursor has passed are dropped). */
+  base: number;
+  /** Length at which to try dropping passed entries again. */
+  compactAt: number;
 }
 
 export interface TimelineSeries {
@@ -26,18 +35,20 @@ export interface TimelineSeries {
 const TIMELINE_LIMIT = 20_000;
 
 export class GroundTruth {
-  readonly syncLag = new Histogram();
-  readonly acceptedLag = new Histogram();
   readonly channelSyncLag: Histogram[];
   readonly channelAcceptedLag: Histogram[];
   private readonly skuIndex = new Map<Sku, number>();
   private readonly channelIndex = new Map<string, number>();
-  private readonly visiblePending: Array<PendingLag | undefined>;
-  private readonly acceptedPending: Array<PendingLag | undefined>;
+  private readonly logs: Array<SkuLog | undefined>;
+  private readonly visibleCursor: Float64Array;
+  private readonly acceptedCursor: Float64Array;
   private readonly truth: Int32Array;
   private readonly shown: Float64Array;
   private readonly mismatchSince: Float64Array;
   private readonly staleMs: Float64Array;
+  /** (order, channel) pairs not yet visible, and pairs shown ≠ expected: kept as counts so "settled?" is O(1). */
+  private pendingVisible = 0;
+  private mismatched = 0;
   readonly timeline: TimelineSeries;
   private readonly timelineChannelSeries: Array<Array<[number, number]>>;
 
@@ -50,8 +61,9 @@ export class GroundTruth {
     channels.forEach((c, i) => this.channelIndex.set(c.id, i));
     skus.forEach((s, i) => this.skuIndex.set(s, i));
     const pairs = channels.length * skus.length;
-    this.visiblePending = new Array(pairs);
-    this.acceptedPending = new Array(pairs);
+    this.logs = new Array(skus.length);
+    this.visibleCursor = new Float64Array(pairs);
+    this.acceptedCursor = new Float64Array(pairs);
     this.truth = new Int32Array(skus.length);
     this.shown = new Float64Array(pairs);
     this.mismatchSince = new Float64Array(pairs).fill(-1);
@@ -61,6 +73,16 @@ export class GroundTruth {
     const timelineSku = skus[0] ?? "";
     this.timelineChannelSeries = channels.map(() => []);
     this.timeline = { sku: timelineSku, truth: [], channels: Object.fromEntries(channels.map((c, i) => [c.id, this.timelineChannelSeries[i] as Array<[number, number]>])) };
+  }
+
+  /** Sync lag over every channel (merged from the per-channel histograms: each sample is recorded once). */
+  get syncLag(): Histogram {
+    return merged(this.channelSyncLag);
+  }
+
+  /** Accepted lag over every channel. */
+  get acceptedLag(): Histogram {
+    return merged(this.channelAcceptedLag);
   }
 
   /** Initial state: truth and every channel's listing, all in sync. */
@@ -98,26 +120,32 @@ export class GroundTruth {
   /** An order was applied at `version` of `sku`: every channel but the source owes it. */
   orderApplied(sourceChannel: string, sku: Sku, version: number, confirmedAtMs: number): void {
     const s = this.sku(sku);
-    const source = this.channelIndex.get(sourceChannel);
-    for (let c = 0; c < this.channels.length; c++) {
-      if (c === source) continue;
-      const index = c * this.skus.length + s;
-      push((this.visiblePending[index] ??= { versions: [], confirmedAt: [], head: 0 }), version, confirmedAtMs);
-      push((this.acceptedPending[index] ??= { versions: [], confirmedAt: [], head: 0 }), version, confirmedAtMs);
-    }
+    const source = this.channelIndex.get(sourceChannel) ?? -1;
+    const log = (this.logs[s] ??= { versions: [], confirmedAt: [], sources: [], base: 0, compactAt: 1024 });
+    const last = log.versions[log.versions.length - 1];
+    if (last !== undefined && version <= last) throw new InvariantError(`orders of ${sku} applied out of version order (${version} after ${last})`);
+    log.versions.push(version);
+    log.confirmedAt.push(confirmedAtMs);
+    log.sources.push(source);
+    this.pendingVisible += source < 0 ? this.channels.length : this.channels.length - 1;
+    if (log.versions.length >= log.compactAt) this.compact(s, log);
   }
 
   onVisible(change: VisibilityChange): void {
     const c = this.channel(change.channel);
-    const index = c * this.skus.length + this.sku(change.sku);
-    this.resolve(this.visiblePending[index], change.version, change.atMs, this.syncLag, this.channelSyncLag[c] as Histogram);
+    const s = this.sku(change.sku);
+    this.pendingVisible -= this.resolve(this.visibleCursor, c, s, change.version, change.atMs, this.channelSyncLag[c] as Histogram);
     this.shownChanged(change.channel, change.sku, change.quantity, change.atMs);
   }
 
   onAccepted(change: VisibilityChange): void {
     const c = this.channel(change.channel);
-    const index = c * this.skus.length + this.sku(change.sku);
-    this.resolve(this.acceptedPending[index], change.version, change.atMs, this.acceptedLag, this.channelAcceptedLag[c] as Histogram);
+    this.resolve(this.acceptedCursor, c, this.sku(change.sku), change.version, change.atMs, this.channelAcceptedLag[c] as Histogram);
+  }
+
+  /** True when every owed (order, channel) pair became visible and every channel shows its policy quantity of the truth. */
+  get settled(): boolean {
+    return this.pendingVisible === 0 && this.mismatched === 0;
   }
 
   /** (order, channel) pairs still waiting to become visible, per channel. */
@@ -125,8 +153,9 @@ export class GroundTruth {
     return this.channels.map((_, c) => {
       let count = 0;
       for (let s = 0; s < this.skus.length; s++) {
-        const pending = this.visiblePending[c * this.skus.length + s];
-        if (pending) count += pending.versions.length - pending.head;
+        const log = this.logs[s];
+        if (!log) continue;
+        for (let k = (this.visibleCursor[c * this.skus.length + s] as number) - log.base; k < log.versions.length; k++) if (log.sources[k] !== c) count += 1;
       }
       return count;
     });
@@ -166,25 +195,47 @@ export class GroundTruth {
     if (matched && since >= 0) {
       this.staleMs[c] = (this.staleMs[c] as number) + Math.max(0, Math.min(atMs, this.endMs) - Math.min(since, this.endMs));
       this.mismatchSince[index] = -1;
+      this.mismatched -= 1;
     } else if (!matched && since < 0) {
       this.mismatchSince[index] = atMs;
+      this.mismatched += 1;
     }
   }
 
-  private resolve(pending: PendingLag | undefined, version: number, atMs: number, overall: Histogram, channel: Histogram): void {
-    if (!pending) return;
-    while (pending.head < pending.versions.length && (pending.versions[pending.head] as number) <= version) {
-      const lag = atMs - (pending.confirmedAt[pending.head] as number);
+  /** Records the lag of every order of SKU `s` up to `version` that channel `c` owed; returns how many. */
+  private resolve(cursors: Float64Array, c: number, s: number, version: number, atMs: number, histogram: Histogram): number {
+    const log = this.logs[s];
+    if (!log) return 0;
+    const index = c * this.skus.length + s;
+    const { versions, confirmedAt, sources, base } = log;
+    let k = (cursors[index] as number) - base;
+    let resolved = 0;
+    for (; k < versions.length && (versions[k] as number) <= version; k++) {
+      if (sources[k] === c) continue;
+      const lag = atMs - (confirmedAt[k] as number);
       if (!(lag >= 0)) throw new InvariantError(`negative sync lag ${lag} ms (version ${version})`);
-      overall.record(lag);
-      channel.record(lag);
-      pending.head += 1;
+      histogram.record(lag);
+      resolved += 1;
     }
-    if (pending.head > 256 && pending.head * 2 > pending.versions.length) {
-      pending.versions.splice(0, pending.head);
-      pending.confirmedAt.splice(0, pending.head);
-      pending.head = 0;
+    cursors[index] = k + base;
+    return resolved;
+  }
+
+  /** Drops the log entries every channel's cursors have passed. */
+  private compact(s: number, log: SkuLog): void {
+    let passed = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < this.channels.length; c++) {
+      const index = c * this.skus.length + s;
+      passed = Math.min(passed, this.visibleCursor[index] as number, this.acceptedCursor[index] as number);
     }
+    const drop = passed - log.base;
+    if (drop > 0) {
+      log.versions.splice(0, drop);
+      log.confirmedAt.splice(0, drop);
+      log.sources.splice(0, drop);
+      log.base = passed;
+    }
+    log.compactAt = Math.max(1024, log.versions.length * 2);
   }
 
   private sku(sku: Sku): number {
@@ -200,7 +251,9 @@ export class GroundTruth {
   }
 }
 
-function push(pending: PendingLag, version: number, confirmedAtMs: number): void {
-  pending.versions.push(version);
-  pending.confirmedAt.push(confirmedAtMs);
+function merged(histograms: readonly Histogram[]): Histogram {
+  const total = new Histogram();
+  for (const histogram of histograms) total.merge(histogram);
+  return total;
 }
+

@@ -50,6 +50,7 @@ export function resolveProfile(spec: ChannelSpec): MarketplaceProfile {
     ...(o.visibilityDelay === undefined ? {} : { visibilityDelay: o.visibilityDelay }),
     ...(o.clientTimeoutMs === undefined ? {} : { clientTimeoutMs: o.clientTimeoutMs }),
     ...(o.revisionsPerListingPerDay === undefined ? {} : { revisionsPerListingPerDay: o.revisionsPerListingPerDay }),
+    ...(o.batchLinger === undefined ? {} : { batchLingerMs: o.batchLinger }),
     faults: {
       serverErrorRate: faults.serverErrorRate ?? base.faults.serverErrorRate,
       timeoutAfterApplyRate: faults.timeoutAfterApplyRate ?? base.faults.timeoutAfterApplyRate,
@@ -217,7 +218,13 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const profile = resolveProfile(spec);
       const client = clients.get(spec.id) as SimChannelClient;
       const sabotaged = options.sabotage === "skip-push" && spec === scenario.channels[0] ? skipPushes(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : client;
-      return { client: sabotaged, rateLimit: profile.clientRateLimit, ...(spec.policy ? { policy: spec.policy } : {}) };
+      return {
+        client: sabotaged,
+        rateLimit: profile.clientRateLimit,
+        ...(profile.batchLingerMs === undefined ? {} : { batchLingerMs: profile.batchLingerMs }),
+        ...(profile.revisionsPerListingPerDay === undefined ? {} : { revisionsPerSkuPerDay: profile.revisionsPerListingPerDay }),
+        ...(spec.policy ? { policy: spec.policy } : {}),
+      };
     }),
     clock: scheduler,
     scheduler,
@@ -313,8 +320,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const settled = () => {
     if (!feed.idle || !engine.propagator.idle) return false;
     for (const model of models.values()) if (model.nextVisibilityAtMs !== undefined) return false;
-    if (truth.unresolved().some((n) => n > 0)) return false;
-    return truth.mismatches().length === 0;
+    return truth.settled;
   };
   while (scheduler.now() < budgetEnd && !settled()) {
     await scheduler.runUntil(Math.min(budgetEnd, scheduler.now() + 10_000));

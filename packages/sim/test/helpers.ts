@@ -18,6 +18,7 @@ export function instantChannel(id: string, overrides: NonNullable<ScenarioInput[
       clientRateLimit: { ratePerSecond: 1_000_000, burst: 1_000_000 },
       apiLatency: { kind: "constant", ms: 0 },
       visibilityDelay: { kind: "constant", ms: 0 },
+      batchLinger: 0,
       notifications: { delay: { kind: "constant", ms: 0 }, duplicateRate: 0, attemptFailureRate: 0, retries: 0 },
       ...overrides,
     },

@@ -54,6 +54,8 @@ const profileOverrides = z.strictObject({
   visibilityDelay: distribution.optional(),
   clientTimeoutMs: z.number().int().positive().optional(),
   revisionsPerListingPerDay: z.number().int().positive().optional(),
+  /** Engine side: how long an update waits for others to fill a batch call ("250ms"; "0" = send at once). */
+  batchLinger: duration.optional(),
   faults: z
     .strictObject({
       serverErrorRate: rate.optional(),
