@@ -2,6 +2,7 @@
 // event-driven engine in virtual time. Figures: wall time and simulated events per second.
 // `npm run bench -- sim [--scenario NAME] [--strategy events]`
 import { cpus } from "node:os";
+import { Histogram } from "@synclag/metrics";
 import { simulateStrategy } from "@synclag/sim";
 import { loadScenario } from "@synclag/workload";
 import type { BenchContext } from "./run.js";
@@ -31,6 +32,18 @@ export default async function run(context: BenchContext): Promise<Record<string,
   });
   const wallSeconds = Number(process.hrtime.bigint() - startedAt) / 1e9;
   const cpu = process.cpuUsage(cpuBefore);
+  // Per marketplace kind: how each API's limits shape lag (Amazon's 5 updates/s per seller is the ceiling).
+  const kinds = new Map<string, { lag: Histogram; updateCalls: number; throttled: number; channels: number; rateLimitBound: number }>();
+  for (const channel of Object.values(result.channels)) {
+    const entry = kinds.get(channel.kind) ?? { lag: new Histogram(), updateCalls: 0, throttled: 0, channels: 0, rateLimitBound: 0 };
+    entry.lag.merge(Histogram.decode(channel.histograms.syncLagMs));
+    entry.updateCalls += channel.updateCalls;
+    entry.throttled += channel.throttled;
+    entry.channels += 1;
+    if (channel.rateLimit.bound) entry.rateLimitBound += 1;
+    kinds.set(channel.kind, entry);
+  }
+  const byKind = Object.fromEntries([...kinds].map(([kind, e]) => [kind, { channels: e.channels, syncLagMs: { p50: e.lag.percentile(50), p99: e.lag.percentile(99), max: e.lag.max }, updateCalls: e.updateCalls, throttled: e.throttled, channelsBoundByRateLimit: e.rateLimitBound }]));
   return {
     scenario: name,
     strategy,
@@ -46,6 +59,8 @@ export default async function run(context: BenchContext): Promise<Record<string,
     pushCalls: result.engine.pushCalls,
     checksOk: result.ok,
     syncLagMs: result.syncLagMs,
+    byKind,
+    failedChecks: result.checks.filter((c) => !c.ok).map((c) => c.name),
     goal: { wallSecondsAtMost: 60, simulatedEventsPerSecondAtLeast: 1_000_000 },
   };
 }

@@ -215,7 +215,8 @@ export class Propagator {
       if (only && !only.includes(channel.id)) continue;
       const pair = row[channel.index] as Pair;
       const listed = listedQuantity(level.quantity, channel.config.policy);
-      const newest = Math.max(pair.desired?.version ?? 0, pair.inFlight?.version ?? 0, pair.confirmed?.version ?? 0);
+      // `desired` is always the newest version the pair has seen (in flight and confirmed come from it).
+      const newest = pair.desired?.version ?? 0;
       if (level.version < newest || (level.version === newest && !options.force)) continue;
       if (
         channel.id === options.source &&
