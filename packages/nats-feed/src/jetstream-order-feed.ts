@@ -24,6 +24,13 @@ import { orderIdHint, writeDeadLetter, type DeadLetterKind } from "./dead-letter
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 
+/**
+ * Lifetime of one pull request. Short on purpose: messages naked with a delay are redelivered only into
+ * an open pull request, and after a burst of naks the client could sit on a request the server already
+ * considers served — the stall lasted the whole default 30 s (seen in the Redis-restart fault test).
+ */
+const PULL_EXPIRES_MS = 5_000;
+
 export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
   readonly connection: NatsConnection;
   /** Handlers running at once per subscription. Default 16. */
@@ -246,7 +253,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         this.adoptServerConfig((await consumer.info(true)).config);
         this.listenForMaxDeliveries();
         if (this.stopping) break;
-        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize });
+        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize, expires: PULL_EXPIRES_MS });
         this.messages = messages;
         if (this.stopping) void messages.close();
         this.markReady();
