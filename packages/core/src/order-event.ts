@@ -29,6 +29,15 @@ function fromZod(error: z.ZodError): Problem[] {
 
 /** Validates an already-parsed value as an order event, including the store's own line rules. */
 export function validateOrderEvent(value: unknown): DecodeResult {
+  // Fast path (every valid event): `normalizeOrder` checks everything the schema does but the time
+  // stamp, so the schema runs only to word the problems of an event that fails.
+  if (typeof value === "object" && value !== null) {
+    const { orderId, sourceChannel, lines, confirmedAtMs } = value as Record<string, unknown>;
+    if (typeof confirmedAtMs === "number" && Number.isSafeInteger(confirmedAtMs) && confirmedAtMs >= 0) {
+      const normalized = normalizeOrder({ orderId, sourceChannel, lines });
+      if (normalized.ok) return { ok: true, event: { orderId: normalized.order.orderId, sourceChannel: normalized.order.sourceChannel, lines: normalized.order.lines, confirmedAtMs } };
+    }
+  }
   const parsed = orderEventSchema.safeParse(value);
   if (!parsed.success) return { ok: false, problems: fromZod(parsed.error) };
   const normalized = normalizeOrder(parsed.data);

@@ -17,13 +17,15 @@ export interface NormalizedOrder {
 
 const encoder = new TextEncoder();
 const byteLength = (s: string): number => encoder.encode(s).length;
+/** UTF-8 takes at most 3 bytes per UTF-16 unit: a short string needs no encoding to be known small enough. */
+const exceedsBytes = (s: string, max: number): boolean => s.length * 3 > max && byteLength(s) > max;
 
 /** Checks a SKU and returns its canonical (NFC) form, or a problem message. */
 export function normalizeSku(value: unknown): { sku: string } | { problem: string } {
   if (typeof value !== "string") return { problem: "must be a string" };
   const sku = value.normalize("NFC");
   if (sku.length === 0) return { problem: "must not be empty" };
-  if (byteLength(sku) > MAX_SKU_BYTES) return { problem: `must be at most ${MAX_SKU_BYTES} bytes` };
+  if (exceedsBytes(sku, MAX_SKU_BYTES)) return { problem: `must be at most ${MAX_SKU_BYTES} bytes` };
   const problem = textProblem(sku);
   if (problem) return { problem };
   return { sku };
@@ -51,7 +53,7 @@ export function checkQuantity(value: unknown, allowZero = false): string | undef
 
 function checkId(value: unknown, maxBytes: number): string | undefined {
   if (typeof value !== "string" || value.length === 0) return "must be a non-empty string";
-  if (byteLength(value) > maxBytes) return `must be at most ${maxBytes} bytes`;
+  if (exceedsBytes(value, maxBytes)) return `must be at most ${maxBytes} bytes`;
   return textProblem(value);
 }
 

@@ -504,12 +504,13 @@ export class Propagator {
     if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, now);
     channel.consecutiveFailures = 0;
     let throttled = false;
+    let confirmed = 0;
     batch.forEach((pair, index) => {
       const outcome: PushOutcome = outcomes[index] ?? { ok: false, reason: "rejected", message: "no outcome for this update in the reply" };
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
       if (outcome.ok) {
-        metrics.increment("pushes_total", channel.labels);
+        confirmed += 1;
         pair.confirmed = sent;
         pair.confirmedAtMs = now;
         pair.failingSinceMs = 0;
@@ -538,6 +539,7 @@ export class Propagator {
         if (pair.inFlight === undefined) this.enqueue(channel, pair);
       });
     });
+    if (confirmed > 0) metrics.increment("pushes_total", channel.labels, confirmed);
     if (throttled) channel.bucket.drain(now);
     this.pump(channel);
   }
