@@ -13,6 +13,10 @@ export {
 } from "./redis-stock-store.js";
 export type { RedisCommandClient, RedisStockStoreConnectOptions, RedisStockStoreOptions } from "./redis-stock-store.js";
 
+// --- Group commit (concurrent applyOrder calls → one script call) ---
+export { DEFAULT_GROUP_COMMIT_ORDERS, GroupCommitStockStore } from "./group-commit-stock-store.js";
+export type { GroupCommitStats, GroupCommitStockStoreOptions } from "./group-commit-stock-store.js";
+
 // --- Errors ---
 export { RedisStockStoreError } from "./errors.js";
 export type { RedisStockStoreErrorReason } from "./errors.js";

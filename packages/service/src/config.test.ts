@@ -22,6 +22,17 @@ describe("service configuration", () => {
     expect(config).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", redisUrl: "redis://127.0.0.1:6379", strategy: "events", ingest: { host: "127.0.0.1", port: 8080 }, reconcileInterval: 900_000 });
   });
 
+  it("applies one order per script call by default, takes 100 to group store calls, refuses 0", () => {
+    expect(loadServiceConfig({}, {}).redis).toEqual({ keyPrefix: "synclag:", maxOrdersPerCall: 1 });
+    const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
+    const on = join(dir, "on.yaml");
+    writeFileSync(on, "redis:\n  maxOrdersPerCall: 100\n");
+    expect(loadServiceConfig({ config: on }, {}).redis.maxOrdersPerCall).toBe(100);
+    const bad = join(dir, "bad.yaml");
+    writeFileSync(bad, "redis:\n  maxOrdersPerCall: 0\n");
+    expect(problemsOf(() => loadServiceConfig({ config: bad }, {})).join("\n")).toMatch(/maxOrdersPerCall/);
+  });
+
   it("takes flags over environment over the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
     const file = join(dir, "engine.yaml");

@@ -13,7 +13,7 @@ import type { ApplyResult, ChannelId, Metrics, OrderEvent } from "@synclag/core"
 import { Engine } from "@synclag/engine";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { JetStreamOrderFeed, JetStreamOrderPublisher, connectNats, provisionStreams, type NatsFeedError } from "@synclag/nats-feed";
-import { RedisStockStore } from "@synclag/redis-store";
+import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { channelSecrets, redactConfig, type ServiceConfig } from "./config.js";
@@ -151,14 +151,21 @@ export class EngineService {
     });
     const onResult = (event: OrderEvent, result: ApplyResult): void => {
       if (result.kind === "applied") for (const change of result.changes) for (const client of observed.values()) client.noteApplied(event.sourceChannel, change.sku, change.version, event.confirmedAtMs);
+      if (result.kind === "applied" || result.kind === "duplicate") {
+        // The hot path: build the log line only when someone reads it.
+        if (logger.isLevelEnabled("debug")) logger.debug({ orderId: event.orderId, channel: event.sourceChannel, outcome: result.kind, sinceConfirmedMs: Date.now() - event.confirmedAtMs }, "order applied");
+        options.onResult?.(event, result);
+        return;
+      }
       const line = { orderId: event.orderId, channel: event.sourceChannel, outcome: result.kind, sinceConfirmedMs: Date.now() - event.confirmedAtMs };
-      if (result.kind === "applied" || result.kind === "duplicate") logger.debug(line, "order applied");
-      else if (result.kind === "insufficient") logger.warn({ ...line, shortages: result.shortages }, "oversell: order cannot be filled; cancelling at the source");
+      if (result.kind === "insufficient") logger.warn({ ...line, shortages: result.shortages }, "oversell: order cannot be filled; cancelling at the source");
       else logger.warn({ ...line, detail: result.kind === "conflict" ? result.message : result.problems }, "order refused");
       options.onResult?.(event, result);
     };
+    // Group commit: the feed runs many handlers at once; their applyOrder calls share script calls.
+    const workerStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: Math.min(config.redis.maxOrdersPerCall, store.batchSize) }) : store;
     const engine = new Engine({
-      store,
+      store: workerStore,
       feed,
       channels: config.channels.map((entry) => {
         const id = entry.id ?? entry.kind;
@@ -167,6 +174,8 @@ export class EngineService {
           rateLimit: entry.rateLimit ?? DEFAULT_PROFILES[entry.kind].clientRateLimit,
           ...(entry.policy ? { policy: entry.policy } : {}),
           ...(entry.maxInFlightCalls === undefined ? {} : { maxInFlightCalls: entry.maxInFlightCalls }),
+          batchLingerMs: entry.batchLinger ?? DEFAULT_PROFILES[entry.kind].batchLingerMs ?? 0,
+          revisionsPerSkuPerDay: entry.revisionsPerSkuPerDay ?? DEFAULT_PROFILES[entry.kind].revisionsPerListingPerDay ?? 0,
         };
       }),
       clock: systemClock,

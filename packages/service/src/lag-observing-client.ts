@@ -14,10 +14,13 @@ export class LagObservingClient implements ChannelClient {
   readonly channel: ChannelId;
   readonly maxBatchSize: number;
   private readonly pending = new Map<Sku, Array<{ version: number; confirmedAtMs: number }>>();
+  /** One labels object for every observation, not one per update. */
+  private readonly labels: { readonly channel: ChannelId };
 
   constructor(private readonly inner: ChannelClient, private readonly clock: Clock, private readonly metrics: Metrics) {
     this.channel = inner.channel;
     this.maxBatchSize = inner.maxBatchSize;
+    this.labels = { channel: inner.channel };
   }
 
   /** An order was applied at `version` of `sku`; every channel but its source now owes it. */
@@ -32,6 +35,7 @@ export class LagObservingClient implements ChannelClient {
   async setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
     const outcomes = await this.inner.setQuantities(updates);
     const now = this.clock.now();
+    if (this.pending.size === 0) return outcomes;
     updates.forEach((update, index) => {
       if (!outcomes[index]?.ok) return;
       const list = this.pending.get(update.sku);
@@ -39,12 +43,13 @@ export class LagObservingClient implements ChannelClient {
       let settled = 0;
       while (settled < list.length && (list[settled]?.version ?? Infinity) <= update.version) {
         const entry = list[settled] as { confirmedAtMs: number };
-        this.metrics.observe("propagation_lag_ms", Math.max(0, now - entry.confirmedAtMs), { channel: this.channel });
+        this.metrics.observe("propagation_lag_ms", Math.max(0, now - entry.confirmedAtMs), this.labels);
         settled += 1;
       }
       if (settled > 0) {
-        list.splice(0, settled);
-        this.metrics.increment("propagations_total", { channel: this.channel }, settled);
+        if (settled === list.length) this.pending.delete(update.sku);
+        else list.splice(0, settled);
+        this.metrics.increment("propagations_total", this.labels, settled);
       }
     });
     return outcomes;

@@ -24,6 +24,36 @@ describe("Prometheus metrics adapter", () => {
     expect(text).toContain('synclag_drift_repaired_total{channel="ebay",direction="low"} 1');
   });
 
+  it("counts a histogram value equal to a bound in that bucket, larger ones in +Inf, with sum and count", async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    for (const value of [0, 1, 1.5, 50, 51, 2_000_000]) metrics.observe("queue_wait_ms", value, { channel: "shopify" });
+    const text = await metrics.render();
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="1",channel="shopify"} 2');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="2",channel="shopify"} 3');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="50",channel="shopify"} 4');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="100",channel="shopify"} 5');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="900000",channel="shopify"} 5');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="+Inf",channel="shopify"} 6');
+    expect(text).toContain('synclag_queue_wait_ms_sum{channel="shopify"} 2000103.5');
+    expect(text).toContain('synclag_queue_wait_ms_count{channel="shopify"} 6');
+    expect(text).toContain("# TYPE synclag_queue_wait_ms histogram");
+  });
+
+  it("adds calls with equal label values into one series, whatever object carries them, and keeps unlabelled counters", async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    metrics.increment("pushes_total", { channel: "amazon" });
+    metrics.increment("pushes_total", { channel: "amazon" }, 4);
+    metrics.increment("pushes_total", { channel: "ebay" });
+    metrics.increment("store_errors_total");
+    metrics.increment("store_errors_total");
+    const text = await metrics.render();
+    expect(text).toContain('synclag_pushes_total{channel="amazon"} 5');
+    expect(text).toContain('synclag_pushes_total{channel="ebay"} 1');
+    expect(text).toContain("synclag_store_errors_total 2");
+    expect(text).toContain("# TYPE synclag_pushes_total counter");
+    expect(() => metrics.increment("pushes_total", { channel: "amazon" }, -1)).toThrow(RangeError);
+  });
+
   it("keeps two services' registries apart", async () => {
     const a = new PrometheusMetrics({ processMetrics: false });
     const b = new PrometheusMetrics({ processMetrics: false });

@@ -134,6 +134,7 @@ function runProfile(profile: MarketplaceProfile, timeScale: number, mode: "scale
     clientRateLimit: { ratePerSecond: profile.clientRateLimit.ratePerSecond * speedUp, burst: profile.clientRateLimit.burst },
     apiLatency: scaleDistribution(profile.apiLatency, timeScale),
     visibilityDelay: scaleDistribution(profile.visibilityDelay, timeScale),
+    ...(profile.batchLingerMs === undefined ? {} : { batchLingerMs: Math.round(profile.batchLingerMs * timeScale) }),
     faults: { ...profile.faults, outages },
     notifications: { ...profile.notifications, delay: scaleDistribution(profile.notifications.delay, timeScale) },
   };
@@ -272,7 +273,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       redisUrl,
       strategy: options.strategy,
       ingest: { host: "127.0.0.1", port: ingestPort },
-      channels: mocks.map((m) => ({ id: m.spec.id, kind: m.spec.kind, baseUrl: baseUrls.get(m.spec.id), rateLimit: m.profile.clientRateLimit, ...(m.spec.policy ? { policy: m.spec.policy } : {}) })),
+      // A compressed run spans many scenario days per real day: the daily revision budget (real UTC days) is off.
+      channels: mocks.map((m) => ({ id: m.spec.id, kind: m.spec.kind, baseUrl: baseUrls.get(m.spec.id), rateLimit: m.profile.clientRateLimit, batchLinger: m.profile.batchLingerMs ?? 0, revisionsPerSkuPerDay: 0, ...(m.spec.policy ? { policy: m.spec.policy } : {}) })),
       reconcileInterval: options.reconcileIntervalMs ?? 60_000,
       feed: { streamName: `${runId.toUpperCase()}_ORDERS`, subjectPrefix: `synclag.${runId}.orders`, deadLetterStreamName: `${runId.toUpperCase()}_DLQ`, deadLetterSubjectPrefix: `synclag.${runId}.dlq` },
       redis: { keyPrefix },
