@@ -33,7 +33,7 @@ export interface ChannelResult {
     readonly maxBatchSize: number;
     readonly queueWaitMs: LatencySummary;
     readonly backlogPeak: number;
-    /** True when queueing behind the rate limit made up most of this channel's accepted-lag p99. */
+    /** True when queueing behind the rate limit made up most of this channel's accepted lag (at p50 or p99). */
     readonly bound: boolean;
   };
   readonly driftRepaired: number;
@@ -114,4 +114,14 @@ export interface ResultDocument {
   readonly strategies: readonly StrategyResult[];
   readonly ok: boolean;
   readonly reproduce: string;
+}
+
+/**
+ * Whether waiting in the engine's queue (behind the rate limit) made up most of a channel's accepted
+ * lag, at the median or at p99. Both: queue wait is counted per update and lag per order, and a busy
+ * channel's orders pile up on the updates that waited longest, so p99 alone misses a saturated channel.
+ */
+export function rateLimitBound(queueWait: { percentile(p: number): number }, acceptedLag: { readonly count: number; percentile(p: number): number }): boolean {
+  if (acceptedLag.count === 0) return false;
+  return queueWait.percentile(50) * 2 > acceptedLag.percentile(50) || queueWait.percentile(99) * 2 > acceptedLag.percentile(99);
 }

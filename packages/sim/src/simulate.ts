@@ -11,7 +11,7 @@ import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { buildCatalog, computeCost, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
 import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
 import { GroundTruth } from "./ground-truth.js";
-import { RESULT_SCHEMA_VERSION, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
+import { RESULT_SCHEMA_VERSION, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
 import { SimChannelClient } from "./sim-channel-client.js";
 import { SimOrderFeed } from "./sim-order-feed.js";
 
@@ -381,7 +381,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         maxBatchSize: profile.maxBatchSize,
         queueWaitMs: queueWait.summary(),
         backlogPeak: backlog?.backlogPeak ?? 0,
-        bound: acceptedLag.count > 0 && queueWait.percentile(99) * 2 > acceptedLag.percentile(99),
+        bound: rateLimitBound(queueWait, acceptedLag),
       },
       driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
       pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),
