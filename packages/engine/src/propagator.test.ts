@@ -74,6 +74,24 @@ describe("Propagator", () => {
     expect(channel.calls.map((c) => c.updates[0]?.sku)).toEqual(["X", "C", "B", "A"]);
   });
 
+  it("ages a count shown too low: after driftAgeingMs it competes with shown-high counts by age, so it cannot starve", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const channel = new ScriptedChannel("c", 1, scheduler, 10);
+    const propagator = new Propagator({ channels: [{ client: channel, rateLimit: { ratePerSecond: 1, burst: 1 }, maxInFlightCalls: 1, driftAgeingMs: 60_000 }], clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics });
+    for (let i = 0; i < 500; i++) propagator.assumeConfirmed("c", `H${i}`, { quantity: 5, version: 1 });
+    propagator.assumeConfirmed("c", "R", { quantity: 0, version: 1 });
+    // A steady stream of shown-high counts, one per second — the limit (1/s) is always busy.
+    for (let i = 0; i < 500; i++) {
+      propagator.publish(`H${i}`, { quantity: 4, version: 2 });
+      if (i === 0) propagator.publish("R", { quantity: 300, version: 2 }); // restocked, shown 0: drift (lost sales)
+      await scheduler.runUntil(i * 1_000 + 999);
+    }
+    const at = channel.calls.findIndex((c) => c.updates[0]?.sku === "R");
+    expect(at).toBeGreaterThan(0);
+    expect(channel.calls[at]?.atMs).toBeGreaterThanOrEqual(60_000);
+    expect(channel.calls[at]?.atMs).toBeLessThanOrEqual(62_000);
+  });
+
   it("honours the token bucket and batches pending SKUs up to the channel's batch size", async () => {
     const { scheduler, channel, propagator } = setup({ ratePerSecond: 2, burst: 1, maxBatchSize: 2, latencyMs: 10 });
     for (const sku of ["A", "B", "C", "D", "E"]) propagator.publish(sku, { quantity: 1, version: 1 });

@@ -31,6 +31,11 @@ export interface ChannelConfig {
    * sell-out may use, so a hot SKU cannot spend the day's budget by noon and then stay wrong until midnight.
    */
   readonly revisionsPerSkuPerDay?: number;
+  /**
+   * A count shown lower than the truth goes after the oversell risks, but once it has waited this long
+   * it competes with them by age (so it cannot starve behind a limit that is always busy). Default 5 min.
+   */
+  readonly driftAgeingMs?: number;
 }
 
 export interface PropagatorOptions {
@@ -143,6 +148,7 @@ interface ChannelState {
   readonly maxInFlightCalls: number;
   readonly lingerMs: number;
   readonly revisionCap: number;
+  readonly driftAgeingMs: number;
   /** Pairs held back by the revision budget, by release time. */
   readonly held: TimedHeap<HeldPair>;
   /** Pairs that may have work (a superset of the non-idle ones): keeps `idle` cheap on a big catalogue. */
@@ -188,6 +194,7 @@ export class Propagator {
         maxInFlightCalls: config.maxInFlightCalls ?? 4,
         lingerMs: config.client.maxBatchSize > 1 ? Math.max(0, config.batchLingerMs ?? 0) : 0,
         revisionCap: config.revisionsPerSkuPerDay ?? 0,
+        driftAgeingMs: Math.max(0, config.driftAgeingMs ?? 300_000),
         held: new TimedHeap(),
         active: new Set(),
         queues: [new Fifo(), new Fifo(), new Fifo()],
@@ -352,20 +359,30 @@ export class Propagator {
 
   /** Next pair that is due, skipping stale queue entries. */
   private next(channel: ChannelState, take: boolean): Pair | undefined {
-    for (const queue of channel.queues) {
-      for (let entry = queue.peek(); entry !== undefined; entry = queue.peek()) {
-        if (entry.stamp !== entry.pair.queuedStamp) {
-          queue.shift();
-          continue;
-        }
-        if (take) {
-          queue.shift();
-          entry.pair.queuedStamp = 0;
-        }
-        return entry.pair;
+    const [sellOuts, shownHigh, drifted] = channel.queues;
+    let queue = sellOuts;
+    let entry = liveHead(sellOuts);
+    if (entry === undefined) {
+      const high = liveHead(shownHigh);
+      const drift = liveHead(drifted);
+      // Ageing: a count shown too low that has waited past `driftAgeingMs` competes with the shown-high
+      // ones by age — without it, a channel whose limit is always busy (Amazon at 5/s on Black Friday)
+      // would leave a restocked SKU showing its old count, often 0, for hours.
+      const aged = drift !== undefined && this.options.clock.now() - drift.pair.queuedAtMs >= channel.driftAgeingMs;
+      if (drift !== undefined && (high === undefined || (aged && drift.pair.queuedAtMs < high.pair.queuedAtMs))) {
+        queue = drifted;
+        entry = drift;
+      } else {
+        queue = shownHigh;
+        entry = high;
       }
     }
-    return undefined;
+    if (entry === undefined) return undefined;
+    if (take) {
+      queue.shift();
+      entry.pair.queuedStamp = 0;
+    }
+    return entry.pair;
   }
 
   private pump(channel: ChannelState): void {
@@ -579,4 +596,13 @@ export class Propagator {
     if (pair.desired && pair.desired.version > sent.version) this.enqueue(channel, pair);
     else pair.force = false;
   }
+}
+
+/** The first entry of a queue that is still current (stale ones — superseded by a re-queue — are dropped). */
+function liveHead(queue: Fifo<QueueEntry>): QueueEntry | undefined {
+  for (let entry = queue.peek(); entry !== undefined; entry = queue.peek()) {
+    if (entry.stamp === entry.pair.queuedStamp) return entry;
+    queue.shift();
+  }
+  return undefined;
 }
