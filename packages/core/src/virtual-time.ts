@@ -80,7 +80,14 @@ export class VirtualScheduler implements Clock, Scheduler {
     let budget = maxEvents;
     for (;;) {
       const next = this.heap.peek();
-      if (next === undefined || next.atMs > untilMs) break;
+      if (next === undefined || next.atMs > untilMs) {
+        // Continuations still queued may set timers before `untilMs` (a handler that catches an error
+        // and sleeps): run those before the clock jumps, or they would fire later with time going back.
+        await drainMicrotasks();
+        const after = this.heap.peek();
+        if (after !== undefined && after.atMs <= untilMs) continue;
+        break;
+      }
       if (budget-- <= 0) throw new Error(`virtual scheduler: event budget of ${maxEvents} exhausted at t=${this.nowMs} ms`);
       this.heap.pop();
       const callback = next.callback;
@@ -97,7 +104,6 @@ export class VirtualScheduler implements Clock, Scheduler {
       const following = this.heap.peek();
       if (following === undefined || following.atMs !== this.nowMs) await drainMicrotasks();
     }
-    await drainMicrotasks();
     if (Number.isFinite(untilMs) && untilMs > this.nowMs) this.nowMs = untilMs;
   }
 }
