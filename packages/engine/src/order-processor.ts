@@ -10,6 +10,9 @@ import type { Propagator } from "./propagator.js";
 
 export type StrategyMode = "events" | "polling";
 
+/** In-handler retries of a failing store call: 100 ms doubling to 2 s (with jitter). */
+const STORE_RETRY = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 2_000 };
+
 export interface OrderProcessorOptions {
   readonly store: StockStore;
   readonly propagator: Propagator;
@@ -20,8 +23,14 @@ export interface OrderProcessorOptions {
   readonly metrics: Metrics;
   /** events: push on every applied order; polling: only apply (the polling syncer pushes). */
   readonly mode: StrategyMode;
-  /** Delay before the feed redelivers an order whose store call failed, in ms. Default 1000. */
+  /** Delay before the feed redelivers an order whose store calls kept failing, in ms. Default 1000. */
   readonly storeRetryDelayMs?: number;
+  /**
+   * How long a handler keeps retrying a failing store call itself (backoff from 100 ms to 2 s, telling
+   * the feed it is still working) before handing the order back to the feed, in ms. Default 30 000.
+   * A store outage (Redis restarting) then costs no delivery attempts and no redelivery round trips.
+   */
+  readonly storeRetryBudgetMs?: number;
   /** Attempts to cancel an oversold order at its source. Default 5. */
   readonly cancelAttempts?: number;
   /** Observer hook (the simulator's ground truth and logs). */
@@ -33,14 +42,22 @@ export class OrderProcessor {
 
   /** The `OrderHandler` to give an `OrderFeed`. */
   readonly handle = async (event: OrderEvent, delivery: DeliveryInfo): Promise<Disposition> => {
-    const { store, metrics } = this.options;
-    let result: ApplyResult;
-    try {
-      result = await store.applyOrder(event);
-    } catch (error) {
-      // The store is unreachable or the outcome is unknown: safe to redeliver (idempotent by order id).
-      metrics.increment("store_errors_total");
-      return { kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) };
+    const { store, metrics, clock } = this.options;
+    let result: ApplyResult | undefined;
+    const startedAt = clock.now();
+    for (let attempt = 1; result === undefined; attempt++) {
+      try {
+        result = await store.applyOrder(event);
+      } catch (error) {
+        // The store is unreachable or the outcome is unknown: safe to retry (idempotent by order id).
+        metrics.increment("store_errors_total");
+        const delayMs = backoffDelayMs(attempt, STORE_RETRY, this.options.random);
+        if (clock.now() - startedAt + delayMs > (this.options.storeRetryBudgetMs ?? 30_000)) {
+          return { kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) };
+        }
+        delivery.working();
+        await this.sleep(delayMs);
+      }
     }
     this.options.onResult?.(event, result);
     const source = { source: event.sourceChannel };

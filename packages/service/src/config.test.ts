@@ -22,12 +22,12 @@ describe("service configuration", () => {
     expect(config).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", redisUrl: "redis://127.0.0.1:6379", strategy: "events", ingest: { host: "127.0.0.1", port: 8080 }, reconcileInterval: 900_000 });
   });
 
-  it("applies one order per script call by default, takes 100 to group store calls, refuses 0", () => {
-    expect(loadServiceConfig({}, {}).redis).toEqual({ keyPrefix: "synclag:", maxOrdersPerCall: 1 });
+  it("groups store calls by default (100 orders per script call), takes 1 to turn it off, refuses 0", () => {
+    expect(loadServiceConfig({}, {}).redis).toEqual({ keyPrefix: "synclag:", maxOrdersPerCall: 100 });
     const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
-    const on = join(dir, "on.yaml");
-    writeFileSync(on, "redis:\n  maxOrdersPerCall: 100\n");
-    expect(loadServiceConfig({ config: on }, {}).redis.maxOrdersPerCall).toBe(100);
+    const off = join(dir, "off.yaml");
+    writeFileSync(off, "redis:\n  maxOrdersPerCall: 1\n");
+    expect(loadServiceConfig({ config: off }, {}).redis.maxOrdersPerCall).toBe(1);
     const bad = join(dir, "bad.yaml");
     writeFileSync(bad, "redis:\n  maxOrdersPerCall: 0\n");
     expect(problemsOf(() => loadServiceConfig({ config: bad }, {})).join("\n")).toMatch(/maxOrdersPerCall/);

@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { InMemoryStockStore, Prng, VirtualScheduler, noopMetrics, type OrderInput, type StockStore } from "@synclag/core";
+import { OrderProcessor } from "./order-processor.js";
+import { Propagator } from "./propagator.js";
+
+/** A store that fails its first `failures` apply calls, the way Redis does while it restarts. */
+function flakyStore(inner: InMemoryStockStore, failures: number): StockStore & { calls: number } {
+  const store = Object.assign(Object.create(inner) as StockStore, {
+    calls: 0,
+    applyOrder(order: OrderInput) {
+      store.calls += 1;
+      return store.calls <= failures ? Promise.reject(new Error("redis unavailable")) : inner.applyOrder(order);
+    },
+  });
+  return store;
+}
+
+function setup(failures: number, storeRetryBudgetMs?: number) {
+  const scheduler = new VirtualScheduler(0);
+  const inner = new InMemoryStockStore({ clock: scheduler });
+  inner.model.setQuantity({ sku: "A", quantity: 5 });
+  const store = flakyStore(inner, failures);
+  const propagator = new Propagator({ channels: [], clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics });
+  const processor = new OrderProcessor({ store, propagator, clients: new Map(), clock: scheduler, scheduler, random: new Prng(2), metrics: noopMetrics, mode: "events", ...(storeRetryBudgetMs === undefined ? {} : { storeRetryBudgetMs }) });
+  return { scheduler, inner, store, processor };
+}
+
+const order = { orderId: "o-1", sourceChannel: "shop", lines: [{ sku: "A", quantity: 1 }], confirmedAtMs: 0 };
+
+describe("OrderProcessor and a failing store", () => {
+  it("retries the store itself while it is down, telling the feed it is still working, then acks once", async () => {
+    const { scheduler, inner, store, processor } = setup(4);
+    let working = 0;
+    const handled = processor.handle(order, { deliveryCount: 1, working: () => (working += 1) });
+    await scheduler.runUntil(60_000);
+    expect(await handled).toEqual({ kind: "ack" });
+    expect(store.calls).toBe(5);
+    expect(working).toBe(4);
+    expect(inner.model.level("A")?.quantity).toBe(4);
+  });
+
+  it("hands the order back to the feed once the retry budget is spent", async () => {
+    const { scheduler, store, processor } = setup(1_000, 5_000);
+    const handled = processor.handle(order, { deliveryCount: 1, working: () => undefined });
+    await scheduler.runUntil(60_000);
+    expect(await handled).toMatchObject({ kind: "retry", reason: "redis unavailable" });
+    expect(scheduler.now()).toBeGreaterThanOrEqual(5_000);
+    expect(store.calls).toBeGreaterThan(3);
+  });
+});
