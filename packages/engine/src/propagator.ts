@@ -347,7 +347,7 @@ export class Propagator {
     if (this.stopped) return;
     channel.active.add(pair);
     // Held back by the revision budget: it is queued again on release (a sell-out goes at once).
-    if (pair.heldUntilMs > this.options.clock.now() && this.risk(pair) !== Risk.SellOutShownAvailable) return;
+    if (pair.heldUntilMs !== 0 && pair.heldUntilMs > this.options.clock.now() && this.risk(pair) !== Risk.SellOutShownAvailable) return;
     const stamp = ++this.stampSeq;
     if (pair.queuedStamp === 0) pair.queuedAtMs = this.options.clock.now();
     pair.queuedStamp = stamp;
