@@ -99,6 +99,8 @@ interface Pair {
   revisionsToday: number;
   /** Held back by the revision budget until then (0 = not held); a sell-out is not held. */
   heldUntilMs: number;
+  /** In its channel's `active` list. */
+  active: boolean;
 }
 
 interface HeldPair {
@@ -151,8 +153,11 @@ interface ChannelState {
   readonly driftAgeingMs: number;
   /** Pairs held back by the revision budget, by release time. */
   readonly held: TimedHeap<HeldPair>;
-  /** Pairs that may have work (a superset of the non-idle ones): keeps `idle` cheap on a big catalogue. */
-  readonly active: Set<Pair>;
+  /**
+   * Pairs that may have work (a superset of the non-idle ones; `pair.active` marks membership): keeps
+   * `idle` cheap on a big catalogue. An array and a flag, not a Set: adding is on the per-order path.
+   */
+  readonly active: Pair[];
   readonly queues: [Fifo<QueueEntry>, Fifo<QueueEntry>, Fifo<QueueEntry>];
   pausedUntilMs: number;
   /** Whole calls that failed in a row (outage, 5xx, timeouts): the circuit backs off on these. */
@@ -179,6 +184,8 @@ export class Propagator {
   private readonly retry: RetryPolicy;
   private stampSeq = 0;
   private stopped = false;
+  /** Index (in `channelList`) of the channel `isSettled` last found behind. */
+  private lastUnsettledChannel = 0;
 
   constructor(private readonly options: PropagatorOptions) {
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
@@ -196,7 +203,7 @@ export class Propagator {
         revisionCap: config.revisionsPerSkuPerDay ?? 0,
         driftAgeingMs: Math.max(0, config.driftAgeingMs ?? 300_000),
         held: new TimedHeap(),
-        active: new Set(),
+        active: [],
         queues: [new Fifo(), new Fifo(), new Fifo()],
         pausedUntilMs: 0,
         consecutiveFailures: 0,
@@ -218,6 +225,8 @@ export class Propagator {
   publish(sku: Sku, level: Level, options: PublishOptions = {}): void {
     const row = this.row(sku);
     const only = options.channels;
+    // Levels are never mutated, so the channels listing the full quantity share one object.
+    let unchanged: Level | undefined;
     for (const channel of this.channelList) {
       if (only && !only.includes(channel.id)) continue;
       const pair = row[channel.index] as Pair;
@@ -244,8 +253,8 @@ export class Propagator {
         this.options.onConfirmed?.(channel.id, sku, level.version);
         continue;
       }
-      pair.desired = { quantity: listed, version: level.version };
-      channel.active.add(pair);
+      pair.desired = listed === level.quantity ? (unchanged ??= { quantity: level.quantity, version: level.version }) : { quantity: listed, version: level.version };
+      this.activate(channel, pair);
       pair.force = pair.force || options.force === true;
       pair.attempts = 0;
       pair.throttles = 0;
@@ -272,11 +281,21 @@ export class Propagator {
   isSettled(sku: Sku, version: number): boolean {
     const row = this.rows.get(sku);
     if (!row) return false;
-    for (const pair of row) {
-      const done = Math.max(pair.confirmed?.version ?? 0, pair.abandonedVersion);
-      if (done < version) return false;
+    // The channel that was behind last time is checked first: the outbox sweep asks this for entries
+    // in order, and behind a backlogged channel nearly every answer is "no" on that same channel.
+    const first = this.lastUnsettledChannel;
+    const head = row[first];
+    if (head !== undefined && !this.pairDone(head, version)) return false;
+    for (let index = 0; index < row.length; index++) {
+      if (index === first || this.pairDone(row[index] as Pair, version)) continue;
+      this.lastUnsettledChannel = index;
+      return false;
     }
     return true;
+  }
+
+  private pairDone(pair: Pair, version: number): boolean {
+    return Math.max(pair.confirmed?.version ?? 0, pair.abandonedVersion) >= version;
   }
 
   /** True when (channel, sku) has nothing pending or in flight (the reconciler only repairs idle pairs). */
@@ -287,6 +306,19 @@ export class Propagator {
 
   confirmedVersion(channel: ChannelId, sku: Sku): number | undefined {
     return this.find(channel, sku)?.confirmed?.version;
+  }
+
+  /**
+   * For each SKU, the version `channel` confirmed (undefined: none), or `null` when the pair is busy
+   * (something pending or in flight) — the reconciler's view, one channel lookup for a whole read batch.
+   */
+  confirmedVersionsIfIdle(channel: ChannelId, skus: readonly Sku[]): (number | undefined | null)[] {
+    const state = this.channels.get(channel);
+    return skus.map((sku) => {
+      const pair = state === undefined ? undefined : this.rows.get(sku)?.[state.index];
+      if (pair === undefined) return undefined;
+      return this.isPairIdle(pair) ? pair.confirmed?.version : null;
+    });
   }
 
   backlog(): ChannelBacklog[] {
@@ -301,9 +333,12 @@ export class Propagator {
   get idle(): boolean {
     for (const channel of this.channels.values()) {
       if (channel.inFlightCalls > 0) return false;
-      for (const pair of channel.active) {
+      const active = channel.active;
+      while (active.length > 0) {
+        const pair = active[active.length - 1] as Pair;
         if (!this.isPairIdle(pair)) return false;
-        channel.active.delete(pair);
+        pair.active = false;
+        active.pop();
       }
     }
     return true;
@@ -329,10 +364,16 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0 }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
+  }
+
+  private activate(channel: ChannelState, pair: Pair): void {
+    if (pair.active) return;
+    pair.active = true;
+    channel.active.push(pair);
   }
 
   private risk(pair: Pair): Risk {
@@ -345,7 +386,7 @@ export class Propagator {
 
   private enqueue(channel: ChannelState, pair: Pair): void {
     if (this.stopped) return;
-    channel.active.add(pair);
+    this.activate(channel, pair);
     // Held back by the revision budget: it is queued again on release (a sell-out goes at once).
     if (pair.heldUntilMs !== 0 && pair.heldUntilMs > this.options.clock.now() && this.risk(pair) !== Risk.SellOutShownAvailable) return;
     const stamp = ++this.stampSeq;

@@ -47,13 +47,12 @@ export type CheckoutResult =
   | { readonly ok: true; readonly orderId: string; readonly shown: number }
   | { readonly ok: false; readonly shown: number };
 
-interface PendingVisibility {
-  readonly atMs: number;
+/** An accepted update waiting to turn visible; it is itself the `VisibilityChange` reported then. */
+interface PendingVisibility extends VisibilityChange {
   readonly seq: number;
-  readonly sku: Sku;
   /** Mutable: sales made before the update turns visible are taken off it (they are reserved). */
   quantity: number;
-  readonly version: number;
+  readonly listing: Listing;
 }
 
 export interface MarketplaceModelOptions {
@@ -105,7 +104,11 @@ export class MarketplaceModel {
 
   /** Seeds (or re-seeds) a listing as both accepted and visible at version `version`. */
   seed(sku: Sku, quantity: number, version: number): void {
-    this.listings.set(sku, { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0 });
+    const fresh: Listing = { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0 };
+    // In place when it exists: updates still waiting to turn visible hold the listing object.
+    const existing = this.listings.get(sku);
+    if (existing) Object.assign(existing, fresh);
+    else this.listings.set(sku, fresh);
   }
 
   listing(sku: Sku): Readonly<Listing> | undefined {
@@ -194,8 +197,9 @@ export class MarketplaceModel {
     // are processed independently, so one slow update does not hold back the whole catalogue).
     const atMs = Math.max(nowMs + sample(this.profile.visibilityDelay, this.options.random), listing.visibleNotBeforeMs);
     listing.visibleNotBeforeMs = atMs;
-    if (atMs <= nowMs) this.makeVisible({ sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs, seq: 0 });
-    else this.pending.push({ sku: item.sku, quantity: item.quantity, version: item.version, atMs, seq: ++this.pendingSeq });
+    const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
+    if (atMs <= nowMs) this.makeVisible(update);
+    else this.pending.push(update);
     return { sku: item.sku, ok: true };
   }
 
@@ -213,11 +217,10 @@ export class MarketplaceModel {
   }
 
   private makeVisible(update: PendingVisibility): void {
-    const listing = this.listings.get(update.sku);
-    if (!listing) return;
+    const listing = update.listing;
     listing.visibleQuantity = update.quantity;
     listing.visibleVersion = update.version;
-    this.options.onVisible?.({ channel: this.channel, sku: update.sku, quantity: update.quantity, version: update.version, atMs: update.atMs });
+    this.options.onVisible?.(update);
   }
 
   /** What a buyer or a shopping agent sees on the storefront. */

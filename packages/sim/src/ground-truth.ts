@@ -107,8 +107,10 @@ export class GroundTruth {
 
   /** A channel's shown quantity changed (an update became visible, or a buyer bought). */
   shownChanged(channel: string, sku: Sku, quantity: number, atMs: number): void {
-    const c = this.channel(channel);
-    const s = this.sku(sku);
+    this.setShown(this.channel(channel), this.sku(sku), quantity, atMs);
+  }
+
+  private setShown(c: number, s: number, quantity: number, atMs: number): void {
     this.shown[c * this.skus.length + s] = quantity;
     if (s === 0) {
       const series = this.timelineChannelSeries[c] as Array<[number, number]>;
@@ -135,7 +137,7 @@ export class GroundTruth {
     const c = this.channel(change.channel);
     const s = this.sku(change.sku);
     this.pendingVisible -= this.resolve(this.visibleCursor, c, s, change.version, change.atMs, this.channelSyncLag[c] as Histogram);
-    this.shownChanged(change.channel, change.sku, change.quantity, change.atMs);
+    this.setShown(c, s, change.quantity, change.atMs);
   }
 
   onAccepted(change: VisibilityChange): void {
