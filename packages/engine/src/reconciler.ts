@@ -51,7 +51,7 @@ export class Reconciler {
       for (const { client, policy } of this.options.channels) {
         for (let start = 0; start < skus.length; start += batch) {
           const slice = skus.slice(start, start + batch);
-          const versions = new Map<Sku, number | undefined>(slice.map((sku) => [sku, this.options.propagator.confirmedVersion(client.channel, sku)]));
+          const versions = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
           let shown: Map<Sku, number>;
           try {
             shown = await client.readQuantities(slice);
@@ -61,12 +61,14 @@ export class Reconciler {
           }
           this.options.metrics.increment("reconcile_reads_total", { channel: client.channel });
           const current = await this.options.store.snapshot(slice);
-          for (const sku of slice) {
+          // Only pairs idle before the read and after it, with no confirmation in between, are judged.
+          const now = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
+          for (const [index, sku] of slice.entries()) {
+            const version = now[index];
+            if (version === null || versions[index] === null || version !== versions[index]) continue;
             const level = current.get(sku);
             const listed = shown.get(sku);
             if (!level || listed === undefined) continue;
-            if (!this.options.propagator.isIdle(client.channel, sku)) continue;
-            if (this.options.propagator.confirmedVersion(client.channel, sku) !== versions.get(sku)) continue;
             const expected = listedQuantity(level.quantity, policy);
             if (listed === expected) continue;
             const key = `${client.channel}\u0000${sku}`;
