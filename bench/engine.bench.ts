@@ -15,7 +15,8 @@
 // usage: npm run bench -- engine [--backlog N] [--seconds S]
 
 import { spawn } from "node:child_process";
-import { loadavg } from "node:os";
+import { readFileSync } from "node:fs";
+import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { OrderEvent, QuantityUpdate } from "@synclag/core";
 import { createChannelClient, type ChannelClientConfig, type HttpChannelClient } from "@synclag/channels";
@@ -65,6 +66,21 @@ function unthrottled(kind: MarketplaceKind): MarketplaceProfile {
     visibilityDelay: { kind: "constant", ms: 0 },
     faults: { serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0, outages: [] },
   };
+}
+
+/**
+ * CPU seconds a process has used so far (user + system), from /proc (Linux; `undefined` elsewhere or
+ * when it has gone). Fields 14 and 15 of /proc/<pid>/stat, in clock ticks (100 per second on Linux).
+ */
+function processCpuSeconds(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -219,12 +235,30 @@ export default async function engineBench(context: BenchContext): Promise<Record
     // --- Sustained rate: a backlog through the whole pipeline ---------------------------------------------
     const sustained = await engine();
     await sustained.publisher.publishMany(Array.from({ length: backlog }, (_, i) => order("sustained", i, Date.now())));
+    // CPU of every process on the machine's cores while the backlog drains: the engine (this process),
+    // nats-server, redis-server and the mocks. Their sum per order bounds what 2 cores can carry.
+    const cpuAt = () => ({ engine: process.cpuUsage(), nats: processCpuSeconds(nats.pid), redis: processCpuSeconds(redis.pid), mocks: processCpuSeconds(server.pid) });
+    const cpuBefore = cpuAt();
     started = performance.now();
     await until("backlog applied", () => sustained.processed() >= backlog, 300_000);
     await until("pushes settled", () => sustained.service.engine.propagator.idle, 120_000);
-    const ordersPerSecond = Math.round(backlog / ((performance.now() - started) / 1000));
+    const sustainedSeconds = (performance.now() - started) / 1000;
+    const cpuAfter = cpuAt();
+    const ordersPerSecond = Math.round(backlog / sustainedSeconds);
     await sustained.close();
-    context.log(`sustained: ${ordersPerSecond} orders/s (applied and pushed to 3 channels each)`);
+    const perOrderUs = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / backlog));
+    const engineCpu = process.cpuUsage(cpuBefore.engine);
+    const cpuPerOrderUs = {
+      engine: Math.round((engineCpu.user + engineCpu.system) / backlog),
+      nats: perOrderUs(cpuBefore.nats, cpuAfter.nats),
+      redis: perOrderUs(cpuBefore.redis, cpuAfter.redis),
+      mocks: perOrderUs(cpuBefore.mocks, cpuAfter.mocks),
+    };
+    const cpuTotalUs = Object.values(cpuPerOrderUs).reduce<number>((total, us) => total + (us ?? 0), 0);
+    const cores = availableParallelism();
+    // If every core did nothing but this pipeline at these per-order costs: the machine's own ceiling.
+    const cpuBoundOrdersPerSecond = Math.round((cores * 1e6) / cpuTotalUs);
+    context.log(`sustained: ${ordersPerSecond} orders/s (applied and pushed to 3 channels each); CPU per order ${JSON.stringify(cpuPerOrderUs)} µs = ${cpuTotalUs} µs → ${cores} cores carry at most ${cpuBoundOrdersPerSecond} orders/s`);
 
     // --- Lag under an open-model publisher ----------------------------------------------------------------
     async function lagAt(rate: number, label: string) {
@@ -309,6 +343,14 @@ export default async function engineBench(context: BenchContext): Promise<Record
       pushUpdatesPerSecondByChannelAlone: pushAlonePerChannel,
       slowestStage: { ordersPerSecond: slowestOrdersPerSecond, stage: slowestOrdersPerSecond === feedPerSecond ? "feed" : slowestOrdersPerSecond === storePerSecond ? "store" : "push" },
       shareOfSlowestStage: Number((ordersPerSecond / slowestOrdersPerSecond).toFixed(3)),
+      sustainedCpu: {
+        perOrderUs: cpuPerOrderUs,
+        totalPerOrderUs: cpuTotalUs,
+        cores,
+        cpuBoundOrdersPerSecond,
+        cpuBoundShareOfSlowestStage: Number((cpuBoundOrdersPerSecond / slowestOrdersPerSecond).toFixed(3)),
+        note: "CPU used per order while the backlog drained, by process (engine = this process; nats-server, redis-server and the mocks from /proc). cores × 1e6 / total is the most this machine could sustain at these costs even with perfect overlap",
+      },
       stagesSerialBound: { ordersPerSecond: serialBoundOrdersPerSecond, share: Number((ordersPerSecond / serialBoundOrdersPerSecond).toFixed(3)), note: "1 / (1/feed + 1/store + 3/push): the rate if the three stages' per-order costs add up on one thread" },
       lagMs,
       realProfiles,
@@ -355,7 +397,7 @@ async function serveMocks(): Promise<void> {
   process.stdout.write(`mocks ${running.url}\n`);
 }
 
-function startMocksProcess(): Promise<{ readonly url: string; close(): Promise<void> }> {
+function startMocksProcess(): Promise<{ readonly url: string; readonly pid: number | undefined; close(): Promise<void> }> {
   const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(import.meta.url)], { env: { ...process.env, [MOCKS_ENV]: "1" }, stdio: ["ignore", "pipe", "inherit"] });
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   return new Promise((resolve, reject) => {
@@ -366,6 +408,7 @@ function startMocksProcess(): Promise<{ readonly url: string; close(): Promise<v
       clearTimeout(timer);
       resolve({
         url: match[1] as string,
+        pid: child.pid,
         close: async () => {
           child.kill("SIGTERM");
           const killer = setTimeout(() => child.kill("SIGKILL"), 5_000);
