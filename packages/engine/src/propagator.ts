@@ -111,32 +111,41 @@ interface HeldPair {
 
 const DAY_MS = 86_400_000;
 
-interface QueueEntry {
-  readonly pair: Pair;
-  readonly stamp: number;
-}
-
-class Fifo<T> {
-  private items: T[] = [];
+/**
+ * FIFO of queued pairs, each with the stamp it was queued under (parallel arrays: no object per entry,
+ * this is on the per-(order, channel) path). An entry is stale once its pair was re-queued or taken.
+ */
+class PairQueue {
+  private pairs: Pair[] = [];
+  private stamps: number[] = [];
   private head = 0;
-  push(item: T): void {
-    this.items.push(item);
+  push(pair: Pair, stamp: number): void {
+    this.pairs.push(pair);
+    this.stamps.push(stamp);
   }
-  peek(): T | undefined {
-    return this.items[this.head];
+  /** The first entry still current, dropping stale ones on the way. */
+  liveHead(): Pair | undefined {
+    for (;;) {
+      const pair = this.pairs[this.head];
+      if (pair === undefined || this.stamps[this.head] === pair.queuedStamp) return pair;
+      this.shift();
+    }
   }
-  shift(): T | undefined {
-    const item = this.items[this.head];
-    if (item === undefined) return undefined;
+  /** The head's pair (whether current or not). */
+  peek(): Pair | undefined {
+    return this.pairs[this.head];
+  }
+  shift(): void {
+    if (this.head >= this.pairs.length) return;
     this.head += 1;
-    if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > this.pairs.length) {
+      this.pairs = this.pairs.slice(this.head);
+      this.stamps = this.stamps.slice(this.head);
       this.head = 0;
     }
-    return item;
   }
   get size(): number {
-    return this.items.length - this.head;
+    return this.pairs.length - this.head;
   }
 }
 
@@ -158,7 +167,7 @@ interface ChannelState {
    * `idle` cheap on a big catalogue. An array and a flag, not a Set: adding is on the per-order path.
    */
   readonly active: Pair[];
-  readonly queues: [Fifo<QueueEntry>, Fifo<QueueEntry>, Fifo<QueueEntry>];
+  readonly queues: [PairQueue, PairQueue, PairQueue];
   pausedUntilMs: number;
   /** Whole calls that failed in a row (outage, 5xx, timeouts): the circuit backs off on these. */
   consecutiveFailures: number;
@@ -204,7 +213,7 @@ export class Propagator {
         driftAgeingMs: Math.max(0, config.driftAgeingMs ?? 300_000),
         held: new TimedHeap(),
         active: [],
-        queues: [new Fifo(), new Fifo(), new Fifo()],
+        queues: [new PairQueue(), new PairQueue(), new PairQueue()],
         pausedUntilMs: 0,
         consecutiveFailures: 0,
         inFlightCalls: 0,
@@ -392,7 +401,7 @@ export class Propagator {
     const stamp = ++this.stampSeq;
     if (pair.queuedStamp === 0) pair.queuedAtMs = this.options.clock.now();
     pair.queuedStamp = stamp;
-    channel.queues[this.risk(pair)].push({ pair, stamp });
+    channel.queues[this.risk(pair)].push(pair, stamp);
     const backlog = channel.queues[0].size + channel.queues[1].size + channel.queues[2].size;
     if (backlog > channel.backlogPeak) channel.backlogPeak = backlog;
     this.pump(channel);
@@ -402,28 +411,28 @@ export class Propagator {
   private next(channel: ChannelState, take: boolean): Pair | undefined {
     const [sellOuts, shownHigh, drifted] = channel.queues;
     let queue = sellOuts;
-    let entry = liveHead(sellOuts);
-    if (entry === undefined) {
-      const high = liveHead(shownHigh);
-      const drift = liveHead(drifted);
+    let pair = sellOuts.liveHead();
+    if (pair === undefined) {
+      const high = shownHigh.liveHead();
+      const drift = drifted.liveHead();
       // Ageing: a count shown too low that has waited past `driftAgeingMs` competes with the shown-high
       // ones by age — without it, a channel whose limit is always busy (Amazon at 5/s on Black Friday)
       // would leave a restocked SKU showing its old count, often 0, for hours.
-      const aged = drift !== undefined && this.options.clock.now() - drift.pair.queuedAtMs >= channel.driftAgeingMs;
-      if (drift !== undefined && (high === undefined || (aged && drift.pair.queuedAtMs < high.pair.queuedAtMs))) {
+      const aged = drift !== undefined && this.options.clock.now() - drift.queuedAtMs >= channel.driftAgeingMs;
+      if (drift !== undefined && (high === undefined || (aged && drift.queuedAtMs < high.queuedAtMs))) {
         queue = drifted;
-        entry = drift;
+        pair = drift;
       } else {
         queue = shownHigh;
-        entry = high;
+        pair = high;
       }
     }
-    if (entry === undefined) return undefined;
+    if (pair === undefined) return undefined;
     if (take) {
       queue.shift();
-      entry.pair.queuedStamp = 0;
+      pair.queuedStamp = 0;
     }
-    return entry.pair;
+    return pair;
   }
 
   private pump(channel: ChannelState): void {
@@ -487,8 +496,8 @@ export class Propagator {
     if (q0.size + q1.size + q2.size >= channel.config.client.maxBatchSize) return 0;
     let oldest = Number.POSITIVE_INFINITY;
     for (const queue of channel.queues) {
-      const entry = queue.peek();
-      if (entry !== undefined && entry.pair.queuedAtMs < oldest) oldest = entry.pair.queuedAtMs;
+      const pair = queue.peek();
+      if (pair !== undefined && pair.queuedAtMs < oldest) oldest = pair.queuedAtMs;
     }
     return Number.isFinite(oldest) ? oldest + channel.lingerMs : 0;
   }
@@ -637,13 +646,4 @@ export class Propagator {
     if (pair.desired && pair.desired.version > sent.version) this.enqueue(channel, pair);
     else pair.force = false;
   }
-}
-
-/** The first entry of a queue that is still current (stale ones — superseded by a re-queue — are dropped). */
-function liveHead(queue: Fifo<QueueEntry>): QueueEntry | undefined {
-  for (let entry = queue.peek(); entry !== undefined; entry = queue.peek()) {
-    if (entry.stamp === entry.pair.queuedStamp) return entry;
-    queue.shift();
-  }
-  return undefined;
 }

@@ -6,6 +6,9 @@
 import type { ChannelClient, OrderId, PushOutcome, QuantityUpdate, Sku, VirtualScheduler } from "@synclag/core";
 import type { MarketplaceModel, UpdateReply } from "@synclag/marketplaces";
 
+/** Every accepted item's outcome is this one object (outcomes are read, never changed). */
+const OK: PushOutcome = Object.freeze({ ok: true });
+
 export class SimChannelClient implements ChannelClient {
   readonly channel: string;
   readonly maxBatchSize: number;
@@ -84,7 +87,7 @@ export class SimChannelClient implements ChannelClient {
     switch (reply.kind) {
       case "applied":
         return reply.items.map((item) => {
-          if (item.ok) return { ok: true } as const;
+          if (item.ok) return OK;
           this.stats.itemsRejected += 1;
           return { ok: false, reason: "rejected", message: `${item.code}: ${item.message}` } as const;
         });
