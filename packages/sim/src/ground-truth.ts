@@ -40,8 +40,9 @@ export class GroundTruth {
   private readonly skuIndex = new Map<Sku, number>();
   private readonly channelIndex = new Map<string, number>();
   private readonly logs: Array<SkuLog | undefined>;
-  private readonly visibleCursor: Float64Array;
-  private readonly acceptedCursor: Float64Array;
+  /** Absolute log index per (channel, SKU): Int32 (orders of one SKU stay far below 2³¹), half the cache footprint. */
+  private readonly visibleCursor: Int32Array;
+  private readonly acceptedCursor: Int32Array;
   private readonly truth: Int32Array;
   private readonly shown: Float64Array;
   private readonly mismatchSince: Float64Array;
@@ -62,8 +63,8 @@ export class GroundTruth {
     skus.forEach((s, i) => this.skuIndex.set(s, i));
     const pairs = channels.length * skus.length;
     this.logs = new Array(skus.length);
-    this.visibleCursor = new Float64Array(pairs);
-    this.acceptedCursor = new Float64Array(pairs);
+    this.visibleCursor = new Int32Array(pairs);
+    this.acceptedCursor = new Int32Array(pairs);
     this.truth = new Int32Array(skus.length);
     this.shown = new Float64Array(pairs);
     this.mismatchSince = new Float64Array(pairs).fill(-1);
@@ -205,7 +206,7 @@ export class GroundTruth {
   }
 
   /** Records the lag of every order of SKU `s` up to `version` that channel `c` owed; returns how many. */
-  private resolve(cursors: Float64Array, c: number, s: number, version: number, atMs: number, histogram: Histogram): number {
+  private resolve(cursors: Int32Array, c: number, s: number, version: number, atMs: number, histogram: Histogram): number {
     const log = this.logs[s];
     if (!log) return 0;
     const index = c * this.skus.length + s;

@@ -128,22 +128,26 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   // --- Marketplaces and clients ---------------------------------------------------------------
   const models = new Map<string, MarketplaceModel>();
   const clients = new Map<string, SimChannelClient>();
-  const visibilityTimers = new Map<string, number>();
-  const scheduleReveal = (model: MarketplaceModel) => {
-    const next = model.nextVisibilityAtMs;
-    if (next === undefined) return;
-    const at = Math.ceil(next); // virtual time moves in whole milliseconds
-    const known = visibilityTimers.get(model.channel);
-    if (known !== undefined && known <= at && known >= scheduler.now()) return;
-    visibilityTimers.set(model.channel, at);
-    scheduler.at(at, () => {
-      if (visibilityTimers.get(model.channel) === at) visibilityTimers.delete(model.channel);
-      model.revealDue(scheduler.now());
-      scheduleReveal(model);
-    });
+  /** One reveal timer per model at a time, at the earliest visibility time it needs. */
+  const revealer = (model: MarketplaceModel) => {
+    let timerAt: number | undefined;
+    const schedule = () => {
+      const next = model.nextVisibilityAtMs;
+      if (next === undefined) return;
+      const at = Math.ceil(next); // virtual time moves in whole milliseconds
+      if (timerAt !== undefined && timerAt <= at && timerAt >= scheduler.now()) return;
+      timerAt = at;
+      scheduler.at(at, () => {
+        if (timerAt === at) timerAt = undefined;
+        model.revealDue(scheduler.now());
+        schedule();
+      });
+    };
+    return schedule;
   };
   for (const spec of scenario.channels) {
     const profile = resolveProfile(spec);
+    let scheduleReveal: () => void = () => {};
     const model = new MarketplaceModel({
       channel: spec.id,
       profile,
@@ -162,9 +166,10 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         } catch (error) {
           lagError ??= error as Error;
         }
-        scheduleReveal(model);
+        scheduleReveal();
       },
     });
+    scheduleReveal = revealer(model);
     for (const item of catalog) model.seed(item.sku, listedQuantity(item.stock, spec.policy), 1);
     models.set(spec.id, model);
     clients.set(spec.id, new SimChannelClient(model, scheduler));
