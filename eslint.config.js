@@ -1,6 +1,7 @@
 // Lint = layer rules + nondeterminism bans + promise hygiene. The layers (one-way dependencies):
 //   core ← engine, marketplaces, metrics ← workload ← sim ← apps
 //   core ← adapters (redis-store, nats-feed)            ← apps
+//   server-process (node built-ins only) ← testkit, service
 // Code the simulator drives may not read real time or real randomness: it must take them from the
 // Clock / Scheduler / Random ports, or same-seed runs stop being byte-identical.
 import js from "@eslint/js";
@@ -22,8 +23,9 @@ const layers = {
   sim: ["core", "engine", "marketplaces", "metrics", "workload"],
   "redis-store": ["core"],
   "nats-feed": ["core"],
-  testkit: ["core"],
-  service: ["core", "engine", "marketplaces", "metrics", "workload", "sim", "redis-store", "nats-feed", "channels", "mock-marketplaces"],
+  "server-process": [],
+  testkit: ["core", "server-process"],
+  service: ["core", "engine", "marketplaces", "metrics", "workload", "sim", "redis-store", "nats-feed", "channels", "mock-marketplaces", "server-process"],
   "mock-marketplaces": ["core", "marketplaces"],
   channels: ["core", "marketplaces"],
   // Renderers over the result document: sim for its types only (import type), never the simulator.

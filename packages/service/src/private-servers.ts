@@ -1,56 +1,18 @@
 // Private `nats-server -js` and `redis-server` processes for `synclag run` when no URLs are given: a free
 // 127.0.0.1 port each, a fresh temp directory, a bounded readiness wait, stopped (and the directory
-// removed) at the end. The same launch recipe as @synclag/testkit, kept here because testkit is a test
-// library (it pulls in vitest). Easy to get wrong: never fall back to the system servers on 4222/6379 —
-// a run FLUSHes nothing, but it must not even write to a server it did not start unless told by URL.
+// removed) at the end. The process handling is @synclag/server-process (shared with testkit); this file
+// adds the server recipes and the service's errors. Easy to get wrong: never fall back to the system
+// servers on 4222/6379 — a run FLUSHes nothing, but it must not even write to a server it did not start
+// unless told by URL.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { ServerProcess, hasBinary } from "@synclag/server-process";
 import { ServiceError } from "./errors.js";
+
+export { freePort, hasBinary } from "@synclag/server-process";
 
 export const SERVER_PACKAGES = { "nats-server": "nats-server", "redis-server": "redis-server" } as const;
 
-export function hasBinary(binary: string): boolean {
-  return spawnSync("sh", ["-c", `command -v ${binary}`], { stdio: "ignore" }).status === 0;
-}
-
-/** A free TCP port on 127.0.0.1 (the kernel picks it; released before use). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function waitForPort(port: number, timeoutMs: number, exited: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const gone = exited();
-      if (gone !== undefined) return reject(new Error(gone));
-      const socket = connect({ host: "127.0.0.1", port });
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once("error", () => {
-        socket.destroy();
-        if (Date.now() > deadline) reject(new Error(`not accepting connections on 127.0.0.1:${port} after ${timeoutMs} ms`));
-        else setTimeout(attempt, 25);
-      });
-    };
-    attempt();
-  });
-}
+type ServerBinary = keyof typeof SERVER_PACKAGES;
 
 export interface PrivateServer {
   readonly binary: string;
@@ -65,49 +27,29 @@ export interface PrivateServer {
   dispose(): Promise<void>;
 }
 
-async function launch(binary: "nats-server" | "redis-server", args: (port: number, dir: string) => string[], url: (port: number) => string): Promise<PrivateServer> {
+/** Runs a start or restart; any failure becomes an "environment" error naming the binary. */
+async function starting<T>(binary: ServerBinary, start: () => Promise<T>): Promise<T> {
+  try {
+    return await start();
+  } catch (error) {
+    throw new ServiceError("environment", `${binary} did not start: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function launch(binary: ServerBinary, args: (port: number, dir: string) => string[], url: (port: number) => string): Promise<PrivateServer> {
   if (!hasBinary(binary)) throw new ServiceError("environment", `${binary} is not installed: install the Debian package with \`apt-get install -y ${SERVER_PACKAGES[binary]}\`, or pass --${binary === "nats-server" ? "nats" : "redis"}-url`);
-  const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), `synclag-run-${binary}-`));
-  let child: ChildProcess | undefined;
-  let output = "";
-  const start = async () => {
-    const started = spawn(binary, args(port, dataDir), { stdio: ["ignore", "pipe", "pipe"] });
-    child = started;
-    output = "";
-    started.stdout?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-    started.stderr?.on("data", (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
-    try {
-      await waitForPort(port, 10_000, () => (started.exitCode !== null || started.signalCode !== null ? `${binary} exited during start: ${output}` : undefined));
-    } catch (error) {
-      started.kill("SIGKILL");
-      throw new ServiceError("environment", `${binary} did not start: ${(error as Error).message}`, { cause: error });
-    }
-  };
-  const stop = async (signal: NodeJS.Signals) => {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => running.once("exit", () => resolve()));
-    running.kill(signal);
-    const timer = setTimeout(() => running.kill("SIGKILL"), 10_000);
-    await exited;
-    clearTimeout(timer);
-  };
-  await start();
+  const server = await starting(binary, () => ServerProcess.start({ binary, debianPackage: SERVER_PACKAGES[binary], args, dataDirPrefix: `synclag-run-${binary}-` }));
   return {
     binary,
-    port,
-    url: url(port),
-    dataDir,
+    port: server.port,
+    url: url(server.port),
+    dataDir: server.dataDir,
     get pid() {
-      return child?.pid;
+      return server.pid;
     },
-    kill: () => stop("SIGKILL"),
-    restart: start,
-    dispose: async () => {
-      await stop("SIGTERM");
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    kill: () => server.kill(),
+    restart: () => starting(binary, () => server.restart()),
+    dispose: () => server.dispose(),
   };
 }
 

@@ -47,8 +47,7 @@ export interface RedisServer {
   /**
    * Ends the process at once, without saving (`SHUTDOWN NOSAVE NOW FORCE`): clients see their connection
    * drop with commands in flight. With persistence "aof" every acknowledged write survives, as after a
-   * power cut. (Not SIGKILL: `ServerProcess.restart()` refuses to restart a child ended by a signal,
-   * because its exit code stays null.)
+   * power cut.
    */
   crash(): Promise<void>;
   /** Starts it again on the same port and directory and waits until it is ready. */
