@@ -53,6 +53,14 @@ describe("service configuration", () => {
     expect(problems.some((p) => p.includes("nonsense"))).toBe(true);
   });
 
+  it("names the flag or variable the user typed, and takes a bare number of milliseconds as a duration", () => {
+    const problems = problemsOf(() => loadServiceConfig({ port: "abc", shutdownTimeout: "0" }, { SYNCLAG_RECONCILE_INTERVAL: "often" }));
+    expect(problems.find((p) => p.includes("ingest.port"))).toMatch(/^--port \(ingest\.port\): /);
+    expect(problems.find((p) => p.includes("shutdownTimeout"))).toMatch(/^--shutdown-timeout \(shutdownTimeout\): must be more than 0/);
+    expect(problems.find((p) => p.includes("reconcileInterval"))).toMatch(/^SYNCLAG_RECONCILE_INTERVAL \(reconcileInterval\): "often" is not a duration/);
+    expect(loadServiceConfig({ shutdownTimeout: "2500" }, {}).shutdownTimeout).toBe(2500);
+  });
+
   it("refuses the same channel twice", () => {
     expect(problemsOf(() => loadServiceConfig({ channel: ["shopify=http://a.test", "shopify=http://b.test"] }, {}))).toEqual(["channels: shopify is configured twice (give each an id)"]);
   });
@@ -61,5 +69,9 @@ describe("service configuration", () => {
     const redacted = redactConfig({ redisUrl: "redis://user:hunter2@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "shpat_x" }, notificationSecret: "s3cret" }] });
     expect(JSON.stringify(redacted)).not.toMatch(/hunter2|shpat_x|s3cret/);
     expect(redacted).toMatchObject({ redisUrl: "redis://[redacted]@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "[redacted]" }, notificationSecret: "[redacted]" }] });
+  });
+
+  it("shows the Redis key prefix (a namespace, not a secret) but hides key-named secrets", () => {
+    expect(redactConfig({ redis: { keyPrefix: "shop-a:" }, apiKey: "k1", private_key: "k2", key: "k3" })).toEqual({ redis: { keyPrefix: "shop-a:" }, apiKey: "[redacted]", private_key: "[redacted]", key: "[redacted]" });
   });
 });

@@ -13,7 +13,8 @@ import { ServiceError } from "./errors.js";
 
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === "number") return value;
-  const ms = parseDuration(value);
+  // A bare integer is milliseconds, as in the file's numeric form (`--shutdown-timeout 0` is "0 ms", not "no unit").
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) : parseDuration(value);
   if (ms === undefined) {
     ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a duration (use e.g. 500ms, 30s, 15m)` });
     return z.NEVER;
@@ -100,7 +101,7 @@ export const serviceConfigSchema = z.strictObject({
     })
     .default({ keyPrefix: "synclag:", maxOrdersPerCall: 100 }),
   /** Longest graceful shutdown before the process exits anyway. */
-  shutdownTimeout: duration.default(15_000),
+  shutdownTimeout: duration.refine((ms) => ms > 0, "must be more than 0 (the longest wait for in-flight orders before exiting)").default(15_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
 });
 
@@ -178,12 +179,24 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["--log-level", flags.logLevel, ["logLevel"], String],
     ["--shutdown-timeout", flags.shutdownTimeout, ["shutdownTimeout"], String],
   ];
-  for (const [, value, path, convert] of sources) if (value !== undefined) setPath(raw, path, convert(value));
+  // Which flag or variable set each path last: problems name what the user typed, not only the config path.
+  const origins = new Map<string, string>();
+  for (const [source, value, path, convert] of sources) {
+    if (value === undefined) continue;
+    setPath(raw, path, convert(value));
+    origins.set(path.join("."), source);
+  }
   const channelTexts = flags.channel && flags.channel.length > 0 ? flags.channel.map((t) => ["--channel", t] as const) : env.SYNCLAG_CHANNELS ? env.SYNCLAG_CHANNELS.split(",").filter(Boolean).map((t) => ["SYNCLAG_CHANNELS", t] as const) : [];
   if (channelTexts.length > 0) raw.channels = channelTexts.map(([where, text]) => parseChannelSpec(text, where, problems)).filter((c) => c !== undefined);
 
   const parsed = serviceConfigSchema.safeParse(raw);
-  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${issue.path.map(String).join(".") || "config"}: ${issue.message}`);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join(".");
+      const origin = origins.get(path);
+      problems.push(`${origin === undefined ? path || "config" : `${origin} (${path})`}: ${issue.message}`);
+    }
+  }
   if (parsed.success) {
     const ids = new Set<string>();
     for (const channel of parsed.data.channels) {
@@ -196,7 +209,8 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   return parsed.data;
 }
 
-const SECRET_KEY = /secret|token|password|passwd|key|authorization|credential/i;
+/** Secret-looking key names: `key`, `apiKey`, `private_key`…, but not `keyPrefix` (a Redis namespace, worth seeing). */
+const SECRET_KEY = /secret|token|password|passwd|authorization|credential|(?:^|[a-z_])key$/i;
 
 /** A copy safe to print: secret-looking keys and URL passwords replaced by "[redacted]". */
 export function redactConfig(value: unknown, key = ""): unknown {
