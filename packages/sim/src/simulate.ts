@@ -4,11 +4,11 @@
 // byte-identical result. Easy to get wrong: every random draw comes from a *named* stream forked from
 // the seed, and nothing reads real time — progress reporting goes through a callback the caller owns.
 
-import { InMemoryStockStore, listedQuantity, parseDuration, Prng, sample, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
+import { InMemoryStockStore, listedQuantity, Prng, sample, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
 import { Engine, type Strategy } from "@synclag/engine";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
-import { buildCatalog, computeCost, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
+import { buildCatalog, computeCost, parseStrategy as parseStrategyText, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
 import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
 import { GroundTruth } from "./ground-truth.js";
 import { RESULT_SCHEMA_VERSION, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
@@ -24,15 +24,12 @@ export interface SimulateOptions {
   readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel";
 }
 
+/**
+ * "events" / "polling:<interval>" → the engine's Strategy. Delegates to @synclag/workload's parser,
+ * the one the scenario schema validates `strategies` with, so a validated scenario never fails here.
+ */
 export function parseStrategy(text: string): { ok: true; strategy: Strategy } | { ok: false; problem: string } {
-  if (text === "events") return { ok: true, strategy: { kind: "events" } };
-  const match = /^polling:(.+)$/.exec(text);
-  if (match) {
-    const intervalMs = parseDuration(match[1] as string);
-    if (intervalMs === undefined || intervalMs <= 0) return { ok: false, problem: `bad polling interval in ${JSON.stringify(text)}: use e.g. polling:15m` };
-    return { ok: true, strategy: { kind: "polling", intervalMs } };
-  }
-  return { ok: false, problem: `unknown strategy ${JSON.stringify(text)}: use events or polling:<interval> (e.g. polling:15m)` };
+  return parseStrategyText(text);
 }
 
 /** The scenario's profile for a channel: the kind's defaults with the scenario's overrides. */

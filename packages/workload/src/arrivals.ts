@@ -40,8 +40,17 @@ export function buildCatalog(scenario: Scenario, seed: number): CatalogItem[] {
   }));
 }
 
-/** Rate multiplier segments: [startMs, endMs, multiplier], covering [0, duration). */
-export function rateSegments(scenario: Scenario): Array<{ startMs: number; endMs: number; multiplier: number; label?: string }> {
+/** What `rateSegments` reads of a scenario (the schema's checks call it on fields that passed on their own). */
+export interface RateCurve {
+  readonly duration: number;
+  readonly demand: { readonly curve: ReadonlyArray<{ readonly start: number; readonly duration: number; readonly multiplier: number; readonly label?: string | undefined }> };
+}
+
+/**
+ * Rate multiplier segments: [startMs, endMs, multiplier], covering [0, duration). A window that runs
+ * past the scenario's end is clipped there (the schema refuses windows that start at or after it).
+ */
+export function rateSegments(scenario: RateCurve): Array<{ startMs: number; endMs: number; multiplier: number; label?: string }> {
   const points = new Set<number>([0, scenario.duration]);
   for (const window of scenario.demand.curve) {
     points.add(Math.min(scenario.duration, window.start));
@@ -67,7 +76,7 @@ export function rateSegments(scenario: Scenario): Array<{ startMs: number; endMs
 }
 
 /** Expected number of arrivals over the whole scenario. */
-export function expectedArrivals(scenario: Scenario): number {
+export function expectedArrivals(scenario: RateCurve & { readonly demand: { readonly ordersPerDay: number } }): number {
   return rateSegments(scenario).reduce((sum, s) => sum + ((s.endMs - s.startMs) / DAY_MS) * scenario.demand.ordersPerDay * s.multiplier, 0);
 }
 

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
 import { BUILTIN_SCENARIOS } from "./builtins.js";
 import { scenarioSchema, type Scenario } from "./scenario-schema.js";
 
@@ -11,7 +12,21 @@ export type LoadResult = { ok: true; scenario: Scenario; source: string } | { ok
 export function validateScenario(value: unknown, source: string): LoadResult {
   const parsed = scenarioSchema.safeParse(value);
   if (parsed.success) return { ok: true, scenario: parsed.data, source };
-  return { ok: false, source, problems: parsed.error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "(root)"}: ${issue.message}`) };
+  return { ok: false, source, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue, [])) };
+}
+
+/**
+ * "path: message" lines for one issue. A union (`stock: 5 | { min, max }`, `orderImport: "push" | { poll }`)
+ * whose input has the shape of exactly one branch reports that branch's problems with their paths,
+ * not zod's bare "Invalid input".
+ */
+function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]): string[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === "invalid_union") {
+    const shapeMatches = issue.errors.filter((branch) => !branch.some((i) => i.path.length === 0 && (i.code === "invalid_type" || i.code === "invalid_value")));
+    if (shapeMatches.length === 1) return (shapeMatches[0] as z.core.$ZodIssue[]).flatMap((i) => describeIssue(i, path));
+  }
+  return [`${path.length ? path.map(String).join(".") : "(root)"}: ${issue.message}`];
 }
 
 export function loadScenario(nameOrPath: string): LoadResult {

@@ -1,21 +1,56 @@
 // The scenario file format (JSON or YAML), validated with zod. Every problem is reported at once with
 // its path; unknown keys are errors (a typo like `ordersPerDya` must not silently become a default).
 // Durations are strings ("15m", "1h30m") or milliseconds. Easy to get wrong: defaults live here and
-// only here, so a scenario printed back (`--json`) says exactly what ran.
+// only here, so a scenario printed back (`--json`) says exactly what ran. Also easy to get wrong:
+// zod skips a refinement once any field under it failed, so every check that compares fields is
+// registered with `when: always` and reads the fields it needs through `valid()` (each re-checked with
+// its own schema) — one run lists every problem, cross-field ones included. And nothing that passes
+// may crash or stall the simulator: intervals it divides by or loops on are bounded below.
 
-import { parseDuration, type Distribution } from "@synclag/core";
+import { formatDuration, parseDuration, type Distribution } from "@synclag/core";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
+import { expectedArrivals, rateSegments } from "./arrivals.js";
+import { parseStrategy } from "./strategy.js";
+
+/** Longest duration accepted anywhere (the simulator keeps per-minute series over the whole run). */
+const MAX_DURATION_MS = 366 * 86_400_000;
+/** Most orders a scenario may expect: black-friday-40 is 1,000,000 and takes minutes per strategy. */
+export const MAX_EXPECTED_ORDERS = 10_000_000;
+/** Highest arrival rate (orders/day, curve included): beyond it arrival gaps vanish below float precision. */
+const MAX_ORDERS_PER_DAY = 1_000_000_000;
 
 const duration = z.unknown().transform((value, ctx): number => {
-  if (typeof value === "number" && Number.isInteger(value) && value >= 0) return value;
-  const ms = typeof value === "string" ? parseDuration(value) : undefined;
+  const ms = typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : typeof value === "string" ? parseDuration(value) : undefined;
   if (ms === undefined) {
     ctx.addIssue({ code: "custom", message: `not a duration: ${JSON.stringify(value)} (use e.g. 250ms, 30s, 15m, 1h30m, or whole milliseconds)` });
     return z.NEVER;
   }
+  if (ms > MAX_DURATION_MS) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is too long: at most ${formatDuration(MAX_DURATION_MS)}` });
+    return z.NEVER;
+  }
   return ms;
 });
+
+/** A duration with a lower bound; `why` says what goes wrong below it. */
+const durationAtLeast = (minMs: number, why: string) => duration.refine((ms) => ms >= minMs, `must be ≥ ${formatDuration(minMs)}: ${why}`);
+
+/** Refinements that must run even when other fields failed (see the header). */
+const always = { when: () => true };
+
+/** `value` if it passes `schema` on its own, else undefined (cross-field checks skip fields already reported). */
+function valid<T>(schema: z.ZodType<T>, value: unknown): T | undefined {
+  const result = schema.safeParse(value);
+  return result.success ? result.data : undefined;
+}
+
+/** `object[key]` of a partially parsed value that may be anything. */
+function field(object: unknown, key: string): unknown {
+  return typeof object === "object" && object !== null && !Array.isArray(object) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+const nonNegative = z.number().nonnegative();
 
 const distribution = z
   .discriminatedUnion("kind", [
@@ -24,10 +59,19 @@ const distribution = z
     z.strictObject({ kind: z.literal("exponential"), meanMs: z.number().positive() }),
     z.strictObject({ kind: z.literal("lognormal"), medianMs: z.number().positive(), p99Ms: z.number().positive(), maxMs: z.number().positive().optional() }),
   ])
-  .superRefine((d, ctx) => {
-    if (d.kind === "uniform" && d.maxMs < d.minMs) ctx.addIssue({ code: "custom", path: ["maxMs"], message: "must be ≥ minMs" });
-    if (d.kind === "lognormal" && d.p99Ms < d.medianMs) ctx.addIssue({ code: "custom", path: ["p99Ms"], message: "must be ≥ medianMs" });
-  })
+  .superRefine((d: unknown, ctx) => {
+    const kind = field(d, "kind");
+    if (kind === "uniform") {
+      const min = valid(nonNegative, field(d, "minMs"));
+      const max = valid(nonNegative, field(d, "maxMs"));
+      if (min !== undefined && max !== undefined && max < min) ctx.addIssue({ code: "custom", path: ["maxMs"], message: `must be ≥ minMs (${min})` });
+    }
+    if (kind === "lognormal") {
+      const median = valid(z.number().positive(), field(d, "medianMs"));
+      const p99 = valid(z.number().positive(), field(d, "p99Ms"));
+      if (median !== undefined && p99 !== undefined && p99 < median) ctx.addIssue({ code: "custom", path: ["p99Ms"], message: `must be ≥ medianMs (${median})` });
+    }
+  }, always)
   .transform((d) => d as Distribution);
 
 const policy = z.strictObject({
@@ -37,19 +81,32 @@ const policy = z.strictObject({
   zeroBelow: z.number().int().nonnegative().optional(),
 });
 
-const limiter = z.discriminatedUnion("kind", [
-  z.strictObject({ kind: z.literal("none") }),
-  z.strictObject({ kind: z.literal("token-bucket"), ratePerSecond: z.number().positive(), burst: z.number().positive() }),
-  z.strictObject({ kind: z.literal("leaky-bucket"), capacity: z.number().positive(), leakPerSecond: z.number().positive() }),
-  z.strictObject({ kind: z.literal("cost-points"), maximumAvailable: z.number().positive(), restoreRatePerSecond: z.number().positive(), costPerCall: z.number().nonnegative(), costPerItem: z.number().nonnegative() }),
-]);
+/** A bucket that never holds a whole call admits nothing: every push would wait forever. */
+const bucketSize = z.number().min(1, "must be ≥ 1: a bucket that never holds one whole call admits nothing");
+
+const limiter = z
+  .discriminatedUnion("kind", [
+    z.strictObject({ kind: z.literal("none") }),
+    z.strictObject({ kind: z.literal("token-bucket"), ratePerSecond: z.number().positive(), burst: bucketSize }),
+    z.strictObject({ kind: z.literal("leaky-bucket"), capacity: bucketSize, leakPerSecond: z.number().positive() }),
+    z.strictObject({ kind: z.literal("cost-points"), maximumAvailable: z.number().positive(), restoreRatePerSecond: z.number().positive(), costPerCall: nonNegative, costPerItem: nonNegative }),
+  ])
+  .superRefine((l: unknown, ctx) => {
+    if (field(l, "kind") !== "cost-points") return;
+    const maximum = valid(z.number().positive(), field(l, "maximumAvailable"));
+    const perCall = valid(nonNegative, field(l, "costPerCall"));
+    const perItem = valid(nonNegative, field(l, "costPerItem"));
+    if (maximum !== undefined && perCall !== undefined && perItem !== undefined && perCall + perItem > maximum) {
+      ctx.addIssue({ code: "custom", path: ["maximumAvailable"], message: `must be ≥ costPerCall + costPerItem (${perCall + perItem}): otherwise not even a one-item call is ever admitted` });
+    }
+  }, always);
 
 const rate = z.number().min(0).max(1);
 
 const profileOverrides = z.strictObject({
   maxBatchSize: z.number().int().positive().optional(),
   rateLimit: limiter.optional(),
-  clientRateLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: z.number().positive() }).optional(),
+  clientRateLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: bucketSize }).optional(),
   apiLatency: distribution.optional(),
   visibilityDelay: distribution.optional(),
   clientTimeoutMs: z.number().int().positive().optional(),
@@ -77,8 +134,10 @@ const profileOverrides = z.strictObject({
     .optional(),
 });
 
+const channelId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, - and _ (max 64)");
+
 const channel = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, - and _ (max 64)"),
+  id: channelId,
   kind: z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]),
   /** Share of demand arriving at this channel (normalised over all channels). */
   share: z.number().positive(),
@@ -86,20 +145,41 @@ const channel = z.strictObject({
   profile: profileOverrides.optional(),
 });
 
-const strategyText = z.string().regex(/^(events|polling:\S+)$/, 'use "events" or "polling:<interval>", e.g. polling:15m');
+/** Checked by the same parser the simulator uses, so a strategy that validates always runs. */
+const strategyText = z.string().superRefine((text, ctx) => {
+  const parsed = parseStrategy(text);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
+});
+
+const scenarioDuration = duration.refine((ms) => ms > 0, "must be > 0");
+
+const stockRange = z.number().int().nonnegative();
+
+/**
+ * A rate-multiplier window. It must start before the scenario ends and last > 0 (checked here and
+ * below); one that runs past the end is clipped at the end (see `rateSegments`), not refused —
+ * "the sale lasts until we stop" is a fair thing to write.
+ */
+const curveWindow = z.strictObject({
+  start: duration,
+  duration: duration.refine((ms) => ms > 0, "must be > 0: a window of no time changes nothing (remove it, or give it a length)"),
+  multiplier: z.number().nonnegative(),
+  label: z.string().optional(),
+});
+const curve = z.array(curveWindow);
 
 export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().default(""),
     seed: z.number().int().nonnegative().default(1),
-    duration: duration.refine((ms) => ms > 0, "must be > 0"),
+    duration: scenarioDuration,
     /** Virtual wall-clock start (ISO). Fixed by default so results never depend on the day they ran. */
     startAt: z.iso.datetime().default("2026-11-27T00:00:00.000Z"),
     catalog: z.strictObject({
       skus: z.number().int().positive().max(1_000_000),
       /** Initial stock per SKU: a number, or a uniform integer range. */
-      stock: z.union([z.number().int().nonnegative(), z.strictObject({ min: z.number().int().nonnegative(), max: z.number().int().nonnegative() })]),
+      stock: z.union([stockRange, z.strictObject({ min: stockRange, max: stockRange })], { error: "a whole number ≥ 0, or { min, max }" }),
       price: z.number().positive().optional(),
       /** Zipf exponent of SKU popularity (0 = uniform). */
       popularity: z.number().min(0).max(5).default(1),
@@ -108,7 +188,7 @@ export const scenarioSchema = z
     demand: z.strictObject({
       ordersPerDay: z.number().positive(),
       /** Rate multipliers over time (flash sale: 10× for 1 h). Later windows win where they overlap. */
-      curve: z.array(z.strictObject({ start: duration, duration, multiplier: z.number().nonnegative(), label: z.string().optional() })).default([]),
+      curve: curve.default([]),
       /** Units per order line: 1 + a geometric tail with this mean of extras. */
       extraUnitsMean: z.number().min(0).max(10).default(0),
       /** Share of arrivals that are shopping agents (read availability, leave on 0). */
@@ -117,19 +197,33 @@ export const scenarioSchema = z
     }),
     strategies: z.array(strategyText).min(1).default(["events", "polling:15m"]),
     /** push: orders reach the engine as notifications arrive; poll: they are imported every interval. */
-    orderImport: z.union([z.literal("push"), z.strictObject({ poll: duration, minAge: duration.default(0) })]).default("push"),
+    orderImport: z
+      .union(
+        [
+          z.literal("push"),
+          z.strictObject({
+            poll: durationAtLeast(1000, "orders are imported once per poll (0 would never import them, and sub-second polling is push in all but cost)"),
+            minAge: duration.default(0),
+          }),
+        ],
+        { error: 'use "push", or { poll: <interval>, minAge: <duration> }' },
+      )
+      .default("push"),
     feed: z
       .strictObject({
         delay: distribution.default({ kind: "constant", ms: 2 }),
         /** Share of deliveries whose ack is lost: redelivered after ackWait. */
         lostAckRate: rate.default(0),
-        ackWait: duration.default(30_000),
+        ackWait: duration.refine((ms) => ms > 0, "must be > 0: a delivery whose ack is lost is redelivered after ackWait").default(30_000),
         duplicateRate: rate.default(0),
       })
       .default({ delay: { kind: "constant", ms: 2 }, lostAckRate: 0, ackWait: 30_000, duplicateRate: 0 }),
     engine: z
       .strictObject({
-        reconcileInterval: duration.default(900_000),
+        /** 0 = no reconciler; otherwise ≥ 1 s (each pass reads every listing of every channel). */
+        reconcileInterval: duration
+          .refine((ms) => ms === 0 || ms >= 1000, "must be 0 (no reconciliation) or ≥ 1s: each pass reads every listing of every channel, so shorter intervals stall the run")
+          .default(900_000),
         storeLatency: distribution.default({ kind: "constant", ms: 1 }),
         maxAttempts: z.number().int().positive().max(100).default(8),
       })
@@ -150,18 +244,57 @@ export const scenarioSchema = z
       })
       .default({ currency: "EUR", averageOrderValue: 80, marginRate: 0.3, cancellationCost: 15, marketplacePenalty: 10, churnProbability: 0.15, customerLifetimeValue: 250 }),
     /** Time after the last arrival for the system to settle before checkers run. */
-    convergenceBudget: duration.default(3_600_000),
+    convergenceBudget: duration.refine((ms) => ms > 0, "must be > 0: updates still in flight when the arrivals stop need time to land before the checkers run").default(3_600_000),
     thresholds: z.array(z.string()).default([]),
   })
-  .superRefine((scenario, ctx) => {
-    const ids = new Set<string>();
-    scenario.channels.forEach((c, index) => {
-      if (ids.has(c.id)) ctx.addIssue({ code: "custom", path: ["channels", index, "id"], message: `duplicate channel id ${JSON.stringify(c.id)}` });
-      ids.add(c.id);
-    });
-    const stock = scenario.catalog.stock;
-    if (typeof stock === "object" && stock.max < stock.min) ctx.addIssue({ code: "custom", path: ["catalog", "stock", "max"], message: "must be ≥ min" });
-  });
+  .superRefine((scenario: unknown, ctx) => {
+    // Runs on the partially parsed value even when fields failed; each field read here is re-checked.
+    const channels = field(scenario, "channels");
+    if (Array.isArray(channels)) {
+      const firstIndex = new Map<string, number>();
+      channels.forEach((c: unknown, index) => {
+        const id = valid(channelId, field(c, "id"));
+        if (id === undefined) return;
+        const first = firstIndex.get(id);
+        if (first === undefined) firstIndex.set(id, index);
+        else ctx.addIssue({ code: "custom", path: ["channels", index, "id"], message: `duplicate channel id ${JSON.stringify(id)} (also channels.${first}.id)` });
+      });
+    }
+
+    const stock = field(field(scenario, "catalog"), "stock");
+    const min = valid(stockRange, field(stock, "min"));
+    const max = valid(stockRange, field(stock, "max"));
+    if (min !== undefined && max !== undefined && max < min) ctx.addIssue({ code: "custom", path: ["catalog", "stock", "max"], message: `must be ≥ min (${min})` });
+
+    const durationMs = valid(scenarioDuration, field(scenario, "duration"));
+    const demand = field(scenario, "demand");
+    const windows = field(demand, "curve") ?? [];
+    if (durationMs !== undefined && Array.isArray(windows)) {
+      windows.forEach((w: unknown, index) => {
+        const start = valid(duration, field(w, "start"));
+        if (start !== undefined && start >= durationMs) {
+          ctx.addIssue({ code: "custom", path: ["demand", "curve", index, "start"], message: `${formatDuration(start)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the window would never apply` });
+        }
+      });
+    }
+
+    // Scale: a rate so high that arrival gaps vanish below float precision never finishes, and tens of
+    // millions of orders take hours per strategy.
+    const ordersPerDay = valid(z.number().positive(), field(demand, "ordersPerDay"));
+    const windowsOk = valid(curve, windows);
+    if (durationMs !== undefined && ordersPerDay !== undefined && windowsOk !== undefined) {
+      const shape = { duration: durationMs, demand: { ordersPerDay, curve: windowsOk } };
+      const peak = Math.max(...rateSegments(shape).map((s) => s.multiplier)) * ordersPerDay;
+      if (peak > MAX_ORDERS_PER_DAY) {
+        ctx.addIssue({ code: "custom", path: ["demand", "ordersPerDay"], message: `peak rate ${peak.toExponential(2)} orders/day (ordersPerDay × curve multiplier) is over ${MAX_ORDERS_PER_DAY.toExponential(0)}: arrivals that close together cannot be simulated` });
+      } else {
+        const expected = expectedArrivals(shape);
+        if (expected > MAX_EXPECTED_ORDERS) {
+          ctx.addIssue({ code: "custom", path: ["demand", "ordersPerDay"], message: `${Math.round(expected).toLocaleString("en-US")} orders expected (ordersPerDay × curve × duration): at most ${MAX_EXPECTED_ORDERS.toLocaleString("en-US")}, or a run takes hours per strategy — shorten the scenario or lower the rate` });
+        }
+      }
+    }
+  }, always);
 
 export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type Scenario = z.output<typeof scenarioSchema>;

@@ -1,0 +1,212 @@
+// The schema's promise: a bad scenario gets ONE list of every problem, each with its path, and
+// whatever passes runs in the simulator without crashing or stalling it.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { BUILTIN_SCENARIOS, loadScenario, parseStrategy, rateSegments, validateScenario, type ScenarioInput } from "./index.js";
+
+const base: ScenarioInput = {
+  name: "t",
+  duration: "1h",
+  catalog: { skus: 5, stock: 10 },
+  channels: [{ id: "a", kind: "amazon", share: 1 }],
+  demand: { ordersPerDay: 1000 },
+};
+
+function problemsOf(input: unknown): string[] {
+  const result = validateScenario(input, "test");
+  return result.ok ? [] : result.problems;
+}
+
+/** The problem at exactly `path` ("(root)" style as load-scenario prints it). */
+function at(problems: string[], path: string): string | undefined {
+  return problems.find((p) => p.startsWith(`${path}: `));
+}
+
+describe("strategies: one parser for the schema and the simulator", () => {
+  it("rejects polling:0m, polling:abc and sub-second intervals in a scenario, each with its path", () => {
+    const problems = problemsOf({ ...base, strategies: ["events", "polling:0m", "polling:abc", "polling:1ms", "polling:", "Events", "polling:15m"] });
+    expect(at(problems, "strategies.1")).toMatch(/at least 1s/);
+    expect(at(problems, "strategies.2")).toMatch(/bad polling interval in "polling:abc"/);
+    expect(at(problems, "strategies.3")).toMatch(/"polling:1ms" is 1ms: it must be at least 1s/);
+    expect(at(problems, "strategies.4")).toMatch(/bad polling interval/);
+    expect(at(problems, "strategies.5")).toMatch(/unknown strategy "Events"/);
+    expect(at(problems, "strategies.0")).toBeUndefined();
+    expect(at(problems, "strategies.6")).toBeUndefined();
+    expect(problems).toHaveLength(5);
+  });
+
+  it("parseStrategy agrees with the schema: what validates parses, what is refused is refused", () => {
+    expect(parseStrategy("events")).toEqual({ ok: true, strategy: { kind: "events" } });
+    expect(parseStrategy("polling:1s")).toEqual({ ok: true, strategy: { kind: "polling", intervalMs: 1000 } });
+    expect(parseStrategy("polling:1h30m")).toEqual({ ok: true, strategy: { kind: "polling", intervalMs: 5_400_000 } });
+    for (const text of ["polling:0m", "polling:abc", "polling:999ms", "poll:15m", "events "]) {
+      expect(parseStrategy(text).ok, text).toBe(false);
+      expect(validateScenario({ ...base, strategies: [text] }, "t").ok, text).toBe(false);
+    }
+    for (const scenario of Object.values(BUILTIN_SCENARIOS)) for (const text of scenario.strategies ?? []) expect(parseStrategy(text).ok, text).toBe(true);
+  });
+});
+
+describe("numbers the simulator divides by or loops on", () => {
+  it("requires orderImport.poll ≥ 1s (0 hung the simulator) and a non-negative minAge", () => {
+    expect(at(problemsOf({ ...base, orderImport: { poll: 0 } }), "orderImport.poll")).toMatch(/must be ≥ 1s: orders are imported once per poll/);
+    expect(at(problemsOf({ ...base, orderImport: { poll: "0s" } }), "orderImport.poll")).toMatch(/≥ 1s/);
+    expect(at(problemsOf({ ...base, orderImport: { poll: "500ms" } }), "orderImport.poll")).toMatch(/≥ 1s/);
+    expect(at(problemsOf({ ...base, orderImport: { poll: "1s", minAge: -5 } }), "orderImport.minAge")).toMatch(/not a duration/);
+    expect(validateScenario({ ...base, orderImport: { poll: "5m", minAge: "1m" } }, "t").ok).toBe(true);
+  });
+
+  it("rejects zero or negative values elsewhere, each by path", () => {
+    const problems = problemsOf({
+      ...base,
+      catalog: { skus: 0, stock: { min: -1, max: 5 } },
+      channels: [
+        {
+          id: "a",
+          kind: "amazon",
+          share: 0,
+          profile: {
+            rateLimit: { kind: "token-bucket", ratePerSecond: 0, burst: 0.5 },
+            clientRateLimit: { ratePerSecond: 5, burst: 0 },
+            apiLatency: { kind: "lognormal", medianMs: 0, p99Ms: -1 },
+            visibilityDelay: { kind: "lognormal", medianMs: 100, p99Ms: 50 },
+            batchLinger: -1,
+          },
+        },
+        { id: "b", kind: "shopify", share: -1, profile: { rateLimit: { kind: "cost-points", maximumAvailable: 5, restoreRatePerSecond: 1, costPerCall: 10, costPerItem: 1 } } },
+        { id: "c", kind: "woocommerce", share: 1, profile: { rateLimit: { kind: "leaky-bucket", capacity: 0, leakPerSecond: 2 }, apiLatency: { kind: "uniform", minMs: 10, maxMs: 5 } } },
+      ],
+      demand: { ordersPerDay: 0 },
+      feed: { ackWait: 0 },
+      engine: { reconcileInterval: "10ms" },
+      convergenceBudget: 0,
+    });
+    for (const path of [
+      "catalog.skus",
+      "catalog.stock.min",
+      "channels.0.share",
+      "channels.0.profile.rateLimit.ratePerSecond",
+      "channels.0.profile.rateLimit.burst",
+      "channels.0.profile.clientRateLimit.burst",
+      "channels.0.profile.apiLatency.medianMs",
+      "channels.0.profile.apiLatency.p99Ms",
+      "channels.0.profile.visibilityDelay.p99Ms",
+      "channels.0.profile.batchLinger",
+      "channels.1.share",
+      "channels.1.profile.rateLimit.maximumAvailable",
+      "channels.2.profile.rateLimit.capacity",
+      "channels.2.profile.apiLatency.maxMs",
+      "demand.ordersPerDay",
+      "feed.ackWait",
+      "engine.reconcileInterval",
+      "convergenceBudget",
+    ]) {
+      expect(at(problems, path), `${path} in\n${problems.join("\n")}`).toBeDefined();
+    }
+  });
+
+  it("keeps reconcileInterval 0 (no reconciler) and batchLinger 0 (send at once) valid", () => {
+    const input = { ...base, engine: { reconcileInterval: 0 }, channels: [{ id: "a", kind: "shopify", share: 1, profile: { batchLinger: 0 } }] };
+    expect(problemsOf(input)).toEqual([]);
+  });
+
+  it("refuses scales the simulator cannot finish: durations over 366 days, rates so high arrivals stall", () => {
+    expect(at(problemsOf({ ...base, duration: "100000d" }), "duration")).toMatch(/too long: at most 366d/);
+    expect(at(problemsOf({ ...base, demand: { ordersPerDay: 1e20 } }), "demand.ordersPerDay")).toMatch(/peak rate/);
+    expect(at(problemsOf({ ...base, demand: { ordersPerDay: 1, curve: [{ start: 0, duration: "1s", multiplier: 1e15 }] } }), "demand.ordersPerDay")).toMatch(/peak rate/);
+    expect(at(problemsOf({ ...base, duration: "30d", demand: { ordersPerDay: 1_000_000 } }), "demand.ordersPerDay")).toMatch(/30,000,000 orders expected/);
+  });
+});
+
+describe("cross-field checks run alongside field errors", () => {
+  it("lists stock max < min and a duplicate channel id together with 8 field problems in one YAML file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-schema-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(
+      file,
+      [
+        "name: bad",
+        "duration: 15 minutes", // 1
+        "catalog: { skus: 0, stock: { min: 50, max: 10 } }", // 2 (+ cross-field max < min)
+        "channels:",
+        "  - { id: amazon, kind: amazon, share: 1 }",
+        "  - { id: amazon, kind: shopify, share: 0 }", // 3 (+ duplicate id)
+        "  - { id: Bad!, kind: walmart, share: 1 }", // 4, 5
+        "demand: { ordersPerDya: 5 }", // 6, 7
+        "strategies: [events, polling:0m]", // 8
+      ].join("\n"),
+    );
+    const loaded = loadScenario(file);
+    expect(loaded.ok).toBe(false);
+    const problems = loaded.ok ? [] : loaded.problems;
+    expect(at(problems, "catalog.stock.max")).toMatch(/must be ≥ min \(50\)/);
+    expect(at(problems, "channels.1.id")).toMatch(/duplicate channel id "amazon" \(also channels.0.id\)/);
+    for (const path of ["duration", "catalog.skus", "channels.1.share", "channels.2.id", "channels.2.kind", "demand", "demand.ordersPerDay", "strategies.1"]) {
+      expect(at(problems, path), `${path} in\n${problems.join("\n")}`).toBeDefined();
+    }
+    expect(problems).toHaveLength(10);
+  });
+
+  it("compares distribution and limiter fields even when a sibling field failed", () => {
+    const problems = problemsOf({
+      ...base,
+      channels: [{ id: "a", kind: "amazon", share: 1, profile: { apiLatency: { kind: "lognormal", medianMs: 100, p99Ms: 50, maxMs: -1 }, rateLimit: { kind: "cost-points", maximumAvailable: 5, restoreRatePerSecond: -1, costPerCall: 10, costPerItem: 0 } } }],
+    });
+    expect(at(problems, "channels.0.profile.apiLatency.maxMs")).toBeDefined();
+    expect(at(problems, "channels.0.profile.apiLatency.p99Ms")).toMatch(/must be ≥ medianMs/);
+    expect(at(problems, "channels.0.profile.rateLimit.restoreRatePerSecond")).toBeDefined();
+    expect(at(problems, "channels.0.profile.rateLimit.maximumAvailable")).toMatch(/not even a one-item call/);
+  });
+
+  it("does not report a cross-field problem on fields that are themselves invalid", () => {
+    const problems = problemsOf({ ...base, catalog: { skus: 5, stock: { min: "x", max: 1 } }, channels: [{ id: "A!", kind: "amazon", share: 1 }, { id: "A!", kind: "amazon", share: 1 }] });
+    expect(problems.filter((p) => p.includes("duplicate") || p.includes("≥ min"))).toEqual([]);
+  });
+
+  it("reports the problems inside a union branch with their paths, not a bare \"Invalid input\"", () => {
+    const problems = problemsOf({ ...base, catalog: { skus: 5, stock: { min: "x", max: 2, avg: 1 } }, orderImport: { poll: "1s", minAge: -5 } });
+    expect(at(problems, "catalog.stock.min")).toMatch(/expected number/);
+    expect(at(problems, "catalog.stock")).toMatch(/avg/);
+    expect(at(problems, "orderImport.minAge")).toMatch(/not a duration: -5/);
+    expect(problems.some((p) => p.includes("Invalid input") && !p.includes("expected"))).toBe(false);
+    expect(problemsOf({ ...base, orderImport: "pull" })).toEqual(['orderImport: use "push", or { poll: <interval>, minAge: <duration> }']);
+    expect(problemsOf({ ...base, catalog: { skus: 5, stock: "lots" } })).toEqual(["catalog.stock: a whole number ≥ 0, or { min, max }"]);
+  });
+
+  it("still reports a non-object scenario plainly", () => {
+    expect(problemsOf("just text")).toEqual(["(root): Invalid input: expected object, received string"]);
+  });
+});
+
+describe("demand curve windows", () => {
+  it("rejects a window that starts at or after the end, or lasts 0s, with path and reason", () => {
+    const problems = problemsOf({
+      ...base,
+      demand: {
+        ordersPerDay: 1000,
+        curve: [
+          { start: "1h", duration: "10m", multiplier: 2 },
+          { start: "2h", duration: "10m", multiplier: 2 },
+          { start: "10m", duration: "0s", multiplier: 2 },
+          { start: "20m", duration: "10m", multiplier: 2 },
+        ],
+      },
+    });
+    expect(at(problems, "demand.curve.0.start")).toMatch(/1h is at or after the scenario's end \(duration 1h\)/);
+    expect(at(problems, "demand.curve.1.start")).toMatch(/at or after the scenario's end/);
+    expect(at(problems, "demand.curve.2.duration")).toMatch(/must be > 0/);
+    expect(problems).toHaveLength(3);
+  });
+
+  it("clips a window that runs past the end at the end", () => {
+    const loaded = validateScenario({ ...base, demand: { ordersPerDay: 1000, curve: [{ start: "50m", duration: "1h", multiplier: 3 }] } }, "t");
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(rateSegments(loaded.scenario)).toEqual([
+      { startMs: 0, endMs: 3_000_000, multiplier: 1 },
+      { startMs: 3_000_000, endMs: 3_600_000, multiplier: 3 },
+    ]);
+  });
+});
