@@ -4,8 +4,8 @@
 // order-notification sender with each marketplace's shape, signature and delivery behaviour.
 
 // --- Running the mocks ---
-export { MockServerError, isLoopback, startMockMarketplaces } from "./mock-marketplaces.js";
-export type { MockMarketplacesOptions, RunningMarketplace, RunningMockMarketplaces } from "./mock-marketplaces.js";
+export { MockServerError, channelListings, isLoopback, startMockMarketplaces } from "./mock-marketplaces.js";
+export type { MockChannel, MockMarketplacesOptions, RunningMarketplace, RunningMockMarketplaces } from "./mock-marketplaces.js";
 export { MockMarketplace, VERSION_HEADER } from "./mock-marketplace.js";
 export type { MockMarketplaceOptions } from "./mock-marketplace.js";
 export { MAX_BODY_BYTES, serveMarketplaces } from "./shells/node-http-server.js";

@@ -50,6 +50,18 @@ describe("amazon", () => {
     stop();
   });
 
+  it("refuses a checkout of a SKU it does not list with 404 unknown_sku, not a quiet 409 sold out", () => {
+    const { send, stop } = setup("amazon");
+    const checkout = send("POST", "/_synclag/storefront/checkout", { sku: "SKU-0001", quantity: 1 });
+    expect(checkout.status).toBe(404);
+    expect(checkout.json).toMatchObject({ error: "unknown_sku", sku: "SKU-0001" });
+    const look = send("GET", "/_synclag/storefront/items/SKU-0001");
+    expect(look.status).toBe(404);
+    expect(look.json).toMatchObject({ listed: false, available: 0 });
+    expect(send("GET", "/_synclag/admin/orders").json).toMatchObject({ orders: [] });
+    stop();
+  });
+
   it("answers INVALID inside a 200 for a negative quantity and QuotaExceeded 429 after a burst of 5", () => {
     const { send, stop } = setup("amazon");
     const invalid = send("PATCH", amazonUrl("sku-1"), amazonPatch(-3), amazonHeaders);

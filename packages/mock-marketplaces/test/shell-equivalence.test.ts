@@ -76,6 +76,8 @@ function table(token: string): Step[] {
     steps.push({ kind, method: "POST", path: "/_synclag/storefront/checkout", body: { sku: "sku-2", quantity: 1 } });
     steps.push({ kind, method: "POST", path: "/_synclag/storefront/checkout", body: { sku: "sku-2", quantity: 1000 } });
     steps.push({ kind, method: "GET", path: "/_synclag/storefront/items/sku-2" });
+    steps.push({ kind, method: "POST", path: "/_synclag/storefront/checkout", body: { sku: "SKU-0001", quantity: 1 } });
+    steps.push({ kind, method: "GET", path: "/_synclag/storefront/items/SKU-0001" });
     steps.push({ kind, method: "GET", path: "/_synclag/admin/listings?timeline=1" });
     steps.push({ kind, method: "POST", path: "/_synclag/admin/faults", body: { outageMs: 1_000 } });
     steps.push({ kind, method: "GET", path: "/no/such/route" });

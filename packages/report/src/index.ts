@@ -19,5 +19,9 @@ export { renderGateSummary } from "./markdown-summary.js";
 export { DEFAULT_FLASH_SALES_PER_YEAR, costModelOf, firstFlashStartMs, projectCost } from "./cost-projection.js";
 export type { CostProjection, CostProjectionOptions } from "./cost-projection.js";
 
+// --- A real run's time compression ---
+export { formatFactor, timeCompressionOf } from "./time-compression.js";
+export type { TimeCompression } from "./time-compression.js";
+
 // --- Formatting (shared with the terminal renderers) ---
 export { formatCount, formatElapsedMinutes, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent } from "./format.js";

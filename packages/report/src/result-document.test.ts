@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { smallDoc } from "../test/fixtures.js";
+import { realDoc, smallDoc } from "../test/fixtures.js";
 import { parseResultDocument, pickStrategy } from "./result-document.js";
 
 describe("parseResultDocument", () => {
@@ -31,6 +31,17 @@ describe("parseResultDocument", () => {
       expect.stringMatching(/^r\.json: strategies\[0\]\.histograms\.syncLagMs: not an encoded HdrHistogram/),
       "r.json: strategies[1].orders.oversold: must be a number, got nothing (missing)",
     ]);
+  });
+});
+
+describe("parseResultDocument on a real run's document", () => {
+  it("accepts its load section and refuses one whose time compression cannot be read", async () => {
+    const doc = structuredClone(await realDoc()) as unknown as { strategies: Array<{ load: Record<string, unknown> }> };
+    expect(parseResultDocument(JSON.stringify(doc), "run.json").ok).toBe(true);
+    (doc.strategies[0] as { load: Record<string, unknown> }).load.timeScale = 0;
+    delete (doc.strategies[0] as { load: Record<string, unknown> }).load.durationMs;
+    const parsed = parseResultDocument(JSON.stringify(doc), "run.json");
+    expect(parsed.ok || parsed.problems).toEqual(["run.json: strategies[0].load.timeScale: must be a positive number, got 0", "run.json: strategies[0].load.durationMs: must be a positive number, got nothing (missing)"]);
   });
 });
 

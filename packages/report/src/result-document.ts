@@ -100,6 +100,16 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
     const list = get(doc, `${base}.perMinute.${series}`);
     if (!Array.isArray(list) || !list.every((n) => typeof n === "number")) at(`${base}.perMinute.${series}`, "must be an array of numbers");
   }
+  // A real run's time-lapse (`synclag run`): the report states it, so it must be readable when present.
+  const load = get(doc, `${base}.load`);
+  if (load !== undefined) {
+    if (!isObject(load)) at(`${base}.load`, `must be an object, got ${describe(load)}`);
+    else
+      for (const field of ["timeScale", "durationMs"]) {
+        const value = get(doc, `${base}.load.${field}`);
+        if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) at(`${base}.load.${field}`, `must be a positive number, got ${describe(value)}`);
+      }
+  }
   const truth = get(doc, `${base}.timeline.truth`);
   if (!isSeries(truth)) at(`${base}.timeline.truth`, "must be an array of [ms, quantity] pairs");
   const timelineChannels = get(doc, `${base}.timeline.channels`);

@@ -35,3 +35,22 @@ export function simulate(input: ScenarioInput, strategies: readonly string[] = [
 }
 
 export const smallDoc = () => simulate(SMALL_SCENARIO);
+
+/**
+ * A `synclag run` document for the renderers: the small scenario's simulated figures in the shape a
+ * real run writes (`generator.mode: "real"`, a `load` section) — 1 h of trading compressed into 10 s
+ * (360×). Only the renderers' reading of the time-lapse is under test, not the figures.
+ */
+export async function realDoc(strategies: readonly string[] = ["events"], marketplaceTime: "scaled" | "real" = "scaled"): Promise<ResultDocument> {
+  const doc = await simulate(SMALL_SCENARIO, strategies);
+  const durationMs = 10_000;
+  return {
+    ...doc,
+    generator: { ...doc.generator, mode: "real" },
+    strategies: doc.strategies.map((s) => ({
+      ...s,
+      orders: { ...s.orders, droppedArrivals: 0 },
+      load: { durationMs, timeScale: durationMs / doc.scenario.durationMs, planned: s.orders.attempted, sent: s.orders.attempted, errors: 0, marketplaceTime },
+    })),
+  } as ResultDocument;
+}

@@ -1,12 +1,17 @@
 // `synclag marketplaces`: starts the mock marketplaces (Amazon SP-API, Shopify Admin, WooCommerce
 // REST, Flipkart Seller API, eBay Sell Inventory) over HTTP on loopback, prints each seller-API URL
-// and its admin API, and runs until SIGINT/SIGTERM. Easy to get wrong: refuse a non-loopback host
-// unless --allow-remote — the admin API has no authentication.
+// and its admin API, and runs until SIGINT/SIGTERM. With --scenario: one mock per scenario channel,
+// seeded with the scenario's catalogue (`buildCatalog` for the seed) at each channel's policy quantity —
+// the listings `synclag run` seeds — so `synclag-loadgen` can replay the scenario's buyers at them.
+// Easy to get wrong: refuse a non-loopback host unless --allow-remote — the admin API has no
+// authentication; and with --scenario the default seed is the scenario's, as the load generator's is.
 
 import { Command } from "commander";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
-import { DEFAULT_MOCK_CREDENTIALS, isLoopback, startMockMarketplaces } from "@synclag/mock-marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS, channelListings, isLoopback, startMockMarketplaces, type MockChannel } from "@synclag/mock-marketplaces";
+import { buildCatalog, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
+import { parseScenario, parseSeed } from "../options.js";
 
 interface MarketplacesFlags {
   port: string;
@@ -19,7 +24,8 @@ interface MarketplacesFlags {
   kinds: string;
   layout: string;
   latency: string;
-  seed: string;
+  scenario?: string;
+  seed?: string;
   retryScale: string;
   json?: boolean;
 }
@@ -32,12 +38,20 @@ function integer(name: string, text: string, min: number, max: number, problems:
   return Number(text);
 }
 
-function parseFlags(flags: MarketplacesFlags) {
+function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean) {
   const problems: string[] = [];
   const port = integer("--port", flags.port, 0, 65_535, problems);
   const skus = integer("--skus", flags.skus, 0, 1_000_000, problems);
   const stock = integer("--stock", flags.stock, 0, 1_000_000_000, problems);
-  const seed = integer("--seed", flags.seed, 0, Number.MAX_SAFE_INTEGER, problems);
+  const givenSeed = parseSeed(flags.seed, problems);
+  let scenario: Scenario | undefined;
+  if (flags.scenario !== undefined) {
+    scenario = parseScenario(flags.scenario, problems);
+    for (const [option, flag] of [["kinds", "--kinds"], ["skus", "--skus"], ["stock", "--stock"], ["prefix", "--prefix"]] as const) {
+      if (given(option)) problems.push(`${flag} cannot be combined with --scenario: the mocks are the scenario's channels, seeded with its catalogue`);
+    }
+  }
+  const seed = givenSeed ?? scenario?.seed ?? 1;
   const kinds = flags.kinds.split(",").map((k) => k.trim()).filter(Boolean);
   const unknown = kinds.filter((k) => !(MARKETPLACE_KINDS as readonly string[]).includes(k));
   if (kinds.length === 0) problems.push("--kinds needs at least one marketplace");
@@ -56,9 +70,16 @@ function parseFlags(flags: MarketplacesFlags) {
       problems.push(`--ingest-url is not a URL: ${JSON.stringify(flags.ingestUrl)}`);
     }
   }
-  if (port !== 0 && flags.layout === "port-per-kind" && port + kinds.length - 1 > 65_535) problems.push(`--port ${port} leaves no room for ${kinds.length} marketplaces`);
+  const count = scenario ? scenario.channels.length : kinds.length;
+  if (port !== 0 && flags.layout === "port-per-kind" && port + count - 1 > 65_535) problems.push(`--port ${port} leaves no room for ${count} marketplaces`);
   if (problems.length > 0) throw new UsageError(problems);
-  return { port, skus, stock, seed, kinds: kinds as MarketplaceKind[], retryScale, layout: flags.layout as "port-per-kind" | "single-port", latency: flags.latency as "none" | "profile" };
+  return { port, skus, stock, seed, scenario, kinds: kinds as MarketplaceKind[], retryScale, layout: flags.layout as "port-per-kind" | "single-port", latency: flags.latency as "none" | "profile" };
+}
+
+/** One mock per scenario channel, listing the scenario's catalogue (for `seed`) at the channel's policy quantity. */
+function scenarioChannels(scenario: Scenario, seed: number): MockChannel[] {
+  const catalog = buildCatalog(scenario, seed);
+  return scenario.channels.map((spec) => ({ id: spec.id, kind: spec.kind, listings: channelListings(catalog, spec.policy) }));
 }
 
 export function marketplacesCommand(): Command {
@@ -67,14 +88,15 @@ export function marketplacesCommand(): Command {
     .option("--port <n>", "base port: marketplace i listens on port+i (or all on this port with --layout single-port); 0 = free ports", "0")
     .option("--host <address>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
     .option("--allow-remote", "allow a non-loopback --host (the admin API is unauthenticated)")
-    .option("--ingest-url <url>", "where order notifications are POSTed; {kind} is replaced by the marketplace (e.g. http://127.0.0.1:8080/ingest/{kind})")
+    .option("--ingest-url <url>", "where order notifications are POSTed; {kind} is replaced by the marketplace kind, {channel} by the channel id (e.g. http://127.0.0.1:8080/ingest/{channel})")
+    .option("--scenario <name|file>", "one mock per channel of this scenario (built-in name or .json/.yaml file), seeded with its catalogue at each channel's policy quantity — what synclag-loadgen --scenario buys from")
     .option("--skus <n>", "listings seeded in every marketplace", "100")
     .option("--stock <n>", "quantity of each seeded listing", "50")
     .option("--prefix <text>", "SKU prefix of seeded listings", "sku-")
     .option("--kinds <list>", "marketplaces to start, comma-separated", MARKETPLACE_KINDS.join(","))
     .option("--layout <layout>", "port-per-kind or single-port (path prefix /<kind>)", "port-per-kind")
     .option("--latency <mode>", "profile: replies wait the profile's sampled API latency; none: only injected latency", "profile")
-    .option("--seed <n>", "seed of every random draw (faults, delays, duplicates)", "1")
+    .option("--seed <n>", "seed of every random draw (faults, delays, duplicates) and, with --scenario, of its catalogue's stock (default: the scenario's seed, else 1)")
     .option("--retry-scale <x>", "multiplier on notification retry schedules (Shopify's 8 retries over 4 h → 14.4 s at 0.001)", "0.001")
     .option("--json", "print the URLs as one JSON line instead of a table")
     .addHelpText(
@@ -85,6 +107,7 @@ export function marketplacesCommand(): Command {
         "  npx synclag marketplaces",
         "  npx synclag marketplaces --port 7000 --kinds amazon,shopify --skus 10 --stock 5",
         "  npx synclag marketplaces --ingest-url 'http://127.0.0.1:8080/ingest/{kind}' --latency none",
+        "  npx synclag marketplaces --scenario flash-sale --port 9001    # then: npx synclag-loadgen --scenario flash-sale --storefront …",
         "",
         "Try it (with --port 7000):",
         "  curl -s -X PATCH 'http://127.0.0.1:7000/listings/2021-08-01/items/A2SYNCLAGMOCK/sku-1?marketplaceIds=ATVPDKIKX0DER' \\",
@@ -98,12 +121,12 @@ export function marketplacesCommand(): Command {
         "Exit codes: 0 stopped by a signal, 2 bad flags, 4 could not listen.",
       ].join("\n"),
     )
-    .action(async (flags: MarketplacesFlags) => {
-      const parsed = parseFlags(flags);
+    .action(async (flags: MarketplacesFlags, command: Command) => {
+      const parsed = parseFlags(flags, (option) => command.getOptionValueSource(option) === "cli");
       let running;
       try {
         running = await startMockMarketplaces({
-          kinds: parsed.kinds,
+          ...(parsed.scenario ? { channels: scenarioChannels(parsed.scenario, parsed.seed) } : { kinds: parsed.kinds, seedListings: { count: parsed.skus, stock: parsed.stock, prefix: flags.prefix } }),
           host: flags.host,
           allowRemote: Boolean(flags.allowRemote),
           port: parsed.port,
@@ -111,7 +134,6 @@ export function marketplacesCommand(): Command {
           seed: parsed.seed,
           latency: parsed.latency,
           notificationRetryTimeScale: parsed.retryScale,
-          seedListings: { count: parsed.skus, stock: parsed.stock, prefix: flags.prefix },
           ...(flags.ingestUrl ? { ingestUrl: flags.ingestUrl } : {}),
         });
       } catch (error) {
@@ -119,12 +141,19 @@ export function marketplacesCommand(): Command {
         process.exitCode = EXIT.environment;
         return;
       }
-      const rows = running.marketplaces.map((m) => ({ kind: m.kind, url: m.url, admin: m.adminUrl, storefront: `${m.url}/_synclag/storefront` }));
-      if (flags.json) process.stdout.write(JSON.stringify({ marketplaces: rows, ingestUrl: flags.ingestUrl ?? null }) + "\n");
+      const rows = running.marketplaces.map((m) => ({ channel: m.channel, kind: m.kind, url: m.url, admin: m.adminUrl, storefront: `${m.url}/_synclag/storefront` }));
+      const scenario = parsed.scenario;
+      if (flags.json) process.stdout.write(JSON.stringify({ marketplaces: rows, ingestUrl: flags.ingestUrl ?? null, scenario: scenario?.name ?? null, seed: parsed.seed }) + "\n");
       else {
-        const width = Math.max(...rows.map((r) => r.kind.length));
-        process.stdout.write(`mock marketplaces on ${flags.host} (${parsed.skus} listings × ${parsed.stock} seeded, latency ${parsed.latency}, seed ${parsed.seed}):\n`);
-        for (const r of rows) process.stdout.write(`  ${r.kind.padEnd(width)}  ${r.url}   admin ${r.admin}\n`);
+        const names = rows.map((r) => (r.channel === r.kind ? r.kind : `${r.channel} (${r.kind})`));
+        const width = Math.max(...names.map((n) => n.length));
+        const seeded = scenario ? `scenario ${scenario.name}: ${scenario.catalog.skus} SKUs at each channel's policy quantity` : `${parsed.skus} listings × ${parsed.stock} seeded`;
+        process.stdout.write(`mock marketplaces on ${flags.host} (${seeded}, latency ${parsed.latency}, seed ${parsed.seed}):\n`);
+        rows.forEach((r, i) => process.stdout.write(`  ${(names[i] ?? r.kind).padEnd(width)}  ${r.url}   admin ${r.admin}\n`));
+        if (scenario) {
+          const storefronts = rows.map((r) => `--storefront ${r.channel}=${r.url}`).join(" ");
+          process.stdout.write(`load generator: npx synclag-loadgen --scenario ${flags.scenario ?? scenario.name}${flags.seed === undefined ? "" : ` --seed ${parsed.seed}`} ${storefronts}\n`);
+        }
         process.stdout.write(`order notifications → ${flags.ingestUrl ?? "(none: --ingest-url not given)"}\n`);
         const c = DEFAULT_MOCK_CREDENTIALS;
         process.stdout.write(

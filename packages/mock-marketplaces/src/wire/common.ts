@@ -89,6 +89,9 @@ export const commonRoutes: readonly Route<MarketplaceContext>[] = [
       if (!parsed.ok) return badRequest(parsed.message);
       const v = parsed.value;
       if (!isRecord(v) || typeof v.sku !== "string" || !(isNonNegativeInteger(v.quantity) && v.quantity >= 1)) return badRequest("body must be {sku: string, quantity: positive integer}");
+      // Not a buyer turned away by a shown 0: nobody can buy what this marketplace does not list (a load
+      // generator pointed at mocks seeded with another catalogue must see an error, not a quiet "sold out").
+      if (ctx.entryBySku(v.sku) === undefined) return result(jsonReply(404, { error: "unknown_sku", sku: v.sku, message: `${v.sku} is not listed on the synclag ${ctx.kind} mock (seed it with the scenario's catalogue: synclag marketplaces --scenario NAME)` }));
       const outcome = ctx.checkout(v.sku, v.quantity);
       if (!outcome.ok) return result(jsonReply(409, { error: "insufficient_stock", sku: v.sku, requested: v.quantity, shown: outcome.shown }));
       return result(jsonReply(201, { orderId: outcome.order.nativeId, sku: v.sku, quantity: v.quantity, shown: outcome.shown, createdAtMs: outcome.order.createdAtMs }));
@@ -111,8 +114,8 @@ export const commonRoutes: readonly Route<MarketplaceContext>[] = [
             "POST /_synclag/admin/reset": "forget listings, orders, faults and pending notifications",
             "GET /_synclag/admin/stats": "call counters, notifications, cancellations",
             "GET /_synclag/admin/orders": "orders placed through the storefront",
-            "GET /_synclag/storefront/items/{sku}": "buyer view: visible quantity",
-            "POST /_synclag/storefront/checkout": "buyer checkout: {sku, quantity}",
+            "GET /_synclag/storefront/items/{sku}": "buyer view: visible quantity (404 with listed: false when not listed)",
+            "POST /_synclag/storefront/checkout": "buyer checkout: {sku, quantity} → 201 order, 409 insufficient_stock (shown too little), 404 unknown_sku (not listed)",
           },
         }),
       ),

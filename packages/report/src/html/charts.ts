@@ -16,6 +16,7 @@ import { Histogram } from "@synclag/metrics";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import type { CostProjection } from "../cost-projection.js";
 import { formatElapsedMinutes, formatMoney, formatPercent } from "../format.js";
+import { formatFactor, timeCompressionOf } from "../time-compression.js";
 import { DANGER, FONT, GRID, INK, MUTED, channelColor, strategyColor, strategyShortLabel } from "./labels.js";
 
 type ChartOption = ComposeOption<LineSeriesOption | BarSeriesOption | GridComponentOption | LegendComponentOption | MarkLineComponentOption | MarkAreaComponentOption>;
@@ -152,7 +153,7 @@ export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult
     {
       legend: { ...legendCommon },
       grid: { left: 56, right: 24, top: 56, bottom: 44 },
-      xAxis: { type: "value", min: 0, max: window.xMaxMinutes, name: "time since the start (h:mm)", nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      xAxis: { type: "value", min: 0, max: window.xMaxMinutes, name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: { type: "value", min: 0, max: window.yMax, name: "units in stock", nameLocation: "end", nameGap: 10, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
       series: [truthSeries, ...channelSeries],
     },
@@ -179,6 +180,7 @@ function cdfPoints(encoded: string): Array<[number, number]> {
 }
 
 export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
+  const compression = timeCompressionOf(doc);
   const series: LineSeriesOption[] = [];
   let minMs = Infinity;
   let maxMs = 0;
@@ -222,7 +224,7 @@ export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
         logBase: 10,
         min: xMin,
         max: xMax,
-        name: "time from the sale until the channel reflects it (log scale)",
+        name: compression ? `wall-clock time from the sale until the channel reflects it, in the ${formatFactor(compression.factor)} time-lapse (log scale)` : "time from the sale until the channel reflects it (log scale)",
         nameLocation: "middle",
         nameGap: 30,
         ...axisCommon,
@@ -277,7 +279,7 @@ export function ordersTimelineChart(doc: ResultDocument, id: string): RenderedCh
     {
       legend: { ...legendCommon, data: legendData },
       grid: { left: 56, right: 56, top: 72, bottom: 44 },
-      xAxis: { type: "value", min: 0, max: Math.max(1, minutes), name: "time since the start (h:mm)", nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      xAxis: { type: "value", min: 0, max: Math.max(1, minutes), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: [
         { type: "value", min: 0, minInterval: 1, name: "orders (running total)", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
         { type: "value", min: 0, minInterval: 1, name: "orders / minute", nameLocation: "end", nameGap: 12, position: "right", ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "right" }, splitLine: { show: false } },
@@ -381,4 +383,10 @@ function niceCeil(value: number): number {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** The time axis of the stock and orders charts: scenario time, which a real run's time-lapse must say. */
+function timeAxisName(doc: ResultDocument): string {
+  const compression = timeCompressionOf(doc);
+  return compression ? `scenario time since the start (h:mm; replayed ${formatFactor(compression.factor)} faster)` : "time since the start (h:mm)";
 }

@@ -4,11 +4,14 @@
 // and a Content-Security-Policy of `default-src 'none'` forbids every fetch, so it opens offline and
 // can be e-mailed. Easy to get wrong: a figure in the page that is not the document's own. Costs are
 // the document's `cost` (the per-year figure is the only derived one, and its formula is printed);
-// percentiles come from the document's summaries, never recomputed.
+// percentiles come from the document's summaries, never recomputed. And a real run's time-lapse: a
+// `synclag run` compresses the scenario (3 h into 10 s = 1,080×); the page says so wherever times and
+// rates appear — rates and times of day are scenario time, lags and the polling interval wall clock.
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { projectCost, type CostProjection } from "../cost-projection.js";
 import { formatCount, formatElapsedMinutes, formatMoney, formatMs, formatMsWords, formatPercent } from "../format.js";
+import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
 import { CANCELLATION_RATE_LIMIT, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineWindow, type RenderedChart } from "./charts.js";
 import { escapeHtml as esc, jsonForScript } from "./escape.js";
 import { strategyColor, strategyLabel, strategyShortLabel } from "./labels.js";
@@ -26,6 +29,8 @@ export interface ReportData {
   readonly scenario: string;
   readonly seed: number;
   readonly mode: string;
+  /** A real run's time-lapse (`load` of the result document); null for a simulated run. */
+  readonly timeCompression: { readonly factor: number; readonly wallDurationMs: number; readonly scenarioDurationMs: number; readonly marketplaceTime: string | null } | null;
   readonly flashSalesPerYear: number;
   readonly strategies: ReadonlyArray<{
     readonly strategy: string;
@@ -40,6 +45,7 @@ export interface ReportData {
 }
 
 const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions = {}): string {
   const projections = doc.strategies.map((s) => projectCost(doc, s, options.flashSalesPerYear === undefined ? {} : { flashSalesPerYear: options.flashSalesPerYear }));
@@ -62,7 +68,12 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
   const parts: string[] = [];
 
   // --- Cover and headline --------------------------------------------------------------------------
-  const modeText = doc.generator.mode === "simulated" ? "simulated" : "measured on real services";
+  const compression = timeCompressionOf(doc);
+  const factor = compression ? formatFactor(compression.factor) : "";
+  const modeText = doc.generator.mode === "simulated" ? "simulated" : compression ? `measured on real services, time-lapse ${factor}` : "measured on real services";
+  // Footer: "a simulated result (…)" / "a result measured on real services (…), compressed 1,080×: 3 hours of trading in 10 seconds of wall-clock time"
+  const resultText = doc.generator.mode === "simulated" ? "a simulated result" : "a result measured on real services";
+  const resultTail = compression ? `, compressed ${factor}: ${formatMsWords(compression.scenarioDurationMs)} of trading in ${formatMsWords(compression.wallDurationMs)} of wall-clock time` : "";
   const title = options.title ?? `Inventory sync: what ${first.hasFlashSale ? "a flash sale" : `a ${runNoun}`} costs you`;
   let h1: string;
   if (events && baseline) {
@@ -72,12 +83,13 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
     h1 = `${esc(strategyLabel(only.strategy))}: ${esc(money(only.cost.total))} ${esc(perRun)}, ${esc(formatCount(only.orders.oversold))} oversold orders.`;
   }
   const flashSentence = flash
-    ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a ${esc(flash.label ?? "peak")} of ${esc(formatMsWords(flash.durationMs))} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}.`
-    : ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day.`;
+    ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a ${esc(flash.label ?? "peak")} of ${esc(formatMsWords(flash.durationMs))} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}${compression ? lapseClause(compression, doc.scenario.ordersPerDay, flash.multiplier) : ""}.`
+    : ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day${compression ? lapseClause(compression, doc.scenario.ordersPerDay, undefined) : ""}.`;
   parts.push(`<header>
 <div class="eyebrow">Inventory sync report · ${esc(doc.scenario.name)} · ${esc(modeText)}</div>
 <h1>${h1}</h1>
 <p class="lede">The same ${esc(formatCount(doc.strategies[0]?.orders.attempted ?? 0))} shoppers, on ${esc(doc.scenario.channels.length)} sales channels (${esc(doc.scenario.channels.map((c) => c.id).join(", "))}), replayed through ${esc(doc.strategies.map((s) => strategyLabel(s.strategy).toLowerCase()).join(" and "))}.${flashSentence} Every difference below comes from how fast each channel learns that stock was sold.</p>
+${compression ? timeLapseNote(compression, doc.strategies) : ""}
 ${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consistency check failed during this run, so its figures may be wrong. Details under “How this was measured”.</div>`}
 </header>`);
 
@@ -89,7 +101,7 @@ ${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consi
 ${stat(moneyWhole(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
 ${stat(moneyWhole(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
 ${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
-${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every other channel, instead of ${esc(formatMs(baseline.syncLagMs.p99))}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
+${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every other channel, instead of ${esc(formatMs(baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
 </section>`);
   }
 
@@ -97,7 +109,7 @@ ${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every 
   parts.push(`<section aria-label="Each strategy">
 <h2>At a glance</h2>
 <div class="cards">
-${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, money, moneyWhole)).join("\n")}
+${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, money, moneyWhole, compression)).join("\n")}
 </div>
 </section>`);
 
@@ -141,6 +153,7 @@ ${figure("chart-cancellation", cancellationRateChart(doc, "cancel"), "Share of a
   parts.push(`<section>
 <h2><span class="num">4</span>How long until every channel knows about a sale</h2>
 <p>Each line shows, for any waiting time on the bottom axis, the share of stock updates that had reached a channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove.</p>
+${compression ? `<p class="lapse-note"><strong>Wall-clock times of a ${esc(factor)} time-lapse</strong> (${esc(formatMsWords(compression.scenarioDurationMs))} of trading in ${esc(formatMsWords(compression.wallDurationMs))}), not the lags of the same sale at real speed: ${compression.marketplaceTime === "real" ? "the marketplaces kept their real delays and rate limits while demand came " + esc(factor) + " faster" : "the marketplaces' own delays were shortened " + esc(factor) + " too, the engine's processing was not"}. See the note at the top.</p>` : ""}
 ${figure("chart-lag", lagCdfChart(doc, "lag"), `Read it like this: where a line reaches the top (100 %), the time below is how long the slowest updates took; where it crosses 50 %, half of the updates were faster. ${events && baseline ? `Polling cannot be faster than its interval; event-driven sync is limited by each channel's API.` : ""}`, "lag-cdf")}
 </section>`);
 
@@ -154,17 +167,17 @@ ${costTable(doc, projections, perRun, money)}
   // --- The figures -------------------------------------------------------------------------------------------
   parts.push(`<section>
 <h2><span class="num">6</span>The figures</h2>
-${figuresTable(doc)}
+${figuresTable(doc, compression)}
 <h3>Per channel</h3>
 ${channelTable(doc)}
-<p class="muted small">Lag figures: buyer-visible (API-accepted in brackets). p50: half of the updates were faster; p99: all but the slowest 1 %.</p>
+<p class="muted small">Lag figures: buyer-visible (API-accepted in brackets). p50: half of the updates were faster; p99: all but the slowest 1 %.${compression ? ` Lags are wall-clock times measured during the ${esc(factor)} time-lapse (${esc(formatMsWords(compression.scenarioDurationMs))} of trading in ${esc(formatMsWords(compression.wallDurationMs))}); counts are the whole scenario's.` : ""}</p>
 </section>`);
 
   // --- Assumptions ----------------------------------------------------------------------------------------
   parts.push(`<section>
 <h2><span class="num">7</span>Assumptions, and how to change them</h2>
 <p>Every figure in this report follows from these inputs. Change them with the flags of <code>synclag demo</code> (e.g. <code>--aov 120 --currency USD</code>), or in a scenario file run with <code>synclag compare --scenario FILE --json result.json</code> and then <code>synclag report result.json</code>.</p>
-${assumptionsTable(doc, first, baseline)}
+${assumptionsTable(doc, first, baseline, compression)}
 <h3>Formulas</h3>
 <div class="formula">
 <p><strong>Cost ${esc(perRun)}</strong> = oversold orders × (cancellation handling + marketplace penalty) + oversold orders × chance the buyer never returns × customer lifetime value + lost sales × average order value × gross margin.</p>
@@ -178,12 +191,13 @@ ${
 </section>`);
 
   // --- Method -------------------------------------------------------------------------------------------------
-  parts.push(methodSection(doc, events));
+  parts.push(methodSection(doc, events, compression));
 
   const data: ReportData = {
     scenario: doc.scenario.name,
     seed: doc.seed,
     mode: doc.generator.mode,
+    timeCompression: compression ? { factor: compression.factor, wallDurationMs: compression.wallDurationMs, scenarioDurationMs: compression.scenarioDurationMs, marketplaceTime: compression.marketplaceTime ?? null } : null,
     flashSalesPerYear: first.flashSalesPerYear,
     strategies: doc.strategies.map((s) => {
       const p = projectionOf(s);
@@ -214,7 +228,7 @@ ${
 <body>
 <main class="sheet">
 ${parts.join("\n")}
-<footer>Generated by synclag from a ${esc(modeText)} result (scenario ${esc(doc.scenario.name)}, seed ${esc(doc.seed)}). The same inputs always produce the same report. This page is self-contained: it loads nothing from the network.</footer>
+<footer>Generated by synclag from ${esc(resultText)} (scenario ${esc(doc.scenario.name)}, seed ${esc(doc.seed)})${esc(resultTail)}. The same inputs always produce the same report. This page is self-contained: it loads nothing from the network.</footer>
 </main>
 <script type="application/json" id="synclag-report-data">${jsonForScript(data)}</script>
 </body>
@@ -226,8 +240,9 @@ function stat(value: string, label: string, tone: string): string {
   return `<div class="stat ${tone}"><div class="value">${esc(value)}</div><div class="label">${label}</div></div>`;
 }
 
-function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult[], perRun: string, money: (n: number) => string, moneyWhole: (n: number) => string): string {
+function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult[], perRun: string, money: (n: number) => string, moneyWhole: (n: number) => string, compression: TimeCompression | undefined): string {
   const over = s.orders.cancellationRate >= CANCELLATION_RATE_LIMIT;
+  const wall = compression ? ` <span class="muted small">wall clock</span>` : "";
   return `<div class="card" style="--c:${strategyColor(s.strategy, all)}">
 <h3>${esc(strategyLabel(s.strategy))}</h3>
 <div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(moneyWhole(p.perYear))} per year</div>
@@ -236,9 +251,10 @@ function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult
 <dt>Sold without stock, cancelled</dt><dd>${esc(formatCount(s.orders.oversold))}</dd>
 <dt>Cancellation rate</dt><dd>${esc(formatPercent(s.orders.cancellationRate))}<span class="pill ${over ? "bad" : "ok"}">${over ? "over 2.5 %" : "under 2.5 %"}</span></dd>
 <dt>Buyers turned away with stock left</dt><dd>${esc(formatCount(s.orders.lostSales))}</dd>
-<dt>Half of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}</dd>
-<dt>99 % of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}</dd>
+<dt>Half of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}${wall}</dd>
+<dt>99 % of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}${wall}</dd>
 <dt>Calls to channel APIs</dt><dd>${esc(formatCount(sumChannels(s, (c) => c.apiCalls)))}</dd>
+${compression ? `<dt>Time-lapse</dt><dd>${esc(formatMsWords(compression.scenarioDurationMs))} in ${esc(formatMsWords(compression.wallDurationMs))} (${esc(formatFactor(compression.factor))})</dd>` : ""}
 </dl>
 </div>`;
 }
@@ -264,9 +280,16 @@ ${row("Total per year", (p) => p.perYear, "total")}
 
 type RowSpec = [label: string, value: (s: StrategyResult) => string, numeric?: (s: StrategyResult) => number];
 
-function figuresTable(doc: ResultDocument): string {
+function figuresTable(doc: ResultDocument, compression: TimeCompression | undefined): string {
   const currency = doc.strategies[0]?.cost.currency ?? "EUR";
+  const wall = compression ? " — wall clock" : "";
   const rows: RowSpec[] = [
+    ...(compression
+      ? [
+          ["Trading replayed (scenario time)", () => formatMsWords(compression.scenarioDurationMs)] as RowSpec,
+          ["…in wall-clock time", () => `${formatMsWords(compression.wallDurationMs)} (${formatFactor(compression.factor)} faster)`] as RowSpec,
+        ]
+      : []),
     ["Shoppers arriving", (s) => formatCount(s.orders.attempted)],
     ["Orders accepted by channels", (s) => formatCount(s.orders.accepted)],
     ["Oversold (cancelled)", (s) => formatCount(s.orders.oversold), (s) => s.orders.oversold],
@@ -274,12 +297,12 @@ function figuresTable(doc: ResultDocument): string {
     ["Lost sales", (s) => formatCount(s.orders.lostSales), (s) => s.orders.lostSales],
     [" of which by shopping agents", (s) => formatCount(s.orders.lostSalesByAgents)],
     ["Correctly sold out", (s) => formatCount(s.orders.soldOut)],
-    ["Sync lag p50 (buyer-visible)", (s) => formatMs(s.syncLagMs.p50), (s) => s.syncLagMs.p50],
-    ["Sync lag p90", (s) => formatMs(s.syncLagMs.p90), (s) => s.syncLagMs.p90],
-    ["Sync lag p99", (s) => formatMs(s.syncLagMs.p99), (s) => s.syncLagMs.p99],
-    ["Sync lag max", (s) => formatMs(s.syncLagMs.max), (s) => s.syncLagMs.max],
-    ["Accepted lag p50 (API accepted)", (s) => formatMs(s.acceptedLagMs.p50), (s) => s.acceptedLagMs.p50],
-    ["Accepted lag p99", (s) => formatMs(s.acceptedLagMs.p99), (s) => s.acceptedLagMs.p99],
+    [`Sync lag p50 (buyer-visible)${wall}`, (s) => formatMs(s.syncLagMs.p50), (s) => s.syncLagMs.p50],
+    [`Sync lag p90${wall}`, (s) => formatMs(s.syncLagMs.p90), (s) => s.syncLagMs.p90],
+    [`Sync lag p99${wall}`, (s) => formatMs(s.syncLagMs.p99), (s) => s.syncLagMs.p99],
+    [`Sync lag max${wall}`, (s) => formatMs(s.syncLagMs.max), (s) => s.syncLagMs.max],
+    [`Accepted lag p50 (API accepted)${wall}`, (s) => formatMs(s.acceptedLagMs.p50), (s) => s.acceptedLagMs.p50],
+    [`Accepted lag p99${wall}`, (s) => formatMs(s.acceptedLagMs.p99), (s) => s.acceptedLagMs.p99],
     ["Calls to channel APIs", (s) => formatCount(sumChannels(s, (c) => c.apiCalls))],
     ["Throttled by a channel (HTTP 429)", (s) => formatCount(sumChannels(s, (c) => c.throttled)), (s) => sumChannels(s, (c) => c.throttled)],
     ["Cost", (s) => formatMoney(s.cost.total, currency), (s) => s.cost.total],
@@ -312,26 +335,48 @@ function channelTable(doc: ResultDocument): string {
   return `<table class="channel-table"><thead><tr><th>Channel</th>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }
 
-function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: StrategyResult | undefined): string {
+function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: StrategyResult | undefined, compression: TimeCompression | undefined): string {
   const c = doc.scenario.cost;
   const currency = String(c.currency);
   const money = (v: unknown) => formatMoney(Number(v), currency);
   const flash = doc.scenario.curve.filter((w) => w.multiplier > 1);
   const total = totalShare(doc);
   const rows: Array<[string, string, [string, string]]> = [
-    ["Orders per day in normal trading", formatCount(doc.scenario.ordersPerDay), flagAndField("--orders-per-day", "demand.ordersPerDay")],
+    [
+      "Orders per day in normal trading",
+      compression ? `${formatCount(doc.scenario.ordersPerDay)} (scenario time; ${formatRate(realPerSecond(doc.scenario.ordersPerDay, compression))} in the time-lapse)` : formatCount(doc.scenario.ordersPerDay),
+      flagAndField("--orders-per-day", "demand.ordersPerDay"),
+    ],
     [
       "Flash sale",
       flash.length === 0 ? "none in this run" : flash.map((w) => `${w.multiplier}× normal demand for ${formatMsWords(w.durationMs)}, from ${formatElapsedMinutes(w.startMs / MINUTE_MS)}`).join("; "),
       flagAndField("--flash-multiplier --flash-duration", "demand.curve"),
     ],
     ["Length of the run", formatMsWords(doc.scenario.durationMs), flagAndField(undefined, "duration")],
+    ...(compression
+      ? [
+          [
+            "Time compression (real run)",
+            `${formatFactor(compression.factor)}: ${formatMsWords(compression.scenarioDurationMs)} of trading replayed in ${formatMsWords(compression.wallDurationMs)}; ${
+              compression.marketplaceTime === "real" ? "marketplace response times, delays and rate limits as documented (not compressed)" : compression.marketplaceTime === "scaled" ? "marketplace response times and delays shortened and rate limits raised by the same factor" : "marketplace timing not recorded"
+            }; engine processing and the polling interval not compressed`,
+            flagAndField("--duration --marketplace-time", undefined, "on synclag run"),
+          ] as [string, string, [string, string]],
+        ]
+      : []),
     ...(first.hasFlashSale ? [["Flash sales per year", formatCount(first.flashSalesPerYear), flagAndField("--flash-sales-per-year", undefined, "also on synclag report")] as [string, string, [string, string]]] : []),
     ["Sales channels and their share of demand", doc.scenario.channels.map((ch) => `${ch.id} ${formatPercent(ch.share / total, 0)}`).join(", "), flagAndField("--channels", "channels[].kind channels[].share")],
     ["Products in the sale", formatCount(doc.scenario.skus), flagAndField(undefined, "catalog.skus, catalog.stock")],
     ...doc.strategies
       .filter((s) => s.polling)
-      .map((s) => [`Polling interval (${strategyShortLabel(s.strategy)})`, formatMsWords(s.polling?.intervalMs ?? 0), flagAndField("--polling", "strategies")] as [string, string, [string, string]]),
+      .map(
+        (s) =>
+          [
+            `Polling interval (${strategyShortLabel(s.strategy)})`,
+            compression ? `${formatMsWords(s.polling?.intervalMs ?? 0)} of wall-clock time (= ${formatMsWords((s.polling?.intervalMs ?? 0) * compression.factor)} of trading at ${formatFactor(compression.factor)})` : formatMsWords(s.polling?.intervalMs ?? 0),
+            flagAndField("--polling", "strategies"),
+          ] as [string, string, [string, string]],
+      ),
     [
       "How orders reach the sync tool",
       (baseline ?? doc.strategies[0])?.orderImport === "push" ? "as they happen (push) — the most favourable case for polling" : `imported periodically (${(baseline ?? doc.strategies[0])?.orderImport ?? ""})`,
@@ -346,7 +391,7 @@ function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: 
     ["Currency", currency, flagAndField("--currency", "cost.currency")],
     ["Marketplace cancellation-rate limit (Amazon's published target for sellers)", "2.5 %", flagAndField(undefined, undefined, "fixed")],
     ["Channel API behaviour (rate limits, response times, delay before an accepted update is visible)", "built-in profile per channel kind", flagAndField(undefined, "channels[].profile")],
-    ["Random seed (same seed, same result)", String(doc.seed), flagAndField("--seed", "seed")],
+    [doc.generator.mode === "simulated" ? "Random seed (same seed, same result)" : "Random seed (same seed, same shoppers)", String(doc.seed), flagAndField("--seed", "seed")],
   ];
   return `<table class="assumptions-table"><thead><tr><th>Assumption</th><th>Value</th><th>Demo flag</th><th>Scenario file</th></tr></thead><tbody>
 ${rows.map(([label, value, [flag, field]]) => `<tr><td>${esc(label)}</td><td><strong>${esc(value)}</strong></td><td>${flag}</td><td>${field}</td></tr>`).join("\n")}
@@ -358,21 +403,28 @@ function flagAndField(flag: string | undefined, field: string | undefined, note?
   return [flag ? `${codes(flag)}${note ? ` <span class="muted small">${esc(note)}</span>` : ""}` : `<span class="muted">—</span>`, field ? codes(field) : note && !flag ? esc(note) : `<span class="muted">—</span>`];
 }
 
-function methodSection(doc: ResultDocument, events: StrategyResult | undefined): string {
+function methodSection(doc: ResultDocument, events: StrategyResult | undefined, compression: TimeCompression | undefined): string {
   const checks = doc.strategies.flatMap((s) => s.checks.map((c) => ({ strategy: s.strategy, ...c })));
   const failed = checks.filter((c) => !c.ok);
   const polling = doc.strategies.find((s) => s.polling);
   const items: string[] = [];
   items.push(`Every strategy replayed the <strong>same shoppers</strong> (same random seed, ${esc(doc.seed)}): same arrival times, same products, same channels. Only the way stock is synchronised differs.`);
   if (polling?.polling) {
-    items.push(`<strong>Polling</strong> (${esc(strategyLabel(polling.strategy).toLowerCase())}): on a timer, the tool reads the true stock and sends it to every channel — ${esc(formatCount(polling.polling.syncWindowsPerDay))} sync windows a day, ${esc(formatCount(Math.round(polling.polling.ordersPerWindow.mean)))} orders in an average window and ${esc(formatCount(polling.polling.ordersPerWindow.peak))} in the busiest one, each a chance to sell stock that is already gone.`);
+    const windows = compression
+      ? `every ${esc(formatMsWords(polling.polling.intervalMs))} of wall-clock time, which in this ${esc(formatFactor(compression.factor))} time-lapse is every ${esc(formatMsWords(polling.polling.intervalMs * compression.factor))} of trading — ${esc(formatCount(Math.floor(compression.wallDurationMs / polling.polling.intervalMs)))} sync windows in the run`
+      : `${esc(formatCount(polling.polling.syncWindowsPerDay))} sync windows a day`;
+    items.push(`<strong>Polling</strong> (${esc(strategyLabel(polling.strategy).toLowerCase())}): on a timer, the tool reads the true stock and sends it to every channel — ${windows}, ${esc(formatCount(Math.round(polling.polling.ordersPerWindow.mean)))} orders in an average window and ${esc(formatCount(polling.polling.ordersPerWindow.peak))} in the busiest one, each a chance to sell stock that is already gone.`);
   }
   if (events) items.push(`<strong>Event-driven sync</strong>: each sale changes the stock at once (all-or-nothing, never below zero) and the new quantity is pushed to every other channel straight away, within each channel's API rate limits.`);
   items.push(`<strong>Sync lag</strong> is measured on the marketplace side: from the moment a sale is confirmed on one channel to the moment each other channel shows buyers the new stock — not from the sync tool's own logs.`);
   items.push(
     doc.generator.mode === "simulated"
       ? `This run was <strong>simulated</strong> in virtual time, with each channel's API modelled from its published behaviour (rate limits, response times, faults, the delay before an accepted update is visible). Runs against real services produce the same report.`
-      : `This run was <strong>measured on real services</strong> (the engine, its message queue and stock store, and the channel APIs or their mocks).`,
+      : `This run was <strong>measured on real services</strong> (the engine, its message queue and stock store, and the channel APIs or their mocks)${
+          compression
+            ? `, <strong>compressed ${esc(formatFactor(compression.factor))} in time</strong>: ${esc(formatMsWords(compression.scenarioDurationMs))} of trading replayed in ${esc(formatMsWords(compression.wallDurationMs))} of wall-clock time. ${esc(lagCaveat(compression))}`
+            : ". Its time compression is not recorded in the result document, so its lags cannot be related to real trading time."
+        }`,
   );
   items.push(
     failed.length === 0
@@ -404,4 +456,38 @@ function totalShare(doc: ResultDocument): number {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** ", replayed on real services in 10 seconds of wall-clock time — 1,080× faster (about 50 orders a second, 500 at the peak)" */
+function lapseClause(c: TimeCompression, ordersPerDay: number, peakMultiplier: number | undefined): string {
+  const base = realPerSecond(ordersPerDay, c);
+  const rates = peakMultiplier === undefined ? `about ${formatRate(base)}` : `about ${formatRate(base)}, ${formatRate(base * peakMultiplier)} at the peak`;
+  return ` — replayed on real services in ${esc(formatMsWords(c.wallDurationMs))} of wall-clock time, ${esc(formatFactor(c.factor))} faster (${esc(rates)})`;
+}
+
+/** Plain words on what the wall-clock lags of a time-lapse are, and are not. */
+function lagCaveat(c: TimeCompression): string {
+  const factor = formatFactor(c.factor);
+  const marketplaces =
+    c.marketplaceTime === "real"
+      ? `The marketplaces kept their documented response times, delays and rate limits, so demand compressed ${factor} met real rate limits: a stress test, not a replay of the sale.`
+      : `The marketplaces' own response times and visibility and notification delays were shortened ${factor} as well (and their rate limits raised as much), but the engine's processing and the network were not, so these lags are not the ones the same sale would show at real speed: there, the marketplaces' part would take ${factor} longer.`;
+  return `Times of day in the charts, rates and order counts are the scenario's; every lag is wall-clock time measured during the time-lapse. ${marketplaces}`;
+}
+
+/** A 1,080× time-lapse stated at the top of the page, before any figure. */
+function timeLapseNote(c: TimeCompression, strategies: readonly StrategyResult[]): string {
+  const polling = strategies.find((s) => s.polling)?.polling;
+  const pollingText = polling ? ` The polling interval (${esc(formatMsWords(polling.intervalMs))}) is wall-clock time too: ${esc(formatMsWords(polling.intervalMs * c.factor))} of trading at this speed.` : "";
+  return `<div class="lapse-note" id="time-compression"><strong>A real run, compressed ${esc(formatFactor(c.factor))}:</strong> ${esc(formatMsWords(c.scenarioDurationMs))} of trading replayed in ${esc(formatMsWords(c.wallDurationMs))} of wall-clock time. ${esc(lagCaveat(c))}${pollingText}</div>`;
+}
+
+/** Real orders per second in the time-lapse for a scenario-time rate per day. */
+function realPerSecond(ordersPerDay: number, c: TimeCompression): number {
+  return (ordersPerDay / DAY_MS) * 1000 * c.factor;
+}
+
+function formatRate(perSecond: number): string {
+  const value = perSecond >= 10 ? Math.round(perSecond) : Math.round(perSecond * 10) / 10;
+  return `${value.toLocaleString("en-US")} orders a second`;
 }

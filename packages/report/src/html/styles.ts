@@ -26,6 +26,7 @@ p { margin: 0 0 10px; }
 section { margin-top: 40px; padding-top: 28px; border-top: 1px solid var(--line); break-inside: avoid-page; }
 header + section { border-top: 0; padding-top: 0; margin-top: 28px; }
 .banner { border-left: 4px solid var(--danger); background: #fef2f2; padding: 12px 16px; margin: 16px 0; }
+.lapse-note { border-left: 4px solid var(--accent); background: #eff6ff; padding: 12px 16px; margin: 16px 0; font-size: 14px; }
 .headline { display: grid; grid-template-columns: repeat(auto-fit, minmax(200px, 1fr)); gap: 16px; }
 .stat { background: #f9fafb; border: 1px solid var(--line); border-radius: 6px; padding: 16px 18px; }
 .stat .value { font-size: 30px; font-weight: 700; line-height: 1.15; letter-spacing: -.01em; }

@@ -1,0 +1,68 @@
+// The load generator's flags → a checked plan, or every problem at once (exit 2). Easy to get wrong:
+// a storefront for a channel the scenario does not have would be ignored by the generator (no arrival
+// goes there), so it is refused like a missing one — both name the scenario's channels.
+
+import { parseDuration } from "@synclag/core";
+import { loadScenario, type Scenario } from "@synclag/workload";
+
+export interface LoadgenFlags {
+  readonly scenario: string;
+  readonly storefront: readonly string[];
+  readonly duration: string;
+  readonly rate?: string | undefined;
+  readonly seed?: string | undefined;
+  readonly lateTolerance: string;
+}
+
+export interface LoadgenPlan {
+  /** The scenario, with `--rate` applied (base orders per day in scenario time). */
+  readonly scenario: Scenario;
+  readonly seed: number;
+  readonly durationMs: number;
+  /** Real ms per scenario ms. */
+  readonly timeScale: number;
+  readonly lateToleranceMs: number;
+  /** Channel id → storefront base URL (no trailing slash). */
+  readonly storefronts: ReadonlyMap<string, string>;
+}
+
+export type ParsedFlags = { readonly ok: true; readonly plan: LoadgenPlan } | { readonly ok: false; readonly problems: readonly string[] };
+
+export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
+  const problems: string[] = [];
+  const loaded = loadScenario(flags.scenario);
+  // The file (or built-in) each scenario problem comes from; a lone "unknown scenario" names it already.
+  if (!loaded.ok) problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
+  const durationMs = parseDuration(flags.duration);
+  if (durationMs === undefined || !(durationMs > 0)) problems.push(`--duration: ${JSON.stringify(flags.duration)} is not a positive duration (e.g. 30s, 2m)`);
+  const lateToleranceMs = parseDuration(flags.lateTolerance);
+  if (lateToleranceMs === undefined) problems.push(`--late-tolerance: ${JSON.stringify(flags.lateTolerance)} is not a duration (e.g. 250ms)`);
+  const rate = flags.rate === undefined ? undefined : Number(/^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(flags.rate.trim())?.[1] ?? NaN);
+  if (rate !== undefined && !(rate > 0)) problems.push(`--rate: ${JSON.stringify(flags.rate)} is not a rate (e.g. 50/s)`);
+  let seed: number | undefined;
+  if (flags.seed !== undefined) {
+    if (/^\d{1,15}$/.test(flags.seed)) seed = Number(flags.seed);
+    else problems.push(`--seed must be a non-negative decimal integer, got ${JSON.stringify(flags.seed)}`);
+  }
+  const storefronts = new Map<string, string>();
+  for (const pair of flags.storefront) {
+    const match = /^([^=]+)=(https?:\/\/.+)$/.exec(pair);
+    const channel = match?.[1]?.trim();
+    const url = match?.[2]?.replace(/\/+$/, "");
+    if (channel === undefined || url === undefined || !URL.canParse(url)) problems.push(`--storefront: ${JSON.stringify(pair)} is not channel=http(s)://url`);
+    else if (storefronts.has(channel)) problems.push(`--storefront: channel ${channel} is given twice`);
+    else storefronts.set(channel, url);
+  }
+  if (loaded.ok) {
+    const channels = loaded.scenario.channels.map((c) => c.id);
+    const known = `scenario ${loaded.scenario.name} has channels ${channels.join(", ")}`;
+    const extra = [...storefronts.keys()].filter((channel) => !channels.includes(channel));
+    if (extra.length > 0) problems.push(`--storefront: ${extra.join(", ")} ${extra.length > 1 ? "are not channels" : "is not a channel"} of the scenario (${known})`);
+    const missing = channels.filter((channel) => !storefronts.has(channel));
+    if (missing.length > 0) problems.push(`--storefront: no URL for the scenario's channel${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (${known}; give one --storefront channel=url each)`);
+  }
+  if (problems.length > 0 || !loaded.ok || durationMs === undefined || lateToleranceMs === undefined) return { ok: false, problems };
+  const timeScale = durationMs / loaded.scenario.duration;
+  const scenario = rate === undefined ? loaded.scenario : { ...loaded.scenario, demand: { ...loaded.scenario.demand, ordersPerDay: rate * 86_400 * timeScale } };
+  return { ok: true, plan: { scenario, seed: seed ?? scenario.seed, durationMs, timeScale, lateToleranceMs, storefronts } };
+}

@@ -1,0 +1,49 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseLoadgenFlags, type LoadgenFlags } from "../src/flags.js";
+
+const flashSaleStorefronts = ["amazon=http://127.0.0.1:9001", "shopify=http://127.0.0.1:9002", "flipkart=http://127.0.0.1:9003/", "woocommerce=http://127.0.0.1:9004"];
+const flags = (overrides: Partial<LoadgenFlags> = {}): LoadgenFlags => ({ scenario: "flash-sale", storefront: flashSaleStorefronts, duration: "30s", lateTolerance: "250ms", ...overrides });
+const problemsOf = (overrides: Partial<LoadgenFlags>) => {
+  const parsed = parseLoadgenFlags(flags(overrides));
+  if (parsed.ok) throw new Error("expected problems");
+  return parsed.problems;
+};
+
+describe("parseLoadgenFlags", () => {
+  it("plans the scenario compressed into --duration, at the scenario's seed, one storefront per channel", () => {
+    const parsed = parseLoadgenFlags(flags());
+    if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
+    expect(parsed.plan.seed).toBe(parsed.plan.scenario.seed);
+    expect(parsed.plan.timeScale).toBeCloseTo(30_000 / (3 * 3_600_000));
+    expect(parsed.plan.storefronts.get("flipkart")).toBe("http://127.0.0.1:9003");
+  });
+
+  it("takes a non-negative decimal --seed only", () => {
+    const parsed = parseLoadgenFlags(flags({ seed: "42" }));
+    expect(parsed.ok && parsed.plan.seed).toBe(42);
+    for (const seed of ["-3", "0x10", "1e3", "1.5", "", "x"]) expect(problemsOf({ seed }), seed).toEqual([`--seed must be a non-negative decimal integer, got ${JSON.stringify(seed)}`]);
+  });
+
+  it("refuses a storefront for a channel the scenario does not have, naming the scenario's channels", () => {
+    const problems = problemsOf({ storefront: [...flashSaleStorefronts, "ebay=http://127.0.0.1:9005"] });
+    expect(problems).toEqual(["--storefront: ebay is not a channel of the scenario (scenario flash-sale has channels amazon, shopify, flipkart, woocommerce)"]);
+  });
+
+  it("lists every problem at once: missing storefronts, a bad pair, a channel twice, bad duration and rate", () => {
+    const problems = problemsOf({ storefront: ["amazon=http://a", "amazon=http://b", "shopify"], duration: "0s", rate: "fast", lateTolerance: "soon" });
+    expect(problems).toHaveLength(6);
+    expect(problems.join("\n")).toMatch(/--duration.*--late-tolerance.*--rate.*channel amazon is given twice.*"shopify" is not channel=http.*no URL for the scenario's channels shopify, flipkart, woocommerce/s);
+  });
+
+  it("names the scenario file in each of its problems", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "loadgen-")), "bad.yaml");
+    writeFileSync(file, "name: bad\nduration: xx\n");
+    const problems = problemsOf({ scenario: file, storefront: [] });
+    expect(problems.length).toBeGreaterThan(1);
+    for (const problem of problems) expect(problem.startsWith(`scenario ${file}: `), problem).toBe(true);
+    expect(problemsOf({ scenario: "nope" })).toEqual([expect.stringMatching(/^unknown scenario "nope": built-ins are /)]);
+  });
+});
