@@ -12,6 +12,7 @@ import { reportCommand } from "./commands/report.js";
 import { demoCommand } from "./commands/demo.js";
 import { engineCommand } from "./commands/engine.js";
 import { runCommand } from "./commands/run.js";
+import { collectParseProblems, runningCommandPath, throwUnlistedParseProblems } from "./parse-problems.js";
 
 // A closed pipe (`synclag compare | head`) is not an error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
@@ -31,17 +32,18 @@ for (const command of [compareCommand(), simulateCommand(), scenariosCommand(), 
   if (command) program.addCommand(command);
 }
 
-program.exitOverride();
-for (const command of program.commands) command.exitOverride();
+// Every command, however deeply nested (`scenarios show`): exit 2 for usage errors, all of them listed at once.
+collectParseProblems(program);
 
 try {
   await program.parseAsync(process.argv);
+  throwUnlistedParseProblems();
 } catch (error) {
   if (error instanceof CommanderError) {
     // Help and version exit 0; everything else commander rejects is a usage error (it printed it).
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   } else if (error instanceof UsageError) {
-    const name = process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? "";
+    const name = runningCommandPath() ?? process.argv.slice(2).find((arg) => !arg.startsWith("-")) ?? "";
     process.stderr.write(formatUsageError(error, name) + "\n");
     process.exitCode = EXIT.usage;
   } else {

@@ -4,31 +4,39 @@
 import { Command } from "commander";
 import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
-import { parsePollingList, parseScenario, parseSeed } from "../options.js";
+import { parsePollingList, parseScenario, parseSeed, pollingStrategies, shellQuote } from "../options.js";
+import { checkOutputPath } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
 
 export function compareCommand(): Command {
-  return new Command("compare")
+  return listsParseProblems(new Command("compare"))
     .description("Replay one seeded order stream through polling and the event-driven engine (simulated, no servers) and compare oversells, lost sales, sync lag, API calls and cost.")
     .option("--scenario <name|file>", "built-in scenario name or a .json/.yaml file", "steady-day")
-    .option("--polling <intervals>", "polling intervals to compare, comma-separated (default: the scenario's, usually 15m)")
+    .option("--polling <intervals>", "polling intervals to compare, comma-separated, at least 1s each; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m)")
     .option("--seed <n>", "seed (default: the scenario's); same seed → byte-identical result")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
     .addHelpText("after", "\nExamples:\n  npx synclag compare\n  npx synclag compare --scenario flash-sale --polling 1m,5m,15m --json result.json\n\nExit codes: 0 ok, 2 bad input, 3 an invariant checker failed (a reproduce: line is printed).")
-    .action(async (opts: { scenario: string; polling?: string; seed?: string; json?: string; color?: boolean }) => {
-      const problems: string[] = [];
-      const scenario = parseScenario(opts.scenario, problems);
+    .action(async (opts: { scenario?: string; polling?: string; seed?: string; json?: string; color?: boolean }, command: Command) => {
+      const problems = parseProblems(command);
+      const notes: string[] = [];
+      const scenario = opts.scenario === undefined ? undefined : parseScenario(opts.scenario, problems);
       const seed = parseSeed(opts.seed, problems);
-      const polling = opts.polling === undefined ? undefined : parsePollingList(opts.polling, problems);
-      if (problems.length > 0 || !scenario) throw new UsageError(problems);
-      const strategies = ["events", ...(polling ?? scenario.strategies.filter((s) => s !== "events"))];
+      const polling =
+        opts.polling !== undefined
+          ? parsePollingList(opts.polling, problems, notes)
+          : scenario && pollingStrategies(scenario.strategies.filter((s) => s !== "events").map((s) => s.replace(/^polling:/, "")), `scenario ${opts.scenario ?? ""}: strategies`, problems, notes);
+      checkOutputPath("--json", opts.json, problems);
+      if (problems.length > 0 || !scenario || !polling || opts.scenario === undefined) throw new UsageError(problems);
+      for (const note of notes) process.stderr.write(`${note}\n`);
+      const strategies = ["events", ...polling];
       const effectiveSeed = seed ?? scenario.seed;
       const progress = createProgress(`simulating ${scenario.name}`);
       const doc = await compare(scenario, strategies, effectiveSeed, {
         onProgress: (done, total) => progress.update(done, total),
-        reproduceCommand: `npx synclag compare --scenario ${opts.scenario} --seed ${effectiveSeed}${opts.polling ? ` --polling ${opts.polling}` : ""}`,
+        reproduceCommand: `npx synclag compare --scenario ${shellQuote(opts.scenario)} --seed ${effectiveSeed}${opts.polling === undefined ? "" : ` --polling ${polling.map((s) => s.slice("polling:".length)).join(",")}`}`,
       });
       progress.stop();
       process.exitCode = finish(doc, opts);

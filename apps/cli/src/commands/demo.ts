@@ -11,7 +11,9 @@ import { compare } from "@synclag/sim";
 import { DEFAULT_FLASH_SALES_PER_YEAR } from "@synclag/report";
 import { validateScenario, type ScenarioInput } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
-import { parsePollingList, parseSeed } from "../options.js";
+import { parsePollingList, parseSeed, shellQuote } from "../options.js";
+import { STDOUT, checkOutputPath } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
 import { parseFlashSalesPerYear, writeReport } from "./report.js";
@@ -63,7 +65,7 @@ const FLAG_FOR_PATH: ReadonlyArray<[prefix: string, flag: string]> = [
 ];
 
 export function demoCommand(): Command {
-  return new Command("demo")
+  return listsParseProblems(new Command("demo"))
     .description("Show a client what a flash sale costs them: simulate their numbers through polling and event-driven sync, and write a self-contained HTML report.")
     .option("--orders-per-day <n>", "orders a day in normal trading", "2000")
     .option("--aov <amount>", "average order value", "80")
@@ -79,8 +81,8 @@ export function demoCommand(): Command {
     .option("--churn <rate>", "chance a buyer whose order was cancelled never returns, 0.15 or 15%", "15%")
     .option("--lifetime-value <amount>", "customer lifetime value", "250")
     .option("--seed <n>", "seed; same seed, same report", "1")
-    .option("--out <file>", "the HTML report to write", "report.html")
-    .option("--json <file>", "also write the result document (for synclag report or gate)")
+    .option("--out <file>", "the HTML report to write (- for stdout)", "report.html")
+    .option("--json <file>", "also write the result document (for synclag report or gate; - for stdout)")
     .option("--no-color", "plain output even on a terminal")
     .addHelpText(
       "after",
@@ -96,15 +98,16 @@ Examples:
 Exit codes: 0 written, 2 bad flags (every problem listed), 3 an invariant
 checker failed (the report is still written). Details: docs/report.md`,
     )
-    .action(async (opts: DemoOptions) => {
-      const problems: string[] = [];
+    .action(async (opts: DemoOptions, command: Command) => {
+      const problems = parseProblems(command);
+      const notes: string[] = [];
       const number = (flag: string, text: string) => parseNumber(flag, text, problems);
       const rate = (flag: string, text: string) => parseRate(flag, text, problems);
       const ordersPerDay = number("--orders-per-day", opts.ordersPerDay);
       const multiplier = number("--flash-multiplier", opts.flashMultiplier);
       const flashMs = parseDuration(opts.flashDuration);
       if (flashMs === undefined || flashMs <= 0) problems.push(`--flash-duration: ${JSON.stringify(opts.flashDuration)} is not a duration (use e.g. 30m, 1h, 2h30m)`);
-      const polling = parsePollingList(opts.polling, problems);
+      const polling = parsePollingList(opts.polling, problems, notes);
       const seed = parseSeed(opts.seed, problems);
       const flashSalesPerYear = parseFlashSalesPerYear(opts.flashSalesPerYear, problems);
       const channels = parseChannels(opts.channels ?? DEFAULT_CHANNELS, problems);
@@ -136,7 +139,11 @@ checker failed (the report is still written). Details: docs/report.md`,
       };
       const validated = validateScenario(input, "demo");
       if (!validated.ok) problems.push(...validated.problems.map((p) => toFlagProblem(p, channels)));
+      checkOutputPath("--out", opts.out, problems);
+      checkOutputPath("--json", opts.json, problems);
+      if (opts.out === STDOUT && opts.json === STDOUT) problems.push("--out and --json both write to stdout (-): send one of them to a file");
       if (problems.length > 0 || !validated.ok) throw new UsageError([...new Set(problems)]);
+      for (const note of notes) process.stderr.write(`${note}\n`);
 
       const scenario = validated.scenario;
       const progress = createProgress(`simulating your flash sale (${scenario.strategies.join(", ")})`);
@@ -147,7 +154,8 @@ checker failed (the report is still written). Details: docs/report.md`,
       progress.stop();
       const { renderReportHtml } = await import("@synclag/report/html"); // lazily: see report.ts
       const html = renderReportHtml(doc, flashSalesPerYear === undefined ? {} : { flashSalesPerYear });
-      const code = finish(doc, opts);
+      // The HTML report on stdout (--out -): the table goes to stderr, so stdout is the page alone.
+      const code = finish(doc, { ...opts, ...(opts.out === STDOUT ? { human: process.stderr } : {}) });
       writeReport(opts.out, html);
       process.exitCode = code;
     });
@@ -212,7 +220,6 @@ function toFlagProblem(problem: string, channels: ReadonlyArray<{ kind: string }
 }
 
 function reproduceCommand(args: readonly string[]): string {
-  const quote = (text: string) => (/^[\w.,:%/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`);
   const kept: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -221,7 +228,7 @@ function reproduceCommand(args: readonly string[]): string {
       continue;
     }
     if (arg.startsWith("--out=") || arg.startsWith("--json=")) continue;
-    kept.push(quote(arg));
+    kept.push(shellQuote(arg));
   }
   return `npx synclag ${kept.join(" ")}`;
 }

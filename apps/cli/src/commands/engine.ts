@@ -7,13 +7,14 @@
 import { Command } from "commander";
 import { EngineService, ServiceError, createLogger, loadServiceConfig, type ConfigFlags } from "@synclag/service";
 import { EXIT, UsageError } from "../cli-error.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
 interface EngineFlags extends ConfigFlags {
   readonly channel?: string[];
 }
 
 export function engineCommand(): Command {
-  return new Command("engine")
+  return listsParseProblems(new Command("engine"))
     .description("Run the reference engine as a service: marketplace webhooks in, JetStream, Redis, pushes to every channel out.")
     .option("--config <file>", "JSON or YAML configuration file (env SYNCLAG_CONFIG)")
     .option("--nats-url <url>", "NATS server (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
@@ -38,14 +39,16 @@ export function engineCommand(): Command {
         "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable.",
       ].join("\n"),
     )
-    .action(async (flags: EngineFlags) => {
+    .action(async (flags: EngineFlags, command: Command) => {
+      const problems = parseProblems(command);
       let config;
       try {
         config = loadServiceConfig(flags);
       } catch (error) {
-        if (error instanceof ServiceError && error.reason === "config") throw new UsageError(error.problems);
+        if (error instanceof ServiceError && error.reason === "config") throw new UsageError([...problems, ...error.problems]);
         throw error;
       }
+      if (problems.length > 0) throw new UsageError(problems);
       const logger = createLogger(config.logLevel);
       let service: EngineService;
       try {

@@ -5,14 +5,16 @@
 // threshold must fail *before* a long simulation, and must never read as a pass — thresholds are
 // checked up front, and every problem is reported at once.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { compare, type ResultDocument } from "@synclag/sim";
 import { GATE_METRICS, checkThresholds, evaluateGate, parseResultDocument, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
-import { checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { checkStrategy, parseScenario, parseSeed, strategyInDocument } from "../options.js";
+import { STDOUT, checkOutputPath, writeOutput } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { renderGate } from "../render/gate-output.js";
 import { useColor } from "./shared.js";
@@ -31,22 +33,23 @@ interface GateOptions {
   color?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+// A --threshold given without its value is reported by commander (parse-problems): never collect undefined.
+const collect = (value: string | undefined, previous: string[] | undefined) => [...(previous ?? []), ...(value === undefined ? [] : [value])];
 
 export function gateCommand(): Command {
   const metrics = GATE_METRICS.map((m) => `  ${m.name.padEnd(36)} ${m.aggregations}`).join("\n");
-  return new Command("gate")
+  return listsParseProblems(new Command("gate"))
     .description("Fail a CI build when sync lag, oversells, cancellations or cost cross a threshold: runs a scenario (simulated) or reads a result document, and checks k6-style thresholds.")
-    .option("--scenario <name|file>", "built-in scenario or a .json/.yaml file to run (its thresholds: apply too)")
+    .option("--scenario <name|file>", "built-in scenario or a .json/.yaml file to run (the thresholds: listed in it apply too)")
     .option("--result <file>", "check an existing result document (synclag compare --json) instead of running")
-    .option("--strategy <strategy>", "the strategy the thresholds apply to: events or polling:<interval>", "events")
+    .option("--strategy <strategy>", "the strategy the thresholds apply to: events or polling:<interval> (polling:900s finds polling:15m in a --result)", "events")
     .option("--threshold <threshold>", "METRIC:AGGREGATION OP VALUE, e.g. 'sync_lag_ms:p(99)<5s' (repeatable)", collect)
     .option("--seed <n>", "seed for --scenario (default: the scenario's)")
     .option("--real", "run the scenario through the real stack (synclag run: NATS, Redis, HTTP mocks) instead of the simulator")
     .option("--duration <duration>", "with --real: wall-clock length of the load phase (the scenario is compressed into it)", "30s")
-    .option("--junit <file>", "write JUnit XML: one test case per threshold")
-    .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\")")
-    .option("--json <file>", "write the result document the thresholds were checked against")
+    .option("--junit <file>", "write JUnit XML: one test case per threshold (- for stdout)")
+    .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\"; - for stdout)")
+    .option("--json <file>", "write the result document the thresholds were checked against (- for stdout)")
     .option("--no-color", "plain output even on a terminal")
     .addHelpText(
       "after",
@@ -57,6 +60,8 @@ Metrics and the aggregations that fit them:
 ${metrics}
   p(N): 0 < N <= 100. <id>: a channel id of the scenario.
   dropped_arrivals is 0 for simulated runs.
+
+At most one of --json, --junit, --summary may be - (stdout); the threshold lines then go to stderr.
 
 Examples:
   npx synclag gate --scenario flash-sale \\
@@ -71,10 +76,11 @@ Exit codes:
   1  a threshold failed
   2  bad flags, threshold, scenario or result file (nothing was checked)
   3  the run broke an invariant (a reproduce: line is printed)
+  4  with --real: nats-server or redis-server missing, or a server failed
 Details: docs/ci.md`,
     )
-    .action(async (opts: GateOptions) => {
-      const problems: string[] = [];
+    .action(async (opts: GateOptions, command: Command) => {
+      const problems = parseProblems(command);
       if (opts.real && opts.result !== undefined) problems.push("--real runs a scenario: give --scenario, not --result");
       const realDurationMs = opts.real ? parseDuration(opts.duration) : undefined;
       if (opts.real && !(realDurationMs !== undefined && realDurationMs > 0)) problems.push(`--duration: ${JSON.stringify(opts.duration)} is not a duration (use e.g. 30s, 2m)`);
@@ -82,13 +88,19 @@ Details: docs/ci.md`,
       if (opts.scenario === undefined && opts.result === undefined) problems.push("nothing to gate: give --scenario NAME|FILE to run one, or --result FILE to check a result document");
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
       checkStrategy(opts.strategy, problems);
+      const outputs = [["--json", opts.json], ["--junit", opts.junit], ["--summary", opts.summary]] as const;
+      for (const [flag, path] of outputs) checkOutputPath(flag, path, problems);
+      const toStdout = outputs.filter(([, path]) => path === STDOUT).map(([flag]) => flag);
+      if (toStdout.length > 1) problems.push(`${toStdout.join(" and ")} ${toStdout.length === 2 ? "both" : "all"} write to stdout (-): send at most one of them there, the others to files`);
 
       let doc: ResultDocument | undefined;
       let thresholds = opts.threshold ?? [];
+      let strategy = opts.strategy;
       if (opts.result !== undefined) {
         doc = readResult(opts.result, problems);
         if (doc) {
-          const evaluated = evaluateGate(doc, thresholds, { strategy: opts.strategy });
+          strategy = strategyInDocument(doc.strategies.map((s) => s.strategy), opts.strategy);
+          const evaluated = evaluateGate(doc, thresholds, { strategy });
           if (!evaluated.ok) problems.push(...evaluated.problems);
         } else {
           const checked = checkThresholds(thresholds);
@@ -132,14 +144,18 @@ Details: docs/ci.md`,
         }
       } else throw new UsageError(problems);
 
-      const evaluated = evaluateGate(doc, thresholds, { strategy: opts.strategy });
+      const evaluated = evaluateGate(doc, thresholds, { strategy });
       if (!evaluated.ok) throw new UsageError(evaluated.problems);
       const report = evaluated.report;
-      if (opts.json) write(opts.json, JSON.stringify(doc, null, 2) + "\n", "--json");
-      if (opts.junit) write(opts.junit, renderJUnit(report), "--junit");
-      if (opts.summary) write(opts.summary, renderGateSummary(report), "--summary");
-      process.stdout.write(renderGate(report, { color: useColor(process.stdout, opts.color) }) + "\n");
-      for (const [flag, file] of [["JUnit XML", opts.junit], ["summary", opts.summary], ["result", opts.json]] as const) if (file) process.stderr.write(`${flag} written to ${file}\n`);
+      const texts = { "--json": () => JSON.stringify(doc, null, 2) + "\n", "--junit": () => renderJUnit(report), "--summary": () => renderGateSummary(report) };
+      for (const [flag, path] of outputs) {
+        if (path === STDOUT) process.stdout.write(texts[flag]());
+        else if (path) writeOutput(flag, path, texts[flag]());
+      }
+      // A machine-readable output on stdout keeps stdout parseable: the threshold lines go to stderr.
+      const human = toStdout.length > 0 ? process.stderr : process.stdout;
+      human.write(renderGate(report, { color: useColor(human, opts.color) }) + "\n");
+      for (const [what, file] of [["JUnit XML", opts.junit], ["summary", opts.summary], ["result", opts.json]] as const) if (file && file !== STDOUT) process.stderr.write(`${what} written to ${file}\n`);
       if (!report.pass || report.invariantsBroken.length > 0) process.stderr.write(`reproduce: ${report.reproduce}\n`);
       process.exitCode = report.invariantsBroken.length > 0 ? EXIT.invariantBroken : report.pass ? EXIT.ok : EXIT.thresholdFailed;
     });
@@ -157,14 +173,6 @@ function readResult(path: string, problems: string[]): ResultDocument | undefine
   if (parsed.ok) return parsed.doc;
   problems.push(...parsed.problems);
   return undefined;
-}
-
-function write(path: string, text: string, flag: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (error) {
-    throw new UsageError([`${flag}: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
-  }
 }
 
 /** The command line that re-runs this gate, thresholds quoted for a POSIX shell. */

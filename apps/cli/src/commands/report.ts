@@ -3,29 +3,34 @@
 // wrong: a half-valid document. It is validated field by field first (exit 2 naming every problem),
 // so a truncated file never produces a report with silent gaps.
 
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { DEFAULT_FLASH_SALES_PER_YEAR, parseResultDocument } from "@synclag/report";
 import { UsageError } from "../cli-error.js";
+import { STDOUT, checkOutputPath, writeOutput } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
 export function reportCommand(): Command {
-  return new Command("report")
+  return listsParseProblems(new Command("report"))
     .description("Write a self-contained HTML report (opens offline, no network requests) from a result document: cost per flash sale and per year, oversells, cancellations, lag charts, every assumption.")
     .argument("<result.json>", "a result document written by synclag compare --json (or gate --json)")
-    .option("--out <file>", "the HTML file to write", "report.html")
+    .option("--out <file>", "the HTML file to write (- for stdout)", "report.html")
     .option("--flash-sales-per-year <n>", `flash sales a year, for the per-year cost (default ${DEFAULT_FLASH_SALES_PER_YEAR})`)
     .addHelpText("after", "\nExamples:\n  npx synclag compare --scenario flash-sale --json result.json\n  npx synclag report result.json --out flash-sale.html\n\nExit codes: 0 written, 2 bad flags or an unreadable/invalid result file.\nDetails: docs/report.md")
-    .action(async (resultPath: string, opts: { out: string; flashSalesPerYear?: string }) => {
-      const problems: string[] = [];
+    .action(async (resultPath: string | undefined, opts: { out: string; flashSalesPerYear?: string }, command: Command) => {
+      const problems = parseProblems(command);
       const flashSalesPerYear = parseFlashSalesPerYear(opts.flashSalesPerYear, problems);
       let text: string | undefined;
-      try {
-        text = readFileSync(resultPath, "utf8");
-      } catch (error) {
-        problems.push(`cannot read ${resultPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+      if (resultPath !== undefined) {
+        try {
+          text = readFileSync(resultPath, "utf8");
+        } catch (error) {
+          problems.push(`cannot read ${resultPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+        }
       }
-      const parsed = text === undefined ? undefined : parseResultDocument(text, resultPath);
+      const parsed = text === undefined || resultPath === undefined ? undefined : parseResultDocument(text, resultPath);
       if (parsed && !parsed.ok) problems.push(...parsed.problems);
+      checkOutputPath("--out", opts.out, problems);
       if (problems.length > 0 || !parsed?.ok) throw new UsageError(problems);
       // Loaded here, not at start-up: the charting library costs a second every other command would pay.
       const { renderReportHtml } = await import("@synclag/report/html");
@@ -45,12 +50,12 @@ export function parseFlashSalesPerYear(text: string | undefined, problems: strin
   return value;
 }
 
-/** Writes the page and says where, and how big (the goal is small enough to e-mail). */
+/** Writes the page (--out, checked with checkOutputPath before the run) and says where, and how big (the goal is small enough to e-mail). */
 export function writeReport(path: string, html: string): void {
-  try {
-    writeFileSync(path, html);
-  } catch (error) {
-    throw new UsageError([`--out: cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  if (path === STDOUT) {
+    process.stdout.write(html);
+    return;
   }
+  writeOutput("--out", path, html);
   process.stderr.write(`report written to ${path} (${Math.ceil(Buffer.byteLength(html) / 1024)} KB, self-contained: open it in any browser, offline)\n`);
 }

@@ -8,12 +8,14 @@ import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { EXIT, UsageError } from "../cli-error.js";
-import { checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { NATS_URL, REDIS_URL, checkServerUrl, checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
+import { checkOutputPath } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { finish } from "./shared.js";
 
 interface RunFlags {
-  scenario: string;
-  strategy: string;
+  scenario?: string;
+  strategy?: string;
   duration: string;
   rate?: string;
   seed?: string;
@@ -36,18 +38,18 @@ function parsePositiveDuration(flag: string, text: string, problems: string[]): 
 }
 
 export function runCommand(): Command {
-  return new Command("run")
+  return listsParseProblems(new Command("run"))
     .description("Replay a scenario in real time against real NATS and Redis, the engine service and HTTP mock marketplaces; write the simulator's result document.")
     .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
-    .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time (e.g. polling:10s)")
+    .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time, at least 1s (e.g. polling:10s)")
     .option("--duration <duration>", "wall-clock length of the load phase; the scenario is compressed into it", "60s")
     .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second, e.g. 50/s")
     .option("--seed <n>", "seed (default: the scenario's)")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
-    .option("--nats-url <url>", "use this NATS server (default: start a private nats-server -js)")
-    .option("--redis-url <url>", "use this Redis server (default: start a private redis-server)")
+    .option("--nats-url <url>", "use this NATS server, nats://host[:port] (also tls:, ws:, wss:) (default: start a private nats-server -js)")
+    .option("--redis-url <url>", "use this Redis server, redis://host[:port] or rediss:// (default: start a private redis-server)")
     .option("--convergence-timeout <duration>", "longest wait for every channel to converge after the load", "60s")
-    .option("--marketplace-time <mode>", "scaled: compress notification/visibility delays like the scenario; real: as profiled", "scaled")
+    .option("--marketplace-time <mode>", "scaled: the marketplaces run as a time-lapse of the scenario; real: as profiled (see below)", "scaled")
     .option("--log-level <level>", "engine log level (JSON lines on stderr); warn shows every oversell", "error")
     .option("--no-color", "plain output even on a terminal")
     .addHelpText(
@@ -58,16 +60,22 @@ export function runCommand(): Command {
         "  npx synclag run --scenario flash-sale --strategy events --duration 30s --json events.json",
         "  npx synclag run --scenario flash-sale --strategy polling:10s --duration 30s --json polling.json",
         "",
-        "Lags are wall-clock milliseconds; API latency, rate limits and the polling interval are real, arrivals are compressed.",
+        "The scenario is compressed into --duration: arrivals, restocks and fault windows. Lags are wall-clock",
+        "milliseconds, and the polling interval is wall-clock time (polling:10s polls every 10 real seconds).",
+        "--marketplace-time scaled (default): the marketplaces' API latency, visibility and notification delays",
+        "  shrink, and their rate limits (and the engine's budget) grow, by the same factor: each channel is",
+        "  stressed as in the scenario.",
+        "--marketplace-time real: latency, delays and rate limits as profiled, so compressed demand meets real",
+        "  rate limits (a stress test, not a replay).",
         "Needs nats-server and redis-server on PATH (Debian: apt-get install -y nats-server redis-server) unless --nats-url/--redis-url are given.",
         "",
         "Exit codes: 0 ok, 2 bad input, 3 an invariant checker failed, 4 missing server/binary, 130 interrupted (SIGINT/SIGTERM; servers stopped).",
       ].join("\n"),
     )
-    .action(async (opts: RunFlags) => {
-      const problems: string[] = [];
-      const scenario = parseScenario(opts.scenario, problems);
-      const strategy = checkStrategy(opts.strategy, problems);
+    .action(async (opts: RunFlags, command: Command) => {
+      const problems = parseProblems(command);
+      const scenario = opts.scenario === undefined ? undefined : parseScenario(opts.scenario, problems);
+      const strategy = opts.strategy === undefined ? undefined : checkStrategy(opts.strategy, problems);
       const seed = parseSeed(opts.seed, problems);
       const durationMs = parsePositiveDuration("--duration", opts.duration, problems);
       const convergenceTimeoutMs = parsePositiveDuration("--convergence-timeout", opts.convergenceTimeout, problems);
@@ -79,7 +87,10 @@ export function runCommand(): Command {
       }
       if (opts.marketplaceTime !== "scaled" && opts.marketplaceTime !== "real") problems.push(`--marketplace-time must be scaled or real, got ${JSON.stringify(opts.marketplaceTime)}`);
       if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(opts.logLevel)) problems.push(`--log-level: unknown level ${JSON.stringify(opts.logLevel)}`);
-      if (problems.length > 0 || !scenario || !strategy || durationMs === undefined || convergenceTimeoutMs === undefined) throw new UsageError(problems);
+      checkServerUrl("--nats-url", opts.natsUrl, NATS_URL, problems);
+      checkServerUrl("--redis-url", opts.redisUrl, REDIS_URL, problems);
+      checkOutputPath("--json", opts.json, problems);
+      if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined || durationMs === undefined || convergenceTimeoutMs === undefined) throw new UsageError(problems);
       const effectiveSeed = seed ?? scenario.seed;
       // Ctrl-C / SIGTERM: stop the load, stop the private servers, remove their temp dirs — never orphan them.
       const controller = new AbortController();
@@ -100,7 +111,7 @@ export function runCommand(): Command {
           logger: createLogger(opts.logLevel, process.stderr),
           onProgress: (message) => process.stderr.write(`run: ${message}\n`),
           signal: controller.signal,
-          reproduceCommand: `npx synclag run --scenario ${opts.scenario} --strategy ${strategy} --duration ${opts.duration} --seed ${effectiveSeed}${ratePerSecond === undefined ? "" : ` --rate ${ratePerSecond}/s`}`,
+          reproduceCommand: `npx synclag run --scenario ${shellQuote(opts.scenario)} --strategy ${strategy} --duration ${opts.duration} --seed ${effectiveSeed}${ratePerSecond === undefined ? "" : ` --rate ${ratePerSecond}/s`}`,
           ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
           ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
           ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }),

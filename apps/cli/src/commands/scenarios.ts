@@ -1,10 +1,13 @@
 // `synclag scenarios`: the built-ins, one line each; `synclag scenarios show NAME` prints one as YAML
-// to copy and edit.
+// to copy and edit. Easy to get wrong: "every default filled in" — the printed scenario is the one
+// the schema produces (what actually runs), not the short built-in definition; durations keep the
+// built-in's spelling ("45m") where it wrote one, and the YAML must replay to the same result.
 
 import { Command } from "commander";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { BUILTIN_SCENARIOS, expectedArrivals, validateScenario } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatMs } from "../render/format.js";
 
 export function scenariosCommand(): Command {
@@ -19,14 +22,44 @@ export function scenariosCommand(): Command {
         process.stdout.write(`${name.padEnd(20)} ${formatMs(s.duration).padStart(6)}  ${String(s.channels.length).padStart(2)} channels  ~${orders} orders  ${s.description}\n`);
       }
     });
-  command
-    .command("show")
-    .description("Print a built-in scenario as YAML (every default filled in), to copy and edit.")
-    .argument("<name>", "built-in scenario name")
-    .action((name: string) => {
-      const input = BUILTIN_SCENARIOS[name];
-      if (!input) throw new UsageError([`unknown scenario ${JSON.stringify(name)}: built-ins are ${Object.keys(BUILTIN_SCENARIOS).join(", ")}`]);
-      process.stdout.write(stringify(input));
-    });
+  command.addCommand(
+    listsParseProblems(new Command("show"))
+      .description("Print a built-in scenario as YAML with every default filled in (the scenario exactly as it runs), to copy and edit.")
+      .argument("<name>", "built-in scenario name")
+      .addHelpText("after", "\nExample:\n  npx synclag scenarios show flash-sale > my-sale.yaml\n  npx synclag compare --scenario my-sale.yaml")
+      .action((name: string | undefined, _opts: unknown, self: Command) => {
+        const problems = parseProblems(self);
+        const input = name === undefined ? undefined : BUILTIN_SCENARIOS[name];
+        if (name !== undefined && !input) problems.push(`unknown scenario ${JSON.stringify(name)}: built-ins are ${Object.keys(BUILTIN_SCENARIOS).join(", ")}`);
+        if (problems.length > 0 || name === undefined || !input) throw new UsageError(problems);
+        process.stdout.write(scenarioYaml(input, name));
+      }),
+  );
   return command;
+}
+
+/**
+ * A built-in as YAML with every default filled in: the schema's output, with the built-in's own
+ * spelling of a duration ("45m" rather than 2700000) wherever it wrote one. Falls back to the plain
+ * schema output if that spelling would not parse back to the same scenario.
+ */
+export function scenarioYaml(input: unknown, name: string): string {
+  const loaded = validateScenario(input, `built-in ${name}`);
+  if (!loaded.ok) throw new Error(`built-in scenario ${name} is invalid: ${loaded.problems.join("; ")}`);
+  const header = "# Durations: \"15m\", \"1h30m\" or whole milliseconds. Every field below has its value as it runs.\n";
+  const spelled = stringify(withWrittenDurations(loaded.scenario, input));
+  const replayed = validateScenario(parse(spelled), name);
+  const same = replayed.ok && JSON.stringify(replayed.scenario) === JSON.stringify(loaded.scenario);
+  return header + (same ? spelled : stringify(loaded.scenario));
+}
+
+/** `parsed` with `written`'s string wherever the schema turned a string into a number (a duration). */
+function withWrittenDurations(parsed: unknown, written: unknown): unknown {
+  if (Array.isArray(parsed)) return parsed.map((value, index) => withWrittenDurations(value, Array.isArray(written) ? written[index] : undefined));
+  if (isRecord(parsed)) return Object.fromEntries(Object.entries(parsed).map(([key, value]) => [key, withWrittenDurations(value, isRecord(written) ? written[key] : undefined)]));
+  return typeof parsed === "number" && typeof written === "string" ? written : parsed;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -3,30 +3,33 @@
 import { Command } from "commander";
 import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
-import { checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
+import { checkOutputPath } from "../output.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
 
 export function simulateCommand(): Command {
-  return new Command("simulate")
+  return listsParseProblems(new Command("simulate"))
     .description("Run one strategy over a scenario in the deterministic simulator and report lag, oversells, lost sales, API calls and cost.")
     .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
-    .requiredOption("--strategy <strategy>", "events, or polling:<interval> (e.g. polling:15m)")
+    .requiredOption("--strategy <strategy>", "events, or polling:<interval> of at least 1s (e.g. polling:15m)")
     .option("--seed <n>", "seed (default: the scenario's)")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
     .addHelpText("after", "\nExample:\n  npx synclag simulate --scenario flash-sale --strategy polling:15m --seed 7\n\nExit codes: 0 ok, 2 bad input, 3 an invariant checker failed.")
-    .action(async (opts: { scenario: string; strategy: string; seed?: string; json?: string; color?: boolean }) => {
-      const problems: string[] = [];
-      const scenario = parseScenario(opts.scenario, problems);
-      const strategy = checkStrategy(opts.strategy, problems);
+    .action(async (opts: { scenario?: string; strategy?: string; seed?: string; json?: string; color?: boolean }, command: Command) => {
+      const problems = parseProblems(command);
+      const scenario = opts.scenario === undefined ? undefined : parseScenario(opts.scenario, problems);
+      const strategy = opts.strategy === undefined ? undefined : checkStrategy(opts.strategy, problems);
       const seed = parseSeed(opts.seed, problems);
-      if (problems.length > 0 || !scenario || !strategy) throw new UsageError(problems);
+      checkOutputPath("--json", opts.json, problems);
+      if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined) throw new UsageError(problems);
       const effectiveSeed = seed ?? scenario.seed;
       const progress = createProgress(`simulating ${scenario.name} (${strategy})`);
       const doc = await compare(scenario, [strategy], effectiveSeed, {
         onProgress: (done, total) => progress.update(done, total),
-        reproduceCommand: `npx synclag simulate --scenario ${opts.scenario} --strategy ${strategy} --seed ${effectiveSeed}`,
+        reproduceCommand: `npx synclag simulate --scenario ${shellQuote(opts.scenario)} --strategy ${strategy} --seed ${effectiveSeed}`,
       });
       progress.stop();
       process.exitCode = finish(doc, opts);

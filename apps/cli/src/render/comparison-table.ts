@@ -15,6 +15,13 @@ export interface RenderOptions {
 
 type Row = [label: string, value: (s: StrategyResult) => string, better?: "low" | "high", numeric?: (s: StrategyResult) => number];
 
+type Lag = StrategyResult["syncLagMs"];
+const NO_SAMPLES = "—";
+/** A lag figure, or "—" when nothing was measured (zero samples read as 0 ms would look perfect). */
+const lagText = (lag: Lag, value: number) => (lag.count === 0 ? NO_SAMPLES : formatMs(value));
+/** For "best value" highlighting: no samples is never the best. */
+const lagValue = (lag: Lag, value: number) => (lag.count === 0 ? Number.POSITIVE_INFINITY : value);
+
 function table(head: string[], color: boolean): Table.Table {
   return new Table({
     head,
@@ -36,16 +43,16 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     ["oversold (cancelled)", (s) => formatCount(s.orders.oversold), "low", (s) => s.orders.oversold],
     ["cancellation rate", (s) => formatPercent(s.orders.cancellationRate), "low", (s) => s.orders.cancellationRate],
     ["lost sales", (s) => formatCount(s.orders.lostSales), "low", (s) => s.orders.lostSales],
-    ["sync lag p50", (s) => formatMs(s.syncLagMs.p50), "low", (s) => s.syncLagMs.p50],
-    ["sync lag p99", (s) => formatMs(s.syncLagMs.p99), "low", (s) => s.syncLagMs.p99],
-    ["sync lag max", (s) => formatMs(s.syncLagMs.max), "low", (s) => s.syncLagMs.max],
-    ["accepted lag p99", (s) => formatMs(s.acceptedLagMs.p99), "low", (s) => s.acceptedLagMs.p99],
+    ["sync lag p50", (s) => lagText(s.syncLagMs, s.syncLagMs.p50), "low", (s) => lagValue(s.syncLagMs, s.syncLagMs.p50)],
+    ["sync lag p99", (s) => lagText(s.syncLagMs, s.syncLagMs.p99), "low", (s) => lagValue(s.syncLagMs, s.syncLagMs.p99)],
+    ["sync lag max", (s) => lagText(s.syncLagMs, s.syncLagMs.max), "low", (s) => lagValue(s.syncLagMs, s.syncLagMs.max)],
+    ["accepted lag p99", (s) => lagText(s.acceptedLagMs, s.acceptedLagMs.p99), "low", (s) => lagValue(s.acceptedLagMs, s.acceptedLagMs.p99)],
     ["API calls", (s) => formatCount(sumChannels(s, (ch) => ch.apiCalls))],
     ["throttled (429)", (s) => formatCount(sumChannels(s, (ch) => ch.throttled)), "low", (s) => sumChannels(s, (ch) => ch.throttled)],
     ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],
   ];
   const lines: string[] = [];
-  lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channels · ${formatCount(doc.scenario.ordersPerDay)} orders/day`));
+  lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channel${doc.scenario.channels.length === 1 ? "" : "s"} · ${formatCount(doc.scenario.ordersPerDay)} orders/day`));
 
   // More strategies than fit side by side: one block of tables per group, best values judged over all.
   const channelIds = doc.scenario.channels.map((ch) => ch.id);
@@ -69,7 +76,7 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
       for (const id of channelIds) {
         perChannel.push([id, ...group.map((s) => {
           const ch = s.channels[id];
-          return ch ? `${formatMs(ch.syncLagMs.p99)} (${formatMs(ch.acceptedLagMs.p99)})` : "—";
+          return ch ? `${lagText(ch.syncLagMs, ch.syncLagMs.p99)} (${lagText(ch.acceptedLagMs, ch.acceptedLagMs.p99)})` : "—";
         })]);
       }
       lines.push(perChannel.toString());
@@ -89,8 +96,10 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   } else {
     lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
   }
+  const unmeasured = strategies.some((s) => s.syncLagMs.count === 0 || s.acceptedLagMs.count === 0 || Object.values(s.channels).some((ch) => ch.syncLagMs.count === 0 || ch.acceptedLagMs.count === 0));
+  if (unmeasured) lines.push(c.dim(`${NO_SAMPLES}: no lag samples recorded (nothing was synced there), so no lag to show.`));
   for (const s of strategies) {
-    if (s.polling) lines.push(c.dim(`${s.strategy}: ${s.polling.syncWindowsPerDay} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
+    if (s.polling) lines.push(c.dim(`${s.strategy}: ${formatCount(s.polling.syncWindowsPerDay)} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
   }
   const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
   if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));
