@@ -10,7 +10,7 @@
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
-import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import { MockMarketplace, channelListings, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import type { LimiterConfig, MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { readDeadLetters, connectNats } from "@synclag/nats-feed";
@@ -235,7 +235,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         ...(marketplaceTime === "scaled" ? { notificationRetryTimeScale: timeScale } : {}),
         timelineLimit: 100_000,
       });
-      marketplace.seed(catalog.map((item) => ({ sku: item.sku, quantity: listedQuantity(item.stock, spec.policy), version: initial.get(item.sku)?.version ?? 1 })));
+      marketplace.seed(channelListings(catalog, spec.policy, (sku) => initial.get(sku)?.version ?? 1));
       return { spec, profile, marketplace };
     });
     const server: RunningServer = await serveMarketplaces(
