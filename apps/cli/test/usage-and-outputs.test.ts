@@ -131,6 +131,12 @@ describe("usage errors", LONG, () => {
     expect(seed.stderr).toContain("option '--seed <n>' argument missing");
   });
 
+  it("gate: --duration without --real is a usage error, not silently ignored", () => {
+    const result = synclag("gate", "--scenario", "steady-day", "--threshold", "oversells:count>=0", "--duration", "10s");
+    expectUsageError(result, "gate");
+    expect(result.stderr).toContain("--duration applies only with --real");
+  });
+
   it("run: checks --nats-url and --redis-url before starting anything", () => {
     const result = synclag("run", "--scenario", "flash-sale", "--strategy", "events", "--nats-url", "foo", "--redis-url", "bar");
     expectUsageError(result, "run");

@@ -113,6 +113,11 @@ describe("evaluateGate", () => {
   it("evaluates a threshold given twice (flag and scenario file) once", async () => {
     expect((await gate(["oversells:count>=0", " oversells:count>=0"])).outcomes).toHaveLength(1);
   });
+
+  it("evaluates thresholds that mean the same once, however they are spelt", async () => {
+    const report = await gate(["oversells:count==0", "oversells:count == 0", "sync_lag_ms:p(99)<5s", "sync_lag_ms:p(99)<5000", "sync_lag_ms:p(99)<5000ms", "sync_lag_ms:p(99)<4s"]);
+    expect(report.outcomes.map((o) => o.threshold.text)).toEqual(["oversells:count==0", "sync_lag_ms:p(99)<5s", "sync_lag_ms:p(99)<4s"]);
+  });
 });
 
 describe("checkThresholds", () => {

@@ -172,6 +172,8 @@ function checkAll(texts: readonly string[], channels: readonly string[] | undefi
   const unique = [...new Set(texts.map((t) => t.trim()))];
   if (unique.length === 0) problems.push("no thresholds: give --threshold 'sync_lag_ms:p(99)<5s' (repeatable) or list them under thresholds: in the scenario file");
   const checked: CheckedThreshold[] = [];
+  // Same meaning, different spelling (`count==0` and `count == 0`, `p(99)<5s` and `p(99)<5000`): checked once.
+  const meanings = new Set<string>();
   for (const text of unique) {
     const parsed = parseThreshold(text);
     if (!parsed.ok) {
@@ -179,6 +181,9 @@ function checkAll(texts: readonly string[], channels: readonly string[] | undefi
       continue;
     }
     const threshold = parsed.threshold;
+    const meaning = JSON.stringify([threshold.metric, threshold.aggregation, threshold.operator, threshold.value]);
+    if (meanings.has(meaning)) continue;
+    meanings.add(meaning);
     const quoted = JSON.stringify(threshold.text);
     const metric = threshold.metric;
     if (metric === undefined) {

@@ -84,6 +84,7 @@ Details: docs/ci.md`,
       if (opts.real && opts.result !== undefined) problems.push("--real runs a scenario: give --scenario, not --result");
       const realDurationMs = opts.real ? parseDuration(opts.duration) : undefined;
       if (opts.real && !(realDurationMs !== undefined && realDurationMs > 0)) problems.push(`--duration: ${JSON.stringify(opts.duration)} is not a duration (use e.g. 30s, 2m)`);
+      if (!opts.real && command.getOptionValueSource("duration") === "cli") problems.push("--duration applies only with --real (a simulated gate replays the scenario's own duration)");
       if (opts.scenario !== undefined && opts.result !== undefined) problems.push("give either --scenario (run it) or --result (check a result document), not both");
       if (opts.scenario === undefined && opts.result === undefined) problems.push("nothing to gate: give --scenario NAME|FILE to run one, or --result FILE to check a result document");
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
