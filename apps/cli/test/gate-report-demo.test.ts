@@ -163,7 +163,7 @@ describe("synclag demo", LONG, () => {
     const result = synclag("demo", "--orders-per-day", "-5", "--aov", "abc", "--currency", "euro", "--channels", "amazon,tiktok", "--polling", "7q", "--margin", "150%");
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("6 problems");
-    for (const flag of ["--orders-per-day", "--aov", "--currency", '--channels: unknown channel kind "tiktok"', "--polling", "--margin"]) expect(result.stderr).toContain(flag);
+    for (const flag of ["--orders-per-day", "--aov", "--currency", '--channels: unknown channel kind "tiktok"', "--polling", '--margin must be between 0 and 1 (0% to 100%), got "150%"']) expect(result.stderr).toContain(flag);
   });
 
   it("runs the client's numbers and writes the report in their currency", () => {

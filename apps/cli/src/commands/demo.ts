@@ -178,6 +178,11 @@ function parseRate(flag: string, text: string, problems: string[]): number | und
     problems.push(`${flag} must be a fraction (0.3) or a percentage (30%), got ${JSON.stringify(text)}`);
     return undefined;
   }
+  // Margins and probabilities are shares: say so in the user's own terms, not the schema's "<= 1".
+  if (value < 0 || value > 1) {
+    problems.push(`${flag} must be between 0 and 1 (0% to 100%), got ${JSON.stringify(text)}`);
+    return undefined;
+  }
   return value;
 }
 
