@@ -9,6 +9,7 @@
 import { Histogram, evaluateThreshold, formatAggregation, parseThreshold, type Aggregation, type LatencySummary, type Threshold } from "@synclag/metrics";
 import type { ChannelResult, ResultDocument, StrategyResult } from "@synclag/sim";
 import { pickStrategy } from "./result-document.js";
+import { timeCompressionOf, type TimeCompression } from "./time-compression.js";
 
 /** What the measured number is: milliseconds, a count, a 0–1 ratio, or money in the result's currency. */
 export type MetricUnit = "ms" | "count" | "ratio" | "money";
@@ -54,6 +55,8 @@ export interface GateReport {
   readonly scenario: string;
   readonly seed: number;
   readonly mode: ResultDocument["generator"]["mode"];
+  /** A real run's time compression (its lags are wall-clock ms of a time-lapse); absent when simulated. */
+  readonly timeCompression?: TimeCompression;
   readonly strategy: string;
   readonly currency: string;
   readonly reproduce: string;
@@ -152,12 +155,14 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
     const { pass } = evaluateThreshold(threshold, value);
     return { threshold, metric, unit: spec.unit, measured: value, pass, ...(note === undefined ? {} : { note }) };
   });
+  const compression = timeCompressionOf(doc);
   return {
     ok: true,
     report: {
       scenario: doc.scenario.name,
       seed: doc.seed,
       mode: doc.generator.mode,
+      ...(compression === undefined ? {} : { timeCompression: compression }),
       strategy: strategy.strategy,
       currency: strategy.cost.currency,
       reproduce: doc.reproduce,

@@ -20,7 +20,7 @@ export { DEFAULT_FLASH_SALES_PER_YEAR, costModelOf, firstFlashStartMs, projectCo
 export type { CostProjection, CostProjectionOptions } from "./cost-projection.js";
 
 // --- A real run's time compression ---
-export { formatFactor, timeCompressionOf } from "./time-compression.js";
+export { describeCompression, formatFactor, timeCompressionOf } from "./time-compression.js";
 export type { TimeCompression } from "./time-compression.js";
 
 // --- Formatting (shared with the terminal renderers) ---

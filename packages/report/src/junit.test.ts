@@ -1,6 +1,6 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
-import { smallDoc } from "../test/fixtures.js";
+import { realDoc, smallDoc } from "../test/fixtures.js";
 import { evaluateGate, type GateReport } from "./gate.js";
 import { escapeXml, renderJUnit } from "./junit.js";
 import { renderGateSummary } from "./markdown-summary.js";
@@ -81,5 +81,20 @@ describe("renderGateSummary", () => {
     const piped = { ...gate, outcomes: [{ ...outcome, threshold: { ...outcome.threshold, text: "a|b" } }] };
     const row = renderGateSummary(piped).split("\n").find((l) => l.startsWith("| ✅"));
     expect(row?.split(/(?<!\\)\|/).length).toBe(6);
+  });
+});
+
+describe("a real run's time-lapse in the gate outputs", () => {
+  it("says the run was compressed, and that its lags are wall-clock, in JUnit and the markdown summary (never for a simulated run)", async () => {
+    const real = evaluateGate(await realDoc(), ["oversells:count>=0"]);
+    if (!real.ok) throw new Error(real.problems.join("\n"));
+    expect(real.report.timeCompression?.factor).toBe(360);
+    const phrase = "compressed 360× (1h of scenario in 10s of wall clock; lags are wall-clock ms)";
+    expect(renderGateSummary(real.report)).toContain(phrase);
+    const properties = (parse(renderJUnit(real.report)) as unknown as { testsuites: { testsuite: Array<{ properties: { property: Array<{ "@_name": string; "@_value": string }> } }> } }).testsuites.testsuite[0]?.properties.property;
+    expect(properties?.find((p) => p["@_name"] === "timeCompression")?.["@_value"]).toBe(phrase);
+    const simulated = await report(["oversells:count>=0"]);
+    expect(simulated.timeCompression).toBeUndefined();
+    expect(renderGateSummary(simulated)).not.toContain("compressed");
   });
 });

@@ -6,6 +6,7 @@
 
 import { describeOutcome, formatMeasured } from "./gate-format.js";
 import type { GateReport } from "./gate.js";
+import { describeCompression } from "./time-compression.js";
 
 export function renderJUnit(report: GateReport): string {
   const outcomes = report.outcomes;
@@ -19,7 +20,9 @@ export function renderJUnit(report: GateReport): string {
   lines.push(`<testsuites name="synclag gate" tests="${tests}" failures="${failures}" errors="${errors}" time="0">`);
   lines.push(`  <testsuite name="${attr(suiteName)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="0" time="0">`);
   lines.push(`    <properties>`);
-  for (const [name, value] of [["scenario", report.scenario], ["strategy", report.strategy], ["seed", String(report.seed)], ["mode", report.mode], ["reproduce", report.reproduce]] as const) {
+  const properties: Array<readonly [string, string]> = [["scenario", report.scenario], ["strategy", report.strategy], ["seed", String(report.seed)], ["mode", report.mode], ["reproduce", report.reproduce]];
+  if (report.timeCompression) properties.push(["timeCompression", describeCompression(report.timeCompression)]);
+  for (const [name, value] of properties) {
     lines.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
   }
   lines.push(`    </properties>`);

@@ -5,6 +5,7 @@
 
 import { formatLimit, formatMeasured } from "./gate-format.js";
 import type { GateReport } from "./gate.js";
+import { describeCompression } from "./time-compression.js";
 
 export function renderGateSummary(report: GateReport): string {
   const failed = report.outcomes.filter((o) => !o.pass).length;
@@ -12,7 +13,8 @@ export function renderGateSummary(report: GateReport): string {
   const lines: string[] = [];
   lines.push(`### synclag gate ${verdict}`);
   lines.push("");
-  lines.push(`Scenario **${cell(report.scenario)}**, strategy **${cell(report.strategy)}** · ${report.mode} · seed ${report.seed}`);
+  const compression = report.timeCompression ? ` · ${describeCompression(report.timeCompression)}` : "";
+  lines.push(`Scenario **${cell(report.scenario)}**, strategy **${cell(report.strategy)}** · ${report.mode}${cell(compression)} · seed ${report.seed}`);
   lines.push("");
   lines.push("| | threshold | measured | limit |");
   lines.push("|---|---|---|---|");

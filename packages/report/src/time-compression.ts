@@ -4,6 +4,7 @@
 // lag (and the polling interval) is wall-clock milliseconds of the compressed run — a renderer that
 // does not say so presents a 1,080× time-lapse as if it were the real sale.
 
+import { formatDuration } from "@synclag/core";
 import type { ResultDocument } from "@synclag/sim";
 
 export interface TimeCompression {
@@ -39,4 +40,12 @@ export function timeCompressionOf(doc: ResultDocument): TimeCompression | undefi
 export function formatFactor(factor: number): string {
   const rounded = factor >= 10 ? Math.round(factor) : Math.round(factor * 10) / 10;
   return `${rounded.toLocaleString("en-US")}×`;
+}
+
+/**
+ * One phrase for the gate's outputs: "compressed 1,080× (3h of scenario in 10s of wall clock; lags are
+ * wall-clock ms)". The HTML report says the same at more length.
+ */
+export function describeCompression(compression: TimeCompression): string {
+  return `compressed ${formatFactor(compression.factor)} (${formatDuration(compression.scenarioDurationMs)} of scenario in ${formatDuration(compression.wallDurationMs)} of wall clock; lags are wall-clock ms)`;
 }

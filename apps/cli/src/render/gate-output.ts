@@ -5,7 +5,7 @@
 // The `reproduce:` command line is not part of this: the command prints it to stderr, unwrapped.
 
 import pc from "picocolors";
-import { formatLimit, formatMeasured, type GateReport } from "@synclag/report";
+import { describeCompression, formatLimit, formatMeasured, type GateReport } from "@synclag/report";
 
 const WIDTH = 80;
 const STATUS_WIDTH = 6;
@@ -14,6 +14,7 @@ export function renderGate(report: GateReport, options: { readonly color: boolea
   const c = options.color ? pc : pc.createColors(false);
   const lines: string[] = [];
   lines.push(c.bold(`synclag gate · ${report.scenario} · ${report.strategy}`) + c.dim(` · ${report.mode} · seed ${report.seed}`));
+  if (report.timeCompression) lines.push(c.dim(`  ${describeCompression(report.timeCompression)}`));
   const textWidth = Math.min(44, Math.max(...report.outcomes.map((o) => o.threshold.text.length), 10));
   for (const outcome of report.outcomes) {
     const status = outcome.pass ? c.green("PASS".padEnd(STATUS_WIDTH)) : c.red(c.bold("FAIL".padEnd(STATUS_WIDTH)));
