@@ -2,6 +2,7 @@
 // so a command can report every bad flag at once.
 
 import { parseDuration } from "@synclag/core";
+import { checkThresholds } from "@synclag/report";
 import { parseStrategy } from "@synclag/sim";
 import { MIN_POLLING_INTERVAL_MS, loadScenario, type Scenario } from "@synclag/workload";
 
@@ -16,7 +17,15 @@ export function parseSeed(text: string | undefined, problems: string[]): number 
 
 export function parseScenario(nameOrPath: string, problems: string[]): Scenario | undefined {
   const loaded = loadScenario(nameOrPath);
-  if (loaded.ok) return loaded.scenario;
+  if (loaded.ok) {
+    // The file's `thresholds:` are the gate's, but a typo there should not wait for the gate to show.
+    const thresholds = loaded.scenario.thresholds;
+    if (thresholds.length === 0) return loaded.scenario;
+    const checked = checkThresholds(thresholds, { channels: loaded.scenario.channels.map((c) => c.id) });
+    if (checked.ok) return loaded.scenario;
+    problems.push(...checked.problems.map((p) => `scenario ${loaded.source}: thresholds: ${p}`));
+    return undefined;
+  }
   problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
   return undefined;
 }

@@ -131,6 +131,15 @@ describe("usage errors", LONG, () => {
     expect(seed.stderr).toContain("option '--seed <n>' argument missing");
   });
 
+  it("compare checks the scenario file's thresholds too (a typo there must not wait for the gate)", () => {
+    const { file } = scenarioFile(["name: t", "duration: 1h", "catalog: { skus: 5, stock: 20 }", "channels:", "  - { id: amazon, kind: amazon, share: 1 }", "demand: { ordersPerDay: 100 }", 'thresholds: ["sync_lag_ms:p(99)<5s", "nonsense", "channels.ebay.sync_lag_ms:p(99)<1s"]']);
+    const result = synclag("compare", "--scenario", file);
+    expectUsageError(result, "compare");
+    expect(result.stderr).toContain("2 problems");
+    expect(result.stderr).toContain('missing operator in "nonsense"');
+    expect(result.stderr).toContain('no channel "ebay"');
+  });
+
   it("gate: --duration without --real is a usage error, not silently ignored", () => {
     const result = synclag("gate", "--scenario", "steady-day", "--threshold", "oversells:count>=0", "--duration", "10s");
     expectUsageError(result, "gate");
