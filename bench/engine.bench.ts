@@ -6,7 +6,9 @@
 // in the same run (feed consume+ack with a no-op handler; script apply with 200 callers, in the engine's
 // group-commit mode and one order per call; HTTP push calls), and the engine's propagation lag (order confirmed → accepted by each other channel) under
 // an open-model publisher at 25 %, 50 % and 90 % of the sustained rate and at 1,000 orders/s; then, with
-// the real profiles' rate limits as the engine's budget, each channel's lag at 20 orders/s (`realProfiles`).
+// the real profiles' rate limits as the engine's budget, each channel's lag at 20 orders/s (`realProfiles`);
+// and, while the backlog drains, the CPU every process spends per order (engine, nats-server,
+// redis-server, mocks: `sustainedCpu`), which bounds what this machine's cores can carry at all.
 // Easy to get wrong: lag is measured from each order's *intended* publish time (open model), so a
 // publisher that falls behind shows up as lag rather than as a slower arrival rate; and the engine, the
 // servers and the publisher share this machine's cores, so figures are for this machine only. The
