@@ -109,7 +109,7 @@ Details: docs/ci.md`,
         }
         if (problems.length > 0 || !doc) throw new UsageError(problems);
       } else if (opts.scenario !== undefined) {
-        const scenario = parseScenario(opts.scenario, problems);
+        const scenario = parseScenario(opts.scenario, problems, { checkThresholds: false });
         const seed = parseSeed(opts.seed, problems);
         if (scenario) thresholds = [...thresholds, ...scenario.thresholds];
         const checked = checkThresholds(thresholds, scenario ? { channels: scenario.channels.map((c) => c.id) } : {});
