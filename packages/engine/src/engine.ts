@@ -60,8 +60,14 @@ export class Engine {
       ...(options.onResult ? { onResult: options.onResult } : {}),
     });
     const reconcileIntervalMs = options.reconcileIntervalMs ?? 900_000;
-    this.reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, metrics, intervalMs: reconcileIntervalMs }) : undefined;
-    this.poller = options.strategy.kind === "polling" ? new PollingSyncer({ store, propagator: this.propagator, scheduler, clock, metrics, intervalMs: options.strategy.intervalMs }) : undefined;
+    const reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, clock, metrics, intervalMs: reconcileIntervalMs }) : undefined;
+    this.reconciler = reconciler;
+    // Polling pushes only on its tick (DESIGN: the baseline "only delays the push"): the reconciler's
+    // repairs ride on the poll too, at most once per reconcile interval, instead of on a timer of their own.
+    this.poller =
+      options.strategy.kind === "polling"
+        ? new PollingSyncer({ store, propagator: this.propagator, scheduler, clock, metrics, intervalMs: options.strategy.intervalMs, ...(reconciler ? { afterPoll: () => reconciler.roundIfDue() } : {}) })
+        : undefined;
     this.outbox = new OutboxRelay({ store, propagator: this.propagator, scheduler, metrics, ...(options.outboxAckIntervalMs === undefined ? {} : { ackIntervalMs: options.outboxAckIntervalMs }) });
   }
 
@@ -69,8 +75,8 @@ export class Engine {
     if (this.options.strategy.kind === "events") await this.outbox.replay();
     this.outbox.start();
     this.subscription = this.options.feed.consume(this.processor.handle);
-    this.poller?.start();
-    this.reconciler?.start();
+    if (this.poller) this.poller.start();
+    else this.reconciler?.start();
   }
 
   /**

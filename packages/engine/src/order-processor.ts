@@ -1,6 +1,7 @@
 // The order handler both strategies share: validate → apply atomically → (events) push the new
 // absolute quantity to every other channel. An order stock cannot fill is an oversell, handled at
-// once: counted, cancelled at its source channel, and the truth pushed everywhere, source included.
+// once: counted, cancelled at its source channel, and (events) the truth pushed everywhere, source included;
+// polling pushes it on its next tick like everything else.
 // Easy to get wrong: a redelivered order (`duplicate`) must propagate again — the first delivery may
 // have crashed between apply and push — but must not count or cancel twice.
 
@@ -96,7 +97,7 @@ export class OrderProcessor {
     return { kind: "retry", delayMs, reason: "cancellation at the source channel failed; retrying" };
   }
 
-  /** Cancels the order at its source and pushes the truth to every channel, the source included. Returns false when the cancel must be retried later. */
+  /** Cancels the order at its source and (events) pushes the truth to every channel, the source included. Returns false when the cancel must be retried later. */
   private async handleOversell(event: OrderEvent, delivery: DeliveryInfo): Promise<boolean> {
     const client = this.options.clients.get(event.sourceChannel);
     let cancelled = client === undefined;
@@ -123,7 +124,9 @@ export class OrderProcessor {
         }
       }
     }
-    await this.republish(event, true);
+    // Events push the truth everywhere at once, the source included (it evidently shows stale stock).
+    // Polling leaves that to its next tick, like every other push (it is the baseline's whole point).
+    if (this.options.mode === "events") await this.republish(event, true);
     return cancelled;
   }
 

@@ -16,6 +16,8 @@ export interface PollingSyncerOptions {
   readonly intervalMs: number;
   /** Delay of the first poll after start, in ms. Default: one interval. */
   readonly firstPollAfterMs?: number;
+  /** Runs after each poll's pushes were handed over (the reconciler's round, when one is due). */
+  readonly afterPoll?: () => Promise<unknown>;
 }
 
 export class PollingSyncer {
@@ -57,6 +59,7 @@ export class PollingSyncer {
       this.polls += 1;
       this.options.metrics.increment("polls_total");
       for (const [sku, level] of snapshot) this.options.propagator.publish(sku, level);
+      await this.options.afterPoll?.();
     } catch {
       this.options.metrics.increment("poll_errors_total");
     } finally {

@@ -4,7 +4,7 @@
 // would create an oversell. So a channel showing more than the truth is repaired at once; one showing
 // less only when the same gap is still there on the next round. Only idle pairs are judged.
 
-import { listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
+import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
 import { PeriodicTask } from "./periodic-task.js";
 import type { Propagator } from "./propagator.js";
 
@@ -13,6 +13,7 @@ export interface ReconcilerOptions {
   readonly propagator: Propagator;
   readonly channels: readonly { readonly client: ChannelClient; readonly policy?: ChannelPolicy }[];
   readonly scheduler: Scheduler;
+  readonly clock: Clock;
   readonly metrics: Metrics;
   /** Time between rounds in ms. Default 15 min. */
   readonly intervalMs?: number;
@@ -26,12 +27,27 @@ export class Reconciler {
   /** Low gaps seen last round: `${channel}\u0000${sku}` → (shown, version). */
   private suspectedLow = new Map<string, string>();
 
+  /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
+  private lastRoundAtMs: number;
+
   constructor(private readonly options: ReconcilerOptions) {
     this.periodic = new PeriodicTask(options.scheduler, this.options.intervalMs ?? 900_000, () => this.round());
+    this.lastRoundAtMs = options.clock.now();
   }
 
+  /** Rounds on the reconciler's own timer (the events strategy). */
   start(): void {
     this.periodic.start();
+  }
+
+  /**
+   * A round if the interval has passed since the last one began, for a caller that owns the timing:
+   * under polling, repairs ride on the poll's tick, so nothing is pushed between polls (a reconciler
+   * on its own timer would be a second, hidden sync that made polling look faster than it is).
+   */
+  roundIfDue(): Promise<number> {
+    if (this.options.clock.now() - this.lastRoundAtMs < (this.options.intervalMs ?? 900_000)) return Promise.resolve(0);
+    return this.round();
   }
 
   stop(): void {
@@ -42,6 +58,7 @@ export class Reconciler {
   async round(): Promise<number> {
     if (this.running) return 0;
     this.running = true;
+    this.lastRoundAtMs = this.options.clock.now();
     let repairs = 0;
     const nextSuspected = new Map<string, string>();
     try {

@@ -35,6 +35,20 @@ describe("built-in scenarios", () => {
     expect(polling?.cost.total).toBeGreaterThan(events?.cost.total ?? 0);
   });
 
+  it("polling pushes only on its tick: lag grows with the interval (no hidden sync from the reconciler or from oversells)", async () => {
+    // Before: the reconciler repaired shown-high channels on its own 15-min timer, so polling:60m
+    // showed p50 ≈ 7 min and max ≈ 30 min; and an oversell pushed the truth everywhere at once, so on
+    // viral-moment polling:15m had exactly the events strategy's oversells.
+    const doc = await compare(builtin("flash-sale"), ["polling:30m", "polling:60m"], 1);
+    const [thirty, sixty] = doc.strategies;
+    expect(doc.ok).toBe(true);
+    expect(sixty?.acceptedLagMs.p50).toBeGreaterThan(1.5 * (thirty?.acceptedLagMs.p50 ?? 0));
+    expect(sixty?.acceptedLagMs.max).toBeGreaterThan(45 * 60_000);
+    const viral = await compare(builtin("viral-moment"), ["events", "polling:15m"], 1);
+    const [events, polling] = viral.strategies;
+    expect(polling?.orders.oversold).toBeGreaterThan(2 * (events?.orders.oversold ?? 0));
+  });
+
   it("the engine itself never oversells: every oversell is an order a channel accepted on stale stock, and each is cancelled", async () => {
     const doc = await compare(builtin("flash-sale"), ["events"], 3);
     const events = doc.strategies[0];
