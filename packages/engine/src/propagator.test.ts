@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type PushOutcome, type QuantityUpdate } from "@synclag/core";
+import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type Labels, type Metrics, type PushOutcome, type QuantityUpdate } from "@synclag/core";
 import { Propagator } from "./propagator.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -21,7 +21,7 @@ class ScriptedChannel implements ChannelClient {
   }
 }
 
-function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number; batchLingerMs?: number; revisionsPerSkuPerDay?: number } = {}) {
+function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number; batchLingerMs?: number; revisionsPerSkuPerDay?: number; maxInFlightCalls?: number; metrics?: Metrics } = {}) {
   const scheduler = new VirtualScheduler(0);
   const channel = new ScriptedChannel("c", options.maxBatchSize ?? 1, scheduler, options.latencyMs ?? 100);
   const propagator = new Propagator({
@@ -29,7 +29,7 @@ function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?:
       {
         client: channel,
         rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 },
-        maxInFlightCalls: 1,
+        maxInFlightCalls: options.maxInFlightCalls ?? 1,
         ...(options.batchLingerMs === undefined ? {} : { batchLingerMs: options.batchLingerMs }),
         ...(options.revisionsPerSkuPerDay === undefined ? {} : { revisionsPerSkuPerDay: options.revisionsPerSkuPerDay }),
       },
@@ -37,7 +37,7 @@ function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?:
     clock: scheduler,
     scheduler,
     random: new Prng(1),
-    metrics: noopMetrics,
+    metrics: options.metrics ?? noopMetrics,
   });
   return { scheduler, channel, propagator };
 }
@@ -204,6 +204,87 @@ describe("Propagator", () => {
     propagator.publish("A", { quantity: 2, version: 4 }, { source: "c", delta: -1, confirmedAtMs: 500 });
     await scheduler.runUntil(2000);
     expect(channel.calls).toHaveLength(1);
+  });
+});
+
+/** Records counter increments; `blocked(reason)` sums `blocked_ms_total` for channel "c". */
+class RecordingMetrics implements Metrics {
+  readonly increments: Array<{ name: string; labels: Labels; by: number }> = [];
+  increment(name: string, labels: Labels = {}, by = 1): void {
+    this.increments.push({ name, labels, by });
+  }
+  observe(): void {}
+  blocked(reason: string): number {
+    return this.increments.filter((i) => i.name === "blocked_ms_total" && i.labels.channel === "c" && i.labels.reason === reason).reduce((sum, i) => sum + i.by, 0);
+  }
+  blockedAll(): Record<string, number> {
+    return Object.fromEntries(["rateLimit", "paused", "linger", "revisions", "slots"].map((reason) => [reason, this.blocked(reason)]));
+  }
+}
+
+describe("Propagator blocked time (blocked_ms_total{channel, reason})", () => {
+  it("counts the time queued work waited for the token bucket as rateLimit, in one span while the bucket stays the bottleneck", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, channel, propagator } = setup({ ratePerSecond: 2, burst: 1, latencyMs: 10, metrics });
+    for (const sku of ["A", "B", "C", "D", "E"]) propagator.publish(sku, { quantity: 1, version: 1 });
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => c.atMs)).toEqual([0, 500, 1000, 1500, 2000]);
+    // Work was queued from 0 until E went at 2,000, each time waiting for a token (the slot was free by 10 ms).
+    expect(metrics.blockedAll()).toEqual({ rateLimit: 2_000, paused: 0, linger: 0, revisions: 0, slots: 0 });
+    expect(metrics.increments.filter((i) => i.name === "blocked_ms_total")).toHaveLength(1);
+  });
+
+  it("counts an outage's circuit-breaker pauses and a 429's Retry-After as paused, not rateLimit", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10, metrics });
+    for (let i = 0; i < 5; i++) channel.replies.push((u) => u.map(() => ({ ok: false, reason: "unavailable", message: "503" })));
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "rate_limited", message: "429", retryAfterMs: 3_000 })));
+    propagator.publish("A", { quantity: 3, version: 1 });
+    await scheduler.runUntil(600_000);
+    expect(channel.calls).toHaveLength(7);
+    const first = channel.calls[0]?.atMs ?? 0;
+    const last = channel.calls.at(-1)?.atMs ?? 0;
+    // Queued (not in flight) from each failed reply (10 ms after its call) until the next call: paused.
+    expect(last - first).toBeGreaterThan(3_000 + 5 * 100);
+    expect(metrics.blockedAll()).toEqual({ rateLimit: 0, paused: last - first - 6 * 10, linger: 0, revisions: 0, slots: 0 });
+  });
+
+  it("counts batch linger, busy call slots and revision-budget holds under their own reasons", async () => {
+    const linger = new RecordingMetrics();
+    const lingering = setup({ maxBatchSize: 10, batchLingerMs: 500, latencyMs: 10, metrics: linger });
+    lingering.propagator.publish("A", { quantity: 4, version: 1 });
+    await lingering.scheduler.runUntil(2_000);
+    expect(lingering.channel.calls.map((c) => c.atMs)).toEqual([500]);
+    expect(linger.blockedAll()).toEqual({ rateLimit: 0, paused: 0, linger: 500, revisions: 0, slots: 0 });
+
+    const slots = new RecordingMetrics();
+    const busy = setup({ latencyMs: 100, metrics: slots });
+    busy.propagator.publish("A", { quantity: 4, version: 1 });
+    busy.propagator.publish("B", { quantity: 4, version: 1 });
+    await busy.scheduler.runUntil(2_000);
+    expect(busy.channel.calls.map((c) => c.atMs)).toEqual([0, 100]);
+    expect(slots.blockedAll()).toEqual({ rateLimit: 0, paused: 0, linger: 0, revisions: 0, slots: 100 });
+
+    // 10 revisions a day: a burst of 1, then one every 3 h (reserve 1) — the second version waits.
+    const revisions = new RecordingMetrics();
+    const budget = setup({ revisionsPerSkuPerDay: 10, latencyMs: 10, metrics: revisions });
+    budget.propagator.assumeConfirmed("c", "A", { quantity: 100, version: 1 });
+    budget.propagator.publish("A", { quantity: 99, version: 2 });
+    await budget.scheduler.runUntil(100);
+    budget.propagator.publish("A", { quantity: 98, version: 3 });
+    await budget.scheduler.runUntil(86_400_000);
+    expect(budget.channel.calls.map((c) => c.atMs)).toEqual([0, 10_800_000]);
+    expect(revisions.blockedAll()).toEqual({ rateLimit: 0, paused: 0, linger: 0, revisions: 10_800_000 - 100, slots: 0 });
+  });
+
+  it("closes an open span when stopped", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, propagator } = setup({ ratePerSecond: 1, burst: 1, latencyMs: 10, metrics });
+    propagator.publish("A", { quantity: 1, version: 1 });
+    propagator.publish("B", { quantity: 1, version: 1 });
+    await scheduler.runUntil(400);
+    propagator.stop();
+    expect(metrics.blockedAll()).toEqual({ rateLimit: 400, paused: 0, linger: 0, revisions: 0, slots: 0 });
   });
 });
 

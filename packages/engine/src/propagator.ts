@@ -8,6 +8,12 @@
 //   oversell risk: a sell-out still shown as available first, then any count shown higher than the
 //   truth, then counts that merely drifted low. FIFO inside each class.
 // Easy to get wrong: a reply must be matched to the version that was *sent*, not the one now desired.
+//
+// Blocked time: whenever a channel has work but cannot send it, the propagator notes why (its own
+// token bucket, a pause, batch linger, the revision budget, every call slot busy) and adds the span to
+// `blocked_ms_total{channel, reason}` when the reason changes or the channel can send again. This is
+// what tells "lag from the rate limit" apart from lag behind an outage (docs/simulation.md, `bound`).
+// It costs a comparison per pump: nothing is kept per (order, channel).
 
 import { TimedHeap, isRetryable, listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Clock, type Labels, type Metrics, type PushOutcome, type QuantityUpdate, type Random, type Scheduler, type Sku, type TimerHandle } from "@synclag/core";
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
@@ -103,6 +109,17 @@ interface Pair {
   active: boolean;
 }
 
+/**
+ * Why a channel that has work cannot send it now (label `reason` of `blocked_ms_total`):
+ * - `rateLimit`: its own token bucket is empty (also when every call slot is busy and the bucket is
+ *   empty too: a free slot would not help);
+ * - `paused`: the circuit breaker after whole calls failed (outage, 5xx, timeouts) or a 429's Retry-After;
+ * - `linger`: a batch call waiting for more updates to fill it;
+ * - `revisions`: nothing queued but updates held back by the per-listing daily revision budget;
+ * - `slots`: every call slot in flight (with tokens to spare).
+ */
+export type BlockedReason = "rateLimit" | "paused" | "linger" | "revisions" | "slots";
+
 interface HeldPair {
   readonly atMs: number;
   readonly seq: number;
@@ -175,6 +192,11 @@ interface ChannelState {
   wakeTimer: TimerHandle | undefined;
   wakeAtMs: number;
   backlogPeak: number;
+  /** Why the channel cannot send its queued work now (undefined: not blocked), and since when. */
+  blockedReason: BlockedReason | undefined;
+  blockedSinceMs: number;
+  /** Labels of `blocked_ms_total`, one object per reason (built once). */
+  readonly blockedLabels: Readonly<Record<BlockedReason, Labels>>;
 }
 
 export interface ChannelBacklog {
@@ -220,6 +242,15 @@ export class Propagator {
         wakeTimer: undefined,
         wakeAtMs: 0,
         backlogPeak: 0,
+        blockedReason: undefined,
+        blockedSinceMs: 0,
+        blockedLabels: {
+          rateLimit: { channel: id, reason: "rateLimit" },
+          paused: { channel: id, reason: "paused" },
+          linger: { channel: id, reason: "linger" },
+          revisions: { channel: id, reason: "revisions" },
+          slots: { channel: id, reason: "slots" },
+        },
       };
       this.channels.set(id, state);
       this.channelList.push(state);
@@ -355,7 +386,9 @@ export class Propagator {
 
   stop(): void {
     this.stopped = true;
+    const now = this.options.clock.now();
     for (const channel of this.channels.values()) {
+      this.setBlocked(channel, undefined, now);
       if (channel.wakeTimer) this.options.scheduler.clearTimer(channel.wakeTimer);
       channel.wakeTimer = undefined;
     }
@@ -438,17 +471,28 @@ export class Propagator {
   private pump(channel: ChannelState): void {
     const { clock, metrics } = this.options;
     if (channel.held.size > 0) this.release(channel, clock.now());
-    while (!this.stopped && channel.inFlightCalls < channel.maxInFlightCalls) {
+    for (;;) {
+      if (this.stopped) return this.setBlocked(channel, undefined, clock.now());
       const head = this.next(channel, false);
-      if (head === undefined) return;
+      if (head === undefined) return this.setBlocked(channel, channel.held.size > 0 ? "revisions" : undefined, clock.now());
       const now = clock.now();
-      if (now < channel.pausedUntilMs) return this.wake(channel, channel.pausedUntilMs - now);
+      if (channel.inFlightCalls >= channel.maxInFlightCalls) return this.setBlocked(channel, this.hasToken(channel, now) ? "slots" : "rateLimit", now);
+      if (now < channel.pausedUntilMs) {
+        this.setBlocked(channel, "paused", now);
+        return this.wake(channel, channel.pausedUntilMs - now);
+      }
       if (channel.lingerMs > 0) {
         const lingerUntil = this.lingerUntil(channel, head);
-        if (lingerUntil > now) return this.wake(channel, lingerUntil - now);
+        if (lingerUntil > now) {
+          this.setBlocked(channel, "linger", now);
+          return this.wake(channel, lingerUntil - now);
+        }
       }
       const waitMs = channel.bucket.tryTake(now);
-      if (waitMs > 0) return this.wake(channel, waitMs);
+      if (waitMs > 0) {
+        this.setBlocked(channel, "rateLimit", now);
+        return this.wake(channel, waitMs);
+      }
       const batch: Pair[] = [];
       const updates: QuantityUpdate[] = [];
       while (batch.length < channel.config.client.maxBatchSize) {
@@ -484,6 +528,26 @@ export class Propagator {
         },
       );
     }
+  }
+
+  /**
+   * Notes why the channel cannot send now (undefined: it can, or has nothing to send). The span under
+   * the previous reason goes into `blocked_ms_total` when the reason changes; the same reason again
+   * keeps the span open, so a channel held by its bucket for an hour is one increment, not thousands.
+   */
+  private setBlocked(channel: ChannelState, reason: BlockedReason | undefined, now: number): void {
+    const previous = channel.blockedReason;
+    if (previous === reason) return;
+    if (previous !== undefined && now > channel.blockedSinceMs) this.options.metrics.increment("blocked_ms_total", channel.blockedLabels[previous], now - channel.blockedSinceMs);
+    channel.blockedReason = reason;
+    channel.blockedSinceMs = now;
+  }
+
+  /** Whether the channel's bucket holds a token now (without spending it). */
+  private hasToken(channel: ChannelState, now: number): boolean {
+    if (channel.bucket.tryTake(now) > 0) return false;
+    channel.bucket.refund();
+    return true;
   }
 
   /**

@@ -195,7 +195,8 @@ export class MarketplaceModel {
     this.options.onAccepted?.(change);
     // A listing's updates become visible in the order they were accepted (per SKU; different SKUs
     // are processed independently, so one slow update does not hold back the whole catalogue).
-    const atMs = Math.max(nowMs + sample(this.profile.visibilityDelay, this.options.random), listing.visibleNotBeforeMs);
+    // Whole milliseconds, like every other time here (reveals fire on whole ms; the timeline shows these).
+    const atMs = Math.max(Math.ceil(nowMs + sample(this.profile.visibilityDelay, this.options.random)), listing.visibleNotBeforeMs);
     listing.visibleNotBeforeMs = atMs;
     const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
     if (atMs <= nowMs) this.makeVisible(update);

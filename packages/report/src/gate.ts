@@ -23,7 +23,7 @@ const VALUE_AGGREGATIONS: readonly AggregationKind[] = ["value"];
 
 /** The metric names a threshold may use; `<id>` is a channel id of the scenario. Documented in docs/ci.md and `gate --help`. */
 export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit: MetricUnit; readonly aggregations: string; readonly description: string }> = [
-  { name: "sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → every other channel shows buyers the new stock" },
+  { name: "sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → another channel shows buyers the new stock (one sample per order and other channel)" },
   { name: "accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the channel's API accepted the update" },
   { name: "channels.<id>.sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "sync lag of one channel" },
   { name: "channels.<id>.accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "accepted lag of one channel" },
@@ -44,6 +44,7 @@ export interface GateOutcome {
   readonly threshold: Threshold;
   /** The metric as written (always present: thresholds without a metric are refused). */
   readonly metric: string;
+  /** The unit of the measured number (and of the limit): a latency's count is a count, not ms. */
   readonly unit: MetricUnit;
   /** NaN when there was nothing to measure (then `pass` is false and `note` says why). */
   readonly measured: number;
@@ -153,7 +154,7 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
   const outcomes = checked.map(({ threshold, metric, spec }, index): GateOutcome => {
     const { value, note } = (measures[index] as Measure)(threshold.aggregation);
     const { pass } = evaluateThreshold(threshold, value);
-    return { threshold, metric, unit: spec.unit, measured: value, pass, ...(note === undefined ? {} : { note }) };
+    return { threshold, metric, unit: measuredUnit(spec.unit, threshold.aggregation), measured: value, pass, ...(note === undefined ? {} : { note }) };
   });
   const compression = timeCompressionOf(doc);
   return {
@@ -310,6 +311,16 @@ function latency(summary: LatencySummary, encoded: string): Measure {
       if (aggregation.kind === "avg") return { value: Math.round(histogram().mean * 1000) / 1000 };
       return { value: Number.NaN };
   };
+}
+
+/**
+ * The unit of what an aggregation measures: the metric's own unit, except that a count (of a
+ * latency's samples) is a plain number and a rate is a 0–1 ratio whatever the metric.
+ */
+export function measuredUnit(metricUnit: MetricUnit, aggregation: Aggregation): MetricUnit {
+  if (aggregation.kind === "count") return "count";
+  if (aggregation.kind === "rate") return "ratio";
+  return metricUnit;
 }
 
 function describeUnit(unit: MetricUnit): string {

@@ -1,7 +1,9 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { realDoc, smallDoc } from "../test/fixtures.js";
-import { evaluateGate, type GateReport } from "./gate.js";
+import { formatCount } from "./format.js";
+import { describeOutcome, formatLimit, formatMeasured } from "./gate-format.js";
+import { evaluateGate, type GateOutcome, type GateReport } from "./gate.js";
 import { escapeXml, renderJUnit } from "./junit.js";
 import { renderGateSummary } from "./markdown-summary.js";
 
@@ -81,6 +83,28 @@ describe("renderGateSummary", () => {
     const piped = { ...gate, outcomes: [{ ...outcome, threshold: { ...outcome.threshold, text: "a|b" } }] };
     const row = renderGateSummary(piped).split("\n").find((l) => l.startsWith("| ✅"));
     expect(row?.split(/(?<!\\)\|/).length).toBe(6);
+  });
+});
+
+describe("a latency's count in the gate outputs", () => {
+  it("is a plain number, not milliseconds, in the measured value and the limit (terminal sentence, JUnit, markdown)", async () => {
+    const gate = await report(["accepted_lag_ms:count<10", "channels.shopify.sync_lag_ms:count>0", "accepted_lag_ms:p(99)>=0"]);
+    const count = gate.outcomes[0]?.measured ?? 0;
+    expect(count).toBeGreaterThan(10);
+    expect(gate.outcomes.map((o) => o.unit)).toEqual(["count", "count", "ms"]);
+    const shown = formatCount(count);
+    const outcome = gate.outcomes[0];
+    if (!outcome) throw new Error("no outcome");
+    expect(formatMeasured(outcome, gate.currency)).toBe(shown);
+    expect(formatLimit(outcome, gate.currency)).toBe("< 10");
+    expect(describeOutcome(outcome, gate.currency)).toBe(`accepted_lag_ms count measured ${shown}, needs < 10`);
+    const xml = renderJUnit(gate);
+    expect(xml).toContain(`accepted_lag_ms:count&lt;10 failed: measured ${shown}"`);
+    expect(xml).not.toMatch(/count[^"]*measured [\d,]+ ms/);
+    const row = renderGateSummary(gate).split("\n").find((l) => l.includes("`accepted_lag_ms:count<10`"));
+    expect(row).toContain(`| ${shown} | &lt; 10 |`);
+    // A percentile of the same metric keeps its unit.
+    expect(formatMeasured(gate.outcomes[2] as GateOutcome, gate.currency)).toMatch(/ ms/);
   });
 });
 

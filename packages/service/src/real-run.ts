@@ -28,6 +28,7 @@ import {
   checkStockNeverNegative,
   describeScenario,
   parseStrategy,
+  blockedMsOf,
   rateLimitBound,
   resolveProfile,
   type ChannelResult,
@@ -498,6 +499,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       if (propagation) engineLag.merge(propagation);
       const acceptedLag = truth.channelAcceptedLag[index] as Histogram;
       const syncLag = truth.channelSyncLag[index] as Histogram;
+      const blockedMs = blockedMsOf(metrics, spec.id);
       const s = client?.stats;
       channels[spec.id] = {
         kind: spec.kind,
@@ -519,7 +521,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
           maxBatchSize: profile.maxBatchSize,
           queueWaitMs: queueWait.summary(),
           backlogPeak: backlogs.get(spec.id)?.backlogPeak ?? 0,
-          bound: rateLimitBound(queueWait, acceptedLag),
+          blockedMs,
+          bound: rateLimitBound(queueWait, acceptedLag, blockedMs),
         },
         driftRepaired: counter("drift_repaired_total", spec.id),
         pushesAbandoned: counter("pushes_abandoned_total", spec.id),

@@ -6,7 +6,7 @@ export { compare, describeScenario, parseStrategy, resolveProfile, simulateStrat
 export type { SimulateOptions } from "./simulate.js";
 
 // --- Result document ---
-export { RESULT_SCHEMA_VERSION, rateLimitBound } from "./result.js";
+export { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound } from "./result.js";
 export type { ChannelResult, ResultDocument, StrategyResult } from "./result.js";
 
 // --- Adapters and measurement (for embedding and tests) ---

@@ -10,6 +10,31 @@ import type { TimelineSeries } from "./ground-truth.js";
 
 export const RESULT_SCHEMA_VERSION = 1;
 
+/**
+ * Time (ms) the engine had updates for a channel but could not send them, by cause — the propagator's
+ * `blocked_ms_total{channel, reason}` (packages/engine/src/propagator.ts, `BlockedReason`).
+ */
+export interface BlockedMs {
+  /** Its own token bucket (the rate limit) was empty. */
+  readonly rateLimit: number;
+  /** Paused: circuit breaker after an outage, 5xx or timeouts, or a 429's Retry-After. */
+  readonly paused: number;
+  /** A batch call waiting to fill. */
+  readonly linger: number;
+  /** Updates held back by the per-listing daily revision budget. */
+  readonly revisions: number;
+  /** Every call slot in flight. */
+  readonly slots: number;
+}
+
+const BLOCKED_REASONS = ["rateLimit", "paused", "linger", "revisions", "slots"] as const;
+
+/** A channel's `BlockedMs` from the engine's counters (the simulator's metrics or a real run's). */
+export function blockedMsOf(metrics: { counter(name: string, labels?: Readonly<Record<string, string>>): number }, channel: string): BlockedMs {
+  const entries = BLOCKED_REASONS.map((reason) => [reason, Math.round(metrics.counter("blocked_ms_total", { channel, reason }))] as const);
+  return Object.fromEntries(entries) as unknown as BlockedMs;
+}
+
 export interface ChannelResult {
   readonly kind: string;
   readonly syncLagMs: LatencySummary;
@@ -33,7 +58,12 @@ export interface ChannelResult {
     readonly maxBatchSize: number;
     readonly queueWaitMs: LatencySummary;
     readonly backlogPeak: number;
-    /** True when queueing behind the rate limit made up most of this channel's accepted lag (at p50 or p99). */
+    /** Time the engine had work for this channel but could not send it, by cause. */
+    readonly blockedMs: BlockedMs;
+    /**
+     * True when queueing behind the rate limit made up most of this channel's accepted lag (at p50 or
+     * p99) — queue wait was most of the lag and the rate limit at least half of the blocked time.
+     */
     readonly bound: boolean;
   };
   readonly driftRepaired: number;
@@ -117,11 +147,19 @@ export interface ResultDocument {
 }
 
 /**
- * Whether waiting in the engine's queue (behind the rate limit) made up most of a channel's accepted
- * lag, at the median or at p99. Both: queue wait is counted per update and lag per order, and a busy
- * channel's orders pile up on the updates that waited longest, so p99 alone misses a saturated channel.
+ * Whether waiting in the engine's queue *behind the rate limit* made up most of a channel's accepted
+ * lag. Two conditions:
+ * - queue wait is more than half of the accepted lag, at the median or at p99. Both: queue wait is
+ *   counted per update and lag per order, and a busy channel's orders pile up on the updates that
+ *   waited longest, so p99 alone misses a saturated channel;
+ * - the queue waited for the rate limit: the engine's own token bucket accounts for at least half of
+ *   the time the channel had work it could not send. Queue wait alone also counts an outage's
+ *   circuit-breaker pause, Retry-After pauses, batch linger and busy call slots, none of which a
+ *   higher rate limit would shorten.
  */
-export function rateLimitBound(queueWait: { percentile(p: number): number }, acceptedLag: { readonly count: number; percentile(p: number): number }): boolean {
+export function rateLimitBound(queueWait: { percentile(p: number): number }, acceptedLag: { readonly count: number; percentile(p: number): number }, blockedMs: BlockedMs): boolean {
   if (acceptedLag.count === 0) return false;
+  const blocked = blockedMs.rateLimit + blockedMs.paused + blockedMs.linger + blockedMs.revisions + blockedMs.slots;
+  if (blocked <= 0 || blockedMs.rateLimit * 2 < blocked) return false;
   return queueWait.percentile(50) * 2 > acceptedLag.percentile(50) || queueWait.percentile(99) * 2 > acceptedLag.percentile(99);
 }

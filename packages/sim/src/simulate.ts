@@ -11,7 +11,7 @@ import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { buildCatalog, computeCost, parseStrategy as parseStrategyText, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
 import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
 import { GroundTruth } from "./ground-truth.js";
-import { RESULT_SCHEMA_VERSION, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
+import { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
 import { SimChannelClient } from "./sim-channel-client.js";
 import { SimOrderFeed } from "./sim-order-feed.js";
 
@@ -363,6 +363,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     const queueWait = metrics.histogram("queue_wait_ms", labels) ?? new Histogram();
     const acceptedLag = truth.channelAcceptedLag[index] as Histogram;
     const backlog = backlogs.get(spec.id);
+    const blockedMs = blockedMsOf(metrics, spec.id);
     channels[spec.id] = {
       kind: spec.kind,
       syncLagMs: (truth.channelSyncLag[index] as Histogram).summary(),
@@ -383,7 +384,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         maxBatchSize: profile.maxBatchSize,
         queueWaitMs: queueWait.summary(),
         backlogPeak: backlog?.backlogPeak ?? 0,
-        bound: rateLimitBound(queueWait, acceptedLag),
+        blockedMs,
+        bound: rateLimitBound(queueWait, acceptedLag, blockedMs),
       },
       driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
       pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),

@@ -91,8 +91,8 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     }
   }
   if (channelIds.length <= 12) {
-    lines.push(c.dim("p99 lag: buyer-visible (API-accepted in brackets). RL: the channel's rate"));
-    lines.push(c.dim("limit made up most of its lag."));
+    lines.push(c.dim("p99 lag: buyer-visible (API-accepted in brackets). RL: waiting for the"));
+    lines.push(c.dim("channel's rate limit made up most of its API-accepted lag."));
   } else {
     lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
   }

@@ -89,10 +89,20 @@ function flashBands(doc: ResultDocument, xMaxMinutes: number): MarkAreaComponent
 
 export interface TimelineWindow {
   readonly xMaxMinutes: number;
+  /** Minutes between labelled ticks (the right edge is a multiple of it); undefined: ECharts' choice. */
+  readonly xTickMinutes: number | undefined;
   readonly yMax: number;
 }
 
-/** One x/y range for every strategy's timeline, so small multiples compare at a glance. */
+/** Tick spacings for a time axis in minutes, and the most labelled ticks it should carry. */
+const TIME_TICK_MINUTES = [5, 10, 15, 20, 30, 60, 120, 180, 240, 360, 720, 1440];
+const MAX_TIME_TICKS = 8;
+
+/**
+ * One x/y range for every strategy's timeline, so small multiples compare at a glance. The x range
+ * runs past the last change on the chart and past the end of every flash-sale window (a chart that
+ * stops inside the sale hides its end), to a right edge on an even tick.
+ */
 export function timelineWindow(doc: ResultDocument): TimelineWindow {
   let lastMs = 0;
   let yMax = 1;
@@ -103,11 +113,30 @@ export function timelineWindow(doc: ResultDocument): TimelineWindow {
       for (const [, q] of series) yMax = Math.max(yMax, q);
     }
   }
+  for (const w of doc.scenario.curve) if (w.multiplier > 1) lastMs = Math.max(lastMs, w.startMs + w.durationMs);
   const durationMinutes = doc.scenario.durationMs / MINUTE_MS;
-  const lastMinutes = lastMs / MINUTE_MS;
-  const xMaxMinutes = Math.min(durationMinutes, Math.ceil((lastMinutes + Math.max(10, lastMinutes * 0.12)) / 5) * 5);
+  const lastMinutes = Math.min(durationMinutes, lastMs / MINUTE_MS);
+  const wanted = Math.max(5, lastMinutes + Math.max(10, lastMinutes * 0.12));
   const step = yMax <= 10 ? 2 : yMax <= 50 ? 5 : 10 ** Math.floor(Math.log10(yMax));
-  return { xMaxMinutes: Math.max(5, xMaxMinutes), yMax: Math.ceil((yMax + 1) / step) * step };
+  const yTop = Math.ceil((yMax + 1) / step) * step;
+  const even = evenTimeAxis(wanted, durationMinutes);
+  if (even) return { xMaxMinutes: even.edge, xTickMinutes: even.tick, yMax: yTop };
+  // A run whose length fits no tick spacing (97 minutes): its own length, ECharts' ticks.
+  return { xMaxMinutes: Math.max(5, Math.min(durationMinutes, Math.ceil(wanted / 5) * 5)), xTickMinutes: undefined, yMax: yTop };
+}
+
+/**
+ * A time axis from 0 reaching at least `wantedMinutes` (at most `limitMinutes`) whose right edge is a
+ * labelled tick: the finest spacing that needs no more than MAX_TIME_TICKS intervals. Undefined when
+ * the limit cuts every spacing short of a tick (ECharts would then label the edge off the rhythm,
+ * 1:20 → 1:30 after steps of 20 minutes).
+ */
+function evenTimeAxis(wantedMinutes: number, limitMinutes: number): { edge: number; tick: number } | undefined {
+  for (const tick of TIME_TICK_MINUTES) {
+    const edge = Math.min(limitMinutes, Math.ceil(wantedMinutes / tick) * tick);
+    if (edge > 0 && edge / tick <= MAX_TIME_TICKS && Number.isInteger(edge / tick)) return { edge, tick };
+  }
+  return undefined;
 }
 
 /** A step series [minute, quantity], held to the window's right edge. */
@@ -153,7 +182,7 @@ export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult
     {
       legend: { ...legendCommon },
       grid: { left: 56, right: 24, top: 56, bottom: 44 },
-      xAxis: { type: "value", min: 0, max: window.xMaxMinutes, name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      xAxis: { type: "value", min: 0, max: window.xMaxMinutes, ...(window.xTickMinutes === undefined ? {} : { interval: window.xTickMinutes }), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: { type: "value", min: 0, max: window.yMax, name: "units in stock", nameLocation: "end", nameGap: 10, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
       series: [truthSeries, ...channelSeries],
     },
@@ -274,12 +303,14 @@ export function ordersTimelineChart(doc: ResultDocument, id: string): RenderedCh
   }
   points += minutes;
   const legendData = series.map((s) => (s.type === "bar" ? { name: s.name as string, itemStyle: { opacity: 1 } } : { name: s.name as string }));
+  const xMax = Math.max(1, minutes);
+  const even = evenTimeAxis(xMax, xMax);
   const svg = render(
     id,
     {
       legend: { ...legendCommon, data: legendData },
       grid: { left: 56, right: 56, top: 72, bottom: 44 },
-      xAxis: { type: "value", min: 0, max: Math.max(1, minutes), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
+      xAxis: { type: "value", min: 0, max: xMax, ...(even ? { interval: even.tick } : {}), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: [
         { type: "value", min: 0, minInterval: 1, name: "orders (running total)", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
         { type: "value", min: 0, minInterval: 1, name: "orders / minute", nameLocation: "end", nameGap: 12, position: "right", ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "right" }, splitLine: { show: false } },

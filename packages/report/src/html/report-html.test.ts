@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { ResultDocument } from "@synclag/sim";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { realDoc, simulate, smallDoc, SMALL_SCENARIO } from "../../test/fixtures.js";
+import { formatMoney, formatMs } from "../format.js";
+import { timelineWindow } from "./charts.js";
 import { renderReportHtml, type ReportData } from "./report-html.js";
 
 const CHART_KINDS = ["stock-timeline", "orders-timeline", "cancellation-rate", "lag-cdf", "cost-breakdown"];
@@ -87,9 +89,9 @@ describe("renderReportHtml", () => {
     const html = renderReportHtml(await realDoc());
     const page = text(html);
     expect(page).toContain("measured on real services, time-lapse 360×");
-    expect(page).toContain("The run covers 1 hour of trading at 1,500 orders a day, with a flash sale of 20 minutes at 5× that rate starting at 0:20 — replayed on real services in 10 seconds of wall-clock time, 360× faster (about 6.3 orders a second, 31 orders a second at the peak).");
+    expect(page).toContain("The run covers 1 hour of trading at 1,500 orders a day, with a peak of 20 minutes (“flash sale”) at 5× that rate starting at 0:20 — replayed on real services in 10 seconds of wall-clock time, 360× faster (about 6.3 orders a second, 31 orders a second at the peak).");
     expect(page).toContain("A real run, compressed 360×: 1 hour of trading replayed in 10 seconds of wall-clock time.");
-    expect(page).toMatch(/99 % of sales visible everywhere within \S+ wall clock/);
+    expect(page).toMatch(/99 % of channel updates visible within \S+ wall clock/);
     expect(page).toContain("Time-lapse 1 hour in 10 seconds (360×)");
     expect(page).toContain("Wall-clock times of a 360× time-lapse (1 hour of trading in 10 seconds)");
     expect(page).toMatch(/Sync lag p99 — wall clock/);
@@ -106,7 +108,7 @@ describe("renderReportHtml", () => {
 
   it("states a real-time-compressed comparison's polling interval and headline lag as wall-clock, and real marketplace timing as a stress test", async () => {
     const page = text(renderReportHtml(await realDoc(["events", "polling:15m"], "real")));
-    expect(page).toMatch(/for 99 % of sales to show on every other channel, instead of [^()]+ \(wall-clock, in the 360× time-lapse\)/);
+    expect(page).toMatch(/for 99 % of channel updates to reach buyers, instead of [^()]+ \(wall-clock, in the 360× time-lapse\)/);
     expect(page).toContain("Polling interval (Polling 15 min) 15 minutes of wall-clock time (= 90 hours of trading at 360×)");
     expect(page).toContain("every 15 minutes of wall-clock time, which in this 360× time-lapse is every 90 hours of trading — 0 sync windows in the run");
     expect(page).toContain("so demand compressed 360× met real rate limits: a stress test, not a replay of the sale.");
@@ -120,3 +122,70 @@ describe("renderReportHtml", () => {
   });
 });
 
+
+/** The h:mm labels of a time axis in a chart's SVG, left to right, as minutes. */
+function timeTicks(svg: string): number[] {
+  return [...svg.matchAll(/>(\d+):(\d\d)</g)].map((m) => Number(m[1]) * 60 + Number(m[2]));
+}
+
+describe("the report's words and numbers", () => {
+  it("calls its lag percentiles what they are — over channel updates (sale × other channel), not the time until a sale shows everywhere", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies.find((s) => s.strategy === "events");
+    if (!events) throw new Error("no events strategy");
+    const page = text(renderReportHtml(doc));
+    expect(page).not.toMatch(/visible everywhere|show on every other channel/);
+    expect(page).toContain(`${formatMs(events.syncLagMs.p99)} for 99 % of channel updates to reach buyers, instead of`);
+    expect(page).toContain(`99 % of channel updates visible within ${formatMs(events.syncLagMs.p99)}`);
+    expect(page).toContain(`Half of channel updates visible within ${formatMs(events.syncLagMs.p50)}`);
+    expect(page).toMatch(/Channel update: a sale reaching one of the other channels\. Lags are counted per channel update, so .* is not the time until a sale shows on every channel/);
+  });
+
+  it("uses a demand curve's label as a label, not as a noun in the lede", async () => {
+    const doc = await smallDoc();
+    const viral = { ...doc, scenario: { ...doc.scenario, curve: doc.scenario.curve.map((w) => (w.multiplier > 1 ? { ...w, label: "viral" } : w)) } } as ResultDocument;
+    const page = text(renderReportHtml(viral));
+    expect(page).not.toMatch(/a viral of|around the viral/);
+    expect(page).toContain("with a peak of 20 minutes (“viral”) at 5× that rate starting at 0:20.");
+    expect(page).toContain("around the peak in demand (shaded: “viral”)");
+  });
+
+  it("rounds money one way everywhere: the headline and cards show the same figure as the tables", async () => {
+    const doc = await smallDoc();
+    // Costs with cents, as the steady-day scenario gives (€62.50 a day, €22,812.50 a year).
+    const withCents = { ...doc, strategies: doc.strategies.map((s) => ({ ...s, cost: { ...s.cost, total: s.strategy === "events" ? 0 : 62.55 } })) } as ResultDocument;
+    const html = renderReportHtml(withCents);
+    const page = text(html);
+    const data = reportData(html);
+    const pollingYear = data.strategies.find((s) => s.strategy !== "events")?.costPerYear ?? 0;
+    const eventsYear = data.strategies.find((s) => s.strategy === "events")?.costPerYear ?? 0;
+    expect(Number.isInteger(pollingYear - eventsYear)).toBe(false);
+    expect(page).toContain("€62.55 saved per flash sale");
+    expect(page).toContain(`${formatMoney(pollingYear - eventsYear, "EUR")} saved per year`);
+    expect(page).toContain(`€62.55 per flash sale · ${formatMoney(pollingYear, "EUR")} per year`);
+    expect(page).not.toContain("€63");
+    expect(page).not.toContain(formatMoney(pollingYear, "EUR", { whole: true }));
+  });
+
+  it("draws the stock charts past the end of the flash sale, on evenly spaced time ticks that end on the right edge", async () => {
+    const flashSale = BUILTIN_SCENARIOS["flash-sale"];
+    if (!flashSale) throw new Error("no flash-sale built-in");
+    const doc = await simulate(flashSale);
+    const sale = doc.scenario.curve.find((w) => w.multiplier > 1);
+    if (!sale) throw new Error("no flash sale in the curve");
+    const saleEndMinutes = (sale.startMs + sale.durationMs) / 60_000;
+    // Even when the sampled SKU stopped changing early, the window shows the whole sale.
+    const early = { ...doc, strategies: doc.strategies.map((s) => ({ ...s, timeline: { ...s.timeline, truth: s.timeline.truth.filter(([t]) => t < 30 * 60_000), channels: Object.fromEntries(Object.entries(s.timeline.channels).map(([k, v]) => [k, v.filter(([t]) => t < 30 * 60_000)])) } })) } as ResultDocument;
+    for (const d of [doc, early]) {
+      const window = timelineWindow(d);
+      expect(window.xMaxMinutes).toBeGreaterThan(saleEndMinutes);
+      for (const chart of figures(renderReportHtml(d)).filter((c) => c.kind === "stock-timeline" || c.kind === "orders-timeline")) {
+        const ticks = timeTicks(chart.svg);
+        expect(ticks.length, chart.kind).toBeGreaterThanOrEqual(4);
+        const gaps = new Set(ticks.slice(1).map((t, i) => t - (ticks[i] as number)));
+        expect([...gaps], `${chart.kind}: ${ticks.join(", ")}`).toHaveLength(1);
+        if (chart.kind === "stock-timeline") expect(ticks.at(-1)).toBe(window.xMaxMinutes);
+      }
+    }
+  });
+});

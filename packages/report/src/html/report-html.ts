@@ -54,8 +54,9 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
   const baseline = doc.strategies.find((s) => s.strategy !== "events");
   const first = projections[0] as CostProjection;
   const currency = first.currency;
+  // One rounding for every amount on the page (cents unless whole), so the headline, the cards and the
+  // tables never disagree (€62.50 here and €63 there).
   const money = (amount: number) => formatMoney(amount, currency);
-  const moneyWhole = (amount: number) => formatMoney(amount, currency, { whole: true });
   const flash = doc.scenario.curve.find((w) => w.multiplier > 1);
   const runNoun = first.hasFlashSale ? "flash sale" : doc.scenario.durationMs === 86_400_000 ? "day" : `${formatMsWords(doc.scenario.durationMs)} run`;
   const perRun = `per ${runNoun}`;
@@ -83,7 +84,7 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
     h1 = `${esc(strategyLabel(only.strategy))}: ${esc(money(only.cost.total))} ${esc(perRun)}, ${esc(formatCount(only.orders.oversold))} oversold orders.`;
   }
   const flashSentence = flash
-    ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a ${esc(flash.label ?? "peak")} of ${esc(formatMsWords(flash.durationMs))} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}${compression ? lapseClause(compression, doc.scenario.ordersPerDay, flash.multiplier) : ""}.`
+    ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a peak of ${esc(formatMsWords(flash.durationMs))}${flash.label ? ` (“${esc(flash.label)}”)` : ""} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}${compression ? lapseClause(compression, doc.scenario.ordersPerDay, flash.multiplier) : ""}.`
     : ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day${compression ? lapseClause(compression, doc.scenario.ordersPerDay, undefined) : ""}.`;
   parts.push(`<header>
 <div class="eyebrow">Inventory sync report · ${esc(doc.scenario.name)} · ${esc(modeText)}</div>
@@ -98,10 +99,10 @@ ${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consi
     const savedYear = projectionOf(baseline).perYear - projectionOf(events).perYear;
     const fewer = baseline.orders.oversold - events.orders.oversold;
     parts.push(`<section class="headline" aria-label="Headline figures">
-${stat(moneyWhole(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
-${stat(moneyWhole(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
+${stat(money(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
+${stat(money(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
 ${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
-${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every other channel, instead of ${esc(formatMs(baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
+${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of channel updates to reach buyers, instead of ${esc(formatMs(baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
 </section>`);
   }
 
@@ -109,7 +110,7 @@ ${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of sales to show on every 
   parts.push(`<section aria-label="Each strategy">
 <h2>At a glance</h2>
 <div class="cards">
-${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, money, moneyWhole, compression)).join("\n")}
+${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, money, compression)).join("\n")}
 </div>
 </section>`);
 
@@ -124,7 +125,7 @@ ${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, mon
     .join("\n");
   parts.push(`<section>
 <h2><span class="num">1</span>What your channels showed, and what you really had</h2>
-<p>Your best-selling item, <strong>${esc(sku)}</strong>${flash ? `, around the ${esc(flash.label ?? "peak")} (shaded)` : ""}. Wherever a coloured line sits <em>above</em> the black line, that channel was offering stock that had already been sold elsewhere: every order it took there had to be cancelled. Wherever it sits <em>below</em>, the channel turned buyers away while you still had stock.</p>
+<p>Your best-selling item, <strong>${esc(sku)}</strong>${flash ? `, around the peak in demand (shaded${flash.label ? `: “${esc(flash.label)}”` : ""})` : ""}. Wherever a coloured line sits <em>above</em> the black line, that channel was offering stock that had already been sold elsewhere: every order it took there had to be cancelled. Wherever it sits <em>below</em>, the channel turned buyers away while you still had stock.</p>
 ${stockFigures}
 </section>`);
 
@@ -151,8 +152,8 @@ ${figure("chart-cancellation", cancellationRateChart(doc, "cancel"), "Share of a
 
   // --- Lag distribution ----------------------------------------------------------------------------------
   parts.push(`<section>
-<h2><span class="num">4</span>How long until every channel knows about a sale</h2>
-<p>Each line shows, for any waiting time on the bottom axis, the share of stock updates that had reached a channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove.</p>
+<h2><span class="num">4</span>How long until each channel knows about a sale</h2>
+<p>Each line shows, for any waiting time on the bottom axis, the share of channel updates (one per sale and other channel) that had reached their channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove.</p>
 ${compression ? `<p class="lapse-note"><strong>Wall-clock times of a ${esc(factor)} time-lapse</strong> (${esc(formatMsWords(compression.scenarioDurationMs))} of trading in ${esc(formatMsWords(compression.wallDurationMs))}), not the lags of the same sale at real speed: ${compression.marketplaceTime === "real" ? "the marketplaces kept their real delays and rate limits while demand came " + esc(factor) + " faster" : "the marketplaces' own delays were shortened " + esc(factor) + " too, the engine's processing was not"}. See the note at the top.</p>` : ""}
 ${figure("chart-lag", lagCdfChart(doc, "lag"), `Read it like this: where a line reaches the top (100 %), the time below is how long the slowest updates took; where it crosses 50 %, half of the updates were faster. ${events && baseline ? `Polling cannot be faster than its interval; event-driven sync is limited by each channel's API.` : ""}`, "lag-cdf")}
 </section>`);
@@ -240,19 +241,19 @@ function stat(value: string, label: string, tone: string): string {
   return `<div class="stat ${tone}"><div class="value">${esc(value)}</div><div class="label">${label}</div></div>`;
 }
 
-function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult[], perRun: string, money: (n: number) => string, moneyWhole: (n: number) => string, compression: TimeCompression | undefined): string {
+function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult[], perRun: string, money: (n: number) => string, compression: TimeCompression | undefined): string {
   const over = s.orders.cancellationRate >= CANCELLATION_RATE_LIMIT;
   const wall = compression ? ` <span class="muted small">wall clock</span>` : "";
   return `<div class="card" style="--c:${strategyColor(s.strategy, all)}">
 <h3>${esc(strategyLabel(s.strategy))}</h3>
-<div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(moneyWhole(p.perYear))} per year</div>
+<div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(money(p.perYear))} per year</div>
 <dl>
 <dt>Orders taken by the channels</dt><dd>${esc(formatCount(s.orders.accepted))}</dd>
 <dt>Sold without stock, cancelled</dt><dd>${esc(formatCount(s.orders.oversold))}</dd>
 <dt>Cancellation rate</dt><dd>${esc(formatPercent(s.orders.cancellationRate))}<span class="pill ${over ? "bad" : "ok"}">${over ? "over 2.5 %" : "under 2.5 %"}</span></dd>
 <dt>Buyers turned away with stock left</dt><dd>${esc(formatCount(s.orders.lostSales))}</dd>
-<dt>Half of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}${wall}</dd>
-<dt>99 % of sales visible everywhere within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}${wall}</dd>
+<dt>Half of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}${wall}</dd>
+<dt>99 % of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}${wall}</dd>
 <dt>Calls to channel APIs</dt><dd>${esc(formatCount(sumChannels(s, (c) => c.apiCalls)))}</dd>
 ${compression ? `<dt>Time-lapse</dt><dd>${esc(formatMsWords(compression.scenarioDurationMs))} in ${esc(formatMsWords(compression.wallDurationMs))} (${esc(formatFactor(compression.factor))})</dd>` : ""}
 </dl>
@@ -439,7 +440,8 @@ function methodSection(doc: ResultDocument, events: StrategyResult | undefined, 
 <li><strong>Oversell</strong>: a channel still showed stock that was gone, took the order, and the order had to be cancelled.</li>
 <li><strong>Lost sale</strong>: a channel showed “out of stock” (or too little) while stock existed, and the buyer left.</li>
 <li><strong>Cancellation rate</strong>: cancelled orders ÷ accepted orders, what marketplaces hold sellers to.</li>
-<li><strong>p50 / p99</strong>: half / 99 % of the updates were at least this fast.</li>
+<li><strong>Channel update</strong>: a sale reaching one of the other channels${doc.scenario.channels.length > 2 ? ` (with ${esc(doc.scenario.channels.length)} channels, each sale makes ${esc(doc.scenario.channels.length - 1)})` : ""}. Lags are counted per channel update, so “99 % of channel updates within a minute” is not the time until a sale shows on <em>every</em> channel: that waits for its slowest channel.</li>
+<li><strong>p50 / p99</strong>: half / 99 % of the channel updates were at least this fast.</li>
 </ul>
 <p class="small muted">Reproduce the run: <code>${esc(doc.reproduce)} --json result.json</code>, then <code>npx synclag report result.json</code>.</p>
 </section>`;
