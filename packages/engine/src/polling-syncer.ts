@@ -24,7 +24,12 @@ export class PollingSyncer {
   private timer: TimerHandle | undefined;
   private running = false;
   private stopped = false;
+  /** Polls completed (snapshot read and every SKU handed to the propagator). */
   polls = 0;
+  /** Polls begun (a poll numbered n reads its snapshot after this count reached n). */
+  pollsStarted = 0;
+  /** Number (in `pollsStarted`) of the latest poll that handed every SKU to the propagator; 0 = none yet. */
+  lastPublishedPoll = 0;
 
   constructor(private readonly options: PollingSyncerOptions) {
     if (!(options.intervalMs > 0)) throw new RangeError(`polling interval must be > 0 ms, got ${options.intervalMs}`);
@@ -54,11 +59,13 @@ export class PollingSyncer {
       return;
     }
     this.running = true;
+    const number = ++this.pollsStarted;
     try {
       const snapshot = await this.options.store.snapshot();
       this.polls += 1;
       this.options.metrics.increment("polls_total");
       for (const [sku, level] of snapshot) this.options.propagator.publish(sku, level);
+      this.lastPublishedPoll = number;
       await this.options.afterPoll?.();
     } catch {
       this.options.metrics.increment("poll_errors_total");

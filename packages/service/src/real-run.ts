@@ -387,15 +387,23 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     };
     let reconciled = false;
     let convergedInTime = false;
+    // Polling pushes only on its tick: equal quantities are not enough (a channel that sold its last
+    // unit itself shows the truth's 0 before the version that says so reached it), so under polling
+    // convergence also needs one whole poll after every order was in.
+    const poller = service.engine.poller;
+    let pollsWhenQuiet: number | undefined;
     while (Date.now() < convergenceDeadline) {
       interrupted();
       const notificationsDone = outcomesSeen >= counts.accepted || (await settledNotifications());
-      if (notificationsDone && service.engine.propagator.idle && !reconciled && service.engine.reconciler) {
+      if (notificationsDone && service.engine.propagator.idle && !reconciled) {
         reconciled = true;
-        await service.engine.reconciler.round();
+        pollsWhenQuiet = poller?.pollsStarted;
+        if (service.engine.reconciler) await service.engine.reconciler.round();
         continue;
       }
-      if (notificationsDone && reconciled && (await converged())) {
+      // A poll begun after every order was in has handed its snapshot (every version) to the propagator.
+      const polledSince = poller === undefined || pollsWhenQuiet === undefined || poller.lastPublishedPoll > pollsWhenQuiet;
+      if (notificationsDone && reconciled && polledSince && (await converged())) {
         convergedInTime = true;
         break;
       }
