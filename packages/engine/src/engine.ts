@@ -94,6 +94,7 @@ export class Engine {
   async stop(): Promise<void> {
     this.poller?.stop();
     this.reconciler?.stop();
+    this.processor.stop();
     await this.subscription?.stop();
     this.outbox.stop();
     this.propagator.stop();

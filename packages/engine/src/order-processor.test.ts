@@ -47,4 +47,25 @@ describe("OrderProcessor and a failing store", () => {
     expect(scheduler.now()).toBeGreaterThanOrEqual(5_000);
     expect(store.calls).toBeGreaterThan(3);
   });
+
+  it("keeps retrying through a long outage by default (no delivery spent), and hands the order back at once when stopped", async () => {
+    // A 12-minute Redis outage used to cost one delivery per 30-s budget and dead-letter valid orders.
+    const { scheduler, inner, store, processor } = setup(500);
+    let working = 0;
+    const long = processor.handle(order, { deliveryCount: 1, working: () => (working += 1) });
+    await scheduler.runUntil(20 * 60_000);
+    expect(await long).toEqual({ kind: "ack" });
+    expect(store.calls).toBe(501);
+    expect(working).toBe(500);
+    expect(inner.model.level("A")?.quantity).toBe(4);
+
+    const stuck = setup(1_000_000);
+    const handled = stuck.processor.handle({ ...order, orderId: "o-2" }, { deliveryCount: 1, working: () => undefined });
+    await stuck.scheduler.runUntil(60_000);
+    const callsBeforeStop = stuck.store.calls;
+    stuck.processor.stop();
+    await stuck.scheduler.runUntil(60_001);
+    expect(await handled).toMatchObject({ kind: "retry", reason: "redis unavailable" });
+    expect(stuck.store.calls).toBe(callsBeforeStop);
+  });
 });

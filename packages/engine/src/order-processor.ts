@@ -28,8 +28,10 @@ export interface OrderProcessorOptions {
   readonly storeRetryDelayMs?: number;
   /**
    * How long a handler keeps retrying a failing store call itself (backoff from 100 ms to 2 s, telling
-   * the feed it is still working) before handing the order back to the feed, in ms. Default 30 000.
-   * A store outage (Redis restarting) then costs no delivery attempts and no redelivery round trips.
+   * the feed it is still working) before handing the order back to the feed, in ms. Default: until
+   * the processor stops. A store outage of any length then costs no delivery attempts — a budget would
+   * spend one per budget, and an outage of a few minutes would dead-letter valid orders once the
+   * feed's max-deliver ran out (found by a review: a 12-minute Redis outage lost two orders that way).
    */
   readonly storeRetryBudgetMs?: number;
   /** Attempts to cancel an oversold order at its source. Default 5. */
@@ -39,7 +41,20 @@ export interface OrderProcessorOptions {
 }
 
 export class OrderProcessor {
+  private stopping = false;
+  /** Handlers asleep between store retries, woken by stop(). */
+  private readonly sleepers = new Set<() => void>();
+
   constructor(private readonly options: OrderProcessorOptions) {}
+
+  /**
+   * Handlers retrying a failing store hand their orders back to the feed now (redelivered later, to
+   * this process or another): call before stopping the feed, so stopping does not wait on an outage.
+   */
+  stop(): void {
+    this.stopping = true;
+    for (const wake of [...this.sleepers]) wake();
+  }
 
   /** The `OrderHandler` to give an `OrderFeed`. */
   readonly handle = async (event: OrderEvent, delivery: DeliveryInfo): Promise<Disposition> => {
@@ -53,11 +68,11 @@ export class OrderProcessor {
         // The store is unreachable or the outcome is unknown: safe to retry (idempotent by order id).
         metrics.increment("store_errors_total");
         const delayMs = backoffDelayMs(attempt, STORE_RETRY, this.options.random);
-        if (clock.now() - startedAt + delayMs > (this.options.storeRetryBudgetMs ?? 30_000)) {
-          return { kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) };
-        }
+        const handBack = (): Disposition => ({ kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) });
+        if (this.stopping || clock.now() - startedAt + delayMs > (this.options.storeRetryBudgetMs ?? Number.POSITIVE_INFINITY)) return handBack();
         delivery.working();
         await this.sleep(delayMs);
+        if (this.stopping) return handBack();
       }
     }
     this.options.onResult?.(event, result);
@@ -121,6 +136,7 @@ export class OrderProcessor {
         if (attempt < attempts) {
           delivery.working();
           await this.sleep(backoffDelayMs(attempt, DEFAULT_RETRY_POLICY, this.options.random));
+          if (this.stopping) break; // the feed redelivers it; the cancel is retried then
         }
       }
     }
@@ -135,7 +151,16 @@ export class OrderProcessor {
     for (const [sku, level] of levels) this.options.propagator.publish(sku, level, { force });
   }
 
+  /** Sleeps `ms` on the scheduler; stop() ends the sleep early. */
   private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => this.options.scheduler.setTimer(ms, resolve));
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.sleepers.delete(wake);
+        this.options.scheduler.clearTimer(timer);
+        resolve();
+      };
+      const timer = this.options.scheduler.setTimer(ms, wake);
+      this.sleepers.add(wake);
+    });
   }
 }
