@@ -12,7 +12,8 @@ export type NatsFeedErrorReason =
   | "invalid-event" // the publisher refused an event the consumer would dead-letter
   | "oversize" // the encoded event exceeds MAX_ORDER_EVENT_BYTES / the stream's max_msg_size
   | "timeout" // no PubAck / API reply in time: the message may or may not be stored
-  | "unavailable" // JetStream not reachable (no responders, disconnected)
+  | "unavailable" // JetStream not reachable (not enabled on the server, disconnected)
+  | "stream-not-found" // the stream is missing (never provisioned, deleted, or the server lost its storage)
   | "stream-full" // the stream's limits refuse new messages (discard: new)
   | "wrong-stream" // the subject is captured by another stream than the configured one
   | "rejected" // any other JetStream API refusal
@@ -20,19 +21,22 @@ export type NatsFeedErrorReason =
   | "unsupported-server" // nats-server older than the feed needs
   | "incompatible-stream" // an existing stream's settings differ from the configured ones
   | "incompatible-consumer" // an existing consumer's settings differ from the configured ones
-  | "consumer-not-found" // consume() before provisioning
+  | "consumer-not-found" // the durable consumer is missing (consume() before provisioning, or deleted on the server)
   | "dead-letter-failed" // the dead-letter record could not be written (the message is retried)
   | "settle-failed" // ack / nak / term could not be sent
   | "handler-failed" // the handler threw (the message is retried)
+  | "heartbeats-missed" // a pull request got no heartbeat from the server while connected (nats.js checks the consumer)
   | "unexpected";
 
 const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([
   "timeout",
   "unavailable",
+  "stream-not-found",
   "stream-full",
   "dead-letter-failed",
   "settle-failed",
   "handler-failed",
+  "heartbeats-missed",
 ]);
 
 export class NatsFeedError extends SynclagError {
@@ -61,6 +65,33 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/** The NoRespondersError somewhere in `error`'s cause chain (nats.js wraps it once or twice). */
+function noResponders(error: unknown): NoRespondersError | undefined {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e instanceof NoRespondersError) return e;
+  }
+  return undefined;
+}
+
+/**
+ * "No responders" means something different per subject: on the JetStream API (`$JS.…API.…`) JetStream
+ * itself is off; on a publish subject no stream stores that subject (nats.js still words both
+ * "jetstream is not enabled", which sent operators looking in the wrong place).
+ */
+function fromNoResponders(error: unknown, cause: NoRespondersError | undefined, context: string): NatsFeedError {
+  const subject = cause?.subject;
+  if (subject !== undefined && subject !== "" && !subject.startsWith("$JS.")) {
+    return new NatsFeedError(
+      "stream-not-found",
+      `${context}: no stream stores subject '${subject}' (the stream is missing: deleted, never provisioned, or the server lost its storage)`,
+      { cause: error },
+    );
+  }
+  return new NatsFeedError("unavailable", `${context}: JetStream is not enabled on the server (no responders${subject ? ` on '${subject}'` : ""}; start nats-server with -js)`, {
+    cause: error,
+  });
+}
+
 /** Maps a nats.js failure to a `NatsFeedError`; `context` says what was attempted. */
 export function toNatsFeedError(error: unknown, context: string): NatsFeedError {
   if (error instanceof NatsFeedError) return error;
@@ -69,9 +100,15 @@ export function toNatsFeedError(error: unknown, context: string): NatsFeedError 
     if (error.code === API_CODES.messageSizeExceeded) return new NatsFeedError("oversize", detail, { cause: error });
     if (error.code === API_CODES.expectedStreamMismatch) return new NatsFeedError("wrong-stream", detail, { cause: error });
     if (error.code === API_CODES.consumerNotFound) return new NatsFeedError("consumer-not-found", detail, { cause: error });
+    if (error.code === API_CODES.streamNotFound) return new NatsFeedError("stream-not-found", detail, { cause: error });
     // 2.9 words these "maximum messages exceeded", "maximum bytes exceeded", "insufficient resources".
     if (/maximum .*exceeded|insufficient resources/i.test(error.message)) return new NatsFeedError("stream-full", detail, { cause: error });
     return new NatsFeedError("rejected", detail, { cause: error });
+  }
+  // A pull request ended by the server with a 409 status (JetStreamStatusError is not exported either).
+  if (error instanceof Error && error.name === "JetStreamStatusError") {
+    if (/consumer deleted/i.test(error.message)) return new NatsFeedError("consumer-not-found", `${context}: the consumer was deleted on the server`, { cause: error });
+    if (/stream deleted/i.test(error.message)) return new NatsFeedError("stream-not-found", `${context}: the stream was deleted on the server`, { cause: error });
   }
   if (error instanceof TimeoutError) return new NatsFeedError("timeout", detail, { cause: error });
   if (error instanceof ClosedConnectionError || error instanceof DrainingConnectionError) {
@@ -79,10 +116,11 @@ export function toNatsFeedError(error: unknown, context: string): NatsFeedError 
   }
   // JetStreamNotEnabled (no responders on the JS API) is not exported by @nats-io/jetstream's entry point.
   if ((error instanceof Error && error.name === "JetStreamNotEnabled") || error instanceof NoRespondersError) {
-    return new NatsFeedError("unavailable", detail, { cause: error });
+    return fromNoResponders(error, noResponders(error), context);
   }
   if (error instanceof RequestError) {
-    return new NatsFeedError(error.isNoResponders() ? "unavailable" : "timeout", detail, { cause: error });
+    if (error.isNoResponders()) return fromNoResponders(error, noResponders(error), context);
+    return new NatsFeedError("timeout", detail, { cause: error });
   }
   return new NatsFeedError("unexpected", detail, { cause: error });
 }

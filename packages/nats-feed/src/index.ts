@@ -4,7 +4,7 @@
 
 // --- Feed and publisher ---
 export { JetStreamFeedSubscription, JetStreamOrderFeed } from "./jetstream-order-feed.js";
-export type { FeedStats, JetStreamOrderFeedOptions } from "./jetstream-order-feed.js";
+export type { DeadLetterNotice, FeedStats, JetStreamOrderFeedOptions } from "./jetstream-order-feed.js";
 export { JetStreamOrderPublisher } from "./jetstream-order-publisher.js";
 export type { JetStreamOrderPublisherOptions, PublishOutcome, PublishReceipt } from "./jetstream-order-publisher.js";
 
@@ -17,6 +17,7 @@ export {
   diffStreamConfig,
   ordersStreamConfig,
   provisionStreams,
+  recreateMissingResources,
   serverVersionSupported,
 } from "./provision-streams.js";
 export type { ConfigMismatch, ProvisionOptions, ProvisionResult } from "./provision-streams.js";
@@ -29,7 +30,7 @@ export { DEAD_LETTER_HEADERS, DEAD_LETTER_KINDS, ORIGINAL_HEADER_PREFIX, parseDe
 export type { DeadLetterKind, DeadLetterRecord, ReadDeadLettersQuery } from "./dead-letter.js";
 
 // --- Connection and errors ---
-export { connectNats } from "./connect-nats.js";
-export type { ConnectNatsOptions } from "./connect-nats.js";
+export { connectNats, watchConnection } from "./connect-nats.js";
+export type { ConnectNatsOptions, NatsConnectionEvent } from "./connect-nats.js";
 export { NatsFeedError } from "./errors.js";
 export type { NatsFeedErrorReason } from "./errors.js";

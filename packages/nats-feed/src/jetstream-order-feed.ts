@@ -4,7 +4,9 @@
 // event never stalls or crashes the worker. Easy to get wrong: a message is only terminated AFTER its
 // dead-letter record is acknowledged (otherwise a DLQ outage would silently drop it), and the
 // max-deliver advisory is the only signal for messages whose workers died on the last delivery — on a
-// work-queue stream such a message stays stored until it is dead-lettered and deleted here.
+// work-queue stream such a message stays stored until it is dead-lettered and deleted here. And nats.js
+// keeps pulling from a deleted consumer (or a stream lost in a server restart) forever without a word:
+// the feed asks it to give up instead, reports it, re-creates what is missing and consumes again.
 
 import { jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { millis, type NatsConnection, type Subscription } from "@nats-io/transport-node";
@@ -23,6 +25,7 @@ import {
 import { orderIdHint, writeDeadLetter, type DeadLetterKind } from "./dead-letter.js";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
+import { recreateMissingResources } from "./provision-streams.js";
 
 /**
  * Lifetime of one pull request. Short on purpose: messages naked with a delay are redelivered only into
@@ -30,6 +33,28 @@ import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type
  * considers served — the stall lasted the whole default 30 s (seen in the Redis-restart fault test).
  */
 const PULL_EXPIRES_MS = 5_000;
+
+/** Longest pause between attempts to (re)start consuming or to re-create a lost stream/consumer. */
+const MAX_RESTART_DELAY_MS = 5_000;
+/** Consuming that lasted this long counts as recovered: the next failure starts the backoff afresh. */
+const STABLE_CONSUMING_MS = 30_000;
+
+/** A dead letter the feed wrote (one per record: a repeated write of the same record is not reported). */
+export interface DeadLetterNotice {
+  /** `invalid` (undecodable/invalid event), `rejected` (the handler said so), `retries-exhausted`, `max-deliver`. */
+  readonly kind: DeadLetterKind;
+  /** The event's order id, or the best guess from its JSON; absent when there is none. */
+  readonly orderId?: string;
+  /** Why, in words (the Synclag-Dead-Letter-Reason header of the record). */
+  readonly reason: string;
+  /** Orders stream, subject and sequence of the original message. */
+  readonly stream: string;
+  readonly subject: string;
+  readonly streamSequence: number;
+  readonly deliveryCount: number;
+  /** Sequence of the record in the dead-letter stream. */
+  readonly deadLetterSequence: number;
+}
 
 export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
   readonly connection: NatsConnection;
@@ -45,8 +70,20 @@ export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
   readonly apiTimeoutMs?: number;
   /** Counters `nats_feed_*_total`. Default: none. */
   readonly metrics?: Metrics;
-  /** Background failures (dead-letter writes, settles, handler throws, reconnect trouble). Default: one line on stderr. */
+  /**
+   * Background failures (dead-letter writes, settles, handler throws, a lost stream or consumer, missed
+   * heartbeats). Each is also counted as `nats_feed_errors_total{reason}`. Default: one line on stderr.
+   */
   readonly onError?: (error: NatsFeedError) => void;
+  /** Every dead letter the feed wrote (all kinds). Default: one line on stderr. */
+  readonly onDeadLetter?: (notice: DeadLetterNotice) => void;
+  /**
+   * When the orders stream, the dead-letter stream or the durable consumer disappears while consuming
+   * (deleted, or nats-server restarted without its storage), re-create the missing ones with the
+   * provisioning settings and consume again. With false the feed reports and retries until someone
+   * provisions them. Default true.
+   */
+  readonly recreateMissing?: boolean;
 }
 
 export interface FeedStats {
@@ -69,6 +106,10 @@ const defaultOnError = (error: NatsFeedError): void => {
   console.error(`[nats-feed] ${error.name} (${error.reason}): ${error.message}`);
 };
 
+const defaultOnDeadLetter = (notice: DeadLetterNotice): void => {
+  console.error(`[nats-feed] order ${notice.orderId ?? "(no order id)"} dead-lettered (${notice.kind}, ${notice.stream} #${notice.streamSequence}): ${notice.reason}`);
+};
+
 function positive(name: string, value: number): number {
   if (!Number.isSafeInteger(value) || value <= 0) throw new NatsFeedError("invalid-options", `${name} must be a positive integer, got ${value}`);
   return value;
@@ -85,6 +126,8 @@ interface SubscriptionSettings {
   readonly apiTimeoutMs: number;
   readonly metrics: Metrics;
   readonly onError: (error: NatsFeedError) => void;
+  readonly onDeadLetter: (notice: DeadLetterNotice) => void;
+  readonly recreateMissing: boolean;
 }
 
 /** OrderFeed on the durable consumer that `provisionStreams` created. Construct one per process. */
@@ -103,6 +146,8 @@ export class JetStreamOrderFeed implements OrderFeed {
       apiTimeoutMs: positive("apiTimeoutMs", options.apiTimeoutMs ?? 5_000),
       metrics: options.metrics ?? noopMetrics,
       onError: options.onError ?? defaultOnError,
+      onDeadLetter: options.onDeadLetter ?? defaultOnDeadLetter,
+      recreateMissing: options.recreateMissing ?? true,
     };
   }
 
@@ -158,6 +203,11 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private advisory: Subscription | undefined;
   private readonly advisoryWork = new Set<Promise<void>>();
   private manager: Promise<JetStreamManager> | undefined;
+  /** A heartbeats-missed episode was reported; cleared by the next heartbeat or message. */
+  private heartbeatsMissed = false;
+  /** Background re-creation of a missing dead-letter stream: running, and when it last started. */
+  private recreating = false;
+  private lastRecreateMs = 0;
   /** Taken from the server's consumer config when pulling starts (the options are only the default). */
   private maxDeliver: number;
   private ackWaits: { ackWaitMs: number; backoffMs: readonly number[] };
@@ -247,36 +297,116 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   private async run(): Promise<void> {
     const { feed, js, connection } = this.settings;
+    const what = `${feed.streamName}/${feed.consumerName}`;
+    /** The stream or consumer went missing after consuming had started: re-create before the next attempt. */
+    let lost = false;
+    let consumingSince: number | undefined;
     for (let attempt = 0; !this.stopping; attempt++) {
       try {
+        if (lost && this.settings.recreateMissing) await this.recreateMissing();
         const consumer = await js.consumers.get(feed.streamName, feed.consumerName);
         this.adoptServerConfig((await consumer.info(true)).config);
         this.listenForMaxDeliveries();
         if (this.stopping) break;
-        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize, expires: PULL_EXPIRES_MS });
+        // abort_on_missing_resource: without it nats.js keeps pulling from a deleted consumer or stream
+        // forever and only says so on status(), which nobody reads — the feed stalled silently.
+        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
         this.messages = messages;
+        this.watchStatus(messages, what);
         if (this.stopping) void messages.close();
         this.markReady();
-        attempt = 0;
+        consumingSince = Date.now();
+        this.heartbeatsMissed = false;
+        lost = false;
         for await (const message of messages) {
+          this.heartbeatsMissed = false;
           if (!this.stopping && this.active >= this.settings.maxConcurrentHandlers) await this.slotFreed();
           if (this.stopping) this.release(message);
           else this.start(message);
         }
         if (this.stopping) break;
-        if (connection.isClosed()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
+        if (connection.isClosed() || connection.isDraining()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
+        throw new NatsFeedError("unexpected", `consuming ${what}: the message iterator ended without an error; consuming again`);
       } catch (error) {
         if (this.stopping) break;
-        const failure = toNatsFeedError(error, `consuming ${feed.streamName}/${feed.consumerName}`);
-        this.report(failure);
-        if (failure.reason === "closed" || (failure.reason === "consumer-not-found" && !this.settleReady.done)) {
+        let failure = toNatsFeedError(error, `consuming ${what}`);
+        const missing = failure.reason === "consumer-not-found" || failure.reason === "stream-not-found";
+        if (failure.reason === "closed" || (missing && !this.settleReady.done)) {
+          // Before the first pull a missing consumer means "not provisioned": the caller's mistake.
+          this.report(failure);
           this.failReady(failure);
           return;
         }
-        await this.pause(Math.min(250 * 2 ** attempt, 5_000));
+        if (missing) {
+          lost = true;
+          const next = this.settings.recreateMissing
+            ? "re-creating the missing stream(s)/consumer with the provisioning settings; messages still stored are consumed again"
+            : "waiting for it to be provisioned again (recreateMissing is off)";
+          failure = new NatsFeedError(failure.reason, `the order feed lost its ${failure.reason === "stream-not-found" ? "stream" : "consumer"} ${what} — ${failure.message}; ${next}`, {
+            cause: failure,
+          });
+        }
+        this.report(failure);
+        // A consumer that is lost again right after each restart must not make this a tight loop.
+        if (consumingSince !== undefined && Date.now() - consumingSince >= STABLE_CONSUMING_MS) attempt = 0;
+        consumingSince = undefined;
+        await this.pause(Math.min(250 * 2 ** attempt, MAX_RESTART_DELAY_MS));
       }
     }
     this.markReady();
+  }
+
+  /** Creates whichever of the streams and the consumer is missing (provisioning settings). */
+  private async recreateMissing(): Promise<void> {
+    const created = await recreateMissingResources(await this.jsm(), this.settings.feed);
+    for (const label of created) this.settings.metrics.increment("nats_feed_recreated_total", { resource: label.split(" ")[0] ?? label });
+  }
+
+  /**
+   * A dead letter could not be written because the dead-letter stream is missing: re-create it in the
+   * background (at most once per MAX_RESTART_DELAY_MS); the message was nak'd and is dead-lettered on a
+   * later delivery.
+   */
+  private deadLetterStreamMissing(failure: NatsFeedError): void {
+    const cause = failure.cause;
+    if (!this.settings.recreateMissing || !(cause instanceof NatsFeedError) || cause.reason !== "stream-not-found") return;
+    const now = Date.now();
+    if (this.recreating || now - this.lastRecreateMs < MAX_RESTART_DELAY_MS) return;
+    this.lastRecreateMs = now;
+    this.recreating = true;
+    const work: Promise<void> = this.recreateMissing()
+      .catch((error: unknown) => this.report(toNatsFeedError(error, `re-creating the dead-letter stream ${this.settings.feed.deadLetterStreamName}`)))
+      .finally(() => {
+        this.recreating = false;
+        this.advisoryWork.delete(work);
+      });
+    this.advisoryWork.add(work);
+  }
+
+  /**
+   * Reports nats.js's consumer notifications worth a log line. A deleted or missing consumer/stream
+   * ends the iterator (abort_on_missing_resource) and is reported by run(); missed heartbeats while
+   * connected are reported once per episode (nats.js itself then checks the consumer and pulls again).
+   */
+  private watchStatus(messages: ConsumerMessages, what: string): void {
+    void (async () => {
+      for await (const status of messages.status()) {
+        if (this.stopping) return;
+        if (status.type === "heartbeat") {
+          this.heartbeatsMissed = false;
+        } else if (status.type === "heartbeats_missed" && !this.heartbeatsMissed) {
+          this.heartbeatsMissed = true;
+          this.report(
+            new NatsFeedError(
+              "heartbeats-missed",
+              `consuming ${what}: ${status.count} idle heartbeats from nats-server missed while connected; checking that the stream and consumer still exist`,
+            ),
+          );
+        } else if (status.type === "exceeded_limits") {
+          this.report(new NatsFeedError("rejected", `consuming ${what}: a pull request was refused: ${status.description} (${status.code})`));
+        }
+      }
+    })().catch(() => {});
   }
 
   private adoptServerConfig(config: ConsumerConfig): void {
@@ -436,8 +566,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   private async deadLetter(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
     const deliveryCount = message.info.deliveryCount;
+    let written: { readonly sequence: number; readonly duplicate: boolean };
     try {
-      await writeDeadLetter(
+      written = await writeDeadLetter(
         this.settings.js,
         this.settings.feed,
         {
@@ -454,7 +585,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       );
     } catch (error) {
       // Not written: keep the message (retry later) rather than lose it.
-      this.report(toNatsFeedError(error, "dead-lettering"));
+      const failure = toNatsFeedError(error, "dead-lettering");
+      this.report(failure);
+      this.deadLetterStreamMissing(failure);
       this.counts.retried++;
       this.queueSettle(message, "nak", this.failureDelay(deliveryCount));
       return;
@@ -463,6 +596,21 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
     // Plain term: nats-server 2.9 does not understand a term reason (it would redeliver instead).
     this.queueSettle(message, "term", 0);
+    this.noteDeadLetter(written, { kind, reason, orderId, subject: message.subject, streamSequence: message.seq, deliveryCount });
+  }
+
+  /** Tells onDeadLetter about a record written now (not about a repeated write of an existing one). */
+  private noteDeadLetter(
+    written: { readonly sequence: number; readonly duplicate: boolean },
+    record: { kind: DeadLetterKind; reason: string; orderId: string | undefined; subject: string; streamSequence: number; deliveryCount: number },
+  ): void {
+    if (written.duplicate) return;
+    const { orderId, ...rest } = record;
+    try {
+      this.settings.onDeadLetter({ ...rest, ...(orderId === undefined ? {} : { orderId }), stream: this.settings.feed.streamName, deadLetterSequence: written.sequence });
+    } catch {
+      // a reporter that throws must not take the worker down
+    }
   }
 
   private queueSettle(message: JsMsg, kind: Settle, delayMs: number): void {
@@ -539,12 +687,13 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       const decoded = decodeOrderEvent(stored.data);
       const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
       const kind: DeadLetterKind = "max-deliver";
-      await writeDeadLetter(
+      const reason = `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`;
+      const written = await writeDeadLetter(
         this.settings.js,
         this.settings.feed,
         {
           kind,
-          reason: `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`,
+          reason,
           ...(orderId === undefined ? {} : { orderId }),
           subject: stored.subject,
           sequence,
@@ -556,12 +705,15 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       );
       this.counts.deadLettered++;
       this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+      this.noteDeadLetter(written, { kind, reason, orderId, subject: stored.subject, streamSequence: sequence, deliveryCount: deliveries });
       // On a work-queue stream an exhausted message is never removed by the server: delete it.
       await jsm.streams.deleteMessage(streamName, sequence, false).catch((error: unknown) => {
         if (!/no message found/i.test(error instanceof Error ? error.message : "")) throw error;
       });
     } catch (error) {
-      this.report(toNatsFeedError(error, `dead-lettering ${streamName} #${sequence} after max deliveries`));
+      const failure = toNatsFeedError(error, `dead-lettering ${streamName} #${sequence} after max deliveries`);
+      this.report(failure);
+      this.deadLetterStreamMissing(failure);
     }
   }
 }

@@ -177,10 +177,13 @@ export function serverVersionSupported(version: string): boolean {
   return a !== x ? a > x : b !== y ? b > y : c >= z;
 }
 
+/** What to do with an existing resource: compare and fail, compare and update, or leave it as it is. */
+type Existing = "error" | "update" | "keep";
+
 async function ensureStream(
   jsm: JetStreamManager,
   desired: StreamSettings,
-  onMismatch: "error" | "update",
+  onMismatch: Existing,
   result: { created: string[]; unchanged: string[]; updated: string[] },
 ): Promise<void> {
   const label = `stream ${desired.name}`;
@@ -201,7 +204,7 @@ async function ensureStream(
       existing = (await jsm.streams.info(desired.name)).config;
     }
   }
-  const mismatches = diffStreamConfig(desired, existing);
+  const mismatches = onMismatch === "keep" ? [] : diffStreamConfig(desired, existing);
   if (mismatches.length === 0) {
     result.unchanged.push(label);
     return;
@@ -222,7 +225,7 @@ async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   desired: ConsumerSettings,
-  onMismatch: "error" | "update",
+  onMismatch: Existing,
   result: { created: string[]; unchanged: string[]; updated: string[] },
 ): Promise<void> {
   const name = desired.durable_name;
@@ -242,7 +245,7 @@ async function ensureConsumer(
     result.created.push(label);
     return;
   }
-  const mismatches = diffConsumerConfig(desired, existing);
+  const mismatches = onMismatch === "keep" ? [] : diffConsumerConfig(desired, existing);
   if (mismatches.length === 0) {
     result.unchanged.push(label);
     return;
@@ -287,4 +290,18 @@ export async function provisionStreams(connection: NatsConnection, options: Prov
   await ensureStream(jsm, deadLetterStreamConfig(resolved), onMismatch, result);
   await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), onMismatch, result);
   return { options: resolved, serverVersion, ...result };
+}
+
+/**
+ * Re-creates whichever of the orders stream, the dead-letter stream and the durable consumer is
+ * missing, with exactly the settings `provisionStreams` uses; existing ones are left as they are (the
+ * start-up provisioning already checked them). Used by the feed when the server lost them under it
+ * (consumer deleted, server restarted with empty storage). Returns the labels of what it created.
+ */
+export async function recreateMissingResources(jsm: JetStreamManager, resolved: ResolvedFeedOptions): Promise<readonly string[]> {
+  const result = { created: [] as string[], unchanged: [] as string[], updated: [] as string[] };
+  await ensureStream(jsm, ordersStreamConfig(resolved), "keep", result);
+  await ensureStream(jsm, deadLetterStreamConfig(resolved), "keep", result);
+  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), "keep", result);
+  return result.created;
 }

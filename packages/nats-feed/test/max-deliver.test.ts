@@ -34,6 +34,19 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: max-deliver and dead
       expect(letter?.deliveryCount).toBe(3);
       expect(letter?.reason).toMatch(/not settled after 3 deliveries/);
       expect(deliveries).toEqual([1, 2, 3]);
+      // One notice for the log ("order X dead-lettered: reason"), with what the record holds.
+      expect(t.deadLetterNotices).toEqual([
+        {
+          kind: "max-deliver",
+          orderId: "never-settles",
+          reason: letter?.reason,
+          stream: t.options.streamName,
+          subject: letter?.subject,
+          streamSequence: letter?.streamSequence,
+          deliveryCount: 3,
+          deadLetterSequence: letter?.deadLetterSequence,
+        },
+      ]);
     } finally {
       openGate();
       await subscription.stop();
@@ -56,6 +69,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: max-deliver and dead
       expect(letter?.kind).toBe("retries-exhausted");
       expect(letter?.reason).toMatch(/gave up after 3 deliveries.*attempt 3/);
       expect(deliveries).toEqual([1, 2, 3]);
+      expect(t.deadLetterNotices).toEqual([expect.objectContaining({ kind: "retries-exhausted", orderId: "keeps-retrying", reason: letter?.reason, deliveryCount: 3 })]);
     } finally {
       await subscription.stop();
       await t.dispose();
@@ -63,7 +77,8 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: max-deliver and dead
   }, 20_000);
 
   it("keeps an order it cannot dead-letter (dead-letter stream gone) and dead-letters it once the stream is back", async () => {
-    const t = await openTestFeed(nats.url(), { maxDeliver: 20 });
+    // recreateMissing off: the feed would otherwise re-create the dead-letter stream itself (resource-loss.test.ts).
+    const t = await openTestFeed(nats.url(), { maxDeliver: 20 }, { recreateMissing: false });
     const jsm = await jetstreamManager(t.connection);
     await jsm.streams.delete(t.options.deadLetterStreamName ?? "");
     const deliveries: number[] = [];

@@ -14,6 +14,7 @@ import {
   JetStreamOrderPublisher,
   provisionStreams,
   readDeadLetters,
+  type DeadLetterNotice,
   type DeadLetterRecord,
   type JetStreamFeedOptions,
   type JetStreamOrderFeedOptions,
@@ -72,6 +73,8 @@ export interface TestFeed extends OrderFeedHarness {
   deadLetters(): Promise<DeadLetterRecord[]>;
   /** Errors the feed reported through onError. */
   readonly errors: NatsFeedError[];
+  /** Dead letters the feed reported through onDeadLetter. */
+  readonly deadLetterNotices: DeadLetterNotice[];
   /** Publishes raw bytes on a subject of the orders stream (a foreign producer). */
   publishRaw(bytes: Uint8Array, channel?: string): Promise<void>;
 }
@@ -82,6 +85,7 @@ export async function openTestFeed(url: string, options: JetStreamFeedOptions = 
   const connection = await connectTo(url);
   await provisionStreams(connection, names);
   const errors: NatsFeedError[] = [];
+  const deadLetterNotices: DeadLetterNotice[] = [];
   const feed = new JetStreamOrderFeed({
     connection,
     ...names,
@@ -89,6 +93,7 @@ export async function openTestFeed(url: string, options: JetStreamFeedOptions = 
     stopTimeoutMs: 5_000,
     apiTimeoutMs: 3_000,
     onError: (error) => errors.push(error),
+    onDeadLetter: (notice) => deadLetterNotices.push(notice),
     ...feedOptions,
   });
   const publisher = new JetStreamOrderPublisher({ connection, ...names, ackTimeoutMs: 2_000, retryDelayMs: 100 });
@@ -100,6 +105,7 @@ export async function openTestFeed(url: string, options: JetStreamFeedOptions = 
     feed,
     publisher,
     errors,
+    deadLetterNotices,
     deadLetters: () => readDeadLetters(connection, names),
     // Work-queue stream: a message stays stored until it is acked or terminated.
     unsettled: async () => (await jsm.streams.info(names.streamName ?? "")).state.messages,
