@@ -123,7 +123,7 @@ export class RedisStockStore implements StockStore {
       ]);
     } catch (error) {
       client.destroy();
-      throw new RedisStockStoreError("unavailable", `cannot connect to ${url}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true });
+      throw new RedisStockStoreError("unavailable", `cannot connect to ${url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1[redacted]@")}: ${error instanceof Error ? error.message : String(error)}`, { cause: error, retryable: true });
     } finally {
       clearTimeout(timer);
     }

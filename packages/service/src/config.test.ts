@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ServiceError } from "./errors.js";
 import { loadServiceConfig, redactConfig } from "./config.js";
+import { redactUrlCredentials } from "./redact.js";
 
 function problemsOf(run: () => unknown): readonly string[] {
   try {
@@ -65,10 +66,30 @@ describe("service configuration", () => {
     expect(problemsOf(() => loadServiceConfig({ channel: ["shopify=http://a.test", "shopify=http://b.test"] }, {}))).toEqual(["channels: shopify is configured twice (give each an id)"]);
   });
 
+  it("lists a duplicate channel together with every other problem", () => {
+    const problems = problemsOf(() => loadServiceConfig({ port: "abc", channel: ["shopify=http://a.test", "shopify=not a url"] }, {}));
+    expect(problems.some((p) => p.startsWith("--port (ingest.port)"))).toBe(true);
+    expect(problems.some((p) => p.includes("channels.1.baseUrl"))).toBe(true);
+    expect(problems).toContain("channels: shopify is configured twice (give each an id)");
+  });
+
+  it("checks the strategy with the engine's parser (1 s polling minimum) together with every other problem", () => {
+    const problems = problemsOf(() => loadServiceConfig({ strategy: "polling:500ms", port: "abc" }, {}));
+    expect(problems.some((p) => p.startsWith("--port (ingest.port)"))).toBe(true);
+    expect(problems.find((p) => p.startsWith("--strategy (strategy)"))).toMatch(/at least 1s/);
+    expect(loadServiceConfig({ strategy: "polling:1s" }, {}).strategy).toBe("polling:1s");
+  });
+
   it("redacts secrets by key name and passwords inside URLs", () => {
     const redacted = redactConfig({ redisUrl: "redis://user:hunter2@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "shpat_x" }, notificationSecret: "s3cret" }] });
     expect(JSON.stringify(redacted)).not.toMatch(/hunter2|shpat_x|s3cret/);
     expect(redacted).toMatchObject({ redisUrl: "redis://[redacted]@db:6379", channels: [{ kind: "shopify", credentials: { accessToken: "[redacted]" }, notificationSecret: "[redacted]" }] });
+  });
+
+  it("redacts URL credentials anywhere in a text, and several URLs in one value", () => {
+    expect(redactUrlCredentials("cannot connect to NATS: connecting to nats://natsuser:natspw@127.0.0.1:14999: connection refused")).toBe("cannot connect to NATS: connecting to nats://[redacted]@127.0.0.1:14999: connection refused");
+    expect(redactConfig({ natsUrl: "nats://a:pw1@h1:4222,nats://tok@h2:4222" })).toEqual({ natsUrl: "nats://[redacted]@h1:4222,nats://[redacted]@h2:4222" });
+    expect(redactUrlCredentials("see http://h/x@y and a@b.test")).toBe("see http://h/x@y and a@b.test");
   });
 
   it("shows the Redis key prefix (a namespace, not a secret) but hides key-named secrets", () => {

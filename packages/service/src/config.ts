@@ -9,7 +9,9 @@ import { z } from "zod";
 import { parseDuration } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
+import { redactUrlCredentials } from "./redact.js";
 
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === "number") return value;
@@ -22,8 +24,10 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
   return ms;
 });
 
-const strategy = z.string().refine((text) => text === "events" || (/^polling:(.+)$/.test(text) && (parseDuration(text.slice(8)) ?? 0) > 0), {
-  message: "use events or polling:<interval> (e.g. polling:30s)",
+// The one strategy parser (1 s polling minimum): what passes here is what the engine runs.
+const strategy = z.string().superRefine((text, ctx) => {
+  const parsed = parseStrategy(text);
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
 });
 
 const url = (protocols: readonly string[]) =>
@@ -197,12 +201,16 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       problems.push(`${origin === undefined ? path || "config" : `${origin} (${path})`}: ${issue.message}`);
     }
   }
-  if (parsed.success) {
+  // On the raw entries, so a duplicate is listed with every other problem, not only once the rest is valid.
+  if (Array.isArray(raw.channels)) {
     const ids = new Set<string>();
-    for (const channel of parsed.data.channels) {
-      const id = channel.id ?? channel.kind;
-      if (ids.has(id)) problems.push(`channels: ${id} is configured twice (give each an id)`);
-      ids.add(id);
+    for (const channel of raw.channels as unknown[]) {
+      if (typeof channel !== "object" || channel === null) continue;
+      const { id, kind } = channel as { id?: unknown; kind?: unknown };
+      const name = typeof id === "string" ? id : typeof kind === "string" ? kind : undefined;
+      if (name === undefined) continue;
+      if (ids.has(name)) problems.push(`channels: ${name} is configured twice (give each an id)`);
+      ids.add(name);
     }
   }
   if (problems.length > 0 || !parsed.success) throw new ServiceError("config", `invalid configuration: ${problems.join("; ")}`, { problems });
@@ -216,7 +224,7 @@ const SECRET_KEY = /secret|token|password|passwd|authorization|credential|(?:^|[
 export function redactConfig(value: unknown, key = ""): unknown {
   if (typeof value === "string") {
     if (SECRET_KEY.test(key)) return "[redacted]";
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i, (_, scheme: string) => `${scheme}[redacted]@`);
+    return redactUrlCredentials(value);
   }
   if (Array.isArray(value)) return value.map((item) => redactConfig(item, key));
   if (typeof value === "object" && value !== null) {

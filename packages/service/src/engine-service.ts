@@ -6,21 +6,24 @@
 // in-flight handlers and acks them), then clients, Redis, NATS — and every step under one deadline, so a
 // hung dependency cannot keep a SIGTERM'd pod alive.
 
-import { jetstreamManager } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createChannelClient, type ChannelClientConfig, type HttpChannelClient } from "@synclag/channels";
-import type { ApplyResult, ChannelId, Metrics, OrderEvent } from "@synclag/core";
+import { encodeOrderEvent, type ApplyResult, type ChannelId, type Metrics, type OrderEvent } from "@synclag/core";
 import { Engine } from "@synclag/engine";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
-import { JetStreamOrderFeed, JetStreamOrderPublisher, connectNats, provisionStreams, type NatsFeedError } from "@synclag/nats-feed";
+import { JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, connectNats, messageIdFor, orderSubject, provisionStreams, resolveFeedOptions } from "@synclag/nats-feed";
 import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { channelSecrets, redactConfig, type ServiceConfig } from "./config.js";
+import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
 import { startIngestServer, type IngestChannel, type RunningIngestServer } from "./ingest-server.js";
 import { LagObservingClient } from "./lag-observing-client.js";
+import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
+import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
 import { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
 
 export interface EngineServiceOptions {
@@ -33,8 +36,31 @@ export interface EngineServiceOptions {
   readonly onResult?: (event: OrderEvent, result: ApplyResult) => void;
 }
 
+/** pino's error serializer (message and stack include the causes'), with URL credentials redacted. */
+function redactedErrSerializer(error: unknown): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown;
+  if (typeof serialized !== "object" || serialized === null) return typeof serialized === "string" ? redactUrlCredentials(serialized) : serialized;
+  const out = serialized as Record<string, unknown>;
+  for (const [key, value] of Object.entries(out)) {
+    if (typeof value === "string") out[key] = redactUrlCredentials(value);
+    else if (Array.isArray(value)) out[key] = value.map((item: unknown) => (typeof item === "string" ? redactUrlCredentials(item) : item));
+  }
+  return out;
+}
+
 export function createLogger(level: string, destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, base: { service: "synclag-engine" }, timestamp: pino.stdTimeFunctions.isoTime }, destination ?? process.stdout);
+  return pino({ level, base: { service: "synclag-engine" }, timestamp: pino.stdTimeFunctions.isoTime, serializers: { err: redactedErrSerializer } }, destination ?? process.stdout);
+}
+
+/** A service error built from a lower-level one: URL credentials redacted in the message and in the kept cause. */
+function failure(reason: "config" | "environment", message: string, error: unknown, detail = redactedMessage(error)): ServiceError {
+  return new ServiceError(reason, redactUrlCredentials(`${message}: ${detail}`), { cause: redactError(error) });
+}
+
+/** The JetStream API error code of a failure, if it has one (stream not found 10059, consumer not found 10014). */
+function apiCode(error: unknown): number | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "number" ? code : undefined;
 }
 
 /** A bounded wait: resolves with the promise, or rejects after `ms`. */
@@ -74,7 +100,9 @@ export class EngineService {
     const parsed = parseStrategy(config.strategy);
     if (!parsed.ok) throw new ServiceError("config", parsed.problem);
     const prometheus = new PrometheusMetrics();
-    const metrics = options.metrics ? teeMetrics(prometheus, options.metrics) : prometheus;
+    // Engine events that only show as counters (a channel down / recovered, the outbox replay) get log lines here.
+    const events = new EngineEventLog(options.metrics ? teeMetrics(prometheus, options.metrics) : prometheus, logger);
+    const metrics: Metrics = events;
 
     // --- Clients (validated before any connection is opened) ---------------------------------------
     const clients = new Map<ChannelId, HttpChannelClient>();
@@ -88,7 +116,7 @@ export class EngineService {
         client = createChannelClient({ kind: entry.kind, channel: id, baseUrl: entry.baseUrl, credentials } as unknown as ChannelClientConfig);
       } catch (error) {
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-        throw new ServiceError("config", `channel ${id}: ${(error as Error).message}`, { cause: error });
+        throw failure("config", `channel ${id}`, error);
       }
       clients.set(id, client);
       observed.set(id, new LagObservingClient(client, systemClock, metrics));
@@ -126,17 +154,45 @@ export class EngineService {
       connection = await connectNats({ servers: config.natsUrl, name: "synclag-engine", timeoutMs: 5_000 });
     } catch (error) {
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-      throw new ServiceError("environment", `cannot connect to NATS at ${String(redactConfig(config.natsUrl))}: ${(error as Error).message}`, { cause: error });
+      // nats-feed's message repeats the URL ("connecting to <url>: …"); its cause says what went wrong.
+      const cause = error instanceof NatsFeedError && error.cause instanceof Error ? error.cause : error;
+      throw failure("environment", `cannot connect to NATS at ${redactUrlCredentials(config.natsUrl)}`, error, redactedMessage(cause));
     }
-    let store: RedisStockStore;
+    const closeEarly = async (): Promise<void> => {
+      await connection.close().catch(() => undefined);
+      await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+    };
     try {
       const provisioned = await provisionStreams(connection, { ...feedOptions, onMismatch: "update" });
       logger.info({ serverVersion: provisioned.serverVersion, created: provisioned.created, updated: provisioned.updated }, "JetStream provisioned");
-      store = await RedisStockStore.connect({ url: config.redisUrl, keyPrefix: config.redis.keyPrefix, onClientError: (error) => logger.warn({ err: error }, "redis client error") });
     } catch (error) {
-      await connection.close().catch(() => undefined);
-      await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-      throw new ServiceError("environment", `cannot prepare NATS/Redis: ${(error as Error).message}`, { cause: error });
+      await closeEarly();
+      throw failure("environment", `cannot provision the JetStream streams and consumer at ${redactUrlCredentials(config.natsUrl)}`, error);
+    }
+    // While connecting, the Redis client retries on its own until the store's connect timeout; its errors
+    // (e.g. ECONNREFUSED) say what is wrong, the timeout does not — keep the last one for the message.
+    let redisConnecting = true;
+    let redisConnectErrors = 0;
+    let lastRedisError: unknown;
+    let store: RedisStockStore;
+    try {
+      store = await RedisStockStore.connect({
+        url: config.redisUrl,
+        keyPrefix: config.redis.keyPrefix,
+        onClientError: (error) => {
+          if (redisConnecting) {
+            redisConnectErrors += 1;
+            lastRedisError = error;
+          } else logger.warn({ err: error }, "redis client error");
+        },
+      });
+    } catch (error) {
+      await closeEarly();
+      const where = `cannot connect to Redis at ${redactUrlCredentials(config.redisUrl)}`;
+      if (lastRedisError === undefined) throw failure("environment", where, error);
+      throw failure("environment", where, new Error(`${redactedMessage(lastRedisError)} (the last of ${redisConnectErrors} failed attempt${redisConnectErrors === 1 ? "" : "s"} before the connect timeout)`, { cause: error }));
+    } finally {
+      redisConnecting = false;
     }
 
     // --- Engine --------------------------------------------------------------------------------------
@@ -188,25 +244,65 @@ export class EngineService {
     });
 
     // --- Ingest ------------------------------------------------------------------------------------
-    const publisher = new JetStreamOrderPublisher({ connection, streamName: config.feed.streamName, subjectPrefix: config.feed.subjectPrefix });
+    const { streamName, consumerName, subjectPrefix } = config.feed;
+    const publisher = new JetStreamOrderPublisher({ connection, streamName, subjectPrefix });
+    const js = jetstream(connection);
+    // JetStream's duplicate window drops a reused order id even when its lines differ: the guard sends
+    // such an order to the store under its own message id (see order-id-guard.ts).
+    const guard = new OrderIdGuard({
+      publish: (event) => publisher.publish(event),
+      publishAs: async (event, messageId) => {
+        const ack = await js.publish(orderSubject(subjectPrefix, event.sourceChannel), encodeOrderEvent(event), { msgID: messageId, timeout: 5_000, expect: { streamName } });
+        return { duplicate: ack.duplicate };
+      },
+      messageIdFor,
+      rememberMs: resolveFeedOptions(feedOptions).duplicateWindowMs + 30_000,
+      onRecheck: ({ orderId, channel, messageId, known, duplicate }) => {
+        const line = { orderId, channel, messageId, duplicate };
+        if (known) logger.warn(line, "order id reused with other lines inside JetStream's duplicate window: published under its own message id for the store to check (a conflict is refused and dead-lettered)");
+        else if (logger.isLevelEnabled("debug")) logger.debug(line, "order id already in JetStream's duplicate window with content this process has not seen: published again for the store to check");
+      },
+    });
     const readiness = async (): Promise<Record<string, { ok: boolean; detail: string }>> => {
-      const nats = await within(2_000, "NATS check", jetstreamManager(connection).then((jsm) => jsm.streams.info(config.feed.streamName)))
-        .then(() => ({ ok: true, detail: `stream ${config.feed.streamName} reachable` }))
-        .catch((error: unknown) => ({ ok: false, detail: (error as Error).message }));
+      const checkNats = async (): Promise<void> => {
+        const jsm = await jetstreamManager(connection);
+        await jsm.streams.info(streamName).catch((error: unknown) => {
+          throw apiCode(error) === 10059 ? new Error(`stream ${streamName} not found: orders cannot be stored until it is provisioned again (restart the engine if it does not come back)`) : error;
+        });
+        // The stream alone is not enough: without the durable consumer the engine consumes nothing.
+        await jsm.consumers.info(streamName, consumerName).catch((error: unknown) => {
+          throw apiCode(error) === 10014 ? new Error(`consumer ${consumerName} of stream ${streamName} not found: the engine cannot consume orders until it is provisioned again (restart the engine if it does not come back)`) : error;
+        });
+      };
+      const nats = await within(2_000, "NATS check", checkNats())
+        .then(() => ({ ok: true, detail: `stream ${streamName} and consumer ${consumerName} present` }))
+        .catch((error: unknown) => ({ ok: false, detail: redactedMessage(error) }));
       const redis = await within(2_000, "Redis check", store.snapshot(["__synclag_readyz__"]))
         .then(() => ({ ok: true, detail: "reachable; read script runs" }))
-        .catch((error: unknown) => ({ ok: false, detail: (error as Error).message }));
+        .catch((error: unknown) => ({ ok: false, detail: redactedMessage(error) }));
       return { nats, redis };
     };
-    let ingest: RunningIngestServer;
+    const stopEarly = async (): Promise<void> => {
+      await engine.stop().catch(() => undefined);
+      scheduler.clearAll();
+      await store.close().catch(() => undefined);
+      await closeEarly();
+    };
     try {
       await engine.start();
+    } catch (error) {
+      await stopEarly();
+      throw failure("environment", "cannot start the engine", error);
+    }
+    if (parsed.strategy.kind === "events") logger.info({ entries: events.outboxReplayed }, "outbox replayed: pushes a previous process had not confirmed");
+    let ingest: RunningIngestServer;
+    try {
       ingest = await startIngestServer({
         host: config.ingest.host,
         port: config.ingest.port,
         maxBodyBytes: config.ingest.maxBodyBytes,
         channels: ingestChannels,
-        publish: (event) => publisher.publish(event),
+        publish: (event) => guard.publish(event),
         metrics,
         logger,
         renderMetrics: async () => ({ contentType: prometheus.contentType, body: await prometheus.render() }),
@@ -217,12 +313,10 @@ export class EngineService {
         readiness,
       });
     } catch (error) {
-      await engine.stop().catch(() => undefined);
-      scheduler.clearAll();
-      await store.close().catch(() => undefined);
-      await connection.close().catch(() => undefined);
-      await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
-      throw new ServiceError("environment", `cannot start the engine: ${(error as Error).message}`, { cause: error });
+      await stopEarly();
+      const where = `${config.ingest.host}:${config.ingest.port}`;
+      if ((error as { code?: unknown }).code === "EADDRINUSE") throw failure("environment", `cannot listen on ${where}: the port is already in use (another engine running? choose another with --port)`, error);
+      throw failure("environment", `cannot listen on ${where}`, error);
     }
     const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler);
     logger.info({ url: ingest.url, strategy: config.strategy, channels: [...clients.keys()] }, "engine ready");

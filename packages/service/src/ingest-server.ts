@@ -26,7 +26,8 @@ export interface IngestServerOptions {
   readonly port: number;
   readonly maxBodyBytes: number;
   readonly channels: readonly IngestChannel[];
-  readonly publish: (event: OrderEvent) => Promise<{ readonly duplicate: boolean }>;
+  /** `rechecked`: published again under a distinct message id for the store to check (see order-id-guard.ts). */
+  readonly publish: (event: OrderEvent) => Promise<{ readonly duplicate: boolean; readonly rechecked?: boolean }>;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly renderMetrics: () => Promise<{ readonly contentType: string; readonly body: string }>;
@@ -34,6 +35,8 @@ export interface IngestServerOptions {
   readonly adjustStock?: (input: { readonly sku: string; readonly quantity: number; readonly kind: "set" | "restock" }) => Promise<{ readonly ok: boolean; readonly detail: unknown }>;
   /** Each dependency's readiness; `/readyz` is 200 only when all are ok. */
   readonly readiness: () => Promise<Record<string, { readonly ok: boolean; readonly detail: string }>>;
+  /** Shortest time between two warnings about refused ingest paths (ms; the counter counts every one). Default 60 000. */
+  readonly rejectedLogIntervalMs?: number;
 }
 
 export interface RunningIngestServer {
@@ -92,9 +95,37 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
-  const ingest = async (request: IncomingMessage, response: ServerResponse, channelId: string): Promise<void> => {
+  // Webhooks to a path that is no channel: a misconfigured marketplace, or a scanner. Counted always,
+  // logged at most once per interval (with how many were not logged) — the path is arbitrary input.
+  const rejectedLogIntervalMs = options.rejectedLogIntervalMs ?? 60_000;
+  let lastRejectedLogMs = -Infinity;
+  let unloggedRejections = 0;
+  const rejectPath = (reason: "unknown_channel" | "bad_path", channelPath: string): void => {
+    metrics.increment("ingest_rejected_total", { reason });
+    const now = Date.now();
+    if (now - lastRejectedLogMs < rejectedLogIntervalMs) {
+      unloggedRejections += 1;
+      return;
+    }
+    lastRejectedLogMs = now;
+    logger.warn({ reason, channelPath: channelPath.slice(0, 200), known: [...channels.keys()], notLoggedSinceLast: unloggedRejections }, reason === "unknown_channel" ? "webhook to an unknown channel refused (404)" : "webhook path is not valid percent-encoding (400)");
+    unloggedRejections = 0;
+  };
+
+  const ingest = async (request: IncomingMessage, response: ServerResponse, channelPath: string): Promise<void> => {
+    let channelId: string;
+    try {
+      channelId = decodeURIComponent(channelPath);
+    } catch {
+      rejectPath("bad_path", channelPath);
+      request.resume();
+      reply(response, 400, { error: "bad_channel_path", message: "the channel in /ingest/<channel> is not valid percent-encoding", known: [...channels.keys()] });
+      return;
+    }
     const channel = channels.get(channelId);
     if (!channel) {
+      rejectPath("unknown_channel", channelPath);
+      request.resume();
       reply(response, 404, { error: "unknown_channel", channel: channelId, known: [...channels.keys()] });
       return;
     }
@@ -132,8 +163,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     const event = verdict.event;
     try {
       const receipt = await options.publish(event);
-      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: receipt.duplicate ? "duplicate" : "published" });
-      logger.debug({ orderId: event.orderId, channel: channel.id, duplicate: receipt.duplicate, sinceConfirmedMs: Date.now() - event.confirmedAtMs }, "order published");
+      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: receipt.duplicate ? "duplicate" : receipt.rechecked === true ? "rechecked" : "published" });
+      if (logger.isLevelEnabled("debug")) logger.debug({ orderId: event.orderId, channel: channel.id, duplicate: receipt.duplicate, sinceConfirmedMs: Date.now() - event.confirmedAtMs }, "order published");
       reply(response, 200, { orderId: event.orderId, duplicate: receipt.duplicate });
     } catch (error) {
       // Not stored: the marketplace must redeliver, so answer 5xx.
@@ -189,7 +220,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     if (match) {
       if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
       if (closing) return reply(response, 503, { error: "shutting_down" });
-      return ingest(request, response, decodeURIComponent(match[1] as string));
+      return ingest(request, response, match[1] as string);
     }
     reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "GET /metrics", "GET /healthz", "GET /readyz"] });
   };

@@ -38,12 +38,13 @@ import {
 } from "@synclag/sim";
 import { buildCatalog, computeCost, planArrivals, type Scenario } from "@synclag/workload";
 import type { Logger } from "pino";
-import { redactConfig, serviceConfigSchema } from "./config.js";
+import { serviceConfigSchema } from "./config.js";
 import { EngineService, createLogger } from "./engine-service.js";
 import { ServiceError } from "./errors.js";
 import { LoadGenerator, type ArrivalOutcome, type LoadReport } from "./load-generator.js";
 import { MarketplaceTruth, type MarketplaceStats } from "./marketplace-truth.js";
 import { SERVER_PACKAGES, freePort, hasBinary, startPrivateNats, startPrivateRedis, type PrivateServer } from "./private-servers.js";
+import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
 
 const DAY_MS = 86_400_000;
 
@@ -200,12 +201,12 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       cleanups.push(() => redis.dispose());
       redisUrl = redis.url;
     }
-    progress(`servers: NATS ${natsUrl}, Redis ${redisUrl}${privateServers.length > 0 ? ` (private: ${privateServers.map((s) => s.binary).join(", ")})` : ""}`);
+    progress(`servers: NATS ${redactUrlCredentials(natsUrl)}, Redis ${redactUrlCredentials(redisUrl)}${privateServers.length > 0 ? ` (private: ${privateServers.map((s) => s.binary).join(", ")})` : ""}`);
 
     // --- Stock in Redis (a key prefix of its own: never touches other data on a shared server) ----------
     const keyPrefix = `synclag:${runId}:`;
     const seeder = await RedisStockStore.connect({ url: redisUrl, keyPrefix }).catch((error: unknown) => {
-      throw new ServiceError("environment", `cannot use Redis at ${String(redactConfig(redisUrl))}: ${(error as Error).message}`, { cause: error });
+      throw new ServiceError("environment", `cannot use Redis at ${redactUrlCredentials(redisUrl)}: ${redactedMessage(error)}`, { cause: redactError(error) });
     });
     cleanups.push(() => seeder.close());
     const catalog = buildCatalog(scenario, seed);

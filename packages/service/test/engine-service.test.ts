@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, buildOrderNotification, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { generateKeyPairSync } from "node:crypto";
+import { readDeadLetters } from "@synclag/nats-feed";
 import { EngineService, createLogger, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "../src/index.js";
 import { serversMissing } from "./servers.js";
 
@@ -45,8 +46,8 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
     await Promise.all([nats?.dispose(), redis?.dispose()]);
   });
 
-  function notification(orderSeq: number, sentAtMs: number, attempt: number) {
-    const order = { seq: orderSeq, nativeId: String(5_000_000_000 + orderSeq), sku: "SKU-1", quantity: 2, createdAtMs: Date.now(), cancelled: false };
+  function notification(orderSeq: number, sentAtMs: number, attempt: number, quantity = 2) {
+    const order = { seq: orderSeq, nativeId: String(5_000_000_000 + orderSeq), sku: "SKU-1", quantity, createdAtMs: Date.now(), cancelled: false };
     return buildOrderNotification({ kind: "shopify", url: `${ingestUrl}/shopify`, order, catalogNumber: 1, credentials: DEFAULT_MOCK_CREDENTIALS, sentAtMs, attempt, deliverySeq: attempt, ebayKey: generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey });
   }
 
@@ -103,6 +104,23 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
     await until(async () => [shopify, woo].every((m) => m.model.listing("SKU-1")?.acceptedQuantity === before + 3));
     const bad = await fetch(`${service.url}/admin/stock`, { method: "POST", body: JSON.stringify({ items: [{ sku: "SKU-1", quantity: -4 }] }) });
     expect(bad.status).toBe(400);
+  });
+
+  it("refuses an order id reused with other lines inside JetStream's duplicate window as a conflict (dead-lettered), as after the window", async () => {
+    const before = (await service.store.snapshot(["SKU-1"])).get("SKU-1")?.quantity;
+    // Order 1 (2 units) was applied above, well inside the 2-minute duplicate window; same id, 3 units:
+    const conflicting = await post(notification(1, Date.now(), 4, 3));
+    expect(conflicting).toMatchObject({ status: 200, body: { orderId: "shopify:5000000001", duplicate: false } });
+    await until(async () => (await readDeadLetters(service.connection)).some((d) => d.orderId === "shopify:5000000001"));
+    const [letter] = (await readDeadLetters(service.connection)).filter((d) => d.orderId === "shopify:5000000001");
+    expect(letter?.reason).toMatch(/conflict/);
+    const metrics = await (await fetch(`${service.url}/metrics`)).text();
+    expect(metrics).toContain('synclag_orders_conflict_total{source="shopify"} 1');
+    expect(metrics).toContain('synclag_ingest_notifications_total{channel="shopify",outcome="rechecked"} 1');
+    expect((await service.store.snapshot(["SKU-1"])).get("SKU-1")?.quantity).toBe(before);
+    // The conflicting webhook redelivered is a plain duplicate (of its own message id); the original still is too.
+    expect((await post(notification(1, Date.now(), 5, 3))).body.duplicate).toBe(true);
+    expect((await post(notification(1, Date.now(), 6, 2))).body.duplicate).toBe(true);
   });
 
   it("stops gracefully: ingest closes, the engine settles, connections close", async () => {

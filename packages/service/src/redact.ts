@@ -1,0 +1,37 @@
+// Credentials inside URLs (`nats://user:pw@host`, `redis://:pw@host`, a NATS token `nats://tok@host`)
+// redacted from any text the service prints: the start-up config line, error messages and log lines
+// built from lower-level errors. Easy to get wrong: lower layers put the raw URL in their own messages
+// ("connecting to nats://user:pw@…") and pino prints an error's `cause` chain (messages and stacks), so
+// redacting only the service's own prefix still leaks — redact the whole text, and the causes.
+
+/** `scheme://userinfo@` anywhere in a text; userinfo stops at `/`, `@` and whitespace. */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
+
+/** `text` with the user and password of every URL in it replaced by "[redacted]". */
+export function redactUrlCredentials(text: string): string {
+  return text.replace(URL_USERINFO, (_, scheme: string) => `${scheme}[redacted]@`);
+}
+
+/** An error's message (or the value as text) with URL credentials redacted. */
+export function redactedMessage(error: unknown): string {
+  return redactUrlCredentials(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * A copy of `error` (same prototype, so `instanceof` and fields such as `reason` still work) whose
+ * string fields — message and stack included — and causes have URL credentials redacted.
+ */
+export function redactError<T>(error: T, depth = 0): T {
+  if (!(error instanceof Error) || depth > 8) return error;
+  const copy = Object.create(Object.getPrototypeOf(error) as object) as Error;
+  for (const key of Reflect.ownKeys(error)) {
+    const descriptor = Object.getOwnPropertyDescriptor(error, key) as PropertyDescriptor;
+    // V8 may keep `stack` as an accessor: read it and store the (redacted) text.
+    let value: unknown = "value" in descriptor ? descriptor.value : (error as unknown as Record<PropertyKey, unknown>)[key];
+    if (typeof value === "string") value = redactUrlCredentials(value);
+    else if (value instanceof Error) value = redactError(value, depth + 1);
+    else if (Array.isArray(value)) value = value.map((item: unknown) => (typeof item === "string" ? redactUrlCredentials(item) : item));
+    Object.defineProperty(copy, key, { value, writable: true, configurable: true, enumerable: descriptor.enumerable ?? false });
+  }
+  return copy as T;
+}
