@@ -151,7 +151,13 @@ export class EngineService {
     };
     let connection: NatsConnection;
     try {
-      connection = await connectNats({ servers: config.natsUrl, name: "synclag-engine", timeoutMs: 5_000 });
+      connection = await connectNats({
+        servers: config.natsUrl,
+        name: "synclag-engine",
+        timeoutMs: 5_000,
+        // Disconnects, reconnects (with the downtime), lame duck, close: an operator sees each in the log.
+        onStatus: (event) => logger[event.level]({ nats: event.type, server: event.server === undefined ? undefined : redactUrlCredentials(event.server), downMs: event.downMs, err: event.error }, event.message),
+      });
     } catch (error) {
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       // nats-feed's message repeats the URL ("connecting to <url>: …"); its cause says what went wrong.
@@ -204,6 +210,12 @@ export class EngineService {
       metrics,
       stopTimeoutMs: Math.max(1_000, Math.floor(config.shutdownTimeout / 2)),
       onError: (error: NatsFeedError) => logger.warn({ reason: error.reason, err: error }, "order feed trouble"),
+      // Dead letters the feed writes itself (undecodable, retries exhausted, max-deliver); the handler's
+      // own refusals ("rejected") are already logged by the order path with their reason.
+      onDeadLetter: (notice) => {
+        if (notice.kind === "rejected") return;
+        logger.warn({ orderId: notice.orderId, kind: notice.kind, stream: notice.stream, seq: notice.streamSequence, deliveries: notice.deliveryCount }, `order ${notice.orderId ?? "(unknown id)"} dead-lettered: ${notice.reason}`);
+      },
     });
     const onResult = (event: OrderEvent, result: ApplyResult): void => {
       if (result.kind === "applied") for (const change of result.changes) for (const client of observed.values()) client.noteApplied(event.sourceChannel, change.sku, change.version, event.confirmedAtMs);

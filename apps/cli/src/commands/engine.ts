@@ -36,7 +36,7 @@ export function engineCommand(): Command {
         "Example:",
         "  npx synclag engine --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002 --strategy events",
         "",
-        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable.",
+        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable or the ingest port already in use.",
       ].join("\n"),
     )
     .action(async (flags: EngineFlags, command: Command) => {
