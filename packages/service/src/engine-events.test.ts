@@ -1,21 +1,11 @@
 // Engine events read off the Metrics port: one warning per channel outage, one info line on recovery,
 // the outbox replay counted — and every call still reaches the wrapped metrics.
-import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { Labels, Metrics } from "@synclag/core";
-import { createLogger } from "./engine-service.js";
+import { captureLog } from "../test/log-capture.js";
 import { EngineEventLog } from "./engine-events.js";
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger("info", stream) };
-}
+const capture = () => captureLog("info");
 
 describe("EngineEventLog", () => {
   it("logs a channel going down once per outage and its recovery, and forwards every call", async () => {

@@ -2,22 +2,12 @@
 // 5xx, which marketplaces retry forever) for a malformed percent-encoding — each counted and logged
 // (rate-limited), never as an internal error.
 import { request as httpRequest } from "node:http";
-import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Labels, Metrics } from "@synclag/core";
-import { createLogger } from "./engine-service.js";
+import { captureLog } from "../test/log-capture.js";
 import { startIngestServer, type RunningIngestServer } from "./ingest-server.js";
 
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { lines, logger: createLogger("info", stream) };
-}
+const capture = () => captureLog("info");
 
 /** A raw POST (fetch would re-encode the path). */
 function post(url: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {

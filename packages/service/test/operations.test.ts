@@ -3,26 +3,20 @@
 // /readyz turns 503 when the durable consumer is gone (the engine cannot consume although the stream
 // answers).
 import { createServer, type Server } from "node:net";
-import { Writable } from "node:stream";
 import { generateKeyPairSync } from "node:crypto";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MOCK_CREDENTIALS, buildOrderNotification } from "@synclag/mock-marketplaces";
 import { provisionStreams } from "@synclag/nats-feed";
 import { RedisStockStore } from "@synclag/redis-store";
-import { EngineService, ServiceError, createLogger, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfigInput } from "../src/index.js";
+import { EngineService, ServiceError, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfigInput } from "../src/index.js";
+import { captureLog } from "./log-capture.js";
 import { serversMissing } from "./servers.js";
 
 /** Starts the service as `synclag engine` does and returns what it would print: the stderr line and the log lines. */
 async function startFailure(input: ServiceConfigInput): Promise<{ error: ServiceError; stderr: string; log: string }> {
-  let log = "";
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      log += chunk.toString("utf8");
-      done();
-    },
-  });
-  const logger = createLogger("info", stream);
+  const captured = captureLog("info");
+  const logger = captured.logger;
   try {
     const service = await EngineService.start({ config: serviceConfigSchema.parse({ logLevel: "info", reconcileInterval: 0, ...input }), logger });
     await service.stop();
@@ -31,7 +25,7 @@ async function startFailure(input: ServiceConfigInput): Promise<{ error: Service
     // What apps/cli/src/commands/engine.ts does with it.
     logger.fatal({ reason: error.reason, err: error }, error.message);
     await new Promise((resolve) => setImmediate(resolve));
-    return { error, stderr: `synclag engine: ${error.message}\n`, log };
+    return { error, stderr: `synclag engine: ${error.message}\n`, log: captured.text() };
   }
   throw new Error("the service started");
 }
@@ -95,14 +89,8 @@ describe.skipIf(serversMissing())("operations: start-up failures and readiness",
   it("is not ready while the durable consumer or the stream is missing, and says which; a publish into a missing stream is a 503", async () => {
     const feed = { streamName: "OPS_C", subjectPrefix: "ops.c", deadLetterStreamName: "OPS_C_DLQ", deadLetterSubjectPrefix: "ops.cdlq", consumerName: "ops-engine" };
     const config = serviceConfigSchema.parse({ natsUrl: nats.url, redisUrl: redis.url, ingest: { host: "127.0.0.1", port: await freePort() }, reconcileInterval: 0, feed, channels: [{ kind: "shopify", baseUrl: "http://127.0.0.1:9" }] });
-    const log: Array<Record<string, unknown>> = [];
-    const stream = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString("utf8").split("\n").filter(Boolean)) log.push(JSON.parse(line) as Record<string, unknown>);
-        done();
-      },
-    });
-    const service = await EngineService.start({ config, logger: createLogger("info", stream) });
+    const { lines: log, logger } = captureLog("info");
+    const service = await EngineService.start({ config, logger });
     try {
       const readyz = async () => {
         const response = await fetch(`${service.url}/readyz`);
