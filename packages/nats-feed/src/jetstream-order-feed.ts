@@ -100,6 +100,8 @@ export interface FeedStats {
   readonly abandoned: number;
   readonly handlerErrors: number;
   readonly inFlight: number;
+  /** Received while every handler slot was busy, kept alive (+WPI) until a slot frees. */
+  readonly held: number;
 }
 
 const defaultOnError = (error: NatsFeedError): void => {
@@ -192,7 +194,13 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private readonly inFlight = new Set<Delivery>();
   /** Deliveries holding a handler slot (in flight and not abandoned). */
   private active = 0;
-  private wakeLoop: (() => void) | undefined;
+  /**
+   * Received while every handler slot was busy, oldest first. They are kept here, not in the client's
+   * buffer, so the sweeper can keep their ack wait alive (+WPI): a store outage holds every slot for as
+   * long as it lasts, and messages left unacknowledged would be redelivered until max-deliver ran out
+   * and then dead-lettered — valid orders lost to an outage. Bounded by the consumer's max ack pending.
+   */
+  private readonly waiting: Array<{ readonly message: JsMsg; readonly ackWaitMs: number; deadlineMs: number }> = [];
   private wakePause: (() => void) | undefined;
   private wakeIdle: (() => void) | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -231,7 +239,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   stats(): FeedStats {
-    return { ...this.counts, inFlight: this.inFlight.size };
+    return { ...this.counts, inFlight: this.inFlight.size, held: this.waiting.length };
   }
 
   /**
@@ -247,10 +255,10 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     const deadline = Date.now() + this.settings.stopTimeoutMs;
-    this.wakeLoop?.();
     this.wakePause?.();
     void this.messages?.close();
     let finished = await waitUntil(this.loop, deadline);
+    this.releaseWaiting();
     const idle =
       this.inFlight.size === 0
         ? Promise.resolve()
@@ -320,9 +328,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         lost = false;
         for await (const message of messages) {
           this.heartbeatsMissed = false;
-          if (!this.stopping && this.active >= this.settings.maxConcurrentHandlers) await this.slotFreed();
           if (this.stopping) this.release(message);
-          else this.start(message);
+          else if (this.active < this.settings.maxConcurrentHandlers) this.start(message);
+          else this.hold(message);
         }
         if (this.stopping) break;
         if (connection.isClosed() || connection.isDraining()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
@@ -428,18 +436,25 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     });
   }
 
-  private slotFreed(): Promise<void> {
-    return new Promise((resolve) => {
-      this.wakeLoop = () => {
-        this.wakeLoop = undefined;
-        resolve();
-      };
-    });
+  /** Keeps a message until a slot frees (see `waiting`). */
+  private hold(message: JsMsg): void {
+    const ackWaitMs = ackWaitForDelivery(this.ackWaits, message.info.deliveryCount);
+    this.waiting.push({ message, ackWaitMs, deadlineMs: Date.now() + ackWaitMs });
+    this.ensureSweeper();
   }
 
   private freeSlot(): void {
     this.active--;
-    this.wakeLoop?.();
+    while (this.active < this.settings.maxConcurrentHandlers && this.waiting.length > 0) {
+      const next = this.waiting.shift() as { message: JsMsg };
+      if (this.stopping) this.release(next.message);
+      else this.start(next.message);
+    }
+  }
+
+  /** Hands back every held message (stopping): plain nak, redelivered at once elsewhere. */
+  private releaseWaiting(): void {
+    for (const held of this.waiting.splice(0)) this.release(held.message);
   }
 
   /** Hands a message back unprocessed: plain nak = immediate redelivery (also with a backoff schedule). */
@@ -487,12 +502,18 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     if (this.sweeper !== undefined) return;
     const everyMs = Math.min(1_000, Math.max(50, Math.floor(this.ackWaits.ackWaitMs / 4)));
     this.sweeper = setInterval(() => {
-      if (this.inFlight.size === 0) {
+      if (this.inFlight.size === 0 && this.waiting.length === 0) {
         clearInterval(this.sweeper);
         this.sweeper = undefined;
         return;
       }
       const now = Date.now();
+      // Held messages: +WPI once half their ack wait has passed, so the server does not redeliver them.
+      for (const held of this.waiting) {
+        if (now < held.deadlineMs - held.ackWaitMs / 2) continue;
+        this.send(held.message, "working", (m) => m.working());
+        held.deadlineMs = now + held.ackWaitMs;
+      }
       for (const delivery of this.inFlight) {
         if (delivery.abandoned || now < delivery.deadlineMs) continue;
         delivery.abandoned = true;
