@@ -66,7 +66,9 @@ export class PollingSyncer {
       this.options.metrics.increment("polls_total");
       for (const [sku, level] of snapshot) this.options.propagator.publish(sku, level);
       this.lastPublishedPoll = number;
-      await this.options.afterPoll?.();
+      // Not awaited: a long reconcile round must not make the next ticks count as skipped polls, and
+      // its failures are the reconciler's (it has its own guard against overlapping rounds).
+      void this.options.afterPoll?.().catch(() => this.options.metrics.increment("reconcile_errors_total"));
     } catch {
       this.options.metrics.increment("poll_errors_total");
     } finally {

@@ -223,15 +223,15 @@ class RecordingMetrics implements Metrics {
 }
 
 describe("Propagator blocked time (blocked_ms_total{channel, reason})", () => {
-  it("counts the time queued work waited for the token bucket as rateLimit, in one span while the bucket stays the bottleneck", async () => {
+  it("counts the time queued work waited for the token bucket as rateLimit, and a busy slot as slots even with the bucket empty", async () => {
     const metrics = new RecordingMetrics();
     const { scheduler, channel, propagator } = setup({ ratePerSecond: 2, burst: 1, latencyMs: 10, metrics });
     for (const sku of ["A", "B", "C", "D", "E"]) propagator.publish(sku, { quantity: 1, version: 1 });
     await scheduler.runUntil(10_000);
     expect(channel.calls.map((c) => c.atMs)).toEqual([0, 500, 1000, 1500, 2000]);
-    // Work was queued from 0 until E went at 2,000, each time waiting for a token (the slot was free by 10 ms).
-    expect(metrics.blockedAll()).toEqual({ rateLimit: 2_000, paused: 0, linger: 0, revisions: 0, slots: 0 });
-    expect(metrics.increments.filter((i) => i.name === "blocked_ms_total")).toHaveLength(1);
+    // Work was queued from 0 until E went at 2,000: the one slot busy for each call's 10 ms (slots), the
+    // rest of each 500 ms waiting for a token (rateLimit).
+    expect(metrics.blockedAll()).toEqual({ rateLimit: 2_000 - 4 * 10, paused: 0, linger: 0, revisions: 0, slots: 4 * 10 });
   });
 
   it("counts an outage's circuit-breaker pauses and a 429's Retry-After as paused, not rateLimit", async () => {
@@ -284,7 +284,7 @@ describe("Propagator blocked time (blocked_ms_total{channel, reason})", () => {
     propagator.publish("B", { quantity: 1, version: 1 });
     await scheduler.runUntil(400);
     propagator.stop();
-    expect(metrics.blockedAll()).toEqual({ rateLimit: 400, paused: 0, linger: 0, revisions: 0, slots: 0 });
+    expect(metrics.blockedAll()).toEqual({ rateLimit: 390, paused: 0, linger: 0, revisions: 0, slots: 10 });
   });
 });
 

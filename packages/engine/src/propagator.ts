@@ -111,12 +111,11 @@ interface Pair {
 
 /**
  * Why a channel that has work cannot send it now (label `reason` of `blocked_ms_total`):
- * - `rateLimit`: its own token bucket is empty (also when every call slot is busy and the bucket is
- *   empty too: a free slot would not help);
+ * - `rateLimit`: its own token bucket is empty (and a call slot is free);
  * - `paused`: the circuit breaker after whole calls failed (outage, 5xx, timeouts) or a 429's Retry-After;
  * - `linger`: a batch call waiting for more updates to fill it;
  * - `revisions`: nothing queued but updates held back by the per-listing daily revision budget;
- * - `slots`: every call slot in flight (with tokens to spare).
+ * - `slots`: every call slot in flight (whatever the bucket holds).
  */
 export type BlockedReason = "rateLimit" | "paused" | "linger" | "revisions" | "slots";
 
@@ -476,7 +475,9 @@ export class Propagator {
       const head = this.next(channel, false);
       if (head === undefined) return this.setBlocked(channel, channel.held.size > 0 ? "revisions" : undefined, clock.now());
       const now = clock.now();
-      if (channel.inFlightCalls >= channel.maxInFlightCalls) return this.setBlocked(channel, this.hasToken(channel, now) ? "slots" : "rateLimit", now);
+      // Every slot busy is "slots" even with the bucket empty: a token may come back long before a reply
+      // does, and the wait for the bucket after a slot frees is booked as "rateLimit" then.
+      if (channel.inFlightCalls >= channel.maxInFlightCalls) return this.setBlocked(channel, "slots", now);
       if (now < channel.pausedUntilMs) {
         this.setBlocked(channel, "paused", now);
         return this.wake(channel, channel.pausedUntilMs - now);
@@ -541,13 +542,6 @@ export class Propagator {
     if (previous !== undefined && now > channel.blockedSinceMs) this.options.metrics.increment("blocked_ms_total", channel.blockedLabels[previous], now - channel.blockedSinceMs);
     channel.blockedReason = reason;
     channel.blockedSinceMs = now;
-  }
-
-  /** Whether the channel's bucket holds a token now (without spending it). */
-  private hasToken(channel: ChannelState, now: number): boolean {
-    if (channel.bucket.tryTake(now) > 0) return false;
-    channel.bucket.refund();
-    return true;
   }
 
   /**

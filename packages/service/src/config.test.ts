@@ -92,6 +92,10 @@ describe("service configuration", () => {
     expect(redactUrlCredentials("see http://h/x@y and a@b.test")).toBe("see http://h/x@y and a@b.test");
   });
 
+  it("redacts a password holding an unencoded @ in full", () => {
+    expect(redactConfig({ redisUrl: "redis://:p@ss@db:6379/0" })).toEqual({ redisUrl: "redis://[redacted]@db:6379/0" });
+  });
+
   it("shows the Redis key prefix (a namespace, not a secret) but hides key-named secrets", () => {
     expect(redactConfig({ redis: { keyPrefix: "shop-a:" }, apiKey: "k1", private_key: "k2", key: "k3" })).toEqual({ redis: { keyPrefix: "shop-a:" }, apiKey: "[redacted]", private_key: "[redacted]", key: "[redacted]" });
   });

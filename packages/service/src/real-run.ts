@@ -367,7 +367,9 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     progress(`load done: ${load.sent} sent, ${load.accepted} accepted, ${load.droppedArrivals} dropped; converging`);
 
     // --- Convergence (bounded) ---------------------------------------------------------------------
-    const convergenceDeadline = Date.now() + (options.convergenceTimeoutMs ?? 60_000);
+    // Under polling convergence needs one more poll after the load went quiet: the interval comes on top.
+    const pollingIntervalMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
+    const convergenceDeadline = Date.now() + (options.convergenceTimeoutMs ?? 60_000) + pollingIntervalMs;
     const settledNotifications = async (): Promise<boolean> => {
       const stats = await Promise.all(mocks.map((m) => truthApi.stats(m.spec.id)));
       return stats.every((s) => {

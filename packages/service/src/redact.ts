@@ -4,8 +4,12 @@
 // ("connecting to nats://user:pw@…") and pino prints an error's `cause` chain (messages and stacks), so
 // redacting only the service's own prefix still leaks — redact the whole text, and the causes.
 
-/** `scheme://userinfo@` anywhere in a text; userinfo stops at `/`, `@` and whitespace. */
-const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi;
+/**
+ * `scheme://userinfo@` anywhere in a text; userinfo runs to the *last* `@` before `/` or whitespace
+ * (a password may hold an unencoded `@`: `redis://:p@ss@db` is accepted by URL parsers, and stopping
+ * at the first `@` printed "ss@db").
+ */
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/gi;
 
 /** `text` with the user and password of every URL in it replaced by "[redacted]". */
 export function redactUrlCredentials(text: string): string {
