@@ -71,6 +71,6 @@ export { constant, median, sample } from "./distribution.js";
 export type { Distribution } from "./distribution.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { InvariantError, SynclagError, assert } from "./errors.js";
-export { VirtualScheduler, drainMicrotasks } from "./virtual-time.js";
+export { VirtualScheduler } from "./virtual-time.js";
 export { TimedHeap } from "./min-heap.js";
 export type { Timed } from "./min-heap.js";

@@ -18,11 +18,6 @@ interface Entry extends TimerHandle {
   readonly owner: VirtualScheduler;
 }
 
-/** Lets every pending microtask chain run (exact: process.nextTick runs after the microtask queue drains). */
-export function drainMicrotasks(): Promise<void> {
-  return new Promise((resolve) => process.nextTick(resolve));
-}
-
 export class VirtualScheduler implements Clock, Scheduler {
   private readonly heap = new TimedHeap<Entry>();
   private live = 0;
@@ -75,35 +70,60 @@ export class VirtualScheduler implements Clock, Scheduler {
    * draining microtasks before time moves on (events at the same time form one batch, then one drain),
    * so promise continuations always observe the time of the event that resolved them.
    * Ends with the clock at `untilMs` when given. Bounded by `maxEvents`.
+   *
+   * Driven by callbacks, not `await`: each batch ends by queueing a microtask that queues the next batch
+   * as a tick (Node runs ticks only once the microtask queue is empty), so every continuation the batch
+   * started — chains included — runs first, as with awaiting a `process.nextTick` promise, without a
+   * promise and an async resumption per instant (~50 M instants in black-friday-40).
    */
-  async runUntil(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): Promise<void> {
-    let budget = maxEvents;
-    for (;;) {
-      const next = this.heap.peek();
-      if (next === undefined || next.atMs > untilMs) {
-        // Continuations still queued may set timers before `untilMs` (a handler that catches an error
-        // and sleeps): run those before the clock jumps, or they would fire later with time going back.
-        await drainMicrotasks();
-        const after = this.heap.peek();
-        if (after !== undefined && after.atMs <= untilMs) continue;
-        break;
-      }
-      if (budget-- <= 0) throw new Error(`virtual scheduler: event budget of ${maxEvents} exhausted at t=${this.nowMs} ms`);
-      this.heap.pop();
-      const callback = next.callback;
-      if (callback === undefined) continue;
-      next.callback = undefined;
-      this.live -= 1;
-      if (next.atMs === this.nowMs) {
-        // Bound on work at one instant: a timer that re-arms itself with delay 0 would spin forever.
-        if (++this.sameInstantEvents > MAX_EVENTS_PER_INSTANT) throw new InvariantError(`virtual scheduler: more than ${MAX_EVENTS_PER_INSTANT} events at t=${this.nowMs} ms (a zero-delay loop?)`);
-      } else this.sameInstantEvents = 0;
-      this.nowMs = next.atMs;
-      this.eventsRun += 1;
-      callback();
-      const following = this.heap.peek();
-      if (following === undefined || following.atMs !== this.nowMs) await drainMicrotasks();
-    }
-    if (Number.isFinite(untilMs) && untilMs > this.nowMs) this.nowMs = untilMs;
+  runUntil(untilMs = Number.POSITIVE_INFINITY, maxEvents = Number.POSITIVE_INFINITY): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let budget = maxEvents;
+      /** The queue looked exhausted (up to `untilMs`) and microtasks were drained once to make sure. */
+      let drainedAtEnd = false;
+      const afterDrain = () => process.nextTick(step);
+      const drainThenStep = () => queueMicrotask(afterDrain);
+      const step = (): void => {
+        try {
+          for (;;) {
+            const next = this.heap.peek();
+            if (next === undefined || next.atMs > untilMs) {
+              // Continuations still queued may set timers before `untilMs` (a handler that catches an error
+              // and sleeps): run those before the clock jumps, or they would fire later with time going back.
+              if (!drainedAtEnd) {
+                drainedAtEnd = true;
+                drainThenStep();
+                return;
+              }
+              if (Number.isFinite(untilMs) && untilMs > this.nowMs) this.nowMs = untilMs;
+              resolve();
+              return;
+            }
+            drainedAtEnd = false;
+            if (budget-- <= 0) throw new Error(`virtual scheduler: event budget of ${maxEvents} exhausted at t=${this.nowMs} ms`);
+            this.heap.pop();
+            const callback = next.callback;
+            if (callback === undefined) continue;
+            next.callback = undefined;
+            this.live -= 1;
+            if (next.atMs === this.nowMs) {
+              // Bound on work at one instant: a timer that re-arms itself with delay 0 would spin forever.
+              if (++this.sameInstantEvents > MAX_EVENTS_PER_INSTANT) throw new InvariantError(`virtual scheduler: more than ${MAX_EVENTS_PER_INSTANT} events at t=${this.nowMs} ms (a zero-delay loop?)`);
+            } else this.sameInstantEvents = 0;
+            this.nowMs = next.atMs;
+            this.eventsRun += 1;
+            callback();
+            const following = this.heap.peek();
+            if (following === undefined || following.atMs !== this.nowMs) {
+              drainThenStep();
+              return;
+            }
+          }
+        } catch (error) {
+          reject(error as Error);
+        }
+      };
+      step();
+    });
   }
 }
