@@ -103,7 +103,12 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a worker killed mid-
       expect(applied).toHaveLength(ORDERS);
       // The orders in flight at the kill came back to the second worker and changed nothing.
       expect(duplicates.length).toBeGreaterThan(0);
-      expect(duplicates.every((l) => l.pid === second.child.pid && l.deliveryCount >= 2)).toBe(true);
+      // Each is a redelivery (count ≥ 2) — or, on nats-server < 2.10.14, the same message sent again with its
+      // count going backwards (2, then 1) after a delivery to the killed worker's pull failed
+      // (nats-io/nats-server#5305): still a no-op, and only after a copy with count ≥ 2 was handled.
+      const redelivered = (l: (typeof lines)[number], index: number) =>
+        l.deliveryCount >= 2 || lines.slice(0, index).some((earlier) => earlier.orderId === l.orderId && earlier.pid === second.child.pid && earlier.deliveryCount >= 2);
+      expect(lines.every((l, index) => l.kind !== "duplicate" || (l.pid === second.child.pid && redelivered(l, index)))).toBe(true);
       expect(lines.every((l) => l.kind === "applied" || l.kind === "duplicate")).toBe(true);
       expect(await readDeadLetters(connection, names)).toEqual([]);
     } finally {
