@@ -1,6 +1,6 @@
 import { headers } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_HEADERS, deadLetterHeaders, orderIdHint, parseDeadLetter } from "./dead-letter.js";
+import { DEAD_LETTER_HEADERS, deadLetterHeaders, deadLetterMessageId, deadLetterPublishHeaders, ORIGINAL_HEADER_PREFIX, orderIdHint, parseDeadLetter, timestampNanosFromIso } from "./dead-letter.js";
 
 describe("dead-letter records (no server)", () => {
   it("round-trips the reason, the original bytes and the original headers under a prefix", () => {
@@ -9,7 +9,7 @@ describe("dead-letter records (no server)", () => {
     original.append("X-Trace", "a");
     original.append("X-Trace", "b");
     const data = new TextEncoder().encode('{"orderId":"order-7","lines":[]}');
-    const h = deadLetterHeaders({ kind: "invalid", reason: "lines: too small\nsecond line", orderId: "order-7", subject: "o.shopify", sequence: 12, deliveryCount: 1, data, headers: original });
+    const h = deadLetterHeaders({ kind: "invalid", reason: "lines: too small\nsecond line", orderId: "order-7", subject: "o.shopify", sequence: 12, timestampNanos: 1_700_000_000_123_456_789n, deliveryCount: 1, data, headers: original });
     expect(h.get("Nats-Msg-Id")).toBe("");
     const record = parseDeadLetter({ header: h, data, seq: 3, time: new Date(1_700_000_000_000) });
     expect(record).toEqual({
@@ -27,7 +27,7 @@ describe("dead-letter records (no server)", () => {
   });
 
   it("never writes an empty reason", () => {
-    const h = deadLetterHeaders({ kind: "rejected", reason: "\n", subject: "s", sequence: 1, deliveryCount: 1, data: new Uint8Array() });
+    const h = deadLetterHeaders({ kind: "rejected", reason: "\n", subject: "s", sequence: 1, timestampNanos: 1n, deliveryCount: 1, data: new Uint8Array() });
     expect(h.get(DEAD_LETTER_HEADERS.reason)).toBe("(no reason given)");
   });
 
@@ -37,5 +37,34 @@ describe("dead-letter records (no server)", () => {
     expect(orderIdHint(bytes('{"orderId":42}'))).toBeUndefined();
     expect(orderIdHint(bytes("{not json"))).toBeUndefined();
     expect(orderIdHint(bytes("[1,2]"))).toBeUndefined();
+  });
+
+  it("gives a dead letter an id that is the same for every delivery of one stored message and differs after the stream was re-created", () => {
+    const storedAt = 1_700_000_000_123_456_789n;
+    expect(deadLetterMessageId("ORDERS", 1, storedAt)).toBe(deadLetterMessageId("ORDERS", 1, storedAt));
+    // Same sequence in a re-created stream: stored at another time, so another record.
+    expect(deadLetterMessageId("ORDERS", 1, storedAt + 1n)).not.toBe(deadLetterMessageId("ORDERS", 1, storedAt));
+    expect(deadLetterMessageId("ORDERS", 1, storedAt)).not.toBe(deadLetterMessageId("ORDERS", 11, storedAt));
+  });
+
+  it("reads a stored message's RFC 3339 timestamp to the nanosecond, as the delivery's reply subject carries it", () => {
+    expect(timestampNanosFromIso("2023-11-14T22:13:20.123456789Z")).toBe(1_700_000_000_123_456_789n);
+    // nats-server trims trailing zeros (Go's RFC3339Nano) and may omit the fraction.
+    expect(timestampNanosFromIso("2023-11-14T22:13:20.12Z")).toBe(1_700_000_000_120_000_000n);
+    expect(timestampNanosFromIso("2023-11-14T22:13:20Z")).toBe(1_700_000_000_000_000_000n);
+    expect(timestampNanosFromIso("2023-11-15T00:13:20.000000001+02:00")).toBe(1_700_000_000_000_000_001n);
+    expect(() => timestampNanosFromIso("yesterday")).toThrow(/not an RFC 3339 timestamp/);
+  });
+
+  it("puts the record id and the expected stream ahead of the copied original headers (nats-server 2.9 reads the first occurrence)", () => {
+    const original = headers();
+    original.set("Nats-Msg-Id", "order-7");
+    original.set("Nats-Expected-Stream", "ORDERS");
+    const h = deadLetterPublishHeaders("dlq:ORDERS:12:1", "DLQ", { kind: "rejected", reason: "r", subject: "o.shopify", sequence: 12, timestampNanos: 1n, deliveryCount: 1, data: new Uint8Array(), headers: original });
+    // Headers are written in this order.
+    expect([...h.keys()].slice(0, 2)).toEqual(["Nats-Msg-Id", "Nats-Expected-Stream"]);
+    expect(h.get("Nats-Msg-Id")).toBe("dlq:ORDERS:12:1");
+    expect(h.get("Nats-Expected-Stream")).toBe("DLQ");
+    expect(h.get(`${ORIGINAL_HEADER_PREFIX}Nats-Msg-Id`)).toBe("order-7");
   });
 });

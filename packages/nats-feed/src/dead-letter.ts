@@ -3,7 +3,12 @@
 // republish them as they were) and the metadata in `Synclag-*` headers; the original headers are
 // copied under a prefix. Easy to get wrong: copying `Nats-Msg-Id` (or any `Nats-*` header) verbatim
 // would make the dead-letter stream deduplicate or reject the record — hence the prefix, and a
-// record id of its own (`dlq:<stream>:<sequence>`) so writing the same dead letter twice is a no-op.
+// record id of its own so writing the same dead letter twice is a no-op. That id must also tell apart
+// two DIFFERENT messages with the same sequence: a re-created orders stream starts again at 1, and an
+// id of stream + sequence alone made JetStream drop the new dead letter as a duplicate of an old one
+// (inside the duplicate window) while the feed terminated the original — a lost order. Hence the
+// original's storage timestamp (ns) in the id: the same for every redelivery and for the max-deliver
+// advisory path, different for a message stored again after a re-creation.
 
 import { jetstreamManager, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
 import { headers as createHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
@@ -42,6 +47,11 @@ export interface DeadLetterInput {
   readonly subject: string;
   /** Sequence of the order message in the orders stream. */
   readonly sequence: number;
+  /**
+   * When the orders stream stored the original message (server time, ns since the epoch; JsMsg
+   * `timestampNanos`, or `timestampNanosFromIso(stored.timestamp)`). Part of the record id.
+   */
+  readonly timestampNanos: bigint;
   /** Deliveries so far (1 on the first). */
   readonly deliveryCount: number;
   /** The original payload, byte for byte. */
@@ -99,6 +109,45 @@ export function deadLetterHeaders(input: DeadLetterInput): MsgHdrs {
   return h;
 }
 
+/**
+ * Parses the RFC 3339 timestamp nats-server gives a stored message (`StoredMsg.timestamp`, up to 9
+ * fraction digits) into ns since the epoch, exactly — the same number a delivery's reply subject carries
+ * (`JsMsg.timestampNanos`). `Date` would keep only milliseconds.
+ */
+export function timestampNanosFromIso(text: string): bigint {
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/i.exec(text);
+  const seconds = match ? Date.parse(`${match[1]}${match[3]}`) : Number.NaN;
+  if (!match || !Number.isFinite(seconds)) throw new NatsFeedError("unexpected", `not an RFC 3339 timestamp: ${JSON.stringify(text.slice(0, 100))}`);
+  return BigInt(seconds) * 1_000_000n + BigInt((match[2] ?? "").padEnd(9, "0"));
+}
+
+/**
+ * The dead-letter record's Nats-Msg-Id: `dlq:<stream>:<sequence>:<stored-at ns>`. Deterministic for one
+ * stored message (every redelivery, both the handler and the advisory path), distinct for a message
+ * stored with the same sequence after the stream was re-created.
+ */
+export function deadLetterMessageId(streamName: string, sequence: number, timestampNanos: bigint): string {
+  return `dlq:${streamName}:${sequence}:${timestampNanos}`;
+}
+
+/**
+ * The headers a dead letter is published with: JetStream's own (`Nats-Msg-Id`, `Nats-Expected-Stream`)
+ * FIRST, then the metadata and the copied originals. Easy to get wrong: nats-server 2.9 looks a header
+ * up by the first occurrence of its name anywhere in the header block and ignores it unless that
+ * occurrence starts a line — with the copied `Synclag-Original-Header-Nats-Msg-Id` ahead of it the
+ * record id was never seen, and a second write of the same dead letter was stored again.
+ */
+export function deadLetterPublishHeaders(messageId: string, deadLetterStreamName: string, input: DeadLetterInput): MsgHdrs {
+  const h = createHeaders();
+  h.set("Nats-Msg-Id", messageId);
+  h.set("Nats-Expected-Stream", deadLetterStreamName);
+  const metadata = deadLetterHeaders(input);
+  for (const key of metadata.keys()) {
+    for (const value of metadata.values(key)) h.append(key, value);
+  }
+  return h;
+}
+
 /** Writes one dead letter and waits for the stream's ack; a second write of the same one is a no-op. */
 export async function writeDeadLetter(
   js: JetStreamClient,
@@ -108,9 +157,8 @@ export async function writeDeadLetter(
 ): Promise<{ readonly sequence: number; readonly duplicate: boolean }> {
   try {
     const ack = await js.publish(`${options.deadLetterSubjectPrefix}.${input.kind}`, input.data, {
-      msgID: `dlq:${options.streamName}:${input.sequence}`,
-      headers: deadLetterHeaders(input),
-      expect: { streamName: options.deadLetterStreamName },
+      // Not `msgID`/`expect`: nats.js would append those after the copied originals (see above).
+      headers: deadLetterPublishHeaders(deadLetterMessageId(options.streamName, input.sequence, input.timestampNanos), options.deadLetterStreamName, input),
       timeout: timeoutMs,
     });
     return { sequence: ack.seq, duplicate: ack.duplicate };

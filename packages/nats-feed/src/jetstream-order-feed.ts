@@ -22,7 +22,7 @@ import {
   type OrderFeed,
   type OrderHandler,
 } from "@synclag/core";
-import { orderIdHint, writeDeadLetter, type DeadLetterKind } from "./dead-letter.js";
+import { orderIdHint, timestampNanosFromIso, writeDeadLetter, type DeadLetterKind } from "./dead-letter.js";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { recreateMissingResources } from "./provision-streams.js";
@@ -598,6 +598,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
           ...(orderId === undefined ? {} : { orderId }),
           subject: message.subject,
           sequence: message.seq,
+          timestampNanos: message.timestampNanos,
           deliveryCount,
           data: message.data,
           headers: message.headers,
@@ -718,6 +719,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
           ...(orderId === undefined ? {} : { orderId }),
           subject: stored.subject,
           sequence,
+          timestampNanos: timestampNanosFromIso(stored.timestamp),
           deliveryCount: deliveries,
           data: stored.data,
           headers: stored.header,
