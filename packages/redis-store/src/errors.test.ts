@@ -1,10 +1,26 @@
 // Error mapping without a server: which failures are unknown outcomes, which are retryable.
+import { createServer } from "node:net";
 import { describe, expect, it } from "vitest";
 import { SynclagError } from "@synclag/core";
-import { ClientClosedError, ErrorReply, SocketClosedUnexpectedlyError } from "redis";
-import { CallTimeoutError, RedisStockStoreError, isNoScript, toStoreError } from "./errors.js";
+import { ClientClosedError, ConnectionTimeoutError, ErrorReply, SocketClosedUnexpectedlyError, createClient } from "redis";
+import { CallTimeoutError, RedisStockStoreError, describeConnectionError, isNoScript, toStoreError } from "./errors.js";
 
 const reply = (message: string) => new ErrorReply(message);
+
+/** A socket error as Node raises it (`code` beside the message). */
+function systemError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { code });
+}
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (typeof address !== "object" || address === null) throw new Error("no port");
+  return address.port;
+}
 
 describe("Redis error mapping", () => {
   it("names the key of a wrong-type error and says nothing was written", () => {
@@ -46,5 +62,39 @@ describe("Redis error mapping", () => {
     expect(isNoScript(new SimpleError("NOSCRIPT No matching script."))).toBe(true);
     expect(isNoScript(new Error("NOSCRIPT but not a reply"))).toBe(false);
     expect(isNoScript(reply("ERR other"))).toBe(false);
+  });
+
+  it("names a refused connection as refused, not as a missing reply, when the connect wait runs out", async () => {
+    // The error node-redis really emits while retrying a connection to a port nothing listens on.
+    const port = await closedPort();
+    const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+    const emitted = new Promise<unknown>((resolve) => client.once("error", resolve));
+    await client.connect().catch(() => undefined);
+    const refused = await emitted;
+    client.destroy();
+    const timeout = new CallTimeoutError(2_000, { lastError: refused });
+    expect(timeout.message).toBe(`connection refused (connect ECONNREFUSED 127.0.0.1:${port}); still not connected after 2000 ms`);
+    expect(timeout.message).not.toMatch(/no reply/);
+    expect(timeout).toMatchObject({ name: "CallTimeoutError", cause: refused });
+    // The connect path wraps it as before: unavailable, retryable.
+    expect(new RedisStockStoreError("unavailable", `cannot connect to redis://127.0.0.1:${port}: ${timeout.message}`, { cause: timeout, retryable: true })).toMatchObject({ reason: "unavailable", retryable: true });
+  });
+
+  it("says why a connection failed: host not found, unreachable, timed out, closed, not Redis", () => {
+    expect(describeConnectionError(systemError("ENOTFOUND", "getaddrinfo ENOTFOUND redis.internal"))).toBe("host not found (getaddrinfo ENOTFOUND redis.internal)");
+    expect(describeConnectionError(systemError("EAI_AGAIN", "getaddrinfo EAI_AGAIN redis"))).toBe("host not found (getaddrinfo EAI_AGAIN redis)");
+    expect(describeConnectionError(systemError("EHOSTUNREACH", "connect EHOSTUNREACH 10.0.0.9:6379"))).toBe("host unreachable (connect EHOSTUNREACH 10.0.0.9:6379)");
+    expect(describeConnectionError(new ConnectionTimeoutError())).toBe("connection attempt timed out (Connection timeout)");
+    expect(describeConnectionError(new SocketClosedUnexpectedlyError())).toBe("connection closed by the server (Socket closed unexpectedly)");
+    expect(describeConnectionError(new Error('Unknown RESP type 72 "H"'))).toBe('the server there does not speak the Redis protocol (Unknown RESP type 72 "H")');
+    // Node 20 reports a failed dual-stack connect as an AggregateError; its code (or its first error's) counts.
+    const aggregate = new AggregateError([systemError("ECONNREFUSED", "connect ECONNREFUSED ::1:6379"), systemError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:6379")], "");
+    expect(describeConnectionError(aggregate)).toBe("connection refused (connect ECONNREFUSED ::1:6379; connect ECONNREFUSED 127.0.0.1:6379)");
+    expect(describeConnectionError(new Error("WRONGPASS invalid username-password pair"))).toBe("WRONGPASS invalid username-password pair");
+  });
+
+  it("keeps 'no reply' for a call that was sent, and says 'timed out' for a connect that saw no error", () => {
+    expect(new CallTimeoutError(100).message).toBe("no reply from Redis within 100 ms");
+    expect(new CallTimeoutError(100, {}).message).toBe("connection attempt timed out: not connected within 100 ms");
   });
 });

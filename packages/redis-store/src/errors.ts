@@ -30,12 +30,61 @@ export class RedisStockStoreError extends SynclagError {
 /** What kind of call failed: decides whether an unknown outcome is safe to retry. */
 export type CallKind = "order" | "mutation" | "read";
 
-/** Raised by the store's own bounded wait; the command may still run on the server. */
+/**
+ * Raised by the store's own bounded wait; the command may still run on the server. While CONNECTING
+ * (`connecting` given) nothing was sent, and the wait ran out because the connection never came up:
+ * the message then names why — the last error the client saw (refused, host not found, …) — rather
+ * than claiming a reply was missing, which sent people looking at a server that was not even running.
+ */
 export class CallTimeoutError extends Error {
-  constructor(timeoutMs: number) {
-    super(`no reply from Redis within ${timeoutMs} ms`);
+  constructor(timeoutMs: number, connecting?: { readonly lastError?: unknown }) {
+    if (connecting === undefined) super(`no reply from Redis within ${timeoutMs} ms`);
+    else if (connecting.lastError === undefined) super(`connection attempt timed out: not connected within ${timeoutMs} ms`);
+    else super(`${describeConnectionError(connecting.lastError)}; still not connected after ${timeoutMs} ms`, { cause: connecting.lastError });
     this.name = "CallTimeoutError";
   }
+}
+
+const refusedCodes = new Set(["ECONNREFUSED"]);
+const notFoundCodes = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"]);
+const unreachableCodes = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);
+const timeoutCodes = new Set(["ETIMEDOUT", "ECONNABORTED"]);
+const closedCodes = new Set(["ECONNRESET", "EPIPE"]);
+
+/** The errno-style code of a socket error (Node puts it on `AggregateError` too, or on its first error). */
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== "object" || error === null) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string") return code;
+  const errors = (error as { errors?: unknown }).errors;
+  return Array.isArray(errors) && errors.length > 0 ? errorCode(errors[0]) : undefined;
+}
+
+/** The error's message; for an `AggregateError` without one, its errors' messages. */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.message) return error.message;
+  const inner = error instanceof AggregateError ? (error.errors as unknown[]).map(errorText).filter(Boolean) : [];
+  return inner.length > 0 ? inner.join("; ") : error.name;
+}
+
+/**
+ * Says in words why a connection to Redis failed, keeping the low-level text in parentheses:
+ * `connection refused (connect ECONNREFUSED 127.0.0.1:6379)`, `host not found (getaddrinfo ENOTFOUND
+ * redis)`, `connection attempt timed out (Connection timeout)`, … Unknown errors keep their own message.
+ */
+export function describeConnectionError(error: unknown): string {
+  const detail = errorText(error);
+  const code = errorCode(error);
+  const name = error instanceof Error ? error.constructor.name : "";
+  let cause: string | undefined;
+  if (code !== undefined && refusedCodes.has(code)) cause = "connection refused";
+  else if (code !== undefined && notFoundCodes.has(code)) cause = "host not found";
+  else if (code !== undefined && unreachableCodes.has(code)) cause = "host unreachable";
+  else if ((code !== undefined && timeoutCodes.has(code)) || name === "ConnectionTimeoutError") cause = "connection attempt timed out";
+  else if ((code !== undefined && closedCodes.has(code)) || name === "SocketClosedUnexpectedlyError") cause = "connection closed by the server";
+  else if (/^Unknown RESP type/u.test(detail)) cause = "the server there does not speak the Redis protocol";
+  return cause === undefined ? detail : `${cause} (${detail})`;
 }
 
 const errorReplyNames = new Set(["ErrorReply", "SimpleError", "BlobError"]);

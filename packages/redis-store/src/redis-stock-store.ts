@@ -110,7 +110,12 @@ export class RedisStockStore implements StockStore {
     // No offline queue: while reconnecting, calls fail at once as `unavailable` instead of waiting.
     const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: timeoutMs } });
     // Without an 'error' listener a lost connection would crash the process; calls report it instead.
-    client.on("error", onClientError ?? (() => {}));
+    // The last connection error names the cause when connecting times out (refused, host not found…).
+    let lastConnectError: unknown;
+    client.on("error", (error: unknown) => {
+      lastConnectError = error;
+      onClientError?.(error);
+    });
     let timer: NodeJS.Timeout | undefined;
     const connecting = client.connect();
     connecting.catch(() => {}); // if the timeout wins, the late rejection must not go unhandled
@@ -118,7 +123,7 @@ export class RedisStockStore implements StockStore {
       await Promise.race([
         connecting,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new CallTimeoutError(timeoutMs)), timeoutMs);
+          timer = setTimeout(() => reject(new CallTimeoutError(timeoutMs, { lastError: lastConnectError })), timeoutMs);
         }),
       ]);
     } catch (error) {
