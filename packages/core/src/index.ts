@@ -13,6 +13,7 @@ export type {
   OrderId,
   OrderLine,
   OutboxEntry,
+  PendingCancellation,
   Problem,
   Shortage,
   Sku,

@@ -10,6 +10,7 @@ import type {
   OrderEvent,
   OrderId,
   OutboxEntry,
+  PendingCancellation,
   Sku,
   StockChangeResult,
   StockLevel,
@@ -58,7 +59,8 @@ export interface StockMutationInput {
 /**
  * The source of truth for stock. `applyOrder` is all lines or none, never below zero, idempotent per
  * order id (same id + different lines = `conflict`), bumps each touched SKU's version, and appends
- * the audit record and the outbox entry in the same atomic step.
+ * the audit record and the outbox entry in the same atomic step. An `insufficient` order records a
+ * pending cancellation in that same step (once per order id: a redelivery records nothing).
  */
 export interface StockStore {
   applyOrder(order: OrderInput): Promise<ApplyResult>;
@@ -74,6 +76,10 @@ export interface StockStore {
   /** Outbox entries not yet acknowledged, oldest first. */
   readOutbox(limit: number): Promise<OutboxEntry[]>;
   ackOutbox(ids: readonly string[]): Promise<void>;
+  /** Pending cancellations with `seq` > `afterSeq` (default 0), oldest (lowest seq) first, at most `limit`. */
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]>;
+  /** Removes pending cancellations by `seq`; unknown seqs are ignored, so a repeated call is harmless. */
+  removePendingCancellations(seqs: readonly number[]): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -171,13 +177,16 @@ export interface ChannelClient {
 
 export type Labels = Readonly<Record<string, string>>;
 
-/** Counters and histograms. Histogram names carry their integer unit (`push_latency_ms`). */
+/** Counters, histograms and gauges. Histogram and gauge names carry their unit (`push_latency_ms`). */
 export interface Metrics {
   increment(name: string, labels?: Labels, by?: number): void;
   observe(name: string, value: number, labels?: Labels): void;
+  /** Sets a level (last value wins): a queue's length, the age of its oldest entry. */
+  gauge(name: string, value: number, labels?: Labels): void;
 }
 
 export const noopMetrics: Metrics = {
   increment() {},
   observe() {},
+  gauge() {},
 };

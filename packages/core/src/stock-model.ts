@@ -2,8 +2,9 @@
 // Every adapter (Redis + Lua included) must behave exactly like this; the contract suite in
 // @synclag/testkit runs the same cases against all of them. Easy to get wrong: validate *every*
 // line before the first write, and record the idempotency entry in the same step as the decrement.
-// An order rejected as `insufficient` is recorded too (audit + idempotency, no stock change), so a
-// redelivery after a restock cannot fill an order that was already cancelled.
+// An order rejected as `insufficient` is recorded too (audit + idempotency + a pending cancellation, no
+// stock change), so a redelivery after a restock cannot fill an order that was already cancelled, and
+// the cancellation the source channel is owed is kept until the engine removes it.
 
 import { checkQuantity, normalizeOrder, normalizeSku } from "./order.js";
 import type { Clock, OrderInput, StockMutationInput, StockStore } from "./ports.js";
@@ -13,6 +14,7 @@ import type {
   AuditRecord,
   InsufficientOutcome,
   OutboxEntry,
+  PendingCancellation,
   Problem,
   Shortage,
   Sku,
@@ -38,6 +40,8 @@ export class StockModel {
   private readonly applied = new Map<string, IdempotencyRecord>();
   private readonly audit: AuditRecord[] = [];
   private readonly outbox = new Map<string, OutboxEntry>();
+  /** By seq; insertion order is seq order (seqs only grow). */
+  private readonly pendingCancellations = new Map<number, PendingCancellation>();
   private auditSeq = 0;
   private outboxSeq = 0;
   private readonly clock: Clock;
@@ -75,6 +79,7 @@ export class StockModel {
       const auditSeq = this.appendAudit({ atMs, kind: "insufficient", orderId: order.orderId, sourceChannel: order.sourceChannel, changes: [], shortages });
       const outcome: InsufficientOutcome = { kind: "insufficient", orderId: order.orderId, shortages, auditSeq };
       this.applied.set(order.orderId, { fingerprint: order.fingerprint, outcome });
+      this.pendingCancellations.set(auditSeq, { seq: auditSeq, orderId: order.orderId, sourceChannel: order.sourceChannel, atMs });
       return outcome;
     }
     const changes: SkuChange[] = order.lines.map((line) => {
@@ -159,6 +164,21 @@ export class StockModel {
     return this.outbox.size;
   }
 
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): PendingCancellation[] {
+    const after = options.afterSeq ?? 0;
+    const limit = options.limit > 0 ? Math.ceil(options.limit) : 0;
+    const entries: PendingCancellation[] = [];
+    for (const entry of this.pendingCancellations.values()) {
+      if (entries.length >= limit) break;
+      if (entry.seq > after) entries.push(entry);
+    }
+    return entries;
+  }
+
+  removePendingCancellations(seqs: readonly number[]): void {
+    for (const seq of seqs) this.pendingCancellations.delete(seq);
+  }
+
   private appendAudit(record: Omit<AuditRecord, "seq">): number {
     this.auditSeq += 1;
     if (this.keepAudit) this.audit.push({ seq: this.auditSeq, ...record });
@@ -210,6 +230,15 @@ export class InMemoryStockStore implements StockStore {
 
   ackOutbox(ids: readonly string[]): Promise<void> {
     this.model.ackOutbox(ids);
+    return Promise.resolve();
+  }
+
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
+    return Promise.resolve(this.model.readPendingCancellations(options));
+  }
+
+  removePendingCancellations(seqs: readonly number[]): Promise<void> {
+    this.model.removePendingCancellations(seqs);
     return Promise.resolve();
   }
 }

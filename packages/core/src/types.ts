@@ -68,6 +68,20 @@ export interface OutboxEntry {
   readonly changes: readonly SkuChange[];
 }
 
+/**
+ * A cancellation the engine owes a source channel: an order it accepted that stock could not fill.
+ * Written in the same atomic step as the `insufficient` outcome, removed once the channel confirmed
+ * (or refused) the cancellation — so it survives a channel outage of any length and a crash.
+ */
+export interface PendingCancellation {
+  /** The audit seq of the `insufficient` record: unique, increasing — the entry's id and order. */
+  readonly seq: number;
+  readonly orderId: OrderId;
+  readonly sourceChannel: ChannelId;
+  /** When the oversell was recorded (the store's clock), ms since the epoch. */
+  readonly atMs: number;
+}
+
 export interface AppliedOutcome {
   readonly kind: "applied";
   readonly orderId: OrderId;

@@ -1,10 +1,12 @@
 // The reference engine, composed from its parts against ports only. The simulator and the real
 // service construct exactly this object; only the adapters differ. Easy to get wrong: start order —
 // replay the outbox before consuming new orders, so a restarted engine first finishes what the
-// previous process left undone.
+// previous process left undone. The cancellation relay runs under both strategies: an oversell is
+// cancelled at once whether pushes are event-driven or polled.
 
 import type { ChannelClient, ChannelId, Clock, FeedSubscription, Metrics, OrderFeed, Random, Scheduler, StockChangeResult, StockStore } from "@synclag/core";
 import type { RetryPolicy } from "./backoff.js";
+import { CancellationRelay, type CancellationRelayOptions } from "./cancellation-relay.js";
 import { OrderProcessor, type OrderProcessorOptions } from "./order-processor.js";
 import { OutboxRelay } from "./outbox-relay.js";
 import { PollingSyncer } from "./polling-syncer.js";
@@ -28,6 +30,8 @@ export interface EngineOptions {
   readonly reconcileIntervalMs?: number;
   /** Outbox acknowledgement sweep period in ms. Default 5000. */
   readonly outboxAckIntervalMs?: number;
+  /** Pending-cancellation sweeps and backoff (see CancellationRelay). Defaults: every 30 s; backoff 5 s doubling to 5 min. */
+  readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs">;
   readonly onResult?: OrderProcessorOptions["onResult"];
 }
 
@@ -37,6 +41,7 @@ export class Engine {
   readonly reconciler: Reconciler | undefined;
   readonly poller: PollingSyncer | undefined;
   readonly outbox: OutboxRelay;
+  readonly cancellations: CancellationRelay;
   private subscription: FeedSubscription | undefined;
 
   constructor(private readonly options: EngineOptions) {
@@ -48,10 +53,11 @@ export class Engine {
     }
     this.propagator = new Propagator({ channels: options.channels, clock, scheduler, random, metrics, ...(options.retry ? { retry: options.retry } : {}) });
     const clients = new Map<ChannelId, ChannelClient>(options.channels.map((channel) => [channel.client.channel, channel.client]));
+    this.cancellations = new CancellationRelay({ store, clients, clock, scheduler, random, metrics, ...options.cancellations });
     this.processor = new OrderProcessor({
       store,
       propagator: this.propagator,
-      clients,
+      cancellations: this.cancellations,
       clock,
       scheduler,
       random,
@@ -74,6 +80,7 @@ export class Engine {
   async start(): Promise<void> {
     if (this.options.strategy.kind === "events") await this.outbox.replay();
     this.outbox.start();
+    this.cancellations.start();
     this.subscription = this.options.feed.consume(this.processor.handle);
     if (this.poller) this.poller.start();
     else this.reconciler?.start();
@@ -90,13 +97,14 @@ export class Engine {
     return result;
   }
 
-  /** Stops taking orders, lets in-flight handlers settle, stops timers. Pending pushes are dropped (the outbox keeps them). */
+  /** Stops taking orders, lets in-flight handlers settle, stops timers. Pending pushes are dropped (the outbox keeps them), so are pending cancellations (the store keeps them). */
   async stop(): Promise<void> {
     this.poller?.stop();
     this.reconciler?.stop();
     this.processor.stop();
     await this.subscription?.stop();
     this.outbox.stop();
+    this.cancellations.stop();
     this.propagator.stop();
   }
 }

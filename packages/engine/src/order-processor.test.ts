@@ -21,7 +21,7 @@ function setup(failures: number, storeRetryBudgetMs?: number) {
   inner.model.setQuantity({ sku: "A", quantity: 5 });
   const store = flakyStore(inner, failures);
   const propagator = new Propagator({ channels: [], clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics });
-  const processor = new OrderProcessor({ store, propagator, clients: new Map(), clock: scheduler, scheduler, random: new Prng(2), metrics: noopMetrics, mode: "events", ...(storeRetryBudgetMs === undefined ? {} : { storeRetryBudgetMs }) });
+  const processor = new OrderProcessor({ store, propagator, clock: scheduler, scheduler, random: new Prng(2), metrics: noopMetrics, mode: "events", ...(storeRetryBudgetMs === undefined ? {} : { storeRetryBudgetMs }) });
   return { scheduler, inner, store, processor };
 }
 

@@ -1,11 +1,15 @@
 // The order handler both strategies share: validate → apply atomically → (events) push the new
 // absolute quantity to every other channel. An order stock cannot fill is an oversell, handled at
-// once: counted, cancelled at its source channel, and (events) the truth pushed everywhere, source included;
-// polling pushes it on its next tick like everything else.
+// once: counted, its cancellation handed to the CancellationRelay, and (events) the truth pushed
+// everywhere, source included; polling pushes it on its next tick like everything else.
 // Easy to get wrong: a redelivered order (`duplicate`) must propagate again — the first delivery may
-// have crashed between apply and push — but must not count or cancel twice.
+// have crashed between apply and push — but must not count twice. The cancellation is not the
+// handler's to retry: the store recorded it as pending in the same atomic step as the `insufficient`
+// outcome, so the delivery is acked at once and a source channel down for hours costs no delivery
+// attempts (retrying it through the feed dead-lettered the order, and lost the cancellation, once
+// max-deliver ran out).
 
-import { formatProblems, type ApplyResult, type ChannelClient, type ChannelId, type Clock, type DeliveryInfo, type Disposition, type Metrics, type OrderEvent, type Random, type Scheduler, type StockStore } from "@synclag/core";
+import { formatProblems, type ApplyResult, type ChannelId, type Clock, type DeliveryInfo, type Disposition, type Metrics, type OrderEvent, type Random, type Scheduler, type StockStore } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./backoff.js";
 import type { Propagator } from "./propagator.js";
 
@@ -17,7 +21,12 @@ const STORE_RETRY = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 2_0
 export interface OrderProcessorOptions {
   readonly store: StockStore;
   readonly propagator: Propagator;
-  readonly clients: ReadonlyMap<ChannelId, ChannelClient>;
+  /**
+   * Told about every oversell, so the cancellation goes out at once (the store already holds it as
+   * pending). The Engine passes its CancellationRelay; without one, pending cancellations wait for
+   * whichever relay sweeps the store next.
+   */
+  readonly cancellations?: { notify(channel: ChannelId): void };
   readonly clock: Clock;
   readonly scheduler: Scheduler;
   readonly random: Random;
@@ -34,8 +43,6 @@ export interface OrderProcessorOptions {
    * feed's max-deliver ran out (found by a review: a 12-minute Redis outage lost two orders that way).
    */
   readonly storeRetryBudgetMs?: number;
-  /** Attempts to cancel an oversold order at its source. Default 5. */
-  readonly cancelAttempts?: number;
   /** Observer hook (the simulator's ground truth and logs). */
   readonly onResult?: (event: OrderEvent, result: ApplyResult) => void;
 }
@@ -86,11 +93,14 @@ export class OrderProcessor {
         return { kind: "ack" };
       case "insufficient":
         metrics.increment("orders_insufficient_total", source);
-        return this.oversellDisposition(await this.handleOversell(event, delivery), delivery);
+        await this.handleOversell(event);
+        return { kind: "ack" };
       case "duplicate":
         metrics.increment("orders_duplicate_total", source);
-        if (result.original.kind === "insufficient") return this.oversellDisposition(await this.handleOversell(event, delivery), delivery);
-        if (this.options.mode === "events") await this.republish(event, false);
+        // An oversell redelivered: its pending cancellation was recorded with the first outcome (and
+        // removed once done), so nothing is counted or recorded again; the truth is pushed again.
+        if (result.original.kind === "insufficient") await this.handleOversell(event);
+        else if (this.options.mode === "events") await this.republish(event, false);
         return { kind: "ack" };
       case "conflict":
         metrics.increment("orders_conflict_total", source);
@@ -101,49 +111,12 @@ export class OrderProcessor {
     }
   };
 
-  /**
-   * A cancellation the source channel could not take yet (it is down) must not be forgotten: the
-   * event goes back to the feed with a growing delay; the redelivery is a `duplicate` of the
-   * insufficient outcome, which retries the cancellation without counting the oversell twice.
-   */
-  private oversellDisposition(cancelled: boolean, delivery: DeliveryInfo): Disposition {
-    if (cancelled) return { kind: "ack" };
-    const delayMs = Math.min(300_000, 10_000 * 2 ** Math.min(10, delivery.deliveryCount - 1));
-    return { kind: "retry", delayMs, reason: "cancellation at the source channel failed; retrying" };
-  }
-
-  /** Cancels the order at its source and (events) pushes the truth to every channel, the source included. Returns false when the cancel must be retried later. */
-  private async handleOversell(event: OrderEvent, delivery: DeliveryInfo): Promise<boolean> {
-    const client = this.options.clients.get(event.sourceChannel);
-    let cancelled = client === undefined;
-    if (client) {
-      const attempts = this.options.cancelAttempts ?? 5;
-      for (let attempt = 1; attempt <= attempts; attempt++) {
-        this.options.metrics.increment("cancellations_requested_total", { channel: event.sourceChannel });
-        let ok: boolean;
-        let retryable = true;
-        try {
-          const outcome = await client.cancelOrder(event.orderId, "insufficient stock");
-          ok = outcome.ok;
-          retryable = !outcome.ok && outcome.reason !== "rejected";
-        } catch {
-          ok = false;
-        }
-        if (ok || !retryable) {
-          cancelled = true;
-          break;
-        }
-        if (attempt < attempts) {
-          delivery.working();
-          await this.sleep(backoffDelayMs(attempt, DEFAULT_RETRY_POLICY, this.options.random));
-          if (this.stopping) break; // the feed redelivers it; the cancel is retried then
-        }
-      }
-    }
+  /** Hands the cancellation to the relay and (events) pushes the truth to every channel, the source included. */
+  private async handleOversell(event: OrderEvent): Promise<void> {
+    this.options.cancellations?.notify(event.sourceChannel);
     // Events push the truth everywhere at once, the source included (it evidently shows stale stock).
     // Polling leaves that to its next tick, like every other push (it is the baseline's whole point).
     if (this.options.mode === "events") await this.republish(event, true);
-    return cancelled;
   }
 
   private async republish(event: OrderEvent, force: boolean): Promise<void> {

@@ -214,6 +214,7 @@ class RecordingMetrics implements Metrics {
     this.increments.push({ name, labels, by });
   }
   observe(): void {}
+  gauge(): void {}
   blocked(reason: string): number {
     return this.increments.filter((i) => i.name === "blocked_ms_total" && i.labels.channel === "c" && i.labels.reason === reason).reduce((sum, i) => sum + i.by, 0);
   }

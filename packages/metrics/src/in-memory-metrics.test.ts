@@ -78,6 +78,18 @@ describe("InMemoryMetrics", () => {
     expect(metrics.histogram("sync_lag_ms", { channel: "ebay" })?.max).toBe(5000);
   });
 
+  it("keeps the last value of a gauge per series, undefined until set, and refuses a non-finite one", () => {
+    const metrics = new InMemoryMetrics();
+    expect(metrics.gaugeValue("cancellations_pending", { channel: "a" })).toBeUndefined();
+    metrics.gauge("cancellations_pending", 3, { channel: "a" });
+    metrics.gauge("cancellations_pending", 1, { channel: "b" });
+    metrics.gauge("cancellations_pending", 0, { channel: "a" });
+    expect(metrics.gaugeValue("cancellations_pending", { channel: "a" })).toBe(0);
+    expect(metrics.gaugeValue("cancellations_pending", { channel: "b" })).toBe(1);
+    expect(metrics.counter("cancellations_pending", { channel: "b" })).toBe(0);
+    expect(() => metrics.gauge("cancellations_pending", Number.NaN)).toThrow(/finite/u);
+  });
+
   it("lists every series sorted by name then labels, whatever order they were created in", () => {
     const forward = new InMemoryMetrics();
     const backward = new InMemoryMetrics();

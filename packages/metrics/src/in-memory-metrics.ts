@@ -59,6 +59,7 @@ export class InMemoryMetrics implements Metrics {
   readonly #histogramOptions: HistogramOptions;
   readonly #counters = new Map<string, Family<number>>();
   readonly #histograms = new Map<string, Family<Histogram>>();
+  readonly #gauges = new Map<string, Family<number>>();
 
   constructor(options: InMemoryMetricsOptions = {}) {
     this.#histogramOptions = options.histogram ?? {};
@@ -76,6 +77,17 @@ export class InMemoryMetrics implements Metrics {
   /** Records `value` (an integer in the unit the name states, e.g. `_ms`) into the series' histogram. */
   observe(name: string, value: number, labels?: Labels): void {
     findSeries(this.#histograms, name, labels, () => new Histogram(this.#histogramOptions)).value.record(value);
+  }
+
+  /** Sets the gauge (a level: last value wins) to `value` (finite). */
+  gauge(name: string, value: number, labels?: Labels): void {
+    if (!Number.isFinite(value)) throw new InvariantError(`gauge "${name}" must be finite, got ${value}`);
+    findSeries(this.#gauges, name, labels, () => 0).value = value;
+  }
+
+  /** The gauge's last value; undefined when never set. */
+  gaugeValue(name: string, labels?: Labels): number | undefined {
+    return lookupSeries(this.#gauges, name, labels)?.value;
   }
 
   /** The counter's value; 0 when never incremented. */
@@ -98,7 +110,7 @@ export class InMemoryMetrics implements Metrics {
     return sortedSeries(this.#histograms).map((s) => ({ name: s.name, labels: s.labels, histogram: s.value }));
   }
 
-  /** Adds another instance's counters and merges its histograms (workers → run, runs → total). */
+  /** Adds another instance's counters and merges its histograms (workers → run, runs → total). Gauges are one process's levels: not merged. */
   merge(other: InMemoryMetrics): void {
     for (const { name, labels, value } of other.counters()) this.increment(name, labels, value);
     for (const { name, labels, histogram } of other.histograms()) {

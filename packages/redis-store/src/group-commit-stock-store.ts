@@ -8,7 +8,7 @@
 // is unknown", each order is re-sent on its own and only the culprit sees the error. An unavailable or
 // unknown outcome is passed to every caller unchanged (their retries are safe: idempotent by order id).
 
-import type { ApplyResult, AuditRecord, OrderInput, OutboxEntry, Sku, StockChangeResult, StockLevel, StockMutationInput, StockStore } from "@synclag/core";
+import type { ApplyResult, AuditRecord, OrderInput, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel, StockMutationInput, StockStore } from "@synclag/core";
 import { RedisStockStoreError } from "./errors.js";
 
 export interface GroupCommitStockStoreOptions {
@@ -102,6 +102,14 @@ export class GroupCommitStockStore implements StockStore {
 
   ackOutbox(ids: readonly string[]): Promise<void> {
     return this.inner.ackOutbox(ids);
+  }
+
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
+    return this.inner.readPendingCancellations(options);
+  }
+
+  removePendingCancellations(seqs: readonly number[]): Promise<void> {
+    return this.inner.removePendingCancellations(seqs);
   }
 
   private pump(): void {

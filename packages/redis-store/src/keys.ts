@@ -1,6 +1,7 @@
 // Key layout of the Redis stock store, and the Redis Cluster slot of a key (CRC16 of the hash tag).
 // Every key of one store lives under one hash tag `{partition}`, so all keys an order touches — its
-// SKUs, its idempotency record, the audit and outbox streams, the seq counter — share one slot.
+// SKUs, its idempotency record, the audit and outbox streams, the seq counter, the pending
+// cancellations — share one slot.
 // Easy to get wrong: the hash tag is the FIRST `{…}` of a key, so the prefix must contain no brace;
 // then braces inside SKUs or order ids (which come after the tag) cannot move a key to another slot.
 // See docs/decisions/0003-redis-keys-and-hash-tags.md.
@@ -23,6 +24,8 @@ export interface StockKeys {
   readonly outbox: string;
   /** Set: every SKU that exists (for `snapshot()` without arguments). */
   readonly skus: string;
+  /** Sorted set: pending cancellations, score = audit seq of the insufficient outcome (see lua.ts). */
+  readonly cancellations: string;
   /** Hash `{quantity, version}` of one SKU (already NFC-normalised). */
   sku(sku: string): string;
   /** String (JSON, with a TTL): the idempotency record of one order id. */
@@ -55,6 +58,7 @@ export function stockKeys(options: { readonly keyPrefix: string; readonly partit
     audit: `${base}audit`,
     outbox: `${base}outbox`,
     skus: `${base}skus`,
+    cancellations: `${base}cancellations`,
     sku: (sku) => `${base}sku:${sku}`,
     order: (orderId) => `${base}order:${orderId}`,
     keyspace: base,

@@ -1,5 +1,6 @@
 // The Lua scripts of the Redis stock store and their SHA1s. `APPLY` applies a list of orders, restocks
-// and sets in one atomic step; `READ_LEVELS` reads many SKUs at one point in time.
+// and sets in one atomic step (an insufficient order's pending cancellation included); `READ_LEVELS`
+// reads many SKUs at one point in time.
 // Easy to get wrong: Redis does not roll back a script, so APPLY runs in three phases — (1) check every
 // argument and read every key, raising before any write (wrong Redis types, corrupt or exhausted
 // counters, bad arguments); (2) plan every outcome and every write in Lua memory; (3) execute the plan.
@@ -28,8 +29,8 @@ function script(name: string, source: string): LuaScript {
 }
 
 /**
- * KEYS: seq, audit, outbox, skus, then per op — order: its idempotency key, then one SKU key per line;
- *       restock/set: the SKU key.
+ * KEYS: seq, audit, outbox, skus, cancellations, then per op — order: its idempotency key, then one SKU
+ *       key per line; restock/set: the SKU key.
  * ARGV: atMs, idempotencyTtlMs, opCount, then per op —
  *       O orderId sourceChannel fingerprint lineCount (sku quantity)×lineCount
  *       R|S sku quantity hasReason(0|1) reason
@@ -40,6 +41,11 @@ function script(name: string, source: string): LuaScript {
  * Errors (nothing written): "SYNCLAG_BADARGS <what>", "SYNCLAG_WRONGTYPE <keyIndex> <detail>",
  *       "SYNCLAG_CORRUPT <keyIndex> <what>".
  * Idempotency record (string, PX ttl): "<byte length of fingerprint>:<fingerprint><outcome JSON a|i>".
+ * Pending cancellations (sorted set): score = the insufficient outcome's audit seq, member
+ *       `[seq,"orderId","sourceChannel","atMs"]`; an insufficient outcome adds one in the same step and
+ *       carries the mark `,"p":1` in its stored outcome. A duplicate of an insufficient record without
+ *       the mark (written before pending cancellations existed) adds the entry then and sets the mark —
+ *       once, so a cancellation already done and removed is never recorded again.
  */
 export const APPLY_SCRIPT = script(
   "apply",
@@ -82,7 +88,7 @@ local atMs, ttlMs = ARGV[1], ARGV[2]
 if atMs == nil or #atMs == 0 or #atMs > 32 then fail(BAD, 'atMs') end
 integer(ttlMs, 1, MAX_COUNTER, 'idempotencyTtlMs', BAD)
 local opCount = integer(ARGV[3], 1, 100000, 'op count', BAD)
-local a, k = 3, 4
+local a, k = 3, 5
 local kinds, firsts, lasts, ids, sources, fingerprints, opKeys = {}, {}, {}, {}, {}, {}, {}
 local skus, quantities, lineKeys, lines = {}, {}, {}, 0
 local hasMutation = false
@@ -135,7 +141,7 @@ end
 if a ~= nargs or k ~= nkeys then fail(BAD, 'extra arguments or keys') end
 
 -- Phase 1b: read every key (checking its type) before the first write.
-local seqKey, auditKey, outboxKey, skusKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local seqKey, auditKey, outboxKey, skusKey, cancellationsKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local stored = pcall_('GET', seqKey)
 if type(stored) == 'table' then wrongType(seqKey, stored.err) end
 local seq = 0
@@ -177,7 +183,7 @@ end
 
 -- Idempotency records: "<byte length of fingerprint>:<fingerprint><outcome JSON>", so a redelivery is
 -- recognised by a string comparison and its stored outcome returned without decoding it.
-local recordFingerprint, recordOutcome = {}, {}
+local recordFingerprint, recordOutcome, recordUnmarkedSeq = {}, {}, {}
 local orderKeys = {}
 for i = 1, opCount do if kinds[i] == 'O' then orderKeys[#orderKeys + 1] = opKeys[i] end end
 -- One MGET for every idempotency key of the call. MGET reads a key of another type as nil, so one
@@ -203,6 +209,11 @@ for n, key in ipairs(orderKeys) do
         fail(CORRUPT, keyIndex(key) .. ' unreadable idempotency record')
       end
       recordFingerprint[key], recordOutcome[key] = sub(record, colon + 1, colon + length), outcome
+      if sub(outcome, 1, 8) == '{"k":"i"' and sub(outcome, -7) ~= ',"p":1}' then
+        local unmarked = string.match(outcome, '^{"k":"i","s":(%d+),')
+        if not unmarked then fail(CORRUPT, keyIndex(key) .. ' unreadable idempotency record') end
+        recordUnmarkedSeq[key] = integer(unmarked, 1, MAX_COUNTER, 'stored outcome seq', CORRUPT, key)
+      end
     end
   end
 end
@@ -211,6 +222,14 @@ end
 local auditCount, auditKind, auditOrder, auditSource, auditReason, auditChanges, auditShortages = 0, {}, {}, {}, {}, {}, {}
 local outboxCount, outboxSource, outboxChanges = 0, {}, {}
 local recordCount, recordKeys, recordValues = 0, {}, {}
+local markCount, markKeys, markValues = 0, {}, {}
+local pendingCount, pendingScores, pendingMembers = 0, {}, {}
+local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
+local function addPending(pendingSeq, orderId, source)
+  pendingCount = pendingCount + 1
+  pendingScores[pendingCount] = pendingSeq .. ''
+  pendingMembers[pendingCount] = '[' .. pendingSeq .. ',' .. quoted(orderId) .. ',' .. quoted(source) .. ',' .. quoted(atMs) .. ']'
+end
 local dirty, dirtyKeys, created = {}, {}, {}
 local results = {}
 for i = 1, opCount do
@@ -218,7 +237,19 @@ for i = 1, opCount do
   if kind == 'O' then
     local previous = recordFingerprint[key]
     if previous then
-      if previous == fingerprints[i] then results[i] = '{"k":"d","o":' .. recordOutcome[key] .. '}' else results[i] = '{"k":"c"}' end
+      if previous == fingerprints[i] then
+        local unmarked = recordUnmarkedSeq[key]
+        if unmarked then
+          recordUnmarkedSeq[key] = nil
+          addPending(unmarked, ids[i], sources[i])
+          recordOutcome[key] = sub(recordOutcome[key], 1, -2) .. ',"p":1}'
+          markCount = markCount + 1
+          markKeys[markCount], markValues[markCount] = key, #previous .. ':' .. previous .. recordOutcome[key]
+        end
+        results[i] = '{"k":"d","o":' .. recordOutcome[key] .. '}'
+      else
+        results[i] = '{"k":"c"}'
+      end
     else
       local unknown, shortages -- created only when needed: tables cost
       for l = firsts[i], lasts[i] do
@@ -240,7 +271,8 @@ for i = 1, opCount do
         local outcome
         if shortages then
           local encoded = '[' .. concat(shortages, ',') .. ']'
-          outcome = '{"k":"i","s":' .. seq .. ',"h":' .. encoded .. '}'
+          outcome = '{"k":"i","s":' .. seq .. ',"h":' .. encoded .. ',"p":1}'
+          addPending(seq, ids[i], sources[i])
           auditKind[auditCount], auditChanges[auditCount], auditShortages[auditCount] = 'insufficient', '[]', encoded
         else
           local encoded
@@ -291,6 +323,12 @@ for i = 1, opCount do
   end
 end
 
+-- The pending-cancellation key is read only when the plan writes it (most calls never do); still before any write.
+if pendingCount > 0 then
+  actual = call('TYPE', cancellationsKey).ok
+  if actual ~= 'none' and actual ~= 'zset' then wrongType(cancellationsKey, 'holds a ' .. actual .. ', expected a sorted set') end
+end
+
 -- Phase 3: execute the plan. Levels are written once per SKU with their final values.
 for _, key in ipairs(dirtyKeys) do call('HSET', key, 'quantity', levelQuantity[key] .. '', 'version', levelVersion[key] .. '') end
 for _, sku in ipairs(created) do call('SADD', skusKey, sku) end
@@ -319,6 +357,8 @@ for n = 1, outboxCount do
   end
 end
 for n = 1, recordCount do call('SET', recordKeys[n], recordValues[n], 'PX', ttlMs) end
+for n = 1, markCount do call('SET', markKeys[n], markValues[n], 'KEEPTTL') end
+for n = 1, pendingCount do call('ZADD', cancellationsKey, pendingScores[n], pendingMembers[n]) end
 return '[' .. concat(results, ',') .. ']'
 `,
 );

@@ -14,6 +14,7 @@ import type {
   Clock,
   OrderInput,
   OutboxEntry,
+  PendingCancellation,
   Problem,
   Sku,
   StockChangeResult,
@@ -28,7 +29,7 @@ import { stockKeys } from "./keys.js";
 import type { StockKeys } from "./keys.js";
 import { APPLY_SCRIPT, MAX_COUNTER, READ_LEVELS_SCRIPT } from "./lua.js";
 import type { LuaScript } from "./lua.js";
-import { asText, auditSeqOfId, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodeStreamEntry, encodeApply } from "./script-protocol.js";
+import { asText, auditSeqOfId, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodePendingCancellation, decodeStreamEntry, encodeApply } from "./script-protocol.js";
 import type { ApplyOp } from "./script-protocol.js";
 
 /**
@@ -377,6 +378,42 @@ export class RedisStockStore implements StockStore {
       } catch (error) {
         // XDEL of an already deleted id is a no-op: like an order, an unknown outcome is safe to retry.
         throw toStoreError(error, { kind: "order", keys: [this.keys.outbox] });
+      }
+    }
+  }
+
+  /** Pending cancellations (oldest first) from the sorted set APPLY writes them to, paged by seq. */
+  async readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
+    const wanted = options.limit > 0 ? Math.ceil(options.limit) : 0;
+    const entries: PendingCancellation[] = [];
+    let after = Math.max(0, Math.floor(options.afterSeq ?? 0));
+    while (entries.length < wanted) {
+      const count = Math.min(READ_CHUNK, wanted - entries.length);
+      let reply: unknown;
+      try {
+        reply = await this.send(["ZRANGE", this.keys.cancellations, `(${after}`, "+inf", "BYSCORE", "LIMIT", "0", String(count)]);
+      } catch (error) {
+        throw toStoreError(error, { kind: "read", keys: [this.keys.cancellations] });
+      }
+      if (!Array.isArray(reply)) throw new RedisStockStoreError("corrupt_state", `ZRANGE ${this.keys.cancellations} reply is not a list`, { retryable: false });
+      const page = reply.map((member) => decodePendingCancellation(member));
+      entries.push(...page);
+      const last = page.at(-1);
+      if (page.length < count || !last) break;
+      after = last.seq;
+    }
+    return entries;
+  }
+
+  /** Removes pending cancellations by seq (each its own ZREMRANGEBYSCORE: removing one twice is a no-op). */
+  async removePendingCancellations(seqs: readonly number[]): Promise<void> {
+    for (const seq of new Set(seqs)) {
+      if (!Number.isSafeInteger(seq) || seq < 1 || seq > MAX_COUNTER) continue;
+      try {
+        await this.send(["ZREMRANGEBYSCORE", this.keys.cancellations, String(seq), String(seq)]);
+      } catch (error) {
+        // Like an order, an unknown outcome is safe to retry: removing an absent entry is a no-op.
+        throw toStoreError(error, { kind: "order", keys: [this.keys.cancellations] });
       }
     }
   }

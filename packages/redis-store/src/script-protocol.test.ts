@@ -4,7 +4,7 @@ import { normalizeOrder } from "@synclag/core";
 import type { NormalizedOrder } from "@synclag/core";
 import { RedisStockStoreError } from "./errors.js";
 import { stockKeys } from "./keys.js";
-import { CONFLICT_MESSAGE, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodeStreamEntry, encodeApply } from "./script-protocol.js";
+import { CONFLICT_MESSAGE, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodePendingCancellation, decodeStreamEntry, encodeApply } from "./script-protocol.js";
 import type { ApplyOp } from "./script-protocol.js";
 
 const keys = stockKeys({ keyPrefix: "t:", partition: "p" });
@@ -21,7 +21,7 @@ describe("APPLY script protocol (no server)", () => {
   it("encodes orders and mutations as KEYS and ARGV walked in step: one key per order, one per line", () => {
     const ops: ApplyOp[] = [{ kind: "order", order: o1 }, { kind: "restock", sku: "C", quantity: 4, reason: "po" }, { kind: "set", sku: "D", quantity: 0 }];
     expect(encodeApply(keys, ops, 1_700_000_000_123, 60_000)).toEqual({
-      keys: ["t:{p}:seq", "t:{p}:audit", "t:{p}:outbox", "t:{p}:skus", "t:{p}:order:o1", "t:{p}:sku:A", "t:{p}:sku:B", "t:{p}:sku:C", "t:{p}:sku:D"],
+      keys: ["t:{p}:seq", "t:{p}:audit", "t:{p}:outbox", "t:{p}:skus", "t:{p}:cancellations", "t:{p}:order:o1", "t:{p}:sku:A", "t:{p}:sku:B", "t:{p}:sku:C", "t:{p}:sku:D"],
       args: ["1700000000123", "60000", "3", "O", "o1", "amazon", o1.fingerprint, "2", "A", "1", "B", "2", "R", "C", "4", "1", "po", "S", "D", "0", "0", ""],
     });
   });
@@ -81,6 +81,10 @@ describe("APPLY script protocol (no server)", () => {
     });
     expect(decodeAuditEntry("4-0", fields(["kind", "restock", "atMs", "1", "changes", '[["A",1,2,3]]']))).toEqual({ seq: 4, atMs: 1, kind: "restock", changes: [{ sku: "A", delta: 1, quantity: 2, version: 3 }] });
     expect(decodeOutboxEntry("1-1", fields(["atMs", "1", "changes", '[["A\\/b",1,2,3]]']))).toEqual({ id: "1-1", atMs: 1, changes: [{ sku: "A/b", delta: 1, quantity: 2, version: 3 }] });
+    expect(decodePendingCancellation('[7,"o\\/1","amazon","1700000000000.5"]')).toEqual({ seq: 7, orderId: "o/1", sourceChannel: "amazon", atMs: 1_700_000_000_000.5 });
+    expect(() => decodePendingCancellation('[0,"o","amazon","1"]')).toThrow(/seq/u);
+    expect(() => decodePendingCancellation('[7,"o","amazon","soon"]')).toThrow(/atMs/u);
+    expect(() => decodePendingCancellation("[7,")).toThrow(/not JSON/u);
     expect(() => decodeAuditEntry("3-1", fields(["kind", "order", "atMs", "1", "changes", "[]"]))).toThrow(/seq/u);
     expect(() => decodeAuditEntry("3-0", fields(["kind", "oops", "atMs", "1", "changes", "[]"]))).toThrow(/kind/u);
   });

@@ -13,6 +13,7 @@ import type {
   InsufficientOutcome,
   NormalizedOrder,
   OutboxEntry,
+  PendingCancellation,
   Shortage,
   Sku,
   SkuChange,
@@ -38,7 +39,7 @@ export const EXCEEDS_MAX_MESSAGE = `resulting stock would exceed ${MAX_QUANTITY}
 
 /** Builds KEYS and ARGV for one APPLY call (ops must already be validated and normalised). */
 export function encodeApply(keys: StockKeys, ops: readonly ApplyOp[], atMs: number, idempotencyTtlMs: number): ScriptCall {
-  const scriptKeys = [keys.seq, keys.audit, keys.outbox, keys.skus];
+  const scriptKeys = [keys.seq, keys.audit, keys.outbox, keys.skus, keys.cancellations];
   const args = [String(atMs), String(idempotencyTtlMs), String(ops.length)];
   for (const op of ops) {
     if (op.kind === "order") {
@@ -214,4 +215,15 @@ export function decodeOutboxEntry(id: string, fields: ReadonlyMap<string, string
     ...(sourceChannel === undefined ? {} : { sourceChannel }),
     changes: list(parseJson(fields.get("changes") ?? "[]", "outbox changes"), "outbox changes").map((c) => decodeChange(c, "outbox change")),
   };
+}
+
+/** A pending-cancellation member as APPLY writes it: `[seq,"orderId","sourceChannel","atMs"]`. */
+export function decodePendingCancellation(member: unknown): PendingCancellation {
+  const what = "pending cancellation";
+  const [seq, orderId, sourceChannel, atMs] = list(parseJson(asText(member, what), what), what);
+  const at = Number(text(atMs, what));
+  if (!Number.isFinite(at)) corrupt(`${what}: atMs ${JSON.stringify(atMs)} is not a number`);
+  const decoded = { seq: integer(seq, what), orderId: text(orderId, what), sourceChannel: text(sourceChannel, what), atMs: at };
+  if (decoded.seq < 1) corrupt(`${what}: seq ${decoded.seq} is not positive`);
+  return decoded;
 }

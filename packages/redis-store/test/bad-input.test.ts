@@ -57,14 +57,14 @@ if (skipReason) {
       expect(await dump(store)).toEqual(before);
     });
 
-    it("changes no level, version or outbox for an insufficient order — it only records the refusal (audit + idempotency)", async () => {
+    it("changes no level, version or outbox for an insufficient order — it only records the refusal (audit + idempotency + pending cancellation)", async () => {
       const store = await newStore();
       const before = await dump(store);
       expect((await store.applyOrder({ orderId: "short", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }, { sku: "B", quantity: 99 }] })).kind).toBe("insufficient");
       const after = await dump(store);
       const k = store.keys;
       for (const key of [k.sku("A"), k.sku("B"), k.outbox, k.skus]) expect(after[key], key).toEqual(before[key]);
-      expect(Object.keys(after).filter((key) => !(key in before))).toEqual([k.order("short")]);
+      expect(Object.keys(after).filter((key) => !(key in before)).sort()).toEqual([k.cancellations, k.order("short")].sort());
       expect((after[k.audit] as { value: unknown[] }).value).toHaveLength((before[k.audit] as { value: unknown[] }).value.length + 1);
     });
 
@@ -192,7 +192,7 @@ if (skipReason) {
       it(`refuses ${raw.name}`, async () => {
         const store = await newStore();
         const k = store.keys;
-        const keys = [k.seq, k.audit, k.outbox, k.skus, k.order("o-raw"), ...raw.lines.map((_, i) => k.sku(`line-${i}`))];
+        const keys = [k.seq, k.audit, k.outbox, k.skus, k.cancellations, k.order("o-raw"), ...raw.lines.map((_, i) => k.sku(`line-${i}`))];
         const args = [
           "1000",
           raw.ttlMs ?? "60000",

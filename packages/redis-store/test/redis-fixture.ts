@@ -79,6 +79,7 @@ export async function dumpKeyspace(client: TestClient, keyspace: string): Promis
     else if (type === "hash") value = await client.sendCommand(["HGETALL", key]);
     else if (type === "set") value = ((await client.sendCommand(["SMEMBERS", key])) as string[]).sort();
     else if (type === "stream") value = await client.sendCommand(["XRANGE", key, "-", "+"]);
+    else if (type === "zset") value = await client.sendCommand(["ZRANGE", key, "0", "-1", "WITHSCORES"]);
     else value = `<${type}>`;
     dump[key] = { type, hasTtl, value };
   }

@@ -10,7 +10,7 @@ const capture = () => captureLog("info");
 describe("EngineEventLog", () => {
   it("logs a channel going down once per outage and its recovery, and forwards every call", async () => {
     const calls: Array<[string, Labels | undefined, number | undefined]> = [];
-    const inner: Metrics = { increment: (name, labels, by) => void calls.push([name, labels, by]), observe: () => undefined };
+    const inner: Metrics = { increment: (name, labels, by) => void calls.push([name, labels, by]), observe: () => undefined, gauge: () => undefined };
     const { lines, logger } = capture();
     let now = 1_000;
     const events = new EngineEventLog(inner, logger, () => now);
@@ -34,7 +34,7 @@ describe("EngineEventLog", () => {
   });
 
   it("counts the outbox entries replayed", () => {
-    const events = new EngineEventLog({ increment: () => undefined, observe: () => undefined }, capture().logger);
+    const events = new EngineEventLog({ increment: () => undefined, observe: () => undefined, gauge: () => undefined }, capture().logger);
     events.increment("outbox_replayed_total", undefined, 7);
     expect(events.outboxReplayed).toBe(7);
   });

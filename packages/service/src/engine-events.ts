@@ -36,6 +36,10 @@ export class EngineEventLog implements Metrics {
     this.inner.observe(name, value, labels);
   }
 
+  gauge(name: string, value: number, labels?: Labels): void {
+    this.inner.gauge(name, value, labels);
+  }
+
   /** Outbox entries replayed so far (the engine replays them in `start()`). */
   get outboxReplayed(): number {
     return this.replayed;

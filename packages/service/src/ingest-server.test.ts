@@ -32,7 +32,7 @@ describe("ingest server: paths that are no channel", () => {
 
   async function start() {
     const counted: Array<[string, Labels | undefined]> = [];
-    const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined };
+    const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
     const { lines, logger } = capture();
     server = await startIngestServer({
       host: "127.0.0.1",

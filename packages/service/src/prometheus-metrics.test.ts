@@ -54,6 +54,18 @@ describe("Prometheus metrics adapter", () => {
     expect(() => metrics.increment("pushes_total", { channel: "amazon" }, -1)).toThrow(RangeError);
   });
 
+  it("renders a gauge with its last value per series, as a gauge", async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    metrics.gauge("cancellations_pending", 4, { channel: "amazon" });
+    metrics.gauge("cancellations_pending", 1, { channel: "amazon" });
+    metrics.gauge("cancellations_pending", 0, { channel: "ebay" });
+    const text = await metrics.render();
+    expect(text).toContain("# TYPE synclag_cancellations_pending gauge");
+    expect(text).toContain('synclag_cancellations_pending{channel="amazon"} 1');
+    expect(text).toContain('synclag_cancellations_pending{channel="ebay"} 0');
+    expect(() => metrics.gauge("cancellations_pending", Number.POSITIVE_INFINITY)).toThrow(TypeError);
+  });
+
   it("keeps two services' registries apart", async () => {
     const a = new PrometheusMetrics({ processMetrics: false });
     const b = new PrometheusMetrics({ processMetrics: false });

@@ -1,7 +1,7 @@
 // The engine's Metrics port in Prometheus format, with a registry per service (never prom-client's
 // global one: two services in one process — the runner's tests do that — would otherwise share counters).
 // Families are created on first use under the `synclag_` prefix; counters keep the engine's `_total`
-// names, histograms are in milliseconds (`*_ms`).
+// names, histograms are in milliseconds (`*_ms`), gauges carry their unit in the name too.
 // Easy to get wrong: (1) a family's label names are fixed when it is created — a later call with other
 // label keys must be mapped onto them, not thrown. (2) This runs ~15 times per order on the engine's hot
 // path, so a series is found by its label values and updated with plain arithmetic; prom-client only
@@ -42,14 +42,15 @@ class Family {
 
   constructor(
     readonly name: string,
-    readonly type: "counter" | "histogram",
+    readonly type: "counter" | "histogram" | "gauge",
     private readonly labelNames: readonly string[],
   ) {
     this.help = `synclag engine ${type} ${name.slice(PREFIX.length)}${type === "histogram" ? " (ms)" : ""}`;
   }
 
-  get aggregator(): "sum" {
-    return "sum";
+  /** How prom-client's cluster aggregation combines workers: counters and histograms add up; a gauge (a level every worker reads from the shared store) does not. */
+  get aggregator(): "sum" | "max" {
+    return this.type === "gauge" ? "max" : "sum";
   }
 
   series(labels: Labels | undefined): Series {
@@ -64,11 +65,11 @@ class Family {
     return series;
   }
 
-  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: "sum" }> {
+  get(): Promise<{ name: string; help: string; type: string; values: MetricValue[]; aggregator: "sum" | "max" }> {
     const values: MetricValue[] = [];
     const all = [...this.byKey.values(), ...(this.unlabelled ? [this.unlabelled] : [])];
     for (const series of all) {
-      if (this.type === "counter") {
+      if (this.type !== "histogram") {
         values.push({ labels: { ...series.labels }, value: series.value });
         continue;
       }
@@ -82,7 +83,7 @@ class Family {
       values.push({ labels: { ...series.labels }, value: series.sum, metricName: `${this.name}_sum` });
       values.push({ labels: { ...series.labels }, value: series.value, metricName: `${this.name}_count` });
     }
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: "sum" });
+    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
   }
 
   reset(): void {
@@ -108,6 +109,7 @@ export class PrometheusMetrics implements Metrics {
   readonly registry = new Registry();
   private readonly counters = new Map<string, Family>();
   private readonly histograms = new Map<string, Family>();
+  private readonly gauges = new Map<string, Family>();
 
   constructor(options: { readonly processMetrics?: boolean } = {}) {
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
@@ -129,6 +131,11 @@ export class PrometheusMetrics implements Metrics {
     series.sum += value;
   }
 
+  gauge(name: string, value: number, labels?: Labels): void {
+    if (!Number.isFinite(value)) throw new TypeError(`gauge ${name}: value must be a finite number, got ${value}`);
+    this.family(this.gauges, name, "gauge", labels).series(labels).value = value;
+  }
+
   /** The Prometheus text exposition (version 0.0.4). */
   render(): Promise<string> {
     return this.registry.metrics();
@@ -138,7 +145,7 @@ export class PrometheusMetrics implements Metrics {
     return this.registry.contentType;
   }
 
-  private family(families: Map<string, Family>, name: string, type: "counter" | "histogram", labels: Labels | undefined): Family {
+  private family(families: Map<string, Family>, name: string, type: "counter" | "histogram" | "gauge", labels: Labels | undefined): Family {
     let family = families.get(name);
     if (!family) {
       family = new Family(sanitize(name), type, Object.keys(labels ?? {}).sort());
@@ -157,6 +164,9 @@ export function teeMetrics(...targets: readonly Metrics[]): Metrics {
     },
     observe(name, value, labels) {
       for (const target of targets) target.observe(name, value, labels);
+    },
+    gauge(name, value, labels) {
+      for (const target of targets) target.gauge(name, value, labels);
     },
   };
 }

@@ -67,9 +67,13 @@ export function resolveProfile(spec: ChannelSpec): MarketplaceProfile {
 
 /** A StockStore whose calls take virtual time (the store's round trip). */
 class SimStockStore implements StockStore {
-  constructor(readonly inner: InMemoryStockStore, private readonly scheduler: VirtualScheduler, private readonly latency: Distribution, private readonly random: Prng) {}
-  private later<T>(produce: () => T): Promise<T> {
-    const delay = sample(this.latency, this.random);
+  /** Pending-cancellation calls draw their latency from a stream of their own, so they shift no other store call's draws. */
+  private readonly cancellationRandom: Prng;
+  constructor(readonly inner: InMemoryStockStore, private readonly scheduler: VirtualScheduler, private readonly latency: Distribution, private readonly random: Prng) {
+    this.cancellationRandom = random.fork("cancellations");
+  }
+  private later<T>(produce: () => T, random: Prng = this.random): Promise<T> {
+    const delay = sample(this.latency, random);
     return new Promise((resolve) => this.scheduler.setTimer(delay, () => resolve(produce())));
   }
   applyOrder(order: OrderInput) {
@@ -95,6 +99,12 @@ class SimStockStore implements StockStore {
   }
   ackOutbox(ids: readonly string[]) {
     return this.later(() => this.inner.model.ackOutbox(ids));
+  }
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }) {
+    return this.later(() => this.inner.model.readPendingCancellations(options), this.cancellationRandom);
+  }
+  removePendingCancellations(seqs: readonly number[]) {
+    return this.later(() => this.inner.model.removePendingCancellations(seqs), this.cancellationRandom);
   }
 }
 
@@ -320,7 +330,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   }
   const budgetEnd = endMs + scenario.convergenceBudget;
   const settled = () => {
-    if (!feed.idle || !engine.propagator.idle) return false;
+    if (!feed.idle || !engine.propagator.idle || !engine.cancellations.idle) return false;
     for (const model of models.values()) if (model.nextVisibilityAtMs !== undefined) return false;
     return truth.settled;
   };

@@ -520,7 +520,54 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       expect(await store.readAudit()).toEqual(reference.readAudit());
       expect(await store.snapshot()).toEqual(reference.snapshot());
       expect(outboxWithoutIds(await store.readOutbox(10_000))).toEqual(outboxWithoutIds(reference.readOutbox(10_000)));
+      expect(await store.readPendingCancellations({ limit: 10_000 })).toEqual(reference.readPendingCancellations({ limit: 10_000 }));
       expect(reference.readAudit().filter((record) => record.kind === "insufficient").length).toBeGreaterThan(0);
+    });
+
+    it("records a pending cancellation with each insufficient order in the same step — none for other outcomes, none again for a redelivery", async () => {
+      const { store, clock } = await fresh();
+      await setLevels(store, { A: 1 });
+      clock.set(1_000);
+      expect((await store.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("applied");
+      expect((await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("insufficient");
+      clock.set(2_000);
+      const odd = { orderId: 'odd {order} "q"\\/é', sourceChannel: "channel with spaces", lines: [{ sku: "A", quantity: 2 }] };
+      expect((await store.applyOrders([odd, { orderId: "o4", sourceChannel: "ebay", lines: [{ sku: "nope", quantity: 1 }] }])).map((result) => result.kind)).toEqual(["insufficient", "invalid"]);
+      expect((await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("duplicate");
+      expect((await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }] })).kind).toBe("conflict");
+      expect((await store.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("duplicate");
+      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([
+        { seq: 3, orderId: "o2", sourceChannel: "amazon", atMs: 1_000 },
+        { seq: 4, orderId: odd.orderId, sourceChannel: odd.sourceChannel, atMs: 2_000 },
+      ]);
+    });
+
+    it("pages pending cancellations by seq and removes them idempotently; a redelivery never records a removed one again", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { A: 0 });
+      for (let i = 1; i <= 5; i++) await store.applyOrder({ orderId: `o${i}`, sourceChannel: i % 2 === 0 ? "ebay" : "amazon", lines: [{ sku: "A", quantity: 1 }] });
+      const all = await store.readPendingCancellations({ limit: 100 });
+      expect(all.map((entry) => [entry.seq, entry.orderId, entry.sourceChannel])).toEqual([
+        [2, "o1", "amazon"],
+        [3, "o2", "ebay"],
+        [4, "o3", "amazon"],
+        [5, "o4", "ebay"],
+        [6, "o5", "amazon"],
+      ]);
+      expect(await store.readPendingCancellations({ limit: 2 })).toEqual(all.slice(0, 2));
+      expect(await store.readPendingCancellations({ afterSeq: 3, limit: 2 })).toEqual(all.slice(2, 4));
+      expect(await store.readPendingCancellations({ afterSeq: 6, limit: 10 })).toEqual([]);
+      expect(await store.readPendingCancellations({ limit: 0 })).toEqual([]);
+      await store.removePendingCancellations([2, 4, 999, 2]);
+      expect(await store.readPendingCancellations({ limit: 100 })).toEqual([all[1], all[3], all[4]]);
+      await store.removePendingCancellations([2, 4]);
+      await store.removePendingCancellations([]);
+      expect(await store.readPendingCancellations({ limit: 100 })).toEqual([all[1], all[3], all[4]]);
+      expect((await store.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("duplicate");
+      expect((await store.applyOrders([{ orderId: "o3", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] }])).map((result) => result.kind)).toEqual(["duplicate"]);
+      expect(await store.readPendingCancellations({ limit: 100 })).toEqual([all[1], all[3], all[4]]);
+      await store.removePendingCancellations(all.map((entry) => entry.seq));
+      expect(await store.readPendingCancellations({ limit: 100 })).toEqual([]);
     });
   });
 }
