@@ -76,6 +76,41 @@ describe("evaluateGate", () => {
     expect(result.ok && result.report.outcomes[0]).toMatchObject({ measured: 3, pass: false });
   });
 
+  it("gates the time until a sale is visible on every other channel (visible_everywhere_ms), per sale", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0];
+    const everywhere = events?.visibleEverywhereMs;
+    if (!events || !everywhere) throw new Error("no visibleEverywhereMs in the events strategy");
+    const report = await gate([`visible_everywhere_ms:p(99)<${everywhere.p99 + 1}`, `visible_everywhere_ms:p(99)<${everywhere.p99}`, "visible_everywhere_ms:count>0", "visible_everywhere_ms:p(95)>=0"]);
+    expect(report.outcomes.map((o) => o.pass)).toEqual([true, false, true, true]);
+    const histogram = Histogram.decode(events.histograms.visibleEverywhereMs ?? "");
+    expect(report.outcomes.map((o) => o.measured)).toEqual([everywhere.p99, everywhere.p99, everywhere.count, histogram.percentile(95)]);
+    // Two channels: each sale has one other channel, so the per-sale figure is the channel updates'.
+    expect(everywhere).toEqual(events.syncLagMs);
+    expect(checkThresholds(["visible_everywhere_ms:p(99)<30s"]).ok).toBe(true);
+    expect(checkThresholds(["channels.amazon.visible_everywhere_ms:p(99)<30s"]).ok).toBe(false);
+  });
+
+  it("refuses to pass visible_everywhere_ms on a document written before it existed, and reads such a document otherwise", async () => {
+    const doc = await smallDoc();
+    const older = {
+      ...doc,
+      strategies: doc.strategies.map(({ visibleEverywhereMs: _summary, ...s }) => {
+        const { visibleEverywhereMs: _encoded, ...histograms } = s.histograms;
+        return { ...s, histograms };
+      }),
+    } as ResultDocument;
+    expect((await problems(["visible_everywhere_ms:p(99)<1h"], older)).join()).toContain("has no visibleEverywhereMs for events");
+    const result = evaluateGate(older, ["sync_lag_ms:p(99)<1h"]);
+    expect(result.ok).toBe(true);
+    // Summary without its encoded histogram: the summary's figures still gate, the rest fail with a note.
+    const partial = { ...doc, strategies: older.strategies.map((s, i) => ({ ...s, visibleEverywhereMs: doc.strategies[i]?.visibleEverywhereMs })) } as ResultDocument;
+    const partialResult = evaluateGate(partial, ["visible_everywhere_ms:p(99)>0", "visible_everywhere_ms:min>=0"]);
+    if (!partialResult.ok) throw new Error(partialResult.problems.join());
+    expect(partialResult.report.outcomes.map((o) => o.pass)).toEqual([true, false]);
+    expect(partialResult.report.outcomes[1]?.note).toContain("no encoded histogram");
+  });
+
   it("fails a latency threshold over zero samples instead of passing it", async () => {
     const doc = await smallDoc();
     const empty = new Histogram().encode();

@@ -25,6 +25,7 @@ const VALUE_AGGREGATIONS: readonly AggregationKind[] = ["value"];
 export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit: MetricUnit; readonly aggregations: string; readonly description: string }> = [
   { name: "sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → another channel shows buyers the new stock (one sample per order and other channel)" },
   { name: "accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the channel's API accepted the update" },
+  { name: "visible_everywhere_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the last other channel shows buyers the new stock (one sample per order)" },
   { name: "channels.<id>.sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "sync lag of one channel" },
   { name: "channels.<id>.accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "accepted lag of one channel" },
   { name: "oversells", unit: "count", aggregations: "count", description: "accepted orders stock could not fill (cancelled)" },
@@ -101,6 +102,7 @@ type Measure = (aggregation: Aggregation) => Measured;
 const STRATEGY_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: readonly AggregationKind[] }>> = {
   sync_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
   accepted_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  visible_everywhere_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
   oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
   lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
   cancellation_rate: { unit: "ratio", allowed: RATE_AGGREGATIONS },
@@ -267,6 +269,10 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
       return latency(strategy.syncLagMs, strategy.histograms.syncLagMs);
     case "accepted_lag_ms":
       return latency(strategy.acceptedLagMs, strategy.histograms.acceptedLagMs);
+    case "visible_everywhere_ms":
+      // Added to the result document later (optional): an older document cannot be checked, never passed.
+      if (strategy.visibleEverywhereMs === undefined) return `this result has no visibleEverywhereMs for ${strategy.strategy} (written by an older synclag), so time to visible everywhere cannot be checked (refusing to pass it silently): write it again with this version`;
+      return latency(strategy.visibleEverywhereMs, strategy.histograms.visibleEverywhereMs);
     case "oversells":
       return fixed(strategy.orders.oversold);
     case "lost_sales":
@@ -295,9 +301,10 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
  * it, so the gate, the terminal table and the report always agree (and max stays exact: a decoded
  * histogram only knows it to HDR precision); everything else comes from the encoded histogram.
  */
-function latency(summary: LatencySummary, encoded: string): Measure {
+function latency(summary: LatencySummary, encoded: string | undefined): Measure {
   let decoded: Histogram | undefined;
-  const histogram = () => (decoded ??= Histogram.decode(encoded));
+  const histogram = () => (decoded ??= Histogram.decode(encoded as string));
+  const noHistogram = { value: Number.NaN, note: "the result carries no encoded histogram for this metric: only count, p(50), p(90), p(99), p(99.9), med and max can be checked" };
   return (aggregation) => {
       if (aggregation.kind === "count") return { value: summary.count };
       if (summary.count === 0) return { value: Number.NaN, note: "no samples recorded: nothing was measured, so this cannot pass" };
@@ -305,8 +312,10 @@ function latency(summary: LatencySummary, encoded: string): Measure {
       if (aggregation.kind === "med") return { value: summary.p50 };
       if (aggregation.kind === "percentile") {
         const fromSummary = ({ 50: summary.p50, 90: summary.p90, 99: summary.p99, 99.9: summary.p999 } as Record<number, number>)[aggregation.p];
+        if (fromSummary === undefined && encoded === undefined) return noHistogram;
         return { value: fromSummary ?? histogram().percentile(aggregation.p) };
       }
+      if (encoded === undefined) return noHistogram;
       if (aggregation.kind === "min") return { value: histogram().min };
       if (aggregation.kind === "avg") return { value: Math.round(histogram().mean * 1000) / 1000 };
       return { value: Number.NaN };

@@ -34,6 +34,32 @@ describe("parseResultDocument", () => {
   });
 });
 
+describe("parseResultDocument and the per-sale visibleEverywhereMs (added without a schema bump)", () => {
+  it("reads a document written before the field existed, and checks the field when it is there", async () => {
+    const doc = structuredClone(await smallDoc()) as unknown as { strategies: Array<Record<string, unknown> & { histograms: Record<string, unknown>; orders: Record<string, unknown> }> };
+    const events = doc.strategies[0];
+    if (!events) throw new Error("no events strategy");
+    expect(events.visibleEverywhereMs).toMatchObject({ count: expect.any(Number) });
+    expect(events.orders.notVisibleEverywhere).toBe(0);
+    const older = structuredClone(doc);
+    for (const s of older.strategies) {
+      delete s.visibleEverywhereMs;
+      delete s.histograms.visibleEverywhereMs;
+      delete s.orders.notVisibleEverywhere;
+    }
+    expect(parseResultDocument(JSON.stringify(older), "old.json").ok).toBe(true);
+    (events.visibleEverywhereMs as Record<string, unknown>).p99 = "fast";
+    events.histograms.visibleEverywhereMs = "HISTFAAAnot-a-histogram";
+    events.orders.notVisibleEverywhere = null;
+    const parsed = parseResultDocument(JSON.stringify(doc), "r.json");
+    expect(parsed.ok || parsed.problems).toEqual([
+      'r.json: strategies[0].visibleEverywhereMs.p99: must be a number, got "fast"',
+      expect.stringMatching(/^r\.json: strategies\[0\]\.histograms\.visibleEverywhereMs: not an encoded HdrHistogram/),
+      "r.json: strategies[0].orders.notVisibleEverywhere: must be a number, got null",
+    ]);
+  });
+});
+
 describe("parseResultDocument on a real run's document", () => {
   it("accepts its load section and refuses one whose time compression cannot be read", async () => {
     const doc = structuredClone(await realDoc()) as unknown as { strategies: Array<{ load: Record<string, unknown> }> };

@@ -80,6 +80,10 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
     for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.${lag}.${field}`, at);
     requireHistogram(doc, `${base}.histograms.${lag}`, at);
   }
+  // Added later without a schema bump: optional, but readable when present (older documents lack it).
+  if (get(doc, `${base}.visibleEverywhereMs`) !== undefined) for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.visibleEverywhereMs.${field}`, at);
+  if (get(doc, `${base}.histograms.visibleEverywhereMs`) !== undefined) requireHistogram(doc, `${base}.histograms.visibleEverywhereMs`, at);
+  if (get(doc, `${base}.orders.notVisibleEverywhere`) !== undefined) requireNumber(doc, `${base}.orders.notVisibleEverywhere`, at);
   requireString(doc, `${base}.cost.currency`, at);
   for (const field of ["oversells", "lostSales", "churn", "total"]) requireNumber(doc, `${base}.cost.${field}`, at);
   requireType(doc, `${base}.ok`, "boolean", at);

@@ -556,9 +556,10 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const result: RealStrategyResult = {
       strategy: options.strategy,
       orderImport: "push",
-      orders: { ...counts, cancellationRate: counts.accepted > 0 ? round(counts.oversold / counts.accepted, 6) : 0, droppedArrivals: load.droppedArrivals },
+      orders: { ...counts, cancellationRate: counts.accepted > 0 ? round(counts.oversold / counts.accepted, 6) : 0, notVisibleEverywhere: truth.ordersNotVisibleEverywhere, droppedArrivals: load.droppedArrivals },
       syncLagMs: truth.syncLag.summary(),
       acceptedLagMs: truth.acceptedLag.summary(),
+      visibleEverywhereMs: truth.visibleEverywhere.summary(),
       channels,
       cost: computeCost(scenario.cost, counts),
       ...(strategy.kind === "polling"
@@ -584,7 +585,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       ok: checks.every((c) => c.ok),
       simulatedEvents: load.sent,
       simulatedMs: convergedAtMs - startAtMs,
-      histograms: { syncLagMs: truth.syncLag.encode(), acceptedLagMs: truth.acceptedLag.encode() },
+      histograms: { syncLagMs: truth.syncLag.encode(), acceptedLagMs: truth.acceptedLag.encode(), visibleEverywhereMs: truth.visibleEverywhere.encode() },
       timeline,
       perMinute,
       load: {

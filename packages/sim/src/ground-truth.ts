@@ -1,6 +1,8 @@
 // Ground truth, measured from the marketplace side — never from the engine's self-report:
 // - sync lag of (order, channel): order confirmed at its source → that channel *shows buyers* a
 //   version ≥ the order's version; accepted lag: → the channel's API accepted such a version;
+// - time to visible everywhere of an order: the maximum, over the channels that owe it, of its sync
+//   lag — one sample per order, recorded when its last owing channel shows it;
 // - stale exposure: share of time (× SKUs) a channel shows a quantity other than its policy's
 //   quantity for the true stock;
 // - a timeline of the most popular SKU (truth vs each channel's shown stock) for the report.
@@ -13,13 +15,18 @@ import { Histogram } from "@synclag/metrics";
 
 /**
  * The applied orders of one SKU in version order, shared by every channel: each channel keeps a cursor
- * into it (one for visible, one for accepted), so an order costs three appends, not two per channel.
+ * into it (one for visible, one for accepted), so an order costs five appends, not two per channel.
+ * The arrays are parallel: index k of each describes the same order.
  */
 interface SkuLog {
   versions: number[];
   confirmedAt: number[];
   /** Source channel index of each order (it owes itself nothing); -1 = unknown, every channel owes it. */
   sources: number[];
+  /** Channels that have not yet shown each order (version ≥ its version); 0 = visible everywhere. */
+  owing: number[];
+  /** Latest time a channel showed each order so far (starts at its confirmation). */
+  shownAt: number[];
   /** Absolute index of `versions[0]` (entries every cursor has passed are dropped). */
   base: number;
   /** Length at which to try dropping passed entries again. */
@@ -37,6 +44,11 @@ const TIMELINE_LIMIT = 20_000;
 export class GroundTruth {
   readonly channelSyncLag: Histogram[];
   readonly channelAcceptedLag: Histogram[];
+  /**
+   * Per applied order: confirmed → the last channel that owed it shows a version ≥ the order's (the
+   * maximum of its sync lags). An order no channel owes (a single channel, its own source) has no sample.
+   */
+  readonly visibleEverywhere = new Histogram();
   private readonly skuIndex = new Map<Sku, number>();
   private readonly channelIndex = new Map<string, number>();
   private readonly logs: Array<SkuLog | undefined>;
@@ -49,6 +61,8 @@ export class GroundTruth {
   private readonly staleMs: Float64Array;
   /** (order, channel) pairs not yet visible, and pairs shown ≠ expected: kept as counts so "settled?" is O(1). */
   private pendingVisible = 0;
+  /** Applied orders some owing channel does not show yet (not in `visibleEverywhere`). */
+  private pendingEverywhere = 0;
   private mismatched = 0;
   readonly timeline: TimelineSeries;
   private readonly timelineChannelSeries: Array<Array<[number, number]>>;
@@ -84,6 +98,11 @@ export class GroundTruth {
   /** Accepted lag over every channel. */
   get acceptedLag(): Histogram {
     return merged(this.channelAcceptedLag);
+  }
+
+  /** Applied orders that some channel owing them had not shown (version ≥ the order's) by now: not in `visibleEverywhere`. */
+  get ordersNotVisibleEverywhere(): number {
+    return this.pendingEverywhere;
   }
 
   /** Initial state: truth and every channel's listing, all in sync. */
@@ -124,26 +143,30 @@ export class GroundTruth {
   orderApplied(sourceChannel: string, sku: Sku, version: number, confirmedAtMs: number): void {
     const s = this.sku(sku);
     const source = this.channelIndex.get(sourceChannel) ?? -1;
-    const log = (this.logs[s] ??= { versions: [], confirmedAt: [], sources: [], base: 0, compactAt: 1024 });
+    const log = (this.logs[s] ??= { versions: [], confirmedAt: [], sources: [], owing: [], shownAt: [], base: 0, compactAt: 1024 });
     const last = log.versions[log.versions.length - 1];
     if (last !== undefined && version <= last) throw new InvariantError(`orders of ${sku} applied out of version order (${version} after ${last})`);
     log.versions.push(version);
     log.confirmedAt.push(confirmedAtMs);
     log.sources.push(source);
-    this.pendingVisible += source < 0 ? this.channels.length : this.channels.length - 1;
+    const owing = source < 0 ? this.channels.length : this.channels.length - 1;
+    log.owing.push(owing);
+    log.shownAt.push(confirmedAtMs);
+    this.pendingVisible += owing;
+    if (owing > 0) this.pendingEverywhere += 1;
     if (log.versions.length >= log.compactAt) this.compact(s, log);
   }
 
   onVisible(change: VisibilityChange): void {
     const c = this.channel(change.channel);
     const s = this.sku(change.sku);
-    this.pendingVisible -= this.resolve(this.visibleCursor, c, s, change.version, change.atMs, this.channelSyncLag[c] as Histogram);
+    this.pendingVisible -= this.resolve(this.visibleCursor, c, s, change.version, change.atMs, this.channelSyncLag[c] as Histogram, true);
     this.setShown(c, s, change.quantity, change.atMs);
   }
 
   onAccepted(change: VisibilityChange): void {
     const c = this.channel(change.channel);
-    this.resolve(this.acceptedCursor, c, this.sku(change.sku), change.version, change.atMs, this.channelAcceptedLag[c] as Histogram);
+    this.resolve(this.acceptedCursor, c, this.sku(change.sku), change.version, change.atMs, this.channelAcceptedLag[c] as Histogram, false);
   }
 
   /** True when every owed (order, channel) pair became visible and every channel shows its policy quantity of the truth. */
@@ -205,12 +228,18 @@ export class GroundTruth {
     }
   }
 
-  /** Records the lag of every order of SKU `s` up to `version` that channel `c` owed; returns how many. */
-  private resolve(cursors: Int32Array, c: number, s: number, version: number, atMs: number, histogram: Histogram): number {
+  /**
+   * Records the lag of every order of SKU `s` up to `version` that channel `c` owed; returns how many.
+   * `visible`: these orders are now shown by `c`, so it no longer owes them — when the last one does,
+   * the order is visible everywhere, at the latest of their times (not necessarily this call's: the
+   * simulator's marketplaces may report a reveal after a later one of another channel). The hottest
+   * loop of the simulator: per pair one max and one decrement on the log's arrays, no allocation.
+   */
+  private resolve(cursors: Int32Array, c: number, s: number, version: number, atMs: number, histogram: Histogram, visible: boolean): number {
     const log = this.logs[s];
     if (!log) return 0;
     const index = c * this.skus.length + s;
-    const { versions, confirmedAt, sources, base } = log;
+    const { versions, confirmedAt, sources, owing, shownAt, base } = log;
     let k = (cursors[index] as number) - base;
     let resolved = 0;
     for (; k < versions.length && (versions[k] as number) <= version; k++) {
@@ -219,6 +248,13 @@ export class GroundTruth {
       if (!(lag >= 0)) throw new InvariantError(`negative sync lag ${lag} ms (version ${version})`);
       histogram.record(lag);
       resolved += 1;
+      if (visible) {
+        if (atMs > (shownAt[k] as number)) shownAt[k] = atMs;
+        if (--(owing[k] as number) === 0) {
+          this.visibleEverywhere.record((shownAt[k] as number) - (confirmedAt[k] as number));
+          this.pendingEverywhere -= 1;
+        }
+      }
     }
     cursors[index] = k + base;
     return resolved;
@@ -236,6 +272,8 @@ export class GroundTruth {
       log.versions.splice(0, drop);
       log.confirmedAt.splice(0, drop);
       log.sources.splice(0, drop);
+      log.owing.splice(0, drop); // every visible cursor passed these: all 0
+      log.shownAt.splice(0, drop);
       log.base = passed;
     }
     log.compactAt = Math.max(1024, log.versions.length * 2);

@@ -8,6 +8,11 @@ import type { LatencySummary } from "@synclag/metrics";
 import type { CheckResult } from "./checkers.js";
 import type { TimelineSeries } from "./ground-truth.js";
 
+/**
+ * Bumped only when a field changes meaning or a field readers need disappears. New fields are added as
+ * optional (e.g. `visibleEverywhereMs`), so older documents stay readable by the report and the gate,
+ * and older readers (which ignore unknown fields) still read newer documents.
+ */
 export const RESULT_SCHEMA_VERSION = 1;
 
 /**
@@ -94,9 +99,24 @@ export interface StrategyResult {
     readonly duplicateDeliveries: number;
     /** oversold / accepted: what a marketplace's cancellation-rate metric sees (limit 2.5 %). */
     readonly cancellationRate: number;
+    /**
+     * Applied orders some other channel still did not show (a version ≥ the order's) when the run
+     * ended, so they have no sample in `visibleEverywhereMs`. 0 when every channel converged.
+     * Absent in documents written before the field existed.
+     */
+    readonly notVisibleEverywhere?: number;
   };
+  /** One sample per (order, other channel) pair: "99 % of channel updates were visible within …". */
   readonly syncLagMs: LatencySummary;
   readonly acceptedLagMs: LatencySummary;
+  /**
+   * One sample per applied order: its confirmation → the moment the *last* channel that owed it shows
+   * buyers a version ≥ the order's (the maximum of the order's sync lags over those channels) — "a sale
+   * visible on every other channel". Orders never visible everywhere by the end of the run are not in
+   * it (`orders.notVisibleEverywhere` counts them). Optional: absent in documents written before it
+   * existed (schemaVersion stays 1, an additive field); readers show "not recorded" then.
+   */
+  readonly visibleEverywhereMs?: LatencySummary;
   readonly channels: Readonly<Record<string, ChannelResult>>;
   readonly cost: CostBreakdown;
   readonly polling?: {
@@ -119,8 +139,8 @@ export interface StrategyResult {
   readonly simulatedEvents: number;
   /** Virtual time covered, including the convergence phase. */
   readonly simulatedMs: number;
-  /** HDR histograms (compressed base64) for merging and CDF charts. */
-  readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string };
+  /** HDR histograms (compressed base64) for merging and CDF charts; `visibleEverywhereMs` as the field above. */
+  readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string; readonly visibleEverywhereMs?: string };
   readonly timeline: TimelineSeries;
   /** Arrivals per minute: accepted orders, oversells and lost sales (for the report's timeline). */
   readonly perMinute: { readonly accepted: number[]; readonly oversold: number[]; readonly lostSales: number[] };

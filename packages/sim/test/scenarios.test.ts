@@ -1,13 +1,18 @@
 // What the built-in scenarios must show, and the simulator's reproducibility.
 import { describe, expect, it } from "vitest";
+import { Histogram } from "@synclag/metrics";
 import { loadScenario } from "@synclag/workload";
-import { compare, simulateStrategy } from "../src/index.js";
+import { compare, simulateStrategy, type ResultDocument } from "../src/index.js";
 
 function builtin(name: string) {
   const loaded = loadScenario(name);
   if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
   return loaded.scenario;
 }
+
+/** flash-sale, events vs polling every 15 min, seed 1: run once, read by several tests. */
+let flashSaleDoc: Promise<ResultDocument> | undefined;
+const flashSale = () => (flashSaleDoc ??= compare(builtin("flash-sale"), ["events", "polling:15m"], 1));
 
 describe("built-in scenarios", () => {
   it("steady-day with polling 15m: 96 sync windows a day and ≈ 5.2 orders per window", async () => {
@@ -27,12 +32,33 @@ describe("built-in scenarios", () => {
   });
 
   it("flash-sale: polling every 15 min oversells several times more than events, and loses far more sales", async () => {
-    const doc = await compare(builtin("flash-sale"), ["events", "polling:15m"], 1);
+    const doc = await flashSale();
     const [events, polling] = doc.strategies;
     expect(doc.ok).toBe(true);
     expect(polling?.orders.oversold).toBeGreaterThan(3 * (events?.orders.oversold ?? 0));
     expect(polling?.orders.lostSales).toBeGreaterThan(10 * Math.max(1, events?.orders.lostSales ?? 0));
     expect(polling?.cost.total).toBeGreaterThan(events?.cost.total ?? 0);
+  });
+
+  it("a sale visible on every other channel: one sample per applied order, never faster than its channel updates", async () => {
+    const doc = await flashSale();
+    expect(doc.ok).toBe(true);
+    for (const s of doc.strategies) {
+      const everywhere = s.visibleEverywhereMs;
+      if (!everywhere) throw new Error(`${s.strategy}: no visibleEverywhereMs`);
+      expect(everywhere.count, s.strategy).toBeGreaterThan(0);
+      expect(everywhere.count, s.strategy).toBeLessThanOrEqual(s.orders.accepted);
+      // Every order here has one line and 3 other channels, and every channel converged: each applied
+      // order is one sample, none left out.
+      expect(s.orders.notVisibleEverywhere, s.strategy).toBe(0);
+      expect(everywhere.count, s.strategy).toBe(s.orders.fulfilled);
+      expect(s.syncLagMs.count, s.strategy).toBe(3 * s.orders.fulfilled);
+      // An order's slowest channel is at least as slow as its channel updates.
+      expect(everywhere.p50, s.strategy).toBeGreaterThanOrEqual(s.syncLagMs.p50);
+      expect(everywhere.p99, s.strategy).toBeGreaterThanOrEqual(s.syncLagMs.p99);
+      expect(everywhere.max, s.strategy).toBe(s.syncLagMs.max);
+      expect(Histogram.decode(s.histograms.visibleEverywhereMs ?? "").count, s.strategy).toBe(everywhere.count);
+    }
   });
 
   it("polling pushes only on its tick: lag grows with the interval (no hidden sync from the reconciler or from oversells)", async () => {

@@ -21,6 +21,9 @@ const NO_SAMPLES = "—";
 const lagText = (lag: Lag, value: number) => (lag.count === 0 ? NO_SAMPLES : formatMs(value));
 /** For "best value" highlighting: no samples is never the best. */
 const lagValue = (lag: Lag, value: number) => (lag.count === 0 ? Number.POSITIVE_INFINITY : value);
+/** Per sale, until its slowest other channel shows it: optional (documents written before it lack it). */
+const everywhereText = (s: StrategyResult, pick: (lag: Lag) => number) => (s.visibleEverywhereMs ? lagText(s.visibleEverywhereMs, pick(s.visibleEverywhereMs)) : NO_SAMPLES);
+const everywhereValue = (s: StrategyResult, pick: (lag: Lag) => number) => (s.visibleEverywhereMs ? lagValue(s.visibleEverywhereMs, pick(s.visibleEverywhereMs)) : Number.POSITIVE_INFINITY);
 
 function table(head: string[], color: boolean): Table.Table {
   return new Table({
@@ -47,6 +50,9 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     ["sync lag p99", (s) => lagText(s.syncLagMs, s.syncLagMs.p99), "low", (s) => lagValue(s.syncLagMs, s.syncLagMs.p99)],
     ["sync lag max", (s) => lagText(s.syncLagMs, s.syncLagMs.max), "low", (s) => lagValue(s.syncLagMs, s.syncLagMs.max)],
     ["accepted lag p99", (s) => lagText(s.acceptedLagMs, s.acceptedLagMs.p99), "low", (s) => lagValue(s.acceptedLagMs, s.acceptedLagMs.p99)],
+    ["visible everywhere p50", (s) => everywhereText(s, (l) => l.p50), "low", (s) => everywhereValue(s, (l) => l.p50)],
+    ["visible everywhere p99", (s) => everywhereText(s, (l) => l.p99), "low", (s) => everywhereValue(s, (l) => l.p99)],
+    ["visible everywhere max", (s) => everywhereText(s, (l) => l.max), "low", (s) => everywhereValue(s, (l) => l.max)],
     ["API calls", (s) => formatCount(sumChannels(s, (ch) => ch.apiCalls))],
     ["throttled (429)", (s) => formatCount(sumChannels(s, (ch) => ch.throttled)), "low", (s) => sumChannels(s, (ch) => ch.throttled)],
     ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],
@@ -90,14 +96,20 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
       lines.push(calls.toString());
     }
   }
+  lines.push(c.dim("visible everywhere: time until a sale is visible on every other channel (its"));
+  lines.push(c.dim("slowest one), one figure per sale; sync lag counts each channel update once."));
   if (channelIds.length <= 12) {
     lines.push(c.dim("p99 lag: buyer-visible (API-accepted in brackets). RL: waiting for the"));
     lines.push(c.dim("channel's rate limit made up most of its API-accepted lag."));
   } else {
     lines.push(c.dim(`${channelIds.length} channels: per-channel figures are in the --json result.`));
   }
-  const unmeasured = strategies.some((s) => s.syncLagMs.count === 0 || s.acceptedLagMs.count === 0 || Object.values(s.channels).some((ch) => ch.syncLagMs.count === 0 || ch.acceptedLagMs.count === 0));
+  const unmeasured = strategies.some((s) => s.syncLagMs.count === 0 || s.acceptedLagMs.count === 0 || s.visibleEverywhereMs?.count === 0 || Object.values(s.channels).some((ch) => ch.syncLagMs.count === 0 || ch.acceptedLagMs.count === 0));
   if (unmeasured) lines.push(c.dim(`${NO_SAMPLES}: no lag samples recorded (nothing was synced there), so no lag to show.`));
+  const unrecorded = strategies.filter((s) => s.visibleEverywhereMs === undefined).map((s) => s.strategy);
+  if (unrecorded.length > 0) lines.push(c.dim(`${NO_SAMPLES} visible everywhere (${unrecorded.join(", ")}): not in this result (written by an older synclag).`));
+  const missing = strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
+  for (const s of missing) lines.push(c.dim(`${s.strategy}: ${formatCount(s.orders.notVisibleEverywhere ?? 0)} sales not visible everywhere by the end of the run (not in visible everywhere).`));
   for (const s of strategies) {
     if (s.polling) lines.push(c.dim(`${s.strategy}: ${formatCount(s.polling.syncWindowsPerDay)} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
   }

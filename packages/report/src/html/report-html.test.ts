@@ -141,6 +141,36 @@ describe("the report's words and numbers", () => {
     expect(page).toMatch(/Channel update: a sale reaching one of the other channels\. Lags are counted per channel update, so .* is not the time until a sale shows on every channel/);
   });
 
+  it("shows, per sale, the time until it is visible on every other channel, worded as such — and 'not recorded' for an older document", async () => {
+    const three = { ...SMALL_SCENARIO, name: "small-three", channels: [{ id: "amazon", kind: "amazon", share: 0.5 }, { id: "shopify", kind: "shopify", share: 0.3 }, { id: "ebay", kind: "ebay", share: 0.2 }] } as typeof SMALL_SCENARIO;
+    const doc = await simulate(three);
+    const html = renderReportHtml(doc);
+    const page = text(html);
+    const data = reportData(html);
+    for (const s of doc.strategies) {
+      const lag = s.visibleEverywhereMs;
+      if (!lag) throw new Error(`${s.strategy}: no visibleEverywhereMs`);
+      const figures = `A sale visible on every other channel: p50 / p99 / max ${formatMs(lag.p50)} / ${formatMs(lag.p99)} / ${formatMs(lag.max)}`;
+      expect(page).toContain(figures); // its card
+      expect(data.strategies.find((d) => d.strategy === s.strategy)?.visibleEverywhereMs).toEqual({ count: lag.count, p50: lag.p50, p99: lag.p99, max: lag.max });
+      // With three channels a sale waits for the slower of its two other channels.
+      expect(lag.p50).toBeGreaterThanOrEqual(s.syncLagMs.p50);
+    }
+    // The figures table: one column per strategy on the same row.
+    expect(page).toContain(`A sale visible on every other channel: p50 / p99 / max ${doc.strategies.map((s) => `${formatMs(s.visibleEverywhereMs?.p50 ?? NaN)} / ${formatMs(s.visibleEverywhereMs?.p99 ?? NaN)} / ${formatMs(s.visibleEverywhereMs?.max ?? NaN)}`).join(" ")}`);
+    expect(page).toContain("A sale visible on every other channel: counted once per sale, from the sale to the moment the last of the other channels showed buyers the new stock");
+    expect(page).toContain("In this run every sale applied to your stock reached every other channel.");
+
+    const unconverged = { ...doc, strategies: doc.strategies.map((s) => (s.strategy === "events" ? s : { ...s, orders: { ...s.orders, notVisibleEverywhere: 4 } })) } as ResultDocument;
+    expect(text(renderReportHtml(unconverged))).toContain("Sales some channel still did not show when the run ended are left out: 4 with polling every 15 min.");
+
+    const older = { ...doc, strategies: doc.strategies.map(({ visibleEverywhereMs: _lag, ...s }) => s) } as ResultDocument;
+    const olderHtml = renderReportHtml(older);
+    expect(text(olderHtml)).toContain("A sale visible on every other channel: p50 / p99 / max not recorded");
+    expect(text(olderHtml)).toContain("This result was written before the figure existed");
+    expect(reportData(olderHtml).strategies.every((s) => s.visibleEverywhereMs === null)).toBe(true);
+  });
+
   it("uses a demand curve's label as a label, not as a noun in the lede", async () => {
     const doc = await smallDoc();
     const viral = { ...doc, scenario: { ...doc.scenario, curve: doc.scenario.curve.map((w) => (w.multiplier > 1 ? { ...w, label: "viral" } : w)) } } as ResultDocument;

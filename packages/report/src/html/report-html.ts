@@ -40,6 +40,8 @@ export interface ReportData {
     readonly lostSales: number;
     readonly accepted: number;
     readonly cancellationRate: number;
+    /** Per sale, until every other channel shows it (`visibleEverywhereMs`); null when the document predates it. */
+    readonly visibleEverywhereMs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number } | null;
   }>;
   readonly charts: ReadonlyArray<{ readonly id: string; readonly points: number }>;
 }
@@ -153,7 +155,7 @@ ${figure("chart-cancellation", cancellationRateChart(doc, "cancel"), "Share of a
   // --- Lag distribution ----------------------------------------------------------------------------------
   parts.push(`<section>
 <h2><span class="num">4</span>How long until each channel knows about a sale</h2>
-<p>Each line shows, for any waiting time on the bottom axis, the share of channel updates (one per sale and other channel) that had reached their channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove.</p>
+<p>Each line shows, for any waiting time on the bottom axis, the share of channel updates (one per sale and other channel) that had reached their channel by then. Further left is better. <strong>Solid</strong>: when buyers could see the new stock. <strong>Dashed</strong>: when the channel's API accepted the update — the part a sync tool controls; the gap between the two is the marketplace's own processing time, which no sync tool can remove. A sale is visible on every other channel only once its slowest update is: that time, per sale, is in the cards above and in section 6.</p>
 ${compression ? `<p class="lapse-note"><strong>Wall-clock times of a ${esc(factor)} time-lapse</strong> (${esc(formatMsWords(compression.scenarioDurationMs))} of trading in ${esc(formatMsWords(compression.wallDurationMs))}), not the lags of the same sale at real speed: ${compression.marketplaceTime === "real" ? "the marketplaces kept their real delays and rate limits while demand came " + esc(factor) + " faster" : "the marketplaces' own delays were shortened " + esc(factor) + " too, the engine's processing was not"}. See the note at the top.</p>` : ""}
 ${figure("chart-lag", lagCdfChart(doc, "lag"), `Read it like this: where a line reaches the top (100 %), the time below is how long the slowest updates took; where it crosses 50 %, half of the updates were faster. ${events && baseline ? `Polling cannot be faster than its interval; event-driven sync is limited by each channel's API.` : ""}`, "lag-cdf")}
 </section>`);
@@ -210,6 +212,7 @@ ${
         lostSales: s.orders.lostSales,
         accepted: s.orders.accepted,
         cancellationRate: s.orders.cancellationRate,
+        visibleEverywhereMs: s.visibleEverywhereMs ? { count: s.visibleEverywhereMs.count, p50: s.visibleEverywhereMs.p50, p99: s.visibleEverywhereMs.p99, max: s.visibleEverywhereMs.max } : null,
       };
     }),
     charts: charts.map(({ id, chart }) => ({ id, points: chart.points })),
@@ -254,6 +257,7 @@ function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult
 <dt>Buyers turned away with stock left</dt><dd>${esc(formatCount(s.orders.lostSales))}</dd>
 <dt>Half of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}${wall}</dd>
 <dt>99 % of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}${wall}</dd>
+<dt>${esc(EVERYWHERE_LABEL)}</dt><dd>${esc(everywhereText(s))}${s.visibleEverywhereMs ? wall : ""}</dd>
 <dt>Calls to channel APIs</dt><dd>${esc(formatCount(sumChannels(s, (c) => c.apiCalls)))}</dd>
 ${compression ? `<dt>Time-lapse</dt><dd>${esc(formatMsWords(compression.scenarioDurationMs))} in ${esc(formatMsWords(compression.wallDurationMs))} (${esc(formatFactor(compression.factor))})</dd>` : ""}
 </dl>
@@ -277,6 +281,17 @@ ${projections[0]?.hasFlashSale ? row("Steady-state cost per hour (normal trading
 ${row("Total per year", (p) => p.perYear, "total")}
 </tbody>
 </table>`;
+}
+
+/** The per-sale figure, worded exactly: one sample per sale, at its slowest other channel. */
+const EVERYWHERE_LABEL = "A sale visible on every other channel: p50 / p99 / max";
+
+/** "13.8s / 2m21s / 4m32s"; "—" with no samples, "not recorded" for a document written before the field existed. */
+function everywhereText(s: StrategyResult): string {
+  const lag = s.visibleEverywhereMs;
+  if (!lag) return "not recorded";
+  if (lag.count === 0) return "—";
+  return `${formatMs(lag.p50)} / ${formatMs(lag.p99)} / ${formatMs(lag.max)}`;
 }
 
 type RowSpec = [label: string, value: (s: StrategyResult) => string, numeric?: (s: StrategyResult) => number];
@@ -304,6 +319,7 @@ function figuresTable(doc: ResultDocument, compression: TimeCompression | undefi
     [`Sync lag max${wall}`, (s) => formatMs(s.syncLagMs.max), (s) => s.syncLagMs.max],
     [`Accepted lag p50 (API accepted)${wall}`, (s) => formatMs(s.acceptedLagMs.p50), (s) => s.acceptedLagMs.p50],
     [`Accepted lag p99${wall}`, (s) => formatMs(s.acceptedLagMs.p99), (s) => s.acceptedLagMs.p99],
+    [`${EVERYWHERE_LABEL}${wall}`, everywhereText, (s) => (s.visibleEverywhereMs && s.visibleEverywhereMs.count > 0 ? s.visibleEverywhereMs.p99 : Number.POSITIVE_INFINITY)],
     ["Calls to channel APIs", (s) => formatCount(sumChannels(s, (c) => c.apiCalls))],
     ["Throttled by a channel (HTTP 429)", (s) => formatCount(sumChannels(s, (c) => c.throttled)), (s) => sumChannels(s, (c) => c.throttled)],
     ["Cost", (s) => formatMoney(s.cost.total, currency), (s) => s.cost.total],
@@ -441,10 +457,20 @@ function methodSection(doc: ResultDocument, events: StrategyResult | undefined, 
 <li><strong>Lost sale</strong>: a channel showed “out of stock” (or too little) while stock existed, and the buyer left.</li>
 <li><strong>Cancellation rate</strong>: cancelled orders ÷ accepted orders, what marketplaces hold sellers to.</li>
 <li><strong>Channel update</strong>: a sale reaching one of the other channels${doc.scenario.channels.length > 2 ? ` (with ${esc(doc.scenario.channels.length)} channels, each sale makes ${esc(doc.scenario.channels.length - 1)})` : ""}. Lags are counted per channel update, so “99 % of channel updates within a minute” is not the time until a sale shows on <em>every</em> channel: that waits for its slowest channel.</li>
-<li><strong>p50 / p99</strong>: half / 99 % of the channel updates were at least this fast.</li>
+<li><strong>A sale visible on every other channel</strong>: counted once per sale, from the sale to the moment the <em>last</em> of the other channels showed buyers the new stock — its slowest channel update. So it is never shorter than the sale's channel updates. ${everywhereFootnote(doc)}</li>
+<li><strong>p50 / p99</strong>: half / 99 % of the channel updates (or, for a sale visible on every other channel, of the sales) were at least this fast.</li>
 </ul>
 <p class="small muted">Reproduce the run: <code>${esc(doc.reproduce)} --json result.json</code>, then <code>npx synclag report result.json</code>.</p>
 </section>`;
+}
+
+/** Which sales the per-sale figure leaves out, in plain words. */
+function everywhereFootnote(doc: ResultDocument): string {
+  if (doc.strategies.some((s) => !s.visibleEverywhereMs)) return "This result was written before the figure existed, so it shows “not recorded”.";
+  const missing = doc.strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
+  if (missing.length === 0 && doc.strategies.some((s) => s.orders.notVisibleEverywhere === undefined)) return "Sales some channel still did not show when the run ended are left out.";
+  if (missing.length === 0) return "In this run every sale applied to your stock reached every other channel.";
+  return `Sales some channel still did not show when the run ended are left out: ${missing.map((s) => `${esc(formatCount(s.orders.notVisibleEverywhere ?? 0))} with ${esc(strategyLabel(s.strategy).toLowerCase())}`).join(", ")}.`;
 }
 
 function sumChannels(s: StrategyResult, pick: (c: StrategyResult["channels"][string]) => number): number {
