@@ -191,8 +191,6 @@ export class MarketplaceModel {
     listing.acceptedVersion = item.version;
     listing.maxAcceptedVersion = Math.max(listing.maxAcceptedVersion, item.version);
     this.stats.updatesAccepted += 1;
-    const change = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs };
-    this.options.onAccepted?.(change);
     // A listing's updates become visible in the order they were accepted (per SKU; different SKUs
     // are processed independently, so one slow update does not hold back the whole catalogue).
     // Whole milliseconds, like every other time here (reveals fire on whole ms; the timeline shows these).
@@ -201,6 +199,9 @@ export class MarketplaceModel {
     const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
     if (atMs <= nowMs) this.makeVisible(update);
     else this.pending.push(update);
+    // After the update is queued: a driver scheduling its reveal from here (`nextVisibilityAtMs`) must see
+    // it, or an update due before the current head would only turn visible at the next reveal.
+    this.options.onAccepted?.({ channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs });
     return { sku: item.sku, ok: true };
   }
 

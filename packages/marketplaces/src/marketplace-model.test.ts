@@ -1,0 +1,32 @@
+import { Prng } from "@synclag/core";
+import { describe, expect, it } from "vitest";
+import { MarketplaceModel, type VisibilityChange } from "./marketplace-model.js";
+import { DEFAULT_PROFILES } from "./profiles.js";
+
+describe("MarketplaceModel", () => {
+  it("has an accepted update queued by the time it reports the acceptance, so a driver can schedule its reveal", () => {
+    // Visibility delays spread over 1–120 s: some later updates of other SKUs turn visible before earlier ones.
+    const profile = { ...DEFAULT_PROFILES.amazon, rateLimit: { kind: "none" as const }, faults: { ...DEFAULT_PROFILES.amazon.faults, serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0 }, visibilityDelay: { kind: "uniform" as const, minMs: 1_000, maxMs: 120_000 } };
+    const seen: Array<{ accepted: VisibilityChange; nextAtMs: number | undefined }> = [];
+    const queuedAt: number[] = [];
+    const model: MarketplaceModel = new MarketplaceModel({
+      channel: "amazon",
+      profile,
+      random: new Prng(3),
+      startMs: 0,
+      onAccepted: (accepted) => seen.push({ accepted, nextAtMs: model.nextVisibilityAtMs }),
+      onVisible: () => {},
+    });
+    for (let i = 0; i < 40; i++) model.seed(`sku-${i}`, 10, 1);
+    for (let i = 0; i < 40; i++) {
+      model.applyUpdates(i * 10, [{ sku: `sku-${i}`, quantity: 9, version: 2 }]);
+      // What the model has queued now (read back through the public API: the next reveal time).
+      queuedAt.push(model.nextVisibilityAtMs ?? Number.POSITIVE_INFINITY);
+    }
+    expect(seen).toHaveLength(40);
+    // The reveal time seen from inside the callback already accounts for the update just accepted.
+    seen.forEach((entry, i) => expect(entry.nextAtMs).toBe(queuedAt[i]));
+    // And some update did move the head earlier (the case a driver would otherwise miss).
+    expect(queuedAt.some((at, i) => i > 0 && at < (queuedAt[i - 1] as number))).toBe(true);
+  });
+});
