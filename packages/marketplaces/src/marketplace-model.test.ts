@@ -30,3 +30,22 @@ describe("MarketplaceModel", () => {
     expect(queuedAt.some((at, i) => i > 0 && at < (queuedAt[i - 1] as number))).toBe(true);
   });
 });
+
+describe("MarketplaceModel with shared SKU slots", () => {
+  it("behaves exactly like the map-only model, including SKUs the slot index does not know", () => {
+    const profile = { ...DEFAULT_PROFILES.shopify, visibilityDelay: { kind: "uniform" as const, minMs: 0, maxMs: 5_000 } };
+    const run = (skuSlots?: ReadonlyMap<string, number>) => {
+      const changes: VisibilityChange[] = [];
+      const model = new MarketplaceModel({ channel: "shopify", profile, random: new Prng(11), startMs: 0, onVisible: (c) => changes.push({ ...c }), ...(skuSlots ? { skuSlots } : {}) });
+      for (const sku of ["a", "b", "outside"]) model.seed(sku, 5, 1);
+      const replies = [];
+      for (let t = 0; t < 20; t++) replies.push(model.applyUpdates(t * 1_000, [{ sku: ["a", "b", "outside", "missing"][t % 4] as string, quantity: t, version: t + 2 }]));
+      const sales = ["a", "b", "outside", "missing"].map((sku) => model.checkout(30_000, sku, 1));
+      return { replies, sales, changes, listing: model.listing("outside"), available: model.availability(40_000, "b") };
+    };
+    const plain = run();
+    const slotted = run(new Map([["a", 0], ["b", 1], ["missing", 2]]));
+    expect(slotted).toEqual(plain);
+    expect(plain.replies.filter((r) => r.kind === "applied" && r.items.some((i) => !i.ok))).toHaveLength(5); // "missing" has no listing
+  });
+});

@@ -69,6 +69,12 @@ export interface MarketplaceModelOptions {
    * points), chosen per call with `applyUpdates(…, { api })`. Absent: one limiter for every call.
    */
   readonly apiRateLimits?: Readonly<Record<string, LimiterConfig>>;
+  /**
+   * SKU → dense slot, shared by every model of one run (the simulator's 40 channels × 5,000 SKUs):
+   * listings then live in an array, and the one small index stays in cache instead of 40 hash tables
+   * missing it on every update. SKUs absent from it fall back to the model's own map.
+   */
+  readonly skuSlots?: ReadonlyMap<Sku, number>;
 }
 
 /** Per-call options of `applyUpdates`. */
@@ -83,6 +89,8 @@ export class MarketplaceModel {
   readonly channel: ChannelId;
   readonly profile: MarketplaceProfile;
   private readonly listings = new Map<Sku, Listing>();
+  private readonly slotted: Array<Listing | undefined> = [];
+  private readonly skuSlots: ReadonlyMap<Sku, number> | undefined;
   private readonly limiter: RateLimiter;
   private readonly apiLimiters = new Map<string, RateLimiter>();
   private readonly pending = new TimedHeap<PendingVisibility>();
@@ -99,6 +107,7 @@ export class MarketplaceModel {
     this.channel = options.channel;
     this.profile = options.profile;
     this.limiter = new RateLimiter(options.profile.rateLimit, options.startMs);
+    this.skuSlots = options.skuSlots;
     for (const [api, config] of Object.entries(options.apiRateLimits ?? {})) this.apiLimiters.set(api, new RateLimiter(config, options.startMs));
   }
 
@@ -108,11 +117,20 @@ export class MarketplaceModel {
     // In place when it exists: updates still waiting to turn visible hold the listing object.
     const existing = this.listings.get(sku);
     if (existing) Object.assign(existing, fresh);
-    else this.listings.set(sku, fresh);
+    else {
+      this.listings.set(sku, fresh);
+      const slot = this.skuSlots?.get(sku);
+      if (slot !== undefined) this.slotted[slot] = fresh;
+    }
   }
 
   listing(sku: Sku): Readonly<Listing> | undefined {
-    return this.listings.get(sku);
+    return this.find(sku);
+  }
+
+  private find(sku: Sku): Listing | undefined {
+    const slot = this.skuSlots?.get(sku);
+    return slot === undefined ? this.listings.get(sku) : this.slotted[slot];
   }
 
   skus(): Sku[] {
@@ -160,7 +178,7 @@ export class MarketplaceModel {
   }
 
   private applyItem(nowMs: number, item: UpdateItem): ItemResult {
-    const listing = this.listings.get(item.sku);
+    const listing = this.find(item.sku);
     if (!listing) {
       this.stats.itemsRejected += 1;
       return { sku: item.sku, ok: false, code: "NOT_FOUND", message: `no listing for SKU ${JSON.stringify(item.sku)}` };
@@ -228,13 +246,13 @@ export class MarketplaceModel {
   /** What a buyer or a shopping agent sees on the storefront. */
   availability(nowMs: number, sku: Sku): number {
     this.revealDue(nowMs);
-    return this.listings.get(sku)?.visibleQuantity ?? 0;
+    return this.find(sku)?.visibleQuantity ?? 0;
   }
 
   /** A buyer checks out against the visible quantity; the marketplace decrements its own listing. */
   checkout(nowMs: number, sku: Sku, quantity: number): CheckoutResult {
     this.revealDue(nowMs);
-    const listing = this.listings.get(sku);
+    const listing = this.find(sku);
     const shown = listing?.visibleQuantity ?? 0;
     if (!listing || shown < quantity) {
       this.stats.turnedAway += 1;
@@ -256,7 +274,7 @@ export class MarketplaceModel {
     this.stats.reads += 1;
     const result = new Map<Sku, number>();
     for (const sku of skus) {
-      const listing = this.listings.get(sku);
+      const listing = this.find(sku);
       if (listing) result.set(sku, listing.acceptedQuantity);
     }
     return result;

@@ -152,6 +152,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     };
     return schedule;
   };
+  const skuSlots = new Map(catalog.map((item, slot) => [item.sku, slot] as const));
   for (const spec of scenario.channels) {
     const profile = resolveProfile(spec);
     let scheduleReveal: () => void = () => {};
@@ -160,6 +161,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       profile,
       random: root.fork(`market:${spec.id}`),
       startMs,
+      skuSlots,
       onVisible: (change) => {
         try {
           truth.onVisible(change);
