@@ -15,7 +15,11 @@ export interface SimOrderFeedOptions {
   readonly ackWaitMs: number;
   /** Share of published events the feed delivers twice. */
   readonly duplicateRate: number;
-  /** Deliveries before an event is dead-lettered. Default 20. */
+  /**
+   * Deliveries before an event is dead-lettered. Default 5, the JetStream feed's default max-deliver:
+   * with a laxer budget the simulator hid a defect the real feed had (oversell cancellations retried
+   * through redeliveries were dead-lettered after ~2.5 min of a source channel outage).
+   */
   readonly maxDeliver?: number;
 }
 
@@ -105,7 +109,7 @@ export class SimOrderFeed implements OrderFeed, OrderPublisher {
       this.parked.push({ value, deliveryCount });
       return;
     }
-    const maxDeliver = this.options.maxDeliver ?? 20;
+    const maxDeliver = this.options.maxDeliver ?? 5;
     if (deliveryCount > maxDeliver) {
       this.deadLetter({ event: value, reason: `max deliveries (${maxDeliver}) exceeded`, deliveryCount: deliveryCount - 1 });
       return;
