@@ -382,7 +382,9 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       });
     };
     const converged = async (): Promise<boolean> => {
-      if (!service.engine.propagator.idle) return false;
+      // Oversell cancellations go out from the store's pending list, after the order was acked: a source
+      // channel that was down is retried with backoff, and the run is not over until it took them.
+      if (!service.engine.propagator.idle || !service.engine.cancellations.idle) return false;
       const truth = await seeder.snapshot();
       for (const m of mocks) {
         for (const listing of await truthApi.listings(m.spec.id, false)) {
