@@ -78,8 +78,11 @@ export interface StockStore {
   ackOutbox(ids: readonly string[]): Promise<void>;
   /** Pending cancellations with `seq` > `afterSeq` (default 0), oldest (lowest seq) first, at most `limit`. */
   readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]>;
-  /** Removes pending cancellations by `seq`; unknown seqs are ignored, so a repeated call is harmless. */
-  removePendingCancellations(seqs: readonly number[]): Promise<void>;
+  /**
+   * Removes pending cancellations by `seq`; unknown seqs are ignored, so a repeated call is harmless.
+   * Resolves to how many entries this call removed (0 when another process removed them first).
+   */
+  removePendingCancellations(seqs: readonly number[]): Promise<number>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,6 +138,7 @@ export type ChannelFailureReason =
   | "timeout" // no reply in time: the update may or may not have been applied
   | "transport" // connection refused/reset
   | "stale" // compare-and-set mismatch (Shopify)
+  | "unauthorized" // 401/403/407/423: the whole call was refused (credentials, account) — says nothing about the item; not retryable
   | "rejected"; // 4xx / INVALID / per-item validation failure: not retryable
 
 export type PushOutcome =

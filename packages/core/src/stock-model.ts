@@ -175,8 +175,11 @@ export class StockModel {
     return entries;
   }
 
-  removePendingCancellations(seqs: readonly number[]): void {
-    for (const seq of seqs) this.pendingCancellations.delete(seq);
+  /** How many of `seqs` were pending (and are removed now). */
+  removePendingCancellations(seqs: readonly number[]): number {
+    let removed = 0;
+    for (const seq of seqs) if (this.pendingCancellations.delete(seq)) removed += 1;
+    return removed;
   }
 
   private appendAudit(record: Omit<AuditRecord, "seq">): number {
@@ -237,8 +240,7 @@ export class InMemoryStockStore implements StockStore {
     return Promise.resolve(this.model.readPendingCancellations(options));
   }
 
-  removePendingCancellations(seqs: readonly number[]): Promise<void> {
-    this.model.removePendingCancellations(seqs);
-    return Promise.resolve();
+  removePendingCancellations(seqs: readonly number[]): Promise<number> {
+    return Promise.resolve(this.model.removePendingCancellations(seqs));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryStockStore, Prng, VirtualScheduler, type ChannelClient, type Disposition, type FeedSubscription, type Labels, type Metrics, type OrderEvent, type OrderFeed, type OrderHandler, type PushOutcome } from "@synclag/core";
-import { CancellationRelay } from "./cancellation-relay.js";
+import { CancellationRelay, type CancellationRelayOptions, type RefusedCancellation } from "./cancellation-relay.js";
 import { Engine } from "./engine.js";
 
 /** Counters and gauges by name and labels (the engine may import only the core, so no InMemoryMetrics). */
@@ -238,5 +238,138 @@ describe("oversell cancellations through the store's pending list", () => {
     ]);
     expect(metrics.counter("cancellation_retries_total", { channel: "shop", reason: "rate_limited" })).toBe(1);
     relay.stop();
+  });
+
+  describe("a channel's own trouble never loses the entries", () => {
+    /** A store with `count` oversells at `channel` (orders `<channel>-0`…), and a relay over the given clients. */
+    function relayOver(clients: readonly ChannelClient[], scheduler: VirtualScheduler, oversells: ReadonlyArray<readonly [channel: string, count: number]>, options: Partial<CancellationRelayOptions> = {}) {
+      const store = new InMemoryStockStore({ clock: scheduler });
+      store.model.setQuantity({ sku: "A", quantity: 0 });
+      for (const [channel, count] of oversells) for (let i = 0; i < count; i++) store.model.applyOrder({ orderId: `${channel}-${i}`, sourceChannel: channel, lines: [{ sku: "A", quantity: 1 }] });
+      const metrics = new RecordingMetrics();
+      const relay = new CancellationRelay({ store, clients: new Map(clients.map((client) => [client.channel, client])), clock: scheduler, scheduler, random: new Prng(1), metrics, ...options });
+      return { store, metrics, relay };
+    }
+    const pendingIds = async (store: InMemoryStockStore) => (await store.readPendingCancellations({ limit: 10_000 })).map((entry) => entry.orderId);
+
+    it("keeps every entry while the channel refuses the whole call (unauthorized: a token expired during an outage), backing off, and cancels them all once it accepts again", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const fixedAtMs = 30 * 60_000;
+      const shop = new Marketplace("shop", scheduler, undefined, () => (scheduler.now() < fixedAtMs ? { ok: false, reason: "unauthorized", message: "HTTP 401 invalid access token" } : undefined));
+      const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 200]]);
+      relay.start();
+      await scheduler.runUntil(fixedAtMs - 1);
+      expect(await pendingIds(store)).toHaveLength(200);
+      expect(shop.calls.length).toBeLessThan(20); // backoff, not one call per entry
+      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(0);
+      expect(metrics.counter("cancellation_retries_total", { channel: "shop", reason: "unauthorized" })).toBe(shop.calls.length);
+      await scheduler.runUntil(fixedAtMs + 60 * 60_000);
+      expect(shop.cancelled.size).toBe(200);
+      expect(await pendingIds(store)).toEqual([]);
+      relay.stop();
+    });
+
+    it("stops treating rejections as final after 3 in a row: backs off, gives up at most one entry per backoff, and records every entry it gives up with its order id", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const refusals: RefusedCancellation[] = [];
+      const shop = new Marketplace("shop", scheduler, undefined, () => ({ ok: false, reason: "rejected", message: "400 unsupported request" }));
+      const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 200]], { onRefused: (refusal) => refusals.push(refusal) });
+      relay.start();
+      await scheduler.runUntil(60_000);
+      // Two rejections taken as final, the third kept (backoff); then one per backoff (5 s, 10 s, 20 s, 40 s with jitter).
+      const gone = 200 - (await pendingIds(store)).length;
+      expect(gone).toBeGreaterThanOrEqual(2);
+      expect(gone).toBeLessThanOrEqual(6);
+      expect(shop.calls.length).toBeLessThanOrEqual(gone + 1);
+      expect(refusals.map((refusal) => refusal.orderId)).toEqual(Array.from({ length: gone }, (_, i) => `shop-${i}`));
+      expect(relay.refused).toEqual(refusals);
+      expect(refusals[0]).toMatchObject({ channel: "shop", seq: 2, atMs: 0, message: "400 unsupported request" });
+      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(gone);
+      relay.stop();
+    });
+
+    it("still takes an occasional rejection as final and goes on with the next entries", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler, undefined, (orderId) => (orderId === "shop-1" || orderId === "shop-3" ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined));
+      const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 5]]);
+      relay.start();
+      await scheduler.runUntil(10_000);
+      expect(shop.calls.map((call) => call.orderId)).toEqual(["shop-0", "shop-1", "shop-2", "shop-3", "shop-4"]);
+      expect(await pendingIds(store)).toEqual([]);
+      expect(relay.refused.map((refusal) => refusal.orderId)).toEqual(["shop-1", "shop-3"]);
+      expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(3);
+      relay.stop();
+    });
+
+    it.each(["shop", "pos"])("reaches a healthy channel's newer entries when an older backlog (%s: down / no client here) fills a whole read", async (backlogChannel) => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler, { fromMs: 0, untilMs: Number.POSITIVE_INFINITY });
+      const other = new Marketplace("other", scheduler);
+      const { store, relay } = relayOver([shop, other], scheduler, [[backlogChannel, 6], ["other", 1]], { readBatchSize: 2, maxEntriesPerSweep: 6 });
+      relay.start();
+      await scheduler.runUntil(2 * 60_000);
+      expect(other.cancelled).toEqual(new Set(["other-0"]));
+      expect(await pendingIds(store)).toEqual(Array.from({ length: 6 }, (_, i) => `${backlogChannel}-${i}`));
+      relay.stop();
+    });
+
+    it("reads only the entries after the newest it knows when told of a new oversell, not the whole list again", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler, { fromMs: 0, untilMs: Number.POSITIVE_INFINITY });
+      const { store, relay } = relayOver([shop], scheduler, [["pos", 1_000]], { intervalMs: 3_600_000 });
+      const reads: (number | undefined)[] = [];
+      const read = store.readPendingCancellations.bind(store);
+      store.readPendingCancellations = (options) => (reads.push(options.afterSeq), read(options));
+      relay.start();
+      await scheduler.runUntil(1_000);
+      const initialReads = reads.length;
+      store.model.applyOrder({ orderId: "shop-new", sourceChannel: "shop", lines: [{ sku: "A", quantity: 1 }] });
+      relay.notify("shop");
+      await scheduler.runUntil(2_000);
+      expect(reads.slice(initialReads)).toEqual([1_001]); // the audit seq of the 1000th oversell (seq 1 set the stock)
+      expect(relay.pending).toBe(1_001);
+      expect(shop.calls.map((call) => call.orderId)).toEqual(["shop-new"]);
+      relay.stop();
+    });
+
+    it("arms no timer when a cancellation in flight at stop() fails afterwards", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler, { fromMs: 0, untilMs: Number.POSITIVE_INFINITY });
+      const { store, relay } = relayOver([shop], scheduler, [["shop", 1]], { baseDelayMs: 60_000 });
+      relay.start();
+      await scheduler.runUntil(10); // the read is done, the call is in flight (50 ms)
+      relay.stop();
+      await scheduler.runUntil(1_000); // the call has failed (503) by now
+      expect(scheduler.pending).toBe(0); // a backoff timer here would keep a real process alive after shutdown
+      await scheduler.runUntil(3_600_000);
+      expect(shop.calls).toHaveLength(1);
+      expect(await pendingIds(store)).toEqual(["shop-0"]);
+    });
+
+    it("never waits less than its own backoff, even when told Retry-After: 0", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler, undefined, () => ({ ok: false, reason: "rate_limited", message: "429", retryAfterMs: 0 }));
+      const { relay } = relayOver([shop], scheduler, [["shop", 1]]);
+      relay.start();
+      await scheduler.runUntil(10 * 60_000);
+      expect(shop.calls.length).toBeGreaterThan(3);
+      expect(shop.calls.length).toBeLessThan(15); // 5 s doubling to 5 min: ~8 in 10 min (not one per 50 ms round trip)
+      relay.stop();
+    });
+
+    it("counts a confirmation once when two processes cancel the same entry (only the one whose removal removed it counts)", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const shop = new Marketplace("shop", scheduler);
+      const store = new InMemoryStockStore({ clock: scheduler });
+      store.model.setQuantity({ sku: "A", quantity: 0 });
+      for (let i = 0; i < 20; i++) store.model.applyOrder({ orderId: `shop-${i}`, sourceChannel: "shop", lines: [{ sku: "A", quantity: 1 }] });
+      const metrics = [new RecordingMetrics(), new RecordingMetrics()];
+      const relays = metrics.map((m, i) => new CancellationRelay({ store, clients: new Map([["shop", shop]]), clock: scheduler, scheduler, random: new Prng(10 + i), metrics: m }));
+      for (const relay of relays) relay.start();
+      await scheduler.runUntil(60_000);
+      expect(shop.calls.length).toBeGreaterThan(20); // both sent some: idempotent at the channel
+      expect(metrics.reduce((sum, m) => sum + m.counter("cancellations_confirmed_total", { channel: "shop" }), 0)).toBe(20);
+      for (const relay of relays) relay.stop();
+    });
   });
 });

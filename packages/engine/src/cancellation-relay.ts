@@ -7,14 +7,31 @@
 // `cancellations_pending` gauges and the age of the oldest entry are what an operator alerts on.
 // Easy to get wrong: (1) an entry is removed only after the channel answered, never when the call was
 // merely sent — a crash in between sends the cancellation again, which channels answer as already
-// cancelled; (2) one channel down must not hold back the others, so every channel drains on its own.
+// cancelled; (2) one channel down must not hold back the others, so every channel drains on its own and
+// the periodic read walks the list with a rotating window (a backlog older than everything else cannot
+// hide newer entries); (3) only `rejected` is final, and only while it is the exception: a refusal of
+// the whole call (`unauthorized`: an expired token after an outage) or a run of rejections is the
+// channel's problem, not the orders' — the relay backs off and keeps the entries.
 
-import type { ChannelClient, ChannelId, Clock, Metrics, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
+import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { PeriodicTask } from "./periodic-task.js";
 
 /** The reason sent with every cancellation. */
 export const CANCELLATION_REASON = "insufficient stock";
+
+/** An entry the channel refused for good (`rejected`): removed from the pending list, reported here. */
+export interface RefusedCancellation {
+  readonly seq: number;
+  readonly orderId: OrderId;
+  readonly channel: ChannelId;
+  /** When the oversell was recorded, ms. */
+  readonly atMs: number;
+  /** When the channel refused the cancellation, ms. */
+  readonly refusedAtMs: number;
+  /** The channel's answer. */
+  readonly message: string;
+}
 
 export interface CancellationRelayOptions {
   readonly store: StockStore;
@@ -24,7 +41,7 @@ export interface CancellationRelayOptions {
   readonly scheduler: Scheduler;
   readonly random: Random;
   readonly metrics: Metrics;
-  /** Time between sweeps of the store's list (entries another process or a crash left), in ms. Default 30 000. */
+  /** Time between full reads of the store's list (entries another process or a crash left), in ms. Default 30 000. */
   readonly intervalMs?: number;
   /** Wait after a channel's first failed cancellation in ms; doubles per consecutive failure, with jitter. Default 5000. */
   readonly baseDelayMs?: number;
@@ -32,33 +49,53 @@ export interface CancellationRelayOptions {
   readonly maxDelayMs?: number;
   /** Entries per store read. Default 500. */
   readonly readBatchSize?: number;
-  /** Most entries one sweep reads (bounds its memory); the rest wait for a later sweep. Default 50 000. */
+  /** Most entries one read holds (bounds the relay's memory); a longer list is read as a rotating window. Default 50 000. */
   readonly maxEntriesPerSweep?: number;
+  /**
+   * Consecutive `rejected` answers from one channel after which the relay stops treating them as final:
+   * it keeps the entry and backs off; while the run lasts, each attempt after a backoff gives up at most
+   * the one entry it probed. Default 3.
+   */
+  readonly maxConsecutiveRejections?: number;
+  /** Called for every entry refused for good (it is removed from the store): the operator's record of an order to look at. */
+  readonly onRefused?: (refusal: RefusedCancellation) => void;
 }
+
+/** How many refusals `refused` keeps (the newest). */
+const REFUSED_KEPT = 1_000;
 
 interface ChannelState {
   /** Consecutive failed attempts (0: the channel answers). */
   failures: number;
+  /** Consecutive `rejected` answers (0 after any confirmation). */
+  rejections: number;
   /** No attempt before this time (backoff or Retry-After), ms. */
   retryAtMs: number;
-  /** Wakes the relay when the backoff ends. */
+  /** Wakes the channel's drain when the backoff ends. */
   timer: TimerHandle | undefined;
   draining: boolean;
-  /** Entries arrived while draining: sweep again when done. */
-  dirty: boolean;
-  /** Entries known to be pending (the last sweep's read, less removals since): seq → atMs, oldest first. */
-  pending: Map<number, number>;
+  /** Entries known to be pending (from reads, less removals since), by seq. */
+  pending: Map<number, PendingCancellation>;
 }
+
+/** Seqs a read covered: (afterSeq, throughSeq] ranges. */
+type Covered = ReadonlyArray<readonly [afterSeq: number, throughSeq: number]>;
 
 export class CancellationRelay {
   private readonly periodic: PeriodicTask;
   private readonly policy: RetryPolicy;
   private readonly channels = new Map<ChannelId, ChannelState>();
+  private readonly refusals: RefusedCancellation[] = [];
   /** Seqs removed while a read was in flight: the read may still return them. */
   private readonly removedDuringRead = new Set<number>();
   private wakeTimer: TimerHandle | undefined;
-  private sweeping = false;
-  private again = false;
+  private reading = false;
+  private wantFull = false;
+  private wantTail = false;
+  /** Where the next full read starts (rotates through a list longer than one read). */
+  private cursor = 0;
+  /** Highest seq any read returned: a tail read (after a new oversell) starts there. */
+  private highestSeq = 0;
   private stopped = true;
 
   constructor(private readonly options: CancellationRelayOptions) {
@@ -67,197 +104,315 @@ export class CancellationRelay {
     for (const channel of options.clients.keys()) this.state(channel);
   }
 
-  /** Sweeps at once (entries a previous process left), then every interval. */
+  /** Reads the list at once (entries a previous process left), then every interval. */
   start(): void {
     this.stopped = false;
     this.periodic.start();
-    this.wake();
+    this.request("full");
   }
 
-  /** Stops timers; a cancellation call in flight finishes, nothing further is sent. Entries stay in the store. */
+  /**
+   * Stops timers; a cancellation call in flight finishes but its answer is not acted on (the entry stays
+   * in the store and the next process sends it again, which channels answer as already cancelled).
+   */
   stop(): void {
     this.stopped = true;
     this.periodic.stop();
     if (this.wakeTimer) this.options.scheduler.clearTimer(this.wakeTimer);
     this.wakeTimer = undefined;
+    this.wantFull = this.wantTail = false;
     for (const state of this.channels.values()) {
       if (state.timer) this.options.scheduler.clearTimer(state.timer);
       state.timer = undefined;
     }
   }
 
-  /** An oversell was recorded for `channel`: cancel soon, unless the channel is backing off (its timer will). */
-  notify(channel: ChannelId): void {
-    if (this.stopped) return;
-    const state = this.channels.get(channel);
-    if (state && state.retryAtMs > this.options.clock.now()) return;
-    this.wake();
+  /**
+   * An oversell was recorded for `channel`: read the entries after the newest one known (not the whole
+   * list) and cancel soon, unless the channel is backing off (its timer will).
+   */
+  notify(_channel: ChannelId): void {
+    this.request("tail");
   }
 
-  /** Pending cancellations as of the last sweep, less those removed since. */
+  /** Pending cancellations as of the last read, less those removed since (a lower bound when the list is longer than one read). */
   get pending(): number {
     let total = 0;
     for (const state of this.channels.values()) total += state.pending.size;
     return total;
   }
 
-  /** Nothing pending, nothing in flight, no sweep due at once. */
+  /** The newest entries refused for good (at most 1000), oldest first. */
+  get refused(): readonly RefusedCancellation[] {
+    return this.refusals;
+  }
+
+  /** Nothing pending, nothing in flight, no read due at once. */
   get idle(): boolean {
-    if (this.sweeping || this.wakeTimer !== undefined) return false;
+    if (this.reading || this.wakeTimer !== undefined) return false;
     for (const state of this.channels.values()) if (state.draining || state.pending.size > 0) return false;
     return true;
   }
 
-  /** Reads the pending list and starts a drain for every channel that is due and not draining already. */
+  /** Reads the next window of the pending list and starts a drain for every channel that is due and not draining already. */
   async sweep(): Promise<void> {
-    if (this.sweeping) {
-      this.again = true;
-      return;
-    }
-    this.sweeping = true;
-    try {
-      do {
-        this.again = false;
-        await this.round();
-      } while (this.again && !this.stopped);
-    } finally {
-      this.sweeping = false;
-    }
+    this.wantFull = true;
+    await this.readLoop();
   }
 
-  private wake(): void {
+  private request(kind: "full" | "tail"): void {
     if (this.stopped) return;
-    if (this.sweeping) {
-      this.again = true;
-      return;
-    }
+    if (kind === "full") this.wantFull = true;
+    else this.wantTail = true;
+    if (this.reading) return; // the loop in progress picks it up
     this.wakeTimer ??= this.options.scheduler.setTimer(0, () => {
       this.wakeTimer = undefined;
-      void this.sweep();
+      void this.readLoop();
     });
   }
 
-  private async round(): Promise<void> {
-    const { metrics, clock } = this.options;
+  /** One read at a time: a full read (which also covers the tail) before a tail read. */
+  private async readLoop(): Promise<void> {
+    if (this.reading) return;
+    this.reading = true;
+    try {
+      while (!this.stopped && (this.wantFull || this.wantTail)) {
+        if (this.wantFull) {
+          this.wantFull = this.wantTail = false;
+          await this.fullRead();
+        } else {
+          this.wantTail = false;
+          await this.tailRead();
+        }
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /**
+   * Reads up to `maxEntriesPerSweep` entries from the cursor on, wrapping to the start of the list, so
+   * successive reads of a list longer than that visit all of it in turn.
+   */
+  private async fullRead(): Promise<void> {
+    const max = this.options.maxEntriesPerSweep ?? 50_000;
+    const start = this.cursor;
     this.removedDuringRead.clear();
     let entries: PendingCancellation[];
+    const covered: [number, number][] = [];
     try {
-      entries = await this.readAll();
+      const first = await this.readFrom(start, max);
+      if (this.stopped) return;
+      entries = first.entries;
+      covered.push([start, first.exhausted ? Number.POSITIVE_INFINITY : (entries.at(-1)?.seq ?? start)]);
+      if (!first.exhausted) this.cursor = entries.at(-1)?.seq ?? 0;
+      else if (start === 0) this.cursor = 0;
+      else {
+        // Wrap around: (0, start] — the part of the list before this window.
+        const wrap = await this.readFrom(0, max - entries.length);
+        if (this.stopped) return;
+        const before = wrap.entries.filter((entry) => entry.seq <= start);
+        const reachedStart = wrap.exhausted || before.length < wrap.entries.length;
+        covered.push([0, reachedStart ? start : (before.at(-1)?.seq ?? 0)]);
+        entries = [...before, ...entries];
+        this.cursor = reachedStart ? 0 : (before.at(-1)?.seq ?? 0);
+      }
     } catch {
-      metrics.increment("cancellation_errors_total", { operation: "read" });
+      this.options.metrics.increment("cancellation_errors_total", { operation: "read" });
+      return;
+    }
+    this.merge(entries, covered, max);
+  }
+
+  /** Reads only the entries after the highest seq seen (new oversells), as far as the memory bound allows. */
+  private async tailRead(): Promise<void> {
+    const room = (this.options.maxEntriesPerSweep ?? 50_000) - this.pending;
+    if (room <= 0) return; // the periodic read's window reaches them
+    this.removedDuringRead.clear();
+    const after = this.highestSeq;
+    let entries: PendingCancellation[];
+    let exhausted: boolean;
+    try {
+      ({ entries, exhausted } = await this.readFrom(after, room));
+    } catch {
+      this.options.metrics.increment("cancellation_errors_total", { operation: "read" });
       return;
     }
     if (this.stopped) return;
-    const byChannel = new Map<ChannelId, PendingCancellation[]>();
-    for (const entry of entries) {
-      if (this.removedDuringRead.has(entry.seq)) continue;
-      const list = byChannel.get(entry.sourceChannel);
-      if (list) list.push(entry);
-      else byChannel.set(entry.sourceChannel, [entry]);
-    }
-    for (const [channel, state] of this.channels) if (!byChannel.has(channel)) state.pending.clear();
-    for (const [channel, list] of byChannel) this.state(channel).pending = new Map(list.map((entry) => [entry.seq, entry.atMs]));
-    for (const [channel, state] of this.channels) this.report(channel, state);
-    const now = clock.now();
-    for (const [channel, list] of byChannel) {
-      const client = this.options.clients.get(channel);
-      if (!client) continue; // not this process's channel: it stays pending, in the gauge, for one that has it
-      const state = this.state(channel);
-      if (state.draining) state.dirty = true;
-      else if (state.retryAtMs <= now) {
-        state.draining = true;
-        void this.drain(client, state, list);
-      }
-    }
+    this.merge(entries, [[after, exhausted ? Number.POSITIVE_INFINITY : (entries.at(-1)?.seq ?? after)]], Number.POSITIVE_INFINITY);
   }
 
-  private async readAll(): Promise<PendingCancellation[]> {
+  private async readFrom(afterSeq: number, max: number): Promise<{ entries: PendingCancellation[]; exhausted: boolean }> {
     const batch = this.options.readBatchSize ?? 500;
-    const max = this.options.maxEntriesPerSweep ?? 50_000;
     const entries: PendingCancellation[] = [];
-    let afterSeq = 0;
+    let after = afterSeq;
     while (entries.length < max) {
       const limit = Math.min(batch, max - entries.length);
-      const page = await this.options.store.readPendingCancellations({ afterSeq, limit });
+      const page = await this.options.store.readPendingCancellations({ afterSeq: after, limit });
       entries.push(...page);
       const last = page.at(-1);
-      if (page.length < limit || !last) break;
-      afterSeq = last.seq;
+      if (page.length < limit || !last) return { entries, exhausted: true };
+      after = last.seq;
     }
-    return entries;
+    return { entries, exhausted: false };
   }
 
-  /** Cancels the channel's entries in order; stops at the first failure the channel may get over (backoff). */
-  private async drain(client: ChannelClient, state: ChannelState, entries: readonly PendingCancellation[]): Promise<void> {
-    const { metrics, clock } = this.options;
+  /**
+   * Makes the known entries agree with a read: within the seqs it covered, what it returned is pending
+   * and nothing else; outside, earlier reads stand — unless that would hold more than `max` entries.
+   */
+  private merge(entries: readonly PendingCancellation[], covered: Covered, max: number): void {
+    const inCovered = (seq: number) => covered.some(([after, through]) => seq > after && seq <= through);
+    const fresh = new Set<number>();
+    for (const entry of entries) {
+      if (this.removedDuringRead.has(entry.seq)) continue;
+      fresh.add(entry.seq);
+      this.state(entry.sourceChannel).pending.set(entry.seq, entry);
+      if (entry.seq > this.highestSeq) this.highestSeq = entry.seq;
+    }
+    let kept = 0;
+    for (const state of this.channels.values()) {
+      for (const seq of state.pending.keys()) if (!fresh.has(seq) && inCovered(seq)) state.pending.delete(seq);
+      kept += state.pending.size;
+    }
+    if (kept > max) for (const state of this.channels.values()) for (const seq of state.pending.keys()) if (!fresh.has(seq)) state.pending.delete(seq);
+    // Oldest first (a wrapped read adds lower seqs last): the gauge's oldest entry is the first one.
+    for (const state of this.channels.values()) if (!ascending(state.pending)) state.pending = new Map([...state.pending].sort(([a], [b]) => a - b));
+    for (const [channel, state] of this.channels) this.report(channel, state);
+    for (const channel of this.channels.keys()) this.startDrain(channel);
+  }
+
+  /** Starts draining `channel` if this process has its client, it is not draining or backing off, and something is pending. */
+  private startDrain(channel: ChannelId): void {
+    if (this.stopped) return;
+    const client = this.options.clients.get(channel);
+    const state = this.channels.get(channel);
+    if (!client || !state) return; // not this process's channel: it stays pending, in the gauge, for one that has it
+    if (state.draining || state.pending.size === 0 || state.retryAtMs > this.options.clock.now()) return;
+    state.draining = true;
+    void this.drain(client, state);
+  }
+
+  /**
+   * Cancels the channel's known entries, oldest first, then any that reads added meanwhile; stops at the
+   * first failure the channel may get over (backoff). An entry is tried at most once per drain.
+   */
+  private async drain(client: ChannelClient, state: ChannelState): Promise<void> {
+    const { metrics } = this.options;
     const channel = client.channel;
+    const limit = this.options.maxConsecutiveRejections ?? 3;
+    const tried = new Set<number>();
     try {
-      for (const entry of entries) {
-        if (this.stopped) return;
-        metrics.increment("cancellations_requested_total", { channel });
-        let outcome: PushOutcome;
-        try {
-          outcome = await client.cancelOrder(entry.orderId, CANCELLATION_REASON);
-        } catch (error) {
-          outcome = { ok: false, reason: "transport", message: error instanceof Error ? error.message : String(error) };
+      for (;;) {
+        const batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq)).sort((a, b) => a.seq - b.seq);
+        if (batch.length === 0) return;
+        for (const entry of batch) {
+          if (this.stopped) return;
+          if (!state.pending.has(entry.seq)) continue; // a read found it gone (another process)
+          tried.add(entry.seq);
+          metrics.increment("cancellations_requested_total", { channel });
+          let outcome: PushOutcome;
+          try {
+            outcome = await client.cancelOrder(entry.orderId, CANCELLATION_REASON);
+          } catch (error) {
+            outcome = { ok: false, reason: "transport", message: error instanceof Error ? error.message : String(error) };
+          }
+          if (this.stopped) return;
+          if (!outcome.ok && outcome.reason !== "rejected") {
+            // Includes `unauthorized`: the whole call was refused, which says nothing about this order.
+            this.backOff(channel, state, outcome);
+            return;
+          }
+          if (outcome.ok) state.rejections = 0;
+          else {
+            state.rejections += 1;
+            // A run of rejections is more likely the channel (a changed API, a revoked scope) than that
+            // many bad orders: keep the entry and back off instead of giving up the whole backlog.
+            if (state.rejections === limit) {
+              this.backOff(channel, state, outcome);
+              return;
+            }
+          }
+          if (state.rejections < limit) state.failures = 0;
+          let removed: number;
+          try {
+            removed = await this.options.store.removePendingCancellations([entry.seq]);
+          } catch {
+            // Still pending: the next drain cancels it again, which the channel answers as already cancelled.
+            if (!this.stopped) metrics.increment("cancellation_errors_total", { operation: "remove" });
+            return;
+          }
+          if (this.stopped) return;
+          this.removedDuringRead.add(entry.seq);
+          state.pending.delete(entry.seq);
+          this.report(channel, state);
+          // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
+          if (removed > 0) this.settled(channel, entry, outcome);
+          // Past the limit the probe after a backoff was refused again: given up (recorded), then back off again.
+          if (!outcome.ok && state.rejections > limit) {
+            this.backOff(channel, state, outcome);
+            return;
+          }
         }
-        if (!outcome.ok && outcome.reason !== "rejected") {
-          this.backOff(channel, state, outcome);
-          return;
-        }
-        state.failures = 0;
-        // `rejected` is final: the channel does not know the order or can no longer cancel it — retrying
-        // cannot change that, and a person has to look (hence its own counter).
-        if (outcome.ok) {
-          metrics.increment("cancellations_confirmed_total", { channel });
-          metrics.observe("cancellation_delay_ms", Math.max(0, Math.round(clock.now() - entry.atMs)), { channel });
-        } else metrics.increment("cancellations_rejected_total", { channel });
-        try {
-          await this.options.store.removePendingCancellations([entry.seq]);
-        } catch {
-          // Still pending: the next sweep cancels it again, which the channel answers as already cancelled.
-          metrics.increment("cancellation_errors_total", { operation: "remove" });
-          continue;
-        }
-        this.removedDuringRead.add(entry.seq);
-        state.pending.delete(entry.seq);
-        this.report(channel, state);
       }
     } finally {
       state.draining = false;
-      if (state.dirty) {
-        state.dirty = false;
-        this.wake();
-      }
     }
   }
 
+  private settled(channel: ChannelId, entry: PendingCancellation, outcome: PushOutcome): void {
+    const { metrics, clock } = this.options;
+    if (outcome.ok) {
+      metrics.increment("cancellations_confirmed_total", { channel });
+      metrics.observe("cancellation_delay_ms", Math.max(0, Math.round(clock.now() - entry.atMs)), { channel });
+      return;
+    }
+    // `rejected` is final: the channel does not know the order or can no longer cancel it — retrying
+    // cannot change that, and a person has to look (hence its own counter and the refusal record).
+    metrics.increment("cancellations_rejected_total", { channel });
+    const refusal: RefusedCancellation = { seq: entry.seq, orderId: entry.orderId, channel, atMs: entry.atMs, refusedAtMs: clock.now(), message: outcome.message };
+    this.refusals.push(refusal);
+    if (this.refusals.length > REFUSED_KEPT) this.refusals.shift();
+    this.options.onRefused?.(refusal);
+  }
+
   private backOff(channel: ChannelId, state: ChannelState, outcome: Extract<PushOutcome, { ok: false }>): void {
+    if (this.stopped) return; // no timer after stop(): it would keep the process alive
     const { metrics, scheduler, clock } = this.options;
     state.failures += 1;
     metrics.increment("cancellation_retries_total", { channel, reason: outcome.reason });
-    const delayMs = outcome.retryAfterMs !== undefined && outcome.retryAfterMs >= 0 ? outcome.retryAfterMs : backoffDelayMs(state.failures, this.policy, this.options.random);
+    // Retry-After lengthens the wait, never shortens it: `0` or a date in the past must not turn backoff off.
+    const delayMs = Math.max(backoffDelayMs(state.failures, this.policy, this.options.random), outcome.retryAfterMs ?? 0);
     state.retryAtMs = clock.now() + delayMs;
     if (state.timer) scheduler.clearTimer(state.timer);
     state.timer = scheduler.setTimer(delayMs, () => {
       state.timer = undefined;
-      this.wake();
+      this.startDrain(channel);
     });
   }
 
   private report(channel: ChannelId, state: ChannelState): void {
     const labels = { channel };
     this.options.metrics.gauge("cancellations_pending", state.pending.size, labels);
-    const oldestAtMs = state.pending.values().next().value;
+    const oldestAtMs = state.pending.values().next().value?.atMs;
     this.options.metrics.gauge("cancellations_pending_oldest_age_ms", oldestAtMs === undefined ? 0 : Math.max(0, Math.round(this.options.clock.now() - oldestAtMs)), labels);
   }
 
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, retryAtMs: 0, timer: undefined, draining: false, dirty: false, pending: new Map() };
+      state = { failures: 0, rejections: 0, retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;
   }
+}
+
+function ascending(pending: ReadonlyMap<number, unknown>): boolean {
+  let previous = 0;
+  for (const seq of pending.keys()) {
+    if (seq < previous) return false;
+    previous = seq;
+  }
+  return true;
 }

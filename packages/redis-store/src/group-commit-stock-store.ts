@@ -108,7 +108,7 @@ export class GroupCommitStockStore implements StockStore {
     return this.inner.readPendingCancellations(options);
   }
 
-  removePendingCancellations(seqs: readonly number[]): Promise<void> {
+  removePendingCancellations(seqs: readonly number[]): Promise<number> {
     return this.inner.removePendingCancellations(seqs);
   }
 

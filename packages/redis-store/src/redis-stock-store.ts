@@ -405,17 +405,22 @@ export class RedisStockStore implements StockStore {
     return entries;
   }
 
-  /** Removes pending cancellations by seq (each its own ZREMRANGEBYSCORE: removing one twice is a no-op). */
-  async removePendingCancellations(seqs: readonly number[]): Promise<void> {
+  /** Removes pending cancellations by seq (each its own ZREMRANGEBYSCORE: removing one twice is a no-op); resolves to how many it removed. */
+  async removePendingCancellations(seqs: readonly number[]): Promise<number> {
+    let removed = 0;
     for (const seq of new Set(seqs)) {
       if (!Number.isSafeInteger(seq) || seq < 1 || seq > MAX_COUNTER) continue;
+      let reply: unknown;
       try {
-        await this.send(["ZREMRANGEBYSCORE", this.keys.cancellations, String(seq), String(seq)]);
+        reply = await this.send(["ZREMRANGEBYSCORE", this.keys.cancellations, String(seq), String(seq)]);
       } catch (error) {
         // Like an order, an unknown outcome is safe to retry: removing an absent entry is a no-op.
         throw toStoreError(error, { kind: "order", keys: [this.keys.cancellations] });
       }
+      if (typeof reply !== "number") throw new RedisStockStoreError("corrupt_state", `ZREMRANGEBYSCORE ${this.keys.cancellations} reply is not an integer`, { retryable: false });
+      removed += reply;
     }
+    return removed;
   }
 
   private async allSkus(): Promise<Sku[]> {

@@ -111,6 +111,27 @@ describe("evaluateGate", () => {
     expect(partialResult.report.outcomes[1]?.note).toContain("no encoded histogram");
   });
 
+  it("counts the sales never visible everywhere (left out of visible_everywhere_ms) so that count==0 fails a run that left any behind", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0];
+    if (!events?.visibleEverywhereMs) throw new Error("no events strategy with visibleEverywhereMs");
+    // The latency passes on the samples it has, while 3 sales never showed everywhere: only the count catches it.
+    const leftBehind = { ...doc, strategies: [{ ...events, orders: { ...events.orders, notVisibleEverywhere: 3 } }] } as ResultDocument;
+    const texts = [`visible_everywhere_ms:p(99)<=${events.visibleEverywhereMs.p99}`, "not_visible_everywhere:count==0"];
+    const result = evaluateGate(leftBehind, texts);
+    if (!result.ok) throw new Error(result.problems.join());
+    expect(result.report.outcomes.map((o) => [o.metric, o.unit, o.measured, o.pass])).toEqual([
+      ["visible_everywhere_ms", "ms", events.visibleEverywhereMs.p99, true],
+      ["not_visible_everywhere", "count", 3, false],
+    ]);
+    expect(result.report.pass).toBe(false);
+    expect((await gate(["not_visible_everywhere:count==0"])).outcomes[0]).toMatchObject({ measured: events.orders.notVisibleEverywhere ?? Number.NaN, unit: "count" });
+    expect(checkThresholds(["not_visible_everywhere:p(99)<1"]).ok).toBe(false);
+    expect(checkThresholds(["not_visible_everywhere:count<1s"]).ok).toBe(false);
+    const older = { ...doc, strategies: doc.strategies.map((s) => ({ ...s, orders: { ...s.orders, notVisibleEverywhere: undefined } })) } as unknown as ResultDocument;
+    expect((await problems(["not_visible_everywhere:count==0"], older)).join()).toContain("has no orders.notVisibleEverywhere for events");
+  });
+
   it("fails a latency threshold over zero samples instead of passing it", async () => {
     const doc = await smallDoc();
     const empty = new Histogram().encode();

@@ -26,6 +26,7 @@ export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit:
   { name: "sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → another channel shows buyers the new stock (one sample per order and other channel)" },
   { name: "accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the channel's API accepted the update" },
   { name: "visible_everywhere_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "order confirmed → the last other channel shows buyers the new stock (one sample per order)" },
+  { name: "not_visible_everywhere", unit: "count", aggregations: "count", description: "sales some other channel still did not show buyers when the run ended (left out of visible_everywhere_ms: gate it with count==0 beside that latency)" },
   { name: "channels.<id>.sync_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "sync lag of one channel" },
   { name: "channels.<id>.accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "accepted lag of one channel" },
   { name: "oversells", unit: "count", aggregations: "count", description: "accepted orders stock could not fill (cancelled)" },
@@ -103,6 +104,7 @@ const STRATEGY_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: read
   sync_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
   accepted_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
   visible_everywhere_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
+  not_visible_everywhere: { unit: "count", allowed: COUNT_AGGREGATIONS },
   oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
   lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
   cancellation_rate: { unit: "ratio", allowed: RATE_AGGREGATIONS },
@@ -273,6 +275,10 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
       // Added to the result document later (optional): an older document cannot be checked, never passed.
       if (strategy.visibleEverywhereMs === undefined) return `this result has no visibleEverywhereMs for ${strategy.strategy} (written by an older synclag), so time to visible everywhere cannot be checked (refusing to pass it silently): write it again with this version`;
       return latency(strategy.visibleEverywhereMs, strategy.histograms.visibleEverywhereMs);
+    case "not_visible_everywhere":
+      // Optional like visibleEverywhereMs: an older document cannot be checked, never passed.
+      if (strategy.orders.notVisibleEverywhere === undefined) return `this result has no orders.notVisibleEverywhere for ${strategy.strategy} (written by an older synclag), so sales never visible everywhere cannot be counted (refusing to pass it silently): write it again with this version`;
+      return fixed(strategy.orders.notVisibleEverywhere);
     case "oversells":
       return fixed(strategy.orders.oversold);
     case "lost_sales":

@@ -252,6 +252,8 @@ export class EngineService {
       metrics,
       strategy: parsed.strategy,
       reconcileIntervalMs: config.reconcileInterval,
+      // A cancellation the marketplace refused for good is removed from the pending list: this line is its record.
+      cancellations: { onRefused: (refusal) => logger.error(refusal, `cancellation of order ${refusal.orderId} refused for good by ${refusal.channel}: a person has to look`) },
       onResult,
     });
 

@@ -1,6 +1,7 @@
 // What every HTTP ChannelClient shares: splitting pushes into the API's batch size, the stand-in
 // version header, turning transport errors into outcomes, classifying whole-call HTTP failures
-// (429 → rate_limited with Retry-After, 5xx → unavailable, other 4xx → rejected), and counters.
+// (429 → rate_limited with Retry-After, 5xx → unavailable, 401/403/407/423 → unauthorized, other 4xx →
+// rejected), and counters.
 // Easy to get wrong: a whole-call failure is repeated *per item* (the port's contract), and a
 // timeout is reported as `timeout` even though the marketplace may have applied the update.
 
@@ -26,6 +27,9 @@ export interface HttpChannelClientOptions {
 }
 
 export type Failure = Extract<PushOutcome, { ok: false }>;
+
+/** Whole-call refusals about the caller, not the request's items: 401 (token expired), 403, 407 (proxy auth), 423 (account locked). */
+const UNAUTHORIZED_STATUSES: ReadonlySet<number> = new Set([401, 403, 407, 423]);
 
 export function failure(reason: ChannelFailureReason, message: string, retryAfterMs?: number): Failure {
   return retryAfterMs === undefined ? { ok: false, reason, message } : { ok: false, reason, message, retryAfterMs };
@@ -125,7 +129,9 @@ export abstract class HttpChannelClient implements ChannelClient {
 
   /**
    * Whole-call classification shared by every API: 429 → rate_limited (Retry-After or `fallbackRetryMs`),
-   * 5xx → unavailable, other non-2xx → rejected; undefined for 2xx/207 (the caller reads the body).
+   * 5xx → unavailable, 401/403/407/423 → unauthorized (credentials or account: says nothing about the
+   * item, so a cancellation must not be given up on it), other non-2xx → rejected; undefined for
+   * 2xx/207 (the caller reads the body).
    */
   protected classifyStatus(reply: HttpReply, fallbackRetryMs = 1_000): Failure | undefined {
     const s = reply.status;
@@ -133,6 +139,7 @@ export abstract class HttpChannelClient implements ChannelClient {
     const snippet = reply.body.length > 300 ? `${reply.body.slice(0, 300)}…` : reply.body;
     if (s === 429) return failure("rate_limited", `${this.channel} throttled (429): ${snippet}`, parseRetryAfter(reply.headers["retry-after"]) ?? fallbackRetryMs);
     if (s >= 500 || s === 408) return failure("unavailable", `${this.channel} HTTP ${s}: ${snippet}`);
+    if (UNAUTHORIZED_STATUSES.has(s)) return failure("unauthorized", `${this.channel} HTTP ${s}: ${snippet}`);
     return failure("rejected", `${this.channel} HTTP ${s}: ${snippet}`);
   }
 

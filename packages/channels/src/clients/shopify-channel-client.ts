@@ -105,6 +105,9 @@ export class ShopifyChannelClient extends HttpChannelClient {
     }
     const whole = this.classifyStatus(reply);
     if (whole) return whole;
+    // ACCESS_DENIED (missing scope, uninstalled app) comes as a 200 with top-level errors: about the caller, not the item.
+    const denied = Array.isArray(errors) && errors.some((e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === "ACCESS_DENIED");
+    if (denied) return failure("unauthorized", `shopify ACCESS_DENIED: ${JSON.stringify(errors).slice(0, 300)}`);
     if (errors !== undefined) return failure("rejected", `shopify GraphQL error: ${JSON.stringify(errors).slice(0, 300)}`);
     return undefined;
   }
