@@ -45,6 +45,9 @@ export function validateOrderEvent(value: unknown): DecodeResult {
   return { ok: true, event: { ...parsed.data, lines: normalized.order.lines } };
 }
 
+/** One decoder for every event: a non-streaming `decode` keeps no state between calls. */
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
+
 /** Decodes raw bytes (UTF-8 JSON) into a validated order event; never throws. */
 export function decodeOrderEvent(bytes: Uint8Array): DecodeResult {
   if (bytes.byteLength > MAX_ORDER_EVENT_BYTES) {
@@ -52,7 +55,7 @@ export function decodeOrderEvent(bytes: Uint8Array): DecodeResult {
   }
   let text: string;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return { ok: false, problems: [{ path: "", message: "not valid UTF-8" }] };
   }

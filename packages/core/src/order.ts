@@ -35,10 +35,15 @@ export function normalizeSku(value: unknown): { sku: string } | { problem: strin
  * Control characters would corrupt logs and line-based wire formats; a lone surrogate is not text
  * (Redis would store it as U+FFFD and merge distinct ids). Nothing legitimate needs either.
  */
+// Hoisted: a regex literal inside the function is a new RegExp object per call (~12 per order on the
+// engine's hot path). Neither is global or sticky, so `test` keeps no state between calls.
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/u;
+const LONE_SURROGATE = /\p{Cs}/u;
+
 function textProblem(value: string): string | undefined {
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/u.test(value)) return "must not contain control characters";
-  if (/\p{Cs}/u.test(value)) return "must be well-formed Unicode (no lone surrogates)";
+  if (CONTROL_CHARACTERS.test(value)) return "must not contain control characters";
+  if (LONE_SURROGATE.test(value)) return "must be well-formed Unicode (no lone surrogates)";
   return undefined;
 }
 
