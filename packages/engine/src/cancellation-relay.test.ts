@@ -176,15 +176,22 @@ describe("oversell cancellations through the store's pending list", () => {
     await engine.stop();
   });
 
-  it("removes an entry the channel refuses for good (unknown order), counting it as rejected instead of retrying", async () => {
-    const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s, undefined, () => ({ ok: false, reason: "rejected", message: "404 unknown order" }))], 0);
+  it("gives up an entry the channel refuses (unknown order) once the channel has confirmed another cancellation, counting it as rejected, never retrying it", async () => {
+    const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s, undefined, (orderId) => (orderId === "o-1" ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined))], 0);
     await engine.start();
     feed.deliver(order("o-1"));
     await scheduler.runUntil(10 * 60_000);
-    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([]);
+    // Alone, a refusal could be the channel's (a wrong base path answers 400 to everything): held, not retried.
+    expect((await store.readPendingCancellations({ limit: 10 })).map((entry) => entry.orderId)).toEqual(["o-1"]);
     expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(1);
+    expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(0);
+    feed.deliver(order("o-2"));
+    await scheduler.runUntil(20 * 60_000);
+    // The channel confirmed o-2: the refusal of o-1 was about o-1.
+    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([]);
+    expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(2);
     expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(1);
-    expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(0);
+    expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(1);
     await engine.stop();
   });
 
@@ -269,22 +276,36 @@ describe("oversell cancellations through the store's pending list", () => {
       relay.stop();
     });
 
-    it("stops treating rejections as final after 3 in a row: backs off, gives up at most one entry per backoff, and records every entry it gives up with its order id", async () => {
+    it("loses no entry to a channel that rejects everything for hours (a wrong base path answering 400): backs off after 3 in a row and retries them all once it confirms again", async () => {
       const scheduler = new VirtualScheduler(0);
       const refusals: RefusedCancellation[] = [];
-      const shop = new Marketplace("shop", scheduler, undefined, () => ({ ok: false, reason: "rejected", message: "400 unsupported request" }));
+      const fixedAtMs = 6 * 3_600_000;
+      const shop = new Marketplace("shop", scheduler, undefined, () => (scheduler.now() < fixedAtMs ? { ok: false, reason: "rejected", message: "400 unsupported request" } : undefined));
       const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 200]], { onRefused: (refusal) => refusals.push(refusal) });
       relay.start();
+      await scheduler.runUntil(fixedAtMs - 1);
+      expect(await pendingIds(store)).toHaveLength(200);
+      expect(shop.calls.length).toBeLessThan(150); // three, then one probe per backoff (capped at 5 min, jittered) — not one per entry and retry
+      expect(refusals).toEqual([]);
+      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(0);
+      await scheduler.runUntil(fixedAtMs + 30 * 60_000);
+      expect(shop.cancelled.size).toBe(200);
+      expect(await pendingIds(store)).toEqual([]);
+      expect(refusals).toEqual([]);
+      expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(200);
+      relay.stop();
+    });
+
+    it("records every entry it gives up with its order id and the channel's answer", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const refusals: RefusedCancellation[] = [];
+      const shop = new Marketplace("shop", scheduler, undefined, (orderId) => (orderId === "shop-0" ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined));
+      const { relay } = relayOver([shop], scheduler, [["shop", 2]], { onRefused: (refusal) => refusals.push(refusal) });
+      relay.start();
       await scheduler.runUntil(60_000);
-      // Two rejections taken as final, the third kept (backoff); then one per backoff (5 s, 10 s, 20 s, 40 s with jitter).
-      const gone = 200 - (await pendingIds(store)).length;
-      expect(gone).toBeGreaterThanOrEqual(2);
-      expect(gone).toBeLessThanOrEqual(6);
-      expect(shop.calls.length).toBeLessThanOrEqual(gone + 1);
-      expect(refusals.map((refusal) => refusal.orderId)).toEqual(Array.from({ length: gone }, (_, i) => `shop-${i}`));
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]).toMatchObject({ orderId: "shop-0", channel: "shop", seq: 2, atMs: 0, message: "404 unknown order" });
       expect(relay.refused).toEqual(refusals);
-      expect(refusals[0]).toMatchObject({ channel: "shop", seq: 2, atMs: 0, message: "400 unsupported request" });
-      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(gone);
       relay.stop();
     });
 

@@ -9,9 +9,12 @@
 // merely sent — a crash in between sends the cancellation again, which channels answer as already
 // cancelled; (2) one channel down must not hold back the others, so every channel drains on its own and
 // the periodic read walks the list with a rotating window (a backlog older than everything else cannot
-// hide newer entries); (3) only `rejected` is final, and only while it is the exception: a refusal of
-// the whole call (`unauthorized`: an expired token after an outage) or a run of rejections is the
-// channel's problem, not the orders' — the relay backs off and keeps the entries.
+// hide newer entries); (3) only `rejected` is final, and only once the channel has shown it works: a
+// refusal of the whole call (`unauthorized`: an expired token after an outage) is the channel's problem,
+// and a rejected entry is held (kept in the store, not retried) until the channel next confirms a
+// cancellation — then a short run of rejections (fewer than `maxConsecutiveRejections`) was about those
+// orders and is given up (recorded), while a longer run was the channel's (a changed API, a wrong base
+// path answering 400 to everything) and is retried. No entry is lost to a channel that refuses all.
 
 import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
@@ -52,9 +55,9 @@ export interface CancellationRelayOptions {
   /** Most entries one read holds (bounds the relay's memory); a longer list is read as a rotating window. Default 50 000. */
   readonly maxEntriesPerSweep?: number;
   /**
-   * Consecutive `rejected` answers from one channel after which the relay stops treating them as final:
-   * it keeps the entry and backs off; while the run lasts, each attempt after a backoff gives up at most
-   * the one entry it probed. Default 3.
+   * Rejections in a row (between two confirmations) from which they are taken for the channel's trouble,
+   * not the orders': the relay backs off, and once the channel confirms a cancellation again every held
+   * entry is retried instead of given up. Default 3.
    */
   readonly maxConsecutiveRejections?: number;
   /** Called for every entry refused for good (it is removed from the store): the operator's record of an order to look at. */
@@ -67,8 +70,12 @@ const REFUSED_KEPT = 1_000;
 interface ChannelState {
   /** Consecutive failed attempts (0: the channel answers). */
   failures: number;
-  /** Consecutive `rejected` answers (0 after any confirmation). */
-  rejections: number;
+  /**
+   * Entries rejected since the channel last confirmed a cancellation (seq → the channel's answer), in order: held (still pending, in the
+   * store and the gauge) but not retried until the next confirmation decides — given up when fewer than
+   * `maxConsecutiveRejections`, retried otherwise.
+   */
+  held: Map<number, string>;
   /** No attempt before this time (backoff or Retry-After), ms. */
   retryAtMs: number;
   /** Wakes the channel's drain when the backoff ends. */
@@ -304,7 +311,7 @@ export class CancellationRelay {
     const tried = new Set<number>();
     try {
       for (;;) {
-        const batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq)).sort((a, b) => a.seq - b.seq);
+        const batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq) && !state.held.has(entry.seq)).sort((a, b) => a.seq - b.seq);
         if (batch.length === 0) return;
         for (const entry of batch) {
           if (this.stopped) return;
@@ -323,41 +330,55 @@ export class CancellationRelay {
             this.backOff(channel, state, outcome);
             return;
           }
-          if (outcome.ok) state.rejections = 0;
-          else {
-            state.rejections += 1;
-            // A run of rejections is more likely the channel (a changed API, a revoked scope) than that
-            // many bad orders: keep the entry and back off instead of giving up the whole backlog.
-            if (state.rejections === limit) {
+          if (!outcome.ok) {
+            // Held, not removed: whether this was about the order or the channel is known only once the
+            // channel confirms a cancellation again. A run reaching the limit is the channel's: back off.
+            state.held.set(entry.seq, outcome.message);
+            if (state.held.size >= limit) {
               this.backOff(channel, state, outcome);
               return;
             }
+            continue;
           }
-          if (state.rejections < limit) state.failures = 0;
-          let removed: number;
-          try {
-            removed = await this.options.store.removePendingCancellations([entry.seq]);
-          } catch {
-            // Still pending: the next drain cancels it again, which the channel answers as already cancelled.
-            if (!this.stopped) metrics.increment("cancellation_errors_total", { operation: "remove" });
-            return;
-          }
-          if (this.stopped) return;
-          this.removedDuringRead.add(entry.seq);
-          state.pending.delete(entry.seq);
-          this.report(channel, state);
-          // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
-          if (removed > 0) this.settled(channel, entry, outcome);
-          // Past the limit the probe after a backoff was refused again: given up (recorded), then back off again.
-          if (!outcome.ok && state.rejections > limit) {
-            this.backOff(channel, state, outcome);
-            return;
+          state.failures = 0;
+          if (!(await this.remove(channel, state, entry, outcome))) return;
+          // The channel works: a short run of rejections before this was about those orders — given up
+          // (recorded); a long one was the channel's — retried in this drain.
+          const held = state.held;
+          state.held = new Map();
+          if (held.size >= limit) {
+            for (const seq of held.keys()) tried.delete(seq);
+          } else {
+            for (const [seq, message] of held) {
+              const rejected = state.pending.get(seq);
+              if (rejected === undefined) continue; // another process settled it meanwhile
+              if (!(await this.remove(channel, state, rejected, { ok: false, reason: "rejected", message }))) return;
+            }
           }
         }
       }
     } finally {
       state.draining = false;
     }
+  }
+
+  /** Removes a settled entry from the store and from memory, and counts it; false when the store call failed or the relay stopped. */
+  private async remove(channel: ChannelId, state: ChannelState, entry: PendingCancellation, outcome: PushOutcome): Promise<boolean> {
+    let removed: number;
+    try {
+      removed = await this.options.store.removePendingCancellations([entry.seq]);
+    } catch {
+      // Still pending: the next drain cancels it again, which the channel answers as already cancelled.
+      if (!this.stopped) this.options.metrics.increment("cancellation_errors_total", { operation: "remove" });
+      return false;
+    }
+    if (this.stopped) return false;
+    this.removedDuringRead.add(entry.seq);
+    state.pending.delete(entry.seq);
+    this.report(channel, state);
+    // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
+    if (removed > 0) this.settled(channel, entry, outcome);
+    return true;
   }
 
   private settled(channel: ChannelId, entry: PendingCancellation, outcome: PushOutcome): void {
@@ -401,7 +422,7 @@ export class CancellationRelay {
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, rejections: 0, retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
+      state = { failures: 0, held: new Map(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;

@@ -60,7 +60,7 @@ export class FlipkartChannelClient extends HttpChannelClient {
       if ("ok" in reply || reply.status !== 401 || attempt === 1) return reply;
       this.token = undefined;
     }
-    return failure("rejected", "flipkart: unauthorized");
+    return failure("unauthorized", "flipkart: unauthorized");
   }
 
   private async listings(skus: readonly Sku[]): Promise<Map<Sku, number> | Failure> {
