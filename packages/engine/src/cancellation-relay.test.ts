@@ -176,20 +176,23 @@ describe("oversell cancellations through the store's pending list", () => {
     await engine.stop();
   });
 
-  it("gives up an entry the channel refuses (unknown order) once the channel has confirmed another cancellation, counting it as rejected, never retrying it", async () => {
+  it("gives up an entry the channel refuses (unknown order) once the channel has confirmed another cancellation, counting it as rejected; alone, it is asked again at the backoff rate", async () => {
     const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s, undefined, (orderId) => (orderId === "o-1" ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined))], 0);
     await engine.start();
     feed.deliver(order("o-1"));
     await scheduler.runUntil(10 * 60_000);
-    // Alone, a refusal could be the channel's (a wrong base path answers 400 to everything): held, not retried.
+    // Alone, a refusal could be the channel's (a wrong base path answers 400 to everything): held, and
+    // asked again after each backoff (5 s doubling, ≤ 5 min), never given up on its own.
     expect((await store.readPendingCancellations({ limit: 10 })).map((entry) => entry.orderId)).toEqual(["o-1"]);
-    expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(1);
+    const asked = metrics.counter("cancellations_requested_total", { channel: "shop" });
+    expect(asked).toBeGreaterThan(1);
+    expect(asked).toBeLessThan(12);
     expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(0);
     feed.deliver(order("o-2"));
     await scheduler.runUntil(20 * 60_000);
     // The channel confirmed o-2: the refusal of o-1 was about o-1.
     expect(await store.readPendingCancellations({ limit: 10 })).toEqual([]);
-    expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(2);
+    expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(asked + 1);
     expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(1);
     expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(1);
     await engine.stop();
@@ -293,6 +296,20 @@ describe("oversell cancellations through the store's pending list", () => {
       expect(await pendingIds(store)).toEqual([]);
       expect(refusals).toEqual([]);
       expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(200);
+      relay.stop();
+    });
+
+    it("asks again about entries it holds when nothing new arrives: a channel refusing everything, then healthy, gets them all cancelled", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const fixedAtMs = 6 * 3_600_000;
+      const shop = new Marketplace("shop", scheduler, undefined, () => (scheduler.now() < fixedAtMs ? { ok: false, reason: "rejected", message: "400 unsupported request" } : undefined));
+      const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 10]]);
+      relay.start();
+      await scheduler.runUntil(fixedAtMs + 30 * 60_000);
+      expect(shop.cancelled.size).toBe(10);
+      expect(await pendingIds(store)).toEqual([]);
+      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(0);
+      expect(relay.idle).toBe(true);
       relay.stop();
     });
 

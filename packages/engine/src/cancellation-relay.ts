@@ -311,8 +311,19 @@ export class CancellationRelay {
     const tried = new Set<number>();
     try {
       for (;;) {
-        const batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq) && !state.held.has(entry.seq)).sort((a, b) => a.seq - b.seq);
-        if (batch.length === 0) return;
+        let batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq) && !state.held.has(entry.seq)).sort((a, b) => a.seq - b.seq);
+        if (batch.length === 0) {
+          // Only held entries left: nothing new would ever confirm and decide them, so a drain that has not
+          // sent anything yet (one after a backoff) asks about the oldest held entry again; otherwise back
+          // off first. A held entry is thus re-asked at the backoff rate (≤ 5 min), never forgotten.
+          const oldest = [...state.held.keys()].find((seq) => state.pending.has(seq) && !tried.has(seq));
+          if (oldest === undefined) return;
+          if (tried.size > 0) {
+            this.backOff(channel, state, { ok: false, reason: "rejected", message: state.held.get(oldest) ?? "rejected" });
+            return;
+          }
+          batch = [state.pending.get(oldest) as PendingCancellation];
+        }
         for (const entry of batch) {
           if (this.stopped) return;
           if (!state.pending.has(entry.seq)) continue; // a read found it gone (another process)
@@ -330,23 +341,27 @@ export class CancellationRelay {
             this.backOff(channel, state, outcome);
             return;
           }
+          const wasHeld = state.held.has(entry.seq);
           if (!outcome.ok) {
             // Held, not removed: whether this was about the order or the channel is known only once the
-            // channel confirms a cancellation again. A run reaching the limit is the channel's: back off.
+            // channel confirms a cancellation again. A run reaching the limit is the channel's, and a held
+            // entry refused again decides nothing: back off.
             state.held.set(entry.seq, outcome.message);
-            if (state.held.size >= limit) {
+            if (wasHeld || state.held.size >= limit) {
               this.backOff(channel, state, outcome);
               return;
             }
             continue;
           }
           state.failures = 0;
+          state.held.delete(entry.seq);
           if (!(await this.remove(channel, state, entry, outcome))) return;
           // The channel works: a short run of rejections before this was about those orders — given up
-          // (recorded); a long one was the channel's — retried in this drain.
+          // (recorded); a long one was the channel's — retried in this drain; and if a held entry itself
+          // was confirmed on asking again, its refusal was the channel's, so are the others': retried.
           const held = state.held;
           state.held = new Map();
-          if (held.size >= limit) {
+          if (wasHeld || held.size >= limit) {
             for (const seq of held.keys()) tried.delete(seq);
           } else {
             for (const [seq, message] of held) {
