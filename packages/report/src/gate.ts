@@ -273,11 +273,11 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
       return latency(strategy.acceptedLagMs, strategy.histograms.acceptedLagMs);
     case "visible_everywhere_ms":
       // Added to the result document later (optional): an older document cannot be checked, never passed.
-      if (strategy.visibleEverywhereMs === undefined) return `this result has no visibleEverywhereMs for ${strategy.strategy} (written by an older synclag), so time to visible everywhere cannot be checked (refusing to pass it silently): write it again with this version`;
+      if (strategy.visibleEverywhereMs === undefined) return `this result has no visibleEverywhereMs for ${strategy.strategy} (written by an older synclag), so time to visible everywhere cannot be checked (refusing to pass it silently): re-run the command in the document's \`reproduce\` field with this version`;
       return latency(strategy.visibleEverywhereMs, strategy.histograms.visibleEverywhereMs);
     case "not_visible_everywhere":
       // Optional like visibleEverywhereMs: an older document cannot be checked, never passed.
-      if (strategy.orders.notVisibleEverywhere === undefined) return `this result has no orders.notVisibleEverywhere for ${strategy.strategy} (written by an older synclag), so sales never visible everywhere cannot be counted (refusing to pass it silently): write it again with this version`;
+      if (strategy.orders.notVisibleEverywhere === undefined) return `this result has no orders.notVisibleEverywhere for ${strategy.strategy} (written by an older synclag), so sales never visible everywhere cannot be counted (refusing to pass it silently): re-run the command in the document's \`reproduce\` field with this version`;
       return fixed(strategy.orders.notVisibleEverywhere);
     case "oversells":
       return fixed(strategy.orders.oversold);
