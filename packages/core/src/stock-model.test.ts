@@ -59,6 +59,28 @@ describe("StockModel (the reference stock rules)", () => {
     expect(normalized.ok && normalized.order.lines).toEqual([{ sku: "Café", quantity: 3 }]);
   });
 
+  it("validates an order's lines once: lines it normalized pass again unchanged (frozen), anything else is checked in full", () => {
+    const first = normalizeOrder({ orderId: "o", sourceChannel: "c", lines: [{ sku: "B", quantity: 1 }, { sku: "A", quantity: 2 }, { sku: "B", quantity: 1 }] });
+    if (!first.ok) throw new Error("expected a valid order");
+    expect(Object.isFrozen(first.order.lines) && first.order.lines.every((line) => Object.isFrozen(line))).toBe(true);
+    // The store's second pass (an event the feed decoded): same lines object, same result, ids still checked.
+    const again = normalizeOrder({ orderId: "o2", sourceChannel: "d", lines: first.order.lines });
+    expect(again.ok && again.order).toEqual({ orderId: "o2", sourceChannel: "d", lines: [{ sku: "A", quantity: 2 }, { sku: "B", quantity: 2 }], fingerprint: 'd|"A":2,"B":2' });
+    expect(again.ok && again.order.lines).toBe(first.order.lines);
+    const badIds = normalizeOrder({ orderId: "", sourceChannel: "c\u0007", lines: first.order.lines });
+    expect(badIds.ok === false && badIds.problems.map((p) => p.path)).toEqual(["orderId", "sourceChannel"]);
+    // A look-alike array (not produced here) is checked in full.
+    const copy = [...first.order.lines, { sku: "", quantity: 0 }];
+    const checked = normalizeOrder({ orderId: "o", sourceChannel: "c", lines: copy });
+    expect(checked.ok === false && checked.problems.map((p) => p.path)).toEqual(["lines.2.sku", "lines.2.quantity"]);
+    // Decoding an event and applying it gives the same outcome as applying the plain object.
+    const decoded = decodeOrderEvent(new TextEncoder().encode(JSON.stringify({ orderId: "o3", sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }], confirmedAtMs: 1 })));
+    if (!decoded.ok) throw new Error("expected a valid event");
+    expect(() => (decoded.event.lines as Array<{ quantity: number }>)[0]!.quantity = 5).toThrow(TypeError);
+    const m = model();
+    expect(m.applyOrder(decoded.event)).toMatchObject({ kind: "applied" });
+  });
+
   it("conserves stock: the sum of audited deltas equals the final quantity", () => {
     const m = model();
     for (let i = 0; i < 10; i++) m.applyOrder({ orderId: `o${i}`, sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] });
