@@ -313,6 +313,20 @@ describe("oversell cancellations through the store's pending list", () => {
       relay.stop();
     });
 
+    it("asks about every held entry in turn: one order the channel does not know does not keep the others stuck after a period of 400s", async () => {
+      const scheduler = new VirtualScheduler(0);
+      const fixedAtMs = 3_600_000;
+      const shop = new Marketplace("shop", scheduler, undefined, (orderId) => (scheduler.now() < fixedAtMs || orderId === "shop-0" ? { ok: false, reason: "rejected", message: "400" } : undefined));
+      const { store, metrics, relay } = relayOver([shop], scheduler, [["shop", 10]]);
+      relay.start();
+      await scheduler.runUntil(fixedAtMs + 24 * 3_600_000);
+      expect(shop.cancelled.size).toBe(9);
+      expect(await pendingIds(store)).toEqual([]);
+      expect(relay.refused.map((refusal) => refusal.orderId)).toEqual(["shop-0"]);
+      expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(1);
+      relay.stop();
+    });
+
     it("records every entry it gives up with its order id and the channel's answer", async () => {
       const scheduler = new VirtualScheduler(0);
       const refusals: RefusedCancellation[] = [];

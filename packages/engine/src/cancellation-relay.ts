@@ -283,6 +283,9 @@ export class CancellationRelay {
       kept += state.pending.size;
     }
     if (kept > max) for (const state of this.channels.values()) for (const seq of state.pending.keys()) if (!fresh.has(seq)) state.pending.delete(seq);
+    // Held refusals another process settled (or the window dropped) are no longer this process's to
+    // decide: left in `held`, they would count towards a run and make a lone refusal look like the channel's.
+    for (const state of this.channels.values()) for (const seq of state.held.keys()) if (!state.pending.has(seq)) state.held.delete(seq);
     // Oldest first (a wrapped read adds lower seqs last): the gauge's oldest entry is the first one.
     for (const state of this.channels.values()) if (!ascending(state.pending)) state.pending = new Map([...state.pending].sort(([a], [b]) => a - b));
     for (const [channel, state] of this.channels) this.report(channel, state);
@@ -316,7 +319,7 @@ export class CancellationRelay {
           // Only held entries left: nothing new would ever confirm and decide them, so a drain that has not
           // sent anything yet (one after a backoff) asks about the oldest held entry again; otherwise back
           // off first. A held entry is thus re-asked at the backoff rate (≤ 5 min), never forgotten.
-          const oldest = [...state.held.keys()].find((seq) => state.pending.has(seq) && !tried.has(seq));
+          const oldest = [...state.held.keys()].find((seq) => state.pending.has(seq));
           if (oldest === undefined) return;
           if (tried.size > 0) {
             this.backOff(channel, state, { ok: false, reason: "rejected", message: state.held.get(oldest) ?? "rejected" });
@@ -346,6 +349,9 @@ export class CancellationRelay {
             // Held, not removed: whether this was about the order or the channel is known only once the
             // channel confirms a cancellation again. A run reaching the limit is the channel's, and a held
             // entry refused again decides nothing: back off.
+            // Re-inserted at the end: the next only-held probe asks the next held entry, so one order the
+            // channel really does not know cannot keep the others from ever being asked again.
+            state.held.delete(entry.seq);
             state.held.set(entry.seq, outcome.message);
             if (wasHeld || state.held.size >= limit) {
               this.backOff(channel, state, outcome);
