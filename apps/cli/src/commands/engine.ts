@@ -32,6 +32,8 @@ export function engineCommand(): Command {
         "",
         "Endpoints: POST /ingest/<channel> (marketplace order notifications), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
         "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
+        "Oversells: each is cancelled at its source channel from a durable list in Redis, retried with backoff for as long as the",
+        "channel needs; alert on the cancellations_pending gauge staying above 0 (docs/engine-service.md, \"Oversell cancellations\").",
         "",
         "Example:",
         "  npx synclag engine --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002 --strategy events",
