@@ -296,4 +296,27 @@ describe("TokenBucket", () => {
     expect(bucket.tryTake(0)).toBe(200);
     expect(bucket.tryTake(200)).toBe(0);
   });
+
+  it("refills to the burst at most, and a drained bucket waits a full interval", () => {
+    const bucket = new TokenBucket({ ratePerSecond: 5, burst: 2 }, 0);
+    expect([0, 0, 0].map(() => bucket.tryTake(10_000))).toEqual([0, 0, 200]);
+    bucket.drain(10_050);
+    expect(bucket.tryTake(10_050)).toBe(200);
+    expect(bucket.tryTake(10_250)).toBe(0);
+    expect(bucket.tryTake(10_250)).toBe(200);
+    bucket.refund();
+    expect(bucket.tryTake(10_250)).toBe(0);
+  });
+
+  it("answers the same whether or not it was asked in between (asking changes nothing)", () => {
+    // Amazon's 5/s, burst 5. A refill per ask accumulated rounding: asked every millisecond, that bucket
+    // granted 55 tokens in 10 s, and one asked only at those 55 times refused one of them.
+    const asked = new TokenBucket({ ratePerSecond: 5, burst: 5 }, 0);
+    const quiet = new TokenBucket({ ratePerSecond: 5, burst: 5 }, 0);
+    const everyMs: number[] = [];
+    for (let t = 0; t <= 10_000; t++) if (asked.tryTake(t) === 0) everyMs.push(t);
+    expect(everyMs.slice(0, 8)).toEqual([0, 1, 2, 3, 4, 200, 400, 600]);
+    expect(everyMs).toHaveLength(55);
+    expect(everyMs.filter((t) => quiet.tryTake(t) === 0)).toEqual(everyMs);
+  });
 });
