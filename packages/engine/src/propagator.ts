@@ -147,10 +147,6 @@ class PairQueue {
       this.shift();
     }
   }
-  /** The head's pair (whether current or not). */
-  peek(): Pair | undefined {
-    return this.pairs[this.head];
-  }
   shift(): void {
     if (this.head >= this.pairs.length) return;
     this.head += 1;
@@ -194,6 +190,11 @@ interface ChannelState {
   /** Why the channel cannot send its queued work now (undefined: not blocked), and since when. */
   blockedReason: BlockedReason | undefined;
   blockedSinceMs: number;
+  /**
+   * Until when the last pump's "cannot send" decision stands whatever is queued behind it (0: no such
+   * decision): while it does, queueing another update need not pump again (see `pumpNeeded`).
+   */
+  decidedUntilMs: number;
   /** Labels of `blocked_ms_total`, one object per reason (built once). */
   readonly blockedLabels: Readonly<Record<BlockedReason, Labels>>;
 }
@@ -243,6 +244,7 @@ export class Propagator {
         backlogPeak: 0,
         blockedReason: undefined,
         blockedSinceMs: 0,
+        decidedUntilMs: 0,
         blockedLabels: {
           rateLimit: { channel: id, reason: "rateLimit" },
           paused: { channel: id, reason: "paused" },
@@ -436,7 +438,24 @@ export class Propagator {
     channel.queues[this.risk(pair)].push(pair, stamp);
     const backlog = channel.queues[0].size + channel.queues[1].size + channel.queues[2].size;
     if (backlog > channel.backlogPeak) channel.backlogPeak = backlog;
-    this.pump(channel);
+    if (this.pumpNeeded(channel, pair, backlog)) this.pump(channel);
+  }
+
+  /**
+   * False when a pump now would decide exactly what the last one did (and the timer it set stands):
+   * every call slot still busy, still paused, the bucket still empty, or a batch still lingering that
+   * this update neither fills nor cuts short (a sell-out does not linger). On the per-(order, channel)
+   * path: an order's publish queues one update per channel, and most of them find their channel waiting.
+   */
+  private pumpNeeded(channel: ChannelState, pair: Pair, backlog: number): boolean {
+    const reason = channel.blockedReason;
+    const now = this.options.clock.now();
+    if (reason === undefined || reason === "revisions" || now >= channel.decidedUntilMs) return true;
+    const held = channel.held.peek();
+    if (held !== undefined && held.atMs <= now) return true;
+    if (reason !== "linger") return false;
+    // Lingering: the wait runs from the oldest queued update; this one is newer unless it was re-queued.
+    return pair.queuedAtMs !== now || backlog >= channel.config.client.maxBatchSize || this.risk(pair) === Risk.SellOutShownAvailable;
   }
 
   /** Next pair that is due, skipping stale queue entries. */
@@ -471,26 +490,34 @@ export class Propagator {
     const { clock, metrics } = this.options;
     if (channel.held.size > 0) this.release(channel, clock.now());
     for (;;) {
+      channel.decidedUntilMs = 0;
       if (this.stopped) return this.setBlocked(channel, undefined, clock.now());
       const head = this.next(channel, false);
       if (head === undefined) return this.setBlocked(channel, channel.held.size > 0 ? "revisions" : undefined, clock.now());
       const now = clock.now();
       // Every slot busy is "slots" even with the bucket empty: a token may come back long before a reply
       // does, and the wait for the bucket after a slot frees is booked as "rateLimit" then.
-      if (channel.inFlightCalls >= channel.maxInFlightCalls) return this.setBlocked(channel, "slots", now);
+      if (channel.inFlightCalls >= channel.maxInFlightCalls) {
+        channel.decidedUntilMs = Number.POSITIVE_INFINITY; // until a reply, which pumps
+        return this.setBlocked(channel, "slots", now);
+      }
       if (now < channel.pausedUntilMs) {
+        channel.decidedUntilMs = channel.pausedUntilMs;
         this.setBlocked(channel, "paused", now);
         return this.wake(channel, channel.pausedUntilMs - now);
       }
       if (channel.lingerMs > 0) {
         const lingerUntil = this.lingerUntil(channel, head);
         if (lingerUntil > now) {
+          channel.decidedUntilMs = lingerUntil;
           this.setBlocked(channel, "linger", now);
           return this.wake(channel, lingerUntil - now);
         }
       }
       const waitMs = channel.bucket.tryTake(now);
       if (waitMs > 0) {
+        // The wait is rounded up to whole ms: a token may come up to 1 ms sooner.
+        channel.decidedUntilMs = now + waitMs - 1;
         this.setBlocked(channel, "rateLimit", now);
         return this.wake(channel, waitMs);
       }
@@ -553,8 +580,9 @@ export class Propagator {
     const [q0, q1, q2] = channel.queues;
     if (q0.size + q1.size + q2.size >= channel.config.client.maxBatchSize) return 0;
     let oldest = Number.POSITIVE_INFINITY;
+    // Live heads only: a stale entry's pair may have been sent since, its queue time is not this batch's.
     for (const queue of channel.queues) {
-      const pair = queue.peek();
+      const pair = queue.liveHead();
       if (pair !== undefined && pair.queuedAtMs < oldest) oldest = pair.queuedAtMs;
     }
     return Number.isFinite(oldest) ? oldest + channel.lingerMs : 0;
