@@ -36,16 +36,24 @@ describe("MarketplaceModel with shared SKU slots", () => {
     const profile = { ...DEFAULT_PROFILES.shopify, visibilityDelay: { kind: "uniform" as const, minMs: 0, maxMs: 5_000 } };
     const run = (skuSlots?: ReadonlyMap<string, number>) => {
       const changes: VisibilityChange[] = [];
-      const model = new MarketplaceModel({ channel: "shopify", profile, random: new Prng(11), startMs: 0, onVisible: (c) => changes.push({ ...c }), ...(skuSlots ? { skuSlots } : {}) });
+      const slots: Array<[string, number | undefined]> = [];
+      // The slot is the one thing a slotted model adds (observers use it to skip their own lookup).
+      const observe = ({ slot, ...change }: VisibilityChange) => {
+        slots.push([change.sku, slot]);
+        changes.push(change);
+      };
+      const model = new MarketplaceModel({ channel: "shopify", profile, random: new Prng(11), startMs: 0, onVisible: observe, ...(skuSlots ? { skuSlots } : {}) });
       for (const sku of ["a", "b", "outside"]) model.seed(sku, 5, 1);
       const replies = [];
       for (let t = 0; t < 20; t++) replies.push(model.applyUpdates(t * 1_000, [{ sku: ["a", "b", "outside", "missing"][t % 4] as string, quantity: t, version: t + 2 }]));
       const sales = ["a", "b", "outside", "missing"].map((sku) => model.checkout(30_000, sku, 1));
-      return { replies, sales, changes, listing: model.listing("outside"), available: model.availability(40_000, "b") };
+      return { replies, sales, changes, listing: model.listing("outside"), available: model.availability(40_000, "b"), slots };
     };
     const plain = run();
     const slotted = run(new Map([["a", 0], ["b", 1], ["missing", 2]]));
-    expect(slotted).toEqual(plain);
+    expect({ ...slotted, slots: [] }).toEqual({ ...plain, slots: [] });
+    expect(plain.slots.every(([, slot]) => slot === undefined)).toBe(true);
+    expect(new Set(slotted.slots.map(([sku, slot]) => `${sku}:${String(slot)}`))).toEqual(new Set(["a:0", "b:1", "outside:undefined"]));
     expect(plain.replies.filter((r) => r.kind === "applied" && r.items.some((i) => !i.ok))).toHaveLength(5); // "missing" has no listing
   });
 });

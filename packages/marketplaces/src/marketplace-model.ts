@@ -19,6 +19,8 @@ export interface Listing {
   revisionsToday: number;
   /** Visibility time of this listing's latest accepted update (updates of one SKU stay in order). */
   visibleNotBeforeMs: number;
+  /** Accepted updates of this listing not yet visible (a checkout scans the queue only when there are some). */
+  pendingUpdates: number;
 }
 
 export interface VisibilityChange {
@@ -27,6 +29,8 @@ export interface VisibilityChange {
   readonly quantity: number;
   readonly version: number;
   readonly atMs: number;
+  /** The SKU's slot in `skuSlots` when the model was given that index (observers then skip a lookup). */
+  readonly slot?: number | undefined;
 }
 
 export interface UpdateItem {
@@ -50,6 +54,7 @@ export type CheckoutResult =
 /** An accepted update waiting to turn visible; it is itself the `VisibilityChange` reported then. */
 interface PendingVisibility extends VisibilityChange {
   readonly seq: number;
+  readonly slot: number | undefined;
   /** Mutable: sales made before the update turns visible are taken off it (they are reserved). */
   quantity: number;
   readonly listing: Listing;
@@ -113,10 +118,10 @@ export class MarketplaceModel {
 
   /** Seeds (or re-seeds) a listing as both accepted and visible at version `version`. */
   seed(sku: Sku, quantity: number, version: number): void {
-    const fresh: Listing = { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0 };
+    const fresh: Listing = { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0, pendingUpdates: 0 };
     // In place when it exists: updates still waiting to turn visible hold the listing object.
     const existing = this.listings.get(sku);
-    if (existing) Object.assign(existing, fresh);
+    if (existing) Object.assign(existing, fresh, { pendingUpdates: existing.pendingUpdates });
     else {
       this.listings.set(sku, fresh);
       const slot = this.skuSlots?.get(sku);
@@ -178,7 +183,8 @@ export class MarketplaceModel {
   }
 
   private applyItem(nowMs: number, item: UpdateItem): ItemResult {
-    const listing = this.find(item.sku);
+    const slot = this.skuSlots?.get(item.sku);
+    const listing = slot === undefined ? this.listings.get(item.sku) : this.slotted[slot];
     if (!listing) {
       this.stats.itemsRejected += 1;
       return { sku: item.sku, ok: false, code: "NOT_FOUND", message: `no listing for SKU ${JSON.stringify(item.sku)}` };
@@ -214,12 +220,15 @@ export class MarketplaceModel {
     // Whole milliseconds, like every other time here (reveals fire on whole ms; the timeline shows these).
     const atMs = Math.max(Math.ceil(nowMs + sample(this.profile.visibilityDelay, this.options.random)), listing.visibleNotBeforeMs);
     listing.visibleNotBeforeMs = atMs;
-    const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
+    const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), slot, seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
     if (atMs <= nowMs) this.makeVisible(update);
-    else this.pending.push(update);
+    else {
+      listing.pendingUpdates += 1;
+      this.pending.push(update);
+    }
     // After the update is queued: a driver scheduling its reveal from here (`nextVisibilityAtMs`) must see
     // it, or an update due before the current head would only turn visible at the next reveal.
-    this.options.onAccepted?.({ channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs });
+    this.options.onAccepted?.({ channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: nowMs, slot });
     return { sku: item.sku, ok: true };
   }
 
@@ -232,6 +241,7 @@ export class MarketplaceModel {
   revealDue(nowMs: number): void {
     for (let next = this.pending.peek(); next !== undefined && next.atMs <= nowMs; next = this.pending.peek()) {
       this.pending.pop();
+      next.listing.pendingUpdates -= 1;
       this.makeVisible(next);
     }
   }
@@ -262,7 +272,7 @@ export class MarketplaceModel {
     listing.acceptedQuantity = Math.max(0, listing.acceptedQuantity - quantity);
     // Units sold while an accepted update is still being processed are reserved: the update, once
     // visible, shows what is left of it (otherwise a sale would be "given back" to the shelf).
-    for (const entry of this.pending.entries()) if (entry.sku === sku) entry.quantity = Math.max(0, entry.quantity - quantity);
+    if (listing.pendingUpdates > 0) for (const entry of this.pending.entries()) if (entry.listing === listing) entry.quantity = Math.max(0, entry.quantity - quantity);
     this.stats.checkouts += 1;
     this.orderSeq += 1;
     return { ok: true, orderId: `${this.channel}-${this.orderSeq}`, shown };

@@ -152,10 +152,12 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     };
     return schedule;
   };
+  // The models' SKU slots are the catalog's order, which is also the ground truth's SKU index.
   const skuSlots = new Map(catalog.map((item, slot) => [item.sku, slot] as const));
   for (const spec of scenario.channels) {
     const profile = resolveProfile(spec);
     let scheduleReveal: () => void = () => {};
+    const c = truth.channelIndexOf(spec.id);
     const model = new MarketplaceModel({
       channel: spec.id,
       profile,
@@ -164,14 +166,14 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       skuSlots,
       onVisible: (change) => {
         try {
-          truth.onVisible(change);
+          truth.visibleAt(c, change.slot ?? truth.skuIndexOf(change.sku), change.version, change.quantity, change.atMs);
         } catch (error) {
           lagError ??= error as Error;
         }
       },
       onAccepted: (change) => {
         try {
-          truth.onAccepted(change);
+          truth.acceptedAt(c, change.slot ?? truth.skuIndexOf(change.sku), change.version, change.atMs);
         } catch (error) {
           lagError ??= error as Error;
         }
