@@ -68,7 +68,7 @@ export type { BundleComponent, ChannelPolicy } from "./policy.js";
 
 // --- Time, randomness, errors ---
 export { Prng, exponential, standardNormal } from "./prng.js";
-export { constant, median, sample } from "./distribution.js";
+export { compileSampler, constant, median, sample } from "./distribution.js";
 export type { Distribution } from "./distribution.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { InvariantError, SynclagError, assert } from "./errors.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { Prng } from "./prng.js";
-import { sample } from "./distribution.js";
+import { compileSampler, sample, type Distribution } from "./distribution.js";
 
 describe("Prng", () => {
   it("produces the pinned golden values for seed 42 (changing them breaks every recorded seed)", () => {
@@ -41,3 +41,24 @@ describe("Prng", () => {
 });
 
 const GOLDEN_42 = [2626566973, 1247484098, 2614520402];
+
+describe("compileSampler", () => {
+  it("draws exactly what sample draws, for every kind, and leaves the stream in the same place", () => {
+    const kinds: Distribution[] = [
+      { kind: "constant", ms: 7 },
+      { kind: "uniform", minMs: 10, maxMs: 20 },
+      { kind: "exponential", meanMs: 50 },
+      { kind: "lognormal", medianMs: 20_000, p99Ms: 180_000 },
+      { kind: "lognormal", medianMs: 100, p99Ms: 900, maxMs: 400 },
+      { kind: "lognormal", medianMs: 100, p99Ms: 50 }, // p99 below the median: sigma 0
+    ];
+    for (const distribution of kinds) {
+      const viaSample = new Prng(9);
+      const viaCompiled = new Prng(9);
+      const draw = compileSampler(distribution);
+      const expected = Array.from({ length: 1_000 }, () => sample(distribution, viaSample));
+      expect(Array.from({ length: 1_000 }, () => draw(viaCompiled))).toEqual(expected);
+      expect(viaCompiled.next()).toBe(viaSample.next());
+    }
+  });
+});

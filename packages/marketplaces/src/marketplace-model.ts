@@ -4,7 +4,7 @@
 // Easy to get wrong: buyers read and buy the *visible* quantity, never the accepted one — that gap is
 // where oversells and lost sales come from. Time is always passed in; randomness comes from a stream.
 
-import { sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
+import { compileSampler, sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
 import type { MarketplaceProfile } from "./profiles.js";
 import { RateLimiter, type LimiterConfig, type LimiterState } from "./rate-limiter.js";
 
@@ -105,6 +105,9 @@ export class MarketplaceModel {
   private forcedOutageUntilMs = 0;
   private extraServerErrorRate = 0;
   private extraLatencyMs = 0;
+  /** The profile's distributions, compiled once (drawn per call and per accepted update). */
+  private readonly drawLatencyMs: (random: Random) => number;
+  private readonly drawVisibilityDelayMs: (random: Random) => number;
   /** Counters the reports read. */
   readonly stats = { updateCalls: 0, updatesAccepted: 0, itemsRejected: 0, throttled: 0, serverErrors: 0, repliesLost: 0, checkouts: 0, turnedAway: 0, cancellations: 0, reads: 0, versionRegressions: 0 };
 
@@ -113,6 +116,8 @@ export class MarketplaceModel {
     this.profile = options.profile;
     this.limiter = new RateLimiter(options.profile.rateLimit, options.startMs);
     this.skuSlots = options.skuSlots;
+    this.drawLatencyMs = compileSampler(options.profile.apiLatency);
+    this.drawVisibilityDelayMs = compileSampler(options.profile.visibilityDelay);
     for (const [api, config] of Object.entries(options.apiRateLimits ?? {})) this.apiLimiters.set(api, new RateLimiter(config, options.startMs));
   }
 
@@ -144,7 +149,7 @@ export class MarketplaceModel {
 
   /** Sampled round-trip latency of one API call (ms). */
   sampleLatencyMs(): number {
-    return sample(this.profile.apiLatency, this.options.random) + this.extraLatencyMs;
+    return this.drawLatencyMs(this.options.random) + this.extraLatencyMs;
   }
 
   isDown(nowMs: number): boolean {
@@ -218,7 +223,7 @@ export class MarketplaceModel {
     // A listing's updates become visible in the order they were accepted (per SKU; different SKUs
     // are processed independently, so one slow update does not hold back the whole catalogue).
     // Whole milliseconds, like every other time here (reveals fire on whole ms; the timeline shows these).
-    const atMs = Math.max(Math.ceil(nowMs + sample(this.profile.visibilityDelay, this.options.random)), listing.visibleNotBeforeMs);
+    const atMs = Math.max(Math.ceil(nowMs + this.drawVisibilityDelayMs(this.options.random)), listing.visibleNotBeforeMs);
     listing.visibleNotBeforeMs = atMs;
     const update: PendingVisibility = { channel: this.channel, sku: item.sku, quantity: item.quantity, version: item.version, atMs: Math.max(atMs, nowMs), slot, seq: atMs <= nowMs ? 0 : ++this.pendingSeq, listing };
     if (atMs <= nowMs) this.makeVisible(update);

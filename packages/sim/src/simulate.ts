@@ -4,7 +4,7 @@
 // byte-identical result. Easy to get wrong: every random draw comes from a *named* stream forked from
 // the seed, and nothing reads real time — progress reporting goes through a callback the caller owns.
 
-import { InMemoryStockStore, listedQuantity, Prng, sample, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
+import { compileSampler, InMemoryStockStore, listedQuantity, Prng, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
 import { Engine, type Strategy } from "@synclag/engine";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
@@ -69,11 +69,13 @@ export function resolveProfile(spec: ChannelSpec): MarketplaceProfile {
 class SimStockStore implements StockStore {
   /** Pending-cancellation calls draw their latency from a stream of their own, so they shift no other store call's draws. */
   private readonly cancellationRandom: Prng;
-  constructor(readonly inner: InMemoryStockStore, private readonly scheduler: VirtualScheduler, private readonly latency: Distribution, private readonly random: Prng) {
+  private readonly drawLatencyMs: (random: Prng) => number;
+  constructor(readonly inner: InMemoryStockStore, private readonly scheduler: VirtualScheduler, latency: Distribution, private readonly random: Prng) {
     this.cancellationRandom = random.fork("cancellations");
+    this.drawLatencyMs = compileSampler(latency);
   }
   private later<T>(produce: () => T, random: Prng = this.random): Promise<T> {
-    const delay = sample(this.latency, random);
+    const delay = this.drawLatencyMs(random);
     return new Promise((resolve) => this.scheduler.setTimer(delay, () => resolve(produce())));
   }
   applyOrder(order: OrderInput) {
