@@ -430,15 +430,16 @@ export class Propagator {
   private enqueue(channel: ChannelState, pair: Pair): void {
     if (this.stopped) return;
     this.activate(channel, pair);
+    const now = this.options.clock.now();
     // Held back by the revision budget: it is queued again on release (a sell-out goes at once).
-    if (pair.heldUntilMs !== 0 && pair.heldUntilMs > this.options.clock.now() && this.risk(pair) !== Risk.SellOutShownAvailable) return;
+    if (pair.heldUntilMs !== 0 && pair.heldUntilMs > now && this.risk(pair) !== Risk.SellOutShownAvailable) return;
     const stamp = ++this.stampSeq;
-    if (pair.queuedStamp === 0) pair.queuedAtMs = this.options.clock.now();
+    if (pair.queuedStamp === 0) pair.queuedAtMs = now;
     pair.queuedStamp = stamp;
     channel.queues[this.risk(pair)].push(pair, stamp);
     const backlog = channel.queues[0].size + channel.queues[1].size + channel.queues[2].size;
     if (backlog > channel.backlogPeak) channel.backlogPeak = backlog;
-    if (this.pumpNeeded(channel, pair, backlog)) this.pump(channel);
+    if (this.pumpNeeded(channel, pair, backlog, now)) this.pump(channel);
   }
 
   /**
@@ -447,12 +448,14 @@ export class Propagator {
    * this update neither fills nor cuts short (a sell-out does not linger). On the per-(order, channel)
    * path: an order's publish queues one update per channel, and most of them find their channel waiting.
    */
-  private pumpNeeded(channel: ChannelState, pair: Pair, backlog: number): boolean {
+  private pumpNeeded(channel: ChannelState, pair: Pair, backlog: number, now: number): boolean {
     const reason = channel.blockedReason;
-    const now = this.options.clock.now();
     if (reason === undefined || reason === "revisions" || now >= channel.decidedUntilMs) return true;
     const held = channel.held.peek();
     if (held !== undefined && held.atMs <= now) return true;
+    // Waiting for a token on a batch channel: a re-queued update can move the linger deadline past the
+    // token, and the wait is then booked as linger — a pump tells which.
+    if (reason === "rateLimit") return channel.lingerMs > 0;
     if (reason !== "linger") return false;
     // Lingering: the wait runs from the oldest queued update; this one is newer unless it was re-queued.
     return pair.queuedAtMs !== now || backlog >= channel.config.client.maxBatchSize || this.risk(pair) === Risk.SellOutShownAvailable;
@@ -498,7 +501,7 @@ export class Propagator {
       // Every slot busy is "slots" even with the bucket empty: a token may come back long before a reply
       // does, and the wait for the bucket after a slot frees is booked as "rateLimit" then.
       if (channel.inFlightCalls >= channel.maxInFlightCalls) {
-        channel.decidedUntilMs = Number.POSITIVE_INFINITY; // until a reply, which pumps
+        channel.decidedUntilMs = Number.POSITIVE_INFINITY; // until a reply frees a slot (onReply resets it)
         return this.setBlocked(channel, "slots", now);
       }
       if (now < channel.pausedUntilMs) {
@@ -516,8 +519,7 @@ export class Propagator {
       }
       const waitMs = channel.bucket.tryTake(now);
       if (waitMs > 0) {
-        // The wait is rounded up to whole ms: a token may come up to 1 ms sooner.
-        channel.decidedUntilMs = now + waitMs - 1;
+        channel.decidedUntilMs = now + waitMs; // the token's due time (the wake is rounded up from it)
         this.setBlocked(channel, "rateLimit", now);
         return this.wake(channel, waitMs);
       }
@@ -636,6 +638,8 @@ export class Propagator {
 
   private wake(channel: ChannelState, delayMs: number): void {
     // Whole milliseconds, at least one: a sub-millisecond wait rounded to 0 would spin at one instant.
+    // (On a clock with fractional milliseconds a later pump could ask up to 1 ms sooner; the service's
+    // clock is Date.now() and the simulator's whole milliseconds, so skipped pumps change nothing.)
     delayMs = Math.max(1, Math.ceil(delayMs));
     const at = this.options.clock.now() + delayMs;
     if (channel.wakeTimer) {
@@ -653,6 +657,8 @@ export class Propagator {
     const { clock, metrics, random } = this.options;
     const now = clock.now();
     channel.inFlightCalls -= 1;
+    // A slot is free: "every slot busy" no longer stands for the updates this reply queues again.
+    channel.decidedUntilMs = 0;
     metrics.observe("push_call_latency_ms", now - sentAtMs, channel.labels);
     if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, now);
     channel.consecutiveFailures = 0;

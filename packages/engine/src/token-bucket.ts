@@ -9,32 +9,43 @@ export interface RateLimit {
   readonly burst: number;
 }
 
+/** A token due within this much of now is granted: float sums of intervals land a hair either side of it. */
+const TOLERANCE_MS = 1e-6;
+
 /**
- * Kept as the (virtual) time at which the bucket would have been empty, GCRA-style: tokens at `t` are
- * `min(burst, (t - emptyAtMs) / interval)`. Only a take, a refund or a drain changes it — asking does
+ * Kept as the time at which the bucket would have been empty, GCRA-style: tokens at `t` are
+ * `min(burst, (t - emptyAt) / interval)`. Only a take, a refund or a drain changes it — asking does
  * not — so the answer never depends on how often the bucket was asked (a refill per call would add
  * rounding at every ask, and whether a token is there at exactly its due millisecond would depend on it).
+ * Times are kept relative to the bucket's creation: at epoch milliseconds (~1.8e12) a double resolves
+ * only ~0.0002 ms, and sums of short intervals there would drift.
  */
 export class TokenBucket {
   private readonly intervalMs: number;
+  private readonly originMs: number;
   private emptyAtMs: number;
 
   constructor(private readonly limit: RateLimit, nowMs: number) {
+    if (!(limit.ratePerSecond > 0)) throw new RangeError(`rate limit must be a positive number of calls per second, got ${limit.ratePerSecond}`);
+    if (!(limit.burst >= 1)) throw new RangeError(`rate limit burst must be at least 1, got ${limit.burst}`);
     this.intervalMs = 1000 / limit.ratePerSecond;
-    this.emptyAtMs = nowMs - limit.burst * this.intervalMs;
+    this.originMs = nowMs;
+    this.emptyAtMs = -limit.burst * this.intervalMs;
   }
 
-  /** Takes one token: returns 0 if taken, else the milliseconds until one is available. */
+  /** Takes one token: returns 0 if taken, else the milliseconds until one is available (> 0, not rounded). */
   tryTake(nowMs: number): number {
     if (!Number.isFinite(this.limit.ratePerSecond)) return 0;
+    const now = nowMs - this.originMs;
     // A refill never exceeds the burst: a quiet period leaves at most `burst` tokens.
-    const emptyAtMs = Math.max(this.emptyAtMs, nowMs - this.limit.burst * this.intervalMs);
+    const emptyAtMs = Math.max(this.emptyAtMs, now - this.limit.burst * this.intervalMs);
     const tokenAtMs = emptyAtMs + this.intervalMs;
-    if (nowMs >= tokenAtMs) {
+    const dueAtMs = tokenAtMs - TOLERANCE_MS;
+    if (now >= dueAtMs) {
       this.emptyAtMs = tokenAtMs;
       return 0;
     }
-    return Math.max(1, Math.ceil(tokenAtMs - nowMs));
+    return dueAtMs - now; // asking again at exactly now + this grants the token
   }
 
   /** Gives back a token taken by `tryTake` that was not used (right after taking it). */
@@ -44,6 +55,6 @@ export class TokenBucket {
 
   /** Empties the bucket (after the channel said 429: our idea of its budget was wrong). */
   drain(nowMs: number): void {
-    if (Number.isFinite(this.limit.ratePerSecond)) this.emptyAtMs = Math.max(this.emptyAtMs, nowMs);
+    if (Number.isFinite(this.limit.ratePerSecond)) this.emptyAtMs = Math.max(this.emptyAtMs, nowMs - this.originMs);
   }
 }
