@@ -183,7 +183,6 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       },
     });
     scheduleReveal = revealer(model);
-    for (const item of catalog) model.seed(item.sku, listedQuantity(item.stock, spec.policy), 1);
     models.set(spec.id, model);
     clients.set(spec.id, new SimChannelClient(model, scheduler));
     for (const storm of spec.profile?.faults?.throttleStorms ?? []) {
@@ -191,6 +190,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       scheduler.at(startMs + storm.start + storm.duration, () => model.tightenThrottle(1));
     }
   }
+  // SKU by SKU, not channel by channel: an order's updates reach every channel's listing of one SKU at
+  // about the same time, and listings seeded together sit together in memory.
+  for (const item of catalog) for (const spec of scenario.channels) (models.get(spec.id) as MarketplaceModel).seed(item.sku, listedQuantity(item.stock, spec.policy), 1);
   for (const item of catalog) truth.seed(item.sku, item.stock, scenario.channels.map((c) => listedQuantity(item.stock, c.policy)));
 
   // --- Order accounting (from the marketplace side and the engine's results) ---------------------
