@@ -255,7 +255,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     reconcileIntervalMs: scenario.engine.reconcileInterval,
     onResult,
   });
-  for (const spec of scenario.channels) for (const item of catalog) engine.propagator.assumeConfirmed(spec.id, item.sku, { quantity: listedQuantity(item.stock, spec.policy), version: 1 });
+  // SKU by SKU (as the listings): what the engine knows of one SKU's 40 channels sits together.
+  for (const item of catalog) for (const spec of scenario.channels) engine.propagator.assumeConfirmed(spec.id, item.sku, { quantity: listedQuantity(item.stock, spec.policy), version: 1 });
   // Start-up reads the store, which takes virtual time: run the clock until the engine is up.
   let started = false;
   const starting = engine.start().then(() => (started = true));
