@@ -64,6 +64,22 @@ describe("Histogram", () => {
     },
   );
 
+  it("keeps counts past 2^32 in one bucket (the fast path's 32-bit counts fold before they wrap)", () => {
+    const histogram = new Histogram();
+    histogram.recordMany(5, 0xffff_fffe);
+    histogram.record(5); // reaches 2^32 - 1: folds
+    histogram.record(5);
+    histogram.recordMany(5, 0xffff_ffff); // would not fit: straight into HDR
+    histogram.record(7);
+    expect(histogram.count).toBe(2 * 0xffff_ffff + 2);
+    expect(histogram.percentile(99.9999)).toBe(5);
+    expect(histogram.max).toBe(7);
+    const direct = new Histogram();
+    direct.recordMany(5, 2 * 0xffff_ffff + 1);
+    direct.record(7);
+    expect(histogram.encode()).toBe(direct.encode());
+  });
+
   it("reports all zeros when empty", () => {
     const histogram = new Histogram();
     expect(histogram.summary()).toEqual({ count: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 });

@@ -47,6 +47,8 @@ const DEFAULT_HIGHEST_TRACKABLE_VALUE = 30 * 24 * 60 * 60 * 1000;
 const DEFAULT_SIGNIFICANT_DIGITS = 3;
 /** Above this, values skip the fast path (`clz32` and `>>>` work on 32 bits). */
 const FAST_PATH_LIMIT = 0xffff_ffff;
+/** A pending count folds into HDR when it reaches this (the largest a Uint32Array holds). */
+const PENDING_LIMIT = 0xffff_ffff;
 
 export class Histogram {
   readonly #highestTrackableValue: number;
@@ -57,8 +59,12 @@ export class Histogram {
   // HDR bucket layout (see JsHistogram.init): index = bucket * halfCount + (value >>> (bucket + unitMagnitude)).
   #halfCountMagnitude: number;
   #unitMagnitude: number;
-  /** Counts recorded since the last fold into `#hdr`, indexed like HDR's counts array. */
-  #pending: Float64Array;
+  /**
+   * Counts recorded since the last fold into `#hdr`, indexed like HDR's counts array. 32-bit: half the
+   * cache footprint of doubles (the simulator keeps 80 of these busy at once); a count about to reach
+   * 2³² − 1 folds first.
+   */
+  #pending: Uint32Array;
   #pendingCount = 0;
 
   // Exact while values come through `record`; after `decode` they are the bucket bounds HDR kept.
@@ -79,7 +85,7 @@ export class Histogram {
     // Same arithmetic as JsHistogram.init with lowestDiscernibleValue 1; a test pins the equivalence.
     this.#halfCountMagnitude = Math.max(Math.ceil(Math.log2(2 * 10 ** digits)), 1) - 1;
     this.#unitMagnitude = 0;
-    this.#pending = new Float64Array(2 << this.#halfCountMagnitude);
+    this.#pending = new Uint32Array(2 << this.#halfCountMagnitude);
   }
 
   /** Records one value; rounds to an integer. Negative, non-finite or unsafe-integer values are bugs. */
@@ -95,8 +101,8 @@ export class Histogram {
     const bucket = Math.max(31 - Math.clz32(v) - this.#halfCountMagnitude - this.#unitMagnitude, 0);
     const index = (bucket << this.#halfCountMagnitude) + (v >>> (bucket + this.#unitMagnitude));
     if (index >= this.#pending.length) this.#growPending(index);
-    (this.#pending[index] as number)++;
     this.#pendingCount++;
+    if (++(this.#pending[index] as number) === PENDING_LIMIT) this.#folded();
   }
 
   /** Records `value` `count` times (count: a non-negative integer). */
@@ -116,6 +122,10 @@ export class Histogram {
     const bucket = Math.max(31 - Math.clz32(v) - this.#halfCountMagnitude - this.#unitMagnitude, 0);
     const index = (bucket << this.#halfCountMagnitude) + (v >>> (bucket + this.#unitMagnitude));
     if (index >= this.#pending.length) this.#growPending(index);
+    if (count >= PENDING_LIMIT - (this.#pending[index] as number)) {
+      this.#store().recordValueWithCount(v, count); // would not fit the 32-bit pending count (rare)
+      return;
+    }
     (this.#pending[index] as number) += count;
     this.#pendingCount += count;
   }
@@ -221,7 +231,7 @@ export class Histogram {
     // A foreign encoder may use another layout (e.g. lowestDiscernibleValue 1000): follow HDR's own.
     this.#halfCountMagnitude = decoded.subBucketHalfCountMagnitude;
     this.#unitMagnitude = decoded.unitMagnitude;
-    this.#pending = new Float64Array(2 << this.#halfCountMagnitude);
+    this.#pending = new Uint32Array(2 << this.#halfCountMagnitude);
     this.#pendingCount = 0;
     if (decoded.totalCount > 0) {
       this.#min = decoded.getValueAtPercentile(0);
@@ -269,7 +279,7 @@ export class Histogram {
     // Whole buckets at a time, at least doubling, so growth happens a handful of times per histogram.
     const halfCount = 1 << this.#halfCountMagnitude;
     const needed = (Math.floor(index / halfCount) + 1) * halfCount;
-    const grown = new Float64Array(Math.max(needed, this.#pending.length * 2));
+    const grown = new Uint32Array(Math.max(needed, this.#pending.length * 2));
     grown.set(this.#pending);
     this.#pending = grown;
   }
