@@ -92,6 +92,40 @@ describe("Propagator", () => {
     expect(channel.calls[at]?.atMs).toBeLessThanOrEqual(62_000);
   });
 
+  it("a newer version of a queued update keeps its place in line while its risk class is unchanged", async () => {
+    const { scheduler, channel, propagator } = setup({ ratePerSecond: 1, burst: 1, latencyMs: 10 });
+    for (const sku of ["A", "B", "C"]) propagator.assumeConfirmed("c", sku, { quantity: 5, version: 1 });
+    propagator.publish("X", { quantity: 3, version: 1 }); // takes the only token
+    propagator.publish("A", { quantity: 4, version: 2 }); // shown high
+    propagator.publish("B", { quantity: 4, version: 2 });
+    propagator.publish("C", { quantity: 4, version: 2 });
+    propagator.publish("A", { quantity: 3, version: 3 }); // still shown high: stays first
+    propagator.publish("B", { quantity: 0, version: 3 }); // now a sell-out shown as available: moves ahead
+    await scheduler.runUntil(10_000);
+    expect(channel.calls.map((c) => `${c.atMs}:${c.updates.map((u) => `${u.sku}${u.version}`).join(",")}`)).toEqual(["0:X1", "1000:B3", "2000:A3", "3000:C2"]);
+  });
+
+  it("a hot SKU re-priced while it waits on a saturated channel still reaches the head (it is not sent to the back)", async () => {
+    const { scheduler, channel, propagator } = setup({ ratePerSecond: 1, burst: 1, latencyMs: 10 });
+    for (let i = 0; i < 130; i++) propagator.assumeConfirmed("c", `S${i}`, { quantity: 5, version: 1 });
+    propagator.assumeConfirmed("c", "HOT", { quantity: 500, version: 1 });
+    // A standing backlog of 10 and one more SKU per second: the limit (1/s) is always busy. The hot SKU
+    // sells every half second, so it is re-priced twice while any other update waits its turn.
+    for (let i = 0; i < 10; i++) propagator.publish(`S${i}`, { quantity: 4, version: 2 });
+    for (let i = 0; i < 120; i++) {
+      propagator.publish(`S${10 + i}`, { quantity: 4, version: 2 });
+      propagator.publish("HOT", { quantity: 499 - 2 * i, version: 2 + 2 * i });
+      await scheduler.runUntil(i * 1_000 + 500);
+      propagator.publish("HOT", { quantity: 498 - 2 * i, version: 3 + 2 * i });
+      await scheduler.runUntil(i * 1_000 + 999);
+    }
+    const hot = channel.calls.filter((c) => c.updates[0]?.sku === "HOT").map((c) => c.atMs);
+    // Sent to the back on every re-price, it would wait until the backlog ran dry: not once in two minutes.
+    expect(hot.length).toBeGreaterThanOrEqual(6);
+    expect(hot[0]).toBeLessThanOrEqual(15_000);
+    expect(Math.max(...hot.slice(1).map((at, k) => at - (hot[k] as number)))).toBeLessThanOrEqual(25_000);
+  });
+
   it("honours the token bucket and batches pending SKUs up to the channel's batch size", async () => {
     const { scheduler, channel, propagator } = setup({ ratePerSecond: 2, burst: 1, maxBatchSize: 2, latencyMs: 10 });
     for (const sku of ["A", "B", "C", "D", "E"]) propagator.publish(sku, { quantity: 1, version: 1 });

@@ -95,6 +95,9 @@ interface Pair {
   throttles: number;
   /** Sequence number of the queue entry that is current (older entries are skipped). */
   queuedStamp: number;
+  /** The risk class (queue) the current entry is in; meaningful while `queuedStamp` is not 0. */
+  queuedRisk: Risk;
+  /** When the pair was queued (kept while it waits, whatever newer versions replace its update). */
   queuedAtMs: number;
   waitingForRetry: boolean;
   force: boolean;
@@ -407,7 +410,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -433,10 +436,18 @@ export class Propagator {
     const now = this.options.clock.now();
     // Held back by the revision budget: it is queued again on release (a sell-out goes at once).
     if (pair.heldUntilMs !== 0 && pair.heldUntilMs > now && this.risk(pair) !== Risk.SellOutShownAvailable) return;
+    const risk = this.risk(pair);
+    // Already waiting in the same risk class: the newer version keeps the pair's place in line. Sent to
+    // the back instead, a hot SKU re-priced faster than a saturated channel drains (Amazon at 5 calls/s on
+    // Black Friday) would never reach the head. Nothing a pump decides on has changed, so none is needed.
+    if (pair.queuedStamp !== 0 && pair.queuedRisk === risk) return;
+    // New, or moved to another class: the back of that class's queue, still counting from when it was
+    // first queued (queue wait, ageing and linger all measure the wait since then).
     const stamp = ++this.stampSeq;
     if (pair.queuedStamp === 0) pair.queuedAtMs = now;
     pair.queuedStamp = stamp;
-    channel.queues[this.risk(pair)].push(pair, stamp);
+    pair.queuedRisk = risk;
+    channel.queues[risk].push(pair, stamp);
     const backlog = channel.queues[0].size + channel.queues[1].size + channel.queues[2].size;
     if (backlog > channel.backlogPeak) channel.backlogPeak = backlog;
     if (this.pumpNeeded(channel, pair, backlog, now)) this.pump(channel);
