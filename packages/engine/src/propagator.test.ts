@@ -184,6 +184,15 @@ describe("Propagator", () => {
     expect(Math.max(...gaps)).toBeLessThanOrEqual(30_010);
   });
 
+  it("does not ask a channel that is down again before the Retry-After it sent (a 503 in maintenance mode)", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "unavailable", message: "503", retryAfterMs: 600_000 })));
+    propagator.publish("A", { quantity: 3, version: 1 });
+    await scheduler.runUntil(3_600_000);
+    expect(channel.calls.map((c) => c.atMs)).toEqual([0, 600_010]);
+    expect(propagator.idle).toBe(true);
+  });
+
   it("lingers to fill a batch call, but never holds back a sell-out still shown as available", async () => {
     const { scheduler, channel, propagator } = setup({ maxBatchSize: 10, batchLingerMs: 500, latencyMs: 10 });
     for (const sku of ["A", "B", "C"]) propagator.assumeConfirmed("c", sku, { quantity: 5, version: 1 });

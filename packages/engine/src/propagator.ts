@@ -671,7 +671,7 @@ export class Propagator {
     // A slot is free: "every slot busy" no longer stands for the updates this reply queues again.
     channel.decidedUntilMs = 0;
     metrics.observe("push_call_latency_ms", now - sentAtMs, channel.labels);
-    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, now);
+    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, outcomes, now);
     channel.consecutiveFailures = 0;
     let throttled = false;
     let confirmed = 0;
@@ -718,12 +718,16 @@ export class Propagator {
    * The whole call failed (outage, 5xx, timeout, connection): a circuit breaker, not per-update
    * retries. The channel pauses with capped exponential backoff and the updates stay queued — so
    * they go out the moment it heals — until an update has been failing for `maxOutageMs`, when it is
-   * given up (the reconciler repairs it later).
+   * given up (the reconciler repairs it later). A channel that said when to come back (a 503 with
+   * `Retry-After`, e.g. WordPress in maintenance mode) is not asked before then, up to `maxOutageMs`.
    */
-  private onChannelDown(channel: ChannelState, batch: readonly Pair[], now: number): void {
+  private onChannelDown(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], now: number): void {
     const { metrics, random } = this.options;
     channel.consecutiveFailures += 1;
-    channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + backoffDelayMs(channel.consecutiveFailures, this.retry, random));
+    let retryAfterMs = 0;
+    for (const outcome of outcomes) if (!outcome.ok && outcome.retryAfterMs !== undefined && outcome.retryAfterMs > retryAfterMs) retryAfterMs = outcome.retryAfterMs;
+    const pauseMs = Math.max(backoffDelayMs(channel.consecutiveFailures, this.retry, random), Math.min(retryAfterMs, this.retry.maxOutageMs));
+    channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + pauseMs);
     metrics.increment("channel_failures_total", channel.labels);
     for (const pair of batch) {
       const sent = pair.inFlight as Level;
