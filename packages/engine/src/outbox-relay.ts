@@ -17,6 +17,8 @@ export interface OutboxRelayOptions {
   readonly ackIntervalMs?: number;
   /** Entries examined per sweep (oldest first). Default 1000. */
   readonly batchSize?: number;
+  /** Entries `replay` reads; a longer outbox is replayed from the store's current levels. Default 100 000. */
+  readonly replayReadLimit?: number;
 }
 
 export class OutboxRelay {
@@ -26,15 +28,19 @@ export class OutboxRelay {
     this.periodic = new PeriodicTask(options.scheduler, this.options.ackIntervalMs ?? 5000, () => this.sweep());
   }
 
-  /** Replays every unacknowledged entry (the previous process may have died before pushing it). */
+  /**
+   * Replays every unacknowledged entry (the previous process may have died before pushing it). An
+   * outbox longer than one read (`replayReadLimit`) may hold a SKU's newest change beyond it, so then
+   * the store's current level of every SKU is published too: pushes are absolute, the latest truth
+   * stands in for every change before it, and the entries beyond settle as the channels confirm it.
+   */
   async replay(): Promise<number> {
-    let replayed = 0;
-    for (const entry of await this.options.store.readOutbox(100_000)) {
-      for (const change of entry.changes) this.options.propagator.publish(change.sku, change);
-      replayed += 1;
-    }
-    if (replayed > 0) this.options.metrics.increment("outbox_replayed_total", undefined, replayed);
-    return replayed;
+    const limit = this.options.replayReadLimit ?? 100_000;
+    const entries = await this.options.store.readOutbox(limit);
+    for (const entry of entries) for (const change of entry.changes) this.options.propagator.publish(change.sku, change);
+    if (entries.length >= limit) for (const [sku, level] of await this.options.store.snapshot()) this.options.propagator.publish(sku, level);
+    if (entries.length > 0) this.options.metrics.increment("outbox_replayed_total", undefined, entries.length);
+    return entries.length;
   }
 
   start(): void {

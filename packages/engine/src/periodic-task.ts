@@ -24,7 +24,11 @@ export class PeriodicTask {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = this.scheduler.setTimer(this.intervalMs, () => {
-      void this.task().finally(() => this.schedule());
+      // Tasks count their own failures; one that still throws must not become an unhandled rejection
+      // (Node exits on those) or stop the schedule.
+      void this.task()
+        .catch(() => undefined)
+        .finally(() => this.schedule());
     });
   }
 }

@@ -1,46 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type Labels, type Metrics, type PushOutcome, type QuantityUpdate } from "@synclag/core";
+import { Prng, VirtualScheduler, noopMetrics } from "@synclag/core";
+import { RecordingMetrics, ScriptedChannel, callLog, setup } from "../test/support.js";
+import type { PushOutcome } from "@synclag/core";
 import { Propagator } from "./propagator.js";
 import { TokenBucket } from "./token-bucket.js";
-
-/** A channel whose replies the test scripts; records every call with its virtual time. */
-class ScriptedChannel implements ChannelClient {
-  readonly calls: Array<{ atMs: number; updates: QuantityUpdate[] }> = [];
-  replies: Array<(updates: readonly QuantityUpdate[]) => PushOutcome[]> = [];
-  constructor(readonly channel: string, readonly maxBatchSize: number, private readonly scheduler: VirtualScheduler, private readonly latencyMs = 100) {}
-  setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
-    this.calls.push({ atMs: this.scheduler.now(), updates: [...updates] });
-    const reply = this.replies.shift() ?? ((u) => u.map(() => ({ ok: true as const })));
-    return new Promise((resolve) => this.scheduler.setTimer(this.latencyMs, () => resolve(reply(updates))));
-  }
-  readQuantities(): Promise<Map<string, number>> {
-    return Promise.resolve(new Map());
-  }
-  cancelOrder(): Promise<PushOutcome> {
-    return Promise.resolve({ ok: true });
-  }
-}
-
-function setup(options: { ratePerSecond?: number; burst?: number; maxBatchSize?: number; latencyMs?: number; batchLingerMs?: number; revisionsPerSkuPerDay?: number; maxInFlightCalls?: number; metrics?: Metrics } = {}) {
-  const scheduler = new VirtualScheduler(0);
-  const channel = new ScriptedChannel("c", options.maxBatchSize ?? 1, scheduler, options.latencyMs ?? 100);
-  const propagator = new Propagator({
-    channels: [
-      {
-        client: channel,
-        rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 },
-        maxInFlightCalls: options.maxInFlightCalls ?? 1,
-        ...(options.batchLingerMs === undefined ? {} : { batchLingerMs: options.batchLingerMs }),
-        ...(options.revisionsPerSkuPerDay === undefined ? {} : { revisionsPerSkuPerDay: options.revisionsPerSkuPerDay }),
-      },
-    ],
-    clock: scheduler,
-    scheduler,
-    random: new Prng(1),
-    metrics: options.metrics ?? noopMetrics,
-  });
-  return { scheduler, channel, propagator };
-}
 
 describe("Propagator", () => {
   it("keeps one update in flight per SKU and coalesces newer versions (latest wins)", async () => {
@@ -102,7 +65,7 @@ describe("Propagator", () => {
     propagator.publish("A", { quantity: 3, version: 3 }); // still shown high: stays first
     propagator.publish("B", { quantity: 0, version: 3 }); // now a sell-out shown as available: moves ahead
     await scheduler.runUntil(10_000);
-    expect(channel.calls.map((c) => `${c.atMs}:${c.updates.map((u) => `${u.sku}${u.version}`).join(",")}`)).toEqual(["0:X1", "1000:B3", "2000:A3", "3000:C2"]);
+    expect(callLog(channel)).toEqual(["0:X1", "1000:B3", "2000:A3", "3000:C2"]);
   });
 
   it("a hot SKU re-priced while it waits on a saturated channel still reaches the head (it is not sent to the back)", async () => {
@@ -265,21 +228,6 @@ describe("Propagator", () => {
 });
 
 /** Records counter increments; `blocked(reason)` sums `blocked_ms_total` for channel "c". */
-class RecordingMetrics implements Metrics {
-  readonly increments: Array<{ name: string; labels: Labels; by: number }> = [];
-  increment(name: string, labels: Labels = {}, by = 1): void {
-    this.increments.push({ name, labels, by });
-  }
-  observe(): void {}
-  gauge(): void {}
-  blocked(reason: string): number {
-    return this.increments.filter((i) => i.name === "blocked_ms_total" && i.labels.channel === "c" && i.labels.reason === reason).reduce((sum, i) => sum + i.by, 0);
-  }
-  blockedAll(): Record<string, number> {
-    return Object.fromEntries(["rateLimit", "paused", "linger", "revisions", "slots"].map((reason) => [reason, this.blocked(reason)]));
-  }
-}
-
 describe("Propagator blocked time (blocked_ms_total{channel, reason})", () => {
   it("counts the time queued work waited for the token bucket as rateLimit, and a busy slot as slots even with the bucket empty", async () => {
     const metrics = new RecordingMetrics();
@@ -397,5 +345,105 @@ describe("TokenBucket", () => {
     expect(everyMs.slice(0, 8)).toEqual([0, 1, 2, 3, 4, 200, 400, 600]);
     expect(everyMs).toHaveLength(55);
     expect(everyMs.filter((t) => quiet.tryTake(t) === 0)).toEqual(everyMs);
+  });
+});
+
+// Found by a review of the engine's scheduling (each test fails on the code before its fix).
+const down = (u: readonly unknown[]): PushOutcome[] => u.map(() => ({ ok: false, reason: "unavailable", message: "503" }));
+const rejected = (u: readonly unknown[]): PushOutcome[] => u.map(() => ({ ok: false, reason: "rejected", message: "INVALID" }));
+const staleReply = (u: readonly unknown[]): PushOutcome[] => u.map(() => ({ ok: false, reason: "stale", message: "compare-and-set mismatch" }));
+
+describe("Propagator under faults", () => {
+  it("a new outage long after an earlier one keeps the update queued until the channel heals (the outage clock restarts)", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10, metrics, retry: { maxOutageMs: 600_000 } });
+    channel.replies.push(down, rejected); // a blip, then v1 refused per item: given up
+    propagator.publish("A", { quantity: 5, version: 1 });
+    await scheduler.runUntil(3_600_000);
+    channel.replies.push(down, down); // an hour later, a 30-second outage
+    propagator.publish("A", { quantity: 4, version: 2 });
+    await scheduler.runUntil(3_720_000);
+    expect(channel.calls.filter((c) => c.updates[0]?.version === 2).length).toBe(3);
+    expect(propagator.confirmedVersion("c", "A")).toBe(2);
+    expect(metrics.count("pushes_abandoned_total", { reason: "outage" })).toBe(0);
+  });
+
+  it("calls the channel did not apply (503s in an outage) do not use up a listing's daily revisions", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10, revisionsPerSkuPerDay: 100 });
+    propagator.assumeConfirmed("c", "A", { quantity: 50, version: 1 });
+    const start = 8 * 3_600_000;
+    await scheduler.runUntil(start);
+    channel.fallback = (u) => (scheduler.now() < start + 1_200_000 ? down(u) : u.map(() => ({ ok: true as const })));
+    propagator.publish("A", { quantity: 49, version: 2 }); // a 20-minute outage from 8:00
+    await scheduler.runUntil(start + 1_500_000);
+    expect(channel.calls.find((c) => c.atMs >= start + 1_200_000)?.atMs).toBeLessThanOrEqual(start + 1_230_000);
+    propagator.publish("A", { quantity: 48, version: 3 }); // 8:25: one revision applied today, this one goes at once
+    await scheduler.runUntil(start + 3_600_000);
+    expect(channel.calls.find((c) => c.updates[0]?.version === 3)?.atMs).toBeLessThanOrEqual(start + 1_501_000);
+  });
+
+  it("a sell-out published while the older version waits out a per-item retry backoff goes out at once", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    for (let i = 0; i < 7; i++) channel.replies.push(staleReply);
+    propagator.assumeConfirmed("c", "A", { quantity: 5, version: 1 });
+    propagator.publish("A", { quantity: 4, version: 2 });
+    await scheduler.runUntil(8_100); // the 8th attempt waits 6.4–12.8 s
+    propagator.publish("A", { quantity: 0, version: 3 });
+    await scheduler.runUntil(60_000);
+    expect(channel.calls.find((c) => c.updates[0]?.version === 3)?.atMs).toBe(8_100);
+  });
+
+  it("a 429 for one item of a batch (eBay's 207) holds back what the same reply queued again, until its Retry-After", async () => {
+    const { scheduler, channel, propagator } = setup({ maxBatchSize: 25, latencyMs: 10 });
+    channel.replies.push((u) => u.map(() => ({ ok: true as const })));
+    channel.replies.push(() => [{ ok: true }, { ok: false, reason: "rate_limited", message: "429", retryAfterMs: 5_000 }]);
+    propagator.publish("X", { quantity: 5, version: 1 });
+    propagator.publish("A", { quantity: 5, version: 1 });
+    propagator.publish("B", { quantity: 5, version: 1 });
+    await scheduler.runUntil(15); // [A1, B1] in flight since 10, reply at 20
+    propagator.publish("A", { quantity: 4, version: 2 });
+    await scheduler.runUntil(20_000);
+    expect(callLog(channel)).toEqual(["0:X1", "10:A1,B1", "5020:A2,B1"]);
+  });
+
+  it("stops counting blocked time as revisions once the held update went out as a sell-out and nothing is pending", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, channel, propagator } = setup({ revisionsPerSkuPerDay: 10, latencyMs: 10, metrics });
+    propagator.assumeConfirmed("c", "A", { quantity: 100, version: 1 });
+    propagator.publish("A", { quantity: 99, version: 2 }); // the burst
+    await scheduler.runUntil(100);
+    propagator.publish("A", { quantity: 98, version: 3 }); // held until 3 h
+    await scheduler.runUntil(1_000);
+    propagator.publish("A", { quantity: 0, version: 4 }); // sold out: goes at once from the reserve
+    await scheduler.runUntil(7_200_000);
+    expect(callLog(channel)).toEqual(["0:A2", "1000:A4"]);
+    propagator.stop();
+    expect(metrics.blocked("revisions")).toBe(900);
+  });
+
+  it("leaves no timer behind after stop: neither a per-item retry's backoff nor one a late reply would arm", async () => {
+    const first = setup({ latencyMs: 10 });
+    first.channel.replies.push(staleReply);
+    first.propagator.publish("A", { quantity: 5, version: 1 });
+    await first.scheduler.runUntil(50); // reply at 10: a retry timer is pending
+    first.propagator.stop();
+    expect(first.scheduler.pending).toBe(0);
+    const second = setup({ latencyMs: 10 });
+    second.channel.replies.push(staleReply);
+    second.propagator.publish("A", { quantity: 5, version: 1 });
+    second.propagator.stop(); // the call is in flight
+    await second.scheduler.runUntil(11);
+    expect(second.scheduler.pending).toBe(0);
+  });
+
+  it("counts pairs, not the stale entries a change of risk class leaves in the queues, in backlogPeak", async () => {
+    const { scheduler, propagator } = setup({ ratePerSecond: 1, burst: 1, latencyMs: 10 });
+    propagator.assumeConfirmed("c", "A", { quantity: 5, version: 1 });
+    propagator.publish("X", { quantity: 1, version: 1 }); // takes the only token
+    propagator.publish("A", { quantity: 4, version: 2 }); // shown high
+    propagator.publish("A", { quantity: 0, version: 3 }); // sell-out shown as available
+    propagator.publish("A", { quantity: 9, version: 4 }); // restocked: drift
+    await scheduler.runUntil(10_000);
+    expect(propagator.backlog()[0]?.backlogPeak).toBe(1);
   });
 });

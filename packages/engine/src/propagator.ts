@@ -64,6 +64,11 @@ export interface PublishOptions {
   readonly confirmedAtMs?: number;
   /** Push even if the channel was already sent this version (repairs, oversell corrections). */
   readonly force?: boolean;
+  /**
+   * What the channel was just read to list (the reconciler's repairs): the update is ranked by that,
+   * not by what the engine last confirmed — a sell-out the channel still shows as 3 is a sell-out.
+   */
+  readonly shown?: number;
   /** Restrict to these channels (default: all). */
   readonly channels?: readonly ChannelId[];
 }
@@ -100,6 +105,10 @@ interface Pair {
   /** When the pair was queued (kept while it waits, whatever newer versions replace its update). */
   queuedAtMs: number;
   waitingForRetry: boolean;
+  /** The per-item retry's backoff timer while `waitingForRetry`. */
+  retryTimer: TimerHandle | undefined;
+  /** The day whose revision budget the update in flight was charged to (-1: none), refunded if the channel did not apply it. */
+  revisionChargedDay: number;
   force: boolean;
   /** When the channel started failing this pair's updates as a whole (0 = not failing). */
   failingSinceMs: number;
@@ -190,6 +199,10 @@ interface ChannelState {
   wakeTimer: TimerHandle | undefined;
   wakeAtMs: number;
   backlogPeak: number;
+  /** Pairs queued (stale entries left by a change of risk class not counted). */
+  queuedPairs: number;
+  /** Pairs held back by the revision budget (the heap may still hold entries of pairs released since). */
+  heldPairs: number;
   /** Why the channel cannot send its queued work now (undefined: not blocked), and since when. */
   blockedReason: BlockedReason | undefined;
   blockedSinceMs: number;
@@ -245,6 +258,8 @@ export class Propagator {
         wakeTimer: undefined,
         wakeAtMs: 0,
         backlogPeak: 0,
+        queuedPairs: 0,
+        heldPairs: 0,
         blockedReason: undefined,
         blockedSinceMs: 0,
         decidedUntilMs: 0,
@@ -298,10 +313,14 @@ export class Propagator {
         continue;
       }
       pair.desired = listed === level.quantity ? (unchanged ??= { quantity: level.quantity, version: level.version }) : { quantity: listed, version: level.version };
+      // A fresh object: confirmed levels may be shared between pairs.
+      if (options.shown !== undefined && pair.confirmed !== undefined && pair.confirmed.quantity !== options.shown) pair.confirmed = { quantity: options.shown, version: pair.confirmed.version };
       this.activate(channel, pair);
       pair.force = pair.force || options.force === true;
       pair.attempts = 0;
       pair.throttles = 0;
+      // A sell-out still shown as available does not wait out the backoff of the older version it replaces.
+      if (pair.waitingForRetry && pair.inFlight === undefined && this.risk(pair) === Risk.SellOutShownAvailable) this.cancelRetry(pair);
       if (pair.inFlight === undefined && !pair.waitingForRetry) this.enqueue(channel, pair);
     }
   }
@@ -396,6 +415,14 @@ export class Propagator {
       if (channel.wakeTimer) this.options.scheduler.clearTimer(channel.wakeTimer);
       channel.wakeTimer = undefined;
     }
+    // Per-item retries waiting out their backoff (rare: a walk over every pair is fine here).
+    for (const row of this.rows.values()) for (const pair of row) if (pair.retryTimer !== undefined) this.cancelRetry(pair);
+  }
+
+  private cancelRetry(pair: Pair): void {
+    if (pair.retryTimer !== undefined) this.options.scheduler.clearTimer(pair.retryTimer);
+    pair.retryTimer = undefined;
+    pair.waitingForRetry = false;
   }
 
   private isPairIdle(pair: Pair): boolean {
@@ -410,7 +437,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -444,11 +471,14 @@ export class Propagator {
     // New, or moved to another class: the back of that class's queue, still counting from when it was
     // first queued (queue wait, ageing and linger all measure the wait since then).
     const stamp = ++this.stampSeq;
-    if (pair.queuedStamp === 0) pair.queuedAtMs = now;
+    if (pair.queuedStamp === 0) {
+      pair.queuedAtMs = now;
+      channel.queuedPairs += 1;
+    }
     pair.queuedStamp = stamp;
     pair.queuedRisk = risk;
     channel.queues[risk].push(pair, stamp);
-    const backlog = channel.queues[0].size + channel.queues[1].size + channel.queues[2].size;
+    const backlog = channel.queuedPairs;
     if (backlog > channel.backlogPeak) channel.backlogPeak = backlog;
     if (this.pumpNeeded(channel, pair, backlog, now)) this.pump(channel);
   }
@@ -496,6 +526,7 @@ export class Propagator {
     if (take) {
       queue.shift();
       pair.queuedStamp = 0;
+      channel.queuedPairs -= 1;
     }
     return pair;
   }
@@ -507,7 +538,7 @@ export class Propagator {
       channel.decidedUntilMs = 0;
       if (this.stopped) return this.setBlocked(channel, undefined, clock.now());
       const head = this.next(channel, false);
-      if (head === undefined) return this.setBlocked(channel, channel.held.size > 0 ? "revisions" : undefined, clock.now());
+      if (head === undefined) return this.setBlocked(channel, channel.heldPairs > 0 ? "revisions" : undefined, clock.now());
       const now = clock.now();
       // Every slot busy is "slots" even with the bucket empty: a token may come back long before a reply
       // does, and the wait for the bucket after a slot frees is booked as "rateLimit" then.
@@ -590,8 +621,7 @@ export class Propagator {
    */
   private lingerUntil(channel: ChannelState, head: Pair): number {
     if (this.risk(head) === Risk.SellOutShownAvailable) return 0;
-    const [q0, q1, q2] = channel.queues;
-    if (q0.size + q1.size + q2.size >= channel.config.client.maxBatchSize) return 0;
+    if (channel.queuedPairs >= channel.config.client.maxBatchSize) return 0;
     let oldest = Number.POSITIVE_INFINITY;
     // Live heads only: a stale entry's pair may have been sent since, its queue time is not this batch's.
     for (const queue of channel.queues) {
@@ -620,6 +650,8 @@ export class Propagator {
     const allowance = sellOut ? cap : Math.min(cap - reserve, burst + Math.floor(((now - day * DAY_MS) / DAY_MS) * paced));
     if (pair.revisionsToday < allowance) {
       pair.revisionsToday += 1;
+      pair.revisionChargedDay = day;
+      if (pair.heldUntilMs !== 0) channel.heldPairs -= 1;
       pair.heldUntilMs = 0;
       return true;
     }
@@ -627,6 +659,7 @@ export class Propagator {
     const nextDay = (day + 1) * DAY_MS;
     const needed = pair.revisionsToday + 1 - burst;
     const at = sellOut || pair.revisionsToday >= cap - reserve || paced === 0 ? nextDay : Math.min(nextDay, day * DAY_MS + Math.ceil((needed / paced) * DAY_MS));
+    if (pair.heldUntilMs === 0) channel.heldPairs += 1;
     pair.heldUntilMs = Math.max(now + 1, at);
     channel.held.push({ atMs: pair.heldUntilMs, seq: ++this.stampSeq, pair });
     this.options.metrics.increment("revision_holds_total", channel.labels);
@@ -641,6 +674,7 @@ export class Propagator {
       const pair = entry.pair;
       if (pair.heldUntilMs !== entry.atMs) continue;
       pair.heldUntilMs = 0;
+      channel.heldPairs -= 1;
       if (pair.inFlight === undefined && !pair.waitingForRetry && pair.queuedStamp === 0 && !this.isPairIdle(pair)) this.enqueue(channel, pair);
     }
     const next = channel.held.peek();
@@ -673,17 +707,28 @@ export class Propagator {
     metrics.observe("push_call_latency_ms", now - sentAtMs, channel.labels);
     if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, outcomes, now);
     channel.consecutiveFailures = 0;
+    // A 429 for any item (eBay's 207 with per-entry 429s) pauses the channel before anything this reply
+    // queues again can go out.
     let throttled = false;
+    for (const outcome of outcomes) {
+      if (outcome.ok || outcome.reason !== "rate_limited") continue;
+      throttled = true;
+      channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + (outcome.retryAfterMs ?? this.retry.defaultRetryAfterMs));
+    }
+    if (throttled) channel.bucket.drain(now);
     let confirmed = 0;
     batch.forEach((pair, index) => {
       const outcome: PushOutcome = outcomes[index] ?? { ok: false, reason: "rejected", message: "no outcome for this update in the reply" };
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
+      // The channel answered for this item: whatever the answer, it is not down (the outage clock stops).
+      pair.failingSinceMs = 0;
+      if (!outcome.ok) this.refundRevision(pair, outcome.reason);
+      pair.revisionChargedDay = -1;
       if (outcome.ok) {
         confirmed += 1;
         pair.confirmed = sent;
         pair.confirmedAtMs = now;
-        pair.failingSinceMs = 0;
         pair.attempts = 0;
         pair.throttles = 0;
         this.options.onConfirmed?.(channel.id, pair.sku, sent.version);
@@ -691,9 +736,7 @@ export class Propagator {
         return;
       }
       if (outcome.reason === "rate_limited") {
-        throttled = true;
         metrics.increment("throttled_total", channel.labels);
-        channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + (outcome.retryAfterMs ?? this.retry.defaultRetryAfterMs));
         pair.throttles += 1;
         if (pair.throttles > this.retry.maxThrottles) return this.abandon(channel, pair, sent, outcome.reason);
         this.enqueue(channel, pair);
@@ -703,14 +746,15 @@ export class Propagator {
       pair.attempts += 1;
       if (pair.attempts >= this.retry.maxAttempts) return this.abandon(channel, pair, sent, outcome.reason);
       metrics.increment("push_retries_total", channel.labels);
+      if (this.stopped) return; // stopped: no timer outlives stop(); the version stays unconfirmed
       pair.waitingForRetry = true;
-      this.options.scheduler.setTimer(backoffDelayMs(pair.attempts, this.retry, random), () => {
+      pair.retryTimer = this.options.scheduler.setTimer(backoffDelayMs(pair.attempts, this.retry, random), () => {
+        pair.retryTimer = undefined;
         pair.waitingForRetry = false;
         if (pair.inFlight === undefined) this.enqueue(channel, pair);
       });
     });
     if (confirmed > 0) metrics.increment("pushes_total", channel.labels, confirmed);
-    if (throttled) channel.bucket.drain(now);
     this.pump(channel);
   }
 
@@ -729,9 +773,12 @@ export class Propagator {
     const pauseMs = Math.max(backoffDelayMs(channel.consecutiveFailures, this.retry, random), Math.min(retryAfterMs, this.retry.maxOutageMs));
     channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + pauseMs);
     metrics.increment("channel_failures_total", channel.labels);
-    for (const pair of batch) {
+    for (const [index, pair] of batch.entries()) {
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
+      const outcome = outcomes[index];
+      if (outcome !== undefined && !outcome.ok) this.refundRevision(pair, outcome.reason);
+      pair.revisionChargedDay = -1;
       if (pair.failingSinceMs === 0) pair.failingSinceMs = now;
       if (now - pair.failingSinceMs > this.retry.maxOutageMs) {
         pair.failingSinceMs = 0;
@@ -744,12 +791,23 @@ export class Propagator {
     this.pump(channel);
   }
 
+  /**
+   * A revision charged for an update the channel did not apply goes back to the listing's budget: a
+   * refusal, a 429 or a 503 changes nothing on the channel. Not after a timeout or a broken connection —
+   * the update may have landed, and a revision spent twice is safer than one the channel refuses.
+   */
+  private refundRevision(pair: Pair, reason: string): void {
+    if (pair.revisionChargedDay === -1 || pair.revisionChargedDay !== pair.revisionsDay || reason === "timeout" || reason === "transport") return;
+    if (pair.revisionsToday > 0) pair.revisionsToday -= 1;
+  }
+
   /** Gives up on the version that was sent; a newer desired version still goes out. */
   private abandon(channel: ChannelState, pair: Pair, sent: Level, reason: string): void {
     this.options.metrics.increment("pushes_abandoned_total", { channel: channel.id, reason });
     pair.abandonedVersion = Math.max(pair.abandonedVersion, sent.version);
     pair.attempts = 0;
     pair.throttles = 0;
+    pair.failingSinceMs = 0;
     if (pair.desired && pair.desired.version > sent.version) this.enqueue(channel, pair);
     else pair.force = false;
   }

@@ -8,6 +8,9 @@ import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type Ch
 import { PeriodicTask } from "./periodic-task.js";
 import type { Propagator } from "./propagator.js";
 
+/** `reconcile_errors_total{channel}` of a round the store's failure cut short. */
+const STORE_LABEL = "(store)";
+
 export interface ReconcilerOptions {
   readonly store: StockStore;
   readonly propagator: Propagator;
@@ -95,11 +98,15 @@ export class Reconciler {
               continue;
             }
             this.options.metrics.increment("drift_repaired_total", { channel: client.channel, direction: listed > expected ? "high" : "low" });
-            this.options.propagator.publish(sku, level, { force: true, channels: [client.channel] as ChannelId[] });
+            this.options.propagator.publish(sku, level, { force: true, channels: [client.channel] as ChannelId[], shown: listed });
             repairs += 1;
           }
         }
       }
+    } catch {
+      // The store failed (Redis restarting): this round ends here and the next one starts afresh. Thrown
+      // from a timer, the rejection would take the whole engine down.
+      this.options.metrics.increment("reconcile_errors_total", { channel: STORE_LABEL });
     } finally {
       this.suspectedLow = nextSuspected;
       this.running = false;
