@@ -104,11 +104,13 @@ describe("flipkart: what its signature covers", () => {
 });
 
 describe("other deliveries", () => {
-  it("woocommerce's first delivery is the signed webhook_id ping", () => {
+  it("woocommerce's first delivery is the unsigned webhook_id ping, recognised without a signature", () => {
     const ping = ingest.deliveries.find((d) => d.path === "/ingest/woocommerce" && d.body.startsWith("webhook_id="));
     expect(ping).toBeDefined();
+    // Like core's WC_Webhook::deliver_ping(): no X-WC-Webhook-* headers at all.
+    expect(Object.keys(ping?.headers ?? {}).filter((h) => h.startsWith("x-wc-webhook-"))).toEqual([]);
     const verdict = verifyAndNormalize("woocommerce", ping?.headers ?? {}, ping?.body ?? "", c.woocommerce.webhookSecret);
-    expect(verdict).toMatchObject({ ok: true, kind: "ping" });
+    expect(verdict).toEqual({ ok: true, kind: "ping", detail: `webhook_id=${c.woocommerce.webhookId}` });
   });
 
   it("a signed body that is not an order is malformed, with the path of the problem", () => {
@@ -119,11 +121,18 @@ describe("other deliveries", () => {
     if (!verdict.ok) expect(verdict.problems[0]?.path).toMatch(/lines/);
   });
 
+  it("eBay deliveries are signed with alg \"ecdsa\", as eBay sends it", () => {
+    const envelope = JSON.parse(Buffer.from(orderDelivery("ebay").headers["x-ebay-signature"] ?? "", "base64").toString("utf8")) as Record<string, unknown>;
+    expect(envelope).toMatchObject({ alg: "ecdsa", kid: c.ebay.notificationKeyId, digest: "SHA1" });
+  });
+
   it("the eBay verification key is served by the mock's Notification API public-key endpoint", async () => {
     const ebay = running.get("ebay");
     const response = await fetch(`${ebay.url}/commerce/notification/v1/public_key/${c.ebay.notificationKeyId}`, { headers: { authorization: `Bearer ${c.ebay.accessToken}` } });
     const body = (await response.json()) as { key: string; algorithm: string; digest: string };
     expect(body).toMatchObject({ algorithm: "ECDSA", digest: "SHA1" });
+    // On one line, as eBay serves it (node:crypto cannot read it unwrapped; the verifier re-wraps it).
+    expect(body.key).toMatch(/^-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=]+-----END PUBLIC KEY-----$/);
     const d = orderDelivery("ebay");
     expect(verifyAndNormalize("ebay", d.headers, d.body, body.key)).toMatchObject({ ok: true, kind: "order" });
   });

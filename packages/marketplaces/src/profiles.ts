@@ -56,6 +56,12 @@ export interface MarketplaceProfile {
     readonly retrySpanMs: number;
     /** A failed delivery blocks later ones of the channel until it succeeds (Flipkart). */
     readonly headOfLineBlocking: boolean;
+    /**
+     * How long the marketplace waits for the receiver's reply to one delivery before counting it
+     * failed, in ms (WooCommerce 60 s, D). Absent = the kind's default here; the mocks' sender
+     * falls back to 10,000.
+     */
+    readonly deliveryTimeoutMs?: number;
   };
   /** Per-order cost of a cancellation as the marketplace's seller metrics see it (for reports). */
   readonly cancellationRateLimit: number;
@@ -73,7 +79,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     visibilityDelay: { kind: "lognormal", medianMs: 20_000, p99Ms: 180_000 }, // "Accepted is not applied" (D); delay I
     clientTimeoutMs: 10_000,
     faults: noFaults,
-    notifications: { delay: { kind: "lognormal", medianMs: 2_000, p99Ms: 30_000 }, duplicateRate: 0.01, attemptFailureRate: 0, retries: 3, retrySpanMs: 300_000, headOfLineBlocking: false }, // SQS, at-least-once (D/O)
+    notifications: { delay: { kind: "lognormal", medianMs: 2_000, p99Ms: 30_000 }, duplicateRate: 0.01, attemptFailureRate: 0, retries: 3, retrySpanMs: 300_000, headOfLineBlocking: false, deliveryTimeoutMs: 10_000 }, // SQS, at-least-once (D/O); timeout I
     cancellationRateLimit: 0.025,
   },
   shopify: {
@@ -86,7 +92,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     visibilityDelay: { kind: "constant", ms: 0 }, // synchronous (I)
     clientTimeoutMs: 10_000,
     faults: noFaults,
-    notifications: { delay: { kind: "lognormal", medianMs: 1_000, p99Ms: 15_000 }, duplicateRate: 0.02, attemptFailureRate: 0.01, retries: 8, retrySpanMs: 4 * 3_600_000, headOfLineBlocking: false }, // D
+    notifications: { delay: { kind: "lognormal", medianMs: 1_000, p99Ms: 15_000 }, duplicateRate: 0.02, attemptFailureRate: 0.01, retries: 8, retrySpanMs: 4 * 3_600_000, headOfLineBlocking: false, deliveryTimeoutMs: 10_000 }, // D; timeout I
     cancellationRateLimit: 0.025,
   },
   woocommerce: {
@@ -99,7 +105,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     visibilityDelay: { kind: "constant", ms: 0 },
     clientTimeoutMs: 15_000,
     faults: noFaults,
-    notifications: { delay: { kind: "lognormal", medianMs: 500, p99Ms: 5_000 }, duplicateRate: 0.005, attemptFailureRate: 0.005, retries: 0, retrySpanMs: 0, headOfLineBlocking: false }, // no retries (D)
+    notifications: { delay: { kind: "lognormal", medianMs: 500, p99Ms: 5_000 }, duplicateRate: 0.005, attemptFailureRate: 0.005, retries: 0, retrySpanMs: 0, headOfLineBlocking: false, deliveryTimeoutMs: 60_000 }, // no retries, 60 s timeout (D)
     cancellationRateLimit: 0.025,
   },
   flipkart: {
@@ -112,7 +118,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     visibilityDelay: { kind: "lognormal", medianMs: 2_000, p99Ms: 20_000 }, // I
     clientTimeoutMs: 10_000,
     faults: noFaults,
-    notifications: { delay: { kind: "lognormal", medianMs: 3_000, p99Ms: 30_000 }, duplicateRate: 0.01, attemptFailureRate: 0.005, retries: 5, retrySpanMs: 600_000, headOfLineBlocking: true }, // per-group ordering (D)
+    notifications: { delay: { kind: "lognormal", medianMs: 3_000, p99Ms: 30_000 }, duplicateRate: 0.01, attemptFailureRate: 0.005, retries: 5, retrySpanMs: 600_000, headOfLineBlocking: true, deliveryTimeoutMs: 10_000 }, // per-group ordering (D); timeout I
     cancellationRateLimit: 0.025,
   },
   ebay: {
@@ -126,7 +132,7 @@ export const DEFAULT_PROFILES: Readonly<Record<MarketplaceKind, MarketplaceProfi
     clientTimeoutMs: 15_000,
     revisionsPerListingPerDay: 250, // D
     faults: noFaults,
-    notifications: { delay: { kind: "lognormal", medianMs: 5_000, p99Ms: 60_000 }, duplicateRate: 0.02, attemptFailureRate: 0, retries: 3, retrySpanMs: 600_000, headOfLineBlocking: false },
+    notifications: { delay: { kind: "lognormal", medianMs: 5_000, p99Ms: 60_000 }, duplicateRate: 0.02, attemptFailureRate: 0, retries: 3, retrySpanMs: 600_000, headOfLineBlocking: false, deliveryTimeoutMs: 10_000 }, // timeout I
     cancellationRateLimit: 0.025,
   },
 };

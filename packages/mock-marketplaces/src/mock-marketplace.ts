@@ -10,6 +10,7 @@ import { Prng, type ChannelId, type Sku } from "@synclag/core";
 import { DEFAULT_PROFILES, MarketplaceModel, type LimiterState, type MarketplaceKind, type MarketplaceProfile, type VisibilityChange } from "@synclag/marketplaces";
 import { withCredentialOverrides, type CredentialOverrides, type MockCredentials } from "./credentials.js";
 import { buildOrderNotification, buildWooPing, notificationEventId } from "./notifications/order-notification.js";
+import { oneLinePem } from "./notifications/signing.js";
 import { WebhookSender } from "./notifications/webhook-sender.js";
 import { amazonRoutes } from "./wire/amazon.js";
 import { commonRoutes } from "./wire/common.js";
@@ -97,7 +98,8 @@ export class MockMarketplace implements MarketplaceContext {
     const kindRoutes: Record<MarketplaceKind, readonly Route<MarketplaceContext>[]> = { amazon: amazonRoutes, shopify: shopifyRoutes, woocommerce: wooCommerceRoutes, flipkart: flipkartRoutes, ebay: ebayRoutes };
     this.router = new Router([...commonRoutes, ...kindRoutes[this.kind]]);
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-    this.ebayKeys = { privateKey, publicKeyPem: publicKey.export({ type: "spki", format: "pem" }).toString() };
+    // Served on one line, as eBay's getPublicKey does: the verifier must cope with it.
+    this.ebayKeys = { privateKey, publicKeyPem: oneLinePem(publicKey.export({ type: "spki", format: "pem" }).toString()) };
     this.initialise();
   }
 
@@ -276,7 +278,7 @@ export class MockMarketplace implements MarketplaceContext {
     return keyId === this.credentials.ebay.notificationKeyId ? this.ebayKeys.publicKeyPem : undefined;
   }
 
-  /** The eBay notification key pair's public half (PEM), for the ingest side's verifier. */
+  /** The eBay notification key pair's public half (PEM on one line, as eBay serves it), for the ingest side's verifier. */
   get ebayPublicKeyPem(): string {
     return this.ebayKeys.publicKeyPem;
   }
@@ -307,6 +309,8 @@ export class MockMarketplace implements MarketplaceContext {
     this.lastThrottle = undefined;
     this.versionCache = new WeakMap();
     const url = this.options.ingestUrl;
+    // A profile built field by field (a scenario's overrides) may leave it out: the kind's documented value then.
+    const deliveryTimeoutMs = this.profile.notifications.deliveryTimeoutMs ?? DEFAULT_PROFILES[this.kind].notifications.deliveryTimeoutMs;
     this.sender =
       url === undefined
         ? undefined
@@ -317,11 +321,12 @@ export class MockMarketplace implements MarketplaceContext {
             clock: this.clock,
             ...(this.options.notificationRetryTimeScale === undefined ? {} : { retryTimeScale: this.options.notificationRetryTimeScale }),
             ...(this.options.notificationDelayScale === undefined ? {} : { delayScale: this.options.notificationDelayScale }),
+            ...(deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs }),
             build: (pending, attempt, deliverySeq, sentAtMs) => {
               const order = pending.payload as MockOrder;
               return buildOrderNotification({ kind: this.kind, url, order, catalogNumber: this.catalog.get(order.sku)?.n ?? 0, credentials: this.credentials, sentAtMs, attempt, deliverySeq, ebayKey: this.ebayKeys.privateKey });
             },
-            ...(this.kind === "woocommerce" ? { buildPing: (deliverySeq: number) => buildWooPing(url, this.credentials, deliverySeq) } : {}),
+            ...(this.kind === "woocommerce" ? { buildPing: () => buildWooPing(url, this.credentials) } : {}),
           });
   }
 

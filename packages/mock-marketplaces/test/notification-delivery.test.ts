@@ -1,11 +1,12 @@
 // Order notifications over real HTTP, with each marketplace's delivery behaviour: retries of real
-// failures on the (scaled) schedule with a stable event id, WooCommerce's no-retry and its ping,
-// Flipkart's head-of-line blocking, duplicates, and loss when every attempt fails.
+// failures on the (scaled) schedule with a stable event id, WooCommerce's no-retry, its unsigned ping,
+// its failure count and its 60 s timeout, Flipkart's head-of-line blocking, duplicates, and loss when
+// every attempt fails.
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceProfile } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, retryOffsetsMs, type MarketplaceKind, type MarketplaceProfile } from "@synclag/marketplaces";
 import { startMockMarketplaces, type RunningMockMarketplaces } from "../src/index.js";
 
 interface Received {
@@ -23,8 +24,11 @@ afterEach(async () => {
   mocks = undefined;
 });
 
-/** An ingest endpoint answering `status(nth delivery, body)`. */
-async function ingest(status: (n: number, body: string) => number): Promise<{ url: string; received: Received[] }> {
+/**
+ * An ingest endpoint answering `status(nth delivery, body)` after `delayMs(body)` (default at once);
+ * a 3xx names `/redirected` as its Location.
+ */
+async function ingest(status: (n: number, body: string) => number, delayMs: (body: string) => number = () => 0): Promise<{ url: string; received: Received[] }> {
   const received: Received[] = [];
   server = createServer((req, res) => {
     let body = "";
@@ -33,7 +37,11 @@ async function ingest(status: (n: number, body: string) => number): Promise<{ ur
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (typeof v === "string") headers[k] = v;
       received.push({ path: req.url ?? "", headers, body });
-      res.writeHead(status(received.length, body)).end();
+      const code = status(received.length, body);
+      const answer = () => void res.writeHead(code, code >= 300 && code < 400 ? { location: "/redirected" } : {}).end();
+      const wait = delayMs(body);
+      if (wait > 0) setTimeout(answer, wait).unref();
+      else answer();
     });
   });
   await new Promise<void>((r) => server?.listen(0, "127.0.0.1", r));
@@ -87,16 +95,59 @@ describe("order notification delivery", () => {
     expect(received[1]?.headers["x-wc-webhook-topic"]).toBe("order.created");
   });
 
-  it("woocommerce disables the webhook after more than 5 consecutive failures", async () => {
-    const { url } = await ingest(() => 500);
+  it("woocommerce's ping is unsigned, like core's deliver_ping(): a user agent and webhook_id=<id>, no X-WC-Webhook-* headers", async () => {
+    const { url, received } = await ingest(() => 200);
     const running = await start("woocommerce", url, profile("woocommerce", {}), 1);
-    for (let i = 0; i < 7; i++) await buy(running, "woocommerce", "sku-2");
-    await until(() => {
-      const s = stats(running, "woocommerce");
-      return (s.lost ?? 0) + (s.droppedWhileDisabled ?? 0) === 7;
-    });
-    expect(stats(running, "woocommerce").droppedWhileDisabled).toBeGreaterThan(0);
-    expect(running.get("woocommerce").marketplace.stats()).toMatchObject({ notifications: { disabled: true } });
+    await buy(running, "woocommerce", "sku-1");
+    await until(() => stats(running, "woocommerce").delivered === 1);
+    const ping = received[0];
+    expect(ping?.body).toBe("webhook_id=1");
+    expect(ping?.headers["user-agent"]).toMatch(/^WooCommerce\/\S+ Hookshot \(WordPress\/\S+\)$/);
+    expect(Object.keys(ping?.headers ?? {}).filter((h) => h.startsWith("x-wc-"))).toEqual([]);
+    expect(received[1]?.headers["x-wc-webhook-signature"]).toBeDefined();
+  });
+
+  it("woocommerce disables the webhook on the 7th consecutive failed delivery, the failed ping not counted (core's failed_delivery)", async () => {
+    const { url, received } = await ingest(() => 500);
+    const running = await start("woocommerce", url, profile("woocommerce", {}), 1);
+    const disabled = () => (running.get("woocommerce").marketplace.stats() as { notifications: { disabled: boolean } }).notifications.disabled;
+    const disabledAfter: boolean[] = [];
+    for (let i = 1; i <= 9; i++) {
+      await buy(running, "woocommerce", "sku-2");
+      await until(() => {
+        const s = stats(running, "woocommerce");
+        return (s.lost ?? 0) + (s.droppedWhileDisabled ?? 0) === i;
+      });
+      disabledAfter.push(disabled());
+    }
+    expect(disabledAfter).toEqual([false, false, false, false, false, false, true, true, true]);
+    expect(received.map((r) => (r.body.startsWith("webhook_id=") ? "ping" : "order"))).toEqual(["ping", ...Array<string>(7).fill("order")]);
+    expect(stats(running, "woocommerce")).toMatchObject({ lost: 7, droppedWhileDisabled: 2, pingsSent: 1, pingsFailed: 1 });
+  });
+
+  it("woocommerce counts a 301/302 reply as delivered without following it, which resets the failure count", async () => {
+    // Orders 1–6 fail, 7 gets a 302, 8–13 fail: never 7 failures in a row.
+    const { url, received } = await ingest((n, body) => (body.startsWith("webhook_id=") ? 200 : n === 8 ? 302 : 500));
+    const running = await start("woocommerce", url, profile("woocommerce", {}), 1);
+    for (let i = 1; i <= 13; i++) {
+      await buy(running, "woocommerce", "sku-2");
+      await until(() => {
+        const s = stats(running, "woocommerce");
+        return (s.delivered ?? 0) + (s.lost ?? 0) === i;
+      });
+    }
+    expect(stats(running, "woocommerce")).toMatchObject({ delivered: 1, lost: 12, droppedWhileDisabled: 0 });
+    expect(received.some((r) => r.path === "/redirected")).toBe(false);
+    expect(running.get("woocommerce").marketplace.stats()).toMatchObject({ notifications: { disabled: false } });
+  });
+
+  it("woocommerce waits the profile's delivery timeout (60 s by default, as documented) for the receiver's reply", async () => {
+    expect(DEFAULT_PROFILES.woocommerce.notifications.deliveryTimeoutMs).toBe(60_000);
+    const { url } = await ingest(() => 200, (body) => (body.startsWith("webhook_id=") ? 0 : 1_000));
+    const running = await start("woocommerce", url, profile("woocommerce", { deliveryTimeoutMs: 300 }), 1);
+    await buy(running, "woocommerce", "sku-1");
+    await until(() => stats(running, "woocommerce").lost === 1);
+    expect(stats(running, "woocommerce").delivered).toBe(0);
   });
 
   it("flipkart holds later notifications of a group behind a failing one (head-of-line blocking)", async () => {
@@ -107,6 +158,22 @@ describe("order notification delivery", () => {
     await until(() => stats(running, "flipkart").delivered === 2);
     const orderOf = (r: Received) => (JSON.parse(r.body) as { attributes: { orderId: string } }).attributes.orderId;
     expect(received.map(orderOf)).toEqual([first, first, first, second]);
+  });
+
+  it("flipkart schedules a held notification's retries from its actual first attempt, not from when it was planned", async () => {
+    const { url } = await ingest(() => 503);
+    const scale = 0.001; // 600 s of retries → 600 ms
+    const running = await start("flipkart", url, profile("flipkart", {}), scale);
+    await buy(running, "flipkart", "sku-1");
+    await buy(running, "flipkart", "sku-2"); // held behind the first, which fails for its whole retry budget
+    await until(() => stats(running, "flipkart").lost === 2);
+    const recent = (running.get("flipkart").marketplace.stats() as { notifications: { recent: Array<{ eventId: string; attempt: number; atMs: number }> } }).notifications.recent;
+    const second = recent.filter((r) => r.eventId === recent[recent.length - 1]?.eventId);
+    const offsets = retryOffsetsMs(DEFAULT_PROFILES.flipkart.notifications).map((at) => at * scale);
+    expect(second.map((r) => r.attempt)).toEqual([1, 2, 3, 4, 5, 6]);
+    const firstAtMs = second[0]?.atMs ?? 0;
+    // Each retry no earlier than its offset from the first attempt (1 ms slack for timer rounding).
+    second.slice(1).forEach((r, i) => expect(r.atMs - firstAtMs).toBeGreaterThanOrEqual(Math.floor(offsets[i] ?? 0) - 1));
   });
 
   it("delivers a duplicate with the same event id when the profile says so", async () => {

@@ -1,6 +1,8 @@
 // The ingest gateway's answers for paths that are no channel: 404 for an unknown channel, 400 (never a
 // 5xx, which marketplaces retry forever) for a malformed percent-encoding — each counted and logged
-// (rate-limited), never as an internal error.
+// (rate-limited), never as an internal error. And for deliveries that are no order: WooCommerce's
+// unsigned activation ping gets the exact 200 core needs, eBay's signed test vector verifies with the
+// one-line key eBay serves — neither is published.
 import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Labels, Metrics } from "@synclag/core";
@@ -10,16 +12,16 @@ import { startIngestServer, type RunningIngestServer } from "./ingest-server.js"
 const capture = () => captureLog("info");
 
 /** A raw POST (fetch would re-encode the path). */
-function post(url: string, path: string): Promise<{ status: number; body: Record<string, unknown> }> {
+function post(url: string, path: string, body = "{}", headers: Record<string, string> = { "content-type": "application/json" }): Promise<{ status: number; body: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const target = new URL(url);
-    const req = httpRequest({ host: target.hostname, port: target.port, method: "POST", path, headers: { "content-type": "application/json" } }, (res) => {
+    const req = httpRequest({ host: target.hostname, port: target.port, method: "POST", path, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (c: Buffer) => chunks.push(c));
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as Record<string, unknown> }));
     });
     req.on("error", reject);
-    req.end("{}");
+    req.end(body);
   });
 }
 
@@ -65,5 +67,60 @@ describe("ingest server: paths that are no channel", () => {
     const warnings = lines.filter((l) => l.level === 40);
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ reason: "unknown_channel", channelPath: "amazon", known: ["shopify"] });
+  });
+});
+
+// eBay/event-notification-nodejs-sdk test/test.json "VALID" (alg "ecdsa"), and the key as eBay's getPublicKey serves it: one line.
+const EBAY_SIGNATURE =
+  "eyJhbGciOiJlY2RzYSIsImtpZCI6Ijk5MzYyNjFhLTdkN2ItNDYyMS1hMGYxLTk2Y2NiNDI4YWY0OSIsInNpZ25hdHVyZSI6Ik1FWUNJUUNmeGZJV3V4bVdjSUJRSjljNS9YN2lHREpxczJSQ0dzQkVhQWppbnlycmZBSWhBSVY2d0djVGlCdVY1S0pVaWYyaG9reXJMK1E5c3NIa2FkK214Mm5FRTI1dyIsImRpZ2VzdCI6IlNIQTEifQ==";
+const EBAY_BODY =
+  '{"metadata":{"topic":"MARKETPLACE_ACCOUNT_DELETION","schemaVersion":"1.0","deprecated":false},"notification":{"notificationId":"49feeaeb-4982-42d9-a377-9645b8479411_33f7e043-fed8-442b-9d44-791923bd9a6d","eventDate":"2021-03-19T20:43:59.462Z","publishDate":"2021-03-19T20:43:59.679Z","publishAttemptCount":1,"data":{"username":"test_user","userId":"ma8vp1jySJC","eiasToken":"nY+sHZ2PrBmdj6wVnY+sEZ2PrA2dj6wJnY+gAZGEpwmdj6x9nY+seQ=="}}}';
+const EBAY_KEY_AS_SERVED = "-----BEGIN PUBLIC KEY-----MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEZhhxXKtR+TOvtDbgTPCkSof02qgBB7IsYOyf76ilExJ/upAa/vKIKheOoCyOpcLmi4t0b4uepb7LLjmMr90FUg==-----END PUBLIC KEY-----";
+
+describe("ingest server: deliveries that are no order", () => {
+  let server: RunningIngestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function start() {
+    const counted: Array<[string, Labels | undefined]> = [];
+    const published: unknown[] = [];
+    const keysAsked: string[] = [];
+    const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
+    const { logger } = capture();
+    server = await startIngestServer({
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 4096,
+      channels: [
+        { id: "woo", kind: "woocommerce", secret: "webhook-secret" },
+        { id: "ebay", kind: "ebay", secret: (keyId) => (keysAsked.push(keyId), Promise.resolve(EBAY_KEY_AS_SERVED)) },
+      ],
+      publish: (event) => (published.push(event), Promise.resolve({ duplicate: false })),
+      metrics,
+      logger,
+      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
+      readiness: () => Promise.resolve({}),
+    });
+    return { url: server.url, counted, published, keysAsked };
+  }
+
+  it("answers WooCommerce's unsigned activation ping with 200 and publishes nothing", async () => {
+    const { url, counted, published } = await start();
+    // Exactly what WC_Webhook::deliver_ping() sends: a user agent and a form body, no X-WC-Webhook-* headers.
+    const response = await post(url, "/ingest/woo", "webhook_id=17", { "user-agent": "WooCommerce/9.0.0 Hookshot (WordPress/6.5.0)", "content-type": "application/x-www-form-urlencoded" });
+    expect(response).toEqual({ status: 200, body: { accepted: "ping", detail: "webhook_id=17" } });
+    expect(published).toEqual([]);
+    expect(counted).toEqual([["ingest_notifications_total", { channel: "woo", outcome: "ping" }]]);
+  });
+
+  it("verifies eBay's signed test vector with the one-line public key eBay serves (200, not an order)", async () => {
+    const { url, published, keysAsked } = await start();
+    const response = await post(url, "/ingest/ebay", EBAY_BODY, { "content-type": "application/json", "x-ebay-signature": EBAY_SIGNATURE });
+    expect(response).toEqual({ status: 200, body: { accepted: "ignored", detail: "topic MARKETPLACE_ACCOUNT_DELETION" } });
+    expect(keysAsked).toEqual(["9936261a-7d7b-4621-a0f1-96ccb428af49"]);
+    expect(published).toEqual([]);
   });
 });

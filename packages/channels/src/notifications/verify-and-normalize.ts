@@ -5,6 +5,8 @@
 // Easy to get wrong: verify the *raw* bytes before parsing anything; compare signatures in constant
 // time; and Flipkart's documented signature covers date + URL + method, *not the body* — a tampered
 // Flipkart body cannot be detected by the signature (the verifier checks the date's freshness).
+// eBay sends `alg: "ecdsa"` (lower case) and serves its public key as a one-line PEM that node:crypto
+// cannot decode until it is re-wrapped; WooCommerce's activation ping carries no signature at all.
 
 import { createHash, createHmac, timingSafeEqual, verify as verifySignature } from "node:crypto";
 import { validateOrderEvent, type ChannelId, type OrderEvent, type Problem } from "@synclag/core";
@@ -46,6 +48,9 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** WooCommerce's ping body (form-encoded; the id is the webhook's). */
+const WOO_PING = /^webhook_id=\d{1,20}$/;
+
 const bad = (reason: "signature" | "malformed", message: string, path = ""): NotificationVerdict => ({ ok: false, reason, problems: [{ path, message }] });
 
 function checkHmac(body: Buffer, signature: string | undefined, secret: string, headerName: string): NotificationVerdict | undefined {
@@ -81,6 +86,21 @@ function checkFlipkart(headers: Headers, secret: string, options: VerifyOptions)
   return undefined;
 }
 
+/**
+ * A PEM re-wrapped the way node:crypto (OpenSSL) decodes it: BEGIN line, base64 in 64-character lines,
+ * END line. eBay's Notification API serves `-----BEGIN PUBLIC KEY-----MFkw…-----END PUBLIC KEY-----`
+ * on one line (its SDK's `formatKey` re-wraps it too); keys pasted into config may carry `\n` escapes.
+ * Bare base64 is taken as a public key.
+ */
+function normalizePem(pem: string): string {
+  const text = pem.replace(/\\n/g, "\n").trim();
+  const match = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/.exec(text);
+  const label = match?.[1] ?? "PUBLIC KEY";
+  const base64 = (match ? (match[2] ?? "") : text).replace(/\s+/g, "");
+  const lines = base64.match(/.{1,64}/g) ?? [];
+  return [`-----BEGIN ${label}-----`, ...lines, `-----END ${label}-----`, ""].join("\n");
+}
+
 function checkEbay(body: Buffer, signatureHeader: string | undefined, publicKeyPem: string): NotificationVerdict | undefined {
   if (!signatureHeader) return bad("signature", "missing X-EBAY-SIGNATURE");
   let envelope: unknown;
@@ -91,10 +111,11 @@ function checkEbay(body: Buffer, signatureHeader: string | undefined, publicKeyP
   }
   if (typeof envelope !== "object" || envelope === null) return bad("signature", "X-EBAY-SIGNATURE is not an object");
   const { alg, signature, digest } = envelope as Record<string, unknown>;
-  if (alg !== "ECDSA" || typeof signature !== "string") return bad("signature", "X-EBAY-SIGNATURE must be ECDSA with a signature");
+  // eBay sends "ecdsa" (its SDK's test vector); the public-key endpoint says "ECDSA". Either case is ECDSA.
+  if (typeof alg !== "string" || alg.toLowerCase() !== "ecdsa" || typeof signature !== "string") return bad("signature", "X-EBAY-SIGNATURE must be ECDSA with a signature");
   const hash = typeof digest === "string" ? digest.toLowerCase().replace("-", "") : "sha1";
   try {
-    return verifySignature(hash, body, publicKeyPem, Buffer.from(signature, "base64")) ? undefined : bad("signature", "X-EBAY-SIGNATURE does not match the body");
+    return verifySignature(hash, body, normalizePem(publicKeyPem), Buffer.from(signature, "base64")) ? undefined : bad("signature", "X-EBAY-SIGNATURE does not match the body");
   } catch (error) {
     return bad("signature", `X-EBAY-SIGNATURE could not be verified: ${(error as Error).message}`);
   }
@@ -126,6 +147,11 @@ function toEvent(channel: ChannelId, nativeId: unknown, lines: readonly { sku: u
 export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawBody: string | Uint8Array, secret: string, options: VerifyOptions = {}): NotificationVerdict {
   const body = typeof rawBody === "string" ? Buffer.from(rawBody, "utf8") : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
   const channel = options.channel ?? kind;
+  // WooCommerce's activation ping (`WC_Webhook::deliver_ping()`): a user agent and the form body
+  // `webhook_id=<id>`, no X-WC-Webhook-* headers and so no signature; the webhook is only activated on
+  // an exact 200. Recognised before the signature check — it carries nothing to act on, so there is
+  // nothing to authenticate, and it never becomes an order.
+  if (kind === "woocommerce" && WOO_PING.test(body.toString("latin1"))) return { ok: true, kind: "ping", detail: body.toString("latin1") };
   const signatureProblem =
     kind === "shopify"
       ? checkHmac(body, header(headers, "x-shopify-hmac-sha256"), secret, "X-Shopify-Hmac-Sha256")
@@ -139,7 +165,6 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
   if (signatureProblem) return signatureProblem;
 
   const text = body.toString("utf8");
-  if (kind === "woocommerce" && /^webhook_id=\d+$/.test(text)) return { ok: true, kind: "ping", detail: text };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

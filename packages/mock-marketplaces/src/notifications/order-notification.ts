@@ -41,6 +41,9 @@ export interface NotificationInput {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** Core's `WooCommerce/<version> Hookshot (WordPress/<version>)`, on pings and deliveries alike. */
+const WOO_USER_AGENT = "WooCommerce/9.0.0 Hookshot (WordPress/6.5.0)";
+
 /** Stable id of the event behind an order notification (same on retries and duplicates). */
 export function notificationEventId(kind: MarketplaceKind, order: MockOrder): string {
   return counterUuid(0xe0 + ["amazon", "shopify", "woocommerce", "flipkart", "ebay"].indexOf(kind), order.seq);
@@ -122,7 +125,7 @@ export function buildOrderNotification(input: NotificationInput): NotificationMe
         date_created_gmt: iso(order.createdAtMs).replace(/Z$/, ""),
         line_items: [{ id: 90_000 + order.seq, product_id: wooProductId(input.catalogNumber), sku: order.sku, quantity: order.quantity, name: `Product ${order.sku}` }],
       });
-      return { url, method: "POST", body, headers: { ...json, ...wooHeaders(creds.webhookSecret, creds.webhookId, body, deliveryId), "x-wc-webhook-topic": "order.created", "x-wc-webhook-resource": "order", "x-wc-webhook-event": "created" } };
+      return { url, method: "POST", body, headers: { ...json, "user-agent": WOO_USER_AGENT, ...wooHeaders(creds.webhookSecret, creds.webhookId, body, deliveryId), "x-wc-webhook-topic": "order.created", "x-wc-webhook-resource": "order", "x-wc-webhook-event": "created" } };
     }
     case "flipkart": {
       const creds = credentials.flipkart;
@@ -163,9 +166,12 @@ function wooHeaders(secret: string, webhookId: number, body: string, deliveryId:
   return { "x-wc-webhook-source": "https://synclag-mock.example/", "x-wc-webhook-id": String(webhookId), "x-wc-webhook-delivery-id": deliveryId, "x-wc-webhook-signature": hmacSha256Base64(secret, body) };
 }
 
-/** WooCommerce's first delivery to a new webhook: `webhook_id=<id>`, form-encoded, which must get a 200. */
-export function buildWooPing(url: string, credentials: MockCredentials, deliverySeq: number): NotificationMessage {
-  const creds = credentials.woocommerce;
-  const body = `webhook_id=${creds.webhookId}`;
-  return { url, method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded", ...wooHeaders(creds.webhookSecret, creds.webhookId, body, counterUuid(0xd0, deliverySeq)) } };
+/**
+ * WooCommerce's first delivery to a new webhook, as core's `WC_Webhook::deliver_ping()` sends it: a
+ * user agent and the form body `webhook_id=<id>` — no X-WC-Webhook-* headers, so *unsigned*. Core only
+ * activates the webhook when it gets exactly 200.
+ */
+export function buildWooPing(url: string, credentials: MockCredentials): NotificationMessage {
+  const body = `webhook_id=${credentials.woocommerce.webhookId}`;
+  return { url, method: "POST", body, headers: { "user-agent": WOO_USER_AGENT, "content-type": "application/x-www-form-urlencoded" } };
 }

@@ -15,8 +15,16 @@ export function flipkartAuthorization(appId: string, appSecret: string, date: st
   return `FKLOGIN ${Buffer.from(`${appId}:${digest}`, "utf8").toString("base64")}`;
 }
 
-/** eBay `X-EBAY-SIGNATURE`: base64 of `{alg, kid, signature, digest}`, the signature ECDSA (DER, base64) over the body with SHA-1. */
+/**
+ * eBay `X-EBAY-SIGNATURE`: base64 of `{alg, kid, signature, digest}`, the signature ECDSA (DER, base64)
+ * over the body with SHA-1. `alg` is lower-case "ecdsa", as eBay sends it (its SDK's test vector).
+ */
 export function ebaySignature(privateKey: KeyObject, keyId: string, body: string): string {
   const signature = sign("sha1", Buffer.from(body, "utf8"), privateKey).toString("base64");
-  return Buffer.from(JSON.stringify({ alg: "ECDSA", kid: keyId, signature, digest: "SHA1" }), "utf8").toString("base64");
+  return Buffer.from(JSON.stringify({ alg: "ecdsa", kid: keyId, signature, digest: "SHA1" }), "utf8").toString("base64");
+}
+
+/** A PEM as eBay's Notification API serves it: BEGIN line, base64 and END line run together on one line. */
+export function oneLinePem(pem: string): string {
+  return pem.replace(/\r?\n/g, "").trim();
 }

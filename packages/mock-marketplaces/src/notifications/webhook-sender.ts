@@ -2,11 +2,14 @@
 // profile's behaviour: first-delivery delay, simulated attempt failures (the attempt never reaches the
 // engine), real failures (non-2xx, timeout, refused) retried on the marketplace's schedule scaled by
 // `retryTimeScale` (Shopify's 8 retries over 4 h become 14.4 s at 0.001), duplicates (same event id,
-// new delivery id), loss when every attempt failed, WooCommerce's ping and its "disabled after more
-// than 5 consecutive failures", Flipkart's head-of-line blocking (a failing delivery holds back the
-// later ones of its group until it succeeds or is given up).
+// new delivery id), loss when every attempt failed, WooCommerce's unsigned ping and its failure count
+// (core's `WC_Webhook`: 200–302 is success, redirects are not followed, the ping is not counted, and
+// the 7th consecutive failed delivery disables the webhook), Flipkart's head-of-line blocking (a
+// failing delivery holds back the later ones of its group until it succeeds or is given up).
 // Easy to get wrong: every timer must be cancelled by `stop()` (tests and the CLI must be able to
-// end), and a retry is scheduled from the *first* attempt's time, not from the failure's.
+// end), and a retry is scheduled from the time the *first attempt actually went out* — not from the
+// failure's, and not from the planned time (a job held behind a failing head of its group would find
+// its whole retry budget in the past).
 
 import { sample, type Random } from "@synclag/core";
 import { retryOffsetsMs, type MarketplaceKind, type MarketplaceProfile } from "@synclag/marketplaces";
@@ -20,12 +23,12 @@ export interface WebhookSenderOptions {
   readonly retryTimeScale?: number;
   /** Multiplier on the first-delivery and duplicate delays. Default 1. */
   readonly delayScale?: number;
-  /** Per-attempt HTTP timeout, ms. Default 10,000. */
+  /** Per-attempt HTTP timeout, ms (the profile's `notifications.deliveryTimeoutMs`). Default 10,000. */
   readonly deliveryTimeoutMs?: number;
   /** Builds the message of one attempt (attempt 1-based; deliverySeq unique per attempt). */
   readonly build: (payload: PendingNotification, attempt: number, deliverySeq: number, sentAtMs: number) => NotificationMessage;
-  /** WooCommerce's ping, sent once before the first notification. */
-  readonly buildPing?: (deliverySeq: number) => NotificationMessage;
+  /** WooCommerce's ping, sent once before the first notification (its outcome is not a delivery failure). */
+  readonly buildPing?: () => NotificationMessage;
   readonly clock: () => number;
 }
 
@@ -47,18 +50,26 @@ export interface DeliveryRecord {
 }
 
 const RECENT_LIMIT = 500;
-/** WooCommerce disables a webhook after more than this many consecutive failed deliveries (D). */
-const WOO_DISABLE_AFTER = 5;
+/**
+ * `woocommerce_max_webhook_delivery_failures` (default 5): core's `failed_delivery()` disables the
+ * webhook when the stored count is already *above* this, else increments it — so the 7th consecutive
+ * failed delivery disables it (D: class-wc-webhook.php).
+ */
+const WOO_MAX_DELIVERY_FAILURES = 5;
 
 interface Job {
   readonly notification: PendingNotification;
+  /** Planned time of the first attempt (it may go out later: head-of-line blocking). */
   readonly firstAtMs: number;
+  /** When the first attempt actually went out: the retry schedule's origin. */
+  firstAttemptAtMs: number | undefined;
   attempt: number;
   readonly duplicateAfterMs: number | undefined;
 }
 
 export class WebhookSender {
-  readonly stats = { enqueued: 0, delivered: 0, duplicatesDelivered: 0, attemptsFailed: 0, simulatedFailures: 0, lost: 0, droppedWhileDisabled: 0, pingsSent: 0, inFlight: 0 };
+  /** `pingsFailed`: pings not answered exactly 200 (real WooCommerce would not activate the webhook). */
+  readonly stats = { enqueued: 0, delivered: 0, duplicatesDelivered: 0, attemptsFailed: 0, simulatedFailures: 0, lost: 0, droppedWhileDisabled: 0, pingsSent: 0, pingsFailed: 0, inFlight: 0 };
   private readonly recent: DeliveryRecord[] = [];
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly controllers = new Set<AbortController>();
@@ -92,7 +103,7 @@ export class WebhookSender {
     this.stats.enqueued += 1;
     const firstAtMs = this.options.clock() + sample(n.delay, random) * delayScale;
     const duplicateAfterMs = n.duplicateRate > 0 && random.next() < n.duplicateRate ? sample(n.delay, random) * delayScale : undefined;
-    const job: Job = { notification, firstAtMs, attempt: 1, duplicateAfterMs };
+    const job: Job = { notification, firstAtMs, firstAttemptAtMs: undefined, attempt: 1, duplicateAfterMs };
     if (!n.headOfLineBlocking) {
       this.at(firstAtMs, () => void this.attempt(job));
       return;
@@ -139,16 +150,18 @@ export class WebhookSender {
     if (this.options.buildPing && !this.pinged) {
       this.pinged = true;
       this.stats.pingsSent += 1;
-      await this.send(this.options.buildPing(++this.deliverySeq));
+      if ((await this.send(this.options.buildPing(), "ping")).outcome !== "delivered") this.stats.pingsFailed += 1;
+      if (this.stopped) return;
     }
     const n = this.options.notifications;
     const nowMs = this.options.clock();
+    job.firstAttemptAtMs ??= nowMs;
     let delivered = false;
     if (n.attemptFailureRate > 0 && this.options.random.next() < n.attemptFailureRate) {
       this.stats.simulatedFailures += 1;
       this.record({ eventId: job.notification.eventId, attempt: job.attempt, duplicate: false, atMs: nowMs, outcome: "simulated-failure" });
     } else {
-      const outcome = await this.send(this.options.build(job.notification, job.attempt, ++this.deliverySeq, nowMs));
+      const outcome = await this.send(this.options.build(job.notification, job.attempt, ++this.deliverySeq, nowMs), "delivery");
       this.record({ eventId: job.notification.eventId, attempt: job.attempt, duplicate: false, atMs: nowMs, ...outcome });
       delivered = outcome.outcome === "delivered";
     }
@@ -167,13 +180,13 @@ export class WebhookSender {
       return;
     }
     job.attempt += 1;
-    this.at(job.firstAtMs + retryOffset, () => void this.attempt(job));
+    this.at(job.firstAttemptAtMs + retryOffset, () => void this.attempt(job));
   }
 
   private async duplicate(job: Job): Promise<void> {
     if (this.stopped || this.disabled) return;
     const nowMs = this.options.clock();
-    const outcome = await this.send(this.options.build(job.notification, job.attempt, ++this.deliverySeq, nowMs));
+    const outcome = await this.send(this.options.build(job.notification, job.attempt, ++this.deliverySeq, nowMs), "delivery");
     this.record({ eventId: job.notification.eventId, attempt: job.attempt, duplicate: true, atMs: nowMs, ...outcome });
     if (outcome.outcome === "delivered") this.stats.duplicatesDelivered += 1;
   }
@@ -189,20 +202,25 @@ export class WebhookSender {
     else this.groups.delete(job.notification.group);
   }
 
-  private async send(message: NotificationMessage): Promise<{ outcome: "delivered" | "failed"; status?: number; error?: string }> {
+  /** One HTTP request. A ping only succeeds on exactly 200 and never counts towards disabling. */
+  private async send(message: NotificationMessage, purpose: "delivery" | "ping"): Promise<{ outcome: "delivered" | "failed"; status?: number; error?: string }> {
+    const woo = this.options.kind === "woocommerce";
     const controller = new AbortController();
     this.controllers.add(controller);
     const timer = setTimeout(() => controller.abort(), this.options.deliveryTimeoutMs ?? 10_000);
     timer.unref();
     this.stats.inFlight += 1;
     try {
-      const response = await fetch(message.url, { method: message.method, headers: message.headers, body: message.body, signal: controller.signal });
+      // WooCommerce delivers with `redirection => 0` and counts 2xx, 301 and 302 as success.
+      const redirect = woo && purpose === "delivery" ? "manual" : "follow";
+      const response = await fetch(message.url, { method: message.method, headers: message.headers, body: message.body, signal: controller.signal, redirect });
       await response.arrayBuffer();
-      const ok = response.status >= 200 && response.status < 300;
-      this.countConsecutive(ok);
-      return ok ? { outcome: "delivered", status: response.status } : { outcome: "failed", status: response.status };
+      const status = response.status;
+      const ok = purpose === "ping" ? status === 200 : woo ? status >= 200 && status < 303 : status >= 200 && status < 300;
+      if (purpose === "delivery") this.countConsecutive(ok);
+      return ok ? { outcome: "delivered", status } : { outcome: "failed", status };
     } catch (error) {
-      this.countConsecutive(false);
+      if (purpose === "delivery") this.countConsecutive(false);
       return { outcome: "failed", error: (error as Error).message };
     } finally {
       clearTimeout(timer);
@@ -216,7 +234,8 @@ export class WebhookSender {
       this.consecutiveFailures = 0;
       return;
     }
-    this.consecutiveFailures += 1;
-    if (this.options.kind === "woocommerce" && this.consecutiveFailures > WOO_DISABLE_AFTER) this.disabled = true;
+    // Core's failed_delivery(): the stored count is checked *before* it is incremented.
+    if (this.options.kind === "woocommerce" && this.consecutiveFailures > WOO_MAX_DELIVERY_FAILURES) this.disabled = true;
+    else this.consecutiveFailures += 1;
   }
 }

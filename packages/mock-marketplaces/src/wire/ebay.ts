@@ -1,7 +1,8 @@
 // eBay Sell Inventory API as the mock speaks it: `bulk_update_price_quantity` (≤ 25 requests; 200
 // when every entry succeeded, 207 multi-status otherwise, per-entry `statusCode` and `errors`;
 // 250 revisions per listing per day), `bulk_get_inventory_item` for reads, the Post-Order
-// cancellation, and the Notification API's public-key lookup used to verify `X-EBAY-SIGNATURE`.
+// cancellation, and the Notification API's public-key lookup used to verify `X-EBAY-SIGNATURE` (the
+// PEM on one line, as eBay serves it).
 // Easy to get wrong: a listing shows min(ship-to-location quantity, offer quantity) when a request
 // sets both; a 207 carries a body the official model does not describe — it is the 200's shape.
 
