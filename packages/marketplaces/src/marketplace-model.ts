@@ -6,7 +6,7 @@
 
 import { compileSampler, sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
 import type { MarketplaceProfile } from "./profiles.js";
-import { RateLimiter, type LimiterConfig, type LimiterState } from "./rate-limiter.js";
+import { RateLimiter, type LimiterConfig, type LimiterDecision, type LimiterState } from "./rate-limiter.js";
 
 export interface Listing {
   acceptedQuantity: number;
@@ -185,6 +185,18 @@ export class MarketplaceModel {
     const replyLost = random.next() < this.profile.faults.timeoutAfterApplyRate;
     if (replyLost) this.stats.repliesLost += 1;
     return { kind: "applied", items: results, limiter: decision.state, replyLost };
+  }
+
+  /**
+   * Charges a seller-API call that is not an update (a read, a cancellation) to the limiter an update
+   * call with the same `options` draws on — without the update path's faults, draws or counters; a
+   * refusal counts as throttled.
+   */
+  chargeCall(nowMs: number, cost: number, options?: UpdateCallOptions): LimiterDecision {
+    const limiter = (options?.api === undefined ? undefined : this.apiLimiters.get(options.api)) ?? this.limiter;
+    const decision = limiter.tryAcquireCost(nowMs, cost);
+    if (!decision.admitted) this.stats.throttled += 1;
+    return decision;
   }
 
   private applyItem(nowMs: number, item: UpdateItem): ItemResult {

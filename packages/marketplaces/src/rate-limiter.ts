@@ -60,17 +60,30 @@ export class RateLimiter {
         }
         return { admitted: false, cost: 1, retryAfterMs: Math.ceil(((this.level + 1 - config.capacity) * 1000) / rate), state: this.state() };
       }
-      case "cost-points": {
-        const cost = config.costPerCall + config.costPerItem * items;
-        const rate = config.restoreRatePerSecond * this.tightening;
-        if (cost > config.maximumAvailable) return { admitted: false, cost, retryAfterMs: Number.POSITIVE_INFINITY, state: this.state() };
-        if (this.level >= cost) {
-          this.level -= cost;
-          return { admitted: true, cost, state: this.state() };
-        }
-        return { admitted: false, cost, retryAfterMs: Math.ceil(((cost - this.level) * 1000) / rate), state: this.state() };
-      }
+      case "cost-points":
+        return this.takePoints(config, config.costPerCall + config.costPerItem * items);
     }
+  }
+
+  /**
+   * Admits a call that costs `cost` points, whatever it is (Shopify bills reads and other mutations
+   * from the bucket updates draw on); limiters that count calls count it as one.
+   */
+  tryAcquireCost(nowMs: number, cost: number): LimiterDecision {
+    const config = this.config;
+    if (config.kind !== "cost-points") return this.tryAcquire(nowMs, 1);
+    this.advance(nowMs);
+    return this.takePoints(config, cost);
+  }
+
+  private takePoints(config: Extract<LimiterConfig, { kind: "cost-points" }>, cost: number): LimiterDecision {
+    const rate = config.restoreRatePerSecond * this.tightening;
+    if (cost > config.maximumAvailable) return { admitted: false, cost, retryAfterMs: Number.POSITIVE_INFINITY, state: this.state() };
+    if (this.level >= cost) {
+      this.level -= cost;
+      return { admitted: true, cost, state: this.state() };
+    }
+    return { admitted: false, cost, retryAfterMs: Math.ceil(((cost - this.level) * 1000) / rate), state: this.state() };
   }
 
   state(): LimiterState {

@@ -101,7 +101,8 @@ describe("shopify", () => {
 
   it("reports cost and throttle status on every GraphQL reply, and refuses more than 250 entries", () => {
     const { send, stop } = setup("shopify");
-    const ok = send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", quantities: [{ inventoryItemId: item(1), locationId: "gid://shopify/Location/1", quantity: 1, changeFromQuantity: null }] } }), auth);
+    // changeFromQuantity exists from 2026-01 (2025-01 would refuse it as an undefined field).
+    const ok = send("POST", "/admin/api/2026-01/graphql.json", gql(SET, { input: { name: "available", quantities: [{ inventoryItemId: item(1), locationId: "gid://shopify/Location/1", quantity: 1, changeFromQuantity: null }] } }), auth);
     expect(ok.json.extensions).toEqual({ cost: { requestedQueryCost: 10, actualQueryCost: 10, throttleStatus: { maximumAvailable: 1000, currentlyAvailable: 990, restoreRate: 100 } } });
     const quantities = Array.from({ length: 251 }, () => ({ inventoryItemId: item(1), locationId: "gid://shopify/Location/1", quantity: 1 }));
     const big = send("POST", "/admin/api/2025-01/graphql.json", gql(SET, { input: { name: "available", quantities } }), auth);

@@ -35,6 +35,7 @@ const amazonPatch = (quantity: unknown) => ({ productType: "PRODUCT", patches: [
 const amazonPath = (sku: string) => `/listings/2021-08-01/items/${c.amazon.sellerId}/${sku}?marketplaceIds=${c.amazon.marketplaceId}`;
 const gql = (query: string, variables: unknown) => ({ query, variables });
 const SET = "mutation S($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code field message } } }";
+/** An `InventoryQuantityInput` with `changeFromQuantity`, which exists from API version 2026-01 (hence those paths). */
 const entry = (n: number, quantity: number, changeFromQuantity: number | null) => ({ inventoryItemId: `gid://shopify/InventoryItem/${40_000_000_000 + n}`, locationId: "gid://shopify/Location/1", quantity, changeFromQuantity });
 
 /** The request table; `token` is Flipkart's bearer token from the step that issued it. */
@@ -49,9 +50,9 @@ function table(token: string): Step[] {
     ...Array.from({ length: 4 }, (_, i): Step => ({ kind: "amazon", method: "PATCH", path: amazonPath("sku-3"), headers: amazonAuth, body: amazonPatch(i) })),
     { kind: "amazon", method: "GET", path: `${amazonPath("sku-1")}&includedData=fulfillmentAvailability`, headers: amazonAuth },
     { kind: "amazon", method: "DELETE", path: amazonPath("sku-1"), headers: amazonAuth },
-    { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 4, 10), entry(2, 4, 9), entry(99, 1, null)] } }) },
-    { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, 4)] } }) },
-    { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, null)] } }) },
+    { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 4, 10), entry(2, 4, 9), entry(99, 1, null)] } }) },
+    { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, 4)] } }) },
+    { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, null)] } }) },
     { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: shopifyAuth, body: gql("query Q($first: Int!, $query: String!) { inventoryItems(first: $first, query: $query) { nodes { id sku } } }", { first: 5, query: 'sku:"sku-1" OR sku:sku-2' }) },
     { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: shopifyAuth, body: gql("mutation { inventorySetQuantities(", {}) },
     { kind: "shopify", method: "POST", path: "/admin/api/2025-01/graphql.json", headers: { ...json }, body: gql(SET, {}) },

@@ -1,9 +1,10 @@
 // What every HTTP ChannelClient shares: splitting pushes into the API's batch size, the stand-in
 // version header, turning transport errors into outcomes, classifying whole-call HTTP failures
-// (429 → rate_limited with Retry-After, 5xx → unavailable, 401/403/407/423 → unauthorized, other 4xx →
-// rejected), and counters.
+// (429 → rate_limited with Retry-After, 5xx → unavailable (with Retry-After when given), 401/403/407/423 →
+// unauthorized, other 4xx → rejected), and counters.
 // Easy to get wrong: a whole-call failure is repeated *per item* (the port's contract), and a
-// timeout is reported as `timeout` even though the marketplace may have applied the update.
+// timeout is reported as `timeout` even though the marketplace may have applied the update; and a 2xx
+// is success only when its body confirms the operation (`unconfirmed` otherwise).
 
 import type { ChannelClient, ChannelFailureReason, ChannelId, OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { ChannelError } from "../errors.js";
@@ -35,13 +36,31 @@ export function failure(reason: ChannelFailureReason, message: string, retryAfte
   return retryAfterMs === undefined ? { ok: false, reason, message } : { ok: false, reason, message, retryAfterMs };
 }
 
-/** `Retry-After` as seconds (decimals allowed) or an HTTP date → ms; undefined when absent or unreadable. */
+/** Longest wait a `Retry-After` may impose (ms): a misconfigured "come back tomorrow" must not park a channel for a day. */
+export const RETRY_AFTER_CAP_MS = 600_000;
+
+/** delta-seconds (RFC 9110); decimals accepted because Shopify REST sends `Retry-After: 2.0`. */
+const DELTA_SECONDS = /^\d+(?:\.\d+)?$/;
+/** HTTP-date: IMF-fixdate `Sun, 06 Nov 1994 08:49:37 GMT` or the obsolete RFC 850 form `Sunday, 06-Nov-94 08:49:37 GMT`. */
+const HTTP_DATE = /^[A-Za-z]{3,9}, \d{2}[ -][A-Za-z]{3}[ -]\d{2}(?:\d{2})? \d{2}:\d{2}:\d{2} GMT$/;
+/** The obsolete asctime form `Sun Nov  6 08:49:37 1994` (always GMT). */
+const ASCTIME_DATE = /^[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4}$/;
+
+/**
+ * `Retry-After` as delta-seconds or an HTTP date → ms, at most `RETRY_AFTER_CAP_MS`; undefined when
+ * absent or anything else (`Number()`/`Date.parse()` alone would take "0x10", "-5" or "5 apples").
+ */
 export function parseRetryAfter(value: string | undefined, nowMs: number = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === "") return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.ceil(seconds * 1000));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
+  const text = value?.trim();
+  if (text === undefined || text === "") return undefined;
+  let waitMs: number;
+  if (DELTA_SECONDS.test(text)) waitMs = Math.ceil(Number(text) * 1000);
+  else if (HTTP_DATE.test(text) || ASCTIME_DATE.test(text)) {
+    const at = Date.parse(HTTP_DATE.test(text) ? text : `${text} GMT`);
+    if (Number.isNaN(at)) return undefined;
+    waitMs = at - nowMs;
+  } else return undefined;
+  return Math.min(RETRY_AFTER_CAP_MS, Math.max(0, waitMs));
 }
 
 export function parseJsonBody(reply: HttpReply): unknown {
@@ -138,9 +157,20 @@ export abstract class HttpChannelClient implements ChannelClient {
     if (s >= 200 && s < 300) return undefined;
     const snippet = reply.body.length > 300 ? `${reply.body.slice(0, 300)}…` : reply.body;
     if (s === 429) return failure("rate_limited", `${this.channel} throttled (429): ${snippet}`, parseRetryAfter(reply.headers["retry-after"]) ?? fallbackRetryMs);
-    if (s >= 500 || s === 408) return failure("unavailable", `${this.channel} HTTP ${s}: ${snippet}`);
+    // A 503 may say when to come back (maintenance, overload); the outcome carries it like a 429's.
+    if (s >= 500 || s === 408) return failure("unavailable", `${this.channel} HTTP ${s}: ${snippet}`, parseRetryAfter(reply.headers["retry-after"]));
     if (UNAUTHORIZED_STATUSES.has(s)) return failure("unauthorized", `${this.channel} HTTP ${s}: ${snippet}`);
     return failure("rejected", `${this.channel} HTTP ${s}: ${snippet}`);
+  }
+
+  /**
+   * A 2xx whose body does not confirm the operation (an HTML page from a proxy or a maintenance
+   * plugin, an empty body, `data: null`): `unavailable`, never success. Updates are absolute, so the
+   * retry this causes is safe; the call may still have been applied, which the retry makes harmless.
+   */
+  protected unconfirmed(reply: HttpReply, what: string): Failure {
+    const snippet = reply.body.length > 200 ? `${reply.body.slice(0, 200)}…` : reply.body;
+    return failure("unavailable", `${this.channel} ${what}: the HTTP ${reply.status} reply does not confirm it: ${snippet === "" ? "(empty body)" : snippet}`);
   }
 
   protected repeat(outcome: PushOutcome, count: number): PushOutcome[] {

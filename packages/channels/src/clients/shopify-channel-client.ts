@@ -1,22 +1,26 @@
 // Shopify Admin API client. GraphQL (default): `inventorySetQuantities` for up to 250 SKUs per call
-// with compare-and-set (`changeFromQuantity` = the quantity this client last saw for the SKU), ids
-// and reads through `inventoryItems(query: "sku:…")`, `orderCancel`; throttling read from
-// `extensions.cost.throttleStatus`. REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one
-// SKU per call, 429 + `Retry-After`.
-// Easy to get wrong: a throttled GraphQL call may come back as HTTP 200 with `THROTTLED` in `errors`;
-// and after a STALE user error the cached quantity is wrong — it is dropped, and the next push of
-// that SKU re-reads the current quantity before it compares again.
+// with compare-and-set against the quantity this client last saw for the SKU — `compareQuantity` /
+// `ignoreCompareQuantity` before API version 2026-01, `changeFromQuantity` from 2026-01 (mandatory
+// from 2026-04, when the older fields are removed) — ids and reads through
+// `inventoryItems(query: "sku:…")`, `orderCancel`; throttling read from `extensions.cost.throttleStatus`
+// (or `Retry-After` on a 429). REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one SKU per
+// call, 429 + `Retry-After`.
+// Easy to get wrong: Shopify reports most failures inside an HTTP 200 — `THROTTLED`,
+// `INTERNAL_SERVER_ERROR` ("instead of 500"), `ACCESS_DENIED` in `errors` — so a 200 is success only
+// when its `data` confirms the operation; and after a STALE user error (or a reply that leaves open
+// whether the set applied) the cached quantity is wrong — it is dropped, and the next push of that
+// SKU re-reads the current quantity before it compares again.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
-import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
+import { HttpChannelClient, RETRY_AFTER_CAP_MS, failure, isRecord, parseJsonBody, parseRetryAfter, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
 import type { HttpReply } from "../transport.js";
 
 export interface ShopifyClientCredentials {
   /** Admin API access token (`X-Shopify-Access-Token`). */
   readonly accessToken: string;
-  /** e.g. "2025-01". */
+  /** e.g. "2025-01" (or "unstable"); decides the compare-and-set fields sent (see `usesChangeFromQuantity`). */
   readonly apiVersion: string;
   /** Numeric id of the location whose `available` quantity is set. */
   readonly locationId: string;
@@ -26,7 +30,7 @@ export interface ShopifyChannelClientOptions extends HttpChannelClientOptions {
   readonly credentials: ShopifyClientCredentials;
   /** Default "graphql". */
   readonly api?: "graphql" | "rest";
-  /** Send `changeFromQuantity` (compare-and-set) when the current quantity is known. Default true. */
+  /** Compare-and-set (`changeFromQuantity`, or `compareQuantity` before 2026-01) when the current quantity is known. Default true. */
   readonly compareAndSet?: boolean;
 }
 
@@ -52,6 +56,21 @@ const CANCEL_MUTATION = `mutation SynclagOrderCancel($orderId: ID!, $reason: Ord
 
 const STALE_CODES = new Set(["CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"]);
 const MAX_PAGE = 250;
+/** Top-level GraphQL error codes about Shopify's side, not the request: retry later. */
+const UNAVAILABLE_CODES = new Set(["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"]);
+/** Top-level codes about the caller (missing scope, uninstalled app, frozen or closed shop): not about the item. */
+const UNAUTHORIZED_CODES = new Set(["ACCESS_DENIED", "SHOP_INACTIVE"]);
+/** First Admin API version whose `InventoryQuantityInput` has `changeFromQuantity`. */
+const CHANGE_FROM_QUANTITY_SINCE = "2026-01";
+
+/**
+ * Whether `apiVersion` takes `changeFromQuantity` (2026-01 and later, and "unstable"); older versions
+ * reject the field as undefined and take `compareQuantity` / `ignoreCompareQuantity` instead.
+ */
+function usesChangeFromQuantity(apiVersion: string): boolean {
+  if (apiVersion === "unstable") return true;
+  return /^\d{4}-\d{2}$/.test(apiVersion) && apiVersion >= CHANGE_FROM_QUANTITY_SINCE;
+}
 
 interface Known {
   readonly gid: string;
@@ -91,24 +110,33 @@ export class ShopifyChannelClient extends HttpChannelClient {
     });
   }
 
-  /** THROTTLED (status 200 or 429) or another top-level GraphQL error, as a whole-call failure. */
+  /**
+   * A whole-call failure from the HTTP status or the top-level `errors`: THROTTLED (status 200 or 429)
+   * → rate_limited, waiting what `Retry-After` says or else what the cost figures imply;
+   * INTERNAL_SERVER_ERROR / SERVICE_UNAVAILABLE → unavailable; ACCESS_DENIED / SHOP_INACTIVE →
+   * unauthorized; anything else (MAX_COST_EXCEEDED, a bad query) → rejected.
+   */
   private graphqlFailure(reply: HttpReply, parsed: unknown): Failure | undefined {
     const errors = isRecord(parsed) ? parsed.errors : undefined;
-    const throttled = Array.isArray(errors) && errors.some((e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === "THROTTLED");
-    if (throttled || reply.status === 429) {
+    const codes = new Set(Array.isArray(errors) ? errors.map((e) => (isRecord(e) && isRecord(e.extensions) ? e.extensions.code : undefined)).filter((c): c is string => typeof c === "string") : []);
+    const detail = () => JSON.stringify(errors).slice(0, 300);
+    if (codes.has("THROTTLED") || reply.status === 429) {
       const cost = isRecord(parsed) && isRecord(parsed.extensions) && isRecord(parsed.extensions.cost) ? parsed.extensions.cost : undefined;
       const status = cost && isRecord(cost.throttleStatus) ? cost.throttleStatus : undefined;
       const requested = typeof cost?.requestedQueryCost === "number" ? cost.requestedQueryCost : 10;
       const available = typeof status?.currentlyAvailable === "number" ? status.currentlyAvailable : 0;
       const restore = typeof status?.restoreRate === "number" && status.restoreRate > 0 ? status.restoreRate : 50;
-      return failure("rate_limited", `shopify THROTTLED: cost ${requested}, ${available} available, restoring ${restore}/s`, Math.max(100, Math.ceil(((requested - available) / restore) * 1000)));
+      const computedMs = Math.min(RETRY_AFTER_CAP_MS, Math.max(100, Math.ceil(((requested - available) / restore) * 1000)));
+      const headerMs = parseRetryAfter(reply.headers["retry-after"]);
+      const basis = headerMs === undefined ? `cost ${requested}, ${available} available, restoring ${restore}/s` : `Retry-After ${reply.headers["retry-after"]}`;
+      return failure("rate_limited", `shopify THROTTLED (HTTP ${reply.status}): ${basis}`, headerMs ?? computedMs);
     }
     const whole = this.classifyStatus(reply);
     if (whole) return whole;
-    // ACCESS_DENIED (missing scope, uninstalled app) comes as a 200 with top-level errors: about the caller, not the item.
-    const denied = Array.isArray(errors) && errors.some((e) => isRecord(e) && isRecord(e.extensions) && e.extensions.code === "ACCESS_DENIED");
-    if (denied) return failure("unauthorized", `shopify ACCESS_DENIED: ${JSON.stringify(errors).slice(0, 300)}`);
-    if (errors !== undefined) return failure("rejected", `shopify GraphQL error: ${JSON.stringify(errors).slice(0, 300)}`);
+    // Shopify answers its own failures "with a 200 and INTERNAL_SERVER_ERROR instead of 500 in most circumstances".
+    if ([...codes].some((c) => UNAVAILABLE_CODES.has(c))) return failure("unavailable", `shopify GraphQL error: ${detail()}`, parseRetryAfter(reply.headers["retry-after"]));
+    if ([...codes].some((c) => UNAUTHORIZED_CODES.has(c))) return failure("unauthorized", `shopify GraphQL error: ${detail()}`);
+    if (errors !== undefined) return failure("rejected", `shopify GraphQL error: ${detail()}`);
     return undefined;
   }
 
@@ -126,8 +154,9 @@ export class ShopifyChannelClient extends HttpChannelClient {
       const bad = this.graphqlFailure(reply, parsed);
       if (bad) return bad;
       const data = isRecord(parsed) && isRecord(parsed.data) && isRecord(parsed.data.inventoryItems) ? parsed.data.inventoryItems : undefined;
-      const nodes = data && Array.isArray(data.nodes) ? data.nodes.filter(isRecord) : [];
-      for (const node of nodes) {
+      // Without a node list the page says nothing — not "no such SKUs", which would reject the pushes for good.
+      if (!data || !Array.isArray(data.nodes)) return this.unconfirmed(reply, "inventoryItems read");
+      for (const node of data.nodes.filter(isRecord)) {
         if (typeof node.sku !== "string" || typeof node.id !== "string") continue;
         const level = isRecord(node.inventoryLevel) && Array.isArray(node.inventoryLevel.quantities) ? node.inventoryLevel.quantities.filter(isRecord) : [];
         const available = level.find((q) => q.name === "available");
@@ -148,27 +177,25 @@ export class ShopifyChannelClient extends HttpChannelClient {
 
   private async pushGraphql(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
     const outcomes: (PushOutcome | undefined)[] = updates.map(() => undefined);
-    const sent: { index: number; update: QuantityUpdate }[] = [];
-    const quantities: Record<string, unknown>[] = [];
+    const sent: { index: number; update: QuantityUpdate; known: Known }[] = [];
     updates.forEach((update, index) => {
       const known = this.known.get(update.sku);
-      if (!known) {
-        outcomes[index] = failure("rejected", `shopify: no inventory item with SKU ${JSON.stringify(update.sku)}`);
-        return;
-      }
-      sent.push({ index, update });
-      quantities.push({ inventoryItemId: known.gid, locationId: this.locationGid, quantity: update.quantity, changeFromQuantity: this.compareAndSet && known.quantity !== undefined ? known.quantity : null });
+      if (known) sent.push({ index, update, known });
+      else outcomes[index] = failure("rejected", `shopify: no inventory item with SKU ${JSON.stringify(update.sku)}`);
     });
     if (sent.length > 0) {
-      const reply = await this.graphqlRequest(SET_MUTATION, { input: { name: "available", reason: "correction", referenceDocumentUri: "synclag://stock-sync", quantities } }, this.versionHeaders(sent.map((s) => s.update)));
-      const whole = "ok" in reply ? reply : this.graphqlFailure(reply, parseJsonBody(reply));
+      const reply = await this.graphqlRequest(SET_MUTATION, { input: this.setQuantitiesInput(sent) }, this.versionHeaders(sent.map((s) => s.update)));
+      const parsed = "ok" in reply ? undefined : parseJsonBody(reply);
+      let whole = "ok" in reply ? reply : this.graphqlFailure(reply, parsed);
+      const payload = isRecord(parsed) && isRecord(parsed.data) && isRecord(parsed.data.inventorySetQuantities) ? parsed.data.inventorySetQuantities : undefined;
+      // `userErrors` is non-null in the schema: a payload without it (or no payload) confirms nothing.
+      if (!whole && (!payload || !Array.isArray(payload.userErrors))) whole = this.unconfirmed(reply as HttpReply, "inventorySetQuantities");
       if (whole) {
-        if (whole.reason === "timeout") for (const s of sent) this.forgetQuantity(s.update.sku);
+        // Timed out, or failed in a way that leaves open whether the set applied: the cached quantity may be stale.
+        if (whole.reason === "timeout" || whole.reason === "unavailable") for (const s of sent) this.forgetQuantity(s.update.sku);
         for (const s of sent) outcomes[s.index] = whole;
       } else {
-        const parsed = parseJsonBody(reply as HttpReply);
-        const payload = isRecord(parsed) && isRecord(parsed.data) && isRecord(parsed.data.inventorySetQuantities) ? parsed.data.inventorySetQuantities : undefined;
-        const userErrors = payload && Array.isArray(payload.userErrors) ? payload.userErrors.filter(isRecord) : [];
+        const userErrors = (payload?.userErrors as unknown[]).filter(isRecord);
         const perEntry = new Map<number, Record<string, unknown>>();
         const general: Record<string, unknown>[] = [];
         for (const error of userErrors) {
@@ -196,6 +223,24 @@ export class ShopifyChannelClient extends HttpChannelClient {
     return outcomes.map((o) => o ?? failure("rejected", "shopify: no outcome"));
   }
 
+  /**
+   * The mutation's input in the configured API version's terms. From 2026-01 each entry carries
+   * `changeFromQuantity` (the cached quantity, or explicit null to opt out). Before, `compareQuantity`
+   * per entry — and since it must be given for every entry unless the whole input sets
+   * `ignoreCompareQuantity: true`, a batch with any SKU whose quantity is unknown opts out as a whole
+   * (rare: `resolve` reads the quantities it lacks before the push).
+   */
+  private setQuantitiesInput(sent: readonly { readonly update: QuantityUpdate; readonly known: Known }[]): Record<string, unknown> {
+    const input = { name: "available", reason: "correction", referenceDocumentUri: "synclag://stock-sync" };
+    const entry = (s: { readonly update: QuantityUpdate; readonly known: Known }) => ({ inventoryItemId: s.known.gid, locationId: this.locationGid, quantity: s.update.quantity });
+    if (usesChangeFromQuantity(this.credentials.apiVersion)) {
+      return { ...input, quantities: sent.map((s) => ({ ...entry(s), changeFromQuantity: this.compareAndSet && s.known.quantity !== undefined ? s.known.quantity : null })) };
+    }
+    const compare = this.compareAndSet && sent.every((s) => s.known.quantity !== undefined);
+    if (!compare) return { ...input, ignoreCompareQuantity: true, quantities: sent.map(entry) };
+    return { ...input, quantities: sent.map((s) => ({ ...entry(s), compareQuantity: s.known.quantity })) };
+  }
+
   private async pushRest(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
     const outcomes: PushOutcome[] = [];
     for (const update of updates) {
@@ -212,7 +257,11 @@ export class ShopifyChannelClient extends HttpChannelClient {
         body: JSON.stringify({ location_id: Number(this.credentials.locationId), inventory_item_id: itemId, available: update.quantity }),
       });
       if ("ok" in reply) outcomes.push(reply);
-      else outcomes.push(this.classifyStatus(reply, 500) ?? { ok: true });
+      else {
+        const parsed = parseJsonBody(reply);
+        const confirmed = isRecord(parsed) && isRecord(parsed.inventory_level);
+        outcomes.push(this.classifyStatus(reply, 500) ?? (confirmed ? { ok: true } : this.unconfirmed(reply, "inventory_levels/set")));
+      }
     }
     return outcomes;
   }
@@ -244,7 +293,10 @@ export class ShopifyChannelClient extends HttpChannelClient {
     const whole = this.graphqlFailure(reply, parsed);
     if (whole) return whole;
     const payload = isRecord(parsed) && isRecord(parsed.data) && isRecord(parsed.data.orderCancel) ? parsed.data.orderCancel : undefined;
-    const errors = payload && Array.isArray(payload.orderCancelUserErrors) ? payload.orderCancelUserErrors.filter(isRecord) : [];
+    const listed = payload?.orderCancelUserErrors ?? payload?.userErrors;
+    // No payload or no error list: the cancellation is unconfirmed — retry it (cancelling twice is harmless), never count it done.
+    if (!Array.isArray(listed)) return this.unconfirmed(reply, "orderCancel");
+    const errors = listed.filter(isRecord);
     return errors.length === 0 ? { ok: true } : failure("rejected", `shopify orderCancel: ${errors.map((e) => `${String(e.code)}: ${String(e.message)}`).join("; ")}`);
   }
 }

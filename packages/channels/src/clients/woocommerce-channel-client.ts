@@ -1,7 +1,10 @@
 // WooCommerce REST API v3 client: SKUs resolved to product ids once (`GET /products?sku=a,b`), one
 // `PUT /products/{id}` for a single update or `POST /products/batch` for up to 100, order
 // cancellation with `PUT /orders/{id} {status: "cancelled"}`. HTTP Basic with the consumer key/secret.
-// Easy to get wrong: per-item failures arrive inside a 200 (`update[i].error`), in request order.
+// Easy to get wrong: per-item failures arrive inside a 200 (`update[i].error`, with the HTTP status
+// the item would have had in `data.status` — 5xx/429 there are retryable), in request order; and a
+// 200 from a WordPress host may be a theme's or a maintenance plugin's HTML page — success needs the
+// JSON that confirms it.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -40,7 +43,9 @@ export class WooCommerceChannelClient extends HttpChannelClient {
       const whole = this.classifyStatus(reply);
       if (whole) return whole;
       const parsed = parseJsonBody(reply);
-      if (Array.isArray(parsed)) found.push(...parsed.filter(isRecord));
+      // Anything but a JSON list says nothing about the SKUs — not "none exist", which would reject them for good.
+      if (!Array.isArray(parsed)) return this.unconfirmed(reply, "product lookup");
+      found.push(...parsed.filter(isRecord));
     }
     for (const p of found) if (typeof p.sku === "string" && typeof p.id === "number") this.productIds.set(p.sku, p.id);
     return found;
@@ -57,7 +62,12 @@ export class WooCommerceChannelClient extends HttpChannelClient {
     if (sendable.length === 1) {
       const [only] = sendable as [{ update: QuantityUpdate; index: number; id: number }];
       const reply = await this.call({ method: "PUT", url: this.url(`${BASE}/products/${only.id}`), headers: { authorization: this.authorization, "content-type": "application/json", ...this.versionHeaders([only.update]) }, body: JSON.stringify({ manage_stock: true, stock_quantity: only.update.quantity }) });
-      outcomes[only.index] = "ok" in reply ? reply : (this.classifyStatus(reply) ?? { ok: true });
+      if ("ok" in reply) outcomes[only.index] = reply;
+      else {
+        const parsed = parseJsonBody(reply);
+        const confirmed = isRecord(parsed) && parsed.id === only.id;
+        outcomes[only.index] = this.classifyStatus(reply) ?? (confirmed ? { ok: true } : this.unconfirmed(reply, `product ${only.id} update`));
+      }
     } else if (sendable.length > 1) {
       const body = JSON.stringify({ update: sendable.map((s) => ({ id: s.id, manage_stock: true, stock_quantity: s.update.quantity })) });
       const reply = await this.call({ method: "POST", url: this.url(`${BASE}/products/batch`), headers: { authorization: this.authorization, "content-type": "application/json", ...this.versionHeaders(sendable.map((s) => s.update)) }, body });
@@ -69,7 +79,7 @@ export class WooCommerceChannelClient extends HttpChannelClient {
         sendable.forEach((s, position) => {
           const item = results[position];
           if (!isRecord(item)) outcomes[s.index] = failure("unavailable", "woocommerce batch: missing item result");
-          else if (isRecord(item.error)) outcomes[s.index] = failure("rejected", `woocommerce ${String(item.error.code)}: ${String(item.error.message)}`);
+          else if (isRecord(item.error)) outcomes[s.index] = itemFailure(item.error);
           else outcomes[s.index] = { ok: true };
         });
       }
@@ -91,6 +101,17 @@ export class WooCommerceChannelClient extends HttpChannelClient {
     const native = this.nativeOrderId(orderId);
     const reply = await this.call({ method: "PUT", url: this.url(`${BASE}/orders/${encodeURIComponent(native)}`), headers: { authorization: this.authorization, "content-type": "application/json" }, body: JSON.stringify({ status: "cancelled" }) });
     if ("ok" in reply) return reply;
-    return this.classifyStatus(reply) ?? { ok: true };
+    const parsed = parseJsonBody(reply);
+    const confirmed = isRecord(parsed) && parsed.status === "cancelled";
+    return this.classifyStatus(reply) ?? (confirmed ? { ok: true } : this.unconfirmed(reply, `order ${native} cancellation`));
   }
+}
+
+/** One batch item's `error`: its `data.status` says whether the item failed for good (4xx) or the server did (5xx, 429). */
+function itemFailure(error: Record<string, unknown>): Failure {
+  const message = `woocommerce ${String(error.code)}: ${String(error.message)}`;
+  const status = isRecord(error.data) && typeof error.data.status === "number" ? error.data.status : undefined;
+  if (status === 429) return failure("rate_limited", message);
+  if (status !== undefined && status >= 500) return failure("unavailable", message);
+  return failure("rejected", message);
 }

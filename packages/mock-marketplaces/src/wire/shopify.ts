@@ -1,25 +1,72 @@
 // Shopify Admin API as the mock speaks it. GraphQL: `inventorySetQuantities` (absolute set with
-// compare-and-set via `changeFromQuantity` or the older `compareQuantity`; a mismatch is a *user
-// error*, not an HTTP error), `inventoryItems(query:"sku:…")` for ids and reads, `orderCancel`;
-// cost-point throttling reported in `extensions.cost.throttleStatus` on every reply and
-// `THROTTLED` when refused. REST (legacy): `inventory_levels/set.json` with its own leaky bucket,
-// `X-Shopify-Shop-Api-Call-Limit` and 429 + `Retry-After`.
-// Easy to get wrong: the mock executes no GraphQL — it parses the document (syntax errors answer
-// like Shopify), dispatches on the root field and reads arguments from `variables` only; the
-// selection set is ignored and a fixed shape is returned. Entries are applied one by one (valid
-// entries land even when another entry has a user error) — an inference, see the ADR.
+// compare-and-set; a mismatch is a *user error*, not an HTTP error), `inventoryItems(query:"sku:…")`
+// for ids and reads, `orderCancel`; cost-point throttling reported in `extensions.cost.throttleStatus`
+// on every reply and `THROTTLED` when refused; an injected server error is Shopify's HTTP 200 with
+// `INTERNAL_SERVER_ERROR` (an outage stays a 503). REST (legacy): `inventory_levels/set.json` with its
+// own leaky bucket, `X-Shopify-Shop-Api-Call-Limit`, 429 + `Retry-After` and real 5xx.
+// Easy to get wrong: the compare-and-set fields depend on the API version in the path (D, shopify.dev
+// changelog): before 2026-01 only `compareQuantity` / `ignoreCompareQuantity` exist, 2026-01 adds
+// `changeFromQuantity` (which overrides them when given, even as null), 2026-04 makes it mandatory
+// and removes the older two — an undefined field is an `INVALID_VARIABLE` error, as in any GraphQL
+// schema. The mock executes no GraphQL — it parses the document (syntax errors answer like Shopify),
+// dispatches on the root field and reads arguments from `variables` only; the selection set is
+// ignored and a fixed shape is returned. Entries are applied one by one (valid entries land even
+// when another entry has a user error) — an inference, see the ADR.
 
 import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import type { LimiterState, UpdateItem } from "@synclag/marketplaces";
 import type { MarketplaceContext } from "./context.js";
 import { shopifyInventoryItemGid, shopifyInventoryItemId, shopifyLocationGid, trailingNumber } from "./ids.js";
 import type { Route } from "./router.js";
-import { isRecord, jsonReply, parseJson, result, type WireReply, type WireRequest, type WireResult } from "./wire.js";
+import { counterUuid, isRecord, jsonReply, parseJson, result, type WireReply, type WireRequest, type WireResult } from "./wire.js";
 
 /** Shopify's REST leaky bucket on standard plans (D): 40 requests, leaking 2/s. */
 export const SHOPIFY_REST_LIMIT = { kind: "leaky-bucket", capacity: 40, leakPerSecond: 2 } as const;
 const MAX_QUANTITY = 1_000_000_000;
 const THROTTLE_DOC = "https://shopify.dev/api/usage/rate-limits";
+
+/**
+ * What an Admin API version's `InventorySetQuantitiesInput` / `InventoryQuantityInput` accept: the
+ * compare-and-set fields by release (`YYYY-MM`, compared as text; "unstable" is the newest).
+ */
+interface InputSchema {
+  readonly version: string;
+  /** `changeFromQuantity` exists (2026-01 on). */
+  readonly changeFrom: boolean;
+  /** … and must be given for every entry (2026-04 on). */
+  readonly changeFromRequired: boolean;
+  /** `compareQuantity` and `ignoreCompareQuantity` exist (until 2026-04). */
+  readonly compare: boolean;
+}
+
+function inputSchema(version: string): InputSchema | undefined {
+  if (version !== "unstable" && !/^\d{4}-\d{2}$/.test(version)) return undefined;
+  const atLeast = (release: string) => version === "unstable" || version >= release;
+  return { version, changeFrom: atLeast("2026-01"), changeFromRequired: atLeast("2026-04"), compare: !atLeast("2026-04") };
+}
+
+const INPUT_BASE_FIELDS = ["name", "reason", "referenceDocumentUri", "quantities"];
+const ENTRY_BASE_FIELDS = ["inventoryItemId", "locationId", "quantity"];
+
+/** Shopify's variable-coercion error: the whole request is refused before anything runs. */
+function invalidVariable(input: unknown, path: readonly (string | number)[], explanation: string): WireReply {
+  const message = `Variable $input of type InventorySetQuantitiesInput! was provided invalid value for ${path.join(".")} (${explanation})`;
+  return jsonReply(200, { errors: [{ message, locations: [{ line: 1, column: 30 }], extensions: { code: "INVALID_VARIABLE", value: input, problems: [{ path, explanation }] } }] });
+}
+
+/** The first field of `input` the version's schema does not define, or a missing mandatory one, as an INVALID_VARIABLE reply. */
+function checkInputFields(schema: InputSchema, input: Record<string, unknown>, quantities: readonly unknown[]): WireReply | undefined {
+  const inputFields = new Set([...INPUT_BASE_FIELDS, ...(schema.compare ? ["ignoreCompareQuantity"] : [])]);
+  const entryFields = new Set([...ENTRY_BASE_FIELDS, ...(schema.compare ? ["compareQuantity"] : []), ...(schema.changeFrom ? ["changeFromQuantity"] : [])]);
+  for (const field of Object.keys(input)) if (!inputFields.has(field)) return invalidVariable(input, [field], "Field is not defined on InventorySetQuantitiesInput");
+  for (const [index, entry] of quantities.entries()) {
+    if (!isRecord(entry)) continue;
+    for (const field of Object.keys(entry)) if (!entryFields.has(field)) return invalidVariable(input, ["quantities", index, field], "Field is not defined on InventoryQuantityInput");
+    // I: the changelog says only that omitting it "returns an error" from 2026-04; a coercion error is the likeliest shape.
+    if (schema.changeFromRequired && !("changeFromQuantity" in entry)) return invalidVariable(input, ["quantities", index, "changeFromQuantity"], "Expected value to be provided (changeFromQuantity is required; pass null to opt out of the check)");
+  }
+  return undefined;
+}
 
 interface ParsedOperation {
   readonly rootField: string;
@@ -66,9 +113,34 @@ function authorized(ctx: MarketplaceContext, req: WireRequest): boolean {
 }
 
 const UNAUTHORIZED: WireReply = jsonReply(401, { errors: "[API] Invalid API key or access token (unrecognized login or wrong password)" });
+/** An API version that is not one (`/admin/api/latest/…`): Shopify has no such route. */
+const NOT_FOUND: WireReply = jsonReply(404, { errors: "Not Found" });
 
 function serverError(status: 500 | 503): WireReply {
   return status === 503 ? jsonReply(503, { errors: "Unavailable Shop" }) : jsonReply(500, { errors: "Internal Server Error" });
+}
+
+/**
+ * A server error on the GraphQL endpoint: Shopify "returns a 200 with INTERNAL_SERVER_ERROR instead
+ * of 500 in most circumstances" (shopify.dev, GraphQL status and error codes). An outage (503) stays a 503.
+ */
+function graphqlServerError(ctx: MarketplaceContext, status: 500 | 503): WireReply {
+  if (status === 503) return serverError(503);
+  const requestId = counterUuid(0x5e, ctx.nextId("shopify-request"));
+  return jsonReply(200, { errors: [{ message: `Internal error. Looks like something went wrong on our end.\nRequest ID: ${requestId} (include this in support requests).`, extensions: { code: "INTERNAL_SERVER_ERROR", requestId } }] });
+}
+
+/**
+ * A call refused by the cost-point limiter: THROTTLED with the cost it would have had and the
+ * bucket's state — or MAX_COST_EXCEEDED when it costs more than the bucket can ever hold (the limiter
+ * says "wait forever"), which no wait cures.
+ */
+function refusedReply(ctx: MarketplaceContext, refusal: { readonly cost: number; readonly limiter: LimiterState; readonly retryAfterMs: number }): WireReply {
+  if (!Number.isFinite(refusal.retryAfterMs)) {
+    const max = refusal.limiter.maximum;
+    return jsonReply(200, { errors: [{ message: `Query cost is ${refusal.cost}, which exceeds the single query max cost limit (${max}).`, extensions: { code: "MAX_COST_EXCEEDED", cost: refusal.cost, maxCost: max } }] });
+  }
+  return jsonReply(ctx.shopifyThrottleStatus, { errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: THROTTLE_DOC } }], extensions: costExtension(ctx, refusal.cost, null, refusal.limiter) });
 }
 
 interface UserError {
@@ -78,10 +150,12 @@ interface UserError {
 }
 
 /** `inventorySetQuantities`: validates every entry, applies the valid ones through the model. */
-function setQuantities(ctx: MarketplaceContext, req: WireRequest, variables: Record<string, unknown>): WireResult {
+function setQuantities(ctx: MarketplaceContext, req: WireRequest, schema: InputSchema, variables: Record<string, unknown>): WireResult {
   const input = variables.input;
   if (!isRecord(input) || !Array.isArray(input.quantities)) return result(graphqlError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value", "INVALID_VARIABLE"));
   const quantities = input.quantities;
+  const undefinedField = checkInputFields(schema, input, quantities);
+  if (undefinedField) return result(undefinedField);
   if (quantities.length > ctx.model.profile.maxBatchSize) {
     return result(graphqlError(`The input array size of ${quantities.length} is greater than the maximum allowed of ${ctx.model.profile.maxBatchSize}.`, "MAX_INPUT_SIZE_EXCEEDED"));
   }
@@ -102,15 +176,17 @@ function setQuantities(ctx: MarketplaceContext, req: WireRequest, variables: Rec
     if (typeof quantity !== "number" || !Number.isInteger(quantity)) return userErrors.push({ code: "INVALID", field: field("quantity"), message: "Quantity must be an integer." });
     if (quantity < 0) return userErrors.push({ code: "INVALID_QUANTITY_NEGATIVE", field: field("quantity"), message: "The quantity can't be negative." });
     if (quantity > MAX_QUANTITY) return userErrors.push({ code: "INVALID_QUANTITY_TOO_HIGH", field: field("quantity"), message: `The quantity can't be higher than ${MAX_QUANTITY}.` });
-    // Compare-and-set: changeFromQuantity (newer versions; explicit null opts out) or compareQuantity (older).
+    // Compare-and-set: changeFromQuantity when given (2026-01 on; explicit null opts out, and it
+    // overrides the older fields), else compareQuantity, required unless ignoreCompareQuantity (D).
     const listing = ctx.model.listing(catalog.sku);
     const current = listing?.acceptedQuantity ?? 0;
     if ("changeFromQuantity" in entry) {
       if (entry.changeFromQuantity !== null && entry.changeFromQuantity !== current) {
         return userErrors.push({ code: "CHANGE_FROM_QUANTITY_STALE", field: field("changeFromQuantity"), message: "The specified changeFromQuantity does not match the current quantity." });
       }
-    } else if (!ignoreCompare && typeof entry.compareQuantity === "number" && entry.compareQuantity !== current) {
-      return userErrors.push({ code: "COMPARE_QUANTITY_STALE", field: field("compareQuantity"), message: "The specified compare quantity does not match the current quantity." });
+    } else if (!ignoreCompare) {
+      if (typeof entry.compareQuantity !== "number") return userErrors.push({ code: "COMPARE_QUANTITY_REQUIRED", field: field("compareQuantity"), message: "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity." });
+      if (entry.compareQuantity !== current) return userErrors.push({ code: "COMPARE_QUANTITY_STALE", field: field("compareQuantity"), message: "The specified compare quantity does not match the current quantity." });
     }
     items.push({ sku: catalog.sku, quantity, version: ctx.versionFor(req, catalog.sku) });
     itemIndexes.push(index);
@@ -119,13 +195,11 @@ function setQuantities(ctx: MarketplaceContext, req: WireRequest, variables: Rec
   const reply = ctx.model.applyUpdates(ctx.nowMs, input.name === "available" || input.name === "on_hand" ? items : []);
   switch (reply.kind) {
     case "unavailable":
-      return result(serverError(reply.status));
+      return result(graphqlServerError(ctx, reply.status));
     case "too-large":
       return result(graphqlError(`The input array size of ${reply.received} is greater than the maximum allowed of ${reply.limit}.`, "MAX_INPUT_SIZE_EXCEEDED"));
     case "throttled":
-      return result(
-        jsonReply(ctx.shopifyThrottleStatus, { errors: [{ message: "Throttled", extensions: { code: "THROTTLED", documentation: THROTTLE_DOC } }], extensions: costExtension(ctx, reply.cost, null, reply.limiter) }),
-      );
+      return result(refusedReply(ctx, reply));
     case "applied": {
       const changes: unknown[] = [];
       reply.items.forEach((item, i) => {
@@ -164,34 +238,46 @@ function inventoryItems(ctx: MarketplaceContext, variables: Record<string, unkno
   const skus = typeof variables.query === "string" ? parseSkuQuery(variables.query) : [];
   const first = typeof variables.first === "number" ? variables.first : 50;
   if (first > 250) return result(graphqlError("The value of first must be at most 250.", "BAD_REQUEST"));
-  const found = ctx.model.readQuantities(ctx.nowMs, skus.slice(0, first));
+  // Billed before it runs, from the bucket updates draw on: requested ≈ 2 + one point per node asked for (I).
+  const wanted = skus.slice(0, first);
+  const requested = 2 + wanted.length;
+  const charge = ctx.model.chargeCall(ctx.nowMs, requested);
+  if (!charge.admitted) return result(refusedReply(ctx, { cost: requested, limiter: charge.state, retryAfterMs: charge.retryAfterMs }));
+  const found = ctx.model.readQuantities(ctx.nowMs, wanted);
   const nodes: unknown[] = [];
   for (const [sku, quantity] of found) {
     const entry = ctx.entryBySku(sku);
     if (!entry) continue;
     nodes.push({ id: shopifyInventoryItemGid(entry.n), sku, tracked: true, inventoryLevel: { location: { id: shopifyLocationGid(ctx.credentials.shopify.locationId) }, quantities: [{ name: "available", quantity }] } });
   }
-  return result(jsonReply(200, { data: { inventoryItems: { nodes, pageInfo: { hasNextPage: false } } }, extensions: costExtension(ctx, 2 + nodes.length, 2 + nodes.length) }));
+  return result(jsonReply(200, { data: { inventoryItems: { nodes, pageInfo: { hasNextPage: false } } }, extensions: costExtension(ctx, requested, 2 + nodes.length, charge.state) }));
 }
+
+/** A mutation's cost in Shopify's calculator: 10 points (D). */
+const CANCEL_COST = 10;
 
 function orderCancel(ctx: MarketplaceContext, variables: Record<string, unknown>): WireResult {
   if (ctx.model.isDown(ctx.nowMs)) return result(serverError(503));
+  const charge = ctx.model.chargeCall(ctx.nowMs, CANCEL_COST);
+  if (!charge.admitted) return result(refusedReply(ctx, { cost: CANCEL_COST, limiter: charge.state, retryAfterMs: charge.retryAfterMs }));
   const n = trailingNumber(variables.orderId);
   const nativeId = n === undefined ? "" : String(n);
   const outcome = ctx.cancelOrder(nativeId);
   const userErrors = outcome === "unknown" ? [{ code: "NOT_FOUND", field: ["orderId"], message: "Order does not exist." }] : [];
   const job = outcome === "unknown" ? null : { id: `gid://shopify/Job/${ctx.nextId("shopify-job")}`, done: false };
-  return result(jsonReply(200, { data: { orderCancel: { job, orderCancelUserErrors: userErrors, userErrors } }, extensions: costExtension(ctx, 10, 10) }));
+  return result(jsonReply(200, { data: { orderCancel: { job, orderCancelUserErrors: userErrors, userErrors } }, extensions: costExtension(ctx, CANCEL_COST, CANCEL_COST, charge.state) }));
 }
 
-function graphql(ctx: MarketplaceContext, req: WireRequest): WireResult {
+function graphql(ctx: MarketplaceContext, req: WireRequest, version: string): WireResult {
   if (!authorized(ctx, req)) return result(UNAUTHORIZED);
+  const schema = inputSchema(version);
+  if (!schema) return result(NOT_FOUND);
   const parsed = parseJson(req.body);
   if (!parsed.ok || !isRecord(parsed.value) || typeof parsed.value.query !== "string") return result(jsonReply(400, { errors: { query: "Required parameter missing or invalid" } }));
   const op = parseOperation(parsed.value.query);
   if ("syntaxError" in op) return result(graphqlError(op.syntaxError, "PARSE_ERROR"));
   const variables = isRecord(parsed.value.variables) ? parsed.value.variables : {};
-  if (op.operation === "mutation" && op.rootField === "inventorySetQuantities") return setQuantities(ctx, req, variables);
+  if (op.operation === "mutation" && op.rootField === "inventorySetQuantities") return setQuantities(ctx, req, schema, variables);
   if (op.operation === "mutation" && op.rootField === "orderCancel") return orderCancel(ctx, variables);
   if (op.operation === "query" && op.rootField === "inventoryItems") return inventoryItems(ctx, variables);
   const type = op.operation === "mutation" ? "Mutation" : "QueryRoot";
@@ -242,7 +328,7 @@ function restCancel(ctx: MarketplaceContext, req: WireRequest, params: Readonly<
 }
 
 export const shopifyRoutes: readonly Route<MarketplaceContext>[] = [
-  { method: "POST", pattern: "/admin/api/:version/graphql.json", handler: (ctx, req) => graphql(ctx, req) },
+  { method: "POST", pattern: "/admin/api/:version/graphql.json", handler: (ctx, req, params) => graphql(ctx, req, params.version ?? "") },
   { method: "POST", pattern: "/admin/api/:version/inventory_levels/set.json", handler: (ctx, req) => restSet(ctx, req) },
   { method: "POST", pattern: "/admin/api/:version/orders/:orderId/cancel.json", handler: restCancel },
 ];
