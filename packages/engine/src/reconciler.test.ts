@@ -54,4 +54,20 @@ describe("Reconciler", () => {
     // Ranked as drift (the engine's belief, 0), it waited behind the backlog for driftAgeingMs (5 min).
     expect(channel.calls.find((c) => c.updates.some((u) => u.sku === "Z"))?.atMs).toBeLessThanOrEqual(12_000);
   });
+
+  it("stops reading a channel for the round once a read is throttled (more reads would take the updates' budget)", async () => {
+    const { scheduler, channel, propagator, config } = setup();
+    const store = new InMemoryStockStore({ clock: scheduler });
+    for (const sku of ["A", "B", "C"]) await store.setQuantity({ sku, quantity: 5 });
+    let reads = 0;
+    channel.readQuantities = () => {
+      reads += 1;
+      return Promise.reject(Object.assign(new Error("THROTTLED"), { reason: "rate_limited", retryAfterMs: 2_000 }));
+    };
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics, readBatchSize: 1 });
+    expect(await reconciler.round()).toBe(0);
+    expect(reads).toBe(1);
+    expect(metrics.count("reconcile_errors_total", { channel: "c" })).toBe(1);
+  });
 });

@@ -75,8 +75,11 @@ export class Reconciler {
           let shown: Map<Sku, number>;
           try {
             shown = await client.readQuantities(slice);
-          } catch {
+          } catch (error) {
             this.options.metrics.increment("reconcile_errors_total", { channel: client.channel });
+            // Throttled: more reads now would only be throttled too and take the updates' budget
+            // (Shopify bills reads from the same bucket); the rest of this channel waits for the next round.
+            if ((error as { reason?: unknown } | null)?.reason === "rate_limited") break;
             continue;
           }
           this.options.metrics.increment("reconcile_reads_total", { channel: client.channel });
