@@ -2,32 +2,17 @@
 // replies), and against the mock's wire layer in-process (no server) for every API version era.
 
 import { describe, expect, it } from "vitest";
-import type { PushOutcome } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace } from "@synclag/mock-marketplaces";
 import { ChannelError } from "../errors.js";
-import type { HttpReply, HttpRequest, HttpTransport } from "../transport.js";
+import { htmlReply as html, jsonReply as json, reasonOf, scripted } from "../../test/scripted-transport.js";
+import type { HttpRequest, HttpTransport } from "../transport.js";
 import { ShopifyChannelClient } from "./shopify-channel-client.js";
 
-const reasonOf = (outcome: PushOutcome | undefined) => (outcome && !outcome.ok ? outcome.reason : "ok");
-const json = (body: unknown, status = 200, headers: Record<string, string> = {}): HttpReply => ({ status, headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
-const html = (status = 200): HttpReply => ({ status, headers: { "content-type": "text/html" }, body: "<!DOCTYPE html><html><body>Welcome</body></html>" });
 const itemsPage = (nodes: { sku: string; quantity?: number }[]) =>
   json({ data: { inventoryItems: { nodes: nodes.map((n, i) => ({ id: `gid://shopify/InventoryItem/${i + 1}`, sku: n.sku, inventoryLevel: { quantities: n.quantity === undefined ? [] : [{ name: "available", quantity: n.quantity }] } })) } } });
 const SET_OK = json({ data: { inventorySetQuantities: { inventoryAdjustmentGroup: { id: "gid://shopify/InventoryAdjustmentGroup/1", changes: [] }, userErrors: [] } } });
 
-/** Answers requests from a script (the last reply repeats) and keeps what was sent. */
-function scripted(...replies: HttpReply[]): HttpTransport & { readonly sent: HttpRequest[] } {
-  const sent: HttpRequest[] = [];
-  return {
-    sent,
-    send: (request) => {
-      sent.push(request);
-      return Promise.resolve((replies.length > 1 ? replies.shift() : replies[0]) as HttpReply);
-    },
-    close: () => Promise.resolve(),
-  };
-}
 
 function client(transport: HttpTransport, options: { apiVersion?: string; api?: "graphql" | "rest"; compareAndSet?: boolean } = {}) {
   return new ShopifyChannelClient({

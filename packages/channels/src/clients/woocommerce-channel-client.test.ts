@@ -2,27 +2,12 @@
 // cancellation, and how per-item batch errors are classified.
 
 import { describe, expect, it } from "vitest";
-import type { PushOutcome } from "@synclag/core";
-import type { HttpReply, HttpRequest, HttpTransport } from "../transport.js";
+import { htmlReply as html, jsonReply as json, reasonOf, scripted } from "../../test/scripted-transport.js";
+import type { HttpTransport } from "../transport.js";
 import { WooCommerceChannelClient } from "./woocommerce-channel-client.js";
 
-const reasonOf = (outcome: PushOutcome | undefined) => (outcome && !outcome.ok ? outcome.reason : "ok");
-const json = (body: unknown, status = 200): HttpReply => ({ status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const html = (): HttpReply => ({ status: 200, headers: { "content-type": "text/html" }, body: "<!DOCTYPE html><html><body>Welcome to my WordPress site</body></html>" });
 const PRODUCTS = json([{ id: 101, sku: "a", stock_quantity: 1 }, { id: 102, sku: "b", stock_quantity: 1 }, { id: 103, sku: "c", stock_quantity: 1 }]);
 
-/** Answers requests from a script (the last reply repeats). */
-function scripted(...replies: HttpReply[]): HttpTransport & { readonly sent: HttpRequest[] } {
-  const sent: HttpRequest[] = [];
-  return {
-    sent,
-    send: (request) => {
-      sent.push(request);
-      return Promise.resolve((replies.length > 1 ? replies.shift() : replies[0]) as HttpReply);
-    },
-    close: () => Promise.resolve(),
-  };
-}
 
 const client = (transport: HttpTransport) => new WooCommerceChannelClient({ baseUrl: "http://woo.invalid", credentials: { consumerKey: "ck", consumerSecret: "cs" }, transport });
 
