@@ -7,9 +7,26 @@ import { request as httpRequest } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Labels, Metrics } from "@synclag/core";
 import { captureLog } from "../test/log-capture.js";
-import { startIngestServer, type RunningIngestServer } from "./ingest-server.js";
+import { startIngestServer, type IngestServerOptions, type RunningIngestServer } from "./ingest-server.js";
 
 const capture = () => captureLog("info");
+
+/** An ingest server on a free loopback port that counts its metrics and captures its log. */
+async function startCounting(options: Pick<IngestServerOptions, "maxBodyBytes" | "channels" | "publish">) {
+  const counted: Array<[string, Labels | undefined]> = [];
+  const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
+  const { lines, logger } = capture();
+  const server = await startIngestServer({
+    host: "127.0.0.1",
+    port: 0,
+    ...options,
+    metrics,
+    logger,
+    renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
+    readiness: () => Promise.resolve({}),
+  });
+  return { server, counted, lines };
+}
 
 /** A raw POST (fetch would re-encode the path). */
 function post(url: string, path: string, body = "{}", headers: Record<string, string> = { "content-type": "application/json" }): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -33,21 +50,9 @@ describe("ingest server: paths that are no channel", () => {
   });
 
   async function start() {
-    const counted: Array<[string, Labels | undefined]> = [];
-    const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
-    const { lines, logger } = capture();
-    server = await startIngestServer({
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      channels: [{ id: "shopify", kind: "shopify", secret: "s" }],
-      publish: () => Promise.reject(new Error("not expected")),
-      metrics,
-      logger,
-      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
-      readiness: () => Promise.resolve({}),
-    });
-    return { url: server.url, counted, lines };
+    const started = await startCounting({ maxBodyBytes: 1024, channels: [{ id: "shopify", kind: "shopify", secret: "s" }], publish: () => Promise.reject(new Error("not expected")) });
+    server = started.server;
+    return { url: server.url, counted: started.counted, lines: started.lines };
   }
 
   it("answers 400 with a clear body (not 500) to a malformed percent-encoding, counted and logged as a warning", async () => {
@@ -85,26 +90,18 @@ describe("ingest server: deliveries that are no order", () => {
   });
 
   async function start() {
-    const counted: Array<[string, Labels | undefined]> = [];
     const published: unknown[] = [];
     const keysAsked: string[] = [];
-    const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
-    const { logger } = capture();
-    server = await startIngestServer({
-      host: "127.0.0.1",
-      port: 0,
+    const started = await startCounting({
       maxBodyBytes: 4096,
       channels: [
         { id: "woo", kind: "woocommerce", secret: "webhook-secret" },
         { id: "ebay", kind: "ebay", secret: (keyId) => (keysAsked.push(keyId), Promise.resolve(EBAY_KEY_AS_SERVED)) },
       ],
       publish: (event) => (published.push(event), Promise.resolve({ duplicate: false })),
-      metrics,
-      logger,
-      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
-      readiness: () => Promise.resolve({}),
     });
-    return { url: server.url, counted, published, keysAsked };
+    server = started.server;
+    return { url: server.url, counted: started.counted, published, keysAsked };
   }
 
   it("answers WooCommerce's unsigned activation ping with 200 and publishes nothing", async () => {
