@@ -258,6 +258,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   // SKU by SKU (as the listings): what the engine knows of one SKU's 40 channels sits together.
   for (const item of catalog) for (const spec of scenario.channels) engine.propagator.assumeConfirmed(spec.id, item.sku, { quantity: listedQuantity(item.stock, spec.policy), version: 1 });
   // Start-up reads the store, which takes virtual time: run the clock until the engine is up.
+  // The polling syncer arms its timer when the engine starts: polls begin at pollOriginMs + k × interval.
+  const pollOriginMs = scheduler.now();
   let started = false;
   const starting = engine.start().then(() => (started = true));
   while (!started) await scheduler.runUntil(scheduler.now() + 1);
@@ -266,8 +268,12 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   // --- Arrivals (open model: planned in advance, one scheduled at a time) -------------------------
   const arrivals = planArrivals(scenario, seed);
   const hol = new Map<string, number>();
+  /** Notifications scheduled to reach the feed that have not yet (the run is not quiet while any are). */
+  let pendingDeliveries = 0;
+  /** Accepted orders none of whose notifications reached the feed yet (the convergence check reports them). */
+  let ordersOnTheirWay = 0;
   const importPoll = scenario.orderImport === "push" ? undefined : scenario.orderImport;
-  const deliver = (event: OrderEvent, offsetMs: number) => {
+  const deliver = (event: OrderEvent, offsetMs: number, first: { reached: boolean }) => {
     const model = models.get(event.sourceChannel) as MarketplaceModel;
     let at = event.confirmedAtMs + offsetMs;
     if (model.profile.notifications.headOfLineBlocking) {
@@ -275,7 +281,15 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       hol.set(event.sourceChannel, at);
     }
     if (importPoll) at = Math.ceil((at - startMs + importPoll.minAge) / importPoll.poll) * importPoll.poll + startMs;
-    scheduler.at(at, () => void feed.publish(event));
+    pendingDeliveries += 1;
+    scheduler.at(at, () => {
+      pendingDeliveries -= 1;
+      if (!first.reached) {
+        first.reached = true;
+        ordersOnTheirWay -= 1;
+      }
+      void feed.publish(event);
+    });
   };
   const scheduleNext = () => {
     const next = arrivals.next();
@@ -308,12 +322,16 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
       const deliveries = model.planNotification();
       if (deliveries.length === 0) counts.unnotified += 1;
-      for (const offset of deliveries) deliver(event, offset);
+      else ordersOnTheirWay += 1;
+      const first = { reached: false };
+      for (const offset of deliveries) deliver(event, offset, first);
     });
   };
   scheduleNext();
 
   // --- Restocks ------------------------------------------------------------------------------------
+  /** Restocks not yet applied (scheduled, or in flight): they change the truth, so the run is not quiet. */
+  let pendingRestocks = scenario.demand.restocks.length;
   for (const restock of scenario.demand.restocks) {
     scheduler.at(startMs + restock.at, () => {
       const targets = catalog.slice(0, restock.skus ?? catalog.length);
@@ -322,6 +340,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
           const result = await engine.adjustStock({ sku: item.sku, quantity: restock.quantity, kind: "restock", reason: "scheduled restock" });
           if (result.kind === "changed") truth.truthChanged(item.sku, result.change.quantity, scheduler.now());
         }
+        pendingRestocks -= 1;
       })();
     });
   }
@@ -330,22 +349,54 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   }
 
   // --- Run, heal, converge ------------------------------------------------------------------------
-  const totalMs = scenario.duration + scenario.convergenceBudget;
+  // Events: the convergence budget runs from the end of the arrivals. Polling pushes only on its tick, so
+  // a budget counted from the end would cut off any interval longer than it before the poll that brings
+  // the last orders to the channels (the real run waits one interval more, docs/engine-service.md step 4):
+  // under polling the budget runs from the first poll begun at or after the run went quiet — every
+  // arrival made, every notification delivered and applied, every restock applied — or, when it is not
+  // quiet by the end of the budget, from the first poll after that. An interval longer than the scenario
+  // still gets that one poll after the end.
+  const budgetMs = scenario.convergenceBudget;
+  const pollIntervalMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
+  const firstPollAtOrAfter = (atMs: number) => pollOriginMs + Math.max(1, Math.ceil((atMs - pollOriginMs) / pollIntervalMs)) * pollIntervalMs;
+  const totalMs = (pollIntervalMs > 0 ? firstPollAtOrAfter(endMs) : endMs) + budgetMs - startMs;
+  const progress = () => options.onProgress?.(Math.min(scheduler.now() - startMs, totalMs), totalMs);
   const step = Math.max(1000, Math.floor(scenario.duration / 200));
   for (let t = startMs; t < endMs; ) {
     t = Math.min(endMs, t + step);
     await scheduler.runUntil(t);
-    options.onProgress?.(t - startMs, totalMs);
+    progress();
   }
-  const budgetEnd = endMs + scenario.convergenceBudget;
-  const settled = () => {
-    if (!feed.idle || !engine.propagator.idle || !engine.cancellations.idle) return false;
+  const settleStepMs = 10_000;
+  const quiet = () => pendingDeliveries === 0 && pendingRestocks === 0 && feed.idle;
+  /** Nothing pending anywhere: until the next poll nothing changes what a channel shows or the truth. */
+  const idle = () => {
+    if (!quiet() || !engine.propagator.idle || !engine.cancellations.idle) return false;
     for (const model of models.values()) if (model.nextVisibilityAtMs !== undefined) return false;
-    return truth.settled;
+    return true;
   };
-  while (scheduler.now() < budgetEnd && !settled()) {
-    await scheduler.runUntil(Math.min(budgetEnd, scheduler.now() + 10_000));
-    options.onProgress?.(scheduler.now() - startMs, totalMs);
+  // Not settled while a notification is still on its way: a poll can make every listing equal the
+  // truth while orders a channel accepted have not reached the engine yet, and stopping then would
+  // drop them (never applied, no lag sample) with every checker green.
+  const settled = () => idle() && truth.settled;
+  let deadline = endMs + budgetMs;
+  /** Polling: the first poll begun at or after the run went quiet (set once it did). */
+  let pollAfterQuietAt: number | undefined;
+  for (;;) {
+    const now = scheduler.now();
+    if (pollIntervalMs > 0 && pollAfterQuietAt === undefined && (quiet() || now >= endMs + budgetMs)) {
+      pollAfterQuietAt = firstPollAtOrAfter(now);
+      deadline = Math.max(deadline, pollAfterQuietAt + budgetMs);
+    }
+    if (now >= deadline || settled()) break;
+    let until = Math.min(deadline, now + settleStepMs);
+    // Waiting for a poll with nothing pending (a long interval): skip the steps before it in one go —
+    // they would all find the run unsettled, so where it stops is the same; only faster.
+    if (pollAfterQuietAt !== undefined && pollAfterQuietAt > until && idle()) {
+      until = Math.max(until, endMs + Math.floor((pollAfterQuietAt - 1 - endMs) / settleStepMs) * settleStepMs);
+    }
+    await scheduler.runUntil(until);
+    progress();
   }
   await engine.stop();
   const simulatedMs = scheduler.now() - startMs;
@@ -363,7 +414,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     checkStockNeverNegative(audit),
     checkConservation(audit, final),
     checkSingleApplication(audit),
-    checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 }))),
+    checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay),
     checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions }))),
     checkEveryOversellCancelled(counts.oversold, cancellations),
     checkNoValidOrderDeadLettered(feed.deadLetters, 0),
@@ -427,7 +478,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
             intervalMs: strategy.intervalMs,
             syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
             ordersPerWindow: {
-              mean: round(counts.attempted / (scenario.duration / strategy.intervalMs), 3),
+              // An interval longer than the scenario has one (partial) window: every attempt is in it.
+              mean: round(counts.attempted / Math.max(1, scenario.duration / strategy.intervalMs), 3),
               peak: arrivalsPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0),
             },
           },

@@ -57,6 +57,7 @@ describe("each checker fails when its invariant is broken on purpose", () => {
     expect(checkConvergence([{ channel: "a", sku: "A", shown: 2, expected: 1 }], []).ok).toBe(false);
     expect(checkConvergence([], [{ channel: "a", count: 1 }]).ok).toBe(false);
     expect(checkConvergence([], [{ channel: "a", count: 0 }]).ok).toBe(true);
+    expect(checkConvergence([], [{ channel: "a", count: 0 }], 2).detail).toMatch(/2 orders. notifications were still on the way/);
   });
 
   it("no version regression, every oversell cancelled, no valid order dead-lettered", () => {
