@@ -6,6 +6,8 @@ export const EXIT = {
   ok: 0,
   /** A gate threshold failed. */
   thresholdFailed: 1,
+  /** `run`: the load generator dropped arrivals (as synclag-loadgen): the run measured its limits. */
+  arrivalsDropped: 1,
   /** Bad flags, a bad scenario or result file: nothing ran. */
   usage: 2,
   /** The run finished but an invariant checker failed (a `reproduce:` line is printed). */

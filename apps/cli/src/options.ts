@@ -1,37 +1,76 @@
 // Shared flag parsing: scenario, strategies, seed. Each parser returns problems instead of throwing,
 // so a command can report every bad flag at once.
 
-import { parseDuration } from "@synclag/core";
-import { checkThresholds } from "@synclag/report";
+import { formatDuration, parseDuration } from "@synclag/core";
 import { parseStrategy } from "@synclag/sim";
-import { MIN_POLLING_INTERVAL_MS, loadScenario, type Scenario } from "@synclag/workload";
+import { MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, type Scenario } from "@synclag/workload";
+import { fileThresholdProblems } from "./thresholds.js";
 
-export function parseSeed(text: string | undefined, problems: string[]): number | undefined {
+/** `--seed`: the same limit as a scenario file's `seed:` (whatever the PRNG replays exactly), named in the message. */
+export function parseSeed(text: string | undefined, problems: string[], flag = "--seed"): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^\d{1,15}$/.test(text)) {
-    problems.push(`--seed must be a non-negative integer, got ${JSON.stringify(text)}`);
+  if (!/^\d+$/.test(text) || BigInt(text) > BigInt(MAX_SEED)) {
+    problems.push(`${flag} must be ${SEED_LIMIT_TEXT}, got ${JSON.stringify(text)}`);
     return undefined;
   }
   return Number(text);
 }
 
+export interface ScenarioOption {
+  /** The scenario, when it loaded and its thresholds are fine. */
+  readonly scenario?: Scenario;
+  /**
+   * The `thresholds:` the file lists, as written — known even when the rest of the file is invalid
+   * (undefined only when it could not be read or parsed), so `gate` never says "no thresholds" about
+   * a file that has some.
+   */
+  readonly thresholds?: readonly string[];
+  /** Its channel ids, where readable (for `channels.<id>.…` thresholds given as flags). */
+  readonly channels?: readonly string[];
+}
+
 /**
- * Loads a built-in or a file. Its `thresholds:` are checked too (they are the gate's, but a typo there
- * should not wait for the gate to show) unless the caller checks them itself: `gate` does, together
- * with its --threshold flags and the scenario's channels.
+ * Loads a built-in or a file. Its `thresholds:` are checked too, each by its path (`thresholds.1: …`)
+ * and together with every other problem of the file: a typo there should not wait for the gate, nor
+ * hide behind a bad duration.
  */
-export function parseScenario(nameOrPath: string, problems: string[], options: { readonly checkThresholds?: boolean } = {}): Scenario | undefined {
+export function loadScenarioOption(nameOrPath: string, problems: string[]): ScenarioOption {
   const loaded = loadScenario(nameOrPath);
+  const prefix = `scenario ${loaded.source}: `;
   if (loaded.ok) {
     const thresholds = loaded.scenario.thresholds;
-    if (thresholds.length === 0 || options.checkThresholds === false) return loaded.scenario;
-    const checked = checkThresholds(thresholds, { channels: loaded.scenario.channels.map((c) => c.id) });
-    if (checked.ok) return loaded.scenario;
-    problems.push(...checked.problems.map((p) => `scenario ${loaded.source}: thresholds: ${p}`));
-    return undefined;
+    const channels = loaded.scenario.channels.map((c) => c.id);
+    const found = fileThresholdProblems(thresholds, channels);
+    problems.push(...found.map((p) => prefix + p));
+    return found.length === 0 ? { scenario: loaded.scenario, thresholds, channels } : { thresholds, channels };
   }
-  problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
-  return undefined;
+  problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? prefix + p : p)));
+  if (!("value" in loaded)) return {};
+  // The schema failed elsewhere: its thresholds (and channel ids, where readable) are still checked.
+  const raw = field(loaded.value, "thresholds");
+  const list = Array.isArray(raw) ? (raw as unknown[]) : [];
+  const channels = field(loaded.value, "channels");
+  const ids = Array.isArray(channels) ? channels.map((c) => field(c, "id")).filter((id): id is string => typeof id === "string") : undefined;
+  problems.push(...fileThresholdProblems(list, ids).map((p) => prefix + p));
+  return { thresholds: list.filter((t): t is string => typeof t === "string"), ...(ids === undefined ? {} : { channels: ids }) };
+}
+
+/** The scenario, or undefined with its problems (thresholds included) added to `problems`. */
+export function parseScenario(nameOrPath: string, problems: string[]): Scenario | undefined {
+  return loadScenarioOption(nameOrPath, problems).scenario;
+}
+
+function field(object: unknown, key: string): unknown {
+  return typeof object === "object" && object !== null && !Array.isArray(object) ? (object as Record<string, unknown>)[key] : undefined;
+}
+
+/**
+ * A real run's wall-clock `--duration` (run, gate --real): the scenario is *compressed* into it, so it
+ * can be at most the scenario's own length — longer would stretch it (a "0×" time-lapse) and take hours.
+ */
+export function checkCompressedDuration(flag: string, text: string, durationMs: number, scenario: Scenario, problems: string[]): void {
+  if (durationMs <= scenario.duration) return;
+  problems.push(`${flag} ${text} is longer than the scenario (${scenario.name}: ${formatDuration(scenario.duration)}): the scenario is compressed into ${flag}, so it can be at most ${formatDuration(scenario.duration)} (e.g. ${flag} 30s)`);
 }
 
 /** The shortest polling interval accepted (the workload package's, so flags and scenario files agree). */

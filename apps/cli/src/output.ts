@@ -4,8 +4,9 @@
 // (directory exists and is writable, or the file itself is) without creating the file early, and a
 // write that still fails is a one-line usage error, never a stack trace.
 
-import { accessSync, constants, statSync, writeFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { accessSync, constants, realpathSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { describeReadError } from "@synclag/workload";
 import { UsageError } from "./cli-error.js";
 
 /** "-" as an output path: stdout. */
@@ -49,8 +50,49 @@ export function writeOutput(flag: string, path: string, text: string): void {
 }
 
 function errorCode(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === "ENOTDIR") return "part of the path is not a directory (ENOTDIR)";
-  if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
-  return code ?? (error as Error).message;
+  return describeReadError(error);
+}
+
+/**
+ * Two outputs (or an output and an input) that are the same file: the later write would silently
+ * replace the earlier one, so it is refused like two `-`. Paths are compared resolved (`./x`, `x`,
+ * `$PWD/x`, and through symbolic links where the file or its directory exists). `inputs` are files the
+ * command reads (`--result`, a scenario file): writing over them loses the input.
+ */
+export function checkDistinctOutputs(outputs: ReadonlyArray<readonly [flag: string, path: string | undefined]>, problems: string[], inputs: ReadonlyArray<readonly [what: string, path: string | undefined]> = []): void {
+  const given = (path: string | undefined): path is string => path !== undefined && path !== STDOUT && path.trim() !== "";
+  const groups = new Map<string, { readonly path: string; readonly flags: string[]; input?: string }>();
+  for (const [flag, path] of outputs) {
+    if (!given(path)) continue;
+    const key = samePathKey(path);
+    const group = groups.get(key) ?? { path, flags: [] };
+    group.flags.push(flag);
+    groups.set(key, group);
+  }
+  for (const [what, path] of inputs) {
+    const group = given(path) ? groups.get(samePathKey(path)) : undefined;
+    if (group) group.input ??= what;
+  }
+  for (const { path, flags, input } of groups.values()) {
+    if (input !== undefined) problems.push(`${flags.join(" and ")}: ${path} is ${input}, which this command reads: writing it would destroy the input — give another file`);
+    else if (flags.length > 1) problems.push(`${listed(flags)} ${flags.length === 2 ? "both" : "all"} write ${path}: one would overwrite the other — give each output its own file`);
+  }
+}
+
+function listed(items: readonly string[]): string {
+  return items.length <= 2 ? items.join(" and ") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1] ?? ""}`;
+}
+
+/** The resolved path, through symbolic links where the file (or else its directory) exists. */
+function samePathKey(path: string): string {
+  const absolute = resolve(path);
+  try {
+    return realpathSync(absolute);
+  } catch {
+    try {
+      return join(realpathSync(dirname(absolute)), basename(absolute));
+    } catch {
+      return absolute;
+    }
+  }
 }

@@ -169,14 +169,15 @@ describe("synclag demo", LONG, () => {
   it("runs the client's numbers and writes the report in their currency", () => {
     const dir = mkdtempSync(join(tmpdir(), "synclag-demo-"));
     const out = join(dir, "client.html");
-    const result = synclag("demo", "--orders-per-day", "400", "--aov", "45", "--currency", "GBP", "--channels", "amazon:2,shopify", "--polling", "30m", "--flash-duration", "30m", "--out", out, "--json", join(dir, "result.json"));
+    const result = synclag("demo", "--orders-per-day", "400", "--aov", "45", "--currency", "GBP", "--channels", "amazon:67%,shopify", "--polling", "30m", "--flash-duration", "30m", "--out", out, "--json", join(dir, "result.json"));
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("polling:30m");
     const html = readFileSync(out, "utf8");
     expect(html.replace(/<[^>]+>/g, "")).toMatch(/Polling every 30 min costs you £[\d,.]+ per flash sale\. Event-driven sync: £[\d,.]+\./);
-    expect(html).toContain("amazon 67%, shopify 33%");
+    expect(html).toContain("amazon 67%, shopify 33%"); // shopify: the remaining 33%
+    expect(result.stderr).toContain("--channels: amazon 67%, shopify 33%");
     const doc = JSON.parse(readFileSync(join(dir, "result.json"), "utf8")) as { scenario: { cost: { averageOrderValue: number; currency: string } }; reproduce: string };
     expect(doc.scenario.cost).toMatchObject({ averageOrderValue: 45, currency: "GBP" });
-    expect(doc.reproduce).toBe("npx synclag demo --orders-per-day 400 --aov 45 --currency GBP --channels amazon:2,shopify --polling 30m --flash-duration 30m");
+    expect(doc.reproduce).toBe("npx synclag demo --orders-per-day 400 --aov 45 --currency GBP --channels amazon:67%,shopify --polling 30m --flash-duration 30m");
   });
 });

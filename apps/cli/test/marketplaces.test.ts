@@ -35,7 +35,7 @@ describe("synclag marketplaces --scenario", () => {
     const result = spawnSync(process.execPath, [bin, "marketplaces", "--scenario", "nope", "--skus", "5", "--prefix", "x-", "--seed", "-1"], { encoding: "utf8", timeout: 60_000 });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain("4 problems");
-    expect(result.stderr).toContain(`--seed must be a non-negative integer, got "-1"`);
+    expect(result.stderr).toContain(`--seed must be a whole number from 0 to 9007199254740991 (2^53 − 1), got "-1"`);
     expect(result.stderr).toContain(`unknown scenario "nope"`);
     expect(result.stderr).toContain("--skus cannot be combined with --scenario");
     expect(result.stderr).toContain("--prefix cannot be combined with --scenario");

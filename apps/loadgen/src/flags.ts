@@ -2,8 +2,8 @@
 // a storefront for a channel the scenario does not have would be ignored by the generator (no arrival
 // goes there), so it is refused like a missing one — both name the scenario's channels.
 
-import { parseDuration } from "@synclag/core";
-import { loadScenario, type Scenario } from "@synclag/workload";
+import { formatDuration, parseDuration } from "@synclag/core";
+import { MAX_SEED, SEED_LIMIT_TEXT, loadScenario, type Scenario } from "@synclag/workload";
 
 export interface LoadgenFlags {
   readonly scenario: string;
@@ -41,8 +41,9 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
   if (rate !== undefined && !(rate > 0)) problems.push(`--rate: ${JSON.stringify(flags.rate)} is not a rate (e.g. 50/s)`);
   let seed: number | undefined;
   if (flags.seed !== undefined) {
-    if (/^\d{1,15}$/.test(flags.seed)) seed = Number(flags.seed);
-    else problems.push(`--seed must be a non-negative decimal integer, got ${JSON.stringify(flags.seed)}`);
+    // The scenario file's limit (what the PRNG replays exactly), so a seed valid in one is valid in the other.
+    if (/^\d+$/.test(flags.seed) && BigInt(flags.seed) <= BigInt(MAX_SEED)) seed = Number(flags.seed);
+    else problems.push(`--seed must be ${SEED_LIMIT_TEXT}, got ${JSON.stringify(flags.seed)}`);
   }
   const storefronts = new Map<string, string>();
   for (const pair of flags.storefront) {
@@ -54,6 +55,11 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
     else storefronts.set(channel, url);
   }
   if (loaded.ok) {
+    // The scenario is compressed into --duration: longer would stretch it (and take hours).
+    if (durationMs !== undefined && durationMs > loaded.scenario.duration) {
+      const length = formatDuration(loaded.scenario.duration);
+      problems.push(`--duration ${flags.duration} is longer than the scenario (${loaded.scenario.name}: ${length}): the scenario is compressed into --duration, so it can be at most ${length} (e.g. --duration 30s)`);
+    }
     const channels = loaded.scenario.channels.map((c) => c.id);
     const known = `scenario ${loaded.scenario.name} has channels ${channels.join(", ")}`;
     const extra = [...storefronts.keys()].filter((channel) => !channels.includes(channel));

@@ -19,9 +19,9 @@ const program = new Command("synclag-loadgen")
   .description("Replay a scenario's buyers (open model) at mock marketplace storefronts and report accepted, turned away and dropped arrivals.")
   .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
   .requiredOption("--storefront <channel=url>", "storefront base URL of a scenario channel (one for each of its channels)", (value: string, previous: string[] = []) => [...previous, value])
-  .option("--duration <duration>", "wall-clock length; the scenario is compressed into it", "60s")
+  .option("--duration <duration>", "wall-clock length, at most the scenario's own; the scenario is compressed into it", "60s")
   .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second")
-  .option("--seed <n>", "seed, a non-negative integer (default: the scenario's); give the mocks the same one")
+  .option("--seed <n>", "seed, a whole number from 0 to 2^53 − 1 like a scenario file's (default: the scenario's); give the mocks the same one")
   .option("--late-tolerance <duration>", "an arrival later than this is dropped", "250ms")
   .addHelpText(
     "after",

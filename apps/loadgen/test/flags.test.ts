@@ -21,10 +21,12 @@ describe("parseLoadgenFlags", () => {
     expect(parsed.plan.storefronts.get("flipkart")).toBe("http://127.0.0.1:9003");
   });
 
-  it("takes a non-negative decimal --seed only", () => {
+  it("takes a decimal --seed up to the scenario file's limit (2^53 − 1) only, naming the limit", () => {
     const parsed = parseLoadgenFlags(flags({ seed: "42" }));
     expect(parsed.ok && parsed.plan.seed).toBe(42);
-    for (const seed of ["-3", "0x10", "1e3", "1.5", "", "x"]) expect(problemsOf({ seed }), seed).toEqual([`--seed must be a non-negative decimal integer, got ${JSON.stringify(seed)}`]);
+    const largest = parseLoadgenFlags(flags({ seed: "9007199254740991" }));
+    expect(largest.ok && largest.plan.seed).toBe(Number.MAX_SAFE_INTEGER);
+    for (const seed of ["-3", "0x10", "1e3", "1.5", "", "x", "9007199254740992"]) expect(problemsOf({ seed }), seed).toEqual([`--seed must be a whole number from 0 to 9007199254740991 (2^53 − 1), got ${JSON.stringify(seed)}`]);
   });
 
   it("refuses a storefront for a channel the scenario does not have, naming the scenario's channels", () => {
@@ -36,6 +38,11 @@ describe("parseLoadgenFlags", () => {
     const problems = problemsOf({ storefront: ["amazon=http://a", "amazon=http://b", "shopify"], duration: "0s", rate: "fast", lateTolerance: "soon" });
     expect(problems).toHaveLength(6);
     expect(problems.join("\n")).toMatch(/--duration.*--late-tolerance.*--rate.*channel amazon is given twice.*"shopify" is not channel=http.*no URL for the scenario's channels shopify, flipkart, woocommerce/s);
+  });
+
+  it("refuses a --duration longer than the scenario: it is compressed into --duration, never stretched", () => {
+    expect(problemsOf({ duration: "999h" })).toEqual(["--duration 999h is longer than the scenario (flash-sale: 3h): the scenario is compressed into --duration, so it can be at most 3h (e.g. --duration 30s)"]);
+    expect(parseLoadgenFlags(flags({ duration: "3h" })).ok).toBe(true);
   });
 
   it("names the scenario file in each of its problems", () => {

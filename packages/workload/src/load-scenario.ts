@@ -7,12 +7,35 @@ import type { z } from "zod";
 import { BUILTIN_SCENARIOS } from "./builtins.js";
 import { scenarioSchema, type Scenario } from "./scenario-schema.js";
 
-export type LoadResult = { ok: true; scenario: Scenario; source: string } | { ok: false; problems: string[]; source: string };
+/**
+ * The scenario with every default filled in, or every problem with its path. A file that parsed but
+ * did not validate keeps its parsed `value`, so a caller can still check what the schema leaves to it
+ * (the gate's `thresholds:`) and list those problems beside the schema's.
+ */
+export type LoadResult = { ok: true; scenario: Scenario; source: string } | { ok: false; problems: string[]; source: string; value?: unknown };
 
 export function validateScenario(value: unknown, source: string): LoadResult {
   const parsed = scenarioSchema.safeParse(value);
   if (parsed.success) return { ok: true, scenario: parsed.data, source };
-  return { ok: false, source, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue, [])) };
+  return { ok: false, source, value, problems: parsed.error.issues.flatMap((issue) => describeIssue(issue, [])) };
+}
+
+/** Why a file cannot be read, in words ("no such file"), the code kept for searching. */
+export function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file (ENOENT)";
+    case "EISDIR":
+      return "it is a directory, not a file (EISDIR)";
+    case "ENOTDIR":
+      return "part of the path is not a directory (ENOTDIR)";
+    case "EACCES":
+    case "EPERM":
+      return `permission denied (${code})`;
+    default:
+      return code ?? (error as Error).message;
+  }
 }
 
 /**
@@ -39,7 +62,7 @@ export function loadScenario(nameOrPath: string): LoadResult {
   try {
     text = readFileSync(nameOrPath, "utf8");
   } catch (error) {
-    return { ok: false, source: nameOrPath, problems: [`cannot read ${nameOrPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`] };
+    return { ok: false, source: nameOrPath, problems: [`cannot read ${nameOrPath}: ${describeReadError(error)}`] };
   }
   let value: unknown;
   try {

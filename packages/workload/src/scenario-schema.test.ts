@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_SCENARIOS, loadScenario, parseStrategy, rateSegments, validateScenario, type ScenarioInput } from "./index.js";
+import { BUILTIN_SCENARIOS, MAX_SEED, describeReadError, loadScenario, parseStrategy, rateSegments, validateScenario, type ScenarioInput } from "./index.js";
 
 const base: ScenarioInput = {
   name: "t",
@@ -208,5 +208,59 @@ describe("demand curve windows", () => {
       { startMs: 0, endMs: 3_000_000, multiplier: 1 },
       { startMs: 3_000_000, endMs: 3_600_000, multiplier: 3 },
     ]);
+  });
+});
+
+describe("restocks and fault windows that would never apply", () => {
+  it("rejects a restock at or after the end and one of more SKUs than the catalogue, with path and reason", () => {
+    const problems = problemsOf({
+      ...base,
+      duration: "3h",
+      catalog: { skus: 30, stock: 10 },
+      demand: { ordersPerDay: 1000, restocks: [{ at: "10h", quantity: 5 }, { at: "1h", quantity: 5, skus: 999 }, { at: "3h", quantity: 5, skus: 30 }, { at: "2h59m", quantity: 5, skus: 10 }] },
+    });
+    expect(at(problems, "demand.restocks.0.at")).toBe("demand.restocks.0.at: 10h is at or after the scenario's end (duration 3h): the restock would never apply");
+    expect(at(problems, "demand.restocks.1.skus")).toBe("demand.restocks.1.skus: 999 SKUs, but the catalogue has 30 (catalog.skus): use at most 30, or leave skus out to restock every SKU");
+    expect(at(problems, "demand.restocks.2.at")).toMatch(/3h is at or after the scenario's end/);
+    expect(problems).toHaveLength(3);
+  });
+
+  it("rejects an outage or throttle storm that starts at or after the end", () => {
+    const faults = { outages: [{ start: "2h", duration: "10m" }, { start: "10m", duration: "10m" }], throttleStorms: [{ start: "1h", duration: "5m", factor: 0.5 }] };
+    const problems = problemsOf({ ...base, channels: [{ id: "a", kind: "amazon", share: 1, profile: { faults } }] });
+    expect(at(problems, "channels.0.profile.faults.outages.0.start")).toMatch(/2h is at or after the scenario's end \(duration 1h\): the outage would never apply/);
+    expect(at(problems, "channels.0.profile.faults.throttleStorms.0.start")).toMatch(/the throttle storm would never apply/);
+    expect(problems).toHaveLength(2);
+  });
+
+  it("lists these with the other problems of the file, and keeps the built-ins valid", () => {
+    const problems = problemsOf({ ...base, duration: "-3h", catalog: { skus: 5, stock: 10 }, demand: { ordersPerDay: 1000, restocks: [{ at: "10m", quantity: 1, skus: 6 }] } });
+    expect(at(problems, "duration")).toBeDefined();
+    expect(at(problems, "demand.restocks.0.skus")).toMatch(/the catalogue has 5/);
+    for (const [name, scenario] of Object.entries(BUILTIN_SCENARIOS)) expect(problemsOf(scenario), name).toEqual([]);
+  });
+});
+
+describe("seed", () => {
+  it("accepts any whole number up to 2^53 − 1 (what the PRNG replays exactly) and names the limit otherwise", () => {
+    expect(validateScenario({ ...base, seed: 1234567890123456 }, "t").ok).toBe(true);
+    expect(validateScenario({ ...base, seed: MAX_SEED }, "t").ok).toBe(true);
+    expect(MAX_SEED).toBe(Number.MAX_SAFE_INTEGER);
+    for (const seed of [MAX_SEED + 1, 2 ** 60, -1, 1.5, "7"]) {
+      expect(problemsOf({ ...base, seed }), String(seed)).toEqual([`seed: must be a whole number from 0 to 9007199254740991 (2^53 − 1)`]);
+    }
+  });
+});
+
+describe("a file that parsed but did not validate", () => {
+  it("keeps its parsed value (the CLI checks its thresholds beside the schema's problems) and says why a file cannot be read in words", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-schema-"));
+    const file = join(dir, "t.yaml");
+    writeFileSync(file, ["name: t", "duration: -3h", "thresholds: ['foo:count==0']"].join("\n"));
+    const loaded = loadScenario(file);
+    expect(loaded).toMatchObject({ ok: false, value: { thresholds: ["foo:count==0"] } });
+    expect(loadScenario(join(dir, "missing.yaml"))).toMatchObject({ ok: false, problems: [`cannot read ${join(dir, "missing.yaml")}: no such file (ENOENT)`] });
+    expect(loadScenario(`${dir}/`)).toMatchObject({ ok: false, problems: [expect.stringMatching(/is a directory, not a file \(EISDIR\)$/)] });
+    expect(describeReadError(Object.assign(new Error("x"), { code: "EACCES" }))).toBe("permission denied (EACCES)");
   });
 });

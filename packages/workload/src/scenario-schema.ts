@@ -19,6 +19,14 @@ const MAX_DURATION_MS = 366 * 86_400_000;
 export const MAX_EXPECTED_ORDERS = 10_000_000;
 /** Highest arrival rate (orders/day, curve included): beyond it arrival gaps vanish below float precision. */
 const MAX_ORDERS_PER_DAY = 1_000_000_000;
+/**
+ * Largest seed, in a scenario file and in every --seed flag: 2^53 − 1. The PRNG is seeded from the
+ * seed's decimal text, so any integer a JavaScript number holds exactly replays to the byte; above it
+ * two different seeds could read as one.
+ */
+export const MAX_SEED = Number.MAX_SAFE_INTEGER;
+/** The limit as the messages name it. */
+export const SEED_LIMIT_TEXT = `a whole number from 0 to ${MAX_SEED} (2^53 − 1)`;
 
 const duration = z.unknown().transform((value, ctx): number => {
   const ms = typeof value === "number" && Number.isInteger(value) && value >= 0 ? value : typeof value === "string" ? parseDuration(value) : undefined;
@@ -172,7 +180,10 @@ export const scenarioSchema = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().default(""),
-    seed: z.number().int().nonnegative().default(1),
+    seed: z
+      .number({ error: `must be ${SEED_LIMIT_TEXT}` })
+      .refine((n) => Number.isInteger(n) && n >= 0 && n <= MAX_SEED, `must be ${SEED_LIMIT_TEXT}`)
+      .default(1),
     duration: scenarioDuration,
     /** Virtual wall-clock start (ISO). Fixed by default so results never depend on the day they ran. */
     startAt: z.iso.datetime().default("2026-11-27T00:00:00.000Z"),
@@ -274,6 +285,37 @@ export const scenarioSchema = z
         const start = valid(duration, field(w, "start"));
         if (start !== undefined && start >= durationMs) {
           ctx.addIssue({ code: "custom", path: ["demand", "curve", index, "start"], message: `${formatDuration(start)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the window would never apply` });
+        }
+      });
+    }
+
+    // Restocks and fault windows at or after the end never happen: refused like a curve window.
+    const restocks = field(demand, "restocks");
+    const skus = valid(z.number().int().positive(), field(field(scenario, "catalog"), "skus"));
+    if (Array.isArray(restocks)) {
+      restocks.forEach((r: unknown, index) => {
+        const at = valid(duration, field(r, "at"));
+        if (durationMs !== undefined && at !== undefined && at >= durationMs) {
+          ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "at"], message: `${formatDuration(at)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the restock would never apply` });
+        }
+        const count = valid(z.number().int().positive(), field(r, "skus"));
+        if (skus !== undefined && count !== undefined && count > skus) {
+          ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "skus"], message: `${count} SKUs, but the catalogue has ${skus} (catalog.skus): use at most ${skus}, or leave skus out to restock every SKU` });
+        }
+      });
+    }
+    if (durationMs !== undefined && Array.isArray(channels)) {
+      channels.forEach((c: unknown, index) => {
+        const faults = field(field(c, "profile"), "faults");
+        for (const kind of ["outages", "throttleStorms"] as const) {
+          const windows = field(faults, kind);
+          if (!Array.isArray(windows)) continue;
+          windows.forEach((w: unknown, windowIndex) => {
+            const start = valid(duration, field(w, "start"));
+            if (start !== undefined && start >= durationMs) {
+              ctx.addIssue({ code: "custom", path: ["channels", index, "profile", "faults", kind, windowIndex, "start"], message: `${formatDuration(start)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the ${kind === "outages" ? "outage" : "throttle storm"} would never apply` });
+            }
+          });
         }
       });
     }

@@ -12,7 +12,7 @@ import { DEFAULT_FLASH_SALES_PER_YEAR } from "@synclag/report";
 import { validateScenario, type ScenarioInput } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
 import { parsePollingList, parseSeed, shellQuote } from "../options.js";
-import { STDOUT, checkOutputPath } from "../output.js";
+import { STDOUT, checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
@@ -70,7 +70,7 @@ export function demoCommand(): Command {
     .option("--orders-per-day <n>", "orders a day in normal trading", "2000")
     .option("--aov <amount>", "average order value", "80")
     .option("--currency <code>", "ISO 4217 currency code", "EUR")
-    .option("--channels <list>", "sales channels (amazon, shopify, woocommerce, flipkart, ebay), each optionally kind:share (default: amazon:0.4,shopify:0.3, flipkart:0.2,woocommerce:0.1)")
+    .option("--channels <list>", "sales channels (amazon, shopify, woocommerce, flipkart, ebay), each optionally kind:share, a share of the orders as 40%, 40 or 0.4; channels without one split the rest equally (default: amazon:0.4,shopify:0.3,flipkart:0.2,woocommerce:0.1)")
     .option("--polling <interval>", "the polling interval of the client's current tool", "15m")
     .option("--flash-multiplier <x>", "demand during the flash sale, as a multiple of normal", "10")
     .option("--flash-duration <duration>", "length of the flash sale", "1h")
@@ -94,6 +94,7 @@ Examples:
   npx synclag demo
   npx synclag demo --orders-per-day 800 --aov 45 --currency GBP \\
     --channels amazon,shopify,ebay --polling 30m --out client.html
+  npx synclag demo --channels amazon:40%,shopify,ebay    # amazon 40%, shopify and ebay 30% each
 
 Exit codes: 0 written, 2 bad flags (every problem listed), 3 an invariant
 checker failed (the report is still written). Details: docs/report.md`,
@@ -110,7 +111,9 @@ checker failed (the report is still written). Details: docs/report.md`,
       const polling = parsePollingList(opts.polling, problems, notes);
       const seed = parseSeed(opts.seed, problems);
       const flashSalesPerYear = parseFlashSalesPerYear(opts.flashSalesPerYear, problems);
-      const channels = parseChannels(opts.channels ?? DEFAULT_CHANNELS, problems);
+      const beforeChannels = problems.length;
+      const channels = parseChannels(opts.channels ?? DEFAULT_CHANNELS, problems, notes);
+      const channelsRefused = problems.length > beforeChannels;
       const cost = {
         currency: opts.currency.toUpperCase(),
         averageOrderValue: number("--aov", opts.aov),
@@ -138,10 +141,12 @@ checker failed (the report is still written). Details: docs/report.md`,
         cost: Object.fromEntries(Object.entries(cost).filter(([, v]) => v !== undefined)) as ScenarioInput["cost"],
       };
       const validated = validateScenario(input, "demo");
-      if (!validated.ok) problems.push(...validated.problems.map((p) => toFlagProblem(p, channels)));
+      // Already said in --channels' words: the list (or a share) the schema would refuse again.
+      if (!validated.ok) problems.push(...validated.problems.filter((p) => !(channelsRefused && /^channels(\.\d+\.share)?: /.test(p))).map((p) => toFlagProblem(p, channels)));
       checkOutputPath("--out", opts.out, problems);
       checkOutputPath("--json", opts.json, problems);
       if (opts.out === STDOUT && opts.json === STDOUT) problems.push("--out and --json both write to stdout (-): send one of them to a file");
+      checkDistinctOutputs([["--out", opts.out], ["--json", opts.json]], problems);
       if (problems.length > 0 || !validated.ok) throw new UsageError([...new Set(problems)]);
       for (const note of notes) process.stderr.write(`${note}\n`);
 
@@ -186,29 +191,64 @@ function parseRate(flag: string, text: string, problems: string[]): number | und
   return value;
 }
 
-/** "amazon,shopify" (equal shares) or "amazon:0.4,shopify:0.6". A kind used twice gets ids amazon, amazon-2. */
-function parseChannels(text: string, problems: string[]): Array<{ id: string; kind: "amazon"; share: number }> {
+/**
+ * "amazon,shopify" (equal shares), "amazon:40%,shopify" (40 % and the remaining 60 %),
+ * "amazon:0.4,shopify:0.3,ebay:0.3". A share is a percentage of the orders: `40%`, `40` or `0.4`
+ * (a number up to 1 is a fraction, above 1 a percentage). Channels without one split what the others
+ * leave equally; the shares given may not add up to more than 100 %, nor leave nothing for a channel
+ * without one; if every channel has one and they add up to less, they are scaled up to 100 % (a note
+ * says so). A kind used twice gets ids amazon, amazon-2.
+ */
+export function parseChannels(text: string, problems: string[], notes: string[] = []): Array<{ id: string; kind: "amazon"; share: number }> {
+  const before = problems.length;
   const items = text.split(",").map((s) => s.trim()).filter(Boolean);
   if (items.length === 0) problems.push("--channels needs at least one channel, e.g. --channels amazon,shopify");
   const seen = new Map<string, number>();
-  const channels: Array<{ id: string; kind: "amazon"; share: number }> = [];
+  const parsed: Array<{ id: string; kind: "amazon"; percent: number | undefined }> = [];
+  let bad = false;
   for (const item of items) {
-    const [kindText = "", shareText] = item.split(":");
-    const kind = kindText.toLowerCase();
-    let share = 1;
+    const [kindText = "", shareText, ...extra] = item.split(":");
+    const kind = kindText.trim().toLowerCase();
+    let percent: number | undefined;
     if (shareText !== undefined) {
-      share = Number(shareText.replace(/%$/, ""));
-      if (!Number.isFinite(share) || share <= 0) {
-        problems.push(`--channels: share ${JSON.stringify(shareText)} of ${kind} must be a positive number (e.g. amazon:0.4 or amazon:40)`);
-        continue;
+      const percentSign = /%\s*$/.test(shareText);
+      const value = Number(shareText.replace(/%\s*$/, "").trim());
+      if (extra.length > 0 || shareText.trim() === "" || !Number.isFinite(value) || value <= 0) {
+        problems.push(`--channels: share ${JSON.stringify(item.slice(kindText.length + 1))} of ${kind} must be a positive number: a percentage (40% or 40) or a fraction (0.4)`);
+        bad = true;
+      } else {
+        percent = percentSign || value > 1 ? value : value * 100;
+        if (percent > 100) {
+          problems.push(`--channels: share ${JSON.stringify(shareText)} of ${kind} is more than 100%`);
+          bad = true;
+        }
       }
     }
     const count = (seen.get(kind) ?? 0) + 1;
     seen.set(kind, count);
     // The kind is validated by the scenario schema (and reported as a --channels problem).
-    channels.push({ id: count === 1 ? kind : `${kind}-${count}`, kind: kind as "amazon", share });
+    parsed.push({ id: count === 1 ? kind : `${kind}-${count}`, kind: kind as "amazon", percent });
   }
-  return channels;
+  const given = parsed.filter((c) => c.percent !== undefined);
+  const omitted = parsed.filter((c) => c.percent === undefined);
+  const total = given.reduce((sum, c) => sum + (c.percent ?? 0), 0);
+  const shown = (percent: number) => `${Math.round(percent * 100) / 100}%`;
+  const listing = () => given.map((c) => `${c.id} ${shown(c.percent ?? 0)}`).join(" + ");
+  // Rounding slack: 33.33% × 3 is 100%.
+  const SLACK = 0.01;
+  if (!bad && total > 100 + SLACK) problems.push(`--channels: the shares add up to ${shown(total)} (${listing()}): at most 100%`);
+  else if (!bad && omitted.length > 0 && total >= 100 - SLACK) {
+    problems.push(`--channels: ${listing()} take${given.length === 1 ? "s" : ""} all the orders, leaving nothing for ${omitted.map((c) => c.id).join(", ")}: lower the shares, or give every channel one`);
+  } else if (!bad && omitted.length === 0 && given.length > 0 && total < 100 - 1) {
+    notes.push(`--channels: the shares add up to ${shown(total)} (${listing()}): scaled up to 100% (${given.map((c) => `${c.id} ${shown(((c.percent ?? 0) / total) * 100)}`).join(", ")})`);
+  }
+  const rest = omitted.length > 0 ? (100 - total) / omitted.length : 0;
+  // Shares given for some channels only: say what each gets (a bare 2 is 2%, not a weight of 2).
+  if (!bad && problems.length === before && given.length > 0 && omitted.length > 0) notes.push(`--channels: ${parsed.map((c) => `${c.id} ${shown(c.percent ?? rest)}`).join(", ")}`);
+  // Shares already refused: equal ones, so the schema checks the kinds without repeating the shares' problem.
+  if (problems.length > before) return parsed.map((c) => ({ id: c.id, kind: c.kind, share: 1 }));
+  // The schema normalises shares over all channels: percentages that add up to 100 are the shares as given.
+  return parsed.map((c) => ({ id: c.id, kind: c.kind, share: (c.percent ?? rest) / 100 }));
 }
 
 /** "cost.averageOrderValue: Too small…" → "--aov: Too small…". */
@@ -220,7 +260,7 @@ function toFlagProblem(problem: string, channels: ReadonlyArray<{ kind: string }
   if (!entry) return problem;
   let detail = match[2] as string;
   const channelKind = /^channels\.(\d+)\.kind$/.exec(path);
-  if (channelKind) detail = `unknown channel kind ${JSON.stringify(channels[Number(channelKind[1])]?.kind ?? "")}: ${detail.replace(/^Invalid option: expected one of /, "use one of ")}`;
+  if (channelKind) detail = `unknown channel kind ${JSON.stringify(channels[Number(channelKind[1])]?.kind ?? "")}: ${detail.replace(/^Invalid option: expected one of (.*)$/, (_all, list: string) => `use one of ${list.replaceAll('"', "").split("|").join(", ")}`)}`;
   return `${entry[1]}: ${detail}`;
 }
 

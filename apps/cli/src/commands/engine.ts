@@ -6,6 +6,7 @@
 
 import { Command } from "commander";
 import { EngineService, ServiceError, createLogger, loadServiceConfig, type ConfigFlags } from "@synclag/service";
+import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { EXIT, UsageError } from "../cli-error.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
@@ -47,7 +48,7 @@ export function engineCommand(): Command {
       try {
         config = loadServiceConfig(flags);
       } catch (error) {
-        if (error instanceof ServiceError && error.reason === "config") throw new UsageError([...problems, ...error.problems]);
+        if (error instanceof ServiceError && error.reason === "config") throw new UsageError([...problems, ...error.problems.map((p) => inUserTerms(p, flags))]);
         throw error;
       }
       if (problems.length > 0) throw new UsageError(problems);
@@ -90,4 +91,34 @@ export function engineCommand(): Command {
         process.on("SIGINT", onSignal);
       });
     });
+}
+
+const PORT_RANGE = "an integer from 0 to 65535 (0 = any free port)";
+/** The shape the service accepts for a channel (its own pattern): texts that fail it are not in `channels`. */
+const CHANNEL_SPEC = /^(?:([^:=]+):)?([a-z]+)=(.+)$/;
+
+/**
+ * The configuration's problems in the words of what the user typed: zod's "expected number, received
+ * string" for `--port -1` becomes "--port must be an integer from 0 to 65535", and `channels.0.kind`
+ * names the --channel (or SYNCLAG_CHANNELS entry) and the kinds there are.
+ */
+export function inUserTerms(problem: string, flags: EngineFlags, env: NodeJS.ProcessEnv = process.env): string {
+  const kinds = MARKETPLACE_KINDS.join(", ");
+  const port = /^(--port|SYNCLAG_INGEST_PORT) \(ingest\.port\): /.exec(problem);
+  if (port) {
+    const value = port[1] === "--port" ? flags.port : env.SYNCLAG_INGEST_PORT;
+    return `${port[1] ?? ""} must be ${PORT_RANGE}, got ${JSON.stringify(value ?? "")}`;
+  }
+  if (/^ingest\.port: /.test(problem)) return `ingest.port (in the --config file) must be ${PORT_RANGE}`;
+  if (/^(--channel|SYNCLAG_CHANNELS): .* is not kind=baseUrl or id:kind=baseUrl$/.test(problem)) return `${problem} (kinds: ${kinds})`;
+  const channel = /^channels\.(\d+)\.([A-Za-z]+): (.*)$/.exec(problem);
+  if (channel) {
+    const fromFlags = flags.channel !== undefined && flags.channel.length > 0;
+    const where = fromFlags ? "--channel" : env.SYNCLAG_CHANNELS ? "SYNCLAG_CHANNELS" : undefined;
+    const texts = (fromFlags ? (flags.channel ?? []) : (env.SYNCLAG_CHANNELS ?? "").split(",").filter(Boolean)).filter((t) => CHANNEL_SPEC.test(t.trim()));
+    const text = where === undefined ? undefined : texts[Number(channel[1])];
+    const detail = channel[2] === "kind" ? `unknown channel kind${text === undefined ? "" : ` ${JSON.stringify(CHANNEL_SPEC.exec(text.trim())?.[2] ?? "")}`}: use one of ${kinds}` : `${channel[2] ?? ""}: ${channel[3] ?? ""}`;
+    return where === undefined || text === undefined ? `${problem.slice(0, problem.indexOf(":"))}: ${detail}` : `${where} ${JSON.stringify(text)}: ${detail}`;
+  }
+  return problem;
 }

@@ -10,13 +10,15 @@ import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { compare, type ResultDocument } from "@synclag/sim";
-import { GATE_METRICS, checkThresholds, evaluateGate, parseResultDocument, renderGateSummary, renderJUnit } from "@synclag/report";
+import { describeReadError } from "@synclag/workload";
+import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
-import { checkStrategy, parseScenario, parseSeed, strategyInDocument } from "../options.js";
-import { STDOUT, checkOutputPath, writeOutput } from "../output.js";
+import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, strategyInDocument } from "../options.js";
+import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { renderGate } from "../render/gate-output.js";
+import { flagThresholdProblems } from "../thresholds.js";
 import { useColor } from "./shared.js";
 
 interface GateOptions {
@@ -33,6 +35,8 @@ interface GateOptions {
   color?: boolean;
 }
 
+const NO_THRESHOLDS = "no thresholds: give --threshold 'sync_lag_ms:p(99)<5s' (repeatable) or list them under thresholds: in the scenario file";
+
 // A --threshold given without its value is reported by commander (parse-problems): never collect undefined.
 const collect = (value: string | undefined, previous: string[] | undefined) => [...(previous ?? []), ...(value === undefined ? [] : [value])];
 
@@ -46,7 +50,7 @@ export function gateCommand(): Command {
     .option("--threshold <threshold>", "METRIC:AGGREGATION OP VALUE, e.g. 'sync_lag_ms:p(99)<5s' (repeatable)", collect)
     .option("--seed <n>", "seed for --scenario (default: the scenario's)")
     .option("--real", "run the scenario through the real stack (synclag run: NATS, Redis, HTTP mocks) instead of the simulator")
-    .option("--duration <duration>", "with --real: wall-clock length of the load phase (the scenario is compressed into it)", "30s")
+    .option("--duration <duration>", "with --real: wall-clock length of the load phase, at most the scenario's own (the scenario is compressed into it)", "30s")
     .option("--junit <file>", "write JUnit XML: one test case per threshold (- for stdout)")
     .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\"; - for stdout)")
     .option("--json <file>", "write the result document the thresholds were checked against (- for stdout)")
@@ -62,10 +66,13 @@ ${metrics}
   dropped_arrivals is 0 for simulated runs.
 
 At most one of --json, --junit, --summary may be - (stdout); the threshold lines then go to stderr.
+No two of them may name the same file.
+Bounds that can never pass or always pass are refused: negative ones, < 0, a rate
+above 100%, a fractional count.
 
-Examples:
+Examples (example limits; the first passes on the built-in flash-sale):
   npx synclag gate --scenario flash-sale \\
-    --threshold 'accepted_lag_ms:p(99)<30s' --threshold 'oversells:count<10'
+    --threshold 'accepted_lag_ms:p(99)<1m' --threshold 'oversells:count<10'
   npx synclag gate --result result.json --strategy polling:15m \\
     --threshold 'cancellation_rate:rate<2.5%'
   npx synclag gate --scenario ci.yaml --junit gate.xml \\
@@ -93,27 +100,42 @@ Details: docs/ci.md`,
       for (const [flag, path] of outputs) checkOutputPath(flag, path, problems);
       const toStdout = outputs.filter(([, path]) => path === STDOUT).map(([flag]) => flag);
       if (toStdout.length > 1) problems.push(`${toStdout.join(" and ")} ${toStdout.length === 2 ? "both" : "all"} write to stdout (-): send at most one of them there, the others to files`);
+      const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
+      checkDistinctOutputs(outputs, problems, [["the --result file", opts.result], ["the --scenario file", scenarioFile]]);
 
       let doc: ResultDocument | undefined;
-      let thresholds = opts.threshold ?? [];
+      const flagThresholds = opts.threshold ?? [];
+      let thresholds = flagThresholds;
       let strategy = opts.strategy;
+      // "no thresholds" only when it is known: a scenario file that could not be read may well list some.
+      const noThresholds = (fromFile: readonly string[] | undefined) => {
+        if (flagThresholds.length === 0 && fromFile !== undefined && fromFile.length === 0) problems.push(NO_THRESHOLDS);
+      };
       if (opts.result !== undefined) {
         doc = readResult(opts.result, problems);
+        noThresholds([]);
         if (doc) {
           strategy = strategyInDocument(doc.strategies.map((s) => s.strategy), opts.strategy);
-          const evaluated = evaluateGate(doc, thresholds, { strategy });
-          if (!evaluated.ok) problems.push(...evaluated.problems);
-        } else {
-          const checked = checkThresholds(thresholds);
-          if (!checked.ok) problems.push(...checked.problems);
-        }
+          const picked = pickStrategy(doc, strategy);
+          if (!picked.ok) problems.push(picked.problem);
+          const flagProblems = flagThresholdProblems(flagThresholds, picked.ok ? Object.keys(picked.strategy.channels) : undefined);
+          problems.push(...flagProblems);
+          // What only the document can say (a metric it does not carry), listed with the rest.
+          if (picked.ok && flagProblems.length === 0 && flagThresholds.length > 0) {
+            const evaluated = evaluateGate(doc, thresholds, { strategy });
+            if (!evaluated.ok) problems.push(...evaluated.problems);
+          }
+        } else problems.push(...flagThresholdProblems(flagThresholds, undefined));
         if (problems.length > 0 || !doc) throw new UsageError(problems);
       } else if (opts.scenario !== undefined) {
-        const scenario = parseScenario(opts.scenario, problems, { checkThresholds: false });
+        // The file's thresholds are checked (by path) with the rest of the file, even when it is invalid.
+        const loaded = loadScenarioOption(opts.scenario, problems);
+        const scenario = loaded.scenario;
         const seed = parseSeed(opts.seed, problems);
+        noThresholds(loaded.thresholds);
+        problems.push(...flagThresholdProblems(flagThresholds, loaded.channels));
         if (scenario) thresholds = [...thresholds, ...scenario.thresholds];
-        const checked = checkThresholds(thresholds, scenario ? { channels: scenario.channels.map((c) => c.id) } : {});
-        if (!checked.ok) problems.push(...checked.problems);
+        if (scenario && realDurationMs !== undefined) checkCompressedDuration("--duration", opts.duration, realDurationMs, scenario, problems);
         if (problems.length > 0 || !scenario) throw new UsageError(problems);
         const effectiveSeed = seed ?? scenario.seed;
         if (opts.real && realDurationMs !== undefined) {
@@ -167,7 +189,7 @@ function readResult(path: string, problems: string[]): ResultDocument | undefine
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    problems.push(`--result: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    problems.push(`--result: cannot read ${path}: ${describeReadError(error)}`);
     return undefined;
   }
   const parsed = parseResultDocument(text, path);

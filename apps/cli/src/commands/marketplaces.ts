@@ -12,6 +12,7 @@ import { DEFAULT_MOCK_CREDENTIALS, channelListings, isLoopback, startMockMarketp
 import { buildCatalog, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { parseScenario, parseSeed } from "../options.js";
+import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
 interface MarketplacesFlags {
   port: string;
@@ -38,8 +39,8 @@ function integer(name: string, text: string, min: number, max: number, problems:
   return Number(text);
 }
 
-function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean) {
-  const problems: string[] = [];
+function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean, parseProblems: readonly string[]) {
+  const problems: string[] = [...parseProblems];
   const port = integer("--port", flags.port, 0, 65_535, problems);
   const skus = integer("--skus", flags.skus, 0, 1_000_000, problems);
   const stock = integer("--stock", flags.stock, 0, 1_000_000_000, problems);
@@ -83,7 +84,7 @@ function scenarioChannels(scenario: Scenario, seed: number): MockChannel[] {
 }
 
 export function marketplacesCommand(): Command {
-  return new Command("marketplaces")
+  return listsParseProblems(new Command("marketplaces"))
     .description("Start mock marketplaces (Amazon SP-API, Shopify Admin, WooCommerce REST, Flipkart Seller API, eBay Sell Inventory) over HTTP on loopback, with their rate limits, throttle replies, accepted-vs-visible delays and signed order notifications.")
     .option("--port <n>", "base port: marketplace i listens on port+i (or all on this port with --layout single-port); 0 = free ports", "0")
     .option("--host <address>", "address to listen on (loopback only unless --allow-remote)", "127.0.0.1")
@@ -122,7 +123,7 @@ export function marketplacesCommand(): Command {
       ].join("\n"),
     )
     .action(async (flags: MarketplacesFlags, command: Command) => {
-      const parsed = parseFlags(flags, (option) => command.getOptionValueSource(option) === "cli");
+      const parsed = parseFlags(flags, (option) => command.getOptionValueSource(option) === "cli", parseProblems(command));
       let running;
       try {
         running = await startMockMarketplaces({

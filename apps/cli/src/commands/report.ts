@@ -1,4 +1,4 @@
-// `synclag report RESULT.json`: turns a result document (from `compare --json`, `gate --json`, later
+// `synclag report RESULT.json`: turns a result document (from `compare --json`, `gate --json` or
 // `run --json`) into one self-contained HTML file a client can open offline and keep. Easy to get
 // wrong: a half-valid document. It is validated field by field first (exit 2 naming every problem),
 // so a truncated file never produces a report with silent gaps.
@@ -6,8 +6,9 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { DEFAULT_FLASH_SALES_PER_YEAR, parseResultDocument } from "@synclag/report";
+import { describeReadError } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
-import { STDOUT, checkOutputPath, writeOutput } from "../output.js";
+import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
 export function reportCommand(): Command {
@@ -25,12 +26,13 @@ export function reportCommand(): Command {
         try {
           text = readFileSync(resultPath, "utf8");
         } catch (error) {
-          problems.push(`cannot read ${resultPath}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+          problems.push(`cannot read ${resultPath}: ${describeReadError(error)}`);
         }
       }
       const parsed = text === undefined || resultPath === undefined ? undefined : parseResultDocument(text, resultPath);
       if (parsed && !parsed.ok) problems.push(...parsed.problems);
       checkOutputPath("--out", opts.out, problems);
+      checkDistinctOutputs([["--out", opts.out]], problems, [["the result document", resultPath]]);
       if (problems.length > 0 || !parsed?.ok) throw new UsageError(problems);
       // Loaded here, not at start-up: the charting library costs a second every other command would pay.
       const { renderReportHtml } = await import("@synclag/report/html");

@@ -8,9 +8,10 @@ import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { EXIT, UsageError } from "../cli-error.js";
-import { NATS_URL, REDIS_URL, checkServerUrl, checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
+import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
 import { checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
+import { formatCount, formatPercent } from "../render/format.js";
 import { finish } from "./shared.js";
 
 interface RunFlags {
@@ -42,7 +43,7 @@ export function runCommand(): Command {
     .description("Replay a scenario in real time against real NATS and Redis, the engine service and HTTP mock marketplaces; write the simulator's result document.")
     .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
     .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time, at least 1s (e.g. polling:10s)")
-    .option("--duration <duration>", "wall-clock length of the load phase; the scenario is compressed into it", "60s")
+    .option("--duration <duration>", "wall-clock length of the load phase, at most the scenario's own; the scenario is compressed into it", "60s")
     .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second, e.g. 50/s")
     .option("--seed <n>", "seed (default: the scenario's)")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
@@ -69,7 +70,11 @@ export function runCommand(): Command {
         "  rate limits (a stress test, not a replay).",
         "Needs nats-server and redis-server on PATH (Debian: apt-get install -y nats-server redis-server) unless --nats-url/--redis-url are given.",
         "",
-        "Exit codes: 0 ok, 2 bad input, 3 an invariant checker failed, 4 missing server/binary, 130 interrupted (SIGINT/SIGTERM; servers stopped).",
+        "An arrival the load generator cannot send on time is dropped (orders.droppedArrivals), never sent late; a run that",
+        "dropped any measured the load generator's limits, not the system: it says so and exits 1, as synclag-loadgen does.",
+        "",
+        "Exit codes: 0 ok, 1 arrivals were dropped (give a longer --duration), 2 bad input, 3 an invariant checker failed,",
+        "4 missing server/binary, 130 interrupted (SIGINT/SIGTERM; servers stopped).",
       ].join("\n"),
     )
     .action(async (opts: RunFlags, command: Command) => {
@@ -90,6 +95,7 @@ export function runCommand(): Command {
       checkServerUrl("--nats-url", opts.natsUrl, NATS_URL, problems);
       checkServerUrl("--redis-url", opts.redisUrl, REDIS_URL, problems);
       checkOutputPath("--json", opts.json, problems);
+      if (scenario && durationMs !== undefined) checkCompressedDuration("--duration", opts.duration, durationMs, scenario, problems);
       if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined || durationMs === undefined || convergenceTimeoutMs === undefined) throw new UsageError(problems);
       const effectiveSeed = seed ?? scenario.seed;
       // Ctrl-C / SIGTERM: stop the load, stop the private servers, remove their temp dirs — never orphan them.
@@ -118,7 +124,17 @@ export function runCommand(): Command {
         });
         const real = doc.strategies[0];
         if (real) process.stderr.write(`run: dropped arrivals ${real.orders.droppedArrivals}; storefront latency p99 ${real.load.storefrontLatencyMs.p99} ms; engine propagation lag p99 ${real.engineLagMs.p99} ms\n`);
-        process.exitCode = finish(doc, opts);
+        const code = finish(doc, opts);
+        // As synclag-loadgen: a run that dropped arrivals measured the load generator's limits, not the system (exit 1).
+        const dropped = real?.orders.droppedArrivals ?? 0;
+        if (real && dropped > 0) {
+          const planned = real.load.planned;
+          const share = planned > 0 ? ` (${formatPercent(dropped / planned)})` : "";
+          process.stderr.write(
+            `run: WARNING: ${formatCount(dropped)} of ${formatCount(planned)} planned arrivals${share} were dropped — the load generator could not send them on time, so this run measured its limits, not the system's. Give a longer --duration (or a lower --rate).${code === EXIT.ok ? " → exit 1" : ""}\n`,
+          );
+        }
+        process.exitCode = code === EXIT.ok && dropped > 0 ? EXIT.arrivalsDropped : code;
       } catch (error) {
         if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config" || (error.reason === "run" && controller.signal.aborted))) {
           process.stderr.write(`synclag run: ${error.message}\n`);

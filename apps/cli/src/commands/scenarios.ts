@@ -11,15 +11,20 @@ import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatMs } from "../render/format.js";
 
 export function scenariosCommand(): Command {
-  const command = new Command("scenarios")
+  const command = listsParseProblems(new Command("scenarios"))
     .description("List the built-in scenarios, one line each.")
-    .action(() => {
+    .allowExcessArguments(true)
+    .action((_opts: unknown, self: Command) => {
+      const problems = parseProblems(self);
+      const word = self.args[0];
+      if (word !== undefined) problems.push(unknownSubcommand(word, self.args[1]));
+      if (problems.length > 0) throw new UsageError(problems);
       for (const [name, input] of Object.entries(BUILTIN_SCENARIOS)) {
         const loaded = validateScenario(input, name);
         if (!loaded.ok) continue;
         const s = loaded.scenario;
         const orders = Math.round(expectedArrivals(s)).toLocaleString("en-US");
-        process.stdout.write(`${name.padEnd(20)} ${formatMs(s.duration).padStart(6)}  ${String(s.channels.length).padStart(2)} channels  ~${orders} orders  ${s.description}\n`);
+        process.stdout.write(`${name.padEnd(20)} ${formatMs(s.duration).padStart(6)}  ${String(s.channels.length).padStart(2)} channel${s.channels.length === 1 ? " " : "s"}  ~${orders} order${orders === "1" ? "" : "s"}  ${s.description}\n`);
       }
     });
   command.addCommand(
@@ -36,6 +41,25 @@ export function scenariosCommand(): Command {
       }),
   );
   return command;
+}
+
+/** `scenarios shwo` / `scenarios flash-sale`: what there is, and the nearest command. */
+function unknownSubcommand(word: string, next: string | undefined): string {
+  const names = Object.keys(BUILTIN_SCENARIOS);
+  let guess: string | undefined;
+  if (names.includes(word)) guess = `synclag scenarios show ${word}`;
+  else if (editDistance(word.toLowerCase(), "show") <= 2) guess = `synclag scenarios show${next === undefined ? " NAME" : ` ${next}`}`;
+  return `unknown subcommand ${JSON.stringify(word)}: use \`synclag scenarios\` (list them) or \`synclag scenarios show NAME\`${guess === undefined ? "" : ` (did you mean \`${guess}\`?)`}`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }
 
 /**

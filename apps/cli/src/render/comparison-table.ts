@@ -58,7 +58,7 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],
   ];
   const lines: string[] = [];
-  lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channel${doc.scenario.channels.length === 1 ? "" : "s"} · ${formatCount(doc.scenario.ordersPerDay)} orders/day`));
+  lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channel${doc.scenario.channels.length === 1 ? "" : "s"} · ${formatCount(doc.scenario.ordersPerDay)} ${doc.scenario.ordersPerDay === 1 ? "order" : "orders"}/day`));
 
   // More strategies than fit side by side: one block of tables per group, best values judged over all.
   const channelIds = doc.scenario.channels.map((ch) => ch.id);

@@ -33,7 +33,7 @@ export function renderGate(report: GateReport, options: { readonly color: boolea
   if (report.invariantsBroken.length > 0) {
     lines.push(c.red(c.bold(`invariant broken: the run cannot be trusted → exit 3`)));
     for (const broken of report.invariantsBroken) lines.push(c.red(`  ${broken}`));
-  } else if (failed === 0) lines.push(c.green(`all ${report.outcomes.length} threshold${report.outcomes.length === 1 ? "" : "s"} passed → exit 0`));
-  else lines.push(c.red(c.bold(`${failed} of ${report.outcomes.length} threshold${report.outcomes.length === 1 ? "" : "s"} failed → exit 1`)));
+  } else if (failed === 0) lines.push(c.green(`${report.outcomes.length === 1 ? "1 threshold" : `all ${report.outcomes.length} thresholds`} passed → exit 0`));
+  else lines.push(c.red(c.bold(`${report.outcomes.length === 1 ? "1 threshold" : `${failed} of ${report.outcomes.length} thresholds`} failed → exit 1`)));
   return lines.join("\n");
 }
