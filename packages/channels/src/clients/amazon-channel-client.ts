@@ -92,6 +92,10 @@ export class AmazonChannelClient extends HttpChannelClient {
     const native = this.nativeOrderId(orderId);
     const reply = await this.call({ method: "POST", url: this.url(`${AMAZON_CANCEL_STAND_IN_PATH}/${encodeURIComponent(native)}/cancel`), headers: { ...this.headers(), "content-type": "application/json" }, body: JSON.stringify({ reason }) });
     if ("ok" in reply) return reply;
-    return this.classifyStatus(reply) ?? { ok: true };
+    const whole = this.classifyStatus(reply);
+    if (whole) return whole;
+    // Confirmed only by the order's cancelled status (a proxy's 200 page is no cancellation).
+    const parsed = parseJsonBody(reply);
+    return isRecord(parsed) && parsed.status === "Canceled" ? { ok: true } : this.unconfirmed(reply, "cancel");
   }
 }

@@ -76,7 +76,11 @@ export class EbayChannelClient extends HttpChannelClient {
     const native = this.nativeOrderId(orderId);
     const reply = await this.call({ method: "POST", url: this.url("/post-order/v2/cancellation"), headers: { authorization: `IAF ${this.credentials.accessToken}`, "content-type": "application/json" }, body: JSON.stringify({ legacyOrderId: native, cancelReason: "OUT_OF_STOCK_OR_CANNOT_FULFILL" }) });
     if ("ok" in reply) return reply;
-    return this.classifyStatus(reply) ?? { ok: true };
+    const whole = this.classifyStatus(reply);
+    if (whole) return whole;
+    // Confirmed only by the cancellation request's id (a proxy's 200 page is no cancellation).
+    const parsed = parseJsonBody(reply);
+    return isRecord(parsed) && typeof parsed.cancelId === "string" && parsed.cancelId !== "" ? { ok: true } : this.unconfirmed(reply, "cancel");
   }
 }
 
