@@ -448,7 +448,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     while (this.active < this.settings.maxConcurrentHandlers && this.waiting.length > 0) {
       const next = this.waiting.shift() as { message: JsMsg };
       if (this.stopping) this.release(next.message);
-      else this.start(next.message);
+      else {
+        // The server's ack-wait timer was last reset by the sweeper's +WPI, up to half an ack wait ago;
+        // start() counts a fresh ack wait from now, so reset the server's too (or it redelivers early).
+        this.send(next.message, "working", (m) => m.working());
+        this.start(next.message);
+      }
     }
   }
 
