@@ -4,7 +4,8 @@
 // Easy to get wrong: Redis does not roll back a script, so APPLY runs in three phases — (1) check every
 // argument and read every key, raising before any write (wrong Redis types, corrupt or exhausted
 // counters, bad arguments); (2) plan every outcome and every write in Lua memory; (3) execute the plan.
-// Nothing in phases 2 and 3 can fail: limits were checked in phase 1, key types too, and the `#!lua`
+// Nothing in phases 2 and 3 can fail: limits were checked in phase 1, key types too, the seq counter
+// against the audit stream's last id (an XADD at an id not above it is refused), and the `#!lua`
 // shebang (Redis ≥ 7) makes Redis refuse the whole script up front under OOM instead of at the first
 // write. Numbers are turned into text by Lua's `%.14g`, exact for integers below 10^14 — hence
 // MAX_COUNTER. Speed: Lua in Redis pays ~0.3–1 µs per allocation (closure, table, string.format), so
@@ -145,18 +146,23 @@ local seqKey, auditKey, outboxKey, skusKey, cancellationsKey = KEYS[1], KEYS[2],
 local stored = pcall_('GET', seqKey)
 if type(stored) == 'table' then wrongType(seqKey, stored.err) end
 local seq = 0
-if stored then
-  seq = integer(stored, 0, MAX_COUNTER, 'stored seq', CORRUPT, seqKey)
-else
-  -- No counter: a fresh store, or a lost counter that would reuse audit ids.
-  local last = pcall_('XREVRANGE', auditKey, '+', '-', 'COUNT', 1)
-  if last.err then wrongType(auditKey, last.err) end
-  if #last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
+if stored then seq = integer(stored, 0, MAX_COUNTER, 'stored seq', CORRUPT, seqKey) end
+local actual = call('TYPE', auditKey).ok
+if actual ~= 'none' and actual ~= 'stream' then wrongType(auditKey, 'holds a ' .. actual .. ', expected a stream') end
+-- The audit stream's last id (kept even when its entries were trimmed): a counter behind it — lost, or
+-- restored from an older backup — would make phase 3's XADD fail after the first writes (half-applied).
+if actual == 'stream' then
+  local info = call('XINFO', 'STREAM', auditKey)
+  for i = 1, #info - 1, 2 do
+    if info[i] == 'last-generated-id' then
+      local last = tonumber(string.match(info[i + 1], '^(%d+)%-')) or 0
+      if not stored and last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
+      if seq < last then fail(CORRUPT, '1 seq counter is behind the audit stream') end
+    end
+  end
 end
 if seq > MAX_COUNTER - opCount then fail(CORRUPT, '1 audit seq exhausted') end
 local seqBefore = seq
-local actual = call('TYPE', auditKey).ok
-if actual ~= 'none' and actual ~= 'stream' then wrongType(auditKey, 'holds a ' .. actual .. ', expected a stream') end
 actual = call('TYPE', outboxKey).ok
 if actual ~= 'none' and actual ~= 'stream' then wrongType(outboxKey, 'holds a ' .. actual .. ', expected a stream') end
 if hasMutation then

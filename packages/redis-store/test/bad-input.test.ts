@@ -144,6 +144,25 @@ if (skipReason) {
       expect(await dump(store)).toEqual(before);
     });
 
+    it("refuses to apply when the seq counter is behind the audit stream (a restore from an older backup), and retries change nothing", async () => {
+      const store = await newStore();
+      await client.sendCommand(["SET", store.keys.seq, "1"]);
+      const before = await dump(store);
+      for (let attempt = 0; attempt < 3; attempt++) {
+        await expect(store.applyOrder({ orderId: "o2", sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] })).rejects.toMatchObject({ reason: "corrupt_state" });
+      }
+      expect(await dump(store)).toEqual(before);
+    });
+
+    it("refuses to apply when the counter is gone and the audit stream was trimmed to nothing (its last id remains)", async () => {
+      const store = await newStore();
+      await client.sendCommand(["DEL", store.keys.seq]);
+      await client.sendCommand(["XTRIM", store.keys.audit, "MAXLEN", "0"]);
+      const before = await dump(store);
+      await expect(store.applyOrder({ orderId: "o2", sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] })).rejects.toMatchObject({ reason: "corrupt_state" });
+      expect(await dump(store)).toEqual(before);
+    });
+
     it("refuses a stored quantity that is not a canonical integer", async () => {
       const store = await newStore();
       await client.sendCommand(["HSET", store.keys.sku("B"), "quantity", "3.5"]);
