@@ -5,9 +5,9 @@ import { describe, expect, it } from "vitest";
 import { compare, type ResultDocument } from "@synclag/sim";
 import { formatMs } from "@synclag/report";
 import { validateScenario } from "@synclag/workload";
-import { renderComparison } from "../src/render/comparison-table.js";
+import { renderComparison, terminalWidth } from "../src/render/comparison-table.js";
 
-async function threeChannels(): Promise<ResultDocument> {
+async function threeChannels(strategies: readonly string[] = ["events", "polling:15m"]): Promise<ResultDocument> {
   const loaded = validateScenario(
     {
       name: "three",
@@ -24,7 +24,7 @@ async function threeChannels(): Promise<ResultDocument> {
     "three",
   );
   if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
-  return compare(loaded.scenario, ["events", "polling:15m"], 1);
+  return compare(loaded.scenario, strategies, 1);
 }
 
 /** The cells of a row of the plain table, by its label. */
@@ -53,5 +53,51 @@ describe("comparison table: a sale visible on every other channel", () => {
     const table = renderComparison(older, { color: false });
     expect(row(table, "visible everywhere p99")).toEqual(["—", "—"]);
     expect(table).toContain("— visible everywhere (events, polling:15m): not in this result (written by an older synclag).");
+  });
+});
+
+/** The strategies named in each header row of the plain tables whose first header cell is `head`. */
+function headers(table: string, head: string): string[][] {
+  return table
+    .split("\n")
+    .filter((l) => l.startsWith("| ") && l.split("|")[1]?.trim() === head)
+    .map((l) => l.split("|").slice(2, -1).map((cell) => cell.trim()));
+}
+
+describe("comparison table: more strategies than fit the width", () => {
+  const FOUR = ["events", "polling:1m", "polling:5m", "polling:15m"];
+
+  it("repeats events as the first column of every block at 80 columns (the README's --polling 1m,5m,15m)", async () => {
+    const doc = await threeChannels(FOUR);
+    const table = renderComparison(doc, { color: false, width: 80 });
+    for (const head of ["", "channel · p99 lag", "channel · calls/429s"]) {
+      const blocks = headers(table, head);
+      expect(blocks.length, table).toBeGreaterThan(1);
+      for (const block of blocks) {
+        expect(block[0], table).toBe("events");
+        expect(block.length, table).toBeGreaterThan(1);
+      }
+      // Every polling strategy shown exactly once, in order.
+      expect(blocks.flatMap((b) => b.slice(1))).toEqual(FOUR.slice(1));
+    }
+    for (const line of table.split("\n")) expect(line.length, line).toBeLessThanOrEqual(80);
+    // The repeated events cells carry the same figures in every block.
+    const costs = table.split("\n").filter((l) => l.startsWith("| cost ")).map((l) => l.split("|")[2]?.trim());
+    expect(new Set(costs).size).toBe(1);
+  });
+
+  it("keeps everything in one block when the terminal is wide enough; 80 columns off a terminal", async () => {
+    expect(terminalWidth({ isTTY: false, columns: 200 } as unknown as NodeJS.WriteStream)).toBe(80);
+    expect(terminalWidth({ isTTY: true, columns: 132 } as unknown as NodeJS.WriteStream)).toBe(132);
+    const doc = await threeChannels(FOUR);
+    expect(headers(renderComparison(doc, { color: false, width: 200 }), "")).toEqual([FOUR]);
+    const coloured = renderComparison(doc, { color: true, width: 80 });
+    // eslint-disable-next-line no-control-regex
+    for (const line of coloured.replace(/\u001b\[[0-9;]*m/g, "").split("\n")) expect(line.length, line).toBeLessThanOrEqual(80);
+  });
+
+  it("a single strategy (simulate) is one block", async () => {
+    const doc = await threeChannels(["polling:15m"]);
+    expect(headers(renderComparison(doc, { color: false, width: 40 }), "")).toEqual([["polling:15m"]]);
   });
 });

@@ -10,11 +10,14 @@ import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
 
+/** The interval compared when neither --polling nor the scenario names one (the schema's default strategies). */
+const DEFAULT_POLLING = "15m";
+
 export function compareCommand(): Command {
   return listsParseProblems(new Command("compare"))
     .description("Replay one seeded order stream through polling and the event-driven engine (simulated, no servers) and compare oversells, lost sales, sync lag, API calls and cost.")
     .option("--scenario <name|file>", "built-in scenario name or a .json/.yaml file", "steady-day")
-    .option("--polling <intervals>", "polling intervals to compare, comma-separated, at least 1s each; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m)")
+    .option("--polling <intervals>", "polling intervals to compare, comma-separated, at least 1s each; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m; 15m when it lists none)")
     .option("--seed <n>", "seed (default: the scenario's); same seed → byte-identical result")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
@@ -28,6 +31,11 @@ export function compareCommand(): Command {
         opts.polling !== undefined
           ? parsePollingList(opts.polling, problems, notes)
           : scenario && pollingStrategies(scenario.strategies.filter((s) => s !== "events").map((s) => s.replace(/^polling:/, "")), `scenario ${opts.scenario ?? ""}: strategies`, problems, notes);
+      // A scenario listing only events still gets a comparison: the default polling interval, said on stderr.
+      if (polling && polling.length === 0) {
+        polling.push(`polling:${DEFAULT_POLLING}`);
+        notes.push(`scenario ${scenario?.name ?? opts.scenario ?? ""} lists no polling strategy: comparing events with polling:${DEFAULT_POLLING} (choose with --polling, e.g. --polling ${DEFAULT_POLLING} or --polling 1m,5m,15m)`);
+      }
       checkOutputPath("--json", opts.json, problems);
       if (problems.length > 0 || !scenario || !polling || opts.scenario === undefined) throw new UsageError(problems);
       for (const note of notes) process.stderr.write(`${note}\n`);

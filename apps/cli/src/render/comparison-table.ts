@@ -1,8 +1,9 @@
-// The side-by-side comparison (compare, simulate, run): one column per strategy, at most three
-// strategies per table (more are shown as further tables) so it fits 80 columns, coloured on a TTY
-// and plain otherwise. Every row is explained in docs/simulation.md. Easy to get wrong: percentiles
-// shown here are read from the result document, never recomputed, so the table, the gate and the
-// HTML report always agree.
+// The side-by-side comparison (compare, simulate, run): one column per strategy, coloured on a TTY
+// and plain otherwise. Every row is explained in docs/simulation.md. When the strategies do not fit
+// the width (the terminal's on a TTY, 80 columns otherwise) they are split into blocks, and the first
+// strategy (events, in compare) is repeated as the first column of every block, so each polling
+// column always stands beside it. Easy to get wrong: percentiles shown here are read from the result
+// document, never recomputed, so the table, the gate and the HTML report always agree.
 
 import Table from "cli-table3";
 import pc from "picocolors";
@@ -11,7 +12,20 @@ import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
 
 export interface RenderOptions {
   readonly color: boolean;
+  /** Columns the tables may use; default terminalWidth(process.stdout), where the table is printed. */
+  readonly width?: number;
 }
+
+/** The width off a terminal (a pipe, a file, CI logs, tests): 80 columns, never the environment's. */
+export const DEFAULT_WIDTH = 80;
+
+/** A stream's width: the terminal's columns on a TTY, else DEFAULT_WIDTH, so redirected output is deterministic. */
+export function terminalWidth(stream: NodeJS.WriteStream): number {
+  return stream.isTTY && stream.columns > 0 ? stream.columns : DEFAULT_WIDTH;
+}
+
+/** Per-channel tables are shown up to this many channels; above it the figures are in the --json result only. */
+export const MAX_CHANNEL_TABLE_ROWS = 12;
 
 type Row = [label: string, value: (s: StrategyResult) => string, better?: "low" | "high", numeric?: (s: StrategyResult) => number];
 
@@ -32,9 +46,6 @@ function table(head: string[], color: boolean): Table.Table {
     chars: color ? {} : { top: "-", "top-mid": "+", "top-left": "+", "top-right": "+", bottom: "-", "bottom-mid": "+", "bottom-left": "+", "bottom-right": "+", left: "|", "left-mid": "+", mid: "-", "mid-mid": "+", right: "|", "right-mid": "+", middle: "|" },
   });
 }
-
-/** At most this many strategy columns per table: four per-channel columns would pass 80 columns. */
-const STRATEGIES_PER_TABLE = 3;
 
 export function renderComparison(doc: ResultDocument, options: RenderOptions): string {
   const c = options.color ? pc : pc.createColors(false);
@@ -60,10 +71,11 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   const lines: string[] = [];
   lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channel${doc.scenario.channels.length === 1 ? "" : "s"} · ${formatCount(doc.scenario.ordersPerDay)} ${doc.scenario.ordersPerDay === 1 ? "order" : "orders"}/day`));
 
-  // More strategies than fit side by side: one block of tables per group, best values judged over all.
+  // More strategies than fit side by side: blocks of tables, each led by the first strategy (the
+  // baseline, events in compare) so every other one is read beside it; best values judged over all.
   const channelIds = doc.scenario.channels.map((ch) => ch.id);
-  for (let first = 0; first < strategies.length; first += STRATEGIES_PER_TABLE) {
-    const group = strategies.slice(first, first + STRATEGIES_PER_TABLE);
+  const perChannel = channelIds.length <= MAX_CHANNEL_TABLE_ROWS;
+  const renderBlock = (group: readonly StrategyResult[]): string[] => {
     const main = table(["", ...group.map((s) => s.strategy)], options.color);
     for (const [label, value, better, numeric] of rows) {
       const values = group.map(value);
@@ -74,31 +86,32 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
         main.push([label, ...values.map((v, i) => (differ && numeric(group[i] as StrategyResult) === best ? c.green(v) : v))]);
       } else main.push([label, ...values]);
     }
-    lines.push(main.toString());
+    const block = [main.toString()];
+    if (!perChannel) return block;
 
     // Per channel: sync lag p99 (accepted lag p99) and API calls/throttles per strategy.
-    if (channelIds.length <= 12) {
-      const perChannel = table(["channel · p99 lag", ...group.map((s) => s.strategy)], options.color);
-      for (const id of channelIds) {
-        perChannel.push([id, ...group.map((s) => {
-          const ch = s.channels[id];
-          return ch ? `${lagText(ch.syncLagMs, ch.syncLagMs.p99)} (${lagText(ch.acceptedLagMs, ch.acceptedLagMs.p99)})` : "—";
-        })]);
-      }
-      lines.push(perChannel.toString());
-      const calls = table(["channel · calls/429s", ...group.map((s) => s.strategy)], options.color);
-      for (const id of channelIds) {
-        calls.push([id, ...group.map((s) => {
-          const ch = s.channels[id];
-          return ch ? `${formatCount(ch.apiCalls)} / ${formatCount(ch.throttled)}${ch.rateLimit.bound ? " RL" : ""}` : "—";
-        })]);
-      }
-      lines.push(calls.toString());
+    const lag = table(["channel · p99 lag", ...group.map((s) => s.strategy)], options.color);
+    for (const id of channelIds) {
+      lag.push([id, ...group.map((s) => {
+        const ch = s.channels[id];
+        return ch ? `${lagText(ch.syncLagMs, ch.syncLagMs.p99)} (${lagText(ch.acceptedLagMs, ch.acceptedLagMs.p99)})` : "—";
+      })]);
     }
-  }
+    block.push(lag.toString());
+    const calls = table(["channel · calls/429s", ...group.map((s) => s.strategy)], options.color);
+    for (const id of channelIds) {
+      calls.push([id, ...group.map((s) => {
+        const ch = s.channels[id];
+        return ch ? `${formatCount(ch.apiCalls)} / ${formatCount(ch.throttled)}${ch.rateLimit.bound ? " RL" : ""}` : "—";
+      })]);
+    }
+    block.push(calls.toString());
+    return block;
+  };
+  for (const block of blocks(strategies, options.width ?? terminalWidth(process.stdout), renderBlock)) lines.push(...block);
   lines.push(c.dim("visible everywhere: time until a sale is visible on every other channel (its"));
   lines.push(c.dim("slowest one), one figure per sale; sync lag counts each channel update once."));
-  if (channelIds.length <= 12) {
+  if (perChannel) {
     lines.push(c.dim("p99 lag: buyer-visible (API-accepted in brackets). RL: waiting for the"));
     lines.push(c.dim("channel's rate limit made up most of its API-accepted lag."));
   } else {
@@ -111,11 +124,47 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   const missing = strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
   for (const s of missing) lines.push(c.dim(`${s.strategy}: ${formatCount(s.orders.notVisibleEverywhere ?? 0)} sales not visible everywhere by the end of the run (not in visible everywhere).`));
   for (const s of strategies) {
-    if (s.polling) lines.push(c.dim(`${s.strategy}: ${formatCount(s.polling.syncWindowsPerDay)} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${s.polling.ordersPerWindow.peak} at peak`));
+    if (s.polling) lines.push(c.dim(`${s.strategy}: ${formatCount(s.polling.syncWindowsPerDay)} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${formatCount(s.polling.ordersPerWindow.peak)} at peak`));
   }
   const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
   if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));
   return lines.join("\n");
+}
+
+/**
+ * Splits the strategies into blocks that fit `width`: the first strategy leads every block, then as
+ * many of the others, in order, as fit beside it (at least one, however narrow). One block when all fit.
+ */
+function blocks(strategies: readonly StrategyResult[], width: number, render: (group: readonly StrategyResult[]) => string[]): string[][] {
+  const [lead, ...rest] = strategies;
+  if (!lead || rest.length === 0) return [render(strategies)];
+  const all = render(strategies);
+  if (widest(all) <= width) return [all];
+  const result: string[][] = [];
+  let group: StrategyResult[] = [lead];
+  let rendered: string[] = [];
+  for (const s of rest) {
+    const candidate = [...group, s];
+    const tried = render(candidate);
+    if (group.length > 1 && widest(tried) > width) {
+      result.push(rendered);
+      group = [lead, s];
+      rendered = render(group);
+    } else {
+      group = candidate;
+      rendered = tried;
+    }
+  }
+  result.push(rendered);
+  return result;
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-9;]*m/g;
+
+/** The widest line of some rendered tables, in terminal columns (colour codes take none). */
+function widest(tables: readonly string[]): number {
+  return Math.max(0, ...tables.flatMap((t) => t.split("\n")).map((line) => line.replace(ANSI, "").length));
 }
 
 function sumChannels(s: StrategyResult, pick: (ch: StrategyResult["channels"][string]) => number): number {
