@@ -18,6 +18,28 @@ export function formatMs(ms: number): string {
   return m === 60 ? `${h + 1}h00m` : `${h}h${String(m).padStart(2, "0")}m`;
 }
 
+/** What every renderer prints for a lag nothing was measured for (the gate's wording). */
+export const NO_SAMPLES = "no samples";
+
+/** A lag summary's sample count: enough to tell "never measured" from "0 ms". */
+export interface LagSamples {
+  readonly count: number;
+}
+
+/**
+ * One figure of a lag summary: "850ms", or "no samples" when the summary has none (`count === 0`).
+ * Easy to get wrong: an empty summary's percentiles are 0, so without this "never measured" would
+ * print as "0ms", the best figure of all.
+ */
+export function formatLag(lag: LagSamples, value: number): string {
+  return lag.count === 0 ? NO_SAMPLES : formatMs(value);
+}
+
+/** The same figure for sorting and comparing: +Infinity (worst) when nothing was measured. */
+export function lagValue(lag: LagSamples, value: number): number {
+  return lag.count === 0 ? Number.POSITIVE_INFINITY : value;
+}
+
 /** Words for non-engineers: "4 seconds", "15 minutes", "1.5 hours". */
 export function formatMsWords(ms: number): string {
   if (!Number.isFinite(ms)) return "—";

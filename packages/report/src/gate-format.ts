@@ -2,12 +2,12 @@
 // metric's unit, and the limit it was held to. Easy to get wrong: the threshold's value is already
 // normalised (ms, or a fraction for "%"), so it must be shown in the metric's unit, not as written.
 
-import { formatCount, formatMoneyCode, formatMs, formatPercent } from "./format.js";
+import { NO_SAMPLES, formatCount, formatMoneyCode, formatMs, formatPercent } from "./format.js";
 import type { GateOutcome, MetricUnit } from "./gate.js";
 
 /** "253,695 ms (4m14s)", "4", "0.63% (0.006319)", "EUR 250"; "no samples" for NaN. */
 export function formatMeasured(outcome: GateOutcome, currency: string): string {
-  if (Number.isNaN(outcome.measured)) return "no samples";
+  if (Number.isNaN(outcome.measured)) return NO_SAMPLES;
   return formatInUnit(outcome.measured, outcome.unit, currency);
 }
 

@@ -3,6 +3,8 @@ import { Histogram } from "@synclag/metrics";
 import type { ResultDocument } from "@synclag/sim";
 import { smallDoc } from "../test/fixtures.js";
 import { checkThresholds, evaluateGate } from "./gate.js";
+import { renderJUnit } from "./junit.js";
+import { renderGateSummary } from "./markdown-summary.js";
 
 async function gate(texts: string[], strategy?: string) {
   const result = evaluateGate(await smallDoc(), texts, strategy === undefined ? {} : { strategy });
@@ -143,6 +145,11 @@ describe("evaluateGate", () => {
     expect(result.report.outcomes[0]).toMatchObject({ pass: false });
     expect(result.report.outcomes[0]?.note).toContain("no samples");
     expect(result.report.outcomes[1]).toMatchObject({ pass: true, measured: 0 });
+    // Every renderer of the gate says so, never "0 ms".
+    const row = renderGateSummary(result.report).split("\n").find((l) => l.includes("sync_lag_ms:p(99)<5s"));
+    expect(row).toContain("| no samples");
+    expect(row).not.toMatch(/\b0 ms/);
+    expect(renderJUnit(result.report)).toContain("measured no samples");
   });
 
   it("lists every problem at once: syntax, no metric, unknown metric, unfitting aggregation and unit, unknown channel", async () => {

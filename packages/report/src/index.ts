@@ -24,4 +24,5 @@ export { describeCompression, formatFactor, timeCompressionOf } from "./time-com
 export type { TimeCompression } from "./time-compression.js";
 
 // --- Formatting (shared with the terminal renderers) ---
-export { formatCount, formatElapsedMinutes, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent } from "./format.js";
+export { NO_SAMPLES, formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent, lagValue } from "./format.js";
+export type { LagSamples } from "./format.js";

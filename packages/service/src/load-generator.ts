@@ -33,7 +33,8 @@ export type ArrivalOutcome =
   /** The storefront showed too little (409 at checkout, or an agent read too little and left). */
   | { readonly kind: "turned-away"; readonly arrival: Arrival; readonly intendedAtMs: number; readonly shown: number }
   | { readonly kind: "dropped"; readonly arrival: Arrival; readonly intendedAtMs: number; readonly reason: "late" | "in-flight-limit" }
-  | { readonly kind: "error"; readonly arrival: Arrival; readonly intendedAtMs: number; readonly message: string };
+  /** The arrival failed: no answer, or a non-2xx from the stock lookup or checkout (`status`). Never counted as turned away. */
+  | { readonly kind: "error"; readonly arrival: Arrival; readonly intendedAtMs: number; readonly message: string; readonly status?: number };
 
 export interface LoadReport {
   readonly planned: number;
@@ -119,16 +120,23 @@ export class LoadGenerator {
     const signal = AbortSignal.timeout(this.options.requestTimeoutMs ?? 10_000);
     try {
       if (arrival.agent) {
+        // A failed lookup (404 for an unlisted SKU, 5xx, 429, no stock figure) is a failed arrival, not a
+        // shopper who saw too little: counted as turned away it would become a lost sale that never was.
         const look = await fetch(`${base}/_synclag/storefront/items/${encodeURIComponent(arrival.sku)}`, { signal });
-        const seen = (await look.json()) as { available?: number };
-        const shown = typeof seen.available === "number" ? seen.available : 0;
+        if (!look.ok) {
+          await look.body?.cancel();
+          return { kind: "error", arrival, intendedAtMs, message: `stock lookup answered ${look.status}`, status: look.status };
+        }
+        const seen = (await look.json()) as { available?: unknown };
+        if (typeof seen.available !== "number" || !Number.isFinite(seen.available)) return { kind: "error", arrival, intendedAtMs, message: `stock lookup answered ${look.status} without a stock figure`, status: look.status };
+        const shown = seen.available;
         if (shown < arrival.quantity) return { kind: "turned-away", arrival, intendedAtMs, shown };
       }
       const response = await fetch(`${base}/_synclag/storefront/checkout`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ sku: arrival.sku, quantity: arrival.quantity }), signal });
       const body = (await response.json()) as { orderId?: string; createdAtMs?: number; shown?: number };
       if (response.status === 201 && typeof body.orderId === "string") return { kind: "accepted", arrival, intendedAtMs, orderId: body.orderId, createdAtMs: body.createdAtMs ?? Date.now() };
       if (response.status === 409) return { kind: "turned-away", arrival, intendedAtMs, shown: body.shown ?? 0 };
-      return { kind: "error", arrival, intendedAtMs, message: `checkout answered ${response.status}` };
+      return { kind: "error", arrival, intendedAtMs, message: `checkout answered ${response.status}`, status: response.status };
     } catch (error) {
       return { kind: "error", arrival, intendedAtMs, message: (error as Error).message };
     }

@@ -10,7 +10,7 @@
 // and the polling interval stay real — lags are wall-clock milliseconds, and the document says so.
 
 import { jetstreamManager } from "@nats-io/jetstream";
-import { listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
+import { formatDuration, listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
 import { MockMarketplace, channelListings, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import type { LimiterConfig, MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
@@ -75,6 +75,9 @@ export interface RealRunOptions {
   /** Default: warnings as JSON lines on stderr. */
   readonly logger?: Logger;
   readonly onProgress?: (message: string) => void;
+  /** The `--scenario` argument as given (a built-in name or a file), for the reproduce line. Default: the scenario's name. */
+  readonly scenarioArgument?: string;
+  /** The whole reproduce line, instead of `reproduceRunCommand` (for commands other than `synclag run`). */
   readonly reproduceCommand?: string;
   /** Aborting stops the load at once, skips convergence, cleans up (servers, temp dirs) and rejects with `ServiceError("run")`. */
   readonly signal?: AbortSignal;
@@ -161,6 +164,33 @@ function sleep(ms: number): Promise<void> {
 function round(value: number, digits: number): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
+}
+
+/** `--convergence-timeout` / `convergenceTimeoutMs` when not given. */
+const DEFAULT_CONVERGENCE_TIMEOUT_MS = 60_000;
+/** `--marketplace-time` when not given. */
+const DEFAULT_MARKETPLACE_TIME = "scaled";
+
+/**
+ * The `synclag run` command line that re-runs this experiment: every flag that changes it — scenario,
+ * strategy, duration, seed, and, when not the default, rate, marketplace time and convergence timeout.
+ * Easy to get wrong: leaving out a non-default flag makes the line re-run a different experiment
+ * (`--marketplace-time real` dropped re-runs the time-compressed one). Server URLs and the log level
+ * do not change the experiment and are left out (a URL may carry credentials).
+ */
+export function reproduceRunCommand(options: Pick<RealRunOptions, "strategy" | "seed" | "durationMs" | "ratePerSecond" | "convergenceTimeoutMs" | "marketplaceTime"> & { readonly scenario: string }): string {
+  const flags = [`--scenario ${shellQuote(options.scenario)}`, `--strategy ${shellQuote(options.strategy)}`, `--duration ${formatDuration(options.durationMs)}`, `--seed ${options.seed}`];
+  if (options.ratePerSecond !== undefined) flags.push(`--rate ${options.ratePerSecond}/s`);
+  const marketplaceTime = options.marketplaceTime ?? DEFAULT_MARKETPLACE_TIME;
+  if (marketplaceTime !== DEFAULT_MARKETPLACE_TIME) flags.push(`--marketplace-time ${marketplaceTime}`);
+  const convergenceTimeoutMs = options.convergenceTimeoutMs ?? DEFAULT_CONVERGENCE_TIMEOUT_MS;
+  if (convergenceTimeoutMs !== DEFAULT_CONVERGENCE_TIMEOUT_MS) flags.push(`--convergence-timeout ${formatDuration(convergenceTimeoutMs)}`);
+  return `npx synclag run ${flags.join(" ")}`;
+}
+
+/** Quoted for a POSIX shell unless plainly safe (as the CLI quotes its reproduce lines). */
+function shellQuote(text: string): string {
+  return /^[\w.,:%/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Runs one strategy over one scenario on the real stack and returns the result document. */
@@ -608,7 +638,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       seed,
       strategies: [result],
       ok: result.ok,
-      reproduce: options.reproduceCommand ?? `npx synclag run --scenario ${scenario.name} --strategy ${options.strategy} --duration ${Math.round(options.durationMs / 1000)}s --seed ${seed}`,
+      reproduce: options.reproduceCommand ?? reproduceRunCommand({ ...options, scenario: options.scenarioArgument ?? options.scenario.name }),
     };
   } finally {
     await cleanup();

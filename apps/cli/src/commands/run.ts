@@ -8,7 +8,7 @@ import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { EXIT, UsageError } from "../cli-error.js";
-import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
+import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed } from "../options.js";
 import { checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatCount, formatPercent } from "../render/format.js";
@@ -117,7 +117,8 @@ export function runCommand(): Command {
           logger: createLogger(opts.logLevel, process.stderr),
           onProgress: (message) => process.stderr.write(`run: ${message}\n`),
           signal: controller.signal,
-          reproduceCommand: `npx synclag run --scenario ${shellQuote(opts.scenario)} --strategy ${strategy} --duration ${opts.duration} --seed ${effectiveSeed}${ratePerSecond === undefined ? "" : ` --rate ${ratePerSecond}/s`}`,
+          // The reproduce line carries every flag that changes the experiment (reproduceRunCommand).
+          scenarioArgument: opts.scenario,
           ...(ratePerSecond === undefined ? {} : { ratePerSecond }),
           ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
           ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }),

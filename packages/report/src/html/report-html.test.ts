@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ResultDocument } from "@synclag/sim";
+import { Histogram } from "@synclag/metrics";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { realDoc, simulate, smallDoc, SMALL_SCENARIO } from "../../test/fixtures.js";
 import { formatMoney, formatMs } from "../format.js";
@@ -169,6 +170,57 @@ describe("the report's words and numbers", () => {
     expect(text(olderHtml)).toContain("A sale visible on every other channel: p50 / p99 / max not recorded");
     expect(text(olderHtml)).toContain("This result was written before the figure existed");
     expect(reportData(olderHtml).strategies.every((s) => s.visibleEverywhereMs === null)).toBe(true);
+  });
+
+  it("prints a lag with no samples as 'no samples', never as 0ms, and never marks it best or good", async () => {
+    const doc = await smallDoc();
+    const empty = new Histogram();
+    const none = empty.summary();
+    expect(none.count).toBe(0);
+    // Event-driven sync never saw an update become visible (e.g. amazon down the whole run): its summaries are empty.
+    const emptied = {
+      ...doc,
+      strategies: doc.strategies.map((s) =>
+        s.strategy !== "events"
+          ? s
+          : {
+              ...s,
+              syncLagMs: none,
+              acceptedLagMs: none,
+              visibleEverywhereMs: none,
+              histograms: { ...s.histograms, syncLagMs: empty.encode(), acceptedLagMs: empty.encode() },
+              channels: Object.fromEntries(Object.entries(s.channels).map(([id, c]) => [id, id === "amazon" ? { ...c, syncLagMs: none, acceptedLagMs: none, histograms: { syncLagMs: empty.encode(), acceptedLagMs: empty.encode() } } : c])),
+            },
+      ),
+    } as ResultDocument;
+    const polling = doc.strategies.find((s) => s.strategy !== "events");
+    if (!polling) throw new Error("no polling strategy");
+    const html = renderReportHtml(emptied);
+    const page = text(html);
+    expect(page).not.toMatch(/(^|[^\d.])0ms/);
+    // The headline: the stat reads "no samples" and is not toned "good".
+    expect(page).toContain(`no samples for 99 % of channel updates to reach buyers, instead of ${formatMs(polling.syncLagMs.p99)}`);
+    expect(html).toMatch(/<div class="stat "><div class="value">no samples<\/div>/);
+    // The card.
+    expect(page).toContain("Half of channel updates visible within no samples");
+    expect(page).toContain("99 % of channel updates visible within no samples");
+    expect(page).toContain("A sale visible on every other channel: p50 / p99 / max no samples");
+    // The figures table: the measured strategy is the best one, the empty one never is.
+    for (const [label, value] of [
+      ["Sync lag p50 (buyer-visible)", polling.syncLagMs.p50],
+      ["Sync lag p90", polling.syncLagMs.p90],
+      ["Sync lag p99", polling.syncLagMs.p99],
+      ["Sync lag max", polling.syncLagMs.max],
+      ["Accepted lag p50 (API accepted)", polling.acceptedLagMs.p50],
+      ["Accepted lag p99", polling.acceptedLagMs.p99],
+    ] as const) {
+      expect(html, label).toContain(`<tr><td>${label}</td><td class="num">no samples</td><td class="num best">${formatMs(value)}</td></tr>`);
+    }
+    // The per-channel table.
+    expect(html).toMatch(/<td>amazon <span[^>]*>[^<]*<\/span><\/td><td class="num">no samples <span class="muted">\(no samples\)<\/span><\/td>/);
+    // Both empty: no best at all.
+    const bothEmpty = { ...emptied, strategies: emptied.strategies.map((s) => ({ ...s, syncLagMs: none })) } as ResultDocument;
+    expect(renderReportHtml(bothEmpty)).toContain(`<tr><td>Sync lag p99</td><td class="num">no samples</td><td class="num">no samples</td></tr>`);
   });
 
   it("uses a demand curve's label as a label, not as a noun in the lede", async () => {

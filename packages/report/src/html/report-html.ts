@@ -10,7 +10,7 @@
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { projectCost, type CostProjection } from "../cost-projection.js";
-import { formatCount, formatElapsedMinutes, formatMoney, formatMs, formatMsWords, formatPercent } from "../format.js";
+import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, lagValue } from "../format.js";
 import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
 import { CANCELLATION_RATE_LIMIT, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineWindow, type RenderedChart } from "./charts.js";
 import { escapeHtml as esc, jsonForScript } from "./escape.js";
@@ -104,7 +104,7 @@ ${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consi
 ${stat(money(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
 ${stat(money(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
 ${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
-${stat(`${formatMs(events.syncLagMs.p99)}`, `for 99 % of channel updates to reach buyers, instead of ${esc(formatMs(baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, events.syncLagMs.p99 < baseline.syncLagMs.p99 ? "good" : "")}
+${stat(formatLag(events.syncLagMs, events.syncLagMs.p99), `for 99 % of channel updates to reach buyers, instead of ${esc(formatLag(baseline.syncLagMs, baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, lagValue(events.syncLagMs, events.syncLagMs.p99) < lagValue(baseline.syncLagMs, baseline.syncLagMs.p99) ? "good" : "")}
 </section>`);
   }
 
@@ -255,9 +255,9 @@ function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult
 <dt>Sold without stock, cancelled</dt><dd>${esc(formatCount(s.orders.oversold))}</dd>
 <dt>Cancellation rate</dt><dd>${esc(formatPercent(s.orders.cancellationRate))}<span class="pill ${over ? "bad" : "ok"}">${over ? "over 2.5 %" : "under 2.5 %"}</span></dd>
 <dt>Buyers turned away with stock left</dt><dd>${esc(formatCount(s.orders.lostSales))}</dd>
-<dt>Half of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p50))}${wall}</dd>
-<dt>99 % of channel updates visible within</dt><dd>${esc(formatMs(s.syncLagMs.p99))}${wall}</dd>
-<dt>${esc(EVERYWHERE_LABEL)}</dt><dd>${esc(everywhereText(s))}${s.visibleEverywhereMs ? wall : ""}</dd>
+<dt>Half of channel updates visible within</dt><dd>${esc(formatLag(s.syncLagMs, s.syncLagMs.p50))}${s.syncLagMs.count > 0 ? wall : ""}</dd>
+<dt>99 % of channel updates visible within</dt><dd>${esc(formatLag(s.syncLagMs, s.syncLagMs.p99))}${s.syncLagMs.count > 0 ? wall : ""}</dd>
+<dt>${esc(EVERYWHERE_LABEL)}</dt><dd>${esc(everywhereText(s))}${s.visibleEverywhereMs && s.visibleEverywhereMs.count > 0 ? wall : ""}</dd>
 <dt>Calls to channel APIs</dt><dd>${esc(formatCount(sumChannels(s, (c) => c.apiCalls)))}</dd>
 ${compression ? `<dt>Time-lapse</dt><dd>${esc(formatMsWords(compression.scenarioDurationMs))} in ${esc(formatMsWords(compression.wallDurationMs))} (${esc(formatFactor(compression.factor))})</dd>` : ""}
 </dl>
@@ -286,11 +286,11 @@ ${row("Total per year", (p) => p.perYear, "total")}
 /** The per-sale figure, worded exactly: one sample per sale, at its slowest other channel. */
 const EVERYWHERE_LABEL = "A sale visible on every other channel: p50 / p99 / max";
 
-/** "13.8s / 2m21s / 4m32s"; "—" with no samples, "not recorded" for a document written before the field existed. */
+/** "13.8s / 2m21s / 4m32s"; "no samples" with none, "not recorded" for a document written before the field existed. */
 function everywhereText(s: StrategyResult): string {
   const lag = s.visibleEverywhereMs;
   if (!lag) return "not recorded";
-  if (lag.count === 0) return "—";
+  if (lag.count === 0) return formatLag(lag, 0);
   return `${formatMs(lag.p50)} / ${formatMs(lag.p99)} / ${formatMs(lag.max)}`;
 }
 
@@ -313,13 +313,13 @@ function figuresTable(doc: ResultDocument, compression: TimeCompression | undefi
     ["Lost sales", (s) => formatCount(s.orders.lostSales), (s) => s.orders.lostSales],
     [" of which by shopping agents", (s) => formatCount(s.orders.lostSalesByAgents)],
     ["Correctly sold out", (s) => formatCount(s.orders.soldOut)],
-    [`Sync lag p50 (buyer-visible)${wall}`, (s) => formatMs(s.syncLagMs.p50), (s) => s.syncLagMs.p50],
-    [`Sync lag p90${wall}`, (s) => formatMs(s.syncLagMs.p90), (s) => s.syncLagMs.p90],
-    [`Sync lag p99${wall}`, (s) => formatMs(s.syncLagMs.p99), (s) => s.syncLagMs.p99],
-    [`Sync lag max${wall}`, (s) => formatMs(s.syncLagMs.max), (s) => s.syncLagMs.max],
-    [`Accepted lag p50 (API accepted)${wall}`, (s) => formatMs(s.acceptedLagMs.p50), (s) => s.acceptedLagMs.p50],
-    [`Accepted lag p99${wall}`, (s) => formatMs(s.acceptedLagMs.p99), (s) => s.acceptedLagMs.p99],
-    [`${EVERYWHERE_LABEL}${wall}`, everywhereText, (s) => (s.visibleEverywhereMs && s.visibleEverywhereMs.count > 0 ? s.visibleEverywhereMs.p99 : Number.POSITIVE_INFINITY)],
+    [`Sync lag p50 (buyer-visible)${wall}`, (s) => formatLag(s.syncLagMs, s.syncLagMs.p50), (s) => lagValue(s.syncLagMs, s.syncLagMs.p50)],
+    [`Sync lag p90${wall}`, (s) => formatLag(s.syncLagMs, s.syncLagMs.p90), (s) => lagValue(s.syncLagMs, s.syncLagMs.p90)],
+    [`Sync lag p99${wall}`, (s) => formatLag(s.syncLagMs, s.syncLagMs.p99), (s) => lagValue(s.syncLagMs, s.syncLagMs.p99)],
+    [`Sync lag max${wall}`, (s) => formatLag(s.syncLagMs, s.syncLagMs.max), (s) => lagValue(s.syncLagMs, s.syncLagMs.max)],
+    [`Accepted lag p50 (API accepted)${wall}`, (s) => formatLag(s.acceptedLagMs, s.acceptedLagMs.p50), (s) => lagValue(s.acceptedLagMs, s.acceptedLagMs.p50)],
+    [`Accepted lag p99${wall}`, (s) => formatLag(s.acceptedLagMs, s.acceptedLagMs.p99), (s) => lagValue(s.acceptedLagMs, s.acceptedLagMs.p99)],
+    [`${EVERYWHERE_LABEL}${wall}`, everywhereText, (s) => (s.visibleEverywhereMs ? lagValue(s.visibleEverywhereMs, s.visibleEverywhereMs.p99) : Number.POSITIVE_INFINITY)],
     ["Calls to channel APIs", (s) => formatCount(sumChannels(s, (c) => c.apiCalls))],
     ["Throttled by a channel (HTTP 429)", (s) => formatCount(sumChannels(s, (c) => c.throttled)), (s) => sumChannels(s, (c) => c.throttled)],
     ["Cost", (s) => formatMoney(s.cost.total, currency), (s) => s.cost.total],
@@ -343,7 +343,7 @@ function channelTable(doc: ResultDocument): string {
         .map((s) => {
           const c = s.channels[channel.id];
           if (!c) return `<td class="num">—</td><td class="num">—</td><td class="num">—</td>`;
-          return `<td class="num">${esc(formatMs(c.syncLagMs.p99))} <span class="muted">(${esc(formatMs(c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`;
+          return `<td class="num">${esc(formatLag(c.syncLagMs, c.syncLagMs.p99))} <span class="muted">(${esc(formatLag(c.acceptedLagMs, c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`;
         })
         .join("");
       return `<tr><td>${esc(channel.id)} <span class="muted small">${esc(formatPercent(channel.share / totalShare(doc), 0))} of demand</span></td>${cells}</tr>`;
