@@ -96,6 +96,55 @@ describe("service configuration", () => {
     expect(redactConfig({ redisUrl: "redis://:p@ss@db:6379/0" })).toEqual({ redisUrl: "redis://[redacted]@db:6379/0" });
   });
 
+  it("never echoes a password from a --channel or SYNCLAG_CHANNELS entry it refuses, but still names the entry", () => {
+    const flag = problemsOf(() => loadServiceConfig({ channel: ["Amazon=https://user:hunter2@sellers.example"] }, {}));
+    expect(flag.join("\n")).not.toContain("hunter2");
+    expect(flag).toEqual(['--channel: "Amazon=https://[redacted]@sellers.example" is not kind=baseUrl or id:kind=baseUrl']);
+    const env = problemsOf(() => loadServiceConfig({}, { SYNCLAG_CHANNELS: "amazon=https://u:pw1@a.example,bad spec https://u:pw2@b" }));
+    expect(env.join("\n")).not.toMatch(/pw1|pw2/);
+    expect(env).toEqual(['SYNCLAG_CHANNELS: "bad spec https://[redacted]@b" is not kind=baseUrl or id:kind=baseUrl']);
+    expect(problemsOf(() => loadServiceConfig({ channel: ["amazon=https://a.example", "user:pw3@host"] }, {}))).toEqual(['--channel: "[redacted]@host" is not kind=baseUrl or id:kind=baseUrl']);
+  });
+
+  it("reports a YAML syntax error on a credentials line by file, line, column and code, never quoting the line", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, 'redisUrl: redis://:S3cretPw@db:6379\nchannels:\n  - kind: shopify\n    baseUrl: https://x\n    credentials: {accessToken: "shpat_SECRET"\n');
+    let message = "";
+    try {
+      loadServiceConfig({ config: file }, {});
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toMatch(/shpat_SECRET|S3cretPw|accessToken/);
+    expect(message).toMatch(new RegExp(`config file ${file.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: YAML syntax error at line \\d+, column \\d+ \\([A-Z_]+\\)`));
+    const unterminated = join(dir, "quote.yaml");
+    writeFileSync(unterminated, 'channels:\n  - kind: shopify\n    baseUrl: https://x\n    credentials:\n      accessToken: "shpat_QUOTE\n');
+    expect(problemsOf(() => loadServiceConfig({ config: unterminated }, {})).join("\n")).not.toContain("shpat_QUOTE");
+  });
+
+  it("reports a JSON syntax error by position only, never quoting the text", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
+    const trailing = join(dir, "trailing.json");
+    writeFileSync(trailing, '{"redisUrl":"redis://:S3cretPw@db:6379", "channels":[{"kind":"shopify","baseUrl":"https://x","credentials":{"accessToken":"shpat_SECRET"}}],}');
+    expect(problemsOf(() => loadServiceConfig({ config: trailing }, {}))).toEqual([`config file ${trailing}: JSON syntax error at line 1, column 141: expected double-quoted property name`]);
+    // V8 quotes the text for an unexpected token ("…hunter2…" is not valid JSON) and gives no position.
+    const bare = join(dir, "bare.json");
+    writeFileSync(bare, '{\n  "channels": [{"kind": "shopify", "baseUrl": "https://x",\n    "credentials": {"accessToken": shpat_BARE}}]\n}');
+    expect(problemsOf(() => loadServiceConfig({ config: bare }, {}))).toEqual([`config file ${bare}: JSON syntax error at line 3, column 36: unexpected character`]);
+  });
+
+  it("redacts secret query parameters in URLs in the printed config and in validation problems", () => {
+    const config = loadServiceConfig({ channel: ["shopify=https://shop.example/?access_token=shpat_QUERY"], redisUrl: "redis://db:6379/0?password=QPW" }, {});
+    const printed = JSON.stringify(redactConfig(config));
+    expect(printed).not.toMatch(/shpat_QUERY|QPW/);
+    expect(printed).toContain("https://shop.example/?access_token=[redacted]");
+    const problems = problemsOf(() => loadServiceConfig({ natsUrl: "http://u:natspw@h?token=T0K", redisUrl: "redis//:redispw@h", channel: ["tiktok=https://u:chanpw@x?sig=SIG"] }, {}));
+    expect(problems.join("\n")).not.toMatch(/natspw|T0K|redispw|chanpw|SIG/);
+    expect(problems.some((p) => p.startsWith("--nats-url (natsUrl): "))).toBe(true);
+    expect(problems.some((p) => p.startsWith("--redis-url (redisUrl): "))).toBe(true);
+  });
+
   it("shows the Redis key prefix (a namespace, not a secret) but hides key-named secrets", () => {
     expect(redactConfig({ redis: { keyPrefix: "shop-a:" }, apiKey: "k1", private_key: "k2", key: "k3" })).toEqual({ redis: { keyPrefix: "shop-a:" }, apiKey: "[redacted]", private_key: "[redacted]", key: "[redacted]" });
   });

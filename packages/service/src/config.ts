@@ -4,14 +4,14 @@
 // password is a secret too) — never by listing known secret fields, which misses the next one added.
 
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
+import { YAMLError, parseDocument } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
-import { redactUrlCredentials } from "./redact.js";
+import { redactChannelSpec, redactUrlCredentials } from "./redact.js";
 
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === "number") return value;
@@ -131,10 +131,79 @@ export interface ConfigFlags {
 function parseChannelSpec(text: string, where: string, problems: string[]): Record<string, unknown> | undefined {
   const match = /^(?:([^:=]+):)?([a-z]+)=(.+)$/.exec(text.trim());
   if (!match) {
-    problems.push(`${where}: ${JSON.stringify(text)} is not kind=baseUrl or id:kind=baseUrl`);
+    problems.push(`${where}: ${JSON.stringify(redactChannelSpec(text))} is not kind=baseUrl or id:kind=baseUrl`);
     return undefined;
   }
   return { ...(match[1] ? { id: match[1] } : {}), kind: match[2], baseUrl: match[3] };
+}
+
+/** 1-based line and column of `offset` in `text`. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, Math.max(0, Math.min(offset, text.length)));
+  const line = before.split("\n").length;
+  return `line ${line}, column ${before.length - before.lastIndexOf("\n")}`;
+}
+
+type Parsed = { value: unknown } | { problem: string };
+
+// A config file's syntax error says where (line, column) and what kind, never quotes the file: the
+// offending line is often a credentials one (yaml's messages print it with a caret; V8's JSON ones
+// quote the text, `Unexpected token 'h', "…hunter2…" is not valid JSON`), and it lands in pod logs.
+
+function parseYamlConfig(text: string): Parsed {
+  try {
+    // parseDocument, not parse: parse() also prints the document's warnings, source lines included.
+    const doc = parseDocument(text);
+    const [first] = doc.errors;
+    if (first !== undefined) {
+      const at = first.linePos?.[0];
+      const where = at === undefined ? lineColumn(text, first.pos[0]) : `line ${at.line}, column ${at.col}`;
+      const more = doc.errors.length > 1 ? ` (and ${doc.errors.length - 1} more)` : "";
+      return { problem: `YAML syntax error at ${where} (${first.code})${more}` };
+    }
+    return { value: doc.toJS() as unknown };
+  } catch (error) {
+    if (error instanceof YAMLError) return { problem: `YAML error at ${lineColumn(text, error.pos[0])} (${error.code})` };
+    return { problem: `YAML error (${(error as Error).name})` };
+  }
+}
+
+function parseJsonConfig(text: string): Parsed {
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    const message = (error as Error).message;
+    // The kind only where V8's wording holds no file text ("Expected ',' or '}' after property value").
+    const kind = /^Unexpected end of JSON input/.test(message) ? "unexpected end of input" : /^Unexpected token/.test(message) ? "unexpected character" : (/^([^"]*?) in JSON at position \d+/.exec(message)?.[1]?.replace(/^[A-Z]/, (c) => c.toLowerCase()) ?? "syntax error");
+    return { problem: `JSON syntax error at ${lineColumn(text, jsonErrorOffset(text))}: ${kind}` };
+  }
+}
+
+/**
+ * Where JSON.parse fails (V8 gives no position for "Unexpected token"): the shortest failing prefix.
+ * A prefix of valid JSON fails only at its end, so "fails before its end" is monotone in the length.
+ */
+function jsonErrorOffset(text: string): number {
+  const failsBeforeEnd = (length: number): boolean => {
+    try {
+      JSON.parse(text.slice(0, length));
+      return false;
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/^Unexpected end of JSON input/.test(message)) return false;
+      const position = /at position (\d+)/.exec(message);
+      return position === null || Number(position[1]) < length;
+    }
+  };
+  let low = 0;
+  let high = text.length; // the whole text fails before its end, or (unexpected end) at it
+  if (!failsBeforeEnd(high)) return text.length;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (failsBeforeEnd(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return Math.max(0, low - 1);
 }
 
 function numberOrText(text: string): number | string {
@@ -156,13 +225,17 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   let raw: Record<string, unknown> = {};
   const file = flags.config ?? env.SYNCLAG_CONFIG;
   if (file !== undefined) {
+    let text: string | undefined;
     try {
-      const text = readFileSync(file, "utf8");
-      const parsed: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
-      if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) problems.push(`config file ${file}: must hold an object`);
-      else raw = { ...(parsed as Record<string, unknown>) };
+      text = readFileSync(file, "utf8");
     } catch (error) {
-      problems.push(`config file ${file}: ${(error as Error).message}`);
+      problems.push(`config file ${file}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).name})`);
+    }
+    if (text !== undefined) {
+      const parsed = /\.ya?ml$/i.test(file) ? parseYamlConfig(text) : parseJsonConfig(text);
+      if ("problem" in parsed) problems.push(`config file ${file}: ${parsed.problem}`);
+      else if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) problems.push(`config file ${file}: must hold an object`);
+      else raw = { ...(parsed.value as Record<string, unknown>) };
     }
   }
   const sources: Array<[string, string | undefined, readonly string[], (text: string) => unknown]> = [
@@ -213,7 +286,11 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       ids.add(name);
     }
   }
-  if (problems.length > 0 || !parsed.success) throw new ServiceError("config", `invalid configuration: ${problems.join("; ")}`, { problems });
+  if (problems.length > 0 || !parsed.success) {
+    // Problems name what was wrong and where, never the secret: a last pass for URLs a message may quote.
+    const safe = problems.map(redactUrlCredentials);
+    throw new ServiceError("config", `invalid configuration: ${safe.join("; ")}`, { problems: safe });
+  }
   return parsed.data;
 }
 

@@ -1,5 +1,5 @@
-// Credentials inside URLs (`nats://user:pw@host`, `redis://:pw@host`, a NATS token `nats://tok@host`)
-// redacted from any text the service prints: the start-up config line, error messages and log lines
+// Credentials inside URLs (`nats://user:pw@host`, `redis://:pw@host`, a NATS token `nats://tok@host`,
+// `https://host/?access_token=…`) redacted from any text the service prints: the start-up config line, error messages and log lines
 // built from lower-level errors. Easy to get wrong: lower layers put the raw URL in their own messages
 // ("connecting to nats://user:pw@…") and pino prints an error's `cause` chain (messages and stacks), so
 // redacting only the service's own prefix still leaks — redact the whole text, and the causes.
@@ -11,9 +11,37 @@
  */
 const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/gi;
 
-/** `text` with the user and password of every URL in it replaced by "[redacted]". */
+/**
+ * A URL parameter whose name looks secret (`?access_token=`, `&X-Amz-Signature=`, `#password=`, `apikey`…,
+ * any case): its value, up to the next `&`, `#`, whitespace, quote or `\\` (the text may be JSON), or a
+ * comma that starts another URL (a NATS server list) — a raw comma in the value stays redacted.
+ */
+const SECRET_PARAM = /([?&#;][^=&#\s"'<>\\]*(?:token|password|passwd|pwd|secret|key|sig|signature|credential)[^=&#\s"'<>\\]*=)((?:(?!,[a-z][a-z0-9+.-]*:\/\/)[^&#\s"'<>\\])*)/gi;
+
+/**
+ * `=user:password@host`: a URL typed without its scheme (`--channel amazon=user:pw@sellers.example`, which a
+ * URL parser reads as scheme `user:`). The colon keeps `owner=ops@example.com` readable.
+ */
+const SCHEMELESS_USERINFO = /=[^\s=/@:]*:[^\s=/]*@/g;
+
+/**
+ * `text` with the user and password of every URL in it, and the values of its secret-looking
+ * parameters (`?access_token=…`, `&password=…`), replaced by "[redacted]".
+ */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(URL_USERINFO, (_, scheme: string) => `${scheme}[redacted]@`);
+  return text
+    .replace(URL_USERINFO, (_, scheme: string) => `${scheme}[redacted]@`)
+    .replace(SCHEMELESS_USERINFO, "=[redacted]@")
+    .replace(SECRET_PARAM, (_, name: string, value: string) => (value === "" ? name : `${name}[redacted]`));
+}
+
+/**
+ * A `--channel`/`SYNCLAG_CHANNELS` spec (`kind=baseUrl`, `id:kind=baseUrl`, or something malformed) safe to
+ * echo: URL credentials and secret parameters redacted, and also a userinfo typed without a scheme
+ * (`amazon=user:pw@sellers.example`, which a URL parser reads as scheme `user:`).
+ */
+export function redactChannelSpec(text: string): string {
+  return redactUrlCredentials(text).replace(/(^|[\s=])[^\s=/]+@/g, "$1[redacted]@");
 }
 
 /** An error's message (or the value as text) with URL credentials redacted. */
