@@ -7,8 +7,15 @@
 // work-queue stream such a message stays stored until it is dead-lettered and deleted here. And nats.js
 // keeps pulling from a deleted consumer (or a stream lost in a server restart) forever without a word:
 // the feed asks it to give up instead, reports it, re-creates what is missing and consumes again.
+// A dead-letter write that fails (DLQ full, timeout, outage) is never the end of a message: before the
+// last delivery the message is nak'd and tried again on its next delivery; ON the last delivery a nak
+// would end it (the server stops delivering), so the feed keeps that delivery alive (+WPI) and retries
+// the write with capped backoff until it succeeds (then term) — and a failed write on the advisory path
+// is retried the same way. What a stopped process leaves behind (an exhausted message never
+// dead-lettered) is found by the exhausted-message sweep: stored, at or below the consumer's delivered
+// sequence, and not ack-pending. Found by review: a full DLQ on the last delivery lost the order.
 
-import { jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { millis, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   decodeOrderEvent,
@@ -26,6 +33,7 @@ import { orderIdHint, timestampNanosFromIso, writeDeadLetter, type DeadLetterKin
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { recreateMissingResources } from "./provision-streams.js";
+import { orderSubjects } from "./subjects.js";
 
 /**
  * Lifetime of one pull request. Short on purpose: messages naked with a delay are redelivered only into
@@ -38,6 +46,18 @@ const PULL_EXPIRES_MS = 5_000;
 const MAX_RESTART_DELAY_MS = 5_000;
 /** Consuming that lasted this long counts as recovered: the next failure starts the backoff afresh. */
 const STABLE_CONSUMING_MS = 30_000;
+
+/** Longest pause between two attempts of a dead-letter write that must not be given up (ms). */
+const MAX_DEAD_LETTER_RETRY_MS = 30_000;
+/** Most dead letters waiting for a retry at once (memory bound); beyond it the exhausted sweep is the net. */
+const MAX_PENDING_DEAD_LETTERS = 10_000;
+/** Most exhausted messages one sweep dead-letters; the next sweep continues. */
+const EXHAUSTED_SWEEP_BATCH = 1_000;
+/**
+ * A sweep re-checks its candidates after this pause: an ack updates the consumer before the work-queue
+ * stream deletes the message, so one snapshot could show an order just acked as "stored, not pending".
+ */
+const EXHAUSTED_RECHECK_MS = 1_000;
 
 /** A dead letter the feed wrote (one per record: a repeated write of the same record is not reported). */
 export interface DeadLetterNotice {
@@ -84,6 +104,12 @@ export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
    * provisions them. Default true.
    */
   readonly recreateMissing?: boolean;
+  /**
+   * How often to look for exhausted messages that were never dead-lettered (the server gave up on them
+   * while the dead-letter write failed, or nobody received the max-deliver advisory, e.g. during a
+   * restart) and dead-letter them (ms). Also runs whenever consuming starts. Default 60 000.
+   */
+  readonly exhaustedSweepIntervalMs?: number;
 }
 
 export interface FeedStats {
@@ -102,6 +128,8 @@ export interface FeedStats {
   readonly inFlight: number;
   /** Received while every handler slot was busy, kept alive (+WPI) until a slot frees. */
   readonly held: number;
+  /** Dead-letter writes that failed and are retried (last deliveries kept alive, and advisory/sweep finds). */
+  readonly deadLettersPending: number;
 }
 
 const defaultOnError = (error: NatsFeedError): void => {
@@ -130,6 +158,7 @@ interface SubscriptionSettings {
   readonly onError: (error: NatsFeedError) => void;
   readonly onDeadLetter: (notice: DeadLetterNotice) => void;
   readonly recreateMissing: boolean;
+  readonly exhaustedSweepIntervalMs: number;
 }
 
 /** OrderFeed on the durable consumer that `provisionStreams` created. Construct one per process. */
@@ -150,6 +179,7 @@ export class JetStreamOrderFeed implements OrderFeed {
       onError: options.onError ?? defaultOnError,
       onDeadLetter: options.onDeadLetter ?? defaultOnDeadLetter,
       recreateMissing: options.recreateMissing ?? true,
+      exhaustedSweepIntervalMs: positive("exhaustedSweepIntervalMs", options.exhaustedSweepIntervalMs ?? 60_000),
     };
   }
 
@@ -160,6 +190,22 @@ export class JetStreamOrderFeed implements OrderFeed {
 }
 
 type Settle = "ack" | "nak" | "term";
+
+/** A dead-letter write that failed and is tried again (see MAX_DEAD_LETTER_RETRY_MS). */
+interface PendingDeadLetter {
+  /**
+   * The last delivery, kept unsettled and alive (+WPI) until its record is written, then terminated.
+   * Absent when the server already gave up on the message (advisory or sweep): then it is deleted.
+   */
+  readonly message: JsMsg | undefined;
+  readonly ackWaitMs: number;
+  deadlineMs: number;
+  /** A max-deliver advisory arrived for it anyway (the keep-alive did not reach the server): delete after the write. */
+  exhausted: boolean;
+  attempts: number;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  readonly attempt: (entry: PendingDeadLetter) => Promise<void>;
+}
 
 /** One delivery being handled: the DeliveryInfo the handler sees, and its bookkeeping. */
 class Delivery implements DeliveryInfo {
@@ -219,6 +265,10 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   /** Taken from the server's consumer config when pulling starts (the options are only the default). */
   private maxDeliver: number;
   private ackWaits: { ackWaitMs: number; backoffMs: readonly number[] };
+  /** Failed dead-letter writes being retried, by stream sequence (at most MAX_PENDING_DEAD_LETTERS). */
+  private readonly pendingDeadLetters = new Map<number, PendingDeadLetter>();
+  private exhaustedSweeper: ReturnType<typeof setInterval> | undefined;
+  private sweepingExhausted = false;
   private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0 };
 
   constructor(
@@ -239,7 +289,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   stats(): FeedStats {
-    return { ...this.counts, inFlight: this.inFlight.size, held: this.waiting.length };
+    return { ...this.counts, inFlight: this.inFlight.size, held: this.waiting.length, deadLettersPending: this.pendingDeadLetters.size };
   }
 
   /**
@@ -266,8 +316,10 @@ export class JetStreamFeedSubscription implements FeedSubscription {
             this.wakeIdle = resolve;
           });
     finished = (await waitUntil(idle, deadline)) && finished;
+    if (this.exhaustedSweeper !== undefined) clearInterval(this.exhaustedSweeper);
     this.advisory?.unsubscribe();
     finished = (await waitUntil(Promise.allSettled([...this.advisoryWork]), deadline)) && finished;
+    this.handBackPendingDeadLetters();
     this.flushSettles();
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
     if (!this.settings.connection.isClosed()) await waitUntil(this.settings.connection.flush().catch(() => {}), deadline);
@@ -323,6 +375,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         this.watchStatus(messages, what);
         if (this.stopping) void messages.close();
         this.markReady();
+        this.startExhaustedSweeps();
         consumingSince = Date.now();
         this.heartbeatsMissed = false;
         lost = false;
@@ -507,7 +560,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     if (this.sweeper !== undefined) return;
     const everyMs = Math.min(1_000, Math.max(50, Math.floor(this.ackWaits.ackWaitMs / 4)));
     this.sweeper = setInterval(() => {
-      if (this.inFlight.size === 0 && this.waiting.length === 0) {
+      if (this.inFlight.size === 0 && this.waiting.length === 0 && this.pendingDeadLetters.size === 0) {
         clearInterval(this.sweeper);
         this.sweeper = undefined;
         return;
@@ -518,6 +571,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         if (now < held.deadlineMs - held.ackWaitMs / 2) continue;
         this.send(held.message, "working", (m) => m.working());
         held.deadlineMs = now + held.ackWaitMs;
+      }
+      // Last deliveries whose dead-letter write is being retried: the same keep-alive.
+      for (const pending of this.pendingDeadLetters.values()) {
+        if (pending.message === undefined || now < pending.deadlineMs - pending.ackWaitMs / 2) continue;
+        this.send(pending.message, "working", (m) => m.working());
+        pending.deadlineMs = now + pending.ackWaitMs;
       }
       for (const delivery of this.inFlight) {
         if (delivery.abandoned || now < delivery.deadlineMs) continue;
@@ -592,38 +651,135 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   private async deadLetter(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
     const deliveryCount = message.info.deliveryCount;
-    let written: { readonly sequence: number; readonly duplicate: boolean };
     try {
-      written = await writeDeadLetter(
-        this.settings.js,
-        this.settings.feed,
-        {
-          kind,
-          reason,
-          ...(orderId === undefined ? {} : { orderId }),
-          subject: message.subject,
-          sequence: message.seq,
-          timestampNanos: message.timestampNanos,
-          deliveryCount,
-          data: message.data,
-          headers: message.headers,
-        },
-        this.settings.apiTimeoutMs,
-      );
+      await this.writeDeadLetterAndTerm(message, kind, reason, orderId);
     } catch (error) {
-      // Not written: keep the message (retry later) rather than lose it.
+      // Not written: keep the message rather than lose it.
       const failure = toNatsFeedError(error, "dead-lettering");
       this.report(failure);
       this.deadLetterStreamMissing(failure);
+      // On the last delivery a nak would end it: the server stops delivering, and the order would sit
+      // in the stream, neither processed nor dead-lettered, until max_age. Keep it alive and retry.
+      const lastDelivery = this.maxDeliver > 0 && deliveryCount >= this.maxDeliver;
+      if (
+        lastDelivery &&
+        this.retryDeadLetter(message.seq, message, async (entry) => {
+          await this.writeDeadLetterAndTerm(message, kind, reason, orderId);
+          if (entry.exhausted) await this.deleteStored(message.seq);
+        })
+      ) {
+        return;
+      }
+      // Before the last delivery (or stopping, or too many pending): retried on the next delivery; on
+      // the last one the advisory path (another worker) or the exhausted sweep picks it up.
       this.counts.retried++;
       this.queueSettle(message, "nak", this.failureDelay(deliveryCount));
-      return;
     }
+  }
+
+  /** Writes the dead letter (throws when not written), then terminates the delivery. */
+  private async writeDeadLetterAndTerm(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
+    const deliveryCount = message.info.deliveryCount;
+    const written = await writeDeadLetter(
+      this.settings.js,
+      this.settings.feed,
+      {
+        kind,
+        reason,
+        ...(orderId === undefined ? {} : { orderId }),
+        subject: message.subject,
+        sequence: message.seq,
+        timestampNanos: message.timestampNanos,
+        deliveryCount,
+        data: message.data,
+        headers: message.headers,
+      },
+      this.settings.apiTimeoutMs,
+    );
     this.counts.deadLettered++;
     this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
     // Plain term: nats-server 2.9 does not understand a term reason (it would redeliver instead).
     this.queueSettle(message, "term", 0);
     this.noteDeadLetter(written, { kind, reason, orderId, subject: message.subject, streamSequence: message.seq, deliveryCount });
+  }
+
+  /**
+   * Retries a failed dead-letter write for stream sequence `sequence` with capped backoff until it
+   * succeeds or stop() runs. With `message` (a last delivery) the delivery is kept alive meanwhile.
+   * False when it cannot be taken on (stopping, or MAX_PENDING_DEAD_LETTERS reached).
+   */
+  private retryDeadLetter(sequence: number, message: JsMsg | undefined, attempt: (entry: PendingDeadLetter) => Promise<void>): boolean {
+    const existing = this.pendingDeadLetters.get(sequence);
+    if (existing) {
+      // The server gave up on a delivery we keep alive (its keep-alive was lost): delete it after the write.
+      if (message === undefined) existing.exhausted = true;
+      return true;
+    }
+    if (this.stopping) return false;
+    if (this.pendingDeadLetters.size >= MAX_PENDING_DEAD_LETTERS) {
+      this.report(
+        new NatsFeedError(
+          "dead-letter-failed",
+          `${this.pendingDeadLetters.size} dead letters already wait for a retry; ${this.settings.feed.streamName} #${sequence} is left to the exhausted-message sweep`,
+        ),
+      );
+      return false;
+    }
+    const ackWaitMs = message === undefined ? 0 : ackWaitForDelivery(this.ackWaits, message.info.deliveryCount);
+    const entry: PendingDeadLetter = { message, ackWaitMs, deadlineMs: Date.now() + ackWaitMs, exhausted: false, attempts: 0, timer: undefined, attempt };
+    this.pendingDeadLetters.set(sequence, entry);
+    if (message !== undefined) {
+      this.send(message, "working", (m) => m.working());
+      this.ensureSweeper();
+    }
+    this.armDeadLetterRetry(sequence, entry);
+    return true;
+  }
+
+  private armDeadLetterRetry(sequence: number, entry: PendingDeadLetter): void {
+    const delayMs = Math.min(this.settings.failureRetryDelayMs * 2 ** Math.min(entry.attempts, 20), MAX_DEAD_LETTER_RETRY_MS);
+    entry.timer = setTimeout(() => {
+      entry.timer = undefined;
+      if (this.stopping) return;
+      entry.attempts++;
+      const work: Promise<void> = entry
+        .attempt(entry)
+        .then(
+          () => {
+            this.pendingDeadLetters.delete(sequence);
+          },
+          (error: unknown) => {
+            const failure = toNatsFeedError(error, `dead-lettering ${this.settings.feed.streamName} #${sequence} (attempt ${entry.attempts + 1})`);
+            this.report(failure);
+            this.deadLetterStreamMissing(failure);
+            if (!this.stopping) this.armDeadLetterRetry(sequence, entry); // else handed back by shutdown
+          },
+        )
+        .finally(() => this.advisoryWork.delete(work));
+      this.advisoryWork.add(work);
+    }, delayMs);
+    entry.timer.unref?.();
+  }
+
+  /**
+   * stop(): the dead letters still failing are not lost. A kept-alive last delivery is nak'd: the server
+   * then finds it exhausted and sends the max-deliver advisory to a worker still running (this one no
+   * longer listens) or, with none running, when the next one pulls. A message the server already gave
+   * up on stays stored and is found by the exhausted-message sweep of the next worker.
+   */
+  private handBackPendingDeadLetters(): void {
+    if (this.pendingDeadLetters.size === 0) return;
+    for (const entry of this.pendingDeadLetters.values()) {
+      if (entry.timer !== undefined) clearTimeout(entry.timer);
+      if (entry.message !== undefined && !entry.exhausted) this.queueSettle(entry.message, "nak", 0);
+    }
+    this.report(
+      new NatsFeedError(
+        "dead-letter-failed",
+        `stopped with ${this.pendingDeadLetters.size} dead letter(s) still unwritten (${[...this.pendingDeadLetters.keys()].slice(0, 10).join(", ")}); handed back, a running or the next worker dead-letters them`,
+      ),
+    );
+    this.pendingDeadLetters.clear();
   }
 
   /** Tells onDeadLetter about a record written now (not about a repeated write of an existing one). */
@@ -693,7 +849,6 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   private async onMaxDeliveries(data: Uint8Array): Promise<void> {
-    const { streamName } = this.settings.feed;
     let sequence = 0;
     let deliveries = this.maxDeliver;
     try {
@@ -707,42 +862,134 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       this.report(new NatsFeedError("unexpected", `max-deliver advisory without a stream sequence: ${new TextDecoder().decode(data).slice(0, 200)}`));
       return;
     }
+    const pending = this.pendingDeadLetters.get(sequence);
+    if (pending) {
+      // Our own kept-alive last delivery (its keep-alive did not reach the server): its retry writes the
+      // record with the real reason; it must now also delete the message.
+      pending.exhausted = true;
+      return;
+    }
+    const reason = `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`;
+    await this.deadLetterExhaustedOrRetry(sequence, deliveries, reason);
+  }
+
+  /** Dead-letters a message the server gave up on; a failed write is retried (see retryDeadLetter). */
+  private async deadLetterExhaustedOrRetry(sequence: number, deliveries: number, reason: string): Promise<void> {
     try {
-      const jsm = await this.jsm();
-      const stored = await jsm.streams.getMessage(streamName, { seq: sequence });
-      if (!stored) return; // settled after all (a late ack) or already dead-lettered by another worker
-      const decoded = decodeOrderEvent(stored.data);
-      const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
-      const kind: DeadLetterKind = "max-deliver";
-      const reason = `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`;
-      const written = await writeDeadLetter(
-        this.settings.js,
-        this.settings.feed,
-        {
-          kind,
-          reason,
-          ...(orderId === undefined ? {} : { orderId }),
-          subject: stored.subject,
-          sequence,
-          timestampNanos: timestampNanosFromIso(stored.timestamp),
-          deliveryCount: deliveries,
-          data: stored.data,
-          headers: stored.header,
-        },
-        this.settings.apiTimeoutMs,
-      );
-      this.counts.deadLettered++;
-      this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
-      this.noteDeadLetter(written, { kind, reason, orderId, subject: stored.subject, streamSequence: sequence, deliveryCount: deliveries });
-      // On a work-queue stream an exhausted message is never removed by the server: delete it.
-      await jsm.streams.deleteMessage(streamName, sequence, false).catch((error: unknown) => {
-        if (!/no message found/i.test(error instanceof Error ? error.message : "")) throw error;
-      });
+      await this.deadLetterExhausted(sequence, deliveries, reason);
     } catch (error) {
-      const failure = toNatsFeedError(error, `dead-lettering ${streamName} #${sequence} after max deliveries`);
+      const failure = toNatsFeedError(error, `dead-lettering ${this.settings.feed.streamName} #${sequence} after max deliveries`);
       this.report(failure);
       this.deadLetterStreamMissing(failure);
+      this.retryDeadLetter(sequence, undefined, () => this.deadLetterExhausted(sequence, deliveries, reason));
     }
+  }
+
+  /** Reads stored message `sequence`, writes its dead letter and deletes it; throws when not done. */
+  private async deadLetterExhausted(sequence: number, deliveries: number, reason: string): Promise<void> {
+    const { streamName } = this.settings.feed;
+    const jsm = await this.jsm();
+    const stored = await jsm.streams.getMessage(streamName, { seq: sequence });
+    if (!stored) return; // settled after all (a late ack) or already dead-lettered by another worker
+    const decoded = decodeOrderEvent(stored.data);
+    const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
+    const kind: DeadLetterKind = "max-deliver";
+    const written = await writeDeadLetter(
+      this.settings.js,
+      this.settings.feed,
+      {
+        kind,
+        reason,
+        ...(orderId === undefined ? {} : { orderId }),
+        subject: stored.subject,
+        sequence,
+        timestampNanos: timestampNanosFromIso(stored.timestamp),
+        deliveryCount: deliveries,
+        data: stored.data,
+        headers: stored.header,
+      },
+      this.settings.apiTimeoutMs,
+    );
+    this.counts.deadLettered++;
+    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    this.noteDeadLetter(written, { kind, reason, orderId, subject: stored.subject, streamSequence: sequence, deliveryCount: deliveries });
+    await this.deleteStored(sequence);
+  }
+
+  /** On a work-queue stream an exhausted message is never removed by the server: delete it. */
+  private async deleteStored(sequence: number): Promise<void> {
+    const jsm = await this.jsm();
+    await jsm.streams.deleteMessage(this.settings.feed.streamName, sequence, false).catch((error: unknown) => {
+      if (!/no message found/i.test(error instanceof Error ? error.message : "")) throw error;
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Exhausted-message sweep: messages the server gave up on that were never dead-lettered.
+  // -------------------------------------------------------------------------------------------
+
+  /** Sweeps now (consuming just started) and every exhaustedSweepIntervalMs while running. */
+  private startExhaustedSweeps(): void {
+    this.sweepExhaustedInBackground();
+    if (this.exhaustedSweeper !== undefined || this.stopping) return;
+    this.exhaustedSweeper = setInterval(() => this.sweepExhaustedInBackground(), this.settings.exhaustedSweepIntervalMs);
+    this.exhaustedSweeper.unref?.();
+  }
+
+  private sweepExhaustedInBackground(): void {
+    if (this.sweepingExhausted || this.stopping) return;
+    this.sweepingExhausted = true;
+    const work: Promise<void> = this.sweepExhausted()
+      .catch((error: unknown) => this.report(toNatsFeedError(error, `looking for exhausted messages in ${this.settings.feed.streamName}`)))
+      .finally(() => {
+        this.sweepingExhausted = false;
+        this.advisoryWork.delete(work);
+      });
+    this.advisoryWork.add(work);
+  }
+
+  private async sweepExhausted(): Promise<void> {
+    const first = await this.exhaustedCandidates();
+    if (first.length === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, EXHAUSTED_RECHECK_MS));
+    if (this.stopping) return;
+    const confirmed = new Set(await this.exhaustedCandidates());
+    const reason = `found after max deliver (${this.maxDeliver}) was reached without a dead letter (the dead-letter write failed, or no worker received the max-deliver advisory)`;
+    for (const sequence of first) {
+      if (this.stopping) return;
+      if (!confirmed.has(sequence) || this.pendingDeadLetters.has(sequence)) continue;
+      await this.deadLetterExhaustedOrRetry(sequence, this.maxDeliver, reason);
+    }
+  }
+
+  /**
+   * Stored messages the consumer will never deliver again. JetStream says which messages are
+   * ack-pending only as a count, so only two cases are certain: a stored message at or below the ack
+   * floor (every one there was acked — deleted on a work-queue stream — or given up on), and, when
+   * nothing is ack-pending, every stored message at or below the delivered sequence. An exhausted
+   * message above the floor while others are pending waits for a later sweep (the floor moves up to it
+   * whenever nothing is pending). Only for deliver policy `all` (otherwise messages below the start were
+   * never delivered). Cheap when there is nothing to find: two info requests.
+   */
+  private async exhaustedCandidates(): Promise<number[]> {
+    const { streamName, consumerName, subjectPrefix } = this.settings.feed;
+    const jsm = await this.jsm();
+    const consumer = await jsm.consumers.info(streamName, consumerName);
+    if (consumer.config.deliver_policy !== DeliverPolicy.All) return [];
+    const stream = await jsm.streams.info(streamName);
+    // Stored = not yet delivered + ack-pending + exhausted (no other consumer on a work-queue stream).
+    if (stream.state.messages - consumer.num_pending - consumer.num_ack_pending <= 0) return [];
+    const bound = consumer.num_ack_pending === 0 ? consumer.delivered.stream_seq : consumer.ack_floor.stream_seq;
+    const found: number[] = [];
+    for (let seq = stream.state.first_seq; seq <= bound && found.length < EXHAUSTED_SWEEP_BATCH; ) {
+      // next_by_subj (nats-server 2.9+): the first stored message at or after seq — skips deleted ones.
+      const query = { seq, next_by_subj: orderSubjects(subjectPrefix) } as unknown as { seq: number };
+      const stored = await jsm.streams.getMessage(streamName, query);
+      if (!stored || stored.seq > bound) break;
+      found.push(stored.seq);
+      seq = stored.seq + 1;
+    }
+    return found;
   }
 }
 
