@@ -371,6 +371,11 @@ export class Propagator {
     return this.find(channel, sku)?.confirmed?.version;
   }
 
+  /** The newest version of `sku` given up on `channel` (0: none) — the reconciler re-sends it when nothing newer landed. */
+  abandonedVersion(channel: ChannelId, sku: Sku): number {
+    return this.find(channel, sku)?.abandonedVersion ?? 0;
+  }
+
   /**
    * For each SKU, the version `channel` confirmed (undefined: none), or `null` when the pair is busy
    * (something pending or in flight) — the reconciler's view, one channel lookup for a whole read batch.

@@ -70,4 +70,28 @@ describe("Reconciler", () => {
     expect(reads).toBe(1);
     expect(metrics.count("reconcile_errors_total", { channel: "c" })).toBe(1);
   });
+
+  it("re-sends a version given up on when the channel's policy lists the same quantity for it (the shelf is right, its version is not)", async () => {
+    const { scheduler, channel, propagator, config } = setup({ latencyMs: 10, policy: { maxListed: 5 } });
+    const store = new InMemoryStockStore({ clock: scheduler });
+    const start = await store.setQuantity({ sku: "A", quantity: 10 });
+    if (start.kind !== "changed") throw new Error("setup");
+    propagator.assumeConfirmed("c", "A", { quantity: 5, version: start.change.version });
+    channel.shown.set("A", 5);
+    const sold = await store.applyOrder({ orderId: "o1", sourceChannel: "shop", lines: [{ sku: "A", quantity: 1 }] });
+    if (sold.kind !== "applied") throw new Error("setup");
+    const version = sold.changes[0]?.version as number;
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "rejected", message: "INVALID" })));
+    propagator.publish("A", { quantity: 9, version }); // listed 5 (capped): refused, given up
+    await scheduler.runUntil(1_000);
+    expect(propagator.confirmedVersion("c", "A")).toBe(start.change.version);
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
+    expect(await reconciler.round()).toBe(1);
+    await scheduler.runUntil(2_000);
+    expect(propagator.confirmedVersion("c", "A")).toBe(version);
+    expect(metrics.count("reconcile_version_repairs_total", { channel: "c" })).toBe(1);
+    expect(metrics.count("drift_repaired_total")).toBe(0);
+    expect(await reconciler.round()).toBe(0); // nothing left to re-send
+  });
 });

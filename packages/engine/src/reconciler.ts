@@ -93,7 +93,19 @@ export class Reconciler {
             const listed = shown.get(sku);
             if (!level || listed === undefined) continue;
             const expected = listedQuantity(level.quantity, policy);
-            if (listed === expected) continue;
+            if (listed === expected) {
+              // Right quantity, old version: a push was given up and the channel's policy lists the same
+              // quantity for the old and the new truth (maxListed, allocation). Nothing is wrong on the
+              // shelf, but the channel never took the newer version — re-send it (one call, after a
+              // give-up only), so its version and everything measured by it catch up.
+              const confirmed = version ?? 0;
+              if (level.version > confirmed && this.options.propagator.abandonedVersion(client.channel, sku) > confirmed) {
+                this.options.metrics.increment("reconcile_version_repairs_total", { channel: client.channel });
+                this.options.propagator.publish(sku, level, { force: true, channels: [client.channel] as ChannelId[], shown: listed });
+                repairs += 1;
+              }
+              continue;
+            }
             const key = `${client.channel}\u0000${sku}`;
             const signature = `${listed}@${level.version}`;
             if (listed < expected && this.suspectedLow.get(key) !== signature) {

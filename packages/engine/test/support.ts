@@ -1,6 +1,6 @@
 // Test support for the engine: a channel whose replies a test scripts, metrics that record, and a
 // one-channel propagator on a virtual scheduler.
-import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type Labels, type Metrics, type PushOutcome, type QuantityUpdate } from "@synclag/core";
+import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type ChannelPolicy, type Labels, type Metrics, type PushOutcome, type QuantityUpdate } from "@synclag/core";
 import type { RetryPolicy } from "../src/backoff.js";
 import { Propagator, type ChannelConfig } from "../src/propagator.js";
 
@@ -59,6 +59,7 @@ export interface SetupOptions {
   driftAgeingMs?: number;
   metrics?: Metrics;
   retry?: Partial<RetryPolicy>;
+  policy?: ChannelPolicy;
 }
 
 /** One scripted channel "c" behind a propagator, at virtual time 0. */
@@ -72,6 +73,7 @@ export function setup(options: SetupOptions = {}) {
     ...(options.batchLingerMs === undefined ? {} : { batchLingerMs: options.batchLingerMs }),
     ...(options.revisionsPerSkuPerDay === undefined ? {} : { revisionsPerSkuPerDay: options.revisionsPerSkuPerDay }),
     ...(options.driftAgeingMs === undefined ? {} : { driftAgeingMs: options.driftAgeingMs }),
+    ...(options.policy === undefined ? {} : { policy: options.policy }),
   };
   const propagator = new Propagator({
     channels: [config],
