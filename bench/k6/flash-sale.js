@@ -39,6 +39,8 @@ const AGENT_SHARE = Number(env("AGENT_SHARE", "0.3"));
 const SEED = env("SEED", "1") === "1";
 
 const syncLag = new Trend("sync_lag_ms", true);
+/** Lag samples this run read from the engine: 0 (a failed threshold) when /metrics was unreadable or held none. */
+const syncLagSamples = new Counter("sync_lag_samples");
 const accepted = new Counter("checkouts_accepted");
 const turnedAway = new Counter("buyers_turned_away");
 
@@ -62,6 +64,9 @@ export const options = {
   },
   thresholds: {
     sync_lag_ms: ["p(99)<5000"],
+    // k6 passes a threshold on a metric with no samples: without this, an unreachable engine or a wrong
+    // ENGINE_URL would "pass" the lag goal having measured nothing.
+    sync_lag_samples: ["count>0"],
     dropped_iterations: ["count==0"],
     http_req_failed: ["rate<0.01"],
   },
@@ -85,14 +90,18 @@ function pickSku() {
 }
 
 export function setup() {
-  if (!SEED) return;
-  const items = Array.from({ length: SKUS }, (_, i) => ({ sku: sku(i), quantity: STOCK }));
-  const engine = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "set", items }), { headers: { "content-type": "application/json" } });
-  check(engine, { "engine stock seeded": (r) => r.status === 200 });
-  for (const store of STOREFRONTS) {
-    const seeded = http.post(`${store.url}/_synclag/admin/listings`, JSON.stringify({ listings: items }), { headers: { "content-type": "application/json" } });
-    check(seeded, { "listings seeded": (r) => r.status === 200 });
+  if (SEED) {
+    const items = Array.from({ length: SKUS }, (_, i) => ({ sku: sku(i), quantity: STOCK }));
+    // Listings first: the engine pushes the stock it is given at once, to mocks that must list those SKUs.
+    for (const store of STOREFRONTS) {
+      const seeded = http.post(`${store.url}/_synclag/admin/listings`, JSON.stringify({ listings: items }), { headers: { "content-type": "application/json" } });
+      check(seeded, { "listings seeded": (r) => r.status === 200 });
+    }
+    const engine = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "set", items }), { headers: { "content-type": "application/json" } });
+    check(engine, { "engine stock seeded": (r) => r.status === 200 });
   }
+  // The engine's histogram counts since it started: this run's lag is the difference from now.
+  return { baseline: readLagBuckets() || {} };
 }
 
 export default function () {
@@ -122,10 +131,40 @@ export default function () {
  * expanded from its Prometheus buckets into Trend samples at each bucket's upper bound — percentiles
  * are therefore conservative to the bucket resolution (…, 2500, 5000, 10000 ms).
  */
-export function teardown() {
+export function teardown(/** @type {{ baseline: Record<string, Record<string, number>> }} */ data) {
+  const now = readLagBuckets();
+  if (!now) {
+    syncLagSamples.add(0);
+    return;
+  }
+  let samples = 0;
+  for (const channel of Object.keys(now)) {
+    const before = (data && data.baseline && data.baseline[channel]) || {};
+    const buckets = Object.entries(now[channel] || {})
+      .map(([le, cumulative]) => /** @type {[number, number]} */ ([le === "+Inf" ? Infinity : Number(le), cumulative - (before[le] || 0)]))
+      .sort((a, b) => a[0] - b[0]);
+    let previous = 0;
+    let lastFinite = 0;
+    for (const [le, cumulative] of buckets) {
+      const bound = Number.isFinite(le) ? le : lastFinite * 2;
+      for (let i = previous; i < cumulative; i++) syncLag.add(bound, { channel });
+      samples += Math.max(0, cumulative - previous);
+      previous = Math.max(previous, cumulative);
+      if (Number.isFinite(le)) lastFinite = le;
+    }
+  }
+  syncLagSamples.add(samples);
+}
+
+/**
+ * The engine's propagation-lag histogram buckets by channel (`le` → cumulative count), or undefined
+ * when /metrics cannot be read.
+ * @returns {Record<string, Record<string, number>> | undefined}
+ */
+function readLagBuckets() {
   const response = http.get(`${ENGINE_URL}/metrics`, { tags: { name: "engine metrics" } });
-  if (response.status !== 200 || typeof response.body !== "string") return;
-  /** @type {Record<string, Array<[number, number]>>} */
+  if (response.status !== 200 || typeof response.body !== "string") return undefined;
+  /** @type {Record<string, Record<string, number>>} */
   const byChannel = {};
   for (const line of response.body.split("\n")) {
     const match = /^synclag_propagation_lag_ms_bucket\{(.*)\} (\d+(?:\.\d+)?)$/.exec(line);
@@ -133,17 +172,7 @@ export function teardown() {
     const labels = String(match[1]);
     const channel = (/channel="([^"]*)"/.exec(labels) || [])[1] || "";
     const le = (/le="([^"]*)"/.exec(labels) || [])[1] || "+Inf";
-    (byChannel[channel] = byChannel[channel] || []).push([le === "+Inf" ? Infinity : Number(le), Number(match[2])]);
+    (byChannel[channel] = byChannel[channel] || {})[le] = Number(match[2]);
   }
-  for (const channel of Object.keys(byChannel)) {
-    const buckets = (byChannel[channel] || []).sort((a, b) => a[0] - b[0]);
-    let previous = 0;
-    let lastFinite = 0;
-    for (const [le, cumulative] of buckets) {
-      const bound = Number.isFinite(le) ? le : lastFinite * 2;
-      for (let i = previous; i < cumulative; i++) syncLag.add(bound, { channel });
-      previous = cumulative;
-      if (Number.isFinite(le)) lastFinite = le;
-    }
-  }
+  return byChannel;
 }

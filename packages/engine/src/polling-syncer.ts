@@ -68,7 +68,7 @@ export class PollingSyncer {
       this.lastPublishedPoll = number;
       // Not awaited: a long reconcile round must not make the next ticks count as skipped polls, and
       // its failures are the reconciler's (it has its own guard against overlapping rounds).
-      void this.options.afterPoll?.().catch(() => this.options.metrics.increment("reconcile_errors_total"));
+      void this.options.afterPoll?.().catch(() => this.options.metrics.increment("reconcile_errors_total", { channel: "(store)" }));
     } catch {
       this.options.metrics.increment("poll_errors_total");
     } finally {
