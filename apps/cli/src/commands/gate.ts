@@ -145,7 +145,8 @@ Details: docs/ci.md`,
               strategy: opts.strategy,
               seed: effectiveSeed,
               durationMs: realDurationMs,
-              logger: createLogger("warn", process.stderr),
+              // As `synclag run` by default: errors only (at warn every oversell is a JSON line, hundreds in a CI log).
+              logger: createLogger("error", process.stderr),
               onProgress: (message) => process.stderr.write(`gate: ${message}\n`),
               reproduceCommand: reproduceCommand(opts, effectiveSeed),
             });
