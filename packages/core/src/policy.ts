@@ -20,7 +20,8 @@ export function listedQuantity(available: number, policy: ChannelPolicy | undefi
   if (!policy) return Math.max(0, available);
   let quantity = Math.max(0, available - (policy.bufferUnits ?? 0));
   const percent = policy.allocationPercent ?? 100;
-  if (percent < 100) quantity = Math.floor((quantity * percent) / 100);
+  // In hundredths of a percent, integers throughout: 4.6 % of 1,500 is 69 (the float product gave 68).
+  if (percent < 100) quantity = Math.floor((quantity * Math.round(percent * 100)) / 10_000);
   if (policy.maxListed !== undefined) quantity = Math.min(quantity, policy.maxListed);
   if (policy.zeroBelow !== undefined && quantity < policy.zeroBelow) quantity = 0;
   return quantity;
@@ -35,10 +36,16 @@ export interface BundleComponent {
 /** A bundle is available as often as its scarcest component allows: min over floor(stock / per-bundle). */
 export function bundleAvailability(components: readonly BundleComponent[], stock: ReadonlyMap<Sku, StockLevel>): number {
   if (components.length === 0) return 0;
+  // A SKU named twice consumes both quantities per bundle.
+  const perBundle = new Map<Sku, number>();
+  for (const { sku, quantity } of components) {
+    if (!Number.isInteger(quantity) || quantity < 1) throw new RangeError(`bundle component ${JSON.stringify(sku)}: quantity must be an integer ≥ 1, got ${quantity}`);
+    perBundle.set(sku, (perBundle.get(sku) ?? 0) + quantity);
+  }
   let available = Number.POSITIVE_INFINITY;
-  for (const component of components) {
-    const level = stock.get(component.sku);
-    available = Math.min(available, level ? Math.floor(level.quantity / component.quantity) : 0);
+  for (const [sku, quantity] of perBundle) {
+    const level = stock.get(sku);
+    available = Math.min(available, level ? Math.floor(level.quantity / quantity) : 0);
   }
   return available;
 }

@@ -100,10 +100,23 @@ describe("channel policy", () => {
     expect(listedQuantity(1, { bufferUnits: 5 })).toBe(0);
   });
 
+  it("floors a fractional allocation exactly (in integer hundredths of a percent, not a float product)", () => {
+    expect(listedQuantity(1500, { allocationPercent: 4.6 })).toBe(69);
+    for (let q = 0; q <= 2000; q += 7) for (let tenths = 1; tenths < 1000; tenths += 13) {
+      expect(listedQuantity(q, { allocationPercent: tenths / 10 })).toBe(Math.floor((q * tenths) / 1000));
+    }
+  });
+
   it("makes a bundle as available as its scarcest component", () => {
     const stock = new Map([["A", { quantity: 10, version: 1 }], ["B", { quantity: 3, version: 1 }]]);
     expect(bundleAvailability([{ sku: "A", quantity: 2 }, { sku: "B", quantity: 1 }], stock)).toBe(3);
     expect(bundleAvailability([{ sku: "A", quantity: 2 }, { sku: "C", quantity: 1 }], stock)).toBe(0);
+  });
+
+  it("counts a component named twice once per bundle with both quantities, and refuses a quantity below 1", () => {
+    const stock = new Map([["A", { quantity: 3, version: 1 }]]);
+    expect(bundleAvailability([{ sku: "A", quantity: 1 }, { sku: "A", quantity: 1 }], stock)).toBe(1);
+    expect(() => bundleAvailability([{ sku: "A", quantity: 0 }], stock)).toThrow(RangeError);
   });
 });
 
@@ -113,6 +126,16 @@ describe("durations and order events", () => {
     expect(parseDuration("1h30m")).toBe(5_400_000);
     expect(parseDuration("15 minutes")).toBeUndefined();
     expect(formatDuration(90_000)).toBe("1m30s");
+  });
+
+  it("takes each unit once, largest first, and refuses a total beyond exact integers", () => {
+    expect(parseDuration("1d2h3m4s5ms")).toBe(93_784_005);
+    expect(parseDuration("500ms")).toBe(500);
+    expect(parseDuration("1m500ms")).toBe(60_500);
+    expect(parseDuration("2.5s")).toBe(2_500);
+    for (const bad of ["1h1h", "30s1h", "", "ms", "1x", "5", `${"9".repeat(400)}s`, "999999999999d"]) expect(parseDuration(bad), bad).toBeUndefined();
+    expect(formatDuration(0.4)).toBe("0s");
+    expect(formatDuration(-1000)).toBe("-1s");
   });
 
   it("decodes a valid event and names every problem of a bad one", () => {

@@ -4,6 +4,13 @@ import { Prng } from "./prng.js";
 import { VirtualScheduler } from "./virtual-time.js";
 
 describe("VirtualScheduler", () => {
+  it("refuses a timer delay that is not a finite number (NaN would make the clock NaN for good)", () => {
+    const scheduler = new VirtualScheduler(0);
+    expect(() => scheduler.setTimer(Number.NaN, () => undefined)).toThrow(RangeError);
+    expect(() => scheduler.setTimer(Number.POSITIVE_INFINITY, () => undefined)).toThrow(RangeError);
+    expect(scheduler.now()).toBe(0);
+  });
+
   it("runs timers that continuations set while it drains, before the clock jumps to the end (time never goes back)", async () => {
     const scheduler = new VirtualScheduler(0);
     const seen: number[] = [];

@@ -36,6 +36,8 @@ export class VirtualScheduler implements Clock, Scheduler {
   }
 
   setTimer(delayMs: number, callback: () => void): TimerHandle {
+    // NaN or Infinity would turn the clock itself into NaN for good.
+    if (!Number.isFinite(delayMs)) throw new RangeError(`virtual scheduler: timer delay must be a finite number of ms, got ${delayMs}`);
     // Whole milliseconds: events carry integer times (order events require it) and ties batch.
     const seq = ++this.seq;
     const entry: Entry = { atMs: this.nowMs + Math.max(0, Math.round(delayMs)), seq, id: seq, callback, owner: this };

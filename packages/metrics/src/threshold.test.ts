@@ -57,6 +57,7 @@ describe("parseThreshold", () => {
     ["p(99)<fast", 'invalid value "fast" in "p(99)<fast": write a number with an optional unit (ms, s, m, h or %)'],
     ["p(99)<5sec", 'unknown unit "sec" in "p(99)<5sec": use ms, s, m, h or %'],
     ["p(99)<5 S", 'unknown unit "S" in "p(99)<5 S": use ms, s, m, h or %'],
+    ["p(99)<5constructor", 'unknown unit "constructor" in "p(99)<5constructor": use ms, s, m, h or %'],
     ["count<5s", 'unit "s" does not fit count in "count<5s": count is a number of events, not a duration'],
     ["rate<5ms", 'unit "ms" does not fit rate in "rate<5ms": rate is a fraction, not a duration'],
     ["p(99)<5%", 'unit "%" does not fit p(99) in "p(99)<5%": "%" is for rate (and value)'],

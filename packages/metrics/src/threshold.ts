@@ -182,7 +182,7 @@ function parseValue(text: string, aggregation: Aggregation, operator: Operator, 
   const unitText = match[2] ?? "";
   if (unitText === "") return Number(digits);
 
-  const unit = UNITS[unitText];
+  const unit = Object.hasOwn(UNITS, unitText) ? UNITS[unitText] : undefined; // not "constructor" & co.
   if (unit === undefined) return `unknown unit "${unitText}" in ${quoted}: ${UNIT_HINT}`;
   const kind = aggregation.kind;
   if (unit.kind === "time" && (kind === "count" || kind === "rate")) {

@@ -37,6 +37,20 @@ describe("strategies: one parser for the schema and the simulator", () => {
     expect(problems).toHaveLength(5);
   });
 
+  it("refuses a polling interval beyond a year, or one that overflows, instead of stalling the simulator", () => {
+    const problems = problemsOf({ ...base, strategies: ["events", "polling:367d", `polling:${"9".repeat(400)}s`, "polling:366d"] });
+    expect(at(problems, "strategies.1")).toMatch(/longer than 366d/);
+    expect(at(problems, "strategies.2")).toMatch(/bad polling interval/);
+    expect(at(problems, "strategies.3")).toBeUndefined();
+  });
+
+  it("refuses stock a SKU cannot hold (the store's 1,000,000,000), alone or with its restocks", () => {
+    const huge = problemsOf({ ...base, catalog: { ...base.catalog, stock: 2_000_000_000 } });
+    expect(at(huge, "catalog.stock")).toBeDefined();
+    const restocked = problemsOf({ ...base, catalog: { ...base.catalog, stock: 900_000_000 }, demand: { ...base.demand, restocks: [{ at: "1h", quantity: 60_000_000 }, { at: "2h", quantity: 60_000_000 }] } });
+    expect(at(restocked, "demand.restocks")).toMatch(/exceeds 1000000000/);
+  });
+
   it("parseStrategy agrees with the schema: what validates parses, what is refused is refused", () => {
     expect(parseStrategy("events")).toEqual({ ok: true, strategy: { kind: "events" } });
     expect(parseStrategy("polling:1s")).toEqual({ ok: true, strategy: { kind: "polling", intervalMs: 1000 } });

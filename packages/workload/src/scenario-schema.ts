@@ -7,7 +7,7 @@
 // its own schema) — one run lists every problem, cross-field ones included. And nothing that passes
 // may crash or stall the simulator: intervals it divides by or loops on are bounded below.
 
-import { formatDuration, parseDuration, type Distribution } from "@synclag/core";
+import { MAX_QUANTITY, formatDuration, parseDuration, type Distribution } from "@synclag/core";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
 import { expectedArrivals, rateSegments } from "./arrivals.js";
@@ -84,7 +84,7 @@ const distribution = z
 
 const policy = z.strictObject({
   bufferUnits: z.number().int().nonnegative().optional(),
-  allocationPercent: z.number().min(0).max(100).optional(),
+  allocationPercent: z.number().min(0).max(100).multipleOf(0.01).optional(),
   maxListed: z.number().int().nonnegative().optional(),
   zeroBelow: z.number().int().nonnegative().optional(),
 });
@@ -161,7 +161,8 @@ const strategyText = z.string().superRefine((text, ctx) => {
 
 const scenarioDuration = duration.refine((ms) => ms > 0, "must be > 0");
 
-const stockRange = z.number().int().nonnegative();
+/** The store's limit per SKU (MAX_QUANTITY): a larger stock would be refused by it, leaving the SKU unstocked. */
+const stockRange = z.number().int().nonnegative().max(MAX_QUANTITY);
 
 /**
  * A rate-multiplier window. It must start before the scenario ends and last > 0 (checked here and
@@ -204,7 +205,7 @@ export const scenarioSchema = z
       extraUnitsMean: z.number().min(0).max(10).default(0),
       /** Share of arrivals that are shopping agents (read availability, leave on 0). */
       agentShare: rate.default(0),
-      restocks: z.array(z.strictObject({ at: duration, quantity: z.number().int().positive(), skus: z.number().int().positive().optional() })).default([]),
+      restocks: z.array(z.strictObject({ at: duration, quantity: z.number().int().positive().max(MAX_QUANTITY), skus: z.number().int().positive().optional() })).default([]),
     }),
     strategies: z.array(strategyText).min(1).default(["events", "polling:15m"]),
     /** push: orders reach the engine as notifications arrive; poll: they are imported every interval. */
@@ -292,17 +293,24 @@ export const scenarioSchema = z
     // Restocks and fault windows at or after the end never happen: refused like a curve window.
     const restocks = field(demand, "restocks");
     const skus = valid(z.number().int().positive(), field(field(scenario, "catalog"), "skus"));
+    let restocked = 0;
     if (Array.isArray(restocks)) {
       restocks.forEach((r: unknown, index) => {
         const at = valid(duration, field(r, "at"));
         if (durationMs !== undefined && at !== undefined && at >= durationMs) {
           ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "at"], message: `${formatDuration(at)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the restock would never apply` });
         }
+        const quantity = valid(z.number().int().positive(), field(r, "quantity"));
+        if (quantity !== undefined) restocked += quantity;
         const count = valid(z.number().int().positive(), field(r, "skus"));
         if (skus !== undefined && count !== undefined && count > skus) {
           ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "skus"], message: `${count} SKUs, but the catalogue has ${skus} (catalog.skus): use at most ${skus}, or leave skus out to restock every SKU` });
         }
       });
+    }
+    const largestStock = typeof stock === "number" ? valid(stockRange, stock) : max;
+    if (largestStock !== undefined && restocked > 0 && largestStock + restocked > MAX_QUANTITY) {
+      ctx.addIssue({ code: "custom", path: ["demand", "restocks"], message: `the largest stock (${largestStock}) plus every restock (${restocked}) exceeds ${MAX_QUANTITY}, the most one SKU can hold` });
     }
     if (durationMs !== undefined && Array.isArray(channels)) {
       channels.forEach((c: unknown, index) => {

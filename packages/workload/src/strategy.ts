@@ -15,6 +15,9 @@ export type StrategyParse = { ok: true; strategy: Strategy } | { ok: false; prob
  */
 export const MIN_POLLING_INTERVAL_MS = 1000;
 
+/** Longest polling interval accepted (a year): longer ones only make the simulator wait for one poll. */
+export const MAX_POLLING_INTERVAL_MS = 366 * 86_400_000;
+
 export function parseStrategy(text: string): StrategyParse {
   if (text === "events") return { ok: true, strategy: { kind: "events" } };
   const match = /^polling:(.*)$/s.exec(text);
@@ -26,6 +29,9 @@ export function parseStrategy(text: string): StrategyParse {
         ok: false,
         problem: `polling interval in ${JSON.stringify(text)} is ${formatDuration(intervalMs)}: it must be at least ${formatDuration(MIN_POLLING_INTERVAL_MS)} (every poll snapshots the whole catalogue, so shorter intervals make a run crawl; for near-real-time sync compare "events")`,
       };
+    }
+    if (intervalMs > MAX_POLLING_INTERVAL_MS) {
+      return { ok: false, problem: `polling interval in ${JSON.stringify(text)} is longer than ${formatDuration(MAX_POLLING_INTERVAL_MS)}: a run would only wait for its one poll` };
     }
     return { ok: true, strategy: { kind: "polling", intervalMs } };
   }
