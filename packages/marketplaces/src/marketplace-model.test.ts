@@ -57,3 +57,28 @@ describe("MarketplaceModel with shared SKU slots", () => {
     expect(plain.replies.filter((r) => r.kind === "applied" && r.items.some((i) => !i.ok))).toHaveLength(5); // "missing" has no listing
   });
 });
+
+describe("MarketplaceModel.planNotification", () => {
+  const plans = (notifications: Partial<typeof DEFAULT_PROFILES.flipkart.notifications>, count = 2_000) => {
+    const model = new MarketplaceModel({ channel: "fk", profile: { ...DEFAULT_PROFILES.flipkart, notifications: { ...DEFAULT_PROFILES.flipkart.notifications, ...notifications } }, random: new Prng(7), startMs: 0 });
+    return Array.from({ length: count }, () => model.planNotification());
+  };
+
+  it("says how many attempts a notification takes and whether the last one got through (not the times: head-of-line blocking decides those)", () => {
+    const all = plans({ attemptFailureRate: 0.5, retries: 2, duplicateRate: 0 });
+    for (const plan of all) {
+      expect(plan.attempts).toBeGreaterThanOrEqual(1);
+      expect(plan.attempts).toBeLessThanOrEqual(3);
+      if (!plan.delivered) expect(plan.attempts).toBe(3);
+      expect(plan.duplicateDelayMs).toBeUndefined();
+    }
+    const lost = all.filter((p) => !p.delivered).length / all.length;
+    expect(lost).toBeGreaterThan(0.08); // 0.5³ = 12.5 %
+    expect(lost).toBeLessThan(0.17);
+  });
+
+  it("gives a duplicate only to a notification that got through", () => {
+    const all = plans({ attemptFailureRate: 0.5, retries: 0, duplicateRate: 1 });
+    for (const plan of all) expect(plan.duplicateDelayMs !== undefined).toBe(plan.delivered);
+  });
+});

@@ -5,6 +5,7 @@
 // where oversells and lost sales come from. Time is always passed in; randomness comes from a stream.
 
 import { compileSampler, sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
+import { attemptOffsetMs } from "./notification-schedule.js";
 import type { MarketplaceProfile } from "./profiles.js";
 import { RateLimiter, type LimiterConfig, type LimiterDecision, type LimiterState } from "./rate-limiter.js";
 
@@ -86,6 +87,18 @@ export interface MarketplaceModelOptions {
 export interface UpdateCallOptions {
   /** Which of `apiRateLimits` this call is charged to; absent or unknown = the profile's limiter. */
   readonly api?: string;
+}
+
+/** One order notification's delivery plan (`MarketplaceModel.planNotification`). */
+export interface NotificationPlan {
+  /** Planned first attempt, ms after the order's confirmation (head-of-line blocking may hold it back). */
+  readonly firstOffsetMs: number;
+  /** Attempts made: the failed ones and, when `delivered`, the last one, which reached the engine. */
+  readonly attempts: number;
+  /** False when every attempt failed: the notification is lost (the order stays unnotified). */
+  readonly delivered: boolean;
+  /** A duplicate delivery this long after the first delivery; undefined when there is none. */
+  readonly duplicateDelayMs: number | undefined;
 }
 
 const DAY_MS = 86_400_000;
@@ -319,6 +332,11 @@ export class MarketplaceModel {
     return this.cancelled.size;
   }
 
+  /** The order ids cancelled through the API (any id is accepted: checkers compare them with the oversold orders). */
+  get cancelledOrderIds(): ReadonlySet<string> {
+    return this.cancelled;
+  }
+
   /** Fault injection: the API answers 503 until `untilMs`. */
   injectOutage(untilMs: number): void {
     this.forcedOutageUntilMs = Math.max(this.forcedOutageUntilMs, untilMs);
@@ -339,27 +357,31 @@ export class MarketplaceModel {
   }
 
   /**
-   * Delivery plan of one order notification: offsets (ms after confirmation) of the attempts that
-   * reach the engine. Empty when every attempt failed (lost). Duplicates add a second delivery.
+   * Delivery plan of one order notification: when its first attempt is planned, how many attempts it
+   * takes and whether the last one reaches the engine, and the delay of a duplicate after the first
+   * delivery. The times of the attempts are the driver's to compute (`notificationAttemptAtMs`): a channel
+   * with head-of-line blocking sends the first attempt only once the job before it is done, and
+   * times its retries from then, as the HTTP sender does.
    */
-  planNotification(): number[] {
+  planNotification(): NotificationPlan {
     const n = this.profile.notifications;
     const random = this.options.random;
-    const first = sample(n.delay, random);
-    const deliveries: number[] = [];
-    // Retries back off exponentially (each gap twice the last) and together span `retrySpanMs`.
-    let at = first;
-    let gap = n.retries > 0 ? n.retrySpanMs / (2 ** n.retries - 1) : 0;
+    const firstOffsetMs = sample(n.delay, random);
+    let attempts = 0;
+    let delivered = false;
     for (let attempt = 0; attempt <= n.retries; attempt++) {
+      attempts += 1;
       if (!(n.attemptFailureRate > 0 && random.next() < n.attemptFailureRate)) {
-        deliveries.push(at);
+        delivered = true;
         break;
       }
-      at += gap;
-      gap *= 2;
     }
-    const firstDelivery = deliveries[0];
-    if (firstDelivery !== undefined && n.duplicateRate > 0 && random.next() < n.duplicateRate) deliveries.push(firstDelivery + sample(n.delay, random));
-    return deliveries;
+    const duplicateDelayMs = delivered && n.duplicateRate > 0 && random.next() < n.duplicateRate ? sample(n.delay, random) : undefined;
+    return { firstOffsetMs, attempts, delivered, duplicateDelayMs };
+  }
+
+  /** When attempt `attempt` (0 = the first) of a notification goes out, its first attempt at `firstAtMs`. */
+  notificationAttemptAtMs(firstAtMs: number, attempt: number): number {
+    return attemptOffsetMs(this.profile.notifications, firstAtMs, attempt);
   }
 }

@@ -1,7 +1,7 @@
 // When a marketplace retries an order notification whose delivery failed: the offsets of every
 // attempt after the first, from the profile. The simulator's `MarketplaceModel.planNotification`
-// draws failures in virtual time; the HTTP mocks send real requests and retry real failures on this
-// schedule (optionally scaled down: Shopify's 8 retries over 4 h). Easy to get wrong: the gaps back
+// draws failures in virtual time and times the attempts with `attemptOffsetMs`; the HTTP mocks send
+// real requests and retry real failures on this schedule (optionally scaled down: Shopify's 8 retries over 4 h). Easy to get wrong: the gaps back
 // off exponentially (each twice the last) and together span `retrySpanMs` — not evenly spread.
 
 import type { MarketplaceProfile } from "./profiles.js";
@@ -19,4 +19,20 @@ export function retryOffsetsMs(notifications: MarketplaceProfile["notifications"
     offsets.push(at);
   }
   return offsets;
+}
+
+/**
+ * When attempt `attempt` (0 = the first) goes out, for a first attempt at `firstAtMs` (any origin:
+ * an offset after the confirmation, or an absolute time). Retries are timed from the first attempt's
+ * actual time, as `retryOffsetsMs` says; `attempt` beyond the last retry is clamped to it.
+ */
+export function attemptOffsetMs(notifications: MarketplaceProfile["notifications"], firstAtMs: number, attempt: number): number {
+  const { retries, retrySpanMs } = notifications;
+  let at = firstAtMs;
+  let gap = retries > 0 ? retrySpanMs / (2 ** retries - 1) : 0;
+  for (let i = 0; i < Math.min(attempt, retries); i++) {
+    at += gap;
+    gap *= 2;
+  }
+  return at;
 }

@@ -72,10 +72,40 @@ export function checkNoVersionRegression(regressions: ReadonlyArray<{ channel: s
   return ok(name, `${regressions.length} channels checked`);
 }
 
-export function checkEveryOversellCancelled(oversold: number, cancellations: number): CheckResult {
+/**
+ * Every oversold order cancelled at its source, and nothing else cancelled. Given per-channel sets of
+ * order ids (the simulator), the sets must be equal channel by channel — a cancellation of the wrong
+ * order cannot hide a missing one. Given totals only (a run that records no ids), the totals must match.
+ */
+export function checkEveryOversellCancelled(oversold: number, cancellations: number): CheckResult;
+export function checkEveryOversellCancelled(oversold: ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult;
+export function checkEveryOversellCancelled(oversold: number | ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: number | ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult {
   const name = "every oversell cancelled at its source";
-  if (oversold !== cancellations) return fail(name, `${oversold} oversold orders, ${cancellations} cancellations at the marketplaces`);
-  return ok(name, `${oversold} oversold, ${cancellations} cancelled`);
+  if (typeof oversold === "number" || typeof cancelled === "number") {
+    const o = typeof oversold === "number" ? oversold : sizes(oversold);
+    const c = typeof cancelled === "number" ? cancelled : sizes(cancelled);
+    if (o !== c) return fail(name, `${o} oversold orders, ${c} cancellations at the marketplaces`);
+    return ok(name, `${o} oversold, ${c} cancelled`);
+  }
+  const problems: string[] = [];
+  for (const channel of new Set([...oversold.keys(), ...cancelled.keys()])) {
+    const sold = oversold.get(channel) ?? new Set<OrderId>();
+    const done = cancelled.get(channel) ?? new Set<OrderId>();
+    const missing = [...sold].filter((id) => !done.has(id));
+    const wrong = [...done].filter((id) => !sold.has(id));
+    if (missing.length > 0) problems.push(`${channel}: ${missing.length} oversold order${missing.length === 1 ? "" : "s"} not cancelled (e.g. ${missing[0]})`);
+    if (wrong.length > 0) problems.push(`${channel}: ${wrong.length} cancellation${wrong.length === 1 ? "" : "s"} of an order not oversold there (e.g. ${wrong[0]})`);
+  }
+  const o = sizes(oversold);
+  const c = sizes(cancelled);
+  if (problems.length > 0) return fail(name, `${o} oversold orders, ${c} cancellations at the marketplaces; ${problems.join("; ")}`);
+  return ok(name, `${o} oversold, ${c} cancelled`);
+}
+
+function sizes(sets: ReadonlyMap<string, ReadonlySet<OrderId>>): number {
+  let total = 0;
+  for (const set of sets.values()) total += set.size;
+  return total;
 }
 
 export function checkNoValidOrderDeadLettered(deadLetters: ReadonlyArray<{ reason: string }>, invalidInjected: number): CheckResult {

@@ -12,7 +12,9 @@ export type { ChannelResult, ResultDocument, StrategyResult } from "./result.js"
 // --- Adapters and measurement (for embedding and tests) ---
 export { SimOrderFeed } from "./sim-order-feed.js";
 export type { DeadLetter, SimOrderFeedOptions } from "./sim-order-feed.js";
-export { SimChannelClient } from "./sim-channel-client.js";
+export { SimChannelClient, SimChannelError } from "./sim-channel-client.js";
+export { notificationTimes } from "./notification-delivery.js";
+export type { NotificationPlan, NotificationTimes } from "./notification-delivery.js";
 export { GroundTruth } from "./ground-truth.js";
 export type { TimelineSeries } from "./ground-truth.js";
 export * from "./checkers.js";

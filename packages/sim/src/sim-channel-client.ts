@@ -1,13 +1,34 @@
 // The simulator's ChannelClient: the engine's calls travel to a MarketplaceModel in virtual time
 // (the update lands half-way through the sampled round trip, the reply arrives at the end) and come
-// back classified exactly like the HTTP clients classify real replies. Easy to get wrong: a reply
-// lost after the update was applied is a *timeout* for the client — the update still happened.
+// back classified exactly like the HTTP clients classify real replies; reads and cancellations are
+// billed where the HTTP mocks bill them (Shopify's cost points). Easy to get wrong: a reply lost after
+// the update was applied is a *timeout* for the client — the update still happened; and the client
+// times out at its timeout from the call's start, not when the request reaches the server.
 
-import type { ChannelClient, OrderId, PushOutcome, QuantityUpdate, Sku, VirtualScheduler } from "@synclag/core";
+import { RETRYABLE_REASONS, SynclagError, type ChannelClient, type ChannelFailureReason, type OrderId, type PushOutcome, type QuantityUpdate, type Sku, type VirtualScheduler } from "@synclag/core";
 import type { MarketplaceModel, UpdateReply } from "@synclag/marketplaces";
 
 /** Every accepted item's outcome is this one object (outcomes are read, never changed). */
 const OK: PushOutcome = Object.freeze({ ok: true });
+/** Shopify's bill for reading inventory items: 2 points plus one per item asked for (mock-marketplaces' wire/shopify.ts). */
+const READ_BASE_COST = 2;
+/** Shopify's bill for `orderCancel`: a mutation's 10 points (mock-marketplaces' wire/shopify.ts). */
+const CANCEL_COST = 10;
+
+type ServerAnswer<T> = { readonly kind: "ok"; readonly value: T } | { readonly kind: "unavailable" } | { readonly kind: "refused"; readonly outcome: Extract<PushOutcome, { ok: false }> };
+
+/** A failed read, shaped like the HTTP clients' `ChannelError`: `reason` (the reconciler backs off on `rate_limited`), `retryAfterMs`. */
+export class SimChannelError extends SynclagError {
+  declare readonly reason: ChannelFailureReason;
+  constructor(
+    reason: ChannelFailureReason,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
+    super(reason, message, { retryable: RETRYABLE_REASONS.has(reason) });
+    this.name = "SimChannelError";
+  }
+}
 
 export class SimChannelClient implements ChannelClient {
   readonly channel: string;
@@ -34,13 +55,24 @@ export class SimChannelClient implements ChannelClient {
     this.stats.apiCalls += 1;
     this.stats.readCalls += 1;
     return this.roundTrip(
-      (nowMs) => (this.model.isDown(nowMs) ? undefined : this.model.readQuantities(nowMs, skus)),
-      (result) => {
-        if (result === undefined) throw new Error(`${this.channel} is unavailable`);
-        return result;
+      (nowMs): ServerAnswer<Map<Sku, number>> => {
+        if (this.model.isDown(nowMs)) return { kind: "unavailable" };
+        const refused = this.charge(nowMs, READ_BASE_COST + skus.length);
+        return refused ?? { kind: "ok", value: this.model.readQuantities(nowMs, skus) };
+      },
+      (answer) => {
+        switch (answer.kind) {
+          case "ok":
+            return answer.value;
+          case "unavailable":
+            throw new SimChannelError("unavailable", `${this.channel} read: ${this.channel} is unavailable`);
+          case "refused":
+            this.stats.throttled += 1;
+            throw new SimChannelError(answer.outcome.reason, `${this.channel} read: ${answer.outcome.message}`, answer.outcome.retryAfterMs);
+        }
       },
       () => {
-        throw new Error(`${this.channel} read timed out`);
+        throw new SimChannelError("timeout", `${this.channel} read timed out`);
       },
     );
   }
@@ -49,13 +81,50 @@ export class SimChannelClient implements ChannelClient {
     this.stats.apiCalls += 1;
     this.stats.cancelCalls += 1;
     return this.roundTrip(
-      (nowMs) => (this.model.isDown(nowMs) ? false : (this.model.cancelOrder(orderId), true)),
-      (done): PushOutcome => (done ? { ok: true } : { ok: false, reason: "unavailable", message: `${this.channel} is unavailable` }),
+      (nowMs): ServerAnswer<true> => {
+        if (this.model.isDown(nowMs)) return { kind: "unavailable" };
+        const refused = this.charge(nowMs, CANCEL_COST);
+        if (refused) return refused;
+        this.model.cancelOrder(orderId);
+        return { kind: "ok", value: true };
+      },
+      (answer): PushOutcome => {
+        switch (answer.kind) {
+          case "ok":
+            return OK;
+          case "unavailable":
+            return { ok: false, reason: "unavailable", message: `${this.channel} is unavailable` };
+          case "refused":
+            if (answer.outcome.reason === "rate_limited") this.stats.throttled += 1;
+            return answer.outcome;
+        }
+      },
       () => this.timeout(),
     );
   }
 
-  /** Runs `atServer` half-way through a sampled round trip and resolves with `toClient` at its end. */
+  /**
+   * Bills a read or a cancellation where the HTTP mock does: Shopify's GraphQL `inventoryItems` and
+   * `orderCancel` are charged to the bucket updates draw on (mock-marketplaces' wire/shopify.ts; on a
+   * limiter that counts calls they count as one). The other marketplaces' mocks charge neither.
+   * Undefined when admitted; else the refusal as the HTTP client classifies it: THROTTLED →
+   * rate_limited, a cost above the bucket's maximum (MAX_COST_EXCEEDED) → rejected.
+   */
+  private charge(nowMs: number, cost: number): { readonly kind: "refused"; readonly outcome: Extract<PushOutcome, { ok: false }> } | undefined {
+    if (this.model.profile.kind !== "shopify") return undefined;
+    const decision = this.model.chargeCall(nowMs, cost);
+    if (decision.admitted) return undefined;
+    if (!Number.isFinite(decision.retryAfterMs)) return { kind: "refused", outcome: { ok: false, reason: "rejected", message: `MAX_COST_EXCEEDED: query cost ${cost} exceeds the bucket's maximum ${decision.state.maximum}` } };
+    return { kind: "refused", outcome: { ok: false, reason: "rate_limited", message: `${this.channel} throttled (cost ${cost}, ${decision.state.available} available)`, retryAfterMs: decision.retryAfterMs } };
+  }
+
+  /**
+   * Runs `atServer` half-way through a sampled round trip and resolves with `toClient` at its end. A
+   * round trip longer than the client timeout resolves with `onTimeout` at the timeout, counted from
+   * the call's start like the HTTP clients' abort — whenever the request reaches the server (a slow
+   * request still lands, at its half-way point, after the client gave up). A reply lost after the
+   * server ran is a timeout too, at the same time.
+   */
   private roundTrip<S, R>(atServer: (nowMs: number) => S, toClient: (server: S) => R, onTimeout: () => R, replyLost: (server: S) => boolean = () => false): Promise<R> {
     const latency = this.model.sampleLatencyMs();
     const timeoutMs = this.model.profile.clientTimeoutMs;
@@ -67,10 +136,13 @@ export class SimChannelClient implements ChannelClient {
           reject(error instanceof Error ? error : new Error(String(error)));
         }
       };
+      const timedOut = latency > timeoutMs;
+      if (timedOut) this.scheduler.setTimer(timeoutMs, () => settle(onTimeout));
       this.scheduler.setTimer(latency / 2, () => {
         const server = atServer(this.scheduler.now());
-        if (replyLost(server) || latency > timeoutMs) {
-          this.scheduler.setTimer(Math.max(0, timeoutMs - latency / 2), () => settle(onTimeout));
+        if (timedOut) return;
+        if (replyLost(server)) {
+          this.scheduler.setTimer(timeoutMs - latency / 2, () => settle(onTimeout));
           return;
         }
         this.scheduler.setTimer(latency / 2, () => settle(() => toClient(server)));

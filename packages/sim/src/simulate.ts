@@ -4,13 +4,14 @@
 // byte-identical result. Easy to get wrong: every random draw comes from a *named* stream forked from
 // the seed, and nothing reads real time — progress reporting goes through a callback the caller owns.
 
-import { compileSampler, InMemoryStockStore, listedQuantity, Prng, VirtualScheduler, type ApplyResult, type Distribution, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
+import { compileSampler, InMemoryStockStore, listedQuantity, Prng, VirtualScheduler, type ApplyResult, type Distribution, type OrderId, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
 import { Engine, type Strategy } from "@synclag/engine";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { buildCatalog, computeCost, parseStrategy as parseStrategyText, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
 import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
 import { GroundTruth } from "./ground-truth.js";
+import { notificationTimes } from "./notification-delivery.js";
 import { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
 import { SimChannelClient } from "./sim-channel-client.js";
 import { SimOrderFeed } from "./sim-order-feed.js";
@@ -21,7 +22,7 @@ export interface SimulateOptions {
   /** Called now and then with progress (virtual ms done, virtual ms total); the CLI draws a bar. */
   readonly onProgress?: (doneMs: number, totalMs: number) => void;
   /** Deliberately break an invariant (tests prove each checker can fail). */
-  readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel";
+  readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel" | "wrong-cancel";
 }
 
 /**
@@ -198,13 +199,28 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   // --- Order accounting (from the marketplace side and the engine's results) ---------------------
   const counts = { attempted: 0, accepted: 0, fulfilled: 0, oversold: 0, lostSales: 0, lostSalesByAgents: 0, soldOut: 0, unnotified: 0, duplicateDeliveries: 0 };
   const perChannel = new Map(scenario.channels.map((c) => [c.id, { oversold: 0, lostSales: 0 }]));
+  /** Oversold orders by source channel (the cancellations must be exactly these). */
+  const oversoldIds = new Map(scenario.channels.map((c) => [c.id, new Set<string>()]));
   const perMinute = { accepted: emptyPerMinute(scenario.duration), oversold: emptyPerMinute(scenario.duration), lostSales: emptyPerMinute(scenario.duration) };
   const minute = (atMs: number) => Math.min(perMinute.accepted.length - 1, Math.max(0, Math.floor((atMs - startMs) / 60_000)));
   const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
   const arrivalsPerWindow: number[] = [];
 
+  // Units sold at a marketplace whose order the store has not settled yet (its notification is on its
+  // way or lost): the store's level still counts them, but they are gone — a buyer turned away while
+  // only they were left is not a lost sale. An order stops counting at its first outcome (applied: the
+  // level no longer holds them; insufficient: they never were there, and the order is cancelled).
+  const committed = new Map<string, number>();
+  const unsettled = new Map<string, OrderEvent["lines"]>();
+  const settle = (orderId: string) => {
+    const lines = unsettled.get(orderId);
+    if (!lines) return; // a redelivery or duplicate: settled already
+    unsettled.delete(orderId);
+    for (const line of lines) committed.set(line.sku, (committed.get(line.sku) ?? 0) - line.quantity);
+  };
   const onResult = (event: OrderEvent, result: ApplyResult) => {
     const now = scheduler.now();
+    if (result.kind === "applied" || result.kind === "insufficient") settle(event.orderId);
     if (result.kind === "applied") {
       counts.fulfilled += 1;
       for (const change of result.changes) {
@@ -215,6 +231,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       counts.oversold += 1;
       const channel = perChannel.get(event.sourceChannel);
       if (channel) channel.oversold += 1;
+      oversoldIds.get(event.sourceChannel)?.add(event.orderId);
       perMinute.oversold[minute(event.confirmedAtMs)] = (perMinute.oversold[minute(event.confirmedAtMs)] ?? 0) + 1;
     } else if (result.kind === "duplicate") {
       counts.duplicateDeliveries += 1;
@@ -230,6 +247,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     ackWaitMs: scenario.feed.ackWait,
     duplicateRate: scenario.feed.duplicateRate,
   });
+  /** Sabotage "wrong-cancel": the run's first cancellation goes to another order (set once it did). */
+  const misdirected = { done: false };
   const engineStore: StockStore = options.sabotage === "double-apply" ? sabotageDoubleApply(store) : store;
   const engine = new Engine({
     store: engineStore,
@@ -237,7 +256,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     channels: scenario.channels.map((spec) => {
       const profile = resolveProfile(spec);
       const client = clients.get(spec.id) as SimChannelClient;
-      const sabotaged = options.sabotage === "skip-push" && spec === scenario.channels[0] ? skipPushes(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : client;
+      const sabotaged = options.sabotage === "skip-push" && spec === scenario.channels[0] ? skipPushes(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : options.sabotage === "wrong-cancel" ? misdirectFirstCancel(client, misdirected) : client;
       return {
         client: sabotaged,
         rateLimit: profile.clientRateLimit,
@@ -273,13 +292,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   /** Accepted orders none of whose notifications reached the feed yet (the convergence check reports them). */
   let ordersOnTheirWay = 0;
   const importPoll = scenario.orderImport === "push" ? undefined : scenario.orderImport;
-  const deliver = (event: OrderEvent, offsetMs: number, first: { reached: boolean }) => {
-    const model = models.get(event.sourceChannel) as MarketplaceModel;
-    let at = event.confirmedAtMs + offsetMs;
-    if (model.profile.notifications.headOfLineBlocking) {
-      at = Math.max(at, hol.get(event.sourceChannel) ?? 0);
-      hol.set(event.sourceChannel, at);
-    }
+  /** One delivery of a notification reaching the feed at `atMs` (as sent; an import poll picks it up later). */
+  const deliver = (event: OrderEvent, atMs: number, first: { reached: boolean }) => {
+    let at = atMs;
     if (importPoll) at = Math.ceil((at - startMs + importPoll.minAge) / importPoll.poll) * importPoll.poll + startMs;
     pendingDeliveries += 1;
     scheduler.at(at, () => {
@@ -290,6 +305,16 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       }
       void feed.publish(event);
     });
+  };
+  /** Schedules a notification's deliveries (head-of-line blocking as the HTTP sender); false when it is lost. */
+  const scheduleNotification = (event: OrderEvent, model: MarketplaceModel): boolean => {
+    const times = notificationTimes(model, model.planNotification(), event.confirmedAtMs, hol.get(event.sourceChannel));
+    if (times.blockedUntilMs !== undefined) hol.set(event.sourceChannel, times.blockedUntilMs);
+    if (times.deliveriesMs.length === 0) return false;
+    ordersOnTheirWay += 1;
+    const first = { reached: false };
+    for (const atMs of times.deliveriesMs) deliver(event, atMs, first);
+    return true;
   };
   const scheduleNext = () => {
     const next = arrivals.next();
@@ -306,7 +331,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       }
       const checkout = model.checkout(now, arrival.sku, arrival.quantity);
       if (!checkout.ok) {
-        const available = memoryStore.model.level(arrival.sku)?.quantity ?? 0;
+        const available = (memoryStore.model.level(arrival.sku)?.quantity ?? 0) - (committed.get(arrival.sku) ?? 0);
         if (available >= arrival.quantity) {
           counts.lostSales += 1;
           if (arrival.agent) counts.lostSalesByAgents += 1;
@@ -320,11 +345,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       perMinute.accepted[minute(now)] = (perMinute.accepted[minute(now)] ?? 0) + 1;
       truth.shownChanged(arrival.channel, arrival.sku, model.listing(arrival.sku)?.visibleQuantity ?? 0, now);
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
-      const deliveries = model.planNotification();
-      if (deliveries.length === 0) counts.unnotified += 1;
-      else ordersOnTheirWay += 1;
-      const first = { reached: false };
-      for (const offset of deliveries) deliver(event, offset, first);
+      unsettled.set(event.orderId, event.lines);
+      committed.set(arrival.sku, (committed.get(arrival.sku) ?? 0) + arrival.quantity);
+      if (!scheduleNotification(event, model)) counts.unnotified += 1;
     });
   };
   scheduleNext();
@@ -408,7 +431,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     if (first) (audit as unknown[]).push({ ...first, seq: audit.length + 1, kind: "set", changes: [{ sku: first.changes[0]?.sku ?? "", delta: 0, quantity: -1, version: 999 }] });
   }
   const final = memoryStore.model.snapshot();
-  const cancellations = [...models.values()].reduce((sum, m) => sum + m.cancellations, 0);
+  const cancelledIds = new Map([...models.values()].map((m) => [m.channel as string, m.cancelledOrderIds]));
   const unresolved = truth.unresolved();
   const checks: CheckResult[] = [
     checkStockNeverNegative(audit),
@@ -416,7 +439,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     checkSingleApplication(audit),
     checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay),
     checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions }))),
-    checkEveryOversellCancelled(counts.oversold, cancellations),
+    checkEveryOversellCancelled(oversoldIds, cancelledIds),
     checkNoValidOrderDeadLettered(feed.deadLetters, 0),
     checkLagNeverNegative(lagError),
   ];
@@ -580,5 +603,16 @@ function skipPushes(client: SimChannelClient): SimChannelClient {
 function dropCancels(client: SimChannelClient): SimChannelClient {
   return Object.assign(Object.create(client) as SimChannelClient, {
     cancelOrder: () => Promise.resolve({ ok: true as const }),
+  });
+}
+
+/** The first cancellation of the run (over every channel) cancels an order that does not exist: the totals still match. */
+function misdirectFirstCancel(client: SimChannelClient, misdirected: { done: boolean }): SimChannelClient {
+  return Object.assign(Object.create(client) as SimChannelClient, {
+    cancelOrder: (orderId: OrderId) => {
+      if (misdirected.done) return client.cancelOrder(orderId);
+      misdirected.done = true;
+      return client.cancelOrder(`${orderId}-not-this-one`);
+    },
   });
 }

@@ -63,6 +63,11 @@ describe("each checker fails when its invariant is broken on purpose", () => {
   it("no version regression, every oversell cancelled, no valid order dead-lettered", () => {
     expect(checkNoVersionRegression([{ channel: "a", count: 1 }]).ok).toBe(false);
     expect(checkEveryOversellCancelled(3, 2).ok).toBe(false);
+    const ids = (entries: Record<string, string[]>) => new Map(Object.entries(entries).map(([channel, list]) => [channel, new Set(list)]));
+    expect(checkEveryOversellCancelled(ids({ a: ["a-1", "a-2"], b: ["b-1"] }), ids({ a: ["a-2", "a-1"], b: ["b-1"] })).ok).toBe(true);
+    // Same totals, but one cancellation went to the wrong order (and one to the wrong channel).
+    expect(checkEveryOversellCancelled(ids({ a: ["a-1", "a-2"] }), ids({ a: ["a-1", "a-3"] })).detail).toMatch(/a: 1 oversold order not cancelled \(e\.g\. a-2\); a: 1 cancellation of an order not oversold there \(e\.g\. a-3\)/);
+    expect(checkEveryOversellCancelled(ids({ a: ["x-1"], b: [] }), ids({ a: [], b: ["x-1"] })).ok).toBe(false);
     expect(checkNoValidOrderDeadLettered([{ reason: "boom" }], 0).ok).toBe(false);
   });
 
@@ -74,10 +79,12 @@ describe("each checker fails when its invariant is broken on purpose", () => {
   });
 
   it("end to end: sabotaged runs are caught by the right checker", async () => {
-    const broken = async (sabotage: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel") => failed(await simulateStrategy(faulty, "events", 1, { sabotage })).join("\n");
+    const broken = async (sabotage: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel" | "wrong-cancel") => failed(await simulateStrategy(faulty, "events", 1, { sabotage })).join("\n");
     expect(await broken("double-apply")).toMatch(/at most one applied record per order/);
     expect(await broken("skip-push")).toMatch(/every channel converged/);
     expect(await broken("negative-stock")).toMatch(/stock never negative/);
     expect(await broken("drop-cancel")).toMatch(/every oversell cancelled/);
+    // One cancellation sent to the wrong order: as many cancellations as oversells, still caught.
+    expect(await broken("wrong-cancel")).toMatch(/every oversell cancelled.*1 oversold order not cancelled.*1 cancellation of an order not oversold/);
   });
 });
