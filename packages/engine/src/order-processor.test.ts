@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InMemoryStockStore, Prng, VirtualScheduler, noopMetrics, type OrderInput, type StockStore } from "@synclag/core";
+import { InMemoryStockStore, Prng, SynclagError, VirtualScheduler, noopMetrics, type OrderInput, type StockStore } from "@synclag/core";
 import { OrderProcessor } from "./order-processor.js";
 import { Propagator } from "./propagator.js";
 
@@ -67,5 +67,17 @@ describe("OrderProcessor and a failing store", () => {
     await stuck.scheduler.runUntil(60_001);
     expect(await handled).toMatchObject({ kind: "retry", reason: "redis unavailable" });
     expect(stuck.store.calls).toBe(callsBeforeStop);
+  });
+
+  it("hands an order back at once on an error the store says retrying cannot fix (a key of the wrong type): its slot is not pinned", async () => {
+    const { scheduler, inner, processor } = setup(0);
+    const apply = inner.applyOrder.bind(inner);
+    inner.applyOrder = (o) => (o.lines.some((l) => l.sku === "BAD") ? Promise.reject(new SynclagError("wrong_type", 'key "{stock}:sku:BAD" holds a list; nothing was written', { retryable: false })) : apply(o));
+    let working = 0;
+    const handled = processor.handle({ ...order, orderId: "p-1", lines: [{ sku: "BAD", quantity: 1 }] }, { deliveryCount: 1, working: () => (working += 1) });
+    await scheduler.runUntil(60_000);
+    expect(await handled).toMatchObject({ kind: "retry", reason: expect.stringContaining("holds a list") as unknown as string });
+    expect(working).toBe(0);
+    expect(scheduler.now()).toBe(60_000);
   });
 });

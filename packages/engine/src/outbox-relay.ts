@@ -17,6 +17,8 @@ export interface OutboxRelayOptions {
   readonly ackIntervalMs?: number;
   /** Entries examined per sweep (oldest first). Default 1000. */
   readonly batchSize?: number;
+  /** Reads one sweep makes at most while full reads keep acknowledging. Default 100. */
+  readonly maxReadsPerSweep?: number;
   /** Entries `replay` reads; a longer outbox is replayed from the store's current levels. Default 100 000. */
   readonly replayReadLimit?: number;
 }
@@ -51,10 +53,25 @@ export class OutboxRelay {
     this.periodic.stop();
   }
 
-  /** Acknowledges settled entries; returns how many. */
+  /**
+   * Acknowledges settled entries; returns how many. Reads again while a full read acknowledged
+   * something (up to `maxReadsPerSweep`): one read per sweep caps acking at batchSize per interval
+   * (1000 per 5 s = 200 orders/s), and above that the outbox would grow without bound.
+   */
   async sweep(): Promise<number> {
+    const batch = this.options.batchSize ?? 1000;
+    let acked = 0;
+    for (let read = 0; read < (this.options.maxReadsPerSweep ?? 100); read++) {
+      const { settled, full } = await this.sweepOnce(batch);
+      acked += settled;
+      if (settled === 0 || !full) break;
+    }
+    return acked;
+  }
+
+  private async sweepOnce(batch: number): Promise<{ settled: number; full: boolean }> {
     try {
-      const entries = await this.options.store.readOutbox(this.options.batchSize ?? 1000);
+      const entries = await this.options.store.readOutbox(batch);
       // Oldest first: behind a run of unsettled entries (a backlogged channel) the rest are almost
       // surely unsettled too, so stop looking there instead of checking every channel for each.
       const settled = [];
@@ -66,10 +83,10 @@ export class OutboxRelay {
         } else if (++unsettledRun >= 50) break;
       }
       if (settled.length > 0) await this.options.store.ackOutbox(settled.map((entry) => entry.id));
-      return settled.length;
+      return { settled: settled.length, full: entries.length >= batch };
     } catch {
       this.options.metrics.increment("outbox_errors_total");
-      return 0;
+      return { settled: 0, full: false };
     }
   }
 }

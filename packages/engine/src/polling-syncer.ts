@@ -62,6 +62,7 @@ export class PollingSyncer {
     const number = ++this.pollsStarted;
     try {
       const snapshot = await this.options.store.snapshot();
+      if (this.stopped) return; // stopped while the snapshot was read: nothing more (no push, no reconcile round)
       this.polls += 1;
       this.options.metrics.increment("polls_total");
       for (const [sku, level] of snapshot) this.options.propagator.publish(sku, level);
