@@ -198,6 +198,21 @@ describe("oversell cancellations through the store's pending list", () => {
     await engine.stop();
   });
 
+  it("gives up three orders in a row the channel does not know once it has confirmed others (they were held, retried and held again forever)", async () => {
+    const unknown = new Set(["u-1", "u-2", "u-3"]);
+    const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s, undefined, (orderId) => (unknown.has(orderId) ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined))], 0);
+    await engine.start();
+    for (const id of ["u-1", "u-2", "u-3", "ok-1", "ok-2"]) feed.deliver(order(id));
+    await scheduler.runUntil(24 * 3_600_000);
+    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([]);
+    expect(engine.cancellations.refused.map((r) => r.orderId).sort()).toEqual(["u-1", "u-2", "u-3"]);
+    expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(3);
+    expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(2);
+    // Each unknown order asked a bounded number of times (before: every few minutes, all day).
+    expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBeLessThan(15);
+    await engine.stop();
+  });
+
   it("keeps an entry for a channel this process has no client for pending and counted, never dropping it", async () => {
     const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s)], 0);
     await engine.start();
