@@ -182,8 +182,10 @@ describe("oversell cancellations through the store's pending list", () => {
     feed.deliver(order("o-1"));
     await scheduler.runUntil(10 * 60_000);
     // Alone, a refusal could be the channel's (a wrong base path answers 400 to everything): held, and
-    // asked again after each backoff (5 s doubling, ≤ 5 min), never given up on its own.
+    // asked again after each backoff (5 s doubling, ≤ 5 min), never given up on its own — but shown:
+    // the held gauge and one onHeld report with the channel's answer.
     expect((await store.readPendingCancellations({ limit: 10 })).map((entry) => entry.orderId)).toEqual(["o-1"]);
+    expect(metrics.gaugeValue("cancellations_held", { channel: "shop" })).toBe(1);
     const asked = metrics.counter("cancellations_requested_total", { channel: "shop" });
     expect(asked).toBeGreaterThan(1);
     expect(asked).toBeLessThan(12);
@@ -195,6 +197,7 @@ describe("oversell cancellations through the store's pending list", () => {
     expect(metrics.counter("cancellations_requested_total", { channel: "shop" })).toBe(asked + 1);
     expect(metrics.counter("cancellations_rejected_total", { channel: "shop" })).toBe(1);
     expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(1);
+    expect(metrics.gaugeValue("cancellations_held", { channel: "shop" })).toBe(0);
     await engine.stop();
   });
 

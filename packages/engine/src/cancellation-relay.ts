@@ -63,6 +63,23 @@ export interface CancellationRelayOptions {
   readonly maxConsecutiveRejections?: number;
   /** Called for every entry refused for good (it is removed from the store): the operator's record of an order to look at. */
   readonly onRefused?: (refusal: RefusedCancellation) => void;
+  /**
+   * Called once when an entry is first refused and held (kept, not retried, until the channel confirms
+   * another cancellation and so decides it): with a channel that never confirms another, this is the
+   * only word an operator gets of which order and what the channel answered.
+   */
+  readonly onHeld?: (held: HeldCancellation) => void;
+}
+
+/** An entry the channel refused, held until it confirms another cancellation. */
+export interface HeldCancellation {
+  readonly seq: number;
+  readonly orderId: OrderId;
+  readonly channel: ChannelId;
+  /** When the oversell was recorded, ms. */
+  readonly atMs: number;
+  /** The channel's answer. */
+  readonly message: string;
 }
 
 /** How many refusals `refused` keeps (the newest). */
@@ -367,6 +384,8 @@ export class CancellationRelay {
             // channel really does not know cannot keep the others from ever being asked again.
             state.held.delete(entry.seq);
             state.held.set(entry.seq, outcome.message);
+            if (!wasHeld) this.options.onHeld?.({ seq: entry.seq, orderId: entry.orderId, channel, atMs: entry.atMs, message: outcome.message });
+            this.report(channel, state);
             if (wasHeld || state.held.size >= limit) {
               this.backOff(channel, state, outcome);
               return;
@@ -455,6 +474,9 @@ export class CancellationRelay {
     this.options.metrics.gauge("cancellations_pending", state.pending.size, labels);
     const oldestAtMs = state.pending.values().next().value?.atMs;
     this.options.metrics.gauge("cancellations_pending_oldest_age_ms", oldestAtMs === undefined ? 0 : Math.max(0, Math.round(this.options.clock.now() - oldestAtMs)), labels);
+    let held = 0;
+    for (const seq of state.held.keys()) if (state.pending.has(seq)) held += 1;
+    this.options.metrics.gauge("cancellations_held", held, labels);
   }
 
   private state(channel: ChannelId): ChannelState {

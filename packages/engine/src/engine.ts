@@ -31,7 +31,7 @@ export interface EngineOptions {
   /** Outbox acknowledgement sweep period in ms. Default 5000. */
   readonly outboxAckIntervalMs?: number;
   /** Pending-cancellation sweeps and backoff (see CancellationRelay). Defaults: every 30 s; backoff 5 s doubling to 5 min. `onRefused`: where cancellations refused for good are reported. */
-  readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs" | "onRefused">;
+  readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs" | "onRefused" | "onHeld">;
   readonly onResult?: OrderProcessorOptions["onResult"];
 }
 

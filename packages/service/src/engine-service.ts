@@ -253,7 +253,10 @@ export class EngineService {
       strategy: parsed.strategy,
       reconcileIntervalMs: config.reconcileInterval,
       // A cancellation the marketplace refused for good is removed from the pending list: this line is its record.
-      cancellations: { onRefused: (refusal) => logger.error(refusal, `cancellation of order ${refusal.orderId} refused for good by ${refusal.channel}: a person has to look`) },
+      cancellations: {
+        onRefused: (refusal) => logger.error(refusal, `cancellation of order ${refusal.orderId} refused for good by ${refusal.channel}: a person has to look`),
+        onHeld: (held) => logger.warn(held, `cancellation of order ${held.orderId} refused by ${held.channel} (${held.message}): held until ${held.channel} confirms another cancellation, asked again meanwhile`),
+      },
       onResult,
     });
 
