@@ -404,12 +404,18 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     // Under polling convergence needs one more poll after the load went quiet: the interval comes on top.
     const pollingIntervalMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
     const convergenceDeadline = Date.now() + (options.convergenceTimeoutMs ?? 60_000) + pollingIntervalMs;
+    // Every notification delivered or given up, and every delivered one applied: "delivered" means the
+    // ingest stored it in JetStream, not that the worker applied it — an order still in the stream would
+    // otherwise be handed back unapplied at stop (and counted as never notified).
     const settledNotifications = async (): Promise<boolean> => {
       const stats = await Promise.all(mocks.map((m) => truthApi.stats(m.spec.id)));
-      return stats.every((s) => {
+      let neverDelivered = 0;
+      for (const s of stats) {
         const n = s.notifications;
-        return (n.inFlight ?? 0) === 0 && (n.delivered ?? 0) + (n.lost ?? 0) + (n.droppedWhileDisabled ?? 0) >= (n.enqueued ?? 0);
-      });
+        if ((n.inFlight ?? 0) !== 0 || (n.delivered ?? 0) + (n.lost ?? 0) + (n.droppedWhileDisabled ?? 0) < (n.enqueued ?? 0)) return false;
+        neverDelivered += (n.lost ?? 0) + (n.droppedWhileDisabled ?? 0);
+      }
+      return outcomesSeen + neverDelivered >= counts.accepted;
     };
     const converged = async (): Promise<boolean> => {
       // Oversell cancellations go out from the store's pending list, after the order was acked: a source
