@@ -14,8 +14,7 @@
 // and a rejected entry is held (kept in the store, not retried) until the channel next confirms a
 // cancellation — then a short run of rejections (fewer than `maxConsecutiveRejections`) was about those
 // orders and is given up (recorded), while a longer run was the channel's (a changed API, a wrong base
-// path answering 400 to everything) and is retried — an entry refused again on that retry is given up,
-// having been refused on both sides of a confirmation. No entry is lost to a channel that refuses all.
+// path answering 400 to everything) and is retried. No entry is lost to a channel that refuses all.
 
 import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
@@ -94,11 +93,6 @@ interface ChannelState {
    * `maxConsecutiveRejections`, retried otherwise.
    */
   held: Map<number, string>;
-  /**
-   * Entries whose refusal was put down to the channel (a long run) and that are being retried because
-   * the channel confirmed a cancellation since: refused again, the refusal is about the order.
-   */
-  retried: Set<number>;
   /** No attempt before this time (backoff or Retry-After), ms. */
   retryAtMs: number;
   /** Wakes the channel's drain when the backoff ends. */
@@ -368,14 +362,6 @@ export class CancellationRelay {
             return;
           }
           const wasHeld = state.held.has(entry.seq);
-          const wasRetried = state.retried.delete(entry.seq);
-          if (!outcome.ok && wasRetried) {
-            // Refused before and after the channel confirmed another cancellation: about this order, not
-            // the channel — given up (recorded). Held again instead, three unknown orders in a row would
-            // form a new run after every confirmation and be retried, forever.
-            if (!(await this.remove(channel, state, entry, outcome))) return;
-            continue;
-          }
           if (!outcome.ok) {
             // Held, not removed: whether this was about the order or the channel is known only once the
             // channel confirms a cancellation again. A run reaching the limit is the channel's, and a held
@@ -401,10 +387,7 @@ export class CancellationRelay {
           const held = state.held;
           state.held = new Map();
           if (wasHeld || held.size >= limit) {
-            for (const seq of held.keys()) {
-              tried.delete(seq);
-              state.retried.add(seq);
-            }
+            for (const seq of held.keys()) tried.delete(seq);
           } else {
             for (const [seq, message] of held) {
               const rejected = state.pending.get(seq);
@@ -482,7 +465,7 @@ export class CancellationRelay {
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, held: new Map(), retried: new Set(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
+      state = { failures: 0, held: new Map(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;

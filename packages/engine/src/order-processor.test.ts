@@ -80,4 +80,18 @@ describe("OrderProcessor and a failing store", () => {
     expect(working).toBe(0);
     expect(scheduler.now()).toBe(60_000);
   });
+
+  it("keeps retrying a refusal Redis recovers from on its own (MISCONF while a snapshot fails, an ACL change): no delivery spent", async () => {
+    const { scheduler, inner, processor } = setup(0);
+    const apply = inner.applyOrder.bind(inner);
+    let refusing = true;
+    inner.applyOrder = (o) => (refusing ? Promise.reject(new SynclagError("rejected", "Redis rejected the call: NOPERM this user has no permissions to run the 'evalsha' command", { retryable: false })) : apply(o));
+    let working = 0;
+    const handled = processor.handle({ ...order, orderId: "p-2" }, { deliveryCount: 1, working: () => (working += 1) });
+    await scheduler.runUntil(30_000);
+    refusing = false;
+    await scheduler.runUntil(60_000);
+    expect(await handled).toEqual({ kind: "ack" });
+    expect(working).toBeGreaterThan(5);
+  });
 });

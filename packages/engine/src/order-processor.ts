@@ -77,11 +77,13 @@ export class OrderProcessor {
         const delayMs = backoffDelayMs(attempt, STORE_RETRY, this.options.random);
         const handBack = (): Disposition => ({ kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) });
         if (this.stopping || clock.now() - startedAt + delayMs > (this.options.storeRetryBudgetMs ?? Number.POSITIVE_INFINITY)) return handBack();
-        // An error the store itself says retrying cannot fix (a key of the wrong type, corrupt state, a
-        // refused script): retried here it would pin this handler slot for good, and a few such orders
-        // would stall every other one. Handed back instead: the feed redelivers it after a delay and,
-        // once max-deliver runs out, dead-letters it with this reason — to be replayed after the repair.
-        if ((error as { retryable?: unknown } | null)?.retryable === false) return handBack();
+        // Stored data retrying cannot fix (a key of the wrong type, corrupt state): retried here it would
+        // pin this handler slot for good, and a few such orders would stall every other one. Handed back
+        // instead: the feed redelivers it after a delay and, once max-deliver runs out, dead-letters it
+        // with this reason — to be replayed after the repair. Anything else (Redis refusing writes for a
+        // while: MISCONF, an ACL or password change) is retried here, as an outage: it costs no delivery.
+        const reason = (error as { reason?: unknown } | null)?.reason;
+        if (reason === "wrong_type" || reason === "corrupt_state") return handBack();
         delivery.working();
         await this.sleep(delayMs);
         if (this.stopping) return handBack();

@@ -43,7 +43,7 @@ describe("Redis error mapping", () => {
   });
 
   it("treats replies that mean 'did not run' as unavailable and retryable", () => {
-    for (const message of ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "OOM command not allowed", "READONLY You can't write against a read only replica."]) {
+    for (const message of ["LOADING Redis is loading the dataset in memory", "BUSY Redis is busy running a script", "OOM command not allowed", "READONLY You can't write against a read only replica.", "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk"]) {
       expect(toStoreError(reply(message), { kind: "mutation" })).toMatchObject({ reason: "unavailable", retryable: true });
     }
     expect(toStoreError(new ClientClosedError(), { kind: "mutation" })).toMatchObject({ reason: "unavailable", retryable: true });

@@ -89,7 +89,8 @@ export function describeConnectionError(error: unknown): string {
 
 const errorReplyNames = new Set(["ErrorReply", "SimpleError", "BlobError"]);
 /** Redis refused the command before running it (the script did not run). */
-const notExecutedCodes = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS)\b/u;
+// MISCONF: writes refused while a snapshot to disk fails (a full disk); Redis recovers on its own.
+const notExecutedCodes = /^(LOADING|BUSY|OOM|READONLY|MASTERDOWN|TRYAGAIN|CLUSTERDOWN|NOREPLICAS|MISCONF)\b/u;
 const scriptError = /^SYNCLAG_(WRONGTYPE|CORRUPT|BADARGS) (\d+ )?(.*?)(?: script: [0-9a-f]+,.*)?$/su;
 
 /** True for a Redis error reply (also from another copy of node-redis, which `instanceof` misses). */
