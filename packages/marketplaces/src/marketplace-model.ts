@@ -351,9 +351,9 @@ export class MarketplaceModel {
   }
 
   /** Fault injection: refill slower (factor 0–1 of the documented rate). */
-  tightenThrottle(factor: number): void {
-    this.limiter.setTightening(factor);
-    for (const limiter of this.apiLimiters.values()) limiter.setTightening(factor);
+  tightenThrottle(factor: number, nowMs: number): void {
+    this.limiter.setTightening(factor, nowMs);
+    for (const limiter of this.apiLimiters.values()) limiter.setTightening(factor, nowMs);
   }
 
   /**

@@ -33,7 +33,13 @@ export class RateLimiter {
     this.updatedAtMs = nowMs;
   }
 
-  setTightening(factor: number): void {
+  /**
+   * Scales the refill rate from `nowMs` on (a throttle storm). The refill owed until then is settled
+   * at the old rate first: the bucket refills lazily, and without that the whole gap since the last
+   * call would be refilled at the new rate — a storm reaching back before it began, or out past its end.
+   */
+  setTightening(factor: number, nowMs: number): void {
+    this.advance(nowMs);
     this.tightening = Math.max(0.001, Math.min(1, factor));
   }
 

@@ -239,7 +239,7 @@ export class MockMarketplace implements MarketplaceContext {
     if (faults.outageMs !== undefined) this.model.injectOutage(this.nowMs + faults.outageMs);
     if (faults.serverErrorRate !== undefined) this.model.injectServerErrorRate(faults.serverErrorRate);
     if (faults.latencyMs !== undefined) this.model.injectLatencyMs(faults.latencyMs);
-    if (faults.throttleFactor !== undefined) this.model.tightenThrottle(faults.throttleFactor);
+    if (faults.throttleFactor !== undefined) this.model.tightenThrottle(faults.throttleFactor, this.nowMs);
     this.faults = { ...this.faults, ...faults };
     return this.faults;
   }

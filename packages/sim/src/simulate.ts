@@ -187,8 +187,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     models.set(spec.id, model);
     clients.set(spec.id, new SimChannelClient(model, scheduler));
     for (const storm of spec.profile?.faults?.throttleStorms ?? []) {
-      scheduler.at(startMs + storm.start, () => model.tightenThrottle(storm.factor));
-      scheduler.at(startMs + storm.start + storm.duration, () => model.tightenThrottle(1));
+      scheduler.at(startMs + storm.start, () => model.tightenThrottle(storm.factor, scheduler.now()));
+      scheduler.at(startMs + storm.start + storm.duration, () => model.tightenThrottle(1, scheduler.now()));
     }
   }
   // SKU by SKU, not channel by channel: an order's updates reach every channel's listing of one SKU at
