@@ -4,6 +4,19 @@ import { MarketplaceModel, type VisibilityChange } from "./marketplace-model.js"
 import { DEFAULT_PROFILES } from "./profiles.js";
 
 describe("MarketplaceModel", () => {
+  it("re-seeding a listing drops its updates still waiting to turn visible: an older one never shows over the seed", () => {
+    const profile = { ...DEFAULT_PROFILES.amazon, rateLimit: { kind: "none" as const }, faults: { ...DEFAULT_PROFILES.amazon.faults, serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0 }, visibilityDelay: { kind: "constant" as const, ms: 1_000 } };
+    const model = new MarketplaceModel({ channel: "amazon", profile, random: new Prng(1), startMs: 0 });
+    model.seed("A", 5, 1);
+    model.applyUpdates(0, [{ sku: "A", quantity: 3, version: 2 }]); // visible at 1 s
+    model.seed("A", 9, 7); // the admin re-seeds at 0
+    expect(model.availability(1_001, "A")).toBe(9);
+    expect(model.listing("A")).toMatchObject({ visibleQuantity: 9, visibleVersion: 7, pendingUpdates: 0 });
+    expect(model.checkout(1_002, "A", 2)).toMatchObject({ ok: true });
+    expect(model.availability(5_000, "A")).toBe(7);
+  });
+
+
   it("has an accepted update queued by the time it reports the acceptance, so a driver can schedule its reveal", () => {
     // Visibility delays spread over 1–120 s: some later updates of other SKUs turn visible before earlier ones.
     const profile = { ...DEFAULT_PROFILES.amazon, rateLimit: { kind: "none" as const }, faults: { ...DEFAULT_PROFILES.amazon.faults, serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0 }, visibilityDelay: { kind: "uniform" as const, minMs: 1_000, maxMs: 120_000 } };

@@ -59,6 +59,8 @@ interface PendingVisibility extends VisibilityChange {
   /** Mutable: sales made before the update turns visible are taken off it (they are reserved). */
   quantity: number;
   readonly listing: Listing;
+  /** Set when the listing was re-seeded after this update was accepted: it never turns visible. */
+  superseded?: boolean;
 }
 
 export interface MarketplaceModelOptions {
@@ -139,8 +141,12 @@ export class MarketplaceModel {
     const fresh: Listing = { acceptedQuantity: quantity, acceptedVersion: version, visibleQuantity: quantity, visibleVersion: version, maxAcceptedVersion: version, revisionsDay: 0, revisionsToday: 0, visibleNotBeforeMs: 0, pendingUpdates: 0 };
     // In place when it exists: updates still waiting to turn visible hold the listing object.
     const existing = this.listings.get(sku);
-    if (existing) Object.assign(existing, fresh, { pendingUpdates: existing.pendingUpdates });
-    else {
+    if (existing) {
+      // Updates accepted before the seed and still waiting must not turn visible over it (an older
+      // quantity shown after the newer seed). Re-seeding is an admin call, rare: a walk is fine.
+      if (existing.pendingUpdates > 0) for (const entry of this.pending.entries()) if (entry.listing === existing) entry.superseded = true;
+      Object.assign(existing, fresh);
+    } else {
       this.listings.set(sku, fresh);
       const slot = this.skuSlots?.get(sku);
       if (slot !== undefined) this.slotted[slot] = fresh;
@@ -271,6 +277,7 @@ export class MarketplaceModel {
   revealDue(nowMs: number): void {
     for (let next = this.pending.peek(); next !== undefined && next.atMs <= nowMs; next = this.pending.peek()) {
       this.pending.pop();
+      if (next.superseded) continue; // its listing was re-seeded (and its count reset) since
       next.listing.pendingUpdates -= 1;
       this.makeVisible(next);
     }
@@ -302,7 +309,7 @@ export class MarketplaceModel {
     listing.acceptedQuantity = Math.max(0, listing.acceptedQuantity - quantity);
     // Units sold while an accepted update is still being processed are reserved: the update, once
     // visible, shows what is left of it (otherwise a sale would be "given back" to the shelf).
-    if (listing.pendingUpdates > 0) for (const entry of this.pending.entries()) if (entry.listing === listing) entry.quantity = Math.max(0, entry.quantity - quantity);
+    if (listing.pendingUpdates > 0) for (const entry of this.pending.entries()) if (entry.listing === listing && !entry.superseded) entry.quantity = Math.max(0, entry.quantity - quantity);
     this.stats.checkouts += 1;
     this.orderSeq += 1;
     return { ok: true, orderId: `${this.channel}-${this.orderSeq}`, shown };

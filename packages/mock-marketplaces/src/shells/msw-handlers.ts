@@ -44,6 +44,24 @@ export async function toWireRequest(request: Request, prefixPath: string): Promi
   return { method: request.method, path, query: url.searchParams, headers, body: await request.text() };
 }
 
+/**
+ * Holds a lost reply like a marketplace that applied the update and never answered — until the client
+ * gives up (its request is aborted) or the hold ends: msw's own delay() could not be cancelled, so a
+ * held reply kept a process alive for the whole hold after its client had long timed out.
+ */
+function hold(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+  });
+}
+
 /** One catch-all handler per mount. */
 export async function createMswHandlers(mounts: readonly MswMount[]): Promise<HttpHandler[]> {
   const { http, HttpResponse, delay } = await loadMsw();
@@ -54,7 +72,7 @@ export async function createMswHandlers(mounts: readonly MswMount[]): Promise<Ht
     return http.all(`${base.origin}${prefixPath}/*`, async ({ request }) => {
       const outcome = marketplace.respond(await toWireRequest(request, prefixPath));
       if (outcome.replyLost) {
-        await delay(outcome.holdMs);
+        await hold(outcome.holdMs, request.signal);
         return HttpResponse.error();
       }
       if (outcome.delayMs > 0) await delay(outcome.delayMs);
