@@ -25,6 +25,13 @@ async function fixDeadLetterStream(connection: NatsConnection, options: JetStrea
   await jsm.streams.update(name, { ...info.config, max_bytes: 64 * 1024 * 1024 });
 }
 
+/** Once the order is in the dead-letter stream and the orders stream is empty: the dead letters. */
+async function deadLetteredAndDrained(t: TestFeed, timeoutMs: number): ReturnType<TestFeed["deadLetters"]> {
+  await pollUntil("the order was dead-lettered", async () => (await t.deadLetters()).length === 1, { timeoutMs });
+  await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
+  return t.deadLetters();
+}
+
 async function consumerState(t: TestFeed): Promise<{ ackPending: number; pending: number }> {
   const jsm = await jetstreamManager(t.connection);
   const info = await jsm.consumers.info(t.options.streamName ?? "", "engine");
@@ -69,9 +76,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       expect(await t.deadLetters()).toEqual([]);
 
       await fixDeadLetterStream(t.connection, t.options);
-      await pollUntil("the order was dead-lettered", async () => (await t.deadLetters()).length === 1, { timeoutMs: 40_000 });
-      await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
-      const [letter] = await t.deadLetters();
+      const [letter] = await deadLetteredAndDrained(t, 40_000);
       expect(letter).toMatchObject({ kind: "rejected", reason: "conflict", orderId: "stuck-1", deliveryCount: 4 });
       expect(deliveries).toEqual([1, 2, 3, 4]);
       expect(t.deadLetterNotices).toHaveLength(1);
@@ -99,9 +104,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       expect(subscription.stats().deadLettersPending).toBe(1);
 
       await fixDeadLetterStream(t.connection, t.options);
-      await pollUntil("the order was dead-lettered", async () => (await t.deadLetters()).length === 1, { timeoutMs: 40_000 });
-      await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
-      expect((await t.deadLetters())[0]).toMatchObject({ kind: "max-deliver", orderId: "hung-1", deliveryCount: 3 });
+      expect((await deadLetteredAndDrained(t, 40_000))[0]).toMatchObject({ kind: "max-deliver", orderId: "hung-1", deliveryCount: 3 });
     } finally {
       openGate();
       await subscription.stop();
@@ -126,9 +129,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       await fixDeadLetterStream(t.connection, t.options);
       second = next.consume(async () => ({ kind: "ack" }));
       await second.ready;
-      await pollUntil("the order was dead-lettered", async () => (await t.deadLetters()).length === 1, { timeoutMs: 20_000 });
-      await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
-      expect((await t.deadLetters())[0]?.orderId).toBe("handed-back-1");
+      expect((await deadLetteredAndDrained(t, 20_000))[0]?.orderId).toBe("handed-back-1");
     } finally {
       await first.stop();
       await second?.stop();
@@ -158,9 +159,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       await fixDeadLetterStream(t.connection, t.options);
       second = next.consume(async () => ({ kind: "ack" }));
       await second.ready;
-      await pollUntil("the order was dead-lettered", async () => (await t.deadLetters()).length === 1, { timeoutMs: 20_000 });
-      await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
-      const [letter] = await t.deadLetters();
+      const [letter] = await deadLetteredAndDrained(t, 20_000);
       expect(letter).toMatchObject({ kind: "max-deliver", orderId: "orphan-1" });
       expect(letter?.reason).toMatch(/found after max deliver/);
       expect(errors).toEqual([]);
