@@ -29,7 +29,7 @@ import {
   type OrderFeed,
   type OrderHandler,
 } from "@synclag/core";
-import { orderIdHint, timestampNanosFromIso, writeDeadLetter, type DeadLetterKind } from "./dead-letter.js";
+import { orderIdHint, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { recreateMissingResources } from "./provision-streams.js";
@@ -679,28 +679,18 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   /** Writes the dead letter (throws when not written), then terminates the delivery. */
   private async writeDeadLetterAndTerm(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
-    const deliveryCount = message.info.deliveryCount;
-    const written = await writeDeadLetter(
-      this.settings.js,
-      this.settings.feed,
-      {
-        kind,
-        reason,
-        ...(orderId === undefined ? {} : { orderId }),
-        subject: message.subject,
-        sequence: message.seq,
-        timestampNanos: message.timestampNanos,
-        deliveryCount,
-        data: message.data,
-        headers: message.headers,
-      },
-      this.settings.apiTimeoutMs,
-    );
-    this.counts.deadLettered++;
-    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    const original = { subject: message.subject, sequence: message.seq, timestampNanos: message.timestampNanos, deliveryCount: message.info.deliveryCount, data: message.data, headers: message.headers };
+    await this.recordDeadLetter(original, kind, reason, orderId);
     // Plain term: nats-server 2.9 does not understand a term reason (it would redeliver instead).
     this.queueSettle(message, "term", 0);
-    this.noteDeadLetter(written, { kind, reason, orderId, subject: message.subject, streamSequence: message.seq, deliveryCount });
+  }
+
+  /** Writes the dead letter of `original` (throws when not written), counts and reports it. */
+  private async recordDeadLetter(original: Omit<DeadLetterInput, "kind" | "reason" | "orderId">, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
+    const written = await writeDeadLetter(this.settings.js, this.settings.feed, { kind, reason, ...(orderId === undefined ? {} : { orderId }), ...original }, this.settings.apiTimeoutMs);
+    this.counts.deadLettered++;
+    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    this.noteDeadLetter(written, { kind, reason, orderId, subject: original.subject, streamSequence: original.sequence, deliveryCount: original.deliveryCount });
   }
 
   /**
@@ -893,26 +883,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     if (!stored) return; // settled after all (a late ack) or already dead-lettered by another worker
     const decoded = decodeOrderEvent(stored.data);
     const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
-    const kind: DeadLetterKind = "max-deliver";
-    const written = await writeDeadLetter(
-      this.settings.js,
-      this.settings.feed,
-      {
-        kind,
-        reason,
-        ...(orderId === undefined ? {} : { orderId }),
-        subject: stored.subject,
-        sequence,
-        timestampNanos: timestampNanosFromIso(stored.timestamp),
-        deliveryCount: deliveries,
-        data: stored.data,
-        headers: stored.header,
-      },
-      this.settings.apiTimeoutMs,
-    );
-    this.counts.deadLettered++;
-    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
-    this.noteDeadLetter(written, { kind, reason, orderId, subject: stored.subject, streamSequence: sequence, deliveryCount: deliveries });
+    const original = { subject: stored.subject, sequence, timestampNanos: timestampNanosFromIso(stored.timestamp), deliveryCount: deliveries, data: stored.data, headers: stored.header };
+    await this.recordDeadLetter(original, "max-deliver", reason, orderId);
     await this.deleteStored(sequence);
   }
 
