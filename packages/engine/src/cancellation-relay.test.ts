@@ -238,6 +238,23 @@ describe("oversell cancellations through the store's pending list", () => {
     await engine.stop();
   });
 
+  it("gives up three orders in a row a busy channel does not know once it refused them again after confirming others three times", async () => {
+    const unknown = new Set(["u-1", "u-2", "u-3"]);
+    const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s, undefined, (orderId) => (unknown.has(orderId) ? { ok: false, reason: "rejected", message: "404 unknown order" } : undefined))], 0);
+    await engine.start();
+    for (const id of ["u-1", "u-2", "u-3"]) feed.deliver(order(id));
+    // The channel keeps confirming other oversells' cancellations, one every 10 minutes.
+    for (let i = 0; i < 6; i++) {
+      feed.deliver(order(`ok-${i}`));
+      await scheduler.runUntil((i + 1) * 600_000);
+    }
+    await scheduler.runUntil(3 * 3_600_000);
+    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([]);
+    expect(engine.cancellations.refused.map((r) => r.orderId).sort()).toEqual(["u-1", "u-2", "u-3"]);
+    expect(metrics.counter("cancellations_confirmed_total", { channel: "shop" })).toBe(6);
+    await engine.stop();
+  });
+
   it("keeps an entry for a channel this process has no client for pending and counted, never dropping it", async () => {
     const { scheduler, store, engine, feed, metrics } = setup((s) => [new Marketplace("shop", s)], 0);
     await engine.start();

@@ -14,7 +14,9 @@
 // and a rejected entry is held (kept in the store, not retried) until the channel next confirms a
 // cancellation — then a short run of rejections (fewer than `maxConsecutiveRejections`) was about those
 // orders and is given up (recorded), while a longer run was the channel's (a changed API, a wrong base
-// path answering 400 to everything) and is retried. No entry is lost to a channel that refuses all.
+// path answering 400 to everything) and is retried; an entry refused again on such a retry
+// `maxRefusalsAfterConfirmation` times (3) is given up after all — once could be a channel letting one
+// call through. No entry is lost to a channel that refuses all.
 
 import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
@@ -60,6 +62,13 @@ export interface CancellationRelayOptions {
    * entry is retried instead of given up. Default 3.
    */
   readonly maxConsecutiveRejections?: number;
+  /**
+   * Times an entry may be refused again right after the channel confirmed other cancellations (each
+   * time inside a run put down to the channel) before it is given up as about the order after all.
+   * One is not enough (a channel answering 400 to everything may let one call through); with a busy
+   * channel confirming others, three unknown orders in a row are decided after this many. Default 3.
+   */
+  readonly maxRefusalsAfterConfirmation?: number;
   /** Called for every entry refused for good (it is removed from the store): the operator's record of an order to look at. */
   readonly onRefused?: (refusal: RefusedCancellation) => void;
   /**
@@ -93,6 +102,10 @@ interface ChannelState {
    * `maxConsecutiveRejections`, retried otherwise.
    */
   held: Map<number, string>;
+  /** Held entries retried because the channel confirmed another cancellation since their refusal. */
+  retried: Set<number>;
+  /** Entries refused again on such a retry, and how often (`maxRefusalsAfterConfirmation` gives them up). */
+  refusalsAfterConfirmation: Map<number, number>;
   /** No attempt before this time (backoff or Retry-After), ms. */
   retryAtMs: number;
   /** Wakes the channel's drain when the backoff ends. */
@@ -362,6 +375,17 @@ export class CancellationRelay {
             return;
           }
           const wasHeld = state.held.has(entry.seq);
+          if (!outcome.ok && state.retried.delete(entry.seq)) {
+            // Refused again right after the channel confirmed others. Once is the channel's doing as
+            // likely as the order's; the Nth time (maxRefusalsAfterConfirmation), it is the order's:
+            // given up, recorded (otherwise unknown orders in a row would be held and asked forever).
+            const refusals = (state.refusalsAfterConfirmation.get(entry.seq) ?? 0) + 1;
+            if (refusals >= (this.options.maxRefusalsAfterConfirmation ?? 3)) {
+              if (!(await this.remove(channel, state, entry, outcome))) return;
+              continue;
+            }
+            state.refusalsAfterConfirmation.set(entry.seq, refusals);
+          }
           if (!outcome.ok) {
             // Held, not removed: whether this was about the order or the channel is known only once the
             // channel confirms a cancellation again. A run reaching the limit is the channel's, and a held
@@ -387,7 +411,10 @@ export class CancellationRelay {
           const held = state.held;
           state.held = new Map();
           if (wasHeld || held.size >= limit) {
-            for (const seq of held.keys()) tried.delete(seq);
+            for (const seq of held.keys()) {
+              tried.delete(seq);
+              state.retried.add(seq);
+            }
           } else {
             for (const [seq, message] of held) {
               const rejected = state.pending.get(seq);
@@ -415,6 +442,8 @@ export class CancellationRelay {
     if (this.stopped) return false;
     this.removedDuringRead.add(entry.seq);
     state.pending.delete(entry.seq);
+    state.retried.delete(entry.seq);
+    state.refusalsAfterConfirmation.delete(entry.seq);
     this.report(channel, state);
     // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
     if (removed > 0) this.settled(channel, entry, outcome);
@@ -465,7 +494,7 @@ export class CancellationRelay {
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, held: new Map(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
+      state = { failures: 0, held: new Map(), retried: new Set(), refusalsAfterConfirmation: new Map(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;
