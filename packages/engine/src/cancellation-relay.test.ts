@@ -201,6 +201,31 @@ describe("oversell cancellations through the store's pending list", () => {
     await engine.stop();
   });
 
+  it.each([1, 3])("gives up no order when a channel answering 400 to everything lets %i call(s) through, an hour apart (found by reviews of stricter rules)", async (flaps) => {
+    const letThrough = Array.from({ length: flaps }, (_, i) => (i + 1) * 3_600_000);
+    const { scheduler, store, engine, feed } = setup(
+      (s) => [
+        new Marketplace("shop", s, undefined, () => {
+          const now = s.now();
+          if (now >= 6 * 3_600_000) return undefined; // fixed after 6 h
+          const due = letThrough.findIndex((at) => now >= at);
+          if (due >= 0) {
+            letThrough.splice(due, 1); // the next call after each flap time gets through
+            return undefined;
+          }
+          return { ok: false, reason: "rejected", message: "400 unsupported request" };
+        }),
+      ],
+      0,
+    );
+    await engine.start();
+    for (let i = 0; i < 10; i++) feed.deliver(order(`f-${i}`));
+    await scheduler.runUntil(8 * 3_600_000);
+    expect(engine.cancellations.refused).toEqual([]);
+    expect(await store.readPendingCancellations({ limit: 20 })).toEqual([]);
+    await engine.stop();
+  });
+
   it("gives up no order when a channel answering 400 to everything lets one cancellation through, then breaks again (found by review of a stricter rule)", async () => {
     let allowed = 0;
     const { scheduler, store, engine, feed } = setup(

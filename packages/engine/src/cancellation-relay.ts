@@ -16,7 +16,10 @@
 // orders and is given up (recorded), while a longer run was the channel's (a changed API, a wrong base
 // path answering 400 to everything) and is retried; an entry refused again on such a retry
 // `maxRefusalsAfterConfirmation` times (3) is given up after all — once could be a channel letting one
-// call through. No entry is lost to a channel that refuses all.
+// call through. A confirmation of an entry the channel had refused clears those counts (its refusals
+// were the channel's). No entry is lost to a channel that refuses all; one that refuses everything but
+// lets 3 or more calls for *new* orders through looks like a busy channel and can get held entries
+// given up (each recorded and logged as an error).
 
 import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
@@ -106,6 +109,8 @@ interface ChannelState {
   retried: Set<number>;
   /** Entries refused again on such a retry, and how often (`maxRefusalsAfterConfirmation` gives them up). */
   refusalsAfterConfirmation: Map<number, number>;
+  /** Pending entries the channel has refused at least once. */
+  refused: Set<number>;
   /** No attempt before this time (backoff or Retry-After), ms. */
   retryAtMs: number;
   /** Wakes the channel's drain when the backoff ends. */
@@ -316,6 +321,7 @@ export class CancellationRelay {
     // Held refusals another process settled (or the window dropped) are no longer this process's to
     // decide: left in `held`, they would count towards a run and make a lone refusal look like the channel's.
     for (const state of this.channels.values()) for (const seq of state.held.keys()) if (!state.pending.has(seq)) state.held.delete(seq);
+    for (const state of this.channels.values()) for (const set of [state.retried, state.refused, state.refusalsAfterConfirmation]) for (const seq of set.keys()) if (!state.pending.has(seq)) set.delete(seq);
     // Oldest first (a wrapped read adds lower seqs last): the gauge's oldest entry is the first one.
     for (const state of this.channels.values()) if (!ascending(state.pending)) state.pending = new Map([...state.pending].sort(([a], [b]) => a - b));
     for (const [channel, state] of this.channels) this.report(channel, state);
@@ -375,6 +381,8 @@ export class CancellationRelay {
             return;
           }
           const wasHeld = state.held.has(entry.seq);
+          const wasRefused = state.refused.has(entry.seq);
+          if (!outcome.ok) state.refused.add(entry.seq);
           if (!outcome.ok && state.retried.delete(entry.seq)) {
             // Refused again right after the channel confirmed others. Once is the channel's doing as
             // likely as the order's; the Nth time (maxRefusalsAfterConfirmation), it is the order's:
@@ -410,10 +418,15 @@ export class CancellationRelay {
           // was confirmed on asking again, its refusal was the channel's, so are the others': retried.
           const held = state.held;
           state.held = new Map();
+          if (wasRefused) {
+            // An order the channel refused is now confirmed: its refusals were the channel's, so nothing
+            // refused so far (and nothing refused on this retry) says anything about the order.
+            state.refusalsAfterConfirmation.clear();
+          }
           if (wasHeld || held.size >= limit) {
             for (const seq of held.keys()) {
               tried.delete(seq);
-              state.retried.add(seq);
+              if (!wasRefused) state.retried.add(seq);
             }
           } else {
             for (const [seq, message] of held) {
@@ -443,6 +456,7 @@ export class CancellationRelay {
     this.removedDuringRead.add(entry.seq);
     state.pending.delete(entry.seq);
     state.retried.delete(entry.seq);
+    state.refused.delete(entry.seq);
     state.refusalsAfterConfirmation.delete(entry.seq);
     this.report(channel, state);
     // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
@@ -494,7 +508,7 @@ export class CancellationRelay {
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, held: new Map(), retried: new Set(), refusalsAfterConfirmation: new Map(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
+      state = { failures: 0, held: new Map(), retried: new Set(), refusalsAfterConfirmation: new Map(), refused: new Set(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;
