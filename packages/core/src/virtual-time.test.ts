@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { TimedHeap } from "./min-heap.js";
 import { Prng } from "./prng.js";
 import { VirtualScheduler } from "./virtual-time.js";
@@ -60,6 +60,64 @@ describe("VirtualScheduler", () => {
     scheduler.setTimer(6, () => order.push("e3"));
     await scheduler.runUntil();
     expect(order).toEqual(["e1", "e2", "continuation of e1", "e3"]);
+  });
+
+  it("drains a regular event's continuations before a synchronous event at a later instant", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const order: Array<[string, number]> = [];
+    const note = (what: string) => order.push([what, scheduler.now()]);
+    scheduler.setTimer(1, () => {
+      note("regular");
+      void Promise.resolve()
+        .then(() => Promise.resolve())
+        .then(() => note("continuation"));
+    });
+    scheduler.setSyncTimer(1, () => note("sync, same instant"));
+    scheduler.setSyncTimer(2, () => note("sync"));
+    scheduler.atSync(3, () => {
+      note("sync, arms a regular timer");
+      scheduler.setTimer(1, () => {
+        note("regular");
+        void Promise.resolve().then(() => note("continuation"));
+      });
+    });
+    scheduler.atSync(5, () => note("sync"));
+    await scheduler.runUntil();
+    expect(order).toEqual([
+      ["regular", 1],
+      ["sync, same instant", 1],
+      ["continuation", 1],
+      ["sync", 2],
+      ["sync, arms a regular timer", 3],
+      ["regular", 4],
+      ["continuation", 4],
+      ["sync", 5],
+    ]);
+  });
+
+  it("moves between instants of synchronous events without a microtask drain per instant", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const times: number[] = [];
+    for (let t = 1; t <= 100; t++) scheduler.atSync(t, () => times.push(scheduler.now()));
+    const nextTick = vi.spyOn(process, "nextTick");
+    try {
+      await scheduler.runUntil(1_000);
+      expect(times).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+      expect(scheduler.now()).toBe(1_000);
+      // One drain before the first event (runUntil may be called with continuations queued) and one at the end.
+      expect(nextTick.mock.calls.length).toBeLessThanOrEqual(2);
+    } finally {
+      nextTick.mockRestore();
+    }
+    // Regular events still drain at every instant.
+    for (let t = 1; t <= 10; t++) scheduler.setTimer(t, () => undefined);
+    const again = vi.spyOn(process, "nextTick");
+    try {
+      await scheduler.runUntil(2_000);
+      expect(again.mock.calls.length).toBeGreaterThanOrEqual(10);
+    } finally {
+      again.mockRestore();
+    }
   });
 
   it("rejects when an event callback throws, and when the event budget runs out", async () => {

@@ -138,7 +138,8 @@ export class SimChannelClient implements ChannelClient {
       };
       const timedOut = latency > timeoutMs;
       if (timedOut) this.scheduler.setTimer(timeoutMs, () => settle(onTimeout));
-      this.scheduler.setTimer(latency / 2, () => {
+      // Synchronous: the server half runs the model and arms the reply; only the reply settles the call.
+      this.scheduler.setSyncTimer(latency / 2, () => {
         const server = atServer(this.scheduler.now());
         if (timedOut) return;
         if (replyLost(server)) {

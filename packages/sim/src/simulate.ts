@@ -147,7 +147,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const at = Math.ceil(next); // virtual time moves in whole milliseconds
       if (timerAt !== undefined && timerAt <= at && timerAt >= scheduler.now()) return;
       timerAt = at;
-      scheduler.at(at, () => {
+      // Synchronous: revealing settles no promise (the ground truth and the next reveal only).
+      scheduler.atSync(at, () => {
         if (timerAt === at) timerAt = undefined;
         model.revealDue(scheduler.now());
         schedule();
