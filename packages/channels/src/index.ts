@@ -25,7 +25,7 @@ export type { HttpReply, HttpRequest, HttpTransport, UndiciTransportOptions } fr
 
 // --- Order notifications (ingest side) ---
 export { AMAZON_SIGNATURE_HEADER, verifyAndNormalize } from "./notifications/verify-and-normalize.js";
-export type { NotificationVerdict, VerifyOptions } from "./notifications/verify-and-normalize.js";
+export type { NotificationVerdict, SkippedLine, VerifyOptions } from "./notifications/verify-and-normalize.js";
 
 // --- Errors ---
 export { ChannelError } from "./errors.js";

@@ -188,6 +188,33 @@ describe("marketplace-specific rejections", () => {
     }
   });
 
+  it("woocommerce: a SKU moved to another product id, or deleted and re-created, fails once (retryable) and is then looked up again", async () => {
+    const client = track(clientFor(running, "woocommerce"));
+    expect(await client.setQuantities([upd("sku-2", 5, 1), upd("sku-3", 5, 1)])).toEqual([{ ok: true }, { ok: true }]); // caches sku-2 → 102, sku-3 → 103
+    await admin(running, "woocommerce", "/reset", {});
+    await admin(running, "woocommerce", "/listings", { listings: [{ sku: "sku-2", quantity: 10 }, { sku: "sku-9", quantity: 10 }] }); // sku-2 → 101, sku-9 → 102, no 103
+    // 102 answers as sku-9 (that write landed on sku-9: PUT addresses products by id), 103 answers 404 Invalid ID.
+    expect((await client.setQuantities([upd("sku-2", 3, 2)])).map((o) => failed(o)?.reason)).toEqual(["unavailable"]);
+    expect((await client.setQuantities([upd("sku-3", 3, 2)])).map((o) => failed(o)?.reason)).toEqual(["unavailable"]);
+    expect(await client.setQuantities([upd("sku-2", 3, 3)])).toEqual([{ ok: true }]);
+    expect((await admin(running, "woocommerce", "/listings/sku-2")).accepted).toEqual({ quantity: 3, version: 3 });
+    expect((await client.setQuantities([upd("sku-3", 3, 3)])).map((o) => failed(o)?.reason)).toEqual(["rejected"]); // no product has it now
+    await admin(running, "woocommerce", "/listings", { listings: [{ sku: "sku-3", quantity: 10 }] }); // re-created as product 103
+    expect(await client.setQuantities([upd("sku-3", 4, 4)])).toEqual([{ ok: true }]);
+    expect((await admin(running, "woocommerce", "/listings/sku-3")).accepted).toEqual({ quantity: 4, version: 4 });
+  });
+
+  it("flipkart: a listing re-created under another FSN fails once (retryable) and is then read again", async () => {
+    const client = track(clientFor(running, "flipkart"));
+    expect(await client.setQuantities([upd("sku-2", 5, 1)])).toEqual([{ ok: true }]); // caches sku-2's FSN (catalogue number 2)
+    await admin(running, "flipkart", "/reset", {});
+    await admin(running, "flipkart", "/listings", { listings: [{ sku: "sku-9", quantity: 10 }, { sku: "sku-5", quantity: 10 }, { sku: "sku-2", quantity: 10 }] }); // sku-2 is number 3 now
+    expect((await client.setQuantities([upd("sku-2", 3, 2)])).map((o) => failed(o)?.reason)).toEqual(["unavailable"]);
+    expect(await client.setQuantities([upd("sku-2", 3, 3)])).toEqual([{ ok: true }]);
+    expect((await admin(running, "flipkart", "/listings/sku-2")).accepted).toEqual({ quantity: 3, version: 3 });
+    expect((await admin(running, "flipkart", "/listings/sku-5")).accepted).toEqual({ quantity: 10, version: 0 });
+  });
+
   it("amazon: accepted is not visible — the storefront shows the old quantity until the delay passes", async () => {
     const client = track(clientFor(running, "amazon"));
     await client.setQuantities([upd("sku-8", 1, 5)]);

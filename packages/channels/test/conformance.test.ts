@@ -13,7 +13,7 @@ import responseValidatorModule from "openapi-response-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
-import type { RunningMockMarketplaces } from "@synclag/mock-marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS, type RunningMockMarketplaces } from "@synclag/mock-marketplaces";
 import { HAVE_SPECS, RecordingTransport, SPECS_DIR, SPECS_SKIP_MESSAGE, admin, checkout, clientFor, startMocks, type Exchange } from "./support.js";
 
 // CommonJS modules compiled from TypeScript: Node's ESM loader hands over `module.exports`, whose
@@ -103,6 +103,26 @@ describe.skipIf(!HAVE_SPECS)("Amazon Listings Items 2021-08-01 (official model)"
     expect(exchange).toBeDefined();
     expect(validateExchange(exchange as Exchange, request, response, { sellerId: "A2SYNCLAGMOCK", sku: "sku-1" }, CSV)).toEqual({ request: undefined, response: undefined });
     await client.close();
+  });
+
+  it("patchListingsItem with mode=VALIDATION_PREVIEW: the requests and their VALID / INVALID replies match the model", async () => {
+    await admin(running, "amazon", "/reset", {});
+    await admin(running, "amazon", "/listings", { listings: [{ sku: "sku-1", quantity: 4 }] });
+    const transport = new RecordingTransport();
+    const c = DEFAULT_MOCK_CREDENTIALS.amazon;
+    const { request, response } = validators("patch");
+    for (const [sku, quantity] of [["sku-1", 3], ["no-such-sku", 3]] as const) {
+      const query = new URLSearchParams({ marketplaceIds: c.marketplaceId, mode: "VALIDATION_PREVIEW" });
+      const body = JSON.stringify({ productType: "PRODUCT", patches: [{ op: "replace", path: "/attributes/fulfillment_availability", value: [{ fulfillment_channel_code: "DEFAULT", quantity }] }] });
+      await transport.send({ method: "PATCH", url: `${running.get("amazon").url}/listings/2021-08-01/items/${c.sellerId}/${sku}?${query.toString()}`, headers: { "content-type": "application/json", "x-amz-access-token": c.accessToken }, body, timeoutMs: 5_000 });
+    }
+    expect(transport.exchanges.map((e) => [e.reply?.status, (JSON.parse(e.reply?.body ?? "{}") as { status?: string }).status])).toEqual([[200, "VALID"], [200, "INVALID"]]);
+    for (const exchange of transport.exchanges) {
+      const sku = decodeURIComponent(new URL(exchange.request.url).pathname.split("/").pop() ?? "");
+      expect(validateExchange(exchange, request, response, { sellerId: c.sellerId, sku }, CSV), exchange.reply?.body).toEqual({ request: undefined, response: undefined });
+    }
+    expect((await admin(running, "amazon", "/listings/sku-1")).accepted).toEqual({ quantity: 4, version: 0 });
+    await transport.close();
   });
 
   it("the ORDER_CHANGE notification the mock sends matches its JSON Schema", async () => {

@@ -114,7 +114,7 @@ describe("other deliveries", () => {
   });
 
   it("a signed body that is not an order is malformed, with the path of the problem", () => {
-    const body = JSON.stringify({ id: 1, created_at: new Date().toISOString(), line_items: [{ sku: "a", quantity: 0 }] });
+    const body = JSON.stringify({ id: 1, created_at: new Date().toISOString(), line_items: [{ sku: "a", quantity: -1 }] });
     const signature = createHmac("sha256", "s").update(body).digest("base64");
     const verdict = verifyAndNormalize("shopify", { "X-Shopify-Hmac-Sha256": signature }, body, "s");
     expect(verdict).toMatchObject({ ok: false, reason: "malformed" });

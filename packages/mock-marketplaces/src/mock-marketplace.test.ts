@@ -75,6 +75,50 @@ describe("amazon", () => {
     stop();
   });
 
+  it("mode=VALIDATION_PREVIEW answers VALID for a valid submission and applies nothing", () => {
+    const { send, stop } = setup("amazon");
+    const preview = send("PATCH", `${amazonUrl("sku-1")}&mode=VALIDATION_PREVIEW`, amazonPatch(3), { ...amazonHeaders, "x-synclag-version": "5" });
+    expect(preview.status).toBe(200);
+    expect(preview.json).toEqual({ sku: "sku-1", status: "VALID", submissionId: expect.any(String), issues: [] });
+    expect(preview.reply.headers["x-amzn-ratelimit-limit"]).toBe("5.0");
+    const truth = send("GET", "/_synclag/admin/listings/sku-1").json;
+    expect(truth.accepted).toEqual({ quantity: 10, version: 0 });
+    expect(truth.timeline).toEqual([{ event: "seeded", quantity: 10, version: 0, atMs: expect.any(Number) }]);
+    expect(send("GET", "/_synclag/admin/stats").json).toMatchObject({ model: { updateCalls: 0, updatesAccepted: 0 } });
+    stop();
+  });
+
+  it("mode=VALIDATION_PREVIEW answers INVALID with issues for an unknown SKU, a negative quantity or an unreadable patch", () => {
+    const { send, stop } = setup("amazon");
+    const previewOf = (sku: string, body: unknown) => send("PATCH", `${amazonUrl(sku)}&mode=VALIDATION_PREVIEW`, body, amazonHeaders);
+    for (const [sku, body] of [["no-such-sku", amazonPatch(3)], ["sku-1", amazonPatch(-1)], ["sku-1", { productType: "PRODUCT", patches: [{ op: "delete", path: "/attributes/item_name" }] }]] as const) {
+      const reply = previewOf(sku, body);
+      expect(reply.status).toBe(200);
+      expect(reply.json).toMatchObject({ sku, status: "INVALID", submissionId: expect.any(String), issues: [{ severity: "ERROR", categories: ["INVALID_ATTRIBUTE"] }] });
+    }
+    expect(send("GET", "/_synclag/admin/listings/sku-1").json.accepted).toEqual({ quantity: 10, version: 0 });
+    stop();
+  });
+
+  it("mode=VALIDATION_PREVIEW is a call: charged to the rate limit (the sixth in a burst is 429) and refused during an outage", () => {
+    const { send, stop } = setup("amazon");
+    for (let i = 0; i < 5; i++) expect(send("PATCH", `${amazonUrl("sku-1")}&mode=VALIDATION_PREVIEW`, amazonPatch(i), amazonHeaders).json.status).toBe("VALID");
+    expect(send("PATCH", `${amazonUrl("sku-1")}&mode=VALIDATION_PREVIEW`, amazonPatch(1), amazonHeaders).status).toBe(429);
+    expect(send("PATCH", amazonUrl("sku-1"), amazonPatch(1), amazonHeaders).status).toBe(429); // the previews used the burst up
+    send("POST", "/_synclag/admin/faults", { outageMs: 60_000 });
+    expect(send("PATCH", `${amazonUrl("sku-1")}&mode=VALIDATION_PREVIEW`, amazonPatch(1), amazonHeaders).status).toBe(503);
+    stop();
+  });
+
+  it.each(["VALIDATION", "validation_preview", ""])("mode=%j (not in the model's enum) → 400 InvalidInput, nothing applied", (mode) => {
+    const { send, stop } = setup("amazon");
+    const reply = send("PATCH", `${amazonUrl("sku-1")}&mode=${mode}`, amazonPatch(3), amazonHeaders);
+    expect(reply.status).toBe(400);
+    expect(reply.json).toMatchObject({ errors: [{ code: "InvalidInput" }] });
+    expect(send("GET", "/_synclag/admin/listings/sku-1").json.accepted).toEqual({ quantity: 10, version: 0 });
+    stop();
+  });
+
   it("without a version header, a push gets the version after the listing's highest", () => {
     const { send, stop } = setup("amazon");
     send("PATCH", amazonUrl("sku-3"), amazonPatch(4), { ...amazonHeaders, "x-synclag-version": "7" });
@@ -127,6 +171,34 @@ describe("shopify", () => {
     expect(full.status).toBe(429);
     expect(full.reply.headers["retry-after"]).toBe("0.5");
     expect(full.reply.headers["x-shopify-shop-api-call-limit"]).toBe("40/40");
+    stop();
+  });
+});
+
+describe("shopify REST: every request is counted, refusals included", () => {
+  const auth = { "x-shopify-access-token": c.shopify.accessToken };
+  const setLevel = (body: Record<string, unknown>) => ({ location_id: 1, inventory_item_id: 40_000_000_001, available: 2, ...body });
+
+  it.each([
+    ["an unknown inventory item", setLevel({ inventory_item_id: 1 })],
+    ["an unknown location", setLevel({ location_id: 999 })],
+    ["a non-integer quantity", setLevel({ available: 1.5 })],
+  ])("a 422 for %s carries X-Shopify-Shop-Api-Call-Limit and uses a slot of the bucket", (_label, body) => {
+    const { send, stop } = setup("shopify");
+    const first = send("POST", "/admin/api/2025-01/inventory_levels/set.json", body, auth);
+    expect(first.status).toBe(422);
+    expect(first.reply.headers["x-shopify-shop-api-call-limit"]).toBe("1/40");
+    expect(send("POST", "/admin/api/2025-01/inventory_levels/set.json", setLevel({}), auth).reply.headers["x-shopify-shop-api-call-limit"]).toBe("2/40");
+    stop();
+  });
+
+  it("a burst of 422s fills the bucket: the 41st request is 429 with Retry-After", () => {
+    const { send, stop } = setup("shopify");
+    const statuses = Array.from({ length: 41 }, () => send("POST", "/admin/api/2025-01/inventory_levels/set.json", setLevel({ inventory_item_id: 1 }), auth));
+    expect(statuses.slice(0, 40).every((r) => r.status === 422)).toBe(true);
+    expect(statuses[40]?.status).toBe(429);
+    expect(statuses[40]?.reply.headers["retry-after"]).toBe("0.5");
+    expect(statuses[40]?.reply.headers["x-shopify-shop-api-call-limit"]).toBe("40/40");
     stop();
   });
 });

@@ -1,7 +1,9 @@
 // Flipkart Marketplace Seller API client: OAuth2 client-credentials token (cached until shortly
 // before it expires, refreshed once on a 401), SKU → FSN resolved through the listing read, and
 // `POST /sellers/listings/v3/update/inventory` for up to 10 SKUs, body keyed by seller SKU.
-// Easy to get wrong: per-SKU FAILURE inside a 200 is a rejection of that SKU only; WARNING is success.
+// Easy to get wrong: per-SKU FAILURE inside a 200 is a rejection of that SKU only; WARNING is success;
+// and INVALID_PRODUCT_ID means the cached FSN is stale (the listing was re-created): it is dropped and
+// the SKU read again on the next push, instead of being rejected for good.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -23,6 +25,8 @@ export interface FlipkartChannelClientOptions extends HttpChannelClientOptions {
 }
 
 const TOKEN_MARGIN_MS = 60_000;
+/** The per-SKU error of an update whose `product_id` is not the listing's FSN. */
+const INVALID_PRODUCT_ID = "INVALID_PRODUCT_ID";
 
 export class FlipkartChannelClient extends HttpChannelClient {
   readonly maxBatchSize = DEFAULT_PROFILES.flipkart.maxBatchSize;
@@ -91,8 +95,13 @@ export class FlipkartChannelClient extends HttpChannelClient {
       if ("ok" in resolved) return this.repeat(resolved, updates.length);
     }
     const body: Record<string, unknown> = {};
-    const sendable = updates.filter((u) => this.fsns.has(u.sku));
-    for (const u of sendable) body[u.sku] = { product_id: this.fsns.get(u.sku), locations: [{ id: this.credentials.locationId, status: "ENABLED", inventory: u.quantity }] };
+    const sentFsns = new Map<Sku, string>();
+    for (const u of updates) {
+      const fsn = this.fsns.get(u.sku);
+      if (fsn !== undefined) sentFsns.set(u.sku, fsn);
+    }
+    const sendable = updates.filter((u) => sentFsns.has(u.sku));
+    for (const u of sendable) body[u.sku] = { product_id: sentFsns.get(u.sku), locations: [{ id: this.credentials.locationId, status: "ENABLED", inventory: u.quantity }] };
     let results: Record<string, unknown> = {};
     let whole: Failure | undefined;
     if (sendable.length > 0) {
@@ -104,13 +113,18 @@ export class FlipkartChannelClient extends HttpChannelClient {
       }
     }
     return updates.map((u) => {
-      if (!this.fsns.has(u.sku)) return failure("rejected", `flipkart: no listing for seller SKU ${JSON.stringify(u.sku)}`);
+      const fsn = sentFsns.get(u.sku);
+      if (fsn === undefined) return failure("rejected", `flipkart: no listing for seller SKU ${JSON.stringify(u.sku)}`);
       if (whole) return whole;
       const r = results[u.sku];
       if (!isRecord(r)) return failure("unavailable", `flipkart: no result for ${u.sku}`);
       if (r.status === "SUCCESS" || r.status === "WARNING") return { ok: true };
       const errors = [...(Array.isArray(r.errors) ? r.errors : []), ...(Array.isArray(r.attribute_errors) ? r.attribute_errors : [])].filter(isRecord);
-      return failure("rejected", `flipkart ${String(r.status)}: ${errors.map((e) => `${String(e.code)}: ${String(e.description)}`).join("; ")}`);
+      const detail = `flipkart ${String(r.status)}: ${errors.map((e) => `${String(e.code)}: ${String(e.description)}`).join("; ")}`;
+      if (!errors.some((e) => e.code === INVALID_PRODUCT_ID)) return failure("rejected", detail);
+      // Retryable: the next push reads the listing again, and is rejected if the SKU has none.
+      if (this.fsns.get(u.sku) === fsn) this.fsns.delete(u.sku);
+      return failure("unavailable", `${detail} (FSN ${fsn}, cached for SKU ${JSON.stringify(u.sku)}, is stale; the SKU is looked up again)`);
     });
   }
 

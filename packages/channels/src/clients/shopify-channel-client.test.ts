@@ -1,5 +1,6 @@
 // The Shopify client at both levels: against scripted replies (what it sends, how it reads odd
-// replies), and against the mock's wire layer in-process (no server) for every API version era.
+// replies, when it drops a cached inventory item id), and against the mock's wire layer in-process
+// (no server) for every API version era.
 
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -27,6 +28,20 @@ function client(transport: HttpTransport, options: { apiVersion?: string; api?: 
 /** The `quantities` and the rest of the input of the n-th request's mutation. */
 function inputOf(request: HttpRequest | undefined): Record<string, unknown> & { quantities: Record<string, unknown>[] } {
   return (JSON.parse(request?.body ?? "{}") as { variables: { input: Record<string, unknown> & { quantities: Record<string, unknown>[] } } }).variables.input;
+}
+
+/** A transport straight into `MockMarketplace.respond` (the wire layer both shells share). */
+function inProcess(marketplace: MockMarketplace): HttpTransport {
+  return {
+    send: (request) => {
+      const url = new URL(request.url);
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
+      const { reply } = marketplace.respond({ method: request.method, path: url.pathname, query: url.searchParams, headers, body: request.body ?? "" });
+      return Promise.resolve({ status: reply.status, headers: reply.headers, body: reply.body });
+    },
+    close: () => Promise.resolve(),
+  };
 }
 
 describe("compare-and-set fields follow the configured API version", () => {
@@ -61,20 +76,6 @@ describe("compare-and-set fields follow the configured API version", () => {
 });
 
 describe("the client against the mock's wire layer, per API version", () => {
-  /** A transport straight into `MockMarketplace.respond` (the wire layer both shells share). */
-  function inProcess(marketplace: MockMarketplace): HttpTransport {
-    return {
-      send: (request) => {
-        const url = new URL(request.url);
-        const headers: Record<string, string> = {};
-        for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
-        const { reply } = marketplace.respond({ method: request.method, path: url.pathname, query: url.searchParams, headers, body: request.body ?? "" });
-        return Promise.resolve({ status: reply.status, headers: reply.headers, body: reply.body });
-      },
-      close: () => Promise.resolve(),
-    };
-  }
-
   it.each(["2024-07", "2025-01", "2025-10", "2026-01", "2026-04"])("%s: sets quantities, detects a stale cached quantity after a sale, and succeeds after re-reading", async (apiVersion) => {
     const now = 1_800_000_000_000;
     const marketplace = new MockMarketplace({ kind: "shopify", profile: DEFAULT_PROFILES.shopify, clock: () => now, seed: 1 });
@@ -87,6 +88,51 @@ describe("the client against the mock's wire layer, per API version", () => {
     expect((await shopify.setQuantities([{ sku: "a", quantity: 6, version: 2 }])).map(reasonOf)).toEqual(["stale"]);
     expect(await shopify.setQuantities([{ sku: "a", quantity: 6, version: 2 }])).toEqual([{ ok: true }]);
     expect(marketplace.model.listing("a")?.acceptedQuantity).toBe(6);
+    marketplace.stop();
+  });
+});
+
+describe("a cached inventory item id that no longer holds the SKU is dropped and looked up again", () => {
+  const itemNode = (gid: number, sku: string, quantity: number) => ({ id: `gid://shopify/InventoryItem/${gid}`, sku, inventoryLevel: { quantities: [{ name: "available", quantity }] } });
+  const setReply = (changes: { gid: number; sku: string | null }[], userErrors: Record<string, unknown>[] = []) =>
+    json({ data: { inventorySetQuantities: { inventoryAdjustmentGroup: { id: "gid://shopify/InventoryAdjustmentGroup/1", changes: changes.map((c) => ({ name: "available", quantityAfterChange: 5, item: { id: `gid://shopify/InventoryItem/${c.gid}`, sku: c.sku } })) }, userErrors } } });
+  const isItemsQuery = (request: HttpRequest | undefined) => (JSON.parse(request?.body ?? "{}") as { query?: string }).query?.includes("inventoryItems(") === true;
+
+  it("an INVALID_INVENTORY_ITEM user error (item deleted or re-created) is unavailable, and the next push looks the SKU up again", async () => {
+    const invalid = { code: "INVALID_INVENTORY_ITEM", field: ["input", "quantities", "1", "inventoryItemId"], message: "The specified inventory item could not be found." };
+    const t = scripted(itemsPage([{ sku: "a", quantity: 1 }, { sku: "b", quantity: 1 }]), setReply([{ gid: 1, sku: "a" }], [invalid]), json({ data: { inventoryItems: { nodes: [itemNode(7, "b", 1)] } } }), SET_OK);
+    const shopify = client(t);
+    const updates = [{ sku: "a", quantity: 5, version: 2 }, { sku: "b", quantity: 5, version: 2 }];
+    expect((await shopify.setQuantities(updates)).map(reasonOf)).toEqual(["ok", "unavailable"]);
+    expect(await shopify.setQuantities(updates)).toEqual([{ ok: true }, { ok: true }]);
+    expect(isItemsQuery(t.sent[2])).toBe(true);
+    expect(JSON.parse(t.sent[2]?.body ?? "{}")).toMatchObject({ variables: { query: 'sku:"b"' } });
+    expect(inputOf(t.sent[3]).quantities.map((q) => q.inventoryItemId)).toEqual(["gid://shopify/InventoryItem/1", "gid://shopify/InventoryItem/7"]);
+  });
+
+  it("a change reported for the item under another SKU (the SKU moved) is unavailable, not ok; the next push looks the SKU up again", async () => {
+    const t = scripted(itemsPage([{ sku: "a", quantity: 1 }]), setReply([{ gid: 1, sku: "z" }]), json({ data: { inventoryItems: { nodes: [itemNode(7, "a", 1)] } } }), SET_OK);
+    const shopify = client(t);
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 5, version: 3 }])).toEqual([{ ok: true }]);
+    expect(isItemsQuery(t.sent[2])).toBe(true);
+    expect(inputOf(t.sent[3]).quantities[0]?.inventoryItemId).toBe("gid://shopify/InventoryItem/7");
+  });
+
+  it("against the mock: after the catalogue is re-created with other ids, a push fails once (retryable) and then sets the right item", async () => {
+    const now = 1_800_000_000_000;
+    const marketplace = new MockMarketplace({ kind: "shopify", profile: DEFAULT_PROFILES.shopify, clock: () => now, seed: 1 });
+    marketplace.seed([{ sku: "a", quantity: 10 }, { sku: "b", quantity: 10 }]);
+    const c = DEFAULT_MOCK_CREDENTIALS.shopify;
+    const shopify = new ShopifyChannelClient({ baseUrl: "http://shop.invalid", credentials: { accessToken: c.accessToken, apiVersion: c.apiVersion, locationId: c.locationId }, transport: inProcess(marketplace), compareAndSet: false });
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 8, version: 1 }, { sku: "b", quantity: 8, version: 1 }])).toEqual([{ ok: true }, { ok: true }]);
+    marketplace.reset();
+    marketplace.seed([{ sku: "b", quantity: 10 }]); // b now has a's old item id; a's old id is gone
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 6, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    expect((await shopify.setQuantities([{ sku: "b", quantity: 6, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    marketplace.seed([{ sku: "a", quantity: 10 }]);
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 4, version: 3 }, { sku: "b", quantity: 4, version: 3 }])).toEqual([{ ok: true }, { ok: true }]);
+    expect([marketplace.model.listing("a")?.acceptedQuantity, marketplace.model.listing("b")?.acceptedQuantity]).toEqual([4, 4]);
     marketplace.stop();
   });
 });

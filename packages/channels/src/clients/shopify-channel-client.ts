@@ -9,7 +9,9 @@
 // `INTERNAL_SERVER_ERROR` ("instead of 500"), `ACCESS_DENIED` in `errors` — so a 200 is success only
 // when its `data` confirms the operation; and after a STALE user error (or a reply that leaves open
 // whether the set applied) the cached quantity is wrong — it is dropped, and the next push of that
-// SKU re-reads the current quantity before it compares again.
+// SKU re-reads the current quantity before it compares again; likewise the cached inventory item id
+// after INVALID_INVENTORY_ITEM (item deleted or re-created) or a change reported for the item under
+// another SKU (the SKU moved: the set landed on that item) — the next push looks the SKU up again.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -55,6 +57,8 @@ const CANCEL_MUTATION = `mutation SynclagOrderCancel($orderId: ID!, $reason: Ord
 }`;
 
 const STALE_CODES = new Set(["CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"]);
+/** The user error of an entry whose inventory item id no longer exists. */
+const INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM";
 const MAX_PAGE = 250;
 /** Top-level GraphQL error codes about Shopify's side, not the request: retry later. */
 const UNAVAILABLE_CODES = new Set(["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"]);
@@ -196,6 +200,8 @@ export class ShopifyChannelClient extends HttpChannelClient {
         for (const s of sent) outcomes[s.index] = whole;
       } else {
         const userErrors = (payload?.userErrors as unknown[]).filter(isRecord);
+        const group = isRecord(payload?.inventoryAdjustmentGroup) ? payload.inventoryAdjustmentGroup : undefined;
+        const changedItems = (Array.isArray(group?.changes) ? group.changes.filter(isRecord) : []).map((c) => c.item).filter(isRecord);
         const perEntry = new Map<number, Record<string, unknown>>();
         const general: Record<string, unknown>[] = [];
         for (const error of userErrors) {
@@ -204,16 +210,23 @@ export class ShopifyChannelClient extends HttpChannelClient {
           if (Number.isInteger(position)) perEntry.set(position, error);
           else general.push(error);
         }
-        sent.forEach(({ index, update }, position) => {
+        sent.forEach(({ index, update, known: sentWith }, position) => {
           const error = perEntry.get(position) ?? general[0];
           if (!error) {
+            // A set that changed nothing may be missing from `changes`: only a listed change is checked.
+            const changed = changedItems.find((item) => item.id === sentWith.gid);
+            if (changed && changed.sku !== update.sku) {
+              outcomes[index] = this.staleItem(update.sku, sentWith.gid, `changed as the item of SKU ${JSON.stringify(changed.sku)} (the SKU moved: this set changed that item)`);
+              return;
+            }
             const known = this.known.get(update.sku);
             if (known) known.quantity = update.quantity;
             outcomes[index] = { ok: true };
             return;
           }
           const code = String(error.code);
-          if (STALE_CODES.has(code)) {
+          if (code === INVALID_INVENTORY_ITEM) outcomes[index] = this.staleItem(update.sku, sentWith.gid, `is gone (${code})`);
+          else if (STALE_CODES.has(code)) {
             this.forgetQuantity(update.sku);
             outcomes[index] = failure("stale", `shopify ${code}: ${String(error.message)}`);
           } else outcomes[index] = failure("rejected", `shopify ${code}: ${String(error.message)}`);
@@ -264,6 +277,15 @@ export class ShopifyChannelClient extends HttpChannelClient {
       }
     }
     return outcomes;
+  }
+
+  /**
+   * Drops what is cached for `sku` — unless a lookup replaced the item id meanwhile — and reports the
+   * update retryable: the next push looks the SKU up again, and is rejected if no item has it.
+   */
+  private staleItem(sku: Sku, gid: string, detail: string): Failure {
+    if (this.known.get(sku)?.gid === gid) this.known.delete(sku);
+    return failure("unavailable", `shopify: inventory item ${gid}, cached for SKU ${JSON.stringify(sku)}, ${detail}; the SKU is looked up again`);
   }
 
   private forgetQuantity(sku: Sku): void {

@@ -4,7 +4,9 @@
 // Easy to get wrong: per-item failures arrive inside a 200 (`update[i].error`, with the HTTP status
 // the item would have had in `data.status` — 5xx/429 there are retryable), in request order; and a
 // 200 from a WordPress host may be a theme's or a maintenance plugin's HTML page — success needs the
-// JSON that confirms it.
+// JSON that confirms it: the product with the id *and* SKU sent. A cached id goes stale when the SKU
+// moves to another product (the update then lands on that product) or the product is re-created (404
+// `woocommerce_rest_product_invalid_id`): the id is dropped and the SKU looked up again next push.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -22,6 +24,15 @@ export interface WooCommerceChannelClientOptions extends HttpChannelClientOption
 
 const BASE = "/wp-json/wc/v3";
 const PAGE = 100;
+/** The error code of an update addressed to a product id that does not exist (404, or inside a batch). */
+const INVALID_PRODUCT_ID = "woocommerce_rest_product_invalid_id";
+
+/** An update with the product id cached for its SKU. */
+interface Sendable {
+  readonly update: QuantityUpdate;
+  readonly index: number;
+  readonly id: number;
+}
 
 export class WooCommerceChannelClient extends HttpChannelClient {
   readonly maxBatchSize = DEFAULT_PROFILES.woocommerce.maxBatchSize;
@@ -58,15 +69,15 @@ export class WooCommerceChannelClient extends HttpChannelClient {
       if ("ok" in resolved) return this.repeat(resolved, updates.length);
     }
     const outcomes: (PushOutcome | undefined)[] = updates.map((u) => (this.productIds.has(u.sku) ? undefined : failure("rejected", `woocommerce: no product with SKU ${JSON.stringify(u.sku)}`)));
-    const sendable = updates.map((update, index) => ({ update, index, id: this.productIds.get(update.sku) })).filter((s): s is { update: QuantityUpdate; index: number; id: number } => s.id !== undefined);
+    const sendable = updates.map((update, index) => ({ update, index, id: this.productIds.get(update.sku) })).filter((s): s is Sendable => s.id !== undefined);
     if (sendable.length === 1) {
-      const [only] = sendable as [{ update: QuantityUpdate; index: number; id: number }];
+      const [only] = sendable as [Sendable];
       const reply = await this.call({ method: "PUT", url: this.url(`${BASE}/products/${only.id}`), headers: { authorization: this.authorization, "content-type": "application/json", ...this.versionHeaders([only.update]) }, body: JSON.stringify({ manage_stock: true, stock_quantity: only.update.quantity }) });
       if ("ok" in reply) outcomes[only.index] = reply;
       else {
         const parsed = parseJsonBody(reply);
-        const confirmed = isRecord(parsed) && parsed.id === only.id;
-        outcomes[only.index] = this.classifyStatus(reply) ?? (confirmed ? { ok: true } : this.unconfirmed(reply, `product ${only.id} update`));
+        if (reply.status === 404 && isRecord(parsed) && parsed.code === INVALID_PRODUCT_ID) outcomes[only.index] = this.staleId(only, `is gone (404 ${INVALID_PRODUCT_ID})`);
+        else outcomes[only.index] = this.classifyStatus(reply) ?? (isRecord(parsed) && "id" in parsed ? this.productOutcome(only, parsed) : this.unconfirmed(reply, `product ${only.id} update`));
       }
     } else if (sendable.length > 1) {
       const body = JSON.stringify({ update: sendable.map((s) => ({ id: s.id, manage_stock: true, stock_quantity: s.update.quantity })) });
@@ -79,12 +90,27 @@ export class WooCommerceChannelClient extends HttpChannelClient {
         sendable.forEach((s, position) => {
           const item = results[position];
           if (!isRecord(item)) outcomes[s.index] = failure("unavailable", "woocommerce batch: missing item result");
-          else if (isRecord(item.error)) outcomes[s.index] = itemFailure(item.error);
-          else outcomes[s.index] = { ok: true };
+          else if (isRecord(item.error)) outcomes[s.index] = item.error.code === INVALID_PRODUCT_ID ? this.staleId(s, `is gone (batch item ${INVALID_PRODUCT_ID})`) : itemFailure(item.error);
+          else outcomes[s.index] = this.productOutcome(s, item);
         });
       }
     }
     return outcomes.map((o) => o ?? failure("rejected", "woocommerce: no outcome"));
+  }
+
+  /** Success only when the product returned is the one sent to and still holds the SKU it was looked up by. */
+  private productOutcome(sent: Sendable, product: Record<string, unknown>): PushOutcome {
+    if (product.id === sent.id && product.sku === sent.update.sku) return { ok: true };
+    return this.staleId(sent, `answered as product ${JSON.stringify(product.id)} with SKU ${JSON.stringify(product.sku)} (if the SKU moved to another product, this update set the stock of the product that now has the id)`);
+  }
+
+  /**
+   * Drops the id cached for the update's SKU — unless a lookup replaced it meanwhile — and reports the
+   * update retryable: the next push looks the SKU up again, and is rejected if no product has it.
+   */
+  private staleId(sent: Sendable, detail: string): Failure {
+    if (this.productIds.get(sent.update.sku) === sent.id) this.productIds.delete(sent.update.sku);
+    return failure("unavailable", `woocommerce: product ${sent.id}, cached for SKU ${JSON.stringify(sent.update.sku)}, ${detail}; the SKU is looked up again`);
   }
 
   async readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {

@@ -1,8 +1,10 @@
 // The verifier against what the real marketplaces send, without a server: eBay's own signed test
-// vector with the public key exactly as eBay serves it (one line), and WooCommerce's unsigned
-// activation ping.
+// vector with the public key exactly as eBay serves it (one line), WooCommerce's unsigned
+// activation ping, the exact base64 of the HMAC headers, and orders with lines that have no SKU.
 
+import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { flipkartAuthorization } from "@synclag/mock-marketplaces";
 import { verifyAndNormalize } from "./verify-and-normalize.js";
 
 // eBay/event-notification-nodejs-sdk, test/test.json "VALID": a MARKETPLACE_ACCOUNT_DELETION
@@ -61,5 +63,88 @@ describe("WooCommerce activation ping", () => {
 
   it("is only a ping for WooCommerce", () => {
     expect(verifyAndNormalize("shopify", pingHeaders, "webhook_id=1", "secret")).toMatchObject({ ok: false, reason: "signature" });
+  });
+});
+
+const hmac = (secret: string, body: string): string => createHmac("sha256", secret).update(body, "utf8").digest("base64");
+
+describe("HMAC signature headers (Shopify, WooCommerce, Amazon stand-in)", () => {
+  const body = JSON.stringify({ id: 5000000001, created_at: "2026-11-27T10:00:00Z", line_items: [{ sku: "sku-1", quantity: 2 }] });
+  const signature = hmac("s", body);
+  const shopify = (header: string) => verifyAndNormalize("shopify", { "X-Shopify-Hmac-Sha256": header }, body, "s");
+
+  it("accepts the exact base64 of the HMAC, also with surrounding whitespace", () => {
+    expect(shopify(signature)).toMatchObject({ ok: true, kind: "order" });
+    expect(shopify(` ${signature} `)).toMatchObject({ ok: true, kind: "order" });
+  });
+
+  it.each([
+    ["characters after the signature", `${signature}garbage!!`],
+    ["a second base64 block after the padding", `${signature}AAAA`],
+    ["the base64url alphabet", signature.replaceAll("+", "-").replaceAll("/", "_")],
+    ["the padding left off", signature.replace(/=+$/, "")],
+    ["whitespace inside", `${signature.slice(0, 10)} ${signature.slice(10)}`],
+  ])("refuses a header that only decodes leniently to the HMAC: %s", (_label, header) => {
+    // The premise: Node's lenient decoder turns each of these into the right digest.
+    expect(Buffer.from(header, "base64").equals(Buffer.from(signature, "base64"))).toBe(true);
+    expect(shopify(header)).toMatchObject({ ok: false, reason: "signature" });
+  });
+});
+
+describe("order lines without a SKU (custom items, tips, gift cards, products without a SKU)", () => {
+  const shopifyOrder = (lineItems: unknown[]) => {
+    const body = JSON.stringify({ id: 5000000001, created_at: "2026-11-27T10:00:00Z", line_items: lineItems });
+    return verifyAndNormalize("shopify", { "X-Shopify-Hmac-Sha256": hmac("s", body), "x-shopify-topic": "orders/create" }, body, "s");
+  };
+
+  it("shopify: a sku: null line is skipped and the stocked lines still make the order, with the skipped lines reported", () => {
+    const verdict = shopifyOrder([{ sku: "sku-1", quantity: 2 }, { sku: null, quantity: 1, title: "Gift wrap" }, { sku: "sku-2", quantity: 1 }]);
+    expect(verdict).toEqual({
+      ok: true,
+      kind: "order",
+      event: { orderId: "shopify:5000000001", sourceChannel: "shopify", lines: [{ sku: "sku-1", quantity: 2 }, { sku: "sku-2", quantity: 1 }], confirmedAtMs: Date.parse("2026-11-27T10:00:00Z") },
+      eventId: "5000000001",
+      skippedLines: [{ index: 1, reason: "no SKU" }],
+    });
+  });
+
+  it("woocommerce: a sku: \"\" line is skipped and the stocked line still makes the order", () => {
+    const body = JSON.stringify({ id: 1001, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "", quantity: 1 }, { sku: "sku-1", quantity: 2 }] });
+    const verdict = verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": "order.created" }, body, "w");
+    expect(verdict).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-1", quantity: 2 }] }, skippedLines: [{ index: 0, reason: "no SKU" }] });
+  });
+
+  it("amazon: an order item without a SellerSKU is skipped", () => {
+    const body = JSON.stringify({
+      NotificationType: "ORDER_CHANGE",
+      EventTime: "2026-11-27T10:00:00Z",
+      NotificationMetadata: { NotificationId: "n-1" },
+      Payload: { OrderChangeNotification: { AmazonOrderId: "114-0000001-0000001", Summary: { OrderStatus: "Unshipped", PurchaseDate: "2026-11-27T10:00:00Z", OrderItems: [{ SellerSKU: "sku-1", Quantity: 1 }, { Quantity: 1 }] } } },
+    });
+    const verdict = verifyAndNormalize("amazon", { "x-synclag-signature": hmac("a", body) }, body, "a");
+    expect(verdict).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-1", quantity: 1 }] }, skippedLines: [{ index: 1, reason: "no SKU" }] });
+  });
+
+  it("flipkart: an order item with an empty sku is skipped", () => {
+    const body = JSON.stringify({ eventType: "shipment_created", eventId: "e-1", timestamp: "2026-11-27T10:00:00Z", attributes: { orderId: "OD1", orderItems: [{ sku: "", quantity: 1 }, { sku: "sku-1", quantity: 3 }] } });
+    const date = "Fri, 27 Nov 2026 10:00:00 GMT";
+    const url = "http://ingest.invalid/ingest/flipkart";
+    const verdict = verifyAndNormalize("flipkart", { x_date: date, x_authorization: flipkartAuthorization("app", "f", date, url, "POST") }, body, "f", { url });
+    expect(verdict).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-1", quantity: 3 }] }, skippedLines: [{ index: 0, reason: "no SKU" }] });
+  });
+
+  it("a line with quantity 0 is skipped like a line without a SKU", () => {
+    expect(shopifyOrder([{ sku: "sku-1", quantity: 0 }, { sku: "sku-2", quantity: 1 }])).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-2", quantity: 1 }] }, skippedLines: [{ index: 0, reason: "quantity 0" }] });
+  });
+
+  it("an order of nothing but such lines is ignored (a 2xx: the marketplace must not retry it), not malformed", () => {
+    const verdict = shopifyOrder([{ sku: null, quantity: 1, title: "Tip" }, { sku: "", quantity: 1 }, { sku: "sku-1", quantity: 0 }]);
+    expect(verdict).toMatchObject({ ok: true, kind: "ignored", skippedLines: [{ index: 0, reason: "no SKU" }, { index: 1, reason: "no SKU" }, { index: 2, reason: "quantity 0" }] });
+  });
+
+  it("an order without lines, or with a SKU line whose quantity is invalid, is still malformed — the problem names the delivered line", () => {
+    expect(shopifyOrder([])).toMatchObject({ ok: false, reason: "malformed" });
+    const verdict = shopifyOrder([{ sku: null, quantity: 1 }, { sku: "sku-1", quantity: 1.5 }]);
+    expect(verdict).toMatchObject({ ok: false, reason: "malformed", problems: [{ path: "lines.1.quantity" }] });
   });
 });

@@ -3,8 +3,11 @@
 // order rules) — or say precisely why not. Pure apart from node:crypto; the future ingest gateway
 // imports it, and the tests run it against what the mock marketplaces send.
 // Easy to get wrong: verify the *raw* bytes before parsing anything; compare signatures in constant
-// time; and Flipkart's documented signature covers date + URL + method, *not the body* — a tampered
-// Flipkart body cannot be detected by the signature (the verifier checks the date's freshness).
+// time, as the exact base64 text (a lenient decoder accepts headers that are not the signature); an
+// order line without a SKU (a custom item, a tip) is left out, never a reason to refuse the order
+// (its stocked lines would never be subtracted); and Flipkart's documented signature covers date +
+// URL + method, *not the body* — a tampered Flipkart body cannot be detected by the signature (the
+// verifier checks the date's freshness).
 // eBay sends `alg: "ecdsa"` (lower case) and serves its public key as a one-line PEM that node:crypto
 // cannot decode until it is re-wrapped; WooCommerce's activation ping carries no signature at all.
 
@@ -12,9 +15,25 @@ import { createHash, createHmac, timingSafeEqual, verify as verifySignature } fr
 import { validateOrderEvent, type ChannelId, type OrderEvent, type Problem } from "@synclag/core";
 import type { MarketplaceKind } from "@synclag/marketplaces";
 
+/**
+ * A delivered order line left out of the event: it names no SKU (Shopify's custom items, tips and
+ * gift cards have `sku: null`; a WooCommerce product without a SKU has `sku: ""`), so there is no
+ * stock to subtract, or it takes none (quantity 0).
+ */
+export interface SkippedLine {
+  /** Position of the line in the delivered order (0-based). */
+  readonly index: number;
+  readonly reason: "no SKU" | "quantity 0";
+}
+
+/**
+ * `skippedLines`: present when lines of an order were left out — on an `order`, or on an `ignored`
+ * order that had no other line. Worth a log line: a SKU left empty by mistake sells stock never subtracted.
+ */
 export type NotificationVerdict =
-  | { readonly ok: true; readonly kind: "order"; readonly event: OrderEvent; readonly eventId: string; readonly deliveryId?: string }
-  | { readonly ok: true; readonly kind: "ping" | "ignored"; readonly detail: string }
+  | { readonly ok: true; readonly kind: "order"; readonly event: OrderEvent; readonly eventId: string; readonly deliveryId?: string; readonly skippedLines?: readonly SkippedLine[] }
+  | { readonly ok: true; readonly kind: "ping"; readonly detail: string }
+  | { readonly ok: true; readonly kind: "ignored"; readonly detail: string; readonly skippedLines?: readonly SkippedLine[] }
   | { readonly ok: false; readonly reason: "signature" | "malformed"; readonly problems: readonly Problem[] };
 
 export interface VerifyOptions {
@@ -55,14 +74,11 @@ const bad = (reason: "signature" | "malformed", message: string, path = ""): Not
 
 function checkHmac(body: Buffer, signature: string | undefined, secret: string, headerName: string): NotificationVerdict | undefined {
   if (!signature) return bad("signature", `missing ${headerName}`);
-  const expected = createHmac("sha256", secret).update(body).digest();
-  let given: Buffer;
-  try {
-    given = Buffer.from(signature, "base64");
-  } catch {
-    return bad("signature", `${headerName} is not base64`);
-  }
-  return sameBytes(expected, given) ? undefined : bad("signature", `${headerName} does not match the body`);
+  // Compared as text with the canonical encoding, not decoded: Node's base64 decoder skips what it
+  // cannot read (trailing garbage, whitespace, a second block after the padding) and takes base64url
+  // and missing padding, so decoding first would accept headers that are not the signature.
+  const expected = createHmac("sha256", secret).update(body).digest("base64");
+  return sameBytes(Buffer.from(expected), Buffer.from(signature.trim())) ? undefined : bad("signature", `${headerName} does not match the body`);
 }
 
 function checkFlipkart(headers: Headers, secret: string, options: VerifyOptions): NotificationVerdict | undefined {
@@ -132,12 +148,35 @@ function timeOf(value: unknown, assumeUtc = false): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** A problem at `lines.<i>` of the event, renumbered to the line's position in the delivered order (skipped lines shift them). */
+function atDeliveredLine(problem: Problem, deliveredIndexes: readonly number[]): Problem {
+  const match = /^lines\.(\d+)(.*)$/.exec(problem.path);
+  const delivered = match ? deliveredIndexes[Number(match[1])] : undefined;
+  return match && delivered !== undefined ? { path: `lines.${delivered}${match[2] ?? ""}`, message: problem.message } : problem;
+}
+
 function toEvent(channel: ChannelId, nativeId: unknown, lines: readonly { sku: unknown; quantity: unknown }[], confirmedAtMs: number | undefined, eventId: string, deliveryId?: string): NotificationVerdict {
   if ((typeof nativeId !== "string" && typeof nativeId !== "number") || String(nativeId) === "") return bad("malformed", "no order id", "orderId");
   if (confirmedAtMs === undefined) return bad("malformed", "no readable order time", "confirmedAtMs");
-  const checked = validateOrderEvent({ orderId: `${channel}:${String(nativeId)}`, sourceChannel: channel, lines, confirmedAtMs });
-  if (!checked.ok) return { ok: false, reason: "malformed", problems: checked.problems };
-  return { ok: true, kind: "order", event: checked.event, eventId, ...(deliveryId ? { deliveryId } : {}) };
+  // Lines without a SKU or quantity are left out instead of failing the order: refused as a whole,
+  // its stocked lines would never be subtracted (an oversell) and the marketplace would retry in vain.
+  const kept: { sku: unknown; quantity: unknown }[] = [];
+  const keptIndexes: number[] = [];
+  const skippedLines: SkippedLine[] = [];
+  lines.forEach((line, index) => {
+    if (typeof line.sku !== "string" || line.sku === "") skippedLines.push({ index, reason: "no SKU" });
+    else if (line.quantity === 0) skippedLines.push({ index, reason: "quantity 0" });
+    else {
+      kept.push(line);
+      keptIndexes.push(index);
+    }
+  });
+  // Nothing left to subtract: a 2xx (ignored), since redelivering it can never change that. An order
+  // delivered without any lines stays malformed below.
+  if (kept.length === 0 && skippedLines.length > 0) return { ok: true, kind: "ignored", detail: `order ${String(nativeId)}: no line with a SKU and a quantity (${skippedLines.length} skipped)`, skippedLines };
+  const checked = validateOrderEvent({ orderId: `${channel}:${String(nativeId)}`, sourceChannel: channel, lines: kept, confirmedAtMs });
+  if (!checked.ok) return { ok: false, reason: "malformed", problems: checked.problems.map((p) => atDeliveredLine(p, keptIndexes)) };
+  return { ok: true, kind: "order", event: checked.event, eventId, ...(deliveryId ? { deliveryId } : {}), ...(skippedLines.length > 0 ? { skippedLines } : {}) };
 }
 
 /**

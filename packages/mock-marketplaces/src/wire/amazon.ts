@@ -1,6 +1,7 @@
 // Amazon Selling Partner API, Listings Items 2021-08-01, as the mock speaks it: `patchListingsItem`
 // for quantity (ACCEPTED now, visible after the model's delay; validation failures are INVALID inside
-// a 200), `getListingsItem` for reads, a token bucket answering 429 `QuotaExceeded`.
+// a 200; `mode=VALIDATION_PREVIEW` validates without applying, VALID or INVALID), `getListingsItem`
+// for reads, a token bucket answering 429 `QuotaExceeded`.
 // Easy to get wrong: `x-amzn-RateLimit-Limit` is sent on 200/400 only (not on 429), and `Issue`
 // requires `categories` in the official model — replies are validated against it in the tests.
 
@@ -64,6 +65,20 @@ const ISSUE_CODES: Readonly<Record<Exclude<ItemResult, { ok: true }>["code"], st
   REVISION_LIMIT: "4000003",
 };
 
+/**
+ * `mode=VALIDATION_PREVIEW`: the checks an update meets (a listed SKU, a non-negative integer
+ * quantity), answered VALID or INVALID and never applied. Still a call: refused during an outage and
+ * charged to the rate limit like an update.
+ */
+function preview(ctx: MarketplaceContext, sku: string, target: { quantity: number } | { problem: string }): WireResult {
+  if (ctx.model.isDown(ctx.nowMs)) return result(errorList(503, "ServiceUnavailable", "Service temporarily unavailable.", commonHeaders(ctx, false)));
+  if (!ctx.model.chargeCall(ctx.nowMs, 1).admitted) return result(errorList(429, "QuotaExceeded", "You exceeded your quota for the requested resource.", commonHeaders(ctx, false)));
+  if ("problem" in target) return invalid(ctx, sku, ISSUE_CODES.INVALID, target.problem);
+  if (!ctx.model.listing(sku)) return invalid(ctx, sku, ISSUE_CODES.NOT_FOUND, `no listing for SKU ${JSON.stringify(sku)}`);
+  if (target.quantity < 0) return invalid(ctx, sku, ISSUE_CODES.INVALID_QUANTITY, `quantity must be a non-negative integer, got ${target.quantity}`);
+  return result(jsonReply(200, { sku, status: "VALID", submissionId: counterUuid(0x5b, ctx.nextId("amazon-submission")), issues: [] }, commonHeaders(ctx, true)));
+}
+
 function encodeUpdate(ctx: MarketplaceContext, sku: string, reply: UpdateReply): WireResult {
   switch (reply.kind) {
     case "unavailable":
@@ -89,6 +104,9 @@ export const amazonRoutes: readonly Route<MarketplaceContext>[] = [
       const sku = params.sku as string;
       const refused = guard(ctx, req, params.sellerId);
       if (refused) return result(refused);
+      // The model's `mode` enum has one value; anything else is refused rather than applied as an update.
+      const mode = req.query.get("mode");
+      if (mode !== null && mode !== "VALIDATION_PREVIEW") return result(errorList(400, "InvalidInput", `Invalid 'mode' provided: ${JSON.stringify(mode)}; the only mode is VALIDATION_PREVIEW.`, commonHeaders(ctx, true)));
       if (!(req.headers["content-type"] ?? "").includes("application/json")) return result(errorList(415, "UnsupportedMediaType", "The request's Content-Type is not supported.", commonHeaders(ctx, false)));
       const parsed = parseJson(req.body);
       if (!parsed.ok) return result(errorList(400, "InvalidInput", parsed.message, commonHeaders(ctx, true)));
@@ -97,6 +115,7 @@ export const amazonRoutes: readonly Route<MarketplaceContext>[] = [
         return result(errorList(400, "InvalidInput", "Request body must have productType (string) and patches (non-empty array).", commonHeaders(ctx, true)));
       }
       const target = quantityFromPatches(body.patches);
+      if (mode === "VALIDATION_PREVIEW") return preview(ctx, sku, target);
       if ("problem" in target) {
         // Still a call: it is charged to the rate limit and can meet an outage like any other.
         const call = ctx.model.applyUpdates(ctx.nowMs, []);

@@ -289,17 +289,25 @@ function callLimitHeader(state: LimiterState | undefined): Record<string, string
   return { "x-shopify-shop-api-call-limit": `${state.used}/${state.maximum}` };
 }
 
+/** What `inventory_levels/set.json` asks for, or the 400/422 that refuses it. */
+function restSetRequest(ctx: MarketplaceContext, req: WireRequest): { readonly item: UpdateItem; readonly inventoryItemId: number } | { readonly status: 400 | 422; readonly body: unknown } {
+  const parsed = parseJson(req.body);
+  if (!parsed.ok || !isRecord(parsed.value)) return { status: 400, body: { errors: { inventory_level: "Required parameter missing or invalid" } } };
+  const body = parsed.value;
+  const inventoryItemId = typeof body.inventory_item_id === "number" ? body.inventory_item_id : Number.NaN;
+  const entry = ctx.entryByNumber(inventoryItemId - shopifyInventoryItemId(0));
+  if (!entry) return { status: 422, body: { errors: ["Inventory item does not exist"] } };
+  if (String(body.location_id) !== ctx.credentials.shopify.locationId) return { status: 422, body: { errors: ["Location does not exist"] } };
+  if (typeof body.available !== "number" || !Number.isInteger(body.available)) return { status: 422, body: { errors: { available: ["must be an integer"] } } };
+  return { item: { sku: entry.sku, quantity: body.available, version: ctx.versionFor(req, entry.sku) }, inventoryItemId };
+}
+
 function restSet(ctx: MarketplaceContext, req: WireRequest): WireResult {
   if (!authorized(ctx, req)) return result(UNAUTHORIZED);
-  const parsed = parseJson(req.body);
-  if (!parsed.ok || !isRecord(parsed.value)) return result(jsonReply(400, { errors: { inventory_level: "Required parameter missing or invalid" } }));
-  const body = parsed.value;
-  const n = typeof body.inventory_item_id === "number" ? body.inventory_item_id - shopifyInventoryItemId(0) : undefined;
-  const entry = n === undefined ? undefined : ctx.entryByNumber(n);
-  if (!entry) return result(jsonReply(422, { errors: ["Inventory item does not exist"] }));
-  if (String(body.location_id) !== ctx.credentials.shopify.locationId) return result(jsonReply(422, { errors: ["Location does not exist"] }));
-  if (typeof body.available !== "number" || !Number.isInteger(body.available)) return result(jsonReply(422, { errors: { available: ["must be an integer"] } }));
-  const reply = ctx.model.applyUpdates(ctx.nowMs, [{ sku: entry.sku, quantity: body.available, version: ctx.versionFor(req, entry.sku) }], { api: "rest" });
+  const request = restSetRequest(ctx, req);
+  // Every request is a call, refused ones included: charged to the bucket first (a full bucket answers
+  // 429 before any 422) and counted in the call-limit header; a refused one applies nothing.
+  const reply = ctx.model.applyUpdates(ctx.nowMs, "item" in request ? [request.item] : [], { api: "rest" });
   switch (reply.kind) {
     case "unavailable":
       return result(serverError(reply.status));
@@ -310,9 +318,10 @@ function restSet(ctx: MarketplaceContext, req: WireRequest): WireResult {
       return result(jsonReply(429, { errors: "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service." }, { "retry-after": seconds.toFixed(1), ...callLimitHeader(reply.limiter) }));
     }
     case "applied": {
+      if (!("item" in request)) return result(jsonReply(request.status, request.body, callLimitHeader(reply.limiter)));
       const item = reply.items[0];
       if (item && !item.ok) return result(jsonReply(422, { errors: { available: [item.message] } }, callLimitHeader(reply.limiter)), { applied: true, replyLost: reply.replyLost });
-      const level = { inventory_item_id: body.inventory_item_id, location_id: Number(ctx.credentials.shopify.locationId), available: body.available, updated_at: new Date(ctx.nowMs).toISOString(), admin_graphql_api_id: `gid://shopify/InventoryLevel/${ctx.credentials.shopify.locationId}?inventory_item_id=${body.inventory_item_id}` };
+      const level = { inventory_item_id: request.inventoryItemId, location_id: Number(ctx.credentials.shopify.locationId), available: request.item.quantity, updated_at: new Date(ctx.nowMs).toISOString(), admin_graphql_api_id: `gid://shopify/InventoryLevel/${ctx.credentials.shopify.locationId}?inventory_item_id=${request.inventoryItemId}` };
       return result(jsonReply(200, { inventory_level: level }, callLimitHeader(reply.limiter)), { applied: true, replyLost: reply.replyLost });
     }
   }
