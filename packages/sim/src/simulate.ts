@@ -4,7 +4,7 @@
 // byte-identical result. Easy to get wrong: every random draw comes from a *named* stream forked from
 // the seed, and nothing reads real time — progress reporting goes through a callback the caller owns.
 
-import { compileSampler, InMemoryStockStore, listedQuantity, Prng, VirtualScheduler, type ApplyResult, type Distribution, type OrderId, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
+import { compileSampler, InMemoryStockStore, InvariantError, listedQuantity, Prng, VirtualScheduler, type ApplyResult, type Distribution, type OrderId, type OrderEvent, type OrderInput, type StockMutationInput, type StockStore } from "@synclag/core";
 import { Engine, type Strategy } from "@synclag/engine";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
@@ -282,7 +282,12 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const pollOriginMs = scheduler.now();
   let started = false;
   const starting = engine.start().then(() => (started = true));
-  while (!started) await scheduler.runUntil(scheduler.now() + 1);
+  // Instant by instant, not millisecond by millisecond: a store round trip of hours is one step.
+  while (!started) {
+    const next = scheduler.nextAtMs;
+    await scheduler.runUntil(next ?? scheduler.now());
+    if (!started && next === undefined && scheduler.nextAtMs === undefined) throw new InvariantError("the engine's start-up waits on nothing the simulator has scheduled");
+  }
   await starting;
 
   // --- Arrivals (open model: planned in advance, one scheduled at a time) -------------------------
