@@ -81,6 +81,41 @@ describe("StockModel (the reference stock rules)", () => {
     expect(m.applyOrder(decoded.event)).toMatchObject({ kind: "applied" });
   });
 
+  it("refuses a reason that is not a string or not well-formed, as the Redis store does, and writes nothing", () => {
+    const m = model();
+    const audit = m.readAudit();
+    for (const reason of [42, null, {}]) {
+      expect(m.restock({ sku: "A", quantity: 1, reason: reason as unknown as string })).toEqual({ kind: "invalid", problems: [{ path: "reason", message: "must be a string" }] });
+      expect(m.setQuantity({ sku: "A", quantity: 1, reason: reason as unknown as string })).toEqual({ kind: "invalid", problems: [{ path: "reason", message: "must be a string" }] });
+    }
+    expect(m.restock({ sku: "A", quantity: 1, reason: "\ud800" })).toMatchObject({ kind: "invalid", problems: [{ path: "reason" }] });
+    // Every problem at once, the reason's included.
+    expect(m.restock({ sku: "", quantity: 0, reason: 7 as unknown as string })).toMatchObject({ kind: "invalid", problems: [{ path: "sku" }, { path: "quantity" }, { path: "reason" }] });
+    expect(m.readAudit()).toEqual(audit);
+    expect(m.level("A")).toEqual({ quantity: 5, version: 1 });
+    expect(m.restock({ sku: "A", quantity: 1, reason: "" })).toMatchObject({ kind: "changed" });
+  });
+
+  it("reads with odd limits and afterSeq values like the Redis store: NaN or negative limit → none, NaN afterSeq → from the start", () => {
+    const m = model(); // audit 1–2, outbox 2 entries
+    m.applyOrder({ orderId: "o1", sourceChannel: "c", lines: [{ sku: "B", quantity: 5 }] }); // insufficient: audit 3, pending cancellation 3
+    expect(m.readAudit({ limit: -1 })).toEqual([]);
+    expect(m.readAudit({ limit: Number.NaN })).toEqual([]);
+    expect(m.readAudit({ limit: 1.9 }).map((r) => r.seq)).toEqual([1]);
+    expect(m.readAudit({ afterSeq: Number.NaN }).map((r) => r.seq)).toEqual([1, 2, 3]);
+    expect(m.readAudit({ afterSeq: Number.POSITIVE_INFINITY })).toEqual([]);
+    expect(m.readOutbox(Number.NaN)).toEqual([]);
+    expect(m.readOutbox(1.5)).toHaveLength(1);
+    expect(m.readOutbox(Number.POSITIVE_INFINITY)).toHaveLength(2);
+    expect(m.readPendingCancellations({ afterSeq: Number.NaN, limit: 5 }).map((p) => p.seq)).toEqual([3]);
+    expect(m.readPendingCancellations({ limit: 0.5 })).toEqual([]);
+  });
+
+  it("ignores SKUs that are not strings in a snapshot instead of throwing", () => {
+    const m = model();
+    expect(m.snapshot([42, null, "A"] as unknown as string[])).toEqual(new Map([["A", { quantity: 5, version: 1 }]]));
+  });
+
   it("conserves stock: the sum of audited deltas equals the final quantity", () => {
     const m = model();
     for (let i = 0; i < 10; i++) m.applyOrder({ orderId: `o${i}`, sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] });

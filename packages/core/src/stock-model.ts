@@ -24,6 +24,19 @@ import type {
 } from "./types.js";
 import { MAX_QUANTITY } from "./limits.js";
 
+/** A lone surrogate has no UTF-8 form (Redis would store U+FFFD): a reason must be well-formed text. */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** A read's limit: NaN or ≤ 0 → 0, fractional → floor, Infinity → no limit (the Redis store reads alike). */
+function readLimit(limit: number): number {
+  return typeof limit === "number" && limit > 0 ? Math.floor(limit) : 0;
+}
+
+/** A read's afterSeq: missing, NaN or ≤ 0 → 0 (from the start), fractional → floor (the Redis store reads alike). */
+function readAfterSeq(afterSeq: number | undefined): number {
+  return typeof afterSeq === "number" && afterSeq > 0 ? Math.floor(afterSeq) : 0;
+}
+
 interface IdempotencyRecord {
   readonly fingerprint: string;
   readonly outcome: AppliedOutcome | InsufficientOutcome;
@@ -109,6 +122,11 @@ export class StockModel {
     if ("problem" in normalized) problems.push({ path: "sku", message: normalized.problem });
     const quantityProblem = checkQuantity(input.quantity, kind === "set");
     if (quantityProblem) problems.push({ path: "quantity", message: quantityProblem });
+    // The audit stores the reason as text: anything else is refused (same problem as the Redis store).
+    const reason: unknown = input.reason;
+    if (reason !== undefined && (typeof reason !== "string" || LONE_SURROGATE.test(reason))) {
+      problems.push({ path: "reason", message: typeof reason === "string" ? "must be well-formed Unicode (it contains a lone surrogate)" : "must be a string" });
+    }
     if (problems.length > 0 || !("sku" in normalized)) return { kind: "invalid", problems };
     const sku = normalized.sku;
     const level = this.levels.get(sku) ?? { quantity: 0, version: 0 };
@@ -134,6 +152,8 @@ export class StockModel {
     const result = new Map<Sku, StockLevel>();
     const keys = skus ?? [...this.levels.keys()].sort();
     for (const sku of keys) {
+      // A name that is not a string cannot be a SKU: absent, like any unknown SKU (as in the Redis store).
+      if (typeof sku !== "string") continue;
       const level = this.level(sku.normalize("NFC"));
       if (level) result.set(sku, level);
     }
@@ -141,16 +161,18 @@ export class StockModel {
   }
 
   readAudit(options?: { afterSeq?: number; limit?: number }): AuditRecord[] {
-    const after = options?.afterSeq ?? 0;
+    const after = readAfterSeq(options?.afterSeq);
+    const limit = options?.limit === undefined ? Infinity : readLimit(options.limit);
     const start = this.audit.findIndex((record) => record.seq > after);
-    if (start < 0) return [];
-    return this.audit.slice(start, options?.limit === undefined ? undefined : start + options.limit);
+    if (start < 0 || limit === 0) return [];
+    return this.audit.slice(start, start + limit);
   }
 
   readOutbox(limit: number): OutboxEntry[] {
+    const wanted = readLimit(limit);
     const entries: OutboxEntry[] = [];
     for (const entry of this.outbox.values()) {
-      if (entries.length >= limit) break;
+      if (entries.length >= wanted) break;
       entries.push(entry);
     }
     return entries;
@@ -165,8 +187,8 @@ export class StockModel {
   }
 
   readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): PendingCancellation[] {
-    const after = options.afterSeq ?? 0;
-    const limit = options.limit > 0 ? Math.ceil(options.limit) : 0;
+    const after = readAfterSeq(options.afterSeq);
+    const limit = readLimit(options.limit);
     const entries: PendingCancellation[] = [];
     for (const entry of this.pendingCancellations.values()) {
       if (entries.length >= limit) break;

@@ -9,6 +9,7 @@ export {
   DEFAULT_KEY_PREFIX,
   DEFAULT_PARTITION,
   MAX_BATCH_SIZE,
+  MAX_CALL_TIMEOUT_MS,
   RedisStockStore,
 } from "./redis-stock-store.js";
 export type { RedisCommandClient, RedisStockStoreConnectOptions, RedisStockStoreOptions } from "./redis-stock-store.js";

@@ -43,6 +43,12 @@ describe("key layout and cluster slots", () => {
     expect(checkKeyspace("synclag:", "")).toMatch(/empty/u);
     expect(checkKeyspace("synclag:", "a}b")).toMatch(/partition/u);
     expect(checkKeyspace("synclag:", "p".repeat(65))).toMatch(/bytes/u);
+    expect(checkKeyspace("a\nb:", "stock")).toMatch(/^keyPrefix "a\\nb:" must not contain control characters/u);
+    expect(checkKeyspace("a\u007f", "stock")).toMatch(/^keyPrefix .*control characters/u);
+    expect(checkKeyspace("synclag:", "eu\u0000")).toMatch(/^partition .*control characters/u);
+    expect(checkKeyspace(42 as unknown as string, "stock")).toMatch(/^keyPrefix must be a string/u);
+    expect(checkKeyspace("synclag:", null as unknown as string)).toMatch(/^partition must be a string/u);
     expect(() => stockKeys({ keyPrefix: "{x}", partition: "stock" })).toThrow(TypeError);
+    expect(() => stockKeys({ keyPrefix: 42 as unknown as string, partition: "stock" })).toThrow(TypeError);
   });
 });

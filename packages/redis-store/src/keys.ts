@@ -35,15 +35,20 @@ export interface StockKeys {
 }
 
 const encoder = new TextEncoder();
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f]/u;
 
 /** Returns a problem message when `keyPrefix` / `partition` cannot form a safe key space. */
 export function checkKeyspace(keyPrefix: string, partition: string): string | undefined {
+  // Typed as strings, but options also come from JavaScript and config files: a number would be coerced.
+  if (typeof keyPrefix !== "string") return `keyPrefix must be a string, got ${typeof keyPrefix}`;
+  if (typeof partition !== "string") return `partition must be a string, got ${typeof partition}`;
   if (/[{}]/u.test(keyPrefix)) return `keyPrefix ${JSON.stringify(keyPrefix)} must not contain "{" or "}" (it would capture the hash tag)`;
+  if (CONTROL_CHARACTERS.test(keyPrefix)) return `keyPrefix ${JSON.stringify(keyPrefix)} must not contain control characters`;
   if (partition.length === 0) return "partition must not be empty (an empty hash tag hashes the whole key)";
   if (/[{}]/u.test(partition)) return `partition ${JSON.stringify(partition)} must not contain "{" or "}"`;
   if (encoder.encode(partition).length > MAX_PARTITION_BYTES) return `partition must be at most ${MAX_PARTITION_BYTES} bytes`;
-  // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f]/u.test(keyPrefix + partition)) return "keyPrefix and partition must not contain control characters";
+  if (CONTROL_CHARACTERS.test(partition)) return `partition ${JSON.stringify(partition)} must not contain control characters`;
   return undefined;
 }
 

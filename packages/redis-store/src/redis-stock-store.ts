@@ -45,7 +45,7 @@ export interface RedisStockStoreOptions {
   readonly client: RedisCommandClient;
   /** Time written into audit and outbox records (ms since the epoch). Default: the system clock. */
   readonly clock?: Clock;
-  /** Prefix of every key; must not contain "{" or "}". Default "synclag:". */
+  /** Prefix of every key; must not contain "{", "}" or control characters (see `checkKeyspace`). Default "synclag:". */
   readonly keyPrefix?: string;
   /** Hash tag carried by every key — one store is one Redis Cluster slot. Default "stock". */
   readonly partition?: string;
@@ -61,7 +61,10 @@ export interface RedisStockStoreOptions {
   readonly idempotencyTtlMs?: number;
   /** Orders per script call in `applyOrders`, 1..1000. Default 100. */
   readonly batchSize?: number;
-  /** Longest wait for one Redis reply in ms; after it the call fails as `outcome_unknown`. Default 10 000. */
+  /**
+   * Longest wait for one Redis reply (and, in `connect`, for the connection) in ms, up to
+   * `MAX_CALL_TIMEOUT_MS`; after it the call fails as `outcome_unknown`. Default 10 000.
+   */
   readonly callTimeoutMs?: number;
 }
 
@@ -78,6 +81,8 @@ export const DEFAULT_IDEMPOTENCY_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 export const DEFAULT_BATCH_SIZE = 100;
 export const MAX_BATCH_SIZE = 1000;
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
+/** Longest `callTimeoutMs`: a Node timer set for longer fires at once (after 1 ms), failing every call. */
+export const MAX_CALL_TIMEOUT_MS = 2 ** 31 - 1;
 /** Keys per read-script call and entries per XRANGE page: keeps every single reply bounded. */
 const READ_CHUNK = 1000;
 /** A string with a lone surrogate has no UTF-8 form: Redis would store U+FFFD and merge distinct ids. */
@@ -93,6 +98,51 @@ function configValue(reply: unknown): string | undefined {
 
 type Checked<T> = { readonly ok: true; readonly op: ApplyOp } | { readonly ok: false; readonly result: T };
 
+interface ResolvedOptions {
+  readonly keys: StockKeys;
+  readonly clock: Clock;
+  readonly skuPartition: ((sku: Sku) => string) | undefined;
+  readonly idempotencyTtlMs: number;
+  readonly batchSize: number;
+  readonly callTimeoutMs: number;
+}
+
+/**
+ * Checks every option (and fills in the defaults); throws a TypeError or RangeError for the first bad
+ * one. `connect` runs it before it creates a client, so a bad option never leaves a connection open
+ * (which kept the process alive) and is never reported as a retryable "cannot connect".
+ */
+function resolveOptions(options: Omit<RedisStockStoreOptions, "client">): ResolvedOptions {
+  const keys = stockKeys({ keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX, partition: options.partition ?? DEFAULT_PARTITION });
+  const clock = options.clock ?? systemClock;
+  if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") throw new TypeError("clock must be an object with a now() method");
+  const skuPartition = options.skuPartition;
+  if (skuPartition !== undefined && typeof skuPartition !== "function") throw new TypeError(`skuPartition must be a function, got ${typeof skuPartition}`);
+  const idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
+  if (!Number.isSafeInteger(idempotencyTtlMs) || idempotencyTtlMs < 1 || idempotencyTtlMs > MAX_COUNTER) {
+    throw new RangeError(`idempotencyTtlMs must be an integer number of ms in 1..${MAX_COUNTER}, got ${idempotencyTtlMs}`);
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) {
+    throw new RangeError(`batchSize must be an integer in 1..${MAX_BATCH_SIZE}, got ${batchSize}`);
+  }
+  const callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  if (typeof callTimeoutMs !== "number" || !(callTimeoutMs > 0) || callTimeoutMs > MAX_CALL_TIMEOUT_MS) {
+    throw new RangeError(`callTimeoutMs must be a number of ms in (0, ${MAX_CALL_TIMEOUT_MS}], got ${callTimeoutMs}`);
+  }
+  return { keys, clock, skuPartition, idempotencyTtlMs, batchSize, callTimeoutMs };
+}
+
+/** A read's limit: NaN or ≤ 0 → 0, fractional → floor, Infinity → no limit (as the core's StockModel reads). */
+function readLimit(limit: number): number {
+  return typeof limit === "number" && limit > 0 ? Math.floor(limit) : 0;
+}
+
+/** A read's afterSeq: missing, NaN or ≤ 0 → 0 (from the start), fractional → floor (as the core's StockModel reads). */
+function readAfterSeq(afterSeq: number | undefined): number {
+  return typeof afterSeq === "number" && afterSeq > 0 ? Math.floor(afterSeq) : 0;
+}
+
 export class RedisStockStore implements StockStore {
   readonly keys: StockKeys;
   readonly idempotencyTtlMs: number;
@@ -107,7 +157,10 @@ export class RedisStockStore implements StockStore {
   /** Creates and connects an owned client, loads the scripts by SHA, and returns the store. */
   static async connect(options: RedisStockStoreConnectOptions): Promise<RedisStockStore> {
     const { url, onClientError, ...rest } = options;
-    const timeoutMs = rest.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    // Every option is checked before a client exists: nothing to close when one is bad.
+    const timeoutMs = resolveOptions(rest).callTimeoutMs;
+    if (typeof url !== "string") throw new TypeError(`url must be a string, got ${typeof url}`);
+    if (onClientError !== undefined && typeof onClientError !== "function") throw new TypeError(`onClientError must be a function, got ${typeof onClientError}`);
     // No offline queue: while reconnecting, calls fail at once as `unavailable` instead of waiting.
     const client = createClient({ url, disableOfflineQueue: true, socket: { connectTimeout: timeoutMs } });
     // Without an 'error' listener a lost connection would crash the process; calls report it instead.
@@ -133,32 +186,28 @@ export class RedisStockStore implements StockStore {
     } finally {
       clearTimeout(timer);
     }
-    const store = new RedisStockStore({ ...rest, client });
-    store.owned = client;
+    // Connected: from here on any failure must destroy the client, or its socket keeps the process alive.
+    // Destroy, not close: a graceful close waits for the replies of calls that timed out — maybe forever.
     try {
+      const store = new RedisStockStore({ ...rest, client });
+      store.owned = client;
       await store.loadScripts();
+      return store;
     } catch (error) {
-      await store.close();
+      client.destroy();
       throw error;
     }
-    return store;
   }
 
   constructor(options: RedisStockStoreOptions) {
+    const resolved = resolveOptions(options);
     this.client = options.client;
-    this.clock = options.clock ?? systemClock;
-    this.keys = stockKeys({ keyPrefix: options.keyPrefix ?? DEFAULT_KEY_PREFIX, partition: options.partition ?? DEFAULT_PARTITION });
-    this.skuPartition = options.skuPartition;
-    this.idempotencyTtlMs = options.idempotencyTtlMs ?? DEFAULT_IDEMPOTENCY_TTL_MS;
-    if (!Number.isSafeInteger(this.idempotencyTtlMs) || this.idempotencyTtlMs < 1 || this.idempotencyTtlMs > MAX_COUNTER) {
-      throw new RangeError(`idempotencyTtlMs must be an integer number of ms in 1..${MAX_COUNTER}, got ${this.idempotencyTtlMs}`);
-    }
-    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
-    if (!Number.isSafeInteger(this.batchSize) || this.batchSize < 1 || this.batchSize > MAX_BATCH_SIZE) {
-      throw new RangeError(`batchSize must be an integer in 1..${MAX_BATCH_SIZE}, got ${this.batchSize}`);
-    }
-    this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-    if (!(this.callTimeoutMs > 0) || !Number.isFinite(this.callTimeoutMs)) throw new RangeError(`callTimeoutMs must be a positive number, got ${this.callTimeoutMs}`);
+    this.clock = resolved.clock;
+    this.keys = resolved.keys;
+    this.skuPartition = resolved.skuPartition;
+    this.idempotencyTtlMs = resolved.idempotencyTtlMs;
+    this.batchSize = resolved.batchSize;
+    this.callTimeoutMs = resolved.callTimeoutMs;
   }
 
   /** How often the server answered NOSCRIPT and the call was re-sent as EVAL (restart, SCRIPT FLUSH). */
@@ -295,9 +344,10 @@ export class RedisStockStore implements StockStore {
     if (problems.length === 0 && "sku" in normalized) {
       const skuProblem = this.skuProblem(normalized.sku);
       if (skuProblem) problems.push({ path: "sku", message: skuProblem });
-      if (input.reason !== undefined && (typeof input.reason !== "string" || LONE_SURROGATE.test(input.reason))) {
-        problems.push({ path: "reason", message: typeof input.reason === "string" ? ILL_FORMED : "must be a string" });
-      }
+    }
+    // Reported with the other problems (every problem at once), as the core's StockModel does.
+    if (input.reason !== undefined && (typeof input.reason !== "string" || LONE_SURROGATE.test(input.reason))) {
+      problems.push({ path: "reason", message: typeof input.reason === "string" ? ILL_FORMED : "must be a string" });
     }
     if (problems.length > 0 || !("sku" in normalized)) return { ok: false, result: { kind: "invalid", problems } };
     return {
@@ -342,8 +392,11 @@ export class RedisStockStore implements StockStore {
   }
 
   async readAudit(options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<AuditRecord[]> {
-    const limit = options?.limit === undefined ? Infinity : Math.floor(options.limit);
-    let from = Math.max(0, Math.floor(options?.afterSeq ?? 0)) + 1;
+    const limit = options?.limit === undefined ? Infinity : readLimit(options.limit);
+    const after = readAfterSeq(options?.afterSeq);
+    // No seq exceeds MAX_COUNTER; a larger afterSeq (1e21, Infinity) would not even form a stream id.
+    if (after >= MAX_COUNTER) return [];
+    let from = after + 1;
     const records: AuditRecord[] = [];
     while (records.length < limit) {
       const count = Math.min(READ_CHUNK, limit - records.length);
@@ -356,7 +409,7 @@ export class RedisStockStore implements StockStore {
   }
 
   async readOutbox(limit: number): Promise<OutboxEntry[]> {
-    const wanted = limit > 0 ? Math.ceil(limit) : 0;
+    const wanted = readLimit(limit);
     const entries: OutboxEntry[] = [];
     let from = "-";
     while (entries.length < wanted) {
@@ -384,9 +437,10 @@ export class RedisStockStore implements StockStore {
 
   /** Pending cancellations (oldest first) from the sorted set APPLY writes them to, paged by seq. */
   async readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
-    const wanted = options.limit > 0 ? Math.ceil(options.limit) : 0;
+    const wanted = readLimit(options.limit);
     const entries: PendingCancellation[] = [];
-    let after = Math.max(0, Math.floor(options.afterSeq ?? 0));
+    let after = readAfterSeq(options.afterSeq);
+    if (after >= MAX_COUNTER) return []; // no seq exceeds MAX_COUNTER
     while (entries.length < wanted) {
       const count = Math.min(READ_CHUNK, wanted - entries.length);
       let reply: unknown;

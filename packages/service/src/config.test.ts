@@ -145,6 +145,23 @@ describe("service configuration", () => {
     expect(problems.some((p) => p.startsWith("--redis-url (redisUrl): "))).toBe(true);
   });
 
+  it("checks the Redis key prefix with the store's own rule, listed with every other problem (not a failure to connect later)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-config-"));
+    const prefixProblem = (keyPrefix: unknown) => {
+      const file = join(dir, "prefix.json");
+      writeFileSync(file, JSON.stringify({ redis: { keyPrefix } }));
+      const problems = problemsOf(() => loadServiceConfig({ config: file, port: "abc" }, {}));
+      expect(problems.some((p) => p.startsWith("--port (ingest.port)")), problems.join("\n")).toBe(true);
+      return problems.filter((p) => p.includes("redis.keyPrefix"));
+    };
+    expect(prefixProblem("{shop}:")).toEqual([expect.stringMatching(/^redis\.keyPrefix: .*must not contain "?\{"? or "?\}/u)]);
+    expect(prefixProblem("shop\n")).toEqual([expect.stringMatching(/^redis\.keyPrefix: .*control characters/u)]);
+    expect(prefixProblem("shop\u007f:")).toEqual([expect.stringMatching(/^redis\.keyPrefix: .*control characters/u)]);
+    expect(prefixProblem(42)).toHaveLength(1);
+    expect(prefixProblem("shop-a:")).toEqual([]);
+    expect(prefixProblem("")).toEqual([]);
+  });
+
   it("shows the Redis key prefix (a namespace, not a secret) but hides key-named secrets", () => {
     expect(redactConfig({ redis: { keyPrefix: "shop-a:" }, apiKey: "k1", private_key: "k2", key: "k3" })).toEqual({ redis: { keyPrefix: "shop-a:" }, apiKey: "[redacted]", private_key: "[redacted]", key: "[redacted]" });
   });

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { parseDuration } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
 import { redactChannelSpec, redactUrlCredentials } from "./redact.js";
@@ -99,7 +100,15 @@ export const serviceConfigSchema = z.strictObject({
     .default({ streamName: "ORDERS", subjectPrefix: "synclag.orders", deadLetterStreamName: "ORDERS_DLQ", deadLetterSubjectPrefix: "synclag.dlq", consumerName: "engine", maxConcurrentHandlers: 64, ackWait: 30_000 }),
   redis: z
     .strictObject({
-      keyPrefix: z.string().regex(/^[^{}]*$/, "must not contain { or }").default("synclag:"),
+      // The store's own rule (braces, control characters), so a bad prefix is a configuration error
+      // listed with the others, not a failure once connected. The engine uses the default partition.
+      keyPrefix: z
+        .string()
+        .superRefine((prefix, ctx) => {
+          const problem = checkKeyspace(prefix, DEFAULT_PARTITION);
+          if (problem) ctx.addIssue({ code: "custom", message: problem });
+        })
+        .default("synclag:"),
       /** Group commit: orders handled at once are applied in one script call of at most this many (1 = one call per order). */
       maxOrdersPerCall: z.number().int().min(1).max(1000).default(100),
     })

@@ -107,6 +107,10 @@ export const badMutationCases: readonly BadMutationCase[] = [
   mutation("set", "A", MAX_QUANTITY + 1, "an absolute quantity above the maximum", ["quantity"]),
   mutation("set", "A", "4", "an absolute quantity given as a numeric string", ["quantity"]),
   mutation("set", 12, 4, "a set of a SKU that is not a string", ["sku"]),
+  { name: "a restock whose reason is not a string", operation: "restock", input: { sku: "A", quantity: 1, reason: 42 }, paths: ["reason"] },
+  { name: "a set whose reason is null", operation: "set", input: { sku: "A", quantity: 2, reason: null }, paths: ["reason"] },
+  { name: "a restock whose reason has a lone surrogate", operation: "restock", input: { sku: "A", quantity: 1, reason: "PO-\ud800" }, paths: ["reason"] },
+  { name: "a restock with a bad SKU, quantity and reason at once", operation: "restock", input: { sku: "", quantity: -1, reason: {} }, paths: ["sku", "quantity", "reason"] },
 ];
 
 /** SKUs that are awkward as Redis keys or in JSON, all distinct after NFC. */
@@ -339,6 +343,26 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       });
     }
 
+    it("refuses a reason that is not a string, or not well-formed text, with the same problem everywhere, and writes nothing", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { A: 5 });
+      const before = await stateOf(store);
+      const cases: [unknown, string][] = [
+        [42, "must be a string"],
+        [null, "must be a string"],
+        [{ text: "PO-17" }, "must be a string"],
+        [["PO-17"], "must be a string"],
+        ["PO-\udc00", "must be well-formed Unicode (it contains a lone surrogate)"],
+      ];
+      for (const [reason, message] of cases) {
+        const input = { sku: "A", quantity: 1, reason } as unknown as StockMutationInput;
+        const expected = { kind: "invalid", problems: [{ path: "reason", message }] };
+        expect(await store.restock(input), JSON.stringify(reason)).toEqual(expected);
+        expect(await store.setQuantity(input), JSON.stringify(reason)).toEqual(expected);
+      }
+      expect(await stateOf(store)).toEqual(before);
+    });
+
     it("restocks a SKU: adds to it, bumps its version, audits the reason and writes an outbox entry", async () => {
       const { store, clock } = await fresh();
       await setLevels(store, { A: 5 });
@@ -409,6 +433,55 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       expect(seqs(await store.readAudit({ limit: 1 }))).toEqual([1]);
       expect(await store.readAudit({ afterSeq: 5 })).toEqual([]);
       expect(await store.readAudit({ limit: 0 })).toEqual([]);
+    });
+
+    it("reads with odd limits and afterSeq values the same way everywhere: NaN or negative limit → none, fractional → floor; NaN or negative afterSeq → from the start", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { A: 2 });
+      for (let i = 1; i <= 4; i++) await store.applyOrder({ orderId: `o${i}`, sourceChannel: "c", lines: [{ sku: "A", quantity: 1 }] });
+      // audit: 1 set, 2–3 applied, 4–5 insufficient (pending cancellations 4 and 5); outbox: 3 entries
+      const seqs = async (options: { afterSeq?: number; limit?: number }) => (await store.readAudit(options)).map((record) => record.seq);
+      expect(await seqs({ limit: -1 })).toEqual([]);
+      expect(await seqs({ limit: Number.NaN })).toEqual([]);
+      expect(await seqs({ limit: Number.NEGATIVE_INFINITY })).toEqual([]);
+      expect(await seqs({ limit: 0.5 })).toEqual([]);
+      expect(await seqs({ limit: 2.9 })).toEqual([1, 2]);
+      expect(await seqs({ limit: Number.POSITIVE_INFINITY })).toEqual([1, 2, 3, 4, 5]);
+      expect(await seqs({ afterSeq: Number.NaN })).toEqual([1, 2, 3, 4, 5]);
+      expect(await seqs({ afterSeq: Number.NaN, limit: 2 })).toEqual([1, 2]);
+      expect(await seqs({ afterSeq: -3 })).toEqual([1, 2, 3, 4, 5]);
+      expect(await seqs({ afterSeq: Number.NEGATIVE_INFINITY })).toEqual([1, 2, 3, 4, 5]);
+      expect(await seqs({ afterSeq: 2.5 })).toEqual([3, 4, 5]);
+      expect(await seqs({ afterSeq: 1e21 })).toEqual([]);
+      expect(await seqs({ afterSeq: Number.POSITIVE_INFINITY })).toEqual([]);
+
+      const outbox = await store.readOutbox(10);
+      expect(outbox).toHaveLength(3);
+      expect(await store.readOutbox(Number.NaN)).toEqual([]);
+      expect(await store.readOutbox(-1)).toEqual([]);
+      expect(await store.readOutbox(0.5)).toEqual([]);
+      expect(await store.readOutbox(2.9)).toEqual(outbox.slice(0, 2));
+      expect(await store.readOutbox(Number.POSITIVE_INFINITY)).toEqual(outbox);
+
+      const pending = await store.readPendingCancellations({ limit: 10 });
+      expect(pending.map((entry) => entry.seq)).toEqual([4, 5]);
+      expect(await store.readPendingCancellations({ limit: Number.NaN })).toEqual([]);
+      expect(await store.readPendingCancellations({ limit: -1 })).toEqual([]);
+      expect(await store.readPendingCancellations({ limit: 0.5 })).toEqual([]);
+      expect(await store.readPendingCancellations({ limit: 1.9 })).toEqual(pending.slice(0, 1));
+      expect(await store.readPendingCancellations({ limit: Number.POSITIVE_INFINITY })).toEqual(pending);
+      expect(await store.readPendingCancellations({ afterSeq: Number.NaN, limit: 10 })).toEqual(pending);
+      expect(await store.readPendingCancellations({ afterSeq: -1, limit: 10 })).toEqual(pending);
+      expect(await store.readPendingCancellations({ afterSeq: 4.5, limit: 10 })).toEqual(pending.slice(1));
+      expect(await store.readPendingCancellations({ afterSeq: 1e21, limit: 10 })).toEqual([]);
+      expect(await store.readPendingCancellations({ afterSeq: Number.POSITIVE_INFINITY, limit: 10 })).toEqual([]);
+    });
+
+    it("ignores SKUs that are not strings in a snapshot, like any SKU that does not exist", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { A: 2, "42": 1 });
+      const odd = [42, null, undefined, { sku: "A" }, "A"] as unknown as string[];
+      expect(await store.snapshot(odd)).toEqual(new Map([["A", { quantity: 2, version: 1 }]]));
     });
 
     it("conserves stock: per SKU the audited deltas add up to the quantity, and no audited level is below zero", async () => {
