@@ -49,6 +49,52 @@ describe("evaluateGate", () => {
     expect(report.outcomes.map((o) => o.measured)).toEqual([events.acceptedLagMs.max, histogram.percentile(95), events.acceptedLagMs.count, histogram.min]);
   });
 
+  it("measures p(100) as the exact max, and never a histogram figure (percentile, min, avg) above it — as k6 does", async () => {
+    const base = await smallDoc();
+    // One sample that HDR can only bucket: the decoded histogram's top is its bucket's highest equivalent value.
+    const recorded = new Histogram();
+    recorded.record(234_230);
+    const encoded = recorded.encode();
+    const summary = recorded.summary();
+    expect(Histogram.decode(encoded).percentile(100)).toBeGreaterThan(summary.max); // what the gate must not report
+    const doc = { ...base, strategies: base.strategies.map((s) => (s.strategy === "events" ? { ...s, syncLagMs: summary, histograms: { ...s.histograms, syncLagMs: encoded } } : s)) } as ResultDocument;
+    const result = evaluateGate(doc, ["sync_lag_ms:p(100)<=234230", "sync_lag_ms:max<=234230", "sync_lag_ms:p(99.99)<=234230", "sync_lag_ms:p(95)<=234230", "sync_lag_ms:min<=234230", "sync_lag_ms:avg<=234230"]);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    const measured = Object.fromEntries(result.report.outcomes.map((o) => [o.threshold.text.replace(/^sync_lag_ms:|<=234230$/g, ""), o.measured]));
+    expect(measured).toMatchObject({ "p(100)": 234_230, max: 234_230, "p(99.99)": 234_230, "p(95)": 234_230 });
+    // min and avg stay the histogram's (within HDR precision of the sample), never above the exact max.
+    expect(measured.min).toBeGreaterThan(234_000);
+    expect(measured.avg).toBeGreaterThan(234_000);
+    expect(result.report.outcomes.every((o) => o.pass && o.measured <= 234_230)).toBe(true);
+  });
+
+  it("reads p(100) as max on the simulator's own figures (a p(100) gate passes exactly where max passes)", async () => {
+    const doc = await smallDoc();
+    for (const s of doc.strategies) {
+      for (const metric of ["sync_lag_ms", "accepted_lag_ms", "visible_everywhere_ms"]) {
+        const result = evaluateGate(doc, [`${metric}:p(100)>=0`, `${metric}:max>=0`, `${metric}:min>=0`, `${metric}:avg>=0`, `${metric}:p(99.99)>=0`], { strategy: s.strategy });
+        if (!result.ok) throw new Error(result.problems.join("\n"));
+        const [p100, max, ...rest] = result.report.outcomes.map((o) => o.measured);
+        expect(p100, `${s.strategy} ${metric}`).toBe(max);
+        for (const value of rest) expect(value, `${s.strategy} ${metric}`).toBeLessThanOrEqual(max as number);
+      }
+    }
+  });
+
+  it("keeps a histogram's min no lower than an exact min the summary carries", async () => {
+    const base = await smallDoc();
+    const recorded = new Histogram();
+    recorded.record(100_001);
+    recorded.record(234_230);
+    const encoded = recorded.encode();
+    expect(Histogram.decode(encoded).min).toBeLessThan(100_001); // the bucket's lowest equivalent value
+    const summary = { ...recorded.summary(), min: 100_001 };
+    const doc = { ...base, strategies: base.strategies.map((s) => (s.strategy === "events" ? { ...s, syncLagMs: summary, histograms: { ...s.histograms, syncLagMs: encoded } } : s)) } as ResultDocument;
+    const result = evaluateGate(doc, ["sync_lag_ms:min>=100001"]);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    expect(result.report.outcomes.map((o) => [o.measured, o.pass])).toEqual([[100_001, true]]);
+  });
+
   it("measures per-channel latencies and counts", async () => {
     const doc = await smallDoc();
     const shopify = doc.strategies[0]?.channels.shopify;

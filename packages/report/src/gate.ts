@@ -306,24 +306,31 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
  * A latency metric. The figures the summary carries (count, p50, p90, p99, p99.9, max) are read from
  * it, so the gate, the terminal table and the report always agree (and max stays exact: a decoded
  * histogram only knows it to HDR precision); everything else comes from the encoded histogram.
+ * Easy to get wrong: the decoded histogram's top is its bucket's highest equivalent value, above the
+ * exact max (234,239 for a recorded 234,230). So p(100) is the summary's max (as in k6, where p(100)
+ * equals max), and every figure read from the histogram (other percentiles, min, avg) is held to at
+ * most the exact max — and at least the exact min when the summary carries one.
  */
 function latency(summary: LatencySummary, encoded: string | undefined): Measure {
   let decoded: Histogram | undefined;
   const histogram = () => (decoded ??= Histogram.decode(encoded as string));
-  const noHistogram = { value: Number.NaN, note: "the result carries no encoded histogram for this metric: only count, p(50), p(90), p(99), p(99.9), med and max can be checked" };
+  const exactMin = (summary as { readonly min?: unknown }).min;
+  const clamp = (value: number) => Math.min(summary.max, typeof exactMin === "number" && Number.isFinite(exactMin) ? Math.max(exactMin, value) : value);
+  const noHistogram = { value: Number.NaN, note: "the result carries no encoded histogram for this metric: only count, p(50), p(90), p(99), p(99.9), p(100), med and max can be checked" };
   return (aggregation) => {
       if (aggregation.kind === "count") return { value: summary.count };
       if (summary.count === 0) return { value: Number.NaN, note: "no samples recorded: nothing was measured, so this cannot pass" };
       if (aggregation.kind === "max") return { value: summary.max };
       if (aggregation.kind === "med") return { value: summary.p50 };
       if (aggregation.kind === "percentile") {
-        const fromSummary = ({ 50: summary.p50, 90: summary.p90, 99: summary.p99, 99.9: summary.p999 } as Record<number, number>)[aggregation.p];
-        if (fromSummary === undefined && encoded === undefined) return noHistogram;
-        return { value: fromSummary ?? histogram().percentile(aggregation.p) };
+        const fromSummary = ({ 50: summary.p50, 90: summary.p90, 99: summary.p99, 99.9: summary.p999, 100: summary.max } as Record<number, number>)[aggregation.p];
+        if (fromSummary !== undefined) return { value: fromSummary };
+        if (encoded === undefined) return noHistogram;
+        return { value: clamp(histogram().percentile(aggregation.p)) };
       }
       if (encoded === undefined) return noHistogram;
-      if (aggregation.kind === "min") return { value: histogram().min };
-      if (aggregation.kind === "avg") return { value: Math.round(histogram().mean * 1000) / 1000 };
+      if (aggregation.kind === "min") return { value: clamp(histogram().min) };
+      if (aggregation.kind === "avg") return { value: clamp(Math.round(histogram().mean * 1000) / 1000) };
       return { value: Number.NaN };
   };
 }

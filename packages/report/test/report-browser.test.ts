@@ -1,6 +1,7 @@
 // The HTML report in a real headless Chromium (Debian's `chromium`, driven by playwright-core): it
 // loads with no console errors and no request other than the file itself, every chart is drawn with
-// data, and a screenshot is written for a person to look at. Without chromium the test is skipped
+// data, a screenshot is written for a person to look at, and every table stays inside the sheet with
+// several polling intervals, on screen and on A4 paper. Without chromium the tests are skipped
 // with a message naming the package — except under CI=true, where a missing browser is a failure.
 
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,20 +12,61 @@ import { chromium } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { renderReportHtml } from "../src/html/index.js";
-import { simulate } from "./fixtures.js";
+import { SMALL_SCENARIO, simulate } from "./fixtures.js";
 
 const CHROMIUM = process.env.SYNCLAG_CHROMIUM ?? "/usr/bin/chromium";
 const INSTALL_HINT = `Chromium not found at ${CHROMIUM}: install Debian's chromium package (apt-get install -y chromium), or point SYNCLAG_CHROMIUM at a Chromium binary`;
 const available = existsSync(CHROMIUM);
 const outputDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "test-output");
 
+function skipWithoutChromium(test: { skip: (note: string) => void }): void {
+  if (available) return;
+  if (process.env.CI === "true") throw new Error(INSTALL_HINT);
+  console.warn(`skipping the browser test of the HTML report. ${INSTALL_HINT}`);
+  test.skip(INSTALL_HINT);
+}
+
 describe("HTML report in headless Chromium", () => {
-  it("flash-sale: loads offline with no console errors and no requests, draws every chart with data, and is screenshotted", async (test) => {
-    if (!available) {
-      if (process.env.CI === "true") throw new Error(INSTALL_HINT);
-      console.warn(`skipping the browser test of the HTML report. ${INSTALL_HINT}`);
-      test.skip(INSTALL_HINT);
+  it("keeps every table inside the sheet with events and three polling intervals (README: --polling 1m,5m,15m), on a 1,200 px screen and on A4 paper", async (test) => {
+    skipWithoutChromium(test);
+    const html = renderReportHtml(await simulate(SMALL_SCENARIO, ["events", "polling:1m", "polling:5m", "polling:15m"]));
+    const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
+    const file = join(work, "report.html");
+    writeFileSync(file, html);
+    const context = await chromium.launchPersistentContext(join(work, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1200, height: 900 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+      // A4 with the page's 14 mm margins: 182 mm of content, 688 CSS px.
+      for (const [media, width] of [["screen", 1200], ["print", 688]] as const) {
+        await page.emulateMedia({ media });
+        await page.setViewportSize({ width, height: 900 });
+        const sheet = await page.$eval("main.sheet", (el) => ({
+          contentRight: Math.round(el.getBoundingClientRect().right - parseFloat(el.ownerDocument.defaultView?.getComputedStyle(el).paddingRight ?? "0")),
+          pageWidth: el.ownerDocument.documentElement.scrollWidth,
+        }));
+        const tables = await page.$$eval("table", (all) => all.map((t) => ({ table: t.className, right: Math.round(t.getBoundingClientRect().right), scrolls: t.parentElement !== null && t.parentElement.scrollWidth > t.parentElement.clientWidth + 1 })));
+        const layout = { pageWidth: sheet.pageWidth, tables: tables.map((t) => ({ ...t, contentRight: sheet.contentRight })) };
+        expect(layout.pageWidth, media).toBeLessThanOrEqual(width);
+        expect(layout.tables.map((t) => t.table).sort(), media).toEqual(["assumptions-table", "channel-table", "cost-table", "figures-table"]);
+        for (const t of layout.tables) {
+          expect(t.right, `${media} ${t.table}`).toBeLessThanOrEqual(t.contentRight + 1);
+          expect(t.scrolls, `${media} ${t.table}`).toBe(false);
+        }
+      }
+    } finally {
+      await context.close();
+      rmSync(work, { recursive: true, force: true });
     }
+  });
+
+  it("flash-sale: loads offline with no console errors and no requests, draws every chart with data, and is screenshotted", async (test) => {
+    skipWithoutChromium(test);
     const flashSale = BUILTIN_SCENARIOS["flash-sale"];
     if (!flashSale) throw new Error("no flash-sale built-in");
     const html = renderReportHtml(await simulate(flashSale));

@@ -12,7 +12,7 @@ import { GridComponent, LegendComponent, MarkAreaComponent, MarkLineComponent, t
 import * as echarts from "echarts/core";
 import type { ComposeOption } from "echarts/core";
 import { SVGRenderer } from "echarts/renderers";
-import { Histogram } from "@synclag/metrics";
+import { Histogram, type LatencySummary } from "@synclag/metrics";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import type { CostProjection } from "../cost-projection.js";
 import { formatElapsedMinutes, formatMoney, formatPercent } from "../format.js";
@@ -36,7 +36,7 @@ function install(): void {
 
 const WIDTH = 960;
 const MINUTE_MS = 60_000;
-const MAX_TIMELINE_CHANNELS = 8;
+export const MAX_TIMELINE_CHANNELS = 8;
 
 /** Renders one option to a standalone SVG string; `id` makes its class names unique in the page. */
 function render(id: string, option: ChartOption, height: number, width = WIDTH): string {
@@ -152,8 +152,28 @@ function stepSeries(points: ReadonlyArray<readonly [number, number]>, xMaxMinute
   return out;
 }
 
-export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult, window: TimelineWindow, id: string): RenderedChart {
-  const channelIds = doc.scenario.channels.map((c) => c.id).filter((c) => strategy.timeline.channels[c] !== undefined).slice(0, MAX_TIMELINE_CHANNELS);
+/**
+ * The channels the stock charts draw: all of them up to MAX_TIMELINE_CHANNELS; beyond that (a chart of
+ * twelve thin lines is unreadable), the ones most worth showing — the most stale exposure summed over
+ * the strategies, then the most oversells, then scenario order — the same set on every strategy's chart
+ * (small multiples compare at a glance), listed in scenario order. `total`: how many channels there are.
+ */
+export function timelineChannels(doc: ResultDocument): { readonly ids: readonly string[]; readonly total: number } {
+  const ids = doc.scenario.channels.map((c) => c.id);
+  if (ids.length <= MAX_TIMELINE_CHANNELS) return { ids, total: ids.length };
+  const sum = (id: string, pick: (c: StrategyResult["channels"][string]) => number) => doc.strategies.reduce((total, s) => total + (s.channels[id] ? pick(s.channels[id]) : 0), 0);
+  const chosen = new Set(
+    ids
+      .map((id, index) => ({ id, index, stale: sum(id, (c) => c.staleExposure), oversold: sum(id, (c) => c.oversold) }))
+      .sort((a, b) => b.stale - a.stale || b.oversold - a.oversold || a.index - b.index)
+      .slice(0, MAX_TIMELINE_CHANNELS)
+      .map((c) => c.id),
+  );
+  return { ids: ids.filter((id) => chosen.has(id)), total: ids.length };
+}
+
+export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult, window: TimelineWindow, id: string, channels: readonly string[] = timelineChannels(doc).ids): RenderedChart {
+  const channelIds = channels.filter((c) => strategy.timeline.channels[c] !== undefined);
   const truth = stepSeries(strategy.timeline.truth, window.xMaxMinutes);
   const channelSeries: LineSeriesOption[] = channelIds.map((channel, index) => ({
     type: "line",
@@ -200,11 +220,17 @@ const CDF_PERCENTILES = [
 
 const TIME_TICKS_MS = [100, 1000, 5000, 30_000, 60_000, 300_000, 900_000, 3_600_000, 4 * 3_600_000, 24 * 3_600_000];
 
-function cdfPoints(encoded: string): Array<[number, number]> {
+/**
+ * The CDF line of one lag: [ms, % of samples at or below]. Read from the encoded histogram, whose top is
+ * its bucket's highest equivalent value (above the exact max), so every point is held to the summary's
+ * exact max and the line ends there — where the figures table and the gate put max and p(100).
+ */
+export function cdfPoints(encoded: string, summary: LatencySummary): Array<[number, number]> {
   const histogram = Histogram.decode(encoded);
   if (histogram.count === 0) return [];
-  const points: Array<[number, number]> = [[Math.max(1, histogram.min), 0]];
-  for (const p of CDF_PERCENTILES) points.push([Math.max(1, histogram.percentile(p)), p]);
+  const at = (ms: number) => Math.max(1, Math.min(summary.max, ms));
+  const points: Array<[number, number]> = [[at(histogram.min), 0]];
+  for (const p of CDF_PERCENTILES) points.push([p === 100 ? Math.max(1, summary.max) : at(histogram.percentile(p)), p]);
   return points;
 }
 
@@ -216,8 +242,8 @@ export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
   let points = 0;
   for (const s of doc.strategies) {
     const color = strategyColor(s.strategy, doc.strategies);
-    for (const [kind, encoded] of [["shown to buyers", s.histograms.syncLagMs], ["accepted by the API", s.histograms.acceptedLagMs]] as const) {
-      const data = cdfPoints(encoded);
+    for (const [kind, encoded, summary] of [["shown to buyers", s.histograms.syncLagMs, s.syncLagMs], ["accepted by the API", s.histograms.acceptedLagMs, s.acceptedLagMs]] as const) {
+      const data = cdfPoints(encoded, summary);
       points += data.length;
       for (const [ms] of data) {
         minMs = Math.min(minMs, ms);

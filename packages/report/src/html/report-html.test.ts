@@ -3,9 +3,10 @@ import type { ResultDocument } from "@synclag/sim";
 import { Histogram } from "@synclag/metrics";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { realDoc, simulate, smallDoc, SMALL_SCENARIO } from "../../test/fixtures.js";
-import { formatMoney, formatMs } from "../format.js";
-import { timelineWindow } from "./charts.js";
+import { formatCount, formatMoney, formatMs } from "../format.js";
+import { cdfPoints, timelineWindow } from "./charts.js";
 import { renderReportHtml, type ReportData } from "./report-html.js";
+import { REPORT_CSS } from "./styles.js";
 
 const CHART_KINDS = ["stock-timeline", "orders-timeline", "cancellation-rate", "lag-cdf", "cost-breakdown"];
 
@@ -217,7 +218,7 @@ describe("the report's words and numbers", () => {
       expect(html, label).toContain(`<tr><td>${label}</td><td class="num">no samples</td><td class="num best">${formatMs(value)}</td></tr>`);
     }
     // The per-channel table.
-    expect(html).toMatch(/<td>amazon <span[^>]*>[^<]*<\/span><\/td><td class="num">no samples <span class="muted">\(no samples\)<\/span><\/td>/);
+    expect(html).toMatch(/<td rowspan="2" class="channel">amazon <span[^>]*>[^<]*<\/span><\/td><td class="strategy"[^>]*>Events<\/td><td class="num">no samples <span class="muted">\(no samples\)<\/span><\/td>/);
     // Both empty: no best at all.
     const bothEmpty = { ...emptied, strategies: emptied.strategies.map((s) => ({ ...s, syncLagMs: none })) } as ResultDocument;
     expect(renderReportHtml(bothEmpty)).toContain(`<tr><td>Sync lag p99</td><td class="num">no samples</td><td class="num">no samples</td></tr>`);
@@ -267,6 +268,124 @@ describe("the report's words and numbers", () => {
         const gaps = new Set(ticks.slice(1).map((t, i) => t - (ticks[i] as number)));
         expect([...gaps], `${chart.kind}: ${ticks.join(", ")}`).toHaveLength(1);
         if (chart.kind === "stock-timeline") expect(ticks.at(-1)).toBe(window.xMaxMinutes);
+      }
+    }
+  });
+});
+
+describe("the report when a run went the unexpected way", () => {
+  it("prints what event-driven sync costs extra as a positive amount labelled 'extra cost', never a double negative", async () => {
+    const base = await smallDoc();
+    // Events costing more than polling: possible whenever events oversell more (a short run, an outage).
+    const doc = { ...base, strategies: base.strategies.map((s) => (s.strategy === "events" ? { ...s, cost: { ...s.cost, total: s.cost.total + 1000 } } : s)) } as ResultDocument;
+    const html = renderReportHtml(doc);
+    const data = reportData(html);
+    const yearOf = (name: string) => data.strategies.find((s) => s.strategy === name)?.costPerYear ?? 0;
+    const events = doc.strategies.find((s) => s.strategy === "events");
+    const polling = doc.strategies.find((s) => s.strategy !== "events");
+    if (!events || !polling) throw new Error("expected events and polling");
+    const extraRun = events.cost.total - polling.cost.total;
+    const extraYear = yearOf("events") - yearOf(polling.strategy);
+    expect(extraRun).toBeGreaterThan(0);
+    expect(extraYear).toBeGreaterThan(0);
+    const stats = [...html.matchAll(/<div class="stat ([^"]*)"><div class="value">([^<]*)<\/div><div class="label">([^<]*)/g)].map((m) => ({ tone: m[1], value: m[2], label: m[3] }));
+    const perRun = stats.find((s) => s.label?.startsWith("extra cost per flash sale"));
+    const perYear = stats.find((s) => s.label?.startsWith("extra cost per year"));
+    expect(perRun).toEqual({ tone: "bad", value: formatMoney(extraRun, "EUR"), label: expect.any(String) });
+    expect(perYear).toEqual({ tone: "bad", value: formatMoney(extraYear, "EUR"), label: expect.any(String) });
+    expect(stats.map((s) => s.value).filter((v) => v?.startsWith("-"))).toEqual([]);
+  });
+
+  it("warns that a real run dropped arrivals — a banner, a row in the figures, and the count in the embedded data", async () => {
+    const base = await realDoc(["events", "polling:15m"]);
+    const dropped = (name: string) => (name === "events" ? 25 : 0);
+    const doc = { ...base, strategies: base.strategies.map((s) => ({ ...s, orders: { ...s.orders, droppedArrivals: dropped(s.strategy) } })) } as ResultDocument;
+    const planned = (doc.strategies[0] as unknown as { load: { planned: number } }).load.planned;
+    const html = renderReportHtml(doc);
+    const page = text(html);
+    const banner = /<div class="banner" id="dropped-arrivals">([\s\S]*?)<\/div>/.exec(html)?.[1] ?? "";
+    expect(text(banner)).toContain(`25 of ${formatCount(planned)} planned arrivals were not sent with event-driven sync`);
+    expect(text(banner)).toContain("these figures measure the load generator's limits, not sync");
+    expect(page).toMatch(/Planned arrivals not sent \(dropped by the load generator\) 25 0 /);
+    expect(reportData(html).strategies.map((s) => s.droppedArrivals)).toEqual([25, 0]);
+  });
+
+  it("says nothing about dropped arrivals when none were dropped, and records 0 (simulated: never dropped)", async () => {
+    const real = renderReportHtml(await realDoc());
+    expect(real).not.toContain('id="dropped-arrivals"');
+    expect(text(real)).toMatch(/Planned arrivals not sent \(dropped by the load generator\) 0 /);
+    expect(reportData(real).strategies.map((s) => s.droppedArrivals)).toEqual([0]);
+    const simulated = renderReportHtml(await smallDoc());
+    expect(text(simulated)).not.toMatch(/dropped|not sent/i);
+    expect(reportData(simulated).strategies.map((s) => s.droppedArrivals)).toEqual([0, 0]);
+  });
+
+  it("draws, with more than 8 channels, the 8 with the most stale exposure in section 1 and says so; with 8 or fewer, each channel", async () => {
+    // Later channels take more of the demand, so the ones worth showing are not simply the first 8.
+    const channels = Array.from({ length: 12 }, (_, i) => ({ id: `ch${i}`, kind: "shopify" as const, share: i + 1 }));
+    const doc = await simulate({ ...SMALL_SCENARIO, name: "twelve", channels });
+    const html = renderReportHtml(doc);
+    doc.strategies.forEach((s, i) => {
+      const figure = new RegExp(`<figure class="chart" id="chart-stock-${i}"[\\s\\S]*?</figure>`).exec(html)?.[0] ?? "";
+      const drawn = [...new Set([...figure.matchAll(/>(ch\d+)</g)].map((m) => m[1]))].sort();
+      const expected = [...channels.keys()]
+        .map((index) => ({ index, id: `ch${index}`, stale: doc.strategies.reduce((sum, t) => sum + (t.channels[`ch${index}`]?.staleExposure ?? 0), 0), oversold: doc.strategies.reduce((sum, t) => sum + (t.channels[`ch${index}`]?.oversold ?? 0), 0) }))
+        .sort((a, b) => b.stale - a.stale || b.oversold - a.oversold || a.index - b.index)
+        .slice(0, 8)
+        .map((c) => c.id)
+        .sort();
+      expect(drawn, s.strategy).toEqual(expected);
+      expect(expected).not.toEqual(channels.slice(0, 8).map((c) => c.id).sort()); // the test means something
+      const caption = /<figcaption>(.*?)<\/figcaption>/.exec(figure)?.[1] ?? "";
+      expect(caption).toContain("stock of SKU-");
+      expect(caption).toContain("shown by the 8 of 12 channels with the most stale exposure (every channel in section 6)");
+    });
+    // Section 6 lists every channel.
+    const section6 = /<h2><span class="num">6<\/span>[\s\S]*?<\/section>/.exec(html)?.[0] ?? "";
+    for (const c of channels) expect(section6).toContain(`>${c.id} <`);
+    // The glossary says what stale exposure is.
+    expect(text(html)).toContain("Stale exposure: the share of the run, over all products, during which a channel showed buyers a quantity other than the one your real stock called for");
+    // Two channels: each one, as before.
+    const small = renderReportHtml(await smallDoc());
+    expect(text(small)).not.toContain("Stale exposure");
+    expect(small).toContain("shown by each channel (thin lines)");
+    expect(small).not.toContain("channels with the most stale exposure");
+  });
+
+  it("keeps the per-channel table to five columns however many strategies are compared (one row per channel and strategy), and lets any table scroll instead of widening the page", async () => {
+    const doc = await simulate(SMALL_SCENARIO, ["events", "polling:1m", "polling:5m", "polling:15m"]);
+    const html = renderReportHtml(doc);
+    const table = /<table class="channel-table">[\s\S]*?<\/table>/.exec(html)?.[0] ?? "";
+    const headCells = (/<thead>([\s\S]*?)<\/thead>/.exec(table)?.[1] ?? "").match(/<th\b/g) ?? [];
+    expect(headCells).toHaveLength(5);
+    const rows = [...table.matchAll(/<tr\b[^>]*>([\s\S]*?)<\/tr>/g)].slice(1);
+    expect(rows).toHaveLength(doc.scenario.channels.length * doc.strategies.length);
+    // A channel's first row carries its name across its strategies' rows; every row names its strategy.
+    for (const [i, row] of rows.entries()) expect((row[1]?.match(/<td\b/g) ?? []).length, row[1]).toBe(i % doc.strategies.length === 0 ? 5 : 4);
+    expect(text(table)).toContain("Polling 5 min");
+    // Every table sits in a wrapper that scrolls sideways rather than pushing past the sheet.
+    const tables = html.match(/<table\b/g) ?? [];
+    const wrapped = html.match(/<div class="table-wrap"><table\b/g) ?? [];
+    expect(wrapped.length).toBe(tables.length);
+    expect(REPORT_CSS).toMatch(/\.table-wrap \{[^}]*overflow-x: auto/);
+  });
+});
+
+describe("the lag distribution chart", () => {
+  it("ends each CDF line at the exact max, never at the decoded histogram's highest equivalent value", async () => {
+    const recorded = new Histogram();
+    for (const v of [1_234, 56_789, 234_230]) recorded.record(v);
+    const encoded = recorded.encode();
+    const summary = recorded.summary();
+    expect(Histogram.decode(encoded).percentile(100)).toBeGreaterThan(summary.max);
+    const points = cdfPoints(encoded, summary);
+    expect(points.at(-1)).toEqual([234_230, 100]);
+    for (const [ms] of points) expect(ms).toBeLessThanOrEqual(summary.max);
+    // And on the simulator's own figures.
+    for (const s of (await smallDoc()).strategies) {
+      for (const [encodedLag, lag] of [[s.histograms.syncLagMs, s.syncLagMs], [s.histograms.acceptedLagMs, s.acceptedLagMs]] as const) {
+        const line = cdfPoints(encodedLag, lag);
+        if (lag.count > 0) expect(line.at(-1), s.strategy).toEqual([Math.max(1, lag.max), 100]);
       }
     }
   });

@@ -12,7 +12,7 @@ import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { projectCost, type CostProjection } from "../cost-projection.js";
 import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, lagValue } from "../format.js";
 import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
-import { CANCELLATION_RATE_LIMIT, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineWindow, type RenderedChart } from "./charts.js";
+import { CANCELLATION_RATE_LIMIT, MAX_TIMELINE_CHANNELS, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineChannels, timelineWindow, type RenderedChart } from "./charts.js";
 import { escapeHtml as esc, jsonForScript } from "./escape.js";
 import { strategyColor, strategyLabel, strategyShortLabel } from "./labels.js";
 import { REPORT_CSS } from "./styles.js";
@@ -40,6 +40,8 @@ export interface ReportData {
     readonly lostSales: number;
     readonly accepted: number;
     readonly cancellationRate: number;
+    /** Planned arrivals a real run's load generator could not send (`orders.droppedArrivals`); 0 for a simulated run, null when a real document does not record it. */
+    readonly droppedArrivals: number | null;
     /** Per sale, until every other channel shows it (`visibleEverywhereMs`); null when the document predates it. */
     readonly visibleEverywhereMs: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number } | null;
   }>;
@@ -94,15 +96,17 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
 <p class="lede">The same ${esc(formatCount(doc.strategies[0]?.orders.attempted ?? 0))} shoppers, on ${esc(doc.scenario.channels.length)} sales channels (${esc(doc.scenario.channels.map((c) => c.id).join(", "))}), replayed through ${esc(doc.strategies.map((s) => strategyLabel(s.strategy).toLowerCase()).join(" and "))}.${flashSentence} Every difference below comes from how fast each channel learns that stock was sold.</p>
 ${compression ? timeLapseNote(compression, doc.strategies) : ""}
 ${doc.ok ? "" : `<div class="banner"><strong>Warning:</strong> an internal consistency check failed during this run, so its figures may be wrong. Details under “How this was measured”.</div>`}
+${droppedBanner(doc)}
 </header>`);
 
   if (events && baseline) {
     const saved = baseline.cost.total - events.cost.total;
     const savedYear = projectionOf(baseline).perYear - projectionOf(events).perYear;
     const fewer = baseline.orders.oversold - events.orders.oversold;
+    // Amounts without a sign: the label ("saved" / "extra cost") and the tone carry it.
     parts.push(`<section class="headline" aria-label="Headline figures">
-${stat(money(saved), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
-${stat(money(savedYear), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
+${stat(money(Math.abs(saved)), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
+${stat(money(Math.abs(savedYear)), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
 ${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
 ${stat(formatLag(events.syncLagMs, events.syncLagMs.p99), `for 99 % of channel updates to reach buyers, instead of ${esc(formatLag(baseline.syncLagMs, baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, lagValue(events.syncLagMs, events.syncLagMs.p99) < lagValue(baseline.syncLagMs, baseline.syncLagMs.p99) ? "good" : "")}
 </section>`);
@@ -119,10 +123,13 @@ ${doc.strategies.map((s) => card(s, projectionOf(s), doc.strategies, perRun, mon
   // --- Stock shown vs truth -----------------------------------------------------------------------------
   const window = timelineWindow(doc);
   const sku = doc.strategies[0]?.timeline.sku ?? "";
+  const drawn = timelineChannels(doc);
+  // Beyond 8 channels the chart draws the 8 most worth showing, and says so; section 6 lists them all.
+  const shownBy = drawn.ids.length < drawn.total ? `the ${drawn.ids.length} of ${drawn.total} channels with the most stale exposure (every channel in section 6)` : "each channel";
   const stockFigures = doc.strategies
     .map((s, i) => {
-      const chart = stockTimelineChart(doc, s, window, `stock-${i}`);
-      return `<div class="strategy-title" style="--c:${strategyColor(s.strategy, doc.strategies)}">${esc(strategyLabel(s.strategy))}</div>\n${figure(`chart-stock-${i}`, chart, `${esc(strategyLabel(s.strategy))}: stock of ${esc(sku)} shown by each channel (thin lines) against the stock you really had (thick black line).`, "stock-timeline")}`;
+      const chart = stockTimelineChart(doc, s, window, `stock-${i}`, drawn.ids);
+      return `<div class="strategy-title" style="--c:${strategyColor(s.strategy, doc.strategies)}">${esc(strategyLabel(s.strategy))}</div>\n${figure(`chart-stock-${i}`, chart, `${esc(strategyLabel(s.strategy))}: stock of ${esc(sku)} shown by ${esc(shownBy)} (thin lines) against the stock you really had (thick black line).`, "stock-timeline")}`;
     })
     .join("\n");
   parts.push(`<section>
@@ -212,6 +219,7 @@ ${
         lostSales: s.orders.lostSales,
         accepted: s.orders.accepted,
         cancellationRate: s.orders.cancellationRate,
+        droppedArrivals: droppedArrivalsOf(s) ?? (doc.generator.mode === "simulated" ? 0 : null),
         visibleEverywhereMs: s.visibleEverywhereMs ? { count: s.visibleEverywhereMs.count, p50: s.visibleEverywhereMs.p50, p99: s.visibleEverywhereMs.p99, max: s.visibleEverywhereMs.max } : null,
       };
     }),
@@ -268,7 +276,7 @@ function costTable(doc: ResultDocument, projections: readonly CostProjection[], 
   const head = projections.map((p) => `<th class="num">${esc(strategyShortLabel(p.strategy))}</th>`).join("");
   const row = (label: string, pick: (p: CostProjection) => number, className = "") => `<tr class="${className}"><td>${label}</td>${projections.map((p) => `<td class="num">${esc(money(pick(p)))}</td>`).join("")}</tr>`;
   const countRow = (label: string, pick: (s: StrategyResult) => number) => `<tr><td>${label}</td>${doc.strategies.map((s) => `<td class="num">${esc(formatCount(pick(s)))}</td>`).join("")}</tr>`;
-  return `<table class="cost-table">
+  return table(`<table class="cost-table">
 <thead><tr><th>${esc(perRun.replace(/^per /, "Per "))}</th>${head}</tr></thead>
 <tbody>
 ${countRow("Oversold orders (cancelled)", (s) => s.orders.oversold)}
@@ -280,7 +288,7 @@ ${row(`Total ${esc(perRun)}`, (p) => p.perRun.total, "total")}
 ${projections[0]?.hasFlashSale ? row("Steady-state cost per hour (normal trading before the sale)", (p) => Math.round(p.steady.perHour * 100) / 100) : ""}
 ${row("Total per year", (p) => p.perYear, "total")}
 </tbody>
-</table>`;
+</table>`);
 }
 
 /** The per-sale figure, worded exactly: one sample per sale, at its slowest other channel. */
@@ -307,6 +315,12 @@ function figuresTable(doc: ResultDocument, compression: TimeCompression | undefi
         ]
       : []),
     ["Shoppers arriving", (s) => formatCount(s.orders.attempted)],
+    ...(doc.strategies.some((s) => droppedArrivalsOf(s) !== undefined)
+      ? [["Planned arrivals not sent (dropped by the load generator)", (s) => {
+          const dropped = droppedArrivalsOf(s);
+          return dropped === undefined ? "not recorded" : formatCount(dropped);
+        }, (s) => droppedArrivalsOf(s) ?? Number.POSITIVE_INFINITY] as RowSpec]
+      : []),
     ["Orders accepted by channels", (s) => formatCount(s.orders.accepted)],
     ["Oversold (cancelled)", (s) => formatCount(s.orders.oversold), (s) => s.orders.oversold],
     ["Cancellation rate", (s) => formatPercent(s.orders.cancellationRate), (s) => s.orders.cancellationRate],
@@ -332,24 +346,34 @@ function figuresTable(doc: ResultDocument, compression: TimeCompression | undefi
       return `<tr><td>${esc(label)}</td>${doc.strategies.map((s, i) => `<td class="num${best !== undefined && distinct && nums[i] === best ? " best" : ""}">${esc(value(s))}</td>`).join("")}</tr>`;
     })
     .join("\n");
-  return `<table class="figures-table"><thead><tr><th></th>${doc.strategies.map((s) => `<th class="num">${esc(strategyShortLabel(s.strategy))}</th>`).join("")}</tr></thead><tbody>\n${body}\n</tbody></table>`;
+  return table(`<table class="figures-table"><thead><tr><th></th>${doc.strategies.map((s) => `<th class="num">${esc(strategyShortLabel(s.strategy))}</th>`).join("")}</tr></thead><tbody>\n${body}\n</tbody></table>`);
 }
 
+/**
+ * One row per channel and strategy, the channel's name spanning its strategies' rows: five columns
+ * however many strategies are compared (a column group per strategy ran off the page with three
+ * polling intervals).
+ */
 function channelTable(doc: ResultDocument): string {
-  const head = doc.strategies.map((s) => `<th class="num">${esc(strategyShortLabel(s.strategy))}: p99 lag</th><th class="num">oversold</th><th class="num">API calls / 429</th>`).join("");
+  const span = doc.strategies.length;
   const rows = doc.scenario.channels
-    .map((channel) => {
-      const cells = doc.strategies
-        .map((s) => {
-          const c = s.channels[channel.id];
-          if (!c) return `<td class="num">—</td><td class="num">—</td><td class="num">—</td>`;
-          return `<td class="num">${esc(formatLag(c.syncLagMs, c.syncLagMs.p99))} <span class="muted">(${esc(formatLag(c.acceptedLagMs, c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`;
-        })
-        .join("");
-      return `<tr><td>${esc(channel.id)} <span class="muted small">${esc(formatPercent(channel.share / totalShare(doc), 0))} of demand</span></td>${cells}</tr>`;
-    })
+    .flatMap((channel) =>
+      doc.strategies.map((s, i) => {
+        const c = s.channels[channel.id];
+        const name = i === 0 ? `<td${span > 1 ? ` rowspan="${span}"` : ""} class="channel">${esc(channel.id)} <span class="muted small">${esc(formatPercent(channel.share / totalShare(doc), 0))} of demand</span></td>` : "";
+        const cells = c
+          ? `<td class="num">${esc(formatLag(c.syncLagMs, c.syncLagMs.p99))} <span class="muted">(${esc(formatLag(c.acceptedLagMs, c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`
+          : `<td class="num">—</td><td class="num">—</td><td class="num">—</td>`;
+        return `<tr${i === 0 && span > 1 ? ` class="group"` : ""}>${name}<td class="strategy" style="--c:${strategyColor(s.strategy, doc.strategies)}">${esc(strategyShortLabel(s.strategy))}</td>${cells}</tr>`;
+      }),
+    )
     .join("\n");
-  return `<table class="channel-table"><thead><tr><th>Channel</th>${head}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
+  return table(`<table class="channel-table"><thead><tr><th>Channel</th><th>Strategy</th><th class="num">p99 lag (accepted)</th><th class="num">Oversold</th><th class="num">API calls / 429</th></tr></thead><tbody>\n${rows}\n</tbody></table>`);
+}
+
+/** A table in a wrapper that scrolls sideways on a narrow screen rather than pushing past the sheet. */
+function table(html: string): string {
+  return `<div class="table-wrap">${html}</div>`;
 }
 
 function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: StrategyResult | undefined, compression: TimeCompression | undefined): string {
@@ -410,9 +434,9 @@ function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: 
     ["Channel API behaviour (rate limits, response times, delay before an accepted update is visible)", "built-in profile per channel kind", flagAndField(undefined, "channels[].profile")],
     [doc.generator.mode === "simulated" ? "Random seed (same seed, same result)" : "Random seed (same seed, same shoppers)", String(doc.seed), flagAndField("--seed", "seed")],
   ];
-  return `<table class="assumptions-table"><thead><tr><th>Assumption</th><th>Value</th><th>Demo flag</th><th>Scenario file</th></tr></thead><tbody>
+  return table(`<table class="assumptions-table"><thead><tr><th>Assumption</th><th>Value</th><th>Demo flag</th><th>Scenario file</th></tr></thead><tbody>
 ${rows.map(([label, value, [flag, field]]) => `<tr><td>${esc(label)}</td><td><strong>${esc(value)}</strong></td><td>${flag}</td><td>${field}</td></tr>`).join("\n")}
-</tbody></table>`;
+</tbody></table>`);
 }
 
 function flagAndField(flag: string | undefined, field: string | undefined, note?: string): [string, string] {
@@ -458,7 +482,7 @@ function methodSection(doc: ResultDocument, events: StrategyResult | undefined, 
 <li><strong>Cancellation rate</strong>: cancelled orders ÷ accepted orders, what marketplaces hold sellers to.</li>
 <li><strong>Channel update</strong>: a sale reaching one of the other channels${doc.scenario.channels.length > 2 ? ` (with ${esc(doc.scenario.channels.length)} channels, each sale makes ${esc(doc.scenario.channels.length - 1)})` : ""}. Lags are counted per channel update, so “99 % of channel updates within a minute” is not the time until a sale shows on <em>every</em> channel: that waits for its slowest channel.</li>
 <li><strong>A sale visible on every other channel</strong>: counted once per sale, from the sale to the moment the <em>last</em> of the other channels showed buyers the new stock — its slowest channel update. So it is never shorter than the sale's channel updates. ${everywhereFootnote(doc)}</li>
-<li><strong>p50 / p99</strong>: half / 99 % of the channel updates (or, for a sale visible on every other channel, of the sales) were at least this fast.</li>
+${doc.scenario.channels.length > MAX_TIMELINE_CHANNELS ? `<li><strong>Stale exposure</strong>: the share of the run, over all products, during which a channel showed buyers a quantity other than the one your real stock called for; section 1 draws the ${esc(MAX_TIMELINE_CHANNELS)} channels with the most of it.</li>\n` : ""}<li><strong>p50 / p99</strong>: half / 99 % of the channel updates (or, for a sale visible on every other channel, of the sales) were at least this fast.</li>
 </ul>
 <p class="small muted">Reproduce the run: <code>${esc(doc.reproduce)} --json result.json</code>, then <code>npx synclag report result.json</code>.</p>
 </section>`;
@@ -471,6 +495,33 @@ function everywhereFootnote(doc: ResultDocument): string {
   if (missing.length === 0 && doc.strategies.some((s) => s.orders.notVisibleEverywhere === undefined)) return "Sales some channel still did not show when the run ended are left out.";
   if (missing.length === 0) return "In this run every sale applied to your stock reached every other channel.";
   return `Sales some channel still did not show when the run ended are left out: ${missing.map((s) => `${esc(formatCount(s.orders.notVisibleEverywhere ?? 0))} with ${esc(strategyLabel(s.strategy).toLowerCase())}`).join(", ")}.`;
+}
+
+/** `orders.droppedArrivals` of a real run: arrivals the load generator planned but could not send on time; undefined where the document does not record it (a simulated run never drops one). */
+function droppedArrivalsOf(s: StrategyResult): number | undefined {
+  const dropped = (s.orders as { readonly droppedArrivals?: unknown }).droppedArrivals;
+  return typeof dropped === "number" && Number.isFinite(dropped) ? dropped : undefined;
+}
+
+/** Arrivals the load generator planned: the real run's `load.planned`, else those sent plus those dropped. */
+function plannedArrivalsOf(s: StrategyResult, dropped: number): number {
+  const planned = (s as { readonly load?: { readonly planned?: unknown } }).load?.planned;
+  return typeof planned === "number" && planned > 0 ? planned : s.orders.attempted + dropped;
+}
+
+/**
+ * A real run whose load generator dropped arrivals measured the generator's limits, not sync (`synclag
+ * run` warns and exits 1): said at the top, before any figure, like a failed consistency check.
+ */
+function droppedBanner(doc: ResultDocument): string {
+  const dropped = doc.strategies.flatMap((s) => {
+    const n = droppedArrivalsOf(s) ?? 0;
+    return n > 0 ? [`${formatCount(n)} of ${formatCount(plannedArrivalsOf(s, n))} planned arrivals were not sent with ${strategyLabel(s.strategy).toLowerCase()}`] : [];
+  });
+  if (dropped.length === 0) return "";
+  // "25 of 133 planned arrivals were not sent with event-driven sync, 3 of 133 with polling every 15 min"
+  const text = dropped.map((d, i) => (i === 0 ? d : d.replace(" planned arrivals were not sent", ""))).join(", ");
+  return `<div class="banner" id="dropped-arrivals"><strong>Warning:</strong> ${esc(text)}: the load generator could not send them on time, so these figures measure the load generator's limits, not sync. <code>synclag run</code> treats such a run as invalid (exit 1): run it again with a longer <code>--duration</code> (or a lower <code>--rate</code>).</div>`;
 }
 
 function sumChannels(s: StrategyResult, pick: (c: StrategyResult["channels"][string]) => number): number {

@@ -53,6 +53,11 @@ th { font-size: 12px; text-transform: uppercase; letter-spacing: .04em; color: v
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.best { color: var(--ok); font-weight: 700; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--line); }
+.table-wrap { overflow-x: auto; margin-top: 12px; }
+.table-wrap > table { margin-top: 0; }
+.figures-table td.num { white-space: normal; }
+.channel-table td.strategy { color: var(--c, var(--ink)); font-weight: 600; white-space: nowrap; }
+.channel-table tr.group > td { border-top: 2px solid var(--line); }
 code, .mono { font-family: ui-monospace, 'SFMono-Regular', Menlo, Consolas, 'DejaVu Sans Mono', monospace; font-size: 12.5px; }
 code { background: #f3f4f6; padding: 1px 5px; border-radius: 3px; word-break: break-word; }
 .formula { background: #f9fafb; border: 1px solid var(--line); border-radius: 6px; padding: 10px 14px; font-size: 14px; }
@@ -68,5 +73,14 @@ footer { margin-top: 40px; padding-top: 16px; border-top: 1px solid var(--line);
   .sheet { box-shadow: none; margin: 0; padding: 0; max-width: none; }
   section { break-inside: auto; }
   figure, .card, .stat, table { break-inside: avoid; }
+  /* Paper cannot scroll: wide tables (several polling intervals) shrink and wrap to the A4 width instead. */
+  .table-wrap { overflow: visible; }
+  table { font-size: 11px; }
+  th { font-size: 10px; }
+  th, td { padding: 5px 6px; }
+  td.num, th.num { white-space: normal; }
+  .assumptions-table code { white-space: normal; word-break: break-word; }
+  .assumptions-table td:nth-child(2) { min-width: 0; }
+  table .small { font-size: .9em; }
 }
 `;
