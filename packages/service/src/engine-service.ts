@@ -2,9 +2,12 @@
 // NATS (provisioned streams + durable consumer) → JetStreamOrderFeed → Engine (RedisStockStore, HTTP
 // channel clients, propagator, reconciler, outbox) and the ingest gateway publishing into the same
 // stream. Logic stays in the packages; this file only wires and shuts down.
-// Easy to get wrong: shutdown order. Ingest first (no new orders), then the engine (the feed finishes
-// in-flight handlers and acks them), then clients, Redis, NATS — and every step under one deadline, so a
-// hung dependency cannot keep a SIGTERM'd pod alive.
+// The engine's store is guarded by an epoch marker (store-epoch.ts): when Redis loses its data, orders
+// for SKUs that vanished are held in JetStream, not dead-lettered, until an operator restores the stock.
+// Easy to get wrong: shutdown order. Ingest first (no new orders; its drain is bounded, so a client that
+// stalled mid-upload cannot hold it), then the engine (the feed finishes in-flight handlers and acks
+// them), then clients, Redis, NATS — and every step under one deadline, so a hung dependency cannot keep
+// a SIGTERM'd pod alive.
 
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -16,6 +19,7 @@ import { JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, connectNats
 import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
+import { createClient } from "redis";
 import { channelSecrets, redactConfig, type ServiceConfig } from "./config.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
@@ -24,6 +28,7 @@ import { LagObservingClient } from "./lag-observing-client.js";
 import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
 import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
+import { EpochGuardedStockStore, STORE_LOST_MESSAGE, STORE_RESTORE_ACTION, StoreEpoch } from "./store-epoch.js";
 import { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
 
 export interface EngineServiceOptions {
@@ -86,6 +91,9 @@ export class EngineService {
     readonly prometheus: PrometheusMetrics,
     private readonly ingest: RunningIngestServer,
     private readonly scheduler: SystemScheduler,
+    /** The store's epoch marker: tells whether Redis still holds the data this engine started with. */
+    readonly storeEpoch: StoreEpoch,
+    private readonly epochClient: { destroy(): void },
   ) {}
 
   /** The ingest gateway's base URL (`<url>/ingest/<channel>` takes notifications). */
@@ -200,9 +208,32 @@ export class EngineService {
     } finally {
       redisConnecting = false;
     }
+    // The epoch marker (store-epoch.ts) needs a plain command; the store exposes none, so a small client
+    // of its own on the same URL (credentials included). Its connection errors are the store client's too,
+    // which logs them: not logged twice.
+    const epochClient = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { connectTimeout: 10_000 } });
+    epochClient.on("error", () => undefined);
+    const storeEpoch = new StoreEpoch({ client: epochClient, key: `${store.keys.keyspace}epoch`, skusKey: store.keys.skus, logger });
+    try {
+      await within(10_000, "connecting to Redis (epoch marker)", epochClient.connect());
+      await storeEpoch.establish();
+    } catch (error) {
+      epochClient.destroy();
+      await store.close().catch(() => undefined);
+      await closeEarly();
+      throw failure("environment", `cannot use Redis at ${redactUrlCredentials(config.redisUrl)} (the store's epoch marker)`, error);
+    }
 
     // --- Engine --------------------------------------------------------------------------------------
     const scheduler = new SystemScheduler();
+    // A dead letter's channel: the configured channel its subject routes to, else its order id's
+    // `<channel>:` prefix, else the subject's last token (every line about an order names its channel).
+    const channelIds = config.channels.map((entry) => entry.id ?? entry.kind);
+    const channelBySubject = new Map(channelIds.map((id) => [orderSubject(config.feed.subjectPrefix, id), id]));
+    const channelOfDeadLetter = (notice: { readonly subject: string; readonly orderId?: string }): string =>
+      channelBySubject.get(notice.subject) ??
+      channelIds.find((id) => notice.orderId?.startsWith(`${id}:`) === true) ??
+      notice.subject.slice(notice.subject.lastIndexOf(".") + 1);
     const feed = new JetStreamOrderFeed({
       connection,
       ...feedOptions,
@@ -214,7 +245,7 @@ export class EngineService {
       // own refusals ("rejected") are already logged by the order path with their reason.
       onDeadLetter: (notice) => {
         if (notice.kind === "rejected") return;
-        logger.warn({ orderId: notice.orderId, kind: notice.kind, stream: notice.stream, seq: notice.streamSequence, deliveries: notice.deliveryCount }, `order ${notice.orderId ?? "(unknown id)"} dead-lettered: ${notice.reason}`);
+        logger.warn({ orderId: notice.orderId, channel: channelOfDeadLetter(notice), kind: notice.kind, stream: notice.stream, subject: notice.subject, seq: notice.streamSequence, deliveries: notice.deliveryCount }, `order ${notice.orderId ?? "(unknown id)"} dead-lettered: ${notice.reason}`);
       },
     });
     const onResult = (event: OrderEvent, result: ApplyResult): void => {
@@ -231,7 +262,9 @@ export class EngineService {
       options.onResult?.(event, result);
     };
     // Group commit: the feed runs many handlers at once; their applyOrder calls share script calls.
-    const workerStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: Math.min(config.redis.maxOrdersPerCall, store.batchSize) }) : store;
+    const groupStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: Math.min(config.redis.maxOrdersPerCall, store.batchSize) }) : store;
+    // An unknown-SKU refusal while the store has lost its data is held (retried), never dead-lettered.
+    const workerStore = new EpochGuardedStockStore(groupStore, storeEpoch);
     const engine = new Engine({
       store: workerStore,
       feed,
@@ -297,12 +330,17 @@ export class EngineService {
       const redis = await within(2_000, "Redis check", store.snapshot(["__synclag_readyz__"]))
         .then(() => ({ ok: true, detail: "reachable; read script runs" }))
         .catch((error: unknown) => ({ ok: false, detail: redactedMessage(error) }));
-      return { nats, redis };
+      // The data itself: the store's epoch marker is the one this engine started with (or a confirmed restore).
+      const stock = await within(2_000, "stock check", storeEpoch.verify())
+        .then((ok) => (ok ? { ok: true, detail: "the store's epoch marker is in place" } : { ok: false, detail: `${STORE_LOST_MESSAGE}: ${STORE_RESTORE_ACTION}` }))
+        .catch((error: unknown) => ({ ok: false, detail: `cannot read the store's epoch marker: ${redactedMessage(error)}` }));
+      return { nats, redis, stock };
     };
     const stopEarly = async (): Promise<void> => {
       await engine.stop().catch(() => undefined);
       scheduler.clearAll();
       await store.close().catch(() => undefined);
+      epochClient.destroy();
       await closeEarly();
     };
     try {
@@ -327,7 +365,23 @@ export class EngineService {
           const result = await engine.adjustStock(input);
           return result.kind === "changed" ? { ok: true, detail: result.change } : { ok: false, detail: result.problems };
         },
+        confirmStockRestored: async () => {
+          try {
+            const outcome = await storeEpoch.confirmRestored();
+            if (!outcome.restored) return { status: 409, body: { error: "no_stock", message: "the store holds no SKU: restore the stock with POST /admin/stock first, then confirm" } };
+            // A restored SKU starts again at version 1; an engine that pushed newer versions before the loss
+            // would take the new ones as older and not push them until restarted (docs: Store data loss).
+            const next = "restart the engine instances one at a time: restored SKUs start again at version 1, which an engine that pushed newer versions before the loss does not push";
+            logger.info({ skus: outcome.skus, wasLost: outcome.wasLost, next }, "stock restore confirmed over the admin API");
+            return { status: 200, body: { restored: true, skus: outcome.skus, wasLost: outcome.wasLost, next } };
+          } catch (error) {
+            logger.error({ err: error }, "confirming the stock restore failed");
+            return { status: 503, body: { error: "store_unavailable", message: redactedMessage(error) } };
+          }
+        },
         readiness,
+        // Bounded: a client stalled mid-upload must not eat the whole shutdown deadline.
+        drainTimeoutMs: Math.min(5_000, Math.floor(config.shutdownTimeout / 4)),
       });
     } catch (error) {
       await stopEarly();
@@ -335,7 +389,7 @@ export class EngineService {
       if ((error as { code?: unknown }).code === "EADDRINUSE") throw failure("environment", `cannot listen on ${where}: the port is already in use (another engine running? choose another with --port)`, error);
       throw failure("environment", `cannot listen on ${where}`, error);
     }
-    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler);
+    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient);
     logger.info({ url: ingest.url, strategy: config.strategy, channels: [...clients.keys()] }, "engine ready");
     return service;
   }
@@ -354,6 +408,8 @@ export class EngineService {
     this.scheduler.clearAll();
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
     await this.store.close();
+    // Nothing of value is in flight on the marker's client: destroyed, never waited for.
+    this.epochClient.destroy();
     await this.connection.drain().catch(() => this.connection.close());
     this.logger.info("stopped");
   }

@@ -4,6 +4,7 @@
 // unsigned activation ping gets the exact 200 core needs, eBay's signed test vector verifies with the
 // one-line key eBay serves — neither is published.
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Labels, Metrics } from "@synclag/core";
 import { captureLog } from "../test/log-capture.js";
@@ -12,7 +13,7 @@ import { startIngestServer, type IngestServerOptions, type RunningIngestServer }
 const capture = () => captureLog("info");
 
 /** An ingest server on a free loopback port that counts its metrics and captures its log. */
-async function startCounting(options: Pick<IngestServerOptions, "maxBodyBytes" | "channels" | "publish">) {
+async function startCounting(options: Pick<IngestServerOptions, "maxBodyBytes" | "channels" | "publish"> & Partial<Pick<IngestServerOptions, "adjustStock">>) {
   const counted: Array<[string, Labels | undefined]> = [];
   const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
   const { lines, logger } = capture();
@@ -120,4 +121,145 @@ describe("ingest server: deliveries that are no order", () => {
     expect(keysAsked).toEqual(["9936261a-7d7b-4621-a0f1-96ccb428af49"]);
     expect(published).toEqual([]);
   });
+});
+
+/** A raw request on its own socket: the status line and body of the answer, or "closed" when the server hung up without one. */
+function rawRequest(url: string, text: string): Promise<{ status: number | "closed"; text: string }> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(url);
+    const socket = connect(Number(target.port), target.hostname);
+    let received = "";
+    socket.on("connect", () => socket.write(text));
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+    socket.on("error", reject);
+    socket.on("close", () => {
+      const match = /^HTTP\/1\.1 (\d{3})/.exec(received);
+      resolve({ status: match ? Number(match[1]) : "closed", text: received });
+    });
+  });
+}
+
+describe("ingest server: POST /admin/stock", () => {
+  let server: RunningIngestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  async function start(adjust: IngestServerOptions["adjustStock"] = (input) => Promise.resolve({ ok: true, detail: input })) {
+    const applied: Array<{ sku: string; quantity: number; kind: string }> = [];
+    const started = await startCounting({
+      maxBodyBytes: 1024,
+      channels: [],
+      publish: () => Promise.reject(new Error("not expected")),
+      adjustStock: async (input) => {
+        const outcome = await adjust(input);
+        if (outcome.ok) applied.push(input);
+        return outcome;
+      },
+    });
+    server = started.server;
+    return { url: server.url, applied, lines: started.lines };
+  }
+
+  it("checks every item before applying any: one invalid item is a 400 and nothing is applied (a retry cannot double a restock)", async () => {
+    const { url, applied } = await start();
+    const response = await post(url, "/admin/stock", JSON.stringify({ kind: "restock", items: [{ sku: "SKU-1", quantity: 5 }, { sku: "SKU-1", quantity: -1 }] }));
+    expect(response.status).toBe(400);
+    expect(applied).toEqual([]);
+    expect(response.body).toMatchObject({ error: "invalid_items", applied: 0 });
+    const results = response.body.results as Array<{ ok: boolean; detail: unknown }>;
+    expect(results[0]).toMatchObject({ ok: false, applied: false });
+    expect(results[1]).toMatchObject({ ok: false, applied: false, detail: [{ path: "quantity", message: "must be at least 1" }] });
+    // A zero restock, a negative count, a SKU that is no text, a fractional quantity: each refused up front.
+    for (const item of [{ sku: "SKU-1", quantity: 0 }, { sku: "", quantity: 1 }, { sku: "SKU-1", quantity: 1.5 }]) {
+      expect((await post(url, "/admin/stock", JSON.stringify({ kind: "restock", items: [{ sku: "SKU-2", quantity: 1 }, item] }))).status).toBe(400);
+    }
+    expect((await post(url, "/admin/stock", JSON.stringify({ kind: "set", items: [{ sku: "SKU-2", quantity: 0 }, { sku: "SKU-1", quantity: -1 }] }))).status).toBe(400);
+    expect(applied).toEqual([]);
+    // All valid: every item applied, in order.
+    const ok = await post(url, "/admin/stock", JSON.stringify({ kind: "set", items: [{ sku: "SKU-1", quantity: 0 }, { sku: "SKU-2", quantity: 7 }] }));
+    expect(ok.status).toBe(200);
+    expect(applied).toEqual([{ sku: "SKU-1", quantity: 0, kind: "set" }, { sku: "SKU-2", quantity: 7, kind: "set" }]);
+  });
+
+  it("says which items were applied when the store fails midway (503, not 500)", async () => {
+    let calls = 0;
+    const { url, applied } = await start((input) => {
+      calls += 1;
+      return calls === 2 ? Promise.reject(new Error("redis: connection lost")) : Promise.resolve({ ok: true, detail: input });
+    });
+    const response = await post(url, "/admin/stock", JSON.stringify({ kind: "restock", items: [{ sku: "A", quantity: 1 }, { sku: "B", quantity: 1 }, { sku: "C", quantity: 1 }] }));
+    expect(response.status).toBe(503);
+    expect(response.body).toMatchObject({ error: "store_unavailable", applied: 1 });
+    expect((response.body.results as Array<{ applied: boolean }>).map((r) => r.applied)).toEqual([true, false, false]);
+    expect(applied.map((a) => a.sku)).toEqual(["A"]);
+  });
+
+  it("answers 400 with a readable problem (not 500) to a JSON null body, a null item or items that are no objects", async () => {
+    const { url, applied } = await start();
+    for (const body of ["null", "[]", '"text"', "7", '{"items":[null]}', '{"items":[1,2]}', '{"items":null}', '{"kind":"add","items":[{"sku":"A","quantity":1}]}']) {
+      const response = await post(url, "/admin/stock", body);
+      expect({ body, status: response.status }).toEqual({ body, status: 400 });
+      expect(response.body.error).toMatch(/^(bad_body|invalid_items)$/);
+      expect(typeof (response.body.message ?? response.body.results)).not.toBe("undefined");
+    }
+    expect(applied).toEqual([]);
+  });
+
+  it("answers 413 (not 'must be JSON') to a body over the size limit", async () => {
+    const { url, applied } = await start();
+    const response = await post(url, "/admin/stock", JSON.stringify({ items: [{ sku: "A", quantity: 1 }], pad: "x".repeat(5_000) }));
+    expect(response.status).toBe(413);
+    expect(response.body).toMatchObject({ error: "too_large" });
+    expect(applied).toEqual([]);
+  });
+});
+
+describe("ingest server: clients that stall", () => {
+  it("close() waits for an in-flight request at most drainTimeoutMs, then closes its connection", async () => {
+    const { logger } = capture();
+    const server = await startIngestServer({
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      channels: [{ id: "shopify", kind: "shopify", secret: "s" }],
+      publish: () => Promise.reject(new Error("not expected")),
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      logger,
+      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
+      readiness: () => Promise.resolve({}),
+      drainTimeoutMs: 300,
+    });
+    // Headers and part of a body, then nothing: the request stays in flight.
+    const stalled = rawRequest(server.url, 'POST /ingest/shopify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":1,');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Bounded by the drain timeout: a generous upper bound only proves close() does not hang.
+    const closed = await Promise.race([server.close().then(() => "closed"), new Promise((resolve) => setTimeout(() => resolve("still waiting after 10 s"), 10_000))]);
+    expect(closed).toBe("closed");
+    expect((await stalled).status).toBe("closed");
+  }, 30_000);
+
+  it("a request whose body does not arrive within requestTimeoutMs is answered 408 and its connection closed", async () => {
+    const { logger } = capture();
+    const server = await startIngestServer({
+      host: "127.0.0.1",
+      port: 0,
+      maxBodyBytes: 1024,
+      channels: [{ id: "shopify", kind: "shopify", secret: "s" }],
+      publish: () => Promise.reject(new Error("not expected")),
+      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
+      logger,
+      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
+      readiness: () => Promise.resolve({}),
+      requestTimeoutMs: 500,
+    });
+    try {
+      const stalled = rawRequest(server.url, 'POST /ingest/shopify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":1,');
+      const outcome = await Promise.race([stalled, new Promise<{ status: string }>((resolve) => setTimeout(() => resolve({ status: "no answer after 15 s" }), 15_000))]);
+      expect(outcome.status).toBe(408);
+    } finally {
+      await server.close();
+    }
+  }, 30_000);
 });

@@ -1,15 +1,17 @@
 // The service's HTTP face (node:http): marketplace order notifications in (`POST /ingest/<channel>`:
 // verify the signature with @synclag/channels, normalise to an OrderEvent, publish to JetStream with the
-// order id as message id), stock counts and restocks (`POST /admin/stock`), and `/metrics` (Prometheus
-// text), `/healthz`, `/readyz` out. Listens on loopback by default: the admin route has no auth.
+// order id as message id), stock counts and restocks (`POST /admin/stock`, and
+// `POST /admin/stock/restored` after a store data loss), and `/metrics` (Prometheus text), `/healthz`,
+// `/readyz` out. Listens on loopback by default: the admin routes have no auth.
 // Easy to get wrong: answer 2xx only after the PubAck — a marketplace that got 200 never redelivers, so
 // a 200 before the event is stored loses the order; and answer 401/400 (not 5xx) for bad signatures and
-// malformed bodies, or the marketplace retries a delivery that can never succeed.
+// malformed bodies, or the marketplace retries a delivery that can never succeed. And bound every wait
+// on a client: one that stalls mid-upload must not hold a shutdown past its deadline.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { verifyAndNormalize, type NotificationVerdict } from "@synclag/channels";
-import type { ChannelId, Metrics, OrderEvent } from "@synclag/core";
+import { checkQuantity, normalizeSku, type ChannelId, type Metrics, type OrderEvent, type Problem } from "@synclag/core";
 import type { MarketplaceKind } from "@synclag/marketplaces";
 import type { Logger } from "pino";
 
@@ -31,18 +33,37 @@ export interface IngestServerOptions {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly renderMetrics: () => Promise<{ readonly contentType: string; readonly body: string }>;
-  /** `POST /admin/stock`: a stock count or restock (absolute `set`, or `restock` adding units), pushed everywhere. */
+  /**
+   * `POST /admin/stock`: one item of a stock count or restock (absolute `set`, or `restock` adding
+   * units), pushed everywhere. Every item of a request is checked before the first is applied; a
+   * rejection means the store failed (answered 503, with the items applied so far).
+   */
   readonly adjustStock?: (input: { readonly sku: string; readonly quantity: number; readonly kind: "set" | "restock" }) => Promise<{ readonly ok: boolean; readonly detail: unknown }>;
+  /**
+   * `POST /admin/stock/restored`: the operator confirms the stock was restored after the store lost its
+   * data (see store-epoch.ts); `status` is the HTTP answer (200, or 409 when nothing can proceed yet).
+   */
+  readonly confirmStockRestored?: () => Promise<{ readonly status: number; readonly body: unknown }>;
   /** Each dependency's readiness; `/readyz` is 200 only when all are ok. */
   readonly readiness: () => Promise<Record<string, { readonly ok: boolean; readonly detail: string }>>;
   /** Shortest time between two warnings about refused ingest paths (ms; the counter counts every one). Default 60 000. */
   readonly rejectedLogIntervalMs?: number;
+  /** Longest `close()` waits for in-flight requests before it closes their connections (ms). Default 5 000. */
+  readonly drainTimeoutMs?: number;
+  /**
+   * Longest a client may take to send a whole request, headers included (ms); Node then answers 408 and
+   * closes the connection. Default 30 000.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface RunningIngestServer {
   readonly url: string;
   readonly port: number;
-  /** Refuses new requests (503 on /readyz first), waits for in-flight ones, closes the listener. */
+  /**
+   * Refuses new requests (503 on /readyz first), waits for in-flight ones (at most `drainTimeoutMs`),
+   * closes every connection and the listener.
+   */
   close(): Promise<void>;
 }
 
@@ -68,6 +89,10 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
     });
     request.on("end", () => resolve(Buffer.concat(chunks)));
     request.on("error", reject);
+    // The connection went away mid-body (the client hung up, or close() cut it off): nothing more comes.
+    request.on("close", () => {
+      if (!request.complete) reject(new Error("the client closed the connection before the body was complete"));
+    });
   });
 }
 
@@ -174,28 +199,72 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     }
   };
 
+  /** Every item checked before any is applied (the store's own rules: SKU text, quantity for the kind). */
+  const checkItems = (items: readonly unknown[], kind: "set" | "restock"): Array<{ sku: string; quantity: number } | { problems: Problem[] }> =>
+    items.map((item) => {
+      if (typeof item !== "object" || item === null || Array.isArray(item)) return { problems: [{ path: "", message: "item must be an object {sku: string, quantity: number}" }] };
+      const { sku, quantity } = item as { sku?: unknown; quantity?: unknown };
+      const problems: Problem[] = [];
+      const normalized = normalizeSku(sku);
+      if ("problem" in normalized) problems.push({ path: "sku", message: normalized.problem });
+      const quantityProblem = checkQuantity(quantity, kind === "set");
+      if (quantityProblem) problems.push({ path: "quantity", message: quantityProblem });
+      return problems.length > 0 ? { problems } : { sku: sku as string, quantity: quantity as number };
+    });
+
   const adminStock = async (request: IncomingMessage, response: ServerResponse, adjust: NonNullable<IngestServerOptions["adjustStock"]>): Promise<void> => {
+    const usage = "body must be {items:[{sku, quantity}] (1..10000), kind?: set|restock}";
+    let raw: Buffer;
+    try {
+      raw = await readBody(request, options.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return reply(response, 413, { error: "too_large", message: `body over ${options.maxBodyBytes} bytes: send the items in smaller requests` });
+      return reply(response, 400, { error: "bad_body", message: "the body could not be read" });
+    }
     let value: unknown;
     try {
-      value = JSON.parse((await readBody(request, options.maxBodyBytes)).toString("utf8"));
+      value = JSON.parse(raw.toString("utf8"));
     } catch {
-      return reply(response, 400, { error: "bad_body", message: "body must be JSON: {items:[{sku, quantity}], kind?: set|restock}" });
+      return reply(response, 400, { error: "bad_body", message: `body must be JSON: ${usage}` });
     }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) return reply(response, 400, { error: "bad_body", message: `body must be a JSON object: ${usage}` });
     const body = value as { items?: unknown; kind?: unknown };
     const kind = body.kind === undefined ? "set" : body.kind;
     if ((kind !== "set" && kind !== "restock") || !Array.isArray(body.items) || body.items.length === 0 || body.items.length > 10_000) {
-      return reply(response, 400, { error: "bad_body", message: "body must be {items:[{sku, quantity}] (1..10000), kind?: set|restock}" });
+      return reply(response, 400, { error: "bad_body", message: usage });
     }
-    const results: unknown[] = [];
-    for (const item of body.items as Array<{ sku?: unknown; quantity?: unknown }>) {
-      if (typeof item.sku !== "string" || typeof item.quantity !== "number") {
-        results.push({ ok: false, detail: "item must be {sku: string, quantity: number}" });
+    const items = body.items as unknown[];
+    // Nothing is applied unless every item is valid: a 400 changes nothing, so re-sending is always safe.
+    const checked = checkItems(items, kind);
+    if (checked.some((c) => "problems" in c)) {
+      const results = checked.map((c) => ("problems" in c ? { ok: false, applied: false, detail: c.problems } : { ok: false, applied: false, detail: "not applied: another item is invalid" }));
+      return reply(response, 400, { error: "invalid_items", message: "nothing was applied: every item is checked before any is applied", applied: 0, results });
+    }
+    // Then in order, each item atomically. Only the store can stop the batch now (Redis failing, or a
+    // restock taking a SKU over the maximum): the answer says which items were applied.
+    const results: Array<{ ok: boolean; applied: boolean; detail: unknown }> = [];
+    let failure: { status: number; error: string } | undefined;
+    for (const item of checked as Array<{ sku: string; quantity: number }>) {
+      if (failure) {
+        results.push({ ok: false, applied: false, detail: "not applied: an earlier item failed" });
         continue;
       }
-      results.push(await adjust({ sku: item.sku, quantity: item.quantity, kind }));
+      try {
+        const outcome = await adjust({ sku: item.sku, quantity: item.quantity, kind });
+        results.push({ ok: outcome.ok, applied: outcome.ok, detail: outcome.detail });
+        if (!outcome.ok) failure = { status: 400, error: "invalid_items" };
+      } catch (error) {
+        logger.error({ err: error, kind, sku: item.sku }, "stock adjustment over the admin API failed: the store is unavailable");
+        results.push({ ok: false, applied: false, detail: `store unavailable: ${error instanceof Error ? error.message : String(error)}` });
+        failure = { status: 503, error: "store_unavailable" };
+      }
     }
-    logger.info({ kind, items: body.items.length }, "stock adjusted over the admin API");
-    reply(response, results.every((r) => (r as { ok: boolean }).ok) ? 200 : 400, { results });
+    const applied = results.filter((r) => r.applied).length;
+    logger.info({ kind, items: items.length, applied }, "stock adjusted over the admin API");
+    if (failure) {
+      return reply(response, failure.status, { error: failure.error, message: `${applied} of ${items.length} items applied (in order); re-send only the items not applied`, applied, results });
+    }
+    reply(response, 200, { applied, results });
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -211,6 +280,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       const rendered = await options.renderMetrics();
       return reply(response, 200, rendered.body, rendered.contentType);
     }
+    if (path === "/admin/stock/restored" && options.confirmStockRestored) {
+      if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
+      if (closing) return reply(response, 503, { error: "shutting_down" });
+      request.resume();
+      const answer = await options.confirmStockRestored();
+      return reply(response, answer.status, answer.body);
+    }
     if (path === "/admin/stock" && options.adjustStock) {
       if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
       if (closing) return reply(response, 503, { error: "shutting_down" });
@@ -222,10 +298,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       if (closing) return reply(response, 503, { error: "shutting_down" });
       return ingest(request, response, match[1] as string);
     }
-    reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "GET /metrics", "GET /healthz", "GET /readyz"] });
+    reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "POST /admin/stock/restored", "GET /metrics", "GET /healthz", "GET /readyz"] });
   };
 
-  const server: Server = createServer((request, response) => {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+  // A client that stalls mid-upload is cut off after requestTimeoutMs (408), checked at least every 5 s.
+  const server: Server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5_000, requestTimeoutMs) }, (request, response) => {
     inFlight += 1;
     handle(request, response)
       .catch((error: unknown) => {
@@ -254,7 +333,16 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      if (inFlight > 0) await new Promise<void>((resolve) => (drained = resolve));
+      if (inFlight > 0) {
+        // Bounded: a client that stalled mid-upload would otherwise hold the whole shutdown.
+        let timer: NodeJS.Timeout | undefined;
+        const finished = await Promise.race([
+          new Promise<true>((resolve) => (drained = () => resolve(true))),
+          new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainTimeoutMs))),
+        ]);
+        clearTimeout(timer);
+        if (!finished) logger.warn({ inFlight, drainTimeoutMs }, "ingest: requests still in flight after the drain timeout: their connections are closed");
+      }
       server.closeAllConnections();
       await closed;
     },

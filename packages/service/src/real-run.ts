@@ -48,6 +48,40 @@ import { SERVER_PACKAGES, freePort, hasBinary, startPrivateNats, startPrivateRed
 import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
 
 const DAY_MS = 86_400_000;
+/** Longest the run's own stream deletion (on NATS given by URL) may take in cleanup, ms. */
+const STREAM_CLEANUP_TIMEOUT_MS = 10_000;
+
+/**
+ * Deletes the run's own streams from a NATS server it did not start — best effort, bounded, a failure
+ * logged with what to delete by hand. A stream that is not there (never created, already gone) is fine.
+ */
+async function deleteRunStreams(natsUrl: string, streams: readonly string[], logger: Logger): Promise<void> {
+  // Every step is bounded on its own (connect 5 s, each JetStream request its API timeout), so the work
+  // ends — and closes its connection — even when the overall deadline below gave up waiting for it.
+  const work = (async () => {
+    const connection = await connectNats({ servers: natsUrl, name: "synclag-run-cleanup", timeoutMs: 5_000 });
+    try {
+      const jsm = await jetstreamManager(connection);
+      for (const stream of streams) {
+        await jsm.streams.delete(stream).catch((error: unknown) => {
+          if ((error as { code?: unknown } | null)?.code === 10059) return false; // not found: never created, or already gone
+          throw error;
+        });
+      }
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  })();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`not done within ${STREAM_CLEANUP_TIMEOUT_MS} ms`)), STREAM_CLEANUP_TIMEOUT_MS)))]);
+  } catch (error) {
+    work.catch(() => undefined);
+    logger.warn({ err: redactError(error), streams, nats: redactUrlCredentials(natsUrl) }, `could not delete the run's streams (${streams.join(", ")}): delete them by hand`);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export interface RealRunOptions {
   readonly scenario: Scenario;
@@ -317,6 +351,10 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       redis: { keyPrefix },
       logLevel: logger.level,
     });
+    // On a server we did not start, the run's own streams go at the end however the run ends (finished,
+    // failed, interrupted) — registered before the engine provisions them, run after it stopped.
+    const givenNatsUrl = options.natsUrl;
+    if (givenNatsUrl !== undefined) cleanups.push(() => deleteRunStreams(givenNatsUrl, [config.feed.streamName, config.feed.deadLetterStreamName], logger));
     const service = await EngineService.start({ config, logger, metrics, onResult });
     let serviceStopped = false;
     cleanups.push(async () => {
@@ -470,16 +508,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const audit: AuditRecord[] = await seeder.readAudit();
     const final = await seeder.snapshot();
     const connection = await connectNats({ servers: natsUrl, name: "synclag-run-dlq" });
-    const deadLetters = await readDeadLetters(connection, { deadLetterStreamName: config.feed.deadLetterStreamName, deadLetterSubjectPrefix: config.feed.deadLetterSubjectPrefix })
-      .then(async (records) => {
-        // On a server we did not start, remove this run's own streams (nothing else is touched).
-        if (options.natsUrl !== undefined) {
-          const jsm = await jetstreamManager(connection);
-          for (const stream of [config.feed.streamName, config.feed.deadLetterStreamName]) await jsm.streams.delete(stream).catch(() => false);
-        }
-        return records;
-      })
-      .finally(() => connection.close());
+    // (On a server we did not start, the cleanup then deletes this run's own streams.)
+    const deadLetters = await readDeadLetters(connection, { deadLetterStreamName: config.feed.deadLetterStreamName, deadLetterSubjectPrefix: config.feed.deadLetterSubjectPrefix }).finally(() => connection.close());
     const stats = new Map<string, MarketplaceStats>();
     const listings = new Map<string, Awaited<ReturnType<MarketplaceTruth["listings"]>>>();
     const orders = new Map<string, Awaited<ReturnType<MarketplaceTruth["orders"]>>>();

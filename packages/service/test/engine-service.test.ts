@@ -1,11 +1,14 @@
 // The engine service against real servers: signed marketplace notifications in, one application per
 // order however often it is delivered, a bad signature refused, pushes to the other channel, the
-// operator endpoints, and a graceful stop.
+// operator endpoints, and a graceful stop (not held up by a client that stalled mid-upload).
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, buildOrderNotification, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { generateKeyPairSync } from "node:crypto";
+import { jetstream } from "@nats-io/jetstream";
 import { readDeadLetters } from "@synclag/nats-feed";
-import { EngineService, createLogger, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "../src/index.js";
+import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "../src/index.js";
+import { captureLog } from "./log-capture.js";
 import { serversMissing } from "./servers.js";
 
 describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)", () => {
@@ -16,6 +19,7 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
   let ingestUrl: string;
   const shopify = new MockMarketplace({ kind: "shopify", seed: 1 });
   const woo = new MockMarketplace({ kind: "woocommerce", seed: 1 });
+  const log = captureLog("info");
 
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis()]);
@@ -31,12 +35,12 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
         { kind: "woocommerce", baseUrl: `${server.url}/woocommerce` },
       ],
       reconcileInterval: 0,
-      logLevel: "silent",
+      shutdownTimeout: 8_000,
     });
-    service = await EngineService.start({ config, logger: createLogger("silent") });
+    service = await EngineService.start({ config, logger: log.logger });
     ingestUrl = `${service.url}/ingest`;
     await service.engine.adjustStock({ sku: "SKU-1", quantity: 10, kind: "set", reason: "initial stock" });
-  });
+  }, 30_000);
 
   afterAll(async () => {
     await service?.stop().catch(() => undefined);
@@ -104,6 +108,18 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
     await until(async () => [shopify, woo].every((m) => m.model.listing("SKU-1")?.acceptedQuantity === before + 3));
     const bad = await fetch(`${service.url}/admin/stock`, { method: "POST", body: JSON.stringify({ items: [{ sku: "SKU-1", quantity: -4 }] }) });
     expect(bad.status).toBe(400);
+    // One bad item refuses the whole request before anything is applied: a retry cannot add the 5 twice.
+    const mixed = await fetch(`${service.url}/admin/stock`, { method: "POST", body: JSON.stringify({ kind: "restock", items: [{ sku: "SKU-1", quantity: 5 }, { sku: "SKU-1", quantity: -1 }] }) });
+    expect(mixed.status).toBe(400);
+    expect((await service.store.snapshot(["SKU-1"])).get("SKU-1")?.quantity).toBe(before + 3);
+  });
+
+  it("logs a dead-lettered order with its order id and channel", async () => {
+    // An event with no lines: the feed cannot decode it as an order and dead-letters it itself.
+    await jetstream(service.connection).publish("synclag.orders.shopify", JSON.stringify({ orderId: "shopify:777", sourceChannel: "shopify", lines: [], confirmedAtMs: Date.now() }), { msgID: "shopify:777" });
+    const deadLettered = () => log.lines.find((l) => l.orderId === "shopify:777" && String(l.msg).includes("dead-lettered"));
+    await until(async () => deadLettered() !== undefined);
+    expect(deadLettered()).toMatchObject({ orderId: "shopify:777", channel: "shopify" });
   });
 
   it("refuses an order id reused with other lines inside JetStream's duplicate window as a conflict (dead-lettered), as after the window", async () => {
@@ -123,9 +139,21 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
     expect((await post(notification(1, Date.now(), 6, 2))).body.duplicate).toBe(true);
   });
 
-  it("stops gracefully: ingest closes, the engine settles, connections close", async () => {
-    await service.stop();
+  it("stops gracefully: ingest closes, the engine settles, connections close — a client that stalled mid-upload does not hold it up", async () => {
+    // Headers and part of a body, then nothing: without a bound the ingest drain would wait for it forever.
+    const socket = connect(Number(new URL(service.url).port), "127.0.0.1");
+    socket.on("error", () => undefined);
+    await new Promise((resolve) => socket.once("connect", resolve));
+    socket.write('POST /ingest/shopify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":1,');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    try {
+      // Rejects with ServiceError("shutdown") if the 8 s deadline passes.
+      await service.stop();
+    } finally {
+      socket.destroy();
+    }
     await expect(fetch(`${service.url}/healthz`)).rejects.toThrow();
     expect(service.connection.isClosed()).toBe(true);
-  });
+    expect(log.lines.some((l) => l.msg === "stopped")).toBe(true);
+  }, 30_000);
 });

@@ -1,0 +1,232 @@
+// The stock store's epoch marker: how the service notices that Redis lost its data while engines run
+// (restarted without persistence, flushed, failed over to an empty replica). Without it every order for
+// a catalogue SKU then looks like an order for an unknown SKU and is dead-lettered: the sale's
+// decrement is lost, the other channels keep listing the sold units, and nothing but a warning says so.
+// One string key beside the store's keys (`<keyPrefix>{<partition>}:epoch`, same hash slot):
+//   start:<id>    written by the first engine that starts on a store without a marker (SET NX semantics);
+//   lost:<id>     written by the instance that found the marker gone or replaced by another start — sticky,
+//                 so an engine (re)started before the stock is restored does not take the empty store for
+//                 a new one;
+//   restore:<id>  written by the operator's `POST /admin/stock/restored` once the stock is back.
+// An instance is fine while the marker equals the one it adopted; besides its own, it adopts only
+// `restore:` markers (an operator's word). `EpochGuardedStockStore` turns an unknown-SKU refusal into a
+// retryable store failure while the marker is not fine, so the order stays in JetStream (the handler
+// retries it as in an outage) instead of being dead-lettered.
+// Easy to get wrong: an engine starting on an empty store cannot tell a new deployment from a lost
+// store — the marker catches a loss while some engine runs (or after one noticed it). Redis must persist
+// (AOF) for the engine's truth to survive a restart at all; this only keeps a loss from going unnoticed.
+
+import { randomUUID } from "node:crypto";
+import { SynclagError } from "@synclag/core";
+import type { ApplyResult, AuditRecord, OrderInput, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel, StockMutationInput, StockStore } from "@synclag/core";
+import type { RedisCommandClient } from "@synclag/redis-store";
+import type { Logger } from "pino";
+
+/** The one error line (and the readiness detail) of a data loss. */
+export const STORE_LOST_MESSAGE = "the stock store lost its data (Redis restarted without persistence?) — orders are held until the stock is restored";
+/** What the operator does about it. */
+export const STORE_RESTORE_ACTION = "restore the stock (POST /admin/stock, a full count), then confirm with POST /admin/stock/restored";
+
+/** The marker's value when none exists yet: adopt what is there, or create ours (atomic: two starting engines agree). */
+const ESTABLISH_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v then return v end
+redis.call('SET', KEYS[1], ARGV[1])
+return ARGV[1]`;
+
+/**
+ * {state, marker}: `ok` when the marker is the adopted one (ARGV[1]) or an operator's restore; `lost`
+ * when it is a lost marker, or gone / another start — then a lost marker (ARGV[2]) is written, atomically
+ * with the read, so a restore written meanwhile is never overwritten.
+ */
+const CHECK_SCRIPT = `local v = redis.call('GET', KEYS[1])
+if v and string.sub(v, 1, 5) == 'lost:' then return {'lost', v} end
+if v == ARGV[1] or (v and string.sub(v, 1, 8) == 'restore:') then return {'ok', v} end
+redis.call('SET', KEYS[1], ARGV[2])
+return {'lost', ARGV[2]}`;
+
+/** The SKU count, and the restore marker written only when the store holds at least one SKU. */
+const RESTORE_SCRIPT = `local n = redis.call('SCARD', KEYS[2])
+if n == 0 then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+return n`;
+
+/** A store call refused because the store lost its data: retryable (the order is held, not dead-lettered). */
+export class StoreDataLostError extends SynclagError {
+  constructor(message: string) {
+    super("data_lost", message, { retryable: true });
+    this.name = "StoreDataLostError";
+  }
+}
+
+export interface StoreEpochOptions {
+  /** A connected client of the store's Redis. */
+  readonly client: RedisCommandClient;
+  /** The marker key (under the store's key prefix and hash tag). */
+  readonly key: string;
+  /** The store's set of SKUs (same hash tag): a restore is refused while it is empty. */
+  readonly skusKey: string;
+  readonly logger: Logger;
+  /** Longest wait for one Redis reply, ms. Default 5 000. */
+  readonly callTimeoutMs?: number;
+}
+
+export class StoreEpoch {
+  private adopted: string | undefined;
+  private lostNow = false;
+  private checking: Promise<boolean> | undefined;
+
+  constructor(private readonly options: StoreEpochOptions) {}
+
+  /** True from the moment a loss was found until the marker is restored. */
+  get lost(): boolean {
+    return this.lostNow;
+  }
+
+  /** The marker this instance goes by (undefined before `establish`). */
+  get marker(): string | undefined {
+    return this.adopted;
+  }
+
+  /** At start: adopts the store's marker, or creates one on a store that has none. */
+  async establish(): Promise<void> {
+    const value = asText(await this.call(["EVAL", ESTABLISH_SCRIPT, "1", this.options.key, `start:${randomUUID()}`]), "marker");
+    this.adopted = value;
+    if (value.startsWith("lost:")) this.noteLost(value);
+  }
+
+  /**
+   * Whether the store still holds the data this instance started with (or an operator restored).
+   * Concurrent calls share one Redis call. Rejects when Redis cannot be asked (an outage: retry).
+   */
+  verify(): Promise<boolean> {
+    this.checking ??= this.check().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  /**
+   * The operator's word that the stock is back (`POST /admin/stock/restored`): writes a restore marker
+   * that every instance adopts. Refused (`restored: false`) while the store holds no SKU at all.
+   */
+  async confirmRestored(): Promise<{ readonly restored: boolean; readonly skus: number; readonly wasLost: boolean }> {
+    const marker = `restore:${randomUUID()}`;
+    const reply = await this.call(["EVAL", RESTORE_SCRIPT, "2", this.options.key, this.options.skusKey, marker]);
+    const skus = typeof reply === "number" ? reply : Number(reply);
+    if (!Number.isSafeInteger(skus)) throw new Error(`unexpected reply to the restore script: ${String(reply)}`);
+    if (skus === 0) return { restored: false, skus, wasLost: this.lostNow };
+    const wasLost = this.lostNow;
+    this.adopt(marker, "confirmed over the admin API");
+    return { restored: true, skus, wasLost };
+  }
+
+  private async check(): Promise<boolean> {
+    const adopted = this.adopted;
+    if (adopted === undefined) throw new Error("the store's epoch marker was not established");
+    const reply = await this.call(["EVAL", CHECK_SCRIPT, "1", this.options.key, adopted, `lost:${randomUUID()}`]);
+    if (!Array.isArray(reply) || reply.length !== 2) throw new Error(`unexpected reply to the epoch check: ${JSON.stringify(reply)}`);
+    const state = asText(reply[0], "state");
+    const value = asText(reply[1], "marker");
+    if (state === "ok") {
+      if (value !== adopted || this.lostNow) this.adopt(value, "restore marker found (confirmed through another instance)");
+      return true;
+    }
+    this.adopted = value;
+    this.noteLost(value);
+    return false;
+  }
+
+  private adopt(marker: string, how: string): void {
+    this.adopted = marker;
+    if (!this.lostNow) return;
+    this.lostNow = false;
+    this.options.logger.info({ marker, key: this.options.key }, `stock store restored (${how}): held orders proceed`);
+  }
+
+  private noteLost(marker: string): void {
+    if (this.lostNow) return;
+    this.lostNow = true;
+    this.options.logger.error({ marker, key: this.options.key, action: STORE_RESTORE_ACTION }, STORE_LOST_MESSAGE);
+  }
+
+  /** One command with a bounded wait for its reply. */
+  private call(args: string[]): Promise<unknown> {
+    const timeoutMs = this.options.callTimeoutMs ?? 5_000;
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.options.client.sendCommand(args),
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`Redis did not answer the epoch marker call within ${timeoutMs} ms`)), timeoutMs))),
+    ]).finally(() => clearTimeout(timer));
+  }
+}
+
+function asText(value: unknown, what: string): string {
+  if (typeof value === "string") return value;
+  if (value instanceof Uint8Array) return Buffer.from(value).toString("utf8");
+  throw new Error(`unexpected ${what} in the epoch marker reply: ${JSON.stringify(value)}`);
+}
+
+/** An order the store refused because a SKU does not exist (the Redis store's and the model's wording). */
+export function refusedForUnknownSku(result: ApplyResult): boolean {
+  return result.kind === "invalid" && result.problems.some((p) => /^lines\.\d+\.sku$/.test(p.path) && p.message.startsWith("unknown SKU"));
+}
+
+/**
+ * The engine's StockStore, guarded by the epoch marker: an order refused for an unknown SKU is checked
+ * against the marker, and while the store has lost its data the call fails as a retryable
+ * `StoreDataLostError` — the engine's handler retries it like an outage, so the order stays in JetStream.
+ * Everything else passes through unchanged (one marker read only for unknown-SKU refusals).
+ */
+export class EpochGuardedStockStore implements StockStore {
+  constructor(
+    private readonly inner: StockStore,
+    private readonly epoch: StoreEpoch,
+  ) {}
+
+  async applyOrder(order: OrderInput): Promise<ApplyResult> {
+    const result = await this.inner.applyOrder(order);
+    if (refusedForUnknownSku(result)) await this.holdIfLost();
+    return result;
+  }
+
+  /** As applyOrder; while the store has lost its data, one unknown-SKU refusal fails the whole call (retry with the same ids: the rest come back as duplicates). */
+  async applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
+    const results = await this.inner.applyOrders(orders);
+    if (results.some(refusedForUnknownSku)) await this.holdIfLost();
+    return results;
+  }
+
+  restock(input: StockMutationInput): Promise<StockChangeResult> {
+    return this.inner.restock(input);
+  }
+
+  setQuantity(input: StockMutationInput): Promise<StockChangeResult> {
+    return this.inner.setQuantity(input);
+  }
+
+  snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
+    return this.inner.snapshot(skus);
+  }
+
+  readAudit(options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<AuditRecord[]> {
+    return this.inner.readAudit(options);
+  }
+
+  readOutbox(limit: number): Promise<OutboxEntry[]> {
+    return this.inner.readOutbox(limit);
+  }
+
+  ackOutbox(ids: readonly string[]): Promise<void> {
+    return this.inner.ackOutbox(ids);
+  }
+
+  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
+    return this.inner.readPendingCancellations(options);
+  }
+
+  removePendingCancellations(seqs: readonly number[]): Promise<number> {
+    return this.inner.removePendingCancellations(seqs);
+  }
+
+  private async holdIfLost(): Promise<void> {
+    if (!(await this.epoch.verify())) throw new StoreDataLostError(`${STORE_LOST_MESSAGE}: ${STORE_RESTORE_ACTION}`);
+  }
+}
