@@ -3,7 +3,7 @@
 
 import { formatDuration, parseDuration } from "@synclag/core";
 import { parseStrategy } from "@synclag/sim";
-import { MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, type Scenario } from "@synclag/workload";
+import { MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, strategyName, type Scenario } from "@synclag/workload";
 import { fileThresholdProblems } from "./thresholds.js";
 
 /** `--seed`: the same limit as a scenario file's `seed:` (whatever the PRNG replays exactly), named in the message. */
@@ -77,8 +77,9 @@ export function checkCompressedDuration(flag: string, text: string, durationMs: 
 export const MIN_POLLING_MS = MIN_POLLING_INTERVAL_MS;
 
 /**
- * "1m,5m,15m" → ["polling:1m", "polling:5m", "polling:15m"]. Intervals are compared in milliseconds:
- * one given twice (15m and 900s) is run once, under its first spelling, with a note for stderr.
+ * "1m,5m,15m" → ["polling:1m", "polling:5m", "polling:15m"], each named canonically ("900s" →
+ * "polling:15m", as the simulator names a built-in's). An interval given twice (15m and 900s) is run
+ * once, with a note for stderr.
  */
 export function parsePollingList(text: string, problems: string[], notes: string[] = []): string[] {
   const items = text.split(",").map((s) => s.trim()).filter(Boolean);
@@ -86,20 +87,26 @@ export function parsePollingList(text: string, problems: string[], notes: string
   return pollingStrategies(items, "--polling", problems, notes);
 }
 
-/** Polling intervals ("15m", "900s") → unique polling strategies; `label` names where they came from. */
+/**
+ * Polling intervals ("15m", "900s") → unique polling strategies, named canonically (both are
+ * "polling:15m"); `label` names where they came from.
+ */
 export function pollingStrategies(intervals: readonly string[], label: string, problems: string[], notes: string[] = []): string[] {
   const seen = new Map<number, string>();
   for (const item of intervals) {
     const ms = parseDuration(item);
     if (ms === undefined || ms <= 0) problems.push(`${label}: ${JSON.stringify(item)} is not an interval (use e.g. 30s, 5m, 1h)`);
     else if (ms < MIN_POLLING_MS) problems.push(`${label}: ${JSON.stringify(item)} is below the shortest polling interval, 1s (use e.g. 30s, 5m, 15m)`);
-    else if (seen.has(ms)) notes.push(`${label}: ${item} is the same interval as ${seen.get(ms) ?? ""}: run once`);
+    else if (seen.has(ms)) notes.push(`${label}: ${item} ${seen.get(ms) === item ? "is listed twice" : `is the same interval as ${seen.get(ms) ?? ""}`}: run once`);
     else seen.set(ms, item);
   }
-  return [...seen.values()].map((item) => `polling:${item}`);
+  return [...seen.keys()].map((intervalMs) => strategyName({ kind: "polling", intervalMs }));
 }
 
-/** A strategy flag (events, polling:<interval> of at least 1s), or a problem. */
+/**
+ * A strategy flag (events, polling:<interval> of at least 1s) by its canonical name ("polling:900s"
+ * and "polling: 15m" are "polling:15m", as the simulator names a built-in's), or a problem.
+ */
 export function checkStrategy(text: string, problems: string[], flag = "--strategy"): string | undefined {
   const parsed = parseStrategy(text);
   if (!parsed.ok) {
@@ -110,7 +117,7 @@ export function checkStrategy(text: string, problems: string[], flag = "--strate
     problems.push(`${flag}: ${JSON.stringify(text)} polls faster than the shortest polling interval, 1s (use e.g. polling:30s, polling:15m)`);
     return undefined;
   }
-  return text;
+  return strategyName(parsed.strategy);
 }
 
 /** The name a result document gives the requested strategy: polling:900s finds polling:15m (same interval). */

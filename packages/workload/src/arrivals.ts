@@ -90,10 +90,15 @@ export function* planArrivals(scenario: Scenario, seed: number): Generator<Arriv
   const agentRandom = root.fork("arrivals:agent");
 
   const channels = scenario.channels;
-  const totalShare = channels.reduce((sum, c) => sum + c.share, 0);
+  // Shares are relative weights. The schema bounds them, but should their sum overflow to Infinity
+  // (two shares of 1e308), every share is first divided by the largest — otherwise every share would
+  // read as 0 and all demand go to the last channel. A finite sum is used as is (plans stay the same).
+  const rawTotal = channels.reduce((sum, c) => sum + c.share, 0);
+  const scale = Number.isFinite(rawTotal) ? 1 : Math.max(...channels.map((c) => c.share));
+  const totalShare = Number.isFinite(rawTotal) ? rawTotal : channels.reduce((sum, c) => sum + c.share / scale, 0);
   const channelCumulative: number[] = [];
   let acc = 0;
-  for (const c of channels) channelCumulative.push((acc += c.share / totalShare));
+  for (const c of channels) channelCumulative.push((acc += c.share / scale / totalShare));
 
   const count = scenario.catalog.skus;
   const exponent = scenario.catalog.popularity;

@@ -2,12 +2,12 @@
 // cost model. Shared by the simulator and the real load generator.
 
 // --- Scenarios ---
-export { MAX_EXPECTED_ORDERS, MAX_SEED, SEED_LIMIT_TEXT, scenarioSchema } from "./scenario-schema.js";
+export { MAX_EXPECTED_ORDERS, MAX_LISTINGS, MAX_SEED, SEED_LIMIT_TEXT, scenarioSchema } from "./scenario-schema.js";
 export type { ChannelSpec, Scenario, ScenarioInput } from "./scenario-schema.js";
 export { BUILTIN_SCENARIOS } from "./builtins.js";
 export { describeReadError, loadScenario, validateScenario } from "./load-scenario.js";
 export type { LoadResult } from "./load-scenario.js";
-export { MIN_POLLING_INTERVAL_MS, parseStrategy } from "./strategy.js";
+export { MIN_POLLING_INTERVAL_MS, parseStrategy, strategyName } from "./strategy.js";
 export type { Strategy, StrategyParse } from "./strategy.js";
 
 // --- Arrivals ---

@@ -52,6 +52,15 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
   return [`${path.length ? path.map(String).join(".") : "(root)"}: ${issue.message}`];
 }
 
+/** YAML files: `<<: *anchor` merge keys are understood (explicit keys win); a key given twice is refused. */
+const YAML_OPTIONS = { merge: true } as const;
+/**
+ * JSON files, read by the YAML parser with its JSON schema (JSON is YAML 1.2): a key given twice is
+ * refused with its line and column, as in a YAML file, where JSON.parse silently kept the last one.
+ * Plain (unquoted) YAML scalars are refused, so a .json file must still be JSON.
+ */
+const JSON_OPTIONS = { schema: "json" } as const;
+
 export function loadScenario(nameOrPath: string): LoadResult {
   const builtin = BUILTIN_SCENARIOS[nameOrPath];
   if (builtin) return validateScenario(builtin, `built-in ${nameOrPath}`);
@@ -64,11 +73,12 @@ export function loadScenario(nameOrPath: string): LoadResult {
   } catch (error) {
     return { ok: false, source: nameOrPath, problems: [`cannot read ${nameOrPath}: ${describeReadError(error)}`] };
   }
+  const yaml = /\.ya?ml$/i.test(nameOrPath);
   let value: unknown;
   try {
-    value = /\.ya?ml$/i.test(nameOrPath) ? parseYaml(text) : JSON.parse(text);
+    value = parseYaml(text, yaml ? YAML_OPTIONS : JSON_OPTIONS);
   } catch (error) {
-    return { ok: false, source: nameOrPath, problems: [`${nameOrPath} is not valid ${/\.ya?ml$/i.test(nameOrPath) ? "YAML" : "JSON"}: ${(error as Error).message}`] };
+    return { ok: false, source: nameOrPath, problems: [`${nameOrPath} is not valid ${yaml ? "YAML" : "JSON"}: ${(error as Error).message}`] };
   }
   return validateScenario(value, nameOrPath);
 }

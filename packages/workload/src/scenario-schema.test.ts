@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_SCENARIOS, MAX_SEED, describeReadError, loadScenario, parseStrategy, rateSegments, validateScenario, type ScenarioInput } from "./index.js";
+import { BUILTIN_SCENARIOS, MAX_SEED, describeReadError, loadScenario, parseStrategy, rateSegments, strategyName, validateScenario, type ScenarioInput } from "./index.js";
 
 const base: ScenarioInput = {
   name: "t",
@@ -276,5 +276,85 @@ describe("a file that parsed but did not validate", () => {
     expect(loadScenario(join(dir, "missing.yaml"))).toMatchObject({ ok: false, problems: [`cannot read ${join(dir, "missing.yaml")}: no such file (ENOENT)`] });
     expect(loadScenario(`${dir}/`)).toMatchObject({ ok: false, problems: [expect.stringMatching(/is a directory, not a file \(EISDIR\)$/)] });
     expect(describeReadError(Object.assign(new Error("x"), { code: "EACCES" }))).toBe("permission denied (EACCES)");
+  });
+});
+
+describe("sizes the simulator must hold in memory", () => {
+  it("refuses channels × catalog.skus above 2,000,000 listings (40 × 1,000,000 died of heap OOM minutes in), and keeps black-friday-40 valid", () => {
+    const channels = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `c${i}`, kind: "amazon" as const, share: 1 }));
+    expect(at(problemsOf({ ...base, catalog: { skus: 1_000_000, stock: 10 }, channels: channels(40) }), "catalog.skus")).toBe(
+      "catalog.skus: channels × catalog.skus = 40,000,000 listings: at most 2,000,000 (the simulator keeps every listing in memory)",
+    );
+    expect(at(problemsOf({ ...base, catalog: { skus: 50_001, stock: 10 }, channels: channels(40) }), "catalog.skus")).toMatch(/2,000,040 listings: at most 2,000,000/);
+    expect(problemsOf({ ...base, catalog: { skus: 50_000, stock: 10 }, channels: channels(40) })).toEqual([]);
+    expect(problemsOf({ ...base, catalog: { skus: 1_000_000, stock: 10 }, channels: channels(2) })).toEqual([]);
+    // Listed with the file's other problems, even when a channel itself is invalid.
+    const mixed = problemsOf({ ...base, catalog: { skus: 1_000_000, stock: 10 }, channels: [...channels(3), { id: "Bad!", kind: "amazon", share: 1 }] });
+    expect(at(mixed, "catalog.skus")).toMatch(/4,000,000 listings/);
+    expect(at(mixed, "channels.3.id")).toBeDefined();
+    for (const [name, scenario] of Object.entries(BUILTIN_SCENARIOS)) expect(problemsOf(scenario), name).toEqual([]);
+  });
+
+  it("caps every distribution's milliseconds at 366d, the longest duration a scenario accepts, each by path", () => {
+    const year = 366 * 86_400_000;
+    const problems = problemsOf({
+      ...base,
+      channels: [
+        {
+          id: "a",
+          kind: "amazon",
+          share: 1,
+          profile: {
+            apiLatency: { kind: "constant", ms: 1e300 },
+            visibilityDelay: { kind: "uniform", minMs: 0, maxMs: year + 1 },
+            notifications: { delay: { kind: "lognormal", medianMs: 100, p99Ms: 1e20, maxMs: 1e20 } },
+          },
+        },
+      ],
+      feed: { delay: { kind: "exponential", meanMs: 1e16 } },
+      engine: { storeLatency: { kind: "constant", ms: year + 1 } },
+    });
+    for (const path of [
+      "channels.0.profile.apiLatency.ms",
+      "channels.0.profile.visibilityDelay.maxMs",
+      "channels.0.profile.notifications.delay.p99Ms",
+      "channels.0.profile.notifications.delay.maxMs",
+      "feed.delay.meanMs",
+      "engine.storeLatency.ms",
+    ]) {
+      expect(at(problems, path), `${path} in\n${problems.join("\n")}`).toBe(`${path}: must be at most 31622400000 ms (366d), the longest duration a scenario accepts`);
+    }
+    expect(problems).toHaveLength(6);
+    expect(problemsOf({ ...base, engine: { storeLatency: { kind: "uniform", minMs: year, maxMs: year } } })).toEqual([]);
+    expect(problemsOf({ ...base, engine: { storeLatency: { kind: "constant", ms: 3_600_000 } } })).toEqual([]);
+  });
+});
+
+describe("channel shares", () => {
+  it("refuses a share above 1,000,000 (shares are relative weights; two of 1e308 summed to Infinity)", () => {
+    const problems = problemsOf({ ...base, channels: [{ id: "a", kind: "amazon", share: 1e308 }, { id: "b", kind: "shopify", share: 1_000_001 }, { id: "c", kind: "ebay", share: 1_000_000 }] });
+    expect(at(problems, "channels.0.share")).toMatch(/must be at most 1000000: shares are relative weights/);
+    expect(at(problems, "channels.1.share")).toBeDefined();
+    expect(problems).toHaveLength(2);
+  });
+});
+
+describe("strategies are named canonically", () => {
+  it("polling:900s, polling:60m and polling: 15m become polling:15m, polling:1h, polling:15m (what the simulator prints for built-ins)", () => {
+    const loaded = validateScenario({ ...base, strategies: ["events", "polling:900s", "polling:60m", "polling: 15m", "polling:1h30m", "polling:1500ms"] }, "t");
+    expect(loaded.ok && loaded.scenario.strategies).toEqual(["events", "polling:15m", "polling:1h", "polling:15m", "polling:1h30m", "polling:1s500ms"]);
+    for (const [name, input] of Object.entries(BUILTIN_SCENARIOS)) {
+      const builtin = validateScenario(input, name);
+      expect(builtin.ok && builtin.scenario.strategies, name).toEqual(input.strategies);
+    }
+  });
+
+  it("strategyName is the canonical name, and it parses back to the same strategy", () => {
+    expect(strategyName({ kind: "events" })).toBe("events");
+    for (const intervalMs of [1000, 1500, 59_999, 60_000, 900_000, 5_400_000, 86_400_000, 90_061_001, 366 * 86_400_000]) {
+      const name = strategyName({ kind: "polling", intervalMs });
+      expect(parseStrategy(name), name).toEqual({ ok: true, strategy: { kind: "polling", intervalMs } });
+    }
+    expect(strategyName({ kind: "polling", intervalMs: 900_000 })).toBe("polling:15m");
   });
 });

@@ -11,7 +11,7 @@ import { MAX_QUANTITY, formatDuration, parseDuration, type Distribution } from "
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
 import { expectedArrivals, rateSegments } from "./arrivals.js";
-import { parseStrategy } from "./strategy.js";
+import { parseStrategy, strategyName } from "./strategy.js";
 
 /** Longest duration accepted anywhere (the simulator keeps per-minute series over the whole run). */
 const MAX_DURATION_MS = 366 * 86_400_000;
@@ -19,6 +19,17 @@ const MAX_DURATION_MS = 366 * 86_400_000;
 export const MAX_EXPECTED_ORDERS = 10_000_000;
 /** Highest arrival rate (orders/day, curve included): beyond it arrival gaps vanish below float precision. */
 const MAX_ORDERS_PER_DAY = 1_000_000_000;
+/**
+ * Most listings (channels × catalog.skus) a scenario may have. The simulator keeps every (channel, SKU)
+ * listing in memory, about 50 KB per 1,000 of them at peak (measured: 40 × 100,000 = 4,000,000 listings
+ * peaked at 2.0 GB, and 40 × 1,000,000 died of a V8 heap OOM minutes into the run). 40 × 50,000 =
+ * 2,000,000 peaked at 1.1 GB resident and runs with the heap capped at 1 GB (events and polling:15m;
+ * not at 600 MB): Node's default heap limit is about a quarter of the machine's memory, up to 4 GB, so
+ * this runs with margin on any machine of 8 GB or more. black-friday-40 is 40 × 5,000 = 200,000.
+ */
+export const MAX_LISTINGS = 2_000_000;
+/** Largest channel share: shares are relative weights, and 500 of these still sum to a finite number. */
+const MAX_SHARE = 1_000_000;
 /**
  * Largest seed, in a scenario file and in every --seed flag: 2^53 − 1. The PRNG is seeded from the
  * seed's decimal text, so any integer a JavaScript number holds exactly replays to the byte; above it
@@ -60,23 +71,31 @@ function field(object: unknown, key: string): unknown {
 
 const nonNegative = z.number().nonnegative();
 
+/**
+ * A distribution's milliseconds: at most the longest duration a scenario accepts. A latency or delay
+ * beyond it could never land within any run (before this bound, `ms: 1e300` was accepted).
+ */
+const distributionMessage = `must be at most ${MAX_DURATION_MS} ms (${formatDuration(MAX_DURATION_MS)}), the longest duration a scenario accepts`;
+const distributionMs = z.number().nonnegative().max(MAX_DURATION_MS, distributionMessage);
+const positiveDistributionMs = z.number().positive().max(MAX_DURATION_MS, distributionMessage);
+
 const distribution = z
   .discriminatedUnion("kind", [
-    z.strictObject({ kind: z.literal("constant"), ms: z.number().nonnegative() }),
-    z.strictObject({ kind: z.literal("uniform"), minMs: z.number().nonnegative(), maxMs: z.number().nonnegative() }),
-    z.strictObject({ kind: z.literal("exponential"), meanMs: z.number().positive() }),
-    z.strictObject({ kind: z.literal("lognormal"), medianMs: z.number().positive(), p99Ms: z.number().positive(), maxMs: z.number().positive().optional() }),
+    z.strictObject({ kind: z.literal("constant"), ms: distributionMs }),
+    z.strictObject({ kind: z.literal("uniform"), minMs: distributionMs, maxMs: distributionMs }),
+    z.strictObject({ kind: z.literal("exponential"), meanMs: positiveDistributionMs }),
+    z.strictObject({ kind: z.literal("lognormal"), medianMs: positiveDistributionMs, p99Ms: positiveDistributionMs, maxMs: positiveDistributionMs.optional() }),
   ])
   .superRefine((d: unknown, ctx) => {
     const kind = field(d, "kind");
     if (kind === "uniform") {
-      const min = valid(nonNegative, field(d, "minMs"));
-      const max = valid(nonNegative, field(d, "maxMs"));
+      const min = valid(distributionMs, field(d, "minMs"));
+      const max = valid(distributionMs, field(d, "maxMs"));
       if (min !== undefined && max !== undefined && max < min) ctx.addIssue({ code: "custom", path: ["maxMs"], message: `must be ≥ minMs (${min})` });
     }
     if (kind === "lognormal") {
-      const median = valid(z.number().positive(), field(d, "medianMs"));
-      const p99 = valid(z.number().positive(), field(d, "p99Ms"));
+      const median = valid(positiveDistributionMs, field(d, "medianMs"));
+      const p99 = valid(positiveDistributionMs, field(d, "p99Ms"));
       if (median !== undefined && p99 !== undefined && p99 < median) ctx.addIssue({ code: "custom", path: ["p99Ms"], message: `must be ≥ medianMs (${median})` });
     }
   }, always)
@@ -147,19 +166,27 @@ const channelId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase lett
 const channel = z.strictObject({
   id: channelId,
   kind: z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]),
-  /** Share of demand arriving at this channel (normalised over all channels). */
-  share: z.number().positive(),
+  /** Share of demand arriving at this channel (a relative weight, normalised over all channels). */
+  share: z.number().positive().max(MAX_SHARE, `must be at most ${MAX_SHARE}: shares are relative weights, normalised over all channels (e.g. 0.4 and 0.6, or 40 and 60)`),
   policy: policy.optional(),
   profile: profileOverrides.optional(),
 });
 
-/** Checked by the same parser the simulator uses, so a strategy that validates always runs. */
-const strategyText = z.string().superRefine((text, ctx) => {
+/**
+ * Checked by the same parser the simulator uses, so a strategy that validates always runs; named
+ * canonically ("polling:900s" → "polling:15m"), so a result document names it as the CLI flags would.
+ */
+const strategyText = z.string().transform((text, ctx): string => {
   const parsed = parseStrategy(text);
-  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
+  if (parsed.ok) return strategyName(parsed.strategy);
+  ctx.addIssue({ code: "custom", message: parsed.problem });
+  return z.NEVER;
 });
 
 const scenarioDuration = duration.refine((ms) => ms > 0, "must be > 0");
+
+/** catalog.skus on its own; with the channels, see MAX_LISTINGS. */
+const skuCountSchema = z.number().int().positive().max(1_000_000);
 
 /** The store's limit per SKU (MAX_QUANTITY): a larger stock would be refused by it, leaving the SKU unstocked. */
 const stockRange = z.number().int().nonnegative().max(MAX_QUANTITY);
@@ -189,7 +216,7 @@ export const scenarioSchema = z
     /** Virtual wall-clock start (ISO). Fixed by default so results never depend on the day they ran. */
     startAt: z.iso.datetime().default("2026-11-27T00:00:00.000Z"),
     catalog: z.strictObject({
-      skus: z.number().int().positive().max(1_000_000),
+      skus: skuCountSchema,
       /** Initial stock per SKU: a number, or a uniform integer range. */
       stock: z.union([stockRange, z.strictObject({ min: stockRange, max: stockRange })], { error: "a whole number ≥ 0, or { min, max }" }),
       price: z.number().positive().optional(),
@@ -271,6 +298,13 @@ export const scenarioSchema = z
         if (first === undefined) firstIndex.set(id, index);
         else ctx.addIssue({ code: "custom", path: ["channels", index, "id"], message: `duplicate channel id ${JSON.stringify(id)} (also channels.${first}.id)` });
       });
+    }
+
+    // Size: the simulator keeps every (channel, SKU) listing in memory (see MAX_LISTINGS).
+    const skuCount = valid(skuCountSchema, field(field(scenario, "catalog"), "skus"));
+    if (skuCount !== undefined && Array.isArray(channels) && channels.length * skuCount > MAX_LISTINGS) {
+      const listings = channels.length * skuCount;
+      ctx.addIssue({ code: "custom", path: ["catalog", "skus"], message: `channels × catalog.skus = ${listings.toLocaleString("en-US")} listings: at most ${MAX_LISTINGS.toLocaleString("en-US")} (the simulator keeps every listing in memory)` });
     }
 
     const stock = field(field(scenario, "catalog"), "stock");

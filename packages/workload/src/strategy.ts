@@ -18,6 +18,16 @@ export const MIN_POLLING_INTERVAL_MS = 1000;
 /** Longest polling interval accepted (a year): longer ones only make the simulator wait for one poll. */
 export const MAX_POLLING_INTERVAL_MS = 366 * 86_400_000;
 
+/**
+ * The canonical name of a strategy: "events", or "polling:" and the interval's shortest spelling
+ * (900s → "polling:15m", 90m → "polling:1h30m"), which parses back to the same interval. Every
+ * strategy read from input (scenario files, CLI flags) is named this way, so two spellings of one
+ * interval give the same result document.
+ */
+export function strategyName(strategy: Strategy): string {
+  return strategy.kind === "events" ? "events" : `polling:${formatDuration(strategy.intervalMs)}`;
+}
+
 export function parseStrategy(text: string): StrategyParse {
   if (text === "events") return { ok: true, strategy: { kind: "events" } };
   const match = /^polling:(.*)$/s.exec(text);

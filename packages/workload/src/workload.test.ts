@@ -39,6 +39,38 @@ describe("scenarios", () => {
   });
 });
 
+describe("scenario file syntax", () => {
+  const dir = mkdtempSync(join(tmpdir(), "synclag-syntax-"));
+  const write = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const minimal = { name: "t", duration: "2h", catalog: { skus: 5, stock: 10 }, channels: [{ id: "a", kind: "amazon", share: 1 }], demand: { ordersPerDay: 500 } };
+
+  it("JSON: a key given twice is refused with its line and column, as YAML refuses it (not last-one-wins)", () => {
+    const path = write("dup.json", '{"name":"t","duration":"2h","catalog":{"skus":5,"stock":10},"channels":[{"id":"a","kind":"amazon","share":1}],\n"demand":{"ordersPerDay":500,"ordersPerDay":50000}}');
+    const loaded = loadScenario(path);
+    expect(loaded.ok).toBe(false);
+    expect(loaded.ok ? [] : loaded.problems).toEqual([expect.stringMatching(new RegExp(`^${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON: Map keys must be unique at line 2, column 30:`))]);
+    expect(loadScenario(write("dup.yaml", "name: t\nduration: 2h\nduration: 3h\n"))).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid YAML: Map keys must be unique at line 3/)] });
+  });
+
+  it("JSON stays JSON: valid files load as before (tab-indented, escapes, exponents), YAML-only syntax in a .json file is refused with line and column", () => {
+    const tabbed = JSON.stringify({ ...minimal, description: "caf\u00e9 \"quoted\" / \ud83d\ude00" }, null, "\t");
+    const loaded = loadScenario(write("ok.json", tabbed.replace('"ordersPerDay": 500', '"ordersPerDay": 5e2')));
+    expect(loaded.ok ? loaded.scenario.description : loaded.problems).toBe('caf\u00e9 "quoted" / \ud83d\ude00');
+    expect(loaded.ok && loaded.scenario.demand.ordersPerDay).toBe(500);
+    expect(loadScenario(write("yamlish.json", "name: t\nduration: 2h\n"))).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid JSON: .*line 1, column 1/)] });
+    expect(loadScenario(write("broken.json", '{"name": "t",\n "duration": }'))).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid JSON: .*line 2/)] });
+  });
+
+  it("YAML merge keys (<<: *anchor) are understood, an explicit key winning over a merged one", () => {
+    const loaded = loadScenario(write("m.yaml", "name: t\nduration: 2h\ncatalog: { skus: 5, stock: 10 }\nchannels:\n  - &amz { id: a, kind: amazon, share: 1 }\n  - { <<: *amz, id: b }\n  - <<: *amz\n    id: c\n    share: 2\ndemand: { ordersPerDay: 500 }\n"));
+    expect(loaded.ok ? loaded.scenario.channels : loaded.problems).toEqual([
+      { id: "a", kind: "amazon", share: 1 },
+      { id: "b", kind: "amazon", share: 1 },
+      { id: "c", kind: "amazon", share: 2 },
+    ]);
+  });
+});
+
 describe("arrival plan", () => {
   const loaded = loadScenario("flash-sale");
   if (!loaded.ok) throw new Error("flash-sale must load");
@@ -61,6 +93,16 @@ describe("arrival plan", () => {
     const amazon = arrivals.filter((x) => x.channel === "amazon").length / arrivals.length;
     expect(amazon).toBeGreaterThan(0.36);
     expect(amazon).toBeLessThan(0.44);
+  });
+
+  it("splits demand by share even when the shares' sum overflows (the schema refuses such shares; the plan does not rely on it)", () => {
+    const huge = { ...scenario, channels: [{ id: "a", kind: "amazon" as const, share: 1e308 }, { id: "b", kind: "shopify" as const, share: 1e308 }, { id: "c", kind: "ebay" as const, share: 5e307 }] };
+    const arrivals = [...planArrivals(huge, 9)];
+    const count = (id: string) => arrivals.filter((x) => x.channel === id).length / arrivals.length;
+    expect(count("a")).toBeGreaterThan(0.36);
+    expect(count("a")).toBeLessThan(0.44);
+    expect(count("b")).toBeGreaterThan(0.36);
+    expect(count("c")).toBeGreaterThan(0.16);
   });
 });
 

@@ -13,7 +13,7 @@ import { compare, type ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
-import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, strategyInDocument } from "../options.js";
+import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
@@ -95,7 +95,8 @@ Details: docs/ci.md`,
       if (opts.scenario !== undefined && opts.result !== undefined) problems.push("give either --scenario (run it) or --result (check a result document), not both");
       if (opts.scenario === undefined && opts.result === undefined) problems.push("nothing to gate: give --scenario NAME|FILE to run one, or --result FILE to check a result document");
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
-      checkStrategy(opts.strategy, problems);
+      // By its canonical name ("polling: 900s" is polling:15m): what is simulated, looked up and reproduced.
+      const requested = checkStrategy(opts.strategy, problems) ?? opts.strategy;
       const outputs = [["--json", opts.json], ["--junit", opts.junit], ["--summary", opts.summary]] as const;
       for (const [flag, path] of outputs) checkOutputPath(flag, path, problems);
       const toStdout = outputs.filter(([, path]) => path === STDOUT).map(([flag]) => flag);
@@ -106,7 +107,7 @@ Details: docs/ci.md`,
       let doc: ResultDocument | undefined;
       const flagThresholds = opts.threshold ?? [];
       let thresholds = flagThresholds;
-      let strategy = opts.strategy;
+      let strategy = requested;
       // "no thresholds" only when it is known: a scenario file that could not be read may well list some.
       const noThresholds = (fromFile: readonly string[] | undefined) => {
         if (flagThresholds.length === 0 && fromFile !== undefined && fromFile.length === 0) problems.push(NO_THRESHOLDS);
@@ -115,7 +116,7 @@ Details: docs/ci.md`,
         doc = readResult(opts.result, problems);
         noThresholds([]);
         if (doc) {
-          strategy = strategyInDocument(doc.strategies.map((s) => s.strategy), opts.strategy);
+          strategy = strategyInDocument(doc.strategies.map((s) => s.strategy), requested);
           const picked = pickStrategy(doc, strategy);
           if (!picked.ok) problems.push(picked.problem);
           const flagProblems = flagThresholdProblems(flagThresholds, picked.ok ? Object.keys(picked.strategy.channels) : undefined);
@@ -142,13 +143,13 @@ Details: docs/ci.md`,
           try {
             doc = await runReal({
               scenario,
-              strategy: opts.strategy,
+              strategy: requested,
               seed: effectiveSeed,
               durationMs: realDurationMs,
               // As `synclag run` by default: errors only (at warn every oversell is a JSON line, hundreds in a CI log).
               logger: createLogger("error", process.stderr),
               onProgress: (message) => process.stderr.write(`gate: ${message}\n`),
-              reproduceCommand: reproduceCommand(opts, effectiveSeed),
+              reproduceCommand: reproduceCommand(opts, requested, effectiveSeed),
             });
           } catch (error) {
             if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config")) {
@@ -159,10 +160,10 @@ Details: docs/ci.md`,
             throw error;
           }
         } else {
-          const progress = createProgress(`simulating ${scenario.name} (${opts.strategy})`);
-          doc = await compare(scenario, [opts.strategy], effectiveSeed, {
+          const progress = createProgress(`simulating ${scenario.name} (${requested})`);
+          doc = await compare(scenario, [requested], effectiveSeed, {
             onProgress: (done, total) => progress.update(done, total),
-            reproduceCommand: reproduceCommand(opts, effectiveSeed),
+            reproduceCommand: reproduceCommand(opts, requested, effectiveSeed),
           });
           progress.stop();
         }
@@ -199,10 +200,10 @@ function readResult(path: string, problems: string[]): ResultDocument | undefine
   return undefined;
 }
 
-/** The command line that re-runs this gate, thresholds quoted for a POSIX shell. */
-function reproduceCommand(opts: GateOptions, seed: number): string {
+/** The command line that re-runs this gate (`strategy` by its canonical name), quoted for a POSIX shell. */
+function reproduceCommand(opts: GateOptions, strategy: string, seed: number): string {
   const quote = (text: string) => `'${text.replace(/'/g, `'\\''`)}'`;
   const thresholds = (opts.threshold ?? []).map((t) => ` --threshold ${quote(t)}`).join("");
-  const real = opts.real ? ` --real --duration ${opts.duration}` : "";
-  return `npx synclag gate --scenario ${quote(opts.scenario ?? "")} --strategy ${opts.strategy} --seed ${seed}${real}${thresholds}`;
+  const real = opts.real ? ` --real --duration ${shellQuote(opts.duration)}` : "";
+  return `npx synclag gate --scenario ${quote(opts.scenario ?? "")} --strategy ${shellQuote(strategy)} --seed ${seed}${real}${thresholds}`;
 }

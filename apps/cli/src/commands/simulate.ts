@@ -29,7 +29,7 @@ export function simulateCommand(): Command {
       const progress = createProgress(`simulating ${scenario.name} (${strategy})`);
       const doc = await compare(scenario, [strategy], effectiveSeed, {
         onProgress: (done, total) => progress.update(done, total),
-        reproduceCommand: `npx synclag simulate --scenario ${shellQuote(opts.scenario)} --strategy ${strategy} --seed ${effectiveSeed}`,
+        reproduceCommand: `npx synclag simulate --scenario ${shellQuote(opts.scenario)} --strategy ${shellQuote(strategy)} --seed ${effectiveSeed}`,
       });
       progress.stop();
       process.exitCode = finish(doc, opts);
