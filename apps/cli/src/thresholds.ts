@@ -56,12 +56,15 @@ function meaningProblem(threshold: Threshold): string | undefined {
     return `${quoted}: the bound ${written} is negative, but ${metric} is never below 0, so ${verdict(never)}`;
   }
   if (value === 0 && operator === "<") return `${quoted}: ${metric} is never below 0, so it could never pass (use ${left}==0 for "none at all")`;
+  // Every metric is ≥ 0: `>= 0` checks nothing (a slip for `<=0` / `==0`, the usual "none at all").
+  if (value === 0 && operator === ">=") return `${quoted}: ${metric} is never below 0, so it would always pass, checking nothing (did you mean ${left}<=0 or ${left}==0?)`;
   if (unit === "ratio") {
     if (value > 1) {
       const never = operator === ">" || operator === ">=" || operator === "==";
       return `${quoted}: a rate is at most 100% (1), the bound is ${written}, so ${verdict(never)} (write e.g. ${metric}:rate<2.5%)`;
     }
     if (value === 1 && operator === ">") return `${quoted}: a rate is at most 100% (1), so it could never pass`;
+    if (value === 1 && operator === "<=") return `${quoted}: a rate is at most 100% (1), so it would always pass, checking nothing (write e.g. ${metric}:rate<2.5%)`;
   }
   if (unit === "count" && !Number.isInteger(value)) {
     const below = operator === "<" || operator === "<=";

@@ -103,13 +103,13 @@ describe("3 · two outputs on one file are refused, like two -", LONG, () => {
   it("gate, demo and report: exit 2 before running, nothing written", () => {
     const cwd = dir();
     const scenario = file(SMALL);
-    const gate = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count>=0", "--json", "same.out", "--junit", "same.out", "--summary", join(cwd, "same.out")], { cwd });
+    const gate = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count<1000000", "--json", "same.out", "--junit", "same.out", "--summary", join(cwd, "same.out")], { cwd });
     expectUsageError(gate, "gate");
     expect(gate.stderr).toContain("--json, --junit and --summary all write same.out: one would overwrite the other");
     const demo = synclag(["demo", "--out", "x", "--json", "./x"], { cwd });
     expectUsageError(demo, "demo");
     expect(demo.stderr).toContain("--out and --json both write x");
-    const overScenario = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count>=0", "--summary", scenario], { cwd });
+    const overScenario = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count<1000000", "--summary", scenario], { cwd });
     expectUsageError(overScenario, "gate");
     expect(overScenario.stderr).toContain(`--summary: ${scenario} is the --scenario file, which this command reads`);
     expect(existsSync(join(cwd, "same.out")) || existsSync(join(cwd, "x"))).toBe(false);
@@ -120,7 +120,7 @@ describe("3 · two outputs on one file are refused, like two -", LONG, () => {
     expectUsageError(report, "report");
     expect(report.stderr).toContain("is the result document, which this command reads");
     // Different files are fine.
-    const ok = synclag(["gate", "--result", result, "--threshold", "oversells:count>=0", "--junit", join(cwd, "g.xml"), "--summary", join(cwd, "g.md")]);
+    const ok = synclag(["gate", "--result", result, "--threshold", "oversells:count<1000000", "--junit", join(cwd, "g.xml"), "--summary", join(cwd, "g.md")]);
     expect(ok.code, ok.stderr).toBe(0);
   });
 });
@@ -154,7 +154,7 @@ describe("6 · run --duration", LONG, () => {
     const run = synclag(["run", "--scenario", "flash-sale", "--strategy", "events", "--duration", "999h"]);
     expectUsageError(run, "run");
     expect(run.stderr).toContain("--duration 999h is longer than the scenario (flash-sale: 3h): the scenario is compressed into --duration, so it can be at most 3h");
-    const gate = synclag(["gate", "--scenario", file(SMALL), "--real", "--duration", "2h", "--threshold", "oversells:count>=0"]);
+    const gate = synclag(["gate", "--scenario", file(SMALL), "--real", "--duration", "2h", "--threshold", "oversells:count<1000000"]);
     expectUsageError(gate, "gate");
     expect(gate.stderr).toContain("--duration 2h is longer than the scenario (small: 1h)");
   });
@@ -191,6 +191,8 @@ describe("7 · engine: --port and --channel problems in the user's words", LONG,
     expect(inUserTerms("channels.1.kind: Invalid option", { channel: ["Bad=x", "amazon=http://a", "tiktok=http://x"] })).toBe('--channel "tiktok=http://x": unknown channel kind "tiktok": use one of amazon, shopify, woocommerce, flipkart, ebay');
     expect(inUserTerms("channels.0.kind: Invalid option", {}, { SYNCLAG_CHANNELS: "tiktok=http://x" })).toBe('SYNCLAG_CHANNELS "tiktok=http://x": unknown channel kind "tiktok": use one of amazon, shopify, woocommerce, flipkart, ebay');
     expect(inUserTerms("--strategy (strategy): bad", {})).toBe("--strategy (strategy): bad");
+    // A userinfo typed without a scheme is a credential too (a URL parser reads `tok:` as the scheme).
+    expect(inUserTerms("channels.0.baseUrl: must be a http:// or https:// URL", { channel: ["amazon=tok@sellers.example"] })).toBe('--channel "amazon=[redacted]@sellers.example": baseUrl: must be a http:// or https:// URL');
   });
 });
 
@@ -205,7 +207,11 @@ describe("9 · thresholds that can never pass, or always pass, are refused at pa
     expect(thresholdProblems("oversells:count<0", undefined)[0]).toMatch(/never below 0, so it could never pass \(use oversells:count==0/);
     expect(thresholdProblems("lost_sales:count>=-1", undefined)[0]).toMatch(/always pass/);
     expect(thresholdProblems("cancellation_rate:value>100%", undefined)[0]).toMatch(/could never pass/);
-    for (const ok of ["sync_lag_ms:p(99)<5s", "oversells:count==0", "oversells:count<=0", "cancellation_rate:rate<2.5%", "cancellation_rate:rate<=100%", "cost:value<1000.5", "sync_lag_ms:avg<1.5", "api_calls:count>0"]) expect(thresholdProblems(ok, undefined), ok).toEqual([]);
+    // Always passing: every metric is ≥ 0 and a rate ≤ 100% (count>=0 is a slip for count<=0).
+    expect(thresholdProblems("oversells:count>=0", undefined)).toEqual(['"oversells:count>=0": oversells is never below 0, so it would always pass, checking nothing (did you mean oversells:count<=0 or oversells:count==0?)']);
+    expect(thresholdProblems("sync_lag_ms:p(99)>=0s", undefined)[0]).toMatch(/always pass/);
+    expect(thresholdProblems("cancellation_rate:rate<=100%", undefined)[0]).toMatch(/at most 100% \(1\), so it would always pass/);
+    for (const ok of ["sync_lag_ms:p(99)<5s", "oversells:count==0", "oversells:count<=0", "cancellation_rate:rate<2.5%", "cancellation_rate:rate<100%", "cost:value<1000.5", "sync_lag_ms:avg<1.5", "api_calls:count>0"]) expect(thresholdProblems(ok, undefined), ok).toEqual([]);
   });
 
   it("gate: exit 2 listing each, from flags and the file alike", () => {
@@ -247,7 +253,7 @@ describe("11 · wording", LONG, () => {
 
   it("'1 threshold passed', '1 order/day', and files that do not exist or are directories in words", () => {
     const scenario = file(["name: one", "duration: 1h", "catalog: { skus: 5, stock: 20 }", "channels:", "  - { id: amazon, kind: amazon, share: 1 }", "demand: { ordersPerDay: 1 }", "convergenceBudget: 30m"]);
-    const gate = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count>=0"]);
+    const gate = synclag(["gate", "--scenario", scenario, "--threshold", "oversells:count<1000000"]);
     expect(gate.code, gate.stderr).toBe(0);
     expect(gate.stdout).toContain("1 threshold passed → exit 0");
     expect(gate.stdout).not.toContain("all 1 threshold");

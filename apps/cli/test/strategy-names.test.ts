@@ -51,9 +51,9 @@ describe("strategy names and the reproduce: line", LONG, () => {
     expect(doc.reproduce).toBe(`npx synclag compare --scenario ${small} --seed 1 --polling 15m`);
 
     const slow = file("slow.yaml", SLOW);
-    const gate = runCli(["gate", "--scenario", slow, "--strategy", "polling: 900s", "--threshold", "oversells:count>=0", "--json", "-"]);
+    const gate = runCli(["gate", "--scenario", slow, "--strategy", "polling: 900s", "--threshold", "oversells:count<1000000", "--json", "-"]);
     expect(gate.code, gate.stderr).toBe(3);
     expect((JSON.parse(gate.stdout) as Doc).strategies.map((s) => s.strategy)).toEqual(["polling:15m"]);
-    expect(gate.stderr).toContain(`reproduce: npx synclag gate --scenario '${slow}' --strategy polling:15m --seed 1 --threshold 'oversells:count>=0'\n`);
+    expect(gate.stderr).toContain(`reproduce: npx synclag gate --scenario '${slow}' --strategy polling:15m --seed 1 --threshold 'oversells:count<1000000'\n`);
   });
 });

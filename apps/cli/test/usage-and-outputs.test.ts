@@ -63,19 +63,19 @@ describe("reproduce line", LONG, () => {
 describe("gate: - means stdout", LONG, () => {
   it("writes one machine-readable output to stdout (threshold lines to stderr) and refuses two", () => {
     const { dir, file } = small();
-    const json = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count>=0", "--json", "-");
+    const json = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count<1000000", "--json", "-");
     expect(json.code, json.stderr).toBe(0);
     expect((JSON.parse(json.stdout) as { schemaVersion: number }).schemaVersion).toBe(1);
-    expect(json.stderr).toContain("PASS  oversells:count>=0");
+    expect(json.stderr).toContain("PASS  oversells:count<1000000");
     expect(existsSync(join(dir, "-"))).toBe(false);
 
-    const junit = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count>=0", "--junit", "-", "--summary", join(dir, "summary.md"));
+    const junit = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count<1000000", "--junit", "-", "--summary", join(dir, "summary.md"));
     expect(junit.code, junit.stderr).toBe(0);
     expect(junit.stdout).toMatch(/^<\?xml/);
     expect(junit.stdout).not.toContain("PASS");
     expect(readFileSync(join(dir, "summary.md"), "utf8")).toContain("synclag gate");
 
-    const two = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count>=0", "--json", "-", "--summary", "-");
+    const two = synclagIn(dir, "gate", "--scenario", file, "--threshold", "oversells:count<1000000", "--json", "-", "--summary", "-");
     expectUsageError(two, "gate");
     expect(two.stderr).toContain("--json and --summary both write to stdout (-)");
     expect(readdirSync(dir).sort()).toEqual(["small.yaml", "summary.md"]);
@@ -124,7 +124,7 @@ describe("usage errors", LONG, () => {
   });
 
   it("gate: --duration without --real is a usage error, not silently ignored", () => {
-    const result = synclag("gate", "--scenario", "steady-day", "--threshold", "oversells:count>=0", "--duration", "10s");
+    const result = synclag("gate", "--scenario", "steady-day", "--threshold", "oversells:count<1000000", "--duration", "10s");
     expectUsageError(result, "gate");
     expect(result.stderr).toContain("--duration applies only with --real");
   });

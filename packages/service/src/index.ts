@@ -6,6 +6,7 @@
 export { EngineService, createLogger } from "./engine-service.js";
 export type { EngineServiceOptions } from "./engine-service.js";
 export { channelSecrets, loadServiceConfig, redactConfig, serviceConfigSchema } from "./config.js";
+export { redactChannelSpec } from "./redact.js";
 export type { ChannelConfigEntry, ConfigFlags, ServiceConfig, ServiceConfigInput } from "./config.js";
 export { startIngestServer } from "./ingest-server.js";
 export type { IngestChannel, IngestServerOptions, RunningIngestServer } from "./ingest-server.js";

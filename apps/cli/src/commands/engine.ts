@@ -5,7 +5,7 @@
 // a shutdown that overruns its deadline must still end the process (exit 1), never hang.
 
 import { Command } from "commander";
-import { EngineService, ServiceError, createLogger, loadServiceConfig, redactConfig, type ConfigFlags } from "@synclag/service";
+import { EngineService, ServiceError, createLogger, loadServiceConfig, redactChannelSpec, type ConfigFlags } from "@synclag/service";
 import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { EXIT, UsageError } from "../cli-error.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
@@ -118,8 +118,9 @@ export function inUserTerms(problem: string, flags: EngineFlags, env: NodeJS.Pro
     const texts = (fromFlags ? (flags.channel ?? []) : (env.SYNCLAG_CHANNELS ?? "").split(",").filter(Boolean)).filter((t) => CHANNEL_SPEC.test(t.trim()));
     const text = where === undefined ? undefined : texts[Number(channel[1])];
     const detail = channel[2] === "kind" ? `unknown channel kind${text === undefined ? "" : ` ${JSON.stringify(CHANNEL_SPEC.exec(text.trim())?.[2] ?? "")}`}: use one of ${kinds}` : `${channel[2] ?? ""}: ${channel[3] ?? ""}`;
-    // The spec as typed, but never its credentials (URL userinfo, `?access_token=`): this lands in pod logs.
-    return where === undefined || text === undefined ? `${problem.slice(0, problem.indexOf(":"))}: ${detail}` : `${where} ${JSON.stringify(redactConfig(text))}: ${detail}`;
+    // The spec as typed, but never its credentials (URL userinfo — also typed without a scheme, which a
+    // URL parser misreads — or `?access_token=`): this lands in pod logs.
+    return where === undefined || text === undefined ? `${problem.slice(0, problem.indexOf(":"))}: ${detail}` : `${where} ${JSON.stringify(redactChannelSpec(text))}: ${detail}`;
   }
   return problem;
 }

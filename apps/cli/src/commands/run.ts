@@ -100,12 +100,14 @@ export function runCommand(): Command {
       const effectiveSeed = seed ?? scenario.seed;
       // Ctrl-C / SIGTERM: stop the load, stop the private servers, remove their temp dirs — never orphan them.
       const controller = new AbortController();
+      // Kept installed until the run returns: a second signal (an impatient Ctrl-C, a supervisor that sends
+      // SIGTERM twice) must not fall back to Node's default and kill the process mid-cleanup, orphaning them.
       const interrupt = (signal: NodeJS.Signals) => {
-        process.stderr.write(`run: ${signal}: stopping and cleaning up\n`);
+        process.stderr.write(controller.signal.aborted ? `run: ${signal}: already stopping — the private servers are being stopped\n` : `run: ${signal}: stopping and cleaning up\n`);
         controller.abort();
       };
-      process.once("SIGINT", interrupt);
-      process.once("SIGTERM", interrupt);
+      process.on("SIGINT", interrupt);
+      process.on("SIGTERM", interrupt);
       try {
         const doc = await runReal({
           scenario,
