@@ -1,6 +1,6 @@
 import { headers } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { DEAD_LETTER_HEADERS, deadLetterHeaders, deadLetterMessageId, deadLetterPublishHeaders, ORIGINAL_HEADER_PREFIX, orderIdHint, parseDeadLetter, timestampNanosFromIso } from "./dead-letter.js";
+import { DEAD_LETTER_HEADERS, deadLetterHeaders, deadLetterMessageId, deadLetterPublishHeaders, ORIGINAL_HEADER_PREFIX, orderIdHint, parseDeadLetter, readOriginalHeaders, timestampNanosFromIso } from "./dead-letter.js";
 
 describe("dead-letter records (no server)", () => {
   it("round-trips the reason, the original bytes and the original headers under a prefix", () => {
@@ -24,6 +24,37 @@ describe("dead-letter records (no server)", () => {
       deadLetterSequence: 3,
       deadLetteredAtMs: 1_700_000_000_000,
     });
+  });
+
+  it("keeps only the copied headers that fit the given room, says how many were left out, and reads that back", () => {
+    const original = headers();
+    for (let i = 0; i < 100; i++) original.append(`H${i}`, "v");
+    const data = new TextEncoder().encode("x".repeat(10));
+    const input = { kind: "invalid" as const, reason: "r", subject: "o.x", sequence: 1, timestampNanos: 1n, deliveryCount: 1, data, headers: original };
+    const lineBytes = `${ORIGINAL_HEADER_PREFIX}H10: v\r\n`.length;
+    const h = deadLetterHeaders(input, 10 * lineBytes);
+    expect(h.get(DEAD_LETTER_HEADERS.headersDropped)).toBe("90");
+    const record = parseDeadLetter({ header: h, data, seq: 1, time: new Date(0) });
+    expect(Object.keys(record.headers)).toEqual(Array.from({ length: 10 }, (_, i) => `H${i}`));
+    expect(record.headersDropped).toBe(90);
+    expect(record.data).toEqual(data);
+    // With room for all of them nothing is dropped and no count is written.
+    expect(deadLetterHeaders(input).get(DEAD_LETTER_HEADERS.headersDropped)).toBe("");
+    expect(parseDeadLetter({ header: deadLetterHeaders(input), data, seq: 1, time: new Date(0) }).headersDropped).toBeUndefined();
+  });
+
+  it("reads headers nats.js refuses to decode as an error instead of a throw, and keeps their raw block in the record", () => {
+    const read = readOriginalHeaders(() => {
+      throw new Error("invalid header name 'X-Trace Id'");
+    });
+    expect(read).toEqual({ error: "invalid header name 'X-Trace Id'" });
+    const raw = new TextEncoder().encode("NATS/1.0\r\nX-Trace Id: abc\r\n\r\n");
+    const data = new TextEncoder().encode("not json");
+    const h = deadLetterHeaders({ kind: "invalid", reason: "r", subject: "o.x", sequence: 1, timestampNanos: 1n, deliveryCount: 1, data, unreadableHeaders: { error: read.error ?? "", raw } });
+    const record = parseDeadLetter({ header: h, data, seq: 1, time: new Date(0) });
+    expect(record.headersUnreadable).toMatch(/could not read the original headers \(invalid header name 'X-Trace Id'\)/);
+    expect(record.headersRaw).toEqual(raw);
+    expect(record.headers).toEqual({});
   });
 
   it("never writes an empty reason", () => {

@@ -8,7 +8,13 @@
 // id of stream + sequence alone made JetStream drop the new dead letter as a duplicate of an old one
 // (inside the duplicate window) while the feed terminated the original — a lost order. Hence the
 // original's storage timestamp (ns) in the id: the same for every redelivery and for the max-deliver
-// advisory path, different for a message stored again after a re-creation.
+// advisory path, different for a message stored again after a re-creation. Two ways the copied headers
+// kept a message from ever being dead-lettered (retried forever), found by review: nats.js decodes
+// headers lazily and throws on a name it refuses (a space, non-ASCII) — so they are read in a try and,
+// when unreadable, the raw block is kept base64-encoded instead; and a message within the orders
+// stream's size limit but with many headers outgrew the dead-letter stream's once each name got the
+// prefix — so an oversize record is written again with as many copied headers as fit, saying how many
+// were left out. The original bytes are always kept whole.
 
 import { jetstreamManager, type JetStreamClient, type StoredMsg } from "@nats-io/jetstream";
 import { headers as createHeaders, type MsgHdrs, type NatsConnection } from "@nats-io/transport-node";
@@ -20,8 +26,9 @@ import { headerText } from "./subjects.js";
 /**
  * Why the feed gave up: `invalid` — the bytes did not decode as an order event; `rejected` — the
  * handler returned `dead-letter`; `retries-exhausted` — the handler asked to retry on the last allowed
- * delivery (or threw); `max-deliver` — no delivery was settled before max-deliver ran out (crashed or
- * hung workers), reported by the server's advisory.
+ * delivery (or threw), or in the last run the exhausted-message sweep gives a message it found below
+ * the consumer's ack floor; `max-deliver` — no delivery was settled before max-deliver ran out (crashed
+ * or hung workers), reported by the server's advisory.
  */
 export type DeadLetterKind = "invalid" | "rejected" | "retries-exhausted" | "max-deliver";
 
@@ -34,6 +41,12 @@ export const DEAD_LETTER_HEADERS = {
   subject: "Synclag-Original-Subject",
   sequence: "Synclag-Original-Sequence",
   deliveryCount: "Synclag-Delivery-Count",
+  /** How many original headers were left out so the record fits the dead-letter stream. */
+  headersDropped: "Synclag-Headers-Dropped",
+  /** Why the original headers could not be read (then none are copied one by one). */
+  headersUnreadable: "Synclag-Headers-Unreadable",
+  /** The unreadable original header block, base64 (absent when it could not be fetched or did not fit). */
+  headersRaw: "Synclag-Headers-Raw",
 } as const;
 
 /** Original headers are copied as `Synclag-Original-Header-<name>`. */
@@ -57,6 +70,15 @@ export interface DeadLetterInput {
   /** The original payload, byte for byte. */
   readonly data: Uint8Array;
   readonly headers?: MsgHdrs | undefined;
+  /** Set instead of `headers` when nats.js could not decode them (see readOriginalHeaders). */
+  readonly unreadableHeaders?: UnreadableHeaders | undefined;
+}
+
+export interface UnreadableHeaders {
+  /** nats.js's complaint. */
+  readonly error: string;
+  /** The raw header block as stored, when it could be fetched. */
+  readonly raw?: Uint8Array | undefined;
 }
 
 export interface DeadLetterRecord {
@@ -69,8 +91,13 @@ export interface DeadLetterRecord {
   readonly deliveryCount: number;
   /** The original payload, byte for byte. */
   readonly data: Uint8Array;
-  /** The original headers (including the publisher's Nats-Msg-Id). */
+  /** The original headers (including the publisher's Nats-Msg-Id), as far as they were kept. */
   readonly headers: Readonly<Record<string, readonly string[]>>;
+  /** Original headers left out so the record fitted the dead-letter stream; absent when none were. */
+  readonly headersDropped?: number;
+  /** Why the original headers could not be read; `headersRaw` is their raw block when it was kept. */
+  readonly headersUnreadable?: string;
+  readonly headersRaw?: Uint8Array;
   /** Sequence of the record in the dead-letter stream. */
   readonly deadLetterSequence: number;
   /** When the dead-letter stream stored the record (server time, ms since the epoch). */
@@ -90,7 +117,42 @@ export function orderIdHint(data: Uint8Array): string | undefined {
   }
 }
 
-export function deadLetterHeaders(input: DeadLetterInput): MsgHdrs {
+/** Bytes a header line takes on the wire: `Name: value\r\n`. */
+function headerLineBytes(name: string, value: string): number {
+  return Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+}
+
+/** The original headers (prefixed) and the unreadable-header note, within `budgetBytes` (wire bytes). */
+function copiedHeaders(input: DeadLetterInput, budgetBytes: number): { lines: [string, string][]; dropped: number } {
+  const lines: [string, string][] = [];
+  let dropped = 0;
+  let used = 0;
+  const keep = (name: string, value: string): boolean => {
+    const size = headerLineBytes(name, value);
+    if (used + size > budgetBytes) return false;
+    used += size;
+    lines.push([name, value]);
+    return true;
+  };
+  if (input.unreadableHeaders) {
+    const { error, raw } = input.unreadableHeaders;
+    const note = headerText(`nats.js could not read the original headers (${error})${raw ? "" : "; the raw block could not be fetched"}`, 300);
+    keep(DEAD_LETTER_HEADERS.headersUnreadable, note);
+    if (raw && !keep(DEAD_LETTER_HEADERS.headersRaw, Buffer.from(raw).toString("base64"))) dropped++;
+  }
+  if (input.headers) {
+    for (const key of input.headers.keys()) {
+      for (const value of input.headers.values(key)) if (!keep(ORIGINAL_HEADER_PREFIX + key, value)) dropped++;
+    }
+  }
+  return { lines, dropped };
+}
+
+/**
+ * The record's metadata headers, then the original headers under ORIGINAL_HEADER_PREFIX — as many as
+ * fit in `copiedHeaderBytes` (wire bytes; default all), the number left out in `Synclag-Headers-Dropped`.
+ */
+export function deadLetterHeaders(input: DeadLetterInput, copiedHeaderBytes = Number.POSITIVE_INFINITY): MsgHdrs {
   const h = createHeaders();
   h.set(DEAD_LETTER_HEADERS.kind, input.kind);
   h.set(DEAD_LETTER_HEADERS.reason, headerText(input.reason) || "(no reason given)");
@@ -101,12 +163,40 @@ export function deadLetterHeaders(input: DeadLetterInput): MsgHdrs {
   h.set(DEAD_LETTER_HEADERS.subject, input.subject);
   h.set(DEAD_LETTER_HEADERS.sequence, String(input.sequence));
   h.set(DEAD_LETTER_HEADERS.deliveryCount, String(input.deliveryCount));
-  if (input.headers) {
-    for (const key of input.headers.keys()) {
-      for (const value of input.headers.values(key)) h.append(ORIGINAL_HEADER_PREFIX + key, value);
-    }
-  }
+  const { lines, dropped } = copiedHeaders(input, copiedHeaderBytes);
+  if (dropped > 0) h.set(DEAD_LETTER_HEADERS.headersDropped, String(dropped));
+  for (const [name, value] of lines) h.append(name, value);
   return h;
+}
+
+/**
+ * Reads a message's headers, which nats.js decodes only on first access and then may refuse (a header
+ * name with a space or non-ASCII characters, written by a non-JS client): the error is returned
+ * instead of thrown, so the message can still be dead-lettered.
+ */
+export function readOriginalHeaders(read: () => MsgHdrs | undefined): { readonly headers?: MsgHdrs; readonly error?: string } {
+  try {
+    const headers = read();
+    return headers === undefined ? {} : { headers };
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
+ * The raw header block of stored message `sequence`, read with a plain JetStream API request (nats.js's
+ * own getMessage decodes the headers and throws on the same names). Undefined when it has none or the
+ * request fails.
+ */
+export async function readRawStoredHeaders(connection: NatsConnection, streamName: string, sequence: number, timeoutMs: number): Promise<Uint8Array | undefined> {
+  try {
+    const reply = await connection.request(`$JS.API.STREAM.MSG.GET.${streamName}`, JSON.stringify({ seq: sequence }), { timeout: timeoutMs });
+    const body = JSON.parse(new TextDecoder().decode(reply.data)) as { message?: { hdrs?: unknown } };
+    const hdrs = body.message?.hdrs;
+    return typeof hdrs === "string" && hdrs.length > 0 ? new Uint8Array(Buffer.from(hdrs, "base64")) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -137,34 +227,47 @@ export function deadLetterMessageId(streamName: string, sequence: number, timest
  * occurrence starts a line — with the copied `Synclag-Original-Header-Nats-Msg-Id` ahead of it the
  * record id was never seen, and a second write of the same dead letter was stored again.
  */
-export function deadLetterPublishHeaders(messageId: string, deadLetterStreamName: string, input: DeadLetterInput): MsgHdrs {
+export function deadLetterPublishHeaders(messageId: string, deadLetterStreamName: string, input: DeadLetterInput, copiedHeaderBytes = Number.POSITIVE_INFINITY): MsgHdrs {
   const h = createHeaders();
   h.set("Nats-Msg-Id", messageId);
   h.set("Nats-Expected-Stream", deadLetterStreamName);
-  const metadata = deadLetterHeaders(input);
+  const metadata = deadLetterHeaders(input, copiedHeaderBytes);
   for (const key of metadata.keys()) {
     for (const value of metadata.values(key)) h.append(key, value);
   }
   return h;
 }
 
-/** Writes one dead letter and waits for the stream's ack; a second write of the same one is a no-op. */
+/** Room left for the record's own headers (metadata, id) when copied headers are cut to fit (bytes). */
+const RECORD_HEADER_ROOM_BYTES = 2 * 1024;
+
+/**
+ * Writes one dead letter and waits for the stream's ack; a second write of the same one is a no-op. A
+ * record the dead-letter stream refuses as too large is written again with only the copied headers that
+ * fit its configured message size, then with none (the original bytes are always kept).
+ */
 export async function writeDeadLetter(
   js: JetStreamClient,
-  options: Pick<ResolvedFeedOptions, "streamName" | "deadLetterStreamName" | "deadLetterSubjectPrefix">,
+  options: Pick<ResolvedFeedOptions, "streamName" | "deadLetterStreamName" | "deadLetterSubjectPrefix" | "deadLetterMaxMessageBytes">,
   input: DeadLetterInput,
   timeoutMs: number,
 ): Promise<{ readonly sequence: number; readonly duplicate: boolean }> {
-  try {
-    const ack = await js.publish(`${options.deadLetterSubjectPrefix}.${input.kind}`, input.data, {
-      // Not `msgID`/`expect`: nats.js would append those after the copied originals (see above).
-      headers: deadLetterPublishHeaders(deadLetterMessageId(options.streamName, input.sequence, input.timestampNanos), options.deadLetterStreamName, input),
-      timeout: timeoutMs,
-    });
-    return { sequence: ack.seq, duplicate: ack.duplicate };
-  } catch (error) {
-    const cause = toNatsFeedError(error, `writing dead letter for ${options.streamName} #${input.sequence}`);
-    throw new NatsFeedError("dead-letter-failed", cause.message, { cause });
+  const messageId = deadLetterMessageId(options.streamName, input.sequence, input.timestampNanos);
+  const budgets = [Number.POSITIVE_INFINITY, Math.max(0, options.deadLetterMaxMessageBytes - input.data.byteLength - RECORD_HEADER_ROOM_BYTES), 0];
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const ack = await js.publish(`${options.deadLetterSubjectPrefix}.${input.kind}`, input.data, {
+        // Not `msgID`/`expect`: nats.js would append those after the copied originals (see above).
+        headers: deadLetterPublishHeaders(messageId, options.deadLetterStreamName, input, budgets[attempt]),
+        timeout: timeoutMs,
+      });
+      return { sequence: ack.seq, duplicate: ack.duplicate };
+    } catch (error) {
+      const cause = toNatsFeedError(error, `writing dead letter for ${options.streamName} #${input.sequence}`);
+      // Not stored (the stream refused it whole), so the same record id is free for the smaller write.
+      if (cause.reason === "oversize" && attempt + 1 < budgets.length) continue;
+      throw new NatsFeedError("dead-letter-failed", cause.message, { cause });
+    }
   }
 }
 
@@ -182,6 +285,9 @@ export function parseDeadLetter(message: Pick<StoredMsg, "header" | "data" | "se
     if (key.startsWith(ORIGINAL_HEADER_PREFIX)) original[key.slice(ORIGINAL_HEADER_PREFIX.length)] = h.values(key);
   }
   const orderId = get(DEAD_LETTER_HEADERS.orderId);
+  const dropped = Number(get(DEAD_LETTER_HEADERS.headersDropped));
+  const unreadable = get(DEAD_LETTER_HEADERS.headersUnreadable);
+  const raw = get(DEAD_LETTER_HEADERS.headersRaw);
   return {
     kind: isDeadLetterKind(kind) ? kind : "invalid",
     reason: get(DEAD_LETTER_HEADERS.reason),
@@ -191,6 +297,9 @@ export function parseDeadLetter(message: Pick<StoredMsg, "header" | "data" | "se
     deliveryCount: Number(get(DEAD_LETTER_HEADERS.deliveryCount)),
     data: message.data,
     headers: original,
+    ...(dropped > 0 ? { headersDropped: dropped } : {}),
+    ...(unreadable ? { headersUnreadable: unreadable } : {}),
+    ...(raw ? { headersRaw: new Uint8Array(Buffer.from(raw, "base64")) } : {}),
     deadLetterSequence: message.seq,
     deadLetteredAtMs: message.time.getTime(),
   };

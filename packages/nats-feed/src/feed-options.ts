@@ -40,6 +40,12 @@ export interface JetStreamFeedOptions {
   readonly maxAckPending?: number;
   /** Stream replicas (1 on a single server). Default 1. */
   readonly replicas?: number;
+  /**
+   * Messages one pull request asks for (the client-side buffer). Here rather than on the feed alone
+   * because the consumer must allow it: provisioning refuses a consumer whose max_batch is smaller
+   * (nats-server answers every such pull with a 409 and nothing is ever delivered). Default 64.
+   */
+  readonly pullBatchSize?: number;
 }
 
 export interface ResolvedFeedOptions {
@@ -59,6 +65,7 @@ export interface ResolvedFeedOptions {
   readonly maxDeliver: number;
   readonly maxAckPending: number;
   readonly replicas: number;
+  readonly pullBatchSize: number;
   /** Largest stored order message: the event limit plus room for headers (bytes). */
   readonly maxMessageBytes: number;
   /** Largest dead-letter message: the original plus its copied headers and the reason (bytes). */
@@ -66,6 +73,15 @@ export interface ResolvedFeedOptions {
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+/**
+ * Lifetime of one pull request (ms). Short on purpose: messages naked with a delay are redelivered only
+ * into an open pull request, and after a burst of naks the client could sit on a request the server
+ * already considers served — the stall lasted the whole default 30 s (seen in the Redis-restart fault
+ * test). And stop() waits for the open request to end (so nothing in transit is dropped): this is the
+ * longest that wait takes. The consumer's max_expires must allow it (checked by provisioning and the feed).
+ */
+export const PULL_EXPIRES_MS = 2_000;
+
 /** Room for Nats-Msg-Id, Nats-Expected-Stream and producer headers on top of the event bytes. */
 export const HEADER_ALLOWANCE_BYTES = 4 * 1024;
 
@@ -86,6 +102,7 @@ export const DEFAULT_FEED_OPTIONS = {
   maxDeliver: 5,
   maxAckPending: 1_000,
   replicas: 1,
+  pullBatchSize: 64,
 } as const satisfies Required<JetStreamFeedOptions>;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
@@ -131,6 +148,7 @@ export function resolveFeedOptions(options: JetStreamFeedOptions = {}): Resolved
   positiveInteger("ackWaitMs", o.ackWaitMs);
   positiveInteger("maxAckPending", o.maxAckPending);
   positiveInteger("replicas", o.replicas);
+  positiveInteger("pullBatchSize", o.pullBatchSize);
   o.backoffMs.forEach((step, index) => positiveInteger(`backoffMs[${index}]`, step));
   positiveInteger("maxDeliver", o.maxDeliver);
   if (o.backoffMs.length > 0 && o.maxDeliver <= 1 + o.backoffMs.length) {
@@ -155,6 +173,7 @@ export function resolveFeedOptions(options: JetStreamFeedOptions = {}): Resolved
     maxDeliver: o.maxDeliver,
     maxAckPending: o.maxAckPending,
     replicas: o.replicas,
+    pullBatchSize: o.pullBatchSize,
     maxMessageBytes,
     deadLetterMaxMessageBytes: maxMessageBytes + 4 * HEADER_ALLOWANCE_BYTES,
   };

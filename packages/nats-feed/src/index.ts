@@ -14,13 +14,14 @@ export {
   consumerConfig,
   deadLetterStreamConfig,
   diffConsumerConfig,
+  diffConsumerReception,
   diffStreamConfig,
   ordersStreamConfig,
   provisionStreams,
   recreateMissingResources,
   serverVersionSupported,
 } from "./provision-streams.js";
-export type { ConfigMismatch, ProvisionOptions, ProvisionResult } from "./provision-streams.js";
+export type { ConfigMismatch, ProvisionOptions, ProvisionResult, PullRequirements } from "./provision-streams.js";
 export { DEFAULT_FEED_OPTIONS, HEADER_ALLOWANCE_BYTES, ackWaitForDelivery, resolveFeedOptions } from "./feed-options.js";
 export type { JetStreamFeedOptions, ResolvedFeedOptions } from "./feed-options.js";
 export { channelToken, messageIdFor, orderSubject } from "./subjects.js";

@@ -4,19 +4,24 @@
 // event never stalls or crashes the worker. Easy to get wrong: a message is only terminated AFTER its
 // dead-letter record is acknowledged (otherwise a DLQ outage would silently drop it), and the
 // max-deliver advisory is the only signal for messages whose workers died on the last delivery — on a
-// work-queue stream such a message stays stored until it is dead-lettered and deleted here. And nats.js
-// keeps pulling from a deleted consumer (or a stream lost in a server restart) forever without a word:
-// the feed asks it to give up instead, reports it, re-creates what is missing and consumes again.
+// work-queue stream such a message stays stored until it is dead-lettered and deleted here. Pulling is
+// one fetch at a time, each for no more than the worker can start or hold (other workers get the rest),
+// and stop() lets the open request end rather than dropping what is in transit for it; a deleted
+// consumer or a stream lost in a server restart shows up as missed heartbeats, so the feed asks the
+// server, reports it, re-creates what is missing and consumes again. A consumer whose settings keep
+// order bodies or pulls from the feed (headers_only, max_batch, max_expires) is refused, never consumed.
 // A dead-letter write that fails (DLQ full, timeout, outage) is never the end of a message: before the
 // last delivery the message is nak'd and tried again on its next delivery; ON the last delivery a nak
 // would end it (the server stops delivering), so the feed keeps that delivery alive (+WPI) and retries
 // the write with capped backoff until it succeeds (then term) — and a failed write on the advisory path
 // is retried the same way. What a stopped process leaves behind (an exhausted message never
 // dead-lettered) is found by the exhausted-message sweep: stored, at or below the consumer's delivered
-// sequence, and not ack-pending. Found by review: a full DLQ on the last delivery lost the order.
+// sequence, and not ack-pending — and run once more through the handler, since nats-server restarted
+// after a SIGKILL can restore acked messages there too. Found by review: a full DLQ on the last
+// delivery lost the order.
 
-import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { millis, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
+import { millis, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   decodeOrderEvent,
   formatProblems,
@@ -29,18 +34,11 @@ import {
   type OrderFeed,
   type OrderHandler,
 } from "@synclag/core";
-import { orderIdHint, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
+import { orderIdHint, readOriginalHeaders, readRawStoredHeaders, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
-import { ackWaitForDelivery, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
-import { recreateMissingResources } from "./provision-streams.js";
+import { ackWaitForDelivery, PULL_EXPIRES_MS, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
+import { describeMismatches, diffConsumerReception, pullRequirements, recreateMissingResources } from "./provision-streams.js";
 import { orderSubjects } from "./subjects.js";
-
-/**
- * Lifetime of one pull request. Short on purpose: messages naked with a delay are redelivered only into
- * an open pull request, and after a burst of naks the client could sit on a request the server already
- * considers served — the stall lasted the whole default 30 s (seen in the Redis-restart fault test).
- */
-const PULL_EXPIRES_MS = 5_000;
 
 /** Longest pause between attempts to (re)start consuming or to re-create a lost stream/consumer. */
 const MAX_RESTART_DELAY_MS = 5_000;
@@ -80,8 +78,6 @@ export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
   readonly connection: NatsConnection;
   /** Handlers running at once per subscription. Default 16. */
   readonly maxConcurrentHandlers?: number;
-  /** Messages requested per pull (the client-side buffer). Default 64. */
-  readonly pullBatchSize?: number;
   /** Delay before retrying a delivery whose handler threw (ms), doubled per delivery, capped at 60 000. Default 1 000. */
   readonly failureRetryDelayMs?: number;
   /** Longest stop() waits for in-flight handlers (ms); the rest are redelivered after their ack wait. Default 30 000. */
@@ -105,9 +101,11 @@ export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
    */
   readonly recreateMissing?: boolean;
   /**
-   * How often to look for exhausted messages that were never dead-lettered (the server gave up on them
-   * while the dead-letter write failed, or nobody received the max-deliver advisory, e.g. during a
-   * restart) and dead-letter them (ms). Also runs whenever consuming starts. Default 60 000.
+   * How often to look for stored messages the consumer will never deliver again — exhausted ones never
+   * dead-lettered (the server gave up on them while the dead-letter write failed, or nobody received the
+   * max-deliver advisory, e.g. during a restart), or acked ones nats-server restored after an unclean
+   * restart — and run each once more through the handler: acked → deleted, refused or failed →
+   * dead-lettered (ms). Also runs whenever consuming starts. Default 60 000.
    */
   readonly exhaustedSweepIntervalMs?: number;
 }
@@ -120,13 +118,19 @@ export interface FeedStats {
   readonly retried: number;
   /** Dead-lettered and terminated (including max-deliver advisories handled by this subscription). */
   readonly deadLettered: number;
-  /** Received after stop() began and handed back unprocessed (nak, immediate redelivery). */
+  /**
+   * Handed back unprocessed (nak, immediate redelivery): received after stop() began, or held on a
+   * worker whose every handler slot was stuck for two ack waits (see `held`).
+   */
   readonly released: number;
   /** Handlers still running when their ack wait ran out: their slot was freed, the server redelivers. */
   readonly abandoned: number;
   readonly handlerErrors: number;
   readonly inFlight: number;
-  /** Received while every handler slot was busy, kept alive (+WPI) until a slot frees. */
+  /**
+   * Received while every handler slot was busy, kept alive (+WPI) until a slot frees. At most the pull
+   * batch size: the feed pulls only what it can start or hold, and leaves the rest to other workers.
+   */
   readonly held: number;
   /** Dead-letter writes that failed and are retried (last deliveries kept alive, and advisory/sweep finds). */
   readonly deadLettersPending: number;
@@ -166,12 +170,13 @@ export class JetStreamOrderFeed implements OrderFeed {
   private readonly settings: SubscriptionSettings;
 
   constructor(options: JetStreamOrderFeedOptions) {
+    const feed = resolveFeedOptions(options);
     this.settings = {
       connection: options.connection,
       js: jetstream(options.connection, { timeout: options.apiTimeoutMs ?? 5_000 }),
-      feed: resolveFeedOptions(options),
+      feed,
       maxConcurrentHandlers: positive("maxConcurrentHandlers", options.maxConcurrentHandlers ?? 16),
-      pullBatchSize: positive("pullBatchSize", options.pullBatchSize ?? 64),
+      pullBatchSize: feed.pullBatchSize,
       failureRetryDelayMs: positive("failureRetryDelayMs", options.failureRetryDelayMs ?? 1_000),
       stopTimeoutMs: positive("stopTimeoutMs", options.stopTimeoutMs ?? 30_000),
       apiTimeoutMs: positive("apiTimeoutMs", options.apiTimeoutMs ?? 5_000),
@@ -244,9 +249,17 @@ export class JetStreamFeedSubscription implements FeedSubscription {
    * Received while every handler slot was busy, oldest first. They are kept here, not in the client's
    * buffer, so the sweeper can keep their ack wait alive (+WPI): a store outage holds every slot for as
    * long as it lasts, and messages left unacknowledged would be redelivered until max-deliver ran out
-   * and then dead-lettered — valid orders lost to an outage. Bounded by the consumer's max ack pending.
+   * and then dead-lettered — valid orders lost to an outage. At most pullBatchSize: pulls ask only for
+   * what fits (backpressure). Found by review: pulling on regardless held up to max_ack_pending orders
+   * alive on a worker whose slots were all stuck, while a healthy worker on the same consumer idled.
    */
-  private readonly waiting: Array<{ readonly message: JsMsg; readonly ackWaitMs: number; deadlineMs: number }> = [];
+  private readonly waiting: Array<{ readonly message: JsMsg; readonly ackWaitMs: number; deadlineMs: number; readonly heldSinceMs: number }> = [];
+  /** When a handler slot last freed (epoch ms): a worker with none freed for two ack waits is stuck. */
+  private lastSlotFreedMs = Date.now();
+  /** Held messages were handed back because every slot is stuck: hold nothing more until a slot frees. */
+  private stalled = false;
+  /** Resolves the wait for room to pull (a slot freed, held messages handed back, stop). */
+  private wakeRoom: (() => void) | undefined;
   private wakePause: (() => void) | undefined;
   private wakeIdle: (() => void) | undefined;
   private sweeper: ReturnType<typeof setInterval> | undefined;
@@ -257,7 +270,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private advisory: Subscription | undefined;
   private readonly advisoryWork = new Set<Promise<void>>();
   private manager: Promise<JetStreamManager> | undefined;
-  /** A heartbeats-missed episode was reported; cleared by the next heartbeat or message. */
+  /**
+   * Why the current pull was ended from inside (a headers-only delivery): run() throws it once the pull
+   * has ended, and consumes again after a pause. Messages still arriving meanwhile are handed back.
+   */
+  private interruption: NatsFeedError | undefined;
+  /** A heartbeats-missed episode was reported; cleared by the next message or pull request the server ends. */
   private heartbeatsMissed = false;
   /** Background re-creation of a missing dead-letter stream: running, and when it last started. */
   private recreating = false;
@@ -294,7 +312,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   /**
    * Stops pulling; messages already received but not started are handed back (nak, redelivered at
-   * once elsewhere); waits for running handlers to settle (bounded by stopTimeoutMs); stops the
+   * once elsewhere), and so is whatever still arrives for the open pull request (it ends within
+   * PULL_EXPIRES_MS); waits for running handlers to settle (bounded by stopTimeoutMs); stops the
    * advisory listener; flushes acks to the server. The connection belongs to the caller: drain it after.
    */
   stop(): Promise<void> {
@@ -306,8 +325,17 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     this.stopping = true;
     const deadline = Date.now() + this.settings.stopTimeoutMs;
     this.wakePause?.();
-    void this.messages?.close();
-    let finished = await waitUntil(this.loop, deadline);
+    this.wakeRoomToPull();
+    // The open pull request is not closed: closing unsubscribes at once, and what the server had
+    // already sent for it was dropped in transit — those orders waited out their ack wait (30 s+)
+    // before anyone got them (found by review). Instead no new pull is made and everything that still
+    // arrives is handed back, until the request ends by itself (batch filled, or PULL_EXPIRES_MS).
+    // Unsubscribing first and waiting one round trip is not enough: on nats-server 2.9.10 an order
+    // was still stranded in one of four runs of the review's stop test (3 000 streaming in) — a
+    // delivery already on its way inside the server when the unsubscribe arrived.
+    const pullEnded = await waitUntil(this.loop, deadline);
+    if (!pullEnded) void this.messages?.close();
+    let finished = pullEnded;
     this.releaseWaiting();
     const idle =
       this.inFlight.size === 0
@@ -325,10 +353,11 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     if (!this.settings.connection.isClosed()) await waitUntil(this.settings.connection.flush().catch(() => {}), deadline);
     this.markReady();
     if (!finished) {
+      const pull = pullEnded ? "" : " and the last pull request still open (what was in transit for it is redelivered after its ack wait)";
       this.report(
         new NatsFeedError(
           "timeout",
-          `stop() gave up after ${this.settings.stopTimeoutMs} ms with ${this.inFlight.size} handler(s) still running; their orders are redelivered after the ack wait`,
+          `stop() gave up after ${this.settings.stopTimeoutMs} ms with ${this.inFlight.size} handler(s) still running${pull}; their orders are redelivered after the ack wait`,
         ),
       );
     }
@@ -356,7 +385,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   private async run(): Promise<void> {
-    const { feed, js, connection } = this.settings;
+    const { feed, js } = this.settings;
     const what = `${feed.streamName}/${feed.consumerName}`;
     /** The stream or consumer went missing after consuming had started: re-create before the next attempt. */
     let lost = false;
@@ -365,33 +394,26 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       try {
         if (lost && this.settings.recreateMissing) await this.recreateMissing();
         const consumer = await js.consumers.get(feed.streamName, feed.consumerName);
-        this.adoptServerConfig((await consumer.info(true)).config);
+        const config = (await consumer.info(true)).config;
+        this.checkReception(config, what);
+        this.adoptServerConfig(config);
         this.listenForMaxDeliveries();
         if (this.stopping) break;
-        // abort_on_missing_resource: without it nats.js keeps pulling from a deleted consumer or stream
-        // forever and only says so on status(), which nobody reads — the feed stalled silently.
-        const messages = await consumer.consume({ max_messages: this.settings.pullBatchSize, expires: PULL_EXPIRES_MS, abort_on_missing_resource: true });
-        this.messages = messages;
-        this.watchStatus(messages, what);
-        if (this.stopping) void messages.close();
-        this.markReady();
-        this.startExhaustedSweeps();
-        consumingSince = Date.now();
-        this.heartbeatsMissed = false;
-        lost = false;
-        for await (const message of messages) {
-          this.heartbeatsMissed = false;
-          if (this.stopping) this.release(message);
-          else if (this.active < this.settings.maxConcurrentHandlers) this.start(message);
-          else this.hold(message);
-        }
-        if (this.stopping) break;
-        if (connection.isClosed() || connection.isDraining()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
-        throw new NatsFeedError("unexpected", `consuming ${what}: the message iterator ended without an error; consuming again`);
+        await this.pullUntilStopped(consumer, what, () => {
+          this.markReady();
+          this.startExhaustedSweeps();
+          consumingSince = Date.now();
+          lost = false;
+        });
+        break; // returns only once stop() began; a failure throws
       } catch (error) {
         if (this.stopping) break;
         let failure = toNatsFeedError(error, `consuming ${what}`);
         const missing = failure.reason === "consumer-not-found" || failure.reason === "stream-not-found";
+        // A consumer that would deliver no order bodies, or refuses the feed's pulls: `ready` fails and
+        // nothing is consumed (no order dead-lettered for it); checked again after each pause, so a
+        // consumer fixed on the server (provisionStreams with onMismatch "update") is picked up.
+        if (failure.reason === "incompatible-consumer") this.failReady(failure);
         if (failure.reason === "closed" || (missing && !this.settleReady.done)) {
           // Before the first pull a missing consumer means "not provisioned": the caller's mistake.
           this.report(failure);
@@ -445,29 +467,123 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   /**
-   * Reports nats.js's consumer notifications worth a log line. A deleted or missing consumer/stream
-   * ends the iterator (abort_on_missing_resource) and is reported by run(); missed heartbeats while
-   * connected are reported once per episode (nats.js itself then checks the consumer and pulls again).
+   * Pulls one fetch at a time, each asking only for what the worker can start or hold (backpressure:
+   * orders it cannot take stay in the stream for other workers), until stop() — then it returns once
+   * the open request has ended — or a failure, which it throws. A fetch rather than nats.js's consume():
+   * consume() keeps pulling whatever the handlers do, and its close() drops messages in transit.
+   * `started` runs once the first pull request is made.
    */
-  private watchStatus(messages: ConsumerMessages, what: string): void {
-    void (async () => {
-      for await (const status of messages.status()) {
-        if (this.stopping) return;
-        if (status.type === "heartbeat") {
-          this.heartbeatsMissed = false;
-        } else if (status.type === "heartbeats_missed" && !this.heartbeatsMissed) {
-          this.heartbeatsMissed = true;
-          this.report(
-            new NatsFeedError(
-              "heartbeats-missed",
-              `consuming ${what}: ${status.count} idle heartbeats from nats-server missed while connected; checking that the stream and consumer still exist`,
-            ),
-          );
-        } else if (status.type === "exceeded_limits") {
-          this.report(new NatsFeedError("rejected", `consuming ${what}: a pull request was refused: ${status.description} (${status.code})`));
-        }
+  private async pullUntilStopped(consumer: Consumer, what: string, started: () => void): Promise<void> {
+    const { connection } = this.settings;
+    this.interruption = undefined;
+    this.heartbeatsMissed = false;
+    let first = true;
+    for (;;) {
+      const batch = await this.roomToPull();
+      if (this.stopping) return;
+      if (this.interruption) throw this.interruption;
+      const messages = await consumer.fetch({ max_messages: batch, expires: PULL_EXPIRES_MS });
+      this.messages = messages;
+      if (first) {
+        first = false;
+        started();
       }
-    })().catch(() => {});
+      try {
+        for await (const message of messages) this.receive(message);
+        this.heartbeatsMissed = false; // the server ended the request itself: it answers
+      } catch (error) {
+        if (this.stopping) return;
+        await this.pullFailed(consumer, error, what);
+      }
+      if (this.interruption) throw this.interruption;
+      if (connection.isClosed() || connection.isDraining()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
+    }
+  }
+
+  private receive(message: JsMsg): void {
+    this.heartbeatsMissed = false;
+    if (this.stopping || this.interruption) this.release(message);
+    else if (this.active < this.settings.maxConcurrentHandlers) this.start(message);
+    else this.hold(message);
+  }
+
+  /**
+   * Messages the next pull may ask for: free handler slots plus room to hold pullBatchSize (none while
+   * stalled), at most pullBatchSize.
+   */
+  private pullRoom(): number {
+    const { maxConcurrentHandlers, pullBatchSize } = this.settings;
+    const holding = this.stalled ? 0 : pullBatchSize;
+    return Math.min(pullBatchSize, maxConcurrentHandlers + holding - this.active - this.waiting.length);
+  }
+
+  /**
+   * Waits until a pull is worth making and returns its batch (0 once stopping or interrupted). With
+   * messages held, it waits for room for a quarter batch, so a saturated worker does not pull one
+   * message per freed slot.
+   */
+  private async roomToPull(): Promise<number> {
+    for (;;) {
+      if (this.stopping || this.interruption) return 0;
+      const room = this.pullRoom();
+      const least = this.waiting.length > 0 ? Math.max(1, Math.floor(this.settings.pullBatchSize / 4)) : 1;
+      if (room >= least) return room;
+      await new Promise<void>((resolve) => {
+        this.wakeRoom = resolve;
+      });
+    }
+  }
+
+  private wakeRoomToPull(): void {
+    const wake = this.wakeRoom;
+    this.wakeRoom = undefined;
+    wake?.();
+  }
+
+  /**
+   * A fetch ended with an error. nats.js words a deleted consumer or stream, or a server that stopped
+   * answering, all as "heartbeats missed" (reported once per episode): the server is asked which it is.
+   * Returns when pulling again is right; throws otherwise (run() reports it and pauses).
+   */
+  private async pullFailed(consumer: Consumer, error: unknown, what: string): Promise<void> {
+    if (error instanceof Error && error.name === "JetStreamStatusError" && /exceeded/i.test(error.message)) {
+      // nats-server refuses every later pull the same way: consume again, which checks the consumer's
+      // limits first and says what to fix.
+      throw new NatsFeedError("incompatible-consumer", `consuming ${what}: nats-server refused a pull request (${error.message}); the consumer's limits do not allow the feed's pulls`, {
+        cause: error,
+      });
+    }
+    const failure = toNatsFeedError(error, `consuming ${what}`);
+    if (failure.reason === "consumer-not-found" || failure.reason === "stream-not-found" || failure.reason === "closed") throw failure;
+    const heartbeats = /heartbeats missed/i.test(failure.message);
+    if (heartbeats && !this.heartbeatsMissed) {
+      this.heartbeatsMissed = true;
+      this.report(new NatsFeedError("heartbeats-missed", `consuming ${what}: idle heartbeats from nats-server missed while connected; checking that the stream and consumer still exist`));
+    }
+    try {
+      await consumer.info();
+    } catch (probe) {
+      throw toNatsFeedError(probe, `consuming ${what}: checking the consumer after "${failure.message}"`);
+    }
+    if (!heartbeats) throw failure;
+  }
+
+  /** Ends the current pull; run() reports `error` and consumes again after a pause. */
+  private interrupt(messages: ConsumerMessages | undefined, error: NatsFeedError): void {
+    if (this.interruption || this.messages !== messages) return;
+    this.interruption = error;
+    void messages?.close();
+    this.wakeRoomToPull();
+  }
+
+  /** Throws `incompatible-consumer` when the consumer would not deliver what the feed needs. */
+  private checkReception(config: ConsumerConfig, what: string): void {
+    const problems = diffConsumerReception(config, pullRequirements(this.settings.feed));
+    if (problems.length === 0) return;
+    throw new NatsFeedError(
+      "incompatible-consumer",
+      `${describeMismatches(`consumer ${what}`, problems)}\nNothing is consumed until it is fixed (checked again every few seconds).`,
+    );
   }
 
   private adoptServerConfig(config: ConsumerConfig): void {
@@ -492,12 +608,15 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   /** Keeps a message until a slot frees (see `waiting`). */
   private hold(message: JsMsg): void {
     const ackWaitMs = ackWaitForDelivery(this.ackWaits, message.info.deliveryCount);
-    this.waiting.push({ message, ackWaitMs, deadlineMs: Date.now() + ackWaitMs });
+    const now = Date.now();
+    this.waiting.push({ message, ackWaitMs, deadlineMs: now + ackWaitMs, heldSinceMs: now });
     this.ensureSweeper();
   }
 
   private freeSlot(): void {
     this.active--;
+    this.lastSlotFreedMs = Date.now();
+    this.stalled = false;
     while (this.active < this.settings.maxConcurrentHandlers && this.waiting.length > 0) {
       const next = this.waiting.shift() as { message: JsMsg };
       if (this.stopping) this.release(next.message);
@@ -508,6 +627,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         this.start(next.message);
       }
     }
+    this.wakeRoomToPull();
   }
 
   /** Hands back every held message (stopping): plain nak, redelivered at once elsewhere. */
@@ -572,6 +692,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         this.send(held.message, "working", (m) => m.working());
         held.deadlineMs = now + held.ackWaitMs;
       }
+      this.handBackFromStuckSlots(now);
       // Last deliveries whose dead-letter write is being retried: the same keep-alive.
       for (const pending of this.pendingDeadLetters.values()) {
         if (pending.message === undefined || now < pending.deadlineMs - pending.ackWaitMs / 2) continue;
@@ -589,8 +710,29 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     this.sweeper.unref?.();
   }
 
+  /**
+   * A worker whose every slot has been taken for two ack waits is stuck (a store outage, a hung
+   * dependency), not merely busy: its held messages are handed back (plain nak) and it pulls nothing to
+   * hold until a slot frees, so another worker on the consumer gets them — or, with none, they wait in
+   * the stream, costing no delivery, until this one has room again. Only first deliveries: a hand-back
+   * costs an order one delivery, at most once, so an outage can never use up its max-deliver this way.
+   */
+  private handBackFromStuckSlots(now: number): void {
+    if (this.stopping || this.waiting.length === 0 || this.active < this.settings.maxConcurrentHandlers) return;
+    let handedBack = 0;
+    for (let index = this.waiting.length - 1; index >= 0; index--) {
+      const held = this.waiting[index] as (typeof this.waiting)[number];
+      if (held.message.info.deliveryCount > 1 || now - Math.max(held.heldSinceMs, this.lastSlotFreedMs) < 2 * held.ackWaitMs) continue;
+      this.waiting.splice(index, 1);
+      this.release(held.message);
+      handedBack++;
+    }
+    if (handedBack > 0) this.stalled = true;
+  }
+
   private async process(delivery: Delivery): Promise<void> {
     const { message } = delivery;
+    if (message.data.byteLength === 0 && (await this.handedBackWithoutBody(message))) return;
     const decoded = decodeOrderEvent(message.data);
     if (!decoded.ok) {
       await this.deadLetter(message, "invalid", `invalid order event: ${formatProblems(decoded.problems)}`, orderIdHint(message.data));
@@ -604,6 +746,40 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       disposition = this.handlerFailed(event, delivery.deliveryCount, error);
     }
     await this.settle(message, event, delivery.deliveryCount, disposition);
+  }
+
+  /**
+   * An empty body with a `Nats-Msg-Size` header is what a headers-only consumer delivers: the order is
+   * stored whole, the feed just did not receive it. Dead-lettering it recorded 0 bytes and deleted the
+   * order (found by review: every order lost that way). So it is handed back and consuming stops until
+   * the consumer is fixed — after asking the server, since a producer may set that header itself (then
+   * the empty body is real and dead-lettered as usual). True when the message was handed back.
+   */
+  private async handedBackWithoutBody(message: JsMsg): Promise<boolean> {
+    const sizeHeader = readOriginalHeaders(() => message.headers).headers?.get("Nats-Msg-Size") ?? "";
+    const size = sizeHeader === "" ? 0 : Number(sizeHeader);
+    if (!(size > 0)) return false;
+    const { streamName, consumerName } = this.settings.feed;
+    if (this.interruption === undefined) {
+      let headersOnly: boolean;
+      try {
+        headersOnly = (await (await this.jsm()).consumers.info(streamName, consumerName)).config.headers_only === true;
+      } catch (error) {
+        // Cannot tell: never dead-letter an order on a guess. Handed back, decided on a later delivery.
+        this.report(toNatsFeedError(error, `reading consumer ${streamName}/${consumerName} for ${streamName} #${message.seq}, delivered without its body`));
+        this.counts.retried++;
+        this.queueSettle(message, "nak", this.failureDelay(message.info.deliveryCount));
+        return true;
+      }
+      if (!headersOnly) return false;
+      const error = new NatsFeedError(
+        "incompatible-consumer",
+        `consumer ${streamName}/${consumerName} delivered ${streamName} #${message.seq} without its body (headers_only: true, Nats-Msg-Size ${size}): handed back, not dead-lettered; nothing is consumed until the consumer is fixed (provisionStreams({ onMismatch: "update" }) clears headers_only)`,
+      );
+      this.interrupt(this.messages, error);
+    }
+    this.release(message);
+    return true;
   }
 
   private handlerFailed(event: OrderEvent, deliveryCount: number, error: unknown): Disposition {
@@ -679,10 +855,30 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   /** Writes the dead letter (throws when not written), then terminates the delivery. */
   private async writeDeadLetterAndTerm(message: JsMsg, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
-    const original = { subject: message.subject, sequence: message.seq, timestampNanos: message.timestampNanos, deliveryCount: message.info.deliveryCount, data: message.data, headers: message.headers };
+    const original = {
+      subject: message.subject,
+      sequence: message.seq,
+      timestampNanos: message.timestampNanos,
+      deliveryCount: message.info.deliveryCount,
+      data: message.data,
+      ...(await this.originalHeaders(() => message.headers, message.seq)),
+    };
     await this.recordDeadLetter(original, kind, reason, orderId);
     // Plain term: nats-server 2.9 does not understand a term reason (it would redeliver instead).
     this.queueSettle(message, "term", 0);
+  }
+
+  /**
+   * The headers to copy into a dead letter. nats.js decodes them lazily and throws on a name it refuses
+   * (a space, non-ASCII — a non-JS producer can store such a message): reading them unguarded made the
+   * dead-letter write throw on every delivery, so the message was retried forever. Then the raw block
+   * is fetched from the stream and kept whole instead.
+   */
+  private async originalHeaders(read: () => MsgHdrs | undefined, sequence: number): Promise<Pick<DeadLetterInput, "headers" | "unreadableHeaders">> {
+    const { headers, error } = readOriginalHeaders(read);
+    if (error === undefined) return headers === undefined ? {} : { headers };
+    const raw = await readRawStoredHeaders(this.settings.connection, this.settings.feed.streamName, sequence, this.settings.apiTimeoutMs);
+    return { unreadableHeaders: { error, raw } };
   }
 
   /** Writes the dead letter of `original` (throws when not written), counts and reports it. */
@@ -860,31 +1056,38 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       return;
     }
     const reason = `not settled after ${deliveries} deliveries (max deliver ${this.maxDeliver}): every delivery's ack wait ran out (worker crashed, hung or too slow)`;
-    await this.deadLetterExhaustedOrRetry(sequence, deliveries, reason);
+    await this.deadLetterStoredOrRetry(sequence, deliveries, "max-deliver", reason);
   }
 
-  /** Dead-letters a message the server gave up on; a failed write is retried (see retryDeadLetter). */
-  private async deadLetterExhaustedOrRetry(sequence: number, deliveries: number, reason: string): Promise<void> {
+  /** Dead-letters a message no delivery will settle any more; a failed write is retried (see retryDeadLetter). */
+  private async deadLetterStoredOrRetry(sequence: number, deliveries: number, kind: DeadLetterKind, reason: string): Promise<void> {
     try {
-      await this.deadLetterExhausted(sequence, deliveries, reason);
+      await this.deadLetterStored(sequence, deliveries, kind, reason);
     } catch (error) {
-      const failure = toNatsFeedError(error, `dead-lettering ${this.settings.feed.streamName} #${sequence} after max deliveries`);
+      const failure = toNatsFeedError(error, `dead-lettering ${this.settings.feed.streamName} #${sequence} (${kind})`);
       this.report(failure);
       this.deadLetterStreamMissing(failure);
-      this.retryDeadLetter(sequence, undefined, () => this.deadLetterExhausted(sequence, deliveries, reason));
+      this.retryDeadLetter(sequence, undefined, () => this.deadLetterStored(sequence, deliveries, kind, reason));
     }
   }
 
   /** Reads stored message `sequence`, writes its dead letter and deletes it; throws when not done. */
-  private async deadLetterExhausted(sequence: number, deliveries: number, reason: string): Promise<void> {
+  private async deadLetterStored(sequence: number, deliveries: number, kind: DeadLetterKind, reason: string): Promise<void> {
     const { streamName } = this.settings.feed;
     const jsm = await this.jsm();
     const stored = await jsm.streams.getMessage(streamName, { seq: sequence });
     if (!stored) return; // settled after all (a late ack) or already dead-lettered by another worker
     const decoded = decodeOrderEvent(stored.data);
     const orderId = decoded.ok ? decoded.event.orderId : orderIdHint(stored.data);
-    const original = { subject: stored.subject, sequence, timestampNanos: timestampNanosFromIso(stored.timestamp), deliveryCount: deliveries, data: stored.data, headers: stored.header };
-    await this.recordDeadLetter(original, "max-deliver", reason, orderId);
+    const original = {
+      subject: stored.subject,
+      sequence,
+      timestampNanos: timestampNanosFromIso(stored.timestamp),
+      deliveryCount: deliveries,
+      data: stored.data,
+      ...(await this.originalHeaders(() => stored.header, sequence)),
+    };
+    await this.recordDeadLetter(original, kind, reason, orderId);
     await this.deleteStored(sequence);
   }
 
@@ -926,19 +1129,63 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     await new Promise((resolve) => setTimeout(resolve, EXHAUSTED_RECHECK_MS));
     if (this.stopping) return;
     const confirmed = new Set(await this.exhaustedCandidates());
-    const reason = `found after max deliver (${this.maxDeliver}) was reached without a dead letter (the dead-letter write failed, or no worker received the max-deliver advisory)`;
     for (const sequence of first) {
       if (this.stopping) return;
       if (!confirmed.has(sequence) || this.pendingDeadLetters.has(sequence)) continue;
-      await this.deadLetterExhaustedOrRetry(sequence, this.maxDeliver, reason);
+      await this.lastChance(sequence);
+    }
+  }
+
+  /**
+   * A sweep find is not necessarily exhausted: nats-server (2.9, file storage) killed and restarted can
+   * restore messages it had already deleted after their ack, below the consumer's ack floor — dead-
+   * lettering them all as "max-deliver" filled the DLQ with orders that had been applied (207 in one
+   * review run). So each find runs once more through the handler, like a delivery with nothing to keep
+   * alive: an order already applied comes back a duplicate from the idempotent store and is acked,
+   * i.e. deleted here; only a refusal or a failure dead-letters it, with the handler's own reason.
+   * Interrupted by stop(), it stays stored for the next worker's sweep.
+   */
+  private async lastChance(sequence: number): Promise<void> {
+    const { streamName } = this.settings.feed;
+    const stored = await (await this.jsm()).streams.getMessage(streamName, { seq: sequence });
+    if (!stored) return; // settled after all (a late ack), or handled by another worker's sweep
+    const deliveries = Math.max(1, this.maxDeliver);
+    const where = `found stored at or below the consumer's ack floor, where it is never delivered again (max deliver ${this.maxDeliver} ran out without a dead letter, or nats-server restored it after an unclean restart although it had been acked)`;
+    const decoded = decodeOrderEvent(stored.data);
+    if (!decoded.ok) {
+      await this.deadLetterStoredOrRetry(sequence, deliveries, "invalid", `invalid order event: ${formatProblems(decoded.problems)}; ${where}`);
+      return;
+    }
+    const event = decoded.event;
+    let disposition: Disposition;
+    try {
+      disposition = await this.handler(event, { deliveryCount: deliveries, working: () => {} });
+    } catch (error) {
+      disposition = this.handlerFailed(event, deliveries, error);
+    }
+    switch (disposition?.kind) {
+      case "ack":
+        await this.deleteStored(sequence);
+        this.counts.acked++;
+        this.settings.metrics.increment("nats_feed_acks_total");
+        return;
+      case "dead-letter":
+        await this.deadLetterStoredOrRetry(sequence, deliveries, "rejected", `${disposition.reason} (in a last run through the handler: ${where})`);
+        return;
+      default: {
+        if (this.stopping) return; // the handler gave up because we stop: the next worker's sweep runs it again
+        const why = disposition?.kind === "retry" ? disposition.reason : `unknown disposition ${JSON.stringify(disposition)}`;
+        await this.deadLetterStoredOrRetry(sequence, deliveries, "retries-exhausted", `${where}; a last run through the handler did not settle it: ${why}`);
+      }
     }
   }
 
   /**
    * Stored messages the consumer will never deliver again. JetStream says which messages are
    * ack-pending only as a count, so only two cases are certain: a stored message at or below the ack
-   * floor (every one there was acked — deleted on a work-queue stream — or given up on), and, when
-   * nothing is ack-pending, every stored message at or below the delivered sequence. An exhausted
+   * floor (every one there was acked — deleted on a work-queue stream, unless nats-server restored it
+   * after an unclean restart — or given up on), and, when nothing is ack-pending, every stored message
+   * at or below the delivered sequence. An exhausted
    * message above the floor while others are pending waits for a later sweep (the floor moves up to it
    * whenever nothing is pending). Only for deliver policy `all` (otherwise messages below the start were
    * never delivered). Cheap when there is nothing to find: two info requests.

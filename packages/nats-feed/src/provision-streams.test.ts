@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveFeedOptions } from "./feed-options.js";
-import { consumerConfig, diffConsumerConfig, diffStreamConfig, ordersStreamConfig, serverVersionSupported } from "./provision-streams.js";
+import { consumerConfig, diffConsumerConfig, diffConsumerReception, diffStreamConfig, ordersStreamConfig, serverVersionSupported } from "./provision-streams.js";
 
 describe("provisioning comparisons (no server)", () => {
   const options = resolveFeedOptions({ duplicateWindowMs: 60_000, ackWaitMs: 1_000, backoffMs: [2_000], maxDeliver: 3 });
@@ -31,6 +31,33 @@ describe("provisioning comparisons (no server)", () => {
       ["deliver_subject (must be a pull consumer)", false],
       ["filter_subject", false],
     ]);
+  });
+
+  it("refuses a consumer that would deliver no order bodies or refuse the feed's pulls, and says which fields can be changed in place", () => {
+    const desired = consumerConfig(options);
+    const found = diffConsumerConfig(
+      desired,
+      { ...desired, headers_only: true, max_batch: 10, max_expires: 1_000_000_000, max_bytes: 1_000, inactive_threshold: 60_000_000_000, max_waiting: 4 },
+      { pullBatchSize: 64, pullExpiresMs: 5_000 },
+    );
+    expect(found.map((m) => [m.field, m.actual, m.updatable])).toEqual([
+      ["headers_only (delivers no order bodies)", "true", true],
+      ["max_batch", "10", true],
+      ["max_expires", "1000 ms", true],
+      ["max_bytes", "1000", true],
+      ["inactive_threshold", "60000 ms", true],
+      ["max_waiting", "4", false],
+    ]);
+    expect(found.find((m) => m.field === "max_batch")?.expected).toMatch(/at least 64/);
+  });
+
+  it("accepts pull limits at or above what the feed's pulls ask for, and the server's defaults", () => {
+    const desired = consumerConfig(options);
+    const pull = { pullBatchSize: 64, pullExpiresMs: 5_000 };
+    expect(diffConsumerConfig(desired, { ...desired, max_batch: 64, max_expires: 5_000_000_000, max_waiting: 1_000 }, pull)).toEqual([]);
+    // What nats-server 2.9 reports for a consumer created from consumerConfig.
+    expect(diffConsumerConfig(desired, { ...desired, headers_only: false, max_batch: 0 }, pull)).toEqual([]);
+    expect(diffConsumerReception({ max_batch: 63 }, pull).map((m) => m.field)).toEqual(["max_batch"]);
   });
 
   it("accepts nats-server 2.9 and later, refuses 2.8", () => {

@@ -3,7 +3,10 @@
 // same options changes nothing. Easy to get wrong: `streams.add` with a different config fails with a
 // vague "already in use" and `consumers.add` silently updates what it can, so every existing resource
 // is read and compared field by field first; a difference is an error naming each field (or, with
-// `onMismatch: "update"`, an in-place update of the fields nats-server can change).
+// `onMismatch: "update"`, an in-place update of the fields nats-server can change). That includes the
+// consumer fields the feed never sets but that change what it receives: a `headers_only` consumer
+// delivered every order with an empty body (each dead-lettered as malformed JSON: orders lost), and a
+// `max_batch` below the pull batch made nats-server refuse every pull (nothing consumed, no error).
 
 import {
   AckPolicy,
@@ -19,7 +22,7 @@ import {
 } from "@nats-io/jetstream";
 import { millis, nanos, type NatsConnection } from "@nats-io/transport-node";
 import { API_CODES, apiErrorCode, NatsFeedError, toNatsFeedError } from "./errors.js";
-import { resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
+import { DEFAULT_FEED_OPTIONS, PULL_EXPIRES_MS, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { orderSubjects } from "./subjects.js";
 
 /** Oldest nats-server the feed runs on: backoff, nak delays and the max-deliver advisory as used here. */
@@ -58,9 +61,26 @@ type ConsumerSettings = Pick<ConsumerConfig, "ack_policy" | "deliver_policy" | "
   readonly ack_wait: number;
   readonly max_deliver: number;
   readonly max_ack_pending: number;
+  readonly max_waiting: number;
   readonly backoff?: number[];
   readonly description: string;
 };
+
+/**
+ * What the feed's pull requests need from the consumer: every pull asks for `pullBatchSize` messages and
+ * lives `pullExpiresMs`. A consumer limiting either below that refuses every pull (409).
+ */
+export interface PullRequirements {
+  readonly pullBatchSize: number;
+  readonly pullExpiresMs: number;
+}
+
+/**
+ * Pull requests nats-server keeps waiting per consumer: its own default, stated so that a consumer
+ * created with fewer is noticed — every worker keeps a pull request waiting, and one beyond the limit
+ * is refused. nats-server 2.9 cannot change it in place.
+ */
+export const CONSUMER_MAX_WAITING = 512;
 
 export function ordersStreamConfig(o: ResolvedFeedOptions): StreamSettings {
   return {
@@ -108,6 +128,7 @@ export function consumerConfig(o: ResolvedFeedOptions): ConsumerSettings {
     ack_wait: nanos(o.ackWaitMs),
     max_deliver: o.maxDeliver,
     max_ack_pending: o.maxAckPending,
+    max_waiting: CONSUMER_MAX_WAITING,
     // nats-server sets ack_wait = backoff[0]; starting the schedule with ackWaitMs keeps both equal.
     ...(o.backoffMs.length > 0 ? { backoff: [o.ackWaitMs, ...o.backoffMs].map((ms) => nanos(ms)) } : {}),
   };
@@ -145,8 +166,31 @@ export function diffStreamConfig(desired: StreamSettings, actual: Partial<Stream
   return out;
 }
 
+/** A positive limit the feed needs unset, or at least `minimum`; pushes a mismatch otherwise. */
+function atLeast(out: ConfigMismatch[], field: string, minimum: number, actual: number | undefined, what: string, render: (value: number) => string = String): void {
+  if (actual === undefined || actual <= 0 || actual >= minimum) return;
+  out.push({ field, expected: `unset, or at least ${render(minimum)} (${what})`, actual: render(actual), updatable: true });
+}
+
+/**
+ * The consumer settings that change what the feed's pull requests receive (pure): a headers-only
+ * consumer delivers no order bodies; a max_batch or max_expires below the feed's pull makes nats-server
+ * refuse every pull. Checked by provisioning and again by the feed each time it starts pulling.
+ */
+export function diffConsumerReception(actual: Partial<ConsumerConfig>, pull: PullRequirements): ConfigMismatch[] {
+  const out: ConfigMismatch[] = [];
+  if (actual.headers_only === true) out.push({ field: "headers_only (delivers no order bodies)", expected: "false", actual: "true", updatable: true });
+  atLeast(out, "max_batch", pull.pullBatchSize, actual.max_batch, "the feed's pull batch size");
+  atLeast(out, "max_expires", nanos(pull.pullExpiresMs), actual.max_expires, "the feed's pull request expiry", (value) => ms(value));
+  return out;
+}
+
 /** Differences between the consumer the feed needs and the one that exists (pure). */
-export function diffConsumerConfig(desired: ConsumerSettings, actual: Partial<ConsumerConfig>): ConfigMismatch[] {
+export function diffConsumerConfig(
+  desired: ConsumerSettings,
+  actual: Partial<ConsumerConfig>,
+  pull: PullRequirements = { pullBatchSize: DEFAULT_FEED_OPTIONS.pullBatchSize, pullExpiresMs: PULL_EXPIRES_MS },
+): ConfigMismatch[] {
   const out: ConfigMismatch[] = [];
   compare(out, "ack_policy", desired.ack_policy, actual.ack_policy, false);
   compare(out, "deliver_policy", desired.deliver_policy, actual.deliver_policy, false);
@@ -158,10 +202,18 @@ export function diffConsumerConfig(desired: ConsumerSettings, actual: Partial<Co
   compare(out, "max_ack_pending", desired.max_ack_pending, actual.max_ack_pending, true);
   const backoff = (value: number[] | undefined) => (value && value.length > 0 ? value.map((v) => millis(v)) : undefined);
   compare(out, "backoff (ms)", backoff(desired.backoff), backoff(actual.backoff), true);
+  out.push(...diffConsumerReception(actual, pull));
+  // Not set by the feed, so anything but unset is someone else's change: a byte limit per pull request,
+  // or a durable consumer the server deletes (with its ack state) after being idle that long.
+  compare(out, "max_bytes", undefined, actual.max_bytes || undefined, true);
+  compare(out, "inactive_threshold", undefined, actual.inactive_threshold || undefined, true, ms);
+  if (actual.max_waiting !== undefined && actual.max_waiting < desired.max_waiting) {
+    out.push({ field: "max_waiting", expected: `at least ${desired.max_waiting} (pull requests of every worker)`, actual: String(actual.max_waiting), updatable: false });
+  }
   return out;
 }
 
-function describeMismatches(what: string, mismatches: readonly ConfigMismatch[]): string {
+export function describeMismatches(what: string, mismatches: readonly ConfigMismatch[]): string {
   const lines = mismatches.map((m) => `  ${m.field}: expected ${m.expected}, found ${m.actual}${m.updatable ? "" : " (cannot be changed in place)"}`);
   return `${what} exists with settings the order feed cannot use:\n${lines.join("\n")}\nFix the feed options, or update/recreate the ${what.split(" ")[0]} (provisionStreams({ onMismatch: "update" }) changes the changeable fields).`;
 }
@@ -225,6 +277,7 @@ async function ensureConsumer(
   jsm: JetStreamManager,
   stream: string,
   desired: ConsumerSettings,
+  pull: PullRequirements,
   onMismatch: Existing,
   result: { created: string[]; unchanged: string[]; updated: string[] },
 ): Promise<void> {
@@ -245,7 +298,7 @@ async function ensureConsumer(
     result.created.push(label);
     return;
   }
-  const mismatches = onMismatch === "keep" ? [] : diffConsumerConfig(desired, existing);
+  const mismatches = onMismatch === "keep" ? [] : diffConsumerConfig(desired, existing, pull);
   if (mismatches.length === 0) {
     result.unchanged.push(label);
     return;
@@ -260,11 +313,21 @@ async function ensureConsumer(
       max_ack_pending: desired.max_ack_pending,
       backoff: desired.backoff ?? [],
       description: desired.description,
+      // nats.js merges the update into the existing config: zero/false clears what the feed does not set.
+      headers_only: false,
+      max_batch: 0,
+      max_expires: 0,
+      max_bytes: 0,
+      inactive_threshold: 0,
     });
   } catch (error) {
     throw toNatsFeedError(error, `updating ${label}`);
   }
   result.updated.push(label);
+}
+
+export function pullRequirements(o: Pick<ResolvedFeedOptions, "pullBatchSize">): PullRequirements {
+  return { pullBatchSize: o.pullBatchSize, pullExpiresMs: PULL_EXPIRES_MS };
 }
 
 /**
@@ -288,7 +351,7 @@ export async function provisionStreams(connection: NatsConnection, options: Prov
   const result = { created: [] as string[], unchanged: [] as string[], updated: [] as string[] };
   await ensureStream(jsm, ordersStreamConfig(resolved), onMismatch, result);
   await ensureStream(jsm, deadLetterStreamConfig(resolved), onMismatch, result);
-  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), onMismatch, result);
+  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), pullRequirements(resolved), onMismatch, result);
   return { options: resolved, serverVersion, ...result };
 }
 
@@ -302,6 +365,6 @@ export async function recreateMissingResources(jsm: JetStreamManager, resolved: 
   const result = { created: [] as string[], unchanged: [] as string[], updated: [] as string[] };
   await ensureStream(jsm, ordersStreamConfig(resolved), "keep", result);
   await ensureStream(jsm, deadLetterStreamConfig(resolved), "keep", result);
-  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), "keep", result);
+  await ensureConsumer(jsm, resolved.streamName, consumerConfig(resolved), pullRequirements(resolved), "keep", result);
   return result.created;
 }

@@ -127,7 +127,8 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       expect(await t.unsettled()).toBe(1);
 
       await fixDeadLetterStream(t.connection, t.options);
-      second = next.consume(async () => ({ kind: "ack" }));
+      // The same engine code refuses it again (the exhausted-message sweep runs it through the handler).
+      second = next.consume(async () => ({ kind: "dead-letter", reason: "unknown SKU" }));
       await second.ready;
       expect((await deadLetteredAndDrained(t, 20_000))[0]?.orderId).toBe("handed-back-1");
     } finally {
@@ -137,7 +138,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
     }
   }, 60_000);
 
-  it("dead-letters, when consuming starts, an exhausted message no worker dead-lettered (the advisory was lost with its worker)", async () => {
+  it("runs an exhausted message no worker dead-lettered (the advisory was lost with its worker) through the handler when consuming starts", async () => {
     const t = await openTestFeed(nats.url(), { ...FULL_DLQ, ackWaitMs: 500, backoffMs: [500], maxDeliver: 3 }, { stopTimeoutMs: 300 });
     let openGate!: () => void;
     const hang = new Promise<void>((resolve) => (openGate = resolve));
@@ -157,11 +158,17 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: dead-letter write fa
       expect(await t.unsettled()).toBe(1);
 
       await fixDeadLetterStream(t.connection, t.options);
-      second = next.consume(async () => ({ kind: "ack" }));
+      // The sweep cannot tell an exhausted message from one restored below the ack floor after an
+      // unclean server restart: it gives it a last run through the handler (orphan-sweep.test.ts).
+      const handled: string[] = [];
+      second = next.consume(async (event) => {
+        handled.push(event.orderId);
+        return { kind: "ack" };
+      });
       await second.ready;
-      const [letter] = await deadLetteredAndDrained(t, 20_000);
-      expect(letter).toMatchObject({ kind: "max-deliver", orderId: "orphan-1" });
-      expect(letter?.reason).toMatch(/found after max deliver/);
+      await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0, { timeoutMs: 20_000 });
+      expect(handled).toEqual(["orphan-1"]);
+      expect(await t.deadLetters()).toEqual([]);
       expect(errors).toEqual([]);
     } finally {
       openGate();
