@@ -217,6 +217,7 @@ export class EngineService {
     try {
       await within(10_000, "connecting to Redis (epoch marker)", epochClient.connect());
       await storeEpoch.establish();
+      storeEpoch.watch();
     } catch (error) {
       epochClient.destroy();
       await store.close().catch(() => undefined);
@@ -339,8 +340,9 @@ export class EngineService {
     const stopEarly = async (): Promise<void> => {
       await engine.stop().catch(() => undefined);
       scheduler.clearAll();
-      await store.close().catch(() => undefined);
+      storeEpoch.stopWatching();
       epochClient.destroy();
+      await store.close().catch(() => undefined);
       await closeEarly();
     };
     try {
@@ -407,9 +409,11 @@ export class EngineService {
     await this.engine.stop();
     this.scheduler.clearAll();
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
-    await this.store.close();
-    // Nothing of value is in flight on the marker's client: destroyed, never waited for.
+    // Nothing of value is in flight on the marker's client once the engine stopped: destroyed, never
+    // waited for — and before the store's close, which could hang on a silent Redis.
+    this.storeEpoch.stopWatching();
     this.epochClient.destroy();
+    await this.store.close();
     await this.connection.drain().catch(() => this.connection.close());
     this.logger.info("stopped");
   }

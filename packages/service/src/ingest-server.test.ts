@@ -3,6 +3,7 @@
 // (rate-limited), never as an internal error. And for deliveries that are no order: WooCommerce's
 // unsigned activation ping gets the exact 200 core needs, eBay's signed test vector verifies with the
 // one-line key eBay serves — neither is published.
+import { createHmac } from "node:crypto";
 import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
@@ -262,4 +263,37 @@ describe("ingest server: clients that stall", () => {
       await server.close();
     }
   }, 30_000);
+});
+
+describe("ingest server: order lines left out for having no SKU", () => {
+  let server: RunningIngestServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+
+  const signed = (order: unknown) => {
+    const body = JSON.stringify(order);
+    return { body, headers: { "content-type": "application/json", "x-shopify-topic": "orders/create", "x-shopify-hmac-sha256": createHmac("sha256", "s").update(body).digest("base64") } };
+  };
+
+  it("counts and logs them (a stocked product whose SKU was left empty would otherwise oversell without a trace)", async () => {
+    const published: unknown[] = [];
+    const started = await startCounting({ maxBodyBytes: 64 * 1024, channels: [{ id: "shopify", kind: "shopify", secret: "s" }], publish: (event) => (published.push(event), Promise.resolve({ duplicate: false })) });
+    server = started.server;
+    const partly = signed({ id: 7001, created_at: "2026-11-27T10:00:00Z", line_items: [{ sku: "SKU-1", quantity: 1 }, { sku: null, quantity: 1, title: "Tip" }] });
+    expect((await post(server.url, "/ingest/shopify", partly.body, partly.headers)).status).toBe(200);
+    const none = signed({ id: 7002, created_at: "2026-11-27T10:00:00Z", line_items: [{ sku: "", quantity: 2 }] });
+    expect(await post(server.url, "/ingest/shopify", none.body, none.headers)).toMatchObject({ status: 200, body: { accepted: "ignored" } });
+    expect(published).toHaveLength(1);
+    expect(started.counted).toEqual([
+      ["ingest_lines_skipped_total", { channel: "shopify", reason: "no SKU" }],
+      ["ingest_notifications_total", { channel: "shopify", outcome: "published" }],
+      ["ingest_lines_skipped_total", { channel: "shopify", reason: "no SKU" }],
+      ["ingest_notifications_total", { channel: "shopify", outcome: "no_stocked_lines" }],
+    ]);
+    const logged = started.lines.filter((l) => /order lines left out/.test(String(l.msg)));
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toMatchObject({ channel: "shopify", orderId: "shopify:7001", skippedLines: [{ index: 1, reason: "no SKU" }] });
+  });
 });

@@ -180,8 +180,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       reply(response, verdict.reason === "signature" ? 401 : 400, { error: verdict.reason, problems: verdict.problems });
       return;
     }
+    // Lines left out for having no SKU (tips, gift cards, custom items — or a stocked product whose SKU
+    // was left empty by mistake, which then sells stock never subtracted): counted and logged, never silent.
+    const skipped = verdict.kind === "order" || verdict.kind === "ignored" ? (verdict.skippedLines ?? []) : [];
+    for (const line of skipped) metrics.increment("ingest_lines_skipped_total", { channel: channel.id, reason: line.reason });
+    if (skipped.length > 0) logger.info({ channel: channel.id, ...(verdict.kind === "order" ? { orderId: verdict.event.orderId } : { detail: verdict.detail }), skippedLines: skipped }, `order lines left out (${skipped.length}): no SKU or quantity 0`);
     if (verdict.kind !== "order") {
-      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: verdict.kind });
+      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: verdict.kind === "ignored" && skipped.length > 0 ? "no_stocked_lines" : verdict.kind });
       reply(response, 200, { accepted: verdict.kind, detail: verdict.detail });
       return;
     }

@@ -68,14 +68,55 @@ export interface StoreEpochOptions {
   readonly logger: Logger;
   /** Longest wait for one Redis reply, ms. Default 5 000. */
   readonly callTimeoutMs?: number;
+  /** How often a running instance checks the marker (`watch`), ms. Default 1 000. */
+  readonly watchIntervalMs?: number;
+  /** Clock for the grace period of a marker this instance created (ms). Default Date.now. */
+  readonly now?: () => number;
 }
+
+/** A marker this instance created itself is trusted only after this many watch intervals (see `inGrace`). */
+const GRACE_WATCH_INTERVALS = 3;
 
 export class StoreEpoch {
   private adopted: string | undefined;
   private lostNow = false;
   private checking: Promise<boolean> | undefined;
+  /** Until when (ms) a marker this instance created is not trusted yet; 0 when it adopted one. */
+  private graceUntilMs = 0;
+  private watcher: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: StoreEpochOptions) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  private get watchIntervalMs(): number {
+    return this.options.watchIntervalMs ?? 1_000;
+  }
+
+  /**
+   * True for a short while after this instance created the marker on a store that had none. That is a
+   * new deployment — or a store that lost its data while other engines run, which they notice at their
+   * next watch tick (and mark lost). Until every running instance has had that tick, an unknown-SKU
+   * refusal here is held, not trusted: an engine restarted together with Redis must not dead-letter
+   * orders the running ones would have held.
+   */
+  get inGrace(): boolean {
+    return this.now() < this.graceUntilMs;
+  }
+
+  /** Checks the marker every `watchIntervalMs` until `stopWatching` (a loss is noticed even with no orders refused). */
+  watch(): void {
+    if (this.watcher !== undefined) return;
+    this.watcher = setInterval(() => void this.verify().catch(() => undefined), this.watchIntervalMs);
+    this.watcher.unref();
+  }
+
+  stopWatching(): void {
+    clearInterval(this.watcher);
+    this.watcher = undefined;
+  }
 
   /** True from the moment a loss was found until the marker is restored. */
   get lost(): boolean {
@@ -89,8 +130,10 @@ export class StoreEpoch {
 
   /** At start: adopts the store's marker, or creates one on a store that has none. */
   async establish(): Promise<void> {
-    const value = asText(await this.call(["EVAL", ESTABLISH_SCRIPT, "1", this.options.key, `start:${randomUUID()}`]), "marker");
+    const candidate = `start:${randomUUID()}`;
+    const value = asText(await this.call(["EVAL", ESTABLISH_SCRIPT, "1", this.options.key, candidate]), "marker");
     this.adopted = value;
+    if (value === candidate) this.graceUntilMs = this.now() + GRACE_WATCH_INTERVALS * this.watchIntervalMs;
     if (value.startsWith("lost:")) this.noteLost(value);
   }
 
@@ -228,5 +271,6 @@ export class EpochGuardedStockStore implements StockStore {
 
   private async holdIfLost(): Promise<void> {
     if (!(await this.epoch.verify())) throw new StoreDataLostError(`${STORE_LOST_MESSAGE}: ${STORE_RESTORE_ACTION}`);
+    if (this.epoch.inGrace) throw new StoreDataLostError("unknown SKU on a store whose epoch marker this engine just created: held for a few seconds, until any other running engine has checked whether the store lost its data");
   }
 }

@@ -55,11 +55,24 @@ function describeIssue(issue: z.core.$ZodIssue, prefix: readonly PropertyKey[]):
 /** YAML files: `<<: *anchor` merge keys are understood (explicit keys win); a key given twice is refused. */
 const YAML_OPTIONS = { merge: true } as const;
 /**
- * JSON files, read by the YAML parser with its JSON schema (JSON is YAML 1.2): a key given twice is
- * refused with its line and column, as in a YAML file, where JSON.parse silently kept the last one.
- * Plain (unquoted) YAML scalars are refused, so a .json file must still be JSON.
+ * JSON files: JSON.parse decides what is JSON (no comments, single quotes or trailing commas — a file
+ * other tools such as jq must read too); the YAML parser then only looks for a key given twice, which
+ * JSON.parse silently resolves to the last one, and reports it with its line and column as in YAML.
  */
-const JSON_OPTIONS = { schema: "json" } as const;
+const JSON_DUPLICATE_CHECK = { schema: "json" } as const;
+
+function parseJson(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+  } catch (error) {
+    // JSON.parse rarely says where; the YAML parser does, for every error the two share.
+    parseYaml(text, JSON_DUPLICATE_CHECK);
+    throw new Error(`${(error as Error).message} (comments, single quotes, trailing commas and other YAML-only syntax are not JSON: name the file .yaml to use them)`, { cause: error });
+  }
+  parseYaml(text, JSON_DUPLICATE_CHECK);
+  return value;
+}
 
 export function loadScenario(nameOrPath: string): LoadResult {
   const builtin = BUILTIN_SCENARIOS[nameOrPath];
@@ -76,7 +89,7 @@ export function loadScenario(nameOrPath: string): LoadResult {
   const yaml = /\.ya?ml$/i.test(nameOrPath);
   let value: unknown;
   try {
-    value = parseYaml(text, yaml ? YAML_OPTIONS : JSON_OPTIONS);
+    value = yaml ? parseYaml(text, YAML_OPTIONS) : parseJson(text);
   } catch (error) {
     return { ok: false, source: nameOrPath, problems: [`${nameOrPath} is not valid ${yaml ? "YAML" : "JSON"}: ${(error as Error).message}`] };
   }

@@ -59,6 +59,16 @@ describe("scenario file syntax", () => {
     expect(loaded.ok && loaded.scenario.demand.ordersPerDay).toBe(500);
     expect(loadScenario(write("yamlish.json", "name: t\nduration: 2h\n"))).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid JSON: .*line 1, column 1/)] });
     expect(loadScenario(write("broken.json", '{"name": "t",\n "duration": }'))).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid JSON: .*line 2/)] });
+    // What YAML accepts but JSON does not stays refused: a .json file must be readable by jq and JSON.parse.
+    for (const [name, text] of [
+      ["comment.json", `${JSON.stringify(minimal).slice(0, -1)} # note\n}`],
+      ["trailing-comma.json", `${JSON.stringify(minimal).slice(0, -1)},}`],
+      ["single-quotes.json", JSON.stringify(minimal).replace('"name"', "'name'")],
+      ["tag.json", JSON.stringify(minimal).replace('"name":', '"name": !!str')],
+    ] as const) {
+      expect(loadScenario(write(name, text)), name).toMatchObject({ ok: false, problems: [expect.stringMatching(/is not valid JSON: /)] });
+    }
+    expect(loadScenario(write("bom.json", `\uFEFF${JSON.stringify(minimal)}`)).ok).toBe(true);
   });
 
   it("YAML merge keys (<<: *anchor) are understood, an explicit key winning over a merged one", () => {

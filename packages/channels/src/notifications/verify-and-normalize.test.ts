@@ -147,4 +147,13 @@ describe("order lines without a SKU (custom items, tips, gift cards, products wi
     const verdict = shopifyOrder([{ sku: null, quantity: 1 }, { sku: "sku-1", quantity: 1.5 }]);
     expect(verdict).toMatchObject({ ok: false, reason: "malformed", problems: [{ path: "lines.1.quantity" }] });
   });
+
+  it("only a missing SKU is skipped: a SKU of the wrong type or an item that is not an object is still malformed", () => {
+    // Dropped silently, such a stocked line would never be subtracted (an oversell without a trace).
+    expect(shopifyOrder([{ sku: 12345, quantity: 2 }])).toMatchObject({ ok: false, reason: "malformed", problems: [{ path: "lines.0.sku" }] });
+    expect(shopifyOrder([{ sku: "A", quantity: 1 }, { sku: 12345, quantity: 2 }])).toMatchObject({ ok: false, reason: "malformed", problems: [{ path: "lines.1.sku" }] });
+    expect(shopifyOrder([{ sku: "A", quantity: 1 }, null])).toMatchObject({ ok: false, reason: "malformed" });
+    expect(shopifyOrder([{ sku: "A", quantity: 1 }, "gift wrap"])).toMatchObject({ ok: false, reason: "malformed" });
+    expect(shopifyOrder([{ quantity: 1, title: "no sku key" }, { sku: "A", quantity: 1 }])).toMatchObject({ ok: true, kind: "order", skippedLines: [{ index: 0, reason: "no SKU" }] });
+  });
 });

@@ -155,16 +155,25 @@ function atDeliveredLine(problem: Problem, deliveredIndexes: readonly number[]):
   return match && delivered !== undefined ? { path: `lines.${delivered}${match[2] ?? ""}`, message: problem.message } : problem;
 }
 
-function toEvent(channel: ChannelId, nativeId: unknown, lines: readonly { sku: unknown; quantity: unknown }[], confirmedAtMs: number | undefined, eventId: string, deliveryId?: string): NotificationVerdict {
+/** One delivered line item: undefined when the item is not an object at all (refused, never skipped). */
+type DeliveredLine = { sku: unknown; quantity: unknown } | undefined;
+
+function toEvent(channel: ChannelId, nativeId: unknown, lines: readonly DeliveredLine[], confirmedAtMs: number | undefined, eventId: string, deliveryId?: string): NotificationVerdict {
   if ((typeof nativeId !== "string" && typeof nativeId !== "number") || String(nativeId) === "") return bad("malformed", "no order id", "orderId");
   if (confirmedAtMs === undefined) return bad("malformed", "no readable order time", "confirmedAtMs");
-  // Lines without a SKU or quantity are left out instead of failing the order: refused as a whole,
-  // its stocked lines would never be subtracted (an oversell) and the marketplace would retry in vain.
+  // Lines without a SKU (null, absent or "": custom items, tips, gift cards) or of quantity 0 are left
+  // out instead of failing the order: refused as a whole, its stocked lines would never be subtracted
+  // (an oversell) and the marketplace would retry in vain. Anything else wrong — a SKU that is not a
+  // string (a number from middleware), an item that is not an object — still makes it malformed: a
+  // stocked line dropped silently would oversell without a trace.
   const kept: { sku: unknown; quantity: unknown }[] = [];
   const keptIndexes: number[] = [];
   const skippedLines: SkippedLine[] = [];
   lines.forEach((line, index) => {
-    if (typeof line.sku !== "string" || line.sku === "") skippedLines.push({ index, reason: "no SKU" });
+    if (line === undefined) {
+      kept.push({ sku: undefined, quantity: undefined });
+      keptIndexes.push(index);
+    } else if (line.sku === null || line.sku === undefined || line.sku === "") skippedLines.push({ index, reason: "no SKU" });
     else if (line.quantity === 0) skippedLines.push({ index, reason: "quantity 0" });
     else {
       kept.push(line);
@@ -221,7 +230,7 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
       const status = summary?.OrderStatus;
       if (status !== "Unshipped" && status !== "Pending") return { ok: true, kind: "ignored", detail: `OrderStatus ${String(status)}` };
       const items = Array.isArray(summary?.OrderItems) ? summary.OrderItems.map(asRecord) : [];
-      const lines = items.map((i) => ({ sku: i?.SellerSKU, quantity: i?.Quantity }));
+      const lines = items.map((i) => i && { sku: i.SellerSKU, quantity: i.Quantity });
       const eventId = String(asRecord(root.NotificationMetadata)?.NotificationId ?? "");
       return toEvent(channel, change?.AmazonOrderId, lines, timeOf(summary?.PurchaseDate) ?? timeOf(root.EventTime), eventId);
     }
@@ -230,19 +239,19 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
       if (topic !== undefined && topic !== "orders/create") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
       const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
       const eventId = header(headers, "x-shopify-event-id") ?? String(root.id ?? "");
-      return toEvent(channel, root.id, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.created_at), eventId, header(headers, "x-shopify-webhook-id"));
+      return toEvent(channel, root.id, items.map((i) => i && { sku: i.sku, quantity: i.quantity }), timeOf(root.created_at), eventId, header(headers, "x-shopify-webhook-id"));
     }
     case "woocommerce": {
       const topic = header(headers, "x-wc-webhook-topic");
       if (topic !== undefined && topic !== "order.created") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
       const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
-      return toEvent(channel, root.id, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.date_created_gmt, true), `woocommerce:order:${String(root.id)}`, header(headers, "x-wc-webhook-delivery-id"));
+      return toEvent(channel, root.id, items.map((i) => i && { sku: i.sku, quantity: i.quantity }), timeOf(root.date_created_gmt, true), `woocommerce:order:${String(root.id)}`, header(headers, "x-wc-webhook-delivery-id"));
     }
     case "flipkart": {
       if (root.eventType !== "shipment_created") return { ok: true, kind: "ignored", detail: `eventType ${String(root.eventType)}` };
       const attributes = asRecord(root.attributes);
       const items = Array.isArray(attributes?.orderItems) ? attributes.orderItems.map(asRecord) : [];
-      return toEvent(channel, attributes?.orderId, items.map((i) => ({ sku: i?.sku, quantity: i?.quantity })), timeOf(root.timestamp), String(root.eventId ?? attributes?.shipmentId ?? ""));
+      return toEvent(channel, attributes?.orderId, items.map((i) => i && { sku: i.sku, quantity: i.quantity }), timeOf(root.timestamp), String(root.eventId ?? attributes?.shipmentId ?? ""));
     }
     case "ebay": {
       const topic = asRecord(root.metadata)?.topic;
@@ -251,7 +260,7 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
       const data = asRecord(notification?.data);
       // One notification per line item: the line item id keeps order ids unique per event.
       const nativeId = typeof data?.orderId === "string" && typeof data.lineItemId === "string" ? `${data.orderId}:${data.lineItemId}` : undefined;
-      return toEvent(channel, nativeId, [{ sku: data?.sku, quantity: data?.quantity }], timeOf(data?.creationDate) ?? timeOf(notification?.eventDate), String(notification?.notificationId ?? ""));
+      return toEvent(channel, nativeId, [data && { sku: data.sku, quantity: data.quantity }], timeOf(data?.creationDate) ?? timeOf(notification?.eventDate), String(notification?.notificationId ?? ""));
     }
   }
 }
