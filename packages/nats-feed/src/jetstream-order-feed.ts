@@ -240,6 +240,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   readonly ready: Promise<void>;
   private settleReady: { resolve: () => void; reject: (error: NatsFeedError) => void; done: boolean };
   private stopping = false;
+  /** Resolves when stop() begins: waits that must not outlive the subscription race it. */
+  private readonly stopRequested: Promise<void>;
+  private requestStop: () => void = () => {};
+  /** False between a "disconnect" and the next "reconnect" of the connection (see shutdown). */
+  private connectedNow = true;
+  private readonly statusWatch: AsyncIterable<{ readonly type: string }> & { stop?: () => void };
   private stopPromise: Promise<void> | undefined;
   private messages: ConsumerMessages | undefined;
   private readonly inFlight = new Set<Delivery>();
@@ -303,6 +309,17 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     });
     this.ready.catch(() => {}); // reported through onError too; callers may not await `ready`
     this.settleReady = { resolve, reject, done: false };
+    this.stopRequested = new Promise<void>((resolve) => {
+      this.requestStop = resolve;
+    });
+    const statusWatch = settings.connection.status();
+    this.statusWatch = statusWatch;
+    void (async () => {
+      for await (const status of statusWatch) {
+        if (status.type === "disconnect") this.connectedNow = false;
+        else if (status.type === "reconnect") this.connectedNow = true;
+      }
+    })().catch(() => undefined);
     this.loop = this.run();
   }
 
@@ -323,6 +340,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
 
   private async shutdown(): Promise<void> {
     this.stopping = true;
+    this.requestStop();
     const deadline = Date.now() + this.settings.stopTimeoutMs;
     this.wakePause?.();
     this.wakeRoomToPull();
@@ -333,9 +351,14 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     // Unsubscribing first and waiting one round trip is not enough: on nats-server 2.9.10 an order
     // was still stranded in one of four runs of the review's stop test (3 000 streaming in) — a
     // delivery already on its way inside the server when the unsubscribe arrived.
-    const pullEnded = await waitUntil(this.loop, deadline);
+    // Only while the server can still answer: a fetch has no client-side timer, and with the connection
+    // lost (nats-server killed, a partition) it never ends — nothing can be in transit then, so it is
+    // closed at once. Connected, it ends within PULL_EXPIRES_MS; never waited for much longer.
+    const connected = !this.settings.connection.isClosed() && this.connectedNow;
+    const pullEnded = connected ? await waitUntil(this.loop, Math.min(deadline, Date.now() + PULL_EXPIRES_MS + 1_000)) : false;
     if (!pullEnded) void this.messages?.close();
-    let finished = pullEnded;
+    this.statusWatch.stop?.();
+    let finished = pullEnded || !connected; // disconnected, nothing was in transit to strand
     this.releaseWaiting();
     const idle =
       this.inFlight.size === 0
@@ -353,7 +376,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     if (!this.settings.connection.isClosed()) await waitUntil(this.settings.connection.flush().catch(() => {}), deadline);
     this.markReady();
     if (!finished) {
-      const pull = pullEnded ? "" : " and the last pull request still open (what was in transit for it is redelivered after its ack wait)";
+      const pull = pullEnded || !connected ? "" : " and the last pull request still open (what was in transit for it is redelivered after its ack wait)";
       this.report(
         new NatsFeedError(
           "timeout",
@@ -1157,12 +1180,24 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       return;
     }
     const event = decoded.event;
-    let disposition: Disposition;
-    try {
-      disposition = await this.handler(event, { deliveryCount: deliveries, working: () => {} });
-    } catch (error) {
-      disposition = this.handlerFailed(event, deliveries, error);
+    // Bounded: the finds include orders whose handler hung until max-deliver ran out. Unbounded, one of
+    // them froze this sweep and every later one (its other finds never settled) and held up stop().
+    const limitMs = this.ackWaits.ackWaitMs;
+    let timer: NodeJS.Timeout | undefined;
+    const run = Promise.resolve()
+      .then(() => this.handler(event, { deliveryCount: deliveries, working: () => {} }))
+      .catch((error: unknown) => this.handlerFailed(event, deliveries, error));
+    const outcome = await Promise.race([
+      run.then((disposition) => ({ disposition })),
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), limitMs))),
+      this.stopRequested.then(() => "stopped" as const),
+    ]).finally(() => clearTimeout(timer));
+    if (outcome === "stopped") return; // left stored: the next worker's sweep runs it again
+    if (outcome === "timeout") {
+      await this.deadLetterStoredOrRetry(sequence, deliveries, "retries-exhausted", `${where}; a last run through the handler did not finish within the ack wait (${limitMs} ms)`);
+      return;
     }
+    const disposition: Disposition = outcome.disposition;
     switch (disposition?.kind) {
       case "ack":
         await this.deleteStored(sequence);

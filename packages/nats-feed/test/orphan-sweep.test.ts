@@ -75,4 +75,28 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: messages found below
       await t.dispose();
     }
   }, 60_000);
+
+  it("a find whose handler hangs (why it ran out of deliveries) is dead-lettered after one ack wait, and blocks neither the other finds nor stop()", async () => {
+    const t = await openTestFeed(nats.url(), { ackWaitMs: 500, backoffMs: [], maxDeliver: 1 }, { stopTimeoutMs: 7_500 });
+    for (const id of ["hangs-1", "other-1"]) await t.publisher.publish(order(id));
+    await strandBelowAckFloor(t, 2);
+    const handler: OrderHandler = async (event) => {
+      if (event.orderId === "hangs-1") await new Promise(() => {}); // never settles
+      return { kind: "ack" };
+    };
+    const subscription = t.feed.consume(handler); // sweeps when consuming starts
+    try {
+      await subscription.ready;
+      await pollUntil("both finds settled", async () => (await t.unsettled()) === 0, { timeoutMs: 20_000 });
+      const letters = await t.deadLetters();
+      expect(letters.map((l) => [l.orderId, l.kind])).toEqual([["hangs-1", "retries-exhausted"]]);
+      expect(letters[0]?.reason).toMatch(/did not finish within the ack wait/);
+    } finally {
+      const began = Date.now();
+      await subscription.stop();
+      // Before, stop() waited its whole timeout on the hung last run.
+      expect(Date.now() - began).toBeLessThan(5_000);
+      await t.dispose();
+    }
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
 // for the open pull request. Found by review: closing the request at once dropped those in transit,
 // and each waited out its whole ack wait (30 s+) before another worker got it.
 
-import { pollUntil } from "@synclag/testkit";
+import { natsUrl, pollUntil, startNatsServer } from "@synclag/testkit";
 import { describe, expect, it } from "vitest";
 import { natsMissing, openTestFeed, order, usePrivateNatsServer } from "./support.js";
 
@@ -31,4 +31,23 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: stop() while orders 
       await t.dispose();
     }
   }, 40_000);
+
+  it("stops at once when nats-server is gone (a fetch has no client-side timer: waiting for it would take the whole stop timeout)", async () => {
+    const server = await startNatsServer();
+    try {
+      const t = await openTestFeed(natsUrl(server), { ackWaitMs: 30_000, backoffMs: [], maxDeliver: 5 }, { stopTimeoutMs: 7_500 });
+      const subscription = t.feed.consume(() => Promise.resolve({ kind: "ack" }));
+      await subscription.ready;
+      await sleep(500);
+      await server.kill();
+      await sleep(500);
+      const began = Date.now();
+      await subscription.stop();
+      expect(Date.now() - began).toBeLessThan(5_000);
+      expect(t.errors.filter((e) => e.reason === "timeout")).toEqual([]);
+      await t.connection.close();
+    } finally {
+      await server.dispose();
+    }
+  }, 60_000);
 });
