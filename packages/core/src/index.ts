@@ -73,5 +73,6 @@ export type { Distribution } from "./distribution.js";
 export { formatDuration, parseDuration } from "./duration.js";
 export { InvariantError, SynclagError, assert } from "./errors.js";
 export { VirtualScheduler } from "./virtual-time.js";
+export { ForwardingStockStore } from "./forwarding-stock-store.js";
 export { TimedHeap } from "./min-heap.js";
 export type { Timed } from "./min-heap.js";

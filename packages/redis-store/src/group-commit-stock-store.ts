@@ -8,7 +8,7 @@
 // is unknown", each order is re-sent on its own and only the culprit sees the error. An unavailable or
 // unknown outcome is passed to every caller unchanged (their retries are safe: idempotent by order id).
 
-import type { ApplyResult, AuditRecord, OrderInput, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel, StockMutationInput, StockStore } from "@synclag/core";
+import { ForwardingStockStore, type ApplyResult, type OrderInput, type StockStore } from "@synclag/core";
 import { RedisStockStoreError } from "./errors.js";
 
 export interface GroupCommitStockStoreOptions {
@@ -43,17 +43,16 @@ function isWholeCallError(error: unknown): boolean {
   return error instanceof RedisStockStoreError && (error.reason === "unavailable" || error.reason === "outcome_unknown");
 }
 
-export class GroupCommitStockStore implements StockStore {
+/** Every call other than applyOrder goes straight to `inner` (an explicit applyOrders batch is already one call). */
+export class GroupCommitStockStore extends ForwardingStockStore {
   readonly maxOrdersPerCall: number;
   readonly maxInFlightCalls: number;
   private queue: Waiting[] = [];
   private inFlight = 0;
   private readonly counts = { calls: 0, orders: 0, isolations: 0 };
 
-  constructor(
-    readonly inner: StockStore,
-    options: GroupCommitStockStoreOptions = {},
-  ) {
+  constructor(inner: StockStore, options: GroupCommitStockStoreOptions = {}) {
+    super(inner);
     this.maxOrdersPerCall = options.maxOrdersPerCall ?? DEFAULT_GROUP_COMMIT_ORDERS;
     if (!Number.isSafeInteger(this.maxOrdersPerCall) || this.maxOrdersPerCall < 1 || this.maxOrdersPerCall > 1000) {
       throw new RangeError(`maxOrdersPerCall must be an integer in 1..1000, got ${this.maxOrdersPerCall}`);
@@ -68,48 +67,11 @@ export class GroupCommitStockStore implements StockStore {
     return { ...this.counts };
   }
 
-  applyOrder(order: OrderInput): Promise<ApplyResult> {
+  override applyOrder(order: OrderInput): Promise<ApplyResult> {
     return new Promise<ApplyResult>((resolve, reject) => {
       this.queue.push({ order, resolve, reject });
       this.pump();
     });
-  }
-
-  /** An explicit batch is already one call: passed straight through. */
-  applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
-    return this.inner.applyOrders(orders);
-  }
-
-  restock(input: StockMutationInput): Promise<StockChangeResult> {
-    return this.inner.restock(input);
-  }
-
-  setQuantity(input: StockMutationInput): Promise<StockChangeResult> {
-    return this.inner.setQuantity(input);
-  }
-
-  snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
-    return this.inner.snapshot(skus);
-  }
-
-  readAudit(options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<AuditRecord[]> {
-    return this.inner.readAudit(options);
-  }
-
-  readOutbox(limit: number): Promise<OutboxEntry[]> {
-    return this.inner.readOutbox(limit);
-  }
-
-  ackOutbox(ids: readonly string[]): Promise<void> {
-    return this.inner.ackOutbox(ids);
-  }
-
-  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
-    return this.inner.readPendingCancellations(options);
-  }
-
-  removePendingCancellations(seqs: readonly number[]): Promise<number> {
-    return this.inner.removePendingCancellations(seqs);
   }
 
   private pump(): void {

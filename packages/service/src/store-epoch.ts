@@ -17,8 +17,7 @@
 // (AOF) for the engine's truth to survive a restart at all; this only keeps a loss from going unnoticed.
 
 import { randomUUID } from "node:crypto";
-import { SynclagError } from "@synclag/core";
-import type { ApplyResult, AuditRecord, OrderInput, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel, StockMutationInput, StockStore } from "@synclag/core";
+import { ForwardingStockStore, SynclagError, type ApplyResult, type OrderInput, type StockStore } from "@synclag/core";
 import type { RedisCommandClient } from "@synclag/redis-store";
 import type { Logger } from "pino";
 
@@ -218,55 +217,25 @@ export function refusedForUnknownSku(result: ApplyResult): boolean {
  * `StoreDataLostError` — the engine's handler retries it like an outage, so the order stays in JetStream.
  * Everything else passes through unchanged (one marker read only for unknown-SKU refusals).
  */
-export class EpochGuardedStockStore implements StockStore {
+export class EpochGuardedStockStore extends ForwardingStockStore {
   constructor(
-    private readonly inner: StockStore,
+    inner: StockStore,
     private readonly epoch: StoreEpoch,
-  ) {}
+  ) {
+    super(inner);
+  }
 
-  async applyOrder(order: OrderInput): Promise<ApplyResult> {
+  override async applyOrder(order: OrderInput): Promise<ApplyResult> {
     const result = await this.inner.applyOrder(order);
     if (refusedForUnknownSku(result)) await this.holdIfLost();
     return result;
   }
 
   /** As applyOrder; while the store has lost its data, one unknown-SKU refusal fails the whole call (retry with the same ids: the rest come back as duplicates). */
-  async applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
+  override async applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
     const results = await this.inner.applyOrders(orders);
     if (results.some(refusedForUnknownSku)) await this.holdIfLost();
     return results;
-  }
-
-  restock(input: StockMutationInput): Promise<StockChangeResult> {
-    return this.inner.restock(input);
-  }
-
-  setQuantity(input: StockMutationInput): Promise<StockChangeResult> {
-    return this.inner.setQuantity(input);
-  }
-
-  snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
-    return this.inner.snapshot(skus);
-  }
-
-  readAudit(options?: { readonly afterSeq?: number; readonly limit?: number }): Promise<AuditRecord[]> {
-    return this.inner.readAudit(options);
-  }
-
-  readOutbox(limit: number): Promise<OutboxEntry[]> {
-    return this.inner.readOutbox(limit);
-  }
-
-  ackOutbox(ids: readonly string[]): Promise<void> {
-    return this.inner.ackOutbox(ids);
-  }
-
-  readPendingCancellations(options: { readonly afterSeq?: number; readonly limit: number }): Promise<PendingCancellation[]> {
-    return this.inner.readPendingCancellations(options);
-  }
-
-  removePendingCancellations(seqs: readonly number[]): Promise<number> {
-    return this.inner.removePendingCancellations(seqs);
   }
 
   private async holdIfLost(): Promise<void> {
