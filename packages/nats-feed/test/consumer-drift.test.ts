@@ -8,11 +8,10 @@
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { OrderHandler } from "@synclag/core";
 import { pollUntil } from "@synclag/testkit";
 import { describe, expect, it } from "vitest";
 import { consumerConfig, JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, provisionStreams, readDeadLetters, resolveFeedOptions, type JetStreamFeedOptions } from "../src/index.js";
-import { connectTo, FAST, natsMissing, openTestFeed, order, uniqueNames, usePrivateNatsServer } from "./support.js";
+import { ackingHandler, connectTo, FAST, natsMissing, openTestFeed, order, uniqueNames, usePrivateNatsServer } from "./support.js";
 
 /** Someone re-created the durable consumer with `change` on top of the feed's own settings. */
 async function recreateConsumerWith(connection: NatsConnection, names: JetStreamFeedOptions, change: Record<string, unknown>): Promise<void> {
@@ -52,11 +51,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
 
       // A worker started without provisioning (or before the fix) on that consumer.
       await new JetStreamOrderPublisher({ connection, ...names }).publish(order("valid-1"));
-      const handled: string[] = [];
-      const handler: OrderHandler = async (event) => {
-        handled.push(event.orderId);
-        return { kind: "ack" };
-      };
+      const { handled, handler } = ackingHandler();
       const feed = new JetStreamOrderFeed({ connection, ...names, failureRetryDelayMs: 50, onError: (e) => errors.push(e), onDeadLetter: (n) => notices.push(n) });
       subscription = feed.consume(handler);
       const ready = await subscription.ready.then(
@@ -84,11 +79,8 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
 
   it("says what to fix when the consumer's max_batch is lowered while consuming (every pull refused), and consumes again once it is fixed", async () => {
     const t = await openTestFeed(nats.url());
-    const handled: string[] = [];
-    const subscription = t.feed.consume(async (event) => {
-      handled.push(event.orderId);
-      return { kind: "ack" };
-    });
+    const { handled, handler } = ackingHandler();
+    const subscription = t.feed.consume(handler);
     try {
       await subscription.ready;
       const jsm = await jetstreamManager(t.connection);
@@ -107,11 +99,8 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
 
   it("hands back, and never dead-letters, an order delivered without its body by a consumer switched to headers-only while consuming", async () => {
     const t = await openTestFeed(nats.url());
-    const handled: string[] = [];
-    const subscription = t.feed.consume(async (event) => {
-      handled.push(event.orderId);
-      return { kind: "ack" };
-    });
+    const { handled, handler } = ackingHandler();
+    const subscription = t.feed.consume(handler);
     try {
       await subscription.ready;
       await t.publisher.publish(order("before"));

@@ -5,7 +5,7 @@
 
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import type { OrderEvent } from "@synclag/core";
+import type { OrderEvent, OrderHandler } from "@synclag/core";
 import { natsServerMissing, natsUrl, startNatsServer, type OrderFeedHarness, type ServerProcess } from "@synclag/testkit";
 import { afterAll, beforeAll } from "vitest";
 import {
@@ -63,6 +63,18 @@ export function connectTo(url: string): Promise<NatsConnection> {
 
 export function order(orderId: string, overrides: Partial<OrderEvent> = {}): OrderEvent {
   return { orderId, sourceChannel: "shopify", lines: [{ sku: "SKU-1", quantity: 1 }], confirmedAtMs: 1_700_000_000_000, ...overrides };
+}
+
+/** A handler that acks every order and records its id, in arrival order. */
+export function ackingHandler(): { readonly handled: string[]; readonly handler: OrderHandler } {
+  const handled: string[] = [];
+  return {
+    handled,
+    handler: (event) => {
+      handled.push(event.orderId);
+      return Promise.resolve({ kind: "ack" });
+    },
+  };
 }
 
 export interface TestFeed extends OrderFeedHarness {

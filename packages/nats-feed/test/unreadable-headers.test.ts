@@ -8,7 +8,7 @@ import { connect as tcp } from "node:net";
 import { encodeOrderEvent, type OrderHandler } from "@synclag/core";
 import { pollUntil } from "@synclag/testkit";
 import { describe, expect, it } from "vitest";
-import { natsMissing, openTestFeed, order, usePrivateNatsServer } from "./support.js";
+import { ackingHandler, natsMissing, openTestFeed, order, usePrivateNatsServer } from "./support.js";
 
 /** Publishes with the raw client protocol (HPUB), as a non-JS producer may. */
 async function rawPublish(url: string, subject: string, headerLines: string, payload: Uint8Array): Promise<void> {
@@ -36,11 +36,8 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: headers nats.js cann
 
   it("dead-letters an invalid event with such a header, keeping its bytes and the raw header block, and keeps consuming", async () => {
     const t = await openTestFeed(nats.url());
-    const handled: string[] = [];
-    const subscription = t.feed.consume(async (event) => {
-      handled.push(event.orderId);
-      return { kind: "ack" };
-    });
+    const { handled, handler } = ackingHandler();
+    const subscription = t.feed.consume(handler);
     try {
       await subscription.ready;
       await rawPublish(nats.url(), `${t.options.subjectPrefix}.foreign`, BAD_HEADER, new TextEncoder().encode("not json"));

@@ -14,7 +14,7 @@ import { startIngestServer, type IngestServerOptions, type RunningIngestServer }
 const capture = () => captureLog("info");
 
 /** An ingest server on a free loopback port that counts its metrics and captures its log. */
-async function startCounting(options: Pick<IngestServerOptions, "maxBodyBytes" | "channels" | "publish"> & Partial<Pick<IngestServerOptions, "adjustStock">>) {
+async function startCounting(options: Pick<IngestServerOptions, "maxBodyBytes" | "channels" | "publish"> & Partial<Pick<IngestServerOptions, "adjustStock" | "drainTimeoutMs" | "requestTimeoutMs">>) {
   const counted: Array<[string, Labels | undefined]> = [];
   const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
   const { lines, logger } = capture();
@@ -219,19 +219,7 @@ describe("ingest server: POST /admin/stock", () => {
 
 describe("ingest server: clients that stall", () => {
   it("close() waits for an in-flight request at most drainTimeoutMs, then closes its connection", async () => {
-    const { logger } = capture();
-    const server = await startIngestServer({
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      channels: [{ id: "shopify", kind: "shopify", secret: "s" }],
-      publish: () => Promise.reject(new Error("not expected")),
-      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
-      logger,
-      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
-      readiness: () => Promise.resolve({}),
-      drainTimeoutMs: 300,
-    });
+    const { server } = await startCounting({ maxBodyBytes: 1024, channels: [{ id: "shopify", kind: "shopify", secret: "s" }], publish: () => Promise.reject(new Error("not expected")), drainTimeoutMs: 300 });
     // Headers and part of a body, then nothing: the request stays in flight.
     const stalled = rawRequest(server.url, 'POST /ingest/shopify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":1,');
     await new Promise((resolve) => setTimeout(resolve, 200));
@@ -242,19 +230,7 @@ describe("ingest server: clients that stall", () => {
   }, 30_000);
 
   it("a request whose body does not arrive within requestTimeoutMs is answered 408 and its connection closed", async () => {
-    const { logger } = capture();
-    const server = await startIngestServer({
-      host: "127.0.0.1",
-      port: 0,
-      maxBodyBytes: 1024,
-      channels: [{ id: "shopify", kind: "shopify", secret: "s" }],
-      publish: () => Promise.reject(new Error("not expected")),
-      metrics: { increment: () => undefined, observe: () => undefined, gauge: () => undefined },
-      logger,
-      renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }),
-      readiness: () => Promise.resolve({}),
-      requestTimeoutMs: 500,
-    });
+    const { server } = await startCounting({ maxBodyBytes: 1024, channels: [{ id: "shopify", kind: "shopify", secret: "s" }], publish: () => Promise.reject(new Error("not expected")), requestTimeoutMs: 500 });
     try {
       const stalled = rawRequest(server.url, 'POST /ingest/shopify HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"id":1,');
       const outcome = await Promise.race([stalled, new Promise<{ status: string }>((resolve) => setTimeout(() => resolve({ status: "no answer after 15 s" }), 15_000))]);
