@@ -14,10 +14,13 @@
 // servers and the publisher share this machine's cores, so figures are for this machine only. The
 // store ceiling in the ratio is the mode the engine runs in (group commit), never the better of two.
 //
-// usage: npm run bench -- engine [--backlog N] [--seconds S]
+// usage: npm run bench -- engine [--backlog N] [--seconds S] [--profile FILE.cpuprofile]
+//   --profile writes a V8 CPU profile of this (the engine's) process while the backlog drains, for
+//   finding where the engine's CPU per order goes (open it in Chrome DevTools or speedscope).
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import type { OrderEvent, QuantityUpdate } from "@synclag/core";
@@ -101,6 +104,9 @@ const summary = (h: Histogram) => {
 export default async function engineBench(context: BenchContext): Promise<Record<string, unknown>> {
   const backlog = option(context.args, "backlog", 20_000);
   const seconds = option(context.args, "seconds", 5);
+  const profileIndex = context.args.indexOf("--profile");
+  const profilePath = profileIndex >= 0 ? context.args[profileIndex + 1] : undefined;
+  if (profileIndex >= 0 && (profilePath === undefined || profilePath.startsWith("--"))) throw new Error("--profile needs a file name");
   const loadAverageAtStart = Number(loadavg()[0]?.toFixed(2));
   const [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis()]);
   const server = await startMocksProcess();
@@ -240,12 +246,24 @@ export default async function engineBench(context: BenchContext): Promise<Record
     // CPU of every process on the machine's cores while the backlog drains: the engine (this process),
     // nats-server, redis-server and the mocks. Their sum per order bounds what 2 cores can carry.
     const cpuAt = () => ({ engine: process.cpuUsage(), nats: processCpuSeconds(nats.pid), redis: processCpuSeconds(redis.pid), mocks: processCpuSeconds(server.pid) });
+    const profiler = profilePath === undefined ? undefined : new Session();
+    if (profiler) {
+      profiler.connect();
+      await profiler.post("Profiler.enable");
+      await profiler.post("Profiler.start");
+    }
     const cpuBefore = cpuAt();
     started = performance.now();
     await until("backlog applied", () => sustained.processed() >= backlog, 300_000);
     await until("pushes settled", () => sustained.service.engine.propagator.idle, 120_000);
     const sustainedSeconds = (performance.now() - started) / 1000;
     const cpuAfter = cpuAt();
+    if (profiler && profilePath !== undefined) {
+      const { profile } = await profiler.post("Profiler.stop");
+      profiler.disconnect();
+      writeFileSync(profilePath, JSON.stringify(profile));
+      context.log(`CPU profile of the sustained phase written to ${profilePath}`);
+    }
     const ordersPerSecond = Math.round(backlog / sustainedSeconds);
     await sustained.close();
     const perOrderUs = (before: number | undefined, after: number | undefined) => (before === undefined || after === undefined ? undefined : Math.round(((after - before) * 1e6) / backlog));
