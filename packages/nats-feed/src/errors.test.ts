@@ -1,7 +1,7 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { NoRespondersError, RequestError } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { toNatsFeedError } from "./errors.js";
+import { classifyPullRefusal, toNatsFeedError } from "./errors.js";
 
 /** What nats.js throws on "no responders": JetStreamNotEnabled → RequestError → NoRespondersError(subject). */
 function jetStreamNotEnabled(subject: string): Error {
@@ -39,5 +39,25 @@ describe("toNatsFeedError", () => {
       message: "consuming ORDERS/engine: the consumer was deleted on the server",
     });
     expect(toNatsFeedError(statusError("stream deleted"), "x").reason).toBe("stream-not-found");
+  });
+});
+
+describe("classifyPullRefusal", () => {
+  // The descriptions nats-server 2.9–2.11 ends a refused pull with, as nats.js throws them (lower-cased).
+  it.each([
+    ["exceeded maxrequestbatch of 10", "incompatible"],
+    ["exceeded maxrequestexpires of 1s", "incompatible"],
+    ["exceeded maxrequestmaxbytes of 1024", "incompatible"],
+    ["exceeded maxwaiting", "backpressure"],
+    ["exceeded maxackpending", "backpressure"],
+    ["Exceeded MaxWaiting", "backpressure"],
+  ] as const)("takes %j as %s", (description, expected) => {
+    expect(classifyPullRefusal(statusError(description))).toBe(expected);
+  });
+
+  it("leaves other statuses and errors to the usual handling", () => {
+    expect(classifyPullRefusal(statusError("consumer deleted"))).toBeUndefined();
+    expect(classifyPullRefusal(statusError("message size exceeds maxbytes"))).toBeUndefined();
+    expect(classifyPullRefusal(new Error("exceeded maxwaiting"))).toBeUndefined();
   });
 });

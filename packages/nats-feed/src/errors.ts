@@ -26,6 +26,7 @@ export type NatsFeedErrorReason =
   | "settle-failed" // ack / nak / term could not be sent
   | "handler-failed" // the handler threw (the message is retried)
   | "heartbeats-missed" // a pull request got no heartbeat from the server while connected (nats.js checks the consumer)
+  | "pull-backpressure" // nats-server turned a pull away for now (the consumer holds max_waiting pulls): the feed backs off and pulls again
   | "unexpected";
 
 const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([
@@ -37,6 +38,7 @@ const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([
   "settle-failed",
   "handler-failed",
   "heartbeats-missed",
+  "pull-backpressure",
 ]);
 
 export class NatsFeedError extends SynclagError {
@@ -90,6 +92,26 @@ function fromNoResponders(error: unknown, cause: NoRespondersError | undefined, 
   return new NatsFeedError("unavailable", `${context}: JetStream is not enabled on the server (no responders${subject ? ` on '${subject}'` : ""}; start nats-server with -js)`, {
     cause: error,
   });
+}
+
+/**
+ * What a 409 that ended a pull request means (nats.js throws the server's status description, lower-
+ * cased, as a JetStreamStatusError). nats-server refuses a pull asking for more than the consumer
+ * allows — "Exceeded MaxRequestBatch of N", "Exceeded MaxRequestExpires of D", "Exceeded
+ * MaxRequestMaxBytes of B" — and it refuses every such pull: `incompatible`, an operator must fix the
+ * consumer. "Exceeded MaxWaiting" says the consumer already holds max_waiting pull requests (other
+ * workers', or stale ones until they expire): `backpressure`, a later pull gets in. So is "Exceeded
+ * MaxAckPending", which no server the feed supports sends (from 2.9 on, max_ack_pending only pauses
+ * delivery), older ones did. Any other "exceeded" is taken as incompatible: the feed then checks the
+ * consumer and says what to fix. Newer servers drop a MaxWaiting pull that asked for heartbeats
+ * (nats.js's fetch always does) without a 409: the feed sees missed heartbeats and pulls again.
+ */
+export function classifyPullRefusal(error: unknown): "incompatible" | "backpressure" | undefined {
+  if (!(error instanceof Error) || error.name !== "JetStreamStatusError") return undefined;
+  const description = error.message.toLowerCase();
+  if (/\bexceeded max(waiting|ackpending)\b/.test(description)) return "backpressure";
+  if (/\bexceeded\b/.test(description)) return "incompatible";
+  return undefined;
 }
 
 /** Maps a nats.js failure to a `NatsFeedError`; `context` says what was attempted. */

@@ -9,7 +9,9 @@
 // and stop() lets the open request end rather than dropping what is in transit for it; a deleted
 // consumer or a stream lost in a server restart shows up as missed heartbeats, so the feed asks the
 // server, reports it, re-creates what is missing and consumes again. A consumer whose settings keep
-// order bodies or pulls from the feed (headers_only, max_batch, max_expires) is refused, never consumed.
+// order bodies or pulls from the feed (headers_only, max_batch, max_expires) is refused, never consumed,
+// and said so by consumerProblem() until a pull is served again; a pull the server only turns away for
+// now (max_waiting pulls already waiting: other workers') is no such problem — it is retried with backoff.
 // A dead-letter write that fails (DLQ full, timeout, outage) is never the end of a message: before the
 // last delivery the message is nak'd and tried again on its next delivery; ON the last delivery a nak
 // would end it (the server stops delivering), so the feed keeps that delivery alive (+WPI) and retries
@@ -35,7 +37,7 @@ import {
   type OrderHandler,
 } from "@synclag/core";
 import { orderIdHint, readOriginalHeaders, readRawStoredHeaders, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
-import { NatsFeedError, toNatsFeedError } from "./errors.js";
+import { classifyPullRefusal, NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, PULL_EXPIRES_MS, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { describeMismatches, diffConsumerReception, pullRequirements, recreateMissingResources } from "./provision-streams.js";
 import { orderSubjects } from "./subjects.js";
@@ -168,6 +170,8 @@ interface SubscriptionSettings {
 /** OrderFeed on the durable consumer that `provisionStreams` created. Construct one per process. */
 export class JetStreamOrderFeed implements OrderFeed {
   private readonly settings: SubscriptionSettings;
+  /** Subscriptions not stopped yet (for consumerProblem). */
+  private readonly subscriptions = new Set<JetStreamFeedSubscription>();
 
   constructor(options: JetStreamOrderFeedOptions) {
     const feed = resolveFeedOptions(options);
@@ -190,7 +194,21 @@ export class JetStreamOrderFeed implements OrderFeed {
 
   /** Starts pulling at once; `ready` on the result says when the first pull went out (or why not). */
   consume(handler: OrderHandler): JetStreamFeedSubscription {
-    return new JetStreamFeedSubscription(this.settings, handler);
+    const subscription = new JetStreamFeedSubscription(this.settings, handler, () => this.subscriptions.delete(subscription));
+    this.subscriptions.add(subscription);
+    return subscription;
+  }
+
+  /**
+   * Why a running subscription cannot consume because of the durable consumer's settings (see
+   * JetStreamFeedSubscription.consumerProblem), or undefined. For readiness probes.
+   */
+  consumerProblem(): NatsFeedError | undefined {
+    for (const subscription of this.subscriptions) {
+      const problem = subscription.consumerProblem;
+      if (problem) return problem;
+    }
+    return undefined;
   }
 }
 
@@ -283,6 +301,10 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private interruption: NatsFeedError | undefined;
   /** A heartbeats-missed episode was reported; cleared by the next message or pull request the server ends. */
   private heartbeatsMissed = false;
+  /** Pulls nats-server turned away for now in a row (back-pressure); reset by a pull it serves. */
+  private refusedPulls = 0;
+  /** The consumer's settings keep this subscription from consuming: set by run(), cleared by a served pull. */
+  private incompatible: NatsFeedError | undefined;
   /** Background re-creation of a missing dead-letter stream: running, and when it last started. */
   private recreating = false;
   private lastRecreateMs = 0;
@@ -298,6 +320,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   constructor(
     private readonly settings: SubscriptionSettings,
     private readonly handler: OrderHandler,
+    /** Called once stop() begins. */
+    private readonly onStopping: () => void = () => {},
   ) {
     this.maxDeliver = settings.feed.maxDeliver;
     this.ackWaits = { ackWaitMs: settings.feed.ackWaitMs, backoffMs: settings.feed.backoffMs };
@@ -328,6 +352,16 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   /**
+   * While the durable consumer's settings keep this subscription from consuming (headers_only, a
+   * max_batch or max_expires below the feed's pulls — reason `incompatible-consumer`): why. Cleared
+   * once nats-server serves a pull again (the consumer was fixed: the feed checks again every few
+   * seconds). `ready` settles once; this follows the consumer, e.g. for a readiness probe.
+   */
+  get consumerProblem(): NatsFeedError | undefined {
+    return this.stopping ? undefined : this.incompatible;
+  }
+
+  /**
    * Stops pulling; messages already received but not started are handed back (nak, redelivered at
    * once elsewhere), and so is whatever still arrives for the open pull request (it ends within
    * PULL_EXPIRES_MS); waits for running handlers to settle (bounded by stopTimeoutMs); stops the
@@ -341,6 +375,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private async shutdown(): Promise<void> {
     this.stopping = true;
     this.requestStop();
+    this.onStopping();
     const deadline = Date.now() + this.settings.stopTimeoutMs;
     this.wakePause?.();
     this.wakeRoomToPull();
@@ -436,7 +471,10 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         // A consumer that would deliver no order bodies, or refuses the feed's pulls: `ready` fails and
         // nothing is consumed (no order dead-lettered for it); checked again after each pause, so a
         // consumer fixed on the server (provisionStreams with onMismatch "update") is picked up.
-        if (failure.reason === "incompatible-consumer") this.failReady(failure);
+        if (failure.reason === "incompatible-consumer") {
+          this.incompatible = failure;
+          this.failReady(failure);
+        }
         if (failure.reason === "closed" || (missing && !this.settleReady.done)) {
           // Before the first pull a missing consumer means "not provisioned": the caller's mistake.
           this.report(failure);
@@ -500,6 +538,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     const { connection } = this.settings;
     this.interruption = undefined;
     this.heartbeatsMissed = false;
+    this.refusedPulls = 0;
     let first = true;
     for (;;) {
       const batch = await this.roomToPull();
@@ -511,14 +550,22 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         first = false;
         started();
       }
+      let served = false;
       try {
         for await (const message of messages) this.receive(message);
         this.heartbeatsMissed = false; // the server ended the request itself: it answers
+        served = true;
       } catch (error) {
         if (this.stopping) return;
         await this.pullFailed(consumer, error, what);
       }
       if (this.interruption) throw this.interruption;
+      if (served) {
+        // The server took the pull and ended it itself: it is not turning pulls away, and the consumer
+        // is usable again (not merely passing the feed's check of its config).
+        this.refusedPulls = 0;
+        this.incompatible = undefined;
+      }
       if (connection.isClosed() || connection.isDraining()) throw new NatsFeedError("closed", "the NATS connection was closed under the order feed");
     }
   }
@@ -569,12 +616,22 @@ export class JetStreamFeedSubscription implements FeedSubscription {
    * Returns when pulling again is right; throws otherwise (run() reports it and pauses).
    */
   private async pullFailed(consumer: Consumer, error: unknown, what: string): Promise<void> {
-    if (error instanceof Error && error.name === "JetStreamStatusError" && /exceeded/i.test(error.message)) {
-      // nats-server refuses every later pull the same way: consume again, which checks the consumer's
-      // limits first and says what to fix.
-      throw new NatsFeedError("incompatible-consumer", `consuming ${what}: nats-server refused a pull request (${error.message}); the consumer's limits do not allow the feed's pulls`, {
+    const refusal = classifyPullRefusal(error);
+    if (refusal === "incompatible") {
+      // nats-server refuses every later pull the same way. Say which field to fix when the consumer's
+      // config shows it (run() checks again before each new attempt).
+      const config = await consumer.info().then(
+        (info) => info.config,
+        () => undefined,
+      );
+      if (config) this.checkReception(config, what);
+      throw new NatsFeedError("incompatible-consumer", `consuming ${what}: nats-server refused a pull request (${(error as Error).message}); the consumer's limits do not allow the feed's pulls`, {
         cause: error,
       });
+    }
+    if (refusal === "backpressure") {
+      await this.pullTurnedAway(error as Error, what);
+      return;
     }
     const failure = toNatsFeedError(error, `consuming ${what}`);
     if (failure.reason === "consumer-not-found" || failure.reason === "stream-not-found" || failure.reason === "closed") throw failure;
@@ -589,6 +646,25 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       throw toNatsFeedError(probe, `consuming ${what}: checking the consumer after "${failure.message}"`);
     }
     if (!heartbeats) throw failure;
+  }
+
+  /**
+   * nats-server turned the pull away for now (see classifyPullRefusal): not a consumer problem. It
+   * answers such a pull at once, so pulling again straight away would be a hot loop against the
+   * server: the pause doubles per refusal in a row. Reported once per episode.
+   */
+  private async pullTurnedAway(error: Error, what: string): Promise<void> {
+    this.refusedPulls++;
+    if (this.refusedPulls === 1) {
+      this.report(
+        new NatsFeedError(
+          "pull-backpressure",
+          `consuming ${what}: nats-server turned a pull request away for now (${error.message}): the consumer holds as many waiting pull requests or unacknowledged messages as it allows (other workers'); pulling again with backoff`,
+          { cause: error },
+        ),
+      );
+    }
+    await this.pause(Math.min(250 * 2 ** (this.refusedPulls - 1), MAX_RESTART_DELAY_MS));
   }
 
   /** Ends the current pull; run() reports `error` and consumes again after a pause. */

@@ -60,7 +60,10 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
       );
       expect(ready).toMatchObject({ reason: "incompatible-consumer" });
       expect((ready as Error).message).toMatch(field);
+      // `ready` settles once; consumerProblem() follows the consumer (the service's /readyz reads it).
+      expect(feed.consumerProblem()?.message).toMatch(field);
       await pollUntil("the feed said so again on its next attempt", () => errors.filter((e) => e.reason === "incompatible-consumer").length >= 2, { timeoutMs: 10_000 });
+      expect(feed.consumerProblem()).toMatchObject({ reason: "incompatible-consumer" });
       expect(handled).toEqual([]);
       expect(notices).toEqual([]);
       expect(await storedCount(connection, names)).toBe(1);
@@ -69,6 +72,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
       expect(fixed.updated).toEqual([`consumer ${names.streamName}/engine`]);
       await pollUntil("the order was handled once the consumer was fixed", () => handled.includes("valid-1"), { timeoutMs: 20_000 });
       await pollUntil("the orders stream is empty", async () => (await storedCount(connection, names)) === 0);
+      await pollUntil("the consumer problem cleared once a pull was served", () => feed.consumerProblem() === undefined, { timeoutMs: 10_000 });
       expect(await readDeadLetters(connection, names)).toEqual([]);
       expect(await provisionStreams(connection, names)).toMatchObject({ updated: [], created: [] });
     } finally {
@@ -77,20 +81,27 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
     }
   }, 60_000);
 
-  it("says what to fix when the consumer's max_batch is lowered while consuming (every pull refused), and consumes again once it is fixed", async () => {
+  it.each([
+    ["max_batch", { max_batch: 10 }],
+    ["max_expires", { max_expires: 1_000_000_000 }],
+  ])("says what to fix when the consumer's %s is lowered while consuming (every pull refused), and consumes again once it is fixed", async (field, change) => {
     const t = await openTestFeed(nats.url());
     const { handled, handler } = ackingHandler();
     const subscription = t.feed.consume(handler);
     try {
       await subscription.ready;
+      expect(t.feed.consumerProblem()).toBeUndefined();
       const jsm = await jetstreamManager(t.connection);
-      await jsm.consumers.update(t.options.streamName ?? "", "engine", { max_batch: 10 });
-      await pollUntil("the refused pulls were reported with the field to fix", () => t.errors.some((e) => e.reason === "incompatible-consumer" && /max_batch/.test(e.message)), {
+      await jsm.consumers.update(t.options.streamName ?? "", "engine", change);
+      await pollUntil("the refused pulls were reported with the field to fix", () => t.errors.some((e) => e.reason === "incompatible-consumer" && e.message.includes(field)), {
         timeoutMs: 15_000,
       });
+      expect(t.feed.consumerProblem()).toMatchObject({ reason: "incompatible-consumer" });
+      expect(t.errors.filter((e) => e.reason === "pull-backpressure")).toEqual([]);
       await provisionStreams(t.connection, { ...t.options, onMismatch: "update" });
       await t.publisher.publish(order("after-fix"));
       await pollUntil("the order was handled once the consumer was fixed", () => handled.includes("after-fix"), { timeoutMs: 20_000 });
+      await pollUntil("the consumer problem cleared", () => t.feed.consumerProblem() === undefined, { timeoutMs: 10_000 });
     } finally {
       await subscription.stop();
       await t.dispose();
@@ -109,6 +120,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
       await jsm.consumers.update(t.options.streamName ?? "", "engine", { headers_only: true });
       await t.publisher.publish(order("while-headers-only"));
       await pollUntil("the body-less delivery was reported", () => t.errors.some((e) => e.reason === "incompatible-consumer" && /without its body/.test(e.message)), { timeoutMs: 15_000 });
+      await pollUntil("the feed says why it consumes nothing", () => t.feed.consumerProblem() !== undefined);
       expect(await t.deadLetters()).toEqual([]);
       expect(t.deadLetterNotices).toEqual([]);
       expect(await t.unsettled()).toBe(1);
@@ -117,6 +129,7 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: a consumer whose set
       await provisionStreams(t.connection, { ...t.options, onMismatch: "update" });
       await pollUntil("the order was handled once the consumer was fixed", () => handled.includes("while-headers-only"), { timeoutMs: 20_000 });
       await pollUntil("the orders stream is empty", async () => (await t.unsettled()) === 0);
+      await pollUntil("the consumer problem cleared", () => t.feed.consumerProblem() === undefined, { timeoutMs: 10_000 });
       expect(await t.deadLetters()).toEqual([]);
     } finally {
       await subscription.stop();

@@ -324,6 +324,13 @@ export class EngineService {
         await jsm.consumers.info(streamName, consumerName).catch((error: unknown) => {
           throw apiCode(error) === 10014 ? new Error(`consumer ${consumerName} of stream ${streamName} not found: the engine cannot consume orders until it is provisioned again (restart the engine if it does not come back)`) : error;
         });
+        // Present is not enough either: a consumer whose settings refuse the feed's pulls (or deliver no
+        // bodies) consumes nothing. The feed re-checks it every few seconds and clears this once fixed.
+        const problem = feed.consumerProblem();
+        if (problem) {
+          const oneLine = problem.message.replace(/([:.]?)\s*\n\s*/g, (_, end: string) => (end ? `${end} ` : "; "));
+          throw new Error(`consumer ${consumerName} of stream ${streamName} cannot be consumed (restarting the engine updates its changeable settings): ${oneLine}`);
+        }
       };
       const nats = await within(2_000, "NATS check", checkNats())
         .then(() => ({ ok: true, detail: `stream ${streamName} and consumer ${consumerName} present` }))
