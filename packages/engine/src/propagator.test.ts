@@ -447,3 +447,117 @@ describe("Propagator under faults", () => {
     expect(propagator.backlog()[0]?.backlogPeak).toBe(1);
   });
 });
+
+// Redis lost its data and the stock was restored: every SKU starts again at version 1, below what the
+// channels confirmed before the loss. `restartVersions` makes the propagator push the new levels anyway.
+describe("Propagator restartVersions (the store's versions restarted)", () => {
+  it("pushes a restored SKU at version 1 to a channel that confirmed version 5 before the loss", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    for (let version = 1; version <= 5; version++) {
+      propagator.publish("A", { quantity: 10 - version, version });
+      await scheduler.runUntil(version * 100);
+    }
+    propagator.publish("A", { quantity: 40, version: 1 }); // the restored count, before the restart: refused
+    await scheduler.runUntil(1_000);
+    expect(callLog(channel)).toEqual(["0:A1", "100:A2", "200:A3", "300:A4", "400:A5"]);
+    propagator.restartVersions();
+    expect(propagator.confirmedVersion("c", "A")).toBeUndefined();
+    expect(propagator.isSettled("A", 1)).toBe(false);
+    propagator.publish("A", { quantity: 40, version: 1 });
+    propagator.publish("A", { quantity: 39, version: 2 }); // a held order applied after the restore
+    await scheduler.runUntil(2_000);
+    expect(callLog(channel).slice(5)).toEqual(["1000:A1", "1010:A2"]);
+    expect(channel.calls.at(-1)?.updates[0]).toMatchObject({ quantity: 39, version: 2 });
+    expect(propagator.confirmedVersion("c", "A")).toBe(2);
+    expect(propagator.isSettled("A", 2)).toBe(true);
+    expect(propagator.idle).toBe(true);
+  });
+
+  it("a call in flight that replies after the restart confirms nothing and frees its slot; the restored level goes out after it, never beside it", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 100, maxInFlightCalls: 2 });
+    propagator.publish("A", { quantity: 3, version: 7 }); // in flight 0–100
+    await scheduler.runUntil(50);
+    propagator.restartVersions();
+    propagator.publish("A", { quantity: 40, version: 1 });
+    propagator.publish("B", { quantity: 8, version: 1 }); // a free slot: goes at once
+    await scheduler.runUntil(99);
+    expect(callLog(channel)).toEqual(["0:A7", "50:B1"]); // A waits for its old call to reply
+    expect(propagator.isIdle("c", "A")).toBe(false);
+    await scheduler.runUntil(100); // the old call's reply: ok for version 7
+    expect(propagator.confirmedVersion("c", "A")).toBeUndefined();
+    await scheduler.runUntil(1_000);
+    expect(callLog(channel)).toEqual(["0:A7", "50:B1", "100:A1"]);
+    expect(propagator.confirmedVersion("c", "A")).toBe(1);
+    expect(propagator.backlog()[0]?.inFlightCalls).toBe(0);
+    expect(propagator.idle).toBe(true);
+  });
+
+  it("a call in flight that fails after the restart is neither retried nor given up, whether one item or the whole call failed", async () => {
+    const metrics = new RecordingMetrics();
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10, metrics });
+    channel.replies.push(staleReply);
+    propagator.publish("A", { quantity: 3, version: 7 });
+    propagator.restartVersions(); // the call is in flight
+    await scheduler.runUntil(60_000);
+    expect(callLog(channel)).toEqual(["0:A7"]);
+    expect(metrics.count("push_retries_total")).toBe(0);
+    expect(metrics.count("pushes_abandoned_total")).toBe(0);
+    expect(propagator.abandonedVersion("c", "A")).toBe(0);
+    expect(propagator.idle).toBe(true);
+    // The whole call failed (an outage): the channel still pauses, the restored level goes when it ends.
+    channel.replies.push(down);
+    propagator.publish("B", { quantity: 5, version: 9 }); // at 60 000, reply at 60 010
+    propagator.restartVersions();
+    propagator.publish("B", { quantity: 50, version: 1 });
+    await scheduler.runUntil(120_000);
+    const log = callLog(channel);
+    expect(log.filter((call) => call.endsWith(":B9"))).toEqual(["60000:B9"]);
+    expect(log.at(-1)).toMatch(/:B1$/);
+    expect(channel.calls.at(-1)?.atMs).toBeGreaterThan(60_010); // after the circuit breaker's pause
+    expect(metrics.count("channel_failures_total")).toBe(1);
+    expect(propagator.confirmedVersion("c", "B")).toBe(1);
+  });
+
+  it("drops what was queued, waiting out a retry's backoff, lingering or held by the revision budget before the restart", async () => {
+    // Queued behind the rate limit.
+    const queued = setup({ ratePerSecond: 1, burst: 1, latencyMs: 10 });
+    queued.propagator.publish("X", { quantity: 1, version: 1 }); // takes the only token
+    queued.propagator.publish("A", { quantity: 9, version: 9 });
+    queued.propagator.restartVersions();
+    await queued.scheduler.runUntil(10_000);
+    expect(callLog(queued.channel)).toEqual(["0:X1"]);
+    expect(queued.propagator.idle).toBe(true);
+    // Waiting out a per-item retry's backoff: its timer goes too.
+    const retrying = setup({ latencyMs: 10 });
+    retrying.channel.replies.push(staleReply);
+    retrying.propagator.publish("A", { quantity: 9, version: 9 });
+    await retrying.scheduler.runUntil(20); // failed at 10, the retry waits
+    expect(retrying.propagator.idle).toBe(false);
+    retrying.propagator.restartVersions();
+    expect(retrying.scheduler.pending).toBe(0);
+    await retrying.scheduler.runUntil(60_000);
+    expect(callLog(retrying.channel)).toEqual(["0:A9"]);
+    expect(retrying.propagator.idle).toBe(true);
+    // Lingering for a batch: only what is published after the restart goes, after its own linger.
+    const lingering = setup({ maxBatchSize: 10, batchLingerMs: 500, latencyMs: 10 });
+    lingering.propagator.publish("A", { quantity: 4, version: 9 });
+    await lingering.scheduler.runUntil(100);
+    lingering.propagator.restartVersions();
+    lingering.propagator.publish("B", { quantity: 7, version: 1 });
+    await lingering.scheduler.runUntil(5_000);
+    expect(callLog(lingering.channel)).toEqual(["600:B1"]);
+    // Held by the revision budget: not sent when the budget opens, and no longer counted as held.
+    const metrics = new RecordingMetrics();
+    const held = setup({ revisionsPerSkuPerDay: 10, latencyMs: 10, metrics });
+    held.propagator.assumeConfirmed("c", "A", { quantity: 100, version: 1 });
+    held.propagator.publish("A", { quantity: 99, version: 2 }); // the burst
+    await held.scheduler.runUntil(100);
+    held.propagator.publish("A", { quantity: 98, version: 3 }); // held until ~3 h
+    await held.scheduler.runUntil(1_000);
+    held.propagator.restartVersions();
+    await held.scheduler.runUntil(86_400_000);
+    expect(callLog(held.channel)).toEqual(["0:A2"]);
+    held.propagator.stop();
+    expect(metrics.blocked("revisions")).toBe(900);
+  });
+});

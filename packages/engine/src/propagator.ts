@@ -14,6 +14,11 @@
 // `blocked_ms_total{channel, reason}` when the reason changes or the channel can send again. This is
 // what tells "lag from the rate limit" apart from lag behind an outage (docs/simulation.md, `bound`).
 // It costs a comparison per pump: nothing is kept per (order, channel).
+//
+// Versions restart when the store does (Redis lost its data, the stock was restored: every SKU is at
+// version 1 again): `restartVersions` forgets every version known, or "never back to an older version"
+// would keep every channel on its pre-loss level. A call in flight then replies with a pre-loss version: it is told by
+// the generation it was sent under, and its items are neither confirmed nor retried.
 
 import { TimedHeap, isRetryable, listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Clock, type Labels, type Metrics, type PushOutcome, type QuantityUpdate, type Random, type Scheduler, type Sku, type TimerHandle } from "@synclag/core";
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
@@ -231,6 +236,8 @@ export class Propagator {
   private readonly retry: RetryPolicy;
   private stampSeq = 0;
   private stopped = false;
+  /** Bumped by `restartVersions`: a reply to a call sent under an older generation carries pre-restart versions. */
+  private versionGeneration = 0;
   /** Index (in `channelList`) of the channel `isSettled` last found behind. */
   private lastUnsettledChannel = 0;
 
@@ -424,6 +431,50 @@ export class Propagator {
     for (const row of this.rows.values()) for (const pair of row) if (pair.retryTimer !== undefined) this.cancelRetry(pair);
   }
 
+  /**
+   * Forgets every version known per (channel, SKU) — confirmed, pending, given up, in flight — because
+   * the store's versions restarted (Redis lost its data and the stock was restored: every SKU starts
+   * again at version 1). The next level published for any SKU is then pushed whatever its version.
+   * Updates queued, waiting out a retry's backoff, lingering or held by the revision budget are dropped:
+   * their levels are from before the loss (the revisions a listing spent today still count). A call in
+   * flight frees its slot as usual when it replies, but its items are neither confirmed nor sent again;
+   * a level published meanwhile goes out after that reply — one call per (channel, SKU) at a time, so
+   * the old level cannot land after the new one. What each channel was confirmed to list is forgotten
+   * too: the next update is ranked as on a channel never pushed to. Rare: a walk over every pair.
+   */
+  restartVersions(): void {
+    this.versionGeneration += 1;
+    const now = this.options.clock.now();
+    for (const row of this.rows.values()) {
+      for (const pair of row) {
+        if (pair.retryTimer !== undefined) this.cancelRetry(pair);
+        pair.waitingForRetry = false;
+        pair.desired = undefined;
+        pair.confirmed = undefined;
+        pair.confirmedAtMs = 0;
+        pair.abandonedVersion = 0;
+        pair.attempts = 0;
+        pair.throttles = 0;
+        pair.force = false;
+        pair.failingSinceMs = 0;
+        pair.queuedStamp = 0;
+        pair.heldUntilMs = 0;
+        // `inFlight` stays set: the pair is busy until the old call replies (its level is never read again).
+      }
+    }
+    for (const channel of this.channelList) {
+      channel.queues[0] = new PairQueue();
+      channel.queues[1] = new PairQueue();
+      channel.queues[2] = new PairQueue();
+      channel.queuedPairs = 0;
+      while (channel.held.size > 0) channel.held.pop();
+      channel.heldPairs = 0;
+      // Nothing is queued: the next update pumps afresh (a pause or a call slot still holds it back then).
+      channel.decidedUntilMs = 0;
+      this.setBlocked(channel, undefined, now);
+    }
+  }
+
   private cancelRetry(pair: Pair): void {
     if (pair.retryTimer !== undefined) this.options.scheduler.clearTimer(pair.retryTimer);
     pair.retryTimer = undefined;
@@ -591,6 +642,7 @@ export class Propagator {
       channel.inFlightCalls += 1;
       metrics.increment("push_calls_total", channel.labels);
       const sentAtMs = now;
+      const generation = this.versionGeneration;
       let settled: Promise<PushOutcome[]>;
       try {
         settled = channel.config.client.setQuantities(updates);
@@ -598,10 +650,10 @@ export class Propagator {
         settled = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       settled.then(
-        (outcomes) => this.onReply(channel, batch, outcomes, sentAtMs),
+        (outcomes) => this.onReply(channel, batch, outcomes, sentAtMs, generation),
         (error: unknown) => {
           const failure: PushOutcome = { ok: false, reason: "transport", message: error instanceof Error ? error.message : String(error) };
-          this.onReply(channel, batch, batch.map(() => failure), sentAtMs);
+          this.onReply(channel, batch, batch.map(() => failure), sentAtMs, generation);
         },
       );
     }
@@ -703,14 +755,17 @@ export class Propagator {
     });
   }
 
-  private onReply(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], sentAtMs: number): void {
+  private onReply(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], sentAtMs: number, generation: number): void {
     const { clock, metrics, random } = this.options;
     const now = clock.now();
     channel.inFlightCalls -= 1;
     // A slot is free: "every slot busy" no longer stands for the updates this reply queues again.
     channel.decidedUntilMs = 0;
     metrics.observe("push_call_latency_ms", now - sentAtMs, channel.labels);
-    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, outcomes, now);
+    // Sent before `restartVersions`: the answer still tells about the channel (slot, pauses, revisions),
+    // but its versions are from before the restart — nothing is confirmed, retried or given up.
+    const restarted = generation !== this.versionGeneration;
+    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, outcomes, now, restarted);
     channel.consecutiveFailures = 0;
     // A 429 for any item (eBay's 207 with per-entry 429s) pauses the channel before anything this reply
     // queues again can go out.
@@ -730,6 +785,10 @@ export class Propagator {
       pair.failingSinceMs = 0;
       if (!outcome.ok) this.refundRevision(pair, outcome.reason);
       pair.revisionChargedDay = -1;
+      if (restarted) {
+        if (outcome.ok) confirmed += 1;
+        return this.resumeAfterRestart(channel, pair);
+      }
       if (outcome.ok) {
         confirmed += 1;
         pair.confirmed = sent;
@@ -770,7 +829,7 @@ export class Propagator {
    * given up (the reconciler repairs it later). A channel that said when to come back (a 503 with
    * `Retry-After`, e.g. WordPress in maintenance mode) is not asked before then, up to `maxOutageMs`.
    */
-  private onChannelDown(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], now: number): void {
+  private onChannelDown(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], now: number, restarted: boolean): void {
     const { metrics, random } = this.options;
     channel.consecutiveFailures += 1;
     let retryAfterMs = 0;
@@ -784,6 +843,10 @@ export class Propagator {
       const outcome = outcomes[index];
       if (outcome !== undefined && !outcome.ok) this.refundRevision(pair, outcome.reason);
       pair.revisionChargedDay = -1;
+      if (restarted) {
+        this.resumeAfterRestart(channel, pair);
+        continue;
+      }
       if (pair.failingSinceMs === 0) pair.failingSinceMs = now;
       if (now - pair.failingSinceMs > this.retry.maxOutageMs) {
         pair.failingSinceMs = 0;
@@ -794,6 +857,11 @@ export class Propagator {
       this.enqueue(channel, pair);
     }
     this.pump(channel);
+  }
+
+  /** A pair whose pre-restart call replied: a level published since the restart goes out now. */
+  private resumeAfterRestart(channel: ChannelState, pair: Pair): void {
+    if (!this.isPairIdle(pair)) this.enqueue(channel, pair);
   }
 
   /**

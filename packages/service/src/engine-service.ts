@@ -293,6 +293,23 @@ export class EngineService {
       },
       onResult,
     });
+    // A restore (store-epoch.ts) starts every restored SKU again at version 1, below what this engine
+    // pushed before the loss: the propagator would take the restored quantities, the held orders applied
+    // since and the reconciler's repairs for older than what the channels list, and push none of them.
+    // So on adopting the restore (confirmed through this instance or another) it forgets every version,
+    // then, with events, gets every SKU's current level; polling pushes them all on its next poll. The
+    // epoch retries this while the read fails (restarting the versions again drops nothing the read
+    // after it does not carry).
+    storeEpoch.onRestored(async (restore) => {
+      engine.propagator.restartVersions();
+      if (parsed.strategy.kind !== "events") {
+        logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost }, "stock restore adopted: the versions pushed before the loss are forgotten, the next poll pushes every SKU's restored quantity");
+        return;
+      }
+      const levels = await store.snapshot();
+      for (const [sku, level] of levels) engine.propagator.publish(sku, level);
+      logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost, skus: levels.size }, "stock restore adopted: the versions pushed before the loss are forgotten, every SKU's restored quantity is being pushed to every channel");
+    });
 
     // --- Ingest ------------------------------------------------------------------------------------
     const { streamName, consumerName, subjectPrefix } = config.feed;
@@ -378,9 +395,9 @@ export class EngineService {
           try {
             const outcome = await storeEpoch.confirmRestored();
             if (!outcome.restored) return { status: 409, body: { error: "no_stock", message: "the store holds no SKU: restore the stock with POST /admin/stock first, then confirm" } };
-            // A restored SKU starts again at version 1; an engine that pushed newer versions before the loss
-            // would take the new ones as older and not push them until restarted (docs: Store data loss).
-            const next = "restart the engine instances one at a time: restored SKUs start again at version 1, which an engine that pushed newer versions before the loss does not push";
+            // What happens now, without restarting anything (storeEpoch.onRestored above; docs: Store data loss).
+            const push = parsed.strategy.kind === "events" ? "pushes every SKU's restored quantity to every channel" : "pushes every SKU's restored quantity to every channel on its next poll";
+            const next = `nothing to restart: each engine instance, on adopting this restore (this one now, the others at their next check of the store's marker, once a second), forgets the versions it pushed before the loss (restored SKUs start again at version 1) and ${push}; held orders are applied and pushed as they are redelivered`;
             logger.info({ skus: outcome.skus, wasLost: outcome.wasLost, next }, "stock restore confirmed over the admin API");
             return { status: 200, body: { restored: true, skus: outcome.skus, wasLost: outcome.wasLost, next } };
           } catch (error) {

@@ -9,9 +9,11 @@
 //                 a new one;
 //   restore:<id>  written by the operator's `POST /admin/stock/restored` once the stock is back.
 // An instance is fine while the marker equals the one it adopted; besides its own, it adopts only
-// `restore:` markers (an operator's word). `EpochGuardedStockStore` turns an unknown-SKU refusal into a
-// retryable store failure while the marker is not fine, so the order stays in JetStream (the handler
-// retries it as in an outage) instead of being dead-lettered.
+// `restore:` markers (an operator's word); adopting a new one tells its `onRestored` listener (the
+// restored SKUs start again at version 1, below what the engine pushed before the loss).
+// `EpochGuardedStockStore` turns an unknown-SKU refusal into a retryable store failure while the marker
+// is not fine, so the order stays in JetStream (the handler retries it as in an outage) instead of being
+// dead-lettered.
 // Easy to get wrong: an engine starting on an empty store cannot tell a new deployment from a lost
 // store — the marker catches a loss while some engine runs (or after one noticed it). Redis must persist
 // (AOF) for the engine's truth to survive a restart at all; this only keeps a loss from going unnoticed.
@@ -49,6 +51,15 @@ if n == 0 then return 0 end
 redis.call('SET', KEYS[1], ARGV[1])
 return n`;
 
+/** A restore marker this instance adopted (see `StoreEpoch.onRestored`). */
+export interface StoreRestore {
+  readonly marker: string;
+  /** True when this instance had found the store lost (false: it missed the loss, e.g. Redis was unreachable from it meanwhile). */
+  readonly wasLost: boolean;
+  /** Confirmed through this instance's admin API, or found on a check. */
+  readonly how: "confirmed" | "found";
+}
+
 /** A store call refused because the store lost its data: retryable (the order is held, not dead-lettered). */
 export class StoreDataLostError extends SynclagError {
   constructor(message: string) {
@@ -71,6 +82,8 @@ export interface StoreEpochOptions {
   readonly watchIntervalMs?: number;
   /** Clock for the grace period of a marker this instance created (ms). Default Date.now. */
   readonly now?: () => number;
+  /** Wait before the `onRestored` listener is called again after it failed, ms. Default 2 000. */
+  readonly restoredRetryMs?: number;
 }
 
 /** A marker this instance created itself is trusted only after this many watch intervals (see `inGrace`). */
@@ -83,6 +96,10 @@ export class StoreEpoch {
   /** Until when (ms) a marker this instance created is not trusted yet; 0 when it adopted one. */
   private graceUntilMs = 0;
   private watcher: NodeJS.Timeout | undefined;
+  private restoredListener: ((restore: StoreRestore) => Promise<void>) | undefined;
+  /** The listener's retry after a failure (undefined: none pending). */
+  private restoredRetry: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(private readonly options: StoreEpochOptions) {}
 
@@ -112,9 +129,23 @@ export class StoreEpoch {
     this.watcher.unref();
   }
 
+  /** Stops the checks and any retry of the `onRestored` listener (shutdown). */
   stopWatching(): void {
     clearInterval(this.watcher);
     this.watcher = undefined;
+    this.stopped = true;
+    clearTimeout(this.restoredRetry);
+    this.restoredRetry = undefined;
+  }
+
+  /**
+   * What to do once this instance goes by a new `restore:` marker — whether it had found the store lost,
+   * missed the loss, or the operator confirmed through it: the restored SKUs' versions restarted at 1.
+   * Called without being awaited; when it rejects, it is logged and called again every
+   * `restoredRetryMs` until it succeeds, a newer restore calls it afresh, or `stopWatching`.
+   */
+  onRestored(listener: (restore: StoreRestore) => Promise<void>): void {
+    this.restoredListener = listener;
   }
 
   /** True from the moment a loss was found until the marker is restored. */
@@ -156,7 +187,7 @@ export class StoreEpoch {
     if (!Number.isSafeInteger(skus)) throw new Error(`unexpected reply to the restore script: ${String(reply)}`);
     if (skus === 0) return { restored: false, skus, wasLost: this.lostNow };
     const wasLost = this.lostNow;
-    this.adopt(marker, "confirmed over the admin API");
+    this.adopt(marker, "confirmed");
     return { restored: true, skus, wasLost };
   }
 
@@ -168,7 +199,7 @@ export class StoreEpoch {
     const state = asText(reply[0], "state");
     const value = asText(reply[1], "marker");
     if (state === "ok") {
-      if (value !== adopted || this.lostNow) this.adopt(value, "restore marker found (confirmed through another instance)");
+      if (value !== adopted || this.lostNow) this.adopt(value, "found");
       return true;
     }
     this.adopted = value;
@@ -176,11 +207,38 @@ export class StoreEpoch {
     return false;
   }
 
-  private adopt(marker: string, how: string): void {
+  private adopt(marker: string, how: StoreRestore["how"]): void {
+    const previous = this.adopted;
+    const wasLost = this.lostNow;
     this.adopted = marker;
-    if (!this.lostNow) return;
-    this.lostNow = false;
-    this.options.logger.info({ marker, key: this.options.key }, `stock store restored (${how}): held orders proceed`);
+    if (wasLost) {
+      this.lostNow = false;
+      const where = how === "confirmed" ? "confirmed over the admin API" : "restore marker found (confirmed through another instance)";
+      this.options.logger.info({ marker, key: this.options.key }, `stock store restored (${where}): held orders proceed`);
+    }
+    if (marker !== previous && marker.startsWith("restore:")) this.restored({ marker, wasLost, how });
+  }
+
+  private restored(restore: StoreRestore): void {
+    clearTimeout(this.restoredRetry);
+    this.restoredRetry = undefined;
+    const listener = this.restoredListener;
+    if (listener === undefined || this.stopped) return;
+    // Called synchronously: what the listener does before its first await happens at adoption.
+    let running: Promise<void>;
+    try {
+      running = listener(restore);
+    } catch (error) {
+      running = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    void running.catch((error: unknown) => {
+      // Superseded by a newer restore or a new loss, or stopped: nothing to retry.
+      if (this.stopped || this.adopted !== restore.marker) return;
+      const retryMs = this.options.restoredRetryMs ?? 2_000;
+      this.options.logger.warn({ err: error, marker: restore.marker, retryMs }, "catching up with the stock restore failed: trying again");
+      this.restoredRetry = setTimeout(() => this.restored(restore), retryMs);
+      this.restoredRetry.unref();
+    });
   }
 
   private noteLost(marker: string): void {
