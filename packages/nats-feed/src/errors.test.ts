@@ -49,7 +49,7 @@ describe("classifyPullRefusal", () => {
     ["exceeded maxrequestexpires of 1s", "incompatible"],
     ["exceeded maxrequestmaxbytes of 1024", "incompatible"],
     ["exceeded maxwaiting", "backpressure"],
-    ["exceeded maxackpending", "backpressure"],
+    ["exceeded maxackpending", "incompatible"],
     ["Exceeded MaxWaiting", "backpressure"],
   ] as const)("takes %j as %s", (description, expected) => {
     expect(classifyPullRefusal(statusError(description))).toBe(expected);

@@ -99,17 +99,18 @@ function fromNoResponders(error: unknown, cause: NoRespondersError | undefined, 
  * cased, as a JetStreamStatusError). nats-server refuses a pull asking for more than the consumer
  * allows — "Exceeded MaxRequestBatch of N", "Exceeded MaxRequestExpires of D", "Exceeded
  * MaxRequestMaxBytes of B" — and it refuses every such pull: `incompatible`, an operator must fix the
- * consumer. "Exceeded MaxWaiting" says the consumer already holds max_waiting pull requests (other
- * workers', or stale ones until they expire): `backpressure`, a later pull gets in. So is "Exceeded
- * MaxAckPending", which no server the feed supports sends (from 2.9 on, max_ack_pending only pauses
- * delivery), older ones did. Any other "exceeded" is taken as incompatible: the feed then checks the
- * consumer and says what to fix. Newer servers drop a MaxWaiting pull that asked for heartbeats
- * (nats.js's fetch always does) without a 409: the feed sees missed heartbeats and pulls again.
+ * consumer. So did "Exceeded MaxAckPending" on servers before 2.9 (a pull batch above max_ack_pending:
+ * every full-size pull). "Exceeded MaxWaiting" says the consumer already holds max_waiting pull
+ * requests (other workers', or stale ones until they expire): `backpressure` — a later pull may get
+ * in, though a worker that keeps losing the race gets nothing (the feed says so again every minute).
+ * Any other "exceeded" is taken as incompatible: the feed then checks the consumer and says what to
+ * fix. Newer servers drop a MaxWaiting pull that asked for heartbeats (nats.js's fetch does) without a
+ * 409: the feed sees missed heartbeats and pulls again.
  */
 export function classifyPullRefusal(error: unknown): "incompatible" | "backpressure" | undefined {
   if (!(error instanceof Error) || error.name !== "JetStreamStatusError") return undefined;
   const description = error.message.toLowerCase();
-  if (/\bexceeded max(waiting|ackpending)\b/.test(description)) return "backpressure";
+  if (/\bexceeded maxwaiting\b/.test(description)) return "backpressure";
   if (/\bexceeded\b/.test(description)) return "incompatible";
   return undefined;
 }

@@ -84,6 +84,8 @@ export interface JetStreamOrderFeedOptions extends JetStreamFeedOptions {
   readonly failureRetryDelayMs?: number;
   /** Longest stop() waits for in-flight handlers (ms); the rest are redelivered after their ack wait. Default 30 000. */
   readonly stopTimeoutMs?: number;
+  /** How often a run of pulls the server turns away for max_waiting is reported again while it lasts (ms). Default 60 000. */
+  readonly backpressureReportIntervalMs?: number;
   /** Timeout of the feed's own JetStream requests: dead-letter writes, message reads (ms). Default 5 000. */
   readonly apiTimeoutMs?: number;
   /** Counters `nats_feed_*_total`. Default: none. */
@@ -159,6 +161,7 @@ interface SubscriptionSettings {
   readonly pullBatchSize: number;
   readonly failureRetryDelayMs: number;
   readonly stopTimeoutMs: number;
+  readonly backpressureReportIntervalMs: number;
   readonly apiTimeoutMs: number;
   readonly metrics: Metrics;
   readonly onError: (error: NatsFeedError) => void;
@@ -183,6 +186,7 @@ export class JetStreamOrderFeed implements OrderFeed {
       pullBatchSize: feed.pullBatchSize,
       failureRetryDelayMs: positive("failureRetryDelayMs", options.failureRetryDelayMs ?? 1_000),
       stopTimeoutMs: positive("stopTimeoutMs", options.stopTimeoutMs ?? 30_000),
+      backpressureReportIntervalMs: positive("backpressureReportIntervalMs", options.backpressureReportIntervalMs ?? 60_000),
       apiTimeoutMs: positive("apiTimeoutMs", options.apiTimeoutMs ?? 5_000),
       metrics: options.metrics ?? noopMetrics,
       onError: options.onError ?? defaultOnError,
@@ -303,6 +307,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private heartbeatsMissed = false;
   /** Pulls nats-server turned away for now in a row (back-pressure); reset by a pull it serves. */
   private refusedPulls = 0;
+  /** When the current run of refused pulls began, and when it was last reported. */
+  private refusedSinceMs = 0;
+  private refusalReportedAtMs = 0;
   /** The consumer's settings keep this subscription from consuming: set by run(), cleared by a served pull. */
   private incompatible: NatsFeedError | undefined;
   /** Background re-creation of a missing dead-letter stream: running, and when it last started. */
@@ -649,22 +656,30 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   /**
-   * nats-server turned the pull away for now (see classifyPullRefusal): not a consumer problem. It
-   * answers such a pull at once, so pulling again straight away would be a hot loop against the
-   * server: the pause doubles per refusal in a row. Reported once per episode.
+   * nats-server turned the pull away for now (see classifyPullRefusal). It took the pull's shape, so
+   * the consumer's settings do not keep the feed from consuming: any earlier consumer problem is gone
+   * (a readiness probe must not keep naming a field already fixed). It answers such a pull at once, so
+   * pulling again straight away would be a hot loop against the server: the pause doubles per refusal
+   * in a row. Reported at the first refusal of an episode and again every backpressureReportIntervalMs it goes on — a worker
+   * that keeps losing the race for max_waiting gets no orders, and that must not stay silent.
    */
   private async pullTurnedAway(error: Error, what: string): Promise<void> {
+    this.incompatible = undefined;
     this.refusedPulls++;
-    if (this.refusedPulls === 1) {
+    const now = Date.now();
+    if (this.refusedPulls === 1) this.refusedSinceMs = now;
+    if (this.refusedPulls === 1 || now - this.refusalReportedAtMs >= this.settings.backpressureReportIntervalMs) {
+      this.refusalReportedAtMs = now;
+      const since = this.refusedPulls === 1 ? "" : `; no pull served for ${Math.round((now - this.refusedSinceMs) / 1000)} s (${this.refusedPulls} refused): this worker gets no orders while the others hold every waiting slot — raise the consumer's max_waiting`;
       this.report(
         new NatsFeedError(
           "pull-backpressure",
-          `consuming ${what}: nats-server turned a pull request away for now (${error.message}): the consumer holds as many waiting pull requests or unacknowledged messages as it allows (other workers'); pulling again with backoff`,
+          `consuming ${what}: nats-server turned a pull request away for now (${error.message}): the consumer already holds as many waiting pull requests as it allows (other workers'); pulling again with backoff${since}`,
           { cause: error },
         ),
       );
     }
-    await this.pause(Math.min(250 * 2 ** (this.refusedPulls - 1), MAX_RESTART_DELAY_MS));
+    await this.pause(Math.min(250 * 2 ** Math.min(this.refusedPulls - 1, 16), MAX_RESTART_DELAY_MS));
   }
 
   /** Ends the current pull; run() reports `error` and consumes again after a pause. */

@@ -75,4 +75,56 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: pull requests nats-s
       await connection.drain();
     }
   }, 60_000);
+
+  it("clears a consumer problem once the consumer is fixed, even while its pulls are turned away for max_waiting (review)", async () => {
+    const names = { ...FAST, ...uniqueNames("stale") };
+    const stream = names.streamName ?? "";
+    const connection = await connectTo(nats.url());
+    const other = await connectTo(nats.url());
+    const jsm = await jetstreamManager(connection);
+    await provisionStreams(connection, names);
+    await jsm.consumers.delete(stream, "engine");
+    await jsm.consumers.add(stream, { ...consumerConfig(resolveFeedOptions(names)), max_waiting: 1, max_batch: 10 });
+    const errors: NatsFeedError[] = [];
+    const feed = new JetStreamOrderFeed({ connection, ...names, failureRetryDelayMs: 50, onError: (e) => errors.push(e) });
+    const subscription = feed.consume(ackingHandler().handler);
+    const holder = holdPull(other, stream, 60_000);
+    try {
+      await subscription.ready.catch(() => undefined);
+      expect(feed.consumerProblem()?.message).toMatch(/max_batch.*found 10/);
+      await jsm.consumers.update(stream, "engine", { max_batch: 0 });
+      // The pull now fits the consumer and is turned away only because another worker holds the one waiting slot.
+      await pollUntil("the feed pulls again and is turned away", () => errors.some((e) => e.reason === "pull-backpressure"), { timeoutMs: 15_000 });
+      expect(feed.consumerProblem()).toBeUndefined();
+    } finally {
+      holder.release();
+      await subscription.stop();
+      await other.drain();
+      await connection.drain();
+    }
+  }, 60_000);
+
+  it("keeps saying so while its pulls are turned away, not only at the first refusal (review)", async () => {
+    const names = { ...FAST, ...uniqueNames("starve") };
+    const stream = names.streamName ?? "";
+    const connection = await connectTo(nats.url());
+    const other = await connectTo(nats.url());
+    const jsm = await jetstreamManager(connection);
+    await provisionStreams(connection, names);
+    await jsm.consumers.delete(stream, "engine");
+    await jsm.consumers.add(stream, { ...consumerConfig(resolveFeedOptions(names)), max_waiting: 1 });
+    const errors: NatsFeedError[] = [];
+    const holder = holdPull(other, stream, 60_000);
+    const subscription = new JetStreamOrderFeed({ connection, ...names, backpressureReportIntervalMs: 1_000, onError: (e) => errors.push(e) }).consume(ackingHandler().handler);
+    try {
+      await pollUntil("the refusals reported again", () => errors.filter((e) => e.reason === "pull-backpressure").length >= 2, { timeoutMs: 15_000 });
+      const again = errors.filter((e) => e.reason === "pull-backpressure")[1];
+      expect(again?.message).toMatch(/no pull served for \d+ s \(\d+ refused\).*raise the consumer's max_waiting/);
+    } finally {
+      holder.release();
+      await subscription.stop();
+      await other.drain();
+      await connection.drain();
+    }
+  }, 60_000);
 });

@@ -346,7 +346,7 @@ export class EngineService {
         const problem = feed.consumerProblem();
         if (problem) {
           const oneLine = problem.message.replace(/([:.]?)\s*\n\s*/g, (_, end: string) => (end ? `${end} ` : "; "));
-          throw new Error(`consumer ${consumerName} of stream ${streamName} cannot be consumed (restarting the engine updates its changeable settings): ${oneLine}`);
+          throw new Error(`consumer ${consumerName} of stream ${streamName} cannot be consumed (fix its settings on the server, or delete it: the engine re-creates it): ${oneLine}`);
         }
       };
       const nats = await within(2_000, "NATS check", checkNats())

@@ -49,7 +49,7 @@ describe.skipIf(serversMissing())("readiness: a durable consumer the engine cann
 
       const refused = await readyzUntil(service.url, "not ready", (answer) => answer.status === 503);
       expect(refused.body.ready).toBe(false);
-      expect(refused.body.checks.nats).toEqual({ ok: false, detail: expect.stringMatching(/^consumer rz-engine of stream RZ_A cannot be consumed \(restarting the engine updates its changeable settings\): .*max_batch: expected unset, or at least 64/) });
+      expect(refused.body.checks.nats).toEqual({ ok: false, detail: expect.stringMatching(/^consumer rz-engine of stream RZ_A cannot be consumed \(fix its settings on the server, or delete it: the engine re-creates it\): .*max_batch: expected unset, or at least 64/) });
       expect(refused.body.checks.nats?.detail).not.toContain("\n");
       expect(refused.body.checks.redis?.ok).toBe(true);
 
