@@ -190,7 +190,10 @@ describe("7 · engine: --port and --channel problems in the user's words", LONG,
     for (const value of ["1.5", "abc", "70000"]) expect(inUserTerms("--port (ingest.port): Invalid input: expected number, received string", { port: value })).toBe(`--port must be an integer from 0 to 65535 (0 = any free port), got ${JSON.stringify(value)}`);
     expect(inUserTerms("channels.1.kind: Invalid option", { channel: ["Bad=x", "amazon=http://a", "tiktok=http://x"] })).toBe('--channel "tiktok=http://x": unknown channel kind "tiktok": use one of amazon, shopify, woocommerce, flipkart, ebay');
     expect(inUserTerms("channels.0.kind: Invalid option", {}, { SYNCLAG_CHANNELS: "tiktok=http://x" })).toBe('SYNCLAG_CHANNELS "tiktok=http://x": unknown channel kind "tiktok": use one of amazon, shopify, woocommerce, flipkart, ebay');
-    expect(inUserTerms("--strategy (strategy): bad", {})).toBe("--strategy (strategy): bad");
+    // The strategy parser's words after the flag or variable, as simulate prints them (strategy-names.test.ts).
+    expect(inUserTerms("--strategy (strategy): bad", {})).toBe("--strategy: bad");
+    expect(inUserTerms("SYNCLAG_STRATEGY (strategy): bad", {})).toBe("SYNCLAG_STRATEGY: bad");
+    expect(inUserTerms("strategy: bad", {})).toBe("strategy (in the --config file): bad");
     // A userinfo typed without a scheme is a credential too (a URL parser reads `tok:` as the scheme).
     expect(inUserTerms("channels.0.baseUrl: must be a http:// or https:// URL", { channel: ["amazon=tok@sellers.example"] })).toBe('--channel "amazon=[redacted]@sellers.example": baseUrl: must be a http:// or https:// URL');
   });
@@ -263,5 +266,27 @@ describe("11 · wording", LONG, () => {
     const directory = synclag(["report", dir()]);
     expectUsageError(directory, "report");
     expect(directory.stderr).toContain("is a directory, not a file (EISDIR)");
+  });
+});
+
+describe("12 · scenario files: a strategy listed twice, limits on a channel's profile, x- extension keys", LONG, () => {
+  it("compare: exit 2 listing the duplicate strategy (two spellings of 15m) by path with the file's other problems, before running", () => {
+    const scenario = file([
+      ...SMALL.filter((l) => !l.startsWith("channels") && !l.includes("kind:")),
+      "channels:",
+      "  - { id: amazon, kind: amazon, share: 1, profile: { clientTimeoutMs: 3600000 } }",
+      "  - { id: ebay, kind: ebay, share: 1, profile: { revisionsPerListingPerDay: 10000000 } }",
+      'strategies: [events, "polling:900s", "polling:15m"]',
+      "x-note: ignored",
+      "extra: refused",
+    ]);
+    const result = synclag(["compare", "--scenario", scenario]);
+    expectUsageError(result, "compare");
+    expect(result.stderr).toContain("4 problems");
+    expect(result.stderr).toContain(`scenario ${scenario}: strategies.2: duplicate strategy "polling:15m" (the same as strategies.1, "polling:900s": both are polling:15m): list each strategy once`);
+    expect(result.stderr).toContain(`scenario ${scenario}: channels.0.profile.clientTimeoutMs: must be at most 600000 ms (10m)`);
+    expect(result.stderr).toContain(`scenario ${scenario}: channels.1.profile.revisionsPerListingPerDay: must be at most 1,000,000`);
+    expect(result.stderr).toContain(`scenario ${scenario}: (root): Unrecognized key: "extra" (a top-level key is ignored only when it starts with x-`);
+    expect(result.stderr).not.toContain("x-note");
   });
 });

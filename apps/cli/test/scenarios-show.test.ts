@@ -1,8 +1,11 @@
 // `synclag scenarios show NAME` prints the scenario exactly as it runs (every default filled in); the
 // YAML must parse back to the same scenario, so a copied built-in replays to the same result.
-import { parse } from "yaml";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse, stringify } from "yaml";
 import { describe, expect, it } from "vitest";
-import { BUILTIN_SCENARIOS, validateScenario } from "@synclag/workload";
+import { BUILTIN_SCENARIOS, loadScenario, validateScenario } from "@synclag/workload";
 import { scenarioYaml } from "../src/commands/scenarios.js";
 
 describe("scenarioYaml", () => {
@@ -18,5 +21,21 @@ describe("scenarioYaml", () => {
     const replayed = validateScenario(printed, name);
     if (!replayed.ok) throw new Error(replayed.problems.join("; "));
     expect(replayed.scenario).toEqual(original.scenario);
+  });
+
+  it("says in its header that top-level x- keys are ignored, and the header's anchor example loads as written", () => {
+    const yaml = scenarioYaml(BUILTIN_SCENARIOS["steady-day"], "steady-day");
+    const example = yaml.split("\n").filter((line) => line.startsWith("#   ")).map((line) => line.slice("#   ".length));
+    expect(example).toHaveLength(2);
+    // The example's two lines in place of the printed channels, read as `--scenario file.yaml` reads it.
+    const { channels: _printed, ...rest } = parse(yaml) as Record<string, unknown>;
+    const file = join(mkdtempSync(join(tmpdir(), "synclag-show-")), "anchors.yaml");
+    writeFileSync(file, [...example, stringify(rest)].join("\n"));
+    const loaded = loadScenario(file);
+    expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+    expect(loaded.ok && loaded.scenario.channels).toEqual([
+      { id: "ebay-de", kind: "ebay", share: 1, profile: { clientTimeoutMs: 30_000 } },
+      { id: "ebay-uk", kind: "ebay", share: 2, profile: { clientTimeoutMs: 30_000 } },
+    ]);
   });
 });

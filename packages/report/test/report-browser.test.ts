@@ -26,7 +26,87 @@ function skipWithoutChromium(test: { skip: (note: string) => void }): void {
   test.skip(INSTALL_HINT);
 }
 
+/** Eight channels (the most section 1 draws) with long ids, as an operator names real storefronts. */
+const LONG_CHANNEL_IDS = [
+  "amazon-de-marketplace-eu-central",
+  "shopify-flagship-storefront-primary",
+  "woocommerce-outlet-clearance-store",
+  "flipkart-seller-hub-india-north",
+  "ebay-motors-parts-and-accessories",
+  "amazon-uk-marketplace-fulfilment",
+  "shopify-wholesale-b2b-storefront",
+  "ebay-refurbished-electronics-store",
+];
+const LONG_CHANNEL_KINDS = ["amazon", "shopify", "woocommerce", "flipkart", "ebay", "amazon", "shopify", "ebay"] as const;
+
+interface Box {
+  readonly text: string;
+  readonly left: number;
+  readonly right: number;
+  readonly top: number;
+  readonly bottom: number;
+}
+
+const overlap = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+
 describe("HTML report in headless Chromium", () => {
+  it("section 1 with 8 long channel ids: the legend wraps above the axis name and the plot, no item over another, in the page's font and in DejaVu Sans", async (test) => {
+    skipWithoutChromium(test);
+    const channels = LONG_CHANNEL_IDS.map((id, i) => ({ id, kind: LONG_CHANNEL_KINDS[i] as (typeof LONG_CHANNEL_KINDS)[number], share: 1 }));
+    const html = renderReportHtml(await simulate({ ...SMALL_SCENARIO, channels }));
+    const legendNames = ["true stock", ...LONG_CHANNEL_IDS];
+    const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
+    const file = join(work, "report.html");
+    writeFileSync(file, html);
+    const context = await chromium.launchPersistentContext(join(work, "profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1200, height: 900 },
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    });
+    try {
+      const page = await context.newPage();
+      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+      // The page's own font stack (Liberation Sans here, Arial's metrics), then the widest fallback.
+      for (const font of ["page", "DejaVu Sans"]) {
+        if (font !== "page") await page.addStyleTag({ content: `svg text { font-family: '${font}' !important; }` });
+        const charts = await page.$$eval('figure[data-chart="stock-timeline"] svg', (svgs, names) =>
+          svgs.map((svg) => {
+            // A legend item is its label and, left of it, its icon: 26 px wide, 5 px before the label (in the SVG's units).
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            const frame = svg.getBoundingClientRect();
+            const texts = [...svg.querySelectorAll("text")].map((t) => {
+              const r = t.getBoundingClientRect();
+              return { text: t.textContent ?? "", left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+            });
+            const legend = texts.filter((t) => names.includes(t.text)).map((t) => ({ ...t, left: t.left - 31 * scale }));
+            return { legend, others: texts.filter((t) => !names.includes(t.text)), right: frame.right, left: frame.left };
+          }),
+        legendNames);
+        expect(charts, font).toHaveLength(2);
+        for (const [index, chart] of charts.entries()) {
+          const where = `${font}, chart ${index}`;
+          expect(chart.legend.map((l) => l.text).sort(), where).toEqual([...legendNames].sort());
+          // It did wrap: nine long items do not fit one 960 px row.
+          expect(new Set(chart.legend.map((l) => Math.round(l.top))).size, where).toBeGreaterThan(1);
+          for (const [i, a] of chart.legend.entries()) {
+            expect(a.left, `${where}: ${a.text}`).toBeGreaterThanOrEqual(chart.left - 0.5);
+            expect(a.right, `${where}: ${a.text}`).toBeLessThanOrEqual(chart.right + 0.5);
+            for (const b of chart.legend.slice(i + 1)) expect(overlap(a, b), `${where}: ${a.text} over ${b.text}`).toBe(false);
+          }
+          // Everything else (the y-axis name "units in stock", tick labels, the flash-sale label) sits below the legend.
+          const legendBottom = Math.max(...chart.legend.map((l) => l.bottom));
+          const othersTop = Math.min(...chart.others.map((o) => o.top));
+          expect(chart.others.map((o) => o.text), where).toContain("units in stock");
+          expect(legendBottom, `${where}: legend bottom vs the top of ${chart.others.find((o) => o.top === othersTop)?.text ?? ""}`).toBeLessThanOrEqual(othersTop);
+        }
+      }
+    } finally {
+      await context.close();
+      rmSync(work, { recursive: true, force: true });
+    }
+  });
+
   it("keeps every table inside the sheet with events and three polling intervals (README: --polling 1m,5m,15m), on a 1,200 px screen and on A4 paper", async (test) => {
     skipWithoutChromium(test);
     const html = renderReportHtml(await simulate(SMALL_SCENARIO, ["events", "polling:1m", "polling:5m", "polling:15m"]));

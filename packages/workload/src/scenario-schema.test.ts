@@ -51,6 +51,20 @@ describe("strategies: one parser for the schema and the simulator", () => {
     expect(at(restocked, "demand.restocks")).toMatch(/exceeds 1000000000/);
   });
 
+  it("refuses a strategy listed twice, also as another spelling of one interval, by the duplicate's path and in the one list of every problem", () => {
+    const problems = problemsOf({ ...base, demand: { ordersPerDay: 0 }, strategies: ["events", "polling:900s", "polling:5m", "polling:15m", "events", "polling: 15m", "polling:0m"] });
+    expect(problems).toEqual([
+      "demand.ordersPerDay: Too small: expected number to be >0",
+      expect.stringMatching(/^strategies\.6: polling interval in "polling:0m"/),
+      'strategies.3: duplicate strategy "polling:15m" (the same as strategies.1, "polling:900s": both are polling:15m): list each strategy once',
+      'strategies.4: duplicate strategy "events" (also strategies.0): list each strategy once',
+      'strategies.5: duplicate strategy "polling: 15m" (the same as strategies.1, "polling:900s": both are polling:15m): list each strategy once',
+    ]);
+    // Each listed once: valid, and named canonically.
+    const loaded = validateScenario({ ...base, strategies: ["events", "polling:900s", "polling:5m"] }, "t");
+    expect(loaded.ok && loaded.scenario.strategies).toEqual(["events", "polling:15m", "polling:5m"]);
+  });
+
   it("parseStrategy agrees with the schema: what validates parses, what is refused is refused", () => {
     expect(parseStrategy("events")).toEqual({ ok: true, strategy: { kind: "events" } });
     expect(parseStrategy("polling:1s")).toEqual({ ok: true, strategy: { kind: "polling", intervalMs: 1000 } });
@@ -119,6 +133,17 @@ describe("numbers the simulator divides by or loops on", () => {
     ]) {
       expect(at(problems, path), `${path} in\n${problems.join("\n")}`).toBeDefined();
     }
+  });
+
+  it("caps a channel's clientTimeoutMs at 10m and revisionsPerListingPerDay at 1,000,000, with one message each by path", () => {
+    const profile = (p: object) => ({ ...base, channels: [{ id: "a", kind: "ebay", share: 1, profile: p }] });
+    const timeout = "must be at most 600000 ms (10m): marketplace clients give up after 10–15 s, and a longer timeout holds a call slot, and the updates in it, that long whenever a reply is lost";
+    const revisions = "must be at most 1,000,000: real caps are hundreds a day (eBay: 250); for no cap leave revisionsPerListingPerDay out";
+    for (const value of [600_001, 86_400_000, 1e300]) expect(problemsOf(profile({ clientTimeoutMs: value })), String(value)).toEqual([`channels.0.profile.clientTimeoutMs: ${timeout}`]);
+    for (const value of [1_000_001, 1e300]) expect(problemsOf(profile({ revisionsPerListingPerDay: value })), String(value)).toEqual([`channels.0.profile.revisionsPerListingPerDay: ${revisions}`]);
+    expect(problemsOf(profile({ clientTimeoutMs: 1.5, revisionsPerListingPerDay: 0 }))).toEqual(["channels.0.profile.clientTimeoutMs: must be a whole number", "channels.0.profile.revisionsPerListingPerDay: Too small: expected number to be >0"]);
+    expect(problemsOf(profile({ clientTimeoutMs: 600_000, revisionsPerListingPerDay: 1_000_000 }))).toEqual([]);
+    expect(problemsOf(profile({ clientTimeoutMs: 1, revisionsPerListingPerDay: 1 }))).toEqual([]);
   });
 
   it("keeps reconcileInterval 0 (no reconciler) and batchLinger 0 (send at once) valid", () => {
@@ -255,6 +280,56 @@ describe("restocks and fault windows that would never apply", () => {
   });
 });
 
+describe("extension fields (top-level x-* keys, as in docker-compose)", () => {
+  it("ignores them in YAML, where they hold anchors merged into channels with <<: *anchor", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-schema-"));
+    const file = join(dir, "anchors.yaml");
+    writeFileSync(
+      file,
+      [
+        "x-defaults:",
+        "  slow-marketplace: &slow",
+        "    kind: ebay",
+        "    share: 2",
+        "    profile: { clientTimeoutMs: 30000, revisionsPerListingPerDay: 100 }",
+        "x-note: tuned for the 2026 sale",
+        "name: anchors",
+        "duration: 1h",
+        "catalog: { skus: 5, stock: 10 }",
+        "channels:",
+        "  - <<: *slow",
+        "    id: ebay-de",
+        "  - <<: *slow",
+        "    id: ebay-uk",
+        "    share: 1", // an explicit key wins over the merged one
+        "demand: { ordersPerDay: 1000 }",
+      ].join("\n"),
+    );
+    const loaded = loadScenario(file);
+    expect(loaded.ok ? [] : loaded.problems).toEqual([]);
+    if (!loaded.ok) return;
+    expect(loaded.scenario.channels).toEqual([
+      { id: "ebay-de", kind: "ebay", share: 2, profile: { clientTimeoutMs: 30_000, revisionsPerListingPerDay: 100 } },
+      { id: "ebay-uk", kind: "ebay", share: 1, profile: { clientTimeoutMs: 30_000, revisionsPerListingPerDay: 100 } },
+    ]);
+    // Ignored: not in the scenario that runs (and is printed back).
+    expect(Object.keys(loaded.scenario).filter((key) => key.startsWith("x-"))).toEqual([]);
+  });
+
+  it("ignores them in JSON too, and only at the top level: elsewhere, and without the x- prefix, a key is still unknown", () => {
+    const dir = mkdtempSync(join(tmpdir(), "synclag-schema-"));
+    const file = join(dir, "notes.json");
+    writeFileSync(file, JSON.stringify({ ...base, "x-owner": "ops", "x-": 1 }));
+    expect(loadScenario(file)).toMatchObject({ ok: true, scenario: { name: "t" } });
+    const problems = problemsOf({ ...base, "x-defaults": { anything: true }, defaults: {}, "X-upper": 1, channels: [{ id: "a", kind: "amazon", share: 1, "x-note": "n" }], catalog: { skus: 5, stock: 10, "x-note": "n" } });
+    expect([...problems].sort()).toEqual([
+      '(root): Unrecognized keys: "defaults", "X-upper" (a top-level key is ignored only when it starts with x-, e.g. x-defaults for YAML anchors)',
+      'catalog: Unrecognized key: "x-note"',
+      'channels.0: Unrecognized key: "x-note"',
+    ]);
+  });
+});
+
 describe("seed", () => {
   it("accepts any whole number up to 2^53 − 1 (what the PRNG replays exactly) and names the limit otherwise", () => {
     expect(validateScenario({ ...base, seed: 1234567890123456 }, "t").ok).toBe(true);
@@ -341,8 +416,10 @@ describe("channel shares", () => {
 
 describe("strategies are named canonically", () => {
   it("polling:900s, polling:60m and polling: 15m become polling:15m, polling:1h, polling:15m (what the simulator prints for built-ins)", () => {
-    const loaded = validateScenario({ ...base, strategies: ["events", "polling:900s", "polling:60m", "polling: 15m", "polling:1h30m", "polling:1500ms"] }, "t");
-    expect(loaded.ok && loaded.scenario.strategies).toEqual(["events", "polling:15m", "polling:1h", "polling:15m", "polling:1h30m", "polling:1s500ms"]);
+    const loaded = validateScenario({ ...base, strategies: ["events", "polling:900s", "polling:60m", "polling:1h30m", "polling:1500ms"] }, "t");
+    expect(loaded.ok && loaded.scenario.strategies).toEqual(["events", "polling:15m", "polling:1h", "polling:1h30m", "polling:1s500ms"]);
+    const spaced = validateScenario({ ...base, strategies: ["polling: 15m"] }, "t");
+    expect(spaced.ok && spaced.scenario.strategies).toEqual(["polling:15m"]);
     for (const [name, input] of Object.entries(BUILTIN_SCENARIOS)) {
       const builtin = validateScenario(input, name);
       expect(builtin.ok && builtin.scenario.strategies, name).toEqual(input.strategies);

@@ -1,11 +1,13 @@
 // The scenario file format (JSON or YAML), validated with zod. Every problem is reported at once with
-// its path; unknown keys are errors (a typo like `ordersPerDya` must not silently become a default).
+// its path; unknown keys are errors (a typo like `ordersPerDya` must not silently become a default),
+// except top-level `x-*` extension fields, which are ignored (see `withoutExtensionFields`).
 // Durations are strings ("15m", "1h30m") or milliseconds. Easy to get wrong: defaults live here and
 // only here, so a scenario printed back (`--json`) says exactly what ran. Also easy to get wrong:
 // zod skips a refinement once any field under it failed, so every check that compares fields is
 // registered with `when: always` and reads the fields it needs through `valid()` (each re-checked with
 // its own schema) — one run lists every problem, cross-field ones included. And nothing that passes
-// may crash or stall the simulator: intervals it divides by or loops on are bounded below.
+// may crash or stall the simulator: intervals it divides by or loops on are bounded below, sizes it
+// holds and waits it sits through are bounded above.
 
 import { MAX_QUANTITY, formatDuration, parseDuration, type Distribution } from "@synclag/core";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
@@ -30,6 +32,18 @@ const MAX_ORDERS_PER_DAY = 1_000_000_000;
 export const MAX_LISTINGS = 2_000_000;
 /** Largest channel share: shares are relative weights, and 500 of these still sum to a finite number. */
 const MAX_SHARE = 1_000_000;
+/**
+ * Longest client timeout (profile `clientTimeoutMs`): 10 minutes. The marketplaces' clients give up
+ * after 10–15 s; a call waiting longer holds one of the channel's call slots, and the updates in it,
+ * that long whenever a reply is lost, and a real run's mock marketplace holds a lost reply for the
+ * timeout + 5 s on a Node timer, which fires at once beyond 2^31 − 1 ms (24.8 days).
+ */
+const MAX_CLIENT_TIMEOUT_MS = 600_000;
+/**
+ * Highest per-listing revision cap (profile `revisionsPerListingPerDay`): real caps are hundreds a day
+ * (eBay: 250); a million is over 11 a second, all day, for one listing. No cap: leave the field out.
+ */
+const MAX_REVISIONS_PER_LISTING_PER_DAY = 1_000_000;
 /**
  * Largest seed, in a scenario file and in every --seed flag: 2^53 − 1. The PRNG is seeded from the
  * seed's decimal text, so any integer a JavaScript number holds exactly replays to the byte; above it
@@ -130,14 +144,25 @@ const limiter = z
 
 const rate = z.number().min(0).max(1);
 
+/**
+ * A whole number from 1 to `max`; above it, only `message` is said (zod's `.int()` would add its own
+ * "Too big" about 2^53 for 1e300). Not `abort: true`: an aborted check stops every `always` refinement above it.
+ */
+const wholeNumberUpTo = (max: number, message: string) =>
+  z
+    .number()
+    .positive()
+    .max(max, message)
+    .refine((n) => Number.isInteger(n), "must be a whole number");
+
 const profileOverrides = z.strictObject({
   maxBatchSize: z.number().int().positive().optional(),
   rateLimit: limiter.optional(),
   clientRateLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: bucketSize }).optional(),
   apiLatency: distribution.optional(),
   visibilityDelay: distribution.optional(),
-  clientTimeoutMs: z.number().int().positive().optional(),
-  revisionsPerListingPerDay: z.number().int().positive().optional(),
+  clientTimeoutMs: wholeNumberUpTo(MAX_CLIENT_TIMEOUT_MS, `must be at most ${MAX_CLIENT_TIMEOUT_MS} ms (${formatDuration(MAX_CLIENT_TIMEOUT_MS)}): marketplace clients give up after 10–15 s, and a longer timeout holds a call slot, and the updates in it, that long whenever a reply is lost`).optional(),
+  revisionsPerListingPerDay: wholeNumberUpTo(MAX_REVISIONS_PER_LISTING_PER_DAY, `must be at most ${MAX_REVISIONS_PER_LISTING_PER_DAY.toLocaleString("en-US")}: real caps are hundreds a day (eBay: 250); for no cap leave revisionsPerListingPerDay out`).optional(),
   /** Engine side: how long an update waits for others to fill a batch call ("250ms"; "0" = send at once). */
   batchLinger: duration.optional(),
   faults: z
@@ -173,15 +198,21 @@ const channel = z.strictObject({
 });
 
 /**
- * Checked by the same parser the simulator uses, so a strategy that validates always runs; named
- * canonically ("polling:900s" → "polling:15m"), so a result document names it as the CLI flags would.
+ * Checked by the same parser the simulator uses, so a strategy that validates always runs. Named
+ * canonically ("polling:900s" → "polling:15m", so a result document names it as the CLI flags would)
+ * only once the whole scenario passed: the duplicate check must quote each strategy as written.
  */
-const strategyText = z.string().transform((text, ctx): string => {
+const strategyText = z.string().superRefine((text, ctx) => {
   const parsed = parseStrategy(text);
-  if (parsed.ok) return strategyName(parsed.strategy);
-  ctx.addIssue({ code: "custom", message: parsed.problem });
-  return z.NEVER;
+  if (!parsed.ok) ctx.addIssue({ code: "custom", message: parsed.problem });
 });
+
+/** The canonical name of a strategy that passed `strategyText`. */
+function canonicalStrategy(text: string): string {
+  const parsed = parseStrategy(text);
+  if (!parsed.ok) throw new Error(`strategy ${JSON.stringify(text)} passed validation but does not parse: ${parsed.problem}`);
+  return strategyName(parsed.strategy);
+}
 
 const scenarioDuration = duration.refine((ms) => ms > 0, "must be > 0");
 
@@ -204,7 +235,15 @@ const curveWindow = z.strictObject({
 });
 const curve = z.array(curveWindow);
 
-export const scenarioSchema = z
+/** A top-level key the schema does not know: zod's own words, and how to keep one anyway (see `withoutExtensionFields`). */
+const unknownKeysHint = {
+  error: (issue: z.core.$ZodRawIssue) =>
+    issue.code === "unrecognized_keys"
+      ? `Unrecognized key${issue.keys.length === 1 ? "" : "s"}: ${issue.keys.map((key) => JSON.stringify(key)).join(", ")} (a top-level key is ignored only when it starts with x-, e.g. x-defaults for YAML anchors)`
+      : undefined,
+};
+
+const scenarioObject = z
   .strictObject({
     name: z.string().min(1),
     description: z.string().default(""),
@@ -285,7 +324,7 @@ export const scenarioSchema = z
     /** Time after the last arrival for the system to settle before checkers run. */
     convergenceBudget: duration.refine((ms) => ms > 0, "must be > 0: updates still in flight when the arrivals stop need time to land before the checkers run").default(3_600_000),
     thresholds: z.array(z.string()).default([]),
-  })
+  }, unknownKeysHint)
   .superRefine((scenario: unknown, ctx) => {
     // Runs on the partially parsed value even when fields failed; each field read here is re-checked.
     const channels = field(scenario, "channels");
@@ -297,6 +336,25 @@ export const scenarioSchema = z
         const first = firstIndex.get(id);
         if (first === undefined) firstIndex.set(id, index);
         else ctx.addIssue({ code: "custom", path: ["channels", index, "id"], message: `duplicate channel id ${JSON.stringify(id)} (also channels.${first}.id)` });
+      });
+    }
+
+    // A strategy listed twice, also as two spellings of one interval (polling:900s, polling:15m), would
+    // run twice and give the result document two columns of one name.
+    const strategies = field(scenario, "strategies");
+    if (Array.isArray(strategies)) {
+      const firstIndex = new Map<string, number>();
+      strategies.forEach((text: unknown, index) => {
+        const parsed = typeof text === "string" ? parseStrategy(text) : undefined;
+        if (!parsed?.ok) return;
+        const name = strategyName(parsed.strategy);
+        const first = firstIndex.get(name);
+        if (first === undefined) firstIndex.set(name, index);
+        else {
+          const firstText = strategies[first] as string;
+          const also = text === firstText ? `(also strategies.${first})` : `(the same as strategies.${first}, ${JSON.stringify(firstText)}: both are ${name})`;
+          ctx.addIssue({ code: "custom", path: ["strategies", index], message: `duplicate strategy ${JSON.stringify(text)} ${also}: list each strategy once` });
+        }
       });
     }
 
@@ -378,8 +436,21 @@ export const scenarioSchema = z
         }
       }
     }
-  }, always);
+  }, always)
+  .transform((scenario) => ({ ...scenario, strategies: scenario.strategies.map(canonicalStrategy) }));
 
-export type ScenarioInput = z.input<typeof scenarioSchema>;
+/**
+ * Top-level keys starting with `x-` are extension fields, as in docker-compose: dropped before
+ * validation, so a file can define YAML anchors there (`x-defaults: &channel {…}`, merged into channels
+ * with `<<: *channel`) or carry notes for other tools. Anywhere else an unknown key is still an error.
+ */
+function withoutExtensionFields(value: unknown): unknown {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([key]) => !key.startsWith("x-")));
+}
+
+export const scenarioSchema = z.preprocess(withoutExtensionFields, scenarioObject);
+
+export type ScenarioInput = z.input<typeof scenarioObject>;
 export type Scenario = z.output<typeof scenarioSchema>;
 export type ChannelSpec = Scenario["channels"][number];

@@ -8,6 +8,7 @@ import { Command } from "commander";
 import { EngineService, ServiceError, createLogger, loadServiceConfig, redactChannelSpec, type ConfigFlags } from "@synclag/service";
 import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { EXIT, UsageError } from "../cli-error.js";
+import { checkStrategy } from "../options.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 
 interface EngineFlags extends ConfigFlags {
@@ -20,7 +21,7 @@ export function engineCommand(): Command {
     .option("--config <file>", "JSON or YAML configuration file (env SYNCLAG_CONFIG)")
     .option("--nats-url <url>", "NATS server (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
     .option("--redis-url <url>", "Redis server (env SYNCLAG_REDIS_URL; default redis://127.0.0.1:6379)")
-    .option("--strategy <strategy>", "events (default) or polling:<interval>, e.g. polling:30s (env SYNCLAG_STRATEGY)")
+    .option("--strategy <strategy>", "events (default) or polling:<interval> of at least 1s, e.g. polling:30s (env SYNCLAG_STRATEGY; polling:900s runs as polling:15m)")
     .option("--host <host>", "ingest/metrics listen address (env SYNCLAG_INGEST_HOST; default 127.0.0.1)")
     .option("--port <port>", "ingest/metrics port (env SYNCLAG_INGEST_PORT; default 8080; 0 = any free port)")
     .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated)", (value: string, previous: string[] = []) => [...previous, value])
@@ -51,6 +52,9 @@ export function engineCommand(): Command {
         if (error instanceof ServiceError && error.reason === "config") throw new UsageError([...problems, ...error.problems.map((p) => inUserTerms(p, flags))]);
         throw error;
       }
+      // Whichever of --strategy, SYNCLAG_STRATEGY or the file set it, the service checked it with the one
+      // strategy parser; it runs, and is logged, by the name simulate and compare give it (polling:900s → polling:15m).
+      config = { ...config, strategy: checkStrategy(config.strategy, problems) ?? config.strategy };
       if (problems.length > 0) throw new UsageError(problems);
       const logger = createLogger(config.logLevel);
       let service: EngineService;
@@ -110,6 +114,10 @@ export function inUserTerms(problem: string, flags: EngineFlags, env: NodeJS.Pro
     return `${port[1] ?? ""} must be ${PORT_RANGE}, got ${JSON.stringify(value ?? "")}`;
   }
   if (/^ingest\.port: /.test(problem)) return `ingest.port (in the --config file) must be ${PORT_RANGE}`;
+  // The strategy parser's own words, as simulate and compare print them after the flag.
+  const strategy = /^(--strategy|SYNCLAG_STRATEGY) \(strategy\): /.exec(problem);
+  if (strategy) return `${strategy[1] ?? ""}: ${problem.slice(strategy[0].length)}`;
+  if (/^strategy: /.test(problem)) return `strategy (in the --config file): ${problem.slice("strategy: ".length)}`;
   if (/^(--channel|SYNCLAG_CHANNELS): .* is not kind=baseUrl or id:kind=baseUrl$/.test(problem)) return `${problem} (kinds: ${kinds})`;
   const channel = /^channels\.(\d+)\.([A-Za-z]+): (.*)$/.exec(problem);
   if (channel) {

@@ -70,7 +70,13 @@ function editDistance(a: string, b: string): number {
 export function scenarioYaml(input: unknown, name: string): string {
   const loaded = validateScenario(input, `built-in ${name}`);
   if (!loaded.ok) throw new Error(`built-in scenario ${name} is invalid: ${loaded.problems.join("; ")}`);
-  const header = "# Durations: \"15m\", \"1h30m\" or whole milliseconds. Every field below has its value as it runs.\n";
+  const header = [
+    '# Durations: "15m", "1h30m" or whole milliseconds. Every field below has its value as it runs.',
+    "# Top-level keys starting with x- are ignored: keep YAML anchors there and merge them into channels,",
+    "#   x-defaults: { slow: &slow { kind: ebay, share: 1, profile: { clientTimeoutMs: 30000 } } }",
+    "#   channels: [{ <<: *slow, id: ebay-de }, { <<: *slow, id: ebay-uk, share: 2 }]",
+    "",
+  ].join("\n");
   const spelled = stringify(withWrittenDurations(loaded.scenario, input));
   const replayed = validateScenario(parse(spelled), name);
   const same = replayed.ok && JSON.stringify(replayed.scenario) === JSON.stringify(loaded.scenario);

@@ -72,7 +72,51 @@ const axisCommon = {
   nameTextStyle: { color: MUTED, fontSize: 12 },
 } as const;
 
-const legendCommon: LegendComponentOption = { top: 0, left: 0, itemWidth: 26, itemHeight: 10, itemGap: 18, itemStyle: { opacity: 0 }, textStyle: { color: INK, fontSize: 12 } };
+/** A legend item's icon width, and the gap to the next item, in px. */
+const LEGEND_ICON_PX = 26;
+const LEGEND_ITEM_GAP_PX = 18;
+const LEGEND_FONT_PX = 12;
+const legendCommon: LegendComponentOption = { top: 0, left: 0, itemWidth: LEGEND_ICON_PX, itemHeight: 10, itemGap: LEGEND_ITEM_GAP_PX, itemStyle: { opacity: 0 }, textStyle: { color: INK, fontSize: LEGEND_FONT_PX } };
+
+/** Legend rows laid out by `legendLayout`: one row's top to the next, in px. */
+const LEGEND_ROW_PX = 22;
+/** ECharts' fixed gap between a legend item's icon and its label, in px. */
+const LEGEND_ICON_GAP_PX = 5;
+/**
+ * How much wider than ECharts' estimate a label may be drawn. ECharts measures with Helvetica/Arial
+ * metrics (Liberation Sans matches them); DejaVu Sans, the widest font the stack can fall back to,
+ * drew labels 9–26 % wider in Chromium (26 % for runs of narrow letters like "iii").
+ */
+const LABEL_WIDTH_MARGIN = 1.3;
+
+interface LegendLayout {
+  /** Where each item goes: its own legend component at (left, top), so ECharts never re-wraps it. */
+  readonly items: ReadonlyArray<{ readonly name: string; readonly left: number; readonly top: number }>;
+  readonly rows: number;
+}
+
+/**
+ * Lays legend items out in rows within `widthPx`, in order, each at a position of its own. ECharts wraps
+ * a long legend by itself but knows nothing of what sits under it: its extra rows ran over the y-axis
+ * name and into the plot (section 1 with 8 long channel ids). Here the caller gets the row count and
+ * moves the plot down; widths are over-estimated (LABEL_WIDTH_MARGIN) so no font runs one label into
+ * the next item. An item wider than the row (never, for 64-character channel ids) gets a row of its own.
+ */
+function legendLayout(names: readonly string[], widthPx: number): LegendLayout {
+  const items: Array<{ name: string; left: number; top: number }> = [];
+  let row = 0;
+  let x = 0;
+  for (const name of names) {
+    const width = LEGEND_ICON_PX + LEGEND_ICON_GAP_PX + Math.ceil(echarts.format.getTextRect(name, `${LEGEND_FONT_PX}px sans-serif`).width * LABEL_WIDTH_MARGIN);
+    if (x > 0 && x + width > widthPx) {
+      row += 1;
+      x = 0;
+    }
+    items.push({ name, left: x, top: row * LEGEND_ROW_PX });
+    x += width + LEGEND_ITEM_GAP_PX;
+  }
+  return { items, rows: items.length === 0 ? 0 : row + 1 };
+}
 
 /** The flash-sale window(s) as a shaded band, in minutes. */
 function flashBands(doc: ResultDocument, xMaxMinutes: number): MarkAreaComponentOption {
@@ -197,16 +241,21 @@ export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult
     markArea: flashBands(doc, window.xMaxMinutes),
   };
   const points = truth.length + channelSeries.reduce((n, s) => n + (s.data as unknown[]).length, 0);
+  // Up to 9 items with channel ids of up to 64 characters: every legend row added moves the y-axis
+  // name and the plot down by one row and makes the chart that much taller, so the plot keeps its size.
+  const right = 24;
+  const legend = legendLayout([truthSeries.name as string, ...channelIds], WIDTH - right);
+  const extraRows = Math.max(0, legend.rows - 1);
   const svg = render(
     id,
     {
-      legend: { ...legendCommon },
-      grid: { left: 56, right: 24, top: 56, bottom: 44 },
+      legend: legend.items.map((item) => ({ ...legendCommon, left: item.left, top: item.top, data: [item.name] })),
+      grid: { left: 56, right, top: 56 + extraRows * LEGEND_ROW_PX, bottom: 44 },
       xAxis: { type: "value", min: 0, max: window.xMaxMinutes, ...(window.xTickMinutes === undefined ? {} : { interval: window.xTickMinutes }), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: { type: "value", min: 0, max: window.yMax, name: "units in stock", nameLocation: "end", nameGap: 10, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
       series: [truthSeries, ...channelSeries],
     },
-    300,
+    300 + extraRows * LEGEND_ROW_PX,
   );
   return { svg, points };
 }

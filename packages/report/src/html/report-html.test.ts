@@ -4,7 +4,7 @@ import { Histogram } from "@synclag/metrics";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { realDoc, simulate, smallDoc, SMALL_SCENARIO } from "../../test/fixtures.js";
 import { formatCount, formatMoney, formatMs } from "../format.js";
-import { cdfPoints, timelineWindow } from "./charts.js";
+import { cdfPoints, stockTimelineChart, timelineWindow } from "./charts.js";
 import { renderReportHtml, type ReportData } from "./report-html.js";
 import { REPORT_CSS } from "./styles.js";
 
@@ -350,6 +350,29 @@ describe("the report when a run went the unexpected way", () => {
     expect(text(small)).not.toContain("Stale exposure");
     expect(small).toContain("shown by each channel (thin lines)");
     expect(small).not.toContain("channels with the most stale exposure");
+  });
+
+  it("wraps section 1's legend for 8 long channel ids into rows above the y-axis name, and makes the chart taller by as much (Chromium checks the drawn page)", async () => {
+    const ids = ["amazon-de-marketplace-eu-central", "shopify-flagship-storefront-primary", "woocommerce-outlet-clearance-store", "flipkart-seller-hub-india-north", "ebay-motors-parts-and-accessories", "amazon-uk-marketplace-fulfilment", "shopify-wholesale-b2b-storefront", "ebay-refurbished-electronics-store"];
+    const doc = await simulate({ ...SMALL_SCENARIO, name: "long-ids", channels: ids.map((id) => ({ id, kind: "shopify" as const, share: 1 })) });
+    const [strategy] = doc.strategies;
+    if (!strategy) throw new Error("no strategy");
+    const { svg } = stockTimelineChart(doc, strategy, timelineWindow(doc), "t");
+    // ECharts' SSR text: `y` offset inside a translate(x y); dominant-baseline central, so y is the line's middle.
+    const middleOf = (label: string) => {
+      const m = new RegExp(`<text[^>]*? y="(-?[\\d.]+)" transform="translate\\([\\d.]+ ([\\d.]+)\\)"[^>]*>${label}</text>`).exec(svg);
+      if (!m) throw new Error(`no text ${label}`);
+      return Number(m[1]) + Number(m[2]);
+    };
+    const legend = ["true stock", ...ids].map(middleOf);
+    const rows = [...new Set(legend)].sort((a, b) => a - b);
+    expect(rows.length).toBeGreaterThan(1);
+    // 12 px lines: the y-axis name's middle at least a line and a gap below the last row's.
+    expect(middleOf("units in stock") - (rows.at(-1) ?? 0)).toBeGreaterThanOrEqual(16);
+    expect(/viewBox="0 0 960 (\d+)"/.exec(svg)?.[1]).toBe(String(300 + (rows.length - 1) * 22));
+    // Two short ids: one row, the chart as it always was.
+    const small = await smallDoc();
+    for (const s of small.strategies) expect(stockTimelineChart(small, s, timelineWindow(small), "s").svg).toContain('viewBox="0 0 960 300"');
   });
 
   it("keeps the per-channel table to five columns however many strategies are compared (one row per channel and strategy), and lets any table scroll instead of widening the page", async () => {
