@@ -76,55 +76,53 @@ describe.skipIf(natsMissing !== undefined)("JetStream feed: pull requests nats-s
     }
   }, 60_000);
 
-  it("clears a consumer problem once the consumer is fixed, even while its pulls are turned away for max_waiting (review)", async () => {
-    const names = { ...FAST, ...uniqueNames("stale") };
+  /** A consumer with one waiting-pull slot (and `extra` settings), and another worker's pull holding it. */
+  async function oneSlotHeldByAnother(tag: string, extra: Record<string, number> = {}) {
+    const names = { ...FAST, ...uniqueNames(tag) };
     const stream = names.streamName ?? "";
     const connection = await connectTo(nats.url());
     const other = await connectTo(nats.url());
     const jsm = await jetstreamManager(connection);
     await provisionStreams(connection, names);
     await jsm.consumers.delete(stream, "engine");
-    await jsm.consumers.add(stream, { ...consumerConfig(resolveFeedOptions(names)), max_waiting: 1, max_batch: 10 });
+    await jsm.consumers.add(stream, { ...consumerConfig(resolveFeedOptions(names)), max_waiting: 1, ...extra });
+    const holder = holdPull(other, stream, 60_000);
     const errors: NatsFeedError[] = [];
+    const backpressure = () => errors.filter((e) => e.reason === "pull-backpressure");
+    const close = async () => {
+      holder.release();
+      await other.drain();
+      await connection.drain();
+    };
+    return { names, stream, connection, jsm, errors, backpressure, close };
+  }
+
+  it("clears a consumer problem once the consumer is fixed, even while its pulls are turned away for max_waiting (review)", async () => {
+    const { names, stream, connection, jsm, errors, backpressure, close } = await oneSlotHeldByAnother("stale", { max_batch: 10 });
     const feed = new JetStreamOrderFeed({ connection, ...names, failureRetryDelayMs: 50, onError: (e) => errors.push(e) });
     const subscription = feed.consume(ackingHandler().handler);
-    const holder = holdPull(other, stream, 60_000);
     try {
       await subscription.ready.catch(() => undefined);
       expect(feed.consumerProblem()?.message).toMatch(/max_batch.*found 10/);
       await jsm.consumers.update(stream, "engine", { max_batch: 0 });
       // The pull now fits the consumer and is turned away only because another worker holds the one waiting slot.
-      await pollUntil("the feed pulls again and is turned away", () => errors.some((e) => e.reason === "pull-backpressure"), { timeoutMs: 15_000 });
+      await pollUntil("the feed pulls again and is turned away", () => backpressure().length > 0, { timeoutMs: 15_000 });
       expect(feed.consumerProblem()).toBeUndefined();
     } finally {
-      holder.release();
       await subscription.stop();
-      await other.drain();
-      await connection.drain();
+      await close();
     }
   }, 60_000);
 
   it("keeps saying so while its pulls are turned away, not only at the first refusal (review)", async () => {
-    const names = { ...FAST, ...uniqueNames("starve") };
-    const stream = names.streamName ?? "";
-    const connection = await connectTo(nats.url());
-    const other = await connectTo(nats.url());
-    const jsm = await jetstreamManager(connection);
-    await provisionStreams(connection, names);
-    await jsm.consumers.delete(stream, "engine");
-    await jsm.consumers.add(stream, { ...consumerConfig(resolveFeedOptions(names)), max_waiting: 1 });
-    const errors: NatsFeedError[] = [];
-    const holder = holdPull(other, stream, 60_000);
+    const { names, connection, errors, backpressure, close } = await oneSlotHeldByAnother("starve");
     const subscription = new JetStreamOrderFeed({ connection, ...names, backpressureReportIntervalMs: 1_000, onError: (e) => errors.push(e) }).consume(ackingHandler().handler);
     try {
-      await pollUntil("the refusals reported again", () => errors.filter((e) => e.reason === "pull-backpressure").length >= 2, { timeoutMs: 15_000 });
-      const again = errors.filter((e) => e.reason === "pull-backpressure")[1];
-      expect(again?.message).toMatch(/no pull served for \d+ s \(\d+ refused\).*raise the consumer's max_waiting/);
+      await pollUntil("the refusals reported again", () => backpressure().length >= 2, { timeoutMs: 15_000 });
+      expect(backpressure()[1]?.message).toMatch(/no pull served for \d+ s \(\d+ refused\).*raise the consumer's max_waiting/);
     } finally {
-      holder.release();
       await subscription.stop();
-      await other.drain();
-      await connection.drain();
+      await close();
     }
   }, 60_000);
 });
