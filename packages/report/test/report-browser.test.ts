@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium } from "playwright-core";
+import { chromium, type Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { renderReportHtml } from "../src/html/index.js";
@@ -49,62 +49,129 @@ interface Box {
 
 const overlap = (a: Box, b: Box) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
 
+/** One chart as Chromium drew it: its legend items, every other text, the plot's box and the SVG's frame. */
+interface DrawnChart {
+  readonly legend: Box[];
+  readonly others: Box[];
+  readonly plot: Box;
+  readonly left: number;
+  readonly right: number;
+}
+
+/** Opens `html` in headless Chromium at 1,200 × 900 and hands the page to `use`. */
+async function withReportPage(html: string, use: (page: Page) => Promise<void>): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
+  const file = join(work, "report.html");
+  writeFileSync(file, html);
+  const context = await chromium.launchPersistentContext(join(work, "profile"), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1200, height: 900 },
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+  });
+  try {
+    const page = await context.newPage();
+    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    await use(page);
+  } finally {
+    await context.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The page's own font stack (Liberation Sans here, Arial's metrics), then the widest fallback: `check` runs once in each. */
+async function inEachFont(page: Page, check: (font: string) => Promise<void>): Promise<void> {
+  for (const font of ["page", "DejaVu Sans"]) {
+    if (font !== "page") await page.addStyleTag({ content: `svg text { font-family: '${font}' !important; }` });
+    await check(font);
+  }
+}
+
+/** Every chart of one kind (`data-chart`) whose legend names are `names`, measured in the page. */
+function drawnCharts(page: Page, kind: string, names: readonly string[]): Promise<DrawnChart[]> {
+  return page.$$eval(`figure[data-chart="${kind}"] svg`, (svgs, legendNames) =>
+    svgs.map((svg) => {
+      const box = (e: { getBoundingClientRect: () => { left: number; right: number; top: number; bottom: number } }, text: string) => {
+        const r = e.getBoundingClientRect();
+        return { text, left: r.left, right: r.right, top: r.top, bottom: r.bottom };
+      };
+      // A legend item is its label and, left of it, its icon: 26 px wide, 5 px before the label (in the SVG's units).
+      const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+      const frame = svg.getBoundingClientRect();
+      const texts = [...svg.querySelectorAll("text")].map((t) => box(t, t.textContent ?? ""));
+      const legend = texts.filter((t) => legendNames.includes(t.text)).map((t) => ({ ...t, left: t.left - 31 * scale }));
+      // ECharts draws the grid, the axes and the series in the SVG's own coordinates; legend icons, labels
+      // and every text are translated to their place. The plot: what is drawn untranslated (clip paths are not drawn).
+      const drawn = [...svg.querySelectorAll("path:not([transform])")].filter((p) => !p.closest("clipPath")).map((p) => box(p, "plot"));
+      const plot = { text: "the plot", left: Math.min(...drawn.map((b) => b.left)), right: Math.max(...drawn.map((b) => b.right)), top: Math.min(...drawn.map((b) => b.top)), bottom: Math.max(...drawn.map((b) => b.bottom)) };
+      return { legend, others: texts.filter((t) => !legendNames.includes(t.text)), plot, right: frame.right, left: frame.left };
+    }),
+  [...names]);
+}
+
+/** Every legend item of `chart` is drawn, inside the chart, and over no other item, no axis name, tick or label, and not over the plot. */
+function expectLegendClear(chart: DrawnChart, names: readonly string[], where: string): void {
+  expect(chart.legend.map((l) => l.text).sort(), where).toEqual([...names].sort());
+  expect(chart.plot.bottom - chart.plot.top, `${where}: the plot's height`).toBeGreaterThan(100);
+  for (const [i, a] of chart.legend.entries()) {
+    expect(a.left, `${where}: ${a.text}`).toBeGreaterThanOrEqual(chart.left - 0.5);
+    expect(a.right, `${where}: ${a.text}`).toBeLessThanOrEqual(chart.right + 0.5);
+    for (const b of [...chart.legend.slice(i + 1), ...chart.others, chart.plot]) expect(overlap(a, b), `${where}: ${a.text} over ${b.text}`).toBe(false);
+  }
+}
+
+const legendRows = (chart: DrawnChart) => new Set(chart.legend.map((l) => Math.round(l.top))).size;
+
 describe("HTML report in headless Chromium", () => {
   it("section 1 with 8 long channel ids: the legend wraps above the axis name and the plot, no item over another, in the page's font and in DejaVu Sans", async (test) => {
     skipWithoutChromium(test);
     const channels = LONG_CHANNEL_IDS.map((id, i) => ({ id, kind: LONG_CHANNEL_KINDS[i] as (typeof LONG_CHANNEL_KINDS)[number], share: 1 }));
     const html = renderReportHtml(await simulate({ ...SMALL_SCENARIO, channels }));
     const legendNames = ["true stock", ...LONG_CHANNEL_IDS];
-    const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
-    const file = join(work, "report.html");
-    writeFileSync(file, html);
-    const context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
-    try {
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-      // The page's own font stack (Liberation Sans here, Arial's metrics), then the widest fallback.
-      for (const font of ["page", "DejaVu Sans"]) {
-        if (font !== "page") await page.addStyleTag({ content: `svg text { font-family: '${font}' !important; }` });
-        const charts = await page.$$eval('figure[data-chart="stock-timeline"] svg', (svgs, names) =>
-          svgs.map((svg) => {
-            // A legend item is its label and, left of it, its icon: 26 px wide, 5 px before the label (in the SVG's units).
-            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
-            const frame = svg.getBoundingClientRect();
-            const texts = [...svg.querySelectorAll("text")].map((t) => {
-              const r = t.getBoundingClientRect();
-              return { text: t.textContent ?? "", left: r.left, right: r.right, top: r.top, bottom: r.bottom };
-            });
-            const legend = texts.filter((t) => names.includes(t.text)).map((t) => ({ ...t, left: t.left - 31 * scale }));
-            return { legend, others: texts.filter((t) => !names.includes(t.text)), right: frame.right, left: frame.left };
-          }),
-        legendNames);
+    await withReportPage(html, (page) =>
+      inEachFont(page, async (font) => {
+        const charts = await drawnCharts(page, "stock-timeline", legendNames);
         expect(charts, font).toHaveLength(2);
         for (const [index, chart] of charts.entries()) {
           const where = `${font}, chart ${index}`;
-          expect(chart.legend.map((l) => l.text).sort(), where).toEqual([...legendNames].sort());
+          expectLegendClear(chart, legendNames, where);
           // It did wrap: nine long items do not fit one 960 px row.
-          expect(new Set(chart.legend.map((l) => Math.round(l.top))).size, where).toBeGreaterThan(1);
-          for (const [i, a] of chart.legend.entries()) {
-            expect(a.left, `${where}: ${a.text}`).toBeGreaterThanOrEqual(chart.left - 0.5);
-            expect(a.right, `${where}: ${a.text}`).toBeLessThanOrEqual(chart.right + 0.5);
-            for (const b of chart.legend.slice(i + 1)) expect(overlap(a, b), `${where}: ${a.text} over ${b.text}`).toBe(false);
-          }
+          expect(legendRows(chart), where).toBeGreaterThan(1);
           // Everything else (the y-axis name "units in stock", tick labels, the flash-sale label) sits below the legend.
           const legendBottom = Math.max(...chart.legend.map((l) => l.bottom));
           const othersTop = Math.min(...chart.others.map((o) => o.top));
           expect(chart.others.map((o) => o.text), where).toContain("units in stock");
           expect(legendBottom, `${where}: legend bottom vs the top of ${chart.others.find((o) => o.top === othersTop)?.text ?? ""}`).toBeLessThanOrEqual(othersTop);
         }
-      }
-    } finally {
-      await context.close();
-      rmSync(work, { recursive: true, force: true });
-    }
+      }),
+    );
+  });
+
+  it("events and four polling intervals (--polling 1m,5m,15m,1h): the orders and lag charts' legends wrap into rows clear of each other, the axis names and the plot, and so does every other legend, in the page's font and in DejaVu Sans", async (test) => {
+    skipWithoutChromium(test);
+    const labels = ["Events", "Polling 1 min", "Polling 5 min", "Polling 15 min", "Polling 1 h"];
+    const html = renderReportHtml(await simulate(SMALL_SCENARIO, ["events", "polling:1m", "polling:5m", "polling:15m", "polling:1h"]));
+    const legends = [
+      { kind: "orders-timeline", names: ["orders per minute", ...labels.flatMap((l) => [`${l}: oversold`, `${l}: lost sales`])], axisNames: ["orders (running total)", "orders / minute"], count: 1, wraps: true },
+      { kind: "lag-cdf", names: labels.flatMap((l) => [`${l}: shown to buyers`, `${l}: accepted by the API`]), axisNames: ["% of updates"], count: 1, wraps: true },
+      { kind: "stock-timeline", names: ["true stock", "amazon", "shopify"], axisNames: ["units in stock"], count: labels.length, wraps: false },
+      { kind: "cost-breakdown", names: ["Cancellations: handling + marketplace penalty", "Customers who never come back (churn)", "Margin lost on missed sales"], axisNames: [], count: 1, wraps: false },
+    ];
+    await withReportPage(html, (page) =>
+      inEachFont(page, async (font) => {
+        for (const { kind, names, axisNames, count, wraps } of legends) {
+          const charts = await drawnCharts(page, kind, names);
+          expect(charts, `${font}, ${kind}`).toHaveLength(count);
+          for (const [index, chart] of charts.entries()) {
+            const where = `${font}, ${kind} ${index}`;
+            for (const name of axisNames) expect(chart.others.map((o) => o.text), where).toContain(name);
+            // Eleven and ten items do not fit one row: the case where ECharts' own rows ran over the axis names and the plot.
+            if (wraps) expect(legendRows(chart), where).toBeGreaterThan(1);
+            expectLegendClear(chart, names, where);
+          }
+        }
+      }),
+    );
   });
 
   it("keeps every table inside the sheet with events and three polling intervals (README: --polling 1m,5m,15m), on a 1,200 px screen and on A4 paper", async (test) => {

@@ -82,6 +82,8 @@ const legendCommon: LegendComponentOption = { top: 0, left: 0, itemWidth: LEGEND
 const LEGEND_ROW_PX = 22;
 /** ECharts' fixed gap between a legend item's icon and its label, in px. */
 const LEGEND_ICON_GAP_PX = 5;
+/** How far legend rows reach: the chart's width less the smallest right margin of any plot (the stock chart's). */
+const LEGEND_WIDTH_PX = WIDTH - 24;
 /**
  * How much wider than ECharts' estimate a label may be drawn. ECharts measures with Helvetica/Arial
  * metrics (Liberation Sans matches them); DejaVu Sans, the widest font the stack can fall back to,
@@ -89,33 +91,39 @@ const LEGEND_ICON_GAP_PX = 5;
  */
 const LABEL_WIDTH_MARGIN = 1.3;
 
+type LegendItem = NonNullable<LegendComponentOption["data"]>[number];
+
 interface LegendLayout {
-  /** Where each item goes: its own legend component at (left, top), so ECharts never re-wraps it. */
-  readonly items: ReadonlyArray<{ readonly name: string; readonly left: number; readonly top: number }>;
-  readonly rows: number;
+  /** One legend component per item at its own (left, top), so ECharts never re-wraps it. */
+  readonly legend: LegendComponentOption[];
+  /** The rows after the first, in px: the caller moves the axis names and the plot down and makes the chart taller by as much. */
+  readonly extraPx: number;
 }
 
 /**
- * Lays legend items out in rows within `widthPx`, in order, each at a position of its own. ECharts wraps
+ * Lays legend items out in rows across the chart, in order, each at a position of its own. ECharts wraps
  * a long legend by itself but knows nothing of what sits under it: its extra rows ran over the y-axis
- * name and into the plot (section 1 with 8 long channel ids). Here the caller gets the row count and
- * moves the plot down; widths are over-estimated (LABEL_WIDTH_MARGIN) so no font runs one label into
- * the next item. An item wider than the row (never, for 64-character channel ids) gets a row of its own.
+ * name and into the plot (section 1 with 8 long channel ids, the orders and lag charts with events and
+ * four polling intervals). Here the caller gets the extra height and moves the plot down, so the plot
+ * keeps its size; widths are over-estimated (LABEL_WIDTH_MARGIN) so no font runs one label into the next
+ * item. An item wider than the row (never, for 64-character channel ids) gets a row of its own.
+ * `style`: the chart's legend look, `legendCommon` or a variant of it.
  */
-function legendLayout(names: readonly string[], widthPx: number): LegendLayout {
-  const items: Array<{ name: string; left: number; top: number }> = [];
+function legendLayout(items: readonly LegendItem[], style: LegendComponentOption = legendCommon): LegendLayout {
+  const legend: LegendComponentOption[] = [];
   let row = 0;
   let x = 0;
-  for (const name of names) {
+  for (const item of items) {
+    const name = typeof item === "string" ? item : (item.name ?? "");
     const width = LEGEND_ICON_PX + LEGEND_ICON_GAP_PX + Math.ceil(echarts.format.getTextRect(name, `${LEGEND_FONT_PX}px sans-serif`).width * LABEL_WIDTH_MARGIN);
-    if (x > 0 && x + width > widthPx) {
+    if (x > 0 && x + width > LEGEND_WIDTH_PX) {
       row += 1;
       x = 0;
     }
-    items.push({ name, left: x, top: row * LEGEND_ROW_PX });
+    legend.push({ ...style, left: x, top: row * LEGEND_ROW_PX, data: [item] });
     x += width + LEGEND_ITEM_GAP_PX;
   }
-  return { items, rows: items.length === 0 ? 0 : row + 1 };
+  return { legend, extraPx: row * LEGEND_ROW_PX };
 }
 
 /** The flash-sale window(s) as a shaded band, in minutes. */
@@ -241,21 +249,18 @@ export function stockTimelineChart(doc: ResultDocument, strategy: StrategyResult
     markArea: flashBands(doc, window.xMaxMinutes),
   };
   const points = truth.length + channelSeries.reduce((n, s) => n + (s.data as unknown[]).length, 0);
-  // Up to 9 items with channel ids of up to 64 characters: every legend row added moves the y-axis
-  // name and the plot down by one row and makes the chart that much taller, so the plot keeps its size.
-  const right = 24;
-  const legend = legendLayout([truthSeries.name as string, ...channelIds], WIDTH - right);
-  const extraRows = Math.max(0, legend.rows - 1);
+  // Up to 9 items with channel ids of up to 64 characters.
+  const { legend, extraPx } = legendLayout([truthSeries.name as string, ...channelIds]);
   const svg = render(
     id,
     {
-      legend: legend.items.map((item) => ({ ...legendCommon, left: item.left, top: item.top, data: [item.name] })),
-      grid: { left: 56, right, top: 56 + extraRows * LEGEND_ROW_PX, bottom: 44 },
+      legend,
+      grid: { left: 56, right: 24, top: 56 + extraPx, bottom: 44 },
       xAxis: { type: "value", min: 0, max: window.xMaxMinutes, ...(window.xTickMinutes === undefined ? {} : { interval: window.xTickMinutes }), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: { type: "value", min: 0, max: window.yMax, name: "units in stock", nameLocation: "end", nameGap: 10, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
       series: [truthSeries, ...channelSeries],
     },
-    300 + extraRows * LEGEND_ROW_PX,
+    300 + extraPx,
   );
   return { svg, points };
 }
@@ -318,11 +323,13 @@ export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
   // Room to the right of the slowest update, up to the next labelled tick.
   const xMax = TIME_TICKS_MS.find((t) => t >= maxMs * 1.5) ?? 10 ** Math.ceil(Math.log10(maxMs * 1.5));
   const ticks = TIME_TICKS_MS.filter((t) => t >= xMin && t <= xMax);
+  // Two items per strategy: 10 for events and four polling intervals, three rows.
+  const { legend, extraPx } = legendLayout(series.map((s) => s.name as string));
   const svg = render(
     id,
     {
-      legend: { ...legendCommon },
-      grid: { left: 56, right: 28, top: 72, bottom: 48 },
+      legend,
+      grid: { left: 56, right: 28, top: 72 + extraPx, bottom: 48 },
       xAxis: {
         type: "log",
         logBase: 10,
@@ -340,7 +347,7 @@ export function lagCdfChart(doc: ResultDocument, id: string): RenderedChart {
       yAxis: { type: "value", min: 0, max: 100, interval: 25, name: "% of updates", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" }, axisLabel: { ...axisCommon.axisLabel, formatter: "{value} %" } },
       series,
     },
-    360,
+    360 + extraPx,
   );
   return { svg, points };
 }
@@ -377,14 +384,15 @@ export function ordersTimelineChart(doc: ResultDocument, id: string): RenderedCh
     series.push({ type: "line", name: `${strategyShortLabel(s.strategy)}: lost sales`, step: "end", symbol: "none", data: [[0, 0], ...lost], lineStyle: { width: 1.6, type: "dashed", color }, itemStyle: { color }, z: 3 });
   }
   points += minutes;
-  const legendData = series.map((s) => (s.type === "bar" ? { name: s.name as string, itemStyle: { opacity: 1 } } : { name: s.name as string }));
+  // The bars' item, then two per strategy: 11 for events and four polling intervals, three rows.
+  const { legend, extraPx } = legendLayout(series.map((s) => (s.type === "bar" ? { name: s.name as string, itemStyle: { opacity: 1 } } : { name: s.name as string })));
   const xMax = Math.max(1, minutes);
   const even = evenTimeAxis(xMax, xMax);
   const svg = render(
     id,
     {
-      legend: { ...legendCommon, data: legendData },
-      grid: { left: 56, right: 56, top: 72, bottom: 44 },
+      legend,
+      grid: { left: 56, right: 56, top: 72 + extraPx, bottom: 44 },
       xAxis: { type: "value", min: 0, max: xMax, ...(even ? { interval: even.tick } : {}), name: timeAxisName(doc), nameLocation: "middle", nameGap: 28, ...axisCommon, splitLine: { show: false }, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatElapsedMinutes(v) } },
       yAxis: [
         { type: "value", min: 0, minInterval: 1, name: "orders (running total)", nameLocation: "end", nameGap: 12, ...axisCommon, nameTextStyle: { ...axisCommon.nameTextStyle, align: "left" } },
@@ -392,7 +400,7 @@ export function ordersTimelineChart(doc: ResultDocument, id: string): RenderedCh
       ],
       series,
     },
-    340,
+    340 + extraPx,
   );
   return { svg, points };
 }
@@ -420,16 +428,18 @@ export function costBreakdownChart(projections: readonly CostProjection[], id: s
   }));
   const points = projections.length * parts.length;
   const maxTotal = Math.max(1, ...projections.map((p) => p.perRun.total));
+  // Three fixed names, one row; ECharts spaced them by its Arial estimate, so DejaVu Sans ran them into each other.
+  const { legend, extraPx } = legendLayout(series.map((s) => s.name as string), { ...legendCommon, itemStyle: { opacity: 1 } });
   const svg = render(
     id,
     {
-      legend: { ...legendCommon, itemStyle: { opacity: 1 } },
-      grid: { left: 120, right: 90, top: 48, bottom: 36 },
+      legend,
+      grid: { left: 120, right: 90, top: 48 + extraPx, bottom: 36 },
       xAxis: { type: "value", min: 0, max: niceCeil(maxTotal * 1.05), ...axisCommon, axisLabel: { ...axisCommon.axisLabel, formatter: (v: number) => formatMoney(v, currency, { whole: true }) } },
       yAxis: { type: "category", data: categories, inverse: true, ...axisCommon, axisTick: { show: false }, axisLabel: { ...axisCommon.axisLabel, color: INK, fontSize: 13 } },
       series,
     },
-    Math.max(150, 90 + projections.length * 48),
+    Math.max(150, 90 + projections.length * 48) + extraPx,
   );
   return { svg, points };
 }
