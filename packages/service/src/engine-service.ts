@@ -28,7 +28,7 @@ import { LagObservingClient } from "./lag-observing-client.js";
 import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
 import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
-import { EpochGuardedStockStore, STORE_LOST_MESSAGE, STORE_RESTORE_ACTION, StoreEpoch } from "./store-epoch.js";
+import { EpochGuardedStockStore, STORE_LOST_MESSAGE, STORE_RESTORE_ACTION, StoreEpoch, pushRestoredStock } from "./store-epoch.js";
 import { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
 
 export interface EngineServiceOptions {
@@ -296,19 +296,27 @@ export class EngineService {
     // A restore (store-epoch.ts) starts every restored SKU again at version 1, below what this engine
     // pushed before the loss: the propagator would take the restored quantities, the held orders applied
     // since and the reconciler's repairs for older than what the channels list, and push none of them.
-    // So on adopting the restore (confirmed through this instance or another) it forgets every version,
-    // then, with events, gets every SKU's current level; polling pushes them all on its next poll. The
-    // epoch retries this while the read fails (restarting the versions again drops nothing the read
-    // after it does not carry).
+    // So on adopting the restore (confirmed through this instance or another) it forgets every version —
+    // the lag observers' owed versions too, or a pre-loss one would hold back every later count — then,
+    // with events, pushes every SKU's current level and follows that push until no channel can be left
+    // on a level older than the store's (pushRestoredStock: another instance pushes what it applies
+    // meanwhile at once, this one's queued level could land after it); polling pushes them all on its
+    // next poll, and any level that landed late on the poll after (every poll re-reads the store). The
+    // epoch retries this while the first read fails (restarting the versions again drops nothing the
+    // read after it does not carry); the follow-up stops on a newer restore, a new loss or shutdown.
     storeEpoch.onRestored(async (restore) => {
       engine.propagator.restartVersions();
+      for (const client of observed.values()) client.forgetOwed();
       if (parsed.strategy.kind !== "events") {
         logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost }, "stock restore adopted: the versions pushed before the loss are forgotten, the next poll pushes every SKU's restored quantity");
         return;
       }
-      const levels = await store.snapshot();
-      for (const [sku, level] of levels) engine.propagator.publish(sku, level);
-      logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost, skus: levels.size }, "stock restore adopted: the versions pushed before the loss are forgotten, every SKU's restored quantity is being pushed to every channel");
+      const { propagator } = engine;
+      const push = await pushRestoredStock(
+        { snapshot: (skus) => store.snapshot(skus), publish: (sku, level) => propagator.publish(sku, level), isSettled: (sku, version) => propagator.isSettled(sku, version) },
+        { signal: restore.signal, logger },
+      );
+      logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost, skus: push.skus }, "stock restore adopted: the versions pushed before the loss are forgotten, every SKU's restored quantity is being pushed to every channel");
     });
 
     // --- Ingest ------------------------------------------------------------------------------------
@@ -394,9 +402,20 @@ export class EngineService {
         confirmStockRestored: async () => {
           try {
             const outcome = await storeEpoch.confirmRestored();
-            if (!outcome.restored) return { status: 409, body: { error: "no_stock", message: "the store holds no SKU: restore the stock with POST /admin/stock first, then confirm" } };
+            if (outcome.outcome === "no_stock") return { status: 409, body: { error: "no_stock", message: "the store holds no SKU: restore the stock with POST /admin/stock first, then confirm" } };
+            if (outcome.outcome === "not_lost") {
+              // Safe to re-send: a confirmation with no loss behind it writes no marker, so no instance
+              // forgets its versions, drops its queued updates or pushes the catalogue again.
+              const since = outcome.since === "restore" ? "since the last confirmed restore (this confirmation repeats it)" : "since the engines started on it";
+              const next = `nothing to do: the store did not lose its data ${since} — no restore recorded, no engine instance forgets its versions or pushes the catalogue again. After a real loss (/readyz: checks.stock says the store lost its data) restore the stock with POST /admin/stock, then confirm`;
+              logger.info({ skus: outcome.skus, since: outcome.since }, "stock restore confirmation ignored: the store did not lose its data");
+              return { status: 200, body: { restored: false, skus: outcome.skus, wasLost: false, next } };
+            }
             // What happens now, without restarting anything (storeEpoch.onRestored above; docs: Store data loss).
-            const push = parsed.strategy.kind === "events" ? "pushes every SKU's restored quantity to every channel" : "pushes every SKU's restored quantity to every channel on its next poll";
+            const push =
+              parsed.strategy.kind === "events"
+                ? "pushes every SKU's restored quantity to every channel, then pushes again any SKU whose quantity changed before that push landed"
+                : "pushes every SKU's restored quantity to every channel on its next poll";
             const next = `nothing to restart: each engine instance, on adopting this restore (this one now, the others at their next check of the store's marker, once a second), forgets the versions it pushed before the loss (restored SKUs start again at version 1) and ${push}; held orders are applied and pushed as they are redelivered`;
             logger.info({ skus: outcome.skus, wasLost: outcome.wasLost, next }, "stock restore confirmed over the admin API");
             return { status: 200, body: { restored: true, skus: outcome.skus, wasLost: outcome.wasLost, next } };

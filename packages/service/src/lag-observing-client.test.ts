@@ -1,4 +1,6 @@
 // Engine-side propagation lag: coalesced versions settle older orders at once; the source owes nothing; failed pushes settle nothing.
+// After a stock restore (versions start again at 1) the versions owed before the loss are forgotten: left
+// at the head of a SKU's list they held back every later order's count, then counted with pre-loss lag.
 import { describe, expect, it } from "vitest";
 import type { ChannelClient, PushOutcome, QuantityUpdate } from "@synclag/core";
 import { InMemoryMetrics } from "@synclag/metrics";
@@ -35,5 +37,35 @@ describe("engine-side propagation lag", () => {
     observed.noteApplied("shop", "SKU-1", 3, 1);
     await observed.setQuantities([{ sku: "SKU-1", quantity: 1, version: 9 }]);
     expect(metrics.counter("propagations_total", { channel: "woo" })).toBe(0);
+  });
+
+  it("forgetOwed drops the pre-loss versions still owed: an order after the restore is counted at once, with its own lag", async () => {
+    let now = 1_000;
+    const metrics = new InMemoryMetrics();
+    const observed = new LagObservingClient(client({ ok: true }), { now: () => now }, metrics);
+    observed.noteApplied("shop", "SKU-1", 6, 100); // owed when the store lost its data
+    observed.forgetOwed();
+    observed.noteApplied("shop", "SKU-1", 2, 900); // the restored count is version 1, this order 2
+    now = 1_050;
+    await observed.setQuantities([{ sku: "SKU-1", quantity: 23, version: 2 }]);
+    expect(metrics.counter("propagations_total", { channel: "woo" })).toBe(1);
+    expect(metrics.histogram("propagation_lag_ms", { channel: "woo" })?.max).toBe(150);
+  });
+
+  it("a call sent before forgetOwed and answered after settles nothing (its versions are from before the loss)", async () => {
+    const metrics = new InMemoryMetrics();
+    let answer: (outcomes: PushOutcome[]) => void = () => undefined;
+    const slow: ChannelClient = { ...client({ ok: true }), setQuantities: () => new Promise((resolve) => (answer = resolve)) };
+    const observed = new LagObservingClient(slow, { now: () => 5 }, metrics);
+    const inFlight = observed.setQuantities([{ sku: "SKU-1", quantity: 3, version: 7 }]); // pre-loss level
+    observed.forgetOwed();
+    observed.noteApplied("shop", "SKU-1", 2, 1); // after the restore: not on the channel yet
+    answer([{ ok: true }]);
+    await inFlight;
+    expect(metrics.counter("propagations_total", { channel: "woo" })).toBe(0);
+    const next = observed.setQuantities([{ sku: "SKU-1", quantity: 23, version: 2 }]);
+    answer([{ ok: true }]);
+    await next;
+    expect(metrics.counter("propagations_total", { channel: "woo" })).toBe(1);
   });
 });

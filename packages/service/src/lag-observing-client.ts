@@ -3,7 +3,9 @@
 // version (`propagation_lag_ms{channel}`), plus `propagations_total{channel}`. Ground truth still comes
 // from the marketplace side (the runner reads the admin API); this is the operator's live signal.
 // Easy to get wrong: one accepted version settles every older pending order of that SKU at once
-// (coalescing), and the source channel owes nothing for its own order.
+// (coalescing), and the source channel owes nothing for its own order. After a stock restore the
+// store's versions start again at 1 (store-epoch.ts): `forgetOwed` drops what was owed before, or a
+// pre-loss version at the head of a SKU's list would hold back the count of every order after the restore.
 
 import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 
@@ -16,6 +18,8 @@ export class LagObservingClient implements ChannelClient {
   private readonly pending = new Map<Sku, Array<{ version: number; confirmedAtMs: number }>>();
   /** One labels object for every observation, not one per update. */
   private readonly labels: { readonly channel: ChannelId };
+  /** Bumped by `forgetOwed`: a reply to a call sent before it carries pre-restore versions. */
+  private generation = 0;
 
   constructor(private readonly inner: ChannelClient, private readonly clock: Clock, private readonly metrics: Metrics) {
     this.channel = inner.channel;
@@ -32,10 +36,23 @@ export class LagObservingClient implements ChannelClient {
     if (list.length > MAX_PENDING_PER_SKU) list.splice(0, list.length - MAX_PENDING_PER_SKU);
   }
 
+  /**
+   * The store's versions restarted (a stock restore): forgets every version this channel still owes.
+   * A call sent before and answered after settles nothing — its versions are from before the loss and
+   * would pass for the new ones. Orders applied after the restore but noted before this call (an
+   * instance adopts a restore up to a second after it) go with the rest: the lag signal skips a few
+   * orders around a restore rather than count pre-loss ones.
+   */
+  forgetOwed(): void {
+    this.pending.clear();
+    this.generation += 1;
+  }
+
   async setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
+    const generation = this.generation;
     const outcomes = await this.inner.setQuantities(updates);
     const now = this.clock.now();
-    if (this.pending.size === 0) return outcomes;
+    if (this.pending.size === 0 || generation !== this.generation) return outcomes;
     updates.forEach((update, index) => {
       if (!outcomes[index]?.ok) return;
       const list = this.pending.get(update.sku);

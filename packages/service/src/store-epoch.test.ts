@@ -1,5 +1,7 @@
 // The epoch marker tells its `onRestored` listener when an instance adopts a new restore marker: the
 // restored SKUs' versions restarted at 1, and the engine must forget the ones it pushed before the loss.
+// A confirmation when the store lost nothing must write no marker: every instance would otherwise forget
+// its versions, drop its queued updates and push the whole catalogue again, for nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createClient } from "redis";
 import { pino } from "pino";
@@ -67,7 +69,7 @@ describe.skipIf(serversMissing())("store epoch marker: telling the engine about 
     await loseAndRestock();
     expect(await a.epoch.verify()).toBe(false); // a and b look while the store is lost; c does not
     expect(await b.epoch.verify()).toBe(false);
-    expect(await a.epoch.confirmRestored()).toMatchObject({ restored: true, wasLost: true });
+    expect(await a.epoch.confirmRestored()).toMatchObject({ outcome: "restored", wasLost: true });
     expect(a.restores).toEqual([expect.objectContaining({ how: "confirmed", wasLost: true })]);
     expect(await b.epoch.verify()).toBe(true);
     expect(b.restores).toEqual([expect.objectContaining({ how: "found", wasLost: true, marker: a.restores[0]?.marker })]);
@@ -113,5 +115,88 @@ describe.skipIf(serversMissing())("store epoch marker: telling the engine about 
     const stoppedAt = failures;
     await sleep(200);
     expect(failures).toBe(stoppedAt);
+  });
+
+  it("a confirmation when the store did not lose its data writes no marker and tells nobody; one after a loss does, also through an instance that never saw the loss", async () => {
+    await redis.kill();
+    await redis.restart(); // a fresh store: the next instance starts it
+    const a = await epoch();
+    const b = await epoch();
+    for (const { epoch: e } of [a, b]) await e.establish();
+    const marker = await connect();
+    await marker.sAdd(SKUS, "SKU-1");
+    const started = await marker.get(KEY);
+    expect(started).toMatch(/^start:/);
+    // No loss since the engines started: nothing written, nobody told — however often it is sent.
+    for (let i = 0; i < 2; i++) expect(await a.epoch.confirmRestored()).toEqual({ outcome: "not_lost", skus: 1, since: "start" });
+    expect(await marker.get(KEY)).toBe(started);
+    for (const { epoch: e } of [a, b]) expect(await e.verify()).toBe(true);
+    expect([a.restores, b.restores]).toEqual([[], []]);
+
+    // A loss that neither instance has checked for yet (the marker is simply gone): a loss all the same.
+    await loseAndRestock();
+    expect(await b.epoch.confirmRestored()).toMatchObject({ outcome: "restored", skus: 1, wasLost: false });
+    const restored = await (await connect()).get(KEY);
+    expect(restored).toMatch(/^restore:/);
+    expect(await a.epoch.verify()).toBe(true); // its start marker is gone: it missed the loss, and follows the restore
+    expect(a.restores).toEqual([expect.objectContaining({ marker: restored, how: "found", wasLost: false })]);
+    expect(b.restores).toEqual([expect.objectContaining({ marker: restored, how: "confirmed", wasLost: false })]);
+
+    // The confirmation repeated (through either instance): no new marker, nobody told again.
+    for (const { epoch: e } of [a, b]) expect(await e.confirmRestored()).toEqual({ outcome: "not_lost", skus: 1, since: "restore" });
+    expect(await (await connect()).get(KEY)).toBe(restored);
+    for (const { epoch: e } of [a, b]) expect(await e.verify()).toBe(true);
+    expect([a.restores.length, b.restores.length]).toEqual([1, 1]);
+
+    // A loss with no stock back yet: refused, nothing written; the store stays lost.
+    await redis.kill();
+    await redis.restart();
+    expect(await a.epoch.verify()).toBe(false);
+    expect(await b.epoch.confirmRestored()).toEqual({ outcome: "no_stock", skus: 0 });
+    expect(await (await connect()).get(KEY)).toMatch(/^lost:/);
+    expect(await b.epoch.verify()).toBe(false);
+  });
+
+  it("a confirmation through an instance that had not adopted a restore made through another adopts it, and writes nothing", async () => {
+    const a = await epoch();
+    const b = await epoch();
+    for (const { epoch: e } of [a, b]) await e.establish();
+    await loseAndRestock();
+    expect(await a.epoch.verify()).toBe(false);
+    expect(await b.epoch.verify()).toBe(false);
+    expect(await a.epoch.confirmRestored()).toMatchObject({ outcome: "restored" });
+    const restored = await (await connect()).get(KEY);
+    // b has not checked since: the operator's second confirmation, through b, is the same restore.
+    expect(await b.epoch.confirmRestored()).toEqual({ outcome: "not_lost", skus: 1, since: "restore" });
+    expect(await (await connect()).get(KEY)).toBe(restored);
+    expect(b.epoch.lost).toBe(false);
+    expect(b.restores).toEqual([expect.objectContaining({ marker: restored, how: "found", wasLost: true })]);
+    expect(a.restores).toHaveLength(1);
+  });
+
+  it("a restore's signal aborts when a newer restore is adopted, when the store is lost again, and at stopWatching", async () => {
+    const a = await epoch();
+    const b = await epoch();
+    for (const { epoch: e } of [a, b]) await e.establish();
+    await loseAndRestock();
+    await a.epoch.confirmRestored();
+    const first = a.restores[0]?.signal;
+    expect(first?.aborted).toBe(false);
+    await loseAndRestock(); // lost again: what the first restore left running is about data that is gone
+    expect(await a.epoch.verify()).toBe(false);
+    expect(first?.aborted).toBe(true);
+    await a.epoch.confirmRestored();
+    const second = a.restores[1]?.signal;
+    expect(second?.aborted).toBe(false);
+    // A newer restore, confirmed through another instance after a loss this one missed, supersedes it.
+    await loseAndRestock();
+    expect(await b.epoch.confirmRestored()).toMatchObject({ outcome: "restored" });
+    expect(await a.epoch.verify()).toBe(true);
+    expect(a.restores).toHaveLength(3);
+    expect(second?.aborted).toBe(true);
+    const third = a.restores[2]?.signal;
+    expect(third?.aborted).toBe(false);
+    a.epoch.stopWatching();
+    expect(third?.aborted).toBe(true);
   });
 });
