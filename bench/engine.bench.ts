@@ -14,7 +14,8 @@
 // servers and the publisher share this machine's cores, so figures are for this machine only. The
 // store ceiling in the ratio is the mode the engine runs in (group commit), never the better of two.
 //
-// usage: npm run bench -- engine [--backlog N] [--seconds S] [--profile FILE.cpuprofile]
+// usage: npm run bench -- engine [--backlog N] [--seconds S] [--warmup S] [--profile FILE.cpuprofile]
+//   each lag level runs --warmup seconds (default 2) at its rate before the --seconds it measures (default 5)
 //   --profile writes a V8 CPU profile of this (the engine's) process while the backlog drains, for
 //   finding where the engine's CPU per order goes (open it in Chrome DevTools or speedscope).
 
@@ -24,7 +25,7 @@ import { Session } from "node:inspector/promises";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { OrderEvent, QuantityUpdate } from "@synclag/core";
+import type { Metrics, OrderEvent, QuantityUpdate } from "@synclag/core";
 import { createChannelClient, type ChannelClientConfig, type HttpChannelClient } from "@synclag/channels";
 import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
@@ -105,6 +106,7 @@ const summary = (h: Histogram) => {
 export default async function engineBench(context: BenchContext): Promise<Record<string, unknown>> {
   const backlog = option(context.args, "backlog", 20_000);
   const seconds = option(context.args, "seconds", 5);
+  const warmupSeconds = option(context.args, "warmup", 2);
   const profileIndex = context.args.indexOf("--profile");
   const profilePath = profileIndex >= 0 ? context.args[profileIndex + 1] : undefined;
   if (profileIndex >= 0 && (profilePath === undefined || profilePath.startsWith("--"))) throw new Error("--profile needs a file name");
@@ -115,17 +117,21 @@ export default async function engineBench(context: BenchContext): Promise<Record
   let run = 0;
 
   /** A fresh engine (own streams, key prefix and metrics) over the same servers and mocks. */
-  async function engine(realLimits = false): Promise<{ service: EngineService; metrics: InMemoryMetrics; publisher: JetStreamOrderPublisher; processed: () => number; applyLag: Histogram; close: () => Promise<void> }> {
+  async function engine(realLimits = false): Promise<{ service: EngineService; metrics: () => InMemoryMetrics; publisher: JetStreamOrderPublisher; processed: () => number; applyLag: () => Histogram; startMeasuring: () => { metrics: InMemoryMetrics; applyLag: Histogram }; close: () => Promise<void> }> {
     run += 1;
     const keyPrefix = `bench${run}:`;
     const seeder = await RedisStockStore.connect({ url: redis.url, keyPrefix });
     for (let i = 0; i < SKUS; i++) await seeder.setQuantity({ sku: sku(i), quantity: STOCK });
     for (let entries = await seeder.readOutbox(1000); entries.length > 0; entries = await seeder.readOutbox(1000)) await seeder.ackOutbox(entries.map((e) => e.id));
     await seeder.close();
-    const metrics = new InMemoryMetrics();
+    // What the engine records goes to `current`; startMeasuring() swaps in fresh ones (the end of a warm-up).
+    let current = { metrics: new InMemoryMetrics(), applyLag: new Histogram() };
+    const metrics: Metrics = {
+      increment: (name, labels, by) => current.metrics.increment(name, labels, by),
+      observe: (name, value, labels) => current.metrics.observe(name, value, labels),
+      gauge: (name, value, labels) => current.metrics.gauge(name, value, labels),
+    };
     let processed = 0;
-    // Order confirmed (intended publish time) → its store outcome: the feed + store share of the lag.
-    const applyLag = new Histogram();
     const config = serviceConfigSchema.parse({
       natsUrl: nats.url,
       redisUrl: redis.url,
@@ -138,11 +144,17 @@ export default async function engineBench(context: BenchContext): Promise<Record
     });
     const service = await EngineService.start({ config, logger, metrics, onResult: (event) => {
         processed += 1;
-        applyLag.record(Math.max(0, Date.now() - event.confirmedAtMs));
+        // Order confirmed (intended publish time) → its store outcome: the feed + store share of the lag.
+        current.applyLag.record(Math.max(0, Date.now() - event.confirmedAtMs));
       } });
     for (const kind of KINDS) for (let i = 0; i < SKUS; i++) service.engine.propagator.assumeConfirmed(kind, sku(i), { quantity: STOCK, version: 1 });
     const publisher = new JetStreamOrderPublisher({ connection: service.connection, streamName: config.feed.streamName, subjectPrefix: config.feed.subjectPrefix, maxPendingAcks: 1024 });
-    return { service, metrics, publisher, processed: () => processed, applyLag, close: () => service.stop() };
+    const startMeasuring = () => {
+      const before = current;
+      current = { metrics: new InMemoryMetrics(), applyLag: new Histogram() };
+      return before;
+    };
+    return { service, metrics: () => current.metrics, publisher, processed: () => processed, applyLag: () => current.applyLag, startMeasuring, close: () => service.stop() };
   }
 
   const order = (tag: string, i: number, confirmedAtMs: number): OrderEvent => ({ orderId: `${KINDS[i % KINDS.length]}:${tag}-${i}`, sourceChannel: KINDS[i % KINDS.length] as string, lines: [{ sku: sku(i * 7919), quantity: 1 }], confirmedAtMs });
@@ -284,16 +296,24 @@ export default async function engineBench(context: BenchContext): Promise<Record
     // --- Lag under an open-model publisher ----------------------------------------------------------------
     async function lagAt(rate: number, label: string) {
       const level = await engine();
-      const total = Math.max(1, Math.round(rate * seconds));
+      // The same rate without a break: warm-up (a fresh engine opens its connections to the servers and
+      // the channels as the load needs them — its first second runs several times the steady lag), then
+      // the measured seconds, on metrics of their own.
+      const warmupCount = Math.round(rate * warmupSeconds);
+      const total = warmupCount + Math.max(1, Math.round(rate * seconds));
       const start = Date.now() + 100;
       let dropped = 0;
       let inFlight = 0;
+      let warm: ReturnType<typeof level.startMeasuring> | undefined;
       // How long this process's event loop was blocked (the engine and the publisher share it): a lag
       // far above the loop's delay is queueing elsewhere (servers, mocks, a call slot), not a stall here.
       const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-      loopDelay.enable();
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < total; i++) {
+        if (i === warmupCount) {
+          warm = level.startMeasuring();
+          loopDelay.enable();
+        }
         const intended = start + (i * 1000) / rate;
         const wait = intended - Date.now();
         if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -314,18 +334,23 @@ export default async function engineBench(context: BenchContext): Promise<Record
       const pushCallLatency = new Histogram();
       const byChannel: Record<string, { p50: number; p99: number; max: number; count: number }> = {};
       for (const kind of KINDS) {
-        const h = level.metrics.histogram("propagation_lag_ms", { channel: kind });
+        const h = level.metrics().histogram("propagation_lag_ms", { channel: kind });
         if (h) lag.merge(h);
         byChannel[kind] = summary(h ?? new Histogram());
-        const waited = level.metrics.histogram("queue_wait_ms", { channel: kind });
+        const waited = level.metrics().histogram("queue_wait_ms", { channel: kind });
         if (waited) queueWait.merge(waited);
-        const called = level.metrics.histogram("push_call_latency_ms", { channel: kind });
+        const called = level.metrics().histogram("push_call_latency_ms", { channel: kind });
         if (called) pushCallLatency.merge(called);
       }
       await level.close();
-      context.log(`${label}: ${rate}/s for ${seconds}s → propagation lag p50 ${lag.percentile(50)} ms, p99 ${lag.percentile(99)} ms, max ${lag.max} ms, dropped ${dropped}; p99 by channel ${KINDS.map((k) => `${k} ${byChannel[k]?.p99}`).join(", ")}; applied p99 ${level.applyLag.percentile(99)} ms, queue wait p99 ${queueWait.percentile(99)} ms, push call p99 ${pushCallLatency.percentile(99)} ms; event loop delay p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
+      context.log(`${label}: ${rate}/s for ${seconds}s → propagation lag p50 ${lag.percentile(50)} ms, p99 ${lag.percentile(99)} ms, max ${lag.max} ms, dropped ${dropped}; p99 by channel ${KINDS.map((k) => `${k} ${byChannel[k]?.p99}`).join(", ")}; applied p99 ${level.applyLag().percentile(99)} ms, queue wait p99 ${queueWait.percentile(99)} ms, push call p99 ${pushCallLatency.percentile(99)} ms; event loop delay p99 ${eventLoopDelayMs.p99} ms, max ${eventLoopDelayMs.max} ms`);
       // Where the lag goes: confirmed → applied (publisher, feed, store), waiting in the propagator's queue for a call slot, and the push call itself.
-      return { ratePerSecond: rate, ...summary(lag), droppedArrivals: dropped, byChannel, applyLagMs: summary(level.applyLag), queueWaitMs: summary(queueWait), pushCallLatencyMs: summary(pushCallLatency), eventLoopDelayMs };
+      const warmupLag = new Histogram();
+      for (const kind of KINDS) {
+        const h = warm?.metrics.histogram("propagation_lag_ms", { channel: kind });
+        if (h) warmupLag.merge(h);
+      }
+      return { ratePerSecond: rate, ...summary(lag), droppedArrivals: dropped, warmup: { seconds: warmupSeconds, lagMs: summary(warmupLag) }, byChannel, applyLagMs: summary(level.applyLag()), queueWaitMs: summary(queueWait), pushCallLatencyMs: summary(pushCallLatency), eventLoopDelayMs };
     }
     const lagMs = {
       at25: await lagAt(Math.max(1, Math.round(ordersPerSecond * 0.25)), "at25"),
@@ -352,8 +377,8 @@ export default async function engineBench(context: BenchContext): Promise<Record
       const channels = Object.fromEntries(
         KINDS.map((kind) => {
           const p = DEFAULT_PROFILES[kind];
-          const lag = level.metrics.histogram("propagation_lag_ms", { channel: kind }) ?? new Histogram();
-          const queueWait = level.metrics.histogram("queue_wait_ms", { channel: kind }) ?? new Histogram();
+          const lag = level.metrics().histogram("propagation_lag_ms", { channel: kind }) ?? new Histogram();
+          const queueWait = level.metrics().histogram("queue_wait_ms", { channel: kind }) ?? new Histogram();
           return [kind, { updatesPerSecondCapacity: p.clientRateLimit.ratePerSecond * p.maxBatchSize, lagMs: summary(lag), queueWaitMs: summary(queueWait) }];
         }),
       );
@@ -392,6 +417,7 @@ export default async function engineBench(context: BenchContext): Promise<Record
         skus: SKUS,
         backlog,
         levelSeconds: seconds,
+        warmupSeconds,
         maxConcurrentHandlers: MAX_CONCURRENT_HANDLERS,
         maxOrdersPerCall: MAX_ORDERS_PER_CALL,
         maxInFlightCallsPerChannel: Object.fromEntries(KINDS.map((kind) => [kind, maxInFlightCallsFor(kind)])),
@@ -399,7 +425,7 @@ export default async function engineBench(context: BenchContext): Promise<Record
         pushLanesPerChannel: 16,
         profile: "unthrottled: no rate limit, no latency, no visibility delay, no faults",
       },
-      units: { stageCeilings: "orders per second each stage alone can carry (feed: consume+ack, no-op handler; store: the engine's mode — group commit of ≤ 100 orders per script call under 200 concurrent callers (storeSingle: one order per script call, 200 in flight; storeBatched: the group-commit figure); push: quantity updates over all 4 channels at each API's batch size, ≤ 16 calls in flight per channel; an order needs 3)", lagMs: "engine propagation lag, order confirmed (intended publish time) → accepted by each other channel's API" },
+      units: { stageCeilings: "orders per second each stage alone can carry (feed: consume+ack, no-op handler; store: the engine's mode — group commit of ≤ 100 orders per script call under 200 concurrent callers (storeSingle: one order per script call, 200 in flight; storeBatched: the group-commit figure); push: quantity updates over all 4 channels at each API's batch size, ≤ 16 calls in flight per channel; an order needs 3)", lagMs: "engine propagation lag, order confirmed (intended publish time) → accepted by each other channel's API, over the levelSeconds after warmupSeconds at the same rate on the same engine (warmup: that first part's own lag)" },
       loadAverage1m: { atStart: loadAverageAtStart, atEnd: Number(loadavg()[0]?.toFixed(2)) },
     };
   } finally {
