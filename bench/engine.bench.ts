@@ -297,8 +297,9 @@ export default async function engineBench(context: BenchContext): Promise<Record
     async function lagAt(rate: number, label: string) {
       const level = await engine();
       // The same rate without a break: warm-up (a fresh engine opens its connections to the servers and
-      // the channels as the load needs them — its first second runs several times the steady lag), then
-      // the measured seconds, on metrics of their own.
+      // the channels as the load needs them; in a cold process its first second ran several times the
+      // steady lag, after this benchmark's earlier phases the difference is small), then the measured
+      // seconds, on metrics of their own. Steady state is what the goal is about.
       const warmupCount = Math.round(rate * warmupSeconds);
       const total = warmupCount + Math.max(1, Math.round(rate * seconds));
       const start = Date.now() + 100;
