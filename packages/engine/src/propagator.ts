@@ -364,6 +364,20 @@ export class Propagator {
     return true;
   }
 
+  /**
+   * True when every channel already has `version` of `sku` (or a newer one) wanted, in flight, confirmed
+   * or given up on: publishing it again would change nothing. Not for hot paths (a row walk).
+   */
+  holdsVersion(sku: Sku, version: number): boolean {
+    const row = this.rows.get(sku);
+    if (!row) return false;
+    for (const pair of row) {
+      const known = Math.max(pair.desired?.version ?? 0, pair.inFlight?.version ?? 0, pair.confirmed?.version ?? 0, pair.abandonedVersion);
+      if (known < version) return false;
+    }
+    return true;
+  }
+
   private pairDone(pair: Pair, version: number): boolean {
     return Math.max(pair.confirmed?.version ?? 0, pair.abandonedVersion) >= version;
   }

@@ -313,7 +313,7 @@ export class EngineService {
       }
       const { propagator } = engine;
       const push = await pushRestoredStock(
-        { snapshot: (skus) => store.snapshot(skus), publish: (sku, level) => propagator.publish(sku, level), isSettled: (sku, version) => propagator.isSettled(sku, version) },
+        { snapshot: (skus) => store.snapshot(skus), publish: (sku, level) => propagator.publish(sku, level), isSettled: (sku, version) => propagator.isSettled(sku, version), holdsVersion: (sku, version) => propagator.holdsVersion(sku, version) },
         { signal: restore.signal, logger },
       );
       logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost, skus: push.skus }, "stock restore adopted: the versions pushed before the loss are forgotten, every SKU's restored quantity is being pushed to every channel");

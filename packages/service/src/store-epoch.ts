@@ -52,11 +52,14 @@ return {'lost', ARGV[2]}`;
 /**
  * {state, marker, SKU count}: `fine` (nothing written) when the marker is the confirming instance's
  * (ARGV[1]) or a restore — the check's `ok`, the store did not lose its data; otherwise `empty` while the
- * store holds no SKU, else `restored` with the new restore marker (ARGV[2]) written.
+ * store holds no SKU, else `restored` with the new restore marker (ARGV[2]) written. ARGV[3] = '1' while
+ * the confirming instance is in its grace (it just created its marker on a store that had none): its own
+ * marker then proves nothing — it may have been restarted together with a Redis that lost its data, and
+ * the running instances would mark the store lost a moment later — so a restore is written.
  */
 const RESTORE_SCRIPT = `local v = redis.call('GET', KEYS[1])
 local n = redis.call('SCARD', KEYS[2])
-if v and string.sub(v, 1, 5) ~= 'lost:' and (v == ARGV[1] or string.sub(v, 1, 8) == 'restore:') then return {'fine', v, n} end
+if v and string.sub(v, 1, 5) ~= 'lost:' and ((v == ARGV[1] and ARGV[3] ~= '1') or string.sub(v, 1, 8) == 'restore:') then return {'fine', v, n} end
 if n == 0 then return {'empty', v or '', n} end
 redis.call('SET', KEYS[1], ARGV[2])
 return {'restored', ARGV[2], n}`;
@@ -216,7 +219,7 @@ export class StoreEpoch {
     const adopted = this.adopted;
     if (adopted === undefined) throw new Error("the store's epoch marker was not established");
     const marker = `restore:${randomUUID()}`;
-    const reply = await this.call(["EVAL", RESTORE_SCRIPT, "2", this.options.key, this.options.skusKey, adopted, marker]);
+    const reply = await this.call(["EVAL", RESTORE_SCRIPT, "2", this.options.key, this.options.skusKey, adopted, marker, this.inGrace ? "1" : "0"]);
     if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`unexpected reply to the restore script: ${JSON.stringify(reply)}`);
     const state = asText(reply[0], "state");
     const value = asText(reply[1], "marker");
@@ -321,6 +324,8 @@ export interface RestoredStockTarget {
   publish(sku: Sku, level: StockLevel): void;
   /** True when every channel confirmed (or gave up on) `version` of `sku`, or a newer one. */
   isSettled(sku: Sku, version: number): boolean;
+  /** True when every channel already has `version` of `sku`, or a newer one, wanted, in flight, confirmed or given up on. */
+  holdsVersion(sku: Sku, version: number): boolean;
 }
 
 export interface RestoredStockPushOptions {
@@ -359,6 +364,9 @@ export interface RestoredStockFollowUp {
  */
 export async function pushRestoredStock(target: RestoredStockTarget, options: RestoredStockPushOptions): Promise<{ readonly skus: number; readonly followUp: Promise<RestoredStockFollowUp> }> {
   const levels = await target.snapshot();
+  // Superseded while reading (a newer restore restarted the versions, a new loss, shutdown): these
+  // levels are the old restore's; published now they would take version numbers the newer one needs.
+  if (options.signal.aborted) return { skus: 0, followUp: Promise.resolve({ outcome: "aborted", repushed: 0, leftToReconciler: [] }) };
   const pushed = new Map<Sku, { version: number; repushes: number }>();
   for (const [sku, level] of levels) {
     target.publish(sku, level);
@@ -397,6 +405,9 @@ async function followRestoredPush(target: RestoredStockTarget, pushed: Map<Sku, 
       pushed.delete(sku);
       // Unmoved; or moved and already settled here (this instance applied it and pushed it after).
       if (level === undefined || level.version <= entry.version || target.isSettled(sku, level.version)) continue;
+      // Moved, and this instance is already pushing that version itself (it applied the change after the
+      // restore): nothing to publish, and its push goes out after the restored level — done here.
+      if (target.holdsVersion(sku, level.version)) continue;
       target.publish(sku, level);
       repushed += 1;
       if (entry.repushes + 1 > maxRepushes) leftToReconciler.push(sku);

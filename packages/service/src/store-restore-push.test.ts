@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
 import type { StockLevel } from "@synclag/core";
+import { callLog, setup } from "../../engine/test/support.js";
 import { pushRestoredStock, type RestoredStockTarget } from "./store-epoch.js";
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -37,6 +38,7 @@ function fakeEngine(levels: Record<string, number>) {
     },
     publish: (sku, level) => published.push(`${sku}:${level.quantity}@${level.version}`),
     isSettled: (sku, version) => (confirmed.get(sku) ?? 0) >= version,
+    holdsVersion: (sku, version) => published.some((entry) => entry.startsWith(`${sku}:`) && Number(entry.split("@")[1]) >= version),
   };
   return {
     target,
@@ -138,4 +140,57 @@ describe("pushRestoredStock: the restored catalogue push never leaves a channel 
     expect(engine.reads).toHaveLength(1);
     expect(engine.published).toEqual(["A:5@1"]);
   });
+
+  /** The target over a real propagator, its first read given by the test. */
+  const over = (propagator: ReturnType<typeof setup>["propagator"], read: (skus?: readonly string[]) => Promise<ReadonlyMap<string, StockLevel>>): RestoredStockTarget => ({
+    snapshot: read,
+    publish: (sku, level) => propagator.publish(sku, level),
+    isSettled: (sku, version) => propagator.isSettled(sku, version),
+    holdsVersion: (sku, version) => propagator.holdsVersion(sku, version),
+  });
+
+  it("publishes nothing of a restore superseded while its first read was in flight (review)", async () => {
+    const { scheduler, channel, propagator } = setup({ latencyMs: 10 });
+    // Restore R1 adopted, its read in flight; the store is lost again and restored: R2 adopted.
+    const r1 = new AbortController();
+    propagator.restartVersions();
+    let answerR1: (levels: ReadonlyMap<string, StockLevel>) => void = () => undefined;
+    const r1Push = pushRestoredStock(over(propagator, () => new Promise((resolve) => (answerR1 = resolve))), { signal: r1.signal, logger, checkIntervalMs: 5 });
+    r1.abort();
+    propagator.restartVersions();
+    const r2Push = pushRestoredStock(over(propagator, () => Promise.resolve(new Map([["A", { quantity: 3, version: 1 }]]))), { signal: new AbortController().signal, logger, checkIntervalMs: 5 });
+    answerR1(new Map([["A", { quantity: 7, version: 1 }]])); // R1's (pre-R2) read arrives late
+    const [first, second] = await Promise.all([r1Push, r2Push]);
+    expect(first.skus).toBe(0);
+    expect(await first.followUp).toMatchObject({ outcome: "aborted" });
+    for (let t = 100; t <= 1_000; t += 100) {
+      await scheduler.runUntil(t);
+      await sleep(5);
+    }
+    expect(await second.followUp).toMatchObject({ outcome: "settled" });
+    expect(callLog(channel)).toEqual(["0:A1"]);
+    expect(channel.calls.at(-1)?.updates[0]?.quantity).toBe(3);
+  });
+
+  it("a SKU this instance keeps selling after the restore is not pushed again, counted as repushed nor left to the reconciler (review)", async () => {
+    const { scheduler, propagator } = setup({ latencyMs: 300 });
+    const store = new Map<string, StockLevel>([["A", { quantity: 100, version: 1 }]]);
+    const warnings: string[] = [];
+    const log = pino({ level: "warn" }, { write: (line: string) => warnings.push((JSON.parse(line) as { msg: string }).msg) });
+    let publishes = 0;
+    const target = over(propagator, (skus) => Promise.resolve(new Map([...store].filter(([sku]) => skus === undefined || skus.includes(sku)))));
+    const { followUp } = await pushRestoredStock({ ...target, publish: (sku, level) => (publishes++, target.publish(sku, level)) }, { signal: new AbortController().signal, logger: log, checkIntervalMs: 50, maxRepushes: 3 });
+    // Orders applied through this instance only, each published by it as the order processor does.
+    for (let t = 0; t <= 3_000; t += 50) {
+      const next = { quantity: 100 - t / 50 - 1, version: t / 50 + 2 };
+      store.set("A", next);
+      propagator.publish("A", next);
+      await scheduler.runUntil(t + 50);
+      await sleep(55);
+    }
+    const result = await Promise.race([followUp, sleep(2_000).then(() => "still following")]);
+    expect(result).toMatchObject({ outcome: "settled", repushed: 0, leftToReconciler: [] });
+    expect(publishes).toBe(1); // the restored level only
+    expect(warnings).toEqual([]);
+  }, 20_000);
 });
