@@ -147,6 +147,19 @@ describe("HTML report in headless Chromium", () => {
     );
   });
 
+  it("8 channel ids of letters DejaVu Sans draws far wider than Arial (t, f): no legend item over another (review)", async (test) => {
+    skipWithoutChromium(test);
+    const ids = ["t".repeat(64), "a", "f".repeat(64), "b", "tf".repeat(32), "c", "ft".repeat(32), "d"];
+    const channels = ids.map((id) => ({ id, kind: "shopify" as const, share: 1 }));
+    const html = renderReportHtml(await simulate({ ...SMALL_SCENARIO, channels }));
+    const names = ["true stock", ...ids];
+    await withReportPage(html, (page) =>
+      inEachFont(page, async (font) => {
+        for (const [index, chart] of (await drawnCharts(page, "stock-timeline", names)).entries()) expectLegendClear(chart, names, `${font}, chart ${index}`);
+      }),
+    );
+  });
+
   it("events and four polling intervals (--polling 1m,5m,15m,1h): the orders and lag charts' legends wrap into rows clear of each other, the axis names and the plot, and so does every other legend, in the page's font and in DejaVu Sans", async (test) => {
     skipWithoutChromium(test);
     const labels = ["Events", "Polling 1 min", "Polling 5 min", "Polling 15 min", "Polling 1 h"];

@@ -41,7 +41,8 @@ const MAX_SHARE = 1_000_000;
 const MAX_CLIENT_TIMEOUT_MS = 600_000;
 /**
  * Highest per-listing revision cap (profile `revisionsPerListingPerDay`): real caps are hundreds a day
- * (eBay: 250); a million is over 11 a second, all day, for one listing. No cap: leave the field out.
+ * (eBay: 250); a million is over 11 a second, all day, for one listing — in effect no cap. Leaving the
+ * field out keeps the marketplace profile's own (eBay's 250; none for the others).
  */
 const MAX_REVISIONS_PER_LISTING_PER_DAY = 1_000_000;
 /**
@@ -162,7 +163,7 @@ const profileOverrides = z.strictObject({
   apiLatency: distribution.optional(),
   visibilityDelay: distribution.optional(),
   clientTimeoutMs: wholeNumberUpTo(MAX_CLIENT_TIMEOUT_MS, `must be at most ${MAX_CLIENT_TIMEOUT_MS} ms (${formatDuration(MAX_CLIENT_TIMEOUT_MS)}): marketplace clients give up after 10–15 s, and a longer timeout holds a call slot, and the updates in it, that long whenever a reply is lost`).optional(),
-  revisionsPerListingPerDay: wholeNumberUpTo(MAX_REVISIONS_PER_LISTING_PER_DAY, `must be at most ${MAX_REVISIONS_PER_LISTING_PER_DAY.toLocaleString("en-US")}: real caps are hundreds a day (eBay: 250); for no cap leave revisionsPerListingPerDay out`).optional(),
+  revisionsPerListingPerDay: wholeNumberUpTo(MAX_REVISIONS_PER_LISTING_PER_DAY, `must be at most ${MAX_REVISIONS_PER_LISTING_PER_DAY.toLocaleString("en-US")} (over 11 a second, all day, for one listing: in effect no cap); real caps are hundreds a day, and leaving the field out keeps the marketplace's own (eBay: 250; the others: none)`).optional(),
   /** Engine side: how long an update waits for others to fill a batch call ("250ms"; "0" = send at once). */
   batchLinger: duration.optional(),
   faults: z
@@ -339,24 +340,8 @@ const scenarioObject = z
       });
     }
 
-    // A strategy listed twice, also as two spellings of one interval (polling:900s, polling:15m), would
-    // run twice and give the result document two columns of one name.
-    const strategies = field(scenario, "strategies");
-    if (Array.isArray(strategies)) {
-      const firstIndex = new Map<string, number>();
-      strategies.forEach((text: unknown, index) => {
-        const parsed = typeof text === "string" ? parseStrategy(text) : undefined;
-        if (!parsed?.ok) return;
-        const name = strategyName(parsed.strategy);
-        const first = firstIndex.get(name);
-        if (first === undefined) firstIndex.set(name, index);
-        else {
-          const firstText = strategies[first] as string;
-          const also = text === firstText ? `(also strategies.${first})` : `(the same as strategies.${first}, ${JSON.stringify(firstText)}: both are ${name})`;
-          ctx.addIssue({ code: "custom", path: ["strategies", index], message: `duplicate strategy ${JSON.stringify(text)} ${also}: list each strategy once` });
-        }
-      });
-    }
+    // A strategy listed twice (also as two spellings of one interval, polling:900s and polling:15m) is
+    // not a problem here: `compare` runs it once and says so, as it does for --polling 15m,900s.
 
     // Size: the simulator keeps every (channel, SKU) listing in memory (see MAX_LISTINGS).
     const skuCount = valid(skuCountSchema, field(field(scenario, "catalog"), "skus"));

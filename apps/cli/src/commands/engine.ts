@@ -113,11 +113,13 @@ export function inUserTerms(problem: string, flags: EngineFlags, env: NodeJS.Pro
     const value = port[1] === "--port" ? flags.port : env.SYNCLAG_INGEST_PORT;
     return `${port[1] ?? ""} must be ${PORT_RANGE}, got ${JSON.stringify(value ?? "")}`;
   }
-  if (/^ingest\.port: /.test(problem)) return `ingest.port (in the --config file) must be ${PORT_RANGE}`;
+  // Where the file came from: --config wins over SYNCLAG_CONFIG (loadServiceConfig reads them so).
+  const file = flags.config !== undefined ? `in ${flags.config}, from --config` : env.SYNCLAG_CONFIG ? `in ${env.SYNCLAG_CONFIG}, from SYNCLAG_CONFIG` : "in the config file";
+  if (/^ingest\.port: /.test(problem)) return `ingest.port (${file}) must be ${PORT_RANGE}`;
   // The strategy parser's own words, as simulate and compare print them after the flag.
   const strategy = /^(--strategy|SYNCLAG_STRATEGY) \(strategy\): /.exec(problem);
   if (strategy) return `${strategy[1] ?? ""}: ${problem.slice(strategy[0].length)}`;
-  if (/^strategy: /.test(problem)) return `strategy (in the --config file): ${problem.slice("strategy: ".length)}`;
+  if (/^strategy: /.test(problem)) return `strategy (${file}): ${problem.slice("strategy: ".length)}`;
   if (/^(--channel|SYNCLAG_CHANNELS): .* is not kind=baseUrl or id:kind=baseUrl$/.test(problem)) return `${problem} (kinds: ${kinds})`;
   const channel = /^channels\.(\d+)\.([A-Za-z]+): (.*)$/.exec(problem);
   if (channel) {

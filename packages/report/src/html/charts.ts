@@ -87,9 +87,10 @@ const LEGEND_WIDTH_PX = WIDTH - 24;
 /**
  * How much wider than ECharts' estimate a label may be drawn. ECharts measures with Helvetica/Arial
  * metrics (Liberation Sans matches them); DejaVu Sans, the widest font the stack can fall back to,
- * drew labels 9–26 % wider in Chromium (26 % for runs of narrow letters like "iii").
+ * drew labels 9–26 % wider in Chromium for realistic names, and up to 40 % for runs of narrow letters
+ * ("ttt…": found by review, a 64-letter id ran into the next item at 1.3).
  */
-const LABEL_WIDTH_MARGIN = 1.3;
+const LABEL_WIDTH_MARGIN = 1.45;
 
 type LegendItem = NonNullable<LegendComponentOption["data"]>[number];
 
