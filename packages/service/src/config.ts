@@ -113,6 +113,13 @@ export const serviceConfigSchema = z.strictObject({
       maxOrdersPerCall: z.number().int().min(1).max(1000).default(100),
     })
     .default({ keyPrefix: "synclag:", maxOrdersPerCall: 100 }),
+  /**
+   * Events strategy: after a channel confirms a push call, read the store for the call's SKUs (one read
+   * per call) and push again any that moved past what this instance has for the channel — the level
+   * another instance pushed first can otherwise be overwritten by this one's older level, until the
+   * reconciler's next round. Needed with several instances; one instance alone can turn it off.
+   */
+  verifyPushes: z.boolean({ error: "must be true or false" }).default(true),
   /** Longest graceful shutdown before the process exits anyway. */
   shutdownTimeout: duration.refine((ms) => ms > 0, "must be more than 0 (the longest wait for in-flight orders before exiting)").default(15_000),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -219,6 +226,11 @@ function numberOrText(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
 }
 
+function booleanOrText(text: string): boolean | string {
+  const word = text.trim().toLowerCase();
+  return word === "true" ? true : word === "false" ? false : text;
+}
+
 function setPath(target: Record<string, unknown>, path: readonly string[], value: unknown): void {
   let node = target;
   for (const key of path.slice(0, -1)) {
@@ -256,6 +268,7 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["SYNCLAG_RECONCILE_INTERVAL", env.SYNCLAG_RECONCILE_INTERVAL, ["reconcileInterval"], String],
     ["SYNCLAG_LOG_LEVEL", env.SYNCLAG_LOG_LEVEL, ["logLevel"], String],
     ["SYNCLAG_SHUTDOWN_TIMEOUT", env.SYNCLAG_SHUTDOWN_TIMEOUT, ["shutdownTimeout"], String],
+    ["SYNCLAG_VERIFY_PUSHES", env.SYNCLAG_VERIFY_PUSHES, ["verifyPushes"], booleanOrText],
     ["--nats-url", flags.natsUrl, ["natsUrl"], String],
     ["--redis-url", flags.redisUrl, ["redisUrl"], String],
     ["--strategy", flags.strategy, ["strategy"], String],

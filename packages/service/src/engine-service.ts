@@ -27,6 +27,7 @@ import { startIngestServer, type IngestChannel, type RunningIngestServer } from 
 import { LagObservingClient } from "./lag-observing-client.js";
 import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
+import { PushVerifier } from "./push-verifier.js";
 import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
 import { EpochGuardedStockStore, STORE_LOST_MESSAGE, STORE_RESTORE_ACTION, StoreEpoch, pushRestoredStock } from "./store-epoch.js";
 import { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
@@ -94,6 +95,8 @@ export class EngineService {
     /** The store's epoch marker: tells whether Redis still holds the data this engine started with. */
     readonly storeEpoch: StoreEpoch,
     private readonly epochClient: { destroy(): void },
+    /** Checks confirmed pushes against the store (push-verifier.ts); undefined when off or polling. */
+    private readonly pushVerifier: PushVerifier | undefined,
   ) {}
 
   /** The ingest gateway's base URL (`<url>/ingest/<channel>` takes notifications). */
@@ -266,13 +269,17 @@ export class EngineService {
     const groupStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: Math.min(config.redis.maxOrdersPerCall, store.batchSize) }) : store;
     // An unknown-SKU refusal while the store has lost its data is held (retried), never dead-lettered.
     const workerStore = new EpochGuardedStockStore(groupStore, storeEpoch);
+    // Several instances: a push of this instance can land after another's newer one (push-verifier.ts).
+    // Polling needs no such check: every poll reads the whole store again.
+    const pushVerifier = config.verifyPushes && parsed.strategy.kind === "events" ? new PushVerifier({ store, metrics, logger }) : undefined;
     const engine = new Engine({
       store: workerStore,
       feed,
       channels: config.channels.map((entry) => {
         const id = entry.id ?? entry.kind;
+        const client = observed.get(id) as LagObservingClient;
         return {
-          client: observed.get(id) as LagObservingClient,
+          client: pushVerifier ? pushVerifier.wrap(client) : client,
           rateLimit: entry.rateLimit ?? DEFAULT_PROFILES[entry.kind].clientRateLimit,
           ...(entry.policy ? { policy: entry.policy } : {}),
           ...(entry.maxInFlightCalls === undefined ? {} : { maxInFlightCalls: entry.maxInFlightCalls }),
@@ -372,11 +379,14 @@ export class EngineService {
     const stopEarly = async (): Promise<void> => {
       await engine.stop().catch(() => undefined);
       scheduler.clearAll();
+      pushVerifier?.stop();
       storeEpoch.stopWatching();
       epochClient.destroy();
       await store.close().catch(() => undefined);
       await closeEarly();
     };
+    // Before the start: the outbox replay's pushes are verified too.
+    pushVerifier?.attach(engine.propagator);
     try {
       await engine.start();
     } catch (error) {
@@ -434,7 +444,7 @@ export class EngineService {
       if ((error as { code?: unknown }).code === "EADDRINUSE") throw failure("environment", `cannot listen on ${where}: the port is already in use (another engine running? choose another with --port)`, error);
       throw failure("environment", `cannot listen on ${where}`, error);
     }
-    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient);
+    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient, pushVerifier);
     logger.info({ url: ingest.url, strategy: config.strategy, channels: [...clients.keys()] }, "engine ready");
     return service;
   }
@@ -451,6 +461,8 @@ export class EngineService {
     this.logger.info("stopping: engine (in-flight orders finish and are acked)");
     await this.engine.stop();
     this.scheduler.clearAll();
+    // Before the store closes: a verification read cut short by it is no store failure.
+    this.pushVerifier?.stop();
     await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
     // Nothing of value is in flight on the marker's client once the engine stopped: destroyed, never
     // waited for — and before the store's close, which could hang on a silent Redis.
