@@ -3,32 +3,13 @@
 // the SKU's owed list; after the restore versions start again at 1, so every later order (version 2) was
 // held back behind it — not counted while the channel already listed it. The restore now forgets what
 // was owed before the loss.
-import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
 import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "./index.js";
+import { postOrder, postJson, until, seesLoss } from "../test/store-loss-support.js";
 
-const SECRET = DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret;
-function postOrder(url: string, id: number, sku: string, quantity: number): Promise<Response> {
-  const body = JSON.stringify({ id, created_at: new Date().toISOString(), line_items: [{ sku, quantity }] });
-  return fetch(`${url}/ingest/shopify`, { method: "POST", headers: { "content-type": "application/json", "x-shopify-hmac-sha256": createHmac("sha256", SECRET).update(body).digest("base64") }, body });
-}
-function postJson(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-async function seesLoss(url: string): Promise<boolean> {
-  const body = (await (await fetch(`${url}/readyz`)).json()) as { checks?: { stock?: { ok: boolean; detail: string } } };
-  return body.checks?.stock?.ok === false && body.checks.stock.detail.includes("lost its data");
-}
 async function metric(url: string, line: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const found = text.split("\n").find((l) => l.startsWith(line + " "));

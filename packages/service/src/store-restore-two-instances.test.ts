@@ -9,27 +9,10 @@ import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
 import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "./index.js";
+import { postJson, until, seesLoss } from "../test/store-loss-support.js";
 
 const SKUS = Array.from({ length: 20 }, (_, i) => `SKU-${i + 1}`);
 const SETTLED = "stock restore push settled";
-
-function postJson(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** `/readyz` says the store lost its data (not merely that Redis is unreachable while it restarts). */
-async function seesLoss(url: string): Promise<boolean> {
-  const body = (await (await fetch(`${url}/readyz`)).json()) as { checks?: { stock?: { ok: boolean; detail: string } } };
-  return body.checks?.stock?.ok === false && body.checks.stock.detail.includes("lost its data");
-}
 
 describe.skipIf(serversMissing())("store data loss, two instances: the restored catalogue push never leaves a channel on a level older than the store's", () => {
   let nats: PrivateServer;

@@ -3,42 +3,14 @@
 // back to an older version, so until this was fixed the channels kept their pre-loss quantities (and
 // ignored the held orders applied after the restore) until every engine was restarted. Now each
 // instance, on adopting the restore, forgets those versions and pushes the restored stock.
-import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
 import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "./index.js";
+import { postOrder, postJson, until, ready, seesLoss } from "../test/store-loss-support.js";
 
-const SECRET = DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret;
 const ADOPTED = "stock restore adopted";
-
-function postOrder(url: string, id: number, sku: string, quantity: number): Promise<Response> {
-  const body = JSON.stringify({ id, created_at: new Date().toISOString(), line_items: [{ sku, quantity }] });
-  return fetch(`${url}/ingest/shopify`, { method: "POST", headers: { "content-type": "application/json", "x-shopify-hmac-sha256": createHmac("sha256", SECRET).update(body).digest("base64") }, body });
-}
-
-function postJson(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-async function ready(url: string): Promise<number> {
-  return (await fetch(`${url}/readyz`)).status;
-}
-
-/** `/readyz` says the store lost its data (not merely that Redis is unreachable while it restarts). */
-async function seesLoss(url: string): Promise<boolean> {
-  const body = (await (await fetch(`${url}/readyz`)).json()) as { checks?: { stock?: { ok: boolean; detail: string } } };
-  return body.checks?.stock?.ok === false && body.checks.stock.detail.includes("lost its data");
-}
 
 describe.skipIf(serversMissing())("store data loss: the restored stock reaches the channels without restarting any engine", () => {
   let nats: PrivateServer;

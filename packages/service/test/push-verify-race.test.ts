@@ -9,19 +9,12 @@ import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag
 import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "../src/index.js";
 import { captureLog } from "./log-capture.js";
 import { serversMissing } from "./servers.js";
+import { until } from "./store-loss-support.js";
 
 const X = "SKU-X";
 const Y = "SKU-Y";
 /** A's budget: one call, then one every 4 s — B's push lands well inside that wait. */
 const A_RATE = { ratePerSecond: 0.25, burst: 1 };
-
-async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await Promise.resolve().then(condition).catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 interface Setup {
   readonly woo: MockMarketplace;

@@ -4,33 +4,15 @@
 // in the store: while it is gone, such orders are held in JetStream (retried, never dead-lettered),
 // /readyz is 503 and one error says why; an operator restores the stock and confirms with
 // POST /admin/stock/restored, and the held orders are applied. Other engine instances follow.
-import { createHmac } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { readDeadLetters } from "@synclag/nats-feed";
 import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "../src/index.js";
 import { captureLog } from "./log-capture.js";
 import { serversMissing } from "./servers.js";
+import { postOrder, postJson, until } from "./store-loss-support.js";
 
-const SECRET = DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret;
 const LOST = "the stock store lost its data";
-
-function postOrder(url: string, id: number, sku: string, quantity: number): Promise<Response> {
-  const body = JSON.stringify({ id, created_at: new Date().toISOString(), line_items: [{ sku, quantity }] });
-  return fetch(`${url}/ingest/shopify`, { method: "POST", headers: { "content-type": "application/json", "x-shopify-hmac-sha256": createHmac("sha256", SECRET).update(body).digest("base64") }, body });
-}
-
-function postJson(url: string, body: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-}
-
-async function until(what: string, condition: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what}: not reached within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 async function readiness(url: string): Promise<{ status: number; checks: Record<string, { ok: boolean; detail: string }> }> {
   const response = await fetch(`${url}/readyz`);
