@@ -229,8 +229,8 @@ describe("push verifier", () => {
 });
 
 describe("verifyPushes configuration", () => {
-  it("is on by default, set by the file or SYNCLAG_VERIFY_PUSHES, and anything but true/false is listed with its path", () => {
-    expect(loadServiceConfig({}, {}).verifyPushes).toBe(true);
+  it("is off by default, set by the file or SYNCLAG_VERIFY_PUSHES, and anything but true/false is listed with its path", () => {
+    expect(loadServiceConfig({}, {}).verifyPushes).toBe(false);
     expect(loadServiceConfig({}, { SYNCLAG_VERIFY_PUSHES: "false" }).verifyPushes).toBe(false);
     expect(loadServiceConfig({}, { SYNCLAG_VERIFY_PUSHES: "TRUE" }).verifyPushes).toBe(true);
     let error: unknown;

@@ -85,6 +85,12 @@ export class PushVerifier {
       if (this.failedReads === 1) this.options.logger.warn({ channel, err: error }, "push verification: reading the store failed; confirmed pushes are not checked against it until a read succeeds (the reconciler repairs a listing left behind meanwhile)");
       return;
     }
+    // The read shares the Redis connection with the order applies: an apply's reply often arrives in the
+    // same chunk, and its handler's chain (group commit → epoch guard → processor → publish) is longer
+    // than this one. Decide only after it ran (next macrotask), or a version this instance applied but
+    // has not published yet looks like another instance's — republished without its source, it would
+    // be pushed back to the channel the sale came from (found by review: 58 such on one instance).
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.stopped) return;
     if (this.failedReads > 0) {
       this.options.logger.info({ failedReads: this.failedReads }, "push verification: the store answers again");

@@ -2,7 +2,8 @@
 // limit while B applies a newer level of that SKU and pushes it at once; A's older level lands after
 // B's. Neither instance would push again (each holds its own version confirmed), so with no
 // verification the channel keeps listing A's older quantity until the reconciler's next round; with
-// `verifyPushes` (the default) A reads the store after its push landed and pushes the newer level.
+// `verifyPushes` (off by default: one instance needs none) A reads the store after its push landed and
+// pushes the newer level.
 import { afterEach, describe, expect, it } from "vitest";
 import { InMemoryMetrics } from "@synclag/metrics";
 import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
@@ -31,7 +32,7 @@ describe.skipIf(serversMissing())("push verification: two instances, the older p
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
   }, 60_000);
 
-  /** Two instances on private servers; `verifyPushes` undefined = the default. */
+  /** Two instances on private servers, with `verifyPushes` as given. */
   async function start(verifyPushes: boolean | undefined): Promise<Setup> {
     const [nats, redis]: [PrivateServer, PrivateServer] = await Promise.all([startPrivateNats(), startPrivateRedis()]);
     cleanups.push(() => Promise.all([nats.dispose(), redis.dispose()]).then(() => undefined));
@@ -80,7 +81,7 @@ describe.skipIf(serversMissing())("push verification: two instances, the older p
   }
 
   it("by default, the instance whose older push landed last reads the store and pushes the newer level: the channel ends at the store's quantity", async () => {
-    const setup = await start(undefined);
+    const setup = await start(true);
     await race(setup);
     await until("the channel lists the store's level again", () => setup.woo.model.listing(X)?.acceptedVersion === 3, 15_000);
     expect(setup.woo.model.listing(X)).toMatchObject({ acceptedQuantity: 0, acceptedVersion: 3 });
