@@ -445,6 +445,11 @@ export class Propagator {
     for (const row of this.rows.values()) for (const pair of row) if (pair.retryTimer !== undefined) this.cancelRetry(pair);
   }
 
+  /** How many times `restartVersions` ran: a version read before it and handled after belongs to the old store. */
+  get versionsGeneration(): number {
+    return this.versionGeneration;
+  }
+
   /**
    * Forgets every version known per (channel, SKU) — confirmed, pending, given up, in flight — because
    * the store's versions restarted (Redis lost its data and the stock was restored: every SKU starts

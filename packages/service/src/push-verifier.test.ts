@@ -57,6 +57,7 @@ function fakePropagator() {
     confirmedVersionsIfIdle: (_channel, skus) => skus.map((sku) => (busy.has(sku) ? null : confirmed.get(sku))),
     abandonedVersion: (_channel, sku) => abandoned.get(sku) ?? 0,
     publish: (sku, level, options) => void published.push({ sku, level, channels: options.channels }),
+    versionsGeneration: 0,
   };
   return { propagator, confirmed, busy, abandoned, published };
 }
@@ -224,6 +225,42 @@ describe("push verifier", () => {
     } finally {
       propagator.stop();
       scheduler.clearAll();
+    }
+  });
+});
+
+describe("push verification across a store restore", () => {
+  it("drops a read from before restartVersions: the lost store's level would block the restored one (review)", async () => {
+    let answer: (levels: Map<string, StockLevel>) => void = () => undefined;
+    const store = { snapshot: () => new Promise<Map<string, StockLevel>>((resolve) => (answer = resolve)) };
+    const verifier = new PushVerifier({ store, metrics: new InMemoryMetrics(), logger: captureLog("info").logger });
+    const calls: QuantityUpdate[][] = [];
+    const woo: ChannelClient = {
+      channel: "woo",
+      maxBatchSize: 10,
+      setQuantities: (updates) => {
+        calls.push([...updates]);
+        return Promise.resolve(updates.map((): PushOutcome => ({ ok: true })));
+      },
+      readQuantities: () => Promise.resolve(new Map()),
+      cancelOrder: () => Promise.resolve({ ok: true }),
+    };
+    const scheduler = new SystemScheduler();
+    const propagator = new Propagator({ channels: [{ client: verifier.wrap(woo), rateLimit: { ratePerSecond: 1000, burst: 10 } }], clock: systemClock, scheduler, random: systemRandom, metrics: new InMemoryMetrics() });
+    verifier.attach(propagator);
+    try {
+      propagator.publish("A", { quantity: 9, version: 9 });
+      await new Promise((resolve) => setTimeout(resolve, 20)); // v9 confirmed; its verification read is out
+      propagator.restartVersions(); // the store lost its data and was restored: A is at version 1 again
+      answer(new Map([["A", { quantity: 8, version: 10 }]])); // the read's pre-loss answer, handled after
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      propagator.publish("A", { quantity: 2, version: 1 }); // the restored level
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(calls.at(-1)).toEqual([{ sku: "A", quantity: 2, version: 1 }]);
+    } finally {
+      propagator.stop();
+      scheduler.clearAll();
+      verifier.stop();
     }
   });
 });

@@ -31,6 +31,8 @@ export interface PushVerifierPropagator {
   /** The newest version given up on for (channel, sku); 0 when none. */
   abandonedVersion(channel: ChannelId, sku: Sku): number;
   publish(sku: Sku, level: StockLevel, options: { readonly channels: readonly ChannelId[] }): void;
+  /** Bumped by a restart of the versions (a store restore): a read from before it holds the old store's. */
+  readonly versionsGeneration: number;
 }
 
 export interface PushVerifierOptions {
@@ -75,6 +77,7 @@ export class PushVerifier {
   /** @internal One read for `skus` just confirmed on `channel`, then the republishing. */
   async verify(channel: ChannelId, labels: Labels, skus: readonly Sku[]): Promise<void> {
     if (this.stopped || this.propagator === undefined) return;
+    const generation = this.propagator.versionsGeneration;
     let levels: ReadonlyMap<Sku, StockLevel>;
     try {
       levels = await this.options.store.snapshot(skus);
@@ -91,7 +94,9 @@ export class PushVerifier {
     // has not published yet looks like another instance's — republished without its source, it would
     // be pushed back to the channel the sale came from (found by review: 58 such on one instance).
     await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.stopped) return;
+    // The versions restarted meanwhile (a store restore): these levels may be the lost store's, at
+    // versions the restored one will reuse — published, they would block the restored levels.
+    if (this.stopped || this.propagator.versionsGeneration !== generation) return;
     if (this.failedReads > 0) {
       this.options.logger.info({ failedReads: this.failedReads }, "push verification: the store answers again");
       this.failedReads = 0;
