@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { chromium, type Page } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { BUILTIN_SCENARIOS } from "@synclag/workload";
 import { renderReportHtml } from "../src/html/index.js";
@@ -58,11 +58,15 @@ interface DrawnChart {
   readonly right: number;
 }
 
-/** Opens `html` in headless Chromium at 1,200 × 900 and hands the page to `use`. */
-async function withReportPage(html: string, use: (page: Page) => Promise<void>): Promise<void> {
+/**
+ * Opens `html` in headless Chromium at 1,200 × 900 and hands the page to `use`. `watch` runs before the
+ * page loads (console and request listeners); both get the file's URL.
+ */
+async function withReportPage(html: string, use: (page: Page, fileUrl: string) => Promise<void>, watch?: (page: Page, context: BrowserContext) => void): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
   const file = join(work, "report.html");
   writeFileSync(file, html);
+  const fileUrl = pathToFileURL(file).href;
   const context = await chromium.launchPersistentContext(join(work, "profile"), {
     executablePath: CHROMIUM,
     headless: true,
@@ -71,8 +75,9 @@ async function withReportPage(html: string, use: (page: Page) => Promise<void>):
   });
   try {
     const page = await context.newPage();
-    await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
-    await use(page);
+    watch?.(page, context);
+    await page.goto(fileUrl, { waitUntil: "load" });
+    await use(page, fileUrl);
   } finally {
     await context.close();
     rmSync(work, { recursive: true, force: true });
@@ -190,18 +195,7 @@ describe("HTML report in headless Chromium", () => {
   it("keeps every table inside the sheet with events and three polling intervals (README: --polling 1m,5m,15m), on a 1,200 px screen and on A4 paper", async (test) => {
     skipWithoutChromium(test);
     const html = renderReportHtml(await simulate(SMALL_SCENARIO, ["events", "polling:1m", "polling:5m", "polling:15m"]));
-    const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
-    const file = join(work, "report.html");
-    writeFileSync(file, html);
-    const context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
-    try {
-      const page = await context.newPage();
-      await page.goto(pathToFileURL(file).href, { waitUntil: "load" });
+    await withReportPage(html, async (page) => {
       // A4 with the page's 14 mm margins: 182 mm of content, 688 CSS px.
       for (const [media, width] of [["screen", 1200], ["print", 688]] as const) {
         await page.emulateMedia({ media });
@@ -219,10 +213,7 @@ describe("HTML report in headless Chromium", () => {
           expect(t.scrolls, `${media} ${t.table}`).toBe(false);
         }
       }
-    } finally {
-      await context.close();
-      rmSync(work, { recursive: true, force: true });
-    }
+    });
   });
 
   it("flash-sale: loads offline with no console errors and no requests, draws every chart with data, and is screenshotted", async (test) => {
@@ -230,28 +221,17 @@ describe("HTML report in headless Chromium", () => {
     const flashSale = BUILTIN_SCENARIOS["flash-sale"];
     if (!flashSale) throw new Error("no flash-sale built-in");
     const html = renderReportHtml(await simulate(flashSale));
-    const work = mkdtempSync(join(tmpdir(), "synclag-report-"));
-    const file = join(work, "report.html");
-    writeFileSync(file, html);
-    const fileUrl = pathToFileURL(file).href;
-    const context = await chromium.launchPersistentContext(join(work, "profile"), {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 1200, height: 900 },
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
-    });
-    try {
-      const errors: string[] = [];
-      const requests: string[] = [];
+    const errors: string[] = [];
+    const requests: string[] = [];
+    const watch = (page: Page, context: BrowserContext) => {
       context.on("request", (request) => requests.push(request.url()));
-      const page = await context.newPage();
       page.on("console", (message) => {
         if (message.type() === "error" || message.type() === "warning") errors.push(`${message.type()}: ${message.text()}`);
       });
       page.on("pageerror", (error) => errors.push(`pageerror: ${error.message}`));
       page.on("requestfailed", (request) => errors.push(`request failed: ${request.url()}`));
-      await page.goto(fileUrl, { waitUntil: "load" });
-
+    };
+    await withReportPage(html, async (page, fileUrl) => {
       const charts = await page.$$eval("figure.chart", (figures) =>
         figures.map((figure) => {
           const svg = figure.querySelector("svg");
@@ -282,9 +262,6 @@ describe("HTML report in headless Chromium", () => {
 
       expect(errors).toEqual([]);
       expect(requests).toEqual([fileUrl]);
-    } finally {
-      await context.close();
-      rmSync(work, { recursive: true, force: true });
-    }
+    }, watch);
   });
 });
