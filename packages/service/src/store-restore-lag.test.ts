@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
-import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "./index.js";
-import { postOrder, postJson, until, seesLoss } from "../test/store-loss-support.js";
+import { EngineService, startPrivateNats, startPrivateRedis, type PrivateServer } from "./index.js";
+import { postOrder, postJson, until, seesLoss, shopifyAndWooConfig } from "../test/store-loss-support.js";
 
 async function metric(url: string, line: string): Promise<number> {
   const text = await (await fetch(`${url}/metrics`)).text();
@@ -30,17 +30,7 @@ describe.skipIf(serversMissing())("store data loss: the engine-side lag signal a
     [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis({ persistence: "none" })]);
     for (const m of [shopify, woo]) m.seed([{ sku: "SKU-1", quantity: 10, version: 0 }]);
     server = await serveMarketplaces([{ prefix: "/shopify", marketplace: shopify }, { prefix: "/woocommerce", marketplace: woo }], { host: "127.0.0.1", port: 0 });
-    const config = serviceConfigSchema.parse({
-      natsUrl: nats.url,
-      redisUrl: redis.url,
-      ingest: { host: "127.0.0.1", port: await freePort() },
-      channels: [
-        { kind: "shopify", baseUrl: `${server.url}/shopify` },
-        { kind: "woocommerce", baseUrl: `${server.url}/woocommerce` },
-      ],
-      reconcileInterval: 0,
-      shutdownTimeout: 10_000,
-    });
+    const config = await shopifyAndWooConfig(nats, redis, server.url);
     first = await EngineService.start({ config, logger: log.logger });
   }, 30_000);
 

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
-import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "./index.js";
-import { postOrder, postJson, until, ready, seesLoss } from "../test/store-loss-support.js";
+import { EngineService, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "./index.js";
+import { postOrder, postJson, until, ready, seesLoss, shopifyAndWooConfig, closeAll, onAnotherPort } from "../test/store-loss-support.js";
 
 const ADOPTED = "stock restore adopted";
 
@@ -29,27 +29,13 @@ describe.skipIf(serversMissing())("store data loss: the restored stock reaches t
     [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis({ persistence: "none" })]);
     for (const m of [shopify, woo]) m.seed([{ sku: "SKU-1", quantity: 10, version: 0 }]);
     server = await serveMarketplaces([{ prefix: "/shopify", marketplace: shopify }, { prefix: "/woocommerce", marketplace: woo }], { host: "127.0.0.1", port: 0 });
-    config = serviceConfigSchema.parse({
-      natsUrl: nats.url,
-      redisUrl: redis.url,
-      ingest: { host: "127.0.0.1", port: await freePort() },
-      channels: [
-        { kind: "shopify", baseUrl: `${server.url}/shopify` },
-        { kind: "woocommerce", baseUrl: `${server.url}/woocommerce` },
-      ],
-      reconcileInterval: 0, // no drift repair: only the restore's own push can fix the listings
-      shutdownTimeout: 10_000,
-    });
+    config = await shopifyAndWooConfig(nats, redis, server.url);
     first = await EngineService.start({ config, logger: firstLog.logger });
-    second = await EngineService.start({ config: { ...config, ingest: { ...config.ingest, port: await freePort() } }, logger: secondLog.logger });
+    second = await EngineService.start({ config: await onAnotherPort(config), logger: secondLog.logger });
   }, 30_000);
 
   afterAll(async () => {
-    for (const s of [second, first]) await s?.stop().catch(() => undefined);
-    shopify.stop();
-    woo.stop();
-    await server?.close();
-    await Promise.all([nats?.dispose(), redis?.dispose()]);
+    await closeAll({ engines: [first, second], marketplaces: [shopify, woo], server, servers: [nats, redis] });
   }, 60_000);
 
   it("both instances push the restored count and the held order applied after it (versions 1 and 2) over the versions up to 6 they pushed before the loss", async () => {

@@ -7,10 +7,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { readDeadLetters } from "@synclag/nats-feed";
-import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "../src/index.js";
+import { EngineService, freePort, startPrivateNats, startPrivateRedis, type PrivateServer, type ServiceConfig } from "../src/index.js";
 import { captureLog } from "./log-capture.js";
 import { serversMissing } from "./servers.js";
-import { postOrder, postJson, until } from "./store-loss-support.js";
+import { postOrder, postJson, until, shopifyAndWooConfig } from "./store-loss-support.js";
 
 const LOST = "the stock store lost its data";
 
@@ -42,17 +42,7 @@ describe.skipIf(serversMissing())("store data loss (Redis restarted without pers
     [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis({ persistence: "none" })]);
     for (const m of [shopify, woo]) m.seed([{ sku: "SKU-1", quantity: 10, version: 1 }]);
     server = await serveMarketplaces([{ prefix: "/shopify", marketplace: shopify }, { prefix: "/woocommerce", marketplace: woo }], { host: "127.0.0.1", port: 0 });
-    config = serviceConfigSchema.parse({
-      natsUrl: nats.url,
-      redisUrl: redis.url,
-      ingest: { host: "127.0.0.1", port: await freePort() },
-      channels: [
-        { kind: "shopify", baseUrl: `${server.url}/shopify` },
-        { kind: "woocommerce", baseUrl: `${server.url}/woocommerce` },
-      ],
-      reconcileInterval: 0,
-      shutdownTimeout: 10_000,
-    });
+    config = await shopifyAndWooConfig(nats, redis, server.url);
     service = await EngineService.start({ config, logger: log.logger });
     await service.engine.adjustStock({ sku: "SKU-1", quantity: 10, kind: "set" });
   }, 30_000);

@@ -1,7 +1,9 @@
 // Shared by the tests of a stock-store data loss and its restore (test/store-data-loss, src/store-restore*,
-// test/push-verify-race): signed Shopify orders, JSON posts, polling for a condition, readiness.
+// test/push-verify-race): signed Shopify orders, JSON posts, polling for a condition, readiness, and an
+// engine's configuration over two mock channels.
 import { createHmac } from "node:crypto";
-import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS, type MockMarketplace, type RunningServer } from "@synclag/mock-marketplaces";
+import { freePort, serviceConfigSchema, type EngineService, type PrivateServer, type ServiceConfig } from "../src/index.js";
 
 const SECRET = DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret;
 
@@ -32,4 +34,32 @@ export async function ready(url: string): Promise<number> {
 export async function seesLoss(url: string): Promise<boolean> {
   const body = (await (await fetch(`${url}/readyz`)).json()) as { checks?: { stock?: { ok: boolean; detail: string } } };
   return body.checks?.stock?.ok === false && body.checks.stock.detail.includes("lost its data");
+}
+
+/** An engine over `nats`, `redis` and the mock Shopify and WooCommerce at `mocksUrl`, with no reconciler (only the code under test repairs a listing). */
+export async function shopifyAndWooConfig(nats: { readonly url: string }, redis: { readonly url: string }, mocksUrl: string): Promise<ServiceConfig> {
+  return serviceConfigSchema.parse({
+    natsUrl: nats.url,
+    redisUrl: redis.url,
+    ingest: { host: "127.0.0.1", port: await freePort() },
+    channels: [
+      { kind: "shopify", baseUrl: `${mocksUrl}/shopify` },
+      { kind: "woocommerce", baseUrl: `${mocksUrl}/woocommerce` },
+    ],
+    reconcileInterval: 0,
+    shutdownTimeout: 10_000,
+  });
+}
+
+/** The same configuration for a second instance: its own ingest port. */
+export async function onAnotherPort(config: ServiceConfig): Promise<ServiceConfig> {
+  return { ...config, ingest: { ...config.ingest, port: await freePort() } };
+}
+
+/** Stops the engines (last started first), the mock marketplaces and their server, then the private servers. */
+export async function closeAll(parts: { readonly engines: readonly (EngineService | undefined)[]; readonly marketplaces: readonly MockMarketplace[]; readonly server: RunningServer | undefined; readonly servers: readonly (PrivateServer | undefined)[] }): Promise<void> {
+  for (const engine of [...parts.engines].reverse()) await engine?.stop().catch(() => undefined);
+  for (const marketplace of parts.marketplaces) marketplace.stop();
+  await parts.server?.close();
+  await Promise.all(parts.servers.map((server) => server?.dispose()));
 }
