@@ -168,6 +168,8 @@ describe("help and scenarios show", LONG, () => {
     expect(run).not.toContain("API latency, rate limits and the polling interval are real");
     expect(run).toContain("--marketplace-time scaled (default)");
     expect(run).toContain("--marketplace-time real");
+    // Several instances need verifyPushes on each (it is off by default): the help says so.
+    expect(synclag("engine", "--help").stdout).toContain("SYNCLAG_VERIFY_PUSHES=true on every");
     const gate = synclag("gate", "--help").stdout;
     expect(gate).toMatch(/\n {2}4 {2}with --real: nats-server or redis-server missing/);
     expect(gate).not.toContain("thresholds: apply");

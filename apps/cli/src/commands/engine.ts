@@ -36,6 +36,8 @@ export function engineCommand(): Command {
         "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
         "Oversells: each is cancelled at its source channel from a durable list in Redis, retried with backoff for as long as the",
         "channel needs; alert on the cancellations_pending gauge staying above 0 (docs/engine-service.md, \"Oversell cancellations\").",
+        "Several instances on one consumer and store: set verifyPushes: true (config file) or SYNCLAG_VERIFY_PUSHES=true on every",
+        "instance, or one's older push can stay on a channel after another's newer one (docs/engine-service.md, \"Several instances\").",
         "",
         "Example:",
         "  npx synclag engine --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002 --strategy events",
