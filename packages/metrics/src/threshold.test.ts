@@ -36,6 +36,10 @@ describe("parseThreshold", () => {
     expect(parsed(text)).toEqual({ text: text.trim(), ...expected });
   });
 
+  it("accepts a channel id with '-' in the metric name (scenario ids such as amazon-01)", () => {
+    expect(parsed("channels.amazon-01.sync_lag_ms:p(99)<5m")).toMatchObject({ metric: "channels.amazon-01.sync_lag_ms", value: 300_000 });
+  });
+
   it("leaves metric out when there is no prefix (rather than setting it to undefined)", () => {
     expect("metric" in parsed("p(99)<5000")).toBe(false);
   });
@@ -62,7 +66,7 @@ describe("parseThreshold", () => {
     ["rate<5ms", 'unit "ms" does not fit rate in "rate<5ms": rate is a fraction, not a duration'],
     ["p(99)<5%", 'unit "%" does not fit p(99) in "p(99)<5%": "%" is for rate (and value)'],
     [":count==0", 'missing metric name before ":" in ":count==0"'],
-    ["Sync-Lag:count==0", 'invalid metric name "Sync-Lag" in "Sync-Lag:count==0": use lowercase letters, digits, "_" and "."'],
+    ["Sync-Lag:count==0", 'invalid metric name "Sync-Lag" in "Sync-Lag:count==0": use lowercase letters, digits, "_", "-" and "."'],
   ])("refuses %j, saying what is wrong", (text, problem) => {
     expect(parseThreshold(text)).toEqual({ ok: false, problem });
   });

@@ -72,8 +72,9 @@ export function parseThreshold(text: string): ParseThresholdResult {
     metric = left.slice(0, colon).trim();
     left = left.slice(colon + 1);
     if (metric === "") return fail(`missing metric name before ":" in ${quoted}`);
-    if (!/^[a-z0-9_.]+$/u.test(metric)) {
-      return fail(`invalid metric name "${metric}" in ${quoted}: use lowercase letters, digits, "_" and "."`);
+    // "-" for channel ids (channels.amazon-01.sync_lag_ms): a scenario's ids may carry one.
+    if (!/^[a-z0-9_.-]+$/u.test(metric)) {
+      return fail(`invalid metric name "${metric}" in ${quoted}: use lowercase letters, digits, "_", "-" and "."`);
     }
   }
 

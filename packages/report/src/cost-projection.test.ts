@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { computeCost } from "@synclag/workload";
-import { smallDoc } from "../test/fixtures.js";
-import { costModelOf, projectCost } from "./cost-projection.js";
+import type { ResultDocument } from "@synclag/sim";
+import { SMALL_SCENARIO, simulate, smallDoc } from "../test/fixtures.js";
+import { costModelOf, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
 import { renderReportHtml, type ReportData } from "./html/report-html.js";
 import { formatMoney } from "./format.js";
 
@@ -51,5 +52,32 @@ describe("cost figures", () => {
     const projection = projectCost(flat, polling);
     expect(projection.hasFlashSale).toBe(false);
     expect(projection.perYear).toBeCloseTo(polling.cost.total * 8760, 2);
+  });
+});
+
+describe("flash sales per year", () => {
+  it("never hold more hours than a year: 365 sales of a 26-hour run (9,490 h) are refused, with how many fit", async () => {
+    const day = 24 * 3_600_000;
+    expect(maxFlashSalesPerYear(26 * 3_600_000)).toBe(336);
+    expect(flashSalesPerYearProblem(336, 26 * 3_600_000)).toBeUndefined();
+    expect(flashSalesPerYearProblem(365, day)).toBeUndefined(); // exactly 8,760 h
+    expect(flashSalesPerYearProblem(365, 26 * 3_600_000)).toBe("365 × 26 h = 9,490 h of flash sales, more than the 8,760 h of a year: at most 336 fit");
+    const doc = await simulate({ ...SMALL_SCENARIO, duration: "26h", demand: { ordersPerDay: 20, curve: [{ start: "45m", duration: "24h", multiplier: 2 }] } }, ["events"]);
+    const events = doc.strategies[0] as ResultDocument["strategies"][number];
+    expect(() => projectCost(doc, events, { flashSalesPerYear: 365 })).toThrow(/at most 336 fit/);
+    const fits = projectCost(doc, events, { flashSalesPerYear: 336 });
+    expect(fits.steadyHoursPerYear).toBe(8760 - 336 * 26);
+    // Without a flash sale the count is not used, so it is not refused.
+    const flat = { ...doc, scenario: { ...doc.scenario, curve: [] } };
+    expect(projectCost(flat, events, { flashSalesPerYear: 365 }).hasFlashSale).toBe(false);
+  });
+
+  it("with no normal trading before the sale, the steady state is not measured and the year is the flash sales only", async () => {
+    const doc = await simulate({ ...SMALL_SCENARIO, demand: { ordersPerDay: 1500, curve: [{ start: "0m", duration: "20m", multiplier: 5 }] } }, ["polling:15m"]);
+    const polling = doc.strategies[0] as ResultDocument["strategies"][number];
+    const projection = projectCost(doc, polling, { flashSalesPerYear: 10 });
+    expect(projection.steady).toMatchObject({ hours: 0, measured: false });
+    expect(projection.perYear).toBeCloseTo(polling.cost.total * 10, 2);
+    expect(projectCost(await smallDoc(), (await smallDoc()).strategies[0] as ResultDocument["strategies"][number]).steady.measured).toBe(true);
   });
 });

@@ -8,7 +8,10 @@
 // Easy to get wrong: (1) the tail after a flash sale is not normal trading — the sale has emptied
 // the stock, and a single oversell on the last units there, scaled to 8,700 hours, would swamp
 // everything — so only the lead-in is sampled; (2) double counting: the run's own hours are already
-// inside "per flash sale", so they are taken out of the steady-state hours of the year.
+// inside "per flash sale", so they are taken out of the steady-state hours of the year — and the
+// flash sales' own hours can never exceed the year's (365 sales of a 26-hour run are 9,490 h: refused,
+// see `flashSalesPerYearProblem`); (3) a sale that starts at 0:00 has no lead-in: the steady state is
+// then not measured (`steady.measured` false), and the year is the flash sales only — never "€0/h".
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { computeCost, type CostBreakdown, type CostModel } from "@synclag/workload";
@@ -30,14 +33,35 @@ export interface CostProjection {
   readonly hasFlashSale: boolean;
   readonly runHours: number;
   readonly flashSalesPerYear: number;
-  /** Counts and cost of the normal trading before the flash sale, and their hourly rate. Zero hours when there is none. */
-  readonly steady: { readonly oversold: number; readonly lostSales: number; readonly hours: number; readonly cost: CostBreakdown; readonly perHour: number };
+  /**
+   * Counts and cost of the normal trading before the flash sale, and their hourly rate. `measured` is
+   * false when there is none (the sale starts in the run's first minute, or there is no flash sale):
+   * zero hours, and no steady-state cost in the per-year figure.
+   */
+  readonly steady: { readonly oversold: number; readonly lostSales: number; readonly hours: number; readonly cost: CostBreakdown; readonly perHour: number; readonly measured: boolean };
   /** The steady-state hours of a year (8,760 minus the flash sales' runs). */
   readonly steadyHoursPerYear: number;
   readonly perYear: number;
 }
 
 export const DEFAULT_FLASH_SALES_PER_YEAR = 12;
+
+/** Most flash sales like a run of `runMs` a year can hold: their hours are at most the year's 8,760. */
+export function maxFlashSalesPerYear(runMs: number): number {
+  return runMs > 0 ? Math.floor((HOURS_PER_YEAR * HOUR_MS) / runMs) : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * Why `flashSalesPerYear` runs of `runMs` cannot be a year's flash sales (more hours than a year has),
+ * in words the CLI completes with its flags; undefined when they fit. "365 × 26 h = 9,490 h of flash
+ * sales, more than the 8,760 hours of a year: at most 336 fit".
+ */
+export function flashSalesPerYearProblem(flashSalesPerYear: number, runMs: number): string | undefined {
+  if (flashSalesPerYear * runMs <= HOURS_PER_YEAR * HOUR_MS) return undefined;
+  const hours = runMs / HOUR_MS;
+  const h = (n: number) => `${n.toLocaleString("en-US", { maximumFractionDigits: 2 })} h`;
+  return `${flashSalesPerYear.toLocaleString("en-US")} × ${h(hours)} = ${h(flashSalesPerYear * hours)} of flash sales, more than the ${h(HOURS_PER_YEAR)} of a year: at most ${maxFlashSalesPerYear(runMs).toLocaleString("en-US")} fit`;
+}
 
 /** The cost model the run used, as the document records it. */
 export function costModelOf(doc: ResultDocument): CostModel {
@@ -76,11 +100,14 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
   const steadyCost = computeCost(model, { oversold, lostSales });
   const perHour = steadyHours > 0 ? steadyCost.total / steadyHours : 0;
   const flashSalesPerYear = options.flashSalesPerYear ?? DEFAULT_FLASH_SALES_PER_YEAR;
+  // The callers (synclag demo, synclag report) refuse it with their flags first: never a negative year.
+  const tooMany = hasFlashSale ? flashSalesPerYearProblem(flashSalesPerYear, doc.scenario.durationMs) : undefined;
+  if (tooMany !== undefined) throw new RangeError(`flashSalesPerYear: ${tooMany}`);
   const perRun = strategy.cost;
   let perYear: number;
   let steadyHoursPerYear: number;
   if (hasFlashSale) {
-    steadyHoursPerYear = Math.max(0, HOURS_PER_YEAR - flashSalesPerYear * runHours);
+    steadyHoursPerYear = HOURS_PER_YEAR - flashSalesPerYear * runHours;
     perYear = perRun.total * flashSalesPerYear + perHour * steadyHoursPerYear;
   } else {
     steadyHoursPerYear = HOURS_PER_YEAR;
@@ -93,7 +120,7 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
     hasFlashSale,
     runHours,
     flashSalesPerYear: hasFlashSale ? flashSalesPerYear : 0,
-    steady: { oversold, lostSales, hours: steadyHours, cost: steadyCost, perHour },
+    steady: { oversold, lostSales, hours: steadyHours, cost: steadyCost, perHour, measured: steadyHours > 0 },
     steadyHoursPerYear,
     perYear: Math.round(perYear * 100) / 100,
   };

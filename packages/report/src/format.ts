@@ -3,19 +3,22 @@
 // display only — never parse a formatted figure back, and never round before comparing (the gate
 // compares the raw measured number; formatting happens afterwards).
 
-/** Short, unit-bearing: 850ms, 4.00s, 27.1s, 4m14s, 1h05m. "—" for NaN/∞. */
+/**
+ * Short, unit-bearing: 850ms, 4.00s, 27.1s, 4m14s, 1h05m. "—" for NaN/∞. Rounded to the precision
+ * shown first, then the unit chosen: 999.6 ms is "1.00s", 9,996 ms "10.0s", 59,960 ms "1m00s" and
+ * 3,599,600 ms "1h00m" (never "1000ms", "10.00s", "60.0s" or "60m00s").
+ */
 export function formatMs(ms: number): string {
   if (!Number.isFinite(ms)) return "—";
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  if (ms < 3_600_000) {
-    const m = Math.floor(ms / 60_000);
-    const s = Math.round((ms % 60_000) / 1000);
-    return s === 60 ? `${m + 1}m00s` : `${m}m${String(s).padStart(2, "0")}s`;
-  }
-  const h = Math.floor(ms / 3_600_000);
-  const m = Math.round((ms % 3_600_000) / 60_000);
-  return m === 60 ? `${h + 1}h00m` : `${h}h${String(m).padStart(2, "0")}m`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)}ms`;
+  const centiseconds = Math.round(ms / 10);
+  if (centiseconds < 1000) return `${(centiseconds / 100).toFixed(2)}s`;
+  const deciseconds = Math.round(ms / 100);
+  if (deciseconds < 600) return `${(deciseconds / 10).toFixed(1)}s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, "0")}s`;
+  const minutes = Math.round(ms / 60_000);
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 /** What every renderer prints for a lag nothing was measured for (the gate's wording). */
@@ -59,6 +62,20 @@ export function formatCount(n: number): string {
 export function formatPercent(fraction: number, digits = 2): string {
   if (!Number.isFinite(fraction)) return "—";
   return `${(fraction * 100).toFixed(digits)}%`;
+}
+
+/**
+ * A share of a whole (a channel's share of demand): whole percents where that is exact to a tenth
+ * ("40%"), one decimal where rounding would mislead ("2.5%", not "3%": 40 such channels are not
+ * 120 %; "0.4%", not "0%"), and "<0.1%" / ">99.9%" rather than a rounded 0 % or 100 %.
+ */
+export function formatShare(fraction: number): string {
+  if (!Number.isFinite(fraction)) return "—";
+  const percent = fraction * 100;
+  const tenths = Math.round(percent * 10) / 10;
+  if (percent > 0 && tenths === 0) return "<0.1%";
+  if (percent < 100 && tenths === 100) return ">99.9%";
+  return Number.isInteger(tenths) ? `${tenths}%` : `${tenths.toFixed(1)}%`;
 }
 
 /** Plain and unambiguous for terminals and CI logs: "EUR 1,250" / "EUR 12.50". */

@@ -3,7 +3,7 @@
 // normalised (ms, or a fraction for "%"), so it must be shown in the metric's unit, not as written.
 
 import { NO_SAMPLES, formatCount, formatMoneyCode, formatMs, formatPercent } from "./format.js";
-import type { GateOutcome, MetricUnit } from "./gate.js";
+import type { GateOutcome, GateReport, MetricUnit } from "./gate.js";
 
 /** "253,695 ms (4m14s)", "4", "0.63% (0.006319)", "EUR 250"; "no samples" for NaN. */
 export function formatMeasured(outcome: GateOutcome, currency: string): string {
@@ -34,4 +34,13 @@ function formatInUnit(value: number, unit: MetricUnit, currency: string): string
     case "money":
       return formatMoneyCode(value, currency);
   }
+}
+
+/**
+ * The dropped-arrivals warning every gate output carries (terminal, markdown, JUnit), worded as
+ * `synclag run` words it: "583 of 1,340 planned arrivals (43.51%) were dropped — …".
+ */
+export function describeDroppedArrivals(dropped: NonNullable<GateReport["droppedArrivals"]>): string {
+  const share = dropped.planned > 0 ? ` (${formatPercent(dropped.dropped / dropped.planned)})` : "";
+  return `${formatCount(dropped.dropped)} of ${formatCount(dropped.planned)} planned arrivals${share} were dropped (not sent): the load generator could not send them on time, so this run measured its limits, not the system's, and fails whatever the thresholds say. Give a longer --duration.`;
 }

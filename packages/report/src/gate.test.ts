@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Histogram } from "@synclag/metrics";
 import type { ResultDocument } from "@synclag/sim";
-import { smallDoc } from "../test/fixtures.js";
+import { SMALL_SCENARIO, realDoc, simulate, smallDoc } from "../test/fixtures.js";
 import { checkThresholds, evaluateGate } from "./gate.js";
 import { renderJUnit } from "./junit.js";
 import { renderGateSummary } from "./markdown-summary.js";
@@ -226,6 +226,56 @@ describe("evaluateGate", () => {
   it("evaluates thresholds that mean the same once, however they are spelt", async () => {
     const report = await gate(["oversells:count==0", "oversells:count == 0", "sync_lag_ms:p(99)<5s", "sync_lag_ms:p(99)<5000", "sync_lag_ms:p(99)<5000ms", "sync_lag_ms:p(99)<4s"]);
     expect(report.outcomes.map((o) => o.threshold.text)).toEqual(["oversells:count==0", "sync_lag_ms:p(99)<5s", "sync_lag_ms:p(99)<4s"]);
+  });
+});
+
+describe("evaluateGate on a real run whose load generator dropped arrivals", () => {
+  async function droppedDoc(dropped: number): Promise<ResultDocument> {
+    const base = await realDoc();
+    return {
+      ...base,
+      strategies: base.strategies.map((s) => ({ ...s, orders: { ...s.orders, droppedArrivals: dropped }, load: { ...(s as unknown as { load: object }).load, planned: s.orders.attempted + dropped } })),
+    } as unknown as ResultDocument;
+  }
+
+  it("reports the drops beside passing thresholds, and every output says so: the markdown verdict fails, JUnit has an error", async () => {
+    const doc = await droppedDoc(583);
+    const result = evaluateGate(doc, ["accepted_lag_ms:p(99)<1h"]);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    const planned = (doc.strategies[0]?.orders.attempted ?? 0) + 583;
+    expect(result.report.pass).toBe(true);
+    expect(result.report.droppedArrivals).toEqual({ dropped: 583, planned });
+    const summary = renderGateSummary(result.report);
+    expect(summary).toContain("### synclag gate ❌ failed (arrivals dropped)");
+    expect(summary).not.toContain("✅ passed");
+    expect(summary).toContain(`583 of ${planned.toLocaleString("en-US")} planned arrivals`);
+    const junit = renderJUnit(result.report);
+    expect(junit).toContain('errors="1"');
+    expect(junit).toMatch(/<testcase [^>]*name="load generator: dropped arrivals"[^>]*>\s*<error message="583 of [\d,]+ planned arrivals were dropped \(not sent\)" type="ArrivalsDropped">/);
+  });
+
+  it("says nothing of drops when none were dropped, or for a simulated run", async () => {
+    const none = evaluateGate(await droppedDoc(0), ["accepted_lag_ms:p(99)<1h"]);
+    expect(none.ok && none.report.droppedArrivals).toBeUndefined();
+    expect(none.ok && renderGateSummary(none.report)).toContain("✅ passed");
+    const simulated = evaluateGate(await smallDoc(), ["accepted_lag_ms:p(99)<1h"]);
+    expect(simulated.ok && simulated.report.droppedArrivals).toBeUndefined();
+  });
+
+  it("names the failed thresholds and the drops together when both happened", async () => {
+    const result = evaluateGate(await droppedDoc(5), ["api_calls:count<1"]);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    expect(renderGateSummary(result.report)).toContain("### synclag gate ❌ failed (1 of 1 thresholds; arrivals dropped)");
+  });
+});
+
+describe("evaluateGate on a channel id with '-' (the scenario schema allows it: black-friday-40's amazon-01)", () => {
+  it("measures channels.<id>.… for a hyphenated id", async () => {
+    const doc = await simulate({ ...SMALL_SCENARIO, channels: [{ id: "amazon-eu", kind: "amazon", share: 0.6 }, { id: "shopify", kind: "shopify", share: 0.4 }] }, ["events"]);
+    const result = evaluateGate(doc, ["channels.amazon-eu.oversells:count<100000", "channels.amazon-eu.sync_lag_ms:p(99)>0"]);
+    if (!result.ok) throw new Error(result.problems.join("\n"));
+    expect(result.report.outcomes.map((o) => o.measured)).toEqual([doc.strategies[0]?.channels["amazon-eu"]?.oversold, doc.strategies[0]?.channels["amazon-eu"]?.syncLagMs.p99]);
+    expect(checkThresholds(["channels.amazon-01.sync_lag_ms:p(99)<5m"], { channels: ["amazon-01"] }).ok).toBe(true);
   });
 });
 

@@ -66,7 +66,13 @@ export interface GateReport {
   readonly outcomes: readonly GateOutcome[];
   /** Invariant checkers that failed in the run ("name: detail"); the results cannot be trusted then. */
   readonly invariantsBroken: readonly string[];
-  /** Every threshold passed (invariants are reported separately). */
+  /**
+   * A real run whose load generator dropped planned arrivals (`orders.droppedArrivals` > 0): it
+   * measured the load generator's limits, not sync, so the gate fails it (exit 1) whatever the
+   * thresholds say, as `synclag run` does. Absent when none were dropped (and for simulated runs).
+   */
+  readonly droppedArrivals?: { readonly dropped: number; readonly planned: number };
+  /** Every threshold passed (invariants and dropped arrivals are reported separately). */
   readonly pass: boolean;
 }
 
@@ -161,6 +167,7 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
     return { threshold, metric, unit: measuredUnit(spec.unit, threshold.aggregation), measured: value, pass, ...(note === undefined ? {} : { note }) };
   });
   const compression = timeCompressionOf(doc);
+  const dropped = droppedArrivalsOf(doc, strategy);
   return {
     ok: true,
     report: {
@@ -168,6 +175,7 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
       seed: doc.seed,
       mode: doc.generator.mode,
       ...(compression === undefined ? {} : { timeCompression: compression }),
+      ...(dropped === undefined ? {} : { droppedArrivals: dropped }),
       strategy: strategy.strategy,
       currency: strategy.cost.currency,
       reproduce: doc.reproduce,
@@ -176,6 +184,18 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
       pass: outcomes.every((o) => o.pass),
     },
   };
+}
+
+/**
+ * A real run's dropped arrivals when there were any: `orders.droppedArrivals`, out of `load.planned`
+ * (or, without it, the arrivals attempted plus those dropped — as the HTML report counts them).
+ */
+function droppedArrivalsOf(doc: ResultDocument, strategy: StrategyResult): GateReport["droppedArrivals"] {
+  if (doc.generator.mode === "simulated") return undefined;
+  const dropped = (strategy.orders as { readonly droppedArrivals?: unknown }).droppedArrivals;
+  if (typeof dropped !== "number" || !Number.isFinite(dropped) || dropped <= 0) return undefined;
+  const planned = (strategy as { readonly load?: { readonly planned?: unknown } }).load?.planned;
+  return { dropped, planned: typeof planned === "number" && planned >= dropped ? planned : strategy.orders.attempted + dropped };
 }
 
 function checkAll(texts: readonly string[], channels: readonly string[] | undefined, problems: string[]): CheckedThreshold[] {

@@ -11,12 +11,12 @@ export type { ParseResultDocumentResult } from "./result-document.js";
 // --- Gate ---
 export { GATE_METRICS, checkThresholds, evaluateGate } from "./gate.js";
 export type { CheckThresholdsResult, EvaluateGateOptions, EvaluateGateResult, GateOutcome, GateReport, MetricUnit } from "./gate.js";
-export { describeOutcome, formatLimit, formatMeasured } from "./gate-format.js";
+export { describeDroppedArrivals, describeOutcome, formatLimit, formatMeasured } from "./gate-format.js";
 export { escapeXml, renderJUnit } from "./junit.js";
 export { renderGateSummary } from "./markdown-summary.js";
 
 // --- Cost ---
-export { DEFAULT_FLASH_SALES_PER_YEAR, costModelOf, firstFlashStartMs, projectCost } from "./cost-projection.js";
+export { DEFAULT_FLASH_SALES_PER_YEAR, costModelOf, firstFlashStartMs, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
 export type { CostProjection, CostProjectionOptions } from "./cost-projection.js";
 
 // --- A real run's time compression ---
@@ -24,5 +24,5 @@ export { describeCompression, formatFactor, timeCompressionOf } from "./time-com
 export type { TimeCompression } from "./time-compression.js";
 
 // --- Formatting (shared with the terminal renderers) ---
-export { NO_SAMPLES, formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent, lagValue } from "./format.js";
+export { NO_SAMPLES, formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent, formatShare, lagValue } from "./format.js";
 export type { LagSamples } from "./format.js";

@@ -1,17 +1,20 @@
 // The gate as JUnit XML, the format every CI system shows as test results: one <testcase> per
-// threshold, a <failure> (message = the measured value against the limit) for each that failed, and
-// an <error> test case per broken invariant. Easy to get wrong: escaping. Thresholds are full of "<"
-// and ">", and a channel id or detail could carry "&" or control characters; every attribute and
-// text goes through `escapeXml`, which also drops characters XML 1.0 cannot represent at all.
+// threshold, a <failure> (message = the measured value against the limit) for each that failed, an
+// <error> test case per broken invariant, and one when a real run's load generator dropped arrivals.
+// Easy to get wrong: escaping. Thresholds are full of "<" and ">", and a channel id or detail could
+// carry "&" or control characters; every attribute and text goes through `escapeXml`, which also
+// drops characters XML 1.0 cannot represent at all.
 
-import { describeOutcome, formatMeasured } from "./gate-format.js";
+import { formatCount } from "./format.js";
+import { describeDroppedArrivals, describeOutcome, formatMeasured } from "./gate-format.js";
 import type { GateReport } from "./gate.js";
 import { describeCompression } from "./time-compression.js";
 
 export function renderJUnit(report: GateReport): string {
   const outcomes = report.outcomes;
   const failures = outcomes.filter((o) => !o.pass).length;
-  const errors = report.invariantsBroken.length;
+  const dropped = report.droppedArrivals;
+  const errors = report.invariantsBroken.length + (dropped ? 1 : 0);
   const tests = outcomes.length + errors;
   const suiteName = `synclag gate: ${report.scenario} (${report.strategy})`;
   const classname = `synclag.gate.${report.scenario}.${report.strategy}`.replace(/[^A-Za-z0-9_.:-]/g, "_");
@@ -40,6 +43,13 @@ export function renderJUnit(report: GateReport): string {
     lines.push(
       `    <testcase classname="${attr(classname)}" name="${attr(`invariant: ${broken.split(":")[0] ?? broken}`)}" time="0">`,
       `      <error message="${attr(`invariant broken: ${broken}`)}" type="InvariantBroken">${text(`The run broke an invariant, so its figures cannot be trusted. reproduce: ${report.reproduce}`)}</error>`,
+      `    </testcase>`,
+    );
+  }
+  if (dropped) {
+    lines.push(
+      `    <testcase classname="${attr(classname)}" name="load generator: dropped arrivals" time="0">`,
+      `      <error message="${attr(`${formatCount(dropped.dropped)} of ${formatCount(dropped.planned)} planned arrivals were dropped (not sent)`)}" type="ArrivalsDropped">${text(`${describeDroppedArrivals(dropped)} reproduce: ${report.reproduce}`)}</error>`,
       `    </testcase>`,
     );
   }

@@ -1,21 +1,34 @@
 // The gate as a markdown summary for a CI job page (GitHub's $GITHUB_STEP_SUMMARY, GitLab and others
-// render the same GitHub-flavoured markdown): verdict first, then one table row per threshold.
+// render the same GitHub-flavoured markdown): verdict first, then one table row per threshold. A real
+// run whose load generator dropped arrivals fails, with a warning above the table.
 // Easy to get wrong: table cells. A "|" in a threshold or a note ends the cell, and backticks inside
 // code spans break them — both are escaped or avoided here.
 
-import { formatLimit, formatMeasured } from "./gate-format.js";
+import { describeDroppedArrivals, formatLimit, formatMeasured } from "./gate-format.js";
 import type { GateReport } from "./gate.js";
 import { describeCompression } from "./time-compression.js";
 
 export function renderGateSummary(report: GateReport): string {
   const failed = report.outcomes.filter((o) => !o.pass).length;
-  const verdict = report.invariantsBroken.length > 0 ? "⚠️ invariant broken" : report.pass ? "✅ passed" : `❌ failed (${failed} of ${report.outcomes.length} thresholds)`;
+  const dropped = report.droppedArrivals;
+  const verdict =
+    report.invariantsBroken.length > 0
+      ? "⚠️ invariant broken"
+      : report.pass
+        ? dropped
+          ? "❌ failed (arrivals dropped)"
+          : "✅ passed"
+        : `❌ failed (${failed} of ${report.outcomes.length} thresholds${dropped ? "; arrivals dropped" : ""})`;
   const lines: string[] = [];
   lines.push(`### synclag gate ${verdict}`);
   lines.push("");
   const compression = report.timeCompression ? ` · ${describeCompression(report.timeCompression)}` : "";
   lines.push(`Scenario **${cell(report.scenario)}**, strategy **${cell(report.strategy)}** · ${report.mode}${cell(compression)} · seed ${report.seed}`);
   lines.push("");
+  if (dropped) {
+    lines.push(`> ⚠️ **Dropped arrivals:** ${cell(describeDroppedArrivals(dropped))}`);
+    lines.push("");
+  }
   lines.push("| | threshold | measured | limit |");
   lines.push("|---|---|---|---|");
   for (const outcome of report.outcomes) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { realDoc, smallDoc } from "../test/fixtures.js";
-import { parseResultDocument, pickStrategy } from "./result-document.js";
+import { renderReportHtml } from "./html/report-html.js";
+import { parseResultDocument, pickStrategy, validateResultDocument } from "./result-document.js";
 
 describe("parseResultDocument", () => {
   it("accepts what the simulator writes, round-tripped through JSON", async () => {
@@ -68,6 +69,83 @@ describe("parseResultDocument on a real run's document", () => {
     delete (doc.strategies[0] as { load: Record<string, unknown> }).load.durationMs;
     const parsed = parseResultDocument(JSON.stringify(doc), "run.json");
     expect(parsed.ok || parsed.problems).toEqual(["run.json: strategies[0].load.timeScale: must be a positive number, got 0", "run.json: strategies[0].load.durationMs: must be a positive number, got nothing (missing)"]);
+  });
+});
+
+/** Deletes a dotted path ("strategies.1.polling.ordersPerWindow") from a plain JSON value. */
+function without(doc: unknown, path: string): unknown {
+  const copy = structuredClone(doc) as Record<string, unknown>;
+  const keys = path.split(".");
+  let parent: Record<string, unknown> = copy;
+  for (const key of keys.slice(0, -1)) parent = parent[key] as Record<string, unknown>;
+  delete parent[keys.at(-1) as string];
+  return copy;
+}
+
+describe("parseResultDocument checks every field the report and the gate read", () => {
+  // strategies.1 is polling:15m. Each of these is read by the HTML report (or the gate): without it
+  // the page would crash with a TypeError or show "—" where a figure belongs.
+  const READ = [
+    "scenario.ordersPerDay",
+    "scenario.skus",
+    "scenario.channels.0.share",
+    "scenario.curve.0.multiplier",
+    "strategies.0.orderImport",
+    "strategies.0.orders.lostSalesByAgents",
+    "strategies.0.orders.soldOut",
+    "strategies.0.checks.0.name",
+    "strategies.0.checks.0.ok",
+    "strategies.0.checks.0.detail",
+    "strategies.0.channels.amazon.staleExposure",
+    "strategies.0.channels.shopify",
+    "strategies.0.timeline.sku",
+    "strategies.1.polling",
+    "strategies.1.polling.intervalMs",
+    "strategies.1.polling.syncWindowsPerDay",
+    "strategies.1.polling.ordersPerWindow",
+    "strategies.1.polling.ordersPerWindow.peak",
+  ];
+
+  it.each(READ)("refuses a document without %s, naming it", async (path) => {
+    const parsed = validateResultDocument(without(await smallDoc(), path), "r.json");
+    const named = path.replace(/\.(\d+)(?=\.|$)/g, "[$1]");
+    expect(parsed.ok || parsed.problems.join("\n")).toMatch(new RegExp(`^r\\.json: ${named.replace(/[.[\]]/g, "\\$&")}(\\.[a-zA-Z.]+)?: `, "m"));
+  });
+
+  it("lists every missing field at once", async () => {
+    let doc = await smallDoc();
+    for (const path of ["scenario.ordersPerDay", "scenario.skus", "strategies.1.polling.ordersPerWindow"]) doc = without(doc, path) as typeof doc;
+    const parsed = validateResultDocument(doc, "r.json");
+    expect(parsed.ok || parsed.problems).toEqual([
+      "r.json: scenario.ordersPerDay: must be a number, got nothing (missing)",
+      "r.json: scenario.skus: must be a number, got nothing (missing)",
+      "r.json: strategies[1].polling.ordersPerWindow.mean: must be a number, got nothing (missing)",
+      "r.json: strategies[1].polling.ordersPerWindow.peak: must be a number, got nothing (missing)",
+    ]);
+  });
+
+  it("checks a real run's optional fields when present: dropped arrivals, planned arrivals, marketplace time", async () => {
+    const doc = structuredClone(await realDoc()) as unknown as { strategies: Array<{ orders: Record<string, unknown>; load: Record<string, unknown> }> };
+    const real = doc.strategies[0] as { orders: Record<string, unknown>; load: Record<string, unknown> };
+    real.orders.droppedArrivals = -1;
+    real.load.planned = "many";
+    real.load.marketplaceTime = "fast";
+    const parsed = validateResultDocument(doc, "run.json");
+    expect(parsed.ok || parsed.problems).toEqual([
+      "run.json: strategies[0].orders.droppedArrivals: must be a whole number ≥ 0, got -1",
+      'run.json: strategies[0].load.planned: must be a whole number ≥ 0, got "many"',
+      'run.json: strategies[0].load.marketplaceTime: must be "scaled" or "real", got "fast"',
+    ]);
+  });
+
+  it("renders every document it accepts: the simulator's, a real run's, and one without the optional fields", async () => {
+    let older: unknown = await smallDoc();
+    for (const path of ["strategies.0.visibleEverywhereMs", "strategies.0.histograms.visibleEverywhereMs", "strategies.0.orders.notVisibleEverywhere", "scenario.curve.0.label"]) older = without(older, path);
+    for (const doc of [await smallDoc(), await realDoc(["events", "polling:15m"]), older]) {
+      const parsed = validateResultDocument(JSON.parse(JSON.stringify(doc)), "r.json");
+      if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
+      expect(() => renderReportHtml(parsed.doc)).not.toThrow();
+    }
   });
 });
 

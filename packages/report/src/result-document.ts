@@ -1,7 +1,8 @@
-// Reads a result document (`synclag compare --json`, later `synclag run --json`) from text and checks
-// every field the gate and the report read, listing every problem at once with its path — so a
-// truncated or hand-edited file fails with "strategies[1].histograms.syncLagMs: …" instead of a
-// TypeError deep inside a chart. Easy to get wrong: the encoded histograms must be decodable too;
+// Reads a result document (`synclag compare --json`, `synclag run --json`) from text and checks every
+// field the gate and the report read, listing every problem at once with its path — so a truncated or
+// hand-edited file fails with "strategies[1].histograms.syncLagMs: …" instead of a TypeError deep
+// inside a chart, or a page with "—" where a figure should be. A field the renderers read and this
+// does not check is a bug (result-document.test.ts deletes each one in turn). Easy to get wrong: the encoded histograms must be decodable too;
 // checking that they are strings is not enough.
 
 import { Histogram } from "@synclag/metrics";
@@ -53,15 +54,22 @@ export function validateResultDocument(value: unknown, source: string): ParseRes
 
 function validateScenarioPart(value: Record<string, unknown>, at: (path: string, problem: string) => void): void {
   requireString(value, "scenario.name", at);
-  requireNumber(value, "scenario.durationMs", at);
+  requirePositive(value, "scenario.durationMs", at);
+  // The report's lede ("at 1,500 orders a day") and assumptions ("Products in the sale").
+  requireNumber(value, "scenario.ordersPerDay", at);
+  requireNumber(value, "scenario.skus", at);
   const channels = get(value, "scenario.channels");
-  if (!Array.isArray(channels)) at("scenario.channels", "must be an array");
+  if (!Array.isArray(channels) || channels.length === 0) at("scenario.channels", "must be a non-empty array");
   else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requireNumber(value, `scenario.channels.${i}.share`, at)));
   requireString(value, "scenario.cost.currency", at);
   for (const field of COST_NUMBERS) requireNumber(value, `scenario.cost.${field}`, at);
   const curve = get(value, "scenario.curve");
   if (!Array.isArray(curve)) at("scenario.curve", "must be an array");
-  else curve.forEach((_, i) => ["startMs", "durationMs", "multiplier"].forEach((f) => requireNumber(value, `scenario.curve.${i}.${f}`, at)));
+  else
+    curve.forEach((_, i) => {
+      for (const f of ["startMs", "durationMs", "multiplier"]) requireNumber(value, `scenario.curve.${i}.${f}`, at);
+      optional(value, `scenario.curve.${i}.label`, () => requireString(value, `scenario.curve.${i}.label`, at));
+    });
 }
 
 /** The strategy named `name` in the document, or a problem listing the ones it has. */
@@ -75,7 +83,10 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const strategy = get(doc, base);
   if (!isObject(strategy)) return at(base, `must be an object, got ${describe(strategy)}`);
   requireString(doc, `${base}.strategy`, at);
-  for (const field of ["attempted", "accepted", "oversold", "lostSales", "cancellationRate"]) requireNumber(doc, `${base}.orders.${field}`, at);
+  requireString(doc, `${base}.orderImport`, at);
+  for (const field of ["attempted", "accepted", "oversold", "lostSales", "lostSalesByAgents", "soldOut", "cancellationRate"]) requireNumber(doc, `${base}.orders.${field}`, at);
+  // A real run's (`synclag run`): the gate fails and the report warns on it, so it must be a count when present.
+  optional(doc, `${base}.orders.droppedArrivals`, () => requireCount(doc, `${base}.orders.droppedArrivals`, at));
   for (const lag of ["syncLagMs", "acceptedLagMs"]) {
     for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.${lag}.${field}`, at);
     requireHistogram(doc, `${base}.histograms.${lag}`, at);
@@ -87,13 +98,44 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   requireString(doc, `${base}.cost.currency`, at);
   for (const field of ["oversells", "lostSales", "churn", "total"]) requireNumber(doc, `${base}.cost.${field}`, at);
   requireType(doc, `${base}.ok`, "boolean", at);
-  if (!Array.isArray(get(doc, `${base}.checks`))) at(`${base}.checks`, "must be an array");
+  const checks = get(doc, `${base}.checks`);
+  if (!Array.isArray(checks)) at(`${base}.checks`, "must be an array");
+  else
+    checks.forEach((_, i) => {
+      const path = `${base}.checks.${i}`;
+      if (!isObject(get(doc, path))) return at(path, `must be an object { name, ok, detail }, got ${describe(get(doc, path))}`);
+      requireString(doc, `${path}.name`, at);
+      requireType(doc, `${path}.ok`, "boolean", at);
+      requireString(doc, `${path}.detail`, at);
+    });
+  // A polling strategy states its interval and orders per sync window (the report's method and assumptions).
+  const polling = get(doc, `${base}.polling`);
+  const named = get(doc, `${base}.strategy`);
+  if (polling === undefined && typeof named === "string" && named.startsWith("polling:")) at(`${base}.polling`, `must be an object { intervalMs, syncWindowsPerDay, ordersPerWindow } for the polling strategy ${JSON.stringify(named)}, got nothing (missing)`);
+  else if (polling !== undefined) {
+    if (!isObject(polling)) at(`${base}.polling`, `must be an object, got ${describe(polling)}`);
+    else {
+      requirePositive(doc, `${base}.polling.intervalMs`, at);
+      for (const field of ["syncWindowsPerDay", "ordersPerWindow.mean", "ordersPerWindow.peak"]) requireNumber(doc, `${base}.polling.${field}`, at);
+    }
+  }
   const channels = get(doc, `${base}.channels`);
   if (!isObject(channels)) at(`${base}.channels`, "must be an object keyed by channel id");
   else {
+    // Every channel of the scenario has its figures (the per-channel table and the gate's channels.<id>).
+    const scenarioChannels = get(doc, "scenario.channels");
+    if (Array.isArray(scenarioChannels))
+      for (const channel of scenarioChannels) {
+        const id = isObject(channel) ? channel.id : undefined;
+        if (typeof id === "string" && !Object.hasOwn(channels, id)) at(`${base}.channels.${id}`, `must be the figures of channel ${JSON.stringify(id)} (a channel of the scenario), got nothing (missing)`);
+      }
     for (const id of Object.keys(channels)) {
       const path = `${base}.channels.${id}`;
-      for (const field of ["apiCalls", "throttled", "oversold", "lostSales"]) requireNumber(doc, `${path}.${field}`, at);
+      if (!isObject(channels[id])) {
+        at(path, `must be an object, got ${describe(channels[id])}`);
+        continue;
+      }
+      for (const field of ["apiCalls", "throttled", "oversold", "lostSales", "staleExposure"]) requireNumber(doc, `${path}.${field}`, at);
       for (const lag of ["syncLagMs", "acceptedLagMs"]) {
         for (const field of SUMMARY_FIELDS) requireNumber(doc, `${path}.${lag}.${field}`, at);
         requireHistogram(doc, `${path}.histograms.${lag}`, at);
@@ -108,12 +150,14 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const load = get(doc, `${base}.load`);
   if (load !== undefined) {
     if (!isObject(load)) at(`${base}.load`, `must be an object, got ${describe(load)}`);
-    else
-      for (const field of ["timeScale", "durationMs"]) {
-        const value = get(doc, `${base}.load.${field}`);
-        if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) at(`${base}.load.${field}`, `must be a positive number, got ${describe(value)}`);
-      }
+    else {
+      for (const field of ["timeScale", "durationMs"]) requirePositive(doc, `${base}.load.${field}`, at);
+      optional(doc, `${base}.load.planned`, () => requireCount(doc, `${base}.load.planned`, at));
+      const marketplaceTime = get(doc, `${base}.load.marketplaceTime`);
+      if (marketplaceTime !== undefined && marketplaceTime !== "scaled" && marketplaceTime !== "real") at(`${base}.load.marketplaceTime`, `must be "scaled" or "real", got ${describe(marketplaceTime)}`);
+    }
   }
+  requireString(doc, `${base}.timeline.sku`, at);
   const truth = get(doc, `${base}.timeline.truth`);
   if (!isSeries(truth)) at(`${base}.timeline.truth`, "must be an array of [ms, quantity] pairs");
   const timelineChannels = get(doc, `${base}.timeline.channels`);
@@ -134,6 +178,22 @@ function requireHistogram(doc: Record<string, unknown>, path: string, at: (path:
 function requireNumber(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
   const value = get(doc, path);
   if (typeof value !== "number" || !Number.isFinite(value)) at(path, `must be a number, got ${describe(value)}`);
+}
+
+function requirePositive(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
+  const value = get(doc, path);
+  if (typeof value !== "number" || !Number.isFinite(value) || !(value > 0)) at(path, `must be a positive number, got ${describe(value)}`);
+}
+
+/** A whole number ≥ 0. */
+function requireCount(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
+  const value = get(doc, path);
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) at(path, `must be a whole number ≥ 0, got ${describe(value)}`);
+}
+
+/** Runs `check` when the field is present (added without a schema bump, or only in some documents). */
+function optional(doc: Record<string, unknown>, path: string, check: () => void): void {
+  if (get(doc, path) !== undefined) check();
 }
 
 function requireString(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {

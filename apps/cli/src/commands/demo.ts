@@ -16,7 +16,7 @@ import { STDOUT, checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
-import { parseFlashSalesPerYear, writeReport } from "./report.js";
+import { checkFlashSalesFitAYear, parseFlashSalesPerYear, writeReport } from "./report.js";
 
 interface DemoOptions {
   ordersPerDay: string;
@@ -89,6 +89,7 @@ export function demoCommand(): Command {
       `
 The run: ${LEAD_IN_MS / 60_000} min of normal trading, the flash sale, then ${TAIL_MS / 60_000} min after it, on
 ${SKUS} products whose stock is ${STOCK_TO_DEMAND * 100}% of the units the run is expected to sell.
+--flash-sales-per-year × the run's hours may be at most the 8,760 hours of a year.
 
 Examples:
   npx synclag demo
@@ -140,6 +141,11 @@ checker failed (the report is still written). Details: docs/report.md`,
         convergenceBudget: "1h",
         cost: Object.fromEntries(Object.entries(cost).filter(([, v]) => v !== undefined)) as ScenarioInput["cost"],
       };
+      // 365 flash sales of a 26-hour run (--flash-duration 24h) are more hours than a year has.
+      if (flashMs !== undefined && flashMs > 0 && multiplier !== undefined && (opts.flashSalesPerYear === undefined || flashSalesPerYear !== undefined)) {
+        const runMs = LEAD_IN_MS + flash + TAIL_MS;
+        checkFlashSalesFitAYear({ durationMs: runMs, curve: [{ startMs: LEAD_IN_MS, durationMs: flash, multiplier }] }, flashSalesPerYear, problems, ` with --flash-duration ${opts.flashDuration} (a run of ${(runMs / 3_600_000).toLocaleString("en-US", { maximumFractionDigits: 2 })} h: ${LEAD_IN_MS / 60_000} min before the sale, the sale, ${TAIL_MS / 60_000} min after)`);
+      }
       const validated = validateScenario(input, "demo");
       // Already said in --channels' words: the list (or a share) the schema would refuse again.
       if (!validated.ok) problems.push(...validated.problems.filter((p) => !(channelsRefused && /^channels(\.\d+\.share)?: /.test(p))).map((p) => toFlagProblem(p, channels)));

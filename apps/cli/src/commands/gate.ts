@@ -1,15 +1,15 @@
 // `synclag gate`: the CI command. Runs a scenario (simulated) or reads a result document, checks
 // k6-style thresholds against one strategy, prints each with its measured value, optionally writes
-// JUnit XML and a markdown job summary, and exits 0 (all pass), 1 (a threshold failed), 2 (bad
-// input), 3 (an invariant broke: the figures cannot be trusted). Easy to get wrong: a typo in a
-// threshold must fail *before* a long simulation, and must never read as a pass — thresholds are
-// checked up front, and every problem is reported at once.
+// JUnit XML and a markdown job summary, and exits 0 (all pass), 1 (a threshold failed, or a real
+// run dropped arrivals), 2 (bad input), 3 (an invariant broke: the figures cannot be trusted). Easy
+// to get wrong: a typo in a threshold must fail *before* a long simulation, and must never read as a
+// pass — thresholds are checked up front, and every problem is reported at once.
 
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { parseDuration } from "@synclag/core";
+import { formatDuration, parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
-import { compare, type ResultDocument } from "@synclag/sim";
+import { compare, parseStrategy, type ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
@@ -35,6 +35,9 @@ interface GateOptions {
   color?: boolean;
 }
 
+/** Longest polling interval a --real gate runs: it is wall-clock time, waited once more to converge (docs/ci.md). */
+const REAL_POLLING_MAX_MS = 5 * 60_000;
+
 const NO_THRESHOLDS = "no thresholds: give --threshold 'sync_lag_ms:p(99)<5s' (repeatable) or list them under thresholds: in the scenario file";
 
 // A --threshold given without its value is reported by commander (parse-problems): never collect undefined.
@@ -50,7 +53,7 @@ export function gateCommand(): Command {
     .option("--threshold <threshold>", "METRIC:AGGREGATION OP VALUE, e.g. 'sync_lag_ms:p(99)<5s' (repeatable)", collect)
     .option("--seed <n>", "seed for --scenario (default: the scenario's)")
     .option("--real", "run the scenario through the real stack (synclag run: NATS, Redis, HTTP mocks) instead of the simulator")
-    .option("--duration <duration>", "with --real: wall-clock length of the load phase, at most the scenario's own (the scenario is compressed into it)", "30s")
+    .option("--duration <duration>", "with --real: wall-clock length of the load phase, at most the scenario's own (the scenario is compressed into it); a polling interval is wall-clock time and may be at most this and 5m", "30s")
     .option("--junit <file>", "write JUnit XML: one test case per threshold (- for stdout)")
     .option("--summary <file>", "write a markdown summary (e.g. --summary \"$GITHUB_STEP_SUMMARY\"; - for stdout)")
     .option("--json <file>", "write the result document the thresholds were checked against (- for stdout)")
@@ -64,6 +67,10 @@ Metrics and the aggregations that fit them:
 ${metrics}
   p(N): 0 < N <= 100. <id>: a channel id of the scenario.
   dropped_arrivals is 0 for simulated runs.
+
+With --real a polling interval is wall-clock time (not compressed): it may be at
+most --duration and 5m. A real run whose load generator dropped arrivals measured
+its limits, not sync: it fails (exit 1) whatever the thresholds say.
 
 At most one of --json, --junit, --summary may be - (stdout); the threshold lines then go to stderr.
 No two of them may name the same file.
@@ -80,7 +87,7 @@ Examples (example limits; the first passes on the built-in flash-sale):
 
 Exit codes:
   0  every threshold passed
-  1  a threshold failed
+  1  a threshold failed, or with --real (or a real --result) arrivals were dropped
   2  bad flags, threshold, scenario or result file (nothing was checked)
   3  the run broke an invariant (a reproduce: line is printed)
   4  with --real: nats-server or redis-server missing, or a server failed
@@ -97,6 +104,7 @@ Details: docs/ci.md`,
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
       // By its canonical name ("polling: 900s" is polling:15m): what is simulated, looked up and reproduced.
       const requested = checkStrategy(opts.strategy, problems) ?? opts.strategy;
+      if (opts.real && realDurationMs !== undefined && realDurationMs > 0) checkRealPollingInterval(requested, opts.duration, realDurationMs, problems);
       const outputs = [["--json", opts.json], ["--junit", opts.junit], ["--summary", opts.summary]] as const;
       for (const [flag, path] of outputs) checkOutputPath(flag, path, problems);
       const toStdout = outputs.filter(([, path]) => path === STDOUT).map(([flag]) => flag);
@@ -181,9 +189,28 @@ Details: docs/ci.md`,
       const human = toStdout.length > 0 ? process.stderr : process.stdout;
       human.write(renderGate(report, { color: useColor(human, opts.color) }) + "\n");
       for (const [what, file] of [["JUnit XML", opts.junit], ["summary", opts.summary], ["result", opts.json]] as const) if (file && file !== STDOUT) process.stderr.write(`${what} written to ${file}\n`);
-      if (!report.pass || report.invariantsBroken.length > 0) process.stderr.write(`reproduce: ${report.reproduce}\n`);
-      process.exitCode = report.invariantsBroken.length > 0 ? EXIT.invariantBroken : report.pass ? EXIT.ok : EXIT.thresholdFailed;
+      if (!report.pass || report.invariantsBroken.length > 0 || report.droppedArrivals) process.stderr.write(`reproduce: ${report.reproduce}\n`);
+      // A real run whose load generator dropped arrivals measured its limits, not sync: exit 1 as `synclag run` (never a pass).
+      process.exitCode = report.invariantsBroken.length > 0 ? EXIT.invariantBroken : !report.pass ? EXIT.thresholdFailed : report.droppedArrivals ? EXIT.arrivalsDropped : EXIT.ok;
     });
+}
+
+/**
+ * Under --real the polling interval is wall-clock time (it is not compressed with the scenario), and a
+ * run waits up to one more interval after the load to converge: an interval longer than --duration
+ * sees no poll during the load, and one longer than REAL_POLLING_MAX_MS cannot fit a CI job (a 15-min
+ * timeout: --duration + 60 s + the interval). Refused before anything starts.
+ */
+function checkRealPollingInterval(strategy: string, durationText: string, durationMs: number, problems: string[]): void {
+  const parsed = parseStrategy(strategy);
+  if (!parsed.ok || parsed.strategy.kind !== "polling") return;
+  const intervalMs = parsed.strategy.intervalMs;
+  const why = `under --real the polling interval is wall-clock time (not compressed with the scenario), and the run waits up to one more interval after the load to converge`;
+  if (intervalMs > REAL_POLLING_MAX_MS) {
+    problems.push(`--strategy ${strategy}: ${why}, so an interval above ${formatDuration(REAL_POLLING_MAX_MS)} cannot fit a CI job: use polling:${formatDuration(REAL_POLLING_MAX_MS)} or shorter with --real (a simulated gate, without --real, checks ${strategy} in seconds)`);
+  } else if (intervalMs > durationMs) {
+    problems.push(`--strategy ${strategy}: ${why}; it is longer than --duration ${durationText}, so no poll would happen during the load: give --duration ${formatDuration(intervalMs)} or more, or a shorter interval`);
+  }
 }
 
 function readResult(path: string, problems: string[]): ResultDocument | undefined {

@@ -5,7 +5,8 @@
 
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
-import { DEFAULT_FLASH_SALES_PER_YEAR, parseResultDocument } from "@synclag/report";
+import { DEFAULT_FLASH_SALES_PER_YEAR, flashSalesPerYearProblem, maxFlashSalesPerYear, parseResultDocument } from "@synclag/report";
+import type { ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
@@ -17,7 +18,7 @@ export function reportCommand(): Command {
     .argument("<result.json>", "a result document written by synclag compare --json (or gate --json)")
     .option("--out <file>", "the HTML file to write (- for stdout)", "report.html")
     .option("--flash-sales-per-year <n>", `flash sales a year, for the per-year cost (default ${DEFAULT_FLASH_SALES_PER_YEAR})`)
-    .addHelpText("after", "\nExamples:\n  npx synclag compare --scenario flash-sale --json result.json\n  npx synclag report result.json --out flash-sale.html\n\nExit codes: 0 written, 2 bad flags or an unreadable/invalid result file.\nDetails: docs/report.md")
+    .addHelpText("after", "\nExamples:\n  npx synclag compare --scenario flash-sale --json result.json\n  npx synclag report result.json --out flash-sale.html\n\n--flash-sales-per-year × the run's hours may be at most the 8,760 hours of a year.\n\nExit codes: 0 written, 2 bad flags or an unreadable/invalid result file (every\nproblem listed, nothing written).\nDetails: docs/report.md")
     .action(async (resultPath: string | undefined, opts: { out: string; flashSalesPerYear?: string }, command: Command) => {
       const problems = parseProblems(command);
       const flashSalesPerYear = parseFlashSalesPerYear(opts.flashSalesPerYear, problems);
@@ -31,6 +32,8 @@ export function reportCommand(): Command {
       }
       const parsed = text === undefined || resultPath === undefined ? undefined : parseResultDocument(text, resultPath);
       if (parsed && !parsed.ok) problems.push(...parsed.problems);
+      // A --flash-sales-per-year already refused is not checked again as the default.
+      if (parsed?.ok && (opts.flashSalesPerYear === undefined || flashSalesPerYear !== undefined)) checkFlashSalesFitAYear(parsed.doc.scenario, flashSalesPerYear, problems);
       checkOutputPath("--out", opts.out, problems);
       checkDistinctOutputs([["--out", opts.out]], problems, [["the result document", resultPath]]);
       if (problems.length > 0 || !parsed?.ok) throw new UsageError(problems);
@@ -50,6 +53,22 @@ export function parseFlashSalesPerYear(text: string | undefined, problems: strin
     return undefined;
   }
   return value;
+}
+
+/**
+ * The flash sales of a year cannot take more hours than the year has (365 runs of 26 hours are 9,490 h):
+ * the per-year formula would subtract a negative. Only a run with a flash sale uses the count.
+ * `flashSalesPerYear` undefined: the default (said so). `runWords` says what the run is made of (demo).
+ */
+export function checkFlashSalesFitAYear(run: { readonly durationMs: number; readonly curve: ResultDocument["scenario"]["curve"] }, flashSalesPerYear: number | undefined, problems: string[], runWords = ""): void {
+  // As the projection decides it: a window above 1× that starts within the run.
+  if (!run.curve.some((w) => w.multiplier > 1 && w.durationMs > 0 && w.startMs < run.durationMs)) return;
+  const n = flashSalesPerYear ?? DEFAULT_FLASH_SALES_PER_YEAR;
+  const problem = flashSalesPerYearProblem(n, run.durationMs);
+  if (problem === undefined) return;
+  const max = maxFlashSalesPerYear(run.durationMs);
+  const fix = max >= 1 ? `give --flash-sales-per-year ${max} or fewer` : "the run is longer than a year";
+  problems.push(`--flash-sales-per-year ${n}${flashSalesPerYear === undefined ? " (the default)" : ""}${runWords}: ${problem} (${fix}${runWords === "" ? "" : ", or a shorter --flash-duration"})`);
 }
 
 /** Writes the page (--out, checked with checkOutputPath before the run) and says where, and how big (the goal is small enough to e-mail). */

@@ -1,11 +1,12 @@
 // The gate's terminal output: one line per threshold (PASS/FAIL, the threshold as written, the
-// measured value), a verdict line naming the exit code. Fits 80 columns: a long threshold pushes its
-// measured value onto the next line instead of wrapping mid-word. Coloured on a TTY, plain otherwise.
+// measured value), a warning when a real run dropped arrivals, a verdict line naming the exit code.
+// Fits 80 columns: a long threshold pushes its measured value onto the next line instead of wrapping
+// mid-word. Coloured on a TTY, plain otherwise.
 // Easy to get wrong: colour codes have no width — pad the plain text first, colour it afterwards.
 // The `reproduce:` command line is not part of this: the command prints it to stderr, unwrapped.
 
 import pc from "picocolors";
-import { describeCompression, formatLimit, formatMeasured, type GateReport } from "@synclag/report";
+import { describeCompression, describeDroppedArrivals, formatLimit, formatMeasured, type GateReport } from "@synclag/report";
 
 const WIDTH = 80;
 const STATUS_WIDTH = 6;
@@ -30,10 +31,29 @@ export function renderGate(report: GateReport, options: { readonly color: boolea
     if (outcome.note) lines.push(`  ${" ".repeat(STATUS_WIDTH)}${c.dim(outcome.note)}`);
   }
   const failed = report.outcomes.filter((o) => !o.pass).length;
+  const dropped = report.droppedArrivals;
+  // Before the verdict, as `synclag run` warns: such a run measured the load generator, not sync.
+  if (dropped) for (const line of wrap(`WARNING: ${describeDroppedArrivals(dropped)}`, WIDTH)) lines.push(c.red(c.bold(line)));
   if (report.invariantsBroken.length > 0) {
     lines.push(c.red(c.bold(`invariant broken: the run cannot be trusted → exit 3`)));
     for (const broken of report.invariantsBroken) lines.push(c.red(`  ${broken}`));
-  } else if (failed === 0) lines.push(c.green(`${report.outcomes.length === 1 ? "1 threshold" : `all ${report.outcomes.length} thresholds`} passed → exit 0`));
+  } else if (failed === 0 && dropped) lines.push(c.red(c.bold(`${report.outcomes.length === 1 ? "1 threshold" : `all ${report.outcomes.length} thresholds`} passed, but arrivals were dropped → exit 1`)));
+  else if (failed === 0) lines.push(c.green(`${report.outcomes.length === 1 ? "1 threshold" : `all ${report.outcomes.length} thresholds`} passed → exit 0`));
   else lines.push(c.red(c.bold(`${report.outcomes.length === 1 ? "1 threshold" : `${failed} of ${report.outcomes.length} thresholds`} failed → exit 1`)));
   return lines.join("\n");
+}
+
+/** Words into lines of at most `width` columns, continuation lines indented by two. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const candidate = line === "" ? word : `${line} ${word}`;
+    if (candidate.length > width && line !== "") {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line = candidate;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }

@@ -320,6 +320,42 @@ describe("the report when a run went the unexpected way", () => {
     expect(reportData(simulated).strategies.map((s) => s.droppedArrivals)).toEqual([0, 0]);
   });
 
+  it("shows channel shares to a tenth of a percent where whole percents would mislead (2.5 % is not 3 %, 0.4 % is not 0 %)", async () => {
+    const doc = await simulate({
+      ...SMALL_SCENARIO,
+      channels: [
+        { id: "amazon", kind: "amazon", share: 0.025 },
+        { id: "ebay", kind: "ebay", share: 0.004 },
+        { id: "shopify", kind: "shopify", share: 0.971 },
+      ],
+    });
+    const page = text(renderReportHtml(doc));
+    expect(page).toContain("amazon 2.5% of demand");
+    expect(page).toContain("ebay 0.4% of demand");
+    expect(page).toContain("shopify 97.1% of demand");
+    expect(page).toContain("Sales channels and their share of demand amazon 2.5%, ebay 0.4%, shopify 97.1%");
+    // Whole percents stay whole.
+    expect(text(renderReportHtml(await smallDoc()))).toContain("Sales channels and their share of demand amazon 60%, shopify 40%");
+  });
+
+  it("with a flash sale at 0:00 (no normal trading before it), says the steady state is not measured and labels the year as flash sales only", async () => {
+    const doc = await simulate({ ...SMALL_SCENARIO, demand: { ordersPerDay: 1500, curve: [{ start: "0m", duration: "20m", multiplier: 5, label: "opening" }] } });
+    const html = renderReportHtml(doc, { flashSalesPerYear: 10 });
+    const page = text(html);
+    expect(page).not.toContain("0 milliseconds of normal trading");
+    expect(page).toContain("Cost per year = cost per flash sale × flash sales per year (10): the flash sales only.");
+    expect(page).toContain("Steady-state cost (normal trading between the sales): not measured.");
+    expect(page).toMatch(new RegExp(`Steady-state cost per hour \\(not measured: no normal trading before the sale\\)${" —".repeat(doc.strategies.length)} `));
+    expect(page).toContain("Total per year (flash sales only)");
+    expect(page).toMatch(/per year \(10 flash sales only; normal trading not measured\)/);
+    expect(page).toMatch(/per flash sale · \S+ per year \(flash sales only\)/);
+    expect(reportData(html).strategies.map((s) => s.costPerYear)).toEqual(doc.strategies.map((s) => Math.round(s.cost.total * 10 * 100) / 100));
+    // With a lead-in, the steady state is measured and the year counts it.
+    const measured = text(renderReportHtml(await smallDoc()));
+    expect(measured).toContain("Steady-state cost per hour (normal trading before the sale)");
+    expect(measured).not.toContain("flash sales only");
+  });
+
   it("draws, with more than 8 channels, the 8 with the most stale exposure in section 1 and says so; with 8 or fewer, each channel", async () => {
     // Later channels take more of the demand, so the ones worth showing are not simply the first 8.
     const channels = Array.from({ length: 12 }, (_, i) => ({ id: `ch${i}`, kind: "shopify" as const, share: i + 1 }));

@@ -10,7 +10,7 @@
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { projectCost, type CostProjection } from "../cost-projection.js";
-import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, lagValue } from "../format.js";
+import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, formatShare, lagValue } from "../format.js";
 import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
 import { CANCELLATION_RATE_LIMIT, MAX_TIMELINE_CHANNELS, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineChannels, timelineWindow, type RenderedChart } from "./charts.js";
 import { escapeHtml as esc, jsonForScript } from "./escape.js";
@@ -106,7 +106,7 @@ ${droppedBanner(doc)}
     // Amounts without a sign: the label ("saved" / "extra cost") and the tone carry it.
     parts.push(`<section class="headline" aria-label="Headline figures">
 ${stat(money(Math.abs(saved)), `${saved >= 0 ? "saved" : "extra cost"} ${esc(perRun)} with event-driven sync instead of ${esc(strategyLabel(baseline.strategy).toLowerCase())}`, saved > 0 ? "good" : saved < 0 ? "bad" : "")}
-${stat(money(Math.abs(savedYear)), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
+${stat(money(Math.abs(savedYear)), `${savedYear >= 0 ? "saved" : "extra cost"} per year${first.hasFlashSale ? (first.steady.measured ? ` (${esc(first.flashSalesPerYear)} flash sales + normal trading)` : ` (${esc(first.flashSalesPerYear)} flash sales only; normal trading not measured)`) : ""}`, savedYear > 0 ? "good" : savedYear < 0 ? "bad" : "")}
 ${stat(formatCount(Math.abs(fewer)), `${fewer >= 0 ? "fewer" : "more"} orders sold without stock and cancelled, ${esc(perRun)}`, fewer > 0 ? "good" : fewer < 0 ? "bad" : "")}
 ${stat(formatLag(events.syncLagMs, events.syncLagMs.p99), `for 99 % of channel updates to reach buyers, instead of ${esc(formatLag(baseline.syncLagMs, baseline.syncLagMs.p99))}${compression ? ` (wall-clock, in the ${esc(factor)} time-lapse)` : ""}`, lagValue(events.syncLagMs, events.syncLagMs.p99) < lagValue(baseline.syncLagMs, baseline.syncLagMs.p99) ? "good" : "")}
 </section>`);
@@ -192,7 +192,10 @@ ${assumptionsTable(doc, first, baseline, compression)}
 <div class="formula">
 <p><strong>Cost ${esc(perRun)}</strong> = oversold orders × (cancellation handling + marketplace penalty) + oversold orders × chance the buyer never returns × customer lifetime value + lost sales × average order value × gross margin.</p>
 ${
-  first.hasFlashSale
+  first.hasFlashSale && !first.steady.measured
+    ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}): <strong>the flash sales only</strong>.</p>
+<p><strong>Steady-state cost</strong> (normal trading between the sales): <strong>not measured</strong>. The flash sale starts at the beginning of this run, so there is no normal trading before it to measure, and the hours after the sale are not normal trading either (the sale has emptied the stock). The per-year figure leaves it out, so it counts the flash sales alone; a run with normal trading before the sale, or the <code>steady-day</code> scenario, measures it.</p>`
+    : first.hasFlashSale
     ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}) + steady-state cost per hour × (8,760 h − ${esc(first.flashSalesPerYear)} × ${esc(round(first.runHours, 2))} h).</p>
 <p><strong>Steady-state cost per hour</strong> = the cost formula applied to the oversells and lost sales of the ${esc(formatMsWords(first.steady.hours * 3_600_000))} of normal trading before the flash sale in this run (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost`).join("; ")}), divided by those hours. The hours after the sale are left out: the sale has emptied the stock, so they are not normal trading. A short lead-in with few orders makes this part rough; a longer run, or the <code>steady-day</code> scenario, measures it better.</p>`
     : `<p><strong>Cost per year</strong> = cost of this ${esc(formatMsWords(doc.scenario.durationMs))} run × (8,760 h ÷ ${esc(round(first.runHours, 2))} h).</p>`
@@ -257,7 +260,7 @@ function card(s: StrategyResult, p: CostProjection, all: readonly StrategyResult
   const wall = compression ? ` <span class="muted small">wall clock</span>` : "";
   return `<div class="card" style="--c:${strategyColor(s.strategy, all)}">
 <h3>${esc(strategyLabel(s.strategy))}</h3>
-<div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(money(p.perYear))} per year</div>
+<div class="big">${esc(money(s.cost.total))}</div><div class="per">${esc(perRun)} · ${esc(money(p.perYear))} per year${esc(flashSalesOnly(p))}</div>
 <dl>
 <dt>Orders taken by the channels</dt><dd>${esc(formatCount(s.orders.accepted))}</dd>
 <dt>Sold without stock, cancelled</dt><dd>${esc(formatCount(s.orders.oversold))}</dd>
@@ -285,10 +288,21 @@ ${row("Cancellations: handling + marketplace penalty", (p) => p.perRun.oversells
 ${row("Customers who never come back (churn)", (p) => p.perRun.churn)}
 ${row("Margin lost on missed sales", (p) => p.perRun.lostSales)}
 ${row(`Total ${esc(perRun)}`, (p) => p.perRun.total, "total")}
-${projections[0]?.hasFlashSale ? row("Steady-state cost per hour (normal trading before the sale)", (p) => Math.round(p.steady.perHour * 100) / 100) : ""}
-${row("Total per year", (p) => p.perYear, "total")}
+${
+  !projections[0]?.hasFlashSale
+    ? ""
+    : projections[0].steady.measured
+      ? row("Steady-state cost per hour (normal trading before the sale)", (p) => Math.round(p.steady.perHour * 100) / 100)
+      : `<tr class=""><td>Steady-state cost per hour (not measured: no normal trading before the sale)</td>${projections.map(() => `<td class="num">—</td>`).join("")}</tr>`
+}
+${row(`Total per year${flashSalesOnly(projections[0])}`, (p) => p.perYear, "total")}
 </tbody>
 </table>`);
+}
+
+/** " (flash sales only)" after a per-year figure whose steady state was not measured (no lead-in before the sale); "" otherwise. */
+function flashSalesOnly(p: CostProjection | undefined): string {
+  return p?.hasFlashSale && !p.steady.measured ? " (flash sales only)" : "";
 }
 
 /** The per-sale figure, worded exactly: one sample per sale, at its slowest other channel. */
@@ -360,7 +374,7 @@ function channelTable(doc: ResultDocument): string {
     .flatMap((channel) =>
       doc.strategies.map((s, i) => {
         const c = s.channels[channel.id];
-        const name = i === 0 ? `<td${span > 1 ? ` rowspan="${span}"` : ""} class="channel">${esc(channel.id)} <span class="muted small">${esc(formatPercent(channel.share / totalShare(doc), 0))} of demand</span></td>` : "";
+        const name = i === 0 ? `<td${span > 1 ? ` rowspan="${span}"` : ""} class="channel">${esc(channel.id)} <span class="muted small">${esc(formatShare(channel.share / totalShare(doc)))} of demand</span></td>` : "";
         const cells = c
           ? `<td class="num">${esc(formatLag(c.syncLagMs, c.syncLagMs.p99))} <span class="muted">(${esc(formatLag(c.acceptedLagMs, c.acceptedLagMs.p99))})</span></td><td class="num">${esc(formatCount(c.oversold))}</td><td class="num">${esc(formatCount(c.apiCalls))} / ${esc(formatCount(c.throttled))}</td>`
           : `<td class="num">—</td><td class="num">—</td><td class="num">—</td>`;
@@ -406,7 +420,7 @@ function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: 
         ]
       : []),
     ...(first.hasFlashSale ? [["Flash sales per year", formatCount(first.flashSalesPerYear), flagAndField("--flash-sales-per-year", undefined, "also on synclag report")] as [string, string, [string, string]]] : []),
-    ["Sales channels and their share of demand", doc.scenario.channels.map((ch) => `${ch.id} ${formatPercent(ch.share / total, 0)}`).join(", "), flagAndField("--channels", "channels[].kind channels[].share")],
+    ["Sales channels and their share of demand", doc.scenario.channels.map((ch) => `${ch.id} ${formatShare(ch.share / total)}`).join(", "), flagAndField("--channels", "channels[].kind channels[].share")],
     ["Products in the sale", formatCount(doc.scenario.skus), flagAndField(undefined, "catalog.skus, catalog.stock")],
     ...doc.strategies
       .filter((s) => s.polling)
@@ -424,10 +438,10 @@ function assumptionsTable(doc: ResultDocument, first: CostProjection, baseline: 
       flagAndField(undefined, "orderImport"),
     ],
     ["Average order value", money(c.averageOrderValue), flagAndField("--aov", "cost.averageOrderValue")],
-    ["Gross margin", formatPercent(Number(c.marginRate), 0), flagAndField("--margin", "cost.marginRate")],
+    ["Gross margin", formatShare(Number(c.marginRate)), flagAndField("--margin", "cost.marginRate")],
     ["Cost of handling one cancelled order", money(c.cancellationCost), flagAndField("--cancellation-cost", "cost.cancellationCost")],
     ["Marketplace penalty or fee per cancellation", money(c.marketplacePenalty), flagAndField("--marketplace-penalty", "cost.marketplacePenalty")],
-    ["Chance a buyer whose order was cancelled never returns", formatPercent(Number(c.churnProbability), 0), flagAndField("--churn", "cost.churnProbability")],
+    ["Chance a buyer whose order was cancelled never returns", formatShare(Number(c.churnProbability)), flagAndField("--churn", "cost.churnProbability")],
     ["Customer lifetime value", money(c.customerLifetimeValue), flagAndField("--lifetime-value", "cost.customerLifetimeValue")],
     ["Currency", currency, flagAndField("--currency", "cost.currency")],
     ["Marketplace cancellation-rate limit (Amazon's published target for sellers)", "2.5 %", flagAndField(undefined, undefined, "fixed")],
