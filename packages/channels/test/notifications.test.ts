@@ -123,12 +123,12 @@ describe("other deliveries", () => {
 
   it("eBay deliveries are signed with alg \"ecdsa\", as eBay sends it", () => {
     const envelope = JSON.parse(Buffer.from(orderDelivery("ebay").headers["x-ebay-signature"] ?? "", "base64").toString("utf8")) as Record<string, unknown>;
-    expect(envelope).toMatchObject({ alg: "ecdsa", kid: c.ebay.notificationKeyId, digest: "SHA1" });
+    expect(envelope).toMatchObject({ alg: "ecdsa", kid: running.get("ebay").marketplace.ebayNotificationKeyId, digest: "SHA1" });
   });
 
   it("the eBay verification key is served by the mock's Notification API public-key endpoint", async () => {
     const ebay = running.get("ebay");
-    const response = await fetch(`${ebay.url}/commerce/notification/v1/public_key/${c.ebay.notificationKeyId}`, { headers: { authorization: `Bearer ${c.ebay.accessToken}` } });
+    const response = await fetch(`${ebay.url}/commerce/notification/v1/public_key/${ebay.marketplace.ebayNotificationKeyId}`, { headers: { authorization: `Bearer ${c.ebay.accessToken}` } });
     const body = (await response.json()) as { key: string; algorithm: string; digest: string };
     expect(body).toMatchObject({ algorithm: "ECDSA", digest: "SHA1" });
     // On one line, as eBay serves it (node:crypto cannot read it unwrapped; the verifier re-wraps it).

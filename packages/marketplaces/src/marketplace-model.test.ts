@@ -4,6 +4,20 @@ import { MarketplaceModel, type VisibilityChange } from "./marketplace-model.js"
 import { DEFAULT_PROFILES } from "./profiles.js";
 
 describe("MarketplaceModel", () => {
+  it("an operator's outage end (setInjectedOutageEnd) may come sooner — now ends it — while injectOutage keeps the later end and scheduled windows stay", () => {
+    const profile = { ...DEFAULT_PROFILES.amazon, faults: { ...DEFAULT_PROFILES.amazon.faults, outages: [{ startMs: 100_000, durationMs: 10_000 }] } };
+    const model = new MarketplaceModel({ channel: "amazon", profile, random: new Prng(1), startMs: 0 });
+    model.injectOutage(60_000);
+    model.injectOutage(5_000);
+    expect(model.isDown(30_000)).toBe(true); // the later end kept
+    model.setInjectedOutageEnd(30_000);
+    expect([model.isDown(29_999), model.isDown(30_000)]).toEqual([true, false]);
+    model.setInjectedOutageEnd(40_000);
+    expect(model.isDown(35_000)).toBe(true);
+    model.setInjectedOutageEnd(0);
+    expect([model.isDown(35_000), model.isDown(105_000)]).toEqual([false, true]);
+  });
+
   it("re-seeding a listing drops its updates still waiting to turn visible: an older one never shows over the seed", () => {
     const profile = { ...DEFAULT_PROFILES.amazon, rateLimit: { kind: "none" as const }, faults: { ...DEFAULT_PROFILES.amazon.faults, serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0 }, visibilityDelay: { kind: "constant" as const, ms: 1_000 } };
     const model = new MarketplaceModel({ channel: "amazon", profile, random: new Prng(1), startMs: 0 });

@@ -344,9 +344,17 @@ export class MarketplaceModel {
     return this.cancelled;
   }
 
-  /** Fault injection: the API answers 503 until `untilMs`. */
+  /** Fault injection: the API answers 503 until `untilMs` (or longer, when an injected outage already lasts longer). */
   injectOutage(untilMs: number): void {
     this.forcedOutageUntilMs = Math.max(this.forcedOutageUntilMs, untilMs);
+  }
+
+  /**
+   * Fault injection (an operator's): the injected outage ends at `untilMs`, sooner or later than it
+   * would have — at or before now it is over. The profile's scheduled outage windows are not affected.
+   */
+  setInjectedOutageEnd(untilMs: number): void {
+    this.forcedOutageUntilMs = untilMs;
   }
 
   injectServerErrorRate(rate: number): void {

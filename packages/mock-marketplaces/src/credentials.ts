@@ -42,8 +42,7 @@ export interface EbayCredentials {
   /** User access token (`Authorization: Bearer …`). */
   readonly accessToken: string;
   readonly marketplaceId: string;
-  /** Key id of the notification signing key (`kid` in `X-EBAY-SIGNATURE`). */
-  readonly notificationKeyId: string;
+  // No key id here: the notification signing key is generated per mock and named after itself (`ebayKeyId`).
 }
 
 export interface MockCredentials {
@@ -59,7 +58,7 @@ export const DEFAULT_MOCK_CREDENTIALS: MockCredentials = {
   shopify: { shopDomain: "synclag-mock.myshopify.com", apiVersion: "2025-01", accessToken: "shpat_synclag_mock_token", webhookSecret: "synclag-shopify-app-secret", locationId: "1" },
   woocommerce: { consumerKey: "ck_synclag_mock", consumerSecret: "cs_synclag_mock", webhookSecret: "synclag-woocommerce-webhook-secret", webhookId: 1 },
   flipkart: { appId: "synclag-mock-app", appSecret: "synclag-flipkart-app-secret", locationId: "LOCsynclagmock000001" },
-  ebay: { accessToken: "v^1.1#i^1#synclag-mock-user-token", marketplaceId: "EBAY_US", notificationKeyId: "synclag-mock-key-1" },
+  ebay: { accessToken: "v^1.1#i^1#synclag-mock-user-token", marketplaceId: "EBAY_US" },
 };
 
 export type CredentialOverrides = { readonly [K in MarketplaceKind]?: Partial<MockCredentials[K]> };

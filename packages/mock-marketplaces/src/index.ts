@@ -25,6 +25,6 @@ export { SHOPIFY_REST_LIMIT } from "./wire/shopify.js";
 // --- Order notifications ---
 export { AMAZON_SIGNATURE_HEADER, buildOrderNotification, buildWooPing } from "./notifications/order-notification.js";
 export type { NotificationMessage } from "./notifications/order-notification.js";
-export { ebaySignature, flipkartAuthorization, hmacSha256Base64 } from "./notifications/signing.js";
+export { ebayKeyId, ebaySignature, flipkartAuthorization, hmacSha256Base64 } from "./notifications/signing.js";
 export { WebhookSender } from "./notifications/webhook-sender.js";
 export type { DeliveryRecord, WebhookSenderOptions } from "./notifications/webhook-sender.js";

@@ -234,9 +234,66 @@ describe("batch caps and per-item failures", () => {
     expect(send("GET", "/_synclag/admin/listings/sku-1").json.accepted).toMatchObject({ quantity: 4 });
     stop();
   });
+
+  it("ebay: an offer quantity keeps capping the listing when a later call sets only the ship-to-location quantity; a sale takes units off both; reads show the ship-to-location quantity", () => {
+    const { send, stop } = setup("ebay", { visibilityDelay: { kind: "constant", ms: 0 } });
+    const auth = { authorization: `Bearer ${c.ebay.accessToken}` };
+    const update = (request: Record<string, unknown>) => send("POST", "/sell/inventory/v1/bulk_update_price_quantity", { requests: [{ sku: "sku-1", ...request }] }, auth).status;
+    const read = () => (send("POST", "/sell/inventory/v1/bulk_get_inventory_item", { requests: [{ sku: "sku-1" }] }, auth).json.responses as { inventoryItem: { availability: { shipToLocationAvailability: { quantity: number } } } }[])[0]?.inventoryItem.availability.shipToLocationAvailability.quantity;
+    const shown = () => send("GET", "/_synclag/storefront/items/sku-1").json.available;
+    expect(update({ shipToLocationAvailability: { quantity: 5 }, offers: [{ offerId: "9000000001", availableQuantity: 3 }] })).toBe(200);
+    expect(update({ shipToLocationAvailability: { quantity: 50 } })).toBe(200);
+    expect([shown(), read()]).toEqual([3, 50]);
+    expect(send("POST", "/_synclag/storefront/checkout", { sku: "sku-1", quantity: 1 }).status).toBe(201);
+    expect([shown(), read()]).toEqual([2, 49]);
+    expect(update({ offers: [{ offerId: "9000000001", availableQuantity: 60 }] })).toBe(200);
+    expect([shown(), read()]).toEqual([49, 49]);
+    stop();
+  });
 });
 
 describe("admin API", () => {
+  it("outageMs sets when the injected outage ends: 0 ends it at once, a shorter one shortens it", () => {
+    const { send, advance, stop } = setup("ebay");
+    const auth = { authorization: `Bearer ${c.ebay.accessToken}` };
+    const push = () => send("POST", "/sell/inventory/v1/bulk_update_price_quantity", { requests: [{ sku: "sku-1", shipToLocationAvailability: { quantity: 1 } }] }, auth).status;
+    send("POST", "/_synclag/admin/faults", { outageMs: 60_000 });
+    advance(1_000);
+    expect(push()).toBe(503);
+    expect(send("POST", "/_synclag/admin/faults", { outageMs: 0 }).json).toEqual({ faults: { outageMs: 0 } });
+    expect(push()).toBe(200);
+    send("POST", "/_synclag/admin/faults", { outageMs: 60_000 });
+    send("POST", "/_synclag/admin/faults", { outageMs: 5_000 });
+    advance(5_000);
+    expect(push()).toBe(200);
+    stop();
+  });
+
+  it("order ids are never handed out twice: an order placed after a reset gets a new id", () => {
+    const { send, stop } = setup("shopify");
+    const before = send("POST", "/_synclag/storefront/checkout", { sku: "sku-1", quantity: 1 }).json.orderId;
+    expect(send("POST", "/_synclag/admin/reset", {}).status).toBe(200);
+    send("POST", "/_synclag/admin/listings", { listings: [{ sku: "sku-1", quantity: 10 }] });
+    const after = send("POST", "/_synclag/storefront/checkout", { sku: "sku-1", quantity: 1 }).json.orderId;
+    expect([before, after]).toEqual(["5000000001", "5000000002"]);
+    stop();
+  });
+
+  it("orderSeqStart: order ids continue after it (what a restarted HTTP mock is given); without it they start at 1, as before", () => {
+    for (const [kind, first] of [["shopify", "1005000000001"], ["woocommerce", "1000000001001"], ["amazon", "114-2000001-1000000000001"], ["flipkart", "OD101000000000001"], ["ebay", "12-20001-1000000000001"]] as const) {
+      const m = new MockMarketplace({ kind, seed: 1, clock: () => 1_800_000_000_000, orderSeqStart: 1_000_000_000_000 });
+      m.seed([{ sku: "a", quantity: 5 }]);
+      const order = m.checkout("a", 1);
+      expect(order.ok && order.order.nativeId).toBe(first);
+      m.stop();
+    }
+    const plain = new MockMarketplace({ kind: "shopify", seed: 1, clock: () => 1_800_000_000_000 });
+    plain.seed([{ sku: "a", quantity: 5 }]);
+    const order = plain.checkout("a", 1);
+    expect(order.ok && order.order.nativeId).toBe("5000000001");
+    plain.stop();
+  });
+
   it("refuses bad seeds and unknown faults with 400, and reset forgets everything", () => {
     const { send, stop } = setup("woocommerce");
     expect(send("POST", "/_synclag/admin/listings", { listings: [{ sku: "", quantity: 1 }] }).status).toBe(400);
@@ -247,5 +304,38 @@ describe("admin API", () => {
     expect(send("POST", "/_synclag/admin/listings", { generate: { count: 2, stock: 3, prefix: "p-" } }).json).toEqual({ seeded: 2 });
     expect(send("GET", "/_synclag/admin/listings/p-2").json.visible).toEqual({ quantity: 3, version: 0 });
     stop();
+  });
+});
+
+describe("eBay notification key", () => {
+  it("is named after itself: a restarted mock (a new key) serves it under a new key id, never another key under an id a receiver cached", () => {
+    const first = new MockMarketplace({ kind: "ebay", seed: 1 });
+    const second = new MockMarketplace({ kind: "ebay", seed: 1 });
+    expect(first.ebayNotificationKeyId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(second.ebayNotificationKeyId).not.toBe(first.ebayNotificationKeyId);
+    expect(first.notificationPublicKey(first.ebayNotificationKeyId)).toBe(first.ebayPublicKeyPem);
+    expect(second.notificationPublicKey(first.ebayNotificationKeyId)).toBeUndefined();
+    expect(second.notificationPublicKey(second.ebayNotificationKeyId)).toBe(second.ebayPublicKeyPem);
+    first.stop();
+    second.stop();
+  });
+});
+
+describe("latency: profile", () => {
+  it("a seller-API call is handled half-way through its sampled round trip and answered at its end; admin and storefront calls wait nothing", () => {
+    let now = 1_800_000_000_000;
+    const m = new MockMarketplace({ kind: "amazon", profile: { ...DEFAULT_PROFILES.amazon, apiLatency: { kind: "constant", ms: 1_000 }, visibilityDelay: { kind: "constant", ms: 0 } }, clock: () => now, seed: 3, latency: "profile" });
+    m.seed([{ sku: "sku-1", quantity: 10 }]);
+    const t0 = now;
+    const received = m.receive({ method: "PATCH", path: `/listings/2021-08-01/items/${c.amazon.sellerId}/sku-1`, query: new URLSearchParams(`marketplaceIds=${c.amazon.marketplaceId}`), headers: { "content-type": "application/json", "x-amz-access-token": c.amazon.accessToken }, body: JSON.stringify(amazonPatch(4)) });
+    expect(received.waitMs).toBe(500);
+    expect(m.model.availability(now, "sku-1")).toBe(10);
+    now += received.waitMs;
+    const outcome = received.respond();
+    expect([outcome.reply.status, outcome.delayMs]).toEqual([200, 500]);
+    const accepted = (m.truth("sku-1") as { timeline: { event: string; atMs: number }[] }).timeline.find((e) => e.event === "accepted");
+    expect(accepted?.atMs).toBe(t0 + 500);
+    expect(m.receive({ method: "GET", path: "/_synclag/storefront/items/sku-1", query: new URLSearchParams(), headers: {}, body: "" }).waitMs).toBe(0);
+    m.stop();
   });
 });

@@ -1,16 +1,20 @@
 // One mock marketplace: the pure `MarketplaceModel` plus what the HTTP shells need around it — the
 // catalogue of native ids, orders, ground-truth timelines, fault settings, tokens, the visibility
-// timer and the webhook sender — behind one `respond(request)` that both shells call.
+// timer and the webhook sender — behind one `receive(request)` (then `respond()`) that both shells call.
 // Easy to get wrong: the model is pure, so *this* class drives time: it reads the clock once per
 // request, and schedules `revealDue` at `model.nextVisibilityAtMs`, or accepted updates would only
-// turn visible when the next request happens to arrive.
+// turn visible when the next request happens to arrive. With `latency: "profile"` a seller-API call
+// is handled half-way through its sampled round trip (`receive`), as in the simulator. And native
+// order ids must never repeat for one marketplace: the order counter survives `reset`, and the HTTP
+// composition starts it from its start time (`orderSeqStart`), so a restarted mock does not hand a
+// long-running engine an id it has already applied.
 
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { Prng, type ChannelId, type Sku } from "@synclag/core";
 import { DEFAULT_PROFILES, MarketplaceModel, type LimiterState, type MarketplaceKind, type MarketplaceProfile, type VisibilityChange } from "@synclag/marketplaces";
 import { withCredentialOverrides, type CredentialOverrides, type MockCredentials } from "./credentials.js";
 import { buildOrderNotification, buildWooPing, notificationEventId } from "./notifications/order-notification.js";
-import { oneLinePem } from "./notifications/signing.js";
+import { ebayKeyId, oneLinePem } from "./notifications/signing.js";
 import { WebhookSender } from "./notifications/webhook-sender.js";
 import { amazonRoutes } from "./wire/amazon.js";
 import { commonRoutes } from "./wire/common.js";
@@ -20,7 +24,7 @@ import { flipkartRoutes } from "./wire/flipkart.js";
 import { amazonOrderId, ebayOfferId, ebayOrderId, flipkartFsn, flipkartOrderId, shopifyInventoryItemGid, shopifyOrderId, wooOrderId, wooProductId } from "./wire/ids.js";
 import { Router, type Route } from "./wire/router.js";
 import { SHOPIFY_REST_LIMIT, shopifyRoutes } from "./wire/shopify.js";
-import { jsonReply, type WireOutcome, type WireRequest, type WireResult } from "./wire/wire.js";
+import { jsonReply, type WireOutcome, type WireReply, type WireRequest, type WireResult } from "./wire/wire.js";
 import { wooCommerceRoutes } from "./wire/woocommerce.js";
 
 export const VERSION_HEADER = "x-synclag-version";
@@ -36,8 +40,19 @@ export interface MockMarketplaceOptions {
   /** Wall clock, ms since the epoch. Default `Date.now`; tests pass a fixed clock. */
   readonly clock?: () => number;
   readonly credentials?: CredentialOverrides;
-  /** `profile`: every seller-API reply waits a latency sampled from the profile; `none` (default): only injected latency. */
+  /**
+   * `profile`: every seller-API call takes a round trip sampled from the profile — handled half-way
+   * through it, answered at its end (shells call `receive`); `none` (default): handled on arrival,
+   * answered after the injected latency only.
+   */
   readonly latency?: "none" | "profile";
+  /**
+   * Order sequence numbers — native order ids derive from them — continue after this. Default 0: a mock
+   * seeded the same way answers with the same ids. `startMockMarketplaces` passes `bootOrderSeqStart(now)`
+   * so a restarted mock never reuses an order id (a running engine would take the new order for a
+   * duplicate or a conflict).
+   */
+  readonly orderSeqStart?: number;
   /** Where order notifications go; absent = none are sent (orders are still recorded). */
   readonly ingestUrl?: string;
   /** Multiplier on notification retry schedules. Default 0.001 (Shopify's 4 h → 14.4 s). */
@@ -60,6 +75,9 @@ interface TimelineEntry {
 }
 
 const TOKEN_LIFETIME_SECONDS = 3_600;
+/** How long a reply is kept under its idempotency key (ms of the mock's clock), and how many keys at most (oldest dropped first). */
+const IDEMPOTENCY_RETENTION_MS = 86_400_000;
+const IDEMPOTENCY_KEYS_MAX = 10_000;
 const REVEAL_SLACK_MS = 10;
 const MAX_ORDERS = 1_000_000;
 
@@ -74,10 +92,11 @@ export class MockMarketplace implements MarketplaceContext {
   private readonly profile: MarketplaceProfile;
   private readonly clock: () => number;
   private readonly router: Router<MarketplaceContext>;
-  private readonly ebayKeys: { readonly privateKey: KeyObject; readonly publicKeyPem: string };
+  private readonly ebayKeys: { readonly privateKey: KeyObject; readonly publicKeyPem: string; readonly keyId: string };
   private catalog = new Map<Sku, CatalogEntry>();
   private catalogByNumber: CatalogEntry[] = [];
-  private counters = new Map<string, number>();
+  /** Survives `reset`: ids handed out before a reset must not be handed out again. */
+  private readonly counters = new Map<string, number>();
   private timelines = new Map<Sku, TimelineEntry[]>();
   private ordersById = new Map<string, MockOrder>();
   private tokens = new Map<string, number>();
@@ -87,6 +106,9 @@ export class MockMarketplace implements MarketplaceContext {
   private revealTimer: { timer: NodeJS.Timeout; atMs: number } | undefined;
   private sender: WebhookSender | undefined;
   private versionCache = new WeakMap<WireRequest, URLSearchParams>();
+  private idempotentReplies = new Map<string, { readonly fingerprint: string; readonly reply: WireReply; readonly atMs: number }>();
+  /** eBay: the ship-to-location and offer quantities last set per SKU (the listing shows their minimum). */
+  private ebayQuantities = new Map<Sku, { readonly shipTo: number; readonly offer?: number | undefined }>();
 
   constructor(private readonly options: MockMarketplaceOptions) {
     this.kind = options.kind;
@@ -99,12 +121,36 @@ export class MockMarketplace implements MarketplaceContext {
     this.router = new Router([...commonRoutes, ...kindRoutes[this.kind]]);
     const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     // Served on one line, as eBay's getPublicKey does: the verifier must cope with it.
-    this.ebayKeys = { privateKey, publicKeyPem: oneLinePem(publicKey.export({ type: "spki", format: "pem" }).toString()) };
+    this.ebayKeys = { privateKey, publicKeyPem: oneLinePem(publicKey.export({ type: "spki", format: "pem" }).toString()), keyId: ebayKeyId(publicKey) };
+    if (options.orderSeqStart !== undefined && options.orderSeqStart > 0) this.counters.set("order", Math.floor(options.orderSeqStart));
     this.initialise();
   }
 
-  /** Handles one request at the clock's current instant. Never throws: a bug answers 500. */
+  /**
+   * What a shell does with an arriving request: wait `waitMs` (half the sampled round trip of a
+   * seller-API call with `latency: "profile"`, else 0), then `respond()` — which handles it at that
+   * instant and answers after the rest of the round trip (`delayMs`). Where the update lands inside the
+   * round trip matters: a buyer reading the storefront meanwhile sees the old quantity until then.
+   */
+  receive(request: WireRequest): { readonly waitMs: number; respond(): WireOutcome } {
+    const sampled = this.options.latency === "profile" && !request.path.startsWith("/_synclag/");
+    if (!sampled) return { waitMs: 0, respond: () => this.respond(request) };
+    // As the simulator does: the server half at latency / 2, the reply at the end.
+    const latencyMs = this.model.sampleLatencyMs();
+    return { waitMs: latencyMs / 2, respond: () => this.handle(request, latencyMs / 2) };
+  }
+
+  /**
+   * Handles one request at the clock's current instant (the shells go through `receive`). With
+   * `latency: "profile"` the reply waits half a sampled round trip: the half before is the caller's to
+   * have waited. Never throws: a bug answers 500.
+   */
   respond(request: WireRequest): WireOutcome {
+    const sellerApi = !request.path.startsWith("/_synclag/");
+    return this.handle(request, !sellerApi ? 0 : this.options.latency === "profile" ? this.model.sampleLatencyMs() / 2 : (this.faults.latencyMs ?? 0));
+  }
+
+  private handle(request: WireRequest, delayMs: number): WireOutcome {
     this.nowMs = this.clock();
     const match = this.router.match(request.method, request.path);
     let outcome: WireResult;
@@ -118,8 +164,6 @@ export class MockMarketplace implements MarketplaceContext {
       outcome = { reply: match.methodMismatch ? jsonReply(405, { error: "method_not_allowed", message: `${request.method} is not allowed on ${request.path}` }) : jsonReply(404, { error: "not_found", message: `no route ${request.method} ${request.path} on the synclag ${this.kind} mock` }) };
     }
     this.scheduleReveal();
-    const sellerApi = !request.path.startsWith("/_synclag/");
-    const delayMs = !sellerApi ? 0 : this.options.latency === "profile" ? this.model.sampleLatencyMs() : (this.faults.latencyMs ?? 0);
     const timeoutRate = this.faults.timeoutAfterApplyRate ?? 0;
     const replyLost = Boolean(outcome.replyLost) || (Boolean(outcome.applied) && timeoutRate > 0 && this.faultRandom.next() < timeoutRate);
     return { reply: outcome.reply, delayMs, replyLost, holdMs: this.options.heldReplyMs ?? this.profile.clientTimeoutMs + 5_000 };
@@ -190,6 +234,9 @@ export class MockMarketplace implements MarketplaceContext {
   checkout(sku: Sku, quantity: number): CheckoutOutcome {
     const result = this.model.checkout(this.nowMs, sku, quantity);
     if (!result.ok) return { ok: false, shown: result.shown };
+    const sold = this.ebayQuantities.get(sku);
+    // eBay takes a sale off the inventory item and the offer alike.
+    if (sold) this.ebayQuantities.set(sku, { shipTo: Math.max(0, sold.shipTo - quantity), offer: sold.offer === undefined ? undefined : Math.max(0, sold.offer - quantity) });
     const seq = this.nextId("order");
     const nativeId = this.nativeOrderId(seq);
     const order: MockOrder = { seq, nativeId, sku, quantity, createdAtMs: this.nowMs, cancelled: false };
@@ -223,6 +270,7 @@ export class MockMarketplace implements MarketplaceContext {
       }
       const version = listing.version ?? 0;
       this.model.seed(listing.sku, listing.quantity, version);
+      if (this.kind === "ebay") this.ebayQuantities.set(listing.sku, { shipTo: listing.quantity });
       this.timelines.set(listing.sku, [{ event: "seeded", quantity: listing.quantity, version, atMs: this.nowMs }]);
     }
     return listings.length;
@@ -236,7 +284,8 @@ export class MockMarketplace implements MarketplaceContext {
   }
 
   injectFaults(faults: FaultSettings): FaultSettings {
-    if (faults.outageMs !== undefined) this.model.injectOutage(this.nowMs + faults.outageMs);
+    // Sets the injected outage's end, sooner or later than before: `outageMs: 0` ends it (profile windows are not affected).
+    if (faults.outageMs !== undefined) this.model.setInjectedOutageEnd(this.nowMs + faults.outageMs);
     if (faults.serverErrorRate !== undefined) this.model.injectServerErrorRate(faults.serverErrorRate);
     if (faults.latencyMs !== undefined) this.model.injectLatencyMs(faults.latencyMs);
     if (faults.throttleFactor !== undefined) this.model.tightenThrottle(faults.throttleFactor, this.nowMs);
@@ -275,7 +324,34 @@ export class MockMarketplace implements MarketplaceContext {
   }
 
   notificationPublicKey(keyId: string): string | undefined {
-    return keyId === this.credentials.ebay.notificationKeyId ? this.ebayKeys.publicKeyPem : undefined;
+    return keyId === this.ebayKeys.keyId ? this.ebayKeys.publicKeyPem : undefined;
+  }
+
+  /** The key id (`kid`) of this mock's eBay notification key: derived from the key, so a restarted mock's new key has a new id. */
+  get ebayNotificationKeyId(): string {
+    return this.ebayKeys.keyId;
+  }
+
+  idempotentReply(scopedKey: string): { readonly fingerprint: string; readonly reply: WireReply } | undefined {
+    const kept = this.idempotentReplies.get(scopedKey);
+    if (kept && this.nowMs - kept.atMs >= IDEMPOTENCY_RETENTION_MS) {
+      this.idempotentReplies.delete(scopedKey);
+      return undefined;
+    }
+    return kept;
+  }
+
+  rememberIdempotentReply(scopedKey: string, fingerprint: string, reply: WireReply): void {
+    this.idempotentReplies.set(scopedKey, { fingerprint, reply, atMs: this.nowMs });
+    if (this.idempotentReplies.size > IDEMPOTENCY_KEYS_MAX) this.idempotentReplies.delete(this.idempotentReplies.keys().next().value as string);
+  }
+
+  ebayListingQuantities(sku: Sku): { readonly shipTo: number; readonly offer?: number | undefined } | undefined {
+    return this.ebayQuantities.get(sku);
+  }
+
+  setEbayListingQuantities(sku: Sku, quantities: { readonly shipTo: number; readonly offer?: number | undefined }): void {
+    this.ebayQuantities.set(sku, quantities);
   }
 
   /** The eBay notification key pair's public half (PEM on one line, as eBay serves it), for the ingest side's verifier. */
@@ -301,13 +377,14 @@ export class MockMarketplace implements MarketplaceContext {
     this.faultRandom = root.fork("faults");
     this.catalog = new Map();
     this.catalogByNumber = [];
-    this.counters = new Map();
     this.timelines = new Map();
     this.ordersById = new Map();
     this.tokens = new Map();
     this.faults = {};
     this.lastThrottle = undefined;
     this.versionCache = new WeakMap();
+    this.idempotentReplies = new Map();
+    this.ebayQuantities = new Map();
     const url = this.options.ingestUrl;
     // A profile built field by field (a scenario's overrides) may leave it out: the kind's documented value then.
     const deliveryTimeoutMs = this.profile.notifications.deliveryTimeoutMs ?? DEFAULT_PROFILES[this.kind].notifications.deliveryTimeoutMs;
@@ -324,7 +401,7 @@ export class MockMarketplace implements MarketplaceContext {
             ...(deliveryTimeoutMs === undefined ? {} : { deliveryTimeoutMs }),
             build: (pending, attempt, deliverySeq, sentAtMs) => {
               const order = pending.payload as MockOrder;
-              return buildOrderNotification({ kind: this.kind, url, order, catalogNumber: this.catalog.get(order.sku)?.n ?? 0, credentials: this.credentials, sentAtMs, attempt, deliverySeq, ebayKey: this.ebayKeys.privateKey });
+              return buildOrderNotification({ kind: this.kind, url, order, catalogNumber: this.catalog.get(order.sku)?.n ?? 0, credentials: this.credentials, sentAtMs, attempt, deliverySeq, ebayKey: this.ebayKeys.privateKey, ebayKeyId: this.ebayKeys.keyId });
             },
             ...(this.kind === "woocommerce" ? { buildPing: () => buildWooPing(url, this.credentials) } : {}),
           });

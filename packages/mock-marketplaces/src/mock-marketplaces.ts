@@ -3,7 +3,9 @@
 // ports) or all on one port under `/<kind>` (`/<channel>`). The composition the CLI, the tests and the
 // benchmark share; `channelListings` is the listing seed per channel policy that `synclag run` uses too.
 // Easy to get wrong: refuse non-loopback hosts unless explicitly allowed — these servers accept any
-// well-formed request and have an unauthenticated admin API.
+// well-formed request and have an unauthenticated admin API. And a restarted `synclag marketplaces`
+// must not hand out the order ids of the previous one to an engine that outlived it: each start begins
+// the order sequence at its start time (`bootOrderSeqStart`).
 
 import { isIP } from "node:net";
 import { SynclagError, listedQuantity, type ChannelId, type ChannelPolicy, type Sku } from "@synclag/core";
@@ -13,6 +15,7 @@ import { MockMarketplace } from "./mock-marketplace.js";
 import { serveMarketplaces, type RunningServer } from "./shells/node-http-server.js";
 import { ADMIN_PREFIX } from "./wire/common.js";
 import type { SeedListing } from "./wire/context.js";
+import { bootOrderSeqStart } from "./wire/ids.js";
 
 /** One sales channel to mock: its own marketplace (id in ground truth and notifications) and listings. */
 export interface MockChannel {
@@ -46,6 +49,7 @@ export interface MockMarketplacesOptions {
   readonly notificationDelayScale?: number;
   /** Seeds `count` listings `<prefix>1…` with `stock` each in every marketplace. */
   readonly seedListings?: { readonly count: number; readonly stock: number; readonly prefix?: string };
+  /** Wall clock, ms since the epoch (default `Date.now`); also where the order sequence starts (`bootOrderSeqStart`). */
   readonly clock?: () => number;
   readonly heldReplyMs?: number;
   readonly shopifyThrottleStatus?: 200 | 429;
@@ -108,11 +112,14 @@ export async function startMockMarketplaces(options: MockMarketplacesOptions = {
   if (bad.length > 0) throw new MockServerError("bad-option", `channel id(s) not usable in a URL path: ${bad.map((id) => JSON.stringify(id)).join(", ")}`);
   const port = options.port ?? 0;
   const layout = options.layout ?? "port-per-kind";
+  // Per start, not per process: order ids of this start come after those of any earlier one.
+  const orderSeqStart = bootOrderSeqStart((options.clock ?? Date.now)());
   const marketplaces = channels.map(({ id, kind }) => {
     const profile = options.profiles?.[kind];
     return new MockMarketplace({
       kind,
       channel: id,
+      orderSeqStart,
       ...(profile ? { profile } : {}),
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       ...(options.clock ? { clock: options.clock } : {}),

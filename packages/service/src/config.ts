@@ -43,6 +43,18 @@ const url = (protocols: readonly string[]) =>
     { message: `must be a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL` },
   );
 
+/** An http(s) base URL with no query, fragment or credentials (a path prefix is fine). */
+const publicBaseUrl = url(["http:", "https:"]).superRefine((text, ctx) => {
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    return; // reported by `url`
+  }
+  if (parsed.search !== "" || parsed.hash !== "" || text.includes("?") || text.includes("#")) ctx.addIssue({ code: "custom", message: "must have no query or fragment: the notification path is appended to it" });
+  if (parsed.username !== "" || parsed.password !== "") ctx.addIssue({ code: "custom", message: "must not carry credentials" });
+});
+
 const kind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
 
 const channelSchema = z.strictObject({
@@ -83,8 +95,16 @@ export const serviceConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65_535).default(8080),
       /** Largest notification body accepted (bytes). */
       maxBodyBytes: z.number().int().positive().default(256 * 1024),
+      /**
+       * The base URL marketplaces are given for this gateway when a proxy stands in front of it (e.g.
+       * `https://hooks.example.com`): Flipkart signs the URL it calls, and that is checked as
+       * `<publicUrl>/ingest/<channel>`. Absent: the URL is rebuilt from the request.
+       */
+      publicUrl: publicBaseUrl.optional(),
+      /** Without `publicUrl`, rebuild the called URL from X-Forwarded-Proto / X-Forwarded-Host — only behind a proxy that sets them. */
+      trustForwardedHeaders: z.boolean({ error: "must be true or false" }).default(false),
     })
-    .default({ host: "127.0.0.1", port: 8080, maxBodyBytes: 256 * 1024 }),
+    .default({ host: "127.0.0.1", port: 8080, maxBodyBytes: 256 * 1024, trustForwardedHeaders: false }),
   channels: z.array(channelSchema).default([]),
   reconcileInterval: duration.default(900_000),
   feed: z
@@ -266,6 +286,8 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["SYNCLAG_STRATEGY", env.SYNCLAG_STRATEGY, ["strategy"], String],
     ["SYNCLAG_INGEST_HOST", env.SYNCLAG_INGEST_HOST, ["ingest", "host"], String],
     ["SYNCLAG_INGEST_PORT", env.SYNCLAG_INGEST_PORT, ["ingest", "port"], numberOrText],
+    ["SYNCLAG_INGEST_PUBLIC_URL", env.SYNCLAG_INGEST_PUBLIC_URL, ["ingest", "publicUrl"], String],
+    ["SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS", env.SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS, ["ingest", "trustForwardedHeaders"], booleanOrText],
     ["SYNCLAG_RECONCILE_INTERVAL", env.SYNCLAG_RECONCILE_INTERVAL, ["reconcileInterval"], String],
     ["SYNCLAG_LOG_LEVEL", env.SYNCLAG_LOG_LEVEL, ["logLevel"], String],
     ["SYNCLAG_SHUTDOWN_TIMEOUT", env.SYNCLAG_SHUTDOWN_TIMEOUT, ["shutdownTimeout"], String],

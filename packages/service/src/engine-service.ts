@@ -400,6 +400,8 @@ export class EngineService {
         host: config.ingest.host,
         port: config.ingest.port,
         maxBodyBytes: config.ingest.maxBodyBytes,
+        ...(config.ingest.publicUrl === undefined ? {} : { publicUrl: config.ingest.publicUrl }),
+        trustForwardedHeaders: config.ingest.trustForwardedHeaders,
         channels: ingestChannels,
         publish: (event) => guard.publish(event),
         metrics,

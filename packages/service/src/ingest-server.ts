@@ -6,7 +6,9 @@
 // Easy to get wrong: answer 2xx only after the PubAck — a marketplace that got 200 never redelivers, so
 // a 200 before the event is stored loses the order; and answer 401/400 (not 5xx) for bad signatures and
 // malformed bodies, or the marketplace retries a delivery that can never succeed. And bound every wait
-// on a client: one that stalls mid-upload must not hold a shutdown past its deadline.
+// on a client: one that stalls mid-upload must not hold a shutdown past its deadline. Flipkart signs the
+// URL it called: behind a TLS-terminating proxy that is the public `https://…` URL, not the
+// `http://<Host>` this server sees — give `publicUrl` (or trust the proxy's X-Forwarded-* headers).
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -27,6 +29,18 @@ export interface IngestServerOptions {
   readonly host: string;
   readonly port: number;
   readonly maxBodyBytes: number;
+  /**
+   * The base URL marketplaces call this gateway at, e.g. `https://hooks.example.com` (a path prefix a
+   * proxy strips is fine: `https://example.com/synclag`). Flipkart's signature covers the URL it
+   * called, checked as `<publicUrl><path and query received>`. Absent: rebuilt from the request.
+   */
+  readonly publicUrl?: string;
+  /**
+   * Without `publicUrl`: rebuild the called URL from `X-Forwarded-Proto` and `X-Forwarded-Host` (first
+   * value of each). Default false — set it only behind a proxy that sets them, or any client picks the
+   * URL its signature is checked against.
+   */
+  readonly trustForwardedHeaders?: boolean;
   readonly channels: readonly IngestChannel[];
   /** `rechecked`: published again under a distinct message id for the store to check (see order-id-guard.ts). */
   readonly publish: (event: OrderEvent) => Promise<{ readonly duplicate: boolean; readonly rechecked?: boolean }>;
@@ -113,6 +127,29 @@ function ebayKeyId(header: string | string[] | undefined): string | undefined {
   }
 }
 
+/** The first value of a (possibly repeated or comma-joined) header. */
+function firstValue(header: string | string[] | undefined): string | undefined {
+  const text = Array.isArray(header) ? header[0] : header;
+  const first = text?.split(",")[0]?.trim();
+  return first === undefined || first === "" ? undefined : first;
+}
+
+/**
+ * The URL the marketplace called, as it signed it: `publicUrl` + the path received; else, trusted,
+ * the forwarded scheme and host; else `http://<Host>`.
+ */
+function calledUrl(request: Pick<IncomingMessage, "headers" | "url">, options: { readonly publicUrl?: string | undefined; readonly trustForwardedHeaders?: boolean | undefined; readonly fallbackHost: string }): string {
+  const path = request.url ?? "";
+  if (options.publicUrl !== undefined) return `${options.publicUrl.replace(/\/+$/, "")}${path}`;
+  const host = firstValue(request.headers.host) ?? options.fallbackHost;
+  if (options.trustForwardedHeaders === true) {
+    const proto = firstValue(request.headers["x-forwarded-proto"])?.toLowerCase();
+    const forwardedHost = firstValue(request.headers["x-forwarded-host"]);
+    return `${proto === "https" || proto === "http" ? proto : "http"}://${forwardedHost ?? host}${path}`;
+  }
+  return `http://${host}${path}`;
+}
+
 export async function startIngestServer(options: IngestServerOptions): Promise<RunningIngestServer> {
   const channels = new Map(options.channels.map((c) => [c.id, c]));
   const { logger, metrics } = options;
@@ -168,7 +205,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
         ? { ok: false, reason: "signature", problems: [{ path: "", message: "no verification key for this notification" }] }
         : verifyAndNormalize(channel.kind, request.headers, body, secret, {
             channel: channel.id,
-            url: `http://${request.headers.host ?? `${options.host}:${options.port}`}${request.url ?? ""}`,
+            url: calledUrl(request, { publicUrl: options.publicUrl, trustForwardedHeaders: options.trustForwardedHeaders, fallbackHost: `${options.host}:${options.port}` }),
             method: request.method ?? "POST",
             // Flipkart's signature does not cover the body: a stale X_Date is refused as a replay.
             nowMs: Date.now(),

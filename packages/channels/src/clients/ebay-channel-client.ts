@@ -1,7 +1,12 @@
 // eBay Sell Inventory API client: `bulk_update_price_quantity` with the ship-to-location quantity
 // of up to 25 SKUs, `bulk_get_inventory_item` for reads, Post-Order cancellation.
 // Easy to get wrong: 207 Multi-Status is a normal answer — success and failure are per entry
-// (`responses[i].statusCode`); the 250-revisions-a-day cap shows up there, not as an HTTP error.
+// (`responses[i].statusCode`); the 250-revisions-a-day cap shows up there, not as an HTTP error. And
+// a SKU may have several entries — "one for each offer/inventory item being updated" (the official
+// model's `BulkPriceQuantityResponse`) — so a SKU succeeded only when every entry for it says 200.
+// Only the ship-to-location quantity is sent, never `offers`: an offer quantity set elsewhere (Seller
+// Hub, another tool) keeps capping the listing at min(ship-to-location, offer) — D — and reads of the
+// inventory item do not show that cap.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -44,13 +49,18 @@ export class EbayChannelClient extends HttpChannelClient {
     const parsed = parseJsonBody(reply);
     const responses = isRecord(parsed) && Array.isArray(parsed.responses) ? parsed.responses.filter(isRecord) : [];
     return updates.map((u) => {
-      const entry = responses.find((r) => r.sku === u.sku);
-      if (!entry) return failure("unavailable", `ebay: no response entry for ${u.sku}`);
-      if (entry.statusCode === 200) return { ok: true };
+      const entries = responses.filter((r) => r.sku === u.sku);
+      if (entries.length === 0) return failure("unavailable", `ebay: no response entry for ${u.sku}`);
+      const failed = entries.filter((r) => r.statusCode !== 200);
+      if (failed.length === 0) return { ok: true };
+      // A retryable failure first (the retry may clear them all); else the first refusal.
+      const statusOf = (r: Record<string, unknown>) => (typeof r.statusCode === "number" ? r.statusCode : 0);
+      const entry = failed.find((r) => statusOf(r) >= 500 || statusOf(r) === 429) ?? (failed[0] as Record<string, unknown>);
       const errors = Array.isArray(entry.errors) ? entry.errors.filter(isRecord) : [];
       const text = errors.map((e) => `${String(e.errorId)}: ${String(e.message)}`).join("; ");
-      const status = typeof entry.statusCode === "number" ? entry.statusCode : 0;
-      return failure(status >= 500 ? "unavailable" : status === 429 ? "rate_limited" : "rejected", `ebay ${status}: ${text}`, status === 429 ? this.throttleBackoffMs : undefined);
+      const status = statusOf(entry);
+      const where = typeof entry.offerId === "string" ? ` (offer ${entry.offerId})` : "";
+      return failure(status >= 500 ? "unavailable" : status === 429 ? "rate_limited" : "rejected", `ebay ${status}${where}: ${text}`, status === 429 ? this.throttleBackoffMs : undefined);
     });
   }
 

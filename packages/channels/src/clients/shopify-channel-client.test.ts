@@ -7,7 +7,7 @@ import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace } from "@synclag/mock-marketplaces";
 import { ChannelError } from "../errors.js";
 import { htmlReply as html, jsonReply as json, reasonOf, scripted } from "../../test/scripted-transport.js";
-import type { HttpRequest, HttpTransport } from "../transport.js";
+import type { HttpReply, HttpRequest, HttpTransport } from "../transport.js";
 import { ShopifyChannelClient } from "./shopify-channel-client.js";
 
 const itemsPage = (nodes: { sku: string; quantity?: number }[]) =>
@@ -72,6 +72,79 @@ describe("compare-and-set fields follow the configured API version", () => {
     const input = inputOf(t.sent[1]);
     expect(input.quantities.map((q) => q.changeFromQuantity)).toEqual([3, null]);
     expect("ignoreCompareQuantity" in input || input.quantities.some((q) => "compareQuantity" in q)).toBe(false);
+  });
+});
+
+describe("@idempotent(key:) on the set, from 2026-01 (mandatory from 2026-04)", () => {
+  const keyOf = (request: HttpRequest | undefined) => /@idempotent\(key: "([^"]+)"\)/.exec((JSON.parse(request?.body ?? "{}") as { query?: string }).query ?? "")?.[1];
+  /** Answers from a script; `"timeout"` makes the transport time out (the set may or may not have applied). */
+  function scriptedOrTimeout(...replies: (HttpReply | "timeout")[]): HttpTransport & { readonly sent: HttpRequest[] } {
+    const sent: HttpRequest[] = [];
+    return {
+      sent,
+      send: (request) => {
+        sent.push(request);
+        const next = replies.length > 1 ? replies.shift() : replies[0];
+        return next === "timeout" ? Promise.reject(new ChannelError("timeout", "timed out after 10000 ms")) : Promise.resolve(next as HttpReply);
+      },
+      close: () => Promise.resolve(),
+    };
+  }
+  const userError = (code: string) => json({ data: { inventorySetQuantities: { inventoryAdjustmentGroup: null, userErrors: [{ code, field: null, message: code }] } } });
+
+  it.each(["2024-07", "2025-10"])("%s: no directive (those versions do not take it)", async (apiVersion) => {
+    const t = scripted(itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
+    await client(t, { apiVersion }).setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    expect((JSON.parse(t.sent[1]?.body ?? "{}") as { query: string }).query).not.toContain("@idempotent");
+  });
+
+  it.each(["2026-01", "2026-04", "unstable"])("%s: the set carries a key, a fresh one per batch", async (apiVersion) => {
+    const t = scripted(itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
+    const shopify = client(t, { apiVersion });
+    await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    await shopify.setQuantities([{ sku: "a", quantity: 6, version: 3 }]);
+    const [first, second] = [keyOf(t.sent[1]), keyOf(t.sent[2])];
+    expect(first).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second).not.toBe(first);
+  });
+
+  it("a batch that timed out, sent again unchanged, reuses its key; once a reply confirms it, the same input is a new operation with a new key", async () => {
+    const t = scriptedOrTimeout(itemsPage([{ sku: "a", quantity: 3 }]), "timeout", itemsPage([{ sku: "a", quantity: 3 }]), SET_OK, SET_OK);
+    const shopify = client(t, { apiVersion: "2026-04" });
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["timeout"]);
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).toEqual([{ ok: true }]);
+    expect(inputOf(t.sent[1])).toEqual(inputOf(t.sent[3]));
+    expect(keyOf(t.sent[3])).toBe(keyOf(t.sent[1]));
+    // Now at 5: a later set from 5 has other variables, and an identical one after a confirmed reply is a new operation.
+    const off = scripted(itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
+    const blind = client(off, { apiVersion: "2026-04", compareAndSet: false });
+    await blind.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    await blind.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    expect(inputOf(off.sent[1])).toEqual(inputOf(off.sent[2]));
+    expect(keyOf(off.sent[2])).not.toBe(keyOf(off.sent[1]));
+  });
+
+  it("a timed-out batch's key is not reused once another reply about its SKUs came (the identical input later is another operation)", async () => {
+    const t = scriptedOrTimeout(itemsPage([{ sku: "a", quantity: 3 }]), "timeout", itemsPage([{ sku: "a", quantity: 5 }]), SET_OK, itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
+    const shopify = client(t, { apiVersion: "2026-04" });
+    await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]); // timed out (it applied: the re-read shows 5)
+    await shopify.setQuantities([{ sku: "a", quantity: 4, version: 3 }]); // from 5: confirmed
+    await shopify.readQuantities(["a"]); // someone set it back to 3
+    await shopify.setQuantities([{ sku: "a", quantity: 5, version: 4 }]); // the timed-out input again, as a new operation
+    expect(inputOf(t.sent[5])).toEqual(inputOf(t.sent[1]));
+    expect(keyOf(t.sent[5])).not.toBe(keyOf(t.sent[1]));
+  });
+
+  it("IDEMPOTENCY_CONCURRENT_REQUEST: retryable, and the retry carries the same key; IDEMPOTENCY_KEY_PARAMETER_MISMATCH: retryable with a fresh key", async () => {
+    const t = scripted(itemsPage([{ sku: "a", quantity: 3 }]), userError("IDEMPOTENCY_CONCURRENT_REQUEST"), userError("IDEMPOTENCY_KEY_PARAMETER_MISMATCH"), SET_OK);
+    const shopify = client(t, { apiVersion: "2026-04", compareAndSet: false });
+    const push = () => shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    expect((await push()).map(reasonOf)).toEqual(["unavailable"]);
+    expect((await push()).map(reasonOf)).toEqual(["unavailable"]);
+    expect(await push()).toEqual([{ ok: true }]);
+    expect(keyOf(t.sent[2])).toBe(keyOf(t.sent[1]));
+    expect(keyOf(t.sent[3])).not.toBe(keyOf(t.sent[2]));
   });
 });
 

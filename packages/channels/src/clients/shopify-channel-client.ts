@@ -3,7 +3,9 @@
 // `ignoreCompareQuantity` before API version 2026-01, `changeFromQuantity` from 2026-01 (mandatory
 // from 2026-04, when the older fields are removed) — ids and reads through
 // `inventoryItems(query: "sku:…")`, `orderCancel`; throttling read from `extensions.cost.throttleStatus`
-// (or `Retry-After` on a 429). REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one SKU per
+// (or `Retry-After` on a 429). From 2026-01 the set carries `@idempotent(key:)` (optional there,
+// mandatory from 2026-04): a fresh key per batch, the same key when a batch whose outcome is unknown
+// is sent again unchanged. REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one SKU per
 // call, 429 + `Retry-After`.
 // Easy to get wrong: Shopify reports most failures inside an HTTP 200 — `THROTTLED`,
 // `INTERNAL_SERVER_ERROR` ("instead of 500"), `ACCESS_DENIED` in `errors` — so a 200 is success only
@@ -13,6 +15,7 @@
 // after INVALID_INVENTORY_ITEM (item deleted or re-created) or a change reported for the item under
 // another SKU (the SKU moved: the set landed on that item) — the next push looks the SKU up again.
 
+import { randomUUID } from "node:crypto";
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
@@ -22,7 +25,7 @@ import type { HttpReply } from "../transport.js";
 export interface ShopifyClientCredentials {
   /** Admin API access token (`X-Shopify-Access-Token`). */
   readonly accessToken: string;
-  /** e.g. "2025-01" (or "unstable"); decides the compare-and-set fields sent (see `usesChangeFromQuantity`). */
+  /** e.g. "2025-01" (or "unstable"); decides the compare-and-set fields sent (see `usesChangeFromQuantity`) and whether the set carries `@idempotent` (2026-01 on). */
   readonly apiVersion: string;
   /** Numeric id of the location whose `available` quantity is set. */
   readonly locationId: string;
@@ -36,12 +39,16 @@ export interface ShopifyChannelClientOptions extends HttpChannelClientOptions {
   readonly compareAndSet?: boolean;
 }
 
-const SET_MUTATION = `mutation SynclagSetQuantities($input: InventorySetQuantitiesInput!) {
-  inventorySetQuantities(input: $input) {
+/** The set mutation; with `idempotencyKey`, under Shopify's `@idempotent(key:)` directive (a literal, as Shopify's examples write it). */
+function setMutation(idempotencyKey?: string): string {
+  const directive = idempotencyKey === undefined ? "" : ` @idempotent(key: ${JSON.stringify(idempotencyKey)})`;
+  return `mutation SynclagSetQuantities($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input)${directive} {
     inventoryAdjustmentGroup { id changes { name quantityAfterChange item { id sku } } }
     userErrors { code field message }
   }
 }`;
+}
 
 const ITEMS_QUERY = `query SynclagInventoryItems($first: Int!, $query: String!, $locationId: ID!) {
   inventoryItems(first: $first, query: $query) {
@@ -57,6 +64,14 @@ const CANCEL_MUTATION = `mutation SynclagOrderCancel($orderId: ID!, $reason: Ord
 }`;
 
 const STALE_CODES = new Set(["CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"]);
+/**
+ * User errors about the idempotency key, not the item: the same key is still being processed
+ * (CONCURRENT_REQUEST — the retry keeps it), or was used with other variables (PARAMETER_MISMATCH —
+ * the retry gets a fresh one). Both retryable.
+ */
+const IDEMPOTENCY_CODES = new Set(["IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"]);
+/** Batches whose outcome is unknown, remembered with their key for an unchanged retry (oldest dropped first). */
+const MAX_PENDING_KEYS = 32;
 /** The user error of an entry whose inventory item id no longer exists. */
 const INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM";
 const MAX_PAGE = 250;
@@ -66,14 +81,36 @@ const UNAVAILABLE_CODES = new Set(["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE
 const UNAUTHORIZED_CODES = new Set(["ACCESS_DENIED", "SHOP_INACTIVE"]);
 /** First Admin API version whose `InventoryQuantityInput` has `changeFromQuantity`. */
 const CHANGE_FROM_QUANTITY_SINCE = "2026-01";
+/**
+ * First Admin API version whose `inventorySetQuantities` takes the `@idempotent(key:)` directive
+ * (shopify.dev: optional from 2026-01, required from 2026-04 — changelog 2025-12-12, "Making
+ * idempotency mandatory for inventory adjustments and refund mutations").
+ */
+const IDEMPOTENT_SINCE = "2026-01";
+
+/** Whether `apiVersion` is `release` or later ("unstable" is the newest). */
+function atLeast(apiVersion: string, release: string): boolean {
+  if (apiVersion === "unstable") return true;
+  return /^\d{4}-\d{2}$/.test(apiVersion) && apiVersion >= release;
+}
 
 /**
  * Whether `apiVersion` takes `changeFromQuantity` (2026-01 and later, and "unstable"); older versions
  * reject the field as undefined and take `compareQuantity` / `ignoreCompareQuantity` instead.
  */
 function usesChangeFromQuantity(apiVersion: string): boolean {
-  if (apiVersion === "unstable") return true;
-  return /^\d{4}-\d{2}$/.test(apiVersion) && apiVersion >= CHANGE_FROM_QUANTITY_SINCE;
+  return atLeast(apiVersion, CHANGE_FROM_QUANTITY_SINCE);
+}
+
+/** Whether `apiVersion` takes `@idempotent` on `inventorySetQuantities` (older versions do not define it for the set). */
+function usesIdempotentDirective(apiVersion: string): boolean {
+  return atLeast(apiVersion, IDEMPOTENT_SINCE);
+}
+
+/** A batch sent under an idempotency key whose outcome is unknown (timed out, 5xx, unconfirmed). */
+interface PendingKey {
+  readonly key: string;
+  readonly skus: ReadonlySet<Sku>;
 }
 
 interface Known {
@@ -92,6 +129,13 @@ export class ShopifyChannelClient extends HttpChannelClient {
   private readonly api: "graphql" | "rest";
   private readonly compareAndSet: boolean;
   private readonly known = new Map<Sku, Known>();
+  /**
+   * Idempotency keys of batches whose outcome is unknown, by the mutation input they carried: the same
+   * batch sent again unchanged is a retry and reuses its key (Shopify then applies it at most once). A
+   * definitive reply about any of its SKUs ends the entry — an identical input sent later is a new
+   * operation and must not be answered with the old one's result.
+   */
+  private readonly pendingKeys = new Map<string, PendingKey>();
 
   constructor(options: ShopifyChannelClientOptions) {
     super("shopify", options, DEFAULT_PROFILES.shopify.clientTimeoutMs);
@@ -188,7 +232,11 @@ export class ShopifyChannelClient extends HttpChannelClient {
       else outcomes[index] = failure("rejected", `shopify: no inventory item with SKU ${JSON.stringify(update.sku)}`);
     });
     if (sent.length > 0) {
-      const reply = await this.graphqlRequest(SET_MUTATION, { input: this.setQuantitiesInput(sent) }, this.versionHeaders(sent.map((s) => s.update)));
+      const input = this.setQuantitiesInput(sent);
+      const skus = new Set(sent.map((s) => s.update.sku));
+      const fingerprint = JSON.stringify(input);
+      const key = usesIdempotentDirective(this.credentials.apiVersion) ? (this.pendingKeys.get(fingerprint)?.key ?? randomUUID()) : undefined;
+      const reply = await this.graphqlRequest(setMutation(key), { input }, this.versionHeaders(sent.map((s) => s.update)));
       const parsed = "ok" in reply ? undefined : parseJsonBody(reply);
       let whole = "ok" in reply ? reply : this.graphqlFailure(reply, parsed);
       const payload = isRecord(parsed) && isRecord(parsed.data) && isRecord(parsed.data.inventorySetQuantities) ? parsed.data.inventorySetQuantities : undefined;
@@ -197,9 +245,16 @@ export class ShopifyChannelClient extends HttpChannelClient {
       if (whole) {
         // Timed out, or failed in a way that leaves open whether the set applied: the cached quantity may be stale.
         if (whole.reason === "timeout" || whole.reason === "unavailable") for (const s of sent) this.forgetQuantity(s.update.sku);
+        // Nothing confirmed either way: an unchanged retry of this batch is the same operation.
+        if (key !== undefined) this.rememberKey(fingerprint, key, skus);
         for (const s of sent) outcomes[s.index] = whole;
       } else {
         const userErrors = (payload?.userErrors as unknown[]).filter(isRecord);
+        // The mutation ran (or was refused for good): this input's key is spent — unless Shopify says the
+        // same key is still being processed, when the retry must carry it again.
+        const concurrent = userErrors.some((e) => e.code === "IDEMPOTENCY_CONCURRENT_REQUEST");
+        this.forgetKeysOf(skus);
+        if (key !== undefined && concurrent) this.rememberKey(fingerprint, key, skus);
         const group = isRecord(payload?.inventoryAdjustmentGroup) ? payload.inventoryAdjustmentGroup : undefined;
         const changedItems = (Array.isArray(group?.changes) ? group.changes.filter(isRecord) : []).map((c) => c.item).filter(isRecord);
         const perEntry = new Map<number, Record<string, unknown>>();
@@ -226,6 +281,7 @@ export class ShopifyChannelClient extends HttpChannelClient {
           }
           const code = String(error.code);
           if (code === INVALID_INVENTORY_ITEM) outcomes[index] = this.staleItem(update.sku, sentWith.gid, `is gone (${code})`);
+          else if (IDEMPOTENCY_CODES.has(code)) outcomes[index] = failure("unavailable", `shopify ${code}: ${String(error.message)}`);
           else if (STALE_CODES.has(code)) {
             this.forgetQuantity(update.sku);
             outcomes[index] = failure("stale", `shopify ${code}: ${String(error.message)}`);
@@ -286,6 +342,18 @@ export class ShopifyChannelClient extends HttpChannelClient {
   private staleItem(sku: Sku, gid: string, detail: string): Failure {
     if (this.known.get(sku)?.gid === gid) this.known.delete(sku);
     return failure("unavailable", `shopify: inventory item ${gid}, cached for SKU ${JSON.stringify(sku)}, ${detail}; the SKU is looked up again`);
+  }
+
+  /** Keeps `key` for an unchanged retry of the batch `fingerprint` (of `skus`); at most MAX_PENDING_KEYS are kept. */
+  private rememberKey(fingerprint: string, key: string, skus: ReadonlySet<Sku>): void {
+    this.pendingKeys.delete(fingerprint);
+    this.pendingKeys.set(fingerprint, { key, skus });
+    if (this.pendingKeys.size > MAX_PENDING_KEYS) this.pendingKeys.delete(this.pendingKeys.keys().next().value as string);
+  }
+
+  /** Ends the pending keys of every batch that held one of `skus`: a definitive reply about them came since. */
+  private forgetKeysOf(skus: ReadonlySet<Sku>): void {
+    for (const [fingerprint, pending] of this.pendingKeys) if ([...pending.skus].some((sku) => skus.has(sku))) this.pendingKeys.delete(fingerprint);
   }
 
   private forgetQuantity(sku: Sku): void {

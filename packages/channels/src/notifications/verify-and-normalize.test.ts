@@ -114,6 +114,18 @@ describe("order lines without a SKU (custom items, tips, gift cards, products wi
     expect(verdict).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-1", quantity: 2 }] }, skippedLines: [{ index: 0, reason: "no SKU" }] });
   });
 
+  it.each(["failed", "cancelled", "refunded", "trash"])("woocommerce: order.created with status %s (no stock was reduced, or it was given back) is ignored, not a sale", (status) => {
+    const body = JSON.stringify({ id: 1001, status, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "sku-1", quantity: 2 }] });
+    const verdict = verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": "order.created" }, body, "w");
+    expect(verdict).toEqual({ ok: true, kind: "ignored", detail: `order 1001 status ${status}` });
+  });
+
+  it.each(["pending", "processing", "on-hold", "completed"])("woocommerce: order.created with status %s is a sale (pending too: WooCommerce reserves its stock while payment is awaited)", (status) => {
+    const body = JSON.stringify({ id: 1001, status, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "sku-1", quantity: 2 }] });
+    const verdict = verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": "order.created" }, body, "w");
+    expect(verdict).toMatchObject({ ok: true, kind: "order", event: { orderId: "woocommerce:1001", lines: [{ sku: "sku-1", quantity: 2 }] } });
+  });
+
   it("amazon: an order item without a SellerSKU is skipped", () => {
     const body = JSON.stringify({
       NotificationType: "ORDER_CHANGE",

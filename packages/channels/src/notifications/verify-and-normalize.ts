@@ -67,6 +67,9 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** WooCommerce order statuses that are no sale: stock never reduced, or given back. */
+const WOO_NOT_SOLD: ReadonlySet<string> = new Set(["failed", "cancelled", "refunded", "trash"]);
+
 /** WooCommerce's ping body (form-encoded; the id is the webhook's). */
 const WOO_PING = /^webhook_id=\d{1,20}$/;
 
@@ -244,6 +247,11 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
     case "woocommerce": {
       const topic = header(headers, "x-wc-webhook-topic");
       if (topic !== undefined && topic !== "order.created") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
+      // `order.created` carries the order as it is when the webhook fires: one already failed, cancelled,
+      // refunded or trashed never had its stock reduced by WooCommerce (or has it back), so it is no
+      // sale. A `pending` order (awaiting payment) is still taken as one: WooCommerce reserves its stock
+      // for the hold time; that it later cancels an unpaid one is not seen here (only order.created is).
+      if (typeof root.status === "string" && WOO_NOT_SOLD.has(root.status)) return { ok: true, kind: "ignored", detail: `order ${String(root.id)} status ${root.status}` };
       const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
       return toEvent(channel, root.id, items.map((i) => i && { sku: i.sku, quantity: i.quantity }), timeOf(root.date_created_gmt, true), `woocommerce:order:${String(root.id)}`, header(headers, "x-wc-webhook-delivery-id"));
     }

@@ -11,7 +11,7 @@ import type { MockCredentials } from "../credentials.js";
 import type { MockOrder } from "../wire/context.js";
 import { amazonOrderItemId, ebayLineItemId, flipkartOrderItemId, flipkartShipmentId, shopifyVariantId, wooProductId } from "../wire/ids.js";
 import { counterUuid } from "../wire/wire.js";
-import { ebaySignature, flipkartAuthorization, hmacSha256Base64 } from "./signing.js";
+import { ebayKeyId, ebaySignature, flipkartAuthorization, hmacSha256Base64 } from "./signing.js";
 
 /** Stand-in header of Amazon deliveries (real ORDER_CHANGE notifications arrive through SQS). */
 export const AMAZON_SIGNATURE_HEADER = "x-synclag-signature";
@@ -37,6 +37,8 @@ export interface NotificationInput {
   /** Unique per delivery attempt. */
   readonly deliverySeq: number;
   readonly ebayKey: KeyObject;
+  /** The `kid` eBay deliveries name; default: derived from `ebayKey` (`ebayKeyId`). */
+  readonly ebayKeyId?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -157,7 +159,7 @@ export function buildOrderNotification(input: NotificationInput): NotificationMe
           data: { orderId: order.nativeId, lineItemId: ebayLineItemId(order.seq), sku: order.sku, quantity: order.quantity, marketplaceId: creds.marketplaceId, creationDate: iso(order.createdAtMs) },
         },
       });
-      return { url, method: "POST", body, headers: { ...json, "x-ebay-signature": ebaySignature(input.ebayKey, creds.notificationKeyId, body) } };
+      return { url, method: "POST", body, headers: { ...json, "x-ebay-signature": ebaySignature(input.ebayKey, input.ebayKeyId ?? ebayKeyId(input.ebayKey), body) } };
     }
   }
 }

@@ -2,7 +2,7 @@
 // engine's ingest verifies — `@synclag/channels` holds the independent verifier). Easy to get wrong:
 // HMACs are computed over the *raw body bytes* exactly as sent; re-serialising the JSON breaks them.
 
-import { createHash, createHmac, sign, type KeyObject } from "node:crypto";
+import { createHash, createHmac, createPublicKey, sign, type KeyObject } from "node:crypto";
 
 /** Shopify `X-Shopify-Hmac-Sha256`, WooCommerce `X-WC-Webhook-Signature`, and the Amazon stand-in: base64 HMAC-SHA256 of the body. */
 export function hmacSha256Base64(secret: string, body: string): string {
@@ -27,4 +27,16 @@ export function ebaySignature(privateKey: KeyObject, keyId: string, body: string
 /** A PEM as eBay's Notification API serves it: BEGIN line, base64 and END line run together on one line. */
 export function oneLinePem(pem: string): string {
   return pem.replace(/\r?\n/g, "").trim();
+}
+
+/**
+ * The key id (`kid`) the mock signs eBay notifications under: derived from the public key (a UUID-shaped
+ * SHA-256 prefix of its SPKI), so one id names one key. A restarted mock has a new key and so a new id,
+ * as eBay names a rotated key anew — a receiver caching keys by id never checks against an old one.
+ */
+export function ebayKeyId(key: KeyObject): string {
+  // Either half of the pair names it.
+  const spki = (key.type === "public" ? key : createPublicKey(key)).export({ type: "spki", format: "der" });
+  const h = createHash("sha256").update(spki).digest("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

@@ -70,7 +70,10 @@ export async function createMswHandlers(mounts: readonly MswMount[]): Promise<Ht
     const base = new URL(baseUrl);
     const prefixPath = base.pathname.replace(/\/$/, "");
     return http.all(`${base.origin}${prefixPath}/*`, async ({ request }) => {
-      const outcome = marketplace.respond(await toWireRequest(request, prefixPath));
+      const received = marketplace.receive(await toWireRequest(request, prefixPath));
+      // The first half of a sampled round trip: the request reaches the marketplace only then.
+      if (received.waitMs > 0) await delay(received.waitMs);
+      const outcome = received.respond();
       if (outcome.replyLost) {
         await hold(outcome.holdMs, request.signal);
         return HttpResponse.error();

@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import type { MockMarketplace } from "../mock-marketplace.js";
-import { jsonReply, type WireReply, type WireRequest } from "../wire/wire.js";
+import { jsonReply, type WireOutcome, type WireReply, type WireRequest } from "../wire/wire.js";
 
 /** Largest request body accepted (bytes); a batch of 250 Shopify entries is ~40 KB. */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -64,7 +64,20 @@ export async function serveMarketplaces(mounts: readonly Mount[], options: { rea
       return;
     }
     const request: WireRequest = { method: req.method ?? "GET", path: found.rest, query: new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)), headers: toWireHeaders(req.headers), body };
-    const outcome = found.mount.marketplace.respond(request);
+    const received = found.mount.marketplace.receive(request);
+    if (received.waitMs > 0) {
+      // The first half of a sampled round trip: the request reaches the marketplace only then.
+      const timer = setTimeout(() => {
+        held.delete(timer);
+        answer(req, res, received.respond());
+      }, received.waitMs);
+      held.add(timer);
+      return;
+    }
+    answer(req, res, received.respond());
+  };
+
+  const answer = (req: IncomingMessage, res: ServerResponse, outcome: WireOutcome) => {
     if (outcome.replyLost) {
       const timer = setTimeout(() => {
         held.delete(timer);

@@ -110,7 +110,7 @@ export const commonRoutes: readonly Route<MarketplaceContext>[] = [
             "POST /_synclag/admin/listings": "seed: {listings:[{sku, quantity, version?}]} and/or {generate:{count, stock, prefix?}}",
             "GET /_synclag/admin/listings[?timeline=1]": "ground truth of every listing",
             "GET /_synclag/admin/listings/{sku}": "ground truth of one listing with its timeline",
-            "POST /_synclag/admin/faults": "{outageMs?, serverErrorRate?, latencyMs?, throttleFactor?, timeoutAfterApplyRate?}",
+            "POST /_synclag/admin/faults": "{outageMs? (503s until that long from now; 0 ends an injected outage), serverErrorRate?, latencyMs?, throttleFactor?, timeoutAfterApplyRate?}",
             "POST /_synclag/admin/reset": "forget listings, orders, faults and pending notifications",
             "GET /_synclag/admin/stats": "call counters, notifications, cancellations",
             "GET /_synclag/admin/orders": "orders placed through the storefront",

@@ -7,7 +7,7 @@
 import type { ChannelId, Sku } from "@synclag/core";
 import type { LimiterState, MarketplaceKind, MarketplaceModel } from "@synclag/marketplaces";
 import type { MockCredentials } from "../credentials.js";
-import type { WireRequest } from "./wire.js";
+import type { WireReply, WireRequest } from "./wire.js";
 
 export interface CatalogEntry {
   readonly sku: Sku;
@@ -35,7 +35,7 @@ export interface ThrottleStatus {
 }
 
 export interface FaultSettings {
-  /** Answer 503 for this long from now (ms). */
+  /** Answer 503 for this long from now (ms): sets the injected outage's end, so 0 ends it. */
   readonly outageMs?: number;
   /** Extra share of update calls answered 500 (0–1). */
   readonly serverErrorRate?: number;
@@ -87,4 +87,11 @@ export interface MarketplaceContext {
   stats(): unknown;
   orders(): readonly MockOrder[];
   notificationPublicKey(keyId: string): string | undefined;
+  /** The reply first given under an idempotency key (scoped by the codec, e.g. `shopify:<key>`) and the input it answered; undefined when none is kept. */
+  idempotentReply(scopedKey: string): { readonly fingerprint: string; readonly reply: WireReply } | undefined;
+  /** Keeps a reply under its idempotency key (24 h of the mock's clock, at most 10,000 keys; a reset forgets them). */
+  rememberIdempotentReply(scopedKey: string, fingerprint: string, reply: WireReply): void;
+  /** eBay: the ship-to-location and offer quantities last set for a SKU (seeded: the seed quantity, no offer cap); the listing shows their minimum. */
+  ebayListingQuantities(sku: Sku): { readonly shipTo: number; readonly offer?: number | undefined } | undefined;
+  setEbayListingQuantities(sku: Sku, quantities: { readonly shipTo: number; readonly offer?: number | undefined }): void;
 }

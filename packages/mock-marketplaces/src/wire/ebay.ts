@@ -3,8 +3,11 @@
 // 250 revisions per listing per day), `bulk_get_inventory_item` for reads, the Post-Order
 // cancellation, and the Notification API's public-key lookup used to verify `X-EBAY-SIGNATURE` (the
 // PEM on one line, as eBay serves it).
-// Easy to get wrong: a listing shows min(ship-to-location quantity, offer quantity) when a request
-// sets both; a 207 carries a body the official model does not describe — it is the 200's shape.
+// Easy to get wrong: a listing shows min(ship-to-location quantity, offer quantity) (D) — both are
+// remembered per SKU, so an offer quantity set once keeps capping the listing when a later call sets
+// only the ship-to-location quantity (as the channel client does), and a sale takes its units off
+// both; reads return the inventory item's ship-to-location quantity, not the cap. A 207 carries a body
+// the official model does not describe — it is the 200's shape.
 
 import type { UpdateItem } from "@synclag/marketplaces";
 import type { MarketplaceContext } from "./context.js";
@@ -45,7 +48,7 @@ function bulkUpdate(ctx: MarketplaceContext, req: WireRequest): WireResult {
   const requests = parsed.value.requests;
   const limit = ctx.model.profile.maxBatchSize;
   if (requests.length === 0 || requests.length > limit) return result(errors(400, [err(25709, "REQUEST", `Invalid value for requests. Between 1 and ${limit} entries are allowed.`)]));
-  type Slot = { readonly sku: string; readonly offerId?: string } & ({ readonly error: EbayError } | { readonly index: number });
+  type Slot = { readonly sku: string; readonly offerId?: string } & ({ readonly error: EbayError } | { readonly index: number; readonly shipTo: number; readonly offer: number | undefined });
   const slots: Slot[] = [];
   const items: UpdateItem[] = [];
   const seen = new Set<string>();
@@ -73,9 +76,12 @@ function bulkUpdate(ctx: MarketplaceContext, req: WireRequest): WireResult {
       slots.push({ sku, error: err(25709, "REQUEST", "Invalid value for quantity. A non-negative integer shipToLocationAvailability.quantity or offers[].availableQuantity is required.") });
       continue;
     }
-    // The listing shows min(ship-to-location quantity, offer quantity) when both are set (D).
-    const quantity = Math.min(shipTo ?? Number.POSITIVE_INFINITY, offerQuantity ?? Number.POSITIVE_INFINITY);
-    slots.push({ sku, ...(offer ? { offerId: ebayOfferId(entry.n) } : {}), index: items.length });
+    // The listing shows min(ship-to-location quantity, offer quantity) (D): what this call leaves out keeps its last value.
+    const before = ctx.ebayListingQuantities(sku);
+    const offerAfter = offerQuantity ?? before?.offer;
+    const shipToAfter = shipTo ?? before?.shipTo ?? (offerAfter as number);
+    const quantity = Math.min(shipToAfter, offerAfter ?? Number.POSITIVE_INFINITY);
+    slots.push({ sku, ...(offer ? { offerId: ebayOfferId(entry.n) } : {}), index: items.length, shipTo: shipToAfter, offer: offerAfter });
     items.push({ sku, quantity, version: ctx.versionFor(req, sku) });
   }
   const reply = ctx.model.applyUpdates(ctx.nowMs, items);
@@ -89,7 +95,10 @@ function bulkUpdate(ctx: MarketplaceContext, req: WireRequest): WireResult {
       return { ...base, statusCode: 400, errors: [slot.error] };
     }
     const item = reply.items[slot.index];
-    if (item?.ok) return { ...base, statusCode: 200 };
+    if (item?.ok) {
+      ctx.setEbayListingQuantities(slot.sku, { shipTo: slot.shipTo, offer: slot.offer });
+      return { ...base, statusCode: 200 };
+    }
     allOk = false;
     const message = item?.code === "REVISION_LIMIT" ? `This listing has reached the limit of ${ctx.model.profile.revisionsPerListingPerDay ?? 250} revisions for today. ${item.message}` : (item?.message ?? "missing result");
     return { ...base, statusCode: 400, errors: [err(25002, "REQUEST", `Any User error. ${message}`)] };
@@ -107,7 +116,8 @@ function bulkGet(ctx: MarketplaceContext, req: WireRequest): WireResult {
   const found = ctx.model.readQuantities(ctx.nowMs, skus);
   let allOk = true;
   const responses = skus.map((sku) => {
-    const quantity = found.get(sku);
+    // The inventory item's own quantity: an offer quantity below it caps the listing, not this figure.
+    const quantity = found.has(sku) ? (ctx.ebayListingQuantities(sku)?.shipTo ?? found.get(sku)) : undefined;
     if (quantity === undefined) {
       allOk = false;
       return { sku, statusCode: 404, errors: [err(25710, "REQUEST", "We didn't find the resource/entity you are requesting. Please verify the request")] };

@@ -1,7 +1,19 @@
 // Marketplace-native identifiers derived from a listing's stable catalogue number `n` (1-based, in
 // seed order) and an order's sequence number. Deterministic, so two shells (or two runs) seeded the
 // same way answer with the same ids. Easy to get wrong: Shopify and WooCommerce ids are *numbers*
-// on the wire, Amazon/Flipkart/eBay ids are strings.
+// on the wire, Amazon/Flipkart/eBay ids are strings; and order ids must not repeat across restarts of
+// a mock a long-running engine talks to — the HTTP composition starts the order sequence at
+// `bootOrderSeqStart(start time)`.
+
+/** 2025-01-01T00:00:00Z: order sequences of restarted mocks count from here. */
+const ORDER_SEQ_EPOCH_MS = 1_735_689_600_000;
+/** Order sequence numbers reserved per millisecond since that epoch: a start collides with an earlier one only if that one averaged more than 10,000 orders/s from its start to this one. */
+const ORDER_SEQS_PER_MS = 10;
+
+/** Where a mock started at `startMs` begins its order sequence: later for each later start, so a restart never reuses an order id. */
+export function bootOrderSeqStart(startMs: number): number {
+  return Math.max(0, Math.floor(startMs) - ORDER_SEQ_EPOCH_MS) * ORDER_SEQS_PER_MS;
+}
 
 export const shopifyInventoryItemId = (n: number): number => 40_000_000_000 + n;
 export const shopifyInventoryItemGid = (n: number): string => `gid://shopify/InventoryItem/${shopifyInventoryItemId(n)}`;

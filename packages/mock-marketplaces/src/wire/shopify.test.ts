@@ -9,6 +9,8 @@ import { MockMarketplace } from "../mock-marketplace.js";
 const c = DEFAULT_MOCK_CREDENTIALS.shopify;
 const auth = { "content-type": "application/json", "x-shopify-access-token": c.accessToken };
 const SET = "mutation S($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) { userErrors { code field message } } }";
+/** The set under `@idempotent(key:)`, mandatory from 2026-04. */
+const keyed = (key: string) => `mutation S($input: InventorySetQuantitiesInput!) { inventorySetQuantities(input: $input) @idempotent(key: ${JSON.stringify(key)}) { userErrors { code field message } } }`;
 const item = (n: number) => `gid://shopify/InventoryItem/${40_000_000_000 + n}`;
 const entry = (n: number, quantity: number, extra: Record<string, unknown> = {}) => ({ inventoryItemId: item(n), locationId: `gid://shopify/Location/${c.locationId}`, quantity, ...extra });
 
@@ -19,7 +21,13 @@ function setup(profile: MarketplaceProfile = DEFAULT_PROFILES.shopify) {
     const { reply } = m.respond({ method: "POST", path, query: new URLSearchParams(), headers: auth, body: JSON.stringify(body) });
     return { status: reply.status, json: JSON.parse(reply.body) as Record<string, unknown> };
   };
-  const set = (version: string, input: Record<string, unknown>) => post(`/admin/api/${version}/graphql.json`, { query: SET, variables: { input: { name: "available", reason: "correction", ...input } } });
+  let keys = 0;
+  /** From 2026-04 under a fresh idempotency key (pass `key` to choose it, `null` to send none). */
+  const set = (version: string, input: Record<string, unknown>, key?: string | null) => {
+    const mandatory = version === "unstable" || version >= "2026-04";
+    const query = key === null || (key === undefined && !mandatory) ? SET : keyed(key ?? `key-${++keys}`);
+    return post(`/admin/api/${version}/graphql.json`, { query, variables: { input: { name: "available", reason: "correction", ...input } } });
+  };
   const accepted = (sku: string) => m.model.listing(sku)?.acceptedQuantity;
   return { m, post, set, accepted };
 }
@@ -65,6 +73,42 @@ describe("inventorySetQuantities fields by API version", () => {
     expect(accepted("sku-1")).toBe(10);
     expect(set(version, { quantities: [entry(1, 3, { changeFromQuantity: 10 }), entry(2, 5, { changeFromQuantity: null })] }).json).toMatchObject(userErrors());
     expect([accepted("sku-1"), accepted("sku-2")]).toEqual([3, 5]);
+    m.stop();
+  });
+
+  it.each(["2026-04", "unstable"])("%s refuses a set without the mandatory @idempotent directive, as Shopify does (BAD_REQUEST), and applies nothing", (version) => {
+    const { set, accepted, m } = setup();
+    const refused = set(version, { quantities: [entry(1, 3, { changeFromQuantity: null })] }, null);
+    expect(refused.status).toBe(200);
+    expect(refused.json).toMatchObject({ errors: [{ message: "The @idempotent directive is required for this mutation but was not provided.", extensions: { code: "BAD_REQUEST" } }] });
+    expect(refused.json.data).toBeUndefined();
+    expect(accepted("sku-1")).toBe(10);
+    expect(set(version, { quantities: [entry(1, 3, { changeFromQuantity: null })] }, "k-1").json).toMatchObject(userErrors());
+    expect(accepted("sku-1")).toBe(3);
+    m.stop();
+  });
+
+  it("2026-01 takes the set with or without @idempotent; a key as a variable works like a literal", () => {
+    const { post, set, accepted, m } = setup();
+    expect(set("2026-01", { quantities: [entry(1, 3, { changeFromQuantity: null })] }, null).json).toMatchObject(userErrors());
+    expect(set("2026-01", { quantities: [entry(1, 4, { changeFromQuantity: null })] }, "k-1").json).toMatchObject(userErrors());
+    const byVariable = "mutation S($input: InventorySetQuantitiesInput!, $key: String!) { inventorySetQuantities(input: $input) @idempotent(key: $key) { userErrors { code } } }";
+    const input = { name: "available", reason: "correction", quantities: [entry(1, 5, { changeFromQuantity: null })] };
+    expect(post("/admin/api/2026-04/graphql.json", { query: byVariable, variables: { input, key: "k-2" } }).json).toMatchObject(userErrors());
+    expect(accepted("sku-1")).toBe(5);
+    m.stop();
+  });
+
+  it("a key seen again: the same input gets the first reply and nothing is applied twice; another input is IDEMPOTENCY_KEY_PARAMETER_MISMATCH", () => {
+    const { set, accepted, m } = setup();
+    const first = set("2026-04", { quantities: [entry(1, 7, { changeFromQuantity: 10 })] }, "k-1");
+    expect(first.json).toMatchObject(userErrors());
+    m.checkout("sku-1", 1); // 6 now: a second run of the same set would be CHANGE_FROM_QUANTITY_STALE
+    expect(set("2026-04", { quantities: [entry(1, 7, { changeFromQuantity: 10 })] }, "k-1").json).toEqual(first.json);
+    expect(accepted("sku-1")).toBe(6);
+    const mismatch = set("2026-04", { quantities: [entry(1, 2, { changeFromQuantity: 6 })] }, "k-1");
+    expect(mismatch.json).toMatchObject({ data: { inventorySetQuantities: { inventoryAdjustmentGroup: null, userErrors: [{ code: "IDEMPOTENCY_KEY_PARAMETER_MISMATCH" }] } } });
+    expect(accepted("sku-1")).toBe(6);
     m.stop();
   });
 

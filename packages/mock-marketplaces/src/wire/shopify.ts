@@ -8,12 +8,17 @@
 // changelog): before 2026-01 only `compareQuantity` / `ignoreCompareQuantity` exist, 2026-01 adds
 // `changeFromQuantity` (which overrides them when given, even as null), 2026-04 makes it mandatory
 // and removes the older two — an undefined field is an `INVALID_VARIABLE` error, as in any GraphQL
-// schema. The mock executes no GraphQL — it parses the document (syntax errors answer like Shopify),
-// dispatches on the root field and reads arguments from `variables` only; the selection set is
-// ignored and a fixed shape is returned. Entries are applied one by one (valid entries land even
-// when another entry has a user error) — an inference, see the ADR.
+// schema. Likewise `@idempotent(key:)` on the set: taken from 2026-01, mandatory from 2026-04 (D,
+// changelog 2025-12-12: "calling these mutations without an idempotency directive will result in an
+// error at runtime"; the error's shape is as observed, O); a key seen again with the same input
+// answers the first reply without applying anything, with another input
+// `IDEMPOTENCY_KEY_PARAMETER_MISMATCH`. The mock executes no GraphQL — it parses the document (syntax
+// errors answer like Shopify), dispatches on the root field and reads arguments from `variables` only
+// (and the directive's key); the selection set is ignored and a fixed shape is returned. Entries are
+// applied one by one (valid entries land even when another entry has a user error) — an inference,
+// see the ADR.
 
-import { Kind, parse, type DocumentNode, type OperationDefinitionNode } from "graphql";
+import { Kind, parse, type DirectiveNode, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import type { LimiterState, UpdateItem } from "@synclag/marketplaces";
 import type { MarketplaceContext } from "./context.js";
 import { shopifyInventoryItemGid, shopifyInventoryItemId, shopifyLocationGid, trailingNumber } from "./ids.js";
@@ -37,12 +42,16 @@ interface InputSchema {
   readonly changeFromRequired: boolean;
   /** `compareQuantity` and `ignoreCompareQuantity` exist (until 2026-04). */
   readonly compare: boolean;
+  /** The set honours `@idempotent(key:)` (2026-01 on; before, the mock ignores it). */
+  readonly idempotent: boolean;
+  /** … and refuses to run without it (2026-04 on). */
+  readonly idempotentRequired: boolean;
 }
 
 function inputSchema(version: string): InputSchema | undefined {
   if (version !== "unstable" && !/^\d{4}-\d{2}$/.test(version)) return undefined;
   const atLeast = (release: string) => version === "unstable" || version >= release;
-  return { version, changeFrom: atLeast("2026-01"), changeFromRequired: atLeast("2026-04"), compare: !atLeast("2026-04") };
+  return { version, changeFrom: atLeast("2026-01"), changeFromRequired: atLeast("2026-04"), compare: !atLeast("2026-04"), idempotent: atLeast("2026-01"), idempotentRequired: atLeast("2026-04") };
 }
 
 const INPUT_BASE_FIELDS = ["name", "reason", "referenceDocumentUri", "quantities"];
@@ -71,6 +80,17 @@ function checkInputFields(schema: InputSchema, input: Record<string, unknown>, q
 interface ParsedOperation {
   readonly rootField: string;
   readonly operation: "query" | "mutation" | "subscription";
+  /** The root field's `@idempotent(key:)`: absent, its key (a literal or a variable's name), or unreadable. */
+  readonly idempotent?: { readonly key: string } | { readonly variable: string } | { readonly invalid: true };
+}
+
+function idempotentDirective(directives: readonly DirectiveNode[] | undefined): ParsedOperation["idempotent"] {
+  const directive = directives?.find((d) => d.name.value === "idempotent");
+  if (!directive) return undefined;
+  const key = directive.arguments?.find((a) => a.name.value === "key")?.value;
+  if (key?.kind === Kind.STRING) return { key: key.value };
+  if (key?.kind === Kind.VARIABLE) return { variable: key.name.value };
+  return { invalid: true };
 }
 
 const documentCache = new Map<string, ParsedOperation | { readonly syntaxError: string }>();
@@ -84,7 +104,10 @@ function parseOperation(query: string): ParsedOperation | { readonly syntaxError
     const doc: DocumentNode = parse(query);
     const op = doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
     const field = op?.selectionSet.selections.find((s) => s.kind === Kind.FIELD);
-    parsed = op && field && field.kind === Kind.FIELD ? { rootField: field.name.value, operation: op.operation } : { syntaxError: "Document has no operation with a root field" };
+    if (op && field && field.kind === Kind.FIELD) {
+      const idempotent = idempotentDirective(field.directives);
+      parsed = { rootField: field.name.value, operation: op.operation, ...(idempotent ? { idempotent } : {}) };
+    } else parsed = { syntaxError: "Document has no operation with a root field" };
   } catch (error) {
     parsed = { syntaxError: (error as Error).message };
   }
@@ -149,13 +172,48 @@ interface UserError {
   readonly message: string;
 }
 
+/**
+ * The set's idempotency key, or the reply refusing the request: 2026-04 on, a set without the directive
+ * is refused before anything runs ("The @idempotent directive is required for this mutation but was not
+ * provided.", code BAD_REQUEST — as observed on a live store, O); a key that is not a string likewise.
+ */
+function idempotencyKey(schema: InputSchema, op: ParsedOperation, variables: Record<string, unknown>): { readonly key: string | undefined } | { readonly refused: WireReply } {
+  const directive = schema.idempotent ? op.idempotent : undefined;
+  if (!directive) return schema.idempotentRequired ? { refused: graphqlError("The @idempotent directive is required for this mutation but was not provided.", "BAD_REQUEST") } : { key: undefined };
+  const key = "key" in directive ? directive.key : "variable" in directive ? variables[directive.variable] : undefined;
+  if (typeof key !== "string" || key.length === 0) return { refused: graphqlError("The @idempotent directive's key must be a non-empty string.", "BAD_REQUEST") };
+  return { key };
+}
+
 /** `inventorySetQuantities`: validates every entry, applies the valid ones through the model. */
-function setQuantities(ctx: MarketplaceContext, req: WireRequest, schema: InputSchema, variables: Record<string, unknown>): WireResult {
+function setQuantities(ctx: MarketplaceContext, req: WireRequest, schema: InputSchema, op: ParsedOperation, variables: Record<string, unknown>): WireResult {
   const input = variables.input;
   if (!isRecord(input) || !Array.isArray(input.quantities)) return result(graphqlError("Variable $input of type InventorySetQuantitiesInput! was provided invalid value", "INVALID_VARIABLE"));
   const quantities = input.quantities;
   const undefinedField = checkInputFields(schema, input, quantities);
   if (undefinedField) return result(undefinedField);
+  const idempotency = idempotencyKey(schema, op, variables);
+  if ("refused" in idempotency) return result(idempotency.refused);
+  const key = idempotency.key;
+  if (key !== undefined) {
+    const first = ctx.idempotentReply(`shopify:${key}`);
+    const fingerprint = JSON.stringify(input);
+    // Nothing answers during an outage, a replay included.
+    if (first && ctx.model.isDown(ctx.nowMs)) return result(graphqlServerError(ctx, 503));
+    if (first && first.fingerprint !== fingerprint) {
+      const mismatch = { code: "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", field: null, message: "The same idempotency key cannot be used with different operation parameters." };
+      return result(jsonReply(200, { data: { inventorySetQuantities: { inventoryAdjustmentGroup: null, userErrors: [mismatch] } } }));
+    }
+    // A retry of a set that ran: its first reply again, nothing applied twice.
+    if (first) return result(first.reply);
+    const ran = setQuantitiesOnce(ctx, req, input, quantities);
+    if (ran.applied) ctx.rememberIdempotentReply(`shopify:${key}`, fingerprint, ran.reply);
+    return ran;
+  }
+  return setQuantitiesOnce(ctx, req, input, quantities);
+}
+
+function setQuantitiesOnce(ctx: MarketplaceContext, req: WireRequest, input: Record<string, unknown>, quantities: readonly unknown[]): WireResult {
   if (quantities.length > ctx.model.profile.maxBatchSize) {
     return result(graphqlError(`The input array size of ${quantities.length} is greater than the maximum allowed of ${ctx.model.profile.maxBatchSize}.`, "MAX_INPUT_SIZE_EXCEEDED"));
   }
@@ -277,7 +335,7 @@ function graphql(ctx: MarketplaceContext, req: WireRequest, version: string): Wi
   const op = parseOperation(parsed.value.query);
   if ("syntaxError" in op) return result(graphqlError(op.syntaxError, "PARSE_ERROR"));
   const variables = isRecord(parsed.value.variables) ? parsed.value.variables : {};
-  if (op.operation === "mutation" && op.rootField === "inventorySetQuantities") return setQuantities(ctx, req, schema, variables);
+  if (op.operation === "mutation" && op.rootField === "inventorySetQuantities") return setQuantities(ctx, req, schema, op, variables);
   if (op.operation === "mutation" && op.rootField === "orderCancel") return orderCancel(ctx, variables);
   if (op.operation === "query" && op.rootField === "inventoryItems") return inventoryItems(ctx, variables);
   const type = op.operation === "mutation" ? "Mutation" : "QueryRoot";
