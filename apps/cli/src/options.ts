@@ -3,7 +3,7 @@
 
 import { formatDuration, parseDuration } from "@synclag/core";
 import { parseStrategy } from "@synclag/sim";
-import { MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, strategyName, type Scenario } from "@synclag/workload";
+import { MAX_POLLING_INTERVAL_MS, MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, strategyName, type Scenario } from "@synclag/workload";
 import { fileThresholdProblems } from "./thresholds.js";
 
 /** `--seed`: the same limit as a scenario file's `seed:` (whatever the PRNG replays exactly), named in the message. */
@@ -68,9 +68,12 @@ function field(object: unknown, key: string): unknown {
  * A real run's wall-clock `--duration` (run, gate --real): the scenario is *compressed* into it, so it
  * can be at most the scenario's own length — longer would stretch it (a "0×" time-lapse) and take hours.
  */
-export function checkCompressedDuration(flag: string, text: string, durationMs: number, scenario: Scenario, problems: string[]): void {
+export function checkCompressedDuration(flag: string, text: string, durationMs: number, scenario: Scenario, problems: string[], given = true): void {
   if (durationMs <= scenario.duration) return;
-  problems.push(`${flag} ${text} is longer than the scenario (${scenario.name}: ${formatDuration(scenario.duration)}): the scenario is compressed into ${flag}, so it can be at most ${formatDuration(scenario.duration)} (e.g. ${flag} 30s)`);
+  // Not given: say it is the default (the user never typed it), and suggest a value that fits.
+  const what = given ? `${flag} ${text}` : `the default ${flag} ${text}`;
+  const example = formatDuration(Math.min(30_000, scenario.duration));
+  problems.push(`${what} is longer than the scenario (${scenario.name}: ${formatDuration(scenario.duration)}): the scenario is compressed into ${flag}, so it can be at most ${formatDuration(scenario.duration)} (e.g. ${flag} ${example})`);
 }
 
 /** The shortest polling interval accepted (the workload package's, so flags and scenario files agree). */
@@ -89,15 +92,23 @@ export function parsePollingList(text: string, problems: string[], notes: string
 
 /**
  * Polling intervals ("15m", "900s") → unique polling strategies, named canonically (both are
- * "polling:15m"); `label` names where they came from.
+ * "polling:15m"); `label` names where they came from. Each is checked by the simulator's own strategy
+ * parser (its shortest and longest interval), so every problem is listed here and none reaches the run.
  */
 export function pollingStrategies(intervals: readonly string[], label: string, problems: string[], notes: string[] = []): string[] {
   const seen = new Map<number, string>();
   for (const item of intervals) {
-    const ms = parseDuration(item);
-    if (ms === undefined || ms <= 0) problems.push(`${label}: ${JSON.stringify(item)} is not an interval (use e.g. 30s, 5m, 1h)`);
-    else if (ms < MIN_POLLING_MS) problems.push(`${label}: ${JSON.stringify(item)} is below the shortest polling interval, 1s (use e.g. 30s, 5m, 15m)`);
-    else if (seen.has(ms)) notes.push(`${label}: ${item} ${seen.get(ms) === item ? "is listed twice" : `is the same interval as ${seen.get(ms) ?? ""}`}: run once`);
+    const parsed = parseStrategy(`polling:${item}`);
+    if (!parsed.ok || parsed.strategy.kind !== "polling") {
+      const ms = parseDuration(item);
+      if (ms === undefined || ms <= 0) problems.push(`${label}: ${JSON.stringify(item)} is not an interval (use e.g. 30s, 5m, 1h)`);
+      else if (ms < MIN_POLLING_MS) problems.push(`${label}: ${JSON.stringify(item)} is below the shortest polling interval, 1s (use e.g. 30s, 5m, 15m)`);
+      else if (ms > MAX_POLLING_INTERVAL_MS) problems.push(`${label}: ${JSON.stringify(item)} is above the longest polling interval, ${formatDuration(MAX_POLLING_INTERVAL_MS)} (a run would only wait for its one poll; use e.g. 15m, 1h, 1d)`);
+      else problems.push(`${label}: ${parsed.ok ? `${JSON.stringify(item)} is not a polling interval` : parsed.problem}`);
+      continue;
+    }
+    const ms = parsed.strategy.intervalMs;
+    if (seen.has(ms)) notes.push(`${label}: ${item} ${seen.get(ms) === item ? "is listed twice" : `is the same interval as ${seen.get(ms) ?? ""}`}: run once`);
     else seen.set(ms, item);
   }
   return [...seen.keys()].map((intervalMs) => strategyName({ kind: "polling", intervalMs }));

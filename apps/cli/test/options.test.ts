@@ -1,7 +1,8 @@
 // Flag parsing in-process (no CLI start-up): strategies read from input are named canonically, so two
 // spellings of one polling interval give the same result document, and a reproduce: line replays.
 import { describe, expect, it } from "vitest";
-import { checkStrategy, parsePollingList, pollingStrategies, shellQuote, strategyInDocument } from "../src/options.js";
+import { validateScenario } from "@synclag/workload";
+import { checkCompressedDuration, checkStrategy, parsePollingList, pollingStrategies, shellQuote, strategyInDocument } from "../src/options.js";
 
 describe("strategy flags are named canonically (the simulator's own spelling: polling:15m)", () => {
   it("--strategy polling:900s, polling: 15m and polling:0.25h are polling:15m; events stays events", () => {
@@ -34,5 +35,22 @@ describe("strategy flags are named canonically (the simulator's own spelling: po
     for (const text of ["events", "polling:15m", "polling:1h30m", "polling:1s500ms"]) expect(shellQuote(text)).toBe(text);
     expect(shellQuote("polling: 15m")).toBe("'polling: 15m'");
     expect(strategyInDocument(["events", "polling:900s"], "polling:15m")).toBe("polling:900s");
+  });
+});
+
+describe("a real run's --duration longer than a short scenario", () => {
+  const loaded = validateScenario({ name: "short", description: "20 seconds", duration: "20s", catalog: { skus: 1, stock: 10 }, channels: [{ id: "shopify", kind: "shopify", share: 1 }], demand: { ordersPerDay: 1000 } }, "test");
+  if (!loaded.ok) throw new Error(loaded.problems.join("; "));
+  it("says the value is the default when the user did not give it, and suggests one that fits", () => {
+    const problems: string[] = [];
+    checkCompressedDuration("--duration", "60s", 60_000, loaded.scenario, problems, false);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^the default --duration 60s is longer than the scenario \(short: 20s\)/);
+    expect(problems[0]).toContain("(e.g. --duration 20s)");
+  });
+  it("names the flag as given when the user typed it", () => {
+    const problems: string[] = [];
+    checkCompressedDuration("--duration", "45s", 45_000, loaded.scenario, problems);
+    expect(problems[0]).toMatch(/^--duration 45s is longer/);
   });
 });

@@ -5,7 +5,8 @@
 //   lag — one sample per order, recorded when its last owing channel shows it;
 // - stale exposure: share of time (× SKUs) a channel shows a quantity other than its policy's
 //   quantity for the true stock;
-// - a timeline of the most popular SKU (truth vs each channel's shown stock) for the report.
+// - a timeline of the most popular SKU (truth vs each channel's shown stock) for the report, each
+//   series bounded (thinned past 20,000 steps, never cut short: its last step is always kept).
 // Easy to get wrong: versions per SKU grow with every change, so "version ≥ the order's" resolves all
 // older orders at once when a channel skips to a newer version (coalescing) — that is correct lag.
 
@@ -37,9 +38,52 @@ export interface TimelineSeries {
   readonly sku: Sku;
   readonly truth: Array<[number, number]>;
   readonly channels: Record<string, Array<[number, number]>>;
+  /** Present (true) when some series had more than TIMELINE_LIMIT steps and was thinned (see `StepSeries`). */
+  readonly downsampled?: true;
 }
 
-const TIMELINE_LIMIT = 20_000;
+/** Most steps a timeline series keeps (the report draws it a few hundred pixels wide). */
+export const TIMELINE_LIMIT = 20_000;
+
+/**
+ * One step series of the timeline, bounded without losing its end: up to TIMELINE_LIMIT steps it holds
+ * every one; past it, it keeps every 2nd step (of all pushed), then every 4th, … — whichever stride
+ * fits — and always the last step pushed, so the series reaches the end of the run and ends at the
+ * final quantity. Deterministic: which steps are kept depends on their count only. A series that never
+ * exceeds the limit is exactly what was pushed.
+ */
+class StepSeries {
+  readonly kept: Array<[number, number]> = [];
+  private pushed = 0;
+  private stride = 1;
+  /** The last step pushed when it is not among `kept`. */
+  private last: [number, number] | undefined;
+
+  push(atMs: number, quantity: number): void {
+    const index = this.pushed++;
+    const step: [number, number] = [atMs, quantity];
+    if (index % this.stride === 0 && this.kept.length >= TIMELINE_LIMIT) {
+      // Full: keep every other step of those kept (indices 0, 2·stride, 4·stride, … of all pushed).
+      let write = 0;
+      for (let read = 0; read < this.kept.length; read += 2) this.kept[write++] = this.kept[read] as [number, number];
+      this.kept.length = write;
+      this.stride *= 2;
+    }
+    if (index % this.stride === 0) {
+      this.kept.push(step);
+      this.last = undefined;
+    } else this.last = step;
+  }
+
+  get thinned(): boolean {
+    return this.stride > 1;
+  }
+
+  /** The kept steps and, when it was not kept, the last one. */
+  steps(): Array<[number, number]> {
+    return this.last === undefined ? this.kept : [...this.kept, this.last];
+  }
+}
 
 export class GroundTruth {
   readonly channelSyncLag: Histogram[];
@@ -64,8 +108,9 @@ export class GroundTruth {
   /** Applied orders some owing channel does not show yet (not in `visibleEverywhere`). */
   private pendingEverywhere = 0;
   private mismatched = 0;
-  readonly timeline: TimelineSeries;
-  private readonly timelineChannelSeries: Array<Array<[number, number]>>;
+  private readonly timelineSku: Sku;
+  private readonly timelineTruth = new StepSeries();
+  private readonly timelineChannelSeries: StepSeries[];
 
   constructor(
     private readonly channels: readonly { readonly id: string; readonly policy?: ChannelPolicy }[],
@@ -85,9 +130,22 @@ export class GroundTruth {
     this.staleMs = new Float64Array(channels.length);
     this.channelSyncLag = channels.map(() => new Histogram());
     this.channelAcceptedLag = channels.map(() => new Histogram());
-    const timelineSku = skus[0] ?? "";
-    this.timelineChannelSeries = channels.map(() => []);
-    this.timeline = { sku: timelineSku, truth: [], channels: Object.fromEntries(channels.map((c, i) => [c.id, this.timelineChannelSeries[i] as Array<[number, number]>])) };
+    this.timelineSku = skus[0] ?? "";
+    this.timelineChannelSeries = channels.map(() => new StepSeries());
+  }
+
+  /**
+   * The most popular SKU's truth and each channel's shown quantity as `[msFromStart, quantity]` steps,
+   * each series bounded by TIMELINE_LIMIT (thinned, its last step kept: see `StepSeries`).
+   */
+  get timeline(): TimelineSeries {
+    const series = [this.timelineTruth, ...this.timelineChannelSeries];
+    return {
+      sku: this.timelineSku,
+      truth: this.timelineTruth.steps(),
+      channels: Object.fromEntries(this.channels.map((c, i) => [c.id, (this.timelineChannelSeries[i] as StepSeries).steps()])),
+      ...(series.some((s) => s.thinned) ? { downsampled: true as const } : {}),
+    };
   }
 
   /** Sync lag over every channel (merged from the per-channel histograms: each sample is recorded once). */
@@ -111,8 +169,8 @@ export class GroundTruth {
     this.truth[s] = quantity;
     shownByChannel.forEach((shown, c) => (this.shown[this.pairIndex(c, s)] = shown));
     if (s === 0) {
-      this.timeline.truth.push([0, quantity]);
-      shownByChannel.forEach((shown, c) => this.timelineChannelSeries[c]?.push([0, shown]));
+      this.timelineTruth.push(0, quantity);
+      shownByChannel.forEach((shown, c) => this.timelineChannelSeries[c]?.push(0, shown));
     }
     for (let c = 0; c < this.channels.length; c++) this.compare(c, s, this.startMs);
   }
@@ -121,7 +179,7 @@ export class GroundTruth {
   truthChanged(sku: Sku, quantity: number, atMs: number): void {
     const s = this.sku(sku);
     this.truth[s] = quantity;
-    if (s === 0 && this.timeline.truth.length < TIMELINE_LIMIT) this.timeline.truth.push([atMs - this.startMs, quantity]);
+    if (s === 0) this.timelineTruth.push(atMs - this.startMs, quantity);
     for (let c = 0; c < this.channels.length; c++) this.compare(c, s, atMs);
   }
 
@@ -132,10 +190,7 @@ export class GroundTruth {
 
   private setShown(c: number, s: number, quantity: number, atMs: number): void {
     this.shown[this.pairIndex(c, s)] = quantity;
-    if (s === 0) {
-      const series = this.timelineChannelSeries[c] as Array<[number, number]>;
-      if (series.length < TIMELINE_LIMIT) series.push([atMs - this.startMs, quantity]);
-    }
+    if (s === 0) (this.timelineChannelSeries[c] as StepSeries).push(atMs - this.startMs, quantity);
     this.compare(c, s, atMs);
   }
 

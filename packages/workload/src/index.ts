@@ -7,7 +7,7 @@ export type { ChannelSpec, Scenario, ScenarioInput } from "./scenario-schema.js"
 export { BUILTIN_SCENARIOS } from "./builtins.js";
 export { describeReadError, loadScenario, validateScenario } from "./load-scenario.js";
 export type { LoadResult } from "./load-scenario.js";
-export { MIN_POLLING_INTERVAL_MS, parseStrategy, strategyName } from "./strategy.js";
+export { MAX_POLLING_INTERVAL_MS, MIN_POLLING_INTERVAL_MS, parseStrategy, strategyName } from "./strategy.js";
 export type { Strategy, StrategyParse } from "./strategy.js";
 
 // --- Arrivals ---

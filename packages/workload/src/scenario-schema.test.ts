@@ -427,3 +427,68 @@ describe("strategies are named canonically", () => {
     expect(strategyName({ kind: "polling", intervalMs: 900_000 })).toBe("polling:15m");
   });
 });
+
+describe("throttle storms need a rate limit to tighten", () => {
+  const storm = { throttleStorms: [{ start: "0s", duration: "1h", factor: 0.001 }] };
+
+  it("refuses a storm on a channel without a rate limiter (WooCommerce by default, or rateLimit kind none), with its path and a hint", () => {
+    const problems = problemsOf({
+      ...base,
+      channels: [
+        { id: "w", kind: "woocommerce", share: 1, profile: { faults: storm } },
+        { id: "a", kind: "amazon", share: 1, profile: { rateLimit: { kind: "none" }, faults: storm } },
+        { id: "b", kind: "amazon", share: 1, profile: { faults: storm } },
+      ],
+    });
+    expect(at(problems, "channels.0.profile.faults.throttleStorms")).toBe(
+      "channels.0.profile.faults.throttleStorms: a throttle storm slows the marketplace's rate limiter, and a woocommerce channel has no rate limit by default: the storm would change nothing — give the channel a limiter to tighten (profile.rateLimit, e.g. { kind: token-bucket, ratePerSecond: 20, burst: 40 }) or remove the storm",
+    );
+    expect(at(problems, "channels.1.profile.faults.throttleStorms")).toMatch(/its profile's rateLimit is \{ kind: none \}: the storm would change nothing/);
+    expect(problems).toHaveLength(2);
+  });
+
+  it("accepts one on a WooCommerce channel given a rate limit, and an empty list anywhere", () => {
+    expect(problemsOf({ ...base, channels: [{ id: "w", kind: "woocommerce", share: 1, profile: { rateLimit: { kind: "token-bucket", ratePerSecond: 20, burst: 40 }, faults: storm } }] })).toEqual([]);
+    expect(problemsOf({ ...base, channels: [{ id: "w", kind: "woocommerce", share: 1, profile: { faults: { throttleStorms: [] } } }] })).toEqual([]);
+  });
+});
+
+describe("catalog.price", () => {
+  const cost = (input: unknown) => {
+    const loaded = validateScenario(input, "t");
+    if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+    return loaded.scenario.cost;
+  };
+
+  it("is the average order value (× the mean units per order) when cost.averageOrderValue is not given; an explicit one wins", () => {
+    expect(cost(base).averageOrderValue).toBe(80);
+    expect(cost({ ...base, catalog: { skus: 5, stock: 10, price: 25 } }).averageOrderValue).toBe(25);
+    expect(cost({ ...base, catalog: { skus: 5, stock: 10, price: 25 }, demand: { ordersPerDay: 1000, extraUnitsMean: 1 } }).averageOrderValue).toBe(50);
+    expect(cost({ ...base, catalog: { skus: 5, stock: 10, price: 25 }, cost: { averageOrderValue: 60 } }).averageOrderValue).toBe(60);
+    expect(cost({ ...base, cost: { currency: "USD" } })).toEqual({ currency: "USD", averageOrderValue: 80, marginRate: 0.3, cancellationCost: 15, marketplacePenalty: 10, churnProbability: 0.15, customerLifetimeValue: 250 });
+    // Keys in the schema's order (the result document prints them so).
+    expect(Object.keys(cost({ ...base, catalog: { skus: 5, stock: 10, price: 25 } }))).toEqual(["currency", "averageOrderValue", "marginRate", "cancellationCost", "marketplacePenalty", "churnProbability", "customerLifetimeValue"]);
+  });
+});
+
+describe("startAt", () => {
+  const startAt = (value: unknown) => {
+    const loaded = validateScenario({ ...base, startAt: value }, "t");
+    return loaded.ok ? loaded.scenario.startAt : loaded.problems;
+  };
+
+  it("accepts an ISO 8601 date and time with Z or a UTC offset and normalises it to UTC", () => {
+    expect(startAt("2026-11-27T09:00:00+05:30")).toBe("2026-11-27T03:30:00.000Z");
+    expect(startAt("2026-11-27T09:00:00-08:00")).toBe("2026-11-27T17:00:00.000Z");
+    expect(startAt("2026-11-27T09:00:00Z")).toBe("2026-11-27T09:00:00.000Z");
+    expect(startAt("2026-11-27T09:00:00.250Z")).toBe("2026-11-27T09:00:00.250Z");
+    expect(validateScenario(base, "t").ok && (validateScenario(base, "t") as { scenario: { startAt: string } }).scenario.startAt).toBe("2026-11-27T00:00:00.000Z");
+  });
+
+  it("refuses a date alone, a time without an offset and anything else, saying what to write", () => {
+    expect(startAt("2026-11-27")).toEqual(['startAt: "2026-11-27" is a date without a time: give the time and its UTC offset too (e.g. 2026-11-27T00:00:00Z for midnight UTC, or 2026-11-27T00:00:00+05:30)']);
+    expect(startAt("2026-11-27T09:00:00")).toEqual([expect.stringMatching(/^startAt: not an ISO 8601 date and time with Z or a UTC offset: "2026-11-27T09:00:00" — it has no UTC offset: add Z/)]);
+    expect(startAt("next friday")).toEqual([expect.stringMatching(/^startAt: not an ISO 8601 date and time with Z or a UTC offset: "next friday" \(e\.g\. 2026-11-27T09:00:00Z/)]);
+    expect(startAt(5)).toEqual([expect.stringMatching(/^startAt: an ISO 8601 date and time as text/)]);
+  });
+});

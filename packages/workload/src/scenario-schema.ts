@@ -10,7 +10,7 @@
 // holds and waits it sits through are bounded above.
 
 import { MAX_QUANTITY, formatDuration, parseDuration, type Distribution } from "@synclag/core";
-import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
 import { expectedArrivals, rateSegments } from "./arrivals.js";
 import { parseStrategy, strategyName } from "./strategy.js";
@@ -189,9 +189,11 @@ const profileOverrides = z.strictObject({
 
 const channelId = z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/, "lowercase letters, digits, - and _ (max 64)");
 
+const marketplaceKind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
+
 const channel = z.strictObject({
   id: channelId,
-  kind: z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]),
+  kind: marketplaceKind,
   /** Share of demand arriving at this channel (a relative weight, normalised over all channels). */
   share: z.number().positive().max(MAX_SHARE, `must be at most ${MAX_SHARE}: shares are relative weights, normalised over all channels (e.g. 0.4 and 0.6, or 40 and 60)`),
   policy: policy.optional(),
@@ -216,6 +218,33 @@ function canonicalStrategy(text: string): string {
 }
 
 const scenarioDuration = duration.refine((ms) => ms > 0, "must be > 0");
+
+/** The default `startAt`: fixed, so results never depend on the day they ran. */
+const DEFAULT_START_AT = "2026-11-27T00:00:00.000Z";
+const isoDateTime = z.iso.datetime({ offset: true });
+const START_AT_EXAMPLES = "e.g. 2026-11-27T09:00:00Z, or 2026-11-27T09:00:00+05:30 for 09:00 in India";
+
+/**
+ * Virtual wall-clock start: an ISO 8601 date and time with `Z` or a UTC offset (`+05:30`), normalised
+ * to UTC (`2026-11-27T03:30:00.000Z`) so the result document names one instant one way. A date alone
+ * or a time without an offset is refused: whose midnight, whose 09:00?
+ */
+const startAt = z.string({ error: `an ISO 8601 date and time as text (${START_AT_EXAMPLES})` }).transform((text, ctx): string => {
+  const problem = (message: string) => {
+    ctx.addIssue({ code: "custom", message });
+    return z.NEVER;
+  };
+  if (/^\d{4}-\d{2}-\d{2}$/.test(text)) return problem(`${JSON.stringify(text)} is a date without a time: give the time and its UTC offset too (e.g. ${text}T00:00:00Z for midnight UTC, or ${text}T00:00:00+05:30)`);
+  const ms = Date.parse(text);
+  if (!isoDateTime.safeParse(text).success || !Number.isFinite(ms)) {
+    const local = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(text) ? " — it has no UTC offset: add Z (UTC) or the offset, e.g. +05:30" : "";
+    return problem(`not an ISO 8601 date and time with Z or a UTC offset: ${JSON.stringify(text)}${local} (${START_AT_EXAMPLES})`);
+  }
+  return new Date(ms).toISOString();
+});
+
+/** Value of one order (cost of a lost sale, before margin) when neither cost.averageOrderValue nor catalog.price is given. */
+const DEFAULT_AVERAGE_ORDER_VALUE = 80;
 
 /** catalog.skus on its own; with the channels, see MAX_LISTINGS. */
 const skuCountSchema = z.number().int().positive().max(1_000_000);
@@ -253,12 +282,13 @@ const scenarioObject = z
       .refine((n) => Number.isInteger(n) && n >= 0 && n <= MAX_SEED, `must be ${SEED_LIMIT_TEXT}`)
       .default(1),
     duration: scenarioDuration,
-    /** Virtual wall-clock start (ISO). Fixed by default so results never depend on the day they ran. */
-    startAt: z.iso.datetime().default("2026-11-27T00:00:00.000Z"),
+    /** Virtual wall-clock start (ISO 8601 with Z or an offset; normalised to UTC). Fixed by default so results never depend on the day they ran. */
+    startAt: startAt.default(DEFAULT_START_AT),
     catalog: z.strictObject({
       skus: skuCountSchema,
       /** Initial stock per SKU: a number, or a uniform integer range. */
       stock: z.union([stockRange, z.strictObject({ min: stockRange, max: stockRange })], { error: "a whole number ≥ 0, or { min, max }" }),
+      /** Unit price of every SKU: values a lost sale when `cost.averageOrderValue` is not given (see the final transform). */
       price: z.number().positive().optional(),
       /** Zipf exponent of SKU popularity (0 = uniform). */
       popularity: z.number().min(0).max(5).default(1),
@@ -275,7 +305,12 @@ const scenarioObject = z
       restocks: z.array(z.strictObject({ at: duration, quantity: z.number().int().positive().max(MAX_QUANTITY), skus: z.number().int().positive().optional() })).default([]),
     }),
     strategies: z.array(strategyText).min(1).default(["events", "polling:15m"]),
-    /** push: orders reach the engine as notifications arrive; poll: they are imported every interval. */
+    /**
+     * How the polling baseline gets orders (DESIGN, "The polling baseline, modelled fairly"). push: as
+     * notifications arrive (the most favourable case for polling); poll: its connector imports them at
+     * every multiple of `poll` from the start, once at least `minAge` old. The event-driven engine is
+     * not affected: it always takes each notification as it arrives.
+     */
     orderImport: z
       .union(
         [
@@ -310,7 +345,8 @@ const scenarioObject = z
     cost: z
       .strictObject({
         currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code like EUR").default("EUR"),
-        averageOrderValue: z.number().nonnegative().default(80),
+        /** Default: catalog.price × the mean units per order (1 + demand.extraUnitsMean) when a price is given, else 80. */
+        averageOrderValue: z.number().nonnegative().optional(),
         /** Gross margin as a fraction of the order value. */
         marginRate: rate.default(0.3),
         /** Handling cost of one cancelled (oversold) order. */
@@ -321,7 +357,7 @@ const scenarioObject = z
         churnProbability: rate.default(0.15),
         customerLifetimeValue: z.number().nonnegative().default(250),
       })
-      .default({ currency: "EUR", averageOrderValue: 80, marginRate: 0.3, cancellationCost: 15, marketplacePenalty: 10, churnProbability: 0.15, customerLifetimeValue: 250 }),
+      .default({ currency: "EUR", marginRate: 0.3, cancellationCost: 15, marketplacePenalty: 10, churnProbability: 0.15, customerLifetimeValue: 250 }),
     /** Time after the last arrival for the system to settle before checkers run. */
     convergenceBudget: duration.refine((ms) => ms > 0, "must be > 0: updates still in flight when the arrivals stop need time to land before the checkers run").default(3_600_000),
     thresholds: z.array(z.string()).default([]),
@@ -404,6 +440,24 @@ const scenarioObject = z
         }
       });
     }
+    // A throttle storm slows the marketplace's rate limiter; a channel without one (WooCommerce by
+    // default, or a `rateLimit: { kind: none }` override) has nothing to slow: the storm would change nothing.
+    if (Array.isArray(channels)) {
+      channels.forEach((c: unknown, index) => {
+        const storms = field(field(field(c, "profile"), "faults"), "throttleStorms");
+        if (!Array.isArray(storms) || storms.length === 0) return;
+        const override = field(field(c, "profile"), "rateLimit");
+        const kind = valid(marketplaceKind, field(c, "kind"));
+        const limiterKind = override === undefined ? (kind === undefined ? undefined : DEFAULT_PROFILES[kind].rateLimit.kind) : valid(limiter, override)?.kind;
+        if (limiterKind !== "none") return;
+        const why = override === undefined ? `a ${kind ?? ""} channel has no rate limit by default` : "its profile's rateLimit is { kind: none }";
+        ctx.addIssue({
+          code: "custom",
+          path: ["channels", index, "profile", "faults", "throttleStorms"],
+          message: `a throttle storm slows the marketplace's rate limiter, and ${why}: the storm would change nothing — give the channel a limiter to tighten (profile.rateLimit, e.g. { kind: token-bucket, ratePerSecond: 20, burst: 40 }) or remove the storm`,
+        });
+      });
+    }
 
     // Scale: a rate so high that arrival gaps vanish below float precision never finishes, and tens of
     // millions of orders take hours per strategy.
@@ -422,7 +476,14 @@ const scenarioObject = z
       }
     }
   }, always)
-  .transform((scenario) => ({ ...scenario, strategies: scenario.strategies.map(canonicalStrategy) }));
+  .transform((scenario) => {
+    const { currency, marginRate, cancellationCost, marketplacePenalty, churnProbability, customerLifetimeValue } = scenario.cost;
+    const price = scenario.catalog.price;
+    const averageOrderValue = scenario.cost.averageOrderValue ?? (price === undefined ? DEFAULT_AVERAGE_ORDER_VALUE : price * (1 + scenario.demand.extraUnitsMean));
+    // Keys in the schema's order: a scenario printed back, and the result document's cost block, read the same as before.
+    const cost = { currency, averageOrderValue, marginRate, cancellationCost, marketplacePenalty, churnProbability, customerLifetimeValue };
+    return { ...scenario, cost, strategies: scenario.strategies.map(canonicalStrategy) };
+  });
 
 /**
  * Top-level keys starting with `x-` are extension fields, as in docker-compose: dropped before

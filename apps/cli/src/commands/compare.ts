@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
 import { parsePollingList, parseScenario, parseSeed, pollingStrategies, shellQuote } from "../options.js";
-import { checkOutputPath } from "../output.js";
+import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
@@ -17,7 +17,7 @@ export function compareCommand(): Command {
   return listsParseProblems(new Command("compare"))
     .description("Replay one seeded order stream through polling and the event-driven engine (simulated, no servers) and compare oversells, lost sales, sync lag, API calls and cost.")
     .option("--scenario <name|file>", "built-in scenario name or a .json/.yaml file", "steady-day")
-    .option("--polling <intervals>", "polling intervals to compare, comma-separated, at least 1s each; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m; 15m when it lists none)")
+    .option("--polling <intervals>", "polling intervals to compare, comma-separated, each from 1s to 366d; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m; 15m when it lists none)")
     .option("--seed <n>", "seed (default: the scenario's); same seed → byte-identical result")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
@@ -37,6 +37,9 @@ export function compareCommand(): Command {
         notes.push(`scenario ${scenario?.name ?? opts.scenario ?? ""} lists no polling strategy: comparing events with polling:${DEFAULT_POLLING} (choose with --polling, e.g. --polling ${DEFAULT_POLLING} or --polling 1m,5m,15m)`);
       }
       checkOutputPath("--json", opts.json, problems);
+      // A built-in is a name; anything with a dot or a slash is a file this command reads: --json must not overwrite it.
+      const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
+      checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
       if (problems.length > 0 || !scenario || !polling || opts.scenario === undefined) throw new UsageError(problems);
       for (const note of notes) process.stderr.write(`${note}\n`);
       const strategies = ["events", ...polling];

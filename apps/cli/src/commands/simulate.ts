@@ -4,7 +4,7 @@ import { Command } from "commander";
 import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
 import { checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
-import { checkOutputPath } from "../output.js";
+import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
@@ -13,7 +13,7 @@ export function simulateCommand(): Command {
   return listsParseProblems(new Command("simulate"))
     .description("Run one strategy over a scenario in the deterministic simulator and report lag, oversells, lost sales, API calls and cost.")
     .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
-    .requiredOption("--strategy <strategy>", "events, or polling:<interval> of at least 1s (e.g. polling:15m)")
+    .requiredOption("--strategy <strategy>", "events, or polling:<interval> from 1s to 366d (e.g. polling:15m)")
     .option("--seed <n>", "seed (default: the scenario's)")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
@@ -24,6 +24,9 @@ export function simulateCommand(): Command {
       const strategy = opts.strategy === undefined ? undefined : checkStrategy(opts.strategy, problems);
       const seed = parseSeed(opts.seed, problems);
       checkOutputPath("--json", opts.json, problems);
+      // A built-in is a name; anything with a dot or a slash is a file this command reads: --json must not overwrite it.
+      const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
+      checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
       if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined) throw new UsageError(problems);
       const effectiveSeed = seed ?? scenario.seed;
       const progress = createProgress(`simulating ${scenario.name} (${strategy})`);
