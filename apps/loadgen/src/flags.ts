@@ -1,13 +1,17 @@
 // The load generator's flags → a checked plan, or every problem at once (exit 2). Easy to get wrong:
 // a storefront for a channel the scenario does not have would be ignored by the generator (no arrival
-// goes there), so it is refused like a missing one — both name the scenario's channels.
+// goes there), so it is refused like a missing one — both name the scenario's channels. And --rate
+// replaces the scenario's rate: the scenario is checked again at that rate (its limits on peak rate and
+// expected orders hold for a rate given by flag as for one written in the file).
 
 import { formatDuration, parseDuration } from "@synclag/core";
-import { MAX_SEED, SEED_LIMIT_TEXT, loadScenario, type Scenario } from "@synclag/workload";
+import { MAX_SEED, SEED_LIMIT_TEXT, loadScenario, validateScenario, type Scenario } from "@synclag/workload";
 
 export interface LoadgenFlags {
-  readonly scenario: string;
-  readonly storefront: readonly string[];
+  /** Required: missing, it is listed with the other problems. */
+  readonly scenario?: string | undefined;
+  /** Required (one per scenario channel): missing, it is listed with the other problems. */
+  readonly storefront?: readonly string[] | undefined;
   readonly duration: string;
   readonly rate?: string | undefined;
   readonly seed?: string | undefined;
@@ -30,9 +34,10 @@ export type ParsedFlags = { readonly ok: true; readonly plan: LoadgenPlan } | { 
 
 export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
   const problems: string[] = [];
-  const loaded = loadScenario(flags.scenario);
+  if (flags.scenario === undefined) problems.push("required option '--scenario <name|file>' not specified");
+  const loaded = flags.scenario === undefined ? undefined : loadScenario(flags.scenario);
   // The file (or built-in) each scenario problem comes from; a lone "unknown scenario" names it already.
-  if (!loaded.ok) problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
+  if (loaded && !loaded.ok) problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
   const durationMs = parseDuration(flags.duration);
   if (durationMs === undefined || !(durationMs > 0)) problems.push(`--duration: ${JSON.stringify(flags.duration)} is not a positive duration (e.g. 30s, 2m)`);
   const lateToleranceMs = parseDuration(flags.lateTolerance);
@@ -46,7 +51,10 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
     else problems.push(`--seed must be ${SEED_LIMIT_TEXT}, got ${JSON.stringify(flags.seed)}`);
   }
   const storefronts = new Map<string, string>();
-  for (const pair of flags.storefront) {
+  const pairs = flags.storefront ?? [];
+  // Without a scenario the channels are unknown: "no URL for …" below cannot name them.
+  if (pairs.length === 0 && !loaded?.ok) problems.push("required option '--storefront <channel=url>' not specified (one per scenario channel)");
+  for (const pair of pairs) {
     const match = /^([^=]+)=(https?:\/\/.+)$/.exec(pair);
     const channel = match?.[1]?.trim();
     const url = match?.[2]?.replace(/\/+$/, "");
@@ -54,11 +62,11 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
     else if (storefronts.has(channel)) problems.push(`--storefront: channel ${channel} is given twice`);
     else storefronts.set(channel, url);
   }
-  if (loaded.ok) {
+  if (loaded?.ok) {
     // The scenario is compressed into --duration: longer would stretch it (and take hours).
     if (durationMs !== undefined && durationMs > loaded.scenario.duration) {
       const length = formatDuration(loaded.scenario.duration);
-      problems.push(`--duration ${flags.duration} is longer than the scenario (${loaded.scenario.name}: ${length}): the scenario is compressed into --duration, so it can be at most ${length} (e.g. --duration 30s)`);
+      problems.push(`--duration ${flags.duration} is longer than the scenario (${loaded.scenario.name}: ${length}): the scenario is compressed into --duration, so it can be at most ${length} (e.g. --duration ${formatDuration(Math.min(30_000, loaded.scenario.duration))})`);
     }
     const channels = loaded.scenario.channels.map((c) => c.id);
     const known = `scenario ${loaded.scenario.name} has channels ${channels.join(", ")}`;
@@ -67,8 +75,14 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
     const missing = channels.filter((channel) => !storefronts.has(channel));
     if (missing.length > 0) problems.push(`--storefront: no URL for the scenario's channel${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (${known}; give one --storefront channel=url each)`);
   }
-  if (problems.length > 0 || !loaded.ok || durationMs === undefined || lateToleranceMs === undefined) return { ok: false, problems };
-  const timeScale = durationMs / loaded.scenario.duration;
-  const scenario = rate === undefined ? loaded.scenario : { ...loaded.scenario, demand: { ...loaded.scenario.demand, ordersPerDay: rate * 86_400 * timeScale } };
+  let scenario = loaded?.ok ? loaded.scenario : undefined;
+  if (scenario && rate !== undefined && rate > 0 && durationMs !== undefined && durationMs > 0 && durationMs <= scenario.duration) {
+    const ordersPerDay = rate * 86_400 * (durationMs / scenario.duration);
+    const rated = validateScenario({ ...scenario, demand: { ...scenario.demand, ordersPerDay } }, scenario.name);
+    if (rated.ok) scenario = rated.scenario;
+    else problems.push(...rated.problems.map((p) => `--rate ${flags.rate} is beyond the scenario's limits (${scenario?.name} compressed into ${formatDuration(durationMs)}, its ordersPerDay becomes ${ordersPerDay.toExponential(2)}): ${p}`));
+  }
+  if (problems.length > 0 || !scenario || durationMs === undefined || lateToleranceMs === undefined) return { ok: false, problems };
+  const timeScale = durationMs / scenario.duration;
   return { ok: true, plan: { scenario, seed: seed ?? scenario.seed, durationMs, timeScale, lateToleranceMs, storefronts } };
 }

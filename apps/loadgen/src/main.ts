@@ -5,9 +5,12 @@
 // droppedArrivals and skipped, and latency is measured from each arrival's intended time; a run with
 // dropped arrivals measured the load generator's limits, not the system's. And a run in which no buyer
 // was accepted measured nothing: storefronts that do not list the scenario's SKUs are refused before
-// the first buyer is sent, and a run without one accepted order exits 1.
+// the first buyer is sent, and a run without one accepted order exits 1. And every problem with the
+// flags is listed at once (exit 2): commander stops at the first unknown or missing one, so unknown
+// flags are taken out before it parses, a flag without its value is collected, and the required ones
+// are checked with the rest (flags.ts).
 
-import { Command, CommanderError } from "commander";
+import { Command, CommanderError, type Option } from "commander";
 import { LoadGenerator } from "@synclag/service";
 import { buildCatalog, planArrivals } from "@synclag/workload";
 import { parseLoadgenFlags, type LoadgenFlags } from "./flags.js";
@@ -15,10 +18,14 @@ import { checkStorefronts, describeStorefrontProblems } from "./preflight.js";
 
 const EXIT = { ok: 0, failed: 1, usage: 2, storefronts: 4 } as const;
 
+/** Problems found before the action (unknown flags, stray words, a flag without its value): listed with the rest. */
+const parseProblems: string[] = [];
+
 const program = new Command("synclag-loadgen")
   .description("Replay a scenario's buyers (open model) at mock marketplace storefronts and report accepted, turned away and dropped arrivals.")
-  .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
-  .requiredOption("--storefront <channel=url>", "storefront base URL of a scenario channel (one for each of its channels)", (value: string, previous: string[] = []) => [...previous, value])
+  // Required, but checked with every other flag problem (flags.ts), not by commander one at a time.
+  .option("--scenario <name|file>", "built-in scenario name or a .json/.yaml file (required)")
+  .option("--storefront <channel=url>", "storefront base URL of a scenario channel (one for each of its channels; required)", (value: string, previous: string[] = []) => [...previous, value])
   .option("--duration <duration>", "wall-clock length, at most the scenario's own; the scenario is compressed into it", "60s")
   .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second")
   .option("--seed <n>", "seed, a whole number from 0 to 2^53 − 1 like a scenario file's (default: the scenario's); give the mocks the same one")
@@ -32,6 +39,8 @@ const program = new Command("synclag-loadgen")
       "  npx synclag-loadgen --scenario flash-sale --duration 30s --storefront amazon=http://127.0.0.1:9001 --storefront shopify=http://127.0.0.1:9002 \\",
       "    --storefront flipkart=http://127.0.0.1:9003 --storefront woocommerce=http://127.0.0.1:9004",
       "",
+      "Flag problems are listed together (exit 2); --rate is held to the scenario's own limits (peak rate, expected orders).",
+      "",
       "Exit codes: 0 ok · 1 arrivals were dropped or failed, or no buyer was accepted · 2 bad input ·",
       "4 a storefront is unreachable or does not list the scenario's SKUs (nothing was sent).",
     ].join("\n"),
@@ -39,8 +48,9 @@ const program = new Command("synclag-loadgen")
   .exitOverride()
   .action(async (flags: LoadgenFlags) => {
     const parsed = parseLoadgenFlags(flags);
-    if (!parsed.ok) {
-      fail(EXIT.usage, parsed.problems, "Run `synclag-loadgen --help` for usage.");
+    const flagProblems = [...parseProblems, ...(parsed.ok ? [] : parsed.problems)];
+    if (!parsed.ok || flagProblems.length > 0) {
+      fail(EXIT.usage, flagProblems, "Run `synclag-loadgen --help` for usage.");
       return;
     }
     const { scenario, seed, durationMs, timeScale, lateToleranceMs, storefronts } = parsed.plan;
@@ -81,6 +91,59 @@ const program = new Command("synclag-loadgen")
     else process.exitCode = EXIT.ok;
   });
 
+/**
+ * Takes the flags commander does not know out of `argv` (each is a problem): commander names only the
+ * first and treats every word after it, known flags included, as unknown — hiding their problems. A
+ * word right after an unknown flag is taken as its value; any other stray word is a problem too.
+ */
+function withoutUnknownFlags(argv: readonly string[], options: readonly Option[]): string[] {
+  const byName = new Map<string, Option>();
+  for (const option of options) for (const name of [option.long, option.short]) if (name) byName.set(name, option);
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      const rest = argv.slice(i + 1);
+      if (rest.length > 0) parseProblems.push(`unexpected argument${rest.length > 1 ? "s" : ""} ${rest.map((a) => `'${a}'`).join(" ")} (synclag-loadgen takes flags only)`);
+      break;
+    }
+    if (arg.length > 1 && arg.startsWith("-") && !/^-\.?\d/.test(arg)) {
+      const name = arg.includes("=") ? arg.slice(0, arg.indexOf("=")) : arg;
+      const option = byName.get(name);
+      if (name === "--help" || name === "-h") kept.push(arg);
+      else if (option) {
+        kept.push(arg);
+        // Its value, whatever it looks like (commander takes the next word too).
+        if (option.required && !arg.includes("=") && i + 1 < argv.length) kept.push(argv[++i] as string);
+      } else {
+        parseProblems.push(`unknown option '${name}'`);
+        const next = argv[i + 1];
+        if (!arg.includes("=") && next !== undefined && !next.startsWith("-")) i++;
+      }
+      continue;
+    }
+    parseProblems.push(`unexpected argument '${arg}' (synclag-loadgen takes flags only)`);
+  }
+  return kept;
+}
+
+// A flag without its value (`--seed` last): listed with the rest, and the flag left at its default.
+const raise = program.error.bind(program);
+const missingValue: string[] = [];
+program.error = ((message: string, options?: { code?: string; exitCode?: number }) => {
+  if (options?.code !== "commander.optionMissingArgument") return raise(message, options);
+  parseProblems.push(message.replace(/^error: /, ""));
+  const flag = /'(--[\w-]+)/.exec(message)?.[1];
+  if (flag !== undefined) missingValue.push(flag);
+  return undefined as never;
+}) as Command["error"];
+program.hook("preAction", () => {
+  for (const flag of missingValue) {
+    const option = program.options.find((o) => o.long === flag);
+    if (option) program.setOptionValueWithSource(option.attributeName(), option.defaultValue, "default");
+  }
+});
+
 function fail(code: number, problems: readonly string[], hint?: string): void {
   const lines = problems.length === 1 ? [`synclag-loadgen: ${problems[0]}`] : [`synclag-loadgen: ${problems.length} problems:`, ...problems.map((p) => `  - ${p}`)];
   if (hint !== undefined) lines.push(hint);
@@ -89,7 +152,7 @@ function fail(code: number, problems: readonly string[], hint?: string): void {
 }
 
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(withoutUnknownFlags(process.argv.slice(2), program.options), { from: "user" });
 } catch (error) {
   if (!(error instanceof CommanderError)) throw error;
   process.exitCode = error.exitCode === 0 ? 0 : 2;

@@ -48,9 +48,30 @@ describe("parseLoadgenFlags", () => {
   it("names the scenario file in each of its problems", () => {
     const file = join(mkdtempSync(join(tmpdir(), "loadgen-")), "bad.yaml");
     writeFileSync(file, "name: bad\nduration: xx\n");
-    const problems = problemsOf({ scenario: file, storefront: [] });
+    const problems = problemsOf({ scenario: file, storefront: ["shop=http://127.0.0.1:1"] });
     expect(problems.length).toBeGreaterThan(1);
     for (const problem of problems) expect(problem.startsWith(`scenario ${file}: `), problem).toBe(true);
     expect(problemsOf({ scenario: "nope" })).toEqual([expect.stringMatching(/^unknown scenario "nope": built-ins are /)]);
+  });
+});
+
+describe("parseLoadgenFlags: required flags and --rate, with the other problems", () => {
+  it("lists a missing --scenario and --storefront together with the other bad flags", () => {
+    const parsed = parseLoadgenFlags({ duration: "0s", seed: "x", lateTolerance: "250ms" });
+    if (parsed.ok) throw new Error("expected problems");
+    expect(parsed.problems).toEqual([
+      "required option '--scenario <name|file>' not specified",
+      '--duration: "0s" is not a positive duration (e.g. 30s, 2m)',
+      '--seed must be a whole number from 0 to 9007199254740991 (2^53 − 1), got "x"',
+      "required option '--storefront <channel=url>' not specified (one per scenario channel)",
+    ]);
+  });
+
+  it("holds --rate to the scenario's limits (peak rate, expected orders), like the scenario's own rate", () => {
+    const problems = problemsOf({ rate: "1000000/s", seed: "x" });
+    expect(problems).toHaveLength(2);
+    expect(problems[1]).toMatch(/^--rate 1000000\/s is beyond the scenario's limits \(flash-sale compressed into 30s, its ordersPerDay becomes 2\.40e\+8\): demand\.ordersPerDay: peak rate/);
+    const within = parseLoadgenFlags(flags({ rate: "50/s" }));
+    expect(within.ok && within.plan.scenario.demand.ordersPerDay).toBeCloseTo(12_000);
   });
 });

@@ -8,6 +8,9 @@
 // Easy to get wrong: the scenario is *compressed* into --duration (arrivals, restocks, fault windows,
 // and by default the marketplaces' notification and visibility delays), but API latency, rate limits
 // and the polling interval stay real — lags are wall-clock milliseconds, and the document says so.
+// And: a real run is not the simulator — orders are imported by push only (a scenario's
+// `orderImport: { poll }` is refused), and the simulated feed's and engine's settings (`feed`, `engine`)
+// are not applied (a note says so) — a run must never quietly be a different experiment.
 
 import { jetstreamManager } from "@nats-io/jetstream";
 import { formatDuration, listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
@@ -37,7 +40,7 @@ import {
   type ResultDocument,
   type StrategyResult,
 } from "@synclag/sim";
-import { buildCatalog, computeCost, planArrivals, type Scenario } from "@synclag/workload";
+import { buildCatalog, computeCost, planArrivals, scenarioSchema, validateScenario, type Scenario } from "@synclag/workload";
 import type { Logger } from "pino";
 import { serviceConfigSchema } from "./config.js";
 import { EngineService, createLogger } from "./engine-service.js";
@@ -95,7 +98,10 @@ export interface RealRunOptions {
   /** Existing servers; without them private ones are started (and stopped). */
   readonly natsUrl?: string;
   readonly redisUrl?: string;
-  /** Longest convergence phase after the load stops, ms. Default 60 000. */
+  /**
+   * Longest convergence phase after the load stops, ms. Default: 60 000 under `scaled` marketplace time;
+   * under `real` long enough for the slowest channel's profiled delays too (`defaultConvergenceTimeoutMs`).
+   */
   readonly convergenceTimeoutMs?: number;
   /**
    * Reconciler period (real ms). Default 60 000. Under events one extra round runs in the convergence
@@ -200,8 +206,45 @@ function round(value: number, digits: number): number {
   return Math.round(value * factor) / factor;
 }
 
-/** `--convergence-timeout` / `convergenceTimeoutMs` when not given. */
+/** `--convergence-timeout` / `convergenceTimeoutMs` when not given (scaled marketplace time). */
 const DEFAULT_CONVERGENCE_TIMEOUT_MS = 60_000;
+
+/** A high quantile (p99.9) of a delay distribution, ms: what "the tail" of a profiled delay means here. */
+function tailMs(d: Distribution): number {
+  const z999 = 3.0902; // standard normal quantile of 0.999
+  switch (d.kind) {
+    case "constant":
+      return d.ms;
+    case "uniform":
+      return d.maxMs;
+    case "exponential":
+      return d.meanMs * Math.log(1000);
+    case "lognormal": {
+      const sigma = d.p99Ms > d.medianMs ? Math.log(d.p99Ms / d.medianMs) / 2.3263 : 0;
+      const tail = d.medianMs * Math.exp(z999 * sigma);
+      return d.maxMs === undefined ? tail : Math.min(tail, d.maxMs);
+    }
+  }
+}
+
+/**
+ * The convergence timeout when none is given. `scaled`: 60 s (the marketplaces' delays shrink with the
+ * scenario). `real`: the delays are as profiled — Amazon shows an accepted quantity after 20 s typically,
+ * 180 s at p99 — so 60 s plus the slowest channel's tail (p99.9) of visibility delay + notification delay
+ * (+ the first notification retry where attempts fail), rounded up to 10 s: flash-sale ≈ 8.5 min. Without
+ * that a healthy run ends "not converged" (an invariant failure) merely because it stopped waiting.
+ */
+export function defaultConvergenceTimeoutMs(scenario: Scenario, marketplaceTime: "scaled" | "real"): number {
+  if (marketplaceTime === "scaled") return DEFAULT_CONVERGENCE_TIMEOUT_MS;
+  let slowest = 0;
+  for (const spec of scenario.channels) {
+    const profile = resolveProfile(spec);
+    const n = profile.notifications;
+    const firstRetryMs = n.attemptFailureRate > 0 && n.retries > 0 ? n.retrySpanMs / (2 ** n.retries - 1) : 0;
+    slowest = Math.max(slowest, tailMs(profile.visibilityDelay) + tailMs(n.delay) + firstRetryMs);
+  }
+  return Math.ceil((DEFAULT_CONVERGENCE_TIMEOUT_MS + slowest) / 10_000) * 10_000;
+}
 /** `--marketplace-time` when not given. */
 const DEFAULT_MARKETPLACE_TIME = "scaled";
 
@@ -217,14 +260,123 @@ export function reproduceRunCommand(options: Pick<RealRunOptions, "strategy" | "
   if (options.ratePerSecond !== undefined) flags.push(`--rate ${options.ratePerSecond}/s`);
   const marketplaceTime = options.marketplaceTime ?? DEFAULT_MARKETPLACE_TIME;
   if (marketplaceTime !== DEFAULT_MARKETPLACE_TIME) flags.push(`--marketplace-time ${marketplaceTime}`);
-  const convergenceTimeoutMs = options.convergenceTimeoutMs ?? DEFAULT_CONVERGENCE_TIMEOUT_MS;
-  if (convergenceTimeoutMs !== DEFAULT_CONVERGENCE_TIMEOUT_MS) flags.push(`--convergence-timeout ${formatDuration(convergenceTimeoutMs)}`);
+  // Under real marketplace time the default depends on the scenario's profiles: a given timeout is kept.
+  const convergenceTimeoutMs = options.convergenceTimeoutMs;
+  if (convergenceTimeoutMs !== undefined && (marketplaceTime !== DEFAULT_MARKETPLACE_TIME || convergenceTimeoutMs !== DEFAULT_CONVERGENCE_TIMEOUT_MS)) flags.push(`--convergence-timeout ${formatDuration(convergenceTimeoutMs)}`);
   return `npx synclag run ${flags.join(" ")}`;
 }
 
 /** Quoted for a POSIX shell unless plainly safe (as the CLI quotes its reproduce lines). */
 function shellQuote(text: string): string {
   return /^[\w.,:%/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The scenario at `ratePerSecond` real orders per second (curve multiplier 1), compressed into
+ * `durationMs`, checked again against the scenario's limits (peak rate, expected orders): a rate may
+ * make a valid scenario one no run can replay. Problems are worded for `--rate`.
+ */
+export function scenarioAtRate(scenario: Scenario, ratePerSecond: number, durationMs: number, rateText = `${ratePerSecond}/s`): { readonly ok: true; readonly scenario: Scenario } | { readonly ok: false; readonly problems: readonly string[] } {
+  const ordersPerDay = ratePerSecond * 86_400 * (durationMs / scenario.duration);
+  const checked = validateScenario({ ...scenario, demand: { ...scenario.demand, ordersPerDay } }, scenario.name);
+  if (checked.ok) return { ok: true, scenario: checked.scenario };
+  return { ok: false, problems: checked.problems.map((problem) => `--rate ${rateText} is beyond the scenario's limits (${scenario.name} compressed into ${formatDuration(durationMs)}, its ordersPerDay becomes ${ordersPerDay.toExponential(2)}): ${problem}`) };
+}
+
+/** Why a real run cannot replay this scenario's order import, or undefined (push: it can). */
+export function orderImportProblem(scenario: Scenario): string | undefined {
+  if (scenario.orderImport === "push") return undefined;
+  return `scenario ${scenario.name}: orderImport: { poll: ${formatDuration(scenario.orderImport.poll)} } is not supported by a real run: its engine imports orders by push (marketplace webhooks) only — use synclag simulate for order-import polling, or remove orderImport (push is the default)`;
+}
+
+/** The scenario's simulator-only settings (`feed`, `engine`) that differ from the defaults, as notes. */
+export function simulatorOnlyNotes(scenario: Scenario): string[] {
+  const defaults = scenarioSchema.parse({ name: "defaults", duration: 1, catalog: { skus: 1, stock: 1 }, channels: [{ id: "c", kind: "shopify", share: 1 }], demand: { ordersPerDay: 1 } });
+  const changed = (section: "feed" | "engine") =>
+    Object.keys(scenario[section])
+      .filter((key) => JSON.stringify((scenario[section] as Record<string, unknown>)[key]) !== JSON.stringify((defaults[section] as Record<string, unknown>)[key]))
+      .map((key) => `${section}.${key}`);
+  const notes: string[] = [];
+  const feed = changed("feed");
+  if (feed.length > 0) notes.push(`scenario ${scenario.name}: ${feed.join(", ")} ${feed.length > 1 ? "are" : "is"} simulator-only (the simulated order feed's delay and faults): not applied — a real run uses real NATS JetStream as it behaves`);
+  const engine = changed("engine");
+  if (engine.length > 0) notes.push(`scenario ${scenario.name}: ${engine.join(", ")} ${engine.length > 1 ? "are" : "is"} simulator-only (the simulated engine's settings): not applied — a real run's engine uses its own (store latency as measured, reconciler every 60 s real time)`);
+  return notes;
+}
+
+/**
+ * Units of accepted orders the store has not settled yet, per SKU — what tells a lost sale from a
+ * sold-out turn-away as the simulator does (docs/simulation.md): available = the store's level minus
+ * these units. An order stops counting at its first outcome (applied or insufficient).
+ * Easy to get wrong: the level is read from Redis asynchronously, so an order can settle between that
+ * read and the count — an applied order is taken as settled only if the level read already has its
+ * version; and an order's webhook can outrun the storefront's reply, so its outcome can come first.
+ */
+export class UnsettledOrders {
+  private readonly bySku = new Map<Sku, Map<string, { readonly quantity: number; appliedVersion?: number; settled: boolean }>>();
+  private readonly skuOf = new Map<string, Sku>();
+  /** Orders whose outcome came before the storefront's reply. */
+  private readonly early = new Set<string>();
+  private readsInFlight = 0;
+  private readonly settledDuringReads: Array<{ readonly sku: Sku; readonly key: string }> = [];
+
+  /** The storefront took order `key` (`<channel>:<order id>`) for `quantity` of `sku`. */
+  accepted(key: string, sku: Sku, quantity: number): void {
+    if (this.early.delete(key)) return;
+    let orders = this.bySku.get(sku);
+    if (!orders) this.bySku.set(sku, (orders = new Map()));
+    orders.set(key, { quantity, settled: false });
+    this.skuOf.set(key, sku);
+  }
+
+  /**
+   * The store's outcome for an order (`event.orderId`; eBay's carry a line-item suffix): the first one
+   * settles it. A duplicate settles it too (its first outcome was lost to a store error and retried).
+   */
+  settled(orderId: string, result: ApplyResult): void {
+    const outcome = result.kind === "duplicate" ? result.original : result;
+    if (outcome.kind !== "applied" && outcome.kind !== "insufficient") return;
+    const key = this.skuOf.has(orderId) ? orderId : withoutLineSuffix(orderId);
+    const sku = this.skuOf.get(key);
+    const entry = sku === undefined ? undefined : this.bySku.get(sku)?.get(key);
+    if (sku === undefined || !entry) {
+      // Settled already (and forgotten), or its webhook outran the storefront's reply.
+      if (result.kind !== "duplicate") this.early.add(key);
+      return;
+    }
+    entry.settled = true;
+    if (outcome.kind === "applied") {
+      const version = outcome.changes.find((change) => change.sku === sku)?.version;
+      if (version !== undefined) entry.appliedVersion = version;
+    }
+    this.skuOf.delete(key);
+    if (this.readsInFlight > 0) this.settledDuringReads.push({ sku, key });
+    else this.bySku.get(sku)?.delete(key);
+  }
+
+  /** Call before reading a level; `end()` once `units` was asked. */
+  beginRead(): { end(): void } {
+    this.readsInFlight += 1;
+    let ended = false;
+    return {
+      end: () => {
+        if (ended) return;
+        ended = true;
+        this.readsInFlight -= 1;
+        if (this.readsInFlight > 0) return;
+        for (const { sku, key } of this.settledDuringReads.splice(0)) this.bySku.get(sku)?.delete(key);
+      },
+    };
+  }
+
+  /** Units of `sku` sold but not in a level read at `levelVersion`. */
+  units(sku: Sku, levelVersion: number): number {
+    let total = 0;
+    for (const entry of this.bySku.get(sku)?.values() ?? []) {
+      if (!entry.settled || (entry.appliedVersion !== undefined && entry.appliedVersion > levelVersion)) total += entry.quantity;
+    }
+    return total;
+  }
 }
 
 /** Runs one strategy over one scenario on the real stack and returns the result document. */
@@ -236,8 +388,16 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
   const logger = options.logger ?? createLogger("warn", process.stderr);
   const marketplaceTime = options.marketplaceTime ?? "scaled";
   const timeScale = options.durationMs / options.scenario.duration;
-  const scenario: Scenario =
-    options.ratePerSecond === undefined ? options.scenario : { ...options.scenario, demand: { ...options.scenario.demand, ordersPerDay: options.ratePerSecond * 86_400 * timeScale } };
+  const importProblem = orderImportProblem(options.scenario);
+  if (importProblem !== undefined) throw new ServiceError("config", importProblem);
+  let scenario: Scenario = options.scenario;
+  if (options.ratePerSecond !== undefined) {
+    const rated = scenarioAtRate(options.scenario, options.ratePerSecond, options.durationMs);
+    if (!rated.ok) throw new ServiceError("config", rated.problems.join("; "));
+    scenario = rated.scenario;
+  }
+  for (const note of simulatorOnlyNotes(scenario)) progress(`note: ${note}`);
+  const convergenceTimeoutMs = options.convergenceTimeoutMs ?? defaultConvergenceTimeoutMs(scenario, marketplaceTime);
   const seed = options.seed;
   const runId = `run${Date.now().toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
   const cleanups: Array<() => Promise<unknown>> = [];
@@ -329,8 +489,10 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const minuteOf = (scenarioMs: number) => Math.min(minutes - 1, Math.max(0, Math.floor(scenarioMs / 60_000)));
     const arrivalAtByOrder = new Map<string, number>();
     let outcomesSeen = 0;
+    const unsettled = new UnsettledOrders();
     const onResult = (event: OrderEvent, result: ApplyResult) => {
       if (result.kind === "applied" || result.kind === "insufficient") outcomesSeen += 1;
+      unsettled.settled(event.orderId, result);
       if (result.kind === "duplicate") counts.duplicateDeliveries += 1;
       if (result.kind === "insufficient") {
         const channel = perChannel.get(event.sourceChannel);
@@ -377,23 +539,44 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       );
     }
     for (const m of mocks) {
+      // The admin API's outageMs sets when the outage ends (0 ends it): overlapping windows of a scenario
+      // must not cut an earlier, longer one short, so each injection ends at the latest end so far.
+      let outageEndsAtMs = 0;
       for (const outage of m.spec.profile?.faults?.outages ?? []) {
-        const inject = () => void truthApi.injectFaults(m.spec.id, { outageMs: Math.max(1, Math.round(outage.duration * timeScale)) }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
+        const inject = () => {
+          outageEndsAtMs = Math.max(outageEndsAtMs, Date.now() + Math.max(1, Math.round(outage.duration * timeScale)));
+          void truthApi.injectFaults(m.spec.id, { outageMs: Math.max(1, outageEndsAtMs - Date.now()) }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
+        };
         timers.push(setTimeout(inject, Math.max(0, startAtMs + outage.start * timeScale - Date.now())));
       }
-      for (const storm of m.spec.profile?.faults?.throttleStorms ?? []) {
-        const inject = (factor: number) => () => void truthApi.injectFaults(m.spec.id, { throttleFactor: factor }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
-        timers.push(setTimeout(inject(storm.factor), Math.max(0, startAtMs + storm.start * timeScale - Date.now())));
-        timers.push(setTimeout(inject(1), Math.max(0, startAtMs + (storm.start + storm.duration) * timeScale - Date.now())));
+      // Storms may overlap: at each boundary the tightening is the harshest factor of the storms active
+      // then (1 when none is), as in the simulator — the end of a short storm must not lift a longer one.
+      const storms = m.spec.profile?.faults?.throttleStorms ?? [];
+      const stormFactorAt = (scenarioMs: number) => storms.reduce((factor, s) => (s.start <= scenarioMs && scenarioMs < s.start + s.duration ? Math.min(factor, s.factor) : factor), 1);
+      for (const boundary of new Set(storms.flatMap((s) => [s.start, s.start + s.duration]))) {
+        const inject = () => void truthApi.injectFaults(m.spec.id, { throttleFactor: stormFactorAt(boundary) }).catch((error: unknown) => logger.warn({ err: error }, "fault injection failed"));
+        timers.push(setTimeout(inject, Math.max(0, startAtMs + boundary * timeScale - Date.now())));
       }
     }
     const collector = setInterval(() => void truthApi.collect().catch((error: unknown) => logger.warn({ err: error }, "timeline collection failed")), 2_000);
     cleanups.push(async () => clearInterval(collector));
     const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
-    const arrivalsPerWindow: number[] = [];
+    const acceptedPerWindow: number[] = [];
+    // A lost sale as docs/simulation.md defines it (and the simulator counts it): the store's level minus
+    // the units of accepted orders it has not settled yet (sold at a marketplace, notification on its way)
+    // was at least the quantity asked. Without the subtraction a buyer turned away by a channel that sold
+    // the last unit itself would count as lost.
     const classify = async (outcome: ArrivalOutcome & { kind: "turned-away" }) => {
-      const level = (await seeder.snapshot([outcome.arrival.sku])).get(outcome.arrival.sku);
-      if ((level?.quantity ?? 0) >= outcome.arrival.quantity) {
+      const sku = outcome.arrival.sku;
+      const reading = unsettled.beginRead();
+      let available: number;
+      try {
+        const level = (await seeder.snapshot([sku])).get(sku);
+        available = (level?.quantity ?? 0) - unsettled.units(sku, level?.version ?? 0);
+      } finally {
+        reading.end();
+      }
+      if (available >= outcome.arrival.quantity) {
         counts.lostSales += 1;
         if (outcome.arrival.agent) counts.lostSalesByAgents += 1;
         const channel = perChannel.get(outcome.arrival.channel);
@@ -411,12 +594,14 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       onOutcome: (outcome) => {
         if (outcome.kind === "dropped") return;
         counts.attempted += 1;
-        if (pollingWindowMs > 0) {
-          const window = Math.floor((outcome.intendedAtMs - startAtMs) / pollingWindowMs);
-          arrivalsPerWindow[window] = (arrivalsPerWindow[window] ?? 0) + 1;
-        }
         if (outcome.kind === "accepted") {
           counts.accepted += 1;
+          // Orders per polling window: accepted orders, the ones a sync has to carry (as in the simulator).
+          if (pollingWindowMs > 0) {
+            const window = Math.floor((outcome.intendedAtMs - startAtMs) / pollingWindowMs);
+            acceptedPerWindow[window] = (acceptedPerWindow[window] ?? 0) + 1;
+          }
+          unsettled.accepted(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.sku, outcome.arrival.quantity);
           arrivalAtByOrder.set(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.atMs);
           perMinute.accepted[minuteOf(outcome.arrival.atMs)] = (perMinute.accepted[minuteOf(outcome.arrival.atMs)] ?? 0) + 1;
         } else if (outcome.kind === "turned-away") {
@@ -441,7 +626,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     // --- Convergence (bounded) ---------------------------------------------------------------------
     // Under polling convergence needs one more poll after the load went quiet: the interval comes on top.
     const pollingIntervalMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
-    const convergenceDeadline = Date.now() + (options.convergenceTimeoutMs ?? 60_000) + pollingIntervalMs;
+    const convergenceDeadline = Date.now() + convergenceTimeoutMs + pollingIntervalMs;
     // Every notification delivered or given up, and every delivered one applied: "delivered" means the
     // ingest stored it in JetStream, not that the worker applied it — an order still in the stream would
     // otherwise be handed back unapplied at stop (and counted as never notified).
@@ -500,7 +685,11 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     }
     const convergedAtMs = Date.now();
     await truthApi.collect();
-    progress(convergedInTime ? `converged ${convergedAtMs - loadEndMs} ms after the load; reading ground truth` : `NOT converged within ${options.convergenceTimeoutMs ?? 60_000} ms after the load (the convergence check will fail); reading ground truth`);
+    progress(
+      convergedInTime
+        ? `converged ${convergedAtMs - loadEndMs} ms after the load; reading ground truth`
+        : `NOT converged within ${formatDuration(convergenceTimeoutMs + pollingIntervalMs)} after the load (the convergence check will fail; ${marketplaceTime === "real" ? "the marketplaces' delays are as profiled" : "the marketplaces' delays are compressed"} — if the channels were still catching up, a longer convergence timeout lets them finish: synclag run --convergence-timeout); reading ground truth`,
+    );
 
     // --- Stop the engine, then read everything ---------------------------------------------------------
     serviceStopped = true;
@@ -562,6 +751,14 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     counts.fulfilled = audit.filter((r) => r.kind === "order").length;
     counts.oversold = audit.filter((r) => r.kind === "insufficient").length;
     counts.unnotified = Math.max(0, counts.accepted - outcomeRecords.length);
+    // As the simulator counts them: every redelivered or duplicated notification recognised by order id.
+    // Most never reach the store — the ingest publishes with the order id as JetStream's message id, and
+    // the stream drops the copy (ingest_notifications_total{outcome="duplicate"}); the rest (after the
+    // duplicate window, or a redelivery by JetStream) come back from the store as "duplicate".
+    counts.duplicateDeliveries += metrics
+      .counters()
+      .filter((c) => c.name === "ingest_notifications_total" && c.labels.outcome === "duplicate")
+      .reduce((total, c) => total + c.value, 0);
     const cancellations = [...stats.values()].reduce((sum, s) => sum + s.cancellations, 0);
     const unresolved = truth.unresolved();
     const checks: CheckResult[] = [
@@ -635,7 +832,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
             polling: {
               intervalMs: strategy.intervalMs,
               syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
-              ordersPerWindow: { mean: round(counts.attempted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: arrivalsPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0) },
+              ordersPerWindow: { mean: round(counts.accepted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: acceptedPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0) },
             },
           }
         : {}),

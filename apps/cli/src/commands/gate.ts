@@ -13,6 +13,7 @@ import { compare, parseStrategy, type ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
+import { EXIT_INTERRUPTED, exitSoon, interruptOnSignals } from "../interrupt.js";
 import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
@@ -144,10 +145,12 @@ Details: docs/ci.md`,
         noThresholds(loaded.thresholds);
         problems.push(...flagThresholdProblems(flagThresholds, loaded.channels));
         if (scenario) thresholds = [...thresholds, ...scenario.thresholds];
-        if (scenario && realDurationMs !== undefined) checkCompressedDuration("--duration", opts.duration, realDurationMs, scenario, problems);
+        if (scenario && realDurationMs !== undefined) checkCompressedDuration("--duration", opts.duration, realDurationMs, scenario, problems, command.getOptionValueSource("duration") !== "default");
         if (problems.length > 0 || !scenario) throw new UsageError(problems);
         const effectiveSeed = seed ?? scenario.seed;
         if (opts.real && realDurationMs !== undefined) {
+          // Ctrl-C / SIGTERM: stop the load and the private servers, remove their temp dirs — never orphan them.
+          const interruption = interruptOnSignals("gate");
           try {
             doc = await runReal({
               scenario,
@@ -158,14 +161,18 @@ Details: docs/ci.md`,
               logger: createLogger("error", process.stderr),
               onProgress: (message) => process.stderr.write(`gate: ${message}\n`),
               reproduceCommand: reproduceCommand(opts, requested, effectiveSeed),
+              signal: interruption.signal,
             });
           } catch (error) {
-            if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config")) {
+            if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config" || (error.reason === "run" && interruption.signal.aborted))) {
               process.stderr.write(`synclag gate: ${error.message}\n`);
-              process.exitCode = error.reason === "config" ? EXIT.usage : EXIT.environment;
+              // Nothing is left to do: end even if a library leaked a handle (a socket it never closed).
+              exitSoon(error.reason === "config" ? EXIT.usage : error.reason === "environment" ? EXIT.environment : EXIT_INTERRUPTED);
               return;
             }
             throw error;
+          } finally {
+            interruption.dispose();
           }
         } else {
           const progress = createProgress(`simulating ${scenario.name} (${requested})`);

@@ -96,7 +96,7 @@ export function marketplacesCommand(): Command {
     .option("--prefix <text>", "SKU prefix of seeded listings", "sku-")
     .option("--kinds <list>", "marketplaces to start, comma-separated", MARKETPLACE_KINDS.join(","))
     .option("--layout <layout>", "port-per-kind or single-port (path prefix /<kind>)", "port-per-kind")
-    .option("--latency <mode>", "profile: replies wait the profile's sampled API latency; none: only injected latency", "profile")
+    .option("--latency <mode>", "profile: each seller-API call takes the profile's sampled round trip — the update applies half-way, the reply comes at its end; none: only injected latency", "profile")
     .option("--seed <n>", "seed of every random draw (faults, delays, duplicates) and, with --scenario, of its catalogue's stock (default: the scenario's seed, else 1)")
     .option("--retry-scale <x>", "multiplier on notification retry schedules (Shopify's 8 retries over 4 h → 14.4 s at 0.001)", "0.001")
     .option("--json", "print the URLs as one JSON line instead of a table")
@@ -115,7 +115,7 @@ export function marketplacesCommand(): Command {
         "    -H 'x-amz-access-token: Atza|synclag-mock-access-token' -H 'content-type: application/json' -H 'x-synclag-version: 2' \\",
         `    -d '{"productType":"PRODUCT","patches":[{"op":"replace","path":"/attributes/fulfillment_availability","value":[{"fulfillment_channel_code":"DEFAULT","quantity":7}]}]}'`,
         "  curl -s http://127.0.0.1:7000/_synclag/admin/listings/sku-1      # accepted vs visible, timeline",
-        `  curl -s -X POST http://127.0.0.1:7000/_synclag/admin/faults -d '{"outageMs":30000}'`,
+        `  curl -s -X POST http://127.0.0.1:7000/_synclag/admin/faults -d '{"outageMs":30000}'   # down for 30 s from now; {"outageMs":0} ends it`,
         `  curl -s -X POST http://127.0.0.1:7000/_synclag/storefront/checkout -d '{"sku":"sku-1","quantity":1}'`,
         "",
         "Credentials the mocks accept are the test defaults printed at start; stop with Ctrl-C (SIGINT) or SIGTERM.",
