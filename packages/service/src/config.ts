@@ -43,8 +43,12 @@ const url = (protocols: readonly string[]) =>
     { message: `must be a ${protocols.map((p) => p.replace(":", "://")).join(" or ")} URL` },
   );
 
-/** An http(s) base URL with no query, fragment or credentials (a path prefix is fine). */
-const publicBaseUrl = url(["http:", "https:"]).superRefine((text, ctx) => {
+/**
+ * An http(s) base URL with no query, fragment or credentials (a path prefix is fine). Surrounding
+ * whitespace (an env file, a YAML value) is trimmed: `new URL` would ignore it, but the text is what
+ * the signature URL is built from.
+ */
+const publicBaseUrl = z.string().trim().pipe(url(["http:", "https:"])).superRefine((text, ctx) => {
   let parsed: URL;
   try {
     parsed = new URL(text);

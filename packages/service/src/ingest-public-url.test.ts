@@ -95,6 +95,17 @@ describe("ingest.publicUrl and ingest.trustForwardedHeaders settings", () => {
     expect(config.ingest).toMatchObject({ publicUrl: "https://hooks.example.com/synclag", trustForwardedHeaders: true });
   });
 
+  it.each(["https://hooks.example.com ", " https://hooks.example.com", "https://hooks.example.com\n", "\thttps://hooks.example.com/\r\n"])("surrounding whitespace in publicUrl (%j) is trimmed: Flipkart's signature for the URL it names verifies", async (raw) => {
+    const config = loadServiceConfig({}, { SYNCLAG_INGEST_PUBLIC_URL: raw });
+    expect(config.ingest.publicUrl).toBe(raw.trim());
+    const target = await start({ ...(config.ingest.publicUrl === undefined ? {} : { publicUrl: config.ingest.publicUrl }), trustForwardedHeaders: config.ingest.trustForwardedHeaders });
+    expect(await deliver(target, "https://hooks.example.com/ingest/flipkart", { host: "10.0.0.5:8080" })).toBe(200);
+  });
+
+  it("a publicUrl that is only whitespace is refused, naming the variable", () => {
+    expect(problemsOf({ SYNCLAG_INGEST_PUBLIC_URL: "  " })).toEqual([expect.stringMatching(/^SYNCLAG_INGEST_PUBLIC_URL \(ingest\.publicUrl\): must be a http:\/\/ or https:\/\/ URL/)]);
+  });
+
   it("refuse what cannot be a base URL or a boolean, naming the variable", () => {
     expect(problemsOf({ SYNCLAG_INGEST_PUBLIC_URL: "hooks.example.com" })).toEqual([expect.stringMatching(/^SYNCLAG_INGEST_PUBLIC_URL \(ingest\.publicUrl\): must be a http:\/\/ or https:\/\/ URL/)]);
     expect(problemsOf({ SYNCLAG_INGEST_PUBLIC_URL: "https://hooks.example.com/?a=1" })).toEqual([expect.stringMatching(/ingest\.publicUrl.*no query or fragment/)]);

@@ -30,14 +30,18 @@ function inputOf(request: HttpRequest | undefined): Record<string, unknown> & { 
   return (JSON.parse(request?.body ?? "{}") as { variables: { input: Record<string, unknown> & { quantities: Record<string, unknown>[] } } }).variables.input;
 }
 
-/** A transport straight into `MockMarketplace.respond` (the wire layer both shells share). */
-function inProcess(marketplace: MockMarketplace): HttpTransport {
+/**
+ * A transport straight into `MockMarketplace.respond` (the wire layer both shells share); while
+ * `lose.on`, a set's reply is lost after the mock applied it (the client sees a timeout).
+ */
+function inProcess(marketplace: MockMarketplace, lose: { on: boolean } = { on: false }): HttpTransport {
   return {
     send: (request) => {
       const url = new URL(request.url);
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
       const { reply } = marketplace.respond({ method: request.method, path: url.pathname, query: url.searchParams, headers, body: request.body ?? "" });
+      if (lose.on && (request.body ?? "").includes("inventorySetQuantities")) return Promise.reject(new ChannelError("timeout", "timed out after 10000 ms"));
       return Promise.resolve({ status: reply.status, headers: reply.headers, body: reply.body });
     },
     close: () => Promise.resolve(),
@@ -109,42 +113,66 @@ describe("@idempotent(key:) on the set, from 2026-01 (mandatory from 2026-04)", 
     expect(second).not.toBe(first);
   });
 
-  it("a batch that timed out, sent again unchanged, reuses its key; once a reply confirms it, the same input is a new operation with a new key", async () => {
+  it("every attempt carries a fresh key: a timed-out batch sent again unchanged, and an identical input later, get new ones", async () => {
     const t = scriptedOrTimeout(itemsPage([{ sku: "a", quantity: 3 }]), "timeout", itemsPage([{ sku: "a", quantity: 3 }]), SET_OK, SET_OK);
     const shopify = client(t, { apiVersion: "2026-04" });
     expect((await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["timeout"]);
     expect(await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).toEqual([{ ok: true }]);
+    // The same input (the re-read found 3: the set had not applied), under a new key: Shopify runs it.
     expect(inputOf(t.sent[1])).toEqual(inputOf(t.sent[3]));
-    expect(keyOf(t.sent[3])).toBe(keyOf(t.sent[1]));
-    // Now at 5: a later set from 5 has other variables, and an identical one after a confirmed reply is a new operation.
-    const off = scripted(itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
+    expect(keyOf(t.sent[3])).toMatch(/^[0-9a-f-]{36}$/);
+    expect(keyOf(t.sent[3])).not.toBe(keyOf(t.sent[1]));
+    const off = scriptedOrTimeout(itemsPage([{ sku: "a", quantity: 3 }]), "timeout", SET_OK, SET_OK);
     const blind = client(off, { apiVersion: "2026-04", compareAndSet: false });
-    await blind.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
-    await blind.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    for (let i = 0; i < 3; i++) await blind.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
     expect(inputOf(off.sent[1])).toEqual(inputOf(off.sent[2]));
-    expect(keyOf(off.sent[2])).not.toBe(keyOf(off.sent[1]));
+    expect(new Set([1, 2, 3].map((i) => keyOf(off.sent[i]))).size).toBe(3);
   });
 
-  it("a timed-out batch's key is not reused once another reply about its SKUs came (the identical input later is another operation)", async () => {
-    const t = scriptedOrTimeout(itemsPage([{ sku: "a", quantity: 3 }]), "timeout", itemsPage([{ sku: "a", quantity: 5 }]), SET_OK, itemsPage([{ sku: "a", quantity: 3 }]), SET_OK);
-    const shopify = client(t, { apiVersion: "2026-04" });
-    await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]); // timed out (it applied: the re-read shows 5)
-    await shopify.setQuantities([{ sku: "a", quantity: 4, version: 3 }]); // from 5: confirmed
-    await shopify.readQuantities(["a"]); // someone set it back to 3
-    await shopify.setQuantities([{ sku: "a", quantity: 5, version: 4 }]); // the timed-out input again, as a new operation
-    expect(inputOf(t.sent[5])).toEqual(inputOf(t.sent[1]));
-    expect(keyOf(t.sent[5])).not.toBe(keyOf(t.sent[1]));
-  });
-
-  it("IDEMPOTENCY_CONCURRENT_REQUEST: retryable, and the retry carries the same key; IDEMPOTENCY_KEY_PARAMETER_MISMATCH: retryable with a fresh key", async () => {
+  it("IDEMPOTENCY_CONCURRENT_REQUEST and IDEMPOTENCY_KEY_PARAMETER_MISMATCH: retryable, each retry with a fresh key", async () => {
     const t = scripted(itemsPage([{ sku: "a", quantity: 3 }]), userError("IDEMPOTENCY_CONCURRENT_REQUEST"), userError("IDEMPOTENCY_KEY_PARAMETER_MISMATCH"), SET_OK);
     const shopify = client(t, { apiVersion: "2026-04", compareAndSet: false });
     const push = () => shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
     expect((await push()).map(reasonOf)).toEqual(["unavailable"]);
     expect((await push()).map(reasonOf)).toEqual(["unavailable"]);
     expect(await push()).toEqual([{ ok: true }]);
-    expect(keyOf(t.sent[2])).toBe(keyOf(t.sent[1]));
-    expect(keyOf(t.sent[3])).not.toBe(keyOf(t.sent[2]));
+    expect(new Set([1, 2, 3].map((i) => keyOf(t.sent[i]))).size).toBe(3);
+  });
+});
+
+describe.each([true, false])("a set whose earlier attempt's reply was lost really applies when sent again (mock, 2026-04, compareAndSet %s)", (compareAndSet) => {
+  const setUp = (quantity: number) => {
+    const now = 1_800_000_000_000;
+    const marketplace = new MockMarketplace({ kind: "shopify", profile: DEFAULT_PROFILES.shopify, clock: () => now, seed: 1 });
+    marketplace.seed([{ sku: "a", quantity }]);
+    const c = DEFAULT_MOCK_CREDENTIALS.shopify;
+    const lose = { on: true };
+    const make = (transport: HttpTransport, cas: boolean) => new ShopifyChannelClient({ baseUrl: "http://shop.invalid", credentials: { accessToken: c.accessToken, apiVersion: "2026-04", locationId: c.locationId }, transport, compareAndSet: cas });
+    return { marketplace, lose, shopify: make(inProcess(marketplace, lose), compareAndSet), other: make(inProcess(marketplace), false), accepted: () => marketplace.model.listing("a")?.acceptedQuantity };
+  };
+
+  it("A (reply lost) → B (reply lost) → A again: the listing ends at A and the client says ok", async () => {
+    const { marketplace, lose, shopify, accepted } = setUp(5);
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 3, version: 1 }]))[0]).toMatchObject({ ok: false, reason: "timeout" });
+    expect(accepted()).toBe(3);
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }]))[0]).toMatchObject({ ok: false, reason: "timeout" });
+    expect(accepted()).toBe(5);
+    lose.on = false;
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 3, version: 3 }])).toEqual([{ ok: true }]);
+    expect(accepted()).toBe(3);
+    marketplace.stop();
+  });
+
+  it("a timed-out set, an outside change the client reads back, then the same quantity again: it applies", async () => {
+    const { marketplace, lose, shopify, other, accepted } = setUp(3);
+    expect((await shopify.setQuantities([{ sku: "a", quantity: 5, version: 1 }]))[0]).toMatchObject({ ok: false, reason: "timeout" });
+    expect(accepted()).toBe(5);
+    lose.on = false;
+    expect(await other.setQuantities([{ sku: "a", quantity: 3, version: 1 }])).toEqual([{ ok: true }]); // the merchant, or another app
+    expect(await shopify.readQuantities(["a"])).toEqual(new Map([["a", 3]]));
+    expect(await shopify.setQuantities([{ sku: "a", quantity: 5, version: 2 }])).toEqual([{ ok: true }]);
+    expect(accepted()).toBe(5);
+    marketplace.stop();
   });
 });
 

@@ -4,9 +4,12 @@
 // from 2026-04, when the older fields are removed) — ids and reads through
 // `inventoryItems(query: "sku:…")`, `orderCancel`; throttling read from `extensions.cost.throttleStatus`
 // (or `Retry-After` on a 429). From 2026-01 the set carries `@idempotent(key:)` (optional there,
-// mandatory from 2026-04): a fresh key per batch, the same key when a batch whose outcome is unknown
-// is sent again unchanged. REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one SKU per
-// call, 429 + `Retry-After`.
+// mandatory from 2026-04) with a fresh key on every attempt, retries included: a key seen again makes
+// Shopify answer its first reply and apply nothing, so a reused key could report a set that never
+// happened (A, B, then A again); repeating a set is harmless instead — an absolute quantity lands the
+// same twice, and with compare-and-set the quantity is re-read after an unknown outcome, so a stale
+// double apply is refused as STALE. REST (legacy, `api: "rest"`): `inventory_levels/set.json`, one
+// SKU per call, 429 + `Retry-After`.
 // Easy to get wrong: Shopify reports most failures inside an HTTP 200 — `THROTTLED`,
 // `INTERNAL_SERVER_ERROR` ("instead of 500"), `ACCESS_DENIED` in `errors` — so a 200 is success only
 // when its `data` confirms the operation; and after a STALE user error (or a reply that leaves open
@@ -65,13 +68,11 @@ const CANCEL_MUTATION = `mutation SynclagOrderCancel($orderId: ID!, $reason: Ord
 
 const STALE_CODES = new Set(["CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STALE"]);
 /**
- * User errors about the idempotency key, not the item: the same key is still being processed
- * (CONCURRENT_REQUEST — the retry keeps it), or was used with other variables (PARAMETER_MISMATCH —
- * the retry gets a fresh one). Both retryable.
+ * User errors about the idempotency key, not the item: the key is still being processed
+ * (CONCURRENT_REQUEST) or was used with other variables (PARAMETER_MISMATCH). Neither should happen
+ * with a fresh key per attempt; both are retryable (the retry carries a new key).
  */
 const IDEMPOTENCY_CODES = new Set(["IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"]);
-/** Batches whose outcome is unknown, remembered with their key for an unchanged retry (oldest dropped first). */
-const MAX_PENDING_KEYS = 32;
 /** The user error of an entry whose inventory item id no longer exists. */
 const INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM";
 const MAX_PAGE = 250;
@@ -107,12 +108,6 @@ function usesIdempotentDirective(apiVersion: string): boolean {
   return atLeast(apiVersion, IDEMPOTENT_SINCE);
 }
 
-/** A batch sent under an idempotency key whose outcome is unknown (timed out, 5xx, unconfirmed). */
-interface PendingKey {
-  readonly key: string;
-  readonly skus: ReadonlySet<Sku>;
-}
-
 interface Known {
   readonly gid: string;
   /** Last quantity seen (read or set); absent after a stale error until re-read. */
@@ -129,13 +124,6 @@ export class ShopifyChannelClient extends HttpChannelClient {
   private readonly api: "graphql" | "rest";
   private readonly compareAndSet: boolean;
   private readonly known = new Map<Sku, Known>();
-  /**
-   * Idempotency keys of batches whose outcome is unknown, by the mutation input they carried: the same
-   * batch sent again unchanged is a retry and reuses its key (Shopify then applies it at most once). A
-   * definitive reply about any of its SKUs ends the entry — an identical input sent later is a new
-   * operation and must not be answered with the old one's result.
-   */
-  private readonly pendingKeys = new Map<string, PendingKey>();
 
   constructor(options: ShopifyChannelClientOptions) {
     super("shopify", options, DEFAULT_PROFILES.shopify.clientTimeoutMs);
@@ -233,9 +221,8 @@ export class ShopifyChannelClient extends HttpChannelClient {
     });
     if (sent.length > 0) {
       const input = this.setQuantitiesInput(sent);
-      const skus = new Set(sent.map((s) => s.update.sku));
-      const fingerprint = JSON.stringify(input);
-      const key = usesIdempotentDirective(this.credentials.apiVersion) ? (this.pendingKeys.get(fingerprint)?.key ?? randomUUID()) : undefined;
+      // A fresh key on every attempt, never one saved from an earlier attempt (see the header).
+      const key = usesIdempotentDirective(this.credentials.apiVersion) ? randomUUID() : undefined;
       const reply = await this.graphqlRequest(setMutation(key), { input }, this.versionHeaders(sent.map((s) => s.update)));
       const parsed = "ok" in reply ? undefined : parseJsonBody(reply);
       let whole = "ok" in reply ? reply : this.graphqlFailure(reply, parsed);
@@ -245,16 +232,9 @@ export class ShopifyChannelClient extends HttpChannelClient {
       if (whole) {
         // Timed out, or failed in a way that leaves open whether the set applied: the cached quantity may be stale.
         if (whole.reason === "timeout" || whole.reason === "unavailable") for (const s of sent) this.forgetQuantity(s.update.sku);
-        // Nothing confirmed either way: an unchanged retry of this batch is the same operation.
-        if (key !== undefined) this.rememberKey(fingerprint, key, skus);
         for (const s of sent) outcomes[s.index] = whole;
       } else {
         const userErrors = (payload?.userErrors as unknown[]).filter(isRecord);
-        // The mutation ran (or was refused for good): this input's key is spent — unless Shopify says the
-        // same key is still being processed, when the retry must carry it again.
-        const concurrent = userErrors.some((e) => e.code === "IDEMPOTENCY_CONCURRENT_REQUEST");
-        this.forgetKeysOf(skus);
-        if (key !== undefined && concurrent) this.rememberKey(fingerprint, key, skus);
         const group = isRecord(payload?.inventoryAdjustmentGroup) ? payload.inventoryAdjustmentGroup : undefined;
         const changedItems = (Array.isArray(group?.changes) ? group.changes.filter(isRecord) : []).map((c) => c.item).filter(isRecord);
         const perEntry = new Map<number, Record<string, unknown>>();
@@ -342,18 +322,6 @@ export class ShopifyChannelClient extends HttpChannelClient {
   private staleItem(sku: Sku, gid: string, detail: string): Failure {
     if (this.known.get(sku)?.gid === gid) this.known.delete(sku);
     return failure("unavailable", `shopify: inventory item ${gid}, cached for SKU ${JSON.stringify(sku)}, ${detail}; the SKU is looked up again`);
-  }
-
-  /** Keeps `key` for an unchanged retry of the batch `fingerprint` (of `skus`); at most MAX_PENDING_KEYS are kept. */
-  private rememberKey(fingerprint: string, key: string, skus: ReadonlySet<Sku>): void {
-    this.pendingKeys.delete(fingerprint);
-    this.pendingKeys.set(fingerprint, { key, skus });
-    if (this.pendingKeys.size > MAX_PENDING_KEYS) this.pendingKeys.delete(this.pendingKeys.keys().next().value as string);
-  }
-
-  /** Ends the pending keys of every batch that held one of `skus`: a definitive reply about them came since. */
-  private forgetKeysOf(skus: ReadonlySet<Sku>): void {
-    for (const [fingerprint, pending] of this.pendingKeys) if ([...pending.skus].some((sku) => skus.has(sku))) this.pendingKeys.delete(fingerprint);
   }
 
   private forgetQuantity(sku: Sku): void {

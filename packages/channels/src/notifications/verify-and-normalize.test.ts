@@ -114,16 +114,26 @@ describe("order lines without a SKU (custom items, tips, gift cards, products wi
     expect(verdict).toMatchObject({ ok: true, kind: "order", event: { lines: [{ sku: "sku-1", quantity: 2 }] }, skippedLines: [{ index: 0, reason: "no SKU" }] });
   });
 
-  it.each(["failed", "cancelled", "refunded", "trash"])("woocommerce: order.created with status %s (no stock was reduced, or it was given back) is ignored, not a sale", (status) => {
+  it.each(["cancelled", "refunded", "trash"])("woocommerce: order.created with status %s (its stock was given back, or never reduced) is ignored, not a sale", (status) => {
     const body = JSON.stringify({ id: 1001, status, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "sku-1", quantity: 2 }] });
     const verdict = verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": "order.created" }, body, "w");
     expect(verdict).toEqual({ ok: true, kind: "ignored", detail: `order 1001 status ${status}` });
   });
 
-  it.each(["pending", "processing", "on-hold", "completed"])("woocommerce: order.created with status %s is a sale (pending too: WooCommerce reserves its stock while payment is awaited)", (status) => {
+  it.each(["pending", "failed", "processing", "on-hold", "completed"])("woocommerce: order.created with status %s is a sale (pending too: WooCommerce reserves its stock while payment is awaited)", (status) => {
     const body = JSON.stringify({ id: 1001, status, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "sku-1", quantity: 2 }] });
     const verdict = verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": "order.created" }, body, "w");
     expect(verdict).toMatchObject({ ok: true, kind: "order", event: { orderId: "woocommerce:1001", lines: [{ sku: "sku-1", quantity: 2 }] } });
+  });
+
+  it("woocommerce: an order created failed (card declined) and paid on retry is counted by its order.created delivery", () => {
+    // failed → processing reduces WooCommerce's stock; order.updated is ignored by topic, so order.created must count it.
+    const deliver = (topic: string, status: string) => {
+      const body = JSON.stringify({ id: 1001, status, date_created_gmt: "2026-11-27T10:00:00", line_items: [{ sku: "sku-1", quantity: 2 }] });
+      return verifyAndNormalize("woocommerce", { "X-WC-Webhook-Signature": hmac("w", body), "x-wc-webhook-topic": topic }, body, "w");
+    };
+    expect(deliver("order.created", "failed")).toMatchObject({ ok: true, kind: "order", event: { orderId: "woocommerce:1001", lines: [{ sku: "sku-1", quantity: 2 }] } });
+    expect(deliver("order.updated", "processing")).toMatchObject({ ok: true, kind: "ignored" });
   });
 
   it("amazon: an order item without a SellerSKU is skipped", () => {

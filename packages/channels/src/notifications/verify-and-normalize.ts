@@ -67,8 +67,12 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-/** WooCommerce order statuses that are no sale: stock never reduced, or given back. */
-const WOO_NOT_SOLD: ReadonlySet<string> = new Set(["failed", "cancelled", "refunded", "trash"]);
+/**
+ * WooCommerce order statuses that are no sale: stock given back, or the order deleted. Not `failed`:
+ * a declined payment can be retried on the same order (failed → processing, when WooCommerce reduces
+ * the stock), and only `order.created` is subscribed, so it is counted like `pending`.
+ */
+const WOO_NOT_SOLD: ReadonlySet<string> = new Set(["cancelled", "refunded", "trash"]);
 
 /** WooCommerce's ping body (form-encoded; the id is the webhook's). */
 const WOO_PING = /^webhook_id=\d{1,20}$/;
@@ -247,10 +251,12 @@ export function verifyAndNormalize(kind: MarketplaceKind, headers: Headers, rawB
     case "woocommerce": {
       const topic = header(headers, "x-wc-webhook-topic");
       if (topic !== undefined && topic !== "order.created") return { ok: true, kind: "ignored", detail: `topic ${topic}` };
-      // `order.created` carries the order as it is when the webhook fires: one already failed, cancelled,
-      // refunded or trashed never had its stock reduced by WooCommerce (or has it back), so it is no
-      // sale. A `pending` order (awaiting payment) is still taken as one: WooCommerce reserves its stock
-      // for the hold time; that it later cancels an unpaid one is not seen here (only order.created is).
+      // `order.created` carries the order as it is when the webhook fires: one already cancelled,
+      // refunded or trashed has its stock back (or never had it reduced), so it is no sale. A `pending`
+      // order (awaiting payment) is still taken as one — WooCommerce reserves its stock for the hold
+      // time — and so is a `failed` one: its payment can be retried on the same order (failed →
+      // processing, when WooCommerce reduces the stock), and order.updated is not subscribed, so
+      // ignoring it here would lose that sale. That WooCommerce later cancels an unpaid one is not seen.
       if (typeof root.status === "string" && WOO_NOT_SOLD.has(root.status)) return { ok: true, kind: "ignored", detail: `order ${String(root.id)} status ${root.status}` };
       const items = Array.isArray(root.line_items) ? root.line_items.map(asRecord) : [];
       return toEvent(channel, root.id, items.map((i) => i && { sku: i.sku, quantity: i.quantity }), timeOf(root.date_created_gmt, true), `woocommerce:order:${String(root.id)}`, header(headers, "x-wc-webhook-delivery-id"));
