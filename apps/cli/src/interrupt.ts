@@ -49,3 +49,16 @@ export function exitSoon(code: number, graceMs: number = EXIT_GRACE_MS): void {
   process.exitCode = code;
   setTimeout(() => process.exit(code), graceMs).unref();
 }
+
+/**
+ * After SIGINT/SIGTERM aborted a real run, whatever the run then threw (a server the terminal's Ctrl-C
+ * also stopped, a client closed under it) or returned is not a result: say it was interrupted — with
+ * the error that ended it, if any — and exit 130. Nothing is written.
+ */
+export function exitInterrupted(command: string, error?: unknown, stream: NodeJS.WritableStream = process.stderr): void {
+  const message = error === undefined ? "" : error instanceof Error ? error.message : String(error);
+  // The run's own word for it ("interrupted: the run was stopped before it finished …") says it all.
+  if (message.startsWith("interrupted")) stream.write(`synclag ${command}: ${message}\n`);
+  else stream.write(`synclag ${command}: interrupted${message === "" ? "" : ` (${message})`}; its private servers were stopped, nothing written\n`);
+  exitSoon(EXIT_INTERRUPTED);
+}

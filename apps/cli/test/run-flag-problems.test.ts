@@ -3,14 +3,25 @@
 // scenario whose order import a real run cannot replay (orderImport: { poll }) — it must not quietly
 // run a different experiment.
 
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, afterAll } from "vitest";
 import { LONG, SMALL_SCENARIO, expectUsageError, runCli } from "./support.js";
 
+/** Temp dirs this file made, removed when it ends. */
+const scratchDirs: string[] = [];
+const scratchDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function scenarioFile(...extraLines: string[]): string {
-  const file = join(mkdtempSync(join(tmpdir(), "synclag-run-flags-")), "small.yaml");
+  const file = join(scratchDir("synclag-run-flags-"), "small.yaml");
   writeFileSync(file, [...SMALL_SCENARIO, ...extraLines].join("\n"));
   return file;
 }

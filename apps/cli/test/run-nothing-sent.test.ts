@@ -3,11 +3,22 @@
 // the latencies it has no sample of.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, afterAll } from "vitest";
 import { runCli } from "./support.js";
+
+/** Temp dirs this file made, removed when it ends. */
+const scratchDirs: string[] = [];
+const scratchDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 /** Skips (outside CI) without the servers; true when the test can run. */
 function serversInstalled(context: { skip: (note: string) => void }): boolean {
@@ -20,7 +31,7 @@ function serversInstalled(context: { skip: (note: string) => void }): boolean {
 
 /** A one-hour, one-channel scenario file with these catalogue and demand lines, run compressed into `duration`. */
 function run(catalog: string, demand: string, duration: string) {
-  const dir = mkdtempSync(join(tmpdir(), "synclag-run-nothing-"));
+  const dir = scratchDir("synclag-run-nothing-");
   const file = join(dir, "quiet.yaml");
   writeFileSync(file, ["name: quiet", "duration: 1h", `catalog: ${catalog}`, "channels:", "  - { id: shopify, kind: shopify, share: 1 }", `demand: ${demand}`].join("\n"));
   return runCli(["run", "--scenario", file, "--strategy", "events", "--duration", duration, "--seed", "1", "--convergence-timeout", "10s", "--json", join(dir, "result.json")]);

@@ -5,10 +5,21 @@ import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, afterAll } from "vitest";
 import { SMALL_SCENARIO } from "./support.js";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+
+/** Temp dirs this file made, removed when it ends. */
+const scratchDirs: string[] = [];
+const scratchDir = (prefix: string): string => {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratchDirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "synclag.js");
 
@@ -32,7 +43,7 @@ describe("synclag run, interrupted twice", () => {
       context.skip(`${missing.join(", ")} not installed (apt-get install -y nats-server redis-server)`);
       return;
     }
-    const file = join(mkdtempSync(join(tmpdir(), "synclag-run-signals-")), "small.yaml");
+    const file = join(scratchDir("synclag-run-signals-"), "small.yaml");
     writeFileSync(file, SMALL_SCENARIO.join("\n"));
     const child = spawn(process.execPath, [bin, "run", "--scenario", file, "--strategy", "events", "--duration", "60s"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
     let stderr = "";

@@ -156,3 +156,24 @@ describe("pickStrategy", () => {
     expect(pickStrategy(doc, "polling:1m")).toMatchObject({ ok: false, problem: expect.stringContaining("events, polling:15m") });
   });
 });
+
+describe("validateResultDocument: truncated or impossible values the page would contradict itself on", () => {
+  it("refuses a perMinute series shorter than the run (a truncated file), naming its length", async () => {
+    const doc = structuredClone(await smallDoc()) as unknown as { scenario: { durationMs: number }; strategies: Array<{ perMinute: Record<string, number[]> }> };
+    const minutes = Math.ceil(doc.scenario.durationMs / 60_000);
+    (doc.strategies[0] as { perMinute: Record<string, number[]> }).perMinute.accepted = [];
+    const parsed = validateResultDocument(doc, "r.json");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems.join("\n")).toContain(`strategies[0].perMinute.accepted: must have one entry per minute of the run (${minutes}), has 0`);
+  });
+  it("refuses a channel share that is not positive", async () => {
+    const doc = structuredClone(await smallDoc()) as unknown as { scenario: { channels: Array<{ share: number }> } };
+    (doc.scenario.channels[0] as { share: number }).share = -1;
+    const parsed = validateResultDocument(doc, "r.json");
+    expect(parsed.ok).toBe(false);
+    if (!parsed.ok) expect(parsed.problems.join("\n")).toContain("scenario.channels[0].share: must be a positive number, got -1");
+  });
+  it("still accepts a real run's document (perMinute over the scenario's minutes)", async () => {
+    expect(validateResultDocument(JSON.parse(JSON.stringify(await realDoc())), "real.json").ok).toBe(true);
+  });
+});

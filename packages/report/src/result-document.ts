@@ -60,7 +60,7 @@ function validateScenarioPart(value: Record<string, unknown>, at: (path: string,
   requireNumber(value, "scenario.skus", at);
   const channels = get(value, "scenario.channels");
   if (!Array.isArray(channels) || channels.length === 0) at("scenario.channels", "must be a non-empty array");
-  else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requireNumber(value, `scenario.channels.${i}.share`, at)));
+  else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requirePositive(value, `scenario.channels.${i}.share`, at)));
   requireString(value, "scenario.cost.currency", at);
   for (const field of COST_NUMBERS) requireNumber(value, `scenario.cost.${field}`, at);
   const curve = get(value, "scenario.curve");
@@ -142,9 +142,14 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
       }
     }
   }
+  // One entry per minute of the run (the simulator and `synclag run` both write them so): a shorter
+  // series is a truncated file, and the report would read its missing minutes as "no orders".
+  const durationMs = get(doc, "scenario.durationMs");
+  const minutes = typeof durationMs === "number" && durationMs > 0 ? Math.max(1, Math.ceil(durationMs / 60_000)) : undefined;
   for (const series of ["accepted", "oversold", "lostSales"]) {
     const list = get(doc, `${base}.perMinute.${series}`);
     if (!Array.isArray(list) || !list.every((n) => typeof n === "number")) at(`${base}.perMinute.${series}`, "must be an array of numbers");
+    else if (minutes !== undefined && list.length !== minutes) at(`${base}.perMinute.${series}`, `must have one entry per minute of the run (${minutes}), has ${list.length}`);
   }
   // A real run's time-lapse (`synclag run`): the report states it, so it must be readable when present.
   const load = get(doc, `${base}.load`);

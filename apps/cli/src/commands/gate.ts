@@ -13,7 +13,7 @@ import { compare, parseStrategy, type ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
-import { EXIT_INTERRUPTED, exitSoon, interruptOnSignals } from "../interrupt.js";
+import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
 import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
@@ -92,6 +92,7 @@ Exit codes:
   2  bad flags, threshold, scenario or result file (nothing was checked)
   3  the run broke an invariant (a reproduce: line is printed)
   4  with --real: nats-server or redis-server missing, or a server failed
+  130 with --real: interrupted (SIGINT/SIGTERM); its private servers were stopped, nothing written
 Details: docs/ci.md`,
     )
     .action(async (opts: GateOptions, command: Command) => {
@@ -163,11 +164,21 @@ Details: docs/ci.md`,
               reproduceCommand: reproduceCommand(opts, requested, effectiveSeed),
               signal: interruption.signal,
             });
+            // A signal that came after the load (while converging or reading the ground truth): not a result.
+            if (interruption.signal.aborted) {
+              exitInterrupted("gate");
+              return;
+            }
           } catch (error) {
-            if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config" || (error.reason === "run" && interruption.signal.aborted))) {
+            // Interrupted: whatever ended the run (a server Ctrl-C also stopped, a client closed under it) is not a failure.
+            if (interruption.signal.aborted) {
+              exitInterrupted("gate", error);
+              return;
+            }
+            if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config")) {
               process.stderr.write(`synclag gate: ${error.message}\n`);
               // Nothing is left to do: end even if a library leaked a handle (a socket it never closed).
-              exitSoon(error.reason === "config" ? EXIT.usage : error.reason === "environment" ? EXIT.environment : EXIT_INTERRUPTED);
+              exitSoon(error.reason === "config" ? EXIT.usage : EXIT.environment);
               return;
             }
             throw error;

@@ -12,7 +12,7 @@ import { formatDuration, parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { validateScenario, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
-import { EXIT_INTERRUPTED, exitSoon, interruptOnSignals } from "../interrupt.js";
+import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
 import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed } from "../options.js";
 import { checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
@@ -151,6 +151,11 @@ export function runCommand(): Command {
           ...(opts.natsUrl === undefined ? {} : { natsUrl: opts.natsUrl }),
           ...(opts.redisUrl === undefined ? {} : { redisUrl: opts.redisUrl }),
         });
+        // A signal that came after the load (while converging or reading the ground truth): not a result.
+        if (interruption.signal.aborted) {
+          exitInterrupted("run");
+          return;
+        }
         const real = doc.strategies[0];
         if (real) process.stderr.write(`run: dropped arrivals ${real.orders.droppedArrivals}; storefront latency p99 ${p99Text(real.load.storefrontLatencyMs)}; engine propagation lag p99 ${p99Text(real.engineLagMs)}\n`);
         const code = finish(doc, opts);
@@ -171,10 +176,15 @@ export function runCommand(): Command {
         for (const [index, warning] of warnings.entries()) process.stderr.write(`run: WARNING: ${warning}${code === EXIT.ok && index === warnings.length - 1 ? " → exit 1" : ""}\n`);
         process.exitCode = code === EXIT.ok && warnings.length > 0 ? EXIT.arrivalsDropped : code;
       } catch (error) {
-        if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config" || (error.reason === "run" && interruption.signal.aborted))) {
+        // Interrupted: whatever ended the run (a server Ctrl-C also stopped, a client closed under it) is not a failure.
+        if (interruption.signal.aborted) {
+          exitInterrupted("run", error);
+          return;
+        }
+        if (error instanceof ServiceError && (error.reason === "environment" || error.reason === "config")) {
           process.stderr.write(`synclag run: ${error.message}\n`);
           // Nothing is left to do: end even if a library leaked a handle (a socket it never closed).
-          exitSoon(error.reason === "config" ? EXIT.usage : error.reason === "environment" ? EXIT.environment : EXIT_INTERRUPTED);
+          exitSoon(error.reason === "config" ? EXIT.usage : EXIT.environment);
           return;
         }
         throw error;
