@@ -149,7 +149,8 @@ export function shellQuote(text: string): string {
 }
 
 /** Server URLs (--nats-url, --redis-url): checked before anything starts; the port may be left to its default. */
-export const NATS_URL = { schemes: ["nats:", "tls:", "ws:", "wss:"], example: "nats://127.0.0.1:4222" } as const;
+// Not ws:/wss: — the Node transport of nats.js does not connect websockets (it refuses them at connect).
+export const NATS_URL = { schemes: ["nats:", "tls:"], example: "nats://127.0.0.1:4222" } as const;
 export const REDIS_URL = { schemes: ["redis:", "rediss:"], example: "redis://127.0.0.1:6379" } as const;
 
 export function checkServerUrl(flag: string, text: string | undefined, kind: { readonly schemes: readonly string[]; readonly example: string }, problems: string[]): void {

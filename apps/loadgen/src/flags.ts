@@ -32,7 +32,12 @@ export interface LoadgenPlan {
 
 export type ParsedFlags = { readonly ok: true; readonly plan: LoadgenPlan } | { readonly ok: false; readonly problems: readonly string[] };
 
-export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
+/** Where `--duration` came from: typed by the user, the default, or given without a value (already listed). */
+export interface FlagSources {
+  readonly duration?: "given" | "default" | "missing";
+}
+
+export function parseLoadgenFlags(flags: LoadgenFlags, sources: FlagSources = {}): ParsedFlags {
   const problems: string[] = [];
   if (flags.scenario === undefined) problems.push("required option '--scenario <name|file>' not specified");
   const loaded = flags.scenario === undefined ? undefined : loadScenario(flags.scenario);
@@ -66,7 +71,7 @@ export function parseLoadgenFlags(flags: LoadgenFlags): ParsedFlags {
     // The scenario is compressed into --duration: longer would stretch it (and take hours).
     if (durationMs !== undefined && durationMs > loaded.scenario.duration) {
       const length = formatDuration(loaded.scenario.duration);
-      problems.push(`--duration ${flags.duration} is longer than the scenario (${loaded.scenario.name}: ${length}): the scenario is compressed into --duration, so it can be at most ${length} (e.g. --duration ${formatDuration(Math.min(30_000, loaded.scenario.duration))})`);
+      if (sources.duration !== "missing") problems.push(`${sources.duration === "default" ? "the default " : ""}--duration ${flags.duration} is longer than the scenario (${loaded.scenario.name}: ${length}): the scenario is compressed into --duration, so it can be at most ${length} (e.g. --duration ${formatDuration(Math.min(30_000, loaded.scenario.duration))})`);
     }
     const channels = loaded.scenario.channels.map((c) => c.id);
     const known = `scenario ${loaded.scenario.name} has channels ${channels.join(", ")}`;

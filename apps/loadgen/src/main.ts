@@ -47,7 +47,9 @@ const program = new Command("synclag-loadgen")
   )
   .exitOverride()
   .action(async (flags: LoadgenFlags) => {
-    const parsed = parseLoadgenFlags(flags);
+    // --duration left at its default (or given without a value): the scenario-length check says so, or skips.
+    const durationGiven = missingValue.some((m) => m.flag === "--duration") ? "missing" : program.getOptionValueSource("duration") === "default" ? "default" : "given";
+    const parsed = parseLoadgenFlags(flags, { duration: durationGiven });
     const flagProblems = [...parseProblems, ...(parsed.ok ? [] : parsed.problems)];
     if (!parsed.ok || flagProblems.length > 0) {
       fail(EXIT.usage, flagProblems, "Run `synclag-loadgen --help` for usage.");
@@ -129,19 +131,21 @@ function withoutUnknownFlags(argv: readonly string[], options: readonly Option[]
 
 // A flag without its value (`--seed` last): listed with the rest, and the flag left at its default.
 const raise = program.error.bind(program);
-const missingValue: string[] = [];
+const missingValue: { flag: string; attribute: string; value: unknown; source: NonNullable<ReturnType<Command["getOptionValueSource"]>> }[] = [];
 program.error = ((message: string, options?: { code?: string; exitCode?: number }) => {
   if (options?.code !== "commander.optionMissingArgument") return raise(message, options);
   parseProblems.push(message.replace(/^error: /, ""));
   const flag = /'(--[\w-]+)/.exec(message)?.[1];
-  if (flag !== undefined) missingValue.push(flag);
+  if (flag !== undefined) {
+    // What the flag held before this valueless occurrence: a repeatable flag's earlier values
+    // (`--storefront a=… --storefront`) stay, a single one stays at its default or earlier value.
+    const option = program.options.find((o) => o.long === flag);
+    if (option) missingValue.push({ flag, attribute: option.attributeName(), value: program.getOptionValue(option.attributeName()), source: program.getOptionValueSource(option.attributeName()) ?? "default" });
+  }
   return undefined as never;
 }) as Command["error"];
 program.hook("preAction", () => {
-  for (const flag of missingValue) {
-    const option = program.options.find((o) => o.long === flag);
-    if (option) program.setOptionValueWithSource(option.attributeName(), option.defaultValue, "default");
-  }
+  for (const { attribute, value, source } of missingValue) program.setOptionValueWithSource(attribute, value, source);
 });
 
 function fail(code: number, problems: readonly string[], hint?: string): void {

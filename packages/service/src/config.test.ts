@@ -45,6 +45,14 @@ describe("service configuration", () => {
     expect(config.channels).toEqual([{ kind: "shopify", baseUrl: "http://127.0.0.1:9100" }]);
   });
 
+  it("refuses a websocket natsUrl (the Node transport of nats.js cannot connect one), naming the schemes it takes", () => {
+    for (const natsUrl of ["ws://127.0.0.1:8080", "wss://nats.example.com"]) {
+      const problems = problemsOf(() => loadServiceConfig({ natsUrl }, {}));
+      expect(problems.some((p) => p.includes("natsUrl") && p.includes("nats:"))).toBe(true);
+    }
+    expect(loadServiceConfig({ natsUrl: "tls://nats.example.com:4222" }, {}).natsUrl).toBe("tls://nats.example.com:4222");
+  });
+
   it("reports every problem at once", () => {
     const problems = problemsOf(() => loadServiceConfig({ natsUrl: "http://x", strategy: "sometimes", port: "99999", channel: ["amazon=not a url", "nonsense"] }, {}));
     expect(problems.some((p) => p.includes("natsUrl"))).toBe(true);

@@ -90,7 +90,8 @@ const channelSchema = z.strictObject({
 });
 
 export const serviceConfigSchema = z.strictObject({
-  natsUrl: url(["nats:", "tls:", "ws:", "wss:"]).default("nats://127.0.0.1:4222"),
+  // Not ws:/wss:: the Node transport of nats.js refuses websocket URLs at connect.
+  natsUrl: url(["nats:", "tls:"]).default("nats://127.0.0.1:4222"),
   redisUrl: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   strategy: strategy.default("events"),
   ingest: z

@@ -366,20 +366,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   };
   scheduleNext();
 
-  // Start-up reads the store, which takes virtual time: run the clock until the engine is up.
-  // The polling syncer arms its timer when the engine starts: polls begin at pollOriginMs + k × interval.
-  const pollOriginMs = scheduler.now();
-  let started = false;
-  const starting = engine.start().then(() => (started = true));
-  // Instant by instant, not millisecond by millisecond: a store round trip of hours is one step.
-  while (!started) {
-    const next = scheduler.nextAtMs;
-    await scheduler.runUntil(next ?? scheduler.now());
-    if (!started && next === undefined && scheduler.nextAtMs === undefined) throw new InvariantError("the engine's start-up waits on nothing the simulator has scheduled");
-  }
-  await starting;
-
   // --- Restocks ------------------------------------------------------------------------------------
+  // Scheduled before the engine starts, like the arrivals: one planned during a slow start-up runs at
+  // its time (adjustStock only needs the store), not when the start-up ends.
   /** Restocks not yet applied (scheduled, or in flight): they change the truth, so the run is not quiet. */
   let pendingRestocks = scenario.demand.restocks.length;
   for (const restock of scenario.demand.restocks) {
@@ -394,6 +383,19 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       })();
     });
   }
+  // Start-up reads the store, which takes virtual time: run the clock until the engine is up.
+  // The polling syncer arms its timer when the engine starts: polls begin at pollOriginMs + k × interval.
+  const pollOriginMs = scheduler.now();
+  let started = false;
+  const starting = engine.start().then(() => (started = true));
+  // Instant by instant, not millisecond by millisecond: a store round trip of hours is one step.
+  while (!started) {
+    const next = scheduler.nextAtMs;
+    await scheduler.runUntil(next ?? scheduler.now());
+    if (!started && next === undefined && scheduler.nextAtMs === undefined) throw new InvariantError("the engine's start-up waits on nothing the simulator has scheduled");
+  }
+  await starting;
+
   if (options.sabotage === "negative-stock") {
     scheduler.at(startMs + 1, () => void memoryStore.model.setQuantity({ sku: skus[0] as string, quantity: 0 }));
   }

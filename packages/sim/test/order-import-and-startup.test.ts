@@ -73,3 +73,23 @@ describe("engine start-up", () => {
     expect(result.checks.find((c) => !c.ok)?.name).toBe("every channel converged after quiescence");
   });
 });
+
+describe("engine start-up and restocks", () => {
+  it("a restock planned during a slow start-up is applied at its time (plus the store's latency), like the arrivals", async () => {
+    const storeLatencyMs = 600_000;
+    const s = scenario({
+      name: "slow-store-restock",
+      duration: "2h",
+      catalog: { skus: 1, stock: 100 },
+      channels: [instantChannel("a"), instantChannel("b")],
+      demand: { ordersPerDay: 1, restocks: [{ at: "1m", quantity: 50 }] },
+      engine: { storeLatency: { kind: "constant", ms: storeLatencyMs } },
+      convergenceBudget: "2h",
+      strategies: ["events"],
+    });
+    const result = await simulateStrategy(s, "events", 1);
+    const truth = result.timeline.truth;
+    const restockStep = truth.find(([, quantity], i) => i > 0 && quantity > (truth[i - 1]?.[1] ?? 0));
+    expect(restockStep?.[0]).toBe(60_000 + storeLatencyMs);
+  });
+});

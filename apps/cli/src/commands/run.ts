@@ -14,7 +14,7 @@ import { validateScenario, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
 import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed } from "../options.js";
-import { checkOutputPath } from "../output.js";
+import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatCount, formatPercent } from "../render/format.js";
 import { finish } from "./shared.js";
@@ -69,7 +69,7 @@ export function runCommand(): Command {
     .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second, e.g. 50/s")
     .option("--seed <n>", "seed (default: the scenario's)")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
-    .option("--nats-url <url>", "use this NATS server, nats://host[:port] (also tls:, ws:, wss:) (default: start a private nats-server -js)")
+    .option("--nats-url <url>", "use this NATS server, nats://host[:port] or tls://host[:port] (default: start a private nats-server -js)")
     .option("--redis-url <url>", "use this Redis server, redis://host[:port] or rediss:// (default: start a private redis-server)")
     .option("--convergence-timeout <duration>", "longest wait for every channel to converge after the load (default: 60s; with --marketplace-time real, 60s plus the slowest channel's profiled visibility and notification delay tails — see below)")
     .option("--marketplace-time <mode>", "scaled: the marketplaces run as a time-lapse of the scenario; real: as profiled (see below)", "scaled")
@@ -124,6 +124,9 @@ export function runCommand(): Command {
       checkServerUrl("--nats-url", opts.natsUrl, NATS_URL, problems);
       checkServerUrl("--redis-url", opts.redisUrl, REDIS_URL, problems);
       checkOutputPath("--json", opts.json, problems);
+      // Never write the result over the scenario it came from (as compare, simulate and gate refuse it).
+      const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
+      checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
       if (scenario && durationMs !== undefined) checkCompressedDuration("--duration", opts.duration, durationMs, scenario, problems, command.getOptionValueSource("duration") !== "default");
       if (scenario && durationMs !== undefined && ratePerSecond !== undefined && opts.rate !== undefined) checkRate(opts.rate, ratePerSecond, scenario, durationMs, problems);
       // A real run imports orders by push only: replaying a polling import as push would be another experiment.
