@@ -3,22 +3,12 @@
 // scenario whose order import a real run cannot replay (orderImport: { poll }) — it must not quietly
 // run a different experiment.
 
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, afterAll } from "vitest";
-import { LONG, SMALL_SCENARIO, expectUsageError, runCli } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { LONG, SMALL_SCENARIO, expectUsageError, runCli, scratchDirs } from "./support.js";
 
-/** Temp dirs this file made, removed when it ends. */
-const scratchDirs: string[] = [];
-const scratchDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
+const scratchDir = scratchDirs();
 
 function scenarioFile(...extraLines: string[]): string {
   const file = join(scratchDir("synclag-run-flags-"), "small.yaml");

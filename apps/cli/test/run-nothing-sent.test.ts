@@ -3,22 +3,12 @@
 // the latencies it has no sample of.
 
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, afterAll } from "vitest";
-import { runCli } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { runCli, scratchDirs } from "./support.js";
 
-/** Temp dirs this file made, removed when it ends. */
-const scratchDirs: string[] = [];
-const scratchDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
+const scratchDir = scratchDirs();
 
 /** Skips (outside CI) without the servers; true when the test can run. */
 function serversInstalled(context: { skip: (note: string) => void }): boolean {

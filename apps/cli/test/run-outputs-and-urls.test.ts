@@ -2,14 +2,12 @@
 // review: the result document replaced the scenario), and a websocket --nats-url (the flag used to be
 // advertised, but nats.js's Node transport refuses ws:/wss: at connect, so the run failed with exit 4).
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { LONG, SMALL_SCENARIO, expectUsageError, runCli } from "./support.js";
+import { describe, expect, it } from "vitest";
+import { LONG, SMALL_SCENARIO, expectUsageError, runCli, scratchDirs } from "./support.js";
 
-const dir = mkdtempSync(join(tmpdir(), "synclag-run-outputs-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDirs()("synclag-run-outputs-");
 
 describe("synclag run: outputs and server URLs checked before the run", LONG, () => {
   it("refuses --json onto its own --scenario file (exit 2) and leaves the scenario as it was", () => {

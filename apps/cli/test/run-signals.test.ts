@@ -5,21 +5,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it, afterAll } from "vitest";
-import { SMALL_SCENARIO } from "./support.js";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { describe, expect, it } from "vitest";
+import { SMALL_SCENARIO, scratchDirs } from "./support.js";
+import { writeFileSync } from "node:fs";
 
-/** Temp dirs this file made, removed when it ends. */
-const scratchDirs: string[] = [];
-const scratchDir = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  scratchDirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
-});
+const scratchDir = scratchDirs();
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "synclag.js");
 

@@ -1,8 +1,10 @@
 // Test support for the CLI's process-level tests: run the real binary, and the usage-error contract.
 import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { expect } from "vitest";
+import { afterAll, expect } from "vitest";
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), "..", "bin", "synclag.js");
 
@@ -31,4 +33,20 @@ export function expectUsageError(result: CliResult, command: string): void {
   expect(result.stderr).toContain(`synclag ${command}: `);
   expect(result.stderr).toContain(`Run \`synclag ${command} --help\` for usage.`);
   expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+/**
+ * Temp dirs for one test file, removed when it ends. Call once at the top level of the file:
+ * `const scratchDir = scratchDirs();` then `scratchDir("synclag-run-x-")` wherever a dir is needed.
+ */
+export function scratchDirs(): (prefix: string) => string {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+  return (prefix) => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    dirs.push(dir);
+    return dir;
+  };
 }
