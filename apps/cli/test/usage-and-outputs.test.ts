@@ -195,4 +195,10 @@ describe("comparison table", LONG, () => {
     expect(result.stdout).not.toMatch(/\b0ms\b/);
     expect(result.stdout).toContain("polling:2s: 43,200 syncs/day");
   });
+  it("says '1 sync every 2d' rather than '0 syncs/day' for an interval over a day, and separates thousands per window", () => {
+    const { file } = scenarioFile(["name: busy", "duration: 1h", "catalog: { skus: 5, stock: 100000 }", "channels:", "  - { id: amazon, kind: amazon, share: 1 }", "  - { id: shopify, kind: shopify, share: 1 }", "demand: { ordersPerDay: 100000 }", "convergenceBudget: 30m"]);
+    const result = synclag("compare", "--scenario", file, "--polling", "2d");
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/polling:2d: 1 sync every 2d, \d,\d{3} orders per window on average/);
+  });
 });

@@ -817,7 +817,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     });
     const sum = (name: string) => scenario.channels.reduce((total, c) => total + counter(name, c.id), 0);
     const toScenarioTime = (points: Array<[number, number]>) => points.map(([t, q]) => [Math.round(t / timeScale), q] as [number, number]);
-    const timeline = { sku: truth.timeline.sku, truth: toScenarioTime(truth.timeline.truth), channels: Object.fromEntries(Object.entries(truth.timeline.channels).map(([k, v]) => [k, toScenarioTime(v)])) };
+    // In scenario time; a series thinned above the ground truth's limit stays flagged, as in the simulator.
+    const timeline = { sku: truth.timeline.sku, truth: toScenarioTime(truth.timeline.truth), channels: Object.fromEntries(Object.entries(truth.timeline.channels).map(([k, v]) => [k, toScenarioTime(v)])), ...(truth.timeline.downsampled ? { downsampled: true as const } : {}) };
     const result: RealStrategyResult = {
       strategy: options.strategy,
       orderImport: "push",

@@ -7,6 +7,7 @@
 
 import Table from "cli-table3";
 import pc from "picocolors";
+import { formatDuration } from "@synclag/core";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
 
@@ -124,7 +125,11 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   const missing = strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
   for (const s of missing) lines.push(c.dim(`${s.strategy}: ${formatCount(s.orders.notVisibleEverywhere ?? 0)} sales not visible everywhere by the end of the run (not in visible everywhere).`));
   for (const s of strategies) {
-    if (s.polling) lines.push(c.dim(`${s.strategy}: ${formatCount(s.polling.syncWindowsPerDay)} syncs/day, ${Math.round(s.polling.ordersPerWindow.mean)} orders per window on average, ${formatCount(s.polling.ordersPerWindow.peak)} at peak`));
+    if (s.polling) {
+      // Under one sync a day ("0 syncs/day" for polling:366d) the interval says it better.
+      const syncs = s.polling.syncWindowsPerDay >= 1 ? `${formatCount(s.polling.syncWindowsPerDay)} syncs/day` : `1 sync every ${formatDuration(s.polling.intervalMs)}`;
+      lines.push(c.dim(`${s.strategy}: ${syncs}, ${formatCount(Math.round(s.polling.ordersPerWindow.mean))} orders per window on average, ${formatCount(s.polling.ordersPerWindow.peak)} at peak`));
+    }
   }
   const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
   if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));
