@@ -561,7 +561,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const collector = setInterval(() => void truthApi.collect().catch((error: unknown) => logger.warn({ err: error }, "timeline collection failed")), 2_000);
     cleanups.push(async () => clearInterval(collector));
     const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
-    const acceptedPerWindow: number[] = [];
+    const ordersPerWindowCount: number[] = [];
     // A lost sale as docs/simulation.md defines it (and the simulator counts it): the store's level minus
     // the units of accepted orders it has not settled yet (sold at a marketplace, notification on its way)
     // was at least the quantity asked. Without the subtraction a buyer turned away by a channel that sold
@@ -594,13 +594,13 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       onOutcome: (outcome) => {
         if (outcome.kind === "dropped") return;
         counts.attempted += 1;
+        // Orders per polling window: orders placed (attempted), as the simulator counts them.
+        if (pollingWindowMs > 0) {
+          const window = Math.floor((outcome.intendedAtMs - startAtMs) / pollingWindowMs);
+          ordersPerWindowCount[window] = (ordersPerWindowCount[window] ?? 0) + 1;
+        }
         if (outcome.kind === "accepted") {
           counts.accepted += 1;
-          // Orders per polling window: accepted orders, the ones a sync has to carry (as in the simulator).
-          if (pollingWindowMs > 0) {
-            const window = Math.floor((outcome.intendedAtMs - startAtMs) / pollingWindowMs);
-            acceptedPerWindow[window] = (acceptedPerWindow[window] ?? 0) + 1;
-          }
           unsettled.accepted(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.sku, outcome.arrival.quantity);
           arrivalAtByOrder.set(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.atMs);
           perMinute.accepted[minuteOf(outcome.arrival.atMs)] = (perMinute.accepted[minuteOf(outcome.arrival.atMs)] ?? 0) + 1;
@@ -833,7 +833,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
             polling: {
               intervalMs: strategy.intervalMs,
               syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
-              ordersPerWindow: { mean: round(counts.accepted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: acceptedPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0) },
+              ordersPerWindow: { mean: round(counts.attempted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: ordersPerWindowCount.reduce((max, n) => Math.max(max, n ?? 0), 0) },
             },
           }
         : {}),

@@ -219,7 +219,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const minute = (atMs: number) => Math.min(perMinute.accepted.length - 1, Math.max(0, Math.floor((atMs - startMs) / 60_000)));
   const pollingWindowMs = strategy.kind === "polling" ? strategy.intervalMs : 0;
   /** Accepted orders per polling window (by arrival time): what each sync has to catch up on. */
-  const acceptedPerWindow: number[] = [];
+  // Orders placed per polling window (issue 2: steady-day 500/96 ≈ 5.2): every buyer who tried to order,
+  // those a sold-out listing turned away included — the demand each sync window's stale counts faced.
+  const ordersPerWindowCount: number[] = [];
 
   // Units sold at a marketplace whose order the store has not settled yet (its notification is on its
   // way or lost): the store's level still counts them, but they are gone — a buyer turned away while
@@ -339,6 +341,10 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const now = scheduler.now();
       const model = models.get(arrival.channel) as MarketplaceModel;
       counts.attempted += 1;
+      if (pollingWindowMs > 0) {
+        const window = Math.floor(arrival.atMs / pollingWindowMs);
+        ordersPerWindowCount[window] = (ordersPerWindowCount[window] ?? 0) + 1;
+      }
       const checkout = model.checkout(now, arrival.sku, arrival.quantity);
       if (!checkout.ok) {
         const available = (memoryStore.model.level(arrival.sku)?.quantity ?? 0) - (committed.get(arrival.sku) ?? 0);
@@ -353,10 +359,6 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       }
       counts.accepted += 1;
       perMinute.accepted[minute(now)] = (perMinute.accepted[minute(now)] ?? 0) + 1;
-      if (pollingWindowMs > 0) {
-        const window = Math.floor(arrival.atMs / pollingWindowMs);
-        acceptedPerWindow[window] = (acceptedPerWindow[window] ?? 0) + 1;
-      }
       truth.shownChanged(arrival.channel, arrival.sku, model.listing(arrival.sku)?.visibleQuantity ?? 0, now);
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
       unsettled.set(event.orderId, event.lines);
@@ -542,10 +544,10 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
             intervalMs: strategy.intervalMs,
             syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
             ordersPerWindow: {
-              // Accepted orders (the ones a sync has to carry; buyers turned away at a storefront are
-              // not). An interval longer than the scenario has one (partial) window: every order is in it.
-              mean: round(counts.accepted / Math.max(1, scenario.duration / strategy.intervalMs), 3),
-              peak: acceptedPerWindow.reduce((max, n) => Math.max(max, n ?? 0), 0),
+              // Orders placed (attempted) per window, as issue 2 defines the figure (500/96 ≈ 5.2). An
+              // interval longer than the scenario has one (partial) window: every order is in it.
+              mean: round(counts.attempted / Math.max(1, scenario.duration / strategy.intervalMs), 3),
+              peak: ordersPerWindowCount.reduce((max, n) => Math.max(max, n ?? 0), 0),
             },
           },
         }

@@ -58,9 +58,9 @@ describe("polling intervals longer than the convergence budget", () => {
     expect(result.syncLagMs.max).toBeLessThanOrEqual(24 * HOUR * 1.001);
     expect(result.syncLagMs.p50).toBeGreaterThan(22 * HOUR);
     expect(result.syncLagMs.p50).toBeLessThan(24 * HOUR);
-    // One window, partial, holds every accepted order: its mean is not extrapolated past the run.
-    expect(result.polling?.ordersPerWindow.mean).toBe(result.orders.accepted);
-    expect(result.polling?.ordersPerWindow.peak).toBe(result.orders.accepted);
+    // One window, partial, holds every order placed: its mean is not extrapolated past the run.
+    expect(result.polling?.ordersPerWindow.mean).toBe(result.orders.attempted);
+    expect(result.polling?.ordersPerWindow.peak).toBe(result.orders.attempted);
   });
 
   // Every notification arrives 45 min after the sale.

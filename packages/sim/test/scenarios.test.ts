@@ -16,25 +16,21 @@ let flashSaleDoc: Promise<ResultDocument> | undefined;
 const flashSale = () => (flashSaleDoc ??= compare(builtin("flash-sale"), ["events", "polling:15m"], 1));
 
 describe("built-in scenarios", () => {
-  it("steady-day with polling 15m: 96 sync windows a day and ≈ 4.5 accepted orders per window", async () => {
+  it("steady-day with polling 15m: 96 sync windows a day and ≈ 5.2 orders per window", async () => {
     const result = await simulateStrategy(builtin("steady-day"), "polling:15m", 1);
     expect(result.polling?.syncWindowsPerDay).toBe(96);
-    // Orders the channels accepted, per window: 500/96 = 5.21 arrivals, one day of Poisson arrivals
-    // varies by ~±5 %, and about one in ten finds its listing sold out (seed 1: 433 of 479 accepted).
-    expect(result.polling?.ordersPerWindow.mean).toBe(Math.round((result.orders.accepted / 96) * 1000) / 1000);
-    expect(result.polling?.ordersPerWindow.mean).toBeGreaterThan(5.21 * 0.8);
-    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(5.21);
+    // Orders placed per window (issue 2): 500/96 = 5.21; one day of Poisson arrivals varies by ~±5 %.
+    expect(result.polling?.ordersPerWindow.mean).toBe(Math.round((result.orders.attempted / 96) * 1000) / 1000);
+    expect(result.polling?.ordersPerWindow.mean).toBeGreaterThan(5.21 * 0.9);
+    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(5.21 * 1.1);
     expect(result.ok).toBe(true);
   });
 
-  it("steady-day at 10× the order rate: every window's orders are accepted ones, ≈ 52 arrivals a window at most", async () => {
+  it("steady-day at 10× the order rate gives ≈ 52 orders per 15-minute window", async () => {
     const s = builtin("steady-day");
     const result = await simulateStrategy({ ...s, demand: { ...s.demand, ordersPerDay: 5000 } }, "polling:15m", 2);
-    expect(result.orders.attempted / 96).toBeGreaterThan(52.1 * 0.95);
-    expect(result.orders.attempted / 96).toBeLessThan(52.1 * 1.05);
-    // The stock (5–40 a SKU, one restock) runs out: far fewer orders reach a sync than buyers arrive.
-    expect(result.polling?.ordersPerWindow.mean).toBe(Math.round((result.orders.accepted / 96) * 1000) / 1000);
-    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(52.1 * 0.95);
+    expect(result.polling?.ordersPerWindow.mean).toBeGreaterThan(52.1 * 0.95);
+    expect(result.polling?.ordersPerWindow.mean).toBeLessThan(52.1 * 1.05);
   });
 
   it("flash-sale: polling every 15 min oversells several times more than events, and loses far more sales", async () => {
