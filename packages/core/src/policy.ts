@@ -20,11 +20,32 @@ export function listedQuantity(available: number, policy: ChannelPolicy | undefi
   if (!policy) return Math.max(0, available);
   let quantity = Math.max(0, available - (policy.bufferUnits ?? 0));
   const percent = policy.allocationPercent ?? 100;
-  // In hundredths of a percent, integers throughout: 4.6 % of 1,500 is 69 (the float product gave 68).
-  if (percent < 100) quantity = Math.floor((quantity * Math.round(percent * 100)) / 10_000);
+  if (percent < 100) quantity = floorPercentOf(quantity, percent);
   if (policy.maxListed !== undefined) quantity = Math.min(quantity, policy.maxListed);
   if (policy.zeroBelow !== undefined && quantity < policy.zeroBelow) quantity = 0;
   return quantity;
+}
+
+/**
+ * floor(quantity × percent / 100), exactly, for the percentage as written (its shortest decimal form).
+ * The float product is not enough: 4.6 % of 1,500 is 68.99999999999999 in floats (69 is right), and
+ * rounding the percentage first (to hundredths) lists 1,000 for 99.995 % of 1,000 (999 is right).
+ * Whole hundredths of a percent (nearly every configuration) stay on integer arithmetic; any finer
+ * percentage goes through its decimal digits and BigInt (a configuration rarity, off the hot path).
+ */
+function floorPercentOf(quantity: number, percent: number): number {
+  if (!(percent > 0)) return 0;
+  const hundredths = Math.round(percent * 100);
+  // Exact test: the double `percent` is the one nearest to hundredths / 100 (division is correctly rounded).
+  if (hundredths / 100 === percent) return Math.floor((quantity * hundredths) / 10_000);
+  const decimal = /^(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(String(percent));
+  if (decimal === null || !Number.isSafeInteger(quantity)) return Math.floor((quantity * percent) / 100);
+  const fraction = decimal[2] ?? "";
+  const exponent = Number(decimal[3] ?? 0) - fraction.length; // percent = digits × 10^exponent
+  const digits = BigInt(`${decimal[1] ?? ""}${fraction}`);
+  const numerator = BigInt(quantity) * digits * 10n ** BigInt(Math.max(0, exponent));
+  const denominator = 100n * 10n ** BigInt(Math.max(0, -exponent));
+  return Number(numerator / denominator);
 }
 
 export interface BundleComponent {

@@ -4,17 +4,21 @@
 import type { Random } from "@synclag/core";
 
 export interface RetryPolicy {
-  /** Attempts per update before giving up (the reconciler is the net after that). Default 8. */
+  /**
+   * Attempts per update before giving up (the reconciler is the net after that): per-item failures, and
+   * whole-call failures of one update while the channel serves other calls. Default 8.
+   */
   readonly maxAttempts: number;
   /** First retry delay in ms. Default 200. */
   readonly baseDelayMs: number;
   /** Largest retry delay in ms. Default 30000. */
   readonly maxDelayMs: number;
-  /** Throttle replies tolerated per update before giving up. Default 100. */
-  readonly maxThrottles: number;
   /** Wait after a 429 that carried no Retry-After, in ms. Default 1000. */
   readonly defaultRetryAfterMs: number;
-  /** How long an update may keep failing because its channel is down before it is given up, in ms. Default 6 h. */
+  /**
+   * How long an update may keep failing because its channel is down, or keep being throttled (429s are
+   * not counted: a storm is bounded by time), before it is given up, in ms. Default 6 h.
+   */
   readonly maxOutageMs: number;
 }
 
@@ -22,7 +26,6 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   maxAttempts: 8,
   baseDelayMs: 200,
   maxDelayMs: 30_000,
-  maxThrottles: 100,
   defaultRetryAfterMs: 1000,
   maxOutageMs: 6 * 3_600_000,
 };

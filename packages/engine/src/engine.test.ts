@@ -2,7 +2,7 @@
 // a poll leaves nothing running. Found by review.
 import { describe, expect, it } from "vitest";
 import { InMemoryStockStore, Prng, VirtualScheduler, noopMetrics, type Disposition, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler } from "@synclag/core";
-import { ScriptedChannel } from "../test/support.js";
+import { RecordingMetrics, ScriptedChannel } from "../test/support.js";
 import { Engine } from "./engine.js";
 
 /** A feed the test delivers into directly. */
@@ -59,5 +59,27 @@ describe("Engine", () => {
     await scheduler.runUntil(70_000);
     expect(engine.poller?.polls).toBe(polls);
     expect(reads).toBe(0);
+  });
+  it("polling 15m with reconcile 15m (the defaults) reconciles on every poll, however long each poll's snapshot takes", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const store = new InMemoryStockStore({ clock: scheduler });
+    store.model.setQuantity({ sku: "A", quantity: 5 });
+    // A real store's snapshot takes a few ms, varying: 5 ms, 3 ms, 5 ms, 3 ms…
+    const snapshot = store.snapshot.bind(store);
+    let n = 0;
+    const pollSnapshotsAtMs: number[] = [];
+    store.snapshot = (skus) => {
+      if (skus === undefined) pollSnapshotsAtMs.push(scheduler.now());
+      const delayMs = n++ % 2 === 0 ? 5 : 3;
+      return new Promise((resolve) => scheduler.setTimer(delayMs, () => resolve(snapshot(skus))));
+    };
+    const channel = new ScriptedChannel("c", 1, scheduler, 10);
+    const metrics = new RecordingMetrics();
+    const engine = new Engine({ store, feed: new DirectFeed(), channels: [{ client: channel, rateLimit: { ratePerSecond: 10, burst: 10 } }], clock: scheduler, scheduler, random: new Prng(1), metrics, strategy: { kind: "polling", intervalMs: 900_000 } });
+    await engine.start();
+    await scheduler.runUntil(8 * 900_000 + 60_000);
+    await engine.stop();
+    expect(pollSnapshotsAtMs.filter((t) => t % 900_000 === 0)).toHaveLength(8);
+    expect(metrics.count("reconcile_reads_total")).toBe(8);
   });
 });

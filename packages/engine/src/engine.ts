@@ -72,7 +72,7 @@ export class Engine {
     // repairs ride on the poll too, at most once per reconcile interval, instead of on a timer of their own.
     this.poller =
       options.strategy.kind === "polling"
-        ? new PollingSyncer({ store, propagator: this.propagator, scheduler, clock, metrics, intervalMs: options.strategy.intervalMs, ...(reconciler ? { afterPoll: () => reconciler.roundIfDue() } : {}) })
+        ? new PollingSyncer({ store, propagator: this.propagator, scheduler, clock, metrics, intervalMs: options.strategy.intervalMs, ...(reconciler ? { afterPoll: (tickAtMs) => reconciler.roundIfDue(tickAtMs) } : {}) })
         : undefined;
     this.outbox = new OutboxRelay({ store, propagator: this.propagator, scheduler, metrics, ...(options.outboxAckIntervalMs === undefined ? {} : { ackIntervalMs: options.outboxAckIntervalMs }) });
   }

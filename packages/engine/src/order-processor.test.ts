@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryStockStore, Prng, SynclagError, VirtualScheduler, noopMetrics, type OrderInput, type StockStore } from "@synclag/core";
 import { OrderProcessor } from "./order-processor.js";
+import { ScriptedChannel } from "../test/support.js";
 import { Propagator } from "./propagator.js";
 
 /** A store that fails its first `failures` apply calls, the way Redis does while it restarts. */
@@ -93,5 +94,51 @@ describe("OrderProcessor and a failing store", () => {
     await scheduler.runUntil(60_000);
     expect(await handled).toEqual({ kind: "ack" });
     expect(working).toBeGreaterThan(5);
+  });
+});
+
+describe("OrderProcessor and a redelivered order that was already applied", () => {
+  function withChannels() {
+    const scheduler = new VirtualScheduler(0);
+    const store = new InMemoryStockStore({ clock: scheduler });
+    store.model.setQuantity({ sku: "A", quantity: 5 });
+    const down = new ScriptedChannel("down", 1, scheduler, 10);
+    const up = new ScriptedChannel("up", 1, scheduler, 10);
+    const slow = new ScriptedChannel("slow", 1, scheduler, 30_000);
+    const channels = [down, up, slow].map((client) => ({ client, rateLimit: { ratePerSecond: 10, burst: 10 }, maxInFlightCalls: 1 }));
+    const propagator = new Propagator({ channels, clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics, retry: { maxOutageMs: 60_000 } });
+    const processor = new OrderProcessor({ store, propagator, clock: scheduler, scheduler, random: new Prng(2), metrics: noopMetrics, mode: "events" });
+    const log = (channel: ScriptedChannel, from = 0) => channel.calls.slice(from).map((c) => c.updates.map((u) => `${u.sku}${u.version}=${u.quantity}`).join(","));
+    return { scheduler, down, up, slow, propagator, processor, log };
+  }
+  const delivery = (deliveryCount: number) => ({ deliveryCount, working: () => undefined });
+
+  it("pushes its level again to a channel whose push was given up (pushes are idempotent)", async () => {
+    const { scheduler, down, up, slow, processor, log } = withChannels();
+    down.fallback = (u) => u.map(() => ({ ok: false, reason: "unavailable", message: "503" })); // down for 3 minutes: A2 given up
+    expect(await processor.handle(order, delivery(1))).toEqual({ kind: "ack" });
+    await scheduler.runUntil(180_000);
+    down.fallback = undefined;
+    const before = { down: down.calls.length, up: up.calls.length, slow: slow.calls.length };
+    expect(await processor.handle(order, delivery(2))).toEqual({ kind: "ack" });
+    await scheduler.runUntil(200_000);
+    expect(log(down, before.down)).toEqual(["A2=4"]);
+    // Channels that confirmed version 2 are not sent it again.
+    expect(log(up, before.up)).toEqual([]);
+    expect(log(slow, before.slow)).toEqual([]);
+  });
+
+  it("does not send again what a channel has confirmed, has in flight or still has queued (duplicates must not multiply calls)", async () => {
+    const { scheduler, down, up, slow, processor, log } = withChannels();
+    down.fallback = (u) => u.map(() => ({ ok: false, reason: "unavailable", message: "503" })); // failing, not yet given up
+    expect(await processor.handle(order, delivery(1))).toEqual({ kind: "ack" });
+    await scheduler.runUntil(1_000); // up: confirmed; slow: in flight for 30 s; down: queued behind its circuit breaker
+    const before = { down: down.calls.length, up: up.calls.length, slow: slow.calls.length };
+    for (let i = 2; i <= 5; i++) expect(await processor.handle(order, delivery(i))).toEqual({ kind: "ack" });
+    down.fallback = undefined;
+    await scheduler.runUntil(60_000);
+    expect(log(up, before.up)).toEqual([]);
+    expect(log(slow)).toEqual(["A2=4"]);
+    expect(log(down, before.down)).toEqual(["A2=4"]); // its retry once the channel is back: one call, not five
   });
 });

@@ -126,9 +126,14 @@ export class OrderProcessor {
     if (this.options.mode === "events") await this.republish(event, true);
   }
 
+  /**
+   * Pushes the order's SKUs again. `force` (an oversell): to every channel, whatever it was sent.
+   * Otherwise (an applied order delivered again): to the channels whose push of the current level was
+   * given up, or that never had it — not to those that confirmed it or still have it pending.
+   */
   private async republish(event: OrderEvent, force: boolean): Promise<void> {
     const levels = await this.options.store.snapshot(event.lines.map((line) => line.sku));
-    for (const [sku, level] of levels) this.options.propagator.publish(sku, level, { force });
+    for (const [sku, level] of levels) this.options.propagator.publish(sku, level, force ? { force } : { redelivered: true });
   }
 
   /** Sleeps `ms` on the scheduler; stop() ends the sleep early. */

@@ -16,8 +16,11 @@ export interface PollingSyncerOptions {
   readonly intervalMs: number;
   /** Delay of the first poll after start, in ms. Default: one interval. */
   readonly firstPollAfterMs?: number;
-  /** Runs after each poll's pushes were handed over (the reconciler's round, when one is due). */
-  readonly afterPoll?: () => Promise<unknown>;
+  /**
+   * Runs after each poll's pushes were handed over (the reconciler's round, when one is due), with the
+   * time the poll's tick fired — not the time its snapshot came back, which a slow store makes later.
+   */
+  readonly afterPoll?: (tickAtMs: number) => Promise<unknown>;
 }
 
 export class PollingSyncer {
@@ -59,6 +62,7 @@ export class PollingSyncer {
       return;
     }
     this.running = true;
+    const tickAtMs = this.options.clock.now();
     const number = ++this.pollsStarted;
     try {
       const snapshot = await this.options.store.snapshot();
@@ -69,7 +73,7 @@ export class PollingSyncer {
       this.lastPublishedPoll = number;
       // Not awaited: a long reconcile round must not make the next ticks count as skipped polls, and
       // its failures are the reconciler's (it has its own guard against overlapping rounds).
-      void this.options.afterPoll?.().catch(() => this.options.metrics.increment("reconcile_errors_total", { channel: "(store)" }));
+      void this.options.afterPoll?.(tickAtMs).catch(() => this.options.metrics.increment("reconcile_errors_total", { channel: "(store)" }));
     } catch {
       this.options.metrics.increment("poll_errors_total");
     } finally {

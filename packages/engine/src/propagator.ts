@@ -6,8 +6,17 @@
 //   and jitter; only retryable failures retried;
 // - when the rate limit cannot carry every pending update at once, updates go out in order of
 //   oversell risk: a sell-out still shown as available first, then any count shown higher than the
-//   truth, then counts that merely drifted low. FIFO inside each class.
+//   truth, then counts that merely drifted low. FIFO inside each class. What a channel "shows" is the
+//   higher of what it confirmed and what an update with an unknown outcome (a timeout, a broken
+//   connection) may have set — a timed-out restock may have landed, and a sell-out after it is one.
 // Easy to get wrong: a reply must be matched to the version that was *sent*, not the one now desired.
+//
+// Whole calls that fail (503, timeout, connection) are the channel's as far as anyone can tell: a
+// circuit breaker pauses the channel and the updates stay queued until it heals (up to `maxOutageMs`).
+// But a one-item call that keeps failing while the channel serves other calls sent after it failed is
+// that update's own failure: it gets per-update backoff and `maxAttempts`, and the channel is not
+// paused for it. Being throttled (429) is not a failure of the update: a throttled update stays
+// pending through a storm, bounded by time (`maxOutageMs`), not by a count of 429s.
 //
 // Blocked time: whenever a channel has work but cannot send it, the propagator notes why (its own
 // token bucket, a pause, batch linger, the revision budget, every call slot busy) and adds the span to
@@ -70,6 +79,14 @@ export interface PublishOptions {
   /** Push even if the channel was already sent this version (repairs, oversell corrections). */
   readonly force?: boolean;
   /**
+   * The level of an order delivered again (already applied): pushed again to every channel that has
+   * not confirmed it and has nothing of it pending — its push was given up (failed, timed out, channel
+   * down too long) or lost to a restart of the versions. Channels that confirmed it, or still have it
+   * queued, in flight or waiting out a retry, are not sent it again: a feed that redelivers an order
+   * five times must not make five calls per channel.
+   */
+  readonly redelivered?: boolean;
+  /**
    * What the channel was just read to list (the reconciler's repairs): the update is ranked by that,
    * not by what the engine last confirmed — a sell-out the channel still shows as 3 is a sell-out.
    */
@@ -101,8 +118,23 @@ interface Pair {
   confirmedAtMs: number;
   /** Version given up on (attempts exhausted or rejected); the reconciler repairs it. */
   abandonedVersion: number;
+  /** Failed attempts of the update since it was published or last answered (whole-call failures included). */
   attempts: number;
-  throttles: number;
+  /**
+   * Highest quantity the channel may list beyond `confirmed`: an update whose outcome is unknown (a
+   * timeout, a broken connection) may have landed. -1: none. Ranking uses max(this, confirmed); the
+   * next confirmation (or a read of the listing) ends the doubt.
+   */
+  mayShow: number;
+  /**
+   * After a whole call failed for this pair: the higher of that call's number and the last call known to
+   * have confirmed something when the failure arrived (-1: no such failure since the pair was last
+   * answered). A success of a call numbered above it came from a call sent after the failing one and
+   * arrived after the failure: the channel was up after it.
+   */
+  failedMark: number;
+  /** The pair's own whole-call failures proved the channel up meanwhile: later ones are its own too, while no other call fails. */
+  failingAlone: boolean;
   /** Sequence number of the queue entry that is current (older entries are skipped). */
   queuedStamp: number;
   /** The risk class (queue) the current entry is in; meaningful while `queuedStamp` is not 0. */
@@ -115,7 +147,7 @@ interface Pair {
   /** The day whose revision budget the update in flight was charged to (-1: none), refunded if the channel did not apply it. */
   revisionChargedDay: number;
   force: boolean;
-  /** When the channel started failing this pair's updates as a whole (0 = not failing). */
+  /** When the channel started failing (or throttling) this pair's updates (0 = not failing): bounded by `maxOutageMs`. */
   failingSinceMs: number;
   /** Revision budget (channels with `revisionsPerSkuPerDay`): the UTC day and revisions sent that day. */
   revisionsDay: number;
@@ -200,6 +232,10 @@ interface ChannelState {
   pausedUntilMs: number;
   /** Whole calls that failed in a row (outage, 5xx, timeouts): the circuit backs off on these. */
   consecutiveFailures: number;
+  /** Calls sent so far (each call's number). */
+  callsSent: number;
+  /** Highest number of a call that confirmed at least one update (0: none): proof the channel was up when it was sent. */
+  lastOkCall: number;
   inFlightCalls: number;
   wakeTimer: TimerHandle | undefined;
   wakeAtMs: number;
@@ -261,6 +297,8 @@ export class Propagator {
         queues: [new PairQueue(), new PairQueue(), new PairQueue()],
         pausedUntilMs: 0,
         consecutiveFailures: 0,
+        callsSent: 0,
+        lastOkCall: 0,
         inFlightCalls: 0,
         wakeTimer: undefined,
         wakeAtMs: 0,
@@ -299,13 +337,21 @@ export class Propagator {
       const listed = listedQuantity(level.quantity, channel.config.policy);
       // `desired` is always the newest version the pair has seen (in flight and confirmed come from it).
       const newest = pair.desired?.version ?? 0;
-      if (level.version < newest || (level.version === newest && !options.force)) continue;
+      if (level.version < newest) continue;
+      // Seen this version already: nothing to do unless forced, or an order delivered again finds its
+      // push given up on this channel (then it goes out again, as if forced, on this channel only).
+      let force = options.force === true;
+      if (level.version === newest && !force) {
+        if (options.redelivered !== true || !this.givenUp(pair, level.version)) continue;
+        force = true;
+      }
       if (
         channel.id === options.source &&
-        !options.force &&
+        !force &&
         options.delta !== undefined &&
         pair.inFlight === undefined &&
         pair.confirmed !== undefined &&
+        pair.mayShow < 0 &&
         pair.confirmed.version === level.version - 1 &&
         options.confirmedAtMs !== undefined &&
         pair.confirmedAtMs <= options.confirmedAtMs &&
@@ -321,11 +367,13 @@ export class Propagator {
       }
       pair.desired = listed === level.quantity ? (unchanged ??= { quantity: level.quantity, version: level.version }) : { quantity: listed, version: level.version };
       // A fresh object: confirmed levels may be shared between pairs.
-      if (options.shown !== undefined && pair.confirmed !== undefined && pair.confirmed.quantity !== options.shown) pair.confirmed = { quantity: options.shown, version: pair.confirmed.version };
+      if (options.shown !== undefined) {
+        if (pair.confirmed !== undefined && pair.confirmed.quantity !== options.shown) pair.confirmed = { quantity: options.shown, version: pair.confirmed.version };
+        pair.mayShow = -1; // the listing was just read: no more doubt about what it shows
+      }
       this.activate(channel, pair);
-      pair.force = pair.force || options.force === true;
+      pair.force = pair.force || force;
       pair.attempts = 0;
-      pair.throttles = 0;
       // A sell-out still shown as available does not wait out the backoff of the older version it replaces.
       if (pair.waitingForRetry && pair.inFlight === undefined && this.risk(pair) === Risk.SellOutShownAvailable) this.cancelRetry(pair);
       if (pair.inFlight === undefined && !pair.waitingForRetry) this.enqueue(channel, pair);
@@ -376,6 +424,11 @@ export class Propagator {
       if (known < version) return false;
     }
     return true;
+  }
+
+  /** `version` is the newest the pair has seen, the channel has not confirmed it and nothing of it is pending: it was given up. */
+  private givenUp(pair: Pair, version: number): boolean {
+    return pair.inFlight === undefined && !pair.waitingForRetry && pair.queuedStamp === 0 && pair.heldUntilMs === 0 && !pair.force && (pair.confirmed?.version ?? 0) < version;
   }
 
   private pairDone(pair: Pair, version: number): boolean {
@@ -473,7 +526,9 @@ export class Propagator {
         pair.confirmedAtMs = 0;
         pair.abandonedVersion = 0;
         pair.attempts = 0;
-        pair.throttles = 0;
+        pair.mayShow = -1;
+        pair.failedMark = -1;
+        pair.failingAlone = false;
         pair.force = false;
         pair.failingSinceMs = 0;
         pair.queuedStamp = 0;
@@ -512,7 +567,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, throttles: 0, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, failedMark: -1, failingAlone: false, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -526,9 +581,12 @@ export class Propagator {
 
   private risk(pair: Pair): Risk {
     const desired = pair.desired as Level;
-    const shown = pair.confirmed?.quantity;
-    if (desired.quantity === 0 && (shown === undefined || shown > 0)) return Risk.SellOutShownAvailable;
-    if (shown === undefined || shown > desired.quantity) return Risk.ShownHigh;
+    const confirmed = pair.confirmed;
+    if (confirmed === undefined) return desired.quantity === 0 ? Risk.SellOutShownAvailable : Risk.ShownHigh;
+    // What the channel may show: an update with an unknown outcome may have landed above the confirmed count.
+    const shown = pair.mayShow > confirmed.quantity ? pair.mayShow : confirmed.quantity;
+    if (desired.quantity === 0 && shown > 0) return Risk.SellOutShownAvailable;
+    if (shown > desired.quantity) return Risk.ShownHigh;
     return Risk.Drift;
   }
 
@@ -662,6 +720,9 @@ export class Propagator {
       metrics.increment("push_calls_total", channel.labels);
       const sentAtMs = now;
       const generation = this.versionGeneration;
+      const call = ++channel.callsSent;
+      // Calls that confirmed something before this one was sent: the channel was up then.
+      const okBeforeSend = channel.lastOkCall;
       let settled: Promise<PushOutcome[]>;
       try {
         settled = channel.config.client.setQuantities(updates);
@@ -669,10 +730,10 @@ export class Propagator {
         settled = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       settled.then(
-        (outcomes) => this.onReply(channel, batch, outcomes, sentAtMs, generation),
+        (outcomes) => this.onReply(channel, batch, outcomes, sentAtMs, generation, call, okBeforeSend),
         (error: unknown) => {
           const failure: PushOutcome = { ok: false, reason: "transport", message: error instanceof Error ? error.message : String(error) };
-          this.onReply(channel, batch, batch.map(() => failure), sentAtMs, generation);
+          this.onReply(channel, batch, batch.map(() => failure), sentAtMs, generation, call, okBeforeSend);
         },
       );
     }
@@ -774,8 +835,8 @@ export class Propagator {
     });
   }
 
-  private onReply(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], sentAtMs: number, generation: number): void {
-    const { clock, metrics, random } = this.options;
+  private onReply(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], sentAtMs: number, generation: number, call: number, okBeforeSend: number): void {
+    const { clock, metrics } = this.options;
     const now = clock.now();
     channel.inFlightCalls -= 1;
     // A slot is free: "every slot busy" no longer stands for the updates this reply queues again.
@@ -784,7 +845,17 @@ export class Propagator {
     // Sent before `restartVersions`: the answer still tells about the channel (slot, pauses, revisions),
     // but its versions are from before the restart — nothing is confirmed, retried or given up.
     const restarted = generation !== this.versionGeneration;
-    if (outcomes.length > 0 && outcomes.every((o) => !o.ok && CHANNEL_DOWN.has(o.reason))) return this.onChannelDown(channel, batch, outcomes, now, restarted);
+    let channelDown = outcomes.length > 0;
+    for (const outcome of outcomes) {
+      if (outcome.ok) {
+        // Recorded before anything below queues (and sends) again: those calls go out knowing it.
+        if (call > channel.lastOkCall) channel.lastOkCall = call;
+        channelDown = false;
+        break;
+      }
+      if (!CHANNEL_DOWN.has(outcome.reason)) channelDown = false;
+    }
+    if (channelDown) return this.onChannelDown(channel, batch, outcomes, now, restarted, call, okBeforeSend);
     channel.consecutiveFailures = 0;
     // A 429 for any item (eBay's 207 with per-entry 429s) pauses the channel before anything this reply
     // queues again can go out.
@@ -800,11 +871,10 @@ export class Propagator {
       const outcome: PushOutcome = outcomes[index] ?? { ok: false, reason: "rejected", message: "no outcome for this update in the reply" };
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
-      // The channel answered for this item: whatever the answer, it is not down (the outage clock stops).
-      pair.failingSinceMs = 0;
       if (!outcome.ok) this.refundRevision(pair, outcome.reason);
       pair.revisionChargedDay = -1;
       if (restarted) {
+        pair.failingSinceMs = 0;
         if (outcome.ok) confirmed += 1;
         return this.resumeAfterRestart(channel, pair);
       }
@@ -812,50 +882,91 @@ export class Propagator {
         confirmed += 1;
         pair.confirmed = sent;
         pair.confirmedAtMs = now;
-        pair.attempts = 0;
-        pair.throttles = 0;
+        pair.mayShow = -1;
+        this.answered(pair);
         this.options.onConfirmed?.(channel.id, pair.sku, sent.version);
         if (pair.desired && (pair.desired.version > sent.version || pair.force)) this.enqueue(channel, pair);
         return;
       }
       if (outcome.reason === "rate_limited") {
+        // Throttled is not failed: the update (or a newer one) stays pending through the storm, which is
+        // bounded by time like an outage — not by a count of 429s, which a storm without Retry-After
+        // spends in minutes (and a sell-out given up then stays shown as available until the reconciler).
         metrics.increment("throttled_total", channel.labels);
-        pair.throttles += 1;
-        if (pair.throttles > this.retry.maxThrottles) return this.abandon(channel, pair, sent, outcome.reason);
+        if (pair.failingSinceMs === 0) pair.failingSinceMs = now;
+        else if (now - pair.failingSinceMs > this.retry.maxOutageMs) return this.abandon(channel, pair, sent, outcome.reason);
         this.enqueue(channel, pair);
         return;
       }
+      // The channel answered for this item: whatever the answer, it is not down (the outage clock stops).
+      pair.failingSinceMs = 0;
+      pair.failedMark = -1;
+      pair.failingAlone = false;
+      if (outcome.reason === "timeout" || outcome.reason === "transport") this.mayHaveLanded(pair, sent);
       if (!isRetryable(outcome)) return this.abandon(channel, pair, sent, outcome.reason);
       pair.attempts += 1;
       if (pair.attempts >= this.retry.maxAttempts) return this.abandon(channel, pair, sent, outcome.reason);
-      metrics.increment("push_retries_total", channel.labels);
-      if (this.stopped) return; // stopped: no timer outlives stop(); the version stays unconfirmed
-      pair.waitingForRetry = true;
-      pair.retryTimer = this.options.scheduler.setTimer(backoffDelayMs(pair.attempts, this.retry, random), () => {
-        pair.retryTimer = undefined;
-        pair.waitingForRetry = false;
-        if (pair.inFlight === undefined) this.enqueue(channel, pair);
-      });
+      this.retryLater(channel, pair);
     });
     if (confirmed > 0) metrics.increment("pushes_total", channel.labels, confirmed);
     this.pump(channel);
   }
 
+  /** The channel answered for the pair's update: its outage clock stops and its whole-call failure record ends. */
+  private answered(pair: Pair): void {
+    pair.attempts = 0;
+    pair.failingSinceMs = 0;
+    pair.failedMark = -1;
+    pair.failingAlone = false;
+  }
+
+  /** An update whose outcome is unknown (timeout, broken connection) may have set its quantity. */
+  private mayHaveLanded(pair: Pair, sent: Level): void {
+    if (sent.quantity > pair.mayShow) pair.mayShow = sent.quantity;
+  }
+
+  /** Retries the pair's update after its own capped exponential backoff (with jitter), not the channel's pause. */
+  private retryLater(channel: ChannelState, pair: Pair): void {
+    this.options.metrics.increment("push_retries_total", channel.labels);
+    if (this.stopped) return; // stopped: no timer outlives stop(); the version stays unconfirmed
+    pair.waitingForRetry = true;
+    pair.retryTimer = this.options.scheduler.setTimer(backoffDelayMs(pair.attempts, this.retry, this.options.random), () => {
+      pair.retryTimer = undefined;
+      pair.waitingForRetry = false;
+      if (pair.inFlight === undefined) this.enqueue(channel, pair);
+    });
+  }
+
   /**
-   * The whole call failed (outage, 5xx, timeout, connection): a circuit breaker, not per-update
-   * retries. The channel pauses with capped exponential backoff and the updates stay queued — so
-   * they go out the moment it heals — until an update has been failing for `maxOutageMs`, when it is
-   * given up (the reconciler repairs it later). A channel that said when to come back (a 503 with
-   * `Retry-After`, e.g. WordPress in maintenance mode) is not asked before then, up to `maxOutageMs`.
+   * The whole call failed (outage, 5xx, timeout, connection): as far as anyone can tell, the channel is
+   * down — a circuit breaker, not per-update retries. The channel pauses with capped exponential
+   * backoff and the updates stay queued — so they go out the moment it heals — until an update has been
+   * failing for `maxOutageMs`, when it is given up (the reconciler repairs it later). A channel that
+   * said when to come back (a 503 with `Retry-After`, e.g. WordPress in maintenance mode) is not asked
+   * before then, up to `maxOutageMs`.
+   *
+   * Unless the channel proved it is up: a call sent after this pair's previous failing call confirmed
+   * something, its reply arriving after that failure and before this call was sent. Then the failure is
+   * the update's own (one SKU the channel keeps answering 503 for): it counts towards `maxAttempts`,
+   * waits out its own backoff, and the channel is not paused for it — pausing it would hold back every
+   * other update, and the next success would reset the breaker and have the SKU retried thousands of
+   * times an hour. Later whole-call failures of that pair count as its own too, while no other call
+   * fails as a whole. (Calls sent before the previous failure, or answered before it, prove nothing: a
+   * success sent just before an outage may reply after the first failures of it.)
    */
-  private onChannelDown(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], now: number, restarted: boolean): void {
+  private onChannelDown(channel: ChannelState, batch: readonly Pair[], outcomes: readonly PushOutcome[], now: number, restarted: boolean, call: number, okBeforeSend: number): void {
     const { metrics, random } = this.options;
-    channel.consecutiveFailures += 1;
-    let retryAfterMs = 0;
-    for (const outcome of outcomes) if (!outcome.ok && outcome.retryAfterMs !== undefined && outcome.retryAfterMs > retryAfterMs) retryAfterMs = outcome.retryAfterMs;
-    const pauseMs = Math.max(backoffDelayMs(channel.consecutiveFailures, this.retry, random), Math.min(retryAfterMs, this.retry.maxOutageMs));
-    channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + pauseMs);
-    metrics.increment("channel_failures_total", channel.labels);
+    const failuresBefore = channel.consecutiveFailures;
+    let channelMayBeDown = restarted;
+    if (!restarted) for (const pair of batch) if (!this.failsAlone(pair, okBeforeSend, failuresBefore)) channelMayBeDown = true;
+    if (channelMayBeDown) {
+      channel.consecutiveFailures += 1;
+      let retryAfterMs = 0;
+      for (const outcome of outcomes) if (!outcome.ok && outcome.retryAfterMs !== undefined && outcome.retryAfterMs > retryAfterMs) retryAfterMs = outcome.retryAfterMs;
+      const pauseMs = Math.max(backoffDelayMs(channel.consecutiveFailures, this.retry, random), Math.min(retryAfterMs, this.retry.maxOutageMs));
+      channel.pausedUntilMs = Math.max(channel.pausedUntilMs, now + pauseMs);
+      metrics.increment("channel_failures_total", channel.labels);
+    }
     for (const [index, pair] of batch.entries()) {
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
@@ -866,16 +977,39 @@ export class Propagator {
         this.resumeAfterRestart(channel, pair);
         continue;
       }
+      const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
+      if (reason === "timeout" || reason === "transport") this.mayHaveLanded(pair, sent);
+      const alone = this.failsAlone(pair, okBeforeSend, failuresBefore);
+      pair.failingAlone = alone;
+      pair.failedMark = call > channel.lastOkCall ? call : channel.lastOkCall;
+      // An attempt of this update's own — or the first failure after the channel last worked, which may
+      // be (one SKU failing is first taken for the channel going down). The rest of an outage is not.
+      if (alone || failuresBefore === 0) pair.attempts += 1;
       if (pair.failingSinceMs === 0) pair.failingSinceMs = now;
       if (now - pair.failingSinceMs > this.retry.maxOutageMs) {
-        pair.failingSinceMs = 0;
         this.abandon(channel, pair, sent, "outage");
+        continue;
+      }
+      if (alone) {
+        if (pair.attempts >= this.retry.maxAttempts) this.abandon(channel, pair, sent, reason);
+        else this.retryLater(channel, pair);
         continue;
       }
       metrics.increment("push_retries_total", channel.labels);
       this.enqueue(channel, pair);
     }
     this.pump(channel);
+  }
+
+  /**
+   * True when a whole-call failure of `pair` is its own, not the channel's: a call sent after the pair's
+   * previous failing call confirmed something, after that failure arrived and before this call was sent
+   * (`failedMark`); or the pair was already found failing alone and no call failed as a whole since the
+   * channel's last success (`consecutiveFailures`, before this reply).
+   */
+  private failsAlone(pair: Pair, okBeforeSend: number, consecutiveFailures: number): boolean {
+    if (pair.failedMark < 0) return false;
+    return okBeforeSend > pair.failedMark || (pair.failingAlone && consecutiveFailures === 0);
   }
 
   /** A pair whose pre-restart call replied: a level published since the restart goes out now. */
@@ -897,9 +1031,7 @@ export class Propagator {
   private abandon(channel: ChannelState, pair: Pair, sent: Level, reason: string): void {
     this.options.metrics.increment("pushes_abandoned_total", { channel: channel.id, reason });
     pair.abandonedVersion = Math.max(pair.abandonedVersion, sent.version);
-    pair.attempts = 0;
-    pair.throttles = 0;
-    pair.failingSinceMs = 0;
+    this.answered(pair);
     if (pair.desired && pair.desired.version > sent.version) this.enqueue(channel, pair);
     else pair.force = false;
   }

@@ -47,21 +47,24 @@ export class Reconciler {
    * A round if the interval has passed since the last one began, for a caller that owns the timing:
    * under polling, repairs ride on the poll's tick, so nothing is pushed between polls (a reconciler
    * on its own timer would be a second, hidden sync that made polling look faster than it is).
+   * `atMs` is the caller's tick (default: now). Rounds are stamped with it, not with the moment the
+   * caller got round to asking: a poll whose snapshot took 5 ms, then one that took 3 ms, would
+   * otherwise find the interval 2 ms short and skip every other round.
    */
-  roundIfDue(): Promise<number> {
-    if (this.options.clock.now() - this.lastRoundAtMs < (this.options.intervalMs ?? 900_000)) return Promise.resolve(0);
-    return this.round();
+  roundIfDue(atMs: number = this.options.clock.now()): Promise<number> {
+    if (atMs - this.lastRoundAtMs < (this.options.intervalMs ?? 900_000)) return Promise.resolve(0);
+    return this.round(atMs);
   }
 
   stop(): void {
     this.periodic.stop();
   }
 
-  /** One pass over every channel; returns the number of repairs started. */
-  async round(): Promise<number> {
+  /** One pass over every channel; returns the number of repairs started. `startedAtMs`: the tick it counts from (default now). */
+  async round(startedAtMs: number = this.options.clock.now()): Promise<number> {
     if (this.running) return 0;
     this.running = true;
-    this.lastRoundAtMs = this.options.clock.now();
+    this.lastRoundAtMs = startedAtMs;
     let repairs = 0;
     const nextSuspected = new Map<string, string>();
     try {
