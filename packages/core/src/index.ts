@@ -74,5 +74,7 @@ export { formatDuration, parseDuration } from "./duration.js";
 export { InvariantError, SynclagError, assert } from "./errors.js";
 export { VirtualScheduler } from "./virtual-time.js";
 export { ForwardingStockStore } from "./forwarding-stock-store.js";
+export { BundleStockStore, checkBundles } from "./bundles.js";
+export type { BundleDefinition } from "./bundles.js";
 export { TimedHeap } from "./min-heap.js";
 export type { Timed } from "./min-heap.js";

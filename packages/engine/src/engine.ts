@@ -4,7 +4,7 @@
 // previous process left undone. The cancellation relay runs under both strategies: an oversell is
 // cancelled at once whether pushes are event-driven or polled.
 
-import type { ChannelClient, ChannelId, Clock, FeedSubscription, Metrics, OrderFeed, Random, Scheduler, StockChangeResult, StockStore } from "@synclag/core";
+import { BundleStockStore, type BundleDefinition, type ChannelClient, type ChannelId, type Clock, type FeedSubscription, type Metrics, type OrderFeed, type Random, type Scheduler, type StockChangeResult, type StockStore } from "@synclag/core";
 import type { RetryPolicy } from "./backoff.js";
 import { CancellationRelay, type CancellationRelayOptions } from "./cancellation-relay.js";
 import { OrderProcessor, type OrderProcessorOptions } from "./order-processor.js";
@@ -33,6 +33,12 @@ export interface EngineOptions {
   /** Pending-cancellation sweeps and backoff (see CancellationRelay). Defaults: every 30 s; backoff 5 s doubling to 5 min. `onRefused`: where cancellations refused for good are reported. */
   readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs" | "onRefused" | "onHeld">;
   readonly onResult?: OrderProcessorOptions["onResult"];
+  /**
+   * Bundles sold out of component SKUs (no stock of their own): orders for them take their
+   * components atomically, and every component change also pushes each bundle built on it, at
+   * min over its components (see `BundleStockStore`).
+   */
+  readonly bundles?: readonly BundleDefinition[];
 }
 
 export class Engine {
@@ -43,9 +49,15 @@ export class Engine {
   readonly outbox: OutboxRelay;
   readonly cancellations: CancellationRelay;
   private subscription: FeedSubscription | undefined;
+  /** The store every part uses: the given one, or it wrapped to sell `bundles`. */
+  readonly store: StockStore;
+  private readonly bundleStore: BundleStockStore | undefined;
 
   constructor(private readonly options: EngineOptions) {
-    const { store, clock, scheduler, random, metrics } = options;
+    const { clock, scheduler, random, metrics } = options;
+    this.bundleStore = options.bundles !== undefined && options.bundles.length > 0 ? new BundleStockStore(options.store, options.bundles) : undefined;
+    const store = this.bundleStore ?? options.store;
+    this.store = store;
     const ids = new Set<ChannelId>();
     for (const channel of options.channels) {
       if (ids.has(channel.client.channel)) throw new RangeError(`channel ${JSON.stringify(channel.client.channel)} is configured twice`);
@@ -78,7 +90,11 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    if (this.options.strategy.kind === "events") await this.outbox.replay();
+    if (this.options.strategy.kind === "events") {
+      const replayed = await this.outbox.replay();
+      // The outbox holds component changes: the bundles built on them are pushed from the truth.
+      if (replayed > 0 && this.bundleStore) await this.publishBundles(this.bundleStore.bundleSkus);
+    }
     this.outbox.start();
     this.cancellations.start();
     this.subscription = this.options.feed.consume(this.processor.handle);
@@ -92,9 +108,19 @@ export class Engine {
    */
   async adjustStock(input: { readonly sku: string; readonly quantity: number; readonly kind: "restock" | "set"; readonly reason?: string }): Promise<StockChangeResult> {
     const mutation = { sku: input.sku, quantity: input.quantity, ...(input.reason === undefined ? {} : { reason: input.reason }) };
-    const result = input.kind === "restock" ? await this.options.store.restock(mutation) : await this.options.store.setQuantity(mutation);
-    if (result.kind === "changed" && this.options.strategy.kind === "events") this.propagator.publish(result.change.sku, result.change);
+    const result = input.kind === "restock" ? await this.store.restock(mutation) : await this.store.setQuantity(mutation);
+    if (result.kind === "changed" && this.options.strategy.kind === "events") {
+      this.propagator.publish(result.change.sku, result.change);
+      if (this.bundleStore) await this.publishBundles([result.change.sku]);
+    }
     return result;
+  }
+
+  /** Pushes the bundles in the families of `skus` at their current level. */
+  private async publishBundles(skus: readonly string[]): Promise<void> {
+    const bundles = this.bundleStore;
+    if (!bundles) return;
+    for (const [sku, level] of await bundles.snapshot(skus)) if (bundles.isBundle(sku)) this.propagator.publish(sku, level);
   }
 
   /** Stops taking orders, lets in-flight handlers settle, stops timers. Pending pushes are dropped (the outbox keeps them), so are pending cancellations (the store keeps them). */
