@@ -44,6 +44,12 @@ export function loadScenarioOption(nameOrPath: string, problems: string[]): Scen
     problems.push(...found.map((p) => prefix + p));
     return found.length === 0 ? { scenario: loaded.scenario, thresholds, channels } : { thresholds, channels };
   }
+  // A result document (`compare --json`) given as the scenario: say what it is, not every field it lacks.
+  if ("value" in loaded && isResultDocument(loaded.value)) {
+    const version = JSON.stringify(field(loaded.value, "schemaVersion"));
+    problems.push(`${prefix}this is a result document (schemaVersion ${version}, strategies[]), not a scenario — use \`synclag report ${shellQuote(nameOrPath)}\` or \`synclag gate --result ${shellQuote(nameOrPath)}\`, or give the scenario it was run from`);
+    return {};
+  }
   problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? prefix + p : p)));
   if (!("value" in loaded)) return {};
   // The schema failed elsewhere: its thresholds (and channel ids, where readable) are still checked.
@@ -60,6 +66,12 @@ export function parseScenario(nameOrPath: string, problems: string[]): Scenario 
   return loadScenarioOption(nameOrPath, problems).scenario;
 }
 
+/** What every synclag result document has and no scenario may (`schemaVersion` is an unknown key there): schemaVersion and strategies[] of objects. */
+function isResultDocument(value: unknown): boolean {
+  const strategies = field(value, "strategies");
+  return field(value, "schemaVersion") !== undefined && Array.isArray(strategies) && strategies.length > 0 && strategies.every((s) => typeof s === "object" && s !== null && !Array.isArray(s));
+}
+
 function field(object: unknown, key: string): unknown {
   return typeof object === "object" && object !== null && !Array.isArray(object) ? (object as Record<string, unknown>)[key] : undefined;
 }
@@ -74,6 +86,45 @@ export function checkCompressedDuration(flag: string, text: string, durationMs: 
   const what = given ? `${flag} ${text}` : `the default ${flag} ${text}`;
   const example = formatDuration(Math.min(30_000, scenario.duration));
   problems.push(`${what} is longer than the scenario (${scenario.name}: ${formatDuration(scenario.duration)}): the scenario is compressed into ${flag}, so it can be at most ${formatDuration(scenario.duration)} (e.g. ${flag} ${example})`);
+}
+
+/** A real run's wall-clock load phase as given: `--duration 30s` (or its default, `given` false). */
+export interface RealDuration {
+  readonly flag: string;
+  readonly text: string;
+  readonly ms: number;
+  readonly given: boolean;
+}
+
+/**
+ * A real run (`synclag run`, `gate --real`): the polling interval is wall-clock time — it is not
+ * compressed with the scenario — and the run waits up to one more interval after the load to converge.
+ * An interval longer than the load phase sees no poll during the load (and makes the run wait it out
+ * afterwards, e.g. 15 real minutes): refused before anything starts. `maxMs` (gate --real: what fits a
+ * CI job) refuses longer ones whatever the duration; `scenario`, when loaded, keeps the suggested
+ * --duration within what the scenario allows (see checkCompressedDuration).
+ */
+export function checkRealPollingInterval(
+  strategy: string,
+  duration: RealDuration,
+  problems: string[],
+  options: { readonly context: string; readonly maxMs?: number; readonly maxHint?: string; readonly scenario?: { readonly name: string; readonly durationMs: number } },
+): void {
+  const parsed = parseStrategy(strategy);
+  if (!parsed.ok || parsed.strategy.kind !== "polling") return;
+  const intervalMs = parsed.strategy.intervalMs;
+  const why = `${options.context} the polling interval is wall-clock time (not compressed with the scenario), and the run waits up to one more interval after the load to converge`;
+  if (options.maxMs !== undefined && intervalMs > options.maxMs) {
+    problems.push(`--strategy ${strategy}: ${why}, so an interval above ${formatDuration(options.maxMs)} ${options.maxHint ?? "is refused"}`);
+    return;
+  }
+  if (intervalMs <= duration.ms) return;
+  const what = duration.given ? `${duration.flag} ${duration.text}` : `the default ${duration.flag} ${duration.text}`;
+  const fix =
+    options.scenario !== undefined && intervalMs > options.scenario.durationMs
+      ? `give a shorter interval: ${duration.flag} can be at most the scenario's ${formatDuration(options.scenario.durationMs)} (${options.scenario.name})`
+      : `give ${duration.flag} ${formatDuration(intervalMs)} or more, or a shorter interval`;
+  problems.push(`--strategy ${strategy}: ${why}; it is longer than ${what}, so no poll would happen during the load: ${fix}`);
 }
 
 /** The shortest polling interval accepted (the workload package's, so flags and scenario files agree). */

@@ -60,7 +60,7 @@ describe("synclag gate --real with a polling interval (wall-clock time under --r
     expect(long.stderr).not.toMatch(/gate: (starting|load)/);
     const overDuration = runCli(["gate", "--real", "--scenario", file, "--strategy", "polling:1m", "--threshold", "oversells:count<100000"]);
     expectUsageError(overDuration, "gate");
-    expect(overDuration.stderr).toContain("it is longer than --duration 30s, so no poll would happen during the load: give --duration 1m or more, or a shorter interval");
+    expect(overDuration.stderr).toContain("it is longer than the default --duration 30s, so no poll would happen during the load: give --duration 1m or more, or a shorter interval");
     // The same interval without --real is simulated in seconds.
     expect(runCli(["gate", "--scenario", file, "--strategy", "polling:15m", "--threshold", "oversells:count<100000"]).code).toBe(0);
   });
@@ -75,5 +75,21 @@ describe("synclag gate on a channel whose id has a '-'", LONG, () => {
     const unknown = runCli(["gate", "--scenario", file, "--threshold", "channels.amazon-us.oversells:count<100000"]);
     expectUsageError(unknown, "gate");
     expect(unknown.stderr).toContain('no channel "amazon-us" (channels: amazon-eu, shopify)');
+  });
+});
+
+describe("synclag gate --result on a real run without orders.droppedArrivals", LONG, () => {
+  it("refuses it (exit 2) whatever the thresholds, as it refuses dropped_arrivals:count==0 on it — never a silent pass", () => {
+    const { dir, file } = scenarioFile();
+    const simulated = join(dir, "simulated.json");
+    expect(runCli(["compare", "--scenario", file, "--polling", "15m", "--json", simulated]).code).toBe(0);
+    const doc = JSON.parse(readFileSync(simulated, "utf8")) as { generator: { mode: string }; scenario: { durationMs: number }; strategies: Array<{ orders: Record<string, number>; load?: object }> };
+    doc.generator.mode = "real";
+    for (const s of doc.strategies) s.load = { durationMs: 10_000, timeScale: 10_000 / doc.scenario.durationMs, planned: s.orders.attempted, sent: s.orders.attempted, errors: 0, marketplaceTime: "scaled" };
+    const real = join(dir, "no-dropped.json");
+    writeFileSync(real, JSON.stringify(doc));
+    const result = runCli(["gate", "--result", real, "--threshold", "accepted_lag_ms:p(99)<1h"]);
+    expectUsageError(result, "gate");
+    expect(result.stderr).toContain("this real result has no orders.droppedArrivals for events, so whether its load generator dropped arrivals (which fails a real run) cannot be known: refusing to pass it silently");
   });
 });

@@ -287,3 +287,19 @@ describe("checkThresholds", () => {
     if (!result.ok) expect(result.problems).toEqual([expect.stringContaining('no channel "ebay"'), expect.stringContaining('use "==" to compare')]);
   });
 });
+
+describe("evaluateGate on a real result without orders.droppedArrivals", () => {
+  it("refuses it whatever the thresholds (a real run that dropped arrivals fails, so an unknown count cannot pass)", async () => {
+    const base = await realDoc(["events", "polling:15m"]);
+    const without = { ...base, strategies: base.strategies.map((s) => ({ ...s, orders: Object.fromEntries(Object.entries(s.orders).filter(([key]) => key !== "droppedArrivals")) })) } as unknown as ResultDocument;
+    const found = await problems(["accepted_lag_ms:p(99)<1h"], without);
+    expect(found).toEqual([
+      "this real result has no orders.droppedArrivals for events, so whether its load generator dropped arrivals (which fails a real run) cannot be known: refusing to pass it silently — write it again with synclag run --json (or gate --real --json)",
+    ]);
+    // The strategy checked is the one that must carry it.
+    expect((await problems(["oversells:count<100000"], without, "polling:15m")).join()).toContain("no orders.droppedArrivals for polling:15m");
+    // With the figure it is checked as usual; a simulated result never needs it.
+    expect(evaluateGate(base, ["accepted_lag_ms:p(99)<1h"]).ok).toBe(true);
+    expect(evaluateGate(await smallDoc(), ["accepted_lag_ms:p(99)<1h"]).ok).toBe(true);
+  });
+});

@@ -153,10 +153,16 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
   const checked = checkAll(texts, picked.ok ? Object.keys(picked.strategy.channels) : undefined, problems);
   if (!picked.ok || problems.length > 0) return { ok: false, problems };
   const strategy = picked.strategy;
+  // A real run that dropped arrivals fails whatever the thresholds: without the count, a pass would be a guess.
+  const unknownDrops = missingDroppedArrivals(doc, strategy);
+  if (unknownDrops !== undefined) problems.push(unknownDrops);
   const measures: Measure[] = [];
   for (const c of checked) {
     const measure = measurer(doc, strategy, c.spec);
-    if (typeof measure === "string") problems.push(`threshold ${JSON.stringify(c.threshold.text)}: ${measure}`);
+    // Said once above for the whole result: not again for dropped_arrivals.
+    if (typeof measure === "string") {
+      if (unknownDrops === undefined || c.spec.field !== "dropped_arrivals") problems.push(`threshold ${JSON.stringify(c.threshold.text)}: ${measure}`);
+    }
     else measures.push(measure);
   }
   if (problems.length > 0) return { ok: false, problems };
@@ -184,6 +190,18 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
       pass: outcomes.every((o) => o.pass),
     },
   };
+}
+
+/**
+ * Why a real result cannot be gated when its strategy lacks `orders.droppedArrivals` (`synclag run`
+ * always writes it): the gate fails a real run that dropped arrivals, so an unknown count would pass
+ * silently. Undefined for a simulated result (it never drops one) and a real one that has the count.
+ */
+function missingDroppedArrivals(doc: ResultDocument, strategy: StrategyResult): string | undefined {
+  if (doc.generator.mode !== "real") return undefined;
+  const dropped = (strategy.orders as { readonly droppedArrivals?: unknown }).droppedArrivals;
+  if (typeof dropped === "number" && Number.isFinite(dropped)) return undefined;
+  return `this real result has no orders.droppedArrivals for ${strategy.strategy}, so whether its load generator dropped arrivals (which fails a real run) cannot be known: refusing to pass it silently — write it again with synclag run --json (or gate --real --json)`;
 }
 
 /**

@@ -9,12 +9,12 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "@synclag/core";
 import { ServiceError, createLogger, runReal } from "@synclag/service";
-import { compare, parseStrategy, type ResultDocument } from "@synclag/sim";
+import { compare, type ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
 import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
-import { checkCompressedDuration, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
+import { checkCompressedDuration, checkRealPollingInterval, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
@@ -67,7 +67,8 @@ Values may carry ms, s, m, h (latencies) or % (rates). Quote them in the shell.
 Metrics and the aggregations that fit them:
 ${metrics}
   p(N): 0 < N <= 100. <id>: a channel id of the scenario.
-  dropped_arrivals is 0 for simulated runs.
+  dropped_arrivals is 0 for simulated runs; a real result without
+  orders.droppedArrivals is refused (exit 2) whatever the thresholds.
 
 With --real a polling interval is wall-clock time (not compressed): it may be at
 most --duration and 5m. A real run whose load generator dropped arrivals measured
@@ -106,7 +107,6 @@ Details: docs/ci.md`,
       if (opts.result !== undefined && opts.seed !== undefined) problems.push("--seed applies to --scenario runs only (a result document has its seed)");
       // By its canonical name ("polling: 900s" is polling:15m): what is simulated, looked up and reproduced.
       const requested = checkStrategy(opts.strategy, problems) ?? opts.strategy;
-      if (opts.real && realDurationMs !== undefined && realDurationMs > 0) checkRealPollingInterval(requested, opts.duration, realDurationMs, problems);
       const outputs = [["--json", opts.json], ["--junit", opts.junit], ["--summary", opts.summary]] as const;
       for (const [flag, path] of outputs) checkOutputPath(flag, path, problems);
       const toStdout = outputs.filter(([, path]) => path === STDOUT).map(([flag]) => flag);
@@ -146,7 +146,16 @@ Details: docs/ci.md`,
         noThresholds(loaded.thresholds);
         problems.push(...flagThresholdProblems(flagThresholds, loaded.channels));
         if (scenario) thresholds = [...thresholds, ...scenario.thresholds];
-        if (scenario && realDurationMs !== undefined) checkCompressedDuration("--duration", opts.duration, realDurationMs, scenario, problems, command.getOptionValueSource("duration") !== "default");
+        const durationGiven = command.getOptionValueSource("duration") !== "default";
+        if (opts.real && realDurationMs !== undefined && realDurationMs > 0) {
+          checkRealPollingInterval(requested, { flag: "--duration", text: opts.duration, ms: realDurationMs, given: durationGiven }, problems, {
+            context: "under --real",
+            maxMs: REAL_POLLING_MAX_MS,
+            maxHint: `cannot fit a CI job: use polling:${formatDuration(REAL_POLLING_MAX_MS)} or shorter with --real (a simulated gate, without --real, checks ${requested} in seconds)`,
+            ...(scenario ? { scenario: { name: scenario.name, durationMs: scenario.duration } } : {}),
+          });
+        }
+        if (scenario && realDurationMs !== undefined) checkCompressedDuration("--duration", opts.duration, realDurationMs, scenario, problems, durationGiven);
         if (problems.length > 0 || !scenario) throw new UsageError(problems);
         const effectiveSeed = seed ?? scenario.seed;
         if (opts.real && realDurationMs !== undefined) {
@@ -211,24 +220,6 @@ Details: docs/ci.md`,
       // A real run whose load generator dropped arrivals measured its limits, not sync: exit 1 as `synclag run` (never a pass).
       process.exitCode = report.invariantsBroken.length > 0 ? EXIT.invariantBroken : !report.pass ? EXIT.thresholdFailed : report.droppedArrivals ? EXIT.arrivalsDropped : EXIT.ok;
     });
-}
-
-/**
- * Under --real the polling interval is wall-clock time (it is not compressed with the scenario), and a
- * run waits up to one more interval after the load to converge: an interval longer than --duration
- * sees no poll during the load, and one longer than REAL_POLLING_MAX_MS cannot fit a CI job (a 15-min
- * timeout: --duration + 60 s + the interval). Refused before anything starts.
- */
-function checkRealPollingInterval(strategy: string, durationText: string, durationMs: number, problems: string[]): void {
-  const parsed = parseStrategy(strategy);
-  if (!parsed.ok || parsed.strategy.kind !== "polling") return;
-  const intervalMs = parsed.strategy.intervalMs;
-  const why = `under --real the polling interval is wall-clock time (not compressed with the scenario), and the run waits up to one more interval after the load to converge`;
-  if (intervalMs > REAL_POLLING_MAX_MS) {
-    problems.push(`--strategy ${strategy}: ${why}, so an interval above ${formatDuration(REAL_POLLING_MAX_MS)} cannot fit a CI job: use polling:${formatDuration(REAL_POLLING_MAX_MS)} or shorter with --real (a simulated gate, without --real, checks ${strategy} in seconds)`);
-  } else if (intervalMs > durationMs) {
-    problems.push(`--strategy ${strategy}: ${why}; it is longer than --duration ${durationText}, so no poll would happen during the load: give --duration ${formatDuration(intervalMs)} or more, or a shorter interval`);
-  }
 }
 
 function readResult(path: string, problems: string[]): ResultDocument | undefined {

@@ -44,12 +44,16 @@ export function reportCommand(): Command {
     });
 }
 
-/** `--flash-sales-per-year`: a non-negative number, or a problem. Shared with `demo`. */
+/**
+ * `--flash-sales-per-year`: a number ≥ 0, or a problem. Shared with `demo`. Its upper bound is the
+ * year's hours, checked against the run (checkFlashSalesFitAYear): several flash sales a day are a
+ * real business (hourly deals), so there is no calendar cap.
+ */
 export function parseFlashSalesPerYear(text: string | undefined, problems: string[]): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0 || value > 365) {
-    problems.push(`--flash-sales-per-year must be a number from 0 to 365, got ${JSON.stringify(text)}`);
+  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+    problems.push(`--flash-sales-per-year must be a number ≥ 0, got ${JSON.stringify(text)}`);
     return undefined;
   }
   return value;

@@ -13,7 +13,7 @@ import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { validateScenario, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
-import { NATS_URL, REDIS_URL, checkCompressedDuration, checkServerUrl, checkStrategy, parseScenario, parseSeed } from "../options.js";
+import { NATS_URL, REDIS_URL, checkCompressedDuration, checkRealPollingInterval, checkServerUrl, checkStrategy, parseScenario, parseSeed } from "../options.js";
 import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatCount, formatPercent } from "../render/format.js";
@@ -64,7 +64,7 @@ export function runCommand(): Command {
   return listsParseProblems(new Command("run"))
     .description("Replay a scenario in real time against real NATS and Redis, the engine service and HTTP mock marketplaces; write the simulator's result document.")
     .requiredOption("--scenario <name|file>", "built-in scenario name or a .json/.yaml file")
-    .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time, at least 1s (e.g. polling:10s)")
+    .requiredOption("--strategy <strategy>", "events, or polling:<interval> in real time, at least 1s and at most --duration (e.g. polling:10s)")
     .option("--duration <duration>", "wall-clock length of the load phase, at most the scenario's own; the scenario is compressed into it", "60s")
     .option("--rate <n/s>", "base order rate (curve multiplier 1) in orders per second, e.g. 50/s")
     .option("--seed <n>", "seed (default: the scenario's)")
@@ -84,7 +84,10 @@ export function runCommand(): Command {
         "  npx synclag run --scenario flash-sale --strategy polling:10s --duration 30s --json polling.json",
         "",
         "The scenario is compressed into --duration: arrivals, restocks and fault windows. Lags are wall-clock",
-        "milliseconds, and the polling interval is wall-clock time (polling:10s polls every 10 real seconds).",
+        "milliseconds, and the polling interval is wall-clock time: polling:10s polls every 10 real seconds (flash-sale,",
+        "  3 h, in --duration 30s is compressed 360×: every hour of trading). A polling interval longer than --duration",
+        "  is refused (exit 2): no poll would happen during the load. Compare long intervals (polling:15m) with",
+        "  synclag compare, which replays them in seconds.",
         "--marketplace-time scaled (default): the marketplaces' API latency, visibility and notification delays",
         "  shrink, and their rate limits (and the engine's budget) grow, by the same factor: each channel is",
         "  stressed as in the scenario.",
@@ -100,7 +103,7 @@ export function runCommand(): Command {
         "dropped any measured the load generator's limits, not the system: it says so and exits 1, as synclag-loadgen does.",
         "So does a run that sent no arrival, or in which no order was accepted: it measured nothing.",
         "",
-        "Exit codes: 0 ok, 1 arrivals were dropped (give a longer --duration) or nothing was sent or accepted, 2 bad input, 3 an invariant checker failed,",
+        "Exit codes: 0 ok, 1 arrivals were dropped (give a longer --duration) or nothing was sent or accepted, 2 bad input (a polling interval longer than --duration included), 3 an invariant checker failed,",
         "4 missing server/binary, or a server that cannot be used (e.g. --nats-url at a port that does not answer like NATS),",
         "130 interrupted (SIGINT/SIGTERM; servers stopped).",
       ].join("\n"),
@@ -127,7 +130,15 @@ export function runCommand(): Command {
       // Never write the result over the scenario it came from (as compare, simulate and gate refuse it).
       const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
       checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
-      if (scenario && durationMs !== undefined) checkCompressedDuration("--duration", opts.duration, durationMs, scenario, problems, command.getOptionValueSource("duration") !== "default");
+      const durationGiven = command.getOptionValueSource("duration") !== "default";
+      if (scenario && durationMs !== undefined) checkCompressedDuration("--duration", opts.duration, durationMs, scenario, problems, durationGiven);
+      // The interval is wall-clock time: one longer than the load sees no poll during it, then is waited out (gate --real refuses it too).
+      if (strategy && durationMs !== undefined) {
+        checkRealPollingInterval(strategy, { flag: "--duration", text: opts.duration, ms: durationMs, given: durationGiven }, problems, {
+          context: "in a real run",
+          ...(scenario ? { scenario: { name: scenario.name, durationMs: scenario.duration } } : {}),
+        });
+      }
       if (scenario && durationMs !== undefined && ratePerSecond !== undefined && opts.rate !== undefined) checkRate(opts.rate, ratePerSecond, scenario, durationMs, problems);
       // A real run imports orders by push only: replaying a polling import as push would be another experiment.
       if (scenario && scenario.orderImport !== "push") {

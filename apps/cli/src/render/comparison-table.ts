@@ -9,6 +9,7 @@ import Table from "cli-table3";
 import pc from "picocolors";
 import { formatDuration } from "@synclag/core";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
+import { formatFactor, timeCompressionOf, type TimeCompression } from "@synclag/report";
 import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
 
 export interface RenderOptions {
@@ -71,6 +72,9 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   ];
   const lines: string[] = [];
   lines.push(c.bold(`${doc.scenario.name}`) + c.dim(` · seed ${doc.seed} · ${doc.generator.mode} · ${formatMs(doc.scenario.durationMs)} · ${doc.scenario.channels.length} channel${doc.scenario.channels.length === 1 ? "" : "s"} · ${formatCount(doc.scenario.ordersPerDay)} ${doc.scenario.ordersPerDay === 1 ? "order" : "orders"}/day`));
+  // A real run has two clocks: the header (length, orders/day) is trading time, the lags are wall clock.
+  const compression = timeCompressionOf(doc);
+  if (compression) lines.push(c.dim(`compressed ${formatFactor(compression.factor)}: ${formatDuration(compression.wallDurationMs)} of wall time = ${formatMs(compression.scenarioDurationMs)} of trading (lags: wall clock)`));
 
   // More strategies than fit side by side: blocks of tables, each led by the first strategy (the
   // baseline, events in compare) so every other one is read beside it; best values judged over all.
@@ -125,15 +129,35 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   const missing = strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
   for (const s of missing) lines.push(c.dim(`${s.strategy}: ${formatCount(s.orders.notVisibleEverywhere ?? 0)} sales not visible everywhere by the end of the run (not in visible everywhere).`));
   for (const s of strategies) {
-    if (s.polling) {
-      // Under one sync a day ("0 syncs/day" for polling:366d) the interval says it better.
-      const syncs = s.polling.syncWindowsPerDay >= 1 ? `${formatCount(s.polling.syncWindowsPerDay)} syncs/day` : `1 sync every ${formatDuration(s.polling.intervalMs)}`;
-      lines.push(c.dim(`${s.strategy}: ${syncs}, ${formatCount(Math.round(s.polling.ordersPerWindow.mean))} orders per window on average, ${formatCount(s.polling.ordersPerWindow.peak)} at peak`));
-    }
+    if (s.polling) lines.push(...pollingLines(s.strategy, s.polling, doc.generator.mode, compression).map((line) => c.dim(line)));
   }
   const failed = strategies.flatMap((s) => s.checks.filter((check) => !check.ok).map((check) => `${s.strategy}: ${check.name} — ${check.detail}`));
   if (failed.length > 0) lines.push(c.red(`INVARIANTS BROKEN:\n  ${failed.join("\n  ")}`));
   return lines.join("\n");
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The polling line(s): syncs per day and orders per sync window. A real run polls in wall-clock time
+ * while its header and orders per window are trading time, so its interval is stated in both and its
+ * syncs per day are per *trading* day — derived from `intervalMs` and the compression, not from
+ * `syncWindowsPerDay`, whichever clock the document wrote that in.
+ */
+function pollingLines(name: string, polling: NonNullable<StrategyResult["polling"]>, mode: ResultDocument["generator"]["mode"], compression: TimeCompression | undefined): string[] {
+  const windows = `${formatCount(Math.round(polling.ordersPerWindow.mean))} orders per window on average, ${formatCount(polling.ordersPerWindow.peak)} at peak`;
+  if (compression) {
+    const tradingIntervalMs = polling.intervalMs * compression.factor;
+    const perTradingDay = DAY_MS / tradingIntervalMs;
+    // Under one sync a trading day the interval says it better.
+    const syncs = perTradingDay >= 1 ? `${formatCount(perTradingDay)} syncs per trading day` : `1 sync every ${formatMs(tradingIntervalMs)} of trading`;
+    return [`${name}: polls every ${formatDuration(polling.intervalMs)} of wall time = every ${formatMs(tradingIntervalMs)} of trading:`, `  ${syncs}, ${windows}`];
+  }
+  // A real run whose compression is not recorded: its interval is wall-clock time, and nothing says what that is in trading time.
+  if (mode === "real") return [`${name}: polls every ${formatDuration(polling.intervalMs)} of wall time (the compression is not recorded), ${windows}`];
+  // Under one sync a day ("0 syncs/day" for polling:366d) the interval says it better.
+  const syncs = polling.syncWindowsPerDay >= 1 ? `${formatCount(polling.syncWindowsPerDay)} syncs/day` : `1 sync every ${formatDuration(polling.intervalMs)}`;
+  return [`${name}: ${syncs}, ${windows}`];
 }
 
 /**

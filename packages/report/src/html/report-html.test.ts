@@ -449,3 +449,19 @@ describe("the lag distribution chart", () => {
     }
   });
 });
+
+describe("renderReportHtml: a real run's headline names the polling interval in trading time too", () => {
+  it("says what the wall-clock interval is in trading time in the headline itself (one strategy, and beside events)", async () => {
+    // 15 min of wall clock at 360× = 90 hours of trading.
+    const only = text(renderReportHtml(await realDoc(["polling:15m"])));
+    expect(only).toMatch(/Polling every 15 min \(= 90 hours of trading\): \S+ per flash sale, [\d,]+ oversold orders\./);
+    const both = text(renderReportHtml(await realDoc(["events", "polling:15m"])));
+    expect(both).toMatch(/Polling every 15 min \(= 90 hours of trading\) costs you \S+ per flash sale\. Event-driven sync: \S+\./);
+  });
+
+  it("leaves a simulated run's headline as it is (one clock)", async () => {
+    const page = text(renderReportHtml(await smallDoc()));
+    expect(page).toMatch(/Polling every 15 min costs you \S+ per flash sale\./);
+    expect(page).not.toContain("of trading)");
+  });
+});

@@ -80,12 +80,17 @@ export function renderReportHtml(doc: ResultDocument, options: ReportHtmlOptions
   const resultText = doc.generator.mode === "simulated" ? "a simulated result" : "a result measured on real services";
   const resultTail = compression ? `, compressed ${factor}: ${formatMsWords(compression.scenarioDurationMs)} of trading in ${formatMsWords(compression.wallDurationMs)} of wall-clock time` : "";
   const title = options.title ?? `Inventory sync: what ${first.hasFlashSale ? "a flash sale" : `a ${runNoun}`} costs you`;
+  // A real run polls in wall-clock time: its headline says what the interval is in trading time, where the cost is.
+  const headlineLabel = (strategy: StrategyResult) => {
+    const label = strategyLabel(strategy.strategy);
+    return compression && strategy.polling ? `${label} (= ${formatMsWords(strategy.polling.intervalMs * compression.factor)} of trading)` : label;
+  };
   let h1: string;
   if (events && baseline) {
-    h1 = `${esc(strategyLabel(baseline.strategy))} costs you <span class="polling">${esc(money(baseline.cost.total))}</span> ${esc(perRun)}. <span class="nowrap">Event-driven sync:</span> <span class="events">${esc(money(events.cost.total))}</span>.`;
+    h1 = `${esc(headlineLabel(baseline))} costs you <span class="polling">${esc(money(baseline.cost.total))}</span> ${esc(perRun)}. <span class="nowrap">Event-driven sync:</span> <span class="events">${esc(money(events.cost.total))}</span>.`;
   } else {
     const only = doc.strategies[0] as StrategyResult;
-    h1 = `${esc(strategyLabel(only.strategy))}: ${esc(money(only.cost.total))} ${esc(perRun)}, ${esc(formatCount(only.orders.oversold))} oversold orders.`;
+    h1 = `${esc(headlineLabel(only))}: ${esc(money(only.cost.total))} ${esc(perRun)}, ${esc(formatCount(only.orders.oversold))} oversold orders.`;
   }
   const flashSentence = flash
     ? ` The run covers ${esc(formatMsWords(doc.scenario.durationMs))} of trading at ${esc(formatCount(doc.scenario.ordersPerDay))} orders a day, with a peak of ${esc(formatMsWords(flash.durationMs))}${flash.label ? ` (“${esc(flash.label)}”)` : ""} at ${esc(flash.multiplier)}× that rate starting at ${esc(formatElapsedMinutes(flash.startMs / MINUTE_MS))}${compression ? lapseClause(compression, doc.scenario.ordersPerDay, flash.multiplier) : ""}.`
