@@ -251,8 +251,9 @@ export async function writeDeadLetter(
   options: Pick<ResolvedFeedOptions, "streamName" | "deadLetterStreamName" | "deadLetterSubjectPrefix" | "deadLetterMaxMessageBytes">,
   input: DeadLetterInput,
   timeoutMs: number,
+  /** The record id; default `deadLetterMessageId` of the original (an event never stored needs its own). */
+  messageId: string = deadLetterMessageId(options.streamName, input.sequence, input.timestampNanos),
 ): Promise<{ readonly sequence: number; readonly duplicate: boolean }> {
-  const messageId = deadLetterMessageId(options.streamName, input.sequence, input.timestampNanos);
   const budgets = [Number.POSITIVE_INFINITY, Math.max(0, options.deadLetterMaxMessageBytes - input.data.byteLength - RECORD_HEADER_ROOM_BYTES), 0];
   for (let attempt = 0; ; attempt++) {
     try {

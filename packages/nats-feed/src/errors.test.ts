@@ -1,7 +1,7 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { NoRespondersError, RequestError } from "@nats-io/transport-node";
 import { describe, expect, it } from "vitest";
-import { classifyPullRefusal, toNatsFeedError } from "./errors.js";
+import { classifyPullRefusal, isDeleteDenied, NatsFeedError, toNatsFeedError } from "./errors.js";
 
 /** What nats.js throws on "no responders": JetStreamNotEnabled → RequestError → NoRespondersError(subject). */
 function jetStreamNotEnabled(subject: string): Error {
@@ -53,6 +53,14 @@ describe("classifyPullRefusal", () => {
     ["Exceeded MaxWaiting", "backpressure"],
   ] as const)("takes %j as %s", (description, expected) => {
     expect(classifyPullRefusal(statusError(description))).toBe(expected);
+  });
+
+  it("tells a stream that refuses deletes by its configuration (deny_delete, sealed) from a delete that may work later", () => {
+    expect(isDeleteDenied(new JetStreamApiError({ err_code: 10057, code: 500, description: "message delete not permitted" }))).toBe(true);
+    expect(isDeleteDenied(new JetStreamApiError({ err_code: 10109, code: 400, description: "invalid operation on sealed stream" }))).toBe(true);
+    expect(isDeleteDenied(new JetStreamApiError({ err_code: 10057, code: 500, description: "no message found" }))).toBe(false);
+    expect(isDeleteDenied(new Error("message delete not permitted"))).toBe(false);
+    expect(new NatsFeedError("delete-denied", "x").retryable).toBe(false);
   });
 
   it("leaves other statuses and errors to the usual handling", () => {

@@ -27,6 +27,7 @@ export type NatsFeedErrorReason =
   | "handler-failed" // the handler threw (the message is retried)
   | "heartbeats-missed" // a pull request got no heartbeat from the server while connected (nats.js checks the consumer)
   | "pull-backpressure" // nats-server turned a pull away for now (the consumer holds max_waiting pulls): the feed backs off and pulls again
+  | "delete-denied" // the orders stream refuses message deletes (deny_delete, sealed): a configuration error, never retried
   | "unexpected";
 
 const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([
@@ -57,7 +58,18 @@ export const API_CODES = {
   streamNameInUse: 10058,
   messageSizeExceeded: 10054,
   expectedStreamMismatch: 10060,
+  /** "message delete failed": the text says why ("message delete not permitted" = deny_delete). */
+  messageDeleteFailed: 10057,
+  /** "invalid operation on sealed stream". */
+  streamSealed: 10109,
 } as const;
+
+/** The stream refuses to delete messages by its configuration (deny_delete, sealed): retrying cannot help. */
+export function isDeleteDenied(error: unknown): boolean {
+  const code = apiErrorCode(error);
+  if (code === API_CODES.streamSealed) return true;
+  return code === API_CODES.messageDeleteFailed && /not permitted/i.test(messageOf(error));
+}
 
 export function apiErrorCode(error: unknown): number | undefined {
   return error instanceof JetStreamApiError ? error.code : undefined;

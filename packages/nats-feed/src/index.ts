@@ -5,7 +5,7 @@
 // --- Feed and publisher ---
 export { JetStreamFeedSubscription, JetStreamOrderFeed } from "./jetstream-order-feed.js";
 export type { DeadLetterNotice, FeedStats, JetStreamOrderFeedOptions } from "./jetstream-order-feed.js";
-export { JetStreamOrderPublisher } from "./jetstream-order-publisher.js";
+export { JetStreamOrderPublisher, orderContentHash, recheckMessageIdFor } from "./jetstream-order-publisher.js";
 export type { JetStreamOrderPublisherOptions, PublishOutcome, PublishReceipt } from "./jetstream-order-publisher.js";
 
 // --- Provisioning and options ---

@@ -37,7 +37,7 @@ import {
   type OrderHandler,
 } from "@synclag/core";
 import { orderIdHint, readOriginalHeaders, readRawStoredHeaders, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
-import { classifyPullRefusal, NatsFeedError, toNatsFeedError } from "./errors.js";
+import { classifyPullRefusal, isDeleteDenied, NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, PULL_EXPIRES_MS, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { describeMismatches, diffConsumerReception, pullRequirements, recreateMissingResources } from "./provision-streams.js";
 import { orderSubjects } from "./subjects.js";
@@ -58,6 +58,8 @@ const EXHAUSTED_SWEEP_BATCH = 1_000;
  * stream deletes the message, so one snapshot could show an order just acked as "stored, not pending".
  */
 const EXHAUSTED_RECHECK_MS = 1_000;
+/** Most sequences remembered as undeletable (see `undeletable`); beyond it the oldest is forgotten. */
+const MAX_UNDELETABLE = 10_000;
 
 /** A dead letter the feed wrote (one per record: a repeated write of the same record is not reported). */
 export interface DeadLetterNotice {
@@ -138,6 +140,11 @@ export interface FeedStats {
   readonly held: number;
   /** Dead-letter writes that failed and are retried (last deliveries kept alive, and advisory/sweep finds). */
   readonly deadLettersPending: number;
+  /**
+   * Messages the server gave up on that were dead-lettered (or settled by a sweep) but that the orders
+   * stream refused to delete (deny_delete, sealed): each reported once as `delete-denied`, left stored.
+   */
+  readonly undeletable: number;
 }
 
 const defaultOnError = (error: NatsFeedError): void => {
@@ -322,7 +329,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private readonly pendingDeadLetters = new Map<number, PendingDeadLetter>();
   private exhaustedSweeper: ReturnType<typeof setInterval> | undefined;
   private sweepingExhausted = false;
-  private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0 };
+  private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0, undeletable: 0 };
+  /**
+   * Sequences the orders stream refused to delete (deny_delete, sealed): reported once, never tried again
+   * by this subscription, skipped by its exhausted-message sweeps (insertion order = age, bounded).
+   */
+  private readonly undeletable = new Set<number>();
 
   constructor(
     private readonly settings: SubscriptionSettings,
@@ -955,7 +967,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         lastDelivery &&
         this.retryDeadLetter(message.seq, message, async (entry) => {
           await this.writeDeadLetterAndTerm(message, kind, reason, orderId);
-          if (entry.exhausted) await this.deleteStored(message.seq);
+          if (entry.exhausted) await this.deleteStored(message.seq, `its dead letter (${kind}) is written`);
         })
       ) {
         return;
@@ -995,11 +1007,15 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     return { unreadableHeaders: { error, raw } };
   }
 
-  /** Writes the dead letter of `original` (throws when not written), counts and reports it. */
+  /** Writes the dead letter of `original` (throws when not written); counts and reports it unless the stream already had it. */
   private async recordDeadLetter(original: Omit<DeadLetterInput, "kind" | "reason" | "orderId">, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
     const written = await writeDeadLetter(this.settings.js, this.settings.feed, { kind, reason, ...(orderId === undefined ? {} : { orderId }), ...original }, this.settings.apiTimeoutMs);
-    this.counts.deadLettered++;
-    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    // A record the dead-letter stream already held (a retried write, another worker's, the handler's and
+    // the advisory's both) is one dead letter, not another: counted once, by whoever stored it.
+    if (!written.duplicate) {
+      this.counts.deadLettered++;
+      this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    }
     this.noteDeadLetter(written, { kind, reason, orderId, subject: original.subject, streamSequence: original.sequence, deliveryCount: original.deliveryCount });
   }
 
@@ -1202,15 +1218,43 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       ...(await this.originalHeaders(() => stored.header, sequence)),
     };
     await this.recordDeadLetter(original, kind, reason, orderId);
-    await this.deleteStored(sequence);
+    await this.deleteStored(sequence, `its dead letter (${kind}) is written`);
   }
 
-  /** On a work-queue stream an exhausted message is never removed by the server: delete it. */
-  private async deleteStored(sequence: number): Promise<void> {
+  /**
+   * On a work-queue stream an exhausted message is never removed by the server: delete it. True once it
+   * is gone; throws when the delete may succeed later (timeout, outage). False when the stream refuses
+   * deletes by configuration (deny_delete, sealed — provisioning refuses such a stream, but it can be
+   * changed under a running feed): retrying cannot help, and did loop forever (found by review). The
+   * message is then left stored — whatever was done with it stays done (its dead letter is written, or
+   * the handler settled it) — reported once as `delete-denied`, and never tried again by this
+   * subscription. The server does not deliver it again; a worker started later finds it in its
+   * exhausted-message sweep and runs it once more through the handler (an applied order comes back a
+   * duplicate; a dead letter written again is the same record), so nothing is lost or counted twice.
+   */
+  private async deleteStored(sequence: number, what: string): Promise<boolean> {
+    if (this.undeletable.has(sequence)) return false;
+    const { streamName } = this.settings.feed;
     const jsm = await this.jsm();
-    await jsm.streams.deleteMessage(this.settings.feed.streamName, sequence, false).catch((error: unknown) => {
-      if (!/no message found/i.test(error instanceof Error ? error.message : "")) throw error;
-    });
+    try {
+      await jsm.streams.deleteMessage(streamName, sequence, false);
+      return true;
+    } catch (error) {
+      if (/no message found/i.test(error instanceof Error ? error.message : "")) return true;
+      if (!isDeleteDenied(error)) throw error;
+      this.undeletable.add(sequence);
+      if (this.undeletable.size > MAX_UNDELETABLE) this.undeletable.delete(this.undeletable.values().next().value as number);
+      this.counts.undeletable++;
+      const detail = error instanceof Error ? error.message : String(error);
+      this.report(
+        new NatsFeedError(
+          "delete-denied",
+          `${streamName} #${sequence} (${what}) cannot be deleted: the stream refuses message deletes (${detail}: deny_delete or sealed; provisionStreams refuses such a stream, nats-server cannot lift either in place). Not retried: the message stays stored and is never delivered again; it is not lost (${what}). Recreate the orders stream without deny_delete, after draining it.`,
+          { cause: error },
+        ),
+      );
+      return false;
+    }
   }
 
   // -------------------------------------------------------------------------------------------
@@ -1245,7 +1289,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     const confirmed = new Set(await this.exhaustedCandidates());
     for (const sequence of first) {
       if (this.stopping) return;
-      if (!confirmed.has(sequence) || this.pendingDeadLetters.has(sequence)) continue;
+      if (!confirmed.has(sequence) || this.pendingDeadLetters.has(sequence) || this.undeletable.has(sequence)) continue;
       await this.lastChance(sequence);
     }
   }
@@ -1291,7 +1335,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     const disposition: Disposition = outcome.disposition;
     switch (disposition?.kind) {
       case "ack":
-        await this.deleteStored(sequence);
+        await this.deleteStored(sequence, "the handler acked it in a last run: its order is handled");
         this.counts.acked++;
         this.settings.metrics.increment("nats_feed_acks_total");
         return;
@@ -1331,7 +1375,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       const query = { seq, next_by_subj: orderSubjects(subjectPrefix) } as unknown as { seq: number };
       const stored = await jsm.streams.getMessage(streamName, query);
       if (!stored || stored.seq > bound) break;
-      found.push(stored.seq);
+      // One the stream refused to delete stays here: not a find (it would take a batch slot every sweep).
+      if (!this.undeletable.has(stored.seq)) found.push(stored.seq);
       seq = stored.seq + 1;
     }
     return found;

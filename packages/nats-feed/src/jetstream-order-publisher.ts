@@ -1,17 +1,36 @@
 // Publishes order events to the orders stream and waits for JetStream's PubAck. The order id becomes
 // the Nats-Msg-Id, so a publish retried inside the stream's duplicate window is stored once and
-// reported as `duplicate`. Easy to get wrong: the duplicate window also drops a *different* event that
-// reuses an order id inside the window (it is reported as a duplicate, not as a conflict), and a
-// timeout does not mean "not stored" — which is exactly why retries reuse the same id.
+// reported as `duplicate`. Easy to get wrong: a timeout does not mean "not stored" — which is exactly
+// why retries reuse the same id; and the duplicate window also answers "duplicate" to a *different*
+// event reusing an order id, which then vanished (found by review; issue 3: same id, other lines = a
+// conflict). So a duplicate PubAck is checked against what is stored under that id (source channel and
+// normalised lines, the store's own fingerprint): the same → `duplicate`; different → `conflict` (not
+// stored: the caller dead-letters it, `deadLetterConflict`); the stored message already consumed (a
+// work-queue stream deletes it once settled) or unreadable → nothing to compare here, so the event is
+// published again under a content-keyed id, `<id>%#<hash>`, and the store — which keeps every applied
+// order id — decides: the same order is a duplicate there, another one a conflict (dead-lettered).
 
-import { jetstream, type JetStreamClient } from "@nats-io/jetstream";
+import { createHash } from "node:crypto";
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type PubAck } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { encodeOrderEvent, formatProblems, MAX_ORDER_EVENT_BYTES, validateOrderEvent, type OrderEvent, type OrderId, type OrderPublisher } from "@synclag/core";
+import {
+  decodeOrderEvent,
+  encodeOrderEvent,
+  formatProblems,
+  MAX_ORDER_EVENT_BYTES,
+  normalizeOrder,
+  validateOrderEvent,
+  type OrderEvent,
+  type OrderId,
+  type OrderPublisher,
+} from "@synclag/core";
+import { writeDeadLetter } from "./dead-letter.js";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
-import { resolveFeedOptions, type JetStreamFeedOptions } from "./feed-options.js";
+import { resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { messageIdFor, orderSubject } from "./subjects.js";
 
-export interface JetStreamOrderPublisherOptions extends Pick<JetStreamFeedOptions, "streamName" | "subjectPrefix"> {
+export interface JetStreamOrderPublisherOptions
+  extends Pick<JetStreamFeedOptions, "streamName" | "subjectPrefix" | "deadLetterStreamName" | "deadLetterSubjectPrefix"> {
   readonly connection: NatsConnection;
   /** How long to wait for each PubAck (ms). Default 5 000. */
   readonly ackTimeoutMs?: number;
@@ -24,10 +43,42 @@ export interface JetStreamOrderPublisherOptions extends Pick<JetStreamFeedOption
 }
 
 export interface PublishReceipt {
-  /** The stream already held this order id (inside the duplicate window); nothing new was stored. */
+  /** The stream already held this order (inside the duplicate window); nothing new was stored. */
   readonly duplicate: boolean;
   /** Stream sequence of the stored (or previously stored) message. */
   readonly sequence: number;
+  /**
+   * With `duplicate`: the stream holds this order id with another source channel or other lines, stored
+   * as `sequence`. This event was NOT stored; it is a conflict (issue 3) — dead-letter it
+   * (`deadLetterConflict`) and count it, do not retry it.
+   */
+  readonly conflict: boolean;
+  /**
+   * The order id was in the duplicate window but its stored message could not be compared (already
+   * consumed, or unreadable): the event went out again under a content-keyed message id (`sequence`;
+   * `duplicate` when that one was stored before), and the stock store decides — the same order is a
+   * duplicate there, another one a conflict (the engine dead-letters it).
+   */
+  readonly rechecked: boolean;
+}
+
+/** The message id an event goes out under when its stored twin cannot be compared: `<id>%#<hash>`. */
+export function recheckMessageIdFor(event: OrderEvent): string {
+  // `messageIdFor` writes `%` only as `%XX`, so `%#` never occurs in a plain id: no clash with another order.
+  return `${messageIdFor(event.orderId)}%#${orderContentHash(event)}`;
+}
+
+/**
+ * 16 hex digits of SHA-256 over what the store compares for a conflict (source channel and normalised
+ * lines): equal for two events the store takes as the same order.
+ */
+export function orderContentHash(event: Pick<OrderEvent, "sourceChannel" | "lines"> & { readonly orderId: unknown }): string {
+  return createHash("sha256").update(orderFingerprint(event)).digest("hex").slice(0, 16);
+}
+
+function orderFingerprint(event: Pick<OrderEvent, "sourceChannel" | "lines"> & { readonly orderId: unknown }): string {
+  const normal = normalizeOrder(event);
+  return normal.ok ? normal.order.fingerprint : JSON.stringify([event.sourceChannel, event.lines]);
 }
 
 export type PublishOutcome =
@@ -39,6 +90,8 @@ const MAX_RETRY_DELAY_MS = 4_000;
 export class JetStreamOrderPublisher implements OrderPublisher {
   private readonly connection: NatsConnection;
   private readonly js: JetStreamClient;
+  private manager: Promise<JetStreamManager> | undefined;
+  private readonly feed: ResolvedFeedOptions;
   private readonly streamName: string;
   private readonly subjectPrefix: string;
   private readonly ackTimeoutMs: number;
@@ -50,7 +103,10 @@ export class JetStreamOrderPublisher implements OrderPublisher {
     const resolved = resolveFeedOptions({
       ...(options.streamName === undefined ? {} : { streamName: options.streamName }),
       ...(options.subjectPrefix === undefined ? {} : { subjectPrefix: options.subjectPrefix }),
+      ...(options.deadLetterStreamName === undefined ? {} : { deadLetterStreamName: options.deadLetterStreamName }),
+      ...(options.deadLetterSubjectPrefix === undefined ? {} : { deadLetterSubjectPrefix: options.deadLetterSubjectPrefix }),
     });
+    this.feed = resolved;
     this.connection = options.connection;
     this.js = jetstream(options.connection);
     this.streamName = resolved.streamName;
@@ -72,7 +128,8 @@ export class JetStreamOrderPublisher implements OrderPublisher {
   /**
    * Publishes one event and waits for its PubAck. Refuses (without sending) an event the consumer
    * would dead-letter (`invalid-event`) or one larger than MAX_ORDER_EVENT_BYTES (`oversize`).
-   * Unknown fields are sent as they are (consumers ignore them).
+   * Unknown fields are sent as they are (consumers ignore them). An order id already in the duplicate
+   * window is checked against the stored event: see `PublishReceipt.conflict` and `rechecked`.
    */
   async publish(event: OrderEvent): Promise<PublishReceipt> {
     const bytes = encodeOrderEvent(event);
@@ -85,15 +142,66 @@ export class JetStreamOrderPublisher implements OrderPublisher {
     }
     const subject = orderSubject(this.subjectPrefix, event.sourceChannel);
     const msgID = messageIdFor(event.orderId);
+    const ack = await this.send(event, subject, bytes, msgID);
+    if (!ack.duplicate) return { duplicate: false, sequence: ack.seq, conflict: false, rechecked: false };
+    const stored = await this.storedFingerprint(ack.seq, msgID);
+    if (stored !== undefined) {
+      const same = stored === orderFingerprint(event);
+      return { duplicate: true, sequence: ack.seq, conflict: !same, rechecked: false };
+    }
+    const again = await this.send(event, subject, bytes, recheckMessageIdFor(event));
+    return { duplicate: again.duplicate, sequence: again.seq, conflict: false, rechecked: true };
+  }
+
+  /**
+   * Writes the dead letter of an event `publish` reported as a conflict: kind `rejected`, reason
+   * `conflict: …` (as the engine writes for a conflict the store finds), the event's bytes as payload,
+   * original sequence 0 (it was never stored in the orders stream). A second write for the same event
+   * and stored original is a no-op (`duplicate`), so a marketplace retrying the webhook leaves one record.
+   */
+  async deadLetterConflict(event: OrderEvent, receipt: PublishReceipt): Promise<{ readonly sequence: number; readonly duplicate: boolean }> {
+    if (!receipt.conflict) throw new NatsFeedError("invalid-options", `order ${JSON.stringify(event.orderId)}: deadLetterConflict needs a receipt with conflict: true`);
+    const reason = `conflict: order id already used with different lines or source channel (${this.streamName} #${receipt.sequence}, published again inside the stream's duplicate window); this event was not stored`;
+    const recordId = `dlq:conflict:${this.streamName}:${receipt.sequence}:${orderContentHash(event)}`;
+    return writeDeadLetter(
+      this.js,
+      this.feed,
+      { kind: "rejected", reason, orderId: event.orderId, subject: orderSubject(this.subjectPrefix, event.sourceChannel), sequence: 0, timestampNanos: 0n, deliveryCount: 0, data: encodeOrderEvent(event) },
+      this.ackTimeoutMs,
+      recordId,
+    );
+  }
+
+  /** Publishes with retries of retryable failures (same message id: a retry is deduplicated). */
+  private async send(event: OrderEvent, subject: string, bytes: Uint8Array, msgID: string): Promise<PubAck> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const ack = await this.js.publish(subject, bytes, { msgID, timeout: this.ackTimeoutMs, expect: { streamName: this.streamName } });
-        return { duplicate: ack.duplicate, sequence: ack.seq };
+        return await this.js.publish(subject, bytes, { msgID, timeout: this.ackTimeoutMs, expect: { streamName: this.streamName } });
       } catch (error) {
         const failure = toNatsFeedError(error, `publishing order ${JSON.stringify(event.orderId)} (attempt ${attempt}/${this.maxAttempts})`);
         if (!failure.retryable || attempt >= this.maxAttempts || this.connection.isClosed()) throw failure;
         await new Promise((resolve) => setTimeout(resolve, Math.min(this.retryDelayMs * 2 ** (attempt - 1), MAX_RETRY_DELAY_MS)));
       }
+    }
+  }
+
+  /**
+   * The fingerprint of the order stored as `sequence` under `msgID`; undefined when it cannot be
+   * compared: gone (consumed: a work-queue stream deletes settled messages), stored by someone else
+   * under that id without a decodable order event, or not readable right now.
+   */
+  private async storedFingerprint(sequence: number, msgID: string): Promise<string | undefined> {
+    try {
+      this.manager ??= jetstreamManager(this.connection, { checkAPI: false, timeout: this.ackTimeoutMs }).catch((error: unknown) => {
+        this.manager = undefined;
+        throw error;
+      });
+      const stored = await (await this.manager).streams.getMessage(this.streamName, { seq: sequence });
+      if (!stored || stored.header.get("Nats-Msg-Id") !== msgID) return undefined;
+      const decoded = decodeOrderEvent(stored.data);
+      return decoded.ok ? orderFingerprint(decoded.event) : undefined;
+    } catch {
+      return undefined; // not found, a header nats.js refuses, a timeout: the store decides instead
     }
   }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { resolveFeedOptions } from "./feed-options.js";
-import { consumerConfig, diffConsumerConfig, diffConsumerReception, diffStreamConfig, ordersStreamConfig, serverVersionSupported } from "./provision-streams.js";
+import { consumerConfig, deadLetterStreamConfig, diffConsumerConfig, diffConsumerReception, diffStreamConfig, ordersStreamConfig, serverVersionSupported } from "./provision-streams.js";
 
 describe("provisioning comparisons (no server)", () => {
   const options = resolveFeedOptions({ duplicateWindowMs: 60_000, ackWaitMs: 1_000, backoffMs: [2_000], maxDeliver: 3 });
@@ -17,6 +17,35 @@ describe("provisioning comparisons (no server)", () => {
       { field: "storage", expected: '"file"', actual: '"memory"', updatable: false },
       { field: "duplicate_window", expected: "60000 ms", actual: "5000 ms", updatable: true },
     ]);
+  });
+
+  it("names the stream settings the feed never sets that change what a stream keeps or how it answers, and which can change in place", () => {
+    const desired = ordersStreamConfig(options);
+    const found = diffStreamConfig(desired, {
+      ...desired,
+      allow_rollup_hdrs: true,
+      no_ack: true,
+      deny_delete: true,
+      sealed: true,
+      mirror: { name: "ELSEWHERE" },
+      sources: [{ name: "B" }, { name: "A" }],
+    });
+    expect(found.map((m) => [m.field.split(" ")[0], m.expected, m.actual, m.updatable])).toEqual([
+      ["allow_rollup_hdrs", "false", "true", true],
+      ["no_ack", "false", "true", true],
+      ["deny_delete", "false", "true", false],
+      ["sealed", "false", "true", false],
+      ["mirror", "unset", '"ELSEWHERE"', false],
+      ["sources", "unset", '["A","B"]', false],
+    ]);
+    // What nats-server 2.9 reports for a stream created from the config: false, or the field left out.
+    expect(diffStreamConfig(desired, { ...desired, allow_rollup_hdrs: false, no_ack: undefined as never, deny_delete: false, sealed: false, sources: [] })).toEqual([]);
+  });
+
+  it("leaves deny_delete on the dead-letter stream to the operator (the feed never deletes a dead letter)", () => {
+    const desired = deadLetterStreamConfig(options);
+    expect(diffStreamConfig(desired, { ...desired, deny_delete: true, deny_purge: true })).toEqual([]);
+    expect(diffStreamConfig(desired, { ...desired, allow_rollup_hdrs: true }).map((m) => m.field.split(" ")[0])).toEqual(["allow_rollup_hdrs"]);
   });
 
   it("starts the consumer's backoff schedule with the ack wait, as nats-server would rewrite it", () => {

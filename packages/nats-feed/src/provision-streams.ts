@@ -7,6 +7,11 @@
 // consumer fields the feed never sets but that change what it receives: a `headers_only` consumer
 // delivered every order with an empty body (each dead-lettered as malformed JSON: orders lost), and a
 // `max_batch` below the pull batch made nats-server refuse every pull (nothing consumed, no error).
+// The same holds for stream settings the feed never sets (found by review, each reused silently):
+// `allow_rollup_hdrs` (one foreign `Nats-Rollup: all` message purged the unconsumed backlog), `no_ack`
+// (every publish timed out although stored), `deny_delete` on the orders stream (the max-deliver path
+// could never delete), and `sealed`, `mirror`, `sources`. The first two are fixed in place on update;
+// nats-server cannot lift deny_delete or sealed, and a mirror or sourced stream is refused outright.
 
 import {
   AckPolicy,
@@ -53,8 +58,25 @@ export interface ConfigMismatch {
 
 type StreamSettings = Pick<
   StreamConfig,
-  "name" | "subjects" | "storage" | "retention" | "discard" | "max_msgs" | "max_bytes" | "max_age" | "max_msg_size" | "duplicate_window" | "num_replicas" | "max_msgs_per_subject"
-> & { readonly description: string };
+  | "name"
+  | "subjects"
+  | "storage"
+  | "retention"
+  | "discard"
+  | "max_msgs"
+  | "max_bytes"
+  | "max_age"
+  | "max_msg_size"
+  | "duplicate_window"
+  | "num_replicas"
+  | "max_msgs_per_subject"
+  | "allow_rollup_hdrs"
+  | "no_ack"
+> & {
+  readonly description: string;
+  /** Only where the feed deletes messages itself (the orders stream); absent = not compared. */
+  readonly deny_delete?: boolean;
+};
 
 type ConsumerSettings = Pick<ConsumerConfig, "ack_policy" | "deliver_policy" | "replay_policy"> & {
   readonly durable_name: string;
@@ -97,6 +119,10 @@ export function ordersStreamConfig(o: ResolvedFeedOptions): StreamSettings {
     max_msgs_per_subject: -1,
     duplicate_window: nanos(o.duplicateWindowMs),
     num_replicas: o.replicas,
+    allow_rollup_hdrs: false,
+    no_ack: false,
+    // The max-deliver path and the exhausted-message sweep delete messages the server gave up on.
+    deny_delete: false,
   };
 }
 
@@ -115,6 +141,9 @@ export function deadLetterStreamConfig(o: ResolvedFeedOptions): StreamSettings {
     max_msgs_per_subject: -1,
     duplicate_window: nanos(o.duplicateWindowMs),
     num_replicas: o.replicas,
+    allow_rollup_hdrs: false,
+    no_ack: false,
+    // deny_delete / deny_purge are left to the operator here: the feed never deletes a dead letter.
   };
 }
 
@@ -163,6 +192,17 @@ export function diffStreamConfig(desired: StreamSettings, actual: Partial<Stream
   compare(out, "max_msgs_per_subject", desired.max_msgs_per_subject, actual.max_msgs_per_subject, true);
   compare(out, "duplicate_window", desired.duplicate_window, actual.duplicate_window, true, ms);
   compare(out, "num_replicas", desired.num_replicas, actual.num_replicas, false);
+  // Settings the feed never sets that change what the stream keeps or how it answers (found by review:
+  // each was silently reused). Unset on the server means false.
+  compare(out, "allow_rollup_hdrs (one message with a Nats-Rollup header purges the stream)", desired.allow_rollup_hdrs ?? false, actual.allow_rollup_hdrs ?? false, true);
+  compare(out, "no_ack (the stream sends no PubAck: every publish times out although stored)", desired.no_ack ?? false, actual.no_ack ?? false, true);
+  if (desired.deny_delete !== undefined) {
+    compare(out, "deny_delete (the feed deletes messages the server gave up on; nats-server cannot lift it)", desired.deny_delete, actual.deny_delete ?? false, false);
+  }
+  compare(out, "sealed (a sealed stream takes no publish, ack or delete and cannot be unsealed)", false, actual.sealed ?? false, false);
+  compare(out, "mirror (a mirror takes no publishes)", undefined, actual.mirror?.name, false);
+  const sources = (actual.sources ?? []).map((source) => source.name).sort();
+  compare(out, "sources (other streams' messages would be mixed in)", undefined, sources.length > 0 ? sources : undefined, false);
   return out;
 }
 
@@ -215,7 +255,11 @@ export function diffConsumerConfig(
 
 export function describeMismatches(what: string, mismatches: readonly ConfigMismatch[]): string {
   const lines = mismatches.map((m) => `  ${m.field}: expected ${m.expected}, found ${m.actual}${m.updatable ? "" : " (cannot be changed in place)"}`);
-  return `${what} exists with settings the order feed cannot use:\n${lines.join("\n")}\nFix the feed options, or update/recreate the ${what.split(" ")[0]} (provisionStreams({ onMismatch: "update" }) changes the changeable fields).`;
+  const kind = what.split(" ")[0];
+  const fix = mismatches.every((m) => m.updatable)
+    ? `Fix the feed options, or update the ${kind} (provisionStreams({ onMismatch: "update" }) changes these fields in place).`
+    : `Fix the feed options, or recreate the ${kind} (drain what it still holds first): provisionStreams({ onMismatch: "update" }) refuses to touch a ${kind} with a field that cannot be changed in place.`;
+  return `${what} exists with settings the order feed cannot use:\n${lines.join("\n")}\n${fix}`;
 }
 
 function parseVersion(version: string): [number, number, number] {

@@ -14,7 +14,7 @@ describe.skipIf(natsMissing !== undefined)("JetStreamOrderPublisher", () => {
       const first = await t.publisher.publish(order("dup-1", { sourceChannel: "amazon" }));
       const again = await t.publisher.publish(order("dup-1", { sourceChannel: "amazon" }));
       expect(first.duplicate).toBe(false);
-      expect(again).toEqual({ duplicate: true, sequence: first.sequence });
+      expect(again).toEqual({ duplicate: true, sequence: first.sequence, conflict: false, rechecked: false });
       expect(await t.unsettled()).toBe(1);
       const jsm = await jetstreamManager(t.connection);
       const stored = await jsm.streams.getMessage(t.options.streamName ?? "", { seq: first.sequence });

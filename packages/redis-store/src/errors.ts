@@ -4,7 +4,7 @@
 // run — its outcome is unknown, not failed. That is safe to retry only for orders (idempotent by order
 // id); a restock retried blindly could add stock twice, so for it `retryable` is false.
 
-import { SynclagError } from "@synclag/core";
+import { SynclagError, type ApplyResult } from "@synclag/core";
 import { ClientClosedError, ClientOfflineError, ErrorReply } from "redis";
 
 export type RedisStockStoreErrorReason =
@@ -21,9 +21,18 @@ export type RedisStockStoreErrorReason =
 
 export class RedisStockStoreError extends SynclagError {
   declare readonly reason: RedisStockStoreErrorReason;
-  constructor(reason: RedisStockStoreErrorReason, message: string, options: { cause?: unknown; retryable: boolean }) {
-    super(reason, message, options);
+  /**
+   * Set by `applyOrders` when a script call after the first failed: the results already known, by input
+   * index — the orders of the calls that completed (applied, duplicate, …, written) and those refused
+   * before any call (invalid). `undefined` for the orders of the failed call and after it: not applied
+   * (or, with `outcome_unknown`, perhaps applied: retry them with the same ids).
+   */
+  readonly partialResults: readonly (ApplyResult | undefined)[] | undefined;
+  constructor(reason: RedisStockStoreErrorReason, message: string, options: { cause?: unknown; retryable: boolean; partialResults?: readonly (ApplyResult | undefined)[] }) {
+    const { partialResults, ...rest } = options;
+    super(reason, message, rest);
     this.name = "RedisStockStoreError";
+    this.partialResults = partialResults;
   }
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ApplyResult, OrderInput, StockStore } from "@synclag/core";
+import { ForwardingStockStore, type ApplyResult, type OrderInput, type StockStore } from "@synclag/core";
 import { RedisStockStoreError } from "./errors.js";
 import { GroupCommitStockStore } from "./group-commit-stock-store.js";
 
@@ -111,6 +111,30 @@ describe("GroupCommitStockStore", () => {
     calls[1]?.release();
     calls[2]?.release();
     await Promise.all(all);
+  });
+
+  it("caps a gathered call at the inner store's batch size, also behind a forwarding store", () => {
+    const { store } = fakeStore();
+    Object.assign(store, { batchSize: 8 });
+    expect(new GroupCommitStockStore(store).maxOrdersPerCall).toBe(8);
+    expect(new GroupCommitStockStore(new ForwardingStockStore(store), { maxOrdersPerCall: 50 }).maxOrdersPerCall).toBe(8);
+    expect(new GroupCommitStockStore(store, { maxOrdersPerCall: 3 }).maxOrdersPerCall).toBe(3);
+  });
+
+  it("keeps the results the inner store reports on its error, and gives the failure only to the orders it did not settle", async () => {
+    const applied = (id: string) => ({ kind: "applied", orderId: id, changes: [] }) as unknown as ApplyResult;
+    const failure = new RedisStockStoreError("outcome_unknown", "no reply (the 2 orders before it were applied)", { retryable: true, partialResults: [applied("b"), applied("c"), undefined] });
+    const { store, calls, singles } = fakeStore((orders) => (orders.length === 3 ? failure : orders.map((o) => applied(o.orderId as string))));
+    const grouped = new GroupCommitStockStore(store, { maxInFlightCalls: 1 });
+    const first = grouped.applyOrder(order("a"));
+    const rest = ["b", "c", "d"].map((id) => grouped.applyOrder(order(id)));
+    calls[0]?.release();
+    await first;
+    await flush();
+    calls[1]?.release();
+    const settled = await Promise.allSettled(rest);
+    expect(settled.map((s) => (s.status === "fulfilled" ? s.value.kind : s.reason))).toEqual(["applied", "applied", failure]);
+    expect(singles).toEqual([]);
   });
 
   it("rejects options out of range", () => {

@@ -7,12 +7,21 @@
 // raises, so when a gathered call is refused for a reason that is not "Redis is unavailable / the outcome
 // is unknown", each order is re-sent on its own and only the culprit sees the error. An unavailable or
 // unknown outcome is passed to every caller unchanged (their retries are safe: idempotent by order id).
+// Only "nothing was written" makes the one-by-one re-send exact: a gathered call larger than the inner
+// store's own batch size becomes several script calls, and when a later one failed the orders the earlier
+// ones had applied came back from their re-send as `duplicate` instead of `applied` (found by review). So
+// a gathered call is capped at the inner store's batch size (one script call: same throughput, since the
+// inner store would have split it anyway), and results an inner store reports on its error
+// (`partialResults`) are kept rather than asked for again.
 
 import { ForwardingStockStore, type ApplyResult, type OrderInput, type StockStore } from "@synclag/core";
 import { RedisStockStoreError } from "./errors.js";
 
 export interface GroupCommitStockStoreOptions {
-  /** Orders per gathered call, 1..1000 (keep it ≤ the inner store's own batch size: one script call). Default 100. */
+  /**
+   * Orders per gathered call, 1..1000. Default 100. Capped at the inner store's `batchSize` when it has
+   * one (RedisStockStore: orders per script call), so that a gathered call is one script call.
+   */
   readonly maxOrdersPerCall?: number;
   /**
    * Gathered calls in flight at once. Default 2: while Redis runs one script, the next batch is encoded
@@ -43,8 +52,26 @@ function isWholeCallError(error: unknown): boolean {
   return error instanceof RedisStockStoreError && (error.reason === "unavailable" || error.reason === "outcome_unknown");
 }
 
+/** The orders per call the inner store sends as one unit (RedisStockStore's `batchSize`), through forwarding stores. */
+function innerBatchSize(store: StockStore): number | undefined {
+  for (let current: unknown = store, depth = 0; typeof current === "object" && current !== null && depth < 16; depth++) {
+    const batchSize = (current as { batchSize?: unknown }).batchSize;
+    if (typeof batchSize === "number" && Number.isSafeInteger(batchSize) && batchSize >= 1) return batchSize;
+    if (!(current instanceof ForwardingStockStore)) return undefined;
+    current = current.inner;
+  }
+  return undefined;
+}
+
+/** Results an inner store reported on its error for the orders it did settle (RedisStockStoreError.partialResults). */
+function partialResultsOf(error: unknown, expected: number): readonly (ApplyResult | undefined)[] | undefined {
+  const partial = error instanceof RedisStockStoreError ? error.partialResults : undefined;
+  return partial !== undefined && partial.length === expected ? partial : undefined;
+}
+
 /** Every call other than applyOrder goes straight to `inner` (an explicit applyOrders batch is already one call). */
 export class GroupCommitStockStore extends ForwardingStockStore {
+  /** Orders per gathered call in effect: the option, capped at the inner store's batch size. */
   readonly maxOrdersPerCall: number;
   readonly maxInFlightCalls: number;
   private queue: Waiting[] = [];
@@ -53,10 +80,11 @@ export class GroupCommitStockStore extends ForwardingStockStore {
 
   constructor(inner: StockStore, options: GroupCommitStockStoreOptions = {}) {
     super(inner);
-    this.maxOrdersPerCall = options.maxOrdersPerCall ?? DEFAULT_GROUP_COMMIT_ORDERS;
-    if (!Number.isSafeInteger(this.maxOrdersPerCall) || this.maxOrdersPerCall < 1 || this.maxOrdersPerCall > 1000) {
-      throw new RangeError(`maxOrdersPerCall must be an integer in 1..1000, got ${this.maxOrdersPerCall}`);
+    const maxOrdersPerCall = options.maxOrdersPerCall ?? DEFAULT_GROUP_COMMIT_ORDERS;
+    if (!Number.isSafeInteger(maxOrdersPerCall) || maxOrdersPerCall < 1 || maxOrdersPerCall > 1000) {
+      throw new RangeError(`maxOrdersPerCall must be an integer in 1..1000, got ${maxOrdersPerCall}`);
     }
+    this.maxOrdersPerCall = Math.min(maxOrdersPerCall, innerBatchSize(inner) ?? maxOrdersPerCall);
     this.maxInFlightCalls = options.maxInFlightCalls ?? 2;
     if (!Number.isSafeInteger(this.maxInFlightCalls) || this.maxInFlightCalls < 1 || this.maxInFlightCalls > 64) {
       throw new RangeError(`maxInFlightCalls must be an integer in 1..64, got ${this.maxInFlightCalls}`);
@@ -94,14 +122,23 @@ export class GroupCommitStockStore extends ForwardingStockStore {
       results = await this.inner.applyOrders(batch.map((w) => w.order));
       if (results.length !== batch.length) throw new RedisStockStoreError("corrupt_state", `applyOrders returned ${results.length} results for ${batch.length} orders`, { retryable: false });
     } catch (error) {
-      if (batch.length === 1 || isWholeCallError(error)) {
-        for (const waiting of batch) waiting.reject(error);
+      // Orders the inner store settled before the failure keep their results (re-sent, an applied order
+      // would come back `duplicate`); only the rest share the failure.
+      const partial = partialResultsOf(error, batch.length);
+      const rest: Waiting[] = [];
+      batch.forEach((waiting, index) => {
+        const known = partial?.[index];
+        if (known === undefined) rest.push(waiting);
+        else waiting.resolve(known);
+      });
+      if (rest.length === 1 || isWholeCallError(error)) {
+        for (const waiting of rest) waiting.reject(error);
         return;
       }
-      // Refused as a whole (nothing written): find the culprit by sending each order on its own.
+      // Refused (nothing of the rest written): find the culprit by sending each order on its own.
       this.counts.isolations += 1;
       // (A synchronous throw becomes that order's rejection: every caller is always settled.)
-      await Promise.all(batch.map((waiting) => Promise.resolve().then(() => this.inner.applyOrder(waiting.order)).then(waiting.resolve, waiting.reject)));
+      await Promise.all(rest.map((waiting) => Promise.resolve().then(() => this.inner.applyOrder(waiting.order)).then(waiting.resolve, waiting.reject)));
       return;
     }
     batch.forEach((waiting, index) => waiting.resolve(results[index] as ApplyResult));

@@ -263,7 +263,8 @@ export class RedisStockStore implements StockStore {
   /**
    * Applies the orders in input order, `batchSize` per script call, each with `applyOrder`'s semantics
    * (a repeated id later in the list is a `duplicate`). If a call fails, the orders of earlier calls stay
-   * applied: retry the whole list with the same ids — those return their stored results.
+   * applied: retry the whole list with the same ids — those return their stored results (as
+   * `duplicate`); their first results are on the error's `partialResults`.
    */
   async applyOrders(orders: readonly OrderInput[]): Promise<ApplyResult[]> {
     const results = new Array<ApplyResult | undefined>(orders.length);
@@ -280,7 +281,11 @@ export class RedisStockStore implements StockStore {
         decoded = await this.apply(chunk.map((entry) => entry.op), "order");
       } catch (error) {
         if (start > 0 && error instanceof RedisStockStoreError) {
-          throw new RedisStockStoreError(error.reason, `${error.message} (the ${start} orders before it were applied)`, { cause: error, retryable: error.retryable });
+          throw new RedisStockStoreError(error.reason, `${error.message} (the ${start} orders before it were applied)`, {
+            cause: error,
+            retryable: error.retryable,
+            partialResults: [...results],
+          });
         }
         throw error;
       }
