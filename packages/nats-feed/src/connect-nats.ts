@@ -6,9 +6,14 @@
 // And: a server that accepts the TCP connection but never speaks NATS (a Redis on a swapped port) makes
 // nats.js time out and leave its socket open — the process never exits. So every server is first asked
 // for NATS's INFO banner, within the connect timeout, on a socket of our own that is always destroyed.
+// And: nats.js 3.x ignores credentials in a server URL (`nats://svc:pw@host` got "Authorization
+// Violation", found by review), so they are taken out of the URLs here and given to nats.js as an
+// authenticator — which also keeps the secret out of every server name nats.js reports and of the
+// errors here (they name the servers without their user info).
 
+import { readFileSync } from "node:fs";
 import { connect as connectTcp } from "node:net";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, credsAuthenticator, nkeys, nkeyAuthenticator, tokenAuthenticator, usernamePasswordAuthenticator, type Authenticator, type NatsConnection } from "@nats-io/transport-node";
 import { NatsFeedError, toNatsFeedError } from "./errors.js";
 
 /** A connection event worth one log line; `level` and `message` are ready to log as they are. */
@@ -34,8 +39,22 @@ export interface NatsConnectionEvent {
 }
 
 export interface ConnectNatsOptions {
-  /** One URL or several, e.g. "nats://127.0.0.1:4222". */
+  /**
+   * One URL or several, e.g. "nats://127.0.0.1:4222". A URL may carry the credentials as its user info,
+   * percent-encoded: `nats://user:password@host:4222`, or a token alone: `nats://token@host:4222`. One
+   * set for the whole list (nats.js sends the same to every server): URLs with different ones are refused.
+   */
   readonly servers: string | readonly string[];
+  /** User name (nats-server --user, or an authorization block), with `pass`. Default: from the URL, or none. */
+  readonly user?: string;
+  /** Password of `user`. */
+  readonly pass?: string;
+  /** Token (nats-server --auth). Default: from the URL, or none. */
+  readonly token?: string;
+  /** Path of a file holding the user's NKey seed (`SU…`), read at every (re)connect. */
+  readonly nkeySeedFile?: string;
+  /** Path of a NATS credentials file (user JWT + NKey seed, as `nsc generate creds` writes it), read at every (re)connect. */
+  readonly credsFile?: string;
   /** Connection name shown by the server's monitoring. */
   readonly name?: string;
   /** Reconnect attempts before giving up; -1 = forever. Default -1. */
@@ -52,30 +71,200 @@ export interface ConnectNatsOptions {
 }
 
 export async function connectNats(options: ConnectNatsOptions): Promise<NatsConnection> {
-  const servers = typeof options.servers === "string" ? [options.servers] : [...options.servers];
+  const { servers, credentials } = natsAuthentication(options);
+  const authenticator = credentials === undefined ? undefined : authenticatorFor(credentials);
   const timeoutMs = options.timeoutMs ?? 5_000;
   // Every server that takes a TCP connection must greet like NATS; one that is down is left to nats.js.
   const answers = await Promise.all(servers.map((server) => probeNatsServer(server, timeoutMs).then((answer) => ({ server, answer }))));
   const notNats = answers.find((a) => a.answer.kind === "silent" || a.answer.kind === "not-nats");
   if (notNats) {
     const cause = new Error(describeProbeAnswer(notNats.answer, timeoutMs));
-    throw new NatsFeedError("unavailable", `connecting to ${String(notNats.server)}: ${cause.message}`, { cause });
+    throw new NatsFeedError("unavailable", `connecting to ${notNats.server}: ${cause.message}`, { cause });
   }
   let connection: NatsConnection;
   try {
     connection = await connect({
-      servers: typeof options.servers === "string" ? options.servers : [...options.servers],
+      servers,
       ...(options.name === undefined ? {} : { name: options.name }),
+      ...(authenticator === undefined ? {} : { authenticator }),
       noAsyncTraces: true,
       maxReconnectAttempts: options.maxReconnectAttempts ?? -1,
       reconnectTimeWait: options.reconnectTimeWaitMs ?? 250,
       timeout: timeoutMs,
     });
   } catch (error) {
-    throw toNatsFeedError(error, `connecting to ${String(options.servers)}`);
+    const context = `connecting to ${servers.join(",")}`;
+    if (isAuthorizationError(error)) {
+      const why =
+        credentials === undefined
+          ? "the server requires credentials and none were given: put them in the URL (nats://user:password@host, nats://token@host) or give user/pass, token, nkeySeedFile or credsFile"
+          : `the server refused the ${describeCredentials(credentials)}`;
+      throw new NatsFeedError("unauthorized", `${context}: ${(error as Error).message} (${why})`, { cause: error });
+    }
+    throw toNatsFeedError(error, context);
   }
   if (options.onStatus) watchConnection(connection, options.onStatus);
   return connection;
+}
+
+/** The one set of credentials a connection sends (see natsAuthentication); `from` says where it was given. */
+export type NatsCredentials =
+  | { readonly kind: "user"; readonly user: string; readonly pass: string | undefined; readonly from: CredentialSource }
+  | { readonly kind: "token"; readonly token: string; readonly from: CredentialSource }
+  | { readonly kind: "nkey-seed-file"; readonly path: string }
+  | { readonly kind: "creds-file"; readonly path: string };
+
+type CredentialSource = "the server URL" | "the options";
+
+/** `scheme://userinfo@` (or `userinfo@` without a scheme): userinfo runs to the last `@` of the authority. */
+const USER_INFO = /^((?:[a-z][a-z0-9+.-]*:\/\/)?)([^/?#]*)@/i;
+
+/**
+ * The servers to give nats.js (user info removed) and the credentials to send, from the URLs' user info
+ * (`user:password` → user and password, a lone value → token; percent-decoded) or the options. Throws
+ * `invalid-options` — naming servers without their user info, never a secret — for URLs that carry
+ * different credentials, URL credentials the options contradict, more than one way of authenticating
+ * (user, token, NKey seed file, credentials file), a password without a user, or bad percent-encoding.
+ */
+export function natsAuthentication(options: Pick<ConnectNatsOptions, "servers" | "user" | "pass" | "token" | "nkeySeedFile" | "credsFile">): {
+  readonly servers: string[];
+  readonly credentials: NatsCredentials | undefined;
+} {
+  const given = typeof options.servers === "string" ? [options.servers] : [...options.servers];
+  const servers: string[] = [];
+  let fromUrl: { credentials: NatsCredentials; index: number } | undefined;
+  given.forEach((server, index) => {
+    const match = USER_INFO.exec(server);
+    const bare = match ? server.slice(0, (match[1] ?? "").length) + server.slice(match[0].length) : server;
+    // Left over, an "@" means user info that did not parse (an unencoded "/", "?" or "#" in a password):
+    // the server's name would carry part of the secret into every message that names it.
+    if (bare.includes("@")) {
+      throw invalidAuth(`server ${index + 1}: its URL holds an "@" outside the user info — percent-encode reserved characters (@ : / ? # %) in the user name, password or token`);
+    }
+    servers.push(bare);
+    if (!match) return;
+    const credentials = credentialsFromUserInfo(match[2] ?? "", `server ${index + 1} (${bare})`);
+    if (fromUrl === undefined) fromUrl = { credentials, index };
+    else if (!sameCredentials(fromUrl.credentials, credentials)) {
+      throw invalidAuth(
+        `servers ${fromUrl.index + 1} (${servers[fromUrl.index] ?? ""}) and ${index + 1} (${bare}) carry different credentials in their URLs; a connection sends one set to every server of its list: give the same user info on each, or none and the credentials once as options`,
+      );
+    }
+  });
+  const explicit = explicitCredentials(options);
+  if (fromUrl !== undefined && explicit !== undefined && !sameCredentials(fromUrl.credentials, explicit)) {
+    throw invalidAuth(
+      explicit.kind === "user" || explicit.kind === "token"
+        ? `the server URL and the options carry different credentials (${describeCredentials(fromUrl.credentials)} vs ${describeCredentials(explicit)}): give them once`
+        : `credentials in the server URL and ${describeCredentials(explicit)}: give one way of authenticating`,
+    );
+  }
+  return { servers, credentials: explicit ?? fromUrl?.credentials };
+}
+
+function credentialsFromUserInfo(userInfo: string, where: string): NatsCredentials {
+  const colon = userInfo.indexOf(":");
+  const decode = (text: string): string => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      throw invalidAuth(`the credentials in the URL of ${where} are not valid percent-encoding (encode reserved characters such as @ : / % # ? in a user name, password or token)`);
+    }
+  };
+  if (colon < 0) {
+    if (userInfo === "") throw invalidAuth(`the URL of ${where} has an empty user info before "@"`);
+    return { kind: "token", token: decode(userInfo), from: "the server URL" };
+  }
+  const user = decode(userInfo.slice(0, colon));
+  if (user === "") throw invalidAuth(`the URL of ${where} has a password without a user name (a token goes alone before "@": nats://TOKEN@host)`);
+  return { kind: "user", user, pass: decode(userInfo.slice(colon + 1)), from: "the server URL" };
+}
+
+function explicitCredentials(options: Pick<ConnectNatsOptions, "user" | "pass" | "token" | "nkeySeedFile" | "credsFile">): NatsCredentials | undefined {
+  if (options.pass !== undefined && options.user === undefined) throw invalidAuth("a password without a user (pass needs user)");
+  const ways: NatsCredentials[] = [];
+  if (options.user !== undefined) ways.push({ kind: "user", user: options.user, pass: options.pass, from: "the options" });
+  if (options.token !== undefined) ways.push({ kind: "token", token: options.token, from: "the options" });
+  if (options.nkeySeedFile !== undefined) ways.push({ kind: "nkey-seed-file", path: options.nkeySeedFile });
+  if (options.credsFile !== undefined) ways.push({ kind: "creds-file", path: options.credsFile });
+  if (ways.length > 1) throw invalidAuth(`${ways.map((way) => describeCredentials(way)).join(", ")}: give one way of authenticating`);
+  const [way] = ways;
+  if (way?.kind === "user" && way.user === "") throw invalidAuth("an empty user name");
+  if (way?.kind === "token" && way.token === "") throw invalidAuth("an empty token");
+  return way;
+}
+
+function sameCredentials(a: NatsCredentials, b: NatsCredentials): boolean {
+  if (a.kind === "user" && b.kind === "user") return a.user === b.user && (a.pass ?? "") === (b.pass ?? "");
+  if (a.kind === "token" && b.kind === "token") return a.token === b.token;
+  return false;
+}
+
+/** What kind of credentials, and where from — never their value (nor a user name: it may be half the secret). */
+function describeCredentials(credentials: NatsCredentials): string {
+  switch (credentials.kind) {
+    case "user":
+      return `user and password from ${credentials.from}`;
+    case "token":
+      return `token from ${credentials.from}`;
+    case "nkey-seed-file":
+      return `NKey seed file ${credentials.path}`;
+    case "creds-file":
+      return `credentials file ${credentials.path}`;
+  }
+}
+
+function invalidAuth(message: string): NatsFeedError {
+  return new NatsFeedError("invalid-options", `NATS credentials: ${message}`);
+}
+
+/**
+ * The nats.js authenticator for `credentials`. Files are read now, to fail before connecting with a
+ * clear error (naming the file, never quoting it), and again at every (re)connect, so a rotated file is
+ * picked up without a restart.
+ */
+function authenticatorFor(credentials: NatsCredentials): Authenticator {
+  switch (credentials.kind) {
+    case "user":
+      return usernamePasswordAuthenticator(credentials.user, credentials.pass);
+    case "token":
+      return tokenAuthenticator(credentials.token);
+    case "nkey-seed-file": {
+      const read = (): Uint8Array => new TextEncoder().encode(readCredentialFile(credentials.path, "NKey seed file").trim());
+      try {
+        nkeys.fromSeed(read());
+      } catch (error) {
+        if (error instanceof NatsFeedError) throw error;
+        throw invalidAuth(`${credentials.path} does not hold an NKey seed (one line starting "SU", as nsc or nk -gen user writes it)`);
+      }
+      return nkeyAuthenticator(read);
+    }
+    case "creds-file": {
+      const read = (): Uint8Array => new TextEncoder().encode(readCredentialFile(credentials.path, "credentials file"));
+      const authenticator = credsAuthenticator(read);
+      try {
+        authenticator("probe"); // parses the JWT and the seed and signs: what connecting will do
+      } catch (error) {
+        if (error instanceof NatsFeedError) throw error;
+        throw invalidAuth(`${credentials.path} is not a NATS credentials file (a user JWT and an NKey seed between "-----BEGIN …-----" lines, as nsc generate creds writes it)`);
+      }
+      return authenticator;
+    }
+  }
+}
+
+function readCredentialFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    throw invalidAuth(`cannot read the ${what} ${path}${typeof code === "string" ? ` (${code})` : ""}`);
+  }
+}
+
+/** The server refused the credentials (nats.js AuthorizationError, also an expired user JWT). */
+function isAuthorizationError(error: unknown): boolean {
+  return error instanceof Error && (error.name === "AuthorizationError" || error.name === "UserAuthenticationExpiredError" || /authorization violation|authentication (timeout|expired)/i.test(error.message));
 }
 
 /**

@@ -28,6 +28,7 @@ export type NatsFeedErrorReason =
   | "heartbeats-missed" // a pull request got no heartbeat from the server while connected (nats.js checks the consumer)
   | "pull-backpressure" // nats-server turned a pull away for now (the consumer holds max_waiting pulls): the feed backs off and pulls again
   | "delete-denied" // the orders stream refuses message deletes (deny_delete, sealed): a configuration error, never retried
+  | "unauthorized" // nats-server refused the connection's credentials (Authorization Violation, an expired JWT)
   | "unexpected";
 
 const RETRYABLE: ReadonlySet<NatsFeedErrorReason> = new Set([

@@ -6,7 +6,9 @@
 // max-deliver advisory is the only signal for messages whose workers died on the last delivery — on a
 // work-queue stream such a message stays stored until it is dead-lettered and deleted here. Pulling is
 // one fetch at a time, each for no more than the worker can start or hold (other workers get the rest),
-// and stop() lets the open request end rather than dropping what is in transit for it; a deleted
+// and stop() lets the open request end rather than dropping what is in transit for it — so what it hands
+// back meanwhile is nak'd with a delay past that end, or the server would redeliver it straight into the
+// request, a delivery each time, until max-deliver dead-lettered valid orders (found by review); a deleted
 // consumer or a stream lost in a server restart shows up as missed heartbeats, so the feed asks the
 // server, reports it, re-creates what is missing and consumes again. A consumer whose settings keep
 // order bodies or pulls from the feed (headers_only, max_batch, max_expires) is refused, never consumed,
@@ -60,6 +62,11 @@ const EXHAUSTED_SWEEP_BATCH = 1_000;
 const EXHAUSTED_RECHECK_MS = 1_000;
 /** Most sequences remembered as undeletable (see `undeletable`); beyond it the oldest is forgotten. */
 const MAX_UNDELETABLE = 10_000;
+/**
+ * How long after the client sent a pull request it may still be open on the server (ms) beyond its
+ * PULL_EXPIRES_MS: nats-server times the request from when it received it, and its timer is coarse.
+ */
+const PULL_END_MARGIN_MS = 1_000;
 
 /** A dead letter the feed wrote (one per record: a repeated write of the same record is not reported). */
 export interface DeadLetterNotice {
@@ -125,8 +132,9 @@ export interface FeedStats {
   /** Dead-lettered and terminated (including max-deliver advisories handled by this subscription). */
   readonly deadLettered: number;
   /**
-   * Handed back unprocessed (nak, immediate redelivery): received after stop() began, or held on a
-   * worker whose every handler slot was stuck for two ack waits (see `held`).
+   * Handed back unprocessed (nak): received after stop() began (redelivered once the open pull request
+   * has ended, see handBack), or held on a worker whose every handler slot was stuck for two ack waits
+   * (see `held`; immediate redelivery).
    */
   readonly released: number;
   /** Handlers still running when their ack wait ran out: their slot was freed, the server redelivers. */
@@ -293,6 +301,19 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private lastSlotFreedMs = Date.now();
   /** Held messages were handed back because every slot is stuck: hold nothing more until a slot frees. */
   private stalled = false;
+  /**
+   * Until when the last pull request may still be open on the server (epoch ms; 0 once the server
+   * ended it). A nak while stopping is delayed past it (see handBack).
+   */
+  private pullOpenUntilMs = 0;
+  /** The pull request the feed closed itself (interrupt, stop): the server may still hold it open. */
+  private pullClosedEarly: ConsumerMessages | undefined;
+  /**
+   * Last deliveries this subscription handed back while stopping (their stop cost them the delivery,
+   * not a failure): their max-deliver advisory is left to the next worker's exhausted-message sweep,
+   * which runs them through the handler once more instead of dead-lettering them.
+   */
+  private readonly handedBackAtStop = new Set<number>();
   /** Resolves the wait for room to pull (a slot freed, held messages handed back, stop). */
   private wakeRoom: (() => void) | undefined;
   private wakePause: (() => void) | undefined;
@@ -381,10 +402,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 
   /**
-   * Stops pulling; messages already received but not started are handed back (nak, redelivered at
-   * once elsewhere), and so is whatever still arrives for the open pull request (it ends within
-   * PULL_EXPIRES_MS); waits for running handlers to settle (bounded by stopTimeoutMs); stops the
-   * advisory listener; flushes acks to the server. The connection belongs to the caller: drain it after.
+   * Stops pulling; messages already received but not started are handed back (nak), and so is whatever
+   * still arrives for the open pull request (it ends within PULL_EXPIRES_MS) — each redelivered once
+   * that request has ended (see handBack), so a stop costs an order one delivery; waits for running
+   * handlers to settle (bounded by stopTimeoutMs; a `retry` they return is handed back the same way);
+   * stops the advisory listener; flushes acks to the server. The connection belongs to the caller:
+   * drain it after.
    */
   stop(): Promise<void> {
     this.stopPromise ??= this.shutdown();
@@ -410,7 +433,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     // closed at once. Connected, it ends within PULL_EXPIRES_MS; never waited for much longer.
     const connected = !this.settings.connection.isClosed() && this.connectedNow;
     const pullEnded = connected ? await waitUntil(this.loop, Math.min(deadline, Date.now() + PULL_EXPIRES_MS + 1_000)) : false;
-    if (!pullEnded) void this.messages?.close();
+    if (!pullEnded) this.closePull(this.messages);
     this.statusWatch.stop?.();
     let finished = pullEnded || !connected; // disconnected, nothing was in transit to strand
     this.releaseWaiting();
@@ -563,6 +586,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       const batch = await this.roomToPull();
       if (this.stopping) return;
       if (this.interruption) throw this.interruption;
+      this.pullOpenUntilMs = Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS;
       const messages = await consumer.fetch({ max_messages: batch, expires: PULL_EXPIRES_MS });
       this.messages = messages;
       if (first) {
@@ -574,6 +598,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         for await (const message of messages) this.receive(message);
         this.heartbeatsMissed = false; // the server ended the request itself: it answers
         served = true;
+        // Ended by the server (batch filled or expired): nothing more comes for it. One the feed closed
+        // itself may still be open there until it expires.
+        if (this.pullClosedEarly !== messages) this.pullOpenUntilMs = 0;
       } catch (error) {
         if (this.stopping) return;
         await this.pullFailed(consumer, error, what);
@@ -698,8 +725,15 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private interrupt(messages: ConsumerMessages | undefined, error: NatsFeedError): void {
     if (this.interruption || this.messages !== messages) return;
     this.interruption = error;
-    void messages?.close();
+    this.closePull(messages);
     this.wakeRoomToPull();
+  }
+
+  /** Closes a pull request before the server ends it (it may stay open there until it expires). */
+  private closePull(messages: ConsumerMessages | undefined): void {
+    if (messages === undefined) return;
+    this.pullClosedEarly = messages;
+    void messages.close();
   }
 
   /** Throws `incompatible-consumer` when the consumer would not deliver what the feed needs. */
@@ -761,10 +795,36 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     for (const held of this.waiting.splice(0)) this.release(held.message);
   }
 
-  /** Hands a message back unprocessed: plain nak = immediate redelivery (also with a backoff schedule). */
+  /** Hands a message back unprocessed: plain nak = immediate redelivery (also with a backoff schedule), see handBack. */
   private release(message: JsMsg): void {
     this.counts.released++;
-    this.queueSettle(message, "nak", 0);
+    this.handBack(message, 0);
+  }
+
+  /**
+   * Naks a delivery for a redelivery after `delayMs`. While stopping, two things are different (found
+   * by review: a graceful stop during a Redis outage dead-lettered valid orders). (1) Until the open pull
+   * request has ended — stop() lets it end by itself rather than drop what is in transit — the server
+   * would redeliver the message straight into it, the stopping feed would hand it back again, and so on:
+   * a delivery each time until max-deliver ran out, in milliseconds. So the redelivery is delayed past
+   * the request's end (at most PULL_EXPIRES_MS + PULL_END_MARGIN_MS); a stop then costs an order one
+   * delivery. (2) On its last delivery there is no redelivery to delay: the server gives up on it at
+   * once, and its max-deliver advisory (still received here) is not a reason to dead-letter it — the
+   * stop, not the order, used up its deliveries — so it is left stored for the next worker's exhausted-
+   * message sweep, which runs it through the handler once more (see onMaxDeliveries, lastChance).
+   */
+  private handBack(message: JsMsg, delayMs: number): void {
+    if (!this.stopping) {
+      this.queueSettle(message, "nak", delayMs);
+      return;
+    }
+    if (this.maxDeliver > 0 && message.info.deliveryCount >= this.maxDeliver) {
+      this.handedBackAtStop.add(message.seq);
+      this.queueSettle(message, "nak", 0);
+      return;
+    }
+    const pullOpenMs = this.pullOpenUntilMs - Date.now();
+    this.queueSettle(message, "nak", Math.max(delayMs, pullOpenMs > 0 ? Math.ceil(pullOpenMs) : 0));
   }
 
   private start(message: JsMsg): void {
@@ -894,7 +954,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         // Cannot tell: never dead-letter an order on a guess. Handed back, decided on a later delivery.
         this.report(toNatsFeedError(error, `reading consumer ${streamName}/${consumerName} for ${streamName} #${message.seq}, delivered without its body`));
         this.counts.retried++;
-        this.queueSettle(message, "nak", this.failureDelay(message.info.deliveryCount));
+        this.handBack(message, this.failureDelay(message.info.deliveryCount));
         return true;
       }
       if (!headersOnly) return false;
@@ -927,7 +987,9 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         this.queueSettle(message, "ack", 0);
         return;
       case "retry": {
-        if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver) {
+        // While stopping, a retry is most likely the stop itself (the engine's processor hands back an
+        // order it is retrying against a down store): not a reason to give up on the order (handBack).
+        if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver && !this.stopping) {
           await this.deadLetter(
             message,
             "retries-exhausted",
@@ -939,7 +1001,7 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         const delayMs = Number.isFinite(disposition.delayMs) ? Math.max(0, Math.round(disposition.delayMs)) : 0;
         this.counts.retried++;
         this.settings.metrics.increment("nats_feed_retries_total");
-        this.queueSettle(message, "nak", delayMs);
+        this.handBack(message, delayMs);
         return;
       }
       case "dead-letter":
@@ -975,7 +1037,11 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       // Before the last delivery (or stopping, or too many pending): retried on the next delivery; on
       // the last one the advisory path (another worker) or the exhausted sweep picks it up.
       this.counts.retried++;
-      this.queueSettle(message, "nak", this.failureDelay(deliveryCount));
+      // A last delivery whose record could not be written is a dead letter still: the server gives up
+      // on it and its max-deliver advisory writes the record (not handBack, which would leave a stop's
+      // last delivery to the next worker's sweep).
+      if (lastDelivery) this.queueSettle(message, "nak", 0);
+      else this.handBack(message, this.failureDelay(deliveryCount));
     }
   }
 
@@ -1176,6 +1242,11 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     }
     if (!Number.isSafeInteger(sequence) || sequence <= 0) {
       this.report(new NatsFeedError("unexpected", `max-deliver advisory without a stream sequence: ${new TextDecoder().decode(data).slice(0, 200)}`));
+      return;
+    }
+    if (this.handedBackAtStop.has(sequence)) {
+      // Its last delivery was handed back by this subscription's stop (see handBack): left stored for
+      // the next worker's exhausted-message sweep, which runs it through the handler once more.
       return;
     }
     const pending = this.pendingDeadLetters.get(sequence);
