@@ -68,10 +68,12 @@ describe("BundleStockStore", () => {
       "gift-set": { quantity: 1, version: 2 },
       "tea-duo": { quantity: 0, version: 1 },
     });
+    // A bundle's family: its components and their other bundles (an order for it moved those too).
     expect(Object.fromEntries(await store.snapshot(["gift-set"]))).toEqual({
       mug: { quantity: 5, version: 1 },
       tea: { quantity: 1, version: 1 },
       "gift-set": { quantity: 1, version: 2 },
+      "tea-duo": { quantity: 0, version: 1 },
     });
     expect([...(await store.snapshot()).keys()].sort()).toEqual(["gift-set", "mug", "spoon", "tea", "tea-duo"]);
   });

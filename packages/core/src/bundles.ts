@@ -142,7 +142,7 @@ export class BundleStockStore extends ForwardingStockStore {
   }
 
   /**
-   * Levels of `skus` and of their families (a bundle's components, every bundle of a component); all
+   * Levels of `skus` and of their families (a bundle's components and their bundles, every bundle of a component); all
    * SKUs and every bundle when `skus` is omitted. A bundle is absent while none of its components exists.
    */
   override async snapshot(skus?: readonly Sku[]): Promise<Map<Sku, StockLevel>> {
@@ -156,8 +156,11 @@ export class BundleStockStore extends ForwardingStockStore {
       const stocked = new Set<Sku>();
       for (const sku of skus) {
         const bundle = this.bundles.get(sku);
-        if (bundle) wanted.add(bundle);
-        else {
+        if (bundle) {
+          // Its components' other bundles too: a bundle order moved them as well (found by re-review).
+          wanted.add(bundle);
+          for (const c of bundle.components) for (const b of this.bundlesOf.get(c.sku) ?? []) wanted.add(b);
+        } else {
           stocked.add(sku);
           for (const b of this.bundlesOf.get(sku) ?? []) wanted.add(b);
         }

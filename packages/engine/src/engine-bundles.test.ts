@@ -2,7 +2,7 @@
 // components and every bundle built on them to every channel — the source too, for what its own
 // sale did not take off its listings; a restock of a component re-prices its bundles.
 import { describe, expect, it } from "vitest";
-import { InMemoryStockStore, Prng, VirtualScheduler, noopMetrics, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler } from "@synclag/core";
+import { InMemoryStockStore, Prng, VirtualScheduler, noopMetrics, type ChannelClient, type FeedSubscription, type OrderEvent, type OrderFeed, type OrderHandler, type PushOutcome, type QuantityUpdate } from "@synclag/core";
 import { ScriptedChannel } from "../test/support.js";
 import { Engine } from "./engine.js";
 
@@ -12,15 +12,15 @@ class DirectFeed implements OrderFeed {
     this.handler = handler;
     return { stop: () => Promise.resolve() };
   }
-  deliver(event: OrderEvent): void {
-    void this.handler?.(event, { deliveryCount: 1, working: () => undefined });
+  deliver(event: OrderEvent, deliveryCount = 1): void {
+    void this.handler?.(event, { deliveryCount, working: () => undefined });
   }
 }
 
-/** What each channel was last told per SKU. */
-const lastTold = (channel: ScriptedChannel) => {
+/** What each channel (or list of calls) was last told per SKU. */
+const lastTold = (channel: ScriptedChannel | ReadonlyArray<{ updates: readonly QuantityUpdate[] }>) => {
   const told: Record<string, number> = {};
-  for (const call of channel.calls) for (const u of call.updates) told[u.sku] = u.quantity;
+  for (const call of "calls" in channel ? channel.calls : channel) for (const u of call.updates) told[u.sku] = u.quantity;
   return told;
 };
 
@@ -71,5 +71,78 @@ describe("Engine with bundles", () => {
     expect(lastTold(amazon)).toEqual({ mug: 10, tea: 2, "gift-set": 2 });
     expect((await engine.adjustStock({ sku: "gift-set", quantity: 2, kind: "restock" })).kind).toBe("invalid");
     await engine.stop();
+  });
+});
+
+const BUNDLES = [
+  { sku: "gift-set", components: [{ sku: "mug", quantity: 2 }, { sku: "tea", quantity: 1 }] },
+  { sku: "mug-spoon", components: [{ sku: "mug", quantity: 1 }, { sku: "spoon", quantity: 1 }] },
+];
+
+function engineOn(store: InMemoryStockStore, scheduler: VirtualScheduler, clients: ChannelClient[], feed: DirectFeed) {
+  return new Engine({
+    store, feed, clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics, strategy: { kind: "events" }, reconcileIntervalMs: 0, bundles: BUNDLES,
+    channels: clients.map((client) => ({ client, rateLimit: { ratePerSecond: 100, burst: 100 } })),
+  });
+}
+
+describe("Engine with bundles: redelivery and restarts (found by re-review)", () => {
+  it("a redelivered bundle order re-pushes every bundle its first delivery changed whose push was given up", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const store = new InMemoryStockStore({ clock: scheduler });
+    for (const [sku, q] of [["mug", 10], ["tea", 7], ["spoon", 9]] as const) store.model.setQuantity({ sku, quantity: q });
+    const shop = new ScriptedChannel("shop", 50, scheduler, 5);
+    const amazon = new ScriptedChannel("amazon", 1, scheduler, 5);
+    const feed = new DirectFeed();
+    const engine = engineOn(store, scheduler, [shop, amazon], feed);
+    await engine.start();
+    await scheduler.runUntil(1_000);
+    // Amazon refuses the bundles' pushes of the first delivery (given up), then recovers.
+    amazon.fallback = (u) => u.map((x): PushOutcome => (x.sku === "gift-set" || x.sku === "mug-spoon" ? { ok: false, reason: "rejected", message: "listing locked" } : { ok: true }));
+    const order = { orderId: "o-1", sourceChannel: "shop", lines: [{ sku: "gift-set", quantity: 3 }], confirmedAtMs: 1_000 };
+    feed.deliver(order);
+    await scheduler.runUntil(5_000);
+    amazon.fallback = undefined;
+    const before = amazon.calls.length;
+    feed.deliver(order, 2); // redelivered
+    await scheduler.runUntil(10_000);
+    const resent = lastTold(amazon.calls.slice(before));
+    // mug 10-6 = 4, tea 4, spoon 9: gift-set min(2, 4) = 2, mug-spoon min(4, 9) = 4.
+    expect(resent).toEqual({ "gift-set": 2, "mug-spoon": 4 });
+    await engine.stop();
+  });
+
+  it("a restart after the components' pushes settled still pushes the bundle whose push was in flight", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const store = new InMemoryStockStore({ clock: scheduler });
+    for (const [sku, q] of [["mug", 10], ["tea", 7], ["spoon", 9]] as const) store.model.setQuantity({ sku, quantity: q });
+    const shop = new ScriptedChannel("shop", 50, scheduler, 5);
+    // Amazon: the gift-set call hangs (the process dies before its reply); everything else answers in 5 ms.
+    const amazonCalls: Array<{ atMs: number; updates: QuantityUpdate[] }> = [];
+    const amazon: ChannelClient = {
+      channel: "amazon", maxBatchSize: 1,
+      setQuantities(updates) {
+        amazonCalls.push({ atMs: scheduler.now(), updates: [...updates] });
+        if (updates.some((u) => u.sku === "gift-set") && scheduler.now() > 500) return new Promise(() => undefined);
+        return new Promise((resolve) => scheduler.setTimer(5, () => resolve(updates.map(() => ({ ok: true })))));
+      },
+      readQuantities: () => Promise.resolve(new Map()),
+      cancelOrder: () => Promise.resolve({ ok: true }),
+    };
+    const feed = new DirectFeed();
+    const engine = engineOn(store, scheduler, [shop, amazon], feed);
+    await engine.start();
+    await scheduler.runUntil(1_000);
+    feed.deliver({ orderId: "o-1", sourceChannel: "shop", lines: [{ sku: "gift-set", quantity: 3 }], confirmedAtMs: 1_000 });
+    await scheduler.runUntil(30_000); // outbox sweeps (every 5 s) ack the order's entry: mug and tea settled everywhere
+    expect(await store.readOutbox(10)).toEqual([]);
+    await engine.stop(); // the crash: gift-set 2 never confirmed on amazon
+    const amazon2 = new ScriptedChannel("amazon", 1, scheduler, 5);
+    const shop2 = new ScriptedChannel("shop", 50, scheduler, 5);
+    const restarted = engineOn(store, scheduler, [shop2, amazon2], new DirectFeed());
+    await restarted.start();
+    await scheduler.runUntil(60_000);
+    expect(lastTold(amazon2.calls)["gift-set"]).toBe(2);
+    await restarted.stop();
   });
 });

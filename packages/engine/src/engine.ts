@@ -91,9 +91,11 @@ export class Engine {
 
   async start(): Promise<void> {
     if (this.options.strategy.kind === "events") {
-      const replayed = await this.outbox.replay();
-      // The outbox holds component changes: the bundles built on them are pushed from the truth.
-      if (replayed > 0 && this.bundleStore) await this.publishBundles(this.bundleStore.bundleSkus);
+      await this.outbox.replay();
+      // The outbox holds component changes, and an entry is acknowledged once its components are
+      // settled, whatever its bundles' pushes: a crash can leave a bundle unpushed with an empty outbox.
+      // So every bundle is pushed from the truth at every start (found by re-review).
+      if (this.bundleStore) await this.publishBundles(this.bundleStore.bundleSkus);
     }
     this.outbox.start();
     this.cancellations.start();

@@ -73,18 +73,22 @@ describe("Propagator: one SKU whose whole call keeps failing while the channel s
       await scheduler.runUntil((i + 1) * 2000);
     }
     const badCalls = channel.calls.filter((c) => c.updates.some((u) => u.sku === "BAD")).length;
-    // maxAttempts (8) calls: the first failures are the channel's as far as anyone can tell, the later
-    // ones (the channel served other SKUs in between) are this update's own.
-    expect(badCalls).toBeLessThanOrEqual(8);
+    // maxAttempts (8) of its own, plus the few taken for the channel's until a call sent after the
+    // failing one proves it up (each own failure needs fresh proof: found by re-review) — 12 here.
+    expect(badCalls).toBeLessThanOrEqual(16);
     expect(metrics.count("pushes_abandoned_total", { reason: "unavailable" })).toBe(1);
     expect(propagator.abandonedVersion("c", "BAD")).toBe(1);
     expect(metrics.blocked("paused")).toBeLessThan(10_000);
-    // Every other update went out when published (it waited at most for the channel's latency).
+    // Until a call sent after its failure proves the channel up, a failure is taken for the channel's and
+    // pauses it briefly (about a second here); once the SKU was given up, every other update went out
+    // when published (it waited at most for the channel's latency).
+    const lastBadCallAtMs = Math.max(...channel.calls.filter((c) => c.updates.some((u) => u.sku === "BAD")).map((c) => c.atMs));
+    expect(lastBadCallAtMs).toBeLessThan(120_000);
     for (const call of channel.calls) {
       for (const update of call.updates) {
         if (update.sku === "BAD") continue;
         const publishedAtMs = ((update.version - 1) * 50 + Number(update.sku.slice(1))) * 2000;
-        expect(call.atMs - publishedAtMs).toBeLessThan(100);
+        expect(call.atMs - publishedAtMs).toBeLessThan(publishedAtMs > lastBadCallAtMs ? 100 : 2_000);
       }
     }
     // A newer version of that SKU is tried afresh.
@@ -180,5 +184,38 @@ describe("Propagator: 429 storms", () => {
     expect(channel.calls.length).toBeGreaterThanOrEqual(10);
     expect(channel.calls.length).toBeLessThanOrEqual(12);
     expect(propagator.idle).toBe(true);
+  });
+});
+
+describe("Propagator: proof that the channel was up", () => {
+  it("a lone SKU is not given up during a real outage because a call sent before its failure arrived replied ok after it (found by re-review: only a call sent after the failure proves the channel up)", async () => {
+    const scheduler = new VirtualScheduler(0);
+    const outage = { fromMs: 5, toMs: 3_600_000 };
+    const calls: string[] = [];
+    // Server decides at arrival; arrival and reply delays per call: call 1 arrives at +8, replies at +10;
+    // call 2 arrives at +1 (before the outage), replies at +19; later calls arrive at +5, reply at +10.
+    const client: ChannelClient = {
+      channel: "c",
+      maxBatchSize: 1,
+      setQuantities(updates) {
+        const n = calls.push(`${scheduler.now()}:${updates.map((u) => u.sku + u.version).join(",")}`);
+        const [arrive, reply] = n === 1 ? [8, 10] : n === 2 ? [1, 19] : [5, 10];
+        let down = false;
+        scheduler.setTimer(arrive, () => {
+          down = scheduler.now() >= outage.fromMs && scheduler.now() < outage.toMs;
+        });
+        return new Promise<PushOutcome[]>((resolve) => scheduler.setTimer(reply, () => resolve(updates.map(() => (down ? { ok: false, reason: "unavailable", message: "503" } : { ok: true })))));
+      },
+      readQuantities: () => Promise.resolve(new Map()),
+      cancelOrder: () => Promise.resolve({ ok: true }),
+    };
+    const metrics = new RecordingMetrics();
+    const propagator = new Propagator({ channels: [{ client, rateLimit: { ratePerSecond: 50, burst: 50 }, maxInFlightCalls: 4 }], clock: scheduler, scheduler, random: new Prng(1), metrics });
+    propagator.publish("X", { quantity: 0, version: 2 });
+    await scheduler.runUntil(1);
+    propagator.publish("Y", { quantity: 5, version: 2 });
+    await scheduler.runUntil(outage.toMs + 600_000);
+    expect(metrics.count("pushes_abandoned_total")).toBe(0);
+    expect(propagator.confirmedVersion("c", "X")).toBe(2);
   });
 });

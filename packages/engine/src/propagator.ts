@@ -127,14 +127,12 @@ interface Pair {
    */
   mayShow: number;
   /**
-   * After a whole call failed for this pair: the higher of that call's number and the last call known to
-   * have confirmed something when the failure arrived (-1: no such failure since the pair was last
-   * answered). A success of a call numbered above it came from a call sent after the failing one and
-   * arrived after the failure: the channel was up after it.
+   * After a whole call failed for this pair: the number of the last call sent when that failure arrived
+   * (-1: no such failure since the pair was last answered). A success of a call numbered above it came
+   * from a call sent after the failure arrived: the channel was up after it. (A call sent before, even
+   * one replying ok after the failure, may have been served just before an outage began: found by review.)
    */
   failedMark: number;
-  /** The pair's own whole-call failures proved the channel up meanwhile: later ones are its own too, while no other call fails. */
-  failingAlone: boolean;
   /** Sequence number of the queue entry that is current (older entries are skipped). */
   queuedStamp: number;
   /** The risk class (queue) the current entry is in; meaningful while `queuedStamp` is not 0. */
@@ -528,7 +526,6 @@ export class Propagator {
         pair.attempts = 0;
         pair.mayShow = -1;
         pair.failedMark = -1;
-        pair.failingAlone = false;
         pair.force = false;
         pair.failingSinceMs = 0;
         pair.queuedStamp = 0;
@@ -567,7 +564,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, failedMark: -1, failingAlone: false, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, failedMark: -1, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -901,7 +898,6 @@ export class Propagator {
       // The channel answered for this item: whatever the answer, it is not down (the outage clock stops).
       pair.failingSinceMs = 0;
       pair.failedMark = -1;
-      pair.failingAlone = false;
       if (outcome.reason === "timeout" || outcome.reason === "transport") this.mayHaveLanded(pair, sent);
       if (!isRetryable(outcome)) return this.abandon(channel, pair, sent, outcome.reason);
       pair.attempts += 1;
@@ -917,7 +913,6 @@ export class Propagator {
     pair.attempts = 0;
     pair.failingSinceMs = 0;
     pair.failedMark = -1;
-    pair.failingAlone = false;
   }
 
   /** An update whose outcome is unknown (timeout, broken connection) may have set its quantity. */
@@ -958,7 +953,7 @@ export class Propagator {
     const { metrics, random } = this.options;
     const failuresBefore = channel.consecutiveFailures;
     let channelMayBeDown = restarted;
-    if (!restarted) for (const pair of batch) if (!this.failsAlone(pair, okBeforeSend, failuresBefore)) channelMayBeDown = true;
+    if (!restarted) for (const pair of batch) if (!this.failsAlone(pair, okBeforeSend)) channelMayBeDown = true;
     if (channelMayBeDown) {
       channel.consecutiveFailures += 1;
       let retryAfterMs = 0;
@@ -979,8 +974,7 @@ export class Propagator {
       }
       const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
       if (reason === "timeout" || reason === "transport") this.mayHaveLanded(pair, sent);
-      const alone = this.failsAlone(pair, okBeforeSend, failuresBefore);
-      pair.failingAlone = alone;
+      const alone = this.failsAlone(pair, okBeforeSend);
       pair.failedMark = call > channel.lastOkCall ? call : channel.lastOkCall;
       // An attempt of this update's own — or the first failure after the channel last worked, which may
       // be (one SKU failing is first taken for the channel going down). The rest of an outage is not.
@@ -1004,12 +998,13 @@ export class Propagator {
   /**
    * True when a whole-call failure of `pair` is its own, not the channel's: a call sent after the pair's
    * previous failing call confirmed something, after that failure arrived and before this call was sent
-   * (`failedMark`); or the pair was already found failing alone and no call failed as a whole since the
-   * channel's last success (`consecutiveFailures`, before this reply).
+   * (`failedMark`). Each such failure needs fresh proof: a pair once found failing alone and then the
+   * only traffic through an outage must wait for the channel like every other update, not be given up
+   * after `maxAttempts` (found by re-review).
    */
-  private failsAlone(pair: Pair, okBeforeSend: number, consecutiveFailures: number): boolean {
+  private failsAlone(pair: Pair, okBeforeSend: number): boolean {
     if (pair.failedMark < 0) return false;
-    return okBeforeSend > pair.failedMark || (pair.failingAlone && consecutiveFailures === 0);
+    return okBeforeSend > pair.failedMark;
   }
 
   /** A pair whose pre-restart call replied: a level published since the restart goes out now. */
