@@ -40,6 +40,14 @@ export interface JetStreamOrderPublisherOptions
   readonly retryDelayMs?: number;
   /** PubAcks awaited at once by `publishMany` (the async batch window). Default 512. */
   readonly maxPendingAcks?: number;
+  /**
+   * Check an order id found in the duplicate window against the stored event (`conflict`, `rechecked`).
+   * Default true. False reports a duplicate as it is, with no read and no second message: for a caller
+   * that checks conflicts itself — the engine service's ingest keeps each order id's content for the
+   * window (OrderIdGuard), so a marketplace retrying an identical webhook after the order was consumed
+   * costs no extra message, where this check would re-send it under a content id every time.
+   */
+  readonly checkDuplicates?: boolean;
 }
 
 export interface PublishReceipt {
@@ -95,6 +103,7 @@ export class JetStreamOrderPublisher implements OrderPublisher {
   private readonly streamName: string;
   private readonly subjectPrefix: string;
   private readonly ackTimeoutMs: number;
+  private readonly checkDuplicates: boolean;
   private readonly maxAttempts: number;
   private readonly retryDelayMs: number;
   private readonly maxPendingAcks: number;
@@ -112,6 +121,7 @@ export class JetStreamOrderPublisher implements OrderPublisher {
     this.streamName = resolved.streamName;
     this.subjectPrefix = resolved.subjectPrefix;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
+    this.checkDuplicates = options.checkDuplicates ?? true;
     this.maxAttempts = options.maxAttempts ?? 4;
     this.retryDelayMs = options.retryDelayMs ?? 250;
     this.maxPendingAcks = options.maxPendingAcks ?? 512;
@@ -143,7 +153,7 @@ export class JetStreamOrderPublisher implements OrderPublisher {
     const subject = orderSubject(this.subjectPrefix, event.sourceChannel);
     const msgID = messageIdFor(event.orderId);
     const ack = await this.send(event, subject, bytes, msgID);
-    if (!ack.duplicate) return { duplicate: false, sequence: ack.seq, conflict: false, rechecked: false };
+    if (!ack.duplicate || !this.checkDuplicates) return { duplicate: ack.duplicate, sequence: ack.seq, conflict: false, rechecked: false };
     const stored = await this.storedFingerprint(ack.seq, msgID);
     if (stored !== undefined) {
       const same = stored === orderFingerprint(event);

@@ -62,16 +62,16 @@ describe("service configuration", () => {
     expect(problems.some((p) => p.includes("nonsense"))).toBe(true);
   });
 
-  it("names the flag or variable the user typed, and takes a bare number of milliseconds as a duration", () => {
+  it("names the flag or variable the user typed, and takes a duration with its unit", () => {
     const problems = problemsOf(() => loadServiceConfig({ port: "abc", shutdownTimeout: "0" }, { SYNCLAG_RECONCILE_INTERVAL: "often" }));
     expect(problems.find((p) => p.includes("ingest.port"))).toMatch(/^--port \(ingest\.port\): /);
     expect(problems.find((p) => p.includes("shutdownTimeout"))).toMatch(/^--shutdown-timeout \(shutdownTimeout\): must be more than 0/);
     expect(problems.find((p) => p.includes("reconcileInterval"))).toMatch(/^SYNCLAG_RECONCILE_INTERVAL \(reconcileInterval\): "often" is not a duration/);
-    expect(loadServiceConfig({ shutdownTimeout: "2500" }, {}).shutdownTimeout).toBe(2500);
+    expect(loadServiceConfig({ shutdownTimeout: "2500ms" }, {}).shutdownTimeout).toBe(2500);
   });
 
   it("refuses the same channel twice", () => {
-    expect(problemsOf(() => loadServiceConfig({ channel: ["shopify=http://a.test", "shopify=http://b.test"] }, {}))).toEqual(["channels: shopify is configured twice (give each an id)"]);
+    expect(problemsOf(() => loadServiceConfig({ channel: ["shopify=http://127.0.0.1:9001", "shopify=http://127.0.0.1:9002"] }, {}))).toEqual(["channels: shopify is configured twice (give each an id)"]);
   });
 
   it("lists a duplicate channel together with every other problem", () => {
@@ -108,10 +108,10 @@ describe("service configuration", () => {
     const flag = problemsOf(() => loadServiceConfig({ channel: ["Amazon=https://user:hunter2@sellers.example"] }, {}));
     expect(flag.join("\n")).not.toContain("hunter2");
     expect(flag).toEqual(['--channel: "Amazon=https://[redacted]@sellers.example" is not kind=baseUrl or id:kind=baseUrl']);
-    const env = problemsOf(() => loadServiceConfig({}, { SYNCLAG_CHANNELS: "amazon=https://u:pw1@a.example,bad spec https://u:pw2@b" }));
+    const env = problemsOf(() => loadServiceConfig({}, { SYNCLAG_CHANNELS: "amazon=http://u:pw1@127.0.0.1:9001,bad spec https://u:pw2@b" }));
     expect(env.join("\n")).not.toMatch(/pw1|pw2/);
     expect(env).toEqual(['SYNCLAG_CHANNELS: "bad spec https://[redacted]@b" is not kind=baseUrl or id:kind=baseUrl']);
-    expect(problemsOf(() => loadServiceConfig({ channel: ["amazon=https://a.example", "user:pw3@host"] }, {}))).toEqual(['--channel: "[redacted]@host" is not kind=baseUrl or id:kind=baseUrl']);
+    expect(problemsOf(() => loadServiceConfig({ channel: ["amazon=http://127.0.0.1:9001", "user:pw3@host"] }, {}))).toEqual(['--channel: "[redacted]@host" is not kind=baseUrl or id:kind=baseUrl']);
   });
 
   it("reports a YAML syntax error on a credentials line by file, line, column and code, never quoting the line", () => {
@@ -143,7 +143,8 @@ describe("service configuration", () => {
   });
 
   it("redacts secret query parameters in URLs in the printed config and in validation problems", () => {
-    const config = loadServiceConfig({ channel: ["shopify=https://shop.example/?access_token=shpat_QUERY"], redisUrl: "redis://db:6379/0?password=QPW" }, {});
+    const secrets = { SYNCLAG_CHANNEL_SHOPIFY_CREDENTIALS: '{"accessToken":"shpat_x","apiVersion":"2025-01","locationId":"1"}', SYNCLAG_CHANNEL_SHOPIFY_NOTIFICATION_SECRET: "s" };
+    const config = loadServiceConfig({ channel: ["shopify=https://shop.example/?access_token=shpat_QUERY"], redisUrl: "redis://db:6379/0?password=QPW" }, secrets);
     const printed = JSON.stringify(redactConfig(config));
     expect(printed).not.toMatch(/shpat_QUERY|QPW/);
     expect(printed).toContain("https://shop.example/?access_token=[redacted]");

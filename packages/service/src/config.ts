@@ -2,27 +2,70 @@
 // validated with zod in one pass (every problem reported at once), and printed at start with secrets
 // redacted. Easy to get wrong: redaction must be by *key name* and inside URLs (a `redis://:pw@host`
 // password is a secret too) — never by listing known secret fields, which misses the next one added.
+// And the mocks' test secrets are public (in this repository): they may fill in only for a channel on
+// loopback, never for a real marketplace, whose webhooks anyone could then forge. Durations carry their
+// unit: a bare `30` could be seconds or milliseconds.
 
 import { readFileSync } from "node:fs";
 import { YAMLError, parseDocument } from "yaml";
 import { z } from "zod";
 import { parseDuration } from "@synclag/core";
-import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
+import { DEFAULT_MOCK_CREDENTIALS, isLoopback } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
 import { redactChannelSpec, redactUrlCredentials } from "./redact.js";
 
+/**
+ * A duration: text with its unit ("500ms", "30s", "15m"), or "0" alone. A bare number in text is refused
+ * (is `SYNCLAG_SHUTDOWN_TIMEOUT=30` 30 s or 30 ms?). A JSON number is milliseconds — the typed API's form
+ * (`serviceConfigSchema.parse({ shutdownTimeout: 3_000 })`); `loadServiceConfig` refuses numbers from a
+ * file for the same reason it refuses bare text (`DURATION_PATHS`).
+ */
 const duration = z.union([z.number().int().nonnegative(), z.string()]).transform((value, ctx) => {
   if (typeof value === "number") return value;
-  // A bare integer is milliseconds, as in the file's numeric form (`--shutdown-timeout 0` is "0 ms", not "no unit").
-  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) : parseDuration(value);
+  const text = value.trim();
+  if (text === "0") return 0;
+  if (/^\d+(?:\.\d+)?$/.test(text)) {
+    ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} has no unit: write e.g. ${text}s or ${text}ms` });
+    return z.NEVER;
+  }
+  const ms = parseDuration(text);
   if (ms === undefined) {
     ctx.addIssue({ code: "custom", message: `${JSON.stringify(value)} is not a duration (use e.g. 500ms, 30s, 15m)` });
     return z.NEVER;
   }
   return ms;
+});
+
+/** Where durations sit in the configuration (`*` = every item of a list): a number there in a file has no unit. */
+const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["shutdownTimeout"], ["feed", "ackWait"], ["channels", "*", "batchLinger"]];
+
+/** Every URL of a comma-separated NATS server list (cluster seeds), trimmed; empty entries kept (refused). */
+export function natsServers(natsUrl: string): string[] {
+  return natsUrl.split(",").map((server) => server.trim());
+}
+
+const NATS_PROTOCOLS = ["nats:", "tls:"];
+
+// Not ws:/wss:: the Node transport of nats.js refuses websocket URLs at connect.
+const natsServerList = z.string().superRefine((text, ctx) => {
+  const servers = natsServers(text);
+  if (servers.includes("")) ctx.addIssue({ code: "custom", message: "an empty entry in the server list (servers are separated by single commas)" });
+  for (const server of servers) {
+    if (server === "") continue;
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(server).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol === undefined || !NATS_PROTOCOLS.includes(protocol)) {
+      // The entry's own URL credentials are redacted by loadServiceConfig's last pass over every problem.
+      ctx.addIssue({ code: "custom", message: `${JSON.stringify(server)} must be a nats:// or tls:// URL (one server, or several separated by commas)` });
+    }
+  }
 });
 
 // The one strategy parser (1 s polling minimum): what passes here is what the engine runs.
@@ -67,9 +110,9 @@ const channelSchema = z.strictObject({
   kind,
   /** Base URL of the marketplace's seller API (a mock's URL in tests). */
   baseUrl: url(["http:", "https:"]),
-  /** API credentials for the client; default: the mocks' test credentials. */
+  /** API credentials for the client; for a base URL on loopback (a mock) the mocks' test credentials fill in what is not given. */
   credentials: z.record(z.string(), z.string()).optional(),
-  /** Notification verification secret (HMAC secret, Flipkart app secret, eBay public key PEM); default: the mocks'. */
+  /** Notification verification secret (HMAC secret, Flipkart app secret, eBay public key PEM); on loopback default: the mocks'. */
   notificationSecret: z.string().min(1).optional(),
   policy: z
     .strictObject({
@@ -90,8 +133,8 @@ const channelSchema = z.strictObject({
 });
 
 export const serviceConfigSchema = z.strictObject({
-  // Not ws:/wss:: the Node transport of nats.js refuses websocket URLs at connect.
-  natsUrl: url(["nats:", "tls:"]).default("nats://127.0.0.1:4222"),
+  /** One NATS server, or several separated by commas (cluster seeds). */
+  natsUrl: natsServerList.default("nats://127.0.0.1:4222"),
   redisUrl: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   strategy: strategy.default("events"),
   ingest: z
@@ -120,7 +163,8 @@ export const serviceConfigSchema = z.strictObject({
       deadLetterSubjectPrefix: z.string().regex(/^[a-z0-9_.-]+$/).default("synclag.dlq"),
       consumerName: z.string().regex(/^[A-Za-z0-9_-]+$/).default("engine"),
       maxConcurrentHandlers: z.number().int().positive().max(4096).default(64),
-      ackWait: duration.default(30_000),
+      /** How long JetStream waits for an order's ack before redelivering it: 0 would redeliver every order at once. */
+      ackWait: duration.refine((ms) => ms > 0, "must be more than 0 (how long JetStream waits for an order's ack before redelivering it), e.g. 30s").default(30_000),
     })
     .default({ streamName: "ORDERS", subjectPrefix: "synclag.orders", deadLetterStreamName: "ORDERS_DLQ", deadLetterSubjectPrefix: "synclag.dlq", consumerName: "engine", maxConcurrentHandlers: 64, ackWait: 30_000 }),
   redis: z
@@ -266,6 +310,41 @@ function setPath(target: Record<string, unknown>, path: readonly string[], value
   node[path[path.length - 1] as string] = value;
 }
 
+/** A number where a duration belongs, in the config file: it has no unit (is 30 seconds or 30 ms meant?). */
+function fileDurationProblems(value: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const visit = (node: unknown, path: readonly string[], at: readonly string[]): void => {
+    if (path.length === 0) {
+      if (typeof node === "number" && node !== 0) problems.push(`${at.join(".")}: ${node} has no unit: write it with one, e.g. "${node}ms" or "${node}s"`);
+      return;
+    }
+    const [head, ...rest] = path as [string, ...string[]];
+    if (head === "*") {
+      if (Array.isArray(node)) node.forEach((item, index) => visit(item, rest, [...at, String(index)]));
+      return;
+    }
+    if (typeof node === "object" && node !== null && !Array.isArray(node)) visit((node as Record<string, unknown>)[head], rest, [...at, head]);
+  };
+  for (const path of DURATION_PATHS) visit(value, path, []);
+  return problems;
+}
+
+/** The environment variables that carry a channel's secrets: `SYNCLAG_CHANNEL_<ID>_CREDENTIALS` / `_NOTIFICATION_SECRET`. */
+export function channelSecretVariables(channelId: string): { readonly credentials: string; readonly notificationSecret: string } {
+  const stem = `SYNCLAG_CHANNEL_${channelId.toUpperCase().replace(/[^A-Z0-9]/g, "_")}`;
+  return { credentials: `${stem}_CREDENTIALS`, notificationSecret: `${stem}_NOTIFICATION_SECRET` };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** A raw channel entry's id: its `id`, else its kind (undefined when neither is text). */
+function rawChannelId(entry: unknown): string | undefined {
+  if (!isRecord(entry)) return undefined;
+  return typeof entry.id === "string" ? entry.id : typeof entry.kind === "string" ? entry.kind : undefined;
+}
+
 /** Merges file, env and flags (in that order of precedence, lowest first) and validates. Throws `ServiceError("config")` with every problem. */
 export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): ServiceConfig {
   const problems: string[] = [];
@@ -282,7 +361,10 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       const parsed = /\.ya?ml$/i.test(file) ? parseYamlConfig(text) : parseJsonConfig(text);
       if ("problem" in parsed) problems.push(`config file ${file}: ${parsed.problem}`);
       else if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) problems.push(`config file ${file}: must hold an object`);
-      else raw = { ...(parsed.value as Record<string, unknown>) };
+      else {
+        raw = { ...(parsed.value as Record<string, unknown>) };
+        problems.push(...fileDurationProblems(raw));
+      }
     }
   }
   const sources: Array<[string, string | undefined, readonly string[], (text: string) => unknown]> = [
@@ -313,8 +395,64 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     setPath(raw, path, convert(value));
     origins.set(path.join("."), source);
   }
+
+  // --channel (or else SYNCLAG_CHANNELS) chooses the channels; one with the id of a channel of the file
+  // keeps that channel's settings — credentials, notificationSecret, policy… — with the flag's base URL.
+  // (Replacing the file's entry wholesale silently dropped its secrets.) What each entry came from, for problems.
   const channelTexts = flags.channel && flags.channel.length > 0 ? flags.channel.map((t) => ["--channel", t] as const) : env.SYNCLAG_CHANNELS ? env.SYNCLAG_CHANNELS.split(",").filter(Boolean).map((t) => ["SYNCLAG_CHANNELS", t] as const) : [];
-  if (channelTexts.length > 0) raw.channels = channelTexts.map(([where, text]) => parseChannelSpec(text, where, problems)).filter((c) => c !== undefined);
+  const channelWhere: string[] = [];
+  if (channelTexts.length > 0) {
+    const fromFile = new Map<string, Record<string, unknown>>();
+    if (Array.isArray(raw.channels)) {
+      for (const entry of raw.channels as unknown[]) {
+        const id = rawChannelId(entry);
+        if (id !== undefined && isRecord(entry) && !fromFile.has(id)) fromFile.set(id, entry);
+      }
+    }
+    const chosen: Array<Record<string, unknown>> = [];
+    for (const [where, text] of channelTexts) {
+      const spec = parseChannelSpec(text, where, problems);
+      if (spec === undefined) continue;
+      const named = `${where} ${JSON.stringify(redactChannelSpec(text))}`;
+      const id = rawChannelId(spec) as string;
+      const base = fromFile.get(id);
+      if (base !== undefined && base.kind !== spec.kind) problems.push(`${named}: channel ${id} is a ${String(base.kind)} channel in ${file ?? "the config file"}, not ${String(spec.kind)}: give this one another id (id:kind=baseUrl)`);
+      chosen.push(base === undefined || base.kind !== spec.kind ? spec : { ...base, ...spec });
+      channelWhere.push(named);
+    }
+    raw.channels = chosen;
+  }
+
+  // Per-channel secrets from the environment (a Kubernetes Secret, a systemd credential), over the file's.
+  if (Array.isArray(raw.channels)) {
+    const variableOwners = new Map<string, string>();
+    raw.channels = (raw.channels as unknown[]).map((entry) => {
+      const id = rawChannelId(entry);
+      if (id === undefined || !isRecord(entry)) return entry;
+      const variables = channelSecretVariables(id);
+      const owner = variableOwners.get(variables.credentials);
+      if (owner !== undefined && owner !== id && (env[variables.credentials] !== undefined || env[variables.notificationSecret] !== undefined)) {
+        problems.push(`${variables.credentials} / ${variables.notificationSecret}: channels ${owner} and ${id} would both read them: give one another id`);
+      }
+      variableOwners.set(variables.credentials, id);
+      const merged: Record<string, unknown> = { ...entry };
+      const credentialsText = env[variables.credentials];
+      if (credentialsText !== undefined) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(credentialsText);
+        } catch {
+          parsed = undefined;
+        }
+        // Never quoted back: the text is a secret.
+        if (!isRecord(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) problems.push(`${variables.credentials}: must be a JSON object of strings, e.g. {"accessToken":"…"}`);
+        else merged.credentials = { ...(isRecord(entry.credentials) ? entry.credentials : {}), ...parsed };
+      }
+      const secretText = env[variables.notificationSecret];
+      if (secretText !== undefined) merged.notificationSecret = secretText;
+      return merged;
+    });
+  }
 
   const parsed = serviceConfigSchema.safeParse(raw);
   if (!parsed.success) {
@@ -327,14 +465,14 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   // On the raw entries, so a duplicate is listed with every other problem, not only once the rest is valid.
   if (Array.isArray(raw.channels)) {
     const ids = new Set<string>();
-    for (const channel of raw.channels as unknown[]) {
-      if (typeof channel !== "object" || channel === null) continue;
-      const { id, kind } = channel as { id?: unknown; kind?: unknown };
-      const name = typeof id === "string" ? id : typeof kind === "string" ? kind : undefined;
-      if (name === undefined) continue;
+    (raw.channels as unknown[]).forEach((channel, index) => {
+      const name = rawChannelId(channel);
+      if (name === undefined) return;
       if (ids.has(name)) problems.push(`channels: ${name} is configured twice (give each an id)`);
       ids.add(name);
-    }
+      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`);
+      if (secrets !== undefined) problems.push(secrets);
+    });
   }
   if (problems.length > 0 || !parsed.success) {
     // Problems name what was wrong and where, never the secret: a last pass for URLs a message may quote.
@@ -364,14 +502,79 @@ function redactObject(value: object): unknown {
   return Object.fromEntries(Object.keys(value).map((k) => [k, "[redacted]"]));
 }
 
-/** The client credentials and notification secret of a channel: configured, else the mocks' test ones. */
-export function channelSecrets(channel: ChannelConfigEntry): { credentials: Record<string, string>; notificationSecret: string | undefined } {
-  const defaults = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
+/**
+ * The credentials each channel client needs (@synclag/channels checks the same list when it builds the
+ * client; config-channel-secrets.test.ts keeps the two in step), and where a kind's notification secret
+ * sits among its credentials when `notificationSecret` is not given (Flipkart signs with the app secret;
+ * eBay's keys are fetched from its Notification API by key id, so it needs none).
+ */
+export const REQUIRED_CREDENTIALS: { readonly [K in MarketplaceKind]: readonly string[] } = {
+  amazon: ["sellerId", "marketplaceId", "accessToken"],
+  shopify: ["accessToken", "apiVersion", "locationId"],
+  woocommerce: ["consumerKey", "consumerSecret"],
+  flipkart: ["appId", "appSecret", "locationId"],
+  ebay: ["accessToken"],
+};
+const NOTIFICATION_SECRET_CREDENTIAL: { readonly [K in MarketplaceKind]: string | undefined } = {
+  amazon: "notificationSecret",
+  shopify: "webhookSecret",
+  woocommerce: "webhookSecret",
+  flipkart: "appSecret",
+  ebay: undefined,
+};
+
+/** A base URL whose host is loopback (127.0.0.0/8, ::1, localhost): where the mock marketplaces run. */
+export function isLoopbackUrl(baseUrl: string): boolean {
+  try {
+    return isLoopback(new URL(baseUrl).hostname.replace(/^\[(.*)\]$/, "$1").toLowerCase());
+  } catch {
+    return false;
+  }
+}
+
+function joinWords(words: readonly string[]): string {
+  return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1] ?? ""}`;
+}
+
+/**
+ * What a channel lacks to run without the mocks' test secrets — those are in this repository for anyone
+ * to read, so a real marketplace on them would accept forged webhooks — or undefined: a base URL on
+ * loopback (a mock) needs nothing, an unknown kind or unreadable URL is another problem. `where` opens the message.
+ */
+export function channelSecretProblem(entry: unknown, where: string): string | undefined {
+  if (!isRecord(entry) || typeof entry.kind !== "string" || !(MARKETPLACE_KINDS as readonly string[]).includes(entry.kind) || typeof entry.baseUrl !== "string") return undefined;
+  try {
+    new URL(entry.baseUrl);
+  } catch {
+    return undefined;
+  }
+  if (isLoopbackUrl(entry.baseUrl)) return undefined;
+  const kind = entry.kind as MarketplaceKind;
+  const credentials = isRecord(entry.credentials) ? entry.credentials : {};
+  const given = (value: unknown): boolean => typeof value === "string" && value !== "";
+  const missing = REQUIRED_CREDENTIALS[kind].filter((key) => !given(credentials[key])).map((key) => `credentials.${key}`);
+  const secretKey = NOTIFICATION_SECRET_CREDENTIAL[kind];
+  const needsSecret = secretKey !== undefined && !REQUIRED_CREDENTIALS[kind].includes(secretKey);
+  if (needsSecret && !given(entry.notificationSecret) && !given(credentials[secretKey])) missing.push("notificationSecret");
+  if (missing.length === 0) return undefined;
+  const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
+  const what = needsSecret ? "credentials and notificationSecret" : "credentials";
+  const envs = needsSecret ? `${variables.credentials} (a JSON object) and ${variables.notificationSecret}` : `${variables.credentials} (a JSON object)`;
+  return `${where}: not a mock on loopback: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public, used only for a base URL on loopback); missing ${joinWords(missing)}`;
+}
+
+/**
+ * The client credentials and notification secret of a channel: the configured ones; for a base URL on
+ * loopback (a mock) the mocks' test ones fill in what is not given. Never for anything else.
+ */
+export function channelSecrets(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl" | "credentials" | "notificationSecret">): { credentials: Record<string, string>; notificationSecret: string | undefined } {
   const credentials: Record<string, string> = {};
-  for (const [k, v] of Object.entries(defaults)) credentials[k] = String(v);
+  if (isLoopbackUrl(channel.baseUrl)) {
+    const defaults = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
+    for (const [k, v] of Object.entries(defaults)) credentials[k] = String(v);
+  }
   Object.assign(credentials, channel.credentials ?? {});
-  const notificationSecret =
-    channel.notificationSecret ??
-    (channel.kind === "amazon" ? credentials.notificationSecret : channel.kind === "shopify" ? credentials.webhookSecret : channel.kind === "woocommerce" ? credentials.webhookSecret : channel.kind === "flipkart" ? credentials.appSecret : undefined);
+  const secretKey = NOTIFICATION_SECRET_CREDENTIAL[channel.kind];
+  const notificationSecret = channel.notificationSecret ?? (secretKey === undefined ? undefined : credentials[secretKey]);
   return { credentials, notificationSecret };
 }

@@ -6,21 +6,23 @@
 // for SKUs that vanished are held in JetStream, not dead-lettered, until an operator restores the stock.
 // Easy to get wrong: shutdown order. Ingest first (no new orders; its drain is bounded, so a client that
 // stalled mid-upload cannot hold it), then the engine (the feed finishes in-flight handlers and acks
-// them), then clients, Redis, NATS — and every step under one deadline, so a hung dependency cannot keep
-// a SIGTERM'd pod alive.
+// them), then clients, Redis, NATS — every step under its own share of one deadline (shutdownBudgets), so
+// a frozen dependency costs its step, not the whole deadline, and cannot keep a SIGTERM'd pod alive. And a
+// stop asked for during the start (options.signal) abandons the slow step and stops what had started.
 
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createChannelClient, type ChannelClientConfig, type HttpChannelClient } from "@synclag/channels";
 import { encodeOrderEvent, type ApplyResult, type ChannelId, type Metrics, type OrderEvent } from "@synclag/core";
 import { Engine } from "@synclag/engine";
-import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
 import { JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, connectNats, messageIdFor, orderSubject, provisionStreams, resolveFeedOptions } from "@synclag/nats-feed";
 import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
-import { channelSecrets, redactConfig, type ServiceConfig } from "./config.js";
+import { channelSecretProblem, channelSecrets, natsServers, redactConfig, type ServiceConfig } from "./config.js";
+import { EbayKeyResolver, fetchEbayPublicKey } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
 import { startIngestServer, type IngestChannel, type RunningIngestServer } from "./ingest-server.js";
@@ -40,6 +42,26 @@ export interface EngineServiceOptions {
   readonly metrics?: Metrics;
   /** Observer of every store outcome (the runner's accounting). */
   readonly onResult?: (event: OrderEvent, result: ApplyResult) => void;
+  /**
+   * A stop asked for while starting (the CLI's SIGTERM/SIGINT): the start stops what it had started and
+   * rejects with `ServiceError("aborted")` — at once, not after a slow connect finishes.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A marketplace that never redelivers a notification (its profile: `retries: 0` — WooCommerce) gets its
+ * failed publishes retried for its webhook timeout less this margin (WooCommerce: 60 s → 55 s).
+ */
+const NO_REDELIVERY_MARGIN_MS = 5_000;
+/** When a profile states no delivery timeout. */
+const DEFAULT_DELIVERY_TIMEOUT_MS = 60_000;
+
+/** How long a failed publish is retried for a channel of `kind`, or undefined when the marketplace redelivers. */
+export function publishRetryMsFor(kind: MarketplaceKind): number | undefined {
+  const notifications = DEFAULT_PROFILES[kind].notifications;
+  if (notifications.retries > 0) return undefined;
+  return Math.max(1_000, (notifications.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS) - NO_REDELIVERY_MARGIN_MS);
 }
 
 /** pino's error serializer (message and stack include the causes'), with URL credentials redacted. */
@@ -69,6 +91,10 @@ function apiCode(error: unknown): number | undefined {
   return typeof code === "number" ? code : undefined;
 }
 
+function isAborted(error: unknown): boolean {
+  return error instanceof ServiceError && error.reason === "aborted";
+}
+
 /** A bounded wait: resolves with the promise, or rejects after `ms`. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -77,6 +103,20 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * How the shutdown deadline is shared between the steps of a stop, each bounded on its own so that one
+ * frozen dependency (a SIGSTOPped nats-server, a Redis behind a dead link: the TCP connection stays
+ * open, nothing answers) costs at most its step, never the whole deadline: the ingest drain ≤ ¼ (5 s
+ * at most), the engine (the feed lets in-flight orders finish) ≤ ½, and closing the channel clients,
+ * Redis and NATS ≤ 1/15 each (2 s at most). What a step could not finish is logged and left to
+ * redelivery; the sum stays inside the deadline.
+ */
+export function shutdownBudgets(shutdownTimeoutMs: number): { readonly ingestDrainMs: number; readonly ingestStepMs: number; readonly feedStopMs: number; readonly engineStepMs: number; readonly closeStepMs: number } {
+  const ingestDrainMs = Math.min(5_000, Math.floor(shutdownTimeoutMs / 4));
+  const feedStopMs = Math.max(1_000, Math.floor(shutdownTimeoutMs / 2));
+  return { ingestDrainMs, ingestStepMs: ingestDrainMs + 250, feedStopMs, engineStepMs: feedStopMs + 250, closeStepMs: Math.max(250, Math.min(2_000, Math.floor(shutdownTimeoutMs / 15))) };
 }
 
 export class EngineService {
@@ -110,6 +150,35 @@ export class EngineService {
     logger.info({ config: redactConfig(config) }, "starting the synclag engine");
     const parsed = parseStrategy(config.strategy);
     if (!parsed.ok) throw new ServiceError("config", parsed.problem);
+    // The repository's mock secrets are public: a channel off loopback runs on its own or not at all
+    // (loadServiceConfig lists the same problems; a config built in code is checked here).
+    const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`)).filter((p) => p !== undefined);
+    if (secretProblems.length > 0) throw new ServiceError("config", `invalid configuration: ${secretProblems.join("; ")}`, { problems: secretProblems });
+
+    // A stop asked for while starting: each slow step gives up at once; what it brings later is closed.
+    const signal = options.signal;
+    const aborted = () => new ServiceError("aborted", "start-up aborted: a stop was asked for before the engine was ready; what had started is stopped");
+    const unlessAborted = async <T>(promise: Promise<T>, disposeLate?: (value: T) => unknown): Promise<T> => {
+      if (signal === undefined) return promise;
+      let onAbort: (() => void) | undefined;
+      const abortion = new Promise<never>((_, reject) => {
+        onAbort = () => reject(aborted());
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      });
+      abortion.catch(() => undefined);
+      try {
+        return await Promise.race([promise, abortion]);
+      } catch (error) {
+        if (isAborted(error)) void promise.then((value) => disposeLate?.(value), () => undefined);
+        throw error;
+      } finally {
+        if (onAbort) signal.removeEventListener("abort", onAbort);
+      }
+    };
+    const checkAborted = (): void => {
+      if (signal?.aborted === true) throw aborted();
+    };
     const prometheus = new PrometheusMetrics();
     // Engine events that only show as counters (a channel down / recovered, the outbox replay) get log lines here.
     const events = new EngineEventLog(options.metrics ? teeMetrics(prometheus, options.metrics) : prometheus, logger);
@@ -131,23 +200,19 @@ export class EngineService {
       }
       clients.set(id, client);
       observed.set(id, new LagObservingClient(client, systemClock, metrics));
-      const ebayKeys = new Map<string, Promise<string | undefined>>();
-      const resolveEbayKey = (keyId: string): Promise<string | undefined> => {
-        let known = ebayKeys.get(keyId);
-        if (!known) {
-          known = fetch(`${entry.baseUrl.replace(/\/+$/, "")}/commerce/notification/v1/public_key/${encodeURIComponent(keyId)}`, { headers: { authorization: `Bearer ${credentials.accessToken ?? ""}` }, signal: AbortSignal.timeout(5_000) })
-            .then(async (r) => (r.ok ? ((await r.json()) as { key?: string }).key : undefined))
-            .catch(() => undefined);
-          ebayKeys.set(keyId, known);
-          void known.then((key) => key === undefined && ebayKeys.delete(keyId));
-        }
-        return known;
-      };
+      // eBay names its signing key by id on each (unauthenticated) request: looked up, cached and
+      // rate-limited by the resolver, so made-up ids cannot spend the seller's API quota.
+      const ebayKeys =
+        entry.kind === "ebay" && notificationSecret === undefined
+          ? new EbayKeyResolver({ fetchKey: (keyId) => fetchEbayPublicKey({ baseUrl: entry.baseUrl, accessToken: credentials.accessToken ?? "", keyId }), nowMs: () => systemClock.now() })
+          : undefined;
+      const publishRetryMs = publishRetryMsFor(entry.kind);
       ingestChannels.push({
         id,
         kind: entry.kind,
-        secret: entry.kind === "ebay" ? (notificationSecret === undefined ? resolveEbayKey : notificationSecret) : (notificationSecret ?? ""),
+        secret: ebayKeys === undefined ? (notificationSecret ?? "") : (keyId) => ebayKeys.resolve(keyId),
         ...(entry.kind === "flipkart" && credentials.appId !== undefined ? { appId: credentials.appId } : {}),
+        ...(publishRetryMs === undefined ? {} : { publishRetryMs }),
       });
     }
 
@@ -162,28 +227,33 @@ export class EngineService {
     };
     let connection: NatsConnection;
     try {
-      connection = await connectNats({
-        servers: config.natsUrl,
+      checkAborted();
+      const connecting = connectNats({
+        servers: natsServers(config.natsUrl),
         name: "synclag-engine",
         timeoutMs: 5_000,
         // Disconnects, reconnects (with the downtime), lame duck, close: an operator sees each in the log.
         onStatus: (event) => logger[event.level]({ nats: event.type, server: event.server === undefined ? undefined : redactUrlCredentials(event.server), downMs: event.downMs, err: event.error }, event.message),
       });
+      connection = await unlessAborted(connecting, (late) => late.close());
     } catch (error) {
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
+      if (isAborted(error)) throw error;
       // nats-feed's message repeats the URL ("connecting to <url>: …"); its cause says what went wrong.
       const cause = error instanceof NatsFeedError && error.cause instanceof Error ? error.cause : error;
       throw failure("environment", `cannot connect to NATS at ${redactUrlCredentials(config.natsUrl)}`, error, redactedMessage(cause));
     }
     const closeEarly = async (): Promise<void> => {
-      await connection.close().catch(() => undefined);
+      await within(2_000, "closing the NATS connection", connection.close()).catch(() => undefined);
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
     };
     try {
-      const provisioned = await provisionStreams(connection, { ...feedOptions, onMismatch: "update" });
+      const provisioned = await unlessAborted(provisionStreams(connection, { ...feedOptions, onMismatch: "update" }));
       logger.info({ serverVersion: provisioned.serverVersion, created: provisioned.created, updated: provisioned.updated }, "JetStream provisioned");
+      checkAborted();
     } catch (error) {
       await closeEarly();
+      if (isAborted(error)) throw error;
       throw failure("environment", `cannot provision the JetStream streams and consumer at ${redactUrlCredentials(config.natsUrl)}`, error);
     }
     // While connecting, the Redis client retries on its own until the store's connect timeout; its errors
@@ -193,7 +263,7 @@ export class EngineService {
     let lastRedisError: unknown;
     let store: RedisStockStore;
     try {
-      store = await RedisStockStore.connect({
+      const connecting = RedisStockStore.connect({
         url: config.redisUrl,
         keyPrefix: config.redis.keyPrefix,
         onClientError: (error) => {
@@ -203,8 +273,10 @@ export class EngineService {
           } else logger.warn({ err: error }, "redis client error");
         },
       });
+      store = await unlessAborted(connecting, (late) => late.close());
     } catch (error) {
       await closeEarly();
+      if (isAborted(error)) throw error;
       const where = `cannot connect to Redis at ${redactUrlCredentials(config.redisUrl)}`;
       if (lastRedisError === undefined) throw failure("environment", where, error);
       throw failure("environment", where, new Error(`${redactedMessage(lastRedisError)} (the last of ${redisConnectErrors} failed attempt${redisConnectErrors === 1 ? "" : "s"} before the connect timeout)`, { cause: error }));
@@ -218,13 +290,15 @@ export class EngineService {
     epochClient.on("error", () => undefined);
     const storeEpoch = new StoreEpoch({ client: epochClient, key: `${store.keys.keyspace}epoch`, skusKey: store.keys.skus, logger });
     try {
-      await within(10_000, "connecting to Redis (epoch marker)", epochClient.connect());
-      await storeEpoch.establish();
+      await unlessAborted(within(10_000, "connecting to Redis (epoch marker)", epochClient.connect()));
+      await unlessAborted(storeEpoch.establish());
+      checkAborted();
       storeEpoch.watch();
     } catch (error) {
       epochClient.destroy();
       await store.close().catch(() => undefined);
       await closeEarly();
+      if (isAborted(error)) throw error;
       throw failure("environment", `cannot use Redis at ${redactUrlCredentials(config.redisUrl)} (the store's epoch marker)`, error);
     }
 
@@ -243,7 +317,7 @@ export class EngineService {
       ...feedOptions,
       maxConcurrentHandlers: config.feed.maxConcurrentHandlers,
       metrics,
-      stopTimeoutMs: Math.max(1_000, Math.floor(config.shutdownTimeout / 2)),
+      stopTimeoutMs: shutdownBudgets(config.shutdownTimeout).feedStopMs,
       onError: (error: NatsFeedError) => logger.warn({ reason: error.reason, err: error }, "order feed trouble"),
       // Dead letters the feed writes itself (undecodable, retries exhausted, max-deliver); the handler's
       // own refusals ("rejected") are already logged by the order path with their reason.
@@ -328,7 +402,9 @@ export class EngineService {
 
     // --- Ingest ------------------------------------------------------------------------------------
     const { streamName, consumerName, subjectPrefix } = config.feed;
-    const publisher = new JetStreamOrderPublisher({ connection, streamName, subjectPrefix });
+    // The guard below checks reused order ids itself (content kept per id for the window): the publisher's
+    // own check would re-send every identical retry of a consumed order under a content id.
+    const publisher = new JetStreamOrderPublisher({ connection, streamName, subjectPrefix, checkDuplicates: false });
     const js = jetstream(connection);
     // JetStream's duplicate window drops a reused order id even when its lines differ: the guard sends
     // such an order to the store under its own message id (see order-id-guard.ts).
@@ -388,15 +464,18 @@ export class EngineService {
     // Before the start: the outbox replay's pushes are verified too.
     pushVerifier?.attach(engine.propagator);
     try {
+      // Not cut short: the outbox replay and the first pull settle, then a stop asked for meanwhile stops them.
       await engine.start();
+      checkAborted();
     } catch (error) {
       await stopEarly();
+      if (isAborted(error)) throw error;
       throw failure("environment", "cannot start the engine", error);
     }
     if (parsed.strategy.kind === "events") logger.info({ entries: events.outboxReplayed }, "outbox replayed: pushes a previous process had not confirmed");
     let ingest: RunningIngestServer;
     try {
-      ingest = await startIngestServer({
+      const listening = startIngestServer({
         host: config.ingest.host,
         port: config.ingest.port,
         maxBodyBytes: config.ingest.maxBodyBytes,
@@ -438,15 +517,22 @@ export class EngineService {
         },
         readiness,
         // Bounded: a client stalled mid-upload must not eat the whole shutdown deadline.
-        drainTimeoutMs: Math.min(5_000, Math.floor(config.shutdownTimeout / 4)),
+        drainTimeoutMs: shutdownBudgets(config.shutdownTimeout).ingestDrainMs,
       });
+      ingest = await unlessAborted(listening, (late) => late.close());
     } catch (error) {
       await stopEarly();
+      if (isAborted(error)) throw error;
       const where = `${config.ingest.host}:${config.ingest.port}`;
       if ((error as { code?: unknown }).code === "EADDRINUSE") throw failure("environment", `cannot listen on ${where}: the port is already in use (another engine running? choose another with --port)`, error);
       throw failure("environment", `cannot listen on ${where}`, error);
     }
     const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient, pushVerifier);
+    if (signal?.aborted === true) {
+      // Started after all, but a stop was asked for meanwhile: the caller gets no service to stop itself.
+      await service.stop().catch(() => undefined);
+      throw aborted();
+    }
     logger.info({ url: ingest.url, strategy: config.strategy, channels: [...clients.keys()] }, "engine ready");
     return service;
   }
@@ -458,20 +544,37 @@ export class EngineService {
   }
 
   private async shutdown(): Promise<void> {
+    const budgets = shutdownBudgets(this.config.shutdownTimeout);
     this.logger.info("stopping: ingest");
-    await this.ingest.close();
+    await this.step("ingest", budgets.ingestStepMs, () => this.ingest.close());
     this.logger.info("stopping: engine (in-flight orders finish and are acked)");
-    await this.engine.stop();
+    await this.step("engine", budgets.engineStepMs, () => this.engine.stop());
     this.scheduler.clearAll();
     // Before the store closes: a verification read cut short by it is no store failure.
     this.pushVerifier?.stop();
-    await Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined)));
+    await this.step("channel clients", budgets.closeStepMs, () => Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined))));
     // Nothing of value is in flight on the marker's client once the engine stopped: destroyed, never
     // waited for — and before the store's close, which could hang on a silent Redis.
     this.storeEpoch.stopWatching();
     this.epochClient.destroy();
-    await this.store.close();
-    await this.connection.drain().catch(() => this.connection.close());
+    await this.step("Redis", budgets.closeStepMs, () => this.store.close());
+    const drained = await this.step("NATS (drain)", budgets.closeStepMs, () => this.connection.drain());
+    if (!drained) await this.step("NATS (close)", budgets.closeStepMs, () => this.connection.close());
     this.logger.info("stopped");
+  }
+
+  /**
+   * One stop step under its own budget: true when it finished. One that failed or overran is logged and
+   * left behind (the process exits anyway; unacked orders are redelivered, the outbox replays pushes).
+   */
+  private async step(what: string, budgetMs: number, run: () => Promise<unknown>): Promise<boolean> {
+    const startedAtMs = Date.now();
+    try {
+      await within(budgetMs, `stopping: ${what}`, run());
+      return true;
+    } catch (error) {
+      this.logger.warn({ step: what, budgetMs, tookMs: Date.now() - startedAtMs, err: error }, `stopping: ${what} did not finish within its ${budgetMs} ms (a dependency not answering?): going on with the next step`);
+      return false;
+    }
   }
 }

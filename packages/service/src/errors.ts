@@ -1,5 +1,5 @@
 // The one error type of the service boundary (configuration, servers, ingest, run orchestration).
-// Easy to get wrong: `reason` decides the CLI's exit code (config → 2, environment → 4), so pick the
+// Easy to get wrong: `reason` decides the CLI's exit code (config → 2, environment → 4, aborted → 0), so pick the
 // reason for what the *user* must fix, and always keep `cause`.
 
 import { SynclagError } from "@synclag/core";
@@ -13,6 +13,8 @@ export type ServiceErrorReason =
   | "ingest"
   /** Shutdown did not finish within its deadline. */
   | "shutdown"
+  /** A stop was asked for (a signal) while the service was still starting: the start was abandoned, what had started stopped. */
+  | "aborted"
   /** The run could not finish (load, convergence, ground truth). */
   | "run";
 

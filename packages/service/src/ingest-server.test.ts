@@ -98,7 +98,7 @@ describe("ingest server: deliveries that are no order", () => {
       maxBodyBytes: 4096,
       channels: [
         { id: "woo", kind: "woocommerce", secret: "webhook-secret" },
-        { id: "ebay", kind: "ebay", secret: (keyId) => (keysAsked.push(keyId), Promise.resolve(EBAY_KEY_AS_SERVED)) },
+        { id: "ebay", kind: "ebay", secret: (keyId) => (keysAsked.push(keyId ?? ""), Promise.resolve({ kind: "key" as const, pem: EBAY_KEY_AS_SERVED })) },
       ],
       publish: (event) => (published.push(event), Promise.resolve({ duplicate: false })),
     });

@@ -5,7 +5,10 @@
 // `/readyz` out. Listens on loopback by default: the admin routes have no auth.
 // Easy to get wrong: answer 2xx only after the PubAck — a marketplace that got 200 never redelivers, so
 // a 200 before the event is stored loses the order; and answer 401/400 (not 5xx) for bad signatures and
-// malformed bodies, or the marketplace retries a delivery that can never succeed. And bound every wait
+// malformed bodies, or the marketplace retries a delivery that can never succeed. A 5xx is only safe
+// where the marketplace redelivers: WooCommerce never does, so its failed publishes are retried up to
+// just below its webhook timeout (`publishRetryMs`) first; and an eBay key that could not be had now is a
+// 503, never a 401 (ebay-key-resolver.ts). And bound every wait
 // on a client: one that stalls mid-upload must not hold a shutdown past its deadline. Flipkart signs the
 // URL it called: behind a TLS-terminating proxy that is the public `https://…` URL, not the
 // `http://<Host>` this server sees — give `publicUrl` (or trust the proxy's X-Forwarded-* headers).
@@ -16,13 +19,23 @@ import { verifyAndNormalize, type NotificationVerdict } from "@synclag/channels"
 import { checkQuantity, normalizeSku, type ChannelId, type Metrics, type OrderEvent, type Problem } from "@synclag/core";
 import type { MarketplaceKind } from "@synclag/marketplaces";
 import type { Logger } from "pino";
+import type { EbayKeyLookup } from "./ebay-key-resolver.js";
 
 export interface IngestChannel {
   readonly id: ChannelId;
   readonly kind: MarketplaceKind;
-  /** HMAC secret / Flipkart app secret; for eBay a resolver of the public key by key id. */
-  readonly secret: string | ((keyId: string) => Promise<string | undefined>);
+  /**
+   * HMAC secret / Flipkart app secret / eBay public key; for eBay also a resolver of the public key by
+   * the key id the notification names (undefined when it names none) — see ebay-key-resolver.ts.
+   */
+  readonly secret: string | ((keyId: string | undefined) => Promise<EbayKeyLookup>);
   readonly appId?: string;
+  /**
+   * For a marketplace that never redelivers a notification (WooCommerce): how long after the request
+   * arrived a failed publish is still retried before the answer is 503 (ms) — keep it below the
+   * sender's own timeout. Absent: the first publish failure is answered 503 (the marketplace redelivers).
+   */
+  readonly publishRetryMs?: number;
 }
 
 export interface IngestServerOptions {
@@ -127,6 +140,49 @@ function ebayKeyId(header: string | string[] | undefined): string | undefined {
   }
 }
 
+/**
+ * The order id a signed notification names, for the log line of one refused as malformed: the same
+ * fields @synclag/channels reads (`<channel>:<native id>`), undefined when it names none.
+ */
+function claimedOrderId(kind: MarketplaceKind, channel: ChannelId, body: Buffer): string | undefined {
+  let root: unknown;
+  try {
+    root = JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  const at = (value: unknown, ...path: string[]): unknown => path.reduce<unknown>((node, key) => (typeof node === "object" && node !== null ? (node as Record<string, unknown>)[key] : undefined), value);
+  const native =
+    kind === "amazon"
+      ? at(root, "Payload", "OrderChangeNotification", "AmazonOrderId")
+      : kind === "flipkart"
+        ? at(root, "attributes", "orderId")
+        : kind === "ebay"
+          ? typeof at(root, "notification", "data", "orderId") === "string" && typeof at(root, "notification", "data", "lineItemId") === "string"
+            ? `${String(at(root, "notification", "data", "orderId"))}:${String(at(root, "notification", "data", "lineItemId"))}`
+            : undefined
+          : at(root, "id");
+  return (typeof native === "string" || typeof native === "number") && String(native) !== "" ? `${channel}:${String(native).slice(0, 200)}` : undefined;
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The promise's outcome, or a rejection once `ms` passed (the promise itself runs on). */
+async function withinMs<T>(ms: number, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${Math.max(0, ms)} ms`)), Math.max(0, ms))))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Publish retries for a channel that does not redeliver: first pause, doubled per attempt, capped. */
+const PUBLISH_RETRY_FIRST_MS = 250;
+const PUBLISH_RETRY_MAX_MS = 2_000;
+
 /** The first value of a (possibly repeated or comma-joined) header. */
 function firstValue(header: string | string[] | undefined): string | undefined {
   const text = Array.isArray(header) ? header[0] : header;
@@ -174,7 +230,22 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     unloggedRejections = 0;
   };
 
+  // eBay keys that could not be had (look-up failed or rate-limited): counted always, logged at most once per interval.
+  let lastKeyWarningMs = -Infinity;
+  let unloggedKeyWarnings = 0;
+  const warnKeyUnavailable = (channel: ChannelId, detail: string): void => {
+    const now = Date.now();
+    if (now - lastKeyWarningMs < rejectedLogIntervalMs) {
+      unloggedKeyWarnings += 1;
+      return;
+    }
+    lastKeyWarningMs = now;
+    logger.warn({ channel, detail, notLoggedSinceLast: unloggedKeyWarnings }, "notification answered 503: its verification key could not be had now (the marketplace redelivers it)");
+    unloggedKeyWarnings = 0;
+  };
+
   const ingest = async (request: IncomingMessage, response: ServerResponse, channelPath: string): Promise<void> => {
+    const arrivedAtMs = Date.now();
     let channelId: string;
     try {
       channelId = decodeURIComponent(channelPath);
@@ -199,10 +270,25 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       reply(response, error instanceof BodyTooLarge ? 413 : 400, { error: error instanceof BodyTooLarge ? "too_large" : "bad_body" });
       return;
     }
-    const secret = typeof channel.secret === "string" ? channel.secret : await channel.secret(ebayKeyId(request.headers["x-ebay-signature"]) ?? "");
+    let secret: string | undefined;
+    let keyProblem: string | undefined;
+    if (typeof channel.secret === "string") secret = channel.secret;
+    else {
+      const lookup = await channel.secret(ebayKeyId(request.headers["x-ebay-signature"]));
+      if (lookup.kind === "unavailable") {
+        // Not a bad signature: the key could not be had now. eBay redelivers a notification answered 5xx.
+        metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "key_unavailable" });
+        warnKeyUnavailable(channel.id, lookup.detail);
+        response.setHeader("retry-after", String(Math.ceil(lookup.retryAfterMs / 1000)));
+        reply(response, 503, { error: "key_unavailable", message: `the notification's verification key could not be had now: ${lookup.detail}` });
+        return;
+      }
+      if (lookup.kind === "key") secret = lookup.pem;
+      else keyProblem = lookup.detail;
+    }
     const verdict: NotificationVerdict =
       secret === undefined
-        ? { ok: false, reason: "signature", problems: [{ path: "", message: "no verification key for this notification" }] }
+        ? { ok: false, reason: "signature", problems: [{ path: "", message: keyProblem ?? "no verification key for this notification" }] }
         : verifyAndNormalize(channel.kind, request.headers, body, secret, {
             channel: channel.id,
             url: calledUrl(request, { publicUrl: options.publicUrl, trustForwardedHeaders: options.trustForwardedHeaders, fallbackHost: `${options.host}:${options.port}` }),
@@ -213,7 +299,9 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
           });
     if (!verdict.ok) {
       metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: verdict.reason });
-      logger.warn({ channel: channel.id, reason: verdict.reason, problems: verdict.problems }, "notification rejected");
+      // A signed notification is the marketplace's own: the order it names is worth a line (an unsigned one's is anyone's).
+      const orderId = verdict.reason === "malformed" ? claimedOrderId(channel.kind, channel.id, body) : undefined;
+      logger.warn({ ...(orderId === undefined ? {} : { orderId }), channel: channel.id, reason: verdict.reason, problems: verdict.problems }, "notification rejected");
       reply(response, verdict.reason === "signature" ? 401 : 400, { error: verdict.reason, problems: verdict.problems });
       return;
     }
@@ -228,16 +316,51 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       return;
     }
     const event = verdict.event;
-    try {
-      const receipt = await options.publish(event);
+    const outcome = await publishOrder(event, channel, arrivedAtMs);
+    if (outcome.ok) {
+      const receipt = outcome.receipt;
       metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: receipt.duplicate ? "duplicate" : receipt.rechecked === true ? "rechecked" : "published" });
-      if (logger.isLevelEnabled("debug")) logger.debug({ orderId: event.orderId, channel: channel.id, duplicate: receipt.duplicate, sinceConfirmedMs: Date.now() - event.confirmedAtMs }, "order published");
+      if (logger.isLevelEnabled("debug")) logger.debug({ orderId: event.orderId, channel: channel.id, duplicate: receipt.duplicate, attempts: outcome.attempts, sinceConfirmedMs: Date.now() - event.confirmedAtMs }, "order published");
       reply(response, 200, { orderId: event.orderId, duplicate: receipt.duplicate });
-    } catch (error) {
-      // Not stored: the marketplace must redeliver, so answer 5xx.
-      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "publish_failed" });
-      logger.error({ orderId: event.orderId, channel: channel.id, err: error }, "publishing the order failed");
-      reply(response, 503, { error: "publish_failed", orderId: event.orderId });
+      return;
+    }
+    // Not stored: the marketplace must redeliver, so answer 5xx — and say loudly when it will not.
+    metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "publish_failed" });
+    const redelivered = channel.publishRetryMs === undefined;
+    // One message to alert on; what it means for this channel in `consequence`.
+    const consequence = redelivered
+      ? "answered 503: the marketplace redelivers it"
+      : `answered 503 after ${Math.round(outcome.waitedMs / 1000)} s of retries: ${channel.kind} does not redeliver — this order is lost unless the publish still completes, or its stock is corrected by hand (POST /admin/stock)`;
+    logger.error({ orderId: event.orderId, channel: channel.id, attempts: outcome.attempts, waitedMs: outcome.waitedMs, redelivered, consequence, err: outcome.error }, "publishing the order failed");
+    reply(response, 503, { error: "publish_failed", orderId: event.orderId });
+  };
+
+  /**
+   * Publishes once; for a channel that does not redeliver, again after each retryable failure (capped
+   * backoff) until `publishRetryMs` after the request arrived — every attempt bounded by what is left,
+   * so a publish that hangs cannot hold the answer past it. Stops at once when the server closes.
+   */
+  const publishOrder = async (
+    event: OrderEvent,
+    channel: IngestChannel,
+    arrivedAtMs: number,
+  ): Promise<{ ok: true; receipt: Awaited<ReturnType<IngestServerOptions["publish"]>>; attempts: number } | { ok: false; error: unknown; attempts: number; waitedMs: number }> => {
+    const deadlineMs = channel.publishRetryMs === undefined ? undefined : arrivedAtMs + channel.publishRetryMs;
+    let pauseMs = PUBLISH_RETRY_FIRST_MS;
+    for (let attempts = 1; ; attempts++) {
+      let error: unknown;
+      try {
+        const receipt = deadlineMs === undefined ? await options.publish(event) : await withinMs(deadlineMs - Date.now(), options.publish(event));
+        return { ok: true, receipt, attempts };
+      } catch (caught) {
+        error = caught;
+      }
+      const leftMs = deadlineMs === undefined ? 0 : deadlineMs - Date.now();
+      // A refusal for good (an invalid or oversized event) is not retried; nor anything once closing.
+      if (leftMs <= pauseMs || closing || (error as { retryable?: unknown } | null)?.retryable === false) return { ok: false, error, attempts, waitedMs: Date.now() - arrivedAtMs };
+      if (attempts === 1) logger.warn({ orderId: event.orderId, channel: channel.id, err: error, retryForMs: leftMs }, `publishing the order failed: retrying (${channel.kind} does not redeliver a notification answered 5xx)`);
+      await pause(pauseMs);
+      pauseMs = Math.min(PUBLISH_RETRY_MAX_MS, pauseMs * 2);
     }
   };
 

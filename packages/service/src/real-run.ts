@@ -42,7 +42,7 @@ import {
 } from "@synclag/sim";
 import { buildCatalog, computeCost, planArrivals, scenarioSchema, validateScenario, type Scenario } from "@synclag/workload";
 import type { Logger } from "pino";
-import { serviceConfigSchema } from "./config.js";
+import { natsServers, serviceConfigSchema } from "./config.js";
 import { EngineService, createLogger } from "./engine-service.js";
 import { ServiceError } from "./errors.js";
 import { LoadGenerator, type ArrivalOutcome, type LoadReport } from "./load-generator.js";
@@ -62,7 +62,7 @@ async function deleteRunStreams(natsUrl: string, streams: readonly string[], log
   // Every step is bounded on its own (connect 5 s, each JetStream request its API timeout), so the work
   // ends — and closes its connection — even when the overall deadline below gave up waiting for it.
   const work = (async () => {
-    const connection = await connectNats({ servers: natsUrl, name: "synclag-run-cleanup", timeoutMs: 5_000 });
+    const connection = await connectNats({ servers: natsServers(natsUrl), name: "synclag-run-cleanup", timeoutMs: 5_000 });
     try {
       const jsm = await jetstreamManager(connection);
       for (const stream of streams) {
@@ -696,7 +696,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     await service.stop();
     const audit: AuditRecord[] = await seeder.readAudit();
     const final = await seeder.snapshot();
-    const connection = await connectNats({ servers: natsUrl, name: "synclag-run-dlq" });
+    const connection = await connectNats({ servers: natsServers(natsUrl), name: "synclag-run-dlq" });
     // (On a server we did not start, the cleanup then deletes this run's own streams.)
     const deadLetters = await readDeadLetters(connection, { deadLetterStreamName: config.feed.deadLetterStreamName, deadLetterSubjectPrefix: config.feed.deadLetterSubjectPrefix }).finally(() => connection.close());
     const stats = new Map<string, MarketplaceStats>();

@@ -1,8 +1,9 @@
 // `synclag engine` — the reference engine as a long-running service: webhook ingest → NATS JetStream →
 // worker (Redis Lua apply) → per-channel propagation over HTTP, with the reconciler, /metrics, /healthz,
 // /readyz and structured JSON logs. Composition lives in @synclag/service; this file maps flags, exit
-// codes and signals. Easy to get wrong: the second SIGTERM/SIGINT must not start a second shutdown, and
-// a shutdown that overruns its deadline must still end the process (exit 1), never hang.
+// codes and signals. Easy to get wrong: the second SIGTERM/SIGINT must not start a second shutdown, a
+// shutdown that overruns its deadline must still end the process (exit 1), never hang, and a signal
+// during the start (a slow connect) must abort it cleanly — so the handlers are installed before it.
 
 import { Command } from "commander";
 import { EngineService, ServiceError, createLogger, loadServiceConfig, redactChannelSpec, type ConfigFlags } from "@synclag/service";
@@ -19,21 +20,23 @@ export function engineCommand(): Command {
   return listsParseProblems(new Command("engine"))
     .description("Run the reference engine as a service: marketplace webhooks in, JetStream, Redis, pushes to every channel out.")
     .option("--config <file>", "JSON or YAML configuration file (env SYNCLAG_CONFIG)")
-    .option("--nats-url <url>", "NATS server (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
+    .option("--nats-url <url>", "NATS server, or several separated by commas (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
     .option("--redis-url <url>", "Redis server (env SYNCLAG_REDIS_URL; default redis://127.0.0.1:6379)")
     .option("--strategy <strategy>", "events (default) or polling:<interval> of at least 1s, e.g. polling:30s (env SYNCLAG_STRATEGY; polling:900s runs as polling:15m)")
     .option("--host <host>", "ingest/metrics listen address (env SYNCLAG_INGEST_HOST; default 127.0.0.1)")
     .option("--port <port>", "ingest/metrics port (env SYNCLAG_INGEST_PORT; default 8080; 0 = any free port)")
-    .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated)", (value: string, previous: string[] = []) => [...previous, value])
-    .option("--reconcile-interval <duration>", "reconciler period, e.g. 15m; 0 disables (env SYNCLAG_RECONCILE_INTERVAL)")
+    .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated); keeps the --config file's settings for the same id; off loopback it needs its own secrets", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--reconcile-interval <duration>", "reconciler period with its unit, e.g. 15m; 0 disables (env SYNCLAG_RECONCILE_INTERVAL)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SYNCLAG_LOG_LEVEL; default info)")
-    .option("--shutdown-timeout <duration>", "graceful shutdown deadline (env SYNCLAG_SHUTDOWN_TIMEOUT; default 15s)")
+    .option("--shutdown-timeout <duration>", "graceful shutdown deadline with its unit, e.g. 20s (env SYNCLAG_SHUTDOWN_TIMEOUT; default 15s)")
     .addHelpText(
       "after",
       [
         "",
         "Endpoints: POST /ingest/<channel> (marketplace order notifications), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
         "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
+        "Secrets: the mocks' public test secrets serve only channels on loopback; any other channel needs its credentials and",
+        "notificationSecret in the --config file or in SYNCLAG_CHANNEL_<ID>_CREDENTIALS (JSON) and SYNCLAG_CHANNEL_<ID>_NOTIFICATION_SECRET.",
         "Oversells: each is cancelled at its source channel from a durable list in Redis, retried with backoff for as long as the",
         "channel needs; alert on the cancellations_pending gauge staying above 0 (docs/engine-service.md, \"Oversell cancellations\").",
         "Several instances on one consumer and store: set verifyPushes: true (config file) or SYNCLAG_VERIFY_PUSHES=true on every",
@@ -45,7 +48,9 @@ export function engineCommand(): Command {
         "Example:",
         "  npx synclag engine --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002 --strategy events",
         "",
-        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable or the ingest port already in use.",
+        "Exit codes: 0 stopped cleanly (SIGTERM/SIGINT, also during start-up), 1 shutdown overran its deadline, 2 bad configuration, 4 NATS/Redis unreachable or the ingest port already in use.",
+        "Under systemd or Kubernetes start `node apps/cli/bin/synclag.js engine …` (in a wrapper script: `exec node …`), not `npx synclag",
+        "engine`: npm does not pass SIGTERM on — the engine is left running without its graceful stop (docs/engine-service.md, \"Running it as a service\").",
       ].join("\n"),
     )
     .action(async (flags: EngineFlags, command: Command) => {
@@ -62,43 +67,69 @@ export function engineCommand(): Command {
       config = { ...config, strategy: checkStrategy(config.strategy, problems) ?? config.strategy };
       if (problems.length > 0) throw new UsageError(problems);
       const logger = createLogger(config.logLevel);
-      let service: EngineService;
+      const shutdownTimeoutMs = config.shutdownTimeout;
+      // Whatever still holds the event loop (a connect attempt abandoned, a socket to a frozen server)
+      // must not keep a process that has finished its stop alive.
+      const exitSoon = (code: number): void => {
+        process.exitCode = code;
+        setTimeout(() => process.exit(code), 500).unref();
+      };
+      // Installed before the start, so a signal while connecting is no default kill (nothing stopped,
+      // a half-started engine): it aborts the start, which stops what it had started.
+      const startAbort = new AbortController();
+      let service: EngineService | undefined;
+      let stopped: () => void = () => undefined;
+      const finished = new Promise<void>((resolve) => (stopped = resolve));
+      const onSignal = (signal: NodeJS.Signals): void => {
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
+        // A second signal during shutdown is ignored (the deadline still bounds it).
+        process.on("SIGTERM", () => undefined);
+        process.on("SIGINT", () => undefined);
+        // However the stop goes, it ends within the deadline.
+        setTimeout(() => {
+          logger.error({ shutdownTimeoutMs }, "shutdown overran its deadline: exiting");
+          process.exit(1);
+        }, shutdownTimeoutMs + 1_000).unref();
+        if (service === undefined) {
+          logger.info({ signal }, "signal received during start-up: start aborted, what had started is stopped");
+          startAbort.abort();
+          return;
+        }
+        logger.info({ signal }, "signal received: graceful shutdown");
+        service.stop().then(
+          () => {
+            exitSoon(EXIT.ok);
+            stopped();
+          },
+          (error: unknown) => {
+            logger.error({ err: error }, "shutdown did not finish cleanly");
+            exitSoon(1);
+            stopped();
+          },
+        );
+      };
+      process.on("SIGTERM", onSignal);
+      process.on("SIGINT", onSignal);
       try {
-        service = await EngineService.start({ config, logger });
+        service = await EngineService.start({ config, logger, signal: startAbort.signal });
       } catch (error) {
+        if (error instanceof ServiceError && error.reason === "aborted") {
+          // The signal's line said it; what had started is stopped.
+          exitSoon(EXIT.ok);
+          return;
+        }
+        process.off("SIGTERM", onSignal);
+        process.off("SIGINT", onSignal);
         if (error instanceof ServiceError) {
           logger.fatal({ reason: error.reason, err: error }, error.message);
           process.stderr.write(`synclag engine: ${error.message}\n`);
-          process.exitCode = error.reason === "config" ? EXIT.usage : EXIT.environment;
+          exitSoon(error.reason === "config" ? EXIT.usage : EXIT.environment);
           return;
         }
         throw error;
       }
-      await new Promise<void>((resolve) => {
-        const onSignal = (signal: NodeJS.Signals) => {
-          logger.info({ signal }, "signal received: graceful shutdown");
-          process.off("SIGTERM", onSignal);
-          process.off("SIGINT", onSignal);
-          // A second signal during shutdown is ignored (the deadline still bounds it).
-          process.on("SIGTERM", () => undefined);
-          process.on("SIGINT", () => undefined);
-          service.stop().then(
-            () => {
-              process.exitCode = EXIT.ok;
-              resolve();
-            },
-            (error: unknown) => {
-              logger.error({ err: error }, "shutdown did not finish cleanly");
-              process.exitCode = 1;
-              resolve();
-              // Whatever still holds the event loop must not keep the process alive.
-              setTimeout(() => process.exit(1), 500).unref();
-            },
-          );
-        };
-        process.on("SIGTERM", onSignal);
-        process.on("SIGINT", onSignal);
-      });
+      await finished;
     });
 }
 
