@@ -221,6 +221,19 @@ export function deadLetterMessageId(streamName: string, sequence: number, timest
 }
 
 /**
+ * The Nats-Msg-Id of the copy a stopping feed puts back in the orders stream for a last delivery it hands
+ * back (see JetStreamFeedSubscription.requeue): `%requeue:<stream>:<sequence>:<stored-at ns>`, one per
+ * stored message, so a retried publish of the copy is stored once. Never an order's id: `messageIdFor`
+ * writes `%` only as `%XX` (hex digits), so `%r` never starts one.
+ */
+export function requeueMessageId(streamName: string, sequence: number, timestampNanos: bigint): string {
+  return `%requeue:${streamName}:${sequence}:${timestampNanos}`;
+}
+
+/** Header of such a copy: which stored message and delivery it was put back for. */
+export const REQUEUED_FROM_HEADER = "Synclag-Requeued-From";
+
+/**
  * The headers a dead letter is published with: JetStream's own (`Nats-Msg-Id`, `Nats-Expected-Stream`)
  * FIRST, then the metadata and the copied originals. Easy to get wrong: nats-server 2.9 looks a header
  * up by the first occurrence of its name anywhere in the header block and ignores it unless that

@@ -8,7 +8,9 @@
 // one fetch at a time, each for no more than the worker can start or hold (other workers get the rest),
 // and stop() lets the open request end rather than dropping what is in transit for it — so what it hands
 // back meanwhile is nak'd with a delay past that end, or the server would redeliver it straight into the
-// request, a delivery each time, until max-deliver dead-lettered valid orders (found by review); a deleted
+// request, a delivery each time, until max-deliver dead-lettered valid orders (found by review), and a last
+// delivery it hands back is put back in the stream as a new message (a nak ends it: the server gives up,
+// and whoever gets its max-deliver advisory dead-letters it — found by review); a deleted
 // consumer or a stream lost in a server restart shows up as missed heartbeats, so the feed asks the
 // server, reports it, re-creates what is missing and consumes again. A consumer whose settings keep
 // order bodies or pulls from the feed (headers_only, max_batch, max_expires) is refused, never consumed,
@@ -25,7 +27,7 @@
 // delivery lost the order.
 
 import { DeliverPolicy, jetstream, jetstreamManager, type Consumer, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
-import { millis, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
+import { headers as createHeaders, millis, type MsgHdrs, type NatsConnection, type Subscription } from "@nats-io/transport-node";
 import {
   decodeOrderEvent,
   formatProblems,
@@ -38,7 +40,7 @@ import {
   type OrderFeed,
   type OrderHandler,
 } from "@synclag/core";
-import { orderIdHint, readOriginalHeaders, readRawStoredHeaders, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
+import { deadLetterMessageId, orderIdHint, readOriginalHeaders, readRawStoredHeaders, REQUEUED_FROM_HEADER, requeueMessageId, timestampNanosFromIso, writeDeadLetter, type DeadLetterInput, type DeadLetterKind } from "./dead-letter.js";
 import { classifyPullRefusal, isDeleteDenied, NatsFeedError, toNatsFeedError } from "./errors.js";
 import { ackWaitForDelivery, PULL_EXPIRES_MS, resolveFeedOptions, type JetStreamFeedOptions, type ResolvedFeedOptions } from "./feed-options.js";
 import { describeMismatches, diffConsumerReception, pullRequirements, recreateMissingResources } from "./provision-streams.js";
@@ -62,11 +64,21 @@ const EXHAUSTED_SWEEP_BATCH = 1_000;
 const EXHAUSTED_RECHECK_MS = 1_000;
 /** Most sequences remembered as undeletable (see `undeletable`); beyond it the oldest is forgotten. */
 const MAX_UNDELETABLE = 10_000;
+/** Most dead-letter writes remembered as possibly stored (see `uncertainDeadLetters`); beyond it the oldest is forgotten. */
+const MAX_UNCERTAIN_DEAD_LETTERS = 10_000;
 /**
  * How long after the client sent a pull request it may still be open on the server (ms) beyond its
  * PULL_EXPIRES_MS: nats-server times the request from when it received it, and its timer is coarse.
  */
 const PULL_END_MARGIN_MS = 1_000;
+/**
+ * How long stop() waits for nats-server to answer a PING before it stops waiting on the server (ms):
+ * then the open pull request is closed, and background work and the final flush share this long once
+ * more. Running handlers are still awaited (up to stopTimeoutMs).
+ */
+const SERVER_ANSWER_MS = 1_000;
+/** How often a stopping worker checks whether its open pull request has ended, to put a last delivery back (ms). */
+const PULL_END_POLL_MS = 100;
 
 /** A dead letter the feed wrote (one per record: a repeated write of the same record is not reported). */
 export interface DeadLetterNotice {
@@ -153,6 +165,11 @@ export interface FeedStats {
    * stream refused to delete (deny_delete, sealed): each reported once as `delete-denied`, left stored.
    */
   readonly undeletable: number;
+  /**
+   * Last deliveries handed back while stopping that were put back in the orders stream as a new message
+   * (a nak would have made the server give up on them; see ADR 0004, "Graceful stop").
+   */
+  readonly requeued: number;
 }
 
 const defaultOnError = (error: NatsFeedError): void => {
@@ -309,11 +326,13 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   /** The pull request the feed closed itself (interrupt, stop): the server may still hold it open. */
   private pullClosedEarly: ConsumerMessages | undefined;
   /**
-   * Last deliveries this subscription handed back while stopping (their stop cost them the delivery,
-   * not a failure): their max-deliver advisory is left to the next worker's exhausted-message sweep,
-   * which runs them through the handler once more instead of dead-lettering them.
+   * Last deliveries this subscription handed back while stopping but could not put back in the stream
+   * (see requeue): nak'd, so the server gives up on them; this subscription ignores their max-deliver
+   * advisory, leaving them stored for an exhausted-message sweep, which runs them through the handler.
    */
   private readonly handedBackAtStop = new Set<number>();
+  /** Copies of last deliveries being put back in the stream while stopping (see requeue). */
+  private readonly requeues = new Set<Promise<void>>();
   /** Resolves the wait for room to pull (a slot freed, held messages handed back, stop). */
   private wakeRoom: (() => void) | undefined;
   private wakePause: (() => void) | undefined;
@@ -350,12 +369,19 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   private readonly pendingDeadLetters = new Map<number, PendingDeadLetter>();
   private exhaustedSweeper: ReturnType<typeof setInterval> | undefined;
   private sweepingExhausted = false;
-  private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0, undeletable: 0 };
+  private readonly counts = { delivered: 0, acked: 0, retried: 0, deadLettered: 0, released: 0, abandoned: 0, handlerErrors: 0, undeletable: 0, requeued: 0 };
   /**
    * Sequences the orders stream refused to delete (deny_delete, sealed): reported once, never tried again
    * by this subscription, skipped by its exhausted-message sweeps (insertion order = age, bounded).
    */
   private readonly undeletable = new Set<number>();
+  /**
+   * Dead-letter records (by record id) whose write by this subscription failed in a way that may have
+   * stored them (see mayHaveBeenStored), with the kind and reason of that first attempt: a later write
+   * answered `duplicate` is then this subscription's own, counted and reported (see recordDeadLetter).
+   * Insertion order = age, bounded.
+   */
+  private readonly uncertainDeadLetters = new Map<string, { readonly kind: DeadLetterKind; readonly reason: string }>();
 
   constructor(
     private readonly settings: SubscriptionSettings,
@@ -404,10 +430,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   /**
    * Stops pulling; messages already received but not started are handed back (nak), and so is whatever
    * still arrives for the open pull request (it ends within PULL_EXPIRES_MS) — each redelivered once
-   * that request has ended (see handBack), so a stop costs an order one delivery; waits for running
+   * that request has ended (see handBack), so a stop costs an order one delivery — one on its last
+   * delivery is put back in the stream as a new message instead (see requeue); waits for running
    * handlers to settle (bounded by stopTimeoutMs; a `retry` they return is handed back the same way);
-   * stops the advisory listener; flushes acks to the server. The connection belongs to the caller:
-   * drain it after.
+   * stops the advisory listener; flushes acks to the server. A server that does not answer a ping
+   * within SERVER_ANSWER_MS (frozen) is not waited for beyond that: neither the open pull request nor
+   * the final flush. The connection belongs to the caller: drain it after.
    */
   stop(): Promise<void> {
     this.stopPromise ??= this.shutdown();
@@ -431,8 +459,12 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     // Only while the server can still answer: a fetch has no client-side timer, and with the connection
     // lost (nats-server killed, a partition) it never ends — nothing can be in transit then, so it is
     // closed at once. Connected, it ends within PULL_EXPIRES_MS; never waited for much longer.
+    // Connected but frozen (SIGSTOP, a dead link the OS has not noticed) it never ends either, and nothing
+    // it sent is on its way: a PING it does not answer within SERVER_ANSWER_MS ends that wait (found by
+    // review: stop() with nothing in flight took its whole stopTimeoutMs, 7.5 s measured).
     const connected = !this.settings.connection.isClosed() && this.connectedNow;
-    const pullEnded = connected ? await waitUntil(this.loop, Math.min(deadline, Date.now() + PULL_EXPIRES_MS + 1_000)) : false;
+    const server = connected ? this.probeServer() : { answered: () => false, silent: Promise.resolve() };
+    const pullEnded = connected ? await waitUntil(this.loop, Math.min(deadline, Date.now() + PULL_EXPIRES_MS + PULL_END_MARGIN_MS), server.silent) : false;
     if (!pullEnded) this.closePull(this.messages);
     this.statusWatch.stop?.();
     let finished = pullEnded || !connected; // disconnected, nothing was in transit to strand
@@ -446,13 +478,27 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     finished = (await waitUntil(idle, deadline)) && finished;
     if (this.exhaustedSweeper !== undefined) clearInterval(this.exhaustedSweeper);
     this.advisory?.unsubscribe();
-    finished = (await waitUntil(Promise.allSettled([...this.advisoryWork]), deadline)) && finished;
+    // What is left waits on the server only: background work (sweeps, advisories, dead-letter retries,
+    // putting last deliveries back — each leaves its message stored when cut short) and the final flush
+    // (the acks are written to the socket either way; it only waits for the server to confirm them). A
+    // server that has not answered the PING gets SERVER_ANSWER_MS for all of it, not what is left of the
+    // deadline (its API requests would each run into apiTimeoutMs).
+    const serverWaitEnd = connected && !server.answered() ? Math.min(deadline, Date.now() + SERVER_ANSWER_MS) : deadline;
+    finished = (await waitUntil(Promise.allSettled([...this.advisoryWork, ...this.requeues]), serverWaitEnd)) && finished;
     this.handBackPendingDeadLetters();
     this.flushSettles();
     if (this.sweeper !== undefined) clearInterval(this.sweeper);
-    if (!this.settings.connection.isClosed()) await waitUntil(this.settings.connection.flush().catch(() => {}), deadline);
+    let flushed = true;
+    if (!this.settings.connection.isClosed()) flushed = await waitUntil(this.settings.connection.flush().catch(() => {}), serverWaitEnd);
     this.markReady();
-    if (!finished) {
+    if (connected && !server.answered()) {
+      this.report(
+        new NatsFeedError(
+          "timeout",
+          `stop(): nats-server did not answer a ping within ${SERVER_ANSWER_MS} ms (frozen or unreachable): the open pull request was closed without waiting for its end, and the acks, naks and terms sent while stopping may not have reached it${flushed ? "" : " (not confirmed)"}; what it did not get is redelivered after its ack wait${this.inFlight.size > 0 ? `; ${this.inFlight.size} handler(s) still running` : ""}`,
+        ),
+      );
+    } else if (!finished) {
       const pull = pullEnded || !connected ? "" : " and the last pull request still open (what was in transit for it is redelivered after its ack wait)";
       this.report(
         new NatsFeedError(
@@ -461,6 +507,22 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         ),
       );
     }
+  }
+
+  /**
+   * Sends a PING when stop() begins: `silent` resolves if no PONG came within SERVER_ANSWER_MS (it never
+   * resolves once one came); `answered()` says whether one came (so far).
+   */
+  private probeServer(): { readonly answered: () => boolean; readonly silent: Promise<void> } {
+    let answered = false;
+    const pong = this.settings.connection.flush().then(
+      () => {
+        answered = true;
+      },
+      () => {},
+    );
+    const silent = waitUntil(pong, Date.now() + SERVER_ANSWER_MS).then((inTime) => (inTime && answered ? new Promise<void>(() => {}) : undefined));
+    return { answered: () => answered, silent };
   }
 
   private markReady(): void {
@@ -808,10 +870,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
    * would redeliver the message straight into it, the stopping feed would hand it back again, and so on:
    * a delivery each time until max-deliver ran out, in milliseconds. So the redelivery is delayed past
    * the request's end (at most PULL_EXPIRES_MS + PULL_END_MARGIN_MS); a stop then costs an order one
-   * delivery. (2) On its last delivery there is no redelivery to delay: the server gives up on it at
-   * once, and its max-deliver advisory (still received here) is not a reason to dead-letter it — the
-   * stop, not the order, used up its deliveries — so it is left stored for the next worker's exhausted-
-   * message sweep, which runs it through the handler once more (see onMaxDeliveries, lastChance).
+   * delivery. (2) On its last delivery there is no redelivery: the stop, not the order, used up its
+   * deliveries, so it is put back in the stream as a new message (see requeue).
    */
   private handBack(message: JsMsg, delayMs: number): void {
     if (!this.stopping) {
@@ -819,12 +879,88 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       return;
     }
     if (this.maxDeliver > 0 && message.info.deliveryCount >= this.maxDeliver) {
-      this.handedBackAtStop.add(message.seq);
-      this.queueSettle(message, "nak", 0);
+      this.requeue(message);
       return;
     }
     const pullOpenMs = this.pullOpenUntilMs - Date.now();
     this.queueSettle(message, "nak", Math.max(delayMs, pullOpenMs > 0 ? Math.ceil(pullOpenMs) : 0));
+  }
+
+  /**
+   * Hands back a last delivery while stopping. A nak cannot: the server gives up on the order and says so
+   * in a max-deliver advisory — at once to a running worker, or (the open pull request over) only when
+   * the next worker pulls — and whoever gets it cannot tell a stop's hand-back from a worker that died on
+   * the order, so it dead-lettered a valid order as `max-deliver` (found by review: a Redis call hanging
+   * through the stop returned its `retry` after the pull had ended; with several workers any stop could
+   * do it). Instead the order is published again to the orders stream — same subject, bytes and headers
+   * but JetStream's, a record id of its own (`requeueMessageId`, so a retried publish is stored once) and
+   * `Synclag-Requeued-From` — and the delivery acked once the copy is stored: the copy starts with all
+   * its deliveries, for whichever worker pulls next. Published only once this worker's open pull request
+   * has ended (the delivery kept alive meanwhile): delivered into it, the copy would be handed back too —
+   * a delivery spent, and with max deliver 1 put back again, and again, until the request ended. If the
+   * copy cannot be stored (stream full, the server gone), the delivery is nak'd as before and the order
+   * may be dead-lettered as `max-deliver` (reported; after a timeout the copy may be stored all the same,
+   * and then the order is handled from it too). stop() waits for it (bounded by stopTimeoutMs).
+   */
+  private requeue(message: JsMsg): void {
+    const { streamName } = this.settings.feed;
+    const work: Promise<void> = this.afterPullEnded(message)
+      .then(() => this.publishCopy(message))
+      .then(
+        () => {
+          this.counts.requeued++;
+          this.settings.metrics.increment("nats_feed_requeued_total");
+          this.queueSettle(message, "ack", 0);
+        },
+        (error: unknown) => {
+          const cause = toNatsFeedError(error, `putting ${streamName} #${message.seq} back in the stream`);
+          this.report(
+            new NatsFeedError(
+              cause.reason,
+              `${cause.message}: handed back by stop() on its last delivery (${message.info.deliveryCount} of ${this.maxDeliver}) and not put back; nak'd instead — nats-server gives up on it, and a worker may dead-letter it as max-deliver`,
+              { cause },
+            ),
+          );
+          // This subscription ignores its advisory (see onMaxDeliveries); another worker cannot tell.
+          this.handedBackAtStop.add(message.seq);
+          this.queueSettle(message, "nak", 0);
+        },
+      )
+      .finally(() => this.requeues.delete(work));
+    this.requeues.add(work);
+  }
+
+  /** Resolves once no pull request of this worker may be open on the server (see pullOpenUntilMs), keeping `message` alive (+WPI). */
+  private async afterPullEnded(message: JsMsg): Promise<void> {
+    const ackWaitMs = ackWaitForDelivery(this.ackWaits, message.info.deliveryCount);
+    let aliveUntilMs = 0;
+    while (this.pullOpenUntilMs > Date.now()) {
+      if (Date.now() >= aliveUntilMs) {
+        this.send(message, "working", (m) => m.working());
+        aliveUntilMs = Date.now() + ackWaitMs / 2;
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(PULL_END_POLL_MS, Math.max(1, this.pullOpenUntilMs - Date.now()))));
+    }
+  }
+
+  /** Publishes the copy of `message` that requeue() puts back (throws when it is not stored). */
+  private async publishCopy(message: JsMsg): Promise<void> {
+    // A body-less delivery (a headers-only consumer) would store an empty order: never copied.
+    const { streamName } = this.settings.feed;
+    if (message.data.byteLength === 0) throw new NatsFeedError("unexpected", `${streamName} #${message.seq} was delivered without a body: not copied`);
+    const copy = createHeaders();
+    // JetStream's own headers first (nats-server 2.9 reads a header at its first occurrence, see dead-letter.ts).
+    copy.set("Nats-Msg-Id", requeueMessageId(streamName, message.seq, message.timestampNanos));
+    copy.set("Nats-Expected-Stream", streamName);
+    copy.set(REQUEUED_FROM_HEADER, `${streamName} #${message.seq} (delivery ${message.info.deliveryCount}, handed back by a stop)`);
+    // The producer's own headers, not JetStream's (its Nats-Msg-Id, expectations, rollups, a consumer's
+    // Nats-Msg-Size): unreadable ones (names nats.js refuses) are left out, the order is in the bytes.
+    const { headers } = readOriginalHeaders(() => message.headers);
+    for (const name of headers?.keys() ?? []) {
+      if (/^nats-/i.test(name) || name.toLowerCase() === REQUEUED_FROM_HEADER.toLowerCase()) continue;
+      for (const value of headers?.values(name) ?? []) copy.append(name, value);
+    }
+    await this.settings.js.publish(message.subject, message.data, { headers: copy, timeout: this.settings.apiTimeoutMs });
   }
 
   private start(message: JsMsg): void {
@@ -988,7 +1124,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
         return;
       case "retry": {
         // While stopping, a retry is most likely the stop itself (the engine's processor hands back an
-        // order it is retrying against a down store): not a reason to give up on the order (handBack).
+        // order it is retrying against a down store): not a reason to give up on the order — on its last
+        // delivery it is put back in the stream (handBack, requeue).
         if (this.maxDeliver > 0 && deliveryCount >= this.maxDeliver && !this.stopping) {
           await this.deadLetter(
             message,
@@ -1038,8 +1175,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       // the last one the advisory path (another worker) or the exhausted sweep picks it up.
       this.counts.retried++;
       // A last delivery whose record could not be written is a dead letter still: the server gives up
-      // on it and its max-deliver advisory writes the record (not handBack, which would leave a stop's
-      // last delivery to the next worker's sweep).
+      // on it and its max-deliver advisory writes the record (not handBack, which would put a stop's
+      // last delivery back in the stream as a new order).
       if (lastDelivery) this.queueSettle(message, "nak", 0);
       else this.handBack(message, this.failureDelay(deliveryCount));
     }
@@ -1073,16 +1210,35 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     return { unreadableHeaders: { error, raw } };
   }
 
-  /** Writes the dead letter of `original` (throws when not written); counts and reports it unless the stream already had it. */
+  /**
+   * Writes the dead letter of `original` (throws when not written); counts and reports it once per
+   * record. A record the dead-letter stream already held (the handler's and the advisory's write of the
+   * same message, another worker's) is one dead letter, not another: counted and reported by whoever
+   * stored it — which includes this subscription when an earlier attempt of its own failed in a way that
+   * may have stored it (no PubAck in time, the connection lost): found by review, such a dead letter was
+   * counted and reported by nobody. Not exact across workers: an attempt that timed out here and the
+   * record then stored by another worker in between is counted by both (far rarer than a lost PubAck).
+   */
   private async recordDeadLetter(original: Omit<DeadLetterInput, "kind" | "reason" | "orderId">, kind: DeadLetterKind, reason: string, orderId: string | undefined): Promise<void> {
-    const written = await writeDeadLetter(this.settings.js, this.settings.feed, { kind, reason, ...(orderId === undefined ? {} : { orderId }), ...original }, this.settings.apiTimeoutMs);
-    // A record the dead-letter stream already held (a retried write, another worker's, the handler's and
-    // the advisory's both) is one dead letter, not another: counted once, by whoever stored it.
-    if (!written.duplicate) {
-      this.counts.deadLettered++;
-      this.settings.metrics.increment("nats_feed_dead_letters_total", { kind });
+    const recordId = deadLetterMessageId(this.settings.feed.streamName, original.sequence, original.timestampNanos);
+    let written: { readonly sequence: number; readonly duplicate: boolean };
+    try {
+      written = await writeDeadLetter(this.settings.js, this.settings.feed, { kind, reason, ...(orderId === undefined ? {} : { orderId }), ...original }, this.settings.apiTimeoutMs, recordId);
+    } catch (error) {
+      if (mayHaveBeenStored(error) && !this.uncertainDeadLetters.has(recordId)) {
+        this.uncertainDeadLetters.set(recordId, { kind, reason });
+        if (this.uncertainDeadLetters.size > MAX_UNCERTAIN_DEAD_LETTERS) this.uncertainDeadLetters.delete(this.uncertainDeadLetters.keys().next().value as string);
+      }
+      throw error;
     }
-    this.noteDeadLetter(written, { kind, reason, orderId, subject: original.subject, streamSequence: original.sequence, deliveryCount: original.deliveryCount });
+    // What this subscription wrote earlier, when that is what the stream holds (the first such attempt).
+    const earlier = this.uncertainDeadLetters.get(recordId);
+    this.uncertainDeadLetters.delete(recordId);
+    if (written.duplicate && earlier === undefined) return;
+    const record = written.duplicate && earlier !== undefined ? earlier : { kind, reason };
+    this.counts.deadLettered++;
+    this.settings.metrics.increment("nats_feed_dead_letters_total", { kind: record.kind });
+    this.noteDeadLetter(written.sequence, { ...record, orderId, subject: original.subject, streamSequence: original.sequence, deliveryCount: original.deliveryCount });
   }
 
   /**
@@ -1164,15 +1320,14 @@ export class JetStreamFeedSubscription implements FeedSubscription {
     this.pendingDeadLetters.clear();
   }
 
-  /** Tells onDeadLetter about a record written now (not about a repeated write of an existing one). */
+  /** Tells onDeadLetter about a record this subscription stored (once per record, see recordDeadLetter). */
   private noteDeadLetter(
-    written: { readonly sequence: number; readonly duplicate: boolean },
+    deadLetterSequence: number,
     record: { kind: DeadLetterKind; reason: string; orderId: string | undefined; subject: string; streamSequence: number; deliveryCount: number },
   ): void {
-    if (written.duplicate) return;
     const { orderId, ...rest } = record;
     try {
-      this.settings.onDeadLetter({ ...rest, ...(orderId === undefined ? {} : { orderId }), stream: this.settings.feed.streamName, deadLetterSequence: written.sequence });
+      this.settings.onDeadLetter({ ...rest, ...(orderId === undefined ? {} : { orderId }), stream: this.settings.feed.streamName, deadLetterSequence });
     } catch {
       // a reporter that throws must not take the worker down
     }
@@ -1245,8 +1400,8 @@ export class JetStreamFeedSubscription implements FeedSubscription {
       return;
     }
     if (this.handedBackAtStop.has(sequence)) {
-      // Its last delivery was handed back by this subscription's stop (see handBack): left stored for
-      // the next worker's exhausted-message sweep, which runs it through the handler once more.
+      // Its last delivery was handed back by this subscription's stop and could not be put back (see
+      // requeue): left stored for an exhausted-message sweep, which runs it through the handler once more.
       return;
     }
     const pending = this.pendingDeadLetters.get(sequence);
@@ -1454,14 +1609,26 @@ export class JetStreamFeedSubscription implements FeedSubscription {
   }
 }
 
-/** Waits for `promise` until `deadlineMs` (epoch ms); true when it settled in time. */
-async function waitUntil(promise: Promise<unknown>, deadlineMs: number): Promise<boolean> {
+/**
+ * A failed dead-letter write the server may have stored all the same: no PubAck in time, the connection
+ * lost or closed under the request, or a failure nats.js did not explain. A refusal (stream missing or
+ * full, too large, wrong stream) stored nothing.
+ */
+function mayHaveBeenStored(error: unknown): boolean {
+  const cause = error instanceof NatsFeedError && error.reason === "dead-letter-failed" && error.cause instanceof NatsFeedError ? error.cause : error;
+  return cause instanceof NatsFeedError && (cause.reason === "timeout" || cause.reason === "closed" || cause.reason === "unexpected");
+}
+
+/** Waits for `promise` until `deadlineMs` (epoch ms), or until `giveUp` resolves; true when it settled in time. */
+async function waitUntil(promise: Promise<unknown>, deadlineMs: number, giveUp?: Promise<unknown>): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<false>((resolve) => {
     timer = setTimeout(() => resolve(false), Math.max(0, deadlineMs - Date.now()));
   });
+  const racers: Promise<boolean>[] = [promise.then(() => true, () => true), timeout];
+  if (giveUp) racers.push(giveUp.then(() => false, () => false));
   try {
-    return await Promise.race([promise.then(() => true, () => true), timeout]);
+    return await Promise.race(racers);
   } finally {
     clearTimeout(timer);
   }
