@@ -74,9 +74,13 @@ export async function connectNats(options: ConnectNatsOptions): Promise<NatsConn
   const { servers, credentials } = natsAuthentication(options);
   const authenticator = credentials === undefined ? undefined : authenticatorFor(credentials);
   const timeoutMs = options.timeoutMs ?? 5_000;
-  // Every server that takes a TCP connection must greet like NATS; one that is down is left to nats.js.
+  // A server that greets with something else is a misconfiguration (a Redis port, say): refused. One that
+  // takes the TCP connection and stays silent is refused when it is the only hope, but in a list beside
+  // one that answers like NATS it is a hung node, left to nats.js like one that is down (found by review:
+  // one frozen cluster seed kept the engine from starting on the healthy one).
   const answers = await Promise.all(servers.map((server) => probeNatsServer(server, timeoutMs).then((answer) => ({ server, answer }))));
-  const notNats = answers.find((a) => a.answer.kind === "silent" || a.answer.kind === "not-nats");
+  const someAnswer = answers.some((a) => a.answer.kind === "nats" || a.answer.kind === "not-probed");
+  const notNats = answers.find((a) => a.answer.kind === "not-nats") ?? (someAnswer ? undefined : answers.find((a) => a.answer.kind === "silent"));
   if (notNats) {
     const cause = new Error(describeProbeAnswer(notNats.answer, timeoutMs));
     throw new NatsFeedError("unavailable", `connecting to ${notNats.server}: ${cause.message}`, { cause });

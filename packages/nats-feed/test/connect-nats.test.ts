@@ -112,4 +112,17 @@ describe.skipIf(natsMissing !== undefined)("connectNats at a real nats-server", 
       await connection.close();
     }
   });
+
+  it("connects through a server list with one frozen seed (TCP accepted, no INFO: a hung node) beside a healthy one (found by re-review)", { timeout: 20_000 }, async () => {
+    const frozen = await fakeServer();
+    const connection = await connectNats({ servers: [frozen.url, nats.url()], timeoutMs: 1_000 });
+    try {
+      expect(connection.info?.server_id).toBeTruthy();
+    } finally {
+      await connection.close();
+    }
+    // Something that is clearly not NATS in the list is still a configuration error.
+    const redisLike = await fakeServer("-ERR unknown command\r\n");
+    await expect(connectNats({ servers: [redisLike.url, nats.url()], timeoutMs: 1_000 })).rejects.toThrow(/did not answer like NATS/);
+  });
 });
