@@ -2,6 +2,7 @@
 // so a command can report every bad flag at once.
 
 import { formatDuration, parseDuration } from "@synclag/core";
+import { natsServers, redactUrlCredentials } from "@synclag/service";
 import { parseStrategy } from "@synclag/sim";
 import { MAX_POLLING_INTERVAL_MS, MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, strategyName, type Scenario } from "@synclag/workload";
 import { fileThresholdProblems } from "./thresholds.js";
@@ -199,21 +200,34 @@ export function shellQuote(text: string): string {
   return /^[\w.,:%/=@+-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Server URLs (--nats-url, --redis-url): checked before anything starts; the port may be left to its default. */
+/**
+ * Server URLs (--nats-url, --redis-url): checked before anything starts; the port may be left to its default.
+ * `list`: several servers separated by commas (NATS cluster seeds, as the engine service takes them).
+ */
 // Not ws:/wss: — the Node transport of nats.js does not connect websockets (it refuses them at connect).
-export const NATS_URL = { schemes: ["nats:", "tls:"], example: "nats://127.0.0.1:4222" } as const;
-export const REDIS_URL = { schemes: ["redis:", "rediss:"], example: "redis://127.0.0.1:6379" } as const;
+export const NATS_URL = { schemes: ["nats:", "tls:"], example: "nats://127.0.0.1:4222", list: true } as const;
+export const REDIS_URL = { schemes: ["redis:", "rediss:"], example: "redis://127.0.0.1:6379", list: false } as const;
 
-export function checkServerUrl(flag: string, text: string | undefined, kind: { readonly schemes: readonly string[]; readonly example: string }, problems: string[]): void {
+/**
+ * Every problem of a server URL flag. Messages quote the URL with its user info (`user:password@`, a
+ * token) and secret-looking parameters redacted: a flag's text lands in terminals and CI logs.
+ */
+export function checkServerUrl(flag: string, text: string | undefined, kind: { readonly schemes: readonly string[]; readonly example: string; readonly list: boolean }, problems: string[]): void {
   if (text === undefined) return;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    problems.push(`${flag}: ${JSON.stringify(text)} is not a URL (use e.g. ${kind.example})`);
-    return;
+  const servers = kind.list ? natsServers(text) : [text];
+  if (servers.includes("")) problems.push(`${flag}: an empty entry in the server list (servers are separated by single commas, e.g. ${kind.example},${kind.example.replace(/\d+$/, (port) => String(Number(port) + 1))})`);
+  for (const server of servers) {
+    if (server === "") continue;
+    const quoted = JSON.stringify(redactUrlCredentials(server));
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      problems.push(`${flag}: ${quoted} is not a URL (use e.g. ${kind.example})`);
+      continue;
+    }
+    if (!kind.schemes.includes(url.protocol)) problems.push(`${flag}: ${quoted} must start with ${kind.schemes.map((s) => `${s}//`).join(", ")} (e.g. ${kind.example})`);
+    else if (url.hostname === "") problems.push(`${flag}: ${quoted} has no host (use e.g. ${kind.example})`);
+    else if (url.port === "0") problems.push(`${flag}: ${quoted}: port 0 is not a server's port (use e.g. ${kind.example})`);
   }
-  if (!kind.schemes.includes(url.protocol)) problems.push(`${flag}: ${JSON.stringify(text)} must start with ${kind.schemes.map((s) => `${s}//`).join(", ")} (e.g. ${kind.example})`);
-  else if (url.hostname === "") problems.push(`${flag}: ${JSON.stringify(text)} has no host (use e.g. ${kind.example})`);
-  else if (url.port === "0") problems.push(`${flag}: ${JSON.stringify(text)}: port 0 is not a server's port (use e.g. ${kind.example})`);
 }

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { YAMLError, parseDocument } from "yaml";
 import { z } from "zod";
-import { parseDuration } from "@synclag/core";
+import { checkBundles, parseDuration, type BundleDefinition } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS, isLoopback } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
@@ -102,6 +102,95 @@ const publicBaseUrl = z.string().trim().pipe(url(["http:", "https:"])).superRefi
   if (parsed.username !== "" || parsed.password !== "") ctx.addIssue({ code: "custom", message: "must not carry credentials" });
 });
 
+/**
+ * `bundles`: bundle SKUs sold out of component SKUs (`[{ sku, components: [{ sku, quantity }] }]`), checked
+ * with the engine's own rules (`checkBundles`: non-empty SKUs, a bundle defined once, at least one
+ * component, whole units ≥ 1, no bundle as a component) in the same pass as the entries' shape, so every
+ * problem is listed at once with its path (`bundles.2.components.0.quantity`).
+ */
+const bundleList = z.array(z.unknown()).transform((entries, ctx): BundleDefinition[] => {
+  const issue = (path: readonly (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: [...path], message });
+  /** Paths (`.1`, `.0.components.2`) of entries not shaped so that checkBundles can read them: reported here only. */
+  const unreadable: string[] = [];
+  const readable = entries.map((entry, index) => {
+    if (!isRecord(entry)) {
+      issue([index], `must be a bundle { sku, components: [{ sku, quantity }] }, got ${JSON.stringify(entry) ?? String(entry)}`);
+      unreadable.push(`.${index}`);
+      return { sku: "", components: [] };
+    }
+    for (const key of Object.keys(entry)) if (key !== "sku" && key !== "components") issue([index, key], `unknown key ${JSON.stringify(key)} (a bundle has sku and components)`);
+    if (entry.components !== undefined && !Array.isArray(entry.components)) {
+      issue([index, "components"], "must be a list of components [{ sku, quantity }]");
+      unreadable.push(`.${index}.components`);
+      return { sku: entry.sku, components: [] };
+    }
+    const components = ((entry.components ?? []) as unknown[]).map((component, c) => {
+      if (!isRecord(component)) {
+        issue([index, "components", c], `must be a component { sku, quantity }, got ${JSON.stringify(component) ?? String(component)}`);
+        unreadable.push(`.${index}.components.${c}`);
+        return { sku: "", quantity: 1 };
+      }
+      for (const key of Object.keys(component)) if (key !== "sku" && key !== "quantity") issue([index, "components", c, key], `unknown key ${JSON.stringify(key)} (a component has sku and quantity)`);
+      return component;
+    });
+    return { sku: entry.sku, components };
+  }) as unknown as BundleDefinition[];
+  for (const problem of checkBundles(readable, "")) {
+    if (unreadable.some((prefix) => problem.path === prefix || problem.path.startsWith(`${prefix}.`))) continue;
+    issue(problem.path.split(".").slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part)), problem.message);
+  }
+  return readable;
+});
+
+/**
+ * NATS credentials as settings of their own, for a secret kept out of the URL (a Kubernetes Secret in
+ * SYNCLAG_NATS_PASSWORD, a mounted creds file). One way at a time; credentials in `natsUrl`'s user info
+ * must be the same ones (nats-feed's connectNats refuses two different sets). Secrets are redacted from
+ * the printed configuration by key name (user, password, token); file paths are printed.
+ */
+const natsCredentials = z
+  .strictObject({
+    /** User name (nats-server --user or an authorization block), with `password`. */
+    user: z.string().min(1, "must not be empty").optional(),
+    password: z.string().optional(),
+    /** Token (nats-server --auth). */
+    token: z.string().min(1, "must not be empty").optional(),
+    /** A NATS credentials file (user JWT + NKey seed, as `nsc generate creds` writes it), read at every (re)connect. */
+    credsFile: z.string().min(1, "must not be empty").optional(),
+    /** A file holding the user's NKey seed (`SU…`), read at every (re)connect. */
+    nkeySeedFile: z.string().min(1, "must not be empty").optional(),
+  })
+  .superRefine((nats, ctx) => {
+    if (nats.password !== undefined && nats.user === undefined) ctx.addIssue({ code: "custom", path: ["password"], message: "a password needs a user (nats.user, SYNCLAG_NATS_USER); a token goes in nats.token" });
+    const ways = [
+      nats.user !== undefined ? "a user and password (user)" : undefined,
+      nats.token !== undefined ? "a token (token)" : undefined,
+      nats.credsFile !== undefined ? "a credentials file (credsFile)" : undefined,
+      nats.nkeySeedFile !== undefined ? "an NKey seed file (nkeySeedFile)" : undefined,
+    ].filter((way) => way !== undefined);
+    if (ways.length > 1) ctx.addIssue({ code: "custom", message: `${ways.join(", ")}: give one way of authenticating to NATS` });
+  });
+
+/** What nats-feed's connectNats needs to connect as the configuration says: the server list and the credentials settings. */
+export function natsConnectOptions(config: Pick<ServiceConfig, "natsUrl" | "nats">): {
+  readonly servers: string[];
+  readonly user?: string;
+  readonly pass?: string;
+  readonly token?: string;
+  readonly credsFile?: string;
+  readonly nkeySeedFile?: string;
+} {
+  const { user, password, token, credsFile, nkeySeedFile } = config.nats;
+  return {
+    servers: natsServers(config.natsUrl),
+    ...(user === undefined ? {} : { user }),
+    ...(password === undefined ? {} : { pass: password }),
+    ...(token === undefined ? {} : { token }),
+    ...(credsFile === undefined ? {} : { credsFile }),
+    ...(nkeySeedFile === undefined ? {} : { nkeySeedFile }),
+  };
+}
+
 const kind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
 
 const channelSchema = z.strictObject({
@@ -135,6 +224,8 @@ const channelSchema = z.strictObject({
 export const serviceConfigSchema = z.strictObject({
   /** One NATS server, or several separated by commas (cluster seeds). */
   natsUrl: natsServerList.default("nats://127.0.0.1:4222"),
+  /** NATS credentials other than in the URL (see `natsCredentials`). */
+  nats: natsCredentials.default({}),
   redisUrl: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
   strategy: strategy.default("events"),
   ingest: z
@@ -154,6 +245,8 @@ export const serviceConfigSchema = z.strictObject({
     })
     .default({ host: "127.0.0.1", port: 8080, maxBodyBytes: 256 * 1024, trustForwardedHeaders: false }),
   channels: z.array(channelSchema).default([]),
+  /** Bundles sold out of component SKUs (no stock of their own); see `bundleList`. */
+  bundles: bundleList.default([]),
   reconcileInterval: duration.default(900_000),
   feed: z
     .strictObject({
@@ -369,6 +462,11 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   }
   const sources: Array<[string, string | undefined, readonly string[], (text: string) => unknown]> = [
     ["SYNCLAG_NATS_URL", env.SYNCLAG_NATS_URL, ["natsUrl"], String],
+    ["SYNCLAG_NATS_USER", env.SYNCLAG_NATS_USER, ["nats", "user"], String],
+    ["SYNCLAG_NATS_PASSWORD", env.SYNCLAG_NATS_PASSWORD, ["nats", "password"], String],
+    ["SYNCLAG_NATS_TOKEN", env.SYNCLAG_NATS_TOKEN, ["nats", "token"], String],
+    ["SYNCLAG_NATS_CREDS", env.SYNCLAG_NATS_CREDS, ["nats", "credsFile"], String],
+    ["SYNCLAG_NATS_NKEY_SEED_FILE", env.SYNCLAG_NATS_NKEY_SEED_FILE, ["nats", "nkeySeedFile"], String],
     ["SYNCLAG_REDIS_URL", env.SYNCLAG_REDIS_URL, ["redisUrl"], String],
     ["SYNCLAG_STRATEGY", env.SYNCLAG_STRATEGY, ["strategy"], String],
     ["SYNCLAG_INGEST_HOST", env.SYNCLAG_INGEST_HOST, ["ingest", "host"], String],
@@ -482,8 +580,11 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   return parsed.data;
 }
 
-/** Secret-looking key names: `key`, `apiKey`, `private_key`…, but not `keyPrefix` (a Redis namespace, worth seeing). */
-const SECRET_KEY = /secret|token|password|passwd|authorization|credential|(?:^|[a-z_])key$/i;
+/**
+ * Secret-looking key names: `key`, `apiKey`, `private_key`…, but not `keyPrefix` (a Redis namespace, worth seeing);
+ * and a user name (`nats.user`): it may be half the secret, as a URL's user info is redacted whole.
+ */
+const SECRET_KEY = /secret|token|password|passwd|authorization|credential|(?:^|[a-z_])key$|^user(?:name)?$/i;
 
 /** A copy safe to print: secret-looking keys and URL passwords replaced by "[redacted]". */
 export function redactConfig(value: unknown, key = ""): unknown {

@@ -21,7 +21,7 @@ import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
-import { channelSecretProblem, channelSecrets, natsServers, redactConfig, type ServiceConfig } from "./config.js";
+import { channelSecretProblem, channelSecrets, natsConnectOptions, redactConfig, type ServiceConfig } from "./config.js";
 import { EbayKeyResolver, fetchEbayPublicKey } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
@@ -229,7 +229,8 @@ export class EngineService {
     try {
       checkAborted();
       const connecting = connectNats({
-        servers: natsServers(config.natsUrl),
+        // The servers and the credentials settings (nats.user / password / token / credsFile / nkeySeedFile).
+        ...natsConnectOptions(config),
         name: "synclag-engine",
         timeoutMs: 5_000,
         // Disconnects, reconnects (with the downtime), lame duck, close: an operator sees each in the log.
@@ -239,6 +240,9 @@ export class EngineService {
     } catch (error) {
       await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
       if (isAborted(error)) throw error;
+      // Credentials that cannot be used as given (two different sets, a password without a user, an
+      // unreadable creds file): a configuration problem (exit 2), not an unreachable server.
+      if (error instanceof NatsFeedError && error.reason === "invalid-options") throw failure("config", "nats", error);
       // nats-feed's message repeats the URL ("connecting to <url>: …"); its cause says what went wrong.
       const cause = error instanceof NatsFeedError && error.cause instanceof Error ? error.cause : error;
       throw failure("environment", `cannot connect to NATS at ${redactUrlCredentials(config.natsUrl)}`, error, redactedMessage(cause));
@@ -266,6 +270,9 @@ export class EngineService {
       const connecting = RedisStockStore.connect({
         url: config.redisUrl,
         keyPrefix: config.redis.keyPrefix,
+        // Group commit sends at most one script call's worth of orders per gathered call (so a call refused
+        // as a whole wrote nothing): the store's batch is the configured call size, or the setting above 100 would be 100.
+        batchSize: config.redis.maxOrdersPerCall,
         onClientError: (error) => {
           if (redisConnecting) {
             redisConnectErrors += 1;
@@ -340,14 +347,20 @@ export class EngineService {
       options.onResult?.(event, result);
     };
     // Group commit: the feed runs many handlers at once; their applyOrder calls share script calls.
-    const groupStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: Math.min(config.redis.maxOrdersPerCall, store.batchSize) }) : store;
+    const groupStore = config.redis.maxOrdersPerCall > 1 ? new GroupCommitStockStore(store, { maxOrdersPerCall: config.redis.maxOrdersPerCall }) : store;
     // An unknown-SKU refusal while the store has lost its data is held (retried), never dead-lettered.
     const workerStore = new EpochGuardedStockStore(groupStore, storeEpoch);
     // Several instances: a push of this instance can land after another's newer one (push-verifier.ts).
-    // Polling needs no such check: every poll reads the whole store again.
-    const pushVerifier = config.verifyPushes && parsed.strategy.kind === "events" ? new PushVerifier({ store, metrics, logger }) : undefined;
-    const engine = new Engine({
+    // Polling needs no such check: every poll reads the whole store again. It reads what the engine
+    // pushes from — `engine.store`, which with bundles computes each bundle's level from its components
+    // (the raw Redis store holds no bundle: a bundle's push would never be checked). Built before the
+    // engine (its clients are wrapped), it reads only once attached to the engine's propagator.
+    const pushVerifier: PushVerifier | undefined = config.verifyPushes && parsed.strategy.kind === "events" ? new PushVerifier({ store: { snapshot: (skus) => engine.store.snapshot(skus) }, metrics, logger }) : undefined;
+    const engine: Engine = new Engine({
       store: workerStore,
+      // Orders for a bundle are expanded into its components before the store (one Lua call for the
+      // whole order); every stock read the engine pushes from gives the bundles' levels too.
+      bundles: config.bundles,
       feed,
       channels: config.channels.map((entry) => {
         const id = entry.id ?? entry.kind;
@@ -394,13 +407,15 @@ export class EngineService {
       }
       const { propagator } = engine;
       const push = await pushRestoredStock(
-        { snapshot: (skus) => store.snapshot(skus), publish: (sku, level) => propagator.publish(sku, level), isSettled: (sku, version) => propagator.isSettled(sku, version), holdsVersion: (sku, version) => propagator.holdsVersion(sku, version) },
+        // engine.store: with bundles, the catalogue read brings every bundle's restored level too.
+        { snapshot: (skus) => engine.store.snapshot(skus), publish: (sku, level) => propagator.publish(sku, level), isSettled: (sku, version) => propagator.isSettled(sku, version), holdsVersion: (sku, version) => propagator.holdsVersion(sku, version) },
         { signal: restore.signal, logger },
       );
       logger.info({ marker: restore.marker, how: restore.how, wasLost: restore.wasLost, skus: push.skus }, "stock restore adopted: the versions pushed before the loss are forgotten, every SKU's restored quantity is being pushed to every channel");
     });
 
     // --- Ingest ------------------------------------------------------------------------------------
+    const bundlesBySku = new Map(config.bundles.map((bundle) => [bundle.sku.normalize("NFC"), bundle]));
     const { streamName, consumerName, subjectPrefix } = config.feed;
     // The guard below checks reused order ids itself (content kept per id for the window): the publisher's
     // own check would re-send every identical retry of a consumed order under a content id.
@@ -486,6 +501,11 @@ export class EngineService {
         metrics,
         logger,
         renderMetrics: async () => ({ contentType: prometheus.contentType, body: await prometheus.render() }),
+        // A bundle holds no stock of its own: refused with the request's other items checked, none applied.
+        stockItemProblem: (sku) => {
+          const bundle = bundlesBySku.get(sku);
+          return bundle === undefined ? undefined : `${JSON.stringify(bundle.sku)} is a bundle: it holds no stock of its own; set or restock its components (${bundle.components.map((c) => c.sku).join(", ")})`;
+        },
         adjustStock: async (input) => {
           const result = await engine.adjustStock(input);
           return result.kind === "changed" ? { ok: true, detail: result.change } : { ok: false, detail: result.problems };

@@ -5,8 +5,8 @@
 // --- Engine service ---
 export { EngineService, createLogger } from "./engine-service.js";
 export type { EngineServiceOptions } from "./engine-service.js";
-export { channelSecrets, loadServiceConfig, redactConfig, serviceConfigSchema } from "./config.js";
-export { redactChannelSpec } from "./redact.js";
+export { channelSecrets, loadServiceConfig, natsServers, redactConfig, serviceConfigSchema } from "./config.js";
+export { redactChannelSpec, redactUrlCredentials } from "./redact.js";
 export type { ChannelConfigEntry, ConfigFlags, ServiceConfig, ServiceConfigInput } from "./config.js";
 export { startIngestServer } from "./ingest-server.js";
 export type { IngestChannel, IngestServerOptions, RunningIngestServer } from "./ingest-server.js";
@@ -20,7 +20,7 @@ export type { ServiceErrorReason } from "./errors.js";
 
 // --- Real-time runner (`synclag run`) ---
 export { runReal } from "./real-run.js";
-export type { RealResultDocument, RealRunOptions, RealStrategyResult } from "./real-run.js";
+export type { RealChannelResult, RealResultDocument, RealRunOptions, RealStrategyResult } from "./real-run.js";
 export { LoadGenerator } from "./load-generator.js";
 export type { ArrivalOutcome, LoadGeneratorOptions, LoadReport } from "./load-generator.js";
 export { MarketplaceTruth } from "./marketplace-truth.js";

@@ -67,6 +67,11 @@ export interface IngestServerOptions {
    */
   readonly adjustStock?: (input: { readonly sku: string; readonly quantity: number; readonly kind: "set" | "restock" }) => Promise<{ readonly ok: boolean; readonly detail: unknown }>;
   /**
+   * Why the store takes no stock count for `sku` (normalised, NFC), or undefined: a bundle holds no stock
+   * of its own. Checked with every item before any is applied, so such an item applies none of the request.
+   */
+  readonly stockItemProblem?: (sku: string) => string | undefined;
+  /**
    * `POST /admin/stock/restored`: the operator confirms the stock was restored after the store lost its
    * data (see store-epoch.ts); `status` is the HTTP answer (200, or 409 when nothing can proceed yet).
    */
@@ -372,6 +377,10 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       const problems: Problem[] = [];
       const normalized = normalizeSku(sku);
       if ("problem" in normalized) problems.push({ path: "sku", message: normalized.problem });
+      else {
+        const stockProblem = options.stockItemProblem?.(normalized.sku);
+        if (stockProblem !== undefined) problems.push({ path: "sku", message: stockProblem });
+      }
       const quantityProblem = checkQuantity(quantity, kind === "set");
       if (quantityProblem) problems.push({ path: "quantity", message: quantityProblem });
       return problems.length > 0 ? { problems } : { sku: sku as string, quantity: quantity as number };

@@ -42,7 +42,7 @@ import {
 } from "@synclag/sim";
 import { buildCatalog, computeCost, planArrivals, scenarioSchema, validateScenario, type Scenario } from "@synclag/workload";
 import type { Logger } from "pino";
-import { natsServers, serviceConfigSchema } from "./config.js";
+import { natsConnectOptions, serviceConfigSchema, type ServiceConfig } from "./config.js";
 import { EngineService, createLogger } from "./engine-service.js";
 import { ServiceError } from "./errors.js";
 import { LoadGenerator, type ArrivalOutcome, type LoadReport } from "./load-generator.js";
@@ -58,11 +58,12 @@ const STREAM_CLEANUP_TIMEOUT_MS = 10_000;
  * Deletes the run's own streams from a NATS server it did not start — best effort, bounded, a failure
  * logged with what to delete by hand. A stream that is not there (never created, already gone) is fine.
  */
-async function deleteRunStreams(natsUrl: string, streams: readonly string[], logger: Logger): Promise<void> {
+async function deleteRunStreams(config: Pick<ServiceConfig, "natsUrl" | "nats">, streams: readonly string[], logger: Logger): Promise<void> {
+  const natsUrl = config.natsUrl;
   // Every step is bounded on its own (connect 5 s, each JetStream request its API timeout), so the work
   // ends — and closes its connection — even when the overall deadline below gave up waiting for it.
   const work = (async () => {
-    const connection = await connectNats({ servers: natsServers(natsUrl), name: "synclag-run-cleanup", timeoutMs: 5_000 });
+    const connection = await connectNats({ ...natsConnectOptions(config), name: "synclag-run-cleanup", timeoutMs: 5_000 });
     try {
       const jsm = await jetstreamManager(connection);
       for (const stream of streams) {
@@ -123,8 +124,20 @@ export interface RealRunOptions {
   readonly signal?: AbortSignal;
 }
 
+/**
+ * A channel's figures in a real run: the simulator's, plus two failure counts only the HTTP clients
+ * have — `transportErrors` (the connection failed: refused, reset, DNS) and `stale` (the channel refused
+ * an update as based on an outdated read, Shopify's COMPARE_QUANTITY_STALE) — so every retry in
+ * `engine.retries` shows up in some channel's failures.
+ */
+export type RealChannelResult = ChannelResult & {
+  readonly transportErrors: number;
+  readonly stale: number;
+};
+
 /** The result of one real run: the simulator's shape plus what only a real run has. */
 export type RealStrategyResult = StrategyResult & {
+  readonly channels: Readonly<Record<string, RealChannelResult>>;
   readonly orders: StrategyResult["orders"] & { readonly droppedArrivals: number };
   readonly load: {
     readonly durationMs: number;
@@ -515,8 +528,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     });
     // On a server we did not start, the run's own streams go at the end however the run ends (finished,
     // failed, interrupted) — registered before the engine provisions them, run after it stopped.
-    const givenNatsUrl = options.natsUrl;
-    if (givenNatsUrl !== undefined) cleanups.push(() => deleteRunStreams(givenNatsUrl, [config.feed.streamName, config.feed.deadLetterStreamName], logger));
+    if (options.natsUrl !== undefined) cleanups.push(() => deleteRunStreams(config, [config.feed.streamName, config.feed.deadLetterStreamName], logger));
     const service = await EngineService.start({ config, logger, metrics, onResult });
     let serviceStopped = false;
     cleanups.push(async () => {
@@ -696,7 +708,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     await service.stop();
     const audit: AuditRecord[] = await seeder.readAudit();
     const final = await seeder.snapshot();
-    const connection = await connectNats({ servers: natsServers(natsUrl), name: "synclag-run-dlq" });
+    // As the engine connected: the servers and any credentials settings.
+    const connection = await connectNats({ ...natsConnectOptions(config), name: "synclag-run-dlq" });
     // (On a server we did not start, the cleanup then deletes this run's own streams.)
     const deadLetters = await readDeadLetters(connection, { deadLetterStreamName: config.feed.deadLetterStreamName, deadLetterSubjectPrefix: config.feed.deadLetterSubjectPrefix }).finally(() => connection.close());
     const stats = new Map<string, MarketplaceStats>();
@@ -775,7 +788,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const stale = truth.staleExposure();
     const backlogs = new Map(service.engine.propagator.backlog().map((b) => [b.channel, b]));
     const counter = (name: string, channel: string) => metrics.counters().filter((c) => c.name === name && c.labels.channel === channel).reduce((total, c) => total + c.value, 0);
-    const channels: Record<string, ChannelResult> = {};
+    const channels: Record<string, RealChannelResult> = {};
     const engineLag = new Histogram();
     scenario.channels.forEach((spec, index) => {
       const client = service.clients.get(spec.id);
@@ -797,6 +810,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         serverErrors: s?.serverErrors ?? 0,
         timeouts: s?.timeouts ?? 0,
         itemsRejected: s?.itemsRejected ?? 0,
+        transportErrors: s?.transportErrors ?? 0,
+        stale: s?.stale ?? 0,
         staleExposure: round(stale[index] ?? 0, 6),
         oversold: perChannel.get(spec.id)?.oversold ?? 0,
         lostSales: perChannel.get(spec.id)?.lostSales ?? 0,
@@ -832,7 +847,9 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         ? {
             polling: {
               intervalMs: strategy.intervalMs,
-              syncWindowsPerDay: round(DAY_MS / strategy.intervalMs, 3),
+              // Per trading (scenario) day, like the header's orders/day: the interval is wall-clock time,
+              // and one trading day lasts DAY_MS × timeScale wall ms of the time-lapse.
+              syncWindowsPerDay: round((DAY_MS * timeScale) / strategy.intervalMs, 3),
               ordersPerWindow: { mean: round(counts.attempted / Math.max(1, options.durationMs / strategy.intervalMs), 3), peak: ordersPerWindowCount.reduce((max, n) => Math.max(max, n ?? 0), 0) },
             },
           }

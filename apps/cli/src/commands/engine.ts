@@ -20,7 +20,7 @@ export function engineCommand(): Command {
   return listsParseProblems(new Command("engine"))
     .description("Run the reference engine as a service: marketplace webhooks in, JetStream, Redis, pushes to every channel out.")
     .option("--config <file>", "JSON or YAML configuration file (env SYNCLAG_CONFIG)")
-    .option("--nats-url <url>", "NATS server, or several separated by commas (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222)")
+    .option("--nats-url <url>", "NATS server, nats://[user:password@]host[:port] or tls://…, or several separated by commas (env SYNCLAG_NATS_URL; default nats://127.0.0.1:4222); reserved characters in a user, password or token percent-encoded")
     .option("--redis-url <url>", "Redis server (env SYNCLAG_REDIS_URL; default redis://127.0.0.1:6379)")
     .option("--strategy <strategy>", "events (default) or polling:<interval> of at least 1s, e.g. polling:30s (env SYNCLAG_STRATEGY; polling:900s runs as polling:15m)")
     .option("--host <host>", "ingest/metrics listen address (env SYNCLAG_INGEST_HOST; default 127.0.0.1)")
@@ -37,6 +37,8 @@ export function engineCommand(): Command {
         "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
         "Secrets: the mocks' public test secrets serve only channels on loopback; any other channel needs its credentials and",
         "notificationSecret in the --config file or in SYNCLAG_CHANNEL_<ID>_CREDENTIALS (JSON) and SYNCLAG_CHANNEL_<ID>_NOTIFICATION_SECRET.",
+        "NATS credentials: in the URL (nats://user:password@host, nats://token@host) or, kept out of it, in SYNCLAG_NATS_USER +",
+        "SYNCLAG_NATS_PASSWORD, SYNCLAG_NATS_TOKEN, SYNCLAG_NATS_CREDS (a creds file) or SYNCLAG_NATS_NKEY_SEED_FILE (config file: nats.*).",
         "Oversells: each is cancelled at its source channel from a durable list in Redis, retried with backoff for as long as the",
         "channel needs; alert on the cancellations_pending gauge staying above 0 (docs/engine-service.md, \"Oversell cancellations\").",
         "Several instances on one consumer and store: set verifyPushes: true (config file) or SYNCLAG_VERIFY_PUSHES=true on every",
