@@ -46,7 +46,7 @@ describe("channel secrets", () => {
     const problems = problemsOf(() => loadServiceConfig({ config: path }, {}));
     expect(problems).toEqual([expect.stringMatching(/^channels\.0 \(shopify\): .*missing credentials\.apiVersion, credentials\.locationId and notificationSecret/)]);
     // channelSecrets (what the service starts with) has no mock value for a real channel either.
-    const secrets = channelSecrets({ kind: "shopify", baseUrl: "https://myshop.myshopify.com", credentials: { accessToken: "shpat_REAL" } });
+    const secrets = channelSecrets({ kind: "shopify", baseUrl: "https://myshop.myshopify.com", credentials: { accessToken: "shpat_REAL" } }, "127.0.0.1");
     expect(secrets.notificationSecret).toBeUndefined();
     expect(Object.values(secrets.credentials)).not.toContain(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
     expect(secrets.credentials).toEqual({ accessToken: "shpat_REAL" });
@@ -55,7 +55,27 @@ describe("channel secrets", () => {
   it("still gives a mock on loopback the mocks' test credentials", () => {
     for (const baseUrl of ["http://127.0.0.1:9002", "http://localhost:9002/shopify", "http://[::1]:9002"]) {
       const config = loadServiceConfig({ channel: [`shopify=${baseUrl}`] }, {});
-      expect(channelSecrets(config.channels[0]!).notificationSecret, baseUrl).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
+      expect(channelSecrets(config.channels[0]!, config.ingest.host).notificationSecret, baseUrl).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
+    }
+  });
+
+  it("uses the mocks' secrets for a loopback base URL only while the ingest listens on loopback too (public ingest: the loopback URL may be a tunnel to a real shop)", () => {
+    // An ingest on every interface takes webhooks from anyone: a loopback base URL (an SSH tunnel, a
+    // kubectl port-forward to the real shop) must not make it verify them with the public mock secret.
+    for (const host of ["0.0.0.0", "::", "10.0.0.5", "hooks.example.com"]) {
+      const viaFlag = problemsOf(() => loadServiceConfig({ host, channel: ["shopify=http://127.0.0.1:15001"] }, {}));
+      expect(viaFlag, host).toEqual([expect.stringMatching(/^--channel "shopify=http:\/\/127\.0\.0\.1:15001": the ingest listens on .* not on loopback: give its credentials and notificationSecret .*; missing credentials\.accessToken, .* and notificationSecret$/)]);
+    }
+    const viaEnv = problemsOf(() => loadServiceConfig({}, { SYNCLAG_INGEST_HOST: "0.0.0.0", SYNCLAG_CHANNELS: "woocommerce=http://localhost:15004" }));
+    expect(viaEnv.join("\n")).toMatch(/SYNCLAG_CHANNELS "woocommerce=http:\/\/localhost:15004": the ingest listens on 0\.0\.0\.0/);
+    expect(channelSecrets({ kind: "shopify", baseUrl: "http://127.0.0.1:15001" }, "0.0.0.0").notificationSecret).toBeUndefined();
+    // Its own secrets given: fine on any interface.
+    const own = loadServiceConfig({ host: "0.0.0.0", channel: ["shopify=http://127.0.0.1:15001"] }, { SYNCLAG_CHANNEL_SHOPIFY_CREDENTIALS: '{"accessToken":"a","apiVersion":"2025-01","locationId":"1"}', SYNCLAG_CHANNEL_SHOPIFY_NOTIFICATION_SECRET: "own-secret" });
+    expect(channelSecrets(own.channels[0]!, own.ingest.host).notificationSecret).toBe("own-secret");
+    // On loopback (the default host, or given): the mocks' secrets as before.
+    for (const host of [undefined, "127.0.0.1", "localhost", "::1", "[::1]"]) {
+      const config = loadServiceConfig({ ...(host === undefined ? {} : { host }), channel: ["shopify=http://127.0.0.1:15001"] }, {});
+      expect(channelSecrets(config.channels[0]!, config.ingest.host).notificationSecret, String(host)).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
     }
   });
 
@@ -73,6 +93,15 @@ describe("channel secrets", () => {
     // SYNCLAG_CHANNELS the same way; a channel id the file does not have is added as typed.
     const fromEnv = loadServiceConfig({ config: path }, { SYNCLAG_CHANNELS: "shopify=https://myshop.myshopify.com,amazon=http://127.0.0.1:9001" });
     expect(fromEnv.channels.map((c) => [c.kind, c.notificationSecret ?? null])).toEqual([["shopify", "real-app-secret"], ["amazon", null]]);
+  });
+
+  it("names a merged channel's schema problem by the --channel entry and the file entry it was merged with (merge by id), not by its place in the merged list", () => {
+    const path = file("engine.yaml", "channels:\n  - kind: amazon\n    baseUrl: http://127.0.0.1:9001\n    policy: { bufferUnits: -1 }\n  - kind: shopify\n    baseUrl: http://127.0.0.1:9002\n");
+    const problems = problemsOf(() => loadServiceConfig({ config: path, channel: ["shopify=http://127.0.0.1:9102", "amazon=http://127.0.0.1:9101"] }, {}));
+    expect(problems).toEqual([expect.stringMatching(/^--channel "amazon=http:\/\/127\.0\.0\.1:9101" with channels\.0 of .*engine\.yaml \(policy\.bufferUnits\): /)]);
+    // A problem of the flag's own value names the flag alone.
+    const own = problemsOf(() => loadServiceConfig({ channel: ["amazon=ftp://127.0.0.1:9101"] }, {}));
+    expect(own).toEqual([expect.stringMatching(/^--channel "amazon=ftp:\/\/127\.0\.0\.1:9101" \(baseUrl\): must be a http/)]);
   });
 
   it("refuses a --channel whose kind differs from the file's channel of the same id", () => {

@@ -3,7 +3,7 @@
 // redacted. Easy to get wrong: redaction must be by *key name* and inside URLs (a `redis://:pw@host`
 // password is a secret too) — never by listing known secret fields, which misses the next one added.
 // And the mocks' test secrets are public (in this repository): they may fill in only for a channel on
-// loopback, never for a real marketplace, whose webhooks anyone could then forge. Durations carry their
+// loopback behind an ingest on loopback, never for a real marketplace, whose webhooks anyone could then forge. Durations carry their
 // unit: a bare `30` could be seconds or milliseconds.
 
 import { readFileSync } from "node:fs";
@@ -191,6 +191,9 @@ export function natsConnectOptions(config: Pick<ServiceConfig, "natsUrl" | "nats
   };
 }
 
+/** The ingest's listen host by default: loopback (its admin routes have no auth). */
+const DEFAULT_INGEST_HOST = "127.0.0.1";
+
 const kind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
 
 const channelSchema = z.strictObject({
@@ -230,7 +233,7 @@ export const serviceConfigSchema = z.strictObject({
   strategy: strategy.default("events"),
   ingest: z
     .strictObject({
-      host: z.string().min(1).default("127.0.0.1"),
+      host: z.string().min(1).default(DEFAULT_INGEST_HOST),
       port: z.number().int().min(0).max(65_535).default(8080),
       /** Largest notification body accepted (bytes). */
       maxBodyBytes: z.number().int().positive().default(256 * 1024),
@@ -243,7 +246,7 @@ export const serviceConfigSchema = z.strictObject({
       /** Without `publicUrl`, rebuild the called URL from X-Forwarded-Proto / X-Forwarded-Host — only behind a proxy that sets them. */
       trustForwardedHeaders: z.boolean({ error: "must be true or false" }).default(false),
     })
-    .default({ host: "127.0.0.1", port: 8080, maxBodyBytes: 256 * 1024, trustForwardedHeaders: false }),
+    .default({ host: DEFAULT_INGEST_HOST, port: 8080, maxBodyBytes: 256 * 1024, trustForwardedHeaders: false }),
   channels: z.array(channelSchema).default([]),
   /** Bundles sold out of component SKUs (no stock of their own); see `bundleList`. */
   bundles: bundleList.default([]),
@@ -499,13 +502,15 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   // (Replacing the file's entry wholesale silently dropped its secrets.) What each entry came from, for problems.
   const channelTexts = flags.channel && flags.channel.length > 0 ? flags.channel.map((t) => ["--channel", t] as const) : env.SYNCLAG_CHANNELS ? env.SYNCLAG_CHANNELS.split(",").filter(Boolean).map((t) => ["SYNCLAG_CHANNELS", t] as const) : [];
   const channelWhere: string[] = [];
+  /** Per merged entry: what it came from, the file's entry it was merged with included (`with channels.0 of engine.yaml`). */
+  const channelSchemaWhere: string[] = [];
   if (channelTexts.length > 0) {
-    const fromFile = new Map<string, Record<string, unknown>>();
+    const fromFile = new Map<string, { readonly entry: Record<string, unknown>; readonly index: number }>();
     if (Array.isArray(raw.channels)) {
-      for (const entry of raw.channels as unknown[]) {
+      (raw.channels as unknown[]).forEach((entry, index) => {
         const id = rawChannelId(entry);
-        if (id !== undefined && isRecord(entry) && !fromFile.has(id)) fromFile.set(id, entry);
-      }
+        if (id !== undefined && isRecord(entry) && !fromFile.has(id)) fromFile.set(id, { entry, index });
+      });
     }
     const chosen: Array<Record<string, unknown>> = [];
     for (const [where, text] of channelTexts) {
@@ -513,10 +518,13 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       if (spec === undefined) continue;
       const named = `${where} ${JSON.stringify(redactChannelSpec(text))}`;
       const id = rawChannelId(spec) as string;
-      const base = fromFile.get(id);
+      const found = fromFile.get(id);
+      const base = found?.entry;
       if (base !== undefined && base.kind !== spec.kind) problems.push(`${named}: channel ${id} is a ${String(base.kind)} channel in ${file ?? "the config file"}, not ${String(spec.kind)}: give this one another id (id:kind=baseUrl)`);
-      chosen.push(base === undefined || base.kind !== spec.kind ? spec : { ...base, ...spec });
+      const merged = base !== undefined && base.kind === spec.kind;
+      chosen.push(merged ? { ...base, ...spec } : spec);
       channelWhere.push(named);
+      channelSchemaWhere.push(merged ? `${named} with channels.${found?.index ?? 0} of ${file ?? "the config file"}` : named);
     }
     raw.channels = chosen;
   }
@@ -556,19 +564,28 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.map(String).join(".");
+      // A channel chosen by --channel / SYNCLAG_CHANNELS: named by that entry (and the file's entry it
+      // was merged with), not by its place in the merged list, which matches neither.
+      const [head, index, ...rest] = issue.path;
+      const channelOrigin = head === "channels" && typeof index === "number" ? channelSchemaWhere[index] : undefined;
+      if (channelOrigin !== undefined) {
+        problems.push(`${channelOrigin}${rest.length === 0 ? "" : ` (${rest.map(String).join(".")})`}: ${issue.message}`);
+        continue;
+      }
       const origin = origins.get(path);
       problems.push(`${origin === undefined ? path || "config" : `${origin} (${path})`}: ${issue.message}`);
     }
   }
   // On the raw entries, so a duplicate is listed with every other problem, not only once the rest is valid.
   if (Array.isArray(raw.channels)) {
+    const ingestHost = isRecord(raw.ingest) && typeof raw.ingest.host === "string" ? raw.ingest.host : DEFAULT_INGEST_HOST;
     const ids = new Set<string>();
     (raw.channels as unknown[]).forEach((channel, index) => {
       const name = rawChannelId(channel);
       if (name === undefined) return;
       if (ids.has(name)) problems.push(`channels: ${name} is configured twice (give each an id)`);
       ids.add(name);
-      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`);
+      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`, ingestHost);
       if (secrets !== undefined) problems.push(secrets);
     });
   }
@@ -633,6 +650,19 @@ export function isLoopbackUrl(baseUrl: string): boolean {
   }
 }
 
+/**
+ * An ingest listen host reachable from this machine only (127.0.0.0/8, ::1, localhost). Not `0.0.0.0`
+ * or `::`: those listen on every interface.
+ */
+export function isLoopbackHost(host: string): boolean {
+  return isLoopback(host.trim().replace(/^\[(.*)\]$/, "$1").toLowerCase());
+}
+
+/** Whether the mocks' public test secrets may fill in for a channel: a mock on loopback, behind an ingest on loopback. */
+function mockSecretsAllowed(baseUrl: string, ingestHost: string): boolean {
+  return isLoopbackUrl(baseUrl) && isLoopbackHost(ingestHost);
+}
+
 function joinWords(words: readonly string[]): string {
   return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1] ?? ""}`;
 }
@@ -640,16 +670,19 @@ function joinWords(words: readonly string[]): string {
 /**
  * What a channel lacks to run without the mocks' test secrets — those are in this repository for anyone
  * to read, so a real marketplace on them would accept forged webhooks — or undefined: a base URL on
- * loopback (a mock) needs nothing, an unknown kind or unreadable URL is another problem. `where` opens the message.
+ * loopback (a mock) behind an ingest listening on loopback (`ingestHost`) needs nothing; an unknown kind
+ * or unreadable URL is another problem. `where` opens the message. An ingest on any other address takes
+ * webhooks from the network, and a loopback base URL may be a tunnel or port-forward to a real shop
+ * (found by review: forged webhooks were accepted so), so there a loopback channel needs its own secrets too.
  */
-export function channelSecretProblem(entry: unknown, where: string): string | undefined {
+export function channelSecretProblem(entry: unknown, where: string, ingestHost: string): string | undefined {
   if (!isRecord(entry) || typeof entry.kind !== "string" || !(MARKETPLACE_KINDS as readonly string[]).includes(entry.kind) || typeof entry.baseUrl !== "string") return undefined;
   try {
     new URL(entry.baseUrl);
   } catch {
     return undefined;
   }
-  if (isLoopbackUrl(entry.baseUrl)) return undefined;
+  if (mockSecretsAllowed(entry.baseUrl, ingestHost)) return undefined;
   const kind = entry.kind as MarketplaceKind;
   const credentials = isRecord(entry.credentials) ? entry.credentials : {};
   const given = (value: unknown): boolean => typeof value === "string" && value !== "";
@@ -661,16 +694,18 @@ export function channelSecretProblem(entry: unknown, where: string): string | un
   const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
   const what = needsSecret ? "credentials and notificationSecret" : "credentials";
   const envs = needsSecret ? `${variables.credentials} (a JSON object) and ${variables.notificationSecret}` : `${variables.credentials} (a JSON object)`;
-  return `${where}: not a mock on loopback: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public, used only for a base URL on loopback); missing ${joinWords(missing)}`;
+  const why = isLoopbackUrl(entry.baseUrl) ? `the ingest listens on ${ingestHost}, not on loopback` : "not a mock on loopback";
+  return `${where}: ${why}: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public, used only for a base URL on loopback with the ingest listening on loopback); missing ${joinWords(missing)}`;
 }
 
 /**
  * The client credentials and notification secret of a channel: the configured ones; for a base URL on
- * loopback (a mock) the mocks' test ones fill in what is not given. Never for anything else.
+ * loopback (a mock), with the ingest listening on loopback (`ingestHost`), the mocks' test ones fill in
+ * what is not given. Never for anything else.
  */
-export function channelSecrets(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl" | "credentials" | "notificationSecret">): { credentials: Record<string, string>; notificationSecret: string | undefined } {
+export function channelSecrets(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl" | "credentials" | "notificationSecret">, ingestHost: string): { credentials: Record<string, string>; notificationSecret: string | undefined } {
   const credentials: Record<string, string> = {};
-  if (isLoopbackUrl(channel.baseUrl)) {
+  if (mockSecretsAllowed(channel.baseUrl, ingestHost)) {
     const defaults = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
     for (const [k, v] of Object.entries(defaults)) credentials[k] = String(v);
   }

@@ -22,7 +22,7 @@ import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
 import { channelSecretProblem, channelSecrets, natsConnectOptions, redactConfig, type ServiceConfig } from "./config.js";
-import { EbayKeyResolver, fetchEbayPublicKey } from "./ebay-key-resolver.js";
+import { EbayKeyResolver, fetchEbayPublicKey, type EbayKeyStore } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
 import { startIngestServer, type IngestChannel, type RunningIngestServer } from "./ingest-server.js";
@@ -62,6 +62,31 @@ export function publishRetryMsFor(kind: MarketplaceKind): number | undefined {
   const notifications = DEFAULT_PROFILES[kind].notifications;
   if (notifications.retries > 0) return undefined;
   return Math.max(1_000, (notifications.deliveryTimeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS) - NO_REDELIVERY_MARGIN_MS);
+}
+
+/** How long an eBay key found by a look-up is taken from Redis (after a restart, by another instance) before it is looked up again. */
+const EBAY_KEY_STORED_FOR_MS = 7 * 24 * 3_600_000;
+
+/**
+ * eBay keys found, in a Redis hash (field: key id; value: `{pem, foundAtMs}`), so a restart or a new
+ * instance needs no look-up for a key already seen — none that senders of made-up key ids could hold
+ * back (see ebay-key-resolver.ts). `client` is there once Redis is connected; before that, nothing.
+ */
+function redisEbayKeyStore(redis: () => { readonly client: { hGet(key: string, field: string): Promise<unknown>; hSet(key: string, field: string, value: string): Promise<unknown> }; readonly key: string } | undefined, nowMs: () => number): EbayKeyStore {
+  return {
+    load: async (keyId) => {
+      const target = redis();
+      if (target === undefined) return undefined;
+      const text = await target.client.hGet(target.key, keyId);
+      if (typeof text !== "string") return undefined;
+      const entry = JSON.parse(text) as { pem?: unknown; foundAtMs?: unknown };
+      return typeof entry.pem === "string" && entry.pem !== "" && typeof entry.foundAtMs === "number" && nowMs() - entry.foundAtMs < EBAY_KEY_STORED_FOR_MS ? entry.pem : undefined;
+    },
+    save: async (keyId, pem) => {
+      const target = redis();
+      if (target !== undefined) await target.client.hSet(target.key, keyId, JSON.stringify({ pem, foundAtMs: nowMs() }));
+    },
+  };
 }
 
 /** pino's error serializer (message and stack include the causes'), with URL credentials redacted. */
@@ -108,15 +133,22 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
 /**
  * How the shutdown deadline is shared between the steps of a stop, each bounded on its own so that one
  * frozen dependency (a SIGSTOPped nats-server, a Redis behind a dead link: the TCP connection stays
- * open, nothing answers) costs at most its step, never the whole deadline: the ingest drain ≤ ¼ (5 s
- * at most), the engine (the feed lets in-flight orders finish) ≤ ½, and closing the channel clients,
- * Redis and NATS ≤ 1/15 each (2 s at most). What a step could not finish is logged and left to
- * redelivery; the sum stays inside the deadline.
+ * open, nothing answers) costs at most its step, never the whole deadline. Of the deadline less a
+ * little slack for the last lines (1/20, 500 ms at most): the ingest step ≤ ¼ (its drain 5 s at most),
+ * closing the channel clients, Redis, the NATS drain and the NATS close ≤ 1/16 each (2 s at most), and
+ * the engine step (the feed lets in-flight orders finish) the rest — at least ½. The drain and the feed's
+ * stop leave their step a small grace to return in. Every step may use its whole budget, so the budgets
+ * sum to at most the deadline (found by review: they summed to 15.75 s of 15 s). What a step could not
+ * finish is logged and left to redelivery.
  */
 export function shutdownBudgets(shutdownTimeoutMs: number): { readonly ingestDrainMs: number; readonly ingestStepMs: number; readonly feedStopMs: number; readonly engineStepMs: number; readonly closeStepMs: number } {
-  const ingestDrainMs = Math.min(5_000, Math.floor(shutdownTimeoutMs / 4));
-  const feedStopMs = Math.max(1_000, Math.floor(shutdownTimeoutMs / 2));
-  return { ingestDrainMs, ingestStepMs: ingestDrainMs + 250, feedStopMs, engineStepMs: feedStopMs + 250, closeStepMs: Math.max(250, Math.min(2_000, Math.floor(shutdownTimeoutMs / 15))) };
+  const usableMs = shutdownTimeoutMs - Math.min(500, Math.floor(shutdownTimeoutMs / 20));
+  const grace = (stepMs: number): number => Math.min(250, Math.floor(stepMs / 10));
+  const ingestStepMs = Math.min(5_000 + 250, Math.floor(usableMs / 4));
+  const closeStepMs = Math.min(2_000, Math.floor(usableMs / 16));
+  const engineStepMs = usableMs - ingestStepMs - 4 * closeStepMs;
+  // The feed refuses a stop timeout of 0: 1 ms at least (a deadline of 1 ms leaves no more anyway).
+  return { ingestDrainMs: ingestStepMs - grace(ingestStepMs), ingestStepMs, feedStopMs: Math.max(1, engineStepMs - grace(engineStepMs)), engineStepMs: Math.max(1, engineStepMs), closeStepMs };
 }
 
 export class EngineService {
@@ -150,9 +182,9 @@ export class EngineService {
     logger.info({ config: redactConfig(config) }, "starting the synclag engine");
     const parsed = parseStrategy(config.strategy);
     if (!parsed.ok) throw new ServiceError("config", parsed.problem);
-    // The repository's mock secrets are public: a channel off loopback runs on its own or not at all
+    // The repository's mock secrets are public: a channel off loopback (or behind an ingest off loopback) runs on its own or not at all
     // (loadServiceConfig lists the same problems; a config built in code is checked here).
-    const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`)).filter((p) => p !== undefined);
+    const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`, config.ingest.host)).filter((p) => p !== undefined);
     if (secretProblems.length > 0) throw new ServiceError("config", `invalid configuration: ${secretProblems.join("; ")}`, { problems: secretProblems });
 
     // A stop asked for while starting: each slow step gives up at once; what it brings later is closed.
@@ -188,9 +220,20 @@ export class EngineService {
     const clients = new Map<ChannelId, HttpChannelClient>();
     const observed = new Map<ChannelId, LagObservingClient>();
     const ingestChannels: IngestChannel[] = [];
+    // Found eBay keys outlive the process in Redis (the epoch marker's client, connected below).
+    let ebayKeyRedis: { readonly client: { hGet(key: string, field: string): Promise<unknown>; hSet(key: string, field: string, value: string): Promise<unknown> }; readonly key: string } | undefined;
+    const ebayKeyStore = redisEbayKeyStore(() => ebayKeyRedis, () => systemClock.now());
+    // Redis down: every notification naming a key not in memory would say so; once a minute is enough.
+    let ebayKeyStoreWarnedAtMs = -Infinity;
+    const warnEbayKeyStore = (channel: ChannelId, error: unknown): void => {
+      const now = systemClock.now();
+      if (now - ebayKeyStoreWarnedAtMs < 60_000) return;
+      ebayKeyStoreWarnedAtMs = now;
+      logger.warn({ channel, err: error }, "eBay keys in Redis could not be read or written: going on with the keys in memory and eBay's key API (logged at most once a minute)");
+    };
     for (const entry of config.channels) {
       const id = entry.id ?? entry.kind;
-      const { credentials, notificationSecret } = channelSecrets(entry);
+      const { credentials, notificationSecret } = channelSecrets(entry, config.ingest.host);
       let client: HttpChannelClient;
       try {
         client = createChannelClient({ kind: entry.kind, channel: id, baseUrl: entry.baseUrl, credentials } as unknown as ChannelClientConfig);
@@ -200,17 +243,23 @@ export class EngineService {
       }
       clients.set(id, client);
       observed.set(id, new LagObservingClient(client, systemClock, metrics));
-      // eBay names its signing key by id on each (unauthenticated) request: looked up, cached and
-      // rate-limited by the resolver, so made-up ids cannot spend the seller's API quota.
+      // eBay names its signing key by id on each (unauthenticated) request: looked up, cached (in Redis
+      // too) and rate-limited per sender and overall by the resolver, so made-up ids can neither spend
+      // the seller's API quota nor hold back the look-up of a genuine new key.
       const ebayKeys =
         entry.kind === "ebay" && notificationSecret === undefined
-          ? new EbayKeyResolver({ fetchKey: (keyId) => fetchEbayPublicKey({ baseUrl: entry.baseUrl, accessToken: credentials.accessToken ?? "", keyId }), nowMs: () => systemClock.now() })
+          ? new EbayKeyResolver({
+              fetchKey: (keyId) => fetchEbayPublicKey({ baseUrl: entry.baseUrl, accessToken: credentials.accessToken ?? "", keyId }),
+              nowMs: () => systemClock.now(),
+              keyStore: ebayKeyStore,
+              onKeyStoreError: (error) => warnEbayKeyStore(id, error),
+            })
           : undefined;
       const publishRetryMs = publishRetryMsFor(entry.kind);
       ingestChannels.push({
         id,
         kind: entry.kind,
-        secret: ebayKeys === undefined ? (notificationSecret ?? "") : (keyId) => ebayKeys.resolve(keyId),
+        secret: ebayKeys === undefined ? (notificationSecret ?? "") : (keyId, source) => ebayKeys.resolve(keyId, source),
         ...(entry.kind === "flipkart" && credentials.appId !== undefined ? { appId: credentials.appId } : {}),
         ...(publishRetryMs === undefined ? {} : { publishRetryMs }),
       });
@@ -301,6 +350,7 @@ export class EngineService {
       await unlessAborted(storeEpoch.establish());
       checkAborted();
       storeEpoch.watch();
+      ebayKeyRedis = { client: epochClient, key: `${store.keys.keyspace}ebay-keys` };
     } catch (error) {
       epochClient.destroy();
       await store.close().catch(() => undefined);

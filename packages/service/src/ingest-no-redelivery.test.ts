@@ -12,11 +12,11 @@ import { startIngestServer, type IngestChannel } from "./ingest-server.js";
 const WOO_SECRET = "woo-secret";
 const SHOPIFY_SECRET = "shopify-secret";
 
-async function start(channels: readonly IngestChannel[], publish: (event: OrderEvent) => Promise<{ duplicate: boolean }>) {
+async function start(channels: readonly IngestChannel[], publish: (event: OrderEvent) => Promise<{ duplicate: boolean }>, extra: { drainTimeoutMs?: number } = {}) {
   const counted: Array<[string, Labels | undefined]> = [];
   const metrics: Metrics = { increment: (name, labels) => void counted.push([name, labels]), observe: () => undefined, gauge: () => undefined };
   const log = captureLog("info");
-  const server = await startIngestServer({ host: "127.0.0.1", port: 0, maxBodyBytes: 65_536, channels, publish, metrics, logger: log.logger, renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }), readiness: () => Promise.resolve({}) });
+  const server = await startIngestServer({ host: "127.0.0.1", port: 0, maxBodyBytes: 65_536, channels, publish, metrics, logger: log.logger, renderMetrics: () => Promise.resolve({ contentType: "text/plain", body: "" }), readiness: () => Promise.resolve({}), ...extra });
   return { server, counted, log };
 }
 
@@ -73,6 +73,34 @@ describe("ingest: channels that do not redeliver", () => {
     } finally {
       await server.close();
     }
+  }, 30_000);
+
+  // The docs (Shutdown): "a WooCommerce publish still being retried stops retrying and is answered 503".
+  // Found by review: the attempt running when the stop began (a publish that hangs while NATS is down,
+  // or a pause between attempts) held the answer past the drain, and WooCommerce saw the connection cut.
+  it("a stop while a WooCommerce publish hangs ends that attempt: answered 503 and the lost order logged before close() returns", async () => {
+    const { server, log } = await start([{ id: "woocommerce", kind: "woocommerce", secret: WOO_SECRET, publishRetryMs: 55_000 }], () => new Promise(() => undefined), { drainTimeoutMs: 1_000 });
+    const answer = wooOrder(server.url, 7004).then((r) => r.status, (e: Error) => `error: ${(e.cause as Error | undefined)?.message ?? e.message}`);
+    await new Promise((r) => setTimeout(r, 500));
+    const startedAt = Date.now();
+    await server.close();
+    const closeMs = Date.now() - startedAt;
+    const lost = log.lines.filter((l) => l.orderId === "woocommerce:7004" && l.level === 50);
+    expect({ status: await answer, lost: lost.map((l) => l.msg), closeMs: closeMs < 900 }).toEqual({ status: 503, lost: ["publishing the order failed"], closeMs: true });
+    expect(String(lost[0]?.consequence)).toMatch(/woocommerce does not redeliver/);
+  }, 30_000);
+
+  it("a stop during the pause between WooCommerce publish attempts answers 503 at once", async () => {
+    let calls = 0;
+    const { server, log } = await start([{ id: "woocommerce", kind: "woocommerce", secret: WOO_SECRET, publishRetryMs: 55_000 }], () => (++calls, Promise.reject(unavailable())), { drainTimeoutMs: 5_000 });
+    const answer = wooOrder(server.url, 7005).then((r) => r.status, (e: Error) => `error: ${e.message}`);
+    // 250 + 500 + 1000 ms of pauses: the stop lands in the 2 s one.
+    await new Promise((r) => setTimeout(r, 2_300));
+    const startedAt = Date.now();
+    await server.close();
+    const closeMs = Date.now() - startedAt;
+    expect({ status: await answer, closeMs: closeMs < 500, logged: log.lines.filter((l) => l.orderId === "woocommerce:7005" && l.level === 50).length }).toEqual({ status: 503, closeMs: true, logged: 1 });
+    expect(calls).toBe(4);
   }, 30_000);
 
   it("does not retry a publish refused for good (retryable: false)", async () => {

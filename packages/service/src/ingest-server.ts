@@ -26,9 +26,10 @@ export interface IngestChannel {
   readonly kind: MarketplaceKind;
   /**
    * HMAC secret / Flipkart app secret / eBay public key; for eBay also a resolver of the public key by
-   * the key id the notification names (undefined when it names none) — see ebay-key-resolver.ts.
+   * the key id the notification names (undefined when it names none), given the sender's address (its
+   * look-up budget is per address) — see ebay-key-resolver.ts.
    */
-  readonly secret: string | ((keyId: string | undefined) => Promise<EbayKeyLookup>);
+  readonly secret: string | ((keyId: string | undefined, source: string | undefined) => Promise<EbayKeyLookup>);
   readonly appId?: string;
   /**
    * For a marketplace that never redelivers a notification (WooCommerce): how long after the request
@@ -170,8 +171,14 @@ function claimedOrderId(kind: MarketplaceKind, channel: ChannelId, body: Buffer)
   return (typeof native === "string" || typeof native === "number") && String(native) !== "" ? `${channel}:${String(native).slice(0, 200)}` : undefined;
 }
 
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** A pause that ends early when `cut` settles (the server began closing). */
+async function pause(ms: number, cut: Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), cut]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The promise's outcome, or a rejection once `ms` passed (the promise itself runs on). */
@@ -196,6 +203,20 @@ function firstValue(header: string | string[] | undefined): string | undefined {
 }
 
 /**
+ * The address a request came from: the peer's; with `trustForwardedHeaders`, the last `X-Forwarded-For`
+ * entry — the one the trusted proxy appended (earlier ones are whatever the client sent).
+ */
+function senderAddress(request: Pick<IncomingMessage, "headers" | "socket">, trustForwardedHeaders: boolean | undefined): string | undefined {
+  if (trustForwardedHeaders === true) {
+    const header = request.headers["x-forwarded-for"];
+    const text = Array.isArray(header) ? header.join(",") : header;
+    const last = text?.split(",").pop()?.trim();
+    if (last !== undefined && last !== "") return last;
+  }
+  return request.socket.remoteAddress;
+}
+
+/**
  * The URL the marketplace called, as it signed it: `publicUrl` + the path received; else, trusted,
  * the forwarded scheme and host; else `http://<Host>`.
  */
@@ -217,6 +238,30 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   let closing = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
+  // close() began: a publish still being retried stops retrying, and the attempt running then is given
+  // up at `answerByMs` — just inside the drain, so the 503 is written before the connections are cut.
+  let closingStarted: () => void = () => undefined;
+  const closingBegan = new Promise<void>((resolve) => (closingStarted = resolve));
+  let answerByMs = Infinity;
+  /** Rejects once closing began and `answerByMs` passed; `clear()` when the attempt is over. */
+  const cutAtClose = (): { readonly promise: Promise<never>; clear(): void } => {
+    let timer: NodeJS.Timeout | undefined;
+    let cleared = false;
+    const promise = closingBegan.then(
+      () =>
+        new Promise<never>((_, reject) => {
+          if (!cleared) timer = setTimeout(() => reject(new Error("the ingest is stopping: the publish attempt did not finish before its drain ends")), Math.max(0, answerByMs - Date.now()));
+        }),
+    );
+    promise.catch(() => undefined);
+    return {
+      promise,
+      clear: () => {
+        cleared = true;
+        clearTimeout(timer);
+      },
+    };
+  };
 
   // Webhooks to a path that is no channel: a misconfigured marketplace, or a scanner. Counted always,
   // logged at most once per interval (with how many were not logged) — the path is arbitrary input.
@@ -279,7 +324,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     let keyProblem: string | undefined;
     if (typeof channel.secret === "string") secret = channel.secret;
     else {
-      const lookup = await channel.secret(ebayKeyId(request.headers["x-ebay-signature"]));
+      const lookup = await channel.secret(ebayKeyId(request.headers["x-ebay-signature"]), senderAddress(request, options.trustForwardedHeaders));
       if (lookup.kind === "unavailable") {
         // Not a bad signature: the key could not be had now. eBay redelivers a notification answered 5xx.
         metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "key_unavailable" });
@@ -343,7 +388,10 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   /**
    * Publishes once; for a channel that does not redeliver, again after each retryable failure (capped
    * backoff) until `publishRetryMs` after the request arrived — every attempt bounded by what is left,
-   * so a publish that hangs cannot hold the answer past it. Stops at once when the server closes.
+   * so a publish that hangs cannot hold the answer past it. When the server closes it stops retrying at
+   * once (a pause ends early), and the attempt then running is given up just inside the drain (it may
+   * still complete: it runs on), so the answer is a 503 — found by review: WooCommerce saw the connection
+   * cut instead, the attempt having held the answer past the drain.
    */
   const publishOrder = async (
     event: OrderEvent,
@@ -354,17 +402,21 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     let pauseMs = PUBLISH_RETRY_FIRST_MS;
     for (let attempts = 1; ; attempts++) {
       let error: unknown;
+      const cut = deadlineMs === undefined ? undefined : cutAtClose();
       try {
-        const receipt = deadlineMs === undefined ? await options.publish(event) : await withinMs(deadlineMs - Date.now(), options.publish(event));
+        const receipt = deadlineMs === undefined || cut === undefined ? await options.publish(event) : await withinMs(deadlineMs - Date.now(), Promise.race([options.publish(event), cut.promise]));
         return { ok: true, receipt, attempts };
       } catch (caught) {
         error = caught;
+      } finally {
+        cut?.clear();
       }
       const leftMs = deadlineMs === undefined ? 0 : deadlineMs - Date.now();
       // A refusal for good (an invalid or oversized event) is not retried; nor anything once closing.
       if (leftMs <= pauseMs || closing || (error as { retryable?: unknown } | null)?.retryable === false) return { ok: false, error, attempts, waitedMs: Date.now() - arrivedAtMs };
       if (attempts === 1) logger.warn({ orderId: event.orderId, channel: channel.id, err: error, retryForMs: leftMs }, `publishing the order failed: retrying (${channel.kind} does not redeliver a notification answered 5xx)`);
-      await pause(pauseMs);
+      await pause(pauseMs, closingBegan);
+      if (closing) return { ok: false, error, attempts, waitedMs: Date.now() - arrivedAtMs };
       pauseMs = Math.min(PUBLISH_RETRY_MAX_MS, pauseMs * 2);
     }
   };
@@ -505,6 +557,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     port,
     close: async () => {
       closing = true;
+      answerByMs = Date.now() + drainTimeoutMs - Math.min(250, Math.floor(drainTimeoutMs / 4));
+      closingStarted();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       if (inFlight > 0) {

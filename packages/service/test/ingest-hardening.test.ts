@@ -65,6 +65,32 @@ describe.skipIf(serversMissing())("engine ingest hardening (real NATS, Redis)", 
     expect(await response.json()).toMatchObject({ error: "key_unavailable" });
   }, 30_000);
 
+  it("keeps an eBay key found by a look-up in Redis: the next process uses it without a look-up, however many made-up key ids came first", async () => {
+    const { generateKeyPairSync } = await import("node:crypto");
+    const pem = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey.export({ type: "spki", format: "pem" }).toString();
+    let keyFetches = 0;
+    const server: Server = createServer((request, response) => {
+      if (request.url?.includes("/commerce/notification/v1/public_key/")) keyFetches += 1;
+      const found = request.url?.endsWith("/public_key/genuine-kid") === true;
+      response.writeHead(found ? 200 : 404, { "content-type": "application/json" });
+      response.end(JSON.stringify(found ? { key: pem, algorithm: "ECDSA", digest: "SHA1" } : {}));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    stops.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const send = (service: EngineService, kid: string) => fetch(`${service.url}/ingest/ebay`, { method: "POST", headers: { "x-ebay-signature": forgedSignature(kid), "content-type": "application/json" }, body: "{}" }).then((r) => r.status);
+    const first = await startEbayEngine(baseUrl, "EBK");
+    // The key is found (the signature itself is forged: 401, not 503).
+    expect(await send(first, "genuine-kid")).toBe(401);
+    expect(keyFetches).toBe(1);
+    await first.stop();
+    const second = await startEbayEngine(baseUrl, "EBK");
+    for (let i = 0; i < 10; i++) await send(second, `forged-${i}`);
+    const fetchesBefore = keyFetches;
+    expect(await send(second, "genuine-kid")).toBe(401);
+    expect(keyFetches).toBe(fetchesBefore);
+  }, 60_000);
+
   it("refuses to start a channel on a real marketplace that has no secrets of its own (configuration error, nothing started)", async () => {
     const config = serviceConfigSchema.parse({ natsUrl: nats.url, redisUrl: redis.url, ingest: { port: await freePort() }, channels: [{ kind: "shopify", baseUrl: "https://myshop.myshopify.com" }], reconcileInterval: 0, shutdownTimeout: 3_000 });
     const started = EngineService.start({ config, logger: captureLog("silent").logger });
