@@ -31,7 +31,7 @@ export { DEAD_LETTER_HEADERS, DEAD_LETTER_KINDS, ORIGINAL_HEADER_PREFIX, parseDe
 export type { DeadLetterKind, DeadLetterRecord, ReadDeadLettersQuery } from "./dead-letter.js";
 
 // --- Connection and errors ---
-export { connectNats, watchConnection } from "./connect-nats.js";
+export { connectNats, natsAuthentication, watchConnection } from "./connect-nats.js";
 export type { ConnectNatsOptions, NatsConnectionEvent } from "./connect-nats.js";
 export { NatsFeedError } from "./errors.js";
 export type { NatsFeedErrorReason } from "./errors.js";

@@ -59,3 +59,13 @@ describe("NATS server lists", () => {
     expect(problemsOf(() => loadServiceConfig({ natsUrl: "nats://n1:4222,," }, {}))).toEqual([expect.stringMatching(/^--nats-url \(natsUrl\): .*empty/)]);
   });
 });
+
+describe("NATS URL credentials are checked with the configuration", () => {
+  it("refuses servers of one list with different credentials as a configuration problem (exit 2), never echoing them (found by re-review)", () => {
+    const problems = problemsOf(() => loadServiceConfig({ natsUrl: "nats://u:p1@127.0.0.1:4222,nats://u:q2@127.0.0.1:4223" }, {}));
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^--nats-url \(natsUrl\): .*credentials/);
+    expect(problems.join("\n")).not.toMatch(/p1|q2/);
+    expect(loadServiceConfig({ natsUrl: "nats://u:p1@127.0.0.1:4222,nats://u:p1@127.0.0.1:4223" }, {}).natsUrl).toContain("127.0.0.1:4223");
+  });
+});

@@ -12,6 +12,7 @@ import { z } from "zod";
 import { checkBundles, parseDuration, type BundleDefinition } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS, isLoopback } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { NatsFeedError, natsAuthentication } from "@synclag/nats-feed";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
@@ -64,6 +65,16 @@ const natsServerList = z.string().superRefine((text, ctx) => {
     if (protocol === undefined || !NATS_PROTOCOLS.includes(protocol)) {
       // The entry's own URL credentials are redacted by loadServiceConfig's last pass over every problem.
       ctx.addIssue({ code: "custom", message: `${JSON.stringify(server)} must be a nats:// or tls:// URL (one server, or several separated by commas)` });
+    }
+  }
+  // The URLs' own credentials, as connecting will read them (servers of one list with different
+  // credentials, bad percent-encoding): a configuration problem, not a failure to connect later.
+  if (!servers.includes("")) {
+    try {
+      natsAuthentication({ servers });
+    } catch (error) {
+      if (!(error instanceof NatsFeedError) || error.reason !== "invalid-options") throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
     }
   }
 });
