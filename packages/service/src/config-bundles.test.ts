@@ -1,28 +1,9 @@
 // The service's `bundles` setting: bundle SKUs sold out of component SKUs (docs/engine-service.md,
 // "Bundles"). Validated with the engine's own rules (checkBundles), every problem listed with its path
 // beside the configuration's other problems (exit 2), before anything connects.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "./errors.js";
+import { file, problemsOf } from "./config-test-support.js";
 import { loadServiceConfig, serviceConfigSchema } from "./config.js";
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error.problems;
-    throw error;
-  }
-  return [];
-}
-
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "synclag-bundles-")), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe("service configuration: bundles", () => {
   it("has none by default and reads bundle definitions from the file", () => {

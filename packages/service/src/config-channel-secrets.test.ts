@@ -2,31 +2,12 @@
 // loopback; a channel anywhere else without its own secrets is a configuration error listed with the
 // others; --channel / SYNCLAG_CHANNELS choose the channels and keep the file's settings per channel id;
 // per-channel secrets can come from the environment.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { file, problemsOf } from "./config-test-support.js";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
-import { ServiceError } from "./errors.js";
 import { createChannelClient, type ChannelClientConfig } from "@synclag/channels";
 import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { REQUIRED_CREDENTIALS, channelSecrets, loadServiceConfig } from "./config.js";
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error.problems;
-    throw error;
-  }
-  return [];
-}
-
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "synclag-secrets-")), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 const REAL_SHOPIFY = "channels:\n  - kind: shopify\n    baseUrl: https://myshop.myshopify.com\n    credentials: { accessToken: shpat_REAL, apiVersion: '2025-01', locationId: '7' }\n    notificationSecret: real-app-secret\n    policy: { bufferUnits: 2 }\n";
 

@@ -6,18 +6,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "./errors.js";
+import { problemsOf } from "./config-test-support.js";
 import { loadServiceConfig, natsConnectOptions, redactConfig } from "./config.js";
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("service configuration: NATS credentials", () => {
   it("has none by default: the URL's user info, if any, is what nats-feed sends", () => {

@@ -1,28 +1,9 @@
 // Values that must not be misread: durations need their unit (a bare 30 is not 30 ms), durations that
 // make no sense at 0 are refused at validation (exit 2, not a failure once connected), and NATS takes
 // a list of servers (cluster seeds) as connectNats does.
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "./errors.js";
+import { file, problemsOf } from "./config-test-support.js";
 import { loadServiceConfig, natsServers } from "./config.js";
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error.problems;
-    throw error;
-  }
-  return [];
-}
-
-function file(name: string, text: string): string {
-  const path = join(mkdtempSync(join(tmpdir(), "synclag-values-")), name);
-  writeFileSync(path, text);
-  return path;
-}
 
 describe("durations need a unit", () => {
   it("refuses SYNCLAG_SHUTDOWN_TIMEOUT=30 (it would be 30 ms: every shutdown overruns) and says how to write it", () => {

@@ -3,19 +3,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { ServiceError } from "./errors.js";
+import { problemsOf } from "./config-test-support.js";
 import { loadServiceConfig, redactConfig } from "./config.js";
 import { redactUrlCredentials } from "./redact.js";
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ServiceError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe("service configuration", () => {
   it("has defaults that start an events engine on loopback", () => {
