@@ -6,21 +6,56 @@
 // ports, bound every wait, and never leave a half-started child behind (it keeps the caller alive).
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-/** A free TCP port on 127.0.0.1 (the kernel picks it; released before use). */
-export function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1, released before use. Chosen at random *below* the kernel's ephemeral
+ * range and checked by binding it: a port the kernel picked for `listen(0)` goes straight back into
+ * the pool it hands out, so the next `listen(0)` anywhere on the machine (a mock server, another test's
+ * client) could take it between this check and the caller's own listen (seen in CI: EADDRINUSE on an
+ * engine's ingest port). Falls back to a kernel-picked port if no random one is free.
+ */
+export async function freePort(): Promise<number> {
+  const [low] = ephemeralRange();
+  const from = Math.max(1024, low - 12_000);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = from + Math.floor(Math.random() * (low - from));
+    if (await canListen(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+/** The kernel's ephemeral port range (Linux's default when it cannot be read). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low !== undefined && high !== undefined && Number.isInteger(low) && Number.isInteger(high) && low > 2048) return [low, high];
+  } catch {
+    // not Linux, or not readable
+  }
+  return [32_768, 60_999];
+}
+
+function canListen(port: number): Promise<boolean> {
+  return listenOnce(port).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Binds `port` (0: the kernel picks) on 127.0.0.1, closes it again, resolves to the port. */
+function listenOnce(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
     server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
+    server.listen(port, "127.0.0.1", () => {
       const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
+      const bound = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(bound));
     });
   });
 }

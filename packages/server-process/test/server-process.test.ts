@@ -1,6 +1,6 @@
 // ServerProcess against a real nats-server: restart on the same port and directory, fail fast when
 // the child exits during start, nothing left behind on failure.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { afterAll, describe, expect, it } from "vitest";
 import { MissingBinaryError, ServerProcess, freePort, hasBinary } from "../src/index.js";
@@ -22,6 +22,12 @@ describe("freePort / hasBinary", () => {
     const port = await freePort();
     expect(port).toBeGreaterThan(0);
     expect(await accepts(port)).toBe(false);
+  });
+
+  it("picks it below the kernel's ephemeral range, so a listen(0) elsewhere cannot take it before the caller listens (seen in CI as EADDRINUSE)", async () => {
+    const low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]);
+    const ports = await Promise.all(Array.from({ length: 20 }, () => freePort()));
+    for (const port of ports) expect(port).toBeLessThan(low);
   });
 
   it("finds sh and not a made-up binary", () => {
