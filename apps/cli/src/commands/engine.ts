@@ -159,6 +159,13 @@ export function inUserTerms(problem: string, flags: EngineFlags, env: NodeJS.Pro
   if (strategy) return `${strategy[1] ?? ""}: ${problem.slice(strategy[0].length)}`;
   if (/^strategy: /.test(problem)) return `strategy (${file}): ${problem.slice("strategy: ".length)}`;
   if (/^(--channel|SYNCLAG_CHANNELS): .* is not kind=baseUrl or id:kind=baseUrl$/.test(problem)) return `${problem} (kinds: ${kinds})`;
+  // The service names a flag or variable channel itself (and the file entry it was merged with): only an
+  // unknown kind still needs the user's words.
+  const named = /^((?:--channel|SYNCLAG_CHANNELS) ("(?:[^"\\]|\\.)*")(?: with channels\.\d+ of .*?)?) \(kind\): Invalid option/.exec(problem);
+  if (named) {
+    const spec = JSON.parse(named[2] ?? '""') as string;
+    return `${named[1] ?? ""}: unknown channel kind ${JSON.stringify(CHANNEL_SPEC.exec(spec.trim())?.[2] ?? "")}: use one of ${kinds}`;
+  }
   const channel = /^channels\.(\d+)\.([A-Za-z]+): (.*)$/.exec(problem);
   if (channel) {
     const fromFlags = flags.channel !== undefined && flags.channel.length > 0;
