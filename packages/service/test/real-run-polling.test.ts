@@ -5,26 +5,11 @@
 // one interval shorter than it is. Under polling the run now waits for the poll begun after the load
 // went quiet (repairs ride on the poll's tick, as in the engine: Reconciler.roundIfDue after a poll).
 import { describe, expect, it } from "vitest";
-import { validateScenario } from "@synclag/workload";
 import { runReal, createLogger } from "../src/index.js";
 import { serversMissing } from "./servers.js";
+import { twoChannelScenario } from "./two-channel-scenario.js";
 
-const loaded = validateScenario(
-  {
-    name: "quiet-before-the-poll",
-    description: "two channels, plenty of stock, every order placed before the first poll",
-    duration: "1h",
-    catalog: { skus: 3, stock: 500, popularity: 0 },
-    channels: [
-      { id: "shopify", kind: "shopify", share: 0.5 },
-      { id: "woocommerce", kind: "woocommerce", share: 0.5 },
-    ],
-    demand: { ordersPerDay: 720 },
-  },
-  "test",
-);
-if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-const scenario = loaded.scenario;
+const scenario = twoChannelScenario("quiet-before-the-poll", "two channels, plenty of stock, every order placed before the first poll");
 
 describe.skipIf(serversMissing())("synclag run: polling has no hidden syncs between polls", () => {
   it("polling: after the load, channels are brought up to date by the next poll, not by a reconciler round outside the tick", async () => {

@@ -7,26 +7,11 @@
 //   timeouts and itemsRejected (found by review: engine.retries was 123 while every channel's failure
 //   counts were 0 — the retries came from failures the document did not show).
 import { describe, expect, it } from "vitest";
-import { validateScenario } from "@synclag/workload";
 import { runReal, createLogger } from "../src/index.js";
 import { serversMissing } from "./servers.js";
+import { twoChannelScenario } from "./two-channel-scenario.js";
 
-const loaded = validateScenario(
-  {
-    name: "result-fields",
-    description: "two channels, a short polling run",
-    duration: "1h",
-    catalog: { skus: 3, stock: 500, popularity: 0 },
-    channels: [
-      { id: "shopify", kind: "shopify", share: 0.5 },
-      { id: "woocommerce", kind: "woocommerce", share: 0.5 },
-    ],
-    demand: { ordersPerDay: 720 },
-  },
-  "test",
-);
-if (!loaded.ok) throw new Error(loaded.problems.join("; "));
-const scenario = loaded.scenario;
+const scenario = twoChannelScenario("result-fields", "two channels, a short polling run");
 
 describe.skipIf(serversMissing())("synclag run: result fields in the documented units", () => {
   it("polling:1s over 1 h of trading in 1.5 s: 36 sync windows per trading day; every channel reports transportErrors and stale", async () => {
