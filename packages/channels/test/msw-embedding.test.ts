@@ -24,7 +24,7 @@ afterAll(() => {
 });
 
 it("a fetch-based client talks to the msw-embedded Shopify mock, compare-and-set included", async () => {
-  const client = new ShopifyChannelClient({ baseUrl: BASE, credentials: DEFAULT_MOCK_CREDENTIALS.shopify, transport: new FetchTransport() });
+  const client = new ShopifyChannelClient({ baseUrl: BASE, credentials: DEFAULT_MOCK_CREDENTIALS.shopify, transport: new FetchTransport(), sendVersionHeader: true });
   expect(await client.setQuantities([{ sku: "sku-1", quantity: 3, version: 2 }])).toEqual([{ ok: true }]);
   expect(marketplace.model.listing("sku-1")).toMatchObject({ acceptedQuantity: 3, acceptedVersion: 2 });
   expect((await client.readQuantities(["sku-1"])).get("sku-1")).toBe(3);

@@ -49,10 +49,11 @@ export class RecordingTransport implements HttpTransport {
 
 const c = DEFAULT_MOCK_CREDENTIALS;
 
-/** A client of `kind` pointed at the running mock, with the mock's default credentials. */
+/** A client of `kind` pointed at the running mock, with the mock's default credentials, sending the stand-in version header. */
 export function clientFor(running: RunningMockMarketplaces, kind: MarketplaceKind, extra: { transport?: HttpTransport; timeoutMs?: number; baseUrl?: string; api?: "graphql" | "rest" } = {}): HttpChannelClient {
   const baseUrl = extra.baseUrl ?? running.get(kind).url;
-  const common = { baseUrl, ...(extra.transport ? { transport: extra.transport } : {}), ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) };
+  // The mocks are the channel: they read the stand-in version header for ground truth.
+  const common = { baseUrl, sendVersionHeader: true, ...(extra.transport ? { transport: extra.transport } : {}), ...(extra.timeoutMs ? { timeoutMs: extra.timeoutMs } : {}) };
   switch (kind) {
     case "amazon":
       return createChannelClient({ kind, ...common, credentials: c.amazon });

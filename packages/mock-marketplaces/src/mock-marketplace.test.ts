@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
 import { DEFAULT_MOCK_CREDENTIALS } from "./credentials.js";
 import { MockMarketplace } from "./mock-marketplace.js";
+import { wooProductId } from "./wire/ids.js";
 import type { WireRequest } from "./wire/wire.js";
 
 const c = DEFAULT_MOCK_CREDENTIALS;
@@ -337,5 +338,39 @@ describe("latency: profile", () => {
     expect(accepted?.atMs).toBe(t0 + 500);
     expect(m.receive({ method: "GET", path: "/_synclag/storefront/items/sku-1", query: new URLSearchParams(), headers: {}, body: "" }).waitMs).toBe(0);
     m.stop();
+  });
+});
+
+describe("X-Synclag-Version", () => {
+  const accepted = (send: ReturnType<typeof setup>["send"], sku: string) => send("GET", `/_synclag/admin/listings/${sku}`).json.accepted;
+  const wooAuth = { authorization: `Basic ${Buffer.from(`${c.woocommerce.consumerKey}:${c.woocommerce.consumerSecret}`).toString("base64")}` };
+
+  it("by position: each item of an array body takes the version at its index, an item refused in the body included in the count", () => {
+    const { send, stop } = setup("woocommerce");
+    const update = [{ id: 999_999, stock_quantity: 1 }, { id: wooProductId(3), stock_quantity: 2 }, { id: wooProductId(1), stock_quantity: 3 }];
+    const r = send("POST", "/wp-json/wc/v3/products/batch", { update }, { ...wooAuth, "x-synclag-version": "9,7,8" });
+    expect(r.status).toBe(200);
+    expect([accepted(send, "sku-3"), accepted(send, "sku-1")]).toEqual([
+      { quantity: 2, version: 7 },
+      { quantity: 3, version: 8 },
+    ]);
+    stop();
+  });
+
+  it("by SKU (`sku=version&…`), one integer for every item, and no usable entry → the version after the listing's highest", () => {
+    const { send, stop } = setup("ebay");
+    const auth = { authorization: `Bearer ${c.ebay.accessToken}`, "content-language": "en-US" };
+    const bulk = (headers: Record<string, string>, ...skus: string[]) => send("POST", "/sell/inventory/v1/bulk_update_price_quantity", { requests: skus.map((sku) => ({ sku, shipToLocationAvailability: { quantity: 4 } })) }, { ...auth, ...headers });
+    bulk({ "x-synclag-version": "sku-2=5&sku-1=6" }, "sku-1", "sku-2");
+    expect([accepted(send, "sku-1"), accepted(send, "sku-2")]).toEqual([
+      { quantity: 4, version: 6 },
+      { quantity: 4, version: 5 },
+    ]);
+    bulk({ "x-synclag-version": "12" }, "sku-1", "sku-2");
+    expect([accepted(send, "sku-1"), accepted(send, "sku-2")].map((a) => (a as { version: number }).version)).toEqual([12, 12]);
+    bulk({ "x-synclag-version": "20" }, "sku-3");
+    bulk({ "x-synclag-version": "30,x" }, "sku-3", "sku-4");
+    expect([accepted(send, "sku-3"), accepted(send, "sku-4")].map((a) => (a as { version: number }).version)).toEqual([30, 1]);
+    stop();
   });
 });

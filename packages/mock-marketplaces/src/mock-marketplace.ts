@@ -27,7 +27,23 @@ import { SHOPIFY_REST_LIMIT, shopifyRoutes } from "./wire/shopify.js";
 import { jsonReply, type WireOutcome, type WireReply, type WireRequest, type WireResult } from "./wire/wire.js";
 import { wooCommerceRoutes } from "./wire/woocommerce.js";
 
+/**
+ * Stand-in header with a push's stock versions: one integer (every item of the call), versions
+ * comma-separated in the order of the body's items (`7,12,9`), or `sku=version&…` pairs (by SKU).
+ */
 export const VERSION_HEADER = "x-synclag-version";
+
+/** A parsed `X-Synclag-Version`: by position (one entry: every item) or by SKU. */
+type PushVersions = { readonly by: "position"; readonly versions: readonly number[] } | { readonly by: "sku"; readonly pairs: URLSearchParams };
+
+function parseVersions(raw: string): PushVersions {
+  if (raw.includes("=")) return { by: "sku", pairs: new URLSearchParams(raw) };
+  return { by: "position", versions: raw.split(",").map((v) => (v.trim() === "" ? Number.NaN : Number(v))) };
+}
+
+function isVersion(value: number | undefined): value is number {
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0;
+}
 
 export interface MockMarketplaceOptions {
   readonly kind: MarketplaceKind;
@@ -105,7 +121,7 @@ export class MockMarketplace implements MarketplaceContext {
   private lastThrottle: { state: LimiterState; atMs: number } | undefined;
   private revealTimer: { timer: NodeJS.Timeout; atMs: number } | undefined;
   private sender: WebhookSender | undefined;
-  private versionCache = new WeakMap<WireRequest, URLSearchParams>();
+  private versionCache = new WeakMap<WireRequest, PushVersions>();
   private idempotentReplies = new Map<string, { readonly fingerprint: string; readonly reply: WireReply; readonly atMs: number }>();
   /** eBay: the ship-to-location and offer quantities last set per SKU (the listing shows their minimum). */
   private ebayQuantities = new Map<Sku, { readonly shipTo: number; readonly offer?: number | undefined }>();
@@ -192,19 +208,20 @@ export class MockMarketplace implements MarketplaceContext {
     return next;
   }
 
-  versionFor(request: WireRequest, sku: Sku): number {
+  versionFor(request: WireRequest, sku: Sku, position?: number): number {
     const raw = request.headers[VERSION_HEADER];
     if (raw !== undefined) {
-      const whole = Number(raw);
-      if (raw.length > 0 && Number.isSafeInteger(whole) && whole >= 0) return whole;
-      // A batch: `sku=version&…` pairs, parsed once per request.
-      let pairs = this.versionCache.get(request);
-      if (pairs === undefined) {
-        pairs = new URLSearchParams(raw);
-        this.versionCache.set(request, pairs);
+      // Parsed once per request.
+      let parsed = this.versionCache.get(request);
+      if (parsed === undefined) {
+        parsed = parseVersions(raw);
+        this.versionCache.set(request, parsed);
       }
-      const value = Number(pairs.get(sku) ?? Number.NaN);
-      if (Number.isSafeInteger(value) && value >= 0) return value;
+      let value: number | undefined;
+      if (parsed.by === "sku") value = Number(parsed.pairs.get(sku) ?? Number.NaN);
+      else if (parsed.versions.length === 1) value = parsed.versions[0];
+      else if (position !== undefined) value = parsed.versions[position];
+      if (isVersion(value)) return value;
     }
     return (this.model.listing(sku)?.maxAcceptedVersion ?? 0) + 1;
   }

@@ -3,6 +3,7 @@
 // cancellation (SP-API cancels MFN orders through an order-acknowledgement feed).
 // Easy to get wrong: HTTP 200 is not success — `status: "INVALID"` inside it is a rejection; and a
 // 429 carries no Retry-After, so the wait comes from the last `x-amzn-RateLimit-Limit` (requests/s).
+// A read is "no listing" only on a 404: a 200 that is not a listings item (a proxy's page) throws unavailable.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -80,7 +81,10 @@ export class AmazonChannelClient extends HttpChannelClient {
       const whole = this.classifyStatus(reply);
       if (whole) throw new ChannelError(whole.reason, `amazon read ${sku}: ${whole.message}`, whole.retryAfterMs === undefined ? {} : { retryAfterMs: whole.retryAfterMs });
       const parsed = parseJsonBody(reply);
-      const entries = isRecord(parsed) && Array.isArray(parsed.fulfillmentAvailability) ? parsed.fulfillmentAvailability.filter(isRecord) : [];
+      // A listings item names its SKU (`sku` is required in the model); anything else (a proxy's page, a
+      // truncated body) says nothing about the listing — not "no listing", which would skip its repair.
+      if (!isRecord(parsed) || (typeof parsed.sku !== "string" && !Array.isArray(parsed.fulfillmentAvailability))) throw this.unreadable(reply, `read ${sku}`);
+      const entries = Array.isArray(parsed.fulfillmentAvailability) ? parsed.fulfillmentAvailability.filter(isRecord) : [];
       const entry = entries.find((e) => e.fulfillmentChannelCode === "DEFAULT");
       if (entry && typeof entry.quantity === "number") result.set(sku, entry.quantity);
     }

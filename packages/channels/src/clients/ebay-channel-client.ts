@@ -6,7 +6,8 @@
 // model's `BulkPriceQuantityResponse`) — so a SKU succeeded only when every entry for it says 200.
 // Only the ship-to-location quantity is sent, never `offers`: an offer quantity set elsewhere (Seller
 // Hub, another tool) keeps capping the listing at min(ship-to-location, offer) — D — and reads of the
-// inventory item do not show that cap.
+// inventory item do not show that cap. A 2xx without `responses` (a proxy's page) confirms nothing and
+// says nothing about the SKUs: unavailable, never "no listings".
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -47,7 +48,8 @@ export class EbayChannelClient extends HttpChannelClient {
     const whole = this.classifyStatus(reply, this.throttleBackoffMs);
     if (whole) return this.repeat(whole, updates.length);
     const parsed = parseJsonBody(reply);
-    const responses = isRecord(parsed) && Array.isArray(parsed.responses) ? parsed.responses.filter(isRecord) : [];
+    if (!isRecord(parsed) || !Array.isArray(parsed.responses)) return this.repeat(this.unconfirmed(reply, "bulk_update_price_quantity"), updates.length);
+    const responses = parsed.responses.filter(isRecord);
     return updates.map((u) => {
       const entries = responses.filter((r) => r.sku === u.sku);
       if (entries.length === 0) return failure("unavailable", `ebay: no response entry for ${u.sku}`);
@@ -71,8 +73,9 @@ export class EbayChannelClient extends HttpChannelClient {
       const page = skus.slice(i, i + this.maxBatchSize);
       const reply = await this.callOrThrow({ method: "POST", url: this.url(`${BASE}/bulk_get_inventory_item`), headers: this.headers(), body: JSON.stringify({ requests: page.map((sku) => ({ sku })) }) }, "ebay read");
       const parsed = parseJsonBody(reply);
-      const responses = isRecord(parsed) && Array.isArray(parsed.responses) ? parsed.responses.filter(isRecord) : [];
-      for (const r of responses) {
+      // Without the `responses` list the page says nothing about the SKUs — not "no listings", which would skip their repair.
+      if (!isRecord(parsed) || !Array.isArray(parsed.responses)) throw this.unreadable(reply, "bulk_get_inventory_item read");
+      for (const r of parsed.responses.filter(isRecord)) {
         const item = isRecord(r.inventoryItem) ? r.inventoryItem : undefined;
         const availability = item && isRecord(item.availability) && isRecord(item.availability.shipToLocationAvailability) ? item.availability.shipToLocationAvailability : undefined;
         if (r.statusCode === 200 && typeof r.sku === "string" && typeof availability?.quantity === "number") result.set(r.sku, availability.quantity);

@@ -3,7 +3,8 @@
 // `POST /sellers/listings/v3/update/inventory` for up to 10 SKUs, body keyed by seller SKU.
 // Easy to get wrong: per-SKU FAILURE inside a 200 is a rejection of that SKU only; WARNING is success;
 // and INVALID_PRODUCT_ID means the cached FSN is stale (the listing was re-created): it is dropped and
-// the SKU read again on the next push, instead of being rejected for good.
+// the SKU read again on the next push, instead of being rejected for good. A listing read whose 200 is
+// not the API's JSON (a proxy's page) says nothing about the SKUs: unavailable, not "no listing".
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
@@ -76,7 +77,10 @@ export class FlipkartChannelClient extends HttpChannelClient {
       const whole = this.classifyStatus(reply);
       if (whole) return whole;
       const parsed = parseJsonBody(reply);
-      const available = isRecord(parsed) && isRecord(parsed.available) ? parsed.available : {};
+      // The listing read answers `{available: {sku: …}, invalid: […]}`; without either it says nothing about
+      // the SKUs (a proxy's page, a truncated body) — not "no listing", which would reject the pushes for good.
+      if (!isRecord(parsed) || !(isRecord(parsed.available) || Array.isArray(parsed.invalid) || isRecord(parsed.invalid))) return this.unconfirmed(reply, "listing read");
+      const available = isRecord(parsed.available) ? parsed.available : {};
       for (const [sku, listing] of Object.entries(available)) {
         if (!isRecord(listing)) continue;
         if (typeof listing.product_id === "string") this.fsns.set(sku, listing.product_id);
@@ -105,11 +109,12 @@ export class FlipkartChannelClient extends HttpChannelClient {
     let results: Record<string, unknown> = {};
     let whole: Failure | undefined;
     if (sendable.length > 0) {
-      const reply = await this.authorized({ method: "POST", url: this.url("/sellers/listings/v3/update/inventory"), headers: { "content-type": "application/json", ...this.versionHeaders(sendable) }, body: JSON.stringify(body) });
+      const reply = await this.authorized({ method: "POST", url: this.url("/sellers/listings/v3/update/inventory"), headers: { "content-type": "application/json", ...this.versionHeaders(sendable, "sku") }, body: JSON.stringify(body) });
       whole = "ok" in reply ? reply : this.classifyStatus(reply);
       if (!whole) {
         const parsed = parseJsonBody(reply as HttpReply);
-        results = isRecord(parsed) ? parsed : {};
+        if (isRecord(parsed)) results = parsed;
+        else whole = this.unconfirmed(reply as HttpReply, "inventory update");
       }
     }
     return updates.map((u) => {

@@ -1,7 +1,8 @@
 // What every HTTP ChannelClient shares: splitting pushes into the API's batch size, the stand-in
-// version header, turning transport errors into outcomes, classifying whole-call HTTP failures
-// (429 → rate_limited with Retry-After, 5xx → unavailable (with Retry-After when given), 401/403/407/423 →
-// unauthorized, other 4xx → rejected), and counters.
+// version header (off unless asked for: only synclag's mocks read it), turning transport errors into
+// outcomes, classifying whole-call HTTP failures (429 → rate_limited with Retry-After, 5xx →
+// unavailable (with Retry-After when given), 431/414 (request too large) → unavailable,
+// 401/403/407/423 → unauthorized, other 4xx → rejected), and counters.
 // Easy to get wrong: a whole-call failure is repeated *per item* (the port's contract), and a
 // timeout is reported as `timeout` even though the marketplace may have applied the update; and a 2xx
 // is success only when its body confirms the operation (`unconfirmed` otherwise).
@@ -10,7 +11,13 @@ import type { ChannelClient, ChannelFailureReason, ChannelId, OrderId, PushOutco
 import { ChannelError } from "../errors.js";
 import { UndiciTransport, type HttpReply, type HttpRequest, type HttpTransport } from "../transport.js";
 
-/** Stand-in header carrying the stock version of a push (real APIs have no such field; the mocks read it for ground truth). */
+/**
+ * Stand-in header carrying the stock versions of a push (real APIs have no such field; synclag's mocks
+ * read it for ground truth): one integer for a one-item call, the versions comma-separated in the
+ * order of the request body's items for an array body (`7,12,9`), or `sku=version&…` pairs where the
+ * body's order is not reliable (Flipkart: an object keyed by SKU, reordered by JS when a SKU looks
+ * like a number). In request order a full Shopify batch (250) stays under 5 KB whatever its SKUs.
+ */
 export const VERSION_HEADER = "x-synclag-version";
 export const USER_AGENT = "synclag/0.1.0 (Language=TypeScript; Platform=Node.js)";
 
@@ -23,7 +30,7 @@ export interface HttpChannelClientOptions {
   readonly transport?: HttpTransport;
   /** Per-request budget, ms. Default: the marketplace profile's client timeout. */
   readonly timeoutMs?: number;
-  /** Send `X-Synclag-Version` (default true). */
+  /** Send the stand-in `X-Synclag-Version` header (default false): only for synclag's mock marketplaces. */
   readonly sendVersionHeader?: boolean;
 }
 
@@ -31,6 +38,12 @@ export type Failure = Extract<PushOutcome, { ok: false }>;
 
 /** Whole-call refusals about the caller, not the request's items: 401 (token expired), 403, 407 (proxy auth), 423 (account locked). */
 const UNAUTHORIZED_STATUSES: ReadonlySet<number> = new Set([401, 403, 407, 423]);
+/**
+ * Whole-call refusals about the request's size, not its items: 431 (request header fields too large)
+ * and 414 (URI too long), from the marketplace or a proxy in front of it. Not a per-item rejection
+ * that would give every update of the call up for good.
+ */
+const TOO_LARGE_STATUSES: ReadonlySet<number> = new Set([414, 431]);
 
 export function failure(reason: ChannelFailureReason, message: string, retryAfterMs?: number): Failure {
   return retryAfterMs === undefined ? { ok: false, reason, message } : { ok: false, reason, message, retryAfterMs };
@@ -91,7 +104,7 @@ export abstract class HttpChannelClient implements ChannelClient {
     this.timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.transport = options.transport ?? new UndiciTransport();
     this.ownsTransport = options.transport === undefined;
-    this.sendVersion = options.sendVersionHeader ?? true;
+    this.sendVersion = options.sendVersionHeader ?? false;
   }
 
   async setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
@@ -139,18 +152,23 @@ export abstract class HttpChannelClient implements ChannelClient {
     return reply;
   }
 
-  /** The version header for a batch: one integer, or `sku=version&…` pairs. */
-  protected versionHeaders(updates: readonly QuantityUpdate[]): Record<string, string> {
+  /**
+   * The version header for a call (none unless `sendVersionHeader`): one integer for one update; for
+   * more, the versions in `updates`' order — which must be the order of the body's items — or, `by:
+   * "sku"`, `sku=version&…` pairs for a body whose item order is not reliable (see `VERSION_HEADER`).
+   */
+  protected versionHeaders(updates: readonly QuantityUpdate[], by: "position" | "sku" = "position"): Record<string, string> {
     if (!this.sendVersion || updates.length === 0) return {};
     if (updates.length === 1) return { [VERSION_HEADER]: String(updates[0]?.version) };
+    if (by === "position") return { [VERSION_HEADER]: updates.map((u) => String(u.version)).join(",") };
     return { [VERSION_HEADER]: new URLSearchParams(updates.map((u): [string, string] => [u.sku, String(u.version)])).toString() };
   }
 
   /**
    * Whole-call classification shared by every API: 429 → rate_limited (Retry-After or `fallbackRetryMs`),
-   * 5xx → unavailable, 401/403/407/423 → unauthorized (credentials or account: says nothing about the
-   * item, so a cancellation must not be given up on it), other non-2xx → rejected; undefined for
-   * 2xx/207 (the caller reads the body).
+   * 5xx → unavailable, 431/414 (the request's headers or URL too large) → unavailable, 401/403/407/423
+   * → unauthorized (credentials or account: says nothing about the item, so a cancellation must not be
+   * given up on it), other non-2xx → rejected; undefined for 2xx/207 (the caller reads the body).
    */
   protected classifyStatus(reply: HttpReply, fallbackRetryMs = 1_000): Failure | undefined {
     const s = reply.status;
@@ -160,6 +178,10 @@ export abstract class HttpChannelClient implements ChannelClient {
     // A 503 may say when to come back (maintenance, overload); the outcome carries it like a 429's.
     if (s >= 500 || s === 408) return failure("unavailable", `${this.channel} HTTP ${s}: ${snippet}`, parseRetryAfter(reply.headers["retry-after"]));
     if (UNAUTHORIZED_STATUSES.has(s)) return failure("unauthorized", `${this.channel} HTTP ${s}: ${snippet}`);
+    if (TOO_LARGE_STATUSES.has(s)) {
+      const what = s === 431 ? "request header fields" : "request URL";
+      return failure("unavailable", `${this.channel} HTTP ${s}: the server (or a proxy in front of it) found the ${what} too large — a refusal of the whole call, not of its items: ${snippet}`, parseRetryAfter(reply.headers["retry-after"]));
+    }
     return failure("rejected", `${this.channel} HTTP ${s}: ${snippet}`);
   }
 
@@ -171,6 +193,12 @@ export abstract class HttpChannelClient implements ChannelClient {
   protected unconfirmed(reply: HttpReply, what: string): Failure {
     const snippet = reply.body.length > 200 ? `${reply.body.slice(0, 200)}…` : reply.body;
     return failure("unavailable", `${this.channel} ${what}: the HTTP ${reply.status} reply does not confirm it: ${snippet === "" ? "(empty body)" : snippet}`);
+  }
+
+  /** `unconfirmed` as the `ChannelError` a read throws. */
+  protected unreadable(reply: HttpReply, what: string): ChannelError {
+    const f = this.unconfirmed(reply, what);
+    return new ChannelError(f.reason, f.message);
   }
 
   protected repeat(outcome: PushOutcome, count: number): PushOutcome[] {

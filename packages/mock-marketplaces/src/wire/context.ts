@@ -67,8 +67,11 @@ export interface MarketplaceContext {
   entryByNumber(n: number): CatalogEntry | undefined;
   /** Next value of a named deterministic counter (1, 2, …). */
   nextId(scope: string): number;
-  /** The stock version a push carries for `sku` (`X-Synclag-Version`), or the next one after the listing's highest. */
-  versionFor(request: WireRequest, sku: Sku): number;
+  /**
+   * The stock version a push carries for `sku` (`X-Synclag-Version`), or the next one after the
+   * listing's highest. `position`: the item's index in the body's array, for the header's by-position form.
+   */
+  versionFor(request: WireRequest, sku: Sku, position?: number): number;
   /** Limiter state seen on the last update call, restored to `nowMs` (for replies that do not touch the limiter). */
   throttleStatus(last?: LimiterState): ThrottleStatus;
 

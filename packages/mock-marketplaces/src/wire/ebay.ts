@@ -52,7 +52,7 @@ function bulkUpdate(ctx: MarketplaceContext, req: WireRequest): WireResult {
   const slots: Slot[] = [];
   const items: UpdateItem[] = [];
   const seen = new Set<string>();
-  for (const raw of requests) {
+  for (const [position, raw] of requests.entries()) {
     const sku = isRecord(raw) && typeof raw.sku === "string" ? raw.sku : "";
     const entry = ctx.entryBySku(sku);
     if (!isRecord(raw) || !entry) {
@@ -82,7 +82,7 @@ function bulkUpdate(ctx: MarketplaceContext, req: WireRequest): WireResult {
     const shipToAfter = shipTo ?? before?.shipTo ?? (offerAfter as number);
     const quantity = Math.min(shipToAfter, offerAfter ?? Number.POSITIVE_INFINITY);
     slots.push({ sku, ...(offer ? { offerId: ebayOfferId(entry.n) } : {}), index: items.length, shipTo: shipToAfter, offer: offerAfter });
-    items.push({ sku, quantity, version: ctx.versionFor(req, sku) });
+    items.push({ sku, quantity, version: ctx.versionFor(req, sku, position) });
   }
   const reply = ctx.model.applyUpdates(ctx.nowMs, items);
   if (reply.kind === "unavailable" || reply.kind === "throttled") return result(callFailure(reply));

@@ -246,7 +246,7 @@ function setQuantitiesOnce(ctx: MarketplaceContext, req: WireRequest, input: Rec
       if (typeof entry.compareQuantity !== "number") return userErrors.push({ code: "COMPARE_QUANTITY_REQUIRED", field: field("compareQuantity"), message: "The compareQuantity argument must be given to each quantity or ignored using ignoreCompareQuantity." });
       if (entry.compareQuantity !== current) return userErrors.push({ code: "COMPARE_QUANTITY_STALE", field: field("compareQuantity"), message: "The specified compare quantity does not match the current quantity." });
     }
-    items.push({ sku: catalog.sku, quantity, version: ctx.versionFor(req, catalog.sku) });
+    items.push({ sku: catalog.sku, quantity, version: ctx.versionFor(req, catalog.sku, index) });
     itemIndexes.push(index);
     return undefined;
   });

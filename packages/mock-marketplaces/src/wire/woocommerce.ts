@@ -81,7 +81,7 @@ function batch(ctx: MarketplaceContext, req: WireRequest): WireResult {
   // Validate first; only valid objects reach the model; results are reassembled in request order.
   const slots: ({ kind: "error"; value: Record<string, unknown> } | { kind: "model"; index: number; id: unknown; n: number })[] = [];
   const items: UpdateItem[] = [];
-  for (const raw of updates) {
+  for (const [position, raw] of updates.entries()) {
     const id = isRecord(raw) ? raw.id : undefined;
     const entry = typeof id === "number" ? ctx.entryByNumber(id - wooProductId(0)) : undefined;
     if (!isRecord(raw) || !entry) {
@@ -94,7 +94,7 @@ function batch(ctx: MarketplaceContext, req: WireRequest): WireResult {
       continue;
     }
     slots.push({ kind: "model", index: items.length, id, n: entry.n });
-    items.push({ sku: entry.sku, quantity: stock.quantity, version: ctx.versionFor(req, entry.sku) });
+    items.push({ sku: entry.sku, quantity: stock.quantity, version: ctx.versionFor(req, entry.sku, position) });
   }
   const reply = ctx.model.applyUpdates(ctx.nowMs, items);
   if (reply.kind === "unavailable" || reply.kind === "throttled") return result(callFailure(reply));

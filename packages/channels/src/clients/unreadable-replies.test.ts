@@ -1,0 +1,72 @@
+// A 2xx whose body is not the API's JSON — a proxy's or CDN's HTML page, an empty body, truncated
+// JSON — says nothing about the SKUs: the call is `unavailable` (retried), never "no such listing",
+// which would reject a push for good or make the reconciler skip every SKU as if it had read them.
+// A well-formed reply that leaves out an unknown SKU still means that SKU has no listing.
+
+import { describe, expect, it } from "vitest";
+import { htmlReply as html, jsonReply as json, reasonOf, scripted } from "../../test/scripted-transport.js";
+import type { HttpReply } from "../transport.js";
+import { AmazonChannelClient } from "./amazon-channel-client.js";
+import { EbayChannelClient } from "./ebay-channel-client.js";
+import { FlipkartChannelClient } from "./flipkart-channel-client.js";
+
+const TOKEN = json({ access_token: "t", token_type: "bearer", expires_in: 3600 });
+const unreadable: [string, HttpReply][] = [
+  ["an HTML page", html()],
+  ["an empty body", { status: 200, headers: {}, body: "" }],
+  ["truncated JSON", { status: 200, headers: { "content-type": "application/json" }, body: '{"available":{"a":{"product_id":"FSN1","loc' }],
+  ["a JSON object without the expected list", json({ message: "Service is in maintenance" })],
+];
+
+const flipkart = (...replies: HttpReply[]) => new FlipkartChannelClient({ baseUrl: "http://flipkart.invalid", credentials: { appId: "app", appSecret: "secret", locationId: "LOC1" }, transport: scripted(TOKEN, ...replies) });
+const amazon = (...replies: HttpReply[]) => new AmazonChannelClient({ baseUrl: "http://amazon.invalid", credentials: { sellerId: "S", marketplaceId: "M", accessToken: "t" }, transport: scripted(...replies) });
+const ebay = (...replies: HttpReply[]) => new EbayChannelClient({ baseUrl: "http://ebay.invalid", credentials: { accessToken: "t" }, transport: scripted(...replies) });
+
+describe("an unreadable 200 to a listing lookup or read", () => {
+  it.each(unreadable)("flipkart: a push whose FSN lookup is answered with %s is unavailable (retryable), not rejected", async (_label, reply) => {
+    const [outcome] = await flipkart(reply).setQuantities([{ sku: "a", quantity: 5, version: 2 }]);
+    expect(reasonOf(outcome)).toBe("unavailable");
+    expect(outcome).toMatchObject({ message: expect.stringContaining("does not confirm") });
+  });
+
+  it.each(unreadable)("flipkart: readQuantities answered with %s throws unavailable", async (_label, reply) => {
+    await expect(flipkart(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+  });
+
+  it.each(unreadable)("amazon: readQuantities answered with %s throws unavailable", async (_label, reply) => {
+    await expect(amazon(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+  });
+
+  it.each(unreadable)("ebay: readQuantities answered with %s throws unavailable", async (_label, reply) => {
+    await expect(ebay(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+  });
+
+  it.each(unreadable)("flipkart and ebay: an update answered with %s is unavailable", async (_label, reply) => {
+    const listing = json({ available: { a: { product_id: "FSN1", locations: [{ id: "LOC1", inventory: 1 }] } }, invalid: [] });
+    expect((await flipkart(listing, reply).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    expect((await ebay(reply).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+  });
+});
+
+describe("a well-formed reply that leaves an unknown SKU out still means no listing", () => {
+  it("flipkart: the SKU listed as invalid is rejected on push and absent from a read", async () => {
+    const none = json({ available: {}, invalid: ["nope"] });
+    expect((await flipkart(none).setQuantities([{ sku: "nope", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["rejected"]);
+    expect([...(await flipkart(none).readQuantities(["nope"])).entries()]).toEqual([]);
+    const some = json({ available: { a: { product_id: "FSN1", locations: [{ id: "LOC1", inventory: 4 }] } }, invalid: ["nope"] });
+    expect([...(await flipkart(some).readQuantities(["a", "nope"])).entries()]).toEqual([["a", 4]]);
+  });
+
+  it("amazon: a 404 is no listing; a listing without a DEFAULT availability has no quantity", async () => {
+    const notFound = json({ errors: [{ code: "NOT_FOUND", message: "SKU not found" }] }, 404);
+    expect([...(await amazon(notFound).readQuantities(["nope"])).entries()]).toEqual([]);
+    expect([...(await amazon(json({ sku: "a", fulfillmentAvailability: [] })).readQuantities(["a"])).entries()]).toEqual([]);
+    expect([...(await amazon(json({ sku: "a" })).readQuantities(["a"])).entries()]).toEqual([]);
+    expect([...(await amazon(json({ sku: "a", fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity: 6 }] })).readQuantities(["a"])).entries()]).toEqual([["a", 6]]);
+  });
+
+  it("ebay: an entry with statusCode 404 is no listing", async () => {
+    const reply = json({ responses: [{ sku: "nope", statusCode: 404, errors: [{ errorId: 25710 }] }, { sku: "a", statusCode: 200, inventoryItem: { sku: "a", availability: { shipToLocationAvailability: { quantity: 2 } } } }] }, 207);
+    expect([...(await ebay(reply).readQuantities(["nope", "a"])).entries()]).toEqual([["a", 2]]);
+  });
+});

@@ -1,0 +1,78 @@
+// The stand-in `X-Synclag-Version` header goes to synclag's mocks only: the engine service sends it to
+// a channel whose base URL is on loopback (where `synclag run` and the tests put the mocks), and not
+// to a channel anywhere else — a real marketplace has no use for it.
+import { networkInterfaces } from "node:os";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_MOCK_CREDENTIALS, MockMarketplace, VERSION_HEADER, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
+import { EngineService, freePort, serviceConfigSchema, startPrivateNats, startPrivateRedis, type PrivateServer } from "../src/index.js";
+import { captureLog } from "./log-capture.js";
+import { serversMissing } from "./servers.js";
+
+/** An address of this machine that is not loopback (the mock is reached there as if it were elsewhere). */
+const lanAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((a) => a !== undefined && a.family === "IPv4" && !a.internal)?.address;
+
+/** A mock WooCommerce that keeps the version header of every update call it receives. */
+function recordingWoo() {
+  const marketplace = new MockMarketplace({ kind: "woocommerce", seed: 1 });
+  marketplace.seed([{ sku: "SKU-1", quantity: 10, version: 0 }]);
+  const headers: (string | undefined)[] = [];
+  const receive = marketplace.receive.bind(marketplace);
+  marketplace.receive = (request) => {
+    if (request.method === "PUT" || request.path.endsWith("/batch")) headers.push(request.headers[VERSION_HEADER]);
+    return receive(request);
+  };
+  return { marketplace, headers };
+}
+
+describe.skipIf(serversMissing() || lanAddress === undefined)("version header by channel address (real NATS, Redis, HTTP mocks)", () => {
+  let nats: PrivateServer;
+  let redis: PrivateServer;
+  let server: RunningServer;
+  let service: EngineService;
+  const local = recordingWoo();
+  const lan = recordingWoo();
+
+  beforeAll(async () => {
+    [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis()]);
+    server = await serveMarketplaces([{ prefix: "/local", marketplace: local.marketplace }, { prefix: "/lan", marketplace: lan.marketplace }], { host: "0.0.0.0", port: 0 });
+    const port = Number(new URL(server.url).port);
+    const woo = DEFAULT_MOCK_CREDENTIALS.woocommerce;
+    const config = serviceConfigSchema.parse({
+      natsUrl: nats.url,
+      redisUrl: redis.url,
+      ingest: { host: "127.0.0.1", port: await freePort() },
+      channels: [
+        { id: "local", kind: "woocommerce", baseUrl: `http://127.0.0.1:${port}/local` },
+        { id: "lan", kind: "woocommerce", baseUrl: `http://${lanAddress}:${port}/lan`, credentials: { consumerKey: woo.consumerKey, consumerSecret: woo.consumerSecret }, notificationSecret: woo.webhookSecret },
+      ],
+      reconcileInterval: 0,
+      shutdownTimeout: 8_000,
+    });
+    service = await EngineService.start({ config, logger: captureLog("warn").logger });
+  }, 30_000);
+
+  afterAll(async () => {
+    await service?.stop().catch(() => undefined);
+    local.marketplace.stop();
+    lan.marketplace.stop();
+    await server?.close();
+    await Promise.all([nats?.dispose(), redis?.dispose()]);
+  });
+
+  it("is sent to a channel on loopback (a mock: its ground truth carries the engine's version) and not to one elsewhere", async () => {
+    await service.engine.adjustStock({ sku: "SKU-1", quantity: 7, kind: "set", reason: "count" });
+    const deadline = Date.now() + 15_000;
+    while (!(local.marketplace.model.listing("SKU-1")?.acceptedQuantity === 7 && lan.marketplace.model.listing("SKU-1")?.acceptedQuantity === 7)) {
+      if (Date.now() > deadline) throw new Error("the pushes did not land in time");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const version = (await service.store.snapshot(["SKU-1"])).get("SKU-1")?.version;
+    expect(version).toBeGreaterThan(0);
+    expect(local.headers.at(-1)).toBe(String(version));
+    expect(local.marketplace.model.listing("SKU-1")?.acceptedVersion).toBe(version);
+    expect(lan.headers.length).toBeGreaterThan(0);
+    expect(lan.headers.every((h) => h === undefined)).toBe(true);
+  });
+});
