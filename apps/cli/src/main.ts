@@ -26,7 +26,7 @@ const program = new Command("synclag")
   .description("Make inventory sync lag visible, measurable and gateable — and compare polling against the event-driven engine.")
   .version("0.1.0")
   .showHelpAfterError("(add --help for usage)")
-  .addHelpText("after", "\nExit codes: 0 ok · 1 a gate threshold failed · 2 bad input · 3 an invariant checker failed · 4 missing server/binary");
+  .addHelpText("after", "\nA flag is given once unless its help says repeatable (twice is a usage error).\nExit codes: 0 ok · 1 a gate threshold failed · 2 bad input · 3 an invariant checker failed · 4 missing server/binary");
 
 for (const command of [compareCommand(), simulateCommand(), scenariosCommand(), gateCommand(), reportCommand(), demoCommand(), marketplacesCommand(), engineCommand(), runCommand()]) {
   if (command) program.addCommand(command);

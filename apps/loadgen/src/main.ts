@@ -7,8 +7,8 @@
 // was accepted measured nothing: storefronts that do not list the scenario's SKUs are refused before
 // the first buyer is sent, and a run without one accepted order exits 1. And every problem with the
 // flags is listed at once (exit 2): commander stops at the first unknown or missing one, so unknown
-// flags are taken out before it parses, a flag without its value is collected, and the required ones
-// are checked with the rest (flags.ts).
+// flags are taken out before it parses, a flag without its value is collected, a flag given twice
+// (but --storefront) is a problem, and the required ones are checked with the rest (flags.ts).
 
 import { Command, CommanderError, type Option } from "commander";
 import { LoadGenerator } from "@synclag/service";
@@ -39,7 +39,7 @@ const program = new Command("synclag-loadgen")
       "  npx synclag-loadgen --scenario flash-sale --duration 30s --storefront amazon=http://127.0.0.1:9001 --storefront shopify=http://127.0.0.1:9002 \\",
       "    --storefront flipkart=http://127.0.0.1:9003 --storefront woocommerce=http://127.0.0.1:9004",
       "",
-      "Flag problems are listed together (exit 2); --rate is held to the scenario's own limits (peak rate, expected orders).",
+      "Flag problems are listed together (exit 2); every flag but --storefront is given once; --rate is held to the scenario's own limits (peak rate, expected orders).",
       "",
       "Exit codes: 0 ok · 1 arrivals were dropped or failed, or no buyer was accepted · 2 bad input ·",
       "4 a storefront is unreachable or does not list the scenario's SKUs (nothing was sent).",
@@ -144,9 +144,31 @@ program.error = ((message: string, options?: { code?: string; exitCode?: number 
   }
   return undefined as never;
 }) as Command["error"];
+
+// A flag given twice (commander keeps the last value without a word): a problem, listed with the rest —
+// except --storefront, one per channel. Commander emits `option:<name>` for every occurrence, whatever
+// its spelling (`--seed 1`, `--seed=2`); an occurrence without its value is already a problem above.
+const REPEATABLE = new Set(["--storefront"]);
+const given = new Map<string, string[]>();
+for (const option of program.options) {
+  if (!option.required || option.long === undefined || REPEATABLE.has(option.long)) continue;
+  const values: string[] = [];
+  given.set(option.long, values);
+  program.on(`option:${option.name()}`, (value: string | undefined) => {
+    if (value !== undefined) values.push(value);
+  });
+}
 program.hook("preAction", () => {
   for (const { attribute, value, source } of missingValue) program.setOptionValueWithSource(attribute, value, source);
+  for (const [flag, values] of given) {
+    if (values.length > 1) parseProblems.push(`${flag} given ${values.length === 2 ? "twice" : `${values.length} times`} (${values.map(shownValue).join(", ")}); give it once`);
+  }
 });
+
+/** A value as typed, quoted when it would not read as one word. */
+function shownValue(value: string): string {
+  return value === "" || /[\s,;()"'`]/.test(value) ? JSON.stringify(value) : value;
+}
 
 function fail(code: number, problems: readonly string[], hint?: string): void {
   const lines = problems.length === 1 ? [`synclag-loadgen: ${problems[0]}`] : [`synclag-loadgen: ${problems.length} problems:`, ...problems.map((p) => `  - ${p}`)];

@@ -6,22 +6,25 @@ import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
 import { parsePollingList, parseScenario, parseSeed, pollingStrategies, shellQuote } from "../options.js";
 import { checkDistinctOutputs, checkOutputPath } from "../output.js";
-import { listsParseProblems, parseProblems } from "../parse-problems.js";
+import { listsParseProblems, parseProblems, repeatable } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
 
 /** The interval compared when neither --polling nor the scenario names one (the schema's default strategies). */
 const DEFAULT_POLLING = "15m";
 
+/** `--polling 1m --polling 5m` is `--polling 1m,5m`: every interval given is compared (one without its value is a collected problem). */
+const morePolling = repeatable((value: string | undefined, previous: string | undefined) => (value === undefined ? previous : previous === undefined ? value : `${previous},${value}`));
+
 export function compareCommand(): Command {
   return listsParseProblems(new Command("compare"))
     .description("Replay one seeded order stream through polling and the event-driven engine (simulated, no servers) and compare oversells, lost sales, sync lag, API calls and cost.")
     .option("--scenario <name|file>", "built-in scenario name or a .json/.yaml file", "steady-day")
-    .option("--polling <intervals>", "polling intervals to compare, comma-separated, each from 1s to 366d; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m; 15m when it lists none)")
+    .option("--polling <intervals>", "polling intervals to compare, comma-separated, each from 1s to 366d; repeatable: --polling 1m --polling 5m is --polling 1m,5m; an interval given twice (15m, 900s) runs once (default: the scenario's, usually 15m; 15m when it lists none)", morePolling)
     .option("--seed <n>", "seed (default: the scenario's); same seed → byte-identical result")
     .option("--json <file>", "write the result document to a file (- for stdout, instead of the table)")
     .option("--no-color", "plain output even on a terminal")
-    .addHelpText("after", "\nExamples:\n  npx synclag compare\n  npx synclag compare --scenario flash-sale --polling 1m,5m,15m --json result.json\n\nExit codes: 0 ok, 2 bad input, 3 an invariant checker failed (a reproduce: line is printed).")
+    .addHelpText("after", "\nExamples:\n  npx synclag compare\n  npx synclag compare --scenario flash-sale --polling 1m,5m,15m --json result.json\n\nEvery flag but --polling is given once (twice is a usage error, exit 2).\n\nExit codes: 0 ok, 2 bad input, 3 an invariant checker failed (a reproduce: line is printed).")
     .action(async (opts: { scenario?: string; polling?: string; seed?: string; json?: string; color?: boolean }, command: Command) => {
       const problems = parseProblems(command);
       const notes: string[] = [];

@@ -10,7 +10,7 @@ import { EngineService, ServiceError, createLogger, loadServiceConfig, redactCha
 import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { EXIT, UsageError } from "../cli-error.js";
 import { checkStrategy } from "../options.js";
-import { listsParseProblems, parseProblems } from "../parse-problems.js";
+import { listsParseProblems, parseProblems, repeatable } from "../parse-problems.js";
 
 interface EngineFlags extends ConfigFlags {
   readonly channel?: string[];
@@ -25,7 +25,7 @@ export function engineCommand(): Command {
     .option("--strategy <strategy>", "events (default) or polling:<interval> of at least 1s, e.g. polling:30s (env SYNCLAG_STRATEGY; polling:900s runs as polling:15m)")
     .option("--host <host>", "ingest/metrics listen address (env SYNCLAG_INGEST_HOST; default 127.0.0.1)")
     .option("--port <port>", "ingest/metrics port (env SYNCLAG_INGEST_PORT; default 8080; 0 = any free port)")
-    .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated); keeps the --config file's settings for the same id; off loopback it needs its own secrets", (value: string, previous: string[] = []) => [...previous, value])
+    .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated); keeps the --config file's settings for the same id; off loopback it needs its own secrets", repeatable((value: string | undefined, previous: string[] = []) => (value === undefined ? previous : [...previous, value])))
     .option("--reconcile-interval <duration>", "reconciler period with its unit, e.g. 15m; 0 disables (env SYNCLAG_RECONCILE_INTERVAL)")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SYNCLAG_LOG_LEVEL; default info)")
     .option("--shutdown-timeout <duration>", "graceful shutdown deadline with its unit, e.g. 20s (env SYNCLAG_SHUTDOWN_TIMEOUT; default 15s)")

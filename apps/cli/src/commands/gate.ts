@@ -16,7 +16,7 @@ import { EXIT, UsageError } from "../cli-error.js";
 import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
 import { checkCompressedDuration, checkRealPollingInterval, checkStrategy, loadScenarioOption, parseSeed, shellQuote, strategyInDocument } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath, writeOutput } from "../output.js";
-import { listsParseProblems, parseProblems } from "../parse-problems.js";
+import { listsParseProblems, parseProblems, repeatable } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { renderGate } from "../render/gate-output.js";
 import { flagThresholdProblems } from "../thresholds.js";
@@ -42,7 +42,7 @@ const REAL_POLLING_MAX_MS = 5 * 60_000;
 const NO_THRESHOLDS = "no thresholds: give --threshold 'sync_lag_ms:p(99)<5s' (repeatable) or list them under thresholds: in the scenario file";
 
 // A --threshold given without its value is reported by commander (parse-problems): never collect undefined.
-const collect = (value: string | undefined, previous: string[] | undefined) => [...(previous ?? []), ...(value === undefined ? [] : [value])];
+const collect = repeatable((value: string | undefined, previous: string[] | undefined) => [...(previous ?? []), ...(value === undefined ? [] : [value])]);
 
 export function gateCommand(): Command {
   const metrics = GATE_METRICS.map((m) => `  ${m.name.padEnd(36)} ${m.aggregations}`).join("\n");
