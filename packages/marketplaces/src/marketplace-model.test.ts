@@ -88,7 +88,8 @@ describe("MarketplaceModel with shared SKU slots", () => {
 describe("MarketplaceModel.planNotification", () => {
   const plans = (notifications: Partial<typeof DEFAULT_PROFILES.flipkart.notifications>, count = 2_000) => {
     const model = new MarketplaceModel({ channel: "fk", profile: { ...DEFAULT_PROFILES.flipkart, notifications: { ...DEFAULT_PROFILES.flipkart.notifications, ...notifications } }, random: new Prng(7), startMs: 0 });
-    return Array.from({ length: count }, () => model.planNotification());
+    const random = new Prng(7);
+    return Array.from({ length: count }, () => model.planNotification(random));
   };
 
   it("says how many attempts a notification takes and whether the last one got through (not the times: head-of-line blocking decides those)", () => {
@@ -107,5 +108,23 @@ describe("MarketplaceModel.planNotification", () => {
   it("gives a duplicate only to a notification that got through", () => {
     const all = plans({ attemptFailureRate: 0.5, retries: 0, duplicateRate: 1 });
     for (const plan of all) expect(plan.duplicateDelayMs !== undefined).toBe(plan.delivered);
+  });
+
+  it("draws only from the stream it is given, never from the model's (API latency, faults, visibility delays)", () => {
+    const profile = { ...DEFAULT_PROFILES.amazon, faults: { ...DEFAULT_PROFILES.amazon.faults, serverErrorRate: 0.3, itemRejectRate: 0.2 }, notifications: { ...DEFAULT_PROFILES.amazon.notifications, attemptFailureRate: 0.4, retries: 1, duplicateRate: 0.3 } };
+    const busy = new MarketplaceModel({ channel: "amazon", profile, random: new Prng(1), startMs: 0 });
+    const quiet = new MarketplaceModel({ channel: "amazon", profile, random: new Prng(2), startMs: 0 });
+    busy.seed("a", 10, 1);
+    const planned = (model: MarketplaceModel, order: number, betweenCalls: number) => {
+      for (let call = 0; call < betweenCalls; call++) {
+        model.sampleLatencyMs();
+        model.applyUpdates(call * 1_000, [{ sku: "a", quantity: 5, version: 2 + call }]);
+      }
+      return model.planNotification(new Prng(`order:${order}`));
+    };
+    const withCalls = Array.from({ length: 200 }, (_, order) => planned(busy, order, order % 3));
+    const withoutCalls = Array.from({ length: 200 }, (_, order) => planned(quiet, order, 0));
+    expect(withCalls).toEqual(withoutCalls);
+    expect(new Set(withCalls.map((plan) => plan.delivered)).size).toBe(2); // some lost, some delivered: the draws matter
   });
 });

@@ -2,7 +2,8 @@
 // 5xx, per-item rejection, accept), when an accepted update becomes visible to buyers, and what
 // buyers see and buy. The simulator drives it in virtual time; the HTTP mocks wrap the same model.
 // Easy to get wrong: buyers read and buy the *visible* quantity, never the accepted one — that gap is
-// where oversells and lost sales come from. Time is always passed in; randomness comes from a stream.
+// where oversells and lost sales come from. Time is always passed in; randomness comes from a stream —
+// the model's own for its API and visibility, the caller's per-order one for a notification's fate.
 
 import { compileSampler, sample, TimedHeap, type ChannelId, type Random, type Sku } from "@synclag/core";
 import { attemptOffsetMs } from "./notification-schedule.js";
@@ -377,10 +378,14 @@ export class MarketplaceModel {
    * delivery. The times of the attempts are the driver's to compute (`notificationAttemptAtMs`): a channel
    * with head-of-line blocking sends the first attempt only once the job before it is done, and
    * times its retries from then, as the HTTP sender does.
+   *
+   * Every draw comes from `random`, the caller's stream for this order — never from the model's own,
+   * which the seller API's calls consume: two runs that call the API differently (events and polling)
+   * would otherwise give the same order a different fate. Pass a stream keyed to the order (the
+   * simulator forks one per arrival), so the fate of one order does not depend on any other draw.
    */
-  planNotification(): NotificationPlan {
+  planNotification(random: Random): NotificationPlan {
     const n = this.profile.notifications;
-    const random = this.options.random;
     const firstOffsetMs = sample(n.delay, random);
     let attempts = 0;
     let delivered = false;

@@ -7,7 +7,7 @@ export type { SimulateOptions } from "./simulate.js";
 
 // --- Result document ---
 export { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound } from "./result.js";
-export type { ChannelResult, ResultDocument, StrategyResult } from "./result.js";
+export type { ChannelResult, DriftUnrepaired, ResultDocument, StrategyResult } from "./result.js";
 
 // --- Adapters and measurement (for embedding and tests) ---
 export { SimOrderFeed } from "./sim-order-feed.js";

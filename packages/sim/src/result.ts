@@ -40,6 +40,12 @@ export function blockedMsOf(metrics: { counter(name: string, labels?: Readonly<R
   return Object.fromEntries(entries) as unknown as BlockedMs;
 }
 
+/** Listings left off the truth by lost notifications, and by how many units in all (the gaps summed). */
+export interface DriftUnrepaired {
+  readonly listings: number;
+  readonly units: number;
+}
+
 export interface ChannelResult {
   readonly kind: string;
   readonly syncLagMs: LatencySummary;
@@ -72,6 +78,8 @@ export interface ChannelResult {
     readonly bound: boolean;
   };
   readonly driftRepaired: number;
+  /** This channel's share of the strategy's `driftUnrepaired`. Absent in real runs and older documents. */
+  readonly driftUnrepaired?: DriftUnrepaired;
   readonly pushesAbandoned: number;
   /** HDR histograms (compressed base64) of this channel's lags. */
   readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string };
@@ -134,6 +142,13 @@ export interface StrategyResult {
     readonly deadLetters: number;
     readonly storeErrors: number;
   };
+  /**
+   * Listings still off the truth at the end of a run without a reconciler (`engine.reconcileInterval: 0`)
+   * because of orders the engine never heard of (`orders.unnotified`): the drift nothing repaired. Always
+   * 0 with a reconciler, which must repair it (a listing left off then fails the convergence check).
+   * Absent in real runs and in documents written before the field existed.
+   */
+  readonly driftUnrepaired?: DriftUnrepaired;
   readonly checks: readonly CheckResult[];
   readonly ok: boolean;
   readonly simulatedEvents: number;

@@ -9,7 +9,7 @@ import { Engine, type Strategy } from "@synclag/engine";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { buildCatalog, computeCost, parseStrategy as parseStrategyText, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
-import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, type CheckResult } from "./checkers.js";
+import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, explainDrift, type CheckResult } from "./checkers.js";
 import { GroundTruth } from "./ground-truth.js";
 import { notificationTimes } from "./notification-delivery.js";
 import { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
@@ -304,6 +304,11 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   let pendingDeliveries = 0;
   /** Accepted orders none of whose notifications reached the feed yet (the convergence check reports them). */
   let ordersOnTheirWay = 0;
+  /**
+   * Quantities of the orders whose notification was lost, per channel and SKU in the order they were
+   * confirmed: without a reconciler the drift they leave is reported, not failed (`explainDrift`).
+   */
+  const lostQuantities = new Map<string, Map<string, number[]>>(scenario.channels.map((c) => [c.id, new Map()]));
   // Periodic order import (`orderImport: poll`) is part of the polling baseline, the connector that
   // polls a marketplace's order API (DESIGN, "The polling baseline, modelled fairly"): the event-driven
   // engine takes each notification as it arrives whatever the scenario says.
@@ -322,9 +327,17 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       void feed.publish(event);
     });
   };
+  // An order's notification fate (delay, attempts, loss, duplicate) is drawn from a stream of its own,
+  // keyed to its arrival: `notifications:<channel>/arrival:<n>`, n the arrival's place in the run's one
+  // seeded arrival plan. Not from `market:<channel>`, which the engine's API calls consume (events and
+  // polling call differently), nor from one stream drawn per checkout (the buyers a strategy's stale
+  // listings turned away would shift every later order's fate): the same buyer order gets the same fate
+  // under every strategy, and a strategy's comparison is not a comparison of notification luck.
+  const notificationStreams = new Map(scenario.channels.map((c) => [c.id, root.fork(`notifications:${c.id}`)] as const));
   /** Schedules a notification's deliveries (head-of-line blocking as the HTTP sender); false when it is lost. */
-  const scheduleNotification = (event: OrderEvent, model: MarketplaceModel): boolean => {
-    const times = notificationTimes(model, model.planNotification(), event.confirmedAtMs, hol.get(event.sourceChannel));
+  const scheduleNotification = (event: OrderEvent, model: MarketplaceModel, arrivalSeq: number): boolean => {
+    const random = (notificationStreams.get(event.sourceChannel) as Prng).fork(`arrival:${arrivalSeq}`);
+    const times = notificationTimes(model, model.planNotification(random), event.confirmedAtMs, hol.get(event.sourceChannel));
     if (times.blockedUntilMs !== undefined) hol.set(event.sourceChannel, times.blockedUntilMs);
     if (times.deliveriesMs.length === 0) return false;
     ordersOnTheirWay += 1;
@@ -332,10 +345,13 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     for (const atMs of times.deliveriesMs) deliver(event, atMs, first);
     return true;
   };
+  /** Arrivals planned so far: each one's place in the plan keys its notification stream. */
+  let arrivalsPlanned = 0;
   const scheduleNext = () => {
     const next = arrivals.next();
     if (next.done) return;
     const arrival = next.value;
+    const arrivalSeq = arrivalsPlanned++;
     scheduler.at(startMs + arrival.atMs, () => {
       scheduleNext();
       const now = scheduler.now();
@@ -363,7 +379,13 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
       unsettled.set(event.orderId, event.lines);
       committed.set(arrival.sku, (committed.get(arrival.sku) ?? 0) + arrival.quantity);
-      if (!scheduleNotification(event, model)) counts.unnotified += 1;
+      if (!scheduleNotification(event, model, arrivalSeq)) {
+        counts.unnotified += 1;
+        const lost = lostQuantities.get(arrival.channel) as Map<string, number[]>;
+        const quantities = lost.get(arrival.sku);
+        if (quantities) quantities.push(arrival.quantity);
+        else lost.set(arrival.sku, [arrival.quantity]);
+      }
     });
   };
   scheduleNext();
@@ -476,11 +498,18 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const final = memoryStore.model.snapshot();
   const cancelledIds = new Map([...models.values()].map((m) => [m.channel as string, m.cancelledOrderIds]));
   const unresolved = truth.unresolved();
+  // Without a reconciler nothing repairs a listing an order the engine never heard of moved: that drift
+  // is the configuration's cost, reported (`driftUnrepaired`); with one, every listing must converge.
+  const { drift, unexplained } = scenario.engine.reconcileInterval > 0 ? { drift: [], unexplained: truth.mismatches() } : explainDrift(truth.mismatches(), lostQuantities);
+  const driftOf = (channel?: string) => {
+    const listings = channel === undefined ? drift : drift.filter((d) => d.channel === channel);
+    return { listings: listings.length, units: listings.reduce((units, d) => units + d.expected - d.shown, 0) };
+  };
   const checks: CheckResult[] = [
     checkStockNeverNegative(audit),
     checkConservation(audit, final),
     checkSingleApplication(audit),
-    checkConvergence(truth.mismatches(), scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay),
+    checkConvergence(unexplained, scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay, drift),
     checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions }))),
     checkEveryOversellCancelled(oversoldIds, cancelledIds),
     checkNoValidOrderDeadLettered(feed.deadLetters, 0, new Set(audit.flatMap((r) => ((r.kind === "order" || r.kind === "insufficient") && r.orderId !== undefined ? [r.orderId] : [])))),
@@ -524,6 +553,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         bound: rateLimitBound(queueWait, acceptedLag, blockedMs),
       },
       driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
+      driftUnrepaired: driftOf(spec.id),
       pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),
       histograms: { syncLagMs: (truth.channelSyncLag[index] as Histogram).encode(), acceptedLagMs: acceptedLag.encode() },
     };
@@ -562,6 +592,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       deadLetters: feed.deadLetters.length,
       storeErrors: metrics.counter("store_errors_total"),
     },
+    driftUnrepaired: driftOf(),
     checks,
     ok: checks.every((c) => c.ok),
     simulatedEvents: scheduler.eventsRun,

@@ -81,7 +81,7 @@ above 100%, a fractional count.
 
 Examples (example limits; the first passes on the built-in flash-sale):
   npx synclag gate --scenario flash-sale \\
-    --threshold 'accepted_lag_ms:p(99)<1m' --threshold 'oversells:count<10'
+    --threshold 'accepted_lag_ms:p(99)<1m' --threshold 'oversells:count<20'
   npx synclag gate --result result.json --strategy polling:15m \\
     --threshold 'cancellation_rate:rate<2.5%'
   npx synclag gate --scenario ci.yaml --junit gate.xml \\
