@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { computeCost } from "@synclag/workload";
+import { BUILTIN_SCENARIOS, computeCost } from "@synclag/workload";
 import type { ResultDocument } from "@synclag/sim";
 import { SMALL_SCENARIO, simulate, smallDoc } from "../test/fixtures.js";
-import { costModelOf, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
+import { costModelOf, firstSellOutBeforeMs, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
 import { renderReportHtml, type ReportData } from "./html/report-html.js";
 import { formatMoney } from "./format.js";
 
@@ -79,5 +79,58 @@ describe("flash sales per year", () => {
     expect(projection.steady).toMatchObject({ hours: 0, measured: false });
     expect(projection.perYear).toBeCloseTo(polling.cost.total * 10, 2);
     expect(projectCost(await smallDoc(), (await smallDoc()).strategies[0] as ResultDocument["strategies"][number]).steady.measured).toBe(true);
+  });
+});
+
+describe("a lead-in in which stock ran out", () => {
+  type Strategy = ResultDocument["strategies"][number];
+  // 5 SKUs of 2–4 units at 1,500 orders a day: the best sellers are gone well before the sale at 0:20.
+  const SOLD_OUT_EARLY = { ...SMALL_SCENARIO, catalog: { skus: 5, stock: { min: 2, max: 4 } } };
+
+  it("is not normal trading: the steady state is not measured, and the year is the flash sales only", async () => {
+    const doc = await simulate(SOLD_OUT_EARLY);
+    const polling = doc.strategies.find((s) => s.strategy === "polling:15m") as Strategy;
+    // The run does oversell before the sale (the old projection scaled these to the whole year).
+    expect(polling.perMinute.oversold.slice(0, 20).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    for (const strategy of doc.strategies) {
+      const projection = projectCost(doc, strategy, { flashSalesPerYear: 10 });
+      expect(projection.steady).toMatchObject({ measured: false, notMeasured: "sold-out", perHour: 0 });
+      expect(projection.steady.soldOutAtMs).toBeLessThan(20 * 60_000);
+      expect(projection.perYear).toBeCloseTo(strategy.cost.total * 10, 2);
+    }
+    const html = renderReportHtml(doc, { flashSalesPerYear: 10 });
+    expect(html).toContain("Steady-state cost per hour (not measured: stock ran out before the sale)");
+    expect(html).toContain("Stock ran out before the flash sale");
+    expect(html).toContain("Total per year (flash sales only)");
+  });
+
+  it("is judged over every strategy: the best seller's own sell-out counts even without an oversell", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0] as Strategy;
+    expect(projectCost(doc, events).steady.measured).toBe(true);
+    // The tracked best seller at 0 ten minutes in, in one strategy's run only: no strategy's lead-in is normal trading.
+    const other = doc.strategies[1] as Strategy;
+    const soldOut = { ...doc, strategies: [events, { ...other, timeline: { ...other.timeline, truth: [[0, 3], [600_000, 0]] as Array<[number, number]> } }] };
+    expect(firstSellOutBeforeMs(soldOut, 20 * 60_000)).toBe(600_000);
+    expect(projectCost(soldOut, events).steady).toMatchObject({ measured: false, notMeasured: "sold-out", soldOutAtMs: 600_000 });
+    // A sell-out at the sale's start or later leaves the lead-in alone.
+    const later = { ...doc, strategies: [events, { ...other, timeline: { ...other.timeline, truth: [[0, 3], [20 * 60_000, 0]] as Array<[number, number]> } }] };
+    expect(projectCost(later, events).steady.measured).toBe(true);
+  });
+
+  it("keeps the per-year figure of the built-in scenarios stable across seeds", async () => {
+    for (const name of ["flash-sale", "viral-moment"]) {
+      const input = BUILTIN_SCENARIOS[name];
+      if (!input) throw new Error(`no ${name}`);
+      const docs = await Promise.all([1, 2, 3, 4, 5, 6].map((seed) => simulate(input, input.strategies ?? ["events", "polling:15m"], seed)));
+      for (const strategy of docs[0]?.strategies.map((s) => s.strategy) ?? []) {
+        const years = docs.map((doc) => projectCost(doc, doc.strategies.find((s) => s.strategy === strategy) as Strategy).perYear);
+        const runs = docs.map((doc) => (doc.strategies.find((s) => s.strategy === strategy) as Strategy).cost.total);
+        // The year moves with the per-sale cost, never by orders of magnitude (on main: flash-sale
+        // events €5,076 … €736,690, polling €194,862 … €3,116,116).
+        const spread = (list: number[]) => Math.max(...list) / Math.max(1, Math.min(...list));
+        expect(spread(years), `${name} ${strategy}: per year ${years.join(", ")}; per run ${runs.join(", ")}`).toBeLessThanOrEqual(Math.max(3, spread(runs) * 1.5));
+      }
+    }
   });
 });

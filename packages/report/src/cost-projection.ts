@@ -7,11 +7,17 @@
 // the hours of that lead-in. A run with no flash sale is scaled to a year by its length instead.
 // Easy to get wrong: (1) the tail after a flash sale is not normal trading — the sale has emptied
 // the stock, and a single oversell on the last units there, scaled to 8,700 hours, would swamp
-// everything — so only the lead-in is sampled; (2) double counting: the run's own hours are already
+// everything — so only the lead-in is sampled; (2) the same holds for a lead-in in which stock already
+// ran out: a flash-sale scenario's stock is sized for the sale, so a product selling out before it is
+// the sale's shortage arriving early, not normal trading (where it would be restocked) — one €62.50
+// oversell there × 11,632 made the year €727,000 on one seed and €5,000 on the next. So the lead-in is
+// evidence of the steady state only while no product had sold out in any strategy's run (an oversell
+// means its product was out of stock; the tracked best seller's true stock shows its sell-out
+// directly); otherwise the steady state is not measured; (3) double counting: the run's own hours are already
 // inside "per flash sale", so they are taken out of the steady-state hours of the year — and the
 // flash sales' own hours can never exceed the year's (365 sales of a 26-hour run are 9,490 h: refused,
-// see `flashSalesPerYearProblem`); (3) a sale that starts at 0:00 has no lead-in: the steady state is
-// then not measured (`steady.measured` false), and the year is the flash sales only — never "€0/h".
+// see `flashSalesPerYearProblem`); (4) a sale that starts at 0:00 has no lead-in: the steady state is
+// then not measured either (`steady.measured` false), and the year is the flash sales only — never "€0/h".
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { computeCost, type CostBreakdown, type CostModel } from "@synclag/workload";
@@ -34,11 +40,23 @@ export interface CostProjection {
   readonly runHours: number;
   readonly flashSalesPerYear: number;
   /**
-   * Counts and cost of the normal trading before the flash sale, and their hourly rate. `measured` is
-   * false when there is none (the sale starts in the run's first minute, or there is no flash sale):
-   * zero hours, and no steady-state cost in the per-year figure.
+   * Counts and cost of the trading before the flash sale (the lead-in), and their hourly rate. `measured`
+   * is false — and the per-year figure has no steady-state cost — when the lead-in is not normal trading:
+   * there is none (`notMeasured: "no-lead-in"`: the sale starts in the run's first minute, or there is no
+   * flash sale; zero hours), or stock ran out in it (`"sold-out"`: some product sold out before the sale
+   * in some strategy's run, first at `soldOutAtMs`; the counts are the lead-in's, `perHour` is 0).
    */
-  readonly steady: { readonly oversold: number; readonly lostSales: number; readonly hours: number; readonly cost: CostBreakdown; readonly perHour: number; readonly measured: boolean };
+  readonly steady: {
+    readonly oversold: number;
+    readonly lostSales: number;
+    readonly hours: number;
+    readonly cost: CostBreakdown;
+    readonly perHour: number;
+    readonly measured: boolean;
+    readonly notMeasured?: "no-lead-in" | "sold-out";
+    /** With `notMeasured: "sold-out"`: when the first product was out of stock (ms from the start; to the minute for an oversell). */
+    readonly soldOutAtMs?: number;
+  };
   /** The steady-state hours of a year (8,760 minus the flash sales' runs). */
   readonly steadyHoursPerYear: number;
   readonly perYear: number;
@@ -83,6 +101,30 @@ export function firstFlashStartMs(doc: ResultDocument): number | undefined {
   return starts.length === 0 ? undefined : Math.max(0, Math.min(...starts));
 }
 
+/**
+ * The first sign, before `endMs`, that some product had sold out in any strategy's run of `doc` (ms
+ * from the start), or undefined. Two signs, as the document records them: an oversell (an accepted
+ * order stock could not fill — its product was out of stock; bucketed by minute, so the minute's start)
+ * and the tracked best seller's true stock reaching 0 (`timeline.truth`). A product that sold out with
+ * no oversell and is not the tracked one leaves no sign — and cost nothing.
+ */
+export function firstSellOutBeforeMs(doc: ResultDocument, endMs: number, strategies: readonly StrategyResult[] = doc.strategies): number | undefined {
+  let first: number | undefined;
+  const seen = (ms: number) => (first = first === undefined ? ms : Math.min(first, ms));
+  for (const s of strategies) {
+    const minutes = Math.min(s.perMinute.oversold.length, Math.ceil(endMs / MINUTE_MS));
+    for (let m = 0; m < minutes; m++) {
+      if ((s.perMinute.oversold[m] ?? 0) > 0) {
+        seen(m * MINUTE_MS);
+        break;
+      }
+    }
+    const out = s.timeline.truth.find(([ms, quantity]) => quantity <= 0 && ms < endMs);
+    if (out) seen(Math.max(0, out[0]));
+  }
+  return first;
+}
+
 export function projectCost(doc: ResultDocument, strategy: StrategyResult, options: CostProjectionOptions = {}): CostProjection {
   const model = costModelOf(doc);
   const runHours = doc.scenario.durationMs / HOUR_MS;
@@ -98,7 +140,12 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
   }
   const steadyHours = (leadInMinutes * MINUTE_MS) / HOUR_MS;
   const steadyCost = computeCost(model, { oversold, lostSales });
-  const perHour = steadyHours > 0 ? steadyCost.total / steadyHours : 0;
+  // Decided over every strategy of the document (and this one): one verdict for the whole comparison,
+  // so "saved per year" never sets a measured steady state against an unmeasured one.
+  const others = doc.strategies.includes(strategy) ? doc.strategies : [...doc.strategies, strategy];
+  const soldOutAtMs = steadyHours > 0 ? firstSellOutBeforeMs(doc, leadInMinutes * MINUTE_MS, others) : undefined;
+  const notMeasured = steadyHours <= 0 ? "no-lead-in" : soldOutAtMs !== undefined ? "sold-out" : undefined;
+  const perHour = notMeasured === undefined ? steadyCost.total / steadyHours : 0;
   const flashSalesPerYear = options.flashSalesPerYear ?? DEFAULT_FLASH_SALES_PER_YEAR;
   // The callers (synclag demo, synclag report) refuse it with their flags first: never a negative year.
   const tooMany = hasFlashSale ? flashSalesPerYearProblem(flashSalesPerYear, doc.scenario.durationMs) : undefined;
@@ -120,7 +167,16 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
     hasFlashSale,
     runHours,
     flashSalesPerYear: hasFlashSale ? flashSalesPerYear : 0,
-    steady: { oversold, lostSales, hours: steadyHours, cost: steadyCost, perHour, measured: steadyHours > 0 },
+    steady: {
+      oversold,
+      lostSales,
+      hours: steadyHours,
+      cost: steadyCost,
+      perHour,
+      measured: notMeasured === undefined,
+      ...(notMeasured === undefined ? {} : { notMeasured }),
+      ...(notMeasured === "sold-out" && soldOutAtMs !== undefined ? { soldOutAtMs } : {}),
+    },
     steadyHoursPerYear,
     perYear: Math.round(perYear * 100) / 100,
   };

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { realDoc, smallDoc } from "../test/fixtures.js";
+import type { ResultDocument } from "@synclag/sim";
+import { computeCost } from "@synclag/workload";
+import { SMALL_SCENARIO, realDoc, simulate, smallDoc } from "../test/fixtures.js";
+import { costModelOf } from "./cost-projection.js";
 import { renderReportHtml } from "./html/report-html.js";
 import { parseResultDocument, pickStrategy, validateResultDocument } from "./result-document.js";
 
@@ -30,7 +33,7 @@ describe("parseResultDocument", () => {
     expect(parsed.problems).toEqual([
       'r.json: seed: must be a number, got "one"',
       expect.stringMatching(/^r\.json: strategies\[0\]\.histograms\.syncLagMs: not an encoded HdrHistogram/),
-      "r.json: strategies[1].orders.oversold: must be a number, got nothing (missing)",
+      "r.json: strategies[1].orders.oversold: must be a whole number ≥ 0, got nothing (missing)",
     ]);
   });
 });
@@ -54,9 +57,9 @@ describe("parseResultDocument and the per-sale visibleEverywhereMs (added withou
     events.orders.notVisibleEverywhere = null;
     const parsed = parseResultDocument(JSON.stringify(doc), "r.json");
     expect(parsed.ok || parsed.problems).toEqual([
-      'r.json: strategies[0].visibleEverywhereMs.p99: must be a number, got "fast"',
+      'r.json: strategies[0].visibleEverywhereMs.p99: must be a number ≥ 0, got "fast"',
       expect.stringMatching(/^r\.json: strategies\[0\]\.histograms\.visibleEverywhereMs: not an encoded HdrHistogram/),
-      "r.json: strategies[0].orders.notVisibleEverywhere: must be a number, got null",
+      "r.json: strategies[0].orders.notVisibleEverywhere: must be a whole number ≥ 0, got null",
     ]);
   });
 });
@@ -175,5 +178,69 @@ describe("validateResultDocument: truncated or impossible values the page would 
   });
   it("still accepts a real run's document (perMinute over the scenario's minutes)", async () => {
     expect(validateResultDocument(JSON.parse(JSON.stringify(await realDoc())), "real.json").ok).toBe(true);
+  });
+});
+
+describe("validateResultDocument: figures that contradict each other", () => {
+  type Loose = { scenario: { cost: Record<string, unknown> }; strategies: Array<{ strategy: string; orders: Record<string, unknown>; cost: Record<string, unknown>; syncLagMs: Record<string, unknown>; channels: Record<string, Record<string, unknown>>; perMinute: Record<string, unknown[]> }> };
+  const loose = async (doc: Promise<ResultDocument> = smallDoc()) => structuredClone(await doc) as unknown as Loose;
+  const problems = (doc: unknown) => {
+    const parsed = validateResultDocument(doc, "r.json");
+    return parsed.ok ? [] : parsed.problems;
+  };
+
+  it("refuses a cost.total that is not the cost model applied to the counts (the headline would say €999, section 5 €423)", async () => {
+    const doc = await loose();
+    const polling = doc.strategies[1]!;
+    const model = costModelOf(doc as unknown as ResultDocument);
+    const expected = computeCost(model, { oversold: polling.orders.oversold as number, lostSales: polling.orders.lostSales as number });
+    expect(expected.total).not.toBe(999);
+    polling.cost.total = 999;
+    expect(problems(doc)).toEqual([`r.json: strategies[1].cost.total: must be ${expected.total}, the cost model (scenario.cost) applied to orders.oversold ${polling.orders.oversold} and orders.lostSales ${polling.orders.lostSales}, got 999`]);
+  });
+
+  it("refuses counts that are negative or fractional, rates outside 0–1 and negative lags, every one with its path", async () => {
+    const doc = await loose();
+    const events = doc.strategies[0]!;
+    events.orders.oversold = -3;
+    events.orders.lostSales = 2.5;
+    events.orders.cancellationRate = 5;
+    events.syncLagMs.p99 = -1;
+    events.channels.amazon!.staleExposure = 1.5;
+    events.perMinute.accepted![3] = -1;
+    doc.scenario.cost.marginRate = 30;
+    expect(problems(doc)).toEqual([
+      "r.json: scenario.cost.marginRate: must be a rate between 0 and 1, got 30",
+      "r.json: strategies[0].orders.oversold: must be a whole number ≥ 0, got -3",
+      "r.json: strategies[0].orders.lostSales: must be a whole number ≥ 0, got 2.5",
+      "r.json: strategies[0].orders.cancellationRate: must be a rate between 0 and 1, got 5",
+      "r.json: strategies[0].syncLagMs.p99: must be a number ≥ 0, got -1",
+      "r.json: strategies[0].channels.amazon.staleExposure: must be a rate between 0 and 1, got 1.5",
+      "r.json: strategies[0].perMinute.accepted: must be an array of whole numbers ≥ 0, got -1 at [3]",
+    ]);
+  });
+
+  it("refuses a cancellation rate that is not oversold ÷ accepted", async () => {
+    const doc = await loose();
+    const polling = doc.strategies[1]!;
+    const rate = Math.round(((polling.orders.oversold as number) / (polling.orders.accepted as number)) * 1e6) / 1e6;
+    polling.orders.cancellationRate = 0.001;
+    expect(problems(doc)).toEqual([`r.json: strategies[1].orders.cancellationRate: must be ${rate}, orders.oversold ${polling.orders.oversold} ÷ orders.accepted ${polling.orders.accepted}, got 0.001`]);
+  });
+
+  it("refuses a strategy whose currency is not the scenario's, and a strategy named twice", async () => {
+    const doc = await loose();
+    doc.strategies[1]!.cost.currency = "USD";
+    doc.strategies.push(structuredClone(doc.strategies[0]!));
+    expect(problems(doc)).toEqual([
+      'r.json: strategies[1].cost.currency: must be the scenario\'s currency "EUR" (scenario.cost.currency), got "USD"',
+      'r.json: strategies[2].strategy: "events" is already strategies[0]: each strategy once',
+    ]);
+  });
+
+  it("accepts what the simulator and a real run write, whatever the cost model", async () => {
+    for (const doc of [await smallDoc(), await realDoc(["events", "polling:15m"]), await simulate({ ...SMALL_SCENARIO, cost: { currency: "GBP", averageOrderValue: 45.37, marginRate: 0.333, cancellationCost: 12.5, churnProbability: 0.17, customerLifetimeValue: 199.99 } })]) {
+      expect(problems(JSON.parse(JSON.stringify(doc)))).toEqual([]);
+    }
   });
 });

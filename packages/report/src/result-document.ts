@@ -3,18 +3,33 @@
 // hand-edited file fails with "strategies[1].histograms.syncLagMs: …" instead of a TypeError deep
 // inside a chart, or a page with "—" where a figure should be. A field the renderers read and this
 // does not check is a bug (result-document.test.ts deletes each one in turn). Easy to get wrong: the encoded histograms must be decodable too;
-// checking that they are strings is not enough.
+// checking that they are strings is not enough. And a well-typed figure can still contradict another:
+// a count must be a whole number ≥ 0 (an oversold of -3 passes `oversells:count<=0`), a rate lie in
+// 0–1, a lag be ≥ 0, and each strategy's cost be the cost model (`scenario.cost`) applied to its counts,
+// in the scenario's currency, to the cent — as the simulator and `synclag run` both write it
+// (`computeCost`) — or the headline would say €999 where section 5 adds up to €423.
 
 import { Histogram } from "@synclag/metrics";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
+import { computeCost } from "@synclag/workload";
 
 /** The schema version this code reads; typed against the sim's so a bump fails to compile here. */
 const SUPPORTED_SCHEMA_VERSION: ResultDocument["schemaVersion"] = 1;
 
 export type ParseResultDocumentResult = { ok: true; doc: ResultDocument } | { ok: false; problems: string[] };
 
-const COST_NUMBERS = ["averageOrderValue", "marginRate", "cancellationCost", "marketplacePenalty", "churnProbability", "customerLifetimeValue"] as const;
+/** The cost model's amounts (≥ 0) and rates (0–1), as `scenario.cost` records them. */
+const COST_AMOUNTS = ["averageOrderValue", "cancellationCost", "marketplacePenalty", "customerLifetimeValue"] as const;
+const COST_RATES = ["marginRate", "churnProbability"] as const;
 const SUMMARY_FIELDS = ["count", "p50", "p90", "p99", "p999", "max"] as const;
+/** A lag summary: a sample count and milliseconds, none of them negative. */
+const SUMMARY_CHECKS = (doc: Record<string, unknown>, path: string, at: At) => {
+  requireCount(doc, `${path}.count`, at);
+  for (const field of SUMMARY_FIELDS.slice(1)) requireNonNegative(doc, `${path}.${field}`, at);
+};
+const COST_PARTS = ["oversells", "lostSales", "churn", "total"] as const;
+
+type At = (path: string, problem: string) => void;
 
 /** Parses JSON text (`source` names the file in messages) and validates it as a result document. */
 export function parseResultDocument(text: string, source: string): ParseResultDocumentResult {
@@ -47,7 +62,18 @@ export function validateResultDocument(value: unknown, source: string): ParseRes
 
   const strategies = get(value, "strategies");
   if (!Array.isArray(strategies) || strategies.length === 0) at("strategies", "must be a non-empty array");
-  else strategies.forEach((_, i) => validateStrategy(value, `strategies.${i}`, at));
+  else {
+    const firstIndex = new Map<string, number>();
+    strategies.forEach((_, i) => {
+      validateStrategy(value, `strategies.${i}`, at);
+      // The gate picks a strategy by name and the report draws one card each: a name twice is ambiguous.
+      const name = get(value, `strategies.${i}.strategy`);
+      if (typeof name !== "string") return;
+      const first = firstIndex.get(name);
+      if (first === undefined) firstIndex.set(name, i);
+      else at(`strategies.${i}.strategy`, `${JSON.stringify(name)} is already strategies[${first}]: each strategy once`);
+    });
+  }
 
   return problems.length === 0 ? { ok: true, doc: value as unknown as ResultDocument } : { ok: false, problems };
 }
@@ -62,7 +88,8 @@ function validateScenarioPart(value: Record<string, unknown>, at: (path: string,
   if (!Array.isArray(channels) || channels.length === 0) at("scenario.channels", "must be a non-empty array");
   else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requirePositive(value, `scenario.channels.${i}.share`, at)));
   requireString(value, "scenario.cost.currency", at);
-  for (const field of COST_NUMBERS) requireNumber(value, `scenario.cost.${field}`, at);
+  for (const field of COST_AMOUNTS) requireNonNegative(value, `scenario.cost.${field}`, at);
+  for (const field of COST_RATES) requireRate(value, `scenario.cost.${field}`, at);
   const curve = get(value, "scenario.curve");
   if (!Array.isArray(curve)) at("scenario.curve", "must be an array");
   else
@@ -84,19 +111,29 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   if (!isObject(strategy)) return at(base, `must be an object, got ${describe(strategy)}`);
   requireString(doc, `${base}.strategy`, at);
   requireString(doc, `${base}.orderImport`, at);
-  for (const field of ["attempted", "accepted", "oversold", "lostSales", "lostSalesByAgents", "soldOut", "cancellationRate"]) requireNumber(doc, `${base}.orders.${field}`, at);
+  for (const field of ["attempted", "accepted", "oversold", "lostSales", "lostSalesByAgents", "soldOut"]) requireCount(doc, `${base}.orders.${field}`, at);
+  requireRate(doc, `${base}.orders.cancellationRate`, at);
+  // The rate the cards and the gate show is oversold ÷ accepted (both writers round it to 6 digits).
+  const oversold = get(doc, `${base}.orders.oversold`);
+  const accepted = get(doc, `${base}.orders.accepted`);
+  const cancellationRate = get(doc, `${base}.orders.cancellationRate`);
+  if (isCount(oversold) && isCount(accepted) && isRate(cancellationRate)) {
+    const expected = accepted > 0 ? Math.round((oversold / accepted) * 1e6) / 1e6 : 0;
+    if (Math.abs(cancellationRate - expected) > 1e-6) at(`${base}.orders.cancellationRate`, `must be ${expected}, orders.oversold ${oversold} ÷ orders.accepted ${accepted}, got ${cancellationRate}`);
+  }
   // A real run's (`synclag run`): the gate fails and the report warns on it, so it must be a count when present.
   optional(doc, `${base}.orders.droppedArrivals`, () => requireCount(doc, `${base}.orders.droppedArrivals`, at));
   for (const lag of ["syncLagMs", "acceptedLagMs"]) {
-    for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.${lag}.${field}`, at);
+    SUMMARY_CHECKS(doc, `${base}.${lag}`, at);
     requireHistogram(doc, `${base}.histograms.${lag}`, at);
   }
   // Added later without a schema bump: optional, but readable when present (older documents lack it).
-  if (get(doc, `${base}.visibleEverywhereMs`) !== undefined) for (const field of SUMMARY_FIELDS) requireNumber(doc, `${base}.visibleEverywhereMs.${field}`, at);
+  if (get(doc, `${base}.visibleEverywhereMs`) !== undefined) SUMMARY_CHECKS(doc, `${base}.visibleEverywhereMs`, at);
   if (get(doc, `${base}.histograms.visibleEverywhereMs`) !== undefined) requireHistogram(doc, `${base}.histograms.visibleEverywhereMs`, at);
-  if (get(doc, `${base}.orders.notVisibleEverywhere`) !== undefined) requireNumber(doc, `${base}.orders.notVisibleEverywhere`, at);
+  if (get(doc, `${base}.orders.notVisibleEverywhere`) !== undefined) requireCount(doc, `${base}.orders.notVisibleEverywhere`, at);
   requireString(doc, `${base}.cost.currency`, at);
-  for (const field of ["oversells", "lostSales", "churn", "total"]) requireNumber(doc, `${base}.cost.${field}`, at);
+  for (const field of COST_PARTS) requireNumber(doc, `${base}.cost.${field}`, at);
+  checkCost(doc, base, at);
   requireType(doc, `${base}.ok`, "boolean", at);
   const checks = get(doc, `${base}.checks`);
   if (!Array.isArray(checks)) at(`${base}.checks`, "must be an array");
@@ -135,9 +172,10 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
         at(path, `must be an object, got ${describe(channels[id])}`);
         continue;
       }
-      for (const field of ["apiCalls", "throttled", "oversold", "lostSales", "staleExposure"]) requireNumber(doc, `${path}.${field}`, at);
+      for (const field of ["apiCalls", "throttled", "oversold", "lostSales"]) requireCount(doc, `${path}.${field}`, at);
+      requireRate(doc, `${path}.staleExposure`, at);
       for (const lag of ["syncLagMs", "acceptedLagMs"]) {
-        for (const field of SUMMARY_FIELDS) requireNumber(doc, `${path}.${lag}.${field}`, at);
+        SUMMARY_CHECKS(doc, `${path}.${lag}`, at);
         requireHistogram(doc, `${path}.histograms.${lag}`, at);
       }
     }
@@ -148,7 +186,9 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const minutes = typeof durationMs === "number" && durationMs > 0 ? Math.max(1, Math.ceil(durationMs / 60_000)) : undefined;
   for (const series of ["accepted", "oversold", "lostSales"]) {
     const list = get(doc, `${base}.perMinute.${series}`);
-    if (!Array.isArray(list) || !list.every((n) => typeof n === "number")) at(`${base}.perMinute.${series}`, "must be an array of numbers");
+    const bad = Array.isArray(list) ? list.findIndex((n) => !isCount(n)) : -1;
+    if (!Array.isArray(list)) at(`${base}.perMinute.${series}`, "must be an array of whole numbers ≥ 0");
+    else if (bad >= 0) at(`${base}.perMinute.${series}`, `must be an array of whole numbers ≥ 0, got ${describe(list[bad])} at [${bad}]`);
     else if (minutes !== undefined && list.length !== minutes) at(`${base}.perMinute.${series}`, `must have one entry per minute of the run (${minutes}), has ${list.length}`);
   }
   // A real run's time-lapse (`synclag run`): the report states it, so it must be readable when present.
@@ -168,6 +208,43 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const timelineChannels = get(doc, `${base}.timeline.channels`);
   if (!isObject(timelineChannels)) at(`${base}.timeline.channels`, "must be an object keyed by channel id");
   else for (const [id, series] of Object.entries(timelineChannels)) if (!isSeries(series)) at(`${base}.timeline.channels.${id}`, "must be an array of [ms, quantity] pairs");
+}
+
+/**
+ * The strategy's cost is the cost model recorded in `scenario.cost` applied to its counts, in the
+ * scenario's currency, to the cent (what `computeCost` gives: the simulator and `synclag run` both
+ * write that). Checked only when the model, the counts and the figures are readable: a missing or
+ * negative one has its own problem already.
+ */
+function checkCost(doc: Record<string, unknown>, base: string, at: At): void {
+  const scenarioCurrency = get(doc, "scenario.cost.currency");
+  const currency = get(doc, `${base}.cost.currency`);
+  if (typeof scenarioCurrency === "string" && typeof currency === "string" && currency !== scenarioCurrency) {
+    at(`${base}.cost.currency`, `must be the scenario's currency ${JSON.stringify(scenarioCurrency)} (scenario.cost.currency), got ${JSON.stringify(currency)}`);
+  }
+  const amounts = COST_AMOUNTS.map((f) => get(doc, `scenario.cost.${f}`));
+  const rates = COST_RATES.map((f) => get(doc, `scenario.cost.${f}`));
+  const oversold = get(doc, `${base}.orders.oversold`);
+  const lostSales = get(doc, `${base}.orders.lostSales`);
+  if (!amounts.every(isNonNegative) || !rates.every(isRate) || !isCount(oversold) || !isCount(lostSales)) return;
+  const expected = computeCost(
+    {
+      currency: typeof scenarioCurrency === "string" ? scenarioCurrency : "",
+      averageOrderValue: get(doc, "scenario.cost.averageOrderValue") as number,
+      marginRate: get(doc, "scenario.cost.marginRate") as number,
+      cancellationCost: get(doc, "scenario.cost.cancellationCost") as number,
+      marketplacePenalty: get(doc, "scenario.cost.marketplacePenalty") as number,
+      churnProbability: get(doc, "scenario.cost.churnProbability") as number,
+      customerLifetimeValue: get(doc, "scenario.cost.customerLifetimeValue") as number,
+    },
+    { oversold, lostSales },
+  );
+  for (const part of COST_PARTS) {
+    const got = get(doc, `${base}.cost.${part}`);
+    if (typeof got === "number" && Number.isFinite(got) && Math.abs(got - expected[part]) >= 0.005) {
+      at(`${base}.cost.${part}`, `must be ${expected[part]}, the cost model (scenario.cost) applied to orders.oversold ${oversold} and orders.lostSales ${lostSales}, got ${got}`);
+    }
+  }
 }
 
 function requireHistogram(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
@@ -193,7 +270,31 @@ function requirePositive(doc: Record<string, unknown>, path: string, at: (path: 
 /** A whole number ≥ 0. */
 function requireCount(doc: Record<string, unknown>, path: string, at: (path: string, problem: string) => void): void {
   const value = get(doc, path);
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 0) at(path, `must be a whole number ≥ 0, got ${describe(value)}`);
+  if (!isCount(value)) at(path, `must be a whole number ≥ 0, got ${describe(value)}`);
+}
+
+/** A number ≥ 0 (an amount of money, milliseconds). */
+function requireNonNegative(doc: Record<string, unknown>, path: string, at: At): void {
+  const value = get(doc, path);
+  if (!isNonNegative(value)) at(path, `must be a number ≥ 0, got ${describe(value)}`);
+}
+
+/** A share: 0 to 1. */
+function requireRate(doc: Record<string, unknown>, path: string, at: At): void {
+  const value = get(doc, path);
+  if (!isRate(value)) at(path, `must be a rate between 0 and 1, got ${describe(value)}`);
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === "number" && Number.isInteger(value) && value >= 0;
+}
+
+function isNonNegative(value: unknown): value is number {
+  return typeof value === "number" && Number.isFinite(value) && value >= 0;
+}
+
+function isRate(value: unknown): value is number {
+  return isNonNegative(value) && value <= 1;
 }
 
 /** Runs `check` when the field is present (added without a schema bump, or only in some documents). */

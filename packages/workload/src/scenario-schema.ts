@@ -15,6 +15,9 @@ import { z } from "zod";
 import { expectedArrivals, rateSegments } from "./arrivals.js";
 import { parseStrategy, strategyName } from "./strategy.js";
 
+/** The ISO 4217 currency codes (Node's ICU list: current codes, no test or metal codes like XXX or XAU). */
+const ISO_4217_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"));
+
 /** Longest duration accepted anywhere (the simulator keeps per-minute series over the whole run). */
 const MAX_DURATION_MS = 366 * 86_400_000;
 /** Most orders a scenario may expect: black-friday-40 is 1,000,000 and takes minutes per strategy. */
@@ -344,7 +347,13 @@ const scenarioObject = z
       .default({ reconcileInterval: 900_000, storeLatency: { kind: "constant", ms: 1 }, maxAttempts: 8 }),
     cost: z
       .strictObject({
-        currency: z.string().regex(/^[A-Z]{3}$/, "an ISO 4217 code like EUR").default("EUR"),
+        /** An ISO 4217 code the runtime knows (`Intl.supportedValuesOf("currency")`): the report formats every amount in it. */
+        currency: z
+          .string()
+          .refine((code) => ISO_4217_CURRENCIES.has(code), {
+            error: (issue) => (typeof issue.input === "string" && /^[A-Z]{3}$/.test(issue.input) ? `${JSON.stringify(issue.input)} is not an ISO 4217 currency code (e.g. EUR, USD, GBP, INR)` : "an ISO 4217 code like EUR"),
+          })
+          .default("EUR"),
         /** Default: catalog.price × the mean units per order (1 + demand.extraUnitsMean) when a price is given, else 80. */
         averageOrderValue: z.number().nonnegative().optional(),
         /** Gross margin as a fraction of the order value. */

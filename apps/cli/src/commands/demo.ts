@@ -44,6 +44,11 @@ const TAIL_MS = 75 * 60_000;
 const SKUS = 30;
 /** Stock in the sale as a share of the units the run is expected to sell: a limited-stock sale. */
 const STOCK_TO_DEMAND = 0.9;
+/** Zipf exponent of the products' popularity (catalog.popularity). */
+const POPULARITY = 0.8;
+/** The best seller's share of the orders (rank 1 of SKUS under POPULARITY). */
+const TOP_SHARE = 1 / Array.from({ length: SKUS }, (_, i) => (i + 1) ** -POPULARITY).reduce((a, b) => a + b, 0);
+const DAY_MS = 86_400_000;
 const DEFAULT_CHANNELS = "amazon:0.4,shopify:0.3,flipkart:0.2,woocommerce:0.1";
 
 /** Schema path prefix → the flag that sets it. */
@@ -68,11 +73,11 @@ export function demoCommand(): Command {
   return listsParseProblems(new Command("demo"))
     .description("Show a client what a flash sale costs them: simulate their numbers through polling and event-driven sync, and write a self-contained HTML report.")
     .option("--orders-per-day <n>", "orders a day in normal trading", "2000")
-    .option("--aov <amount>", "average order value", "80")
+    .option("--aov <amount>", "average order value (more than 0)", "80")
     .option("--currency <code>", "ISO 4217 currency code", "EUR")
     .option("--channels <list>", "sales channels (amazon, shopify, woocommerce, flipkart, ebay), each optionally kind:share, a share of the orders as 40%, 40 or 0.4; channels without one split the rest equally (default: amazon:0.4,shopify:0.3,flipkart:0.2,woocommerce:0.1)")
     .option("--polling <interval>", "the polling interval of the client's current tool", "15m")
-    .option("--flash-multiplier <x>", "demand during the flash sale, as a multiple of normal", "10")
+    .option("--flash-multiplier <x>", "demand during the flash sale, as a multiple of normal (more than 1)", "10")
     .option("--flash-duration <duration>", "length of the flash sale", "1h")
     .option("--flash-sales-per-year <n>", `flash sales a year, for the per-year cost (default ${DEFAULT_FLASH_SALES_PER_YEAR})`)
     .option("--margin <rate>", "gross margin, 0.3 or 30%", "30%")
@@ -88,7 +93,9 @@ export function demoCommand(): Command {
       "after",
       `
 The run: ${LEAD_IN_MS / 60_000} min of normal trading, the flash sale, then ${TAIL_MS / 60_000} min after it, on
-${SKUS} products whose stock is ${STOCK_TO_DEMAND * 100}% of the units the run is expected to sell.
+${SKUS} products whose stock is ${STOCK_TO_DEMAND * 100}% of the units the run is expected to sell, but at least
+enough for the best seller's ${LEAD_IN_MS / 60_000} min of normal trading (so the sale is what runs it out).
+Numbers are plain decimals (2000, 2_000, 0.5).
 --flash-sales-per-year × the run's hours may be at most the 8,760 hours of a year.
 
 Examples:
@@ -104,9 +111,21 @@ checker failed (the report is still written). Details: docs/report.md`,
       const problems = parseProblems(command);
       const notes: string[] = [];
       const number = (flag: string, text: string) => parseNumber(flag, text, problems);
+      const positive = (flag: string, text: string, what: string) => {
+        const value = number(flag, text);
+        if (value === undefined || value > 0) return value;
+        problems.push(`${flag} must be more than 0 (${what}), got ${JSON.stringify(text)}`);
+        return undefined;
+      };
       const rate = (flag: string, text: string) => parseRate(flag, text, problems);
       const ordersPerDay = number("--orders-per-day", opts.ordersPerDay);
-      const multiplier = number("--flash-multiplier", opts.flashMultiplier);
+      let multiplier = number("--flash-multiplier", opts.flashMultiplier);
+      // The demo is a flash sale by definition, and the report counts only a window above 1× as one: at
+      // 1× (or less) the whole run, sell-out included, would be scaled to a year as "normal trading".
+      if (multiplier !== undefined && !(multiplier > 1)) {
+        problems.push(`--flash-multiplier must be more than 1 (demand during the sale as a multiple of normal, e.g. 3 or 10), got ${JSON.stringify(opts.flashMultiplier)}: the demo simulates a flash sale; for normal trading alone, run \`synclag compare --scenario steady-day\``);
+        multiplier = undefined;
+      }
       const flashMs = parseDuration(opts.flashDuration);
       if (flashMs === undefined || flashMs <= 0) problems.push(`--flash-duration: ${JSON.stringify(opts.flashDuration)} is not a duration (use e.g. 30m, 1h, 2h30m)`);
       const polling = parsePollingList(opts.polling, problems, notes);
@@ -117,7 +136,7 @@ checker failed (the report is still written). Details: docs/report.md`,
       const channelsRefused = problems.length > beforeChannels;
       const cost = {
         currency: opts.currency.toUpperCase(),
-        averageOrderValue: number("--aov", opts.aov),
+        averageOrderValue: positive("--aov", opts.aov, "the average order value: a lost sale costs its margin"),
         marginRate: rate("--margin", opts.margin),
         cancellationCost: number("--cancellation-cost", opts.cancellationCost),
         marketplacePenalty: number("--marketplace-penalty", opts.marketplacePenalty),
@@ -126,15 +145,13 @@ checker failed (the report is still written). Details: docs/report.md`,
       };
 
       const flash = flashMs !== undefined && flashMs > 0 ? flashMs : 3_600_000;
-      const days = (LEAD_IN_MS + TAIL_MS + flash * (multiplier ?? 1)) / 86_400_000;
-      const expectedUnits = (ordersPerDay ?? 0) * days;
-      const meanStock = Math.max(2, Math.round((STOCK_TO_DEMAND * expectedUnits) / SKUS));
+      const stock = demoStock(ordersPerDay ?? 0, multiplier ?? 10, flash);
       const input: ScenarioInput = {
         name: "demo",
         description: `Your flash sale: ${opts.ordersPerDay} orders a day, ${opts.flashMultiplier}× for ${opts.flashDuration} on ${channels.map((c) => c.id).join(", ")}, limited stock (${SKUS} products).`,
         seed: seed ?? 1,
         duration: LEAD_IN_MS + flash + TAIL_MS,
-        catalog: { skus: SKUS, stock: { min: Math.max(1, Math.round(meanStock * 0.5)), max: Math.round(meanStock * 1.5) }, popularity: 0.8 },
+        catalog: { skus: SKUS, stock, popularity: POPULARITY },
         channels,
         demand: { ordersPerDay: ordersPerDay ?? 1, curve: [{ start: LEAD_IN_MS, duration: flash, multiplier: multiplier ?? 1, label: "flash sale" }], agentShare: 0.3 },
         strategies: ["events", ...polling],
@@ -172,19 +189,40 @@ checker failed (the report is still written). Details: docs/report.md`,
     });
 }
 
+/**
+ * Each product's stock, a uniform range: on average STOCK_TO_DEMAND of the units the run is expected to
+ * sell (a limited-stock sale), but never less than the best seller is expected to sell in the normal
+ * trading before the sale, with a margin of four standard deviations — stock is the same for every
+ * product, demand is not (Zipf), so without the floor a small sale (--flash-multiplier 2) sold its best
+ * sellers out before it began, and that was no flash sale. The floor keeps the mean where it can (a
+ * narrower range), and raises it where it must.
+ */
+export function demoStock(ordersPerDay: number, multiplier: number, flashMs: number): { min: number; max: number } {
+  const expectedUnits = (ordersPerDay * (LEAD_IN_MS + TAIL_MS + flashMs * multiplier)) / DAY_MS;
+  const mean = Math.max(2, Math.round((STOCK_TO_DEMAND * expectedUnits) / SKUS));
+  const bestSellerLeadIn = (Math.max(0, ordersPerDay) * LEAD_IN_MS * TOP_SHARE) / DAY_MS;
+  const floor = Math.ceil(bestSellerLeadIn + 4 * Math.sqrt(bestSellerLeadIn) + 1);
+  const min = Math.max(1, Math.round(mean * 0.5), floor);
+  return { min, max: Math.max(min, min === Math.round(mean * 0.5) ? Math.round(mean * 1.5) : 2 * mean - min) };
+}
+
+/** A plain decimal number, `_` between digits allowed ("2_000", "0.5", "-5"): not "0x50", "1e3" or "Infinity". */
+const PLAIN_NUMBER = /^[+-]?(?:\d+(?:_\d+)*(?:\.\d+)?|\.\d+)$/;
+
 function parseNumber(flag: string, text: string, problems: string[]): number | undefined {
-  const value = Number(text.replace(/_/g, ""));
-  if (text.trim() === "" || !Number.isFinite(value)) {
+  const trimmed = text.trim();
+  if (!PLAIN_NUMBER.test(trimmed)) {
     problems.push(`${flag} must be a number, got ${JSON.stringify(text)}`);
     return undefined;
   }
-  return value;
+  return Number(trimmed.replace(/_/g, ""));
 }
 
 /** "30%" or "0.3" → 0.3. */
 function parseRate(flag: string, text: string, problems: string[]): number | undefined {
   const percent = /^\s*(.+?)\s*%\s*$/.exec(text);
-  const value = percent ? Number(percent[1]) / 100 : Number(text);
+  const digits = (percent ? (percent[1] as string) : text).trim();
+  const value = PLAIN_NUMBER.test(digits) ? Number(digits.replace(/_/g, "")) / (percent ? 100 : 1) : Number.NaN;
   if (text.trim() === "" || !Number.isFinite(value)) {
     problems.push(`${flag} must be a fraction (0.3) or a percentage (30%), got ${JSON.stringify(text)}`);
     return undefined;
@@ -218,7 +256,8 @@ export function parseChannels(text: string, problems: string[], notes: string[] 
     let percent: number | undefined;
     if (shareText !== undefined) {
       const percentSign = /%\s*$/.test(shareText);
-      const value = Number(shareText.replace(/%\s*$/, "").trim());
+      const digits = shareText.replace(/%\s*$/, "").trim();
+      const value = PLAIN_NUMBER.test(digits) ? Number(digits.replace(/_/g, "")) : Number.NaN;
       if (extra.length > 0 || shareText.trim() === "" || !Number.isFinite(value) || value <= 0) {
         problems.push(`--channels: share ${JSON.stringify(item.slice(kindText.length + 1))} of ${kind} must be a positive number: a percentage (40% or 40) or a fraction (0.4)`);
         bad = true;

@@ -9,7 +9,7 @@
 // rates appear — rates and times of day are scenario time, lags and the polling interval wall clock.
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
-import { projectCost, type CostProjection } from "../cost-projection.js";
+import { firstFlashStartMs, projectCost, type CostProjection } from "../cost-projection.js";
 import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, formatShare, lagValue } from "../format.js";
 import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
 import { CANCELLATION_RATE_LIMIT, MAX_TIMELINE_CHANNELS, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineChannels, timelineWindow, type RenderedChart } from "./charts.js";
@@ -199,7 +199,11 @@ ${assumptionsTable(doc, first, baseline, compression)}
 ${
   first.hasFlashSale && !first.steady.measured
     ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}): <strong>the flash sales only</strong>.</p>
-<p><strong>Steady-state cost</strong> (normal trading between the sales): <strong>not measured</strong>. The flash sale starts at the beginning of this run, so there is no normal trading before it to measure, and the hours after the sale are not normal trading either (the sale has emptied the stock). The per-year figure leaves it out, so it counts the flash sales alone; a run with normal trading before the sale, or the <code>steady-day</code> scenario, measures it.</p>`
+<p><strong>Steady-state cost</strong> (normal trading between the sales): <strong>not measured</strong>. ${
+        first.steady.notMeasured === "sold-out"
+          ? `Stock ran out before the flash sale: a product sold out about ${esc(formatElapsedMinutes(Math.floor((first.steady.soldOutAtMs ?? 0) / MINUTE_MS)))} into the run, before the sale began at ${esc(formatElapsedMinutes((firstFlashStartMs(doc) ?? 0) / MINUTE_MS))} (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost before the sale`).join("; ")}). A flash-sale run stocks for the sale, so a sell-out before it is the sale's shortage arriving early, not normal trading, where the product would be restocked — and a few such orders multiplied over the ${esc(formatCount(Math.round(first.steadyHoursPerYear)))} other hours of the year would outweigh everything else. The hours after the sale are not normal trading either (the sale has emptied the stock).`
+          : `The flash sale starts at the beginning of this run, so there is no normal trading before it to measure, and the hours after the sale are not normal trading either (the sale has emptied the stock).`
+      } The per-year figure leaves it out, so it counts the flash sales alone; a run whose stock lasts through the normal trading before the sale, or the <code>steady-day</code> scenario, measures it.</p>`
     : first.hasFlashSale
     ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}) + steady-state cost per hour × (8,760 h − ${esc(first.flashSalesPerYear)} × ${esc(round(first.runHours, 2))} h).</p>
 <p><strong>Steady-state cost per hour</strong> = the cost formula applied to the oversells and lost sales of the ${esc(formatMsWords(first.steady.hours * 3_600_000))} of normal trading before the flash sale in this run (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost`).join("; ")}), divided by those hours. The hours after the sale are left out: the sale has emptied the stock, so they are not normal trading. A short lead-in with few orders makes this part rough; a longer run, or the <code>steady-day</code> scenario, measures it better.</p>`
@@ -298,14 +302,14 @@ ${
     ? ""
     : projections[0].steady.measured
       ? row("Steady-state cost per hour (normal trading before the sale)", (p) => Math.round(p.steady.perHour * 100) / 100)
-      : `<tr class=""><td>Steady-state cost per hour (not measured: no normal trading before the sale)</td>${projections.map(() => `<td class="num">—</td>`).join("")}</tr>`
+      : `<tr class=""><td>Steady-state cost per hour (not measured: ${projections[0].steady.notMeasured === "sold-out" ? "stock ran out before the sale" : "no normal trading before the sale"})</td>${projections.map(() => `<td class="num">—</td>`).join("")}</tr>`
 }
 ${row(`Total per year${flashSalesOnly(projections[0])}`, (p) => p.perYear, "total")}
 </tbody>
 </table>`);
 }
 
-/** " (flash sales only)" after a per-year figure whose steady state was not measured (no lead-in before the sale); "" otherwise. */
+/** " (flash sales only)" after a per-year figure whose steady state was not measured (no lead-in before the sale, or stock ran out in it); "" otherwise. */
 function flashSalesOnly(p: CostProjection | undefined): string {
   return p?.hasFlashSale && !p.steady.measured ? " (flash sales only)" : "";
 }
