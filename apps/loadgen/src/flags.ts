@@ -44,7 +44,9 @@ export function parseLoadgenFlags(flags: LoadgenFlags, sources: FlagSources = {}
   // The file (or built-in) each scenario problem comes from; a lone "unknown scenario" names it already.
   if (loaded && !loaded.ok) problems.push(...loaded.problems.map((p) => (loaded.problems.length > 1 || !p.startsWith("unknown scenario") ? `scenario ${loaded.source}: ${p}` : p)));
   const durationMs = parseDuration(flags.duration);
-  if (durationMs === undefined || !(durationMs > 0)) problems.push(`--duration: ${JSON.stringify(flags.duration)} is not a positive duration (e.g. 30s, 2m)`);
+  const durationText = flags.duration.trim();
+  if (/^\d+(?:\.\d+)?$/.test(durationText) && Number(durationText) > 0) problems.push(`--duration: ${JSON.stringify(flags.duration)} has no unit: write e.g. ${durationText}s or ${durationText}ms`);
+  else if (durationMs === undefined || !(durationMs > 0)) problems.push(`--duration: ${JSON.stringify(flags.duration)} is not a positive duration (e.g. 30s, 2m)`);
   const lateToleranceMs = parseDuration(flags.lateTolerance);
   if (lateToleranceMs === undefined) problems.push(`--late-tolerance: ${JSON.stringify(flags.lateTolerance)} is not a duration (e.g. 250ms)`);
   const rate = flags.rate === undefined ? undefined : Number(/^(\d+(?:\.\d+)?)(?:\/s)?$/.exec(flags.rate.trim())?.[1] ?? NaN);

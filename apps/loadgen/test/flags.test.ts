@@ -67,6 +67,13 @@ describe("parseLoadgenFlags: required flags and --rate, with the other problems"
     ]);
   });
 
+  it("names the missing unit of a bare --duration number instead of calling it not positive", () => {
+    const parsed = parseLoadgenFlags({ duration: "10", lateTolerance: "250ms" });
+    if (parsed.ok) throw new Error("expected problems");
+    expect(parsed.problems).toContain('--duration: "10" has no unit: write e.g. 10s or 10ms');
+    expect(parsed.problems.join("\n")).not.toContain("not a positive duration");
+  });
+
   it("holds --rate to the scenario's limits (peak rate, expected orders), like the scenario's own rate", () => {
     const problems = problemsOf({ rate: "1000000/s", seed: "x" });
     expect(problems).toHaveLength(2);

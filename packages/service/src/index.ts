@@ -13,6 +13,7 @@ export type { IngestChannel, IngestServerOptions, RunningIngestServer } from "./
 export { LATENCY_BUCKETS_MS, PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
 export { LagObservingClient } from "./lag-observing-client.js";
 export { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
+export { timeLapsedProfile } from "./time-lapse-profile.js";
 
 // --- Errors ---
 export { ServiceError } from "./errors.js";

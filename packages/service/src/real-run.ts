@@ -15,7 +15,7 @@
 import { jetstreamManager } from "@nats-io/jetstream";
 import { formatDuration, listedQuantity, type ApplyResult, type AuditRecord, type Distribution, type OrderEvent, type Sku, type StockLevel } from "@synclag/core";
 import { MockMarketplace, channelListings, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
-import type { LimiterConfig, MarketplaceProfile } from "@synclag/marketplaces";
+import type { MarketplaceProfile } from "@synclag/marketplaces";
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { readDeadLetters, connectNats } from "@synclag/nats-feed";
 import { RedisStockStore } from "@synclag/redis-store";
@@ -43,6 +43,7 @@ import {
 import { buildCatalog, computeCost, planArrivals, scenarioSchema, validateScenario, type Scenario } from "@synclag/workload";
 import type { Logger } from "pino";
 import { natsConnectOptions, serviceConfigSchema, type ServiceConfig } from "./config.js";
+import { scaledProfile } from "./time-lapse-profile.js";
 import { EngineService, createLogger } from "./engine-service.js";
 import { ServiceError } from "./errors.js";
 import { LoadGenerator, type ArrivalOutcome, type LoadReport } from "./load-generator.js";
@@ -153,32 +154,6 @@ export type RealStrategyResult = StrategyResult & {
 
 export type RealResultDocument = ResultDocument & { readonly strategies: readonly RealStrategyResult[] };
 
-function scaleDistribution(d: Distribution, factor: number): Distribution {
-  switch (d.kind) {
-    case "constant":
-      return { kind: "constant", ms: d.ms * factor };
-    case "uniform":
-      return { kind: "uniform", minMs: d.minMs * factor, maxMs: d.maxMs * factor };
-    case "exponential":
-      return { kind: "exponential", meanMs: d.meanMs * factor };
-    case "lognormal":
-      return { kind: "lognormal", medianMs: Math.max(0.01, d.medianMs * factor), p99Ms: Math.max(0.02, d.p99Ms * factor), ...(d.maxMs === undefined ? {} : { maxMs: d.maxMs * factor }) };
-  }
-}
-
-function scaleLimiter(limit: LimiterConfig, speedUp: number): LimiterConfig {
-  switch (limit.kind) {
-    case "none":
-      return limit;
-    case "token-bucket":
-      return { ...limit, ratePerSecond: limit.ratePerSecond * speedUp };
-    case "leaky-bucket":
-      return { ...limit, leakPerSecond: limit.leakPerSecond * speedUp };
-    case "cost-points":
-      return { ...limit, restoreRatePerSecond: limit.restoreRatePerSecond * speedUp };
-  }
-}
-
 /**
  * The profile on the run's clock (outage windows are scheduled separately, like throttle storms). `scaled`
  * (default) makes the marketplace side a faithful time-lapse: API latency, visibility and notification
@@ -189,18 +164,7 @@ function scaleLimiter(limit: LimiterConfig, speedUp: number): LimiterConfig {
 function runProfile(profile: MarketplaceProfile, timeScale: number, mode: "scaled" | "real"): MarketplaceProfile {
   // Outage windows are injected over the admin API at their (compressed) times, relative to the load's start.
   const outages: MarketplaceProfile["faults"]["outages"] = [];
-  if (mode === "real") return { ...profile, faults: { ...profile.faults, outages } };
-  const speedUp = 1 / timeScale;
-  return {
-    ...profile,
-    rateLimit: scaleLimiter(profile.rateLimit, speedUp),
-    clientRateLimit: { ratePerSecond: profile.clientRateLimit.ratePerSecond * speedUp, burst: profile.clientRateLimit.burst },
-    apiLatency: scaleDistribution(profile.apiLatency, timeScale),
-    visibilityDelay: scaleDistribution(profile.visibilityDelay, timeScale),
-    ...(profile.batchLingerMs === undefined ? {} : { batchLingerMs: Math.round(profile.batchLingerMs * timeScale) }),
-    faults: { ...profile.faults, outages },
-    notifications: { ...profile.notifications, delay: scaleDistribution(profile.notifications.delay, timeScale) },
-  };
+  return { ...(mode === "real" ? profile : scaledProfile(profile, timeScale)), faults: { ...profile.faults, outages } };
 }
 
 /** `ebay:<order>:<line item>` → `ebay:<order>`: eBay notifies per line item, the storefront knows the order. */

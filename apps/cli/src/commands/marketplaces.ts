@@ -7,8 +7,9 @@
 // authentication; and with --scenario the default seed is the scenario's, as the load generator's is.
 
 import { Command } from "commander";
-import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { DEFAULT_MOCK_CREDENTIALS, channelListings, isLoopback, startMockMarketplaces, type MockChannel } from "@synclag/mock-marketplaces";
+import { timeLapsedProfile } from "@synclag/service";
 import { buildCatalog, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { parseScenario, parseSeed } from "../options.js";
@@ -28,8 +29,20 @@ interface MarketplacesFlags {
   scenario?: string;
   seed?: string;
   retryScale: string;
+  timeLapse?: string;
   json?: boolean;
 }
+
+/**
+ * The fetch standard's blocked ports ("bad ports"): Node's fetch — synclag-loadgen's, `synclag run`'s
+ * load generator's — refuses them ("bad port") though curl reaches them. The list is the loadgen
+ * preflight's (apps/loadgen/src/preflight.ts `FETCH_BLOCKED_PORTS`).
+ */
+const FETCH_BLOCKED_PORTS: ReadonlySet<number> = new Set([
+  1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135,
+  137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720,
+  1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+]);
 
 function integer(name: string, text: string, min: number, max: number, problems: string[]): number {
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
@@ -61,7 +74,13 @@ function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean
   if (!isLoopback(flags.host) && !flags.allowRemote) problems.push(`--host ${flags.host} is not a loopback address; the mocks (and their unauthenticated admin API) listen on loopback only unless --allow-remote is given`);
   if (flags.layout !== "port-per-kind" && flags.layout !== "single-port") problems.push(`--layout must be port-per-kind or single-port, got ${JSON.stringify(flags.layout)}`);
   if (flags.latency !== "none" && flags.latency !== "profile") problems.push(`--latency must be none or profile, got ${JSON.stringify(flags.latency)}`);
-  const retryScale = Number(flags.retryScale);
+  let timeLapse: number | undefined;
+  if (flags.timeLapse !== undefined) {
+    timeLapse = Number(flags.timeLapse);
+    if (!/^\d+(?:\.\d+)?$/.test(flags.timeLapse.trim()) || !(timeLapse >= 1 && timeLapse <= 100_000)) problems.push(`--time-lapse must be a number from 1 to 100000 (how many times faster the marketplaces run), got ${JSON.stringify(flags.timeLapse)}`);
+  }
+  // A time-lapse speeds up the notification retries too, unless --retry-scale says otherwise.
+  const retryScale = timeLapse !== undefined && timeLapse >= 1 && !given("retryScale") ? 1 / timeLapse : Number(flags.retryScale);
   if (!(retryScale > 0 && retryScale <= 1)) problems.push(`--retry-scale must be a number in (0, 1], got ${JSON.stringify(flags.retryScale)}`);
   if (flags.ingestUrl !== undefined) {
     try {
@@ -73,8 +92,13 @@ function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean
   }
   const count = scenario ? scenario.channels.length : kinds.length;
   if (port !== 0 && flags.layout === "port-per-kind" && port + count - 1 > 65_535) problems.push(`--port ${port} leaves no room for ${count} marketplaces`);
+  else if (port !== 0) {
+    const ports = flags.layout === "single-port" ? [port] : Array.from({ length: count }, (_, i) => port + i);
+    const blocked = ports.filter((p) => FETCH_BLOCKED_PORTS.has(p));
+    if (blocked.length > 0) problems.push(`--port ${port} puts a marketplace on port ${blocked.join(", ")}, on the fetch standard's blocked-port list: Node's fetch (synclag-loadgen) refuses it though curl does not; choose another --port`);
+  }
   if (problems.length > 0) throw new UsageError(problems);
-  return { port, skus, stock, seed, scenario, kinds: kinds as MarketplaceKind[], retryScale, layout: flags.layout as "port-per-kind" | "single-port", latency: flags.latency as "none" | "profile" };
+  return { port, skus, stock, seed, scenario, kinds: kinds as MarketplaceKind[], retryScale, timeLapse, layout: flags.layout as "port-per-kind" | "single-port", latency: flags.latency as "none" | "profile" };
 }
 
 /** One mock per scenario channel, listing the scenario's catalogue (for `seed`) at the channel's policy quantity. */
@@ -98,7 +122,8 @@ export function marketplacesCommand(): Command {
     .option("--layout <layout>", "port-per-kind or single-port (path prefix /<kind>)", "port-per-kind")
     .option("--latency <mode>", "profile: each seller-API call takes the profile's sampled round trip — the update applies half-way, the reply comes at its end; none: only injected latency", "profile")
     .option("--seed <n>", "seed of every random draw (faults, delays, duplicates) and, with --scenario, of its catalogue's stock (default: the scenario's seed, else 1)")
-    .option("--retry-scale <x>", "multiplier on notification retry schedules (Shopify's 8 retries over 4 h → 14.4 s at 0.001)", "0.001")
+    .option("--retry-scale <x>", "multiplier on notification retry schedules (Shopify's 8 retries over 4 h → 14.4 s at 0.001; with --time-lapse N: 1/N)", "0.001")
+    .option("--time-lapse <factor>", "run the marketplaces <factor>× faster, as synclag run --marketplace-time scaled does for a compressed scenario: API latency, visibility and notification delays ÷ factor, rate limits × factor (e.g. 180 for bench/k6/flash-sale.js; docs/k6.md)")
     .option("--json", "print the URLs as one JSON line instead of a table")
     .addHelpText(
       "after",
@@ -109,6 +134,7 @@ export function marketplacesCommand(): Command {
         "  npx synclag marketplaces --port 7000 --kinds amazon,shopify --skus 10 --stock 5",
         "  npx synclag marketplaces --ingest-url 'http://127.0.0.1:8080/ingest/{kind}' --latency none",
         "  npx synclag marketplaces --scenario flash-sale --port 9001    # then: npx synclag-loadgen --scenario flash-sale --storefront …",
+        "  npx synclag marketplaces --port 9001 --kinds amazon,shopify,woocommerce,flipkart --skus 0 --time-lapse 180 --ingest-url 'http://127.0.0.1:8080/ingest/{kind}'   # for bench/k6/flash-sale.js",
         "",
         "Try it (with --port 7000):",
         "  curl -s -X PATCH 'http://127.0.0.1:7000/listings/2021-08-01/items/A2SYNCLAGMOCK/sku-1?marketplaceIds=ATVPDKIKX0DER' \\",
@@ -135,6 +161,9 @@ export function marketplacesCommand(): Command {
           seed: parsed.seed,
           latency: parsed.latency,
           notificationRetryTimeScale: parsed.retryScale,
+          ...(parsed.timeLapse === undefined
+            ? {}
+            : { profiles: Object.fromEntries(MARKETPLACE_KINDS.map((kind) => [kind, timeLapsedProfile(DEFAULT_PROFILES[kind], parsed.timeLapse as number)])) }),
           ...(flags.ingestUrl ? { ingestUrl: flags.ingestUrl } : {}),
         });
       } catch (error) {
@@ -144,12 +173,12 @@ export function marketplacesCommand(): Command {
       }
       const rows = running.marketplaces.map((m) => ({ channel: m.channel, kind: m.kind, url: m.url, admin: m.adminUrl, storefront: `${m.url}/_synclag/storefront` }));
       const scenario = parsed.scenario;
-      if (flags.json) process.stdout.write(JSON.stringify({ marketplaces: rows, ingestUrl: flags.ingestUrl ?? null, scenario: scenario?.name ?? null, seed: parsed.seed }) + "\n");
+      if (flags.json) process.stdout.write(JSON.stringify({ marketplaces: rows, ingestUrl: flags.ingestUrl ?? null, scenario: scenario?.name ?? null, seed: parsed.seed, timeLapse: parsed.timeLapse ?? null }) + "\n");
       else {
         const names = rows.map((r) => (r.channel === r.kind ? r.kind : `${r.channel} (${r.kind})`));
         const width = Math.max(...names.map((n) => n.length));
         const seeded = scenario ? `scenario ${scenario.name}: ${scenario.catalog.skus} SKUs at each channel's policy quantity` : `${parsed.skus} listings × ${parsed.stock} seeded`;
-        process.stdout.write(`mock marketplaces on ${flags.host} (${seeded}, latency ${parsed.latency}, seed ${parsed.seed}):\n`);
+        process.stdout.write(`mock marketplaces on ${flags.host} (${seeded}, latency ${parsed.latency}${parsed.timeLapse === undefined ? "" : `, time-lapse ${parsed.timeLapse}×`}, seed ${parsed.seed}):\n`);
         rows.forEach((r, i) => process.stdout.write(`  ${(names[i] ?? r.kind).padEnd(width)}  ${r.url}   admin ${r.admin}\n`));
         if (scenario) {
           const storefronts = rows.map((r) => `--storefront ${r.channel}=${r.url}`).join(" ");

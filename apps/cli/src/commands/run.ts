@@ -35,6 +35,12 @@ interface RunFlags {
 }
 
 function parsePositiveDuration(flag: string, text: string, problems: string[]): number | undefined {
+  // A bare number is a duration without its unit (10 s or 10 ms?): worded as the engine's config words it.
+  const bare = text.trim();
+  if (/^\d+(?:\.\d+)?$/.test(bare) && Number(bare) > 0) {
+    problems.push(`${flag}: ${JSON.stringify(text)} has no unit: write e.g. ${bare}s or ${bare}ms`);
+    return undefined;
+  }
   const ms = parseDuration(text);
   if (ms === undefined || ms <= 0) {
     problems.push(`${flag}: ${JSON.stringify(text)} is not a positive duration (use e.g. 30s, 2m)`);
