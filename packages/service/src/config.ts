@@ -674,6 +674,31 @@ function mockSecretsAllowed(baseUrl: string, ingestHost: string): boolean {
   return isLoopbackUrl(baseUrl) && isLoopbackHost(ingestHost);
 }
 
+/**
+ * The credentials a marketplace authenticates a seller's client by: what a real shop checks, and it never
+ * takes the mocks' public test ones (they are in this repository for anyone to read).
+ */
+const AUTHENTICATING_CREDENTIALS: { readonly [K in MarketplaceKind]: readonly string[] } = {
+  amazon: ["accessToken"],
+  shopify: ["accessToken"],
+  woocommerce: ["consumerKey", "consumerSecret"],
+  flipkart: ["appId", "appSecret"],
+  ebay: ["accessToken"],
+};
+
+/**
+ * Whether a channel is one of synclag's mocks as far as the engine can tell: its base URL is on loopback
+ * *and* its client authenticates with the mocks' public test credentials (`credentials` as
+ * `channelSecrets` resolved them — what `synclag run` always uses). An address alone does not say it: a
+ * loopback base URL may be a tunnel, port-forward or egress sidecar to a real shop, which runs on the
+ * shop's own credentials. Decides the stand-in `X-Synclag-Version` header (docs/engine-service.md).
+ */
+export function isMockChannel(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl">, credentials: Readonly<Record<string, string>>): boolean {
+  if (!isLoopbackUrl(channel.baseUrl)) return false;
+  const mock = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
+  return AUTHENTICATING_CREDENTIALS[channel.kind].every((key) => mock[key] !== undefined && credentials[key] === String(mock[key]));
+}
+
 function joinWords(words: readonly string[]): string {
   return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1] ?? ""}`;
 }

@@ -21,7 +21,7 @@ import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
-import { channelSecretProblem, channelSecrets, isLoopbackUrl, natsConnectOptions, redactConfig, type ServiceConfig } from "./config.js";
+import { channelSecretProblem, channelSecrets, isMockChannel, natsConnectOptions, redactConfig, type ServiceConfig } from "./config.js";
 import { EbayKeyResolver, fetchEbayPublicKey, type EbayKeyStore } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
@@ -236,8 +236,9 @@ export class EngineService {
       const { credentials, notificationSecret } = channelSecrets(entry, config.ingest.host);
       let client: HttpChannelClient;
       try {
-        // The stand-in version header is for synclag's mocks (ground truth), which run on loopback (`synclag run`, tests); never for a marketplace elsewhere.
-        client = createChannelClient({ kind: entry.kind, channel: id, baseUrl: entry.baseUrl, credentials, sendVersionHeader: isLoopbackUrl(entry.baseUrl) } as unknown as ChannelClientConfig);
+        // The stand-in version header is for synclag's mocks (ground truth): on loopback *and* on their public test
+        // credentials (`synclag run`, tests); never for a marketplace elsewhere, nor for a real shop behind a loopback tunnel.
+        client = createChannelClient({ kind: entry.kind, channel: id, baseUrl: entry.baseUrl, credentials, sendVersionHeader: isMockChannel(entry, credentials) } as unknown as ChannelClientConfig);
       } catch (error) {
         await Promise.all([...clients.values()].map((c) => c.close().catch(() => undefined)));
         throw failure("config", `channel ${id}`, error);

@@ -3,12 +3,15 @@
 // cancellation (SP-API cancels MFN orders through an order-acknowledgement feed).
 // Easy to get wrong: HTTP 200 is not success — `status: "INVALID"` inside it is a rejection; and a
 // 429 carries no Retry-After, so the wait comes from the last `x-amzn-RateLimit-Limit` (requests/s).
-// A read is "no listing" only on a 404: a 200 that is not a listings item (a proxy's page) throws unavailable.
+// A read is "no listing" only on SP-API's own 404 (its JSON `errors` list): a 200 that is not a listings
+// item or a 404 that is not SP-API's (a proxy's or CDN's page) says nothing about the listing — a read
+// throws unavailable, a push is unavailable (retried), never "no listing" (skipped, or rejected for good).
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
-import { HttpChannelClient, failure, isRecord, parseJsonBody, type HttpChannelClientOptions } from "./http-channel-client.js";
+import type { HttpReply } from "../transport.js";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
 
 export interface AmazonClientCredentials {
   readonly sellerId: string;
@@ -62,6 +65,7 @@ export class AmazonChannelClient extends HttpChannelClient {
     if ("ok" in reply) return reply;
     const limit = Number(reply.headers["x-amzn-ratelimit-limit"]);
     if (Number.isFinite(limit) && limit > 0) this.rateLimitPerSecond = limit;
+    if (reply.status === 404 && !isSpApiError(reply)) return this.notSpApi(reply, `update of ${update.sku}`);
     const whole = this.classifyStatus(reply, Math.ceil(1000 / this.rateLimitPerSecond));
     if (whole) return whole;
     const parsed = parseJsonBody(reply);
@@ -77,7 +81,11 @@ export class AmazonChannelClient extends HttpChannelClient {
       this.stats.readCalls += 1;
       const reply = await this.call({ method: "GET", url: this.url(this.itemPath(sku, "fulfillmentAvailability")), headers: this.headers() });
       if ("ok" in reply) throw new ChannelError(reply.reason, `amazon read ${sku}: ${reply.message}`);
-      if (reply.status === 404) continue;
+      if (reply.status === 404) {
+        if (isSpApiError(reply)) continue;
+        const f = this.notSpApi(reply, `read ${sku}`);
+        throw new ChannelError(f.reason, f.message);
+      }
       const whole = this.classifyStatus(reply);
       if (whole) throw new ChannelError(whole.reason, `amazon read ${sku}: ${whole.message}`, whole.retryAfterMs === undefined ? {} : { retryAfterMs: whole.retryAfterMs });
       const parsed = parseJsonBody(reply);
@@ -91,6 +99,12 @@ export class AmazonChannelClient extends HttpChannelClient {
     return result;
   }
 
+  /** A 404 that is not SP-API's: from a proxy, a CDN or a wrong base URL, not about the listing. */
+  private notSpApi(reply: HttpReply, what: string): Failure {
+    const snippet = reply.body.length > 200 ? `${reply.body.slice(0, 200)}…` : reply.body;
+    return failure("unavailable", `amazon ${what}: HTTP 404 without SP-API's errors list (a proxy's or CDN's page, or a wrong base URL?) says nothing about the listing: ${snippet === "" ? "(empty body)" : snippet}`);
+  }
+
   async cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome> {
     this.stats.cancelCalls += 1;
     const native = this.nativeOrderId(orderId);
@@ -102,4 +116,10 @@ export class AmazonChannelClient extends HttpChannelClient {
     const parsed = parseJsonBody(reply);
     return isRecord(parsed) && parsed.status === "Canceled" ? { ok: true } : this.unconfirmed(reply, "cancel");
   }
+}
+
+/** SP-API's error reply: `{errors: [{code, message, details?}]}` (the `ErrorList` of its models). */
+function isSpApiError(reply: HttpReply): boolean {
+  const parsed = parseJsonBody(reply);
+  return isRecord(parsed) && Array.isArray(parsed.errors) && parsed.errors.some((e) => isRecord(e) && typeof e.code === "string");
 }

@@ -7,10 +7,12 @@
 // Only the ship-to-location quantity is sent, never `offers`: an offer quantity set elsewhere (Seller
 // Hub, another tool) keeps capping the listing at min(ship-to-location, offer) — D — and reads of the
 // inventory item do not show that cap. A 2xx without `responses` (a proxy's page) confirms nothing and
-// says nothing about the SKUs: unavailable, never "no listings".
+// says nothing about the SKUs: unavailable, never "no listings"; nor does a read's entry with a 5xx, 429 or
+// no statusCode (the read throws), while 200 and 4xx entries are answers about their SKU.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { ChannelError } from "../errors.js";
 import { HttpChannelClient, failure, isRecord, parseJsonBody, type HttpChannelClientOptions } from "./http-channel-client.js";
 
 export interface EbayClientCredentials {
@@ -75,7 +77,19 @@ export class EbayChannelClient extends HttpChannelClient {
       const parsed = parseJsonBody(reply);
       // Without the `responses` list the page says nothing about the SKUs — not "no listings", which would skip their repair.
       if (!isRecord(parsed) || !Array.isArray(parsed.responses)) throw this.unreadable(reply, "bulk_get_inventory_item read");
-      for (const r of parsed.responses.filter(isRecord)) {
+      const entries = parsed.responses.filter(isRecord);
+      // An entry is a definite answer about its SKU when it says 200 (the item) or 4xx but 429 (no such item,
+      // or a SKU eBay refuses); a 5xx, a 429 or no status says nothing about it — not "no listing", which
+      // would skip its repair: the read throws, and the reconciler counts a failed read.
+      const definite = (s: unknown): boolean => s === 200 || (typeof s === "number" && s >= 400 && s < 500 && s !== 429);
+      const unanswered = entries.find((r) => !definite(r.statusCode));
+      if (unanswered) {
+        const status = typeof unanswered.statusCode === "number" ? unanswered.statusCode : undefined;
+        const errors = Array.isArray(unanswered.errors) ? unanswered.errors.filter(isRecord).map((e) => `${String(e.errorId)}: ${String(e.message)}`) : [];
+        const message = `ebay read: the bulk_get_inventory_item entry for ${JSON.stringify(unanswered.sku)} says ${status === undefined ? "no statusCode" : `statusCode ${status}`}${errors.length > 0 ? ` (${errors.join("; ")})` : ""}: nothing about that SKU`;
+        throw status === 429 ? new ChannelError("rate_limited", message, { retryAfterMs: this.throttleBackoffMs }) : new ChannelError("unavailable", message);
+      }
+      for (const r of entries) {
         const item = isRecord(r.inventoryItem) ? r.inventoryItem : undefined;
         const availability = item && isRecord(item.availability) && isRecord(item.availability.shipToLocationAvailability) ? item.availability.shipToLocationAvailability : undefined;
         if (r.statusCode === 200 && typeof r.sku === "string" && typeof availability?.quantity === "number") result.set(r.sku, availability.quantity);

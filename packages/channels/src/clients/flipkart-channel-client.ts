@@ -68,28 +68,30 @@ export class FlipkartChannelClient extends HttpChannelClient {
     return failure("unauthorized", "flipkart: unauthorized");
   }
 
+  /** The listing read, `GET /sellers/listings/v3/a,b,…` in pages of at most 10 whose URL fits the server (split further on 414/431). */
   private async listings(skus: readonly Sku[]): Promise<Map<Sku, number> | Failure> {
     const quantities = new Map<Sku, number>();
-    for (let i = 0; i < skus.length; i += this.maxBatchSize) {
-      const page = skus.slice(i, i + this.maxBatchSize);
-      const reply = await this.authorized({ method: "GET", url: this.url(`/sellers/listings/v3/${page.map(encodeURIComponent).join(",")}`) });
-      if ("ok" in reply) return reply;
-      const whole = this.classifyStatus(reply);
-      if (whole) return whole;
-      const parsed = parseJsonBody(reply);
-      // The listing read answers `{available: {sku: …}, invalid: […]}`; without either it says nothing about
-      // the SKUs (a proxy's page, a truncated body) — not "no listing", which would reject the pushes for good.
-      if (!isRecord(parsed) || !(isRecord(parsed.available) || Array.isArray(parsed.invalid) || isRecord(parsed.invalid))) return this.unconfirmed(reply, "listing read");
-      const available = isRecord(parsed.available) ? parsed.available : {};
-      for (const [sku, listing] of Object.entries(available)) {
-        if (!isRecord(listing)) continue;
-        if (typeof listing.product_id === "string") this.fsns.set(sku, listing.product_id);
-        const locations = Array.isArray(listing.locations) ? listing.locations.filter(isRecord) : [];
-        const here = locations.find((l) => l.id === this.credentials.locationId);
-        if (typeof here?.inventory === "number") quantities.set(sku, here.inventory);
-      }
-    }
-    return quantities;
+    const pages = await this.lookupInPages(
+      skus,
+      { maxCount: this.maxBatchSize, encodedLength: (sku) => encodeURIComponent(sku).length, separatorLength: 1 },
+      (page) => this.authorized({ method: "GET", url: this.url(`/sellers/listings/v3/${page.map(encodeURIComponent).join(",")}`) }),
+      (reply) => {
+        const parsed = parseJsonBody(reply);
+        // The listing read answers `{available: {sku: …}, invalid: […]}`; without either it says nothing about
+        // the SKUs (a proxy's page, a truncated body) — not "no listing", which would reject the pushes for good.
+        if (!isRecord(parsed) || !(isRecord(parsed.available) || Array.isArray(parsed.invalid) || isRecord(parsed.invalid))) return this.unconfirmed(reply, "listing read");
+        const available = isRecord(parsed.available) ? parsed.available : {};
+        for (const [sku, listing] of Object.entries(available)) {
+          if (!isRecord(listing)) continue;
+          if (typeof listing.product_id === "string") this.fsns.set(sku, listing.product_id);
+          const locations = Array.isArray(listing.locations) ? listing.locations.filter(isRecord) : [];
+          const here = locations.find((l) => l.id === this.credentials.locationId);
+          if (typeof here?.inventory === "number") quantities.set(sku, here.inventory);
+        }
+        return true;
+      },
+    );
+    return "ok" in pages ? pages : quantities;
   }
 
   protected async pushBatch(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {

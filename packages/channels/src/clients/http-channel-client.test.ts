@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { ChannelClient, PushOutcome } from "@synclag/core";
 import type { HttpReply, HttpTransport } from "../transport.js";
 import { EbayChannelClient } from "./ebay-channel-client.js";
-import { RETRY_AFTER_CAP_MS, parseRetryAfter } from "./http-channel-client.js";
+import { LOOKUP_URL_BUDGET, RETRY_AFTER_CAP_MS, lookupPages, parseRetryAfter } from "./http-channel-client.js";
 import { ShopifyChannelClient } from "./shopify-channel-client.js";
 
 /** Answers every request with the same reply (no server: classification only). */
@@ -62,5 +62,28 @@ describe("Retry-After", () => {
   it("a 429 with an unreadable Retry-After falls back to the client's default wait", async () => {
     const ebay = new EbayChannelClient({ baseUrl: "http://ebay.invalid", credentials: { accessToken: "t" }, transport: answering({ status: 429, headers: { "retry-after": "later" }, body: "" }) });
     expect(await ebay.setQuantities([{ sku: "A", quantity: 1, version: 1 }])).toEqual([expect.objectContaining({ reason: "rate_limited", retryAfterMs: 1_000 })]);
+  });
+});
+
+describe("lookupPages: SKUs a lookup puts in its URL, paged by count and by encoded length", () => {
+  const paging = { maxCount: 100, encodedLength: (sku: string) => sku.length, separatorLength: 3 };
+  const skus = (count: number, length: number) => Array.from({ length: count }, (_, i) => String(i).padStart(length, "x"));
+
+  it("short SKUs: pages of the API's size", () => {
+    expect(lookupPages(skus(250, 10), paging).map((p) => p.length)).toEqual([100, 100, 50]);
+  });
+
+  it("long SKUs: every page's list within the budget, every SKU once and in order", () => {
+    const all = skus(100, 100);
+    const pages = lookupPages(all, paging);
+    expect(pages.length).toBeGreaterThan(1);
+    for (const page of pages) expect(page.reduce((n, sku) => n + sku.length, 0) + 3 * (page.length - 1)).toBeLessThanOrEqual(LOOKUP_URL_BUDGET);
+    expect(pages.flat()).toEqual(all);
+  });
+
+  it("a SKU longer than the budget gets a page of its own; no empty page", () => {
+    const huge = "h".repeat(LOOKUP_URL_BUDGET + 1);
+    expect(lookupPages(["a", huge, "b"], paging)).toEqual([["a"], [huge], ["b"]]);
+    expect(lookupPages([], paging)).toEqual([]);
   });
 });

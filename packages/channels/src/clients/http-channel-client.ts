@@ -2,7 +2,8 @@
 // version header (off unless asked for: only synclag's mocks read it), turning transport errors into
 // outcomes, classifying whole-call HTTP failures (429 → rate_limited with Retry-After, 5xx →
 // unavailable (with Retry-After when given), 431/414 (request too large) → unavailable,
-// 401/403/407/423 → unauthorized, other 4xx → rejected), and counters.
+// 401/403/407/423 → unauthorized, other 4xx → rejected — unless its body is not JSON: a proxy's or CDN's
+// page, not the API's answer → unavailable), lookups that put SKUs in the URL paged by length, and counters.
 // Easy to get wrong: a whole-call failure is repeated *per item* (the port's contract), and a
 // timeout is reported as `timeout` even though the marketplace may have applied the update; and a 2xx
 // is success only when its body confirms the operation (`unconfirmed` otherwise).
@@ -45,6 +46,44 @@ const UNAUTHORIZED_STATUSES: ReadonlySet<number> = new Set([401, 403, 407, 423])
  */
 const TOO_LARGE_STATUSES: ReadonlySet<number> = new Set([414, 431]);
 
+/**
+ * Most characters of SKUs (URL-encoded, with their separators) one lookup puts in its URL. Servers refuse
+ * long request lines — Apache's default LimitRequestLine is 8190 bytes, nginx's large_client_header_buffers
+ * 8 KB, Node's whole header block 16 KB — and a refused lookup retried as is fails the same way forever.
+ * 6,000 leaves room for the base URL, the path and the other parameters under the smallest of those; a
+ * server with a tighter limit answers 414/431, and the page is split (`lookupInPages`).
+ */
+export const LOOKUP_URL_BUDGET = 6_000;
+
+/** How a lookup puts SKUs in its URL: at most `maxCount` a call, each `encodedLength(sku)` characters long, joined by `separatorLength` characters. */
+export interface LookupPaging {
+  readonly maxCount: number;
+  readonly encodedLength: (sku: Sku) => number;
+  readonly separatorLength: number;
+}
+
+/**
+ * `skus` in order, in pages of at most `paging.maxCount` whose encoded list stays within `budget`
+ * characters; a SKU longer than the budget by itself gets a page of its own.
+ */
+export function lookupPages(skus: readonly Sku[], paging: LookupPaging, budget: number = LOOKUP_URL_BUDGET): Sku[][] {
+  const pages: Sku[][] = [];
+  let page: Sku[] = [];
+  let length = 0;
+  for (const sku of skus) {
+    const added = paging.encodedLength(sku) + (page.length > 0 ? paging.separatorLength : 0);
+    if (page.length > 0 && (page.length >= paging.maxCount || length + added > budget)) {
+      pages.push(page);
+      page = [];
+      length = 0;
+    }
+    length += page.length > 0 ? added : paging.encodedLength(sku);
+    page.push(sku);
+  }
+  if (page.length > 0) pages.push(page);
+  return pages;
+}
+
 export function failure(reason: ChannelFailureReason, message: string, retryAfterMs?: number): Failure {
   return retryAfterMs === undefined ? { ok: false, reason, message } : { ok: false, reason, message, retryAfterMs };
 }
@@ -82,6 +121,10 @@ export function parseJsonBody(reply: HttpReply): unknown {
   } catch {
     return undefined;
   }
+}
+
+function isFailure(value: unknown): value is Failure {
+  return isRecord(value) && value.ok === false && typeof value.reason === "string";
 }
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
@@ -153,6 +196,32 @@ export abstract class HttpChannelClient implements ChannelClient {
   }
 
   /**
+   * A lookup of `skus` through calls that put them in the URL: pages built by `lookupPages`; a page
+   * answered 414/431 (the URL still too long for this server or a proxy in front of it) is split in two and
+   * both halves asked, down to one SKU a call. `send` makes the call for a page; `read` turns its 2xx into
+   * the page's result (or a failure). Any other non-2xx (`classifyStatus`) or failure ends the lookup.
+   */
+  protected async lookupInPages<T>(skus: readonly Sku[], paging: LookupPaging, send: (page: readonly Sku[]) => Promise<HttpReply | Failure>, read: (reply: HttpReply, page: readonly Sku[]) => T | Failure): Promise<T[] | Failure> {
+    const results: T[] = [];
+    const pending = lookupPages(skus, paging);
+    for (let page = pending.shift(); page !== undefined; page = pending.shift()) {
+      const reply = await send(page);
+      if ("ok" in reply) return reply;
+      if (TOO_LARGE_STATUSES.has(reply.status) && page.length > 1) {
+        const half = Math.ceil(page.length / 2);
+        pending.unshift(page.slice(0, half), page.slice(half));
+        continue;
+      }
+      const whole = this.classifyStatus(reply);
+      if (whole) return whole;
+      const result = read(reply, page);
+      if (isFailure(result)) return result;
+      results.push(result);
+    }
+    return results;
+  }
+
+  /**
    * The version header for a call (none unless `sendVersionHeader`): one integer for one update; for
    * more, the versions in `updates`' order — which must be the order of the body's items — or, `by:
    * "sku"`, `sku=version&…` pairs for a body whose item order is not reliable (see `VERSION_HEADER`).
@@ -168,7 +237,10 @@ export abstract class HttpChannelClient implements ChannelClient {
    * Whole-call classification shared by every API: 429 → rate_limited (Retry-After or `fallbackRetryMs`),
    * 5xx → unavailable, 431/414 (the request's headers or URL too large) → unavailable, 401/403/407/423
    * → unauthorized (credentials or account: says nothing about the item, so a cancellation must not be
-   * given up on it), other non-2xx → rejected; undefined for 2xx/207 (the caller reads the body).
+   * given up on it), other non-2xx → rejected; undefined for 2xx/207 (the caller reads the body). Every
+   * marketplace API answers its refusals in JSON: an other 4xx whose body is not JSON (a proxy's or CDN's
+   * HTML page, an empty body) is not the API's answer and says nothing about the items → unavailable
+   * (retried), never a rejection that would give the update up for good.
    */
   protected classifyStatus(reply: HttpReply, fallbackRetryMs = 1_000): Failure | undefined {
     const s = reply.status;
@@ -181,6 +253,9 @@ export abstract class HttpChannelClient implements ChannelClient {
     if (TOO_LARGE_STATUSES.has(s)) {
       const what = s === 431 ? "request header fields" : "request URL";
       return failure("unavailable", `${this.channel} HTTP ${s}: the server (or a proxy in front of it) found the ${what} too large — a refusal of the whole call, not of its items: ${snippet}`, parseRetryAfter(reply.headers["retry-after"]));
+    }
+    if (parseJsonBody(reply) === undefined) {
+      return failure("unavailable", `${this.channel} HTTP ${s} whose body is not the API's JSON (a proxy's or CDN's page?) — it says nothing about the items: ${snippet === "" ? "(empty body)" : snippet}`, parseRetryAfter(reply.headers["retry-after"]));
     }
     return failure("rejected", `${this.channel} HTTP ${s}: ${snippet}`);
   }

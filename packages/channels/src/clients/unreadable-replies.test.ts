@@ -70,3 +70,53 @@ describe("a well-formed reply that leaves an unknown SKU out still means no list
     expect([...(await ebay(reply).readQuantities(["nope", "a"])).entries()]).toEqual([["a", 2]]);
   });
 });
+
+describe("a reply that is not the API's own answer says nothing about the listing", () => {
+  const amazonNotFound = json({ errors: [{ code: "NOT_FOUND", message: "SKU 'a' not found in marketplace M", details: "" }] }, 404);
+  const notTheApi: [string, HttpReply][] = [
+    ["a proxy's HTML 404 page", html(404)],
+    ["an empty 404", { status: 404, headers: {}, body: "" }],
+    ["a JSON 404 without SP-API's errors list", json({ message: "Not Found" }, 404)],
+  ];
+
+  it.each(notTheApi)("amazon: readQuantities answered with %s throws unavailable (not 'no listing', which would skip the SKU's repair)", async (_label, reply) => {
+    await expect(amazon(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+  });
+
+  it("amazon: SP-API's own 404 (its errors list) still means no listing", async () => {
+    expect([...(await amazon(amazonNotFound).readQuantities(["a"])).entries()]).toEqual([]);
+  });
+
+  it.each(notTheApi.slice(0, 2))("amazon: a push answered with %s is unavailable (retried), not rejected for good", async (_label, reply) => {
+    expect((await amazon(reply).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+  });
+
+  it("amazon: a push answered with SP-API's own 404 is rejected (the listing does not exist)", async () => {
+    expect((await amazon(amazonNotFound).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["rejected"]);
+  });
+
+  it("ebay, flipkart: a push answered with an HTML 4xx page (a proxy's) is unavailable, not rejected for good", async () => {
+    expect((await ebay(html(404)).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    const listing = json({ available: { a: { product_id: "FSN1", locations: [{ id: "LOC1", inventory: 1 }] } }, invalid: [] });
+    expect((await flipkart(listing, html(400)).setQuantities([{ sku: "a", quantity: 5, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+  });
+
+  it.each([
+    [500, "unavailable"],
+    [503, "unavailable"],
+    [429, "rate_limited"],
+  ])("ebay: a bulk_get entry with statusCode %i says nothing about its SKU: the read throws %s", async (statusCode, reason) => {
+    const reply = json({ responses: [{ sku: "a", statusCode: 200, inventoryItem: { sku: "a", availability: { shipToLocationAvailability: { quantity: 2 } } } }, { sku: "b", statusCode, errors: [{ errorId: 25001, message: "A system error has occurred." }] }] }, 207);
+    await expect(ebay(reply).readQuantities(["a", "b"])).rejects.toMatchObject({ name: "ChannelError", reason });
+  });
+
+  it("ebay: an entry without a statusCode says nothing either: the read throws unavailable", async () => {
+    const reply = json({ responses: [{ sku: "a" }] }, 207);
+    await expect(ebay(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+  });
+
+  it("ebay: an entry refusing the SKU itself (400) is a definite answer: no listing, the other SKUs are read", async () => {
+    const reply = json({ responses: [{ sku: "a", statusCode: 200, inventoryItem: { sku: "a", availability: { shipToLocationAvailability: { quantity: 2 } } } }, { sku: "b c", statusCode: 400, errors: [{ errorId: 25707, message: "This is an invalid value for a SKU." }] }] }, 207);
+    expect([...(await ebay(reply).readQuantities(["a", "b c"])).entries()]).toEqual([["a", 2]]);
+  });
+});

@@ -84,6 +84,14 @@ describe("a cached product id that no longer holds the SKU is dropped and looked
     expect(t.sent.map((r) => r.method)).toEqual(["GET", "PUT", "PUT"]);
   });
 
+  it("an HTML 404 (a proxy's or a theme's page, not WooCommerce's JSON error) says nothing about the product: unavailable, and the id is kept", async () => {
+    const t = scripted(PRODUCTS, html(404));
+    const woo = client(t);
+    expect((await woo.setQuantities([{ sku: "a", quantity: 4, version: 2 }])).map(reasonOf)).toEqual(["unavailable"]);
+    expect((await woo.setQuantities(["a", "b"].map((sku) => ({ sku, quantity: 4, version: 3 })))).map(reasonOf)).toEqual(["unavailable", "unavailable"]);
+    expect(t.sent.map((r) => r.method)).toEqual(["GET", "PUT", "POST"]);
+  });
+
   it("batch: an item under another SKU or with woocommerce_rest_product_invalid_id is unavailable, and only those SKUs are looked up again", async () => {
     const reply = json({ update: [{ id: 101, sku: "a", stock_quantity: 1 }, { id: 102, sku: "z", stock_quantity: 1 }, { id: 103, error: INVALID_ID }] });
     const t = scripted(PRODUCTS, reply, json([{ id: 202, sku: "b", stock_quantity: 1 }, { id: 203, sku: "c", stock_quantity: 1 }]), json({ update: [{ id: 101, sku: "a" }, { id: 202, sku: "b" }, { id: 203, sku: "c" }] }));

@@ -1,4 +1,5 @@
-// WooCommerce REST API v3 client: SKUs resolved to product ids once (`GET /products?sku=a,b`), one
+// WooCommerce REST API v3 client: SKUs resolved to product ids once (`GET /products?sku=a,b`, pages kept
+// short enough for the server's URL limit), one
 // `PUT /products/{id}` for a single update or `POST /products/batch` for up to 100, order
 // cancellation with `PUT /orders/{id} {status: "cancelled"}`. HTTP Basic with the consumer key/secret.
 // Easy to get wrong: per-item failures arrive inside a 200 (`update[i].error`, with the HTTP status
@@ -11,7 +12,7 @@
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
-import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions, type LookupPaging } from "./http-channel-client.js";
 
 export interface WooCommerceClientCredentials {
   readonly consumerKey: string;
@@ -24,6 +25,8 @@ export interface WooCommerceChannelClientOptions extends HttpChannelClientOption
 
 const BASE = "/wp-json/wc/v3";
 const PAGE = 100;
+/** The `sku` parameter is form-encoded (`%2C` between SKUs): what each SKU costs in the lookup's URL. */
+const LOOKUP_PAGING: LookupPaging = { maxCount: PAGE, encodedLength: (sku) => new URLSearchParams([["", sku]]).toString().length - 1, separatorLength: 3 };
 /** The error code of an update addressed to a product id that does not exist (404, or inside a batch). */
 const INVALID_PRODUCT_ID = "woocommerce_rest_product_invalid_id";
 
@@ -44,20 +47,27 @@ export class WooCommerceChannelClient extends HttpChannelClient {
     this.authorization = `Basic ${Buffer.from(`${options.credentials.consumerKey}:${options.credentials.consumerSecret}`).toString("base64")}`;
   }
 
+  /**
+   * The products with these SKUs, `GET /products?sku=a,b,…` in pages of at most 100 whose URL stays
+   * short enough for the server (WooCommerce SKUs run to 100 characters: a full page of them would pass
+   * Apache's and nginx's 8 KB request line), split further if the server still answers 414/431.
+   */
   private async products(skus: readonly Sku[]): Promise<Record<string, unknown>[] | Failure> {
-    const found: Record<string, unknown>[] = [];
-    for (let i = 0; i < skus.length; i += PAGE) {
-      const page = skus.slice(i, i + PAGE);
-      const query = new URLSearchParams({ sku: page.join(","), per_page: String(PAGE) });
-      const reply = await this.call({ method: "GET", url: this.url(`${BASE}/products?${query.toString()}`), headers: { authorization: this.authorization } });
-      if ("ok" in reply) return reply;
-      const whole = this.classifyStatus(reply);
-      if (whole) return whole;
-      const parsed = parseJsonBody(reply);
-      // Anything but a JSON list says nothing about the SKUs — not "none exist", which would reject them for good.
-      if (!Array.isArray(parsed)) return this.unconfirmed(reply, "product lookup");
-      found.push(...parsed.filter(isRecord));
-    }
+    const pages = await this.lookupInPages(
+      skus,
+      LOOKUP_PAGING,
+      (page) => {
+        const query = new URLSearchParams({ sku: page.join(","), per_page: String(PAGE) });
+        return this.call({ method: "GET", url: this.url(`${BASE}/products?${query.toString()}`), headers: { authorization: this.authorization } });
+      },
+      (reply) => {
+        const parsed = parseJsonBody(reply);
+        // Anything but a JSON list says nothing about the SKUs — not "none exist", which would reject them for good.
+        return Array.isArray(parsed) ? parsed.filter(isRecord) : this.unconfirmed(reply, "product lookup");
+      },
+    );
+    if ("ok" in pages) return pages;
+    const found = pages.flat();
     for (const p of found) if (typeof p.sku === "string" && typeof p.id === "number") this.productIds.set(p.sku, p.id);
     return found;
   }
