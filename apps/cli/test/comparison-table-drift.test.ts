@@ -35,7 +35,7 @@ describe("comparison table: drift no reconciler repaired", () => {
       expect(drift?.listings).toBeGreaterThan(0);
       expect(table).toContain(`${s.strategy}: ${drift?.listings} listings left off by ${drift?.units} units`);
     }
-    expect(table).toMatch(/lost notifications, no reconciler/);
+    expect(table).toMatch(/lost notifications, oversells against a pending update; no reconciler/);
     expect(table).not.toMatch(/INVARIANTS BROKEN/);
   });
 

@@ -79,6 +79,10 @@ describe("synclag demo: flags that describe no flash sale, or no money", LONG, (
     expect(refused("--currency", "XYZ")).toContain('--currency: "XYZ" is not an ISO 4217 currency code');
   });
 
+  it("refuses a withdrawn --currency in any case (hrk: the kuna, replaced by the euro in 2023), as a scenario file does", () => {
+    expect(refused("--currency", "hrk")).toContain('--currency: "hrk" is not an ISO 4217 currency code');
+  });
+
   it("refuses --aov 0 (a lost sale would cost nothing)", () => {
     expect(refused("--aov", "0")).toContain('--aov must be more than 0');
   });

@@ -22,6 +22,19 @@ describe("parseFlashSalesPerYear", () => {
       expect(problems).toEqual([`--flash-sales-per-year must be a number ≥ 0, got ${JSON.stringify(text)}`]);
     }
   });
+
+  it("is a plain decimal, as demo's other numbers are: 1_2 is 12; 0x0C, 1e1, 0b1100 and 12abc are refused, not read as 12 or 10", () => {
+    for (const [text, value] of [["1_2", 12], ["2_000", 2000], [" 12 ", 12], ["0.5", 0.5], [".5", 0.5]] as const) {
+      const problems: string[] = [];
+      expect(parseFlashSalesPerYear(text, problems), text).toBe(value);
+      expect(problems).toEqual([]);
+    }
+    for (const text of ["0x0C", "1e1", "0b1100", "0o14", "12abc", "1__2", "_12", "12."]) {
+      const problems: string[] = [];
+      expect(parseFlashSalesPerYear(text, problems), text).toBeUndefined();
+      expect(problems).toEqual([`--flash-sales-per-year must be a number ≥ 0, got ${JSON.stringify(text)}`]);
+    }
+  });
 });
 
 describe("synclag report --flash-sales-per-year above 365", LONG, () => {

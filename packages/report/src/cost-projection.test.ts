@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { BUILTIN_SCENARIOS, computeCost } from "@synclag/workload";
+import { BUILTIN_SCENARIOS, computeCost, type ScenarioInput } from "@synclag/workload";
 import type { ResultDocument } from "@synclag/sim";
 import { SMALL_SCENARIO, simulate, smallDoc } from "../test/fixtures.js";
-import { costModelOf, firstSellOutBeforeMs, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
+import { costModelOf, firstRestockBeforeMs, firstSellOutBeforeMs, flashSalesPerYearProblem, maxFlashSalesPerYear, projectCost } from "./cost-projection.js";
 import { renderReportHtml, type ReportData } from "./html/report-html.js";
 import { formatMoney } from "./format.js";
 
@@ -132,5 +132,71 @@ describe("a lead-in in which stock ran out", () => {
         expect(spread(years), `${name} ${strategy}: per year ${years.join(", ")}; per run ${runs.join(", ")}`).toBeLessThanOrEqual(Math.max(3, spread(runs) * 1.5));
       }
     }
+  });
+});
+
+describe("the built-in flash-sale's lead-in (docs/report.md)", () => {
+  type Strategy = ResultDocument["strategies"][number];
+  it("is not measured on most seeds, is on some (11, 12), and either way the year is the flash sales' cost", async () => {
+    const input = BUILTIN_SCENARIOS["flash-sale"] as ScenarioInput;
+    const seeds = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12];
+    const docs = await Promise.all(seeds.map((seed) => simulate(input, ["events", "polling:15m"], seed)));
+    const verdicts = docs.map((doc) => projectCost(doc, doc.strategies[0] as Strategy).steady.notMeasured ?? "measured");
+    expect(verdicts).toEqual([...Array<string>(10).fill("sold-out"), "measured", "measured"]);
+    // Nothing is restocked before 0:45 (the restock is at 1:15, mid-sale), so a lead-in whose stock
+    // lasted had no sell-out, hence no oversell: €0 an hour, the same year as "flash sales only".
+    for (const doc of docs) for (const strategy of doc.strategies) {
+      const projection = projectCost(doc, strategy);
+      expect(projection.steady.restockedAtMs).toBeUndefined();
+      expect(projection.perYear, `seed ${doc.seed} ${strategy.strategy}`).toBeCloseTo(strategy.cost.total * 12, 2);
+    }
+  });
+});
+
+describe("a lead-in in which stock ran out and was restocked", () => {
+  type Strategy = ResultDocument["strategies"][number];
+  const truthOf = (doc: ResultDocument, strategy: Strategy, truth: Array<[number, number]>): ResultDocument => ({ ...doc, strategies: doc.strategies.map((s) => (s === strategy ? { ...s, timeline: { ...s.timeline, truth } } : s)) });
+
+  it("is normal trading: steady-day with a 1-hour 5× sale at 20:00 counts the oversells polling caused before it", async () => {
+    const base = BUILTIN_SCENARIOS["steady-day"] as ScenarioInput;
+    const input: ScenarioInput = { ...base, name: "steady-day-with-sale", demand: { ...base.demand, curve: [{ start: "20h", duration: "1h", multiplier: 5, label: "flash sale" }] } };
+    const doc = await simulate(input, ["events", "polling:15m"], 1);
+    const polling = doc.strategies.find((s) => s.strategy === "polling:15m") as Strategy;
+    // Seed 1: the best seller sells out at 7:13, is restocked at 12:00 (30 SKUs + 20), sells out again at
+    // 16:20; polling oversells 3 times before the sale (7:14, 7:15, 11:29), none of them in the sale.
+    expect(polling.perMinute.oversold.slice(0, 20 * 60).reduce((a, b) => a + b, 0)).toBe(3);
+    const projection = projectCost(doc, polling);
+    expect(projection.steady).toMatchObject({ measured: true, oversold: 3, hours: 20 });
+    expect(projection.steady.soldOutAtMs).toBeLessThan(12 * 3_600_000);
+    // The restock at 12:00, as the store applied it (its latency: a millisecond).
+    expect(projection.steady.restockedAtMs).toBeGreaterThanOrEqual(12 * 3_600_000);
+    expect(projection.steady.restockedAtMs).toBeLessThan(12 * 3_600_000 + 60_000);
+    expect(projection.steady.perHour).toBeCloseTo(polling.perMinute.oversold.slice(0, 1200).reduce((a, b) => a + b, 0) * 62.5 / 20, 6);
+    // Before: "12 flash sales only", €2,250 a year; the same day without the sale is €68,437.50.
+    expect(projection.perYear).toBeGreaterThan(50_000);
+    const html = renderReportHtml(doc);
+    expect(html).toContain("12 flash sales + normal trading");
+    expect(html).toContain("Stock ran out in this normal trading and was restocked");
+    expect(html).not.toContain("flash sales only");
+  }, 120_000);
+
+  it("is decided by the restock, over every strategy's run: a restock before the sale makes a sold-out lead-in normal trading, one at the sale's start does not", async () => {
+    const doc = await smallDoc();
+    const events = doc.strategies[0] as Strategy;
+    const other = doc.strategies[1] as Strategy;
+    // Sold out ten minutes in, restocked at 0:15, before the sale at 0:20: normal trading.
+    const restocked = truthOf(doc, other, [[0, 3], [600_000, 0], [900_000, 15], [1_000_000, 14]]);
+    expect(firstRestockBeforeMs(restocked, 20 * 60_000)).toBe(900_000);
+    expect(projectCost(restocked, events).steady).toMatchObject({ measured: true, soldOutAtMs: 600_000, restockedAtMs: 900_000 });
+    // A restock before the first sell-out counts too: the shop restocks during normal trading.
+    const early = truthOf(doc, other, [[0, 3], [60_000, 13], [600_000, 0]]);
+    expect(projectCost(early, events).steady).toMatchObject({ measured: true, soldOutAtMs: 600_000, restockedAtMs: 60_000 });
+    // Restocked only when the sale starts (the built-in flash-sale restocks mid-sale): the lead-in ran dry.
+    const atSale = truthOf(doc, other, [[0, 3], [600_000, 0], [20 * 60_000, 15]]);
+    expect(firstRestockBeforeMs(atSale, 20 * 60_000)).toBeUndefined();
+    expect(projectCost(atSale, events).steady).toMatchObject({ measured: false, notMeasured: "sold-out", soldOutAtMs: 600_000 });
+    expect(projectCost(atSale, events).steady.restockedAtMs).toBeUndefined();
+    // The opening stock (a step at 0:00) is no restock.
+    expect(firstRestockBeforeMs(truthOf(doc, other, [[0, 3], [0, 20], [600_000, 0]]), 20 * 60_000)).toBeUndefined();
   });
 });

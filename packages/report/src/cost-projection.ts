@@ -7,13 +7,18 @@
 // the hours of that lead-in. A run with no flash sale is scaled to a year by its length instead.
 // Easy to get wrong: (1) the tail after a flash sale is not normal trading — the sale has emptied
 // the stock, and a single oversell on the last units there, scaled to 8,700 hours, would swamp
-// everything — so only the lead-in is sampled; (2) the same holds for a lead-in in which stock already
-// ran out: a flash-sale scenario's stock is sized for the sale, so a product selling out before it is
-// the sale's shortage arriving early, not normal trading (where it would be restocked) — one €62.50
-// oversell there × 11,632 made the year €727,000 on one seed and €5,000 on the next. So the lead-in is
-// evidence of the steady state only while no product had sold out in any strategy's run (an oversell
-// means its product was out of stock; the tracked best seller's true stock shows its sell-out
-// directly); otherwise the steady state is not measured; (3) double counting: the run's own hours are already
+// everything — so only the lead-in is sampled; (2) the same can hold for the lead-in itself. Products
+// selling out, polling overselling them, and a restock are what normal trading is (steady-day is all of
+// that, and is scaled to a year whole). But a lead-in that nothing restocks is a draw-down of the stock
+// on hand — in a flash-sale scenario, stock sized for the sale — so a product selling out in it is the
+// sale's shortage arriving early: one €62.50 oversell there × 11,632 made the year €727,000 on one seed
+// and €5,000 on the next. So: a lead-in with a restock in it (any strategy's run) is normal trading,
+// sell-outs and all; one without is evidence of the steady state only while no product had sold out
+// in any strategy's run (an oversell means its product was out of stock; the tracked best seller's true
+// stock shows its sell-out directly), and otherwise the steady state is not measured. Not "up to the
+// first sell-out": that window holds no oversell by construction — a measured €0/h that measured
+// nothing; nor "each sell-out restocked before the sale": a day's last sell-out is restocked the next
+// morning, so that rule refused steady-day with a sale on every seed; (3) double counting: the run's own hours are already
 // inside "per flash sale", so they are taken out of the steady-state hours of the year — and the
 // flash sales' own hours can never exceed the year's (365 sales of a 26-hour run are 9,490 h: refused,
 // see `flashSalesPerYearProblem`); (4) a sale that starts at 0:00 has no lead-in: the steady state is
@@ -43,8 +48,10 @@ export interface CostProjection {
    * Counts and cost of the trading before the flash sale (the lead-in), and their hourly rate. `measured`
    * is false — and the per-year figure has no steady-state cost — when the lead-in is not normal trading:
    * there is none (`notMeasured: "no-lead-in"`: the sale starts in the run's first minute, or there is no
-   * flash sale; zero hours), or stock ran out in it (`"sold-out"`: some product sold out before the sale
-   * in some strategy's run, first at `soldOutAtMs`; the counts are the lead-in's, `perHour` is 0).
+   * flash sale; zero hours), or stock ran out in it and nothing was restocked before the sale
+   * (`"sold-out"`: some product sold out in some strategy's run, first at `soldOutAtMs`; the counts are
+   * the lead-in's, `perHour` is 0). A lead-in with a restock (`restockedAtMs`) is measured, sell-outs
+   * (`soldOutAtMs`) and all.
    */
   readonly steady: {
     readonly oversold: number;
@@ -54,8 +61,10 @@ export interface CostProjection {
     readonly perHour: number;
     readonly measured: boolean;
     readonly notMeasured?: "no-lead-in" | "sold-out";
-    /** With `notMeasured: "sold-out"`: when the first product was out of stock (ms from the start; to the minute for an oversell). */
+    /** When a product was first out of stock in the lead-in (ms from the start; to the minute for an oversell); absent if none was. */
     readonly soldOutAtMs?: number;
+    /** When stock was first restocked in the lead-in (ms from the start), which makes it normal trading; absent if it was not. */
+    readonly restockedAtMs?: number;
   };
   /** The steady-state hours of a year (8,760 minus the flash sales' runs). */
   readonly steadyHoursPerYear: number;
@@ -125,6 +134,29 @@ export function firstSellOutBeforeMs(doc: ResultDocument, endMs: number, strateg
   return first;
 }
 
+/**
+ * The first restock, after the start and before `endMs`, in any strategy's run of `doc` (ms from the
+ * start), or undefined: the tracked best seller's true stock (`timeline.truth`) rising. Only a restock
+ * raises the truth, and every restock includes the best seller — the simulator and `synclag run`
+ * restock the catalogue's first `skus` products, best sellers first, and the tracked one is the first.
+ * A step at 0:00 is the opening stock (a restock at 0:00 adds to it), not a restock during trading.
+ */
+export function firstRestockBeforeMs(doc: ResultDocument, endMs: number, strategies: readonly StrategyResult[] = doc.strategies): number | undefined {
+  let first: number | undefined;
+  for (const s of strategies) {
+    const truth = s.timeline.truth;
+    for (let i = 1; i < truth.length; i++) {
+      const [ms, quantity] = truth[i] as [number, number];
+      if (ms >= endMs) break;
+      if (ms > 0 && quantity > (truth[i - 1] as [number, number])[1]) {
+        first = first === undefined ? ms : Math.min(first, ms);
+        break;
+      }
+    }
+  }
+  return first;
+}
+
 export function projectCost(doc: ResultDocument, strategy: StrategyResult, options: CostProjectionOptions = {}): CostProjection {
   const model = costModelOf(doc);
   const runHours = doc.scenario.durationMs / HOUR_MS;
@@ -144,7 +176,8 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
   // so "saved per year" never sets a measured steady state against an unmeasured one.
   const others = doc.strategies.includes(strategy) ? doc.strategies : [...doc.strategies, strategy];
   const soldOutAtMs = steadyHours > 0 ? firstSellOutBeforeMs(doc, leadInMinutes * MINUTE_MS, others) : undefined;
-  const notMeasured = steadyHours <= 0 ? "no-lead-in" : soldOutAtMs !== undefined ? "sold-out" : undefined;
+  const restockedAtMs = steadyHours > 0 ? firstRestockBeforeMs(doc, leadInMinutes * MINUTE_MS, others) : undefined;
+  const notMeasured = steadyHours <= 0 ? "no-lead-in" : soldOutAtMs !== undefined && restockedAtMs === undefined ? "sold-out" : undefined;
   const perHour = notMeasured === undefined ? steadyCost.total / steadyHours : 0;
   const flashSalesPerYear = options.flashSalesPerYear ?? DEFAULT_FLASH_SALES_PER_YEAR;
   // The callers (synclag demo, synclag report) refuse it with their flags first: never a negative year.
@@ -175,7 +208,8 @@ export function projectCost(doc: ResultDocument, strategy: StrategyResult, optio
       perHour,
       measured: notMeasured === undefined,
       ...(notMeasured === undefined ? {} : { notMeasured }),
-      ...(notMeasured === "sold-out" && soldOutAtMs !== undefined ? { soldOutAtMs } : {}),
+      ...(soldOutAtMs === undefined ? {} : { soldOutAtMs }),
+      ...(restockedAtMs === undefined ? {} : { restockedAtMs }),
     },
     steadyHoursPerYear,
     perYear: Math.round(perYear * 100) / 100,

@@ -8,6 +8,7 @@
 
 import { Histogram, evaluateThreshold, formatAggregation, parseThreshold, type Aggregation, type LatencySummary, type Threshold } from "@synclag/metrics";
 import type { ChannelResult, ResultDocument, StrategyResult } from "@synclag/sim";
+import { formatCount } from "./format.js";
 import { pickStrategy } from "./result-document.js";
 import { timeCompressionOf, type TimeCompression } from "./time-compression.js";
 
@@ -39,6 +40,8 @@ export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit:
   { name: "channels.<id>.api_calls", unit: "count", aggregations: "count", description: "calls made to one channel" },
   { name: "channels.<id>.oversells", unit: "count", aggregations: "count", description: "oversells accepted by one channel" },
   { name: "channels.<id>.lost_sales", unit: "count", aggregations: "count", description: "lost sales at one channel" },
+  { name: "drift_unrepaired", unit: "count", aggregations: "count", description: "listings left short of the truth when a simulated run without a reconciler ended (lost notifications, oversells against a pending update); 0 in a real run" },
+  { name: "channels.<id>.drift_unrepaired", unit: "count", aggregations: "count", description: "listings of one channel left short (drift_unrepaired)" },
   { name: "cost", unit: "money", aggregations: "value", description: "total cost of oversells, lost sales and churn, in the scenario's currency" },
 ];
 
@@ -72,8 +75,29 @@ export interface GateReport {
    * thresholds say, as `synclag run` does. Absent when none were dropped (and for simulated runs).
    */
   readonly droppedArrivals?: { readonly dropped: number; readonly planned: number };
+  /**
+   * Listings a run without a reconciler left short of the truth (`driftUnrepaired`), with each channel's
+   * share: said by every gate output whether or not a threshold names `drift_unrepaired` (it changes no
+   * exit code — gate it with `drift_unrepaired:count==0`). Absent when no listing was left short.
+   */
+  readonly driftUnrepaired?: UnrepairedDrift;
   /** Every threshold passed (invariants and dropped arrivals are reported separately). */
   readonly pass: boolean;
+}
+
+/** `GateReport.driftUnrepaired`: listings left short and the units they are short by, overall and per channel (channels with none left out). */
+export interface UnrepairedDrift {
+  readonly listings: number;
+  readonly units: number;
+  readonly channels: ReadonlyArray<{ readonly channel: string; readonly listings: number; readonly units: number }>;
+}
+
+/** One line on unrepaired drift for the gate's outputs: how many listings, by how much, where and why. */
+export function describeDriftUnrepaired(drift: UnrepairedDrift): string {
+  const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+  const only = drift.channels.length === 1 ? drift.channels[0] : undefined;
+  const where = only !== undefined ? ` (all on ${only.channel})` : drift.channels.length > 1 ? ` (${drift.channels.map((c) => `${c.channel} ${formatCount(c.listings)}`).join(", ")})` : "";
+  return `${plural(drift.listings, "listing")} short by ${plural(drift.units, "unit")} in all when the run ended${where}: sales the engine could not account for (lost notifications, oversells against a pending update) and no reconciler to repair them (engine.reconcileInterval: 0). Gate it with drift_unrepaired:count==0.`;
 }
 
 export type EvaluateGateResult = { ok: true; report: GateReport } | { ok: false; problems: string[] };
@@ -118,6 +142,7 @@ const STRATEGY_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: read
   throttled: { unit: "count", allowed: COUNT_AGGREGATIONS },
   api_calls: { unit: "count", allowed: COUNT_AGGREGATIONS },
   cost: { unit: "money", allowed: VALUE_AGGREGATIONS },
+  drift_unrepaired: { unit: "count", allowed: COUNT_AGGREGATIONS },
 };
 const CHANNEL_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: readonly AggregationKind[] }>> = {
   sync_lag_ms: { unit: "ms", allowed: LATENCY_AGGREGATIONS },
@@ -126,6 +151,7 @@ const CHANNEL_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: reado
   api_calls: { unit: "count", allowed: COUNT_AGGREGATIONS },
   oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
   lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  drift_unrepaired: { unit: "count", allowed: COUNT_AGGREGATIONS },
 };
 
 export type CheckThresholdsResult = { ok: true; thresholds: Threshold[] } | { ok: false; problems: string[] };
@@ -174,6 +200,7 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
   });
   const compression = timeCompressionOf(doc);
   const dropped = droppedArrivalsOf(doc, strategy);
+  const drift = unrepairedDriftOf(strategy);
   return {
     ok: true,
     report: {
@@ -182,6 +209,7 @@ export function evaluateGate(doc: ResultDocument, texts: readonly string[], opti
       mode: doc.generator.mode,
       ...(compression === undefined ? {} : { timeCompression: compression }),
       ...(dropped === undefined ? {} : { droppedArrivals: dropped }),
+      ...(drift === undefined ? {} : { driftUnrepaired: drift }),
       strategy: strategy.strategy,
       currency: strategy.cost.currency,
       reproduce: doc.reproduce,
@@ -214,6 +242,25 @@ function droppedArrivalsOf(doc: ResultDocument, strategy: StrategyResult): GateR
   if (typeof dropped !== "number" || !Number.isFinite(dropped) || dropped <= 0) return undefined;
   const planned = (strategy as { readonly load?: { readonly planned?: unknown } }).load?.planned;
   return { dropped, planned: typeof planned === "number" && planned >= dropped ? planned : strategy.orders.attempted + dropped };
+}
+
+/** The strategy's unrepaired drift when a listing was left short, with the channels that have some. */
+function unrepairedDriftOf(strategy: StrategyResult): UnrepairedDrift | undefined {
+  const drift = strategy.driftUnrepaired;
+  if (drift === undefined || drift.listings <= 0) return undefined;
+  const channels = Object.entries(strategy.channels).flatMap(([channel, c]) => (c.driftUnrepaired !== undefined && c.driftUnrepaired.listings > 0 ? [{ channel, listings: c.driftUnrepaired.listings, units: c.driftUnrepaired.units }] : []));
+  return { listings: drift.listings, units: drift.units, channels };
+}
+
+/**
+ * `drift_unrepaired` (of the strategy, or of one channel): listings left short. A real run excuses no
+ * drift (a listing left off fails its convergence check, and the gate exits 3), so it measures 0; a
+ * simulated document written before the figure existed cannot be measured, never passed.
+ */
+function driftMeasure(doc: ResultDocument, strategy: StrategyResult, drift: { readonly listings: number } | undefined, where: string): Measure | string {
+  if (drift !== undefined) return () => ({ value: drift.listings });
+  if (doc.generator.mode === "real") return () => ({ value: 0, note: "a real run excuses no drift: a listing left off the truth fails its convergence check instead" });
+  return `this result has no driftUnrepaired for ${where} (written by an older synclag), so listings left short cannot be counted (refusing to pass it silently): re-run the command in the document's \`reproduce\` field with this version`;
 }
 
 function checkAll(texts: readonly string[], channels: readonly string[] | undefined, problems: string[]): CheckedThreshold[] {
@@ -299,6 +346,8 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
         return fixed(channel.apiCalls);
       case "oversells":
         return fixed(channel.oversold);
+      case "drift_unrepaired":
+        return driftMeasure(doc, strategy, channel.driftUnrepaired, `channel ${spec.channel} of ${strategy.strategy}`);
       default:
         return fixed(channel.lostSales);
     }
@@ -329,6 +378,8 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
       return fixed(channels.reduce((sum, c) => sum + c.apiCalls, 0));
     case "cost":
       return fixed(strategy.cost.total);
+    case "drift_unrepaired":
+      return driftMeasure(doc, strategy, strategy.driftUnrepaired, strategy.strategy);
     default: {
       // dropped_arrivals
       if (doc.generator.mode === "simulated") return fixed(0, "simulated: the open model in virtual time never drops an arrival");

@@ -9,8 +9,8 @@ export { parseResultDocument, pickStrategy, validateResultDocument } from "./res
 export type { ParseResultDocumentResult } from "./result-document.js";
 
 // --- Gate ---
-export { GATE_METRICS, checkThresholds, evaluateGate } from "./gate.js";
-export type { CheckThresholdsResult, EvaluateGateOptions, EvaluateGateResult, GateOutcome, GateReport, MetricUnit } from "./gate.js";
+export { GATE_METRICS, checkThresholds, describeDriftUnrepaired, evaluateGate } from "./gate.js";
+export type { CheckThresholdsResult, EvaluateGateOptions, EvaluateGateResult, GateOutcome, GateReport, MetricUnit, UnrepairedDrift } from "./gate.js";
 export { describeDroppedArrivals, describeOutcome, formatLimit, formatMeasured } from "./gate-format.js";
 export { escapeXml, renderJUnit } from "./junit.js";
 export { renderGateSummary } from "./markdown-summary.js";

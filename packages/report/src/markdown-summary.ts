@@ -1,11 +1,12 @@
 // The gate as a markdown summary for a CI job page (GitHub's $GITHUB_STEP_SUMMARY, GitLab and others
 // render the same GitHub-flavoured markdown): verdict first, then one table row per threshold. A real
-// run whose load generator dropped arrivals fails, with a warning above the table.
+// run whose load generator dropped arrivals fails, with a warning above the table; listings a run
+// without a reconciler left short (unrepaired drift) are noted there too, threshold or not.
 // Easy to get wrong: table cells. A "|" in a threshold or a note ends the cell, and backticks inside
 // code spans break them — both are escaped or avoided here.
 
 import { describeDroppedArrivals, formatLimit, formatMeasured } from "./gate-format.js";
-import type { GateReport } from "./gate.js";
+import { describeDriftUnrepaired, type GateReport } from "./gate.js";
 import { describeCompression } from "./time-compression.js";
 
 export function renderGateSummary(report: GateReport): string {
@@ -27,6 +28,10 @@ export function renderGateSummary(report: GateReport): string {
   lines.push("");
   if (dropped) {
     lines.push(`> ⚠️ **Dropped arrivals:** ${cell(describeDroppedArrivals(dropped))}`);
+    lines.push("");
+  }
+  if (report.driftUnrepaired) {
+    lines.push(`> ℹ️ **Unrepaired drift:** ${cell(describeDriftUnrepaired(report.driftUnrepaired))}`);
     lines.push("");
   }
   lines.push("| | threshold | measured | limit |");

@@ -11,7 +11,7 @@
 
 import { Histogram } from "@synclag/metrics";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
-import { computeCost } from "@synclag/workload";
+import { computeCost, isCurrencyCode } from "@synclag/workload";
 
 /** The schema version this code reads; typed against the sim's so a bump fails to compile here. */
 const SUPPORTED_SCHEMA_VERSION: ResultDocument["schemaVersion"] = 1;
@@ -87,7 +87,10 @@ function validateScenarioPart(value: Record<string, unknown>, at: (path: string,
   const channels = get(value, "scenario.channels");
   if (!Array.isArray(channels) || channels.length === 0) at("scenario.channels", "must be a non-empty array");
   else channels.forEach((_, i) => (requireString(value, `scenario.channels.${i}.id`, at), requirePositive(value, `scenario.channels.${i}.share`, at)));
-  requireString(value, "scenario.cost.currency", at);
+  // The headline's and every amount's: an active ISO 4217 code as synclag writes it (capitals), from the
+  // list the scenario schema and `demo --currency` use — not "" or "Euros, roughly".
+  const currency = get(value, "scenario.cost.currency");
+  if (!isCurrencyCode(currency)) at("scenario.cost.currency", `must be an active ISO 4217 currency code in capitals, like "EUR", got ${describe(currency)}`);
   for (const field of COST_AMOUNTS) requireNonNegative(value, `scenario.cost.${field}`, at);
   for (const field of COST_RATES) requireRate(value, `scenario.cost.${field}`, at);
   const curve = get(value, "scenario.curve");
@@ -117,6 +120,10 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const oversold = get(doc, `${base}.orders.oversold`);
   const accepted = get(doc, `${base}.orders.accepted`);
   const cancellationRate = get(doc, `${base}.orders.cancellationRate`);
+  // An oversell is an accepted order stock could not fill (the simulator counts it on an accepted
+  // order's notification, a real run from the store's audit of notified orders): 11 oversold of 0
+  // taken would show a 0 % cancellation rate and pass its gate.
+  if (isCount(oversold) && isCount(accepted) && oversold > accepted) at(`${base}.orders.oversold`, `must be at most orders.accepted (${accepted}): an oversold order is an accepted order stock could not fill, got ${oversold}`);
   if (isCount(oversold) && isCount(accepted) && isRate(cancellationRate)) {
     const expected = accepted > 0 ? Math.round((oversold / accepted) * 1e6) / 1e6 : 0;
     if (Math.abs(cancellationRate - expected) > 1e-6) at(`${base}.orders.cancellationRate`, `must be ${expected}, orders.oversold ${oversold} ÷ orders.accepted ${accepted}, got ${cancellationRate}`);
@@ -131,6 +138,7 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   if (get(doc, `${base}.visibleEverywhereMs`) !== undefined) SUMMARY_CHECKS(doc, `${base}.visibleEverywhereMs`, at);
   if (get(doc, `${base}.histograms.visibleEverywhereMs`) !== undefined) requireHistogram(doc, `${base}.histograms.visibleEverywhereMs`, at);
   if (get(doc, `${base}.orders.notVisibleEverywhere`) !== undefined) requireCount(doc, `${base}.orders.notVisibleEverywhere`, at);
+  const drift = readDriftUnrepaired(doc, `${base}.driftUnrepaired`, at);
   requireString(doc, `${base}.cost.currency`, at);
   for (const field of COST_PARTS) requireNumber(doc, `${base}.cost.${field}`, at);
   checkCost(doc, base, at);
@@ -157,6 +165,8 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
     }
   }
   const channels = get(doc, `${base}.channels`);
+  /** Each channel's `driftUnrepaired` (null: absent or unreadable): their sum is the strategy's. */
+  const channelDrift: Array<{ listings: number; units: number } | null> = [];
   if (!isObject(channels)) at(`${base}.channels`, "must be an object keyed by channel id");
   else {
     // Every channel of the scenario has its figures (the per-channel table and the gate's channels.<id>).
@@ -174,11 +184,18 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
       }
       for (const field of ["apiCalls", "throttled", "oversold", "lostSales"]) requireCount(doc, `${path}.${field}`, at);
       requireRate(doc, `${path}.staleExposure`, at);
+      channelDrift.push(readDriftUnrepaired(doc, `${path}.driftUnrepaired`, at));
       for (const lag of ["syncLagMs", "acceptedLagMs"]) {
         SUMMARY_CHECKS(doc, `${path}.${lag}`, at);
         requireHistogram(doc, `${path}.histograms.${lag}`, at);
       }
     }
+  }
+  // The strategy's drift is its channels' added up (the simulator writes both): checked when all are readable.
+  if (drift !== null && channelDrift.length > 0 && channelDrift.every((c) => c !== null)) {
+    const listings = channelDrift.reduce((sum, c) => sum + (c?.listings ?? 0), 0);
+    const units = channelDrift.reduce((sum, c) => sum + (c?.units ?? 0), 0);
+    if (listings !== drift.listings || units !== drift.units) at(`${base}.driftUnrepaired`, `must be the sum of its channels' (${listings} listings, ${units} units), got ${drift.listings} listings, ${drift.units} units`);
   }
   // One entry per minute of the run (the simulator and `synclag run` both write them so): a shorter
   // series is a truncated file, and the report would read its missing minutes as "no orders".
@@ -208,6 +225,29 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const timelineChannels = get(doc, `${base}.timeline.channels`);
   if (!isObject(timelineChannels)) at(`${base}.timeline.channels`, "must be an object keyed by channel id");
   else for (const [id, series] of Object.entries(timelineChannels)) if (!isSeries(series)) at(`${base}.timeline.channels.${id}`, "must be an array of [ms, quantity] pairs");
+}
+
+/**
+ * A `driftUnrepaired` figure (the simulator's, of a strategy or a channel; real runs and older documents
+ * lack it): { listings, units } in whole numbers ≥ 0, every listing left short by a unit or more. The
+ * figure when present and readable, null otherwise (its problems are reported).
+ */
+function readDriftUnrepaired(doc: Record<string, unknown>, path: string, at: At): { listings: number; units: number } | null {
+  const value = get(doc, path);
+  if (value === undefined) return null;
+  if (!isObject(value)) {
+    at(path, `must be an object { listings, units }, got ${describe(value)}`);
+    return null;
+  }
+  requireCount(doc, `${path}.listings`, at);
+  requireCount(doc, `${path}.units`, at);
+  const { listings, units } = value;
+  if (!isCount(listings) || !isCount(units)) return null;
+  if (units < listings) {
+    at(`${path}.units`, `must be at least listings (${listings}): each listing left off is short by a unit or more, got ${units}`);
+    return null;
+  }
+  return { listings, units };
 }
 
 /**

@@ -60,27 +60,20 @@ export interface Mismatch {
 
 /**
  * Splits the listings that differ from the truth at the end of a run *without a reconciler* into drift
- * explained by orders the engine never heard of (their notification was lost) and the rest. A sale
- * the engine never heard of takes its units off the selling channel's listing and nowhere else, and
- * only the engine's next absolute update of that listing undoes it — so the listing shows less than
- * expected by exactly the units of the lost orders sold on it since that update: the sum of the
- * *last* k of its lost orders, in the order they were confirmed. `lostQuantities` holds, per channel
- * and SKU, the quantities of its lost orders in that order. Any other gap — one those orders do not
- * add up to, a listing showing more than expected, a listing with no lost order — is unexplained.
+ * the run's configuration implies and the rest. `unrepaired` holds, per channel and SKU, the units that
+ * sales no engine update put back took off the listing since its last accepted update (`DriftLedger`
+ * in the simulator): orders whose notification was lost, and oversold orders that took units off an
+ * update still on its way to buyers. A listing is drift when it shows exactly that many units *less*
+ * than expected. Any other gap — a different amount, a listing showing more than expected, a listing
+ * no such sale touched — is unexplained.
  */
-export function explainDrift(mismatches: readonly Mismatch[], lostQuantities: ReadonlyMap<string, ReadonlyMap<Sku, readonly number[]>>): { drift: Mismatch[]; unexplained: Mismatch[] } {
+export function explainDrift(mismatches: readonly Mismatch[], unrepaired: ReadonlyMap<string, ReadonlyMap<Sku, number>>): { drift: Mismatch[]; unexplained: Mismatch[] } {
   const drift: Mismatch[] = [];
   const unexplained: Mismatch[] = [];
   for (const mismatch of mismatches) {
-    const quantities = lostQuantities.get(mismatch.channel)?.get(mismatch.sku) ?? [];
+    const units = unrepaired.get(mismatch.channel)?.get(mismatch.sku) ?? 0;
     const gap = mismatch.expected - mismatch.shown;
-    let suffix = 0;
-    let explained = false;
-    for (let k = quantities.length - 1; k >= 0 && suffix < gap && !explained; k--) {
-      suffix += quantities[k] as number;
-      explained = suffix === gap;
-    }
-    (explained ? drift : unexplained).push(mismatch);
+    (gap > 0 && gap === units ? drift : unexplained).push(mismatch);
   }
   return { drift, unexplained };
 }
@@ -90,7 +83,7 @@ export function checkConvergence(
   unresolved: ReadonlyArray<{ channel: string; count: number }>,
   /** Accepted orders whose notification had not reached the engine when the run ended (simulator). */
   undelivered = 0,
-  /** Listings left off by lost notifications with no reconciler to repair them (`explainDrift`): reported, not failed. */
+  /** Listings left short by sales the engine could not account for, with no reconciler to repair them (`explainDrift`): reported, not failed. */
   drift: readonly Mismatch[] = [],
 ): CheckResult {
   const name = "every channel converged after quiescence";
@@ -98,7 +91,7 @@ export function checkConvergence(
   const first = mismatches[0];
   const units = drift.reduce((total, d) => total + d.expected - d.shown, 0);
   const example = drift[0];
-  const driftText = example === undefined ? "" : `${drift.length} listing${drift.length === 1 ? "" : "s"} off by ${units} unit${units === 1 ? "" : "s"} in all, drift explained by orders the engine never heard of (lost notifications; no reconciler ran to repair it), e.g. ${example.channel}/${example.sku} shows ${example.shown}, expected ${example.expected}`;
+  const driftText = example === undefined ? "" : `${drift.length} listing${drift.length === 1 ? "" : "s"} short by ${units} unit${units === 1 ? "" : "s"} in all, drift explained by sales the engine could not account for (lost notifications, or oversells that took units off an update still on its way to buyers; no reconciler ran to repair it), e.g. ${example.channel}/${example.sku} shows ${example.shown}, expected ${example.expected}`;
   const besides = driftText === "" ? "" : `; besides, ${driftText}`;
   if (first) return fail(name, `${mismatches.length} listings differ from the truth, e.g. ${first.channel}/${first.sku} shows ${first.shown}, expected ${first.expected}${besides}`);
   const waiting = unresolved.filter((u) => u.count > 0);

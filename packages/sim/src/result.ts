@@ -144,7 +144,8 @@ export interface StrategyResult {
   };
   /**
    * Listings still off the truth at the end of a run without a reconciler (`engine.reconcileInterval: 0`)
-   * because of orders the engine never heard of (`orders.unnotified`): the drift nothing repaired. Always
+   * because of sales the engine could not account for — orders it never heard of (`orders.unnotified`),
+   * oversells against an update still on its way to buyers — the drift nothing repaired. Always
    * 0 with a reconciler, which must repair it (a listing left off then fails the convergence check).
    * Absent in real runs and in documents written before the field existed.
    */

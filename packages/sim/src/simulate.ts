@@ -10,6 +10,7 @@ import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@sy
 import { Histogram, InMemoryMetrics } from "@synclag/metrics";
 import { buildCatalog, computeCost, parseStrategy as parseStrategyText, planArrivals, type ChannelSpec, type Scenario } from "@synclag/workload";
 import { checkConservation, checkConvergence, checkEveryOversellCancelled, checkLagNeverNegative, checkNoValidOrderDeadLettered, checkNoVersionRegression, checkSingleApplication, checkStockNeverNegative, explainDrift, type CheckResult } from "./checkers.js";
+import { DriftLedger } from "./drift-ledger.js";
 import { GroundTruth } from "./ground-truth.js";
 import { notificationTimes } from "./notification-delivery.js";
 import { RESULT_SCHEMA_VERSION, blockedMsOf, rateLimitBound, type ChannelResult, type ResultDocument, type StrategyResult } from "./result.js";
@@ -134,6 +135,12 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const skus = catalog.map((item) => item.sku);
   const truth = new GroundTruth(scenario.channels.map((c) => (c.policy ? { id: c.id, policy: c.policy } : { id: c.id })), skus, startMs, endMs);
   let lagError: Error | undefined;
+  /**
+   * Without a reconciler nothing repairs what sales the engine could not account for took off a listing
+   * (lost notifications; oversells that took units off an update still on its way): the ledger records
+   * it from the marketplace side, and the drift it accounts for exactly is reported, not failed.
+   */
+  const ledger = scenario.engine.reconcileInterval > 0 ? undefined : new DriftLedger();
 
   // --- Marketplaces and clients ---------------------------------------------------------------
   const models = new Map<string, MarketplaceModel>();
@@ -176,6 +183,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         }
       },
       onAccepted: (change) => {
+        ledger?.accepted(spec.id, change.sku);
         try {
           truth.acceptedAt(c, change.slot ?? truth.skuIndexOf(change.sku), change.version, change.atMs);
         } catch (error) {
@@ -237,7 +245,10 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   };
   const onResult = (event: OrderEvent, result: ApplyResult) => {
     const now = scheduler.now();
-    if (result.kind === "applied" || result.kind === "insufficient") settle(event.orderId);
+    if (result.kind === "applied" || result.kind === "insufficient") {
+      settle(event.orderId);
+      ledger?.settled(event.orderId, result.kind);
+    }
     if (result.kind === "applied") {
       counts.fulfilled += 1;
       for (const change of result.changes) {
@@ -304,11 +315,6 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   let pendingDeliveries = 0;
   /** Accepted orders none of whose notifications reached the feed yet (the convergence check reports them). */
   let ordersOnTheirWay = 0;
-  /**
-   * Quantities of the orders whose notification was lost, per channel and SKU in the order they were
-   * confirmed: without a reconciler the drift they leave is reported, not failed (`explainDrift`).
-   */
-  const lostQuantities = new Map<string, Map<string, number[]>>(scenario.channels.map((c) => [c.id, new Map()]));
   // Periodic order import (`orderImport: poll`) is part of the polling baseline, the connector that
   // polls a marketplace's order API (DESIGN, "The polling baseline, modelled fairly"): the event-driven
   // engine takes each notification as it arrives whatever the scenario says.
@@ -361,6 +367,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         const window = Math.floor(arrival.atMs / pollingWindowMs);
         ordersPerWindowCount[window] = (ordersPerWindowCount[window] ?? 0) + 1;
       }
+      // What the listing converges to once its accepted updates are visible, before the sale: the sale
+      // takes off that (clamped at 0), not necessarily its whole quantity (`DriftLedger`).
+      const eventualBefore = ledger === undefined ? 0 : (model.listing(arrival.sku)?.acceptedQuantity ?? 0);
       const checkout = model.checkout(now, arrival.sku, arrival.quantity);
       if (!checkout.ok) {
         const available = (memoryStore.model.level(arrival.sku)?.quantity ?? 0) - (committed.get(arrival.sku) ?? 0);
@@ -379,12 +388,11 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
       unsettled.set(event.orderId, event.lines);
       committed.set(arrival.sku, (committed.get(arrival.sku) ?? 0) + arrival.quantity);
-      if (!scheduleNotification(event, model, arrivalSeq)) {
+      const took = eventualBefore - (model.listing(arrival.sku)?.acceptedQuantity ?? 0);
+      if (scheduleNotification(event, model, arrivalSeq)) ledger?.notified(event.orderId, arrival.channel, arrival.sku, arrival.quantity, took);
+      else {
         counts.unnotified += 1;
-        const lost = lostQuantities.get(arrival.channel) as Map<string, number[]>;
-        const quantities = lost.get(arrival.sku);
-        if (quantities) quantities.push(arrival.quantity);
-        else lost.set(arrival.sku, [arrival.quantity]);
+        ledger?.lost(arrival.channel, arrival.sku, took);
       }
     });
   };
@@ -498,9 +506,9 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   const final = memoryStore.model.snapshot();
   const cancelledIds = new Map([...models.values()].map((m) => [m.channel as string, m.cancelledOrderIds]));
   const unresolved = truth.unresolved();
-  // Without a reconciler nothing repairs a listing an order the engine never heard of moved: that drift
-  // is the configuration's cost, reported (`driftUnrepaired`); with one, every listing must converge.
-  const { drift, unexplained } = scenario.engine.reconcileInterval > 0 ? { drift: [], unexplained: truth.mismatches() } : explainDrift(truth.mismatches(), lostQuantities);
+  // Without a reconciler nothing repairs what the ledger recorded: that drift is the configuration's
+  // cost, reported (`driftUnrepaired`); with one, every listing must converge.
+  const { drift, unexplained } = ledger === undefined ? { drift: [], unexplained: truth.mismatches() } : explainDrift(truth.mismatches(), ledger.unrepaired());
   const driftOf = (channel?: string) => {
     const listings = channel === undefined ? drift : drift.filter((d) => d.channel === channel);
     return { listings: listings.length, units: listings.reduce((units, d) => units + d.expected - d.shown, 0) };

@@ -16,4 +16,5 @@ export type { Arrival, CatalogItem, RateCurve } from "./arrivals.js";
 
 // --- Cost ---
 export { computeCost } from "./cost.js";
+export { ISO_4217_CURRENCY_CODES, currencyCode, isCurrencyCode } from "./currency.js";
 export type { CostBreakdown, CostModel } from "./cost.js";

@@ -13,10 +13,8 @@ import { MAX_QUANTITY, formatDuration, parseDuration, type Distribution } from "
 import { DEFAULT_PROFILES, MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { z } from "zod";
 import { expectedArrivals, rateSegments } from "./arrivals.js";
+import { currencyCode } from "./currency.js";
 import { parseStrategy, strategyName } from "./strategy.js";
-
-/** The ISO 4217 currency codes (Node's ICU list: current codes, no test or metal codes like XXX or XAU). */
-const ISO_4217_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf("currency"));
 
 /** Longest duration accepted anywhere (the simulator keeps per-minute series over the whole run). */
 const MAX_DURATION_MS = 366 * 86_400_000;
@@ -347,12 +345,16 @@ const scenarioObject = z
       .default({ reconcileInterval: 900_000, storeLatency: { kind: "constant", ms: 1 }, maxAttempts: 8 }),
     cost: z
       .strictObject({
-        /** An ISO 4217 code the runtime knows (`Intl.supportedValuesOf("currency")`): the report formats every amount in it. */
+        /**
+         * An active ISO 4217 code (ISO_4217_CURRENCY_CODES, a fixed list: not the runtime's), in any case
+         * and kept in capitals ("eur" runs as "EUR"): the report formats every amount in it.
+         */
         currency: z
           .string()
-          .refine((code) => ISO_4217_CURRENCIES.has(code), {
-            error: (issue) => (typeof issue.input === "string" && /^[A-Z]{3}$/.test(issue.input) ? `${JSON.stringify(issue.input)} is not an ISO 4217 currency code (e.g. EUR, USD, GBP, INR)` : "an ISO 4217 code like EUR"),
+          .refine((code) => currencyCode(code) !== undefined, {
+            error: (issue) => (typeof issue.input === "string" && /^[A-Za-z]{3}$/.test(issue.input) ? `${JSON.stringify(issue.input)} is not an ISO 4217 currency code (e.g. EUR, USD, GBP, INR)` : "an ISO 4217 code like EUR"),
           })
+          .transform((code) => currencyCode(code) as string)
           .default("EUR"),
         /** Default: catalog.price × the mean units per order (1 + demand.extraUnitsMean) when a price is given, else 80. */
         averageOrderValue: z.number().nonnegative().optional(),

@@ -16,7 +16,7 @@ import { STDOUT, checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
 import { finish } from "./shared.js";
-import { checkFlashSalesFitAYear, parseFlashSalesPerYear, writeReport } from "./report.js";
+import { PLAIN_NUMBER, checkFlashSalesFitAYear, parseFlashSalesPerYear, writeReport } from "./report.js";
 
 interface DemoOptions {
   ordersPerDay: string;
@@ -74,7 +74,7 @@ export function demoCommand(): Command {
     .description("Show a client what a flash sale costs them: simulate their numbers through polling and event-driven sync, and write a self-contained HTML report.")
     .option("--orders-per-day <n>", "orders a day in normal trading", "2000")
     .option("--aov <amount>", "average order value (more than 0)", "80")
-    .option("--currency <code>", "ISO 4217 currency code", "EUR")
+    .option("--currency <code>", "ISO 4217 currency code, in any case (gbp is GBP)", "EUR")
     .option("--channels <list>", "sales channels (amazon, shopify, woocommerce, flipkart, ebay), each optionally kind:share, a share of the orders as 40%, 40 or 0.4; channels without one split the rest equally (default: amazon:0.4,shopify:0.3,flipkart:0.2,woocommerce:0.1)")
     .option("--polling <interval>", "the polling interval of the client's current tool", "15m")
     .option("--flash-multiplier <x>", "demand during the flash sale, as a multiple of normal (more than 1)", "10")
@@ -135,7 +135,8 @@ checker failed (the report is still written). Details: docs/report.md`,
       const channels = parseChannels(opts.channels ?? DEFAULT_CHANNELS, problems, notes);
       const channelsRefused = problems.length > beforeChannels;
       const cost = {
-        currency: opts.currency.toUpperCase(),
+        // As typed: the scenario schema reads a code in any case and keeps it in capitals ("gbp" runs as GBP).
+        currency: opts.currency,
         averageOrderValue: positive("--aov", opts.aov, "the average order value: a lost sale costs its margin"),
         marginRate: rate("--margin", opts.margin),
         cancellationCost: number("--cancellation-cost", opts.cancellationCost),
@@ -205,9 +206,6 @@ export function demoStock(ordersPerDay: number, multiplier: number, flashMs: num
   const min = Math.max(1, Math.round(mean * 0.5), floor);
   return { min, max: Math.max(min, min === Math.round(mean * 0.5) ? Math.round(mean * 1.5) : 2 * mean - min) };
 }
-
-/** A plain decimal number, `_` between digits allowed ("2_000", "0.5", "-5"): not "0x50", "1e3" or "Infinity". */
-const PLAIN_NUMBER = /^[+-]?(?:\d+(?:_\d+)*(?:\.\d+)?|\.\d+)$/;
 
 function parseNumber(flag: string, text: string, problems: string[]): number | undefined {
   const trimmed = text.trim();

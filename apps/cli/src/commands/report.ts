@@ -45,14 +45,22 @@ export function reportCommand(): Command {
 }
 
 /**
- * `--flash-sales-per-year`: a number ≥ 0, or a problem. Shared with `demo`. Its upper bound is the
- * year's hours, checked against the run (checkFlashSalesFitAYear): several flash sales a day are a
- * real business (hourly deals), so there is no calendar cap.
+ * A plain decimal number, `_` between digits allowed ("2_000", "0.5", "-5"): not "0x0C", "1e1" or
+ * "Infinity", which `Number()` would read as 12, 10 and a figure. The rule of every number `demo` and
+ * `report` take.
+ */
+export const PLAIN_NUMBER = /^[+-]?(?:\d+(?:_\d+)*(?:\.\d+)?|\.\d+)$/;
+
+/**
+ * `--flash-sales-per-year`: a plain decimal ≥ 0 (PLAIN_NUMBER), or a problem. Shared with `demo`. Its
+ * upper bound is the year's hours, checked against the run (checkFlashSalesFitAYear): several flash
+ * sales a day are a real business (hourly deals), so there is no calendar cap.
  */
 export function parseFlashSalesPerYear(text: string | undefined, problems: string[]): number | undefined {
   if (text === undefined) return undefined;
-  const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value < 0) {
+  const trimmed = text.trim();
+  const value = PLAIN_NUMBER.test(trimmed) ? Number(trimmed.replace(/_/g, "")) : Number.NaN;
+  if (!Number.isFinite(value) || value < 0) {
     problems.push(`--flash-sales-per-year must be a number ≥ 0, got ${JSON.stringify(text)}`);
     return undefined;
   }

@@ -128,10 +128,10 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
   if (unrecorded.length > 0) lines.push(c.dim(`${NO_SAMPLES} visible everywhere (${unrecorded.join(", ")}): not in this result (written by an older synclag).`));
   const missing = strategies.filter((s) => (s.orders.notVisibleEverywhere ?? 0) > 0);
   for (const s of missing) lines.push(c.dim(`${s.strategy}: ${formatCount(s.orders.notVisibleEverywhere ?? 0)} sales not visible everywhere by the end of the run (not in visible everywhere).`));
-  // A run without a reconciler: the listings lost notifications left off (the configuration's cost, not a broken invariant).
+  // A run without a reconciler: the listings sales the engine could not account for left off (the configuration's cost, not a broken invariant).
   for (const s of strategies) {
     const drift = s.driftUnrepaired;
-    if (drift && drift.listings > 0) lines.push(c.dim(`${s.strategy}: ${formatCount(drift.listings)} listing${drift.listings === 1 ? "" : "s"} left off by ${formatCount(drift.units)} unit${drift.units === 1 ? "" : "s"}: orders the engine never heard of (lost notifications, no reconciler to repair them).`));
+    if (drift && drift.listings > 0) lines.push(c.dim(`${s.strategy}: ${formatCount(drift.listings)} listing${drift.listings === 1 ? "" : "s"} left off by ${formatCount(drift.units)} unit${drift.units === 1 ? "" : "s"}: sales the engine could not account for (lost notifications, oversells against a pending update; no reconciler to repair them).`));
   }
   for (const s of strategies) {
     if (s.polling) lines.push(...pollingLines(s.strategy, s.polling, doc.generator.mode, compression).map((line) => c.dim(line)));

@@ -1,12 +1,13 @@
 // The gate's terminal output: one line per threshold (PASS/FAIL, the threshold as written, the
-// measured value), a warning when a real run dropped arrivals, a verdict line naming the exit code.
+// measured value), a warning when a real run dropped arrivals, a note when a run without a reconciler
+// left listings short (unrepaired drift), a verdict line naming the exit code.
 // Fits 80 columns: a long threshold pushes its measured value onto the next line instead of wrapping
 // mid-word. Coloured on a TTY, plain otherwise.
 // Easy to get wrong: colour codes have no width — pad the plain text first, colour it afterwards.
 // The `reproduce:` command line is not part of this: the command prints it to stderr, unwrapped.
 
 import pc from "picocolors";
-import { describeCompression, describeDroppedArrivals, formatLimit, formatMeasured, type GateReport } from "@synclag/report";
+import { describeCompression, describeDriftUnrepaired, describeDroppedArrivals, formatLimit, formatMeasured, type GateReport } from "@synclag/report";
 
 const WIDTH = 80;
 const STATUS_WIDTH = 6;
@@ -34,6 +35,8 @@ export function renderGate(report: GateReport, options: { readonly color: boolea
   const dropped = report.droppedArrivals;
   // Before the verdict, as `synclag run` warns: such a run measured the load generator, not sync.
   if (dropped) for (const line of wrap(`WARNING: ${describeDroppedArrivals(dropped)}`, WIDTH)) lines.push(c.red(c.bold(line)));
+  // Said whether or not a threshold names drift_unrepaired: the checks pass on it, so nothing else would.
+  if (report.driftUnrepaired) for (const line of wrap(`note: unrepaired drift: ${describeDriftUnrepaired(report.driftUnrepaired)}`, WIDTH)) lines.push(c.yellow(line));
   if (report.invariantsBroken.length > 0) {
     lines.push(c.red(c.bold(`invariant broken: the run cannot be trusted → exit 3`)));
     for (const broken of report.invariantsBroken) lines.push(c.red(`  ${broken}`));

@@ -201,12 +201,16 @@ ${
     ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}): <strong>the flash sales only</strong>.</p>
 <p><strong>Steady-state cost</strong> (normal trading between the sales): <strong>not measured</strong>. ${
         first.steady.notMeasured === "sold-out"
-          ? `Stock ran out before the flash sale: a product sold out about ${esc(formatElapsedMinutes(Math.floor((first.steady.soldOutAtMs ?? 0) / MINUTE_MS)))} into the run, before the sale began at ${esc(formatElapsedMinutes((firstFlashStartMs(doc) ?? 0) / MINUTE_MS))} (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost before the sale`).join("; ")}). A flash-sale run stocks for the sale, so a sell-out before it is the sale's shortage arriving early, not normal trading, where the product would be restocked — and a few such orders multiplied over the ${esc(formatCount(Math.round(first.steadyHoursPerYear)))} other hours of the year would outweigh everything else. The hours after the sale are not normal trading either (the sale has emptied the stock).`
+          ? `Stock ran out before the flash sale: a product sold out about ${esc(formatElapsedMinutes(Math.floor((first.steady.soldOutAtMs ?? 0) / MINUTE_MS)))} into the run, before the sale began at ${esc(formatElapsedMinutes((firstFlashStartMs(doc) ?? 0) / MINUTE_MS))} (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost before the sale`).join("; ")}), and nothing was restocked before the sale. So the stock on hand was the sale's (a flash-sale run stocks for the sale), and a sell-out before it is the sale's shortage arriving early, not normal trading, where the shop restocks — and a few such orders multiplied over the ${esc(formatCount(Math.round(first.steadyHoursPerYear)))} other hours of the year would outweigh everything else. The hours after the sale are not normal trading either (the sale has emptied the stock).`
           : `The flash sale starts at the beginning of this run, so there is no normal trading before it to measure, and the hours after the sale are not normal trading either (the sale has emptied the stock).`
-      } The per-year figure leaves it out, so it counts the flash sales alone; a run whose stock lasts through the normal trading before the sale, or the <code>steady-day</code> scenario, measures it.</p>`
+      } The per-year figure leaves it out, so it counts the flash sales alone; a run with normal trading before the sale that restocks in it (<code>demand.restocks</code>) or whose stock lasts until the sale, or the <code>steady-day</code> scenario, measures it.</p>`
     : first.hasFlashSale
     ? `<p><strong>Cost per year</strong> = cost per flash sale × flash sales per year (${esc(first.flashSalesPerYear)}) + steady-state cost per hour × (8,760 h − ${esc(first.flashSalesPerYear)} × ${esc(round(first.runHours, 2))} h).</p>
-<p><strong>Steady-state cost per hour</strong> = the cost formula applied to the oversells and lost sales of the ${esc(formatMsWords(first.steady.hours * 3_600_000))} of normal trading before the flash sale in this run (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost`).join("; ")}), divided by those hours. The hours after the sale are left out: the sale has emptied the stock, so they are not normal trading. A short lead-in with few orders makes this part rough; a longer run, or the <code>steady-day</code> scenario, measures it better.</p>`
+<p><strong>Steady-state cost per hour</strong> = the cost formula applied to the oversells and lost sales of the ${esc(formatMsWords(first.steady.hours * 3_600_000))} of normal trading before the flash sale in this run (${projections.map((p) => `${esc(strategyShortLabel(p.strategy))}: ${esc(formatCount(p.steady.oversold))} oversold, ${esc(formatCount(p.steady.lostSales))} lost`).join("; ")}), divided by those hours.${
+      first.steady.soldOutAtMs !== undefined && first.steady.restockedAtMs !== undefined
+        ? ` Stock ran out in this normal trading and was restocked (a product first sold out about ${esc(formatElapsedMinutes(Math.floor(first.steady.soldOutAtMs / MINUTE_MS)))} into the run; the first restock came at ${esc(formatElapsedMinutes(Math.floor(first.steady.restockedAtMs / MINUTE_MS)))}): products selling out between restocks, and the oversells sync lag causes on them, are what normal trading costs, so they count.`
+        : ""
+    } The hours after the sale are left out: the sale has emptied the stock, so they are not normal trading. A short lead-in with few orders makes this part rough; a longer run, or the <code>steady-day</code> scenario, measures it better.</p>`
     : `<p><strong>Cost per year</strong> = cost of this ${esc(formatMsWords(doc.scenario.durationMs))} run × (8,760 h ÷ ${esc(round(first.runHours, 2))} h).</p>`
 }
 </div>
@@ -490,11 +494,15 @@ function methodSection(doc: ResultDocument, events: StrategyResult | undefined, 
             : ". Its time compression is not recorded in the result document, so its lags cannot be related to real trading time."
         }`,
   );
+  const drift = unrepairedDrift(doc);
   items.push(
-    failed.length === 0
-      ? `All ${esc(checks.length)} consistency checks passed (stock never negative, every sale applied once, every channel converged to the truth, every oversell cancelled, …).`
-      : `<strong>Consistency checks failed:</strong> ${failed.map((c) => `${esc(c.strategy)}: ${esc(c.name)} — ${esc(c.detail)}`).join("; ")}.`,
+    failed.length > 0
+      ? `<strong>Consistency checks failed:</strong> ${failed.map((c) => `${esc(c.strategy)}: ${esc(c.name)} — ${esc(c.detail)}`).join("; ")}.`
+      : drift === ""
+        ? `All ${esc(checks.length)} consistency checks passed (stock never negative, every sale applied once, every channel converged to the truth, every oversell cancelled, …).`
+        : `All ${esc(checks.length)} consistency checks passed (stock never negative, every sale applied once, every oversell cancelled, …), but not every listing ended at your true stock: see below.`,
   );
+  if (drift !== "") items.push(drift);
   return `<section>
 <h2><span class="num">8</span>How this was measured</h2>
 <ul>${items.map((i) => `<li>${i}</li>`).join("\n")}</ul>
@@ -509,6 +517,24 @@ ${doc.scenario.channels.length > MAX_TIMELINE_CHANNELS ? `<li><strong>Stale expo
 </ul>
 <p class="small muted">Reproduce the run: <code>${esc(doc.reproduce)} --json result.json</code>, then <code>npx synclag report result.json</code>.</p>
 </section>`;
+}
+
+/**
+ * Listings a run without a reconciler left short of the truth (`driftUnrepaired`), per strategy, and
+ * why — the consistency checks pass on them (the configuration's cost, not a broken invariant), so
+ * without this the report would claim every channel converged. "" when no listing was left short.
+ */
+function unrepairedDrift(doc: ResultDocument): string {
+  const plural = (n: number, word: string) => `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
+  const parts = doc.strategies.flatMap((s) => {
+    const drift = s.driftUnrepaired;
+    if (drift === undefined || drift.listings <= 0) return [];
+    const channels = Object.entries(s.channels).filter(([, c]) => (c.driftUnrepaired?.listings ?? 0) > 0);
+    const where = channels.length === 1 ? ` (all on ${channels[0]?.[0]})` : channels.length > 1 ? ` (${channels.map(([id, c]) => `${id} ${formatCount(c.driftUnrepaired?.listings ?? 0)}`).join(", ")})` : "";
+    return [`with ${strategyLabel(s.strategy).toLowerCase()}, ${plural(drift.listings, "listing")}${where} ${drift.listings === 1 ? "was" : "were"} short by ${plural(drift.units, "unit")}`];
+  });
+  if (parts.length === 0) return "";
+  return `<strong>Listings left short</strong>: this run had no periodic reconciliation (nothing read the channels' listings back), so some listings ended short of your stock: ${esc(parts.join("; "))}. Each is short by what sales the sync tool could not account for took off it — orders whose notification never reached the sync tool, and oversold orders bought while the channel was still processing an update — and only a periodic reconciliation repairs that. Buyers on those listings are turned away while you still have the stock.`;
 }
 
 /** Which sales the per-sale figure leaves out, in plain words. */
