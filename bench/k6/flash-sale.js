@@ -21,8 +21,18 @@
 // marketplaces --time-lapse 180`, `synclag engine --config bench/k6/engine.yaml`), as `synclag run` runs
 // them: against real-speed mocks the 180× demand meets real notification delays and rate limits.
 //
-// Run (see docs/k6.md): k6 run -e STOREFRONTS=amazon=http://127.0.0.1:9001,shopify=http://127.0.0.1:9002 \
-//   -e SHARES=amazon=0.4,shopify=0.3 -e ENGINE_URL=http://127.0.0.1:8080 bench/k6/flash-sale.js
+// The engine must sync exactly the STOREFRONTS channels: setup() lists the catalogue in those mocks only,
+// and teardown waits for the lags of every channel the engine pushes to (a channel it syncs without a
+// storefront here lists nothing, records no lag, and fails the run as sync_lag_unsettled).
+//
+// Run (see docs/k6.md), all four channels at the default 60 s:
+//   npx synclag marketplaces --port 9001 --kinds amazon,shopify,woocommerce,flipkart --skus 0 --time-lapse 180 --ingest-url 'http://127.0.0.1:8080/ingest/{kind}'
+//   npx synclag engine --config bench/k6/engine.yaml --port 8080
+//   k6 run bench/k6/flash-sale.js
+// Two storefronts: the mocks with --kinds amazon,shopify, the engine with the same two channels, k6 with both:
+//   npx synclag engine --config bench/k6/engine.yaml --port 8080 --channel amazon=http://127.0.0.1:9001 --channel shopify=http://127.0.0.1:9002
+//   k6 run -e STOREFRONTS=amazon=http://127.0.0.1:9001,shopify=http://127.0.0.1:9002 -e SHARES=amazon=0.4,shopify=0.3 bench/k6/flash-sale.js
+// DURATION=2m is a 90× time-lapse: --time-lapse 90 and bench/k6/engine-2m.yaml instead.
 
 import http from "k6/http";
 import { check, sleep } from "k6";
@@ -34,15 +44,19 @@ function env(name, fallback) {
   return value === undefined || value === "" ? fallback : value;
 }
 
+// Written out, not 3_600_000: numeric separators need k6 ≥ 0.54 (docs/k6.md asks ≥ 0.50; a test checks the syntax).
+const MINUTE_MS = 60000;
+const HOUR_MS = 60 * MINUTE_MS;
+
 /**
  * The built-in `flash-sale` scenario (packages/workload/src/builtins.ts), the parts the buyer workload
  * follows; a test holds it equal to the built-in.
  */
 export const FLASH_SALE = {
-  durationMs: 3 * 3_600_000,
+  durationMs: 3 * HOUR_MS,
   ordersPerDay: 4000,
-  sale: { startMs: 45 * 60_000, durationMs: 60 * 60_000, multiplier: 10 },
-  restock: { atMs: 75 * 60_000, quantity: 15, skus: 10 },
+  sale: { startMs: 45 * MINUTE_MS, durationMs: 60 * MINUTE_MS, multiplier: 10 },
+  restock: { atMs: 75 * MINUTE_MS, quantity: 15, skus: 10 },
   catalog: { skus: 30, stock: { min: 10, max: 30 }, popularity: 0.8 },
   agentShare: 0.3,
   shares: { amazon: 0.4, shopify: 0.3, flipkart: 0.2, woocommerce: 0.1 },
@@ -59,7 +73,7 @@ function durationMs(name, text) {
   const match = /^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/.exec(trimmed);
   if (!match || trimmed === "") throw new Error(`${name}: "${text}" is not a duration (use e.g. 60s, 2m, 1m30s)`);
   const [h, m, s, ms] = match.slice(1).map((part) => Number(part || 0));
-  return Math.round((h || 0) * 3_600_000 + (m || 0) * 60_000 + (s || 0) * 1000 + (ms || 0));
+  return Math.round((h || 0) * HOUR_MS + (m || 0) * MINUTE_MS + (s || 0) * 1000 + (ms || 0));
 }
 
 /** @param {string} name @param {string} fallback @param {(n: number) => boolean} ok @param {string} what */
@@ -121,13 +135,13 @@ const STOCK = (() => {
 const CATALOG_SEED = number("CATALOG_SEED", String(FLASH_SALE.seed), (n) => Number.isSafeInteger(n) && n >= 0, "a whole number ≥ 0");
 /** The time-lapse: the scenario's 3 hours in this much wall-clock time. */
 const DURATION_MS = durationMs("DURATION", env("DURATION", "60s"));
-if (DURATION_MS < 6_000) throw new Error(`DURATION: ${DURATION_MS} ms is too short for the three phases; give at least 6s`);
+if (DURATION_MS < 6000) throw new Error(`DURATION: ${DURATION_MS} ms is too short for the three phases; give at least 6s`);
 /** How much faster than the scenario the run goes (180 for 60 s). */
 const COMPRESSION = FLASH_SALE.durationMs / DURATION_MS;
 /** Base arrival rate, buyers per second (default: the scenario's 4,000 a day, time-lapsed); the sale runs at 10× it. */
-const RATE = number("RATE", String((FLASH_SALE.ordersPerDay / 86_400) * COMPRESSION), (n) => n > 0, "a number > 0 (buyers per second)");
+const RATE = number("RATE", String((FLASH_SALE.ordersPerDay / 86400) * COMPRESSION), (n) => n > 0, "a number > 0 (buyers per second)");
 const AGENT_SHARE = number("AGENT_SHARE", String(FLASH_SALE.agentShare), (n) => n >= 0 && n <= 1, "a number from 0 to 1");
-/** Seed stock in the engine (POST /admin/stock) and listings in every mock (admin API) first. */
+/** Seed stock in the engine (POST /admin/stock) and, first, listings in each STOREFRONTS mock (admin API). */
 const SEED = env("SEED", "1") === "1";
 /** Restock 15 units of the 10 most popular SKUs 30 min (scenario time) into the sale, as the scenario does. */
 const RESTOCK = env("RESTOCK", "1") === "1";
@@ -155,31 +169,36 @@ const syncLagUnsettled = new Counter("sync_lag_unsettled");
 const accepted = new Counter("checkouts_accepted");
 const turnedAway = new Counter("buyers_turned_away");
 
+/**
+ * The buyers' scenario, and the restock's unless RESTOCK=0. (Added with an `if`, not an object spread:
+ * k6 before 0.53 runs an ES module through a Babel that cannot parse `{ ...x }` — docs/k6.md asks k6 ≥ 0.50.)
+ * @type {NonNullable<import("k6/options").Options["scenarios"]>}
+ */
+const SCENARIOS = {
+  flash_sale: {
+    executor: "ramping-arrival-rate",
+    exec: "buyer",
+    startRate: BASE_PER_MINUTE,
+    timeUnit: "1m",
+    preAllocatedVUs: Math.max(10, Math.ceil(SALE_PER_MINUTE / 60)),
+    maxVUs: Math.max(50, Math.ceil((SALE_PER_MINUTE / 60) * 4)),
+    // 0 s stages are k6's instant jumps: the scenario's rate steps at the sale's edges, it does not ramp.
+    stages: [
+      { target: BASE_PER_MINUTE, duration: `${PHASES.beforeMs}ms` },
+      { target: SALE_PER_MINUTE, duration: "0s" },
+      { target: SALE_PER_MINUTE, duration: `${PHASES.saleMs}ms` },
+      { target: BASE_PER_MINUTE, duration: "0s" },
+      { target: BASE_PER_MINUTE, duration: `${PHASES.afterMs}ms` },
+    ],
+  },
+};
+if (RESTOCK) SCENARIOS.restock = { executor: "shared-iterations", exec: "restock", vus: 1, iterations: 1, startTime: `${PHASES.restockAtMs}ms`, maxDuration: "30s" };
+
 /** @type {import("k6/options").Options} */
 export const options = {
-  scenarios: {
-    flash_sale: {
-      executor: "ramping-arrival-rate",
-      exec: "buyer",
-      startRate: BASE_PER_MINUTE,
-      timeUnit: "1m",
-      preAllocatedVUs: Math.max(10, Math.ceil(SALE_PER_MINUTE / 60)),
-      maxVUs: Math.max(50, Math.ceil((SALE_PER_MINUTE / 60) * 4)),
-      // 0 s stages are k6's instant jumps: the scenario's rate steps at the sale's edges, it does not ramp.
-      stages: [
-        { target: BASE_PER_MINUTE, duration: `${PHASES.beforeMs}ms` },
-        { target: SALE_PER_MINUTE, duration: "0s" },
-        { target: SALE_PER_MINUTE, duration: `${PHASES.saleMs}ms` },
-        { target: BASE_PER_MINUTE, duration: "0s" },
-        { target: BASE_PER_MINUTE, duration: `${PHASES.afterMs}ms` },
-      ],
-    },
-    ...(RESTOCK
-      ? { restock: { executor: "shared-iterations", exec: "restock", vus: 1, iterations: 1, startTime: `${PHASES.restockAtMs}ms`, maxDuration: "30s" } }
-      : {}),
-  },
+  scenarios: SCENARIOS,
   // The lag read waits up to SETTLE_MAX for the last lags (k6's default teardown budget is 60 s).
-  teardownTimeout: `${SETTLE_MAX_MS + 30_000}ms`,
+  teardownTimeout: `${SETTLE_MAX_MS + 30000}ms`,
   thresholds: {
     // Samples sit at the upper bound of their Prometheus bucket (…, 2500, 5000, 10000 ms): `<=` a bound
     // is exact at the goal (it passes iff k6's p99 of the bucketed lags is at most 5 s, never when the
@@ -266,7 +285,7 @@ const JSON_HEADERS = { headers: { "content-type": "application/json" } };
 
 export function setup() {
   const speedUp = Math.round(COMPRESSION * 100) / 100;
-  console.log(`flash-sale time-lapse: 3 h in ${DURATION_MS / 1000} s (${speedUp}×), base ${BASE_PER_MINUTE} buyers/min, sale ${SALE_PER_MINUTE}/min — run the mocks with --time-lapse ${speedUp} and the engine's rate limits × ${speedUp} (bench/k6/engine.yaml is for 180×; docs/k6.md)`);
+  console.log(`flash-sale time-lapse: 3 h in ${DURATION_MS / 1000} s (${speedUp}×), base ${BASE_PER_MINUTE} buyers/min, sale ${SALE_PER_MINUTE}/min — run the mocks with --time-lapse ${speedUp} and the engine with --config ${engineConfig()}, syncing exactly ${STOREFRONTS.map((s) => s.channel).join(", ")} (docs/k6.md)`);
   if (SEED) {
     const items = catalog();
     // Listings first: the engine pushes the stock it is given at once, to mocks that must list those SKUs.
@@ -317,8 +336,9 @@ export function restock() {
  * Waits (bounded) until the engine measured the lag of every order of the run, then turns what the
  * propagation-lag histogram gained since `setup()` into `sync_lag_ms` samples — each at its bucket's upper
  * bound, so percentiles are conservative to the bucket resolution (…, 2500, 5000, 10000 ms).
- * Settled means: no mock still owes an order notification (their admin stats), every order the engine
- * applied is measured on each other channel it syncs, and nothing changed for SETTLE_QUIET.
+ * Settled means: no mock still owes an order notification (their admin stats), each channel the engine
+ * pushes to measured every order it owes (every order applied from another channel), and nothing changed
+ * for SETTLE_QUIET.
  */
 export function teardown(/** @type {{ baseline: Reading }} */ data) {
   const baseline = (data && data.baseline) || emptyReading();
@@ -329,9 +349,10 @@ export function teardown(/** @type {{ baseline: Reading }} */ data) {
     return;
   }
   let progress = runProgress(baseline, now);
+  const toldUnlisted = warnUnlisted(progress, "waiting up to SETTLE_MAX for them");
   let pending = pendingNotifications();
   let lastChangeAt = startedAt;
-  const settled = () => pending === 0 && progress.samples >= progress.owed && Date.now() - lastChangeAt >= SETTLE_QUIET_MS;
+  const settled = () => pending === 0 && progress.short.length === 0 && Date.now() - lastChangeAt >= SETTLE_QUIET_MS;
   while (Date.now() - startedAt < SETTLE_MAX_MS && !settled()) {
     sleep(Math.min(1, SETTLE_QUIET_MS / 5000));
     const next = readEngine();
@@ -344,11 +365,22 @@ export function teardown(/** @type {{ baseline: Reading }} */ data) {
     pending = nextPending;
   }
   const waitedS = Math.round((Date.now() - startedAt) / 100) / 10;
+  const missing = progress.short.reduce((sum, c) => sum + (c.owed - c.samples), 0);
   // An order whose notification is still on its way is owed by every other channel too.
-  const unsettled = Math.max(0, progress.owed - progress.samples) + pending * Math.max(0, progress.channels - 1);
+  const unsettled = missing + pending * Math.max(0, progress.channels.length - 1);
   syncLagUnsettled.add(unsettled);
   if (unsettled > 0) {
-    console.warn(`sync lag: still unmeasured after ${waitedS} s (SETTLE_MAX): ${Math.max(0, progress.owed - progress.samples)} of ${progress.owed} lags owed for applied orders, ${pending} order notifications on their way — sync_lag_ms leaves them out, sync_lag_unsettled fails the run`);
+    const short = progress.short.length > 0 ? ` (short: ${progress.short.map((c) => `${c.channel} ${c.samples} of ${c.owed}`).join(", ")})` : "";
+    console.warn(`sync lag: still unmeasured after ${waitedS} s (SETTLE_MAX): ${missing} of ${progress.owed} lags owed for applied orders${short}, ${pending} order notifications on their way — sync_lag_ms leaves them out, sync_lag_unsettled fails the run`);
+    if (progress.short.length > 0) {
+      // The engine's own account of each short channel: pushes it had confirmed, or given up on, this run.
+      const account = progress.short.map((c) => {
+        const reasons = Object.entries(c.abandonedBy).filter(([, n]) => n > 0).map(([reason, n]) => `${reason} ${n}`);
+        return `${c.channel}: ${c.confirmed} pushes confirmed, ${c.abandoned} abandoned${reasons.length > 0 ? ` (${reasons.join(", ")})` : ""}`;
+      });
+      console.warn(`sync lag: the engine's pushes this run — ${account.join("; ")}`);
+      if (toldUnlisted.length === 0) warnUnlisted(progress, "they fail the run");
+    }
   }
   let samples = 0;
   /** @type {string[]} */
@@ -374,31 +406,87 @@ export function teardown(/** @type {{ baseline: Reading }} */ data) {
     if (previous > 0) perChannel.push(`${channel} ${previous} (99 % ≤ ${p99Bound} ms)`);
   }
   syncLagSamples.add(samples);
-  console.log(`sync lag: ${samples} lags of ${progress.applied} applied orders, read after waiting ${waitedS} s${perChannel.length > 0 ? `; by channel: ${perChannel.join(", ")}` : ""}`);
+  console.log(`sync lag: ${samples} of ${progress.owed} lags owed for ${progress.applied} applied orders, read after waiting ${waitedS} s${perChannel.length > 0 ? `; by channel: ${perChannel.join(", ")}` : ""}`);
 }
 
 /**
- * @typedef {{ lag: Record<string, Record<string, number>>, applied: number, seen: number, channels: string[] }} Reading
+ * Says which channels the engine pushes to that are not in STOREFRONTS and owe lags they have not
+ * measured: `setup()` lists the catalogue only in the STOREFRONTS mocks, so unless those mocks list the
+ * SKUs themselves, the engine's pushes there fail and their lags never come.
+ * @param {Progress} progress @param {string} then @returns {string[]} the channels named
+ */
+function warnUnlisted(progress, then) {
+  const listed = new Set(STOREFRONTS.map((s) => s.channel));
+  const unlisted = progress.short.filter((c) => !listed.has(c.channel) && c.samples === 0).map((c) => c.channel);
+  if (unlisted.length === 0) return unlisted;
+  const owed = progress.short.filter((c) => unlisted.includes(c.channel)).reduce((sum, c) => sum + c.owed, 0);
+  console.warn(
+    `sync lag: the engine syncs ${unlisted.join(", ")}, not in STOREFRONTS (${STOREFRONTS.map((s) => s.channel).join(", ")}): ${owed} lags owed there, none measured — ${then}. ` +
+      `${SEED ? "setup() listed the catalogue only in the STOREFRONTS mocks. " : ""}Run the engine with exactly the STOREFRONTS channels ` +
+      `(e.g. synclag engine --config ${engineConfig()} ${STOREFRONTS.map((s) => `--channel ${s.channel}=${s.url}`).join(" ")}), or add those storefronts to STOREFRONTS (docs/k6.md)`,
+  );
+  return unlisted;
+}
+
+/** The engine config time-lapsed as this run: bench/k6/engine.yaml is 180×, engine-2m.yaml 90×, another is the user's. */
+function engineConfig() {
+  if (DURATION_MS === 60000) return "bench/k6/engine.yaml";
+  if (DURATION_MS === 120000) return "bench/k6/engine-2m.yaml";
+  return `<bench/k6/engine.yaml time-lapsed ${Math.round(COMPRESSION * 100) / 100}×, as its comment says>`;
+}
+
+/**
+ * @typedef {{ lag: Record<string, Record<string, number>>, applied: number, appliedBySource: Record<string, number>, seen: number, channels: string[], confirmed: Record<string, number>, abandoned: Record<string, Record<string, number>> }} Reading
  * `lag`: the propagation-lag histogram by channel (`le` → cumulative count); `applied`: orders applied
- * (all sources); `seen`: notifications taken in and orders handled, whatever the outcome (activity);
- * `channels`: every channel the engine pushes to.
+ * (all sources), `appliedBySource` by source channel; `seen`: notifications taken in and orders handled,
+ * whatever the outcome (activity); `channels`: every channel the engine pushes to; `confirmed`: updates
+ * each channel accepted; `abandoned`: updates the engine gave up on, by channel and reason.
  */
 
 /** @returns {Reading} */
 function emptyReading() {
-  return { lag: {}, applied: 0, seen: 0, channels: [] };
+  return { lag: {}, applied: 0, appliedBySource: {}, seen: 0, channels: [], confirmed: {}, abandoned: {} };
 }
 
 /**
- * This run's progress against `baseline`: lag samples gained, orders applied and handled, the channels,
- * and the lags owed (each applied order by every other channel).
- * @param {Reading} baseline @param {Reading} now
+ * @typedef {{ channel: string, samples: number, owed: number, confirmed: number, abandoned: number, abandonedBy: Record<string, number> }} ChannelProgress
+ * @typedef {{ samples: number, applied: number, seen: number, channels: ChannelProgress[], owed: number, short: ChannelProgress[] }} Progress
+ */
+
+/**
+ * This run's progress against `baseline`, per channel the engine pushes to: lag samples gained, and the
+ * lags it owes — one per order applied from another channel (the source channel owes nothing for its own).
+ * @param {Reading} baseline @param {Reading} now @returns {Progress}
  */
 function runProgress(baseline, now) {
-  const count = (/** @type {Reading} */ r) => Object.values(r.lag).reduce((sum, buckets) => sum + (buckets["+Inf"] || 0), 0);
-  const applied = Math.max(0, now.applied - baseline.applied);
-  const channels = new Set([...now.channels, ...Object.keys(now.lag)]).size;
-  return { samples: Math.max(0, count(now) - count(baseline)), applied, seen: now.seen - baseline.seen, channels, owed: applied * Math.max(0, channels - 1) };
+  const count = (/** @type {Reading} */ r, /** @type {string} */ channel) => (r.lag[channel] || {})["+Inf"] || 0;
+  /** @type {Record<string, number>} */
+  const appliedBy = {};
+  for (const source of Object.keys(now.appliedBySource)) appliedBy[source] = Math.max(0, (now.appliedBySource[source] || 0) - (baseline.appliedBySource[source] || 0));
+  const applied = Object.values(appliedBy).reduce((sum, n) => sum + n, 0);
+  const channels = [...new Set([...now.channels, ...Object.keys(now.lag)])].sort().map((channel) => {
+    /** @type {Record<string, number>} */
+    const abandonedBy = {};
+    for (const reason of Object.keys(now.abandoned[channel] || {})) {
+      abandonedBy[reason] = Math.max(0, ((now.abandoned[channel] || {})[reason] || 0) - ((baseline.abandoned[channel] || {})[reason] || 0));
+    }
+    return {
+      channel,
+      samples: Math.max(0, count(now, channel) - count(baseline, channel)),
+      owed: applied - (appliedBy[channel] || 0),
+      confirmed: Math.max(0, (now.confirmed[channel] || 0) - (baseline.confirmed[channel] || 0)),
+      abandoned: Object.values(abandonedBy).reduce((sum, n) => sum + n, 0),
+      abandonedBy,
+    };
+  });
+  return {
+    samples: channels.reduce((sum, c) => sum + c.samples, 0),
+    applied,
+    seen: now.seen - baseline.seen,
+    channels,
+    owed: channels.reduce((sum, c) => sum + c.owed, 0),
+    short: channels.filter((c) => c.samples < c.owed),
+  };
 }
 
 /**
@@ -425,8 +513,8 @@ function pendingNotifications() {
 }
 
 /**
- * The engine's lag histogram, order counts and channels from its /metrics, or undefined when /metrics
- * cannot be read.
+ * The engine's lag histogram, order counts, channels and push outcomes from its /metrics, or undefined
+ * when /metrics cannot be read.
  * @returns {Reading | undefined}
  */
 function readEngine() {
@@ -436,20 +524,35 @@ function readEngine() {
   const reading = emptyReading();
   const channels = new Set();
   for (const line of response.body.split("\n")) {
-    const match = /^synclag_(propagation_lag_ms_bucket|orders_(?:applied|insufficient|duplicate|conflict|invalid)_total|ingest_notifications_total|push_calls_total)\{(.*)\} ([0-9.eE+-]+)$/.exec(line);
+    const match = /^synclag_(propagation_lag_ms_bucket|orders_(?:applied|insufficient|duplicate|conflict|invalid)_total|ingest_notifications_total|push_calls_total|pushes_total|pushes_abandoned_total)\{(.*)\} ([0-9.eE+-]+)$/.exec(line);
     if (!match) continue;
     const family = String(match[1]);
     const labels = String(match[2]);
     const value = Number(match[3]);
+    const label = (/** @type {string} */ name) => (new RegExp(`(?:^|,)${name}="([^"]*)"`).exec(labels) || [])[1];
     if (family.startsWith("orders_") || family === "ingest_notifications_total") {
       reading.seen += value;
-      if (family === "orders_applied_total") reading.applied += value;
+      if (family === "orders_applied_total") {
+        reading.applied += value;
+        const source = label("source") || "";
+        reading.appliedBySource[source] = (reading.appliedBySource[source] || 0) + value;
+      }
       continue;
     }
-    const channel = (/channel="([^"]*)"/.exec(labels) || [])[1] || "";
+    const channel = label("channel") || "";
+    if (family === "pushes_total") {
+      reading.confirmed[channel] = (reading.confirmed[channel] || 0) + value;
+      continue;
+    }
+    if (family === "pushes_abandoned_total") {
+      const reason = label("reason") || "unknown";
+      const byReason = (reading.abandoned[channel] = reading.abandoned[channel] || {});
+      byReason[reason] = (byReason[reason] || 0) + value;
+      continue;
+    }
     channels.add(channel);
     if (family === "push_calls_total") continue;
-    const le = (/le="([^"]*)"/.exec(labels) || [])[1] || "+Inf";
+    const le = label("le") || "+Inf";
     (reading.lag[channel] = reading.lag[channel] || {})[le] = value;
   }
   reading.channels = [...channels];

@@ -116,12 +116,26 @@ const trend = (name: string) => (k6.trends.get(name) ?? []).map((s) => s.value);
 const counter = (name: string) => (k6.counters.get(name) ?? []).reduce((a, b) => a + b, 0);
 const CHANNELS = ["amazon", "shopify", "woocommerce", "flipkart"];
 
-/** An engine's /metrics: pushes to every channel, `applied` orders from amazon, the given lags on shopify. */
+/**
+ * An engine's /metrics: pushes to every channel, `applied` orders from amazon, the given lags on the other
+ * channels in turn (lag i on the (i mod n)-th of them: a longer list extends each channel's, as an engine's does).
+ */
 async function engineMetrics(lagsMs: readonly number[], applied: number, channels = CHANNELS): Promise<string> {
   const engine = new PrometheusMetrics({ processMetrics: false });
   for (const channel of channels) engine.increment("push_calls_total", { channel });
   if (applied > 0) engine.increment("orders_applied_total", { source: "amazon" }, applied);
-  for (const lag of lagsMs) engine.observe("propagation_lag_ms", lag, { channel: "shopify" });
+  const others = channels.filter((c) => c !== "amazon");
+  lagsMs.forEach((lag, i) => engine.observe("propagation_lag_ms", lag, { channel: others[i % others.length] as string }));
+  return engine.render();
+}
+
+/** An engine's /metrics by channel: orders applied per source, lags measured per channel (300 ms each), pushes abandoned. */
+async function engineMetricsBy(state: { channels: readonly string[]; applied: Record<string, number>; lags: Record<string, number>; abandoned?: Record<string, Record<string, number>> }): Promise<string> {
+  const engine = new PrometheusMetrics({ processMetrics: false });
+  for (const channel of state.channels) engine.increment("push_calls_total", { channel });
+  for (const [source, n] of Object.entries(state.applied)) engine.increment("orders_applied_total", { source }, n);
+  for (const [channel, n] of Object.entries(state.lags)) for (let i = 0; i < n; i++) engine.observe("propagation_lag_ms", 300, { channel });
+  for (const [channel, reasons] of Object.entries(state.abandoned ?? {})) for (const [reason, n] of Object.entries(reasons)) engine.increment("pushes_abandoned_total", { channel, reason }, n);
   return engine.render();
 }
 
@@ -269,8 +283,65 @@ describe("flash-sale.js teardown: waits until every applied order's lag is in", 
     expect(Date.now() - startedAt).toBeLessThan(32_000);
     expect(counter("sync_lag_unsettled")).toBe(50);
     expect(trend("sync_lag_ms")).toHaveLength(250);
-    expect(console.warn).toHaveBeenCalledWith(expect.stringContaining("50 of 300 lags owed for applied orders, 0 order notifications on their way"));
+    expect(console.warn).toHaveBeenCalledWith(expect.stringContaining("50 of 300 lags owed for applied orders (short: flipkart 83 of 100, shopify 84 of 100, woocommerce 83 of 100), 0 order notifications on their way"));
     expect(script.options.teardownTimeout).toBe("60000ms");
+  });
+
+  it("names the channels whose lags fall short — an engine syncing channels that are not in STOREFRONTS (the catalogue is listed only there)", async () => {
+    // The documented two-storefront run against an engine that still syncs all four channels: woocommerce
+    // and flipkart list nothing (setup() lists the catalogue in the STOREFRONTS mocks), so their pushes fail
+    // and never record a lag, while amazon and shopify are complete.
+    const script = await loadScript({ SEED: "0", SETTLE_MAX: "10s", STOREFRONTS: "amazon=http://127.0.0.1:9001,shopify=http://127.0.0.1:9002", SHARES: "amazon=0.4,shopify=0.3" });
+    k6.metrics = () => "";
+    const data = script.setup();
+    const body = await engineMetricsBy({
+      channels: CHANNELS,
+      applied: { amazon: 12, shopify: 8 },
+      lags: { amazon: 8, shopify: 12 },
+      abandoned: { woocommerce: { not_found: 20 }, flipkart: { rejected: 20 } },
+    });
+    k6.metrics = () => body;
+    script.teardown(data);
+    expect(counter("sync_lag_unsettled")).toBe(40);
+    const warnings = vi.mocked(console.warn).mock.calls.map((call) => String(call[0])).join("\n");
+    expect(warnings).toContain("40 of 60 lags owed for applied orders (short: flipkart 0 of 20, woocommerce 0 of 20)");
+    // The engine's own account of those channels, and the cause: they are not among the storefronts.
+    expect(warnings).toContain("flipkart: 0 pushes confirmed, 20 abandoned (rejected 20)");
+    expect(warnings).toContain("woocommerce: 0 pushes confirmed, 20 abandoned (not_found 20)");
+    expect(warnings).toMatch(/engine syncs flipkart, woocommerce, not in STOREFRONTS \(amazon, shopify\): 40 lags owed there, none measured.*--channel amazon=http:\/\/127\.0\.0\.1:9001 --channel shopify=http:\/\/127\.0\.0\.1:9002/);
+    expect(warnings.match(/not in STOREFRONTS/g), "said once, when the wait starts").toHaveLength(1);
+    expect(warnings).not.toMatch(/short: [^)]*(amazon|shopify)/);
+    // The lags of the channels that are complete are still read.
+    expect(trend("sync_lag_ms")).toHaveLength(20);
+  });
+
+  it("says at once, not after SETTLE_MAX, when channels outside STOREFRONTS owe lags and have measured none", async () => {
+    const script = await loadScript({ SEED: "0", SETTLE_MAX: "10s", STOREFRONTS: "amazon=http://127.0.0.1:9001,shopify=http://127.0.0.1:9002", SHARES: "amazon=0.4,shopify=0.3" });
+    k6.metrics = () => "";
+    const data = script.setup();
+    const body = await engineMetricsBy({ channels: CHANNELS, applied: { amazon: 5 }, lags: { shopify: 5 } });
+    let warnedAt: number | undefined;
+    const startedAt = Date.now();
+    vi.mocked(console.warn).mockImplementation(() => {
+      warnedAt ??= Date.now() - startedAt;
+    });
+    k6.metrics = () => body;
+    script.teardown(data);
+    expect(warnedAt).toBe(0);
+    expect(String(vi.mocked(console.warn).mock.calls[0]?.[0])).toMatch(/engine syncs flipkart, woocommerce, not in STOREFRONTS/);
+  });
+
+  it("counts each channel's lags against the orders it owes (a channel's surplus does not cover another's shortfall)", async () => {
+    const script = await loadScript({ SEED: "0", SETTLE_MAX: "10s" });
+    k6.metrics = () => "";
+    const data = script.setup();
+    // 10 amazon orders: shopify, woocommerce and flipkart owe 10 each (30); 30 lags measured, but 15 on shopify
+    // (a redelivered order measured twice, say) and 5 on flipkart.
+    const body = await engineMetricsBy({ channels: CHANNELS, applied: { amazon: 10 }, lags: { shopify: 15, woocommerce: 10, flipkart: 5 } });
+    k6.metrics = () => body;
+    script.teardown(data);
+    expect(counter("sync_lag_unsettled")).toBe(5);
+    expect(vi.mocked(console.warn)).toHaveBeenCalledWith(expect.stringContaining("5 of 30 lags owed for applied orders (short: flipkart 5 of 10)"));
   });
 
   it("records no sample (sync_lag_samples 0, a failed threshold) when /metrics cannot be read", async () => {
@@ -330,7 +401,7 @@ describe("flash-sale.js: the flash-sale scenario's buyer workload", () => {
     await expect(loadScript({ STOREFRONTS: "amazon=http://127.0.0.1:9001,ebay=http://127.0.0.1:9005" })).rejects.toThrow(/SHARES gives no share for ebay/);
   });
 
-  it("seeds the scenario's catalogue (stock 10–30 per SKU, as buildCatalog draws it for seed 1) in every mock, then the engine", async () => {
+  it("seeds the scenario's catalogue (stock 10–30 per SKU, as buildCatalog draws it for seed 1) in each STOREFRONTS mock, then the engine", async () => {
     const script = await loadScript({ ENGINE_URL: "http://127.0.0.1:8080" });
     k6.metrics = () => "";
     script.setup();
