@@ -113,3 +113,151 @@ describe("BundleStockStore", () => {
     expect(() => new BundleStockStore(new InMemoryStockStore({ clock: { now: () => 0 } }), [{ sku: "x", components: [] }])).toThrow(/bundles.0.components/);
   });
 });
+
+const MUG_DUO: BundleDefinition = { sku: "mug-duo", components: [{ sku: "mug", quantity: 2 }] };
+
+describe("BundleStockStore: an order's identity is the order as placed, not its components", () => {
+  it("the same order id with other lines is a conflict even when both expand to the same components", async () => {
+    const { store } = await storeWith({ mug: 10, tea: 7 }, [GIFT_SET, MUG_DUO]);
+    const giftSet = { orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: "gift-set", quantity: 1 }] };
+    expect((await store.applyOrder(giftSet)).kind).toBe("applied");
+    // The components named instead of the bundle (2 × mug + tea), or another bundle plus a component: other products.
+    expect((await store.applyOrder({ ...giftSet, lines: [{ sku: "mug", quantity: 2 }, { sku: "tea", quantity: 1 }] })).kind).toBe("conflict");
+    expect((await store.applyOrder({ ...giftSet, lines: [{ sku: "mug-duo", quantity: 1 }, { sku: "tea", quantity: 1 }] })).kind).toBe("conflict");
+    const loose = { orderId: "o-2", sourceChannel: "shopify", lines: [{ sku: "mug-duo", quantity: 1 }, { sku: "tea", quantity: 1 }] };
+    expect((await store.applyOrder(loose)).kind).toBe("applied");
+    expect((await store.applyOrder({ ...loose, lines: [{ sku: "gift-set", quantity: 1 }] })).kind).toBe("conflict");
+    // Through applyOrders (a batch) the same.
+    const [batched] = await store.applyOrders([{ ...giftSet, lines: [{ sku: "mug", quantity: 2 }, { sku: "tea", quantity: 1 }] }]);
+    expect(batched?.kind).toBe("conflict");
+    expect(Object.fromEntries(await store.snapshot(["mug", "tea"]))).toMatchObject({ mug: { quantity: 6 }, tea: { quantity: 5 } });
+  });
+
+  it("the same order in another spelling (the bundle's SKU decomposed, its line split in two) is a duplicate", async () => {
+    const kit = "CAF\u00c9-KIT";
+    const { store } = await storeWith({ mug: 10, tea: 7 }, [GIFT_SET, { sku: kit, components: [{ sku: "tea", quantity: 1 }] }]);
+    const order = { orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: kit, quantity: 2 }] };
+    expect((await store.applyOrder(order)).kind).toBe("applied");
+    expect((await store.applyOrder({ ...order, lines: [{ sku: kit.normalize("NFD"), quantity: 1 }, { sku: kit, quantity: 1 }] })).kind).toBe("duplicate");
+  });
+
+  it("a redelivered bundle order returns the result its first delivery returned", async () => {
+    const { store } = await storeWith({ mug: 10, tea: 7 }, [GIFT_SET, TEA_DUO, MUG_DUO]);
+    const order = { orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: "gift-set", quantity: 1 }, { sku: "mug", quantity: 1 }] };
+    const first = await store.applyOrder(order);
+    expect(first.kind).toBe("applied");
+    const again = await store.applyOrder(order);
+    if (again.kind !== "duplicate") throw new Error(again.kind);
+    expect(again.original).toEqual(first);
+    const [batched] = await store.applyOrders([order]);
+    expect(batched).toEqual(again);
+  });
+});
+
+describe("BundleStockStore: a bundle's version before the order", () => {
+  it("each bundle change carries the version its bundle had before the order (its version rises by the components the order changed)", async () => {
+    const { store } = await storeWith({ mug: 10, tea: 7 }, [GIFT_SET, TEA_DUO]);
+    const result = await store.applyOrder({ orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: "gift-set", quantity: 1 }] });
+    if (result.kind !== "applied") throw new Error(result.kind);
+    const of = (sku: string) => result.changes.find((c) => c.sku === sku);
+    expect(of("gift-set")).toMatchObject({ version: 4, previousVersion: 2 });
+    expect(of("tea-duo")).toMatchObject({ version: 2, previousVersion: 1 });
+    // A component's own change: one order, one version step (no previousVersion needed).
+    expect(of("mug")?.previousVersion).toBeUndefined();
+    const tea = await store.applyOrder({ orderId: "o-2", sourceChannel: "shopify", lines: [{ sku: "tea", quantity: 1 }] });
+    if (tea.kind !== "applied") throw new Error(tea.kind);
+    expect(tea.changes.find((c) => c.sku === "gift-set")).toMatchObject({ version: 5, previousVersion: 4 });
+  });
+});
+
+describe("BundleStockStore: SKU spellings (NFC, as every store compares SKUs)", () => {
+  const nfd = "CAFE\u0301"; // "CAFÉ" decomposed, as copied from a macOS file name
+  const nfc = nfd.normalize("NFC");
+
+  it("a component written decomposed in the definitions prices its bundle and is re-priced with it", async () => {
+    const { store } = await storeWith({ [nfc]: 4 }, [{ sku: "cafe-duo", components: [{ sku: nfd, quantity: 2 }] }]);
+    expect((await store.snapshot(["cafe-duo"])).get("cafe-duo")).toEqual({ quantity: 2, version: 1 });
+    const result = await store.applyOrder({ orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: nfc, quantity: 1 }] });
+    if (result.kind !== "applied") throw new Error(result.kind);
+    expect(bySku(result.changes)["cafe-duo"]).toEqual({ delta: 0, quantity: 1, version: 2 });
+    // Sold as a bundle: takes the component.
+    expect((await store.applyOrder({ orderId: "o-2", sourceChannel: "shopify", lines: [{ sku: "cafe-duo", quantity: 1 }] })).kind).toBe("applied");
+    expect((await store.snapshot([nfc])).get(nfc)?.quantity).toBe(1);
+  });
+
+  it("a bundle written decomposed in the definitions sells under either spelling and is listed composed", async () => {
+    const set = `${nfd}-SET`;
+    const { store } = await storeWith({ mug: 10 }, [{ sku: set, components: [{ sku: "mug", quantity: 1 }] }]);
+    expect(store.bundleSkus).toEqual([set.normalize("NFC")]);
+    expect(store.isBundle(set)).toBe(true);
+    const result = await store.applyOrder({ orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: set.normalize("NFC"), quantity: 1 }] });
+    if (result.kind !== "applied") throw new Error(result.kind);
+    expect(bySku(result.changes)[set.normalize("NFC")]).toEqual({ delta: -1, quantity: 9, version: 2 });
+    expect((await store.applyOrder({ orderId: "o-2", sourceChannel: "shopify", lines: [{ sku: set, quantity: 1 }] })).kind).toBe("applied");
+    expect([...(await store.snapshot([set])).keys()].sort()).toEqual([set.normalize("NFC"), "mug"]);
+  });
+
+  it("restocking or setting a bundle in another spelling is refused and stocks nothing", async () => {
+    const set = `${nfc}-SET`;
+    const { inner, store } = await storeWith({ mug: 10 }, [{ sku: set, components: [{ sku: "mug", quantity: 1 }] }]);
+    expect((await store.restock({ sku: set.normalize("NFD"), quantity: 5 })).kind).toBe("invalid");
+    expect((await store.setQuantity({ sku: set.normalize("NFD"), quantity: 5 })).kind).toBe("invalid");
+    expect([...(await inner.snapshot()).keys()]).toEqual(["mug"]);
+  });
+
+  it("checkBundles refuses the same bundle defined twice in two spellings, and a bundle used as a component in another", () => {
+    expect(
+      checkBundles([
+        { sku: `${nfd}-SET`, components: [{ sku: "mug", quantity: 1 }] },
+        { sku: `${nfc}-SET`, components: [{ sku: "tea", quantity: 1 }] },
+        { sku: "duo", components: [{ sku: `${nfd}-SET`, quantity: 1 }] },
+      ]),
+    ).toEqual([
+      { path: "bundles.1.sku", message: `bundle ${JSON.stringify(`${nfc}-SET`)} is defined twice` },
+      { path: "bundles.2.components.0.sku", message: `${JSON.stringify(`${nfc}-SET`)} is a bundle; a component must be a stocked SKU` },
+    ]);
+  });
+});
+
+describe("checkBundles: only SKUs and units an order can carry", () => {
+  it("refuses control characters, over-long SKUs and units over the largest quantity, every problem at once", () => {
+    expect(
+      checkBundles([
+        { sku: "GIFT\tSET", components: [{ sku: "mug", quantity: 1 }] },
+        { sku: "DUO", components: [{ sku: "x".repeat(201), quantity: 1 }, { sku: "TEA\t", quantity: 2_000_000_000 }] },
+      ]),
+    ).toEqual([
+      { path: "bundles.0.sku", message: "must not contain control characters" },
+      { path: "bundles.1.components.0.sku", message: "must be at most 200 bytes" },
+      { path: "bundles.1.components.1.sku", message: "must not contain control characters" },
+      { path: "bundles.1.components.1.quantity", message: "units per bundle must be at most 1000000000, got 2000000000" },
+    ]);
+  });
+});
+
+describe("BundleStockStore: problems name the order's own lines", () => {
+  it("a bundle whose component is not stocked is refused at the bundle's line, naming the component", async () => {
+    const { store } = await storeWith({ mug: 10 }); // tea never stocked
+    expect(await store.applyOrder({ orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: "gift-set", quantity: 1 }] })).toEqual({
+      kind: "invalid",
+      orderId: "o-1",
+      problems: [{ path: "lines.0.sku", message: 'unknown SKU "tea" (component of bundle "gift-set")' }],
+    });
+    // A component both ordered directly and inside a bundle: both lines named (lines sorted by SKU, as for any order).
+    const both = await store.applyOrder({ orderId: "o-2", sourceChannel: "shopify", lines: [{ sku: "tea", quantity: 1 }, { sku: "gift-set", quantity: 1 }, { sku: "mug", quantity: 1 }] });
+    expect(both).toEqual({
+      kind: "invalid",
+      orderId: "o-2",
+      problems: [
+        { path: "lines.0.sku", message: 'unknown SKU "tea" (component of bundle "gift-set")' },
+        { path: "lines.2.sku", message: 'unknown SKU "tea"' },
+      ],
+    });
+  });
+
+  it("units a bundle line takes over the largest quantity are refused at the order's lines", async () => {
+    const { store } = await storeWith({ mug: 10, tea: 10 });
+    const result = await store.applyOrder({ orderId: "o-1", sourceChannel: "shopify", lines: [{ sku: "gift-set", quantity: 600_000_000 }] });
+    expect(result).toEqual({ kind: "invalid", orderId: "o-1", problems: [{ path: "lines", message: 'total quantity of "mug" exceeds 1000000000 (component of bundle "gift-set")' }] });
+  });
+});

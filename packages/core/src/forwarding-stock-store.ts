@@ -1,11 +1,16 @@
 // A StockStore that hands every call to another one: the base of stores that change one or two calls
 // (group commit gathers applyOrder calls; the service's epoch guard checks unknown-SKU refusals).
 
-import type { OrderInput, StockMutationInput, StockStore } from "./ports.js";
-import type { ApplyResult, AuditRecord, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel } from "./types.js";
+import type { OrderGroupInput, OrderInput, StockMutationInput, StockStore } from "./ports.js";
+import type { ApplyResult, AuditRecord, OrderGroupSettlement, OutboxEntry, PendingCancellation, Sku, StockChangeResult, StockLevel } from "./types.js";
 
 export class ForwardingStockStore implements StockStore {
-  constructor(readonly inner: StockStore) {}
+  /** Present when the inner store has it (the port's optional call). */
+  readonly settleOrderGroup?: (input: OrderGroupInput) => Promise<OrderGroupSettlement>;
+
+  constructor(readonly inner: StockStore) {
+    if (inner.settleOrderGroup) this.settleOrderGroup = (input) => (inner.settleOrderGroup as (input: OrderGroupInput) => Promise<OrderGroupSettlement>).call(inner, input);
+  }
 
   applyOrder(order: OrderInput): Promise<ApplyResult> {
     return this.inner.applyOrder(order);

@@ -10,11 +10,13 @@ export type {
   ChannelId,
   InsufficientOutcome,
   OrderEvent,
+  OrderGroupSettlement,
   OrderId,
   OrderLine,
   OutboxEntry,
   PendingCancellation,
   Problem,
+  ReleasedOrder,
   Shortage,
   Sku,
   SkuChange,
@@ -33,6 +35,7 @@ export type {
   Labels,
   Metrics,
   OrderFeed,
+  OrderGroupInput,
   OrderHandler,
   OrderInput,
   OrderPublisher,
@@ -48,9 +51,9 @@ export { RETRYABLE_REASONS, isRetryable, noopMetrics } from "./ports.js";
 
 // --- Stock rules ---
 export { MAX_CHANNEL_ID_BYTES, MAX_LINES, MAX_ORDER_ID_BYTES, MAX_QUANTITY, MAX_SKU_BYTES } from "./limits.js";
-export { checkQuantity, normalizeOrder, normalizeSku } from "./order.js";
+export { checkQuantity, normalizeOrder, normalizeSku, orderGroupInputProblem, orderGroupOf } from "./order.js";
 export type { NormalizedOrder } from "./order.js";
-export { InMemoryStockStore, StockModel } from "./stock-model.js";
+export { InMemoryStockStore, StockModel, releaseReason } from "./stock-model.js";
 export type { StockModelOptions } from "./stock-model.js";
 export {
   MAX_ORDER_EVENT_BYTES,

@@ -11,7 +11,7 @@ export interface NormalizedOrder {
   readonly sourceChannel: string;
   /** Sorted by SKU, one line per SKU. */
   readonly lines: readonly OrderLine[];
-  /** Canonical text of (source, lines): same id + different fingerprint = conflict. */
+  /** Canonical text of (source, lines), or the one the input carried: same id + different fingerprint = conflict. */
   readonly fingerprint: string;
 }
 
@@ -73,19 +73,27 @@ export function normalizeOrder(input: {
   readonly orderId: unknown;
   readonly sourceChannel: unknown;
   readonly lines: unknown;
+  /** The order's identity as placed, given by a wrapper that rewrote its lines (`OrderInput.fingerprint`). */
+  readonly fingerprint?: unknown;
 }): { ok: true; order: NormalizedOrder } | { ok: false; problems: Problem[] } {
   const problems: Problem[] = [];
   const idProblem = checkId(input.orderId, MAX_ORDER_ID_BYTES);
   if (idProblem) problems.push({ path: "orderId", message: idProblem });
   const channelProblem = checkId(input.sourceChannel, MAX_CHANNEL_ID_BYTES);
   if (channelProblem) problems.push({ path: "sourceChannel", message: channelProblem });
+  const given = input.fingerprint;
+  if (given !== undefined) {
+    // Any text of a fingerprint normalizeOrder made (SKUs are JSON-quoted): no control characters, no lone surrogates.
+    const problem = typeof given !== "string" || given.length === 0 ? "must be a non-empty string" : textProblem(given);
+    if (problem) problems.push({ path: "fingerprint", message: problem });
+  }
   // Lines this function produced (frozen, so still exactly what it checked): an order validated by the
   // feed is validated again by the store — the ids are checked again, the lines need not be.
   const known = NORMALIZED_LINES.get(input.lines as object);
   if (known !== undefined) {
     if (problems.length > 0) return { ok: false, problems };
     const sourceChannel = input.sourceChannel as string;
-    return { ok: true, order: { orderId: input.orderId as string, sourceChannel, lines: input.lines as NormalizedOrder["lines"], fingerprint: `${sourceChannel}|${known}` } };
+    return { ok: true, order: { orderId: input.orderId as string, sourceChannel, lines: input.lines as NormalizedOrder["lines"], fingerprint: (given as string | undefined) ?? `${sourceChannel}|${known}` } };
   }
   const merged = new Map<string, number>();
   if (!Array.isArray(input.lines)) {
@@ -122,5 +130,33 @@ export function normalizeOrder(input: {
   const sourceChannel = input.sourceChannel as string;
   const linesKey = lines.map((l) => `${JSON.stringify(l.sku)}:${l.quantity}`).join(",");
   NORMALIZED_LINES.set(lines, linesKey);
-  return { ok: true, order: { orderId, sourceChannel, lines, fingerprint: `${sourceChannel}|${linesKey}` } };
+  return { ok: true, order: { orderId, sourceChannel, lines, fingerprint: (given as string | undefined) ?? `${sourceChannel}|${linesKey}` } };
+}
+
+/**
+ * The marketplace order an engine order id is a line of, when the id names a line: the engine's ids are
+ * `<sourceChannel>:<nativeOrderId>`, and for a marketplace that notifies every line item on its own
+ * (eBay) `<sourceChannel>:<nativeOrderId>:<lineItemId>` — whose group is `<sourceChannel>:<nativeOrderId>`.
+ * A cancellation at such a marketplace acts on the whole order (the channel clients drop the line part),
+ * so the group's other lines are cancelled with it. Undefined for an id that names a whole order.
+ */
+export function orderGroupOf(orderId: string, sourceChannel: string): string | undefined {
+  const prefix = `${sourceChannel}:`;
+  if (!orderId.startsWith(prefix)) return undefined;
+  const colon = orderId.indexOf(":", prefix.length);
+  // A native id and a line id, both non-empty.
+  if (colon <= prefix.length || colon === orderId.length - 1) return undefined;
+  return orderId.slice(0, colon);
+}
+
+/** Problems of a `settleOrderGroup` input (the same in every store), or undefined. */
+export function orderGroupInputProblem(input: { readonly group: unknown; readonly line?: unknown; readonly cancel?: unknown }): string | undefined {
+  const group = checkId(input.group, MAX_ORDER_ID_BYTES);
+  if (group) return `group ${group}`;
+  if (input.line !== undefined) {
+    const line = checkId(input.line, MAX_ORDER_ID_BYTES);
+    if (line) return `line ${line}`;
+  }
+  if (input.cancel !== undefined && typeof input.cancel !== "boolean") return "cancel must be a boolean";
+  return undefined;
 }

@@ -8,6 +8,7 @@ import type {
   AuditRecord,
   ChannelId,
   OrderEvent,
+  OrderGroupSettlement,
   OrderId,
   OutboxEntry,
   PendingCancellation,
@@ -48,6 +49,13 @@ export interface OrderInput {
   readonly orderId: OrderId;
   readonly sourceChannel: ChannelId;
   readonly lines: readonly { readonly sku: Sku; readonly quantity: number }[];
+  /**
+   * The order's identity for idempotency, when a wrapper rewrote its lines (BundleStockStore sells a
+   * bundle line as its components): `normalizeOrder(order as placed).order.fingerprint`. Stores compare
+   * this instead of the text of `lines`, so the same id with other lines as placed is a conflict even
+   * when both expand to the same components. Absent: the fingerprint of (sourceChannel, lines).
+   */
+  readonly fingerprint?: string;
 }
 
 export interface StockMutationInput {
@@ -83,6 +91,28 @@ export interface StockStore {
    * Resolves to how many entries this call removed (0 when another process removed them first).
    */
   removePendingCancellations(seqs: readonly number[]): Promise<number>;
+  /**
+   * Orders that are lines of one marketplace order, for marketplaces that notify each line item as an
+   * order of its own but cancel only whole orders (eBay: `ebay:<orderId>:<lineItemId>`, group
+   * `ebay:<orderId>`; see `orderGroupOf`). `line`: records that order id as a line of `group`; `cancel`:
+   * records that the marketplace cancelled the group's order. Whenever the group is cancelled, every
+   * line recorded for it whose order was applied is given back — its units added back (a `restock`
+   * audit record naming the order, an outbox entry, each SKU's version bumped) — exactly once per line,
+   * however often and in whatever order the two are called, by however many processes. Lines not
+   * applied (insufficient) give nothing back. Optional: a store without it gives nothing back.
+   * Throws a TypeError for a group or line that is not a non-empty, well-formed id of at most
+   * MAX_ORDER_ID_BYTES bytes.
+   */
+  settleOrderGroup?(input: OrderGroupInput): Promise<OrderGroupSettlement>;
+}
+
+export interface OrderGroupInput {
+  /** The marketplace order the lines belong to (`orderGroupOf`). */
+  readonly group: string;
+  /** An order id to record as a line of the group (after it was applied). */
+  readonly line?: OrderId;
+  /** The marketplace confirmed the cancellation of the group's whole order. */
+  readonly cancel?: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -4,18 +4,23 @@
 // line before the first write, and record the idempotency entry in the same step as the decrement.
 // An order rejected as `insufficient` is recorded too (audit + idempotency + a pending cancellation, no
 // stock change), so a redelivery after a restock cannot fill an order that was already cancelled, and
-// the cancellation the source channel is owed is kept until the engine removes it.
+// the cancellation the source channel is owed is kept until the engine removes it. Order groups
+// (`settleOrderGroup`): lines of one marketplace order applied as orders of their own are given back
+// once that whole order is cancelled — each line once, whichever of "line recorded" and "cancelled"
+// comes first.
 
-import { checkQuantity, normalizeOrder, normalizeSku } from "./order.js";
-import type { Clock, OrderInput, StockMutationInput, StockStore } from "./ports.js";
+import { checkQuantity, normalizeOrder, normalizeSku, orderGroupInputProblem } from "./order.js";
+import type { Clock, OrderGroupInput, OrderInput, StockMutationInput, StockStore } from "./ports.js";
 import type {
   AppliedOutcome,
   ApplyResult,
   AuditRecord,
   InsufficientOutcome,
+  OrderGroupSettlement,
   OutboxEntry,
   PendingCancellation,
   Problem,
+  ReleasedOrder,
   Shortage,
   Sku,
   SkuChange,
@@ -55,6 +60,8 @@ export class StockModel {
   private readonly outbox = new Map<string, OutboxEntry>();
   /** By seq; insertion order is seq order (seqs only grow). */
   private readonly pendingCancellations = new Map<number, PendingCancellation>();
+  /** Order groups (`settleOrderGroup`): cancelled or not, and each recorded line → given back yet. */
+  private readonly groups = new Map<string, { cancelled: boolean; readonly lines: Map<string, boolean> }>();
   private auditSeq = 0;
   private outboxSeq = 0;
   private readonly clock: Clock;
@@ -92,7 +99,7 @@ export class StockModel {
       const auditSeq = this.appendAudit({ atMs, kind: "insufficient", orderId: order.orderId, sourceChannel: order.sourceChannel, changes: [], shortages });
       const outcome: InsufficientOutcome = { kind: "insufficient", orderId: order.orderId, shortages, auditSeq };
       this.applied.set(order.orderId, { fingerprint: order.fingerprint, outcome });
-      this.pendingCancellations.set(auditSeq, { seq: auditSeq, orderId: order.orderId, sourceChannel: order.sourceChannel, atMs });
+      this.pendingCancellations.set(auditSeq, { seq: auditSeq, orderId: order.orderId, sourceChannel: order.sourceChannel, atMs, skus: order.lines.map((line) => line.sku) });
       return outcome;
     }
     const changes: SkuChange[] = order.lines.map((line) => {
@@ -204,6 +211,41 @@ export class StockModel {
     return removed;
   }
 
+  /** See `StockStore.settleOrderGroup`. */
+  settleOrderGroup(input: OrderGroupInput): OrderGroupSettlement {
+    const problem = orderGroupInputProblem(input);
+    if (problem) throw new TypeError(`settleOrderGroup: ${problem}`);
+    let group = this.groups.get(input.group);
+    if (!group) {
+      group = { cancelled: false, lines: new Map() };
+      this.groups.set(input.group, group);
+    }
+    if (input.line !== undefined && !group.lines.has(input.line)) group.lines.set(input.line, false);
+    if (input.cancel === true) group.cancelled = true;
+    const released: ReleasedOrder[] = [];
+    if (!group.cancelled) return { cancelled: false, released };
+    for (const [orderId, given] of group.lines) {
+      if (given) continue;
+      group.lines.set(orderId, true);
+      const record = this.applied.get(orderId);
+      if (record?.outcome.kind !== "applied") continue; // insufficient (nothing taken) or forgotten
+      const changes: SkuChange[] = record.outcome.changes.map((taken) => {
+        const level = this.levels.get(taken.sku) ?? { quantity: 0, version: 0 };
+        const quantity = Math.min(MAX_QUANTITY, level.quantity - taken.delta);
+        const delta = quantity - level.quantity;
+        level.quantity = quantity;
+        level.version += 1;
+        this.levels.set(taken.sku, level);
+        return { sku: taken.sku, delta, quantity, version: level.version };
+      });
+      const atMs = this.clock.now();
+      const auditSeq = this.appendAudit({ atMs, kind: "restock", reason: releaseReason(orderId, input.group), changes });
+      this.appendOutbox({ atMs, changes });
+      released.push({ orderId, auditSeq, changes });
+    }
+    return { cancelled: true, released };
+  }
+
   private appendAudit(record: Omit<AuditRecord, "seq">): number {
     this.auditSeq += 1;
     if (this.keepAudit) this.audit.push({ seq: this.auditSeq, ...record });
@@ -215,6 +257,11 @@ export class StockModel {
     const id = String(this.outboxSeq);
     this.outbox.set(id, { id, ...entry });
   }
+}
+
+/** The reason of the `restock` audit record that gives a cancelled order's line back (every store writes this text). */
+export function releaseReason(orderId: string, group: string): string {
+  return `order ${orderId} given back: its marketplace cancelled the whole order ${group}`;
 }
 
 /** The in-memory `StockStore`: the reference model behind the async port. */
@@ -264,5 +311,13 @@ export class InMemoryStockStore implements StockStore {
 
   removePendingCancellations(seqs: readonly number[]): Promise<number> {
     return Promise.resolve(this.model.removePendingCancellations(seqs));
+  }
+
+  settleOrderGroup(input: OrderGroupInput): Promise<OrderGroupSettlement> {
+    try {
+      return Promise.resolve(this.model.settleOrderGroup(input));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 }

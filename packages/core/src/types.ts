@@ -32,6 +32,11 @@ export interface SkuChange {
   readonly delta: number;
   readonly quantity: number;
   readonly version: number;
+  /**
+   * The version before the change, when it is not `version - 1`: a bundle's version is the sum of its
+   * components', so one order that changed two of them moves it by 2 (BundleStockStore sets it).
+   */
+  readonly previousVersion?: number;
 }
 
 export interface Shortage {
@@ -80,6 +85,29 @@ export interface PendingCancellation {
   readonly sourceChannel: ChannelId;
   /** When the oversell was recorded (the store's clock), ms since the epoch. */
   readonly atMs: number;
+  /**
+   * The order's SKUs (normalised, sorted): what the engine pushes to the source channel again once the
+   * cancellation is confirmed — a marketplace may put a cancelled order's units back on sale
+   * (WooCommerce does). Absent on entries recorded before the field existed.
+   */
+  readonly skus?: readonly Sku[];
+}
+
+/** An applied order given back because its marketplace cancelled the whole order it was a line of. */
+export interface ReleasedOrder {
+  readonly orderId: OrderId;
+  /** The audit seq of the `restock` record that gave its units back. */
+  readonly auditSeq: number;
+  /** One per SKU of the order: its units added back, the version bumped. */
+  readonly changes: readonly SkuChange[];
+}
+
+/** What `StockStore.settleOrderGroup` did. */
+export interface OrderGroupSettlement {
+  /** Whether the group's marketplace order is cancelled (by this call or an earlier one). */
+  readonly cancelled: boolean;
+  /** Lines given back by this call — none when an earlier call (or another process) gave them back. */
+  readonly released: readonly ReleasedOrder[];
 }
 
 export interface AppliedOutcome {

@@ -127,7 +127,7 @@ describe("oversell cancellations through the store's pending list", () => {
 
     expect(feed.dispositions).toEqual([{ kind: "ack" }, { kind: "ack" }, { kind: "ack" }]);
     expect(shop.cancelled.size).toBe(0);
-    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 3, orderId: "o-2", sourceChannel: "shop", atMs: 1_000 }]);
+    expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 3, orderId: "o-2", sourceChannel: "shop", atMs: 1_000, skus: ["A"] }]);
     expect(metrics.gaugeValue("cancellations_pending", { channel: "shop" })).toBe(1);
     expect(metrics.gaugeValue("cancellations_pending_oldest_age_ms", { channel: "shop" })).toBeGreaterThan(5 * 60_000);
     expect(metrics.gaugeValue("cancellations_pending", { channel: "other" })).toBe(0);
@@ -168,7 +168,12 @@ describe("oversell cancellations through the store's pending list", () => {
     expect(shop.calls.length).toBeLessThan(40);
     const gaps = shop.calls.slice(1).map((call, i) => call.atMs - (shop.calls[i] as { atMs: number }).atMs);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(5 * 60_000 + 100);
-    expect(shop.calls.every((call) => call.orderId === "s-1")).toBe(true); // the channel is probed with one entry, not all
+    // The channel is probed with one entry per backoff, not all — in turn (always the oldest would let one
+    // order the channel keeps failing hold back every other one), after the first two: one failing entry
+    // alone says nothing about the channel, so the second is tried at once.
+    expect(shop.calls.slice(2).every((call, i) => call.atMs - (shop.calls[i + 1] as { atMs: number }).atMs >= 2_500)).toBe(true);
+    expect(shop.calls.filter((call) => call.orderId === "s-1").length).toBeGreaterThan(3);
+    expect(shop.calls.filter((call) => call.orderId === "s-2").length).toBeGreaterThan(3);
 
     await scheduler.runUntil(hourMs + 6 * 60_000);
     expect(shop.cancelled).toEqual(new Set(["s-1", "s-2"]));

@@ -19,9 +19,18 @@
 // call through. A confirmation of an entry the channel had refused clears those counts (its refusals
 // were the channel's). No entry is lost to a channel that refuses all; one that refuses everything but
 // lets 3 or more calls for *new* orders through looks like a busy channel and can get held entries
-// given up (each recorded and logged as an error).
+// given up (each recorded and logged as an error). (4) One entry the channel keeps failing retryably
+// while it cancels others (eBay answering an order it will not cancel with neither a cancelId nor a
+// reason; a marketplace bug about one order) must not hold back the channel's other entries: every
+// entry keeps its own failure count and retry time, a drain tries the entries that failed least first
+// (so the probe after a backoff rotates), a failure right after a confirmation in the same drain is
+// the entry's own (its own backoff, the drain goes on), and while a channel's backoff was earned by
+// one entry alone a new entry may still be tried. An entry that keeps failing is reported (`onFailing`,
+// the `cancellations_failing` gauge) with its order id. (5) A confirmed cancellation runs `onConfirmed`
+// before the entry is removed (the engine gives back the lines of a whole marketplace order and pushes
+// the order's SKUs to the source again): if it fails, the entry stays and is cancelled again later.
 
-import type { ChannelClient, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
+import type { ChannelClient, ChannelFailureReason, ChannelId, Clock, Metrics, OrderId, PendingCancellation, PushOutcome, Random, Scheduler, StockStore, TimerHandle } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY, type RetryPolicy } from "./backoff.js";
 import { PeriodicTask } from "./periodic-task.js";
 
@@ -80,6 +89,37 @@ export interface CancellationRelayOptions {
    * only word an operator gets of which order and what the channel answered.
    */
   readonly onHeld?: (held: HeldCancellation) => void;
+  /**
+   * Retryable failures in a row of one entry from which it is reported (`onFailing`, the
+   * `cancellations_failing` gauge); reported again each time the count doubles. Default 3.
+   */
+  readonly failingAfter?: number;
+  /** Called for an entry that keeps failing retryably: the operator's word of which order and what the channel answered. */
+  readonly onFailing?: (failing: FailingCancellation) => void;
+  /**
+   * Called when the channel confirmed an entry's cancellation, before the entry is removed. A rejection
+   * keeps the entry (counted in `cancellation_errors_total{operation: "confirmed"}`): it is cancelled
+   * again later — which the channel answers as already cancelled — and this is called again.
+   */
+  readonly onConfirmed?: (entry: PendingCancellation) => Promise<void>;
+}
+
+/** An entry the channel keeps failing with a retryable answer. */
+export interface FailingCancellation {
+  readonly seq: number;
+  readonly orderId: OrderId;
+  readonly channel: ChannelId;
+  /** When the oversell was recorded, ms. */
+  readonly atMs: number;
+  /** Retryable failures of this entry in a row. */
+  readonly failures: number;
+  readonly reason: ChannelFailureReason;
+  /** The channel's last answer. */
+  readonly message: string;
+  /** The channel confirmed other cancellations since this entry began failing: the trouble is this order's, not the channel's. */
+  readonly othersConfirmed: boolean;
+  /** When it is tried next (at the earliest), ms. */
+  readonly nextAttemptAtMs: number;
 }
 
 /** An entry the channel refused, held until it confirms another cancellation. */
@@ -111,13 +151,33 @@ interface ChannelState {
   refusalsAfterConfirmation: Map<number, number>;
   /** Pending entries the channel has refused at least once. */
   refused: Set<number>;
-  /** No attempt before this time (backoff or Retry-After), ms. */
+  /** Entries whose last attempts failed retryably: how often in a row, and their own next attempt. */
+  failing: Map<number, EntryFailures>;
+  /** The entries whose failures earned the channel's current backoff (cleared by a confirmation). */
+  streak: Set<number>;
+  /** When the channel last confirmed a cancellation (0: never), ms. */
+  lastConfirmedAtMs: number;
+  /** The current backoff is the whole channel's for sure (throttled, credentials refused, a Retry-After): no early probe. */
+  channelWide: boolean;
+  /** No attempt before this time (backoff or Retry-After), ms — but see `mayProbeEarly`. */
   retryAtMs: number;
-  /** Wakes the channel's drain when the backoff ends. */
+  /** Wakes the channel's drain when the backoff ends, or when an entry's own retry time comes. */
   timer: TimerHandle | undefined;
+  /** When `timer` fires. */
+  timerAtMs: number;
   draining: boolean;
+  /** `startDrain` was called while draining: called again when the drain ends. */
+  recheck: boolean;
   /** Entries known to be pending (from reads, less removals since), by seq. */
   pending: Map<number, PendingCancellation>;
+}
+
+interface EntryFailures {
+  count: number;
+  /** No attempt of this entry before this time, ms. */
+  retryAtMs: number;
+  /** When the first of these failures came, ms. */
+  sinceMs: number;
 }
 
 /** Seqs a read covered: (afterSeq, throughSeq] ranges. */
@@ -166,6 +226,7 @@ export class CancellationRelay {
     for (const state of this.channels.values()) {
       if (state.timer) this.options.scheduler.clearTimer(state.timer);
       state.timer = undefined;
+      state.timerAtMs = 0;
     }
   }
 
@@ -321,7 +382,7 @@ export class CancellationRelay {
     // Held refusals another process settled (or the window dropped) are no longer this process's to
     // decide: left in `held`, they would count towards a run and make a lone refusal look like the channel's.
     for (const state of this.channels.values()) for (const seq of state.held.keys()) if (!state.pending.has(seq)) state.held.delete(seq);
-    for (const state of this.channels.values()) for (const set of [state.retried, state.refused, state.refusalsAfterConfirmation]) for (const seq of set.keys()) if (!state.pending.has(seq)) set.delete(seq);
+    for (const state of this.channels.values()) for (const set of [state.retried, state.refused, state.refusalsAfterConfirmation, state.failing, state.streak]) for (const seq of set.keys()) if (!state.pending.has(seq)) set.delete(seq);
     // Oldest first (a wrapped read adds lower seqs last): the gauge's oldest entry is the first one.
     for (const state of this.channels.values()) if (!ascending(state.pending)) state.pending = new Map([...state.pending].sort(([a], [b]) => a - b));
     for (const [channel, state] of this.channels) this.report(channel, state);
@@ -334,24 +395,89 @@ export class CancellationRelay {
     const client = this.options.clients.get(channel);
     const state = this.channels.get(channel);
     if (!client || !state) return; // not this process's channel: it stays pending, in the gauge, for one that has it
-    if (state.draining || state.pending.size === 0 || state.retryAtMs > this.options.clock.now()) return;
+    if (state.draining) {
+      // A read (or a timer) while a drain is under way: that drain may end in a backoff before it gets
+      // to the new entries — one of which may be tried early (`mayProbeEarly`): asked again when it ends.
+      state.recheck = true;
+      return;
+    }
+    if (state.pending.size === 0) return;
+    if (state.retryAtMs > this.options.clock.now() && !this.mayProbeEarly(state)) return;
     state.draining = true;
     void this.drain(client, state);
   }
 
   /**
-   * Cancels the channel's known entries, oldest first, then any that reads added meanwhile; stops at the
-   * first failure the channel may get over (backoff). An entry is tried at most once per drain.
+   * While the channel backs off because of one entry alone (it failed, nothing else was tried), that
+   * says nothing about the channel's other entries: one of them may be tried at once. A second entry
+   * failing makes it the channel's (an outage): then everything waits for the backoff.
+   */
+  private mayProbeEarly(state: ChannelState): boolean {
+    if (state.channelWide || state.streak.size !== 1) return false;
+    const now = this.options.clock.now();
+    for (const entry of state.pending.values()) if (this.eligible(state, entry.seq, now, true)) return true;
+    return false;
+  }
+
+  /** Whether an entry may be tried now: not held, its own retry time come, and (while the channel backs off) not one that earned the backoff. */
+  private eligible(state: ChannelState, seq: number, now: number, gated: boolean): boolean {
+    if (state.held.has(seq)) return false;
+    if ((state.failing.get(seq)?.retryAtMs ?? 0) > now) return false;
+    return !(gated && state.streak.has(seq));
+  }
+
+  /** Sets the channel's timer for the earliest time an entry (or the channel) may be tried again, unless one is set for sooner. */
+  private scheduleWake(channel: ChannelId, state: ChannelState): void {
+    if (this.stopped || state.draining) return;
+    const now = this.options.clock.now();
+    let atMs = Number.POSITIVE_INFINITY;
+    for (const seq of state.pending.keys()) {
+      if (state.held.has(seq)) continue;
+      const at = Math.max(state.failing.get(seq)?.retryAtMs ?? 0, state.streak.has(seq) ? state.retryAtMs : 0);
+      if (at > now && at < atMs) atMs = at;
+    }
+    if (state.retryAtMs > now && state.retryAtMs < atMs) atMs = state.retryAtMs;
+    if (atMs === Number.POSITIVE_INFINITY) return;
+    if (state.timer && state.timerAtMs <= atMs && state.timerAtMs > now) return;
+    this.setTimer(channel, state, atMs - now);
+  }
+
+  private setTimer(channel: ChannelId, state: ChannelState, delayMs: number): void {
+    const { scheduler, clock } = this.options;
+    if (state.timer) scheduler.clearTimer(state.timer);
+    state.timerAtMs = clock.now() + delayMs;
+    state.timer = scheduler.setTimer(delayMs, () => {
+      state.timer = undefined;
+      state.timerAtMs = 0;
+      this.startDrain(channel);
+      this.scheduleWake(channel, state);
+    });
+  }
+
+  /**
+   * Cancels the channel's entries that may be tried now — those that failed least first, oldest first
+   * among equals — then any that reads added meanwhile; stops at the first failure the channel may get
+   * over (backoff), unless the channel had just confirmed another entry in this drain (then the failure
+   * is the entry's own: it waits out its own backoff and the drain goes on). An entry is tried at most
+   * once per drain.
    */
   private async drain(client: ChannelClient, state: ChannelState): Promise<void> {
-    const { metrics } = this.options;
+    const { metrics, clock } = this.options;
     const channel = client.channel;
     const limit = this.options.maxConsecutiveRejections ?? 3;
     const tried = new Set<number>();
+    /** The previous call of this drain was confirmed: the channel was up a moment ago. */
+    let lastConfirmed = false;
     try {
       for (;;) {
-        let batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq) && !state.held.has(entry.seq)).sort((a, b) => a.seq - b.seq);
+        const now = clock.now();
+        const gated = state.retryAtMs > now;
+        const failures = (seq: number) => state.failing.get(seq)?.count ?? 0;
+        let batch = [...state.pending.values()].filter((entry) => !tried.has(entry.seq) && this.eligible(state, entry.seq, now, gated)).sort((a, b) => failures(a.seq) - failures(b.seq) || a.seq - b.seq);
         if (batch.length === 0) {
+          // Entries waiting out their own backoff (or, while the channel backs off, the ones that earned
+          // it): their timer wakes the channel. Nothing else to decide with now.
+          if (gated || [...state.pending.keys()].some((seq) => !state.held.has(seq))) return;
           // Only held entries left: nothing new would ever confirm and decide them, so a drain that has not
           // sent anything yet (one after a backoff) asks about the oldest held entry again; otherwise back
           // off first. A held entry is thus re-asked at the backoff rate (≤ 5 min), never forgotten.
@@ -366,6 +492,8 @@ export class CancellationRelay {
         for (const entry of batch) {
           if (this.stopped) return;
           if (!state.pending.has(entry.seq)) continue; // a read found it gone (another process)
+          // A confirmation earlier in this batch may have ended the backoff; a failure may have begun one.
+          if (!state.held.has(entry.seq) && !this.eligible(state, entry.seq, clock.now(), state.retryAtMs > clock.now())) continue;
           tried.add(entry.seq);
           metrics.increment("cancellations_requested_total", { channel });
           let outcome: PushOutcome;
@@ -377,9 +505,17 @@ export class CancellationRelay {
           if (this.stopped) return;
           if (!outcome.ok && outcome.reason !== "rejected") {
             // Includes `unauthorized`: the whole call was refused, which says nothing about this order.
+            const own = this.failed(channel, state, entry, outcome, lastConfirmed);
+            lastConfirmed = false;
+            if (own) continue;
+            state.streak.add(entry.seq);
+            state.channelWide = isChannelWide(outcome);
             this.backOff(channel, state, outcome);
+            // The first entry to fail says nothing yet about the others: one of them is tried at once.
+            if (this.mayProbeEarly(state)) state.recheck = true;
             return;
           }
+          lastConfirmed = outcome.ok;
           const wasHeld = state.held.has(entry.seq);
           const wasRefused = state.refused.has(entry.seq);
           if (!outcome.ok) state.refused.add(entry.seq);
@@ -402,6 +538,7 @@ export class CancellationRelay {
             // channel really does not know cannot keep the others from ever being asked again.
             state.held.delete(entry.seq);
             state.held.set(entry.seq, outcome.message);
+            state.failing.delete(entry.seq);
             if (!wasHeld) this.options.onHeld?.({ seq: entry.seq, orderId: entry.orderId, channel, atMs: entry.atMs, message: outcome.message });
             this.report(channel, state);
             if (wasHeld || state.held.size >= limit) {
@@ -410,8 +547,14 @@ export class CancellationRelay {
             }
             continue;
           }
+          // The channel works: its backoff is over, and so is what earned it.
           state.failures = 0;
+          state.streak.clear();
+          state.channelWide = false;
+          state.lastConfirmedAtMs = clock.now();
+          if (state.retryAtMs > clock.now()) state.retryAtMs = 0;
           state.held.delete(entry.seq);
+          if (!(await this.confirmed(entry))) return;
           if (!(await this.remove(channel, state, entry, outcome))) return;
           // The channel works: a short run of rejections before this was about those orders — given up
           // (recorded); a long one was the channel's — retried in this drain; and if a held entry itself
@@ -439,7 +582,50 @@ export class CancellationRelay {
       }
     } finally {
       state.draining = false;
+      this.report(channel, state);
+      if (state.recheck) {
+        state.recheck = false;
+        this.startDrain(channel);
+      }
+      this.scheduleWake(channel, state);
     }
+  }
+
+  /**
+   * Counts a retryable failure of `entry` and sets its own next attempt. True when it is the entry's own
+   * failure — the channel confirmed another entry just before (and the answer is not about the whole
+   * channel: throttling, credentials, a Retry-After) — so the drain goes on without it; false when it
+   * may be the channel's (the caller backs the channel off). Reports an entry that keeps failing.
+   */
+  private failed(channel: ChannelId, state: ChannelState, entry: PendingCancellation, outcome: Extract<PushOutcome, { ok: false }>, afterConfirmation: boolean): boolean {
+    const { clock, metrics, random } = this.options;
+    const own = afterConfirmation && !isChannelWide(outcome);
+    const record = state.failing.get(entry.seq) ?? { count: 0, retryAtMs: 0, sinceMs: clock.now() };
+    record.count += 1;
+    record.retryAtMs = clock.now() + Math.max(backoffDelayMs(record.count, this.policy, random), outcome.retryAfterMs ?? 0);
+    state.failing.set(entry.seq, record);
+    if (own) metrics.increment("cancellation_retries_total", { channel, reason: outcome.reason });
+    const threshold = Math.max(1, this.options.failingAfter ?? 3);
+    // Reported at the threshold and each time the count doubles: a long-stuck entry resurfaces in the logs, rarely.
+    const ratio = record.count / threshold;
+    if (ratio >= 1 && Number.isInteger(ratio) && (ratio & (ratio - 1)) === 0) {
+      this.options.onFailing?.({ seq: entry.seq, orderId: entry.orderId, channel, atMs: entry.atMs, failures: record.count, reason: outcome.reason, message: outcome.message, othersConfirmed: state.lastConfirmedAtMs >= record.sinceMs, nextAttemptAtMs: record.retryAtMs });
+    }
+    this.report(channel, state);
+    return own;
+  }
+
+  /** Runs `onConfirmed`; false (the entry stays, cancelled again later) when it failed or the relay stopped. */
+  private async confirmed(entry: PendingCancellation): Promise<boolean> {
+    const hook = this.options.onConfirmed;
+    if (hook === undefined) return true;
+    try {
+      await hook(entry);
+    } catch {
+      if (!this.stopped) this.options.metrics.increment("cancellation_errors_total", { operation: "confirmed" });
+      return false;
+    }
+    return !this.stopped;
   }
 
   /** Removes a settled entry from the store and from memory, and counts it; false when the store call failed or the relay stopped. */
@@ -458,6 +644,8 @@ export class CancellationRelay {
     state.retried.delete(entry.seq);
     state.refused.delete(entry.seq);
     state.refusalsAfterConfirmation.delete(entry.seq);
+    state.failing.delete(entry.seq);
+    state.streak.delete(entry.seq);
     this.report(channel, state);
     // Counted by the process that removed the entry: another one that cancelled it too (both read it) counts nothing.
     if (removed > 0) this.settled(channel, entry, outcome);
@@ -482,17 +670,13 @@ export class CancellationRelay {
 
   private backOff(channel: ChannelId, state: ChannelState, outcome: Extract<PushOutcome, { ok: false }>): void {
     if (this.stopped) return; // no timer after stop(): it would keep the process alive
-    const { metrics, scheduler, clock } = this.options;
+    const { metrics, clock } = this.options;
     state.failures += 1;
     metrics.increment("cancellation_retries_total", { channel, reason: outcome.reason });
     // Retry-After lengthens the wait, never shortens it: `0` or a date in the past must not turn backoff off.
     const delayMs = Math.max(backoffDelayMs(state.failures, this.policy, this.options.random), outcome.retryAfterMs ?? 0);
     state.retryAtMs = clock.now() + delayMs;
-    if (state.timer) scheduler.clearTimer(state.timer);
-    state.timer = scheduler.setTimer(delayMs, () => {
-      state.timer = undefined;
-      this.startDrain(channel);
-    });
+    this.setTimer(channel, state, delayMs);
   }
 
   private report(channel: ChannelId, state: ChannelState): void {
@@ -503,16 +687,25 @@ export class CancellationRelay {
     let held = 0;
     for (const seq of state.held.keys()) if (state.pending.has(seq)) held += 1;
     this.options.metrics.gauge("cancellations_held", held, labels);
+    const threshold = Math.max(1, this.options.failingAfter ?? 3);
+    let failing = 0;
+    for (const [seq, record] of state.failing) if (record.count >= threshold && state.pending.has(seq)) failing += 1;
+    this.options.metrics.gauge("cancellations_failing", failing, labels);
   }
 
   private state(channel: ChannelId): ChannelState {
     let state = this.channels.get(channel);
     if (!state) {
-      state = { failures: 0, held: new Map(), retried: new Set(), refusalsAfterConfirmation: new Map(), refused: new Set(), retryAtMs: 0, timer: undefined, draining: false, pending: new Map() };
+      state = { failures: 0, held: new Map(), retried: new Set(), refusalsAfterConfirmation: new Map(), refused: new Set(), failing: new Map(), streak: new Set(), channelWide: false, lastConfirmedAtMs: 0, retryAtMs: 0, timer: undefined, timerAtMs: 0, draining: false, recheck: false, pending: new Map() };
       this.channels.set(channel, state);
     }
     return state;
   }
+}
+
+/** An answer about the whole channel, whatever the order: throttled, the credentials refused, or a Retry-After. */
+function isChannelWide(outcome: Extract<PushOutcome, { ok: false }>): boolean {
+  return outcome.reason === "rate_limited" || outcome.reason === "unauthorized" || outcome.retryAfterMs !== undefined;
 }
 
 function ascending(pending: ReadonlyMap<number, unknown>): boolean {

@@ -146,3 +146,46 @@ describe("Engine with bundles: redelivery and restarts (found by re-review)", ()
     await restarted.stop();
   });
 });
+
+describe("Engine with bundles: the source's own sale", () => {
+  async function started() {
+    const scheduler = new VirtualScheduler(0);
+    const store = new InMemoryStockStore({ clock: scheduler });
+    store.model.setQuantity({ sku: "mug", quantity: 20 });
+    store.model.setQuantity({ sku: "tea", quantity: 20 });
+    const shop = new ScriptedChannel("shop", 50, scheduler, 5);
+    const amazon = new ScriptedChannel("amazon", 50, scheduler, 5);
+    const feed = new DirectFeed();
+    const engine = new Engine({
+      store, feed, clock: scheduler, scheduler, random: new Prng(1), metrics: noopMetrics, strategy: { kind: "events" }, reconcileIntervalMs: 0,
+      bundles: [{ sku: "gift-set", components: [{ sku: "mug", quantity: 2 }, { sku: "tea", quantity: 1 }] }, { sku: "mug-duo", components: [{ sku: "mug", quantity: 2 }] }],
+      channels: [shop, amazon].map((client) => ({ client, rateLimit: { ratePerSecond: 100, burst: 100 } })),
+    });
+    await engine.start();
+    await scheduler.runUntil(1_000); // start-up pushes confirmed: both list gift-set 10, mug-duo 10
+    return { scheduler, shop, amazon, feed, engine };
+  }
+
+  it("a bundle of several components sold on a channel is not pushed back to it: its own sale made it exact", async () => {
+    const { scheduler, shop, amazon, feed, engine } = await started();
+    const shopBefore = shop.calls.length;
+    const amazonBefore = amazon.calls.length;
+    feed.deliver({ orderId: "o-1", sourceChannel: "shop", lines: [{ sku: "gift-set", quantity: 1 }], confirmedAtMs: 1_000 });
+    await scheduler.runUntil(5_000);
+    expect(lastTold(amazon.calls.slice(amazonBefore))).toEqual({ mug: 18, tea: 19, "gift-set": 9, "mug-duo": 9 });
+    // The shop took the set off its own listing (10 → 9): only what its sale did not move is pushed to it.
+    expect(lastTold(shop.calls.slice(shopBefore))).toEqual({ mug: 18, tea: 19, "mug-duo": 9 });
+    await engine.stop();
+  });
+
+  it("a bundle sold on a channel whose other components moved meanwhile is pushed to it", async () => {
+    const { scheduler, shop, feed, engine } = await started();
+    // mug sold on amazon: the shop is pushed gift-set 9 (mug 18 → 9 sets)...
+    feed.deliver({ orderId: "o-0", sourceChannel: "amazon", lines: [{ sku: "mug", quantity: 2 }], confirmedAtMs: 1_000 });
+    feed.deliver({ orderId: "o-1", sourceChannel: "shop", lines: [{ sku: "gift-set", quantity: 1 }, { sku: "mug", quantity: 1 }], confirmedAtMs: 1_000 });
+    await scheduler.runUntil(5_000);
+    // ...and its own order (2 × mug + tea in the set, 1 mug more) took mug 18 → 15: 7 sets, not the 8 its own sale left on its listing.
+    expect(lastTold(shop)["gift-set"]).toBe(7);
+    await engine.stop();
+  });
+});

@@ -2,9 +2,15 @@
 // service construct exactly this object; only the adapters differ. Easy to get wrong: start order —
 // replay the outbox before consuming new orders, so a restarted engine first finishes what the
 // previous process left undone. The cancellation relay runs under both strategies: an oversell is
-// cancelled at once whether pushes are event-driven or polled.
+// cancelled at once whether pushes are event-driven or polled. Once a marketplace confirms a
+// cancellation, the engine (1) gives back the lines of that marketplace order it had applied, when the
+// order id names one line of it (eBay: the cancellation acts on the whole order), and (2) pushes the
+// order's SKUs to the source channel again, forced — a marketplace may put a cancelled order's units
+// back on sale (WooCommerce does), which leaves the listing above the truth at a version the engine
+// already sent. Both before the pending entry is removed, so a crash in between does them again (the
+// give-back is once per line in the store; a second push is harmless).
 
-import { BundleStockStore, type BundleDefinition, type ChannelClient, type ChannelId, type Clock, type FeedSubscription, type Metrics, type OrderFeed, type Random, type Scheduler, type StockChangeResult, type StockStore } from "@synclag/core";
+import { BundleStockStore, orderGroupOf, type BundleDefinition, type ChannelClient, type ChannelId, type Clock, type FeedSubscription, type Metrics, type OrderFeed, type PendingCancellation, type Random, type ReleasedOrder, type Scheduler, type Sku, type StockChangeResult, type StockStore } from "@synclag/core";
 import type { RetryPolicy } from "./backoff.js";
 import { CancellationRelay, type CancellationRelayOptions } from "./cancellation-relay.js";
 import { OrderProcessor, type OrderProcessorOptions } from "./order-processor.js";
@@ -31,7 +37,12 @@ export interface EngineOptions {
   /** Outbox acknowledgement sweep period in ms. Default 5000. */
   readonly outboxAckIntervalMs?: number;
   /** Pending-cancellation sweeps and backoff (see CancellationRelay). Defaults: every 30 s; backoff 5 s doubling to 5 min. `onRefused`: where cancellations refused for good are reported. */
-  readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs" | "onRefused" | "onHeld">;
+  readonly cancellations?: Pick<CancellationRelayOptions, "intervalMs" | "baseDelayMs" | "maxDelayMs" | "onRefused" | "onHeld" | "onFailing" | "failingAfter">;
+  /**
+   * Called with the lines of a marketplace order the engine gave back because that whole order was
+   * cancelled (each line once; see `StockStore.settleOrderGroup`): for logs.
+   */
+  readonly onReleased?: (released: readonly ReleasedOrder[]) => void;
   readonly onResult?: OrderProcessorOptions["onResult"];
   /**
    * Bundles sold out of component SKUs (no stock of their own): orders for them take their
@@ -65,7 +76,7 @@ export class Engine {
     }
     this.propagator = new Propagator({ channels: options.channels, clock, scheduler, random, metrics, ...(options.retry ? { retry: options.retry } : {}) });
     const clients = new Map<ChannelId, ChannelClient>(options.channels.map((channel) => [channel.client.channel, channel.client]));
-    this.cancellations = new CancellationRelay({ store, clients, clock, scheduler, random, metrics, ...options.cancellations });
+    this.cancellations = new CancellationRelay({ store, clients, clock, scheduler, random, metrics, ...options.cancellations, onConfirmed: (entry) => this.afterCancellation(entry) });
     this.processor = new OrderProcessor({
       store,
       propagator: this.propagator,
@@ -76,6 +87,7 @@ export class Engine {
       metrics,
       mode: options.strategy.kind,
       ...(options.onResult ? { onResult: options.onResult } : {}),
+      onReleased: (released) => this.released(released),
     });
     const reconcileIntervalMs = options.reconcileIntervalMs ?? 900_000;
     const reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, clock, metrics, intervalMs: reconcileIntervalMs }) : undefined;
@@ -116,6 +128,46 @@ export class Engine {
       if (this.bundleStore) await this.publishBundles([result.change.sku]);
     }
     return result;
+  }
+
+  /**
+   * A marketplace confirmed the cancellation of `entry`'s order (the relay calls this before it removes
+   * the entry; a throw keeps the entry, cancelled again later). Gives back the applied lines of the
+   * whole marketplace order, then pushes the order's SKUs (and those given back) to the source channel,
+   * forced: the cancellation may have put units back on sale there (WooCommerce restocks a cancelled
+   * order). Events: at once; polling: at the next poll, like every push.
+   */
+  private async afterCancellation(entry: PendingCancellation): Promise<void> {
+    const store = this.store;
+    const group = orderGroupOf(entry.orderId, entry.sourceChannel);
+    let released: readonly ReleasedOrder[] = [];
+    if (group !== undefined && store.settleOrderGroup) {
+      released = (await store.settleOrderGroup({ group, cancel: true })).released;
+      if (released.length > 0) await this.released(released);
+    }
+    const skus = new Set<Sku>(entry.skus ?? []);
+    for (const line of released) for (const change of line.changes) skus.add(change.sku);
+    if (skus.size === 0) return; // an entry recorded before the SKUs were: the reconciler repairs the listing
+    if (this.poller) {
+      // With bundles, the family of each SKU (the bundles built on a component) is pushed too, as events do.
+      this.poller.forceOnNextPoll(entry.sourceChannel, this.bundleStore ? (await store.snapshot([...skus])).keys() : skus);
+      return;
+    }
+    for (const [sku, level] of await store.snapshot([...skus])) this.propagator.publish(sku, level, { force: true, channels: [entry.sourceChannel] });
+  }
+
+  /** Lines given back (`settleOrderGroup`): events push them — and the bundles built on them — to every channel; polling at its next poll. */
+  private async released(released: readonly ReleasedOrder[]): Promise<void> {
+    this.options.onReleased?.(released);
+    if (this.options.strategy.kind !== "events") return;
+    const skus: Sku[] = [];
+    for (const line of released) {
+      for (const change of line.changes) {
+        this.propagator.publish(change.sku, change);
+        skus.push(change.sku);
+      }
+    }
+    if (this.bundleStore) await this.publishBundles(skus);
   }
 
   /** Pushes the bundles in the families of `skus` at their current level. */

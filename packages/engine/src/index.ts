@@ -17,7 +17,7 @@ export type { ReconcilerOptions } from "./reconciler.js";
 export { OutboxRelay } from "./outbox-relay.js";
 export type { OutboxRelayOptions } from "./outbox-relay.js";
 export { CANCELLATION_REASON, CancellationRelay } from "./cancellation-relay.js";
-export type { CancellationRelayOptions, HeldCancellation, RefusedCancellation } from "./cancellation-relay.js";
+export type { CancellationRelayOptions, FailingCancellation, HeldCancellation, RefusedCancellation } from "./cancellation-relay.js";
 
 // --- Politeness ---
 export { TokenBucket } from "./token-bucket.js";

@@ -7,9 +7,13 @@
 // handler's to retry: the store recorded it as pending in the same atomic step as the `insufficient`
 // outcome, so the delivery is acked at once and a source channel down for hours costs no delivery
 // attempts (retrying it through the feed dead-lettered the order, and lost the cancellation, once
-// max-deliver ran out).
+// max-deliver ran out). An applied order that is one line of a marketplace order (eBay notifies each
+// line item: `ebay:<order>:<line>`) is recorded as a line of that order's group in the store, after the
+// apply and before the ack — so a redelivery after a crash records it too — so that a cancellation of
+// the whole order (another line oversold) gives its units back; if the order was cancelled already,
+// that happens at once and the given-back levels are pushed.
 
-import { formatProblems, type ApplyResult, type ChannelId, type Clock, type DeliveryInfo, type Disposition, type Metrics, type OrderEvent, type Random, type Scheduler, type StockStore } from "@synclag/core";
+import { formatProblems, orderGroupOf, type ApplyResult, type ChannelId, type Clock, type DeliveryInfo, type Disposition, type Metrics, type OrderEvent, type Random, type ReleasedOrder, type Scheduler, type StockStore } from "@synclag/core";
 import { backoffDelayMs, DEFAULT_RETRY_POLICY } from "./backoff.js";
 import type { Propagator } from "./propagator.js";
 
@@ -45,7 +49,11 @@ export interface OrderProcessorOptions {
   readonly storeRetryBudgetMs?: number;
   /** Observer hook (the simulator's ground truth and logs). */
   readonly onResult?: (event: OrderEvent, result: ApplyResult) => void;
+  /** Lines of a cancelled marketplace order given back when they were recorded: to push (the Engine pushes them, events strategy). */
+  readonly onReleased?: (released: readonly ReleasedOrder[]) => void | Promise<void>;
 }
+
+type StoreCall<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly disposition: Disposition };
 
 export class OrderProcessor {
   private stopping = false;
@@ -66,16 +74,60 @@ export class OrderProcessor {
   /** The `OrderHandler` to give an `OrderFeed`. */
   readonly handle = async (event: OrderEvent, delivery: DeliveryInfo): Promise<Disposition> => {
     const { store, metrics, clock } = this.options;
-    let result: ApplyResult | undefined;
     const startedAt = clock.now();
-    for (let attempt = 1; result === undefined; attempt++) {
+    const applied = await this.storeCall(() => store.applyOrder(event), delivery, startedAt);
+    if (!applied.ok) return applied.disposition;
+    const result = applied.value;
+    this.options.onResult?.(event, result);
+    const source = { source: event.sourceChannel };
+    switch (result.kind) {
+      case "applied":
+        metrics.increment("orders_applied_total", source);
+        if (this.options.mode === "events") {
+          for (const change of result.changes) {
+            // A bundle's version moves by the number of its components the order changed (`previousVersion`).
+            this.options.propagator.publish(change.sku, change, { source: event.sourceChannel, delta: change.delta, confirmedAtMs: event.confirmedAtMs, ...(change.previousVersion === undefined ? {} : { previousVersion: change.previousVersion }) });
+          }
+        }
+        return this.recordLine(event, delivery, startedAt);
+      case "insufficient":
+        metrics.increment("orders_insufficient_total", source);
+        await this.handleOversell(event);
+        return { kind: "ack" };
+      case "duplicate":
+        metrics.increment("orders_duplicate_total", source);
+        // An oversell redelivered: its pending cancellation was recorded with the first outcome (and
+        // removed once done), so nothing is counted or recorded again; the truth is pushed again.
+        if (result.original.kind === "insufficient") {
+          await this.handleOversell(event);
+          return { kind: "ack" };
+        }
+        if (this.options.mode === "events") await this.republish(event, false);
+        // The first delivery may have crashed before recording the line.
+        return this.recordLine(event, delivery, startedAt);
+      case "conflict":
+        metrics.increment("orders_conflict_total", source);
+        return { kind: "dead-letter", reason: `conflict: ${result.message}` };
+      case "invalid":
+        metrics.increment("orders_invalid_total", source);
+        return { kind: "dead-letter", reason: `invalid: ${formatProblems(result.problems)}` };
+    }
+  };
+
+  /**
+   * Calls the store, retrying a failure here (backoff from 100 ms to 2 s, telling the feed the handler
+   * is still working) until it answers — or hands the order back to the feed (see `storeRetryBudgetMs`).
+   */
+  private async storeCall<T>(call: () => Promise<T>, delivery: DeliveryInfo, startedAt: number): Promise<StoreCall<T>> {
+    const { metrics, clock } = this.options;
+    for (let attempt = 1; ; attempt++) {
       try {
-        result = await store.applyOrder(event);
+        return { ok: true, value: await call() };
       } catch (error) {
         // The store is unreachable or the outcome is unknown: safe to retry (idempotent by order id).
         metrics.increment("store_errors_total");
         const delayMs = backoffDelayMs(attempt, STORE_RETRY, this.options.random);
-        const handBack = (): Disposition => ({ kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) });
+        const handBack = (): StoreCall<T> => ({ ok: false, disposition: { kind: "retry", delayMs: this.options.storeRetryDelayMs ?? 1000, reason: error instanceof Error ? error.message : String(error) } });
         if (this.stopping || clock.now() - startedAt + delayMs > (this.options.storeRetryBudgetMs ?? Number.POSITIVE_INFINITY)) return handBack();
         // Stored data retrying cannot fix (a key of the wrong type, corrupt state): retried here it would
         // pin this handler slot for good, and a few such orders would stall every other one. Handed back
@@ -89,34 +141,25 @@ export class OrderProcessor {
         if (this.stopping) return handBack();
       }
     }
-    this.options.onResult?.(event, result);
-    const source = { source: event.sourceChannel };
-    switch (result.kind) {
-      case "applied":
-        metrics.increment("orders_applied_total", source);
-        if (this.options.mode === "events") {
-          for (const change of result.changes) this.options.propagator.publish(change.sku, change, { source: event.sourceChannel, delta: change.delta, confirmedAtMs: event.confirmedAtMs });
-        }
-        return { kind: "ack" };
-      case "insufficient":
-        metrics.increment("orders_insufficient_total", source);
-        await this.handleOversell(event);
-        return { kind: "ack" };
-      case "duplicate":
-        metrics.increment("orders_duplicate_total", source);
-        // An oversell redelivered: its pending cancellation was recorded with the first outcome (and
-        // removed once done), so nothing is counted or recorded again; the truth is pushed again.
-        if (result.original.kind === "insufficient") await this.handleOversell(event);
-        else if (this.options.mode === "events") await this.republish(event, false);
-        return { kind: "ack" };
-      case "conflict":
-        metrics.increment("orders_conflict_total", source);
-        return { kind: "dead-letter", reason: `conflict: ${result.message}` };
-      case "invalid":
-        metrics.increment("orders_invalid_total", source);
-        return { kind: "dead-letter", reason: `invalid: ${formatProblems(result.problems)}` };
-    }
-  };
+  }
+
+  /**
+   * An applied order that is a line of a marketplace order (`orderGroupOf`): recorded as a line of its
+   * group, so that a cancellation of the whole order gives it back; given back at once (and pushed) if
+   * the order was cancelled already. Handed back to the feed when the store cannot be reached (the
+   * redelivery is a duplicate and records it then).
+   */
+  private async recordLine(event: OrderEvent, delivery: DeliveryInfo, startedAt: number): Promise<Disposition> {
+    const store = this.options.store;
+    const group = orderGroupOf(event.orderId, event.sourceChannel);
+    if (group === undefined || store.settleOrderGroup === undefined) return { kind: "ack" };
+    const settle = store.settleOrderGroup.bind(store);
+    const settled = await this.storeCall(() => settle({ group, line: event.orderId }), delivery, startedAt);
+    if (!settled.ok) return settled.disposition;
+    // Pushed by `onReleased` (the Engine: every channel, and the bundles built on them).
+    if (settled.value.released.length > 0) await this.options.onReleased?.(settled.value.released);
+    return { kind: "ack" };
+  }
 
   /** Hands the cancellation to the relay and (events) pushes the truth to every channel, the source included. */
   private async handleOversell(event: OrderEvent): Promise<void> {

@@ -74,6 +74,11 @@ export interface PublishOptions {
   readonly source?: ChannelId;
   /** The order's delta for this SKU (negative), used with `source`. */
   readonly delta?: number;
+  /**
+   * The SKU's version before the order, used with `source` (default `version - 1`): a bundle's version is
+   * the sum of its components', so an order that changed two of them moved it by 2 (`SkuChange.previousVersion`).
+   */
+  readonly previousVersion?: number;
   /** When the source confirmed the order: its own decrement counts only if our last update landed before it. */
   readonly confirmedAtMs?: number;
   /** Push even if the channel was already sent this version (repairs, oversell corrections). */
@@ -350,7 +355,7 @@ export class Propagator {
         pair.inFlight === undefined &&
         pair.confirmed !== undefined &&
         pair.mayShow < 0 &&
-        pair.confirmed.version === level.version - 1 &&
+        pair.confirmed.version === (options.previousVersion ?? level.version - 1) &&
         options.confirmedAtMs !== undefined &&
         pair.confirmedAtMs <= options.confirmedAtMs &&
         (pair.desired === undefined || pair.desired.version === pair.confirmed.version) &&

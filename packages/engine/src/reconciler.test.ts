@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryStockStore, noopMetrics } from "@synclag/core";
-import { RecordingMetrics, setup } from "../test/support.js";
+import { RecordingMetrics, callLog, setup } from "../test/support.js";
 import { Reconciler } from "./reconciler.js";
 
 describe("Reconciler", () => {
@@ -69,6 +69,83 @@ describe("Reconciler", () => {
     expect(await reconciler.round()).toBe(0);
     expect(reads).toBe(1);
     expect(metrics.count("reconcile_errors_total", { channel: "c" })).toBe(1);
+  });
+
+  it("repairs a listing edited by hand while the truth is unchanged: shown high at once, shown low when the same gap is there on the next round", async () => {
+    const { scheduler, channel, propagator, config } = setup({ latencyMs: 10 });
+    const store = new InMemoryStockStore({ clock: scheduler });
+    for (const sku of ["H", "L"]) {
+      const set = await store.setQuantity({ sku, quantity: 10 });
+      if (set.kind !== "changed") throw new Error("setup");
+      propagator.assumeConfirmed("c", sku, { quantity: 10, version: set.change.version });
+    }
+    channel.shown.set("H", 12);
+    channel.shown.set("L", 7);
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
+    expect(await reconciler.round()).toBe(1);
+    await scheduler.runUntil(1_000);
+    expect(callLog(channel)).toEqual(["0:H1"]);
+    channel.shown.set("H", 10);
+    expect(await reconciler.round()).toBe(1);
+    await scheduler.runUntil(2_000);
+    expect(callLog(channel)).toEqual(["0:H1", "1000:L1"]);
+    expect(metrics.count("drift_repaired_total", { channel: "c", direction: "high" })).toBe(1);
+    expect(metrics.count("drift_repaired_total", { channel: "c", direction: "low" })).toBe(1);
+  });
+
+  it("leaves a truth newer than the version the channel confirmed to whoever pushes it (the propagator, the next poll): not judged, not drift", async () => {
+    const { scheduler, channel, propagator, config } = setup({ latencyMs: 10 });
+    const store = new InMemoryStockStore({ clock: scheduler });
+    const set = await store.setQuantity({ sku: "A", quantity: 10 });
+    if (set.kind !== "changed") throw new Error("setup");
+    propagator.assumeConfirmed("c", "A", { quantity: 10, version: set.change.version });
+    channel.shown.set("A", 10);
+    // Sold elsewhere: the store moved, nothing has handed the new level to the propagator yet.
+    await store.applyOrder({ orderId: "o1", sourceChannel: "shop", lines: [{ sku: "A", quantity: 3 }] });
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
+    expect(await reconciler.round()).toBe(0);
+    expect(await reconciler.round()).toBe(0);
+    await scheduler.runUntil(1_000);
+    expect(channel.calls).toEqual([]);
+    expect(metrics.count("drift_repaired_total")).toBe(0);
+  });
+
+  it("judges a listing this process holds no version of (after a restart) on its own timer, but leaves it to the poll on a poll's round", async () => {
+    const { scheduler, channel, propagator, config } = setup({ latencyMs: 10 });
+    const store = new InMemoryStockStore({ clock: scheduler });
+    await store.setQuantity({ sku: "A", quantity: 10 });
+    channel.shown.set("A", 12);
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics, intervalMs: 1_000 });
+    expect(await reconciler.roundIfDue(1_000)).toBe(0); // a poll's round: the poll hands the SKU over
+    expect(channel.calls).toEqual([]);
+    expect(await reconciler.round()).toBe(1);
+    await scheduler.runUntil(1_000);
+    expect(callLog(channel)).toEqual(["0:A1"]);
+    expect(metrics.count("drift_repaired_total", { channel: "c", direction: "high" })).toBe(1);
+  });
+
+  it("repairs a listing whose newest version was given up on and which shows another quantity (nothing else will push it)", async () => {
+    const { scheduler, channel, propagator, config } = setup({ latencyMs: 10 });
+    const store = new InMemoryStockStore({ clock: scheduler });
+    const set = await store.setQuantity({ sku: "A", quantity: 10 });
+    if (set.kind !== "changed") throw new Error("setup");
+    propagator.assumeConfirmed("c", "A", { quantity: 10, version: set.change.version });
+    channel.shown.set("A", 10);
+    const sold = await store.applyOrder({ orderId: "o1", sourceChannel: "shop", lines: [{ sku: "A", quantity: 3 }] });
+    if (sold.kind !== "applied") throw new Error("setup");
+    channel.replies.push((u) => u.map(() => ({ ok: false, reason: "rejected", message: "INVALID" })));
+    propagator.publish("A", sold.changes[0] as { quantity: number; version: number });
+    await scheduler.runUntil(1_000);
+    expect(propagator.abandonedVersion("c", "A")).toBe(sold.changes[0]?.version);
+    const metrics = new RecordingMetrics();
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
+    expect(await reconciler.round()).toBe(1); // shown high (10 for 7): at once
+    await scheduler.runUntil(2_000);
+    expect(callLog(channel).at(-1)).toBe(`1000:A${sold.changes[0]?.version}`);
+    expect(metrics.count("drift_repaired_total", { channel: "c", direction: "high" })).toBe(1);
   });
 
   it("re-sends a version given up on when the channel's policy lists the same quantity for it (the shelf is right, its version is not)", async () => {

@@ -2,7 +2,11 @@
 // Shopify and Amazon both say so). Easy to get wrong: a channel that shows *less* than the truth may
 // simply have sold an item whose order notification is still on its way — "repairing" that upward
 // would create an oversell. So a channel showing more than the truth is repaired at once; one showing
-// less only when the same gap is still there on the next round. Only idle pairs are judged.
+// less only when the same gap is still there on the next round. Only idle pairs are judged, and only
+// against a truth the channel was confirmed at (or whose push was given up): a newer level is still on
+// its way — the propagator's to push under events, the next poll's under polling — and judging it would
+// count ordinary lag as drift and, under polling, push between ticks (a sale applied while a round reads
+// an Amazon catalogue one GET per SKU would otherwise make every listing look "shown high").
 
 import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
 import { PeriodicTask } from "./periodic-task.js";
@@ -52,8 +56,10 @@ export class Reconciler {
    * otherwise find the interval 2 ms short and skip every other round.
    */
   roundIfDue(atMs: number = this.options.clock.now()): Promise<number> {
-    if (atMs - this.lastRoundAtMs < (this.options.intervalMs ?? 900_000)) return Promise.resolve(0);
-    return this.round(atMs);
+    // A tick before the last round (the wall clock was stepped back: NTP, a VM resumed) is due too, or
+    // rounds would stop for as long as the step.
+    if (atMs >= this.lastRoundAtMs && atMs - this.lastRoundAtMs < (this.options.intervalMs ?? 900_000)) return Promise.resolve(0);
+    return this.run(atMs, true);
   }
 
   stop(): void {
@@ -61,7 +67,17 @@ export class Reconciler {
   }
 
   /** One pass over every channel; returns the number of repairs started. `startedAtMs`: the tick it counts from (default now). */
-  async round(startedAtMs: number = this.options.clock.now()): Promise<number> {
+  round(startedAtMs: number = this.options.clock.now()): Promise<number> {
+    return this.run(startedAtMs, false);
+  }
+
+  /**
+   * `onPoll`: the round rides on a poll, which has just handed every SKU it read to the propagator; a
+   * pair this process holds no version of yet is then the next poll's (a SKU created since), not drift.
+   * On the reconciler's own timer such a pair is judged: after a restart the propagator knows nothing,
+   * and what the channels list must still be checked.
+   */
+  private async run(startedAtMs: number, onPoll: boolean): Promise<number> {
     if (this.running) return 0;
     this.running = true;
     this.lastRoundAtMs = startedAtMs;
@@ -95,6 +111,10 @@ export class Reconciler {
             const level = current.get(sku);
             const listed = shown.get(sku);
             if (!level || listed === undefined) continue;
+            // The newest version this channel took or gave up on (the pair is idle: nothing newer was handed
+            // to it). A level beyond it is still on its way — not drift, and not this round's to push.
+            const known = Math.max(version ?? 0, this.options.propagator.abandonedVersion(client.channel, sku));
+            if (known === 0 ? onPoll : level.version > known) continue;
             const expected = listedQuantity(level.quantity, policy);
             if (listed === expected) {
               // Right quantity, old version: a push was given up and the channel's policy lists the same

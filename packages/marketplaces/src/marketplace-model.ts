@@ -316,6 +316,22 @@ export class MarketplaceModel {
     return { ok: true, orderId: `${this.channel}-${this.orderSeq}`, shown };
   }
 
+  /**
+   * The marketplace itself puts `quantity` units back on a listing (a cancelled order restocked, as
+   * WooCommerce does): the reverse of a checkout — the visible and the accepted quantity grow, and so
+   * do accepted updates still waiting to turn visible. No version: the seller's API did not set it.
+   * Returns the visible quantity after it; undefined for a SKU that is not listed.
+   */
+  restock(nowMs: number, sku: Sku, quantity: number): number | undefined {
+    this.revealDue(nowMs);
+    const listing = this.find(sku);
+    if (!listing || !(quantity > 0)) return listing?.visibleQuantity;
+    listing.visibleQuantity += quantity;
+    listing.acceptedQuantity += quantity;
+    if (listing.pendingUpdates > 0) for (const entry of this.pending.entries()) if (entry.listing === listing && !entry.superseded) entry.quantity += quantity;
+    return listing.visibleQuantity;
+  }
+
   /** Seller API listing read (what the reconciler sees): the accepted quantity. */
   readQuantities(nowMs: number, skus: readonly Sku[]): Map<Sku, number> {
     this.revealDue(nowMs);

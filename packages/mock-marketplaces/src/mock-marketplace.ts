@@ -84,7 +84,8 @@ export interface MockMarketplaceOptions {
 }
 
 interface TimelineEntry {
-  readonly event: "seeded" | "accepted" | "visible" | "sold";
+  /** `restocked`: the marketplace put a cancelled order's units back (quantity: what it shows after). */
+  readonly event: "seeded" | "accepted" | "visible" | "sold" | "restocked";
   readonly quantity: number;
   readonly version: number;
   readonly atMs: number;
@@ -268,13 +269,21 @@ export class MockMarketplace implements MarketplaceContext {
     return this.ordersById.get(nativeId);
   }
 
-  cancelOrder(nativeId: string): "cancelled" | "already-cancelled" | "unknown" {
+  cancelOrder(nativeId: string, options: { readonly restock?: boolean } = {}): "cancelled" | "already-cancelled" | "unknown" {
     const order = this.ordersById.get(nativeId);
     if (!order) return "unknown";
+    // Restocked only on the first cancellation: a repeat finds nothing left to give back.
     if (order.cancelled) return "already-cancelled";
     order.cancelled = true;
     order.cancelledAtMs = this.nowMs;
     this.model.cancelOrder(nativeId);
+    if (options.restock === true) {
+      const shown = this.model.restock(this.nowMs, order.sku, order.quantity);
+      const listing = this.model.listing(order.sku);
+      if (shown !== undefined && listing) this.addTimeline(order.sku, { event: "restocked", quantity: shown, version: listing.visibleVersion, atMs: this.nowMs });
+      const ebay = this.ebayQuantities.get(order.sku);
+      if (ebay) this.ebayQuantities.set(order.sku, { shipTo: ebay.shipTo + order.quantity, offer: ebay.offer === undefined ? undefined : ebay.offer + order.quantity });
+    }
     return "cancelled";
   }
 

@@ -30,6 +30,8 @@ export interface StockKeys {
   sku(sku: string): string;
   /** String (JSON, with a TTL): the idempotency record of one order id. */
   order(orderId: string): string;
+  /** Hash (with a TTL): an order group of `settleOrderGroup` — its lines and whether it was cancelled. */
+  group(group: string): string;
   /** Everything of this store matches `${keyspace}*` (for inspection and tests). */
   readonly keyspace: string;
 }
@@ -66,6 +68,7 @@ export function stockKeys(options: { readonly keyPrefix: string; readonly partit
     cancellations: `${base}cancellations`,
     sku: (sku) => `${base}sku:${sku}`,
     order: (orderId) => `${base}order:${orderId}`,
+    group: (group) => `${base}group:${group}`,
     keyspace: base,
   };
 }

@@ -43,7 +43,8 @@ function script(name: string, source: string): LuaScript {
  *       "SYNCLAG_CORRUPT <keyIndex> <what>".
  * Idempotency record (string, PX ttl): "<byte length of fingerprint>:<fingerprint><outcome JSON a|i>".
  * Pending cancellations (sorted set): score = the insufficient outcome's audit seq, member
- *       `[seq,"orderId","sourceChannel","atMs"]`; an insufficient outcome adds one in the same step and
+ *       `[seq,"orderId","sourceChannel","atMs",["sku",…]]` (the order's SKUs, sorted; members written
+ *       before they were added have four elements); an insufficient outcome adds one in the same step and
  *       carries the mark `,"p":1` in its stored outcome. A duplicate of an insufficient record without
  *       the mark (written before pending cancellations existed) adds the entry then and sets the mark —
  *       once, so a cancellation already done and removed is never recorded again.
@@ -231,10 +232,12 @@ local recordCount, recordKeys, recordValues = 0, {}, {}
 local markCount, markKeys, markValues = 0, {}, {}
 local pendingCount, pendingScores, pendingMembers = 0, {}, {}
 local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
-local function addPending(pendingSeq, orderId, source)
+local function addPending(pendingSeq, op)
+  local names = {}
+  for l = firsts[op], lasts[op] do names[#names + 1] = quoted(skus[l]) end
   pendingCount = pendingCount + 1
   pendingScores[pendingCount] = pendingSeq .. ''
-  pendingMembers[pendingCount] = '[' .. pendingSeq .. ',' .. quoted(orderId) .. ',' .. quoted(source) .. ',' .. quoted(atMs) .. ']'
+  pendingMembers[pendingCount] = '[' .. pendingSeq .. ',' .. quoted(ids[op]) .. ',' .. quoted(sources[op]) .. ',' .. quoted(atMs) .. ',[' .. concat(names, ',') .. ']]'
 end
 local dirty, dirtyKeys, created = {}, {}, {}
 local results = {}
@@ -247,7 +250,7 @@ for i = 1, opCount do
         local unmarked = recordUnmarkedSeq[key]
         if unmarked then
           recordUnmarkedSeq[key] = nil
-          addPending(unmarked, ids[i], sources[i])
+          addPending(unmarked, i)
           recordOutcome[key] = sub(recordOutcome[key], 1, -2) .. ',"p":1}'
           markCount = markCount + 1
           markKeys[markCount], markValues[markCount] = key, #previous .. ':' .. previous .. recordOutcome[key]
@@ -278,7 +281,7 @@ for i = 1, opCount do
         if shortages then
           local encoded = '[' .. concat(shortages, ',') .. ']'
           outcome = '{"k":"i","s":' .. seq .. ',"h":' .. encoded .. ',"p":1}'
-          addPending(seq, ids[i], sources[i])
+          addPending(seq, i)
           auditKind[auditCount], auditChanges[auditCount], auditShortages[auditCount] = 'insufficient', '[]', encoded
         else
           local encoded
@@ -385,5 +388,188 @@ for i = 1, #KEYS do
   if reply[1] and reply[2] then out[i] = { reply[1], reply[2] } else out[i] = false end
 end
 return cjson.encode(out)
+`,
+);
+
+/**
+ * `settleOrderGroup`: records a line of an order group and/or the group's cancellation, and gives back
+ * (once) every recorded line whose order was applied, when the group is cancelled.
+ * KEYS: seq, audit, outbox, group.
+ * ARGV: atMs, idempotencyTtlMs, keyspace base (`<prefix>{<partition>}:`), group, cancel (0|1), line ('' = none).
+ * Group (hash, PX ttl refreshed on every write): `cancelled` = 1 once cancelled; `count` = lines recorded;
+ *       `l:<orderId>` = the line's recording number (≥ 1) until it is given back, then 0.
+ * The lines' idempotency records and SKU hashes are only known inside the script (they are read from
+ * the group), so their keys are built from the key space base: they share its hash tag, hence the
+ * slot of the declared keys (Redis refuses a script's access to a key of another slot, never to one of
+ * the same slot). Same three phases as APPLY: read and check everything, plan, then write.
+ * Reply: JSON `{"c":0|1,"r":[{"o":"orderId","s":seq,"c":[[sku,delta,quantity,version]…]}…]}`.
+ * Errors (nothing written): as APPLY's; keys that are not declared are named in the message.
+ */
+export const SETTLE_GROUP_SCRIPT = script(
+  "settle-group",
+  `#!lua
+local MAX_QUANTITY = ${MAX_QUANTITY}
+local MAX_COUNTER = ${MAX_COUNTER}
+local BAD, WRONGTYPE, CORRUPT = 'SYNCLAG_BADARGS', 'SYNCLAG_WRONGTYPE', 'SYNCLAG_CORRUPT'
+local call, pcall_, find, sub, gsub, concat = redis.call, redis.pcall, string.find, string.sub, string.gsub, table.concat
+
+local function fail(code, message)
+  error({ err = code .. ' ' .. message })
+end
+local function clean(detail) return (gsub(detail, '[^%w ,:]', '')) end
+local function integer(text, min, max, what, code, where)
+  local value = type(text) == 'string' and #text > 0 and #text <= 16 and find(text, '^%d+$')
+    and (#text == 1 or sub(text, 1, 1) ~= '0') and tonumber(text)
+  if value and value >= min and value <= max then return value end
+  fail(code, (where and (where .. ' ') or '') .. what .. (value and ' is out of range' or ' is not a canonical integer'))
+end
+local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
+
+if #KEYS ~= 4 or #ARGV ~= 6 then fail(BAD, 'expected 4 keys and 6 arguments') end
+local seqKey, auditKey, outboxKey, groupKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local atMs, ttlMs, base, group, cancel, line = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+if #atMs == 0 or #atMs > 32 then fail(BAD, 'atMs') end
+integer(ttlMs, 1, MAX_COUNTER, 'idempotencyTtlMs', BAD)
+if cancel ~= '0' and cancel ~= '1' then fail(BAD, 'cancel') end
+if #group == 0 or #base == 0 then fail(BAD, 'group') end
+
+-- Phase 1: read the group, then (when it is cancelled) every line to give back, its SKUs and the counters.
+local actual = call('TYPE', groupKey).ok
+if actual ~= 'none' and actual ~= 'hash' then fail(WRONGTYPE, '4 holds a ' .. actual .. ', expected a hash') end
+local flat = call('HGETALL', groupKey)
+local cancelled, count = false, 0
+local open, numbers, known = {}, {}, {}
+for i = 1, #flat, 2 do
+  local field, value = flat[i], flat[i + 1]
+  if field == 'cancelled' then
+    if value ~= '1' then fail(CORRUPT, '4 cancelled is not 1') end
+    cancelled = true
+  elseif field == 'count' then
+    count = integer(value, 0, MAX_COUNTER - 1, 'line count', CORRUPT, '4')
+  elseif sub(field, 1, 2) == 'l:' then
+    local id = sub(field, 3)
+    local n = integer(value, 0, MAX_COUNTER, 'line number', CORRUPT, '4')
+    known[id] = true
+    if n > 0 then open[#open + 1] = id numbers[id] = n end
+  else
+    fail(CORRUPT, '4 unknown field')
+  end
+end
+local added = false
+if line ~= '' and not known[line] then
+  count = count + 1
+  added = true
+  open[#open + 1] = line
+  numbers[line] = count
+end
+local nowCancelled = cancelled or cancel == '1'
+
+local released, levelQuantity, levelVersion, levelJson, dirtyKeys = {}, {}, {}, {}, {}
+if nowCancelled and #open > 0 then
+  table.sort(open, function(x, y) return numbers[x] < numbers[y] end)
+  for _, id in ipairs(open) do
+    local recordKey = base .. 'order:' .. id
+    local record = pcall_('GET', recordKey)
+    if type(record) == 'table' and record.err then fail(WRONGTYPE, 'key ' .. clean(recordKey) .. ' ' .. clean(record.err)) end
+    local changes
+    if record then
+      local colon = find(record, ':', 1, true)
+      local length = colon and tonumber(sub(record, 1, colon - 1))
+      local outcome = length and sub(record, colon + length + 1)
+      if not outcome or (sub(outcome, 1, 8) ~= '{"k":"a"' and sub(outcome, 1, 8) ~= '{"k":"i"') or sub(outcome, -1) ~= '}' then
+        fail(CORRUPT, 'key ' .. clean(recordKey) .. ' unreadable idempotency record')
+      end
+      if sub(outcome, 1, 8) == '{"k":"a"' then
+        local ok, decoded = pcall(cjson.decode, outcome)
+        if not ok or type(decoded) ~= 'table' or type(decoded.c) ~= 'table' then fail(CORRUPT, 'key ' .. clean(recordKey) .. ' unreadable idempotency record') end
+        changes = {}
+        for _, change in ipairs(decoded.c) do
+          local sku, delta = change[1], change[2]
+          if type(sku) ~= 'string' or type(delta) ~= 'number' or delta >= 0 or delta < -MAX_QUANTITY or delta ~= math.floor(delta) then
+            fail(CORRUPT, 'key ' .. clean(recordKey) .. ' unreadable change')
+          end
+          local skuKey = base .. 'sku:' .. sku
+          if levelQuantity[skuKey] == nil then
+            local reply = pcall_('HMGET', skuKey, 'quantity', 'version')
+            if reply.err then fail(WRONGTYPE, 'key ' .. clean(skuKey) .. ' ' .. clean(reply.err)) end
+            if reply[1] or reply[2] then
+              levelQuantity[skuKey] = integer(reply[1], 0, MAX_QUANTITY, 'stored quantity', CORRUPT, 'key ' .. clean(skuKey))
+              levelVersion[skuKey] = integer(reply[2], 0, MAX_COUNTER - #open, 'stored version', CORRUPT, 'key ' .. clean(skuKey))
+            else
+              levelQuantity[skuKey], levelVersion[skuKey] = 0, 0 -- the SKU is gone (lost data): given back from 0
+            end
+            levelJson[skuKey] = quoted(sku)
+            dirtyKeys[#dirtyKeys + 1] = skuKey
+          end
+          changes[#changes + 1] = { skuKey, -delta }
+        end
+      end
+    end
+    released[#released + 1] = { id, changes }
+  end
+end
+
+local given = 0
+for _, entry in ipairs(released) do if entry[2] then given = given + 1 end end
+local seq = 0
+if given > 0 then
+  local stored = pcall_('GET', seqKey)
+  if type(stored) == 'table' then fail(WRONGTYPE, '1 ' .. clean(stored.err)) end
+  if stored then seq = integer(stored, 0, MAX_COUNTER, 'stored seq', CORRUPT, '1') end
+  actual = call('TYPE', auditKey).ok
+  if actual ~= 'none' and actual ~= 'stream' then fail(WRONGTYPE, '2 holds a ' .. actual .. ', expected a stream') end
+  if actual == 'stream' then
+    local info = call('XINFO', 'STREAM', auditKey)
+    for i = 1, #info - 1, 2 do
+      if info[i] == 'last-generated-id' then
+        local last = tonumber(string.match(info[i + 1], '^(%d+)%-')) or 0
+        if not stored and last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
+        if seq < last then fail(CORRUPT, '1 seq counter is behind the audit stream') end
+      end
+    end
+  end
+  if seq > MAX_COUNTER - given then fail(CORRUPT, '1 audit seq exhausted') end
+  actual = call('TYPE', outboxKey).ok
+  if actual ~= 'none' and actual ~= 'stream' then fail(WRONGTYPE, '3 holds a ' .. actual .. ', expected a stream') end
+end
+
+-- Phase 2: plan (levels in Lua memory; a SKU of several lines is written once, with its final level).
+local results, audits = {}, {}
+for _, entry in ipairs(released) do
+  local id, changes = entry[1], entry[2]
+  if changes then
+    local encoded = {}
+    for n, change in ipairs(changes) do
+      local skuKey, amount = change[1], change[2]
+      local before = levelQuantity[skuKey]
+      local quantity = math.min(MAX_QUANTITY, before + amount)
+      local version = levelVersion[skuKey] + 1
+      levelQuantity[skuKey], levelVersion[skuKey] = quantity, version
+      encoded[n] = '[' .. levelJson[skuKey] .. ',' .. (quantity - before) .. ',' .. quantity .. ',' .. version .. ']'
+    end
+    seq = seq + 1
+    local list = '[' .. concat(encoded, ',') .. ']'
+    audits[#audits + 1] = { seq, 'order ' .. id .. ' given back: its marketplace cancelled the whole order ' .. group, list }
+    results[#results + 1] = '{"o":' .. quoted(id) .. ',"s":' .. seq .. ',"c":' .. list .. '}'
+  end
+end
+
+-- Phase 3: write.
+for _, key in ipairs(dirtyKeys) do call('HSET', key, 'quantity', levelQuantity[key] .. '', 'version', levelVersion[key] .. '') end
+if #audits > 0 then call('SET', seqKey, seq .. '') end
+for _, audit in ipairs(audits) do
+  call('XADD', auditKey, audit[1] .. '-0', 'kind', 'restock', 'atMs', atMs, 'reason', audit[2], 'changes', audit[3])
+  call('XADD', outboxKey, '*', 'atMs', atMs, 'changes', audit[3])
+end
+local writes = {}
+if nowCancelled and not cancelled then writes[#writes + 1] = 'cancelled' writes[#writes + 1] = '1' end
+if added then writes[#writes + 1] = 'count' writes[#writes + 1] = count .. '' end
+for _, entry in ipairs(released) do writes[#writes + 1] = 'l:' .. entry[1] writes[#writes + 1] = '0' end
+if added and not nowCancelled then writes[#writes + 1] = 'l:' .. line writes[#writes + 1] = count .. '' end
+if #writes > 0 then
+  call('HSET', groupKey, unpack(writes))
+  call('PEXPIRE', groupKey, ttlMs)
+end
+return '{"c":' .. (nowCancelled and 1 or 0) .. ',"r":[' .. concat(results, ',') .. ']}'
 `,
 );

@@ -7,11 +7,13 @@
 // script cache is per server process: after a restart or SCRIPT FLUSH, EVALSHA answers NOSCRIPT and
 // the call must be re-sent as EVAL (the script did not run), which is done here transparently.
 
-import { MAX_SKU_BYTES, checkQuantity, normalizeOrder, normalizeSku } from "@synclag/core";
+import { MAX_SKU_BYTES, checkQuantity, normalizeOrder, normalizeSku, orderGroupInputProblem } from "@synclag/core";
 import type {
   ApplyResult,
   AuditRecord,
   Clock,
+  OrderGroupInput,
+  OrderGroupSettlement,
   OrderInput,
   OutboxEntry,
   PendingCancellation,
@@ -27,9 +29,9 @@ import { CallTimeoutError, RedisStockStoreError, isNoScript, toStoreError } from
 import type { CallKind } from "./errors.js";
 import { stockKeys } from "./keys.js";
 import type { StockKeys } from "./keys.js";
-import { APPLY_SCRIPT, MAX_COUNTER, READ_LEVELS_SCRIPT } from "./lua.js";
+import { APPLY_SCRIPT, MAX_COUNTER, READ_LEVELS_SCRIPT, SETTLE_GROUP_SCRIPT } from "./lua.js";
 import type { LuaScript } from "./lua.js";
-import { asText, auditSeqOfId, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodePendingCancellation, decodeStreamEntry, encodeApply } from "./script-protocol.js";
+import { asText, auditSeqOfId, decodeApplyReply, decodeAuditEntry, decodeLevels, decodeOutboxEntry, decodePendingCancellation, decodeSettleGroupReply, decodeStreamEntry, encodeApply } from "./script-protocol.js";
 import type { ApplyOp } from "./script-protocol.js";
 
 /**
@@ -230,7 +232,7 @@ export class RedisStockStore implements StockStore {
         { retryable: false },
       );
     }
-    for (const script of [APPLY_SCRIPT, READ_LEVELS_SCRIPT]) {
+    for (const script of [APPLY_SCRIPT, READ_LEVELS_SCRIPT, SETTLE_GROUP_SCRIPT]) {
       let sha: unknown;
       try {
         sha = await this.send(["SCRIPT", "LOAD", script.source]);
@@ -480,6 +482,23 @@ export class RedisStockStore implements StockStore {
       removed += reply;
     }
     return removed;
+  }
+
+  /**
+   * See `StockStore.settleOrderGroup`: one SETTLE_GROUP script call. Safe to repeat after an unknown
+   * outcome (a line is given back once, whatever the number of calls).
+   */
+  async settleOrderGroup(input: OrderGroupInput): Promise<OrderGroupSettlement> {
+    const problem = orderGroupInputProblem(input);
+    if (problem) throw new TypeError(`settleOrderGroup: ${problem}`);
+    if (LONE_SURROGATE.test(input.group) || (input.line !== undefined && LONE_SURROGATE.test(input.line))) throw new TypeError(`settleOrderGroup: ${ILL_FORMED}`);
+    const atMs = this.clock.now();
+    if (!Number.isFinite(atMs)) throw new TypeError(`clock.now() returned ${atMs}`);
+    const keys = [this.keys.seq, this.keys.audit, this.keys.outbox, this.keys.group(input.group)];
+    const args = [String(atMs), String(this.idempotencyTtlMs), this.keys.keyspace, input.group, input.cancel === true ? "1" : "0", input.line ?? ""];
+    // Like an order: an unknown outcome is safe to retry.
+    const reply = await this.evalScript(SETTLE_GROUP_SCRIPT, keys, args, "order");
+    return decodeSettleGroupReply(reply);
   }
 
   private async allSkus(): Promise<Sku[]> {

@@ -13,6 +13,7 @@ import type {
   InsufficientOutcome,
   NormalizedOrder,
   OutboxEntry,
+  OrderGroupSettlement,
   PendingCancellation,
   Shortage,
   Sku,
@@ -220,10 +221,25 @@ export function decodeOutboxEntry(id: string, fields: ReadonlyMap<string, string
 /** A pending-cancellation member as APPLY writes it: `[seq,"orderId","sourceChannel","atMs"]`. */
 export function decodePendingCancellation(member: unknown): PendingCancellation {
   const what = "pending cancellation";
-  const [seq, orderId, sourceChannel, atMs] = list(parseJson(asText(member, what), what), what);
+  const [seq, orderId, sourceChannel, atMs, skus] = list(parseJson(asText(member, what), what), what);
   const at = Number(text(atMs, what));
   if (!Number.isFinite(at)) corrupt(`${what}: atMs ${JSON.stringify(atMs)} is not a number`);
   const decoded = { seq: integer(seq, what), orderId: text(orderId, what), sourceChannel: text(sourceChannel, what), atMs: at };
   if (decoded.seq < 1) corrupt(`${what}: seq ${decoded.seq} is not positive`);
-  return decoded;
+  // Members written before the SKUs were recorded have four elements.
+  if (skus === undefined) return decoded;
+  return { ...decoded, skus: list(skus, `${what} SKUs`).map((sku) => text(sku, `${what} SKU`)) };
+}
+
+/** Decodes the SETTLE_GROUP reply. */
+export function decodeSettleGroupReply(reply: unknown): OrderGroupSettlement {
+  const what = "settle group reply";
+  const decoded = record(parseJson(asText(reply, what), what), what);
+  return {
+    cancelled: decoded.c === 1,
+    released: list(decoded.r, what).map((value) => {
+      const line = record(value, "released line");
+      return { orderId: text(line.o, "released line id"), auditSeq: integer(line.s, "released line seq"), changes: list(line.c, "released changes").map((c) => decodeChange(c, "released change")) };
+    }),
+  };
 }

@@ -32,9 +32,16 @@ if (skipReason) {
       const resp2 = await redis().newClient({ resp: 2 });
       // Written by cjson (the id needs escaping), which also escapes "/": any JSON reader decodes it back.
       const state = await dumpKeyspace(resp2, store.keys.keyspace);
-      expect(state[store.keys.cancellations]).toEqual({ type: "zset", hasTtl: false, value: ['[2,"o \\"1\\"\\/é","amazon","2000"]', "2"] });
+      expect(state[store.keys.cancellations]).toEqual({ type: "zset", hasTtl: false, value: ['[2,"o \\"1\\"\\/é","amazon","2000",["A"]]', "2"] });
       expect((state[store.keys.order('o "1"/é')] as { value: string }).value).toBe('12:amazon|"A":5{"k":"i","s":2,"h":[["A",5,1]],"p":1}');
-      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 2, orderId: 'o "1"/é', sourceChannel: "amazon", atMs: 2_000 }]);
+      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 2, orderId: 'o "1"/é', sourceChannel: "amazon", atMs: 2_000, skus: ["A"] }]);
+    });
+
+    it("reads a member written before the SKUs were recorded (four elements) without them", async () => {
+      const { client } = redis();
+      const { store } = await newStore(client);
+      await client.sendCommand(["ZADD", store.keys.cancellations, "7", '[7,"old","ebay","5000"]']);
+      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 7, orderId: "old", sourceChannel: "ebay", atMs: 5_000 }]);
     });
 
     it("records the cancellation once for an insufficient record written before pending cancellations existed, keeping its TTL, and never again once removed", async () => {
@@ -57,7 +64,7 @@ if (skipReason) {
         { kind: "duplicate", orderId: "legacy", original: first },
       ]);
       expect(await store.applyOrder(oversell("legacy"))).toEqual({ kind: "duplicate", orderId: "legacy", original: first });
-      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 2, orderId: "legacy", sourceChannel: "amazon", atMs: 9_000 }]);
+      expect(await store.readPendingCancellations({ limit: 10 })).toEqual([{ seq: 2, orderId: "legacy", sourceChannel: "amazon", atMs: 9_000, skus: ["A"] }]);
       expect(String(await client.sendCommand(["GET", key]))).toBe(record);
       const ttlAfter = Number(await client.sendCommand(["PTTL", key]));
       expect(ttlAfter).toBeGreaterThan(0);

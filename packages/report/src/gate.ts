@@ -32,7 +32,8 @@ export const GATE_METRICS: ReadonlyArray<{ readonly name: string; readonly unit:
   { name: "channels.<id>.accepted_lag_ms", unit: "ms", aggregations: "p(N), max, min, avg, med, count", description: "accepted lag of one channel" },
   { name: "oversells", unit: "count", aggregations: "count", description: "accepted orders stock could not fill (cancelled)" },
   { name: "lost_sales", unit: "count", aggregations: "count", description: "buyers turned away while stock existed" },
-  { name: "cancellation_rate", unit: "ratio", aggregations: "rate, value", description: "oversells ÷ accepted orders (marketplaces want < 2.5%)" },
+  { name: "cancellation_rate", unit: "ratio", aggregations: "rate, value", description: "oversells ÷ accepted orders over every channel together; a marketplace measures its own orders only (channels.<id>.cancellation_rate)" },
+  { name: "channels.<id>.cancellation_rate", unit: "ratio", aggregations: "rate, value", description: "one channel's oversells ÷ the orders it accepted: what that marketplace holds the seller to (Amazon: < 2.5%)" },
   { name: "dropped_arrivals", unit: "count", aggregations: "count", description: "planned arrivals the load generator could not send (0 when simulated)" },
   { name: "throttled", unit: "count", aggregations: "count", description: "calls the channels answered with 429 (all channels)" },
   { name: "api_calls", unit: "count", aggregations: "count", description: "calls made to the channels' APIs (all channels)" },
@@ -151,6 +152,7 @@ const CHANNEL_FIELDS: Readonly<Record<string, { unit: MetricUnit; allowed: reado
   api_calls: { unit: "count", allowed: COUNT_AGGREGATIONS },
   oversells: { unit: "count", allowed: COUNT_AGGREGATIONS },
   lost_sales: { unit: "count", allowed: COUNT_AGGREGATIONS },
+  cancellation_rate: { unit: "ratio", allowed: RATE_AGGREGATIONS },
   drift_unrepaired: { unit: "count", allowed: COUNT_AGGREGATIONS },
 };
 
@@ -346,6 +348,10 @@ function measurer(doc: ResultDocument, strategy: StrategyResult, spec: MetricSpe
         return fixed(channel.apiCalls);
       case "oversells":
         return fixed(channel.oversold);
+      case "cancellation_rate":
+        // Added to the result document later (optional): an older document cannot be checked, never passed.
+        if (channel.cancellationRate === undefined) return `this result has no cancellationRate for channel ${spec.channel} of ${strategy.strategy} (written by an older synclag), so that marketplace's own cancellation rate cannot be checked (refusing to pass it silently; cancellation_rate is every channel's together): re-run the command in the document's \`reproduce\` field with this version`;
+        return fixed(channel.cancellationRate);
       case "drift_unrepaired":
         return driftMeasure(doc, strategy, channel.driftUnrepaired, `channel ${spec.channel} of ${strategy.strategy}`);
       default:

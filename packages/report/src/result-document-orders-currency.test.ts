@@ -18,6 +18,8 @@ describe("orders.oversold", () => {
     // The cost and the cancellation rate (0 of 0) stay consistent: the only problem is the one under test.
     polling.orders.accepted = 0;
     polling.orders.cancellationRate = 0;
+    // As written before the channels' own accepted orders existed: otherwise their sum (not 0) is a second problem.
+    for (const channel of Object.values(polling.channels) as Loose[]) for (const field of ["accepted", "cancellationRate", "cancellationRateLimit"]) delete channel[field];
     const result = validateResultDocument(doc, "r.json");
     expect(result.ok ? [] : result.problems).toEqual([`r.json: strategies[1].orders.oversold: must be at most orders.accepted (0): an oversold order is an accepted order stock could not fill, got ${oversold}`]);
   });

@@ -28,6 +28,8 @@ const SUMMARY_CHECKS = (doc: Record<string, unknown>, path: string, at: At) => {
   for (const field of SUMMARY_FIELDS.slice(1)) requireNonNegative(doc, `${path}.${field}`, at);
 };
 const COST_PARTS = ["oversells", "lostSales", "churn", "total"] as const;
+/** A channel's own cancellation figures beside its `oversold`, added later (optional for older documents). */
+const CHANNEL_CANCELLATION_FIELDS = ["accepted", "cancellationRate", "cancellationRateLimit"] as const;
 
 type At = (path: string, problem: string) => void;
 
@@ -190,6 +192,7 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
         requireHistogram(doc, `${path}.histograms.${lag}`, at);
       }
     }
+    checkChannelCancellation(doc, base, channels, at);
   }
   // The strategy's drift is its channels' added up (the simulator writes both): checked when all are readable.
   if (drift !== null && channelDrift.length > 0 && channelDrift.every((c) => c !== null)) {
@@ -225,6 +228,54 @@ function validateStrategy(doc: Record<string, unknown>, base: string, at: (path:
   const timelineChannels = get(doc, `${base}.timeline.channels`);
   if (!isObject(timelineChannels)) at(`${base}.timeline.channels`, "must be an object keyed by channel id");
   else for (const [id, series] of Object.entries(timelineChannels)) if (!isSeries(series)) at(`${base}.timeline.channels.${id}`, "must be an array of [ms, quantity] pairs");
+}
+
+/**
+ * Each channel's own cancellation figures — `accepted`, `cancellationRate` and `cancellationRateLimit`
+ * beside its `oversold` — what that marketplace holds the seller to (the gate's
+ * `channels.<id>.cancellation_rate`, the report's worst channel). Added without a schema bump: a
+ * document written before them has none and is not checked here. Otherwise every channel has them (a
+ * channel without would drop out of "the worst channel" unseen), a channel's oversold is at most its
+ * accepted, its rate is its oversold ÷ accepted rounded to 6 digits (0 without orders) as
+ * `orders.cancellationRate` is, its limit a rate above 0, and — an order belongs to its source
+ * channel, in both writers — the channels' accepted and oversold orders add up to the strategy's.
+ */
+function checkChannelCancellation(doc: Record<string, unknown>, base: string, channels: Record<string, unknown>, at: At): void {
+  const ids = Object.keys(channels).filter((id) => isObject(channels[id]));
+  const recorded = ids.some((id) => CHANNEL_CANCELLATION_FIELDS.some((field) => get(doc, `${base}.channels.${id}.${field}`) !== undefined));
+  if (!recorded) return;
+  const everyOrNone = "like the other channels' (a document has every channel's cancellation figures or none)";
+  let readable = true;
+  let acceptedSum = 0;
+  let oversoldSum = 0;
+  for (const id of ids) {
+    const path = `${base}.channels.${id}`;
+    const accepted = get(doc, `${path}.accepted`);
+    const oversold = get(doc, `${path}.oversold`);
+    const rate = get(doc, `${path}.cancellationRate`);
+    const limit = get(doc, `${path}.cancellationRateLimit`);
+    if (accepted === undefined) at(`${path}.accepted`, `must be a whole number ≥ 0 ${everyOrNone}, got nothing (missing)`);
+    else requireCount(doc, `${path}.accepted`, at);
+    if (rate === undefined) at(`${path}.cancellationRate`, `must be a rate between 0 and 1 ${everyOrNone}, got nothing (missing)`);
+    else requireRate(doc, `${path}.cancellationRate`, at);
+    if (limit !== undefined && !(isRate(limit) && limit > 0)) at(`${path}.cancellationRateLimit`, `must be a rate above 0 and at most 1, got ${describe(limit)}`);
+    if (!isCount(accepted) || !isCount(oversold)) {
+      readable = false;
+      continue;
+    }
+    acceptedSum += accepted;
+    oversoldSum += oversold;
+    if (oversold > accepted) at(`${path}.oversold`, `must be at most channels.${id}.accepted (${accepted}): an oversold order is an accepted order stock could not fill, got ${oversold}`);
+    else if (isRate(rate)) {
+      const expected = accepted > 0 ? Math.round((oversold / accepted) * 1e6) / 1e6 : 0;
+      if (Math.abs(rate - expected) > 1e-6) at(`${path}.cancellationRate`, `must be ${expected}, channels.${id}.oversold ${oversold} ÷ channels.${id}.accepted ${accepted}, got ${rate}`);
+    }
+  }
+  if (!readable) return;
+  const accepted = get(doc, `${base}.orders.accepted`);
+  const oversold = get(doc, `${base}.orders.oversold`);
+  if (isCount(accepted) && accepted !== acceptedSum) at(`${base}.orders.accepted`, `must be the sum of its channels' accepted orders (${acceptedSum}), got ${accepted}`);
+  if (isCount(oversold) && oversold !== oversoldSum) at(`${base}.orders.oversold`, `must be the sum of its channels' oversold orders (${oversoldSum}), got ${oversold}`);
 }
 
 /**

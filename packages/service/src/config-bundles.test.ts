@@ -50,4 +50,28 @@ describe("service configuration: bundles", () => {
     expect(problems.some((p) => p.startsWith("bundles.0.components.0.quantity:"))).toBe(true);
     expect(problems.some((p) => p.startsWith("bundles.1:"))).toBe(true);
   });
+  it("refuses bundle and component SKUs and units no order could carry, each with its path", () => {
+    const text = JSON.stringify({ bundles: [
+      { sku: "GIFT\tSET", components: [{ sku: "MUG", quantity: 1 }] },
+      { sku: "DUO", components: [{ sku: "M".repeat(201), quantity: 1 }, { sku: "TEA\t", quantity: 2_000_000_000 }] },
+    ] });
+    const problems = problemsOf(() => loadServiceConfig({ config: file("bad.json", text) }, {}));
+    expect(problems).toEqual(expect.arrayContaining([
+      "bundles.0.sku: must not contain control characters",
+      "bundles.1.components.0.sku: must be at most 200 bytes",
+      "bundles.1.components.1.sku: must not contain control characters",
+      "bundles.1.components.1.quantity: units per bundle must be at most 1000000000, got 2000000000",
+    ]));
+  });
+
+  it("reads SKUs as the store compares them (NFC): a bundle defined twice in two spellings is refused", () => {
+    const nfd = "CAFE\u0301-KIT";
+    const twice = JSON.stringify({ bundles: [
+      { sku: nfd, components: [{ sku: "MUG", quantity: 1 }] },
+      { sku: nfd.normalize("NFC"), components: [{ sku: "TEA", quantity: 1 }] },
+    ] });
+    expect(problemsOf(() => loadServiceConfig({ config: file("dup.json", twice) }, {}))).toEqual(expect.arrayContaining([`bundles.1.sku: bundle ${JSON.stringify(nfd.normalize("NFC"))} is defined twice`]));
+    const decomposed = JSON.stringify({ bundles: [{ sku: nfd, components: [{ sku: "CAFE\u0301", quantity: 1 }] }] });
+    expect(loadServiceConfig({ config: file("nfd.json", decomposed) }, {}).bundles).toEqual([{ sku: nfd.normalize("NFC"), components: [{ sku: "CAF\u00c9", quantity: 1 }] }]);
+  });
 });

@@ -115,9 +115,10 @@ const publicBaseUrl = z.string().trim().pipe(url(["http:", "https:"])).superRefi
 
 /**
  * `bundles`: bundle SKUs sold out of component SKUs (`[{ sku, components: [{ sku, quantity }] }]`), checked
- * with the engine's own rules (`checkBundles`: non-empty SKUs, a bundle defined once, at least one
- * component, whole units ≥ 1, no bundle as a component) in the same pass as the entries' shape, so every
- * problem is listed at once with its path (`bundles.2.components.0.quantity`).
+ * with the engine's own rules (`checkBundles`: SKUs an order can carry, a bundle defined once in any
+ * Unicode spelling, at least one component, whole units 1…1,000,000,000, no bundle as a component) in the
+ * same pass as the entries' shape, so every problem is listed at once with its path
+ * (`bundles.2.components.0.quantity`). SKUs come out in NFC, as the stores compare them.
  */
 const bundleList = z.array(z.unknown()).transform((entries, ctx): BundleDefinition[] => {
   const issue = (path: readonly (string | number)[], message: string) => ctx.addIssue({ code: "custom", path: [...path], message });
@@ -150,7 +151,9 @@ const bundleList = z.array(z.unknown()).transform((entries, ctx): BundleDefiniti
     if (unreadable.some((prefix) => problem.path === prefix || problem.path.startsWith(`${prefix}.`))) continue;
     issue(problem.path.split(".").slice(1).map((part) => (/^\d+$/.test(part) ? Number(part) : part)), problem.message);
   }
-  return readable;
+  // SKUs as every store compares them (NFC): a definition copied from a macOS file name is the SKU orders name.
+  const nfc = (sku: unknown) => (typeof sku === "string" ? sku.normalize("NFC") : sku) as string;
+  return readable.map((bundle) => ({ sku: nfc(bundle.sku), components: bundle.components.map((c) => ({ sku: nfc(c.sku), quantity: c.quantity })) }));
 });
 
 /**

@@ -436,6 +436,16 @@ export class EngineService {
       cancellations: {
         onRefused: (refusal) => logger.error(refusal, `cancellation of order ${refusal.orderId} refused for good by ${refusal.channel}: a person has to look`),
         onHeld: (held) => logger.warn(held, `cancellation of order ${held.orderId} refused by ${held.channel} (${held.message}): held until ${held.channel} confirms another cancellation, asked again meanwhile`),
+        // An entry the channel keeps failing retryably: logged at 3 failures in a row, then each time the count doubles.
+        onFailing: (failing) =>
+          logger.warn(
+            { ...failing, nextAttemptAt: new Date(failing.nextAttemptAtMs).toISOString() },
+            `cancellation of order ${failing.orderId} failed ${failing.failures} times in a row at ${failing.channel} (${failing.reason}: ${failing.message})${failing.othersConfirmed ? `; ${failing.channel} cancelled other orders meanwhile, so it is about this order` : ""}: asked again at its own backoff, other cancellations go on`,
+          ),
+      },
+      // Lines of an eBay order the engine had applied, given back because eBay cancelled the whole order (another line was oversold).
+      onReleased: (released) => {
+        for (const line of released) logger.info({ orderId: line.orderId, auditSeq: line.auditSeq, changes: line.changes }, `order ${line.orderId} given back: its marketplace cancelled the whole order it was a line of`);
       },
       onResult,
     });

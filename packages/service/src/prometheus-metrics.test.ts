@@ -24,17 +24,31 @@ describe("Prometheus metrics adapter", () => {
     expect(text).toContain('synclag_drift_repaired_total{channel="ebay",direction="low"} 1');
   });
 
+  it("buckets polling lags up to a day (30 min, 1 h, 2 h, 6 h, 24 h): polling:1h's lags are not all +Inf, so their quantiles can be read", async () => {
+    const metrics = new PrometheusMetrics({ processMetrics: false });
+    for (const minutes of [20, 40, 59, 61, 300, 1_000]) metrics.observe("propagation_lag_ms", minutes * 60_000, { channel: "amazon" });
+    const text = await metrics.render();
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="900000",channel="amazon"} 0');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="1800000",channel="amazon"} 1');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="3600000",channel="amazon"} 3');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="7200000",channel="amazon"} 4');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="21600000",channel="amazon"} 5');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="86400000",channel="amazon"} 6');
+    expect(text).toContain('synclag_propagation_lag_ms_bucket{le="+Inf",channel="amazon"} 6');
+  });
+
   it("counts a histogram value equal to a bound in that bucket, larger ones in +Inf, with sum and count", async () => {
     const metrics = new PrometheusMetrics({ processMetrics: false });
-    for (const value of [0, 1, 1.5, 50, 51, 2_000_000]) metrics.observe("queue_wait_ms", value, { channel: "shopify" });
+    for (const value of [0, 1, 1.5, 50, 51, 100_000_000]) metrics.observe("queue_wait_ms", value, { channel: "shopify" });
     const text = await metrics.render();
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="1",channel="shopify"} 2');
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="2",channel="shopify"} 3');
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="50",channel="shopify"} 4');
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="100",channel="shopify"} 5');
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="900000",channel="shopify"} 5');
+    expect(text).toContain('synclag_queue_wait_ms_bucket{le="86400000",channel="shopify"} 5');
     expect(text).toContain('synclag_queue_wait_ms_bucket{le="+Inf",channel="shopify"} 6');
-    expect(text).toContain('synclag_queue_wait_ms_sum{channel="shopify"} 2000103.5');
+    expect(text).toContain('synclag_queue_wait_ms_sum{channel="shopify"} 100000103.5');
     expect(text).toContain('synclag_queue_wait_ms_count{channel="shopify"} 6');
     expect(text).toContain("# TYPE synclag_queue_wait_ms histogram");
   });

@@ -11,8 +11,12 @@
 import { Registry, collectDefaultMetrics } from "prom-client";
 import type { Labels, Metrics } from "@synclag/core";
 
-/** Bucket bounds (ms) of every histogram: from sub-millisecond pushes to 15-minute polling lag. */
-export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000];
+/**
+ * Bucket bounds (ms) of every histogram: from sub-millisecond pushes to a day of polling lag (ERP
+ * connectors poll hourly; polling intervals up to a year are accepted) — with 15 min the last bound,
+ * polling:1h's lags all landed in +Inf and no quantile of them could be read.
+ */
+export const LATENCY_BUCKETS_MS: readonly number[] = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 86_400_000];
 
 const PREFIX = "synclag_";
 

@@ -460,7 +460,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     // --- Engine --------------------------------------------------------------------------------------
     const metrics = new InMemoryMetrics();
     const counts = { attempted: 0, accepted: 0, fulfilled: 0, oversold: 0, lostSales: 0, lostSalesByAgents: 0, soldOut: 0, unnotified: 0, duplicateDeliveries: 0 };
-    const perChannel = new Map(scenario.channels.map((c) => [c.id, { oversold: 0, lostSales: 0 }]));
+    /** By source channel (an order belongs to the channel that took it); oversells come from the store's audit. */
+    const perChannel = new Map(scenario.channels.map((c) => [c.id, { accepted: 0, lostSales: 0 }]));
     const minutes = Math.max(1, Math.ceil(scenario.duration / 60_000));
     const perMinute = { accepted: new Array<number>(minutes).fill(0), oversold: new Array<number>(minutes).fill(0), lostSales: new Array<number>(minutes).fill(0) };
     const minuteOf = (scenarioMs: number) => Math.min(minutes - 1, Math.max(0, Math.floor(scenarioMs / 60_000)));
@@ -472,8 +473,6 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       unsettled.settled(event.orderId, result);
       if (result.kind === "duplicate") counts.duplicateDeliveries += 1;
       if (result.kind === "insufficient") {
-        const channel = perChannel.get(event.sourceChannel);
-        if (channel) channel.oversold += 1;
         const at = arrivalAtByOrder.get(event.orderId) ?? arrivalAtByOrder.get(withoutLineSuffix(event.orderId));
         if (at !== undefined) perMinute.oversold[minuteOf(at)] = (perMinute.oversold[minuteOf(at)] ?? 0) + 1;
       }
@@ -577,6 +576,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         }
         if (outcome.kind === "accepted") {
           counts.accepted += 1;
+          const source = perChannel.get(outcome.arrival.channel);
+          if (source) source.accepted += 1;
           unsettled.accepted(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.sku, outcome.arrival.quantity);
           arrivalAtByOrder.set(`${outcome.arrival.channel}:${outcome.orderId}`, outcome.arrival.atMs);
           perMinute.accepted[minuteOf(outcome.arrival.atMs)] = (perMinute.accepted[minuteOf(outcome.arrival.atMs)] ?? 0) + 1;
@@ -727,6 +728,10 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
     const outcomeRecords = audit.filter((r) => r.kind === "order" || r.kind === "insufficient");
     counts.fulfilled = audit.filter((r) => r.kind === "order").length;
     counts.oversold = audit.filter((r) => r.kind === "insufficient").length;
+    // Each channel's oversells from the same audit records, by the order's source channel, so they add up
+    // to counts.oversold (an outcome whose reply was lost and came back "duplicate" is still in the audit).
+    const oversoldBy = new Map<string, number>();
+    for (const r of audit) if (r.kind === "insufficient" && r.sourceChannel !== undefined) oversoldBy.set(r.sourceChannel, (oversoldBy.get(r.sourceChannel) ?? 0) + 1);
     counts.unnotified = Math.max(0, counts.accepted - outcomeRecords.length);
     // As the simulator counts them: every redelivered or duplicated notification recognised by order id.
     // Most never reach the store — the ingest publishes with the order id as JetStream's message id, and
@@ -764,6 +769,8 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       const syncLag = truth.channelSyncLag[index] as Histogram;
       const blockedMs = blockedMsOf(metrics, spec.id);
       const s = client?.stats;
+      const accepted = perChannel.get(spec.id)?.accepted ?? 0;
+      const oversold = oversoldBy.get(spec.id) ?? 0;
       channels[spec.id] = {
         kind: spec.kind,
         syncLagMs: syncLag.summary(),
@@ -777,7 +784,11 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         transportErrors: s?.transportErrors ?? 0,
         stale: s?.stale ?? 0,
         staleExposure: round(stale[index] ?? 0, 6),
-        oversold: perChannel.get(spec.id)?.oversold ?? 0,
+        // What this marketplace's cancellation-rate metric sees: its own orders (rounded as orders.cancellationRate).
+        accepted,
+        oversold,
+        cancellationRate: accepted > 0 ? round(oversold / accepted, 6) : 0,
+        cancellationRateLimit: profile.cancellationRateLimit,
         lostSales: perChannel.get(spec.id)?.lostSales ?? 0,
         cancellations: stats.get(spec.id)?.cancellations ?? 0,
         rateLimit: {

@@ -59,7 +59,20 @@ export interface ChannelResult {
   readonly itemsRejected: number;
   /** Share of SKU-time this channel showed a quantity other than its policy quantity of the truth. */
   readonly staleExposure: number;
+  /**
+   * Checkouts this channel accepted (orders whose source it is). Optional: documents written before it
+   * lack it, with `cancellationRate` and `cancellationRateLimit`; the three are written together.
+   */
+  readonly accepted?: number;
+  /** This channel's accepted orders stock could not fill (cancelled): its share of `orders.oversold`. */
   readonly oversold: number;
+  /**
+   * oversold / accepted of this channel alone (0 when it took no orders), rounded to 6 digits like
+   * `orders.cancellationRate`: what this marketplace's cancellation-rate metric sees.
+   */
+  readonly cancellationRate?: number;
+  /** The cancellation rate this marketplace holds sellers to (its profile's `cancellationRateLimit`, 0.025). */
+  readonly cancellationRateLimit?: number;
   readonly lostSales: number;
   readonly cancellations: number;
   /** How the rate limit bounded lag: time updates waited in the engine's queue, and its capacity. */
@@ -105,7 +118,10 @@ export interface StrategyResult {
     /** Accepted orders whose notification never reached the engine. */
     readonly unnotified: number;
     readonly duplicateDeliveries: number;
-    /** oversold / accepted: what a marketplace's cancellation-rate metric sees (limit 2.5 %). */
+    /**
+     * oversold / accepted over every channel together. A marketplace measures its own orders only:
+     * its figure is `channels.<id>.cancellationRate`, which can be over the limit while this is not.
+     */
     readonly cancellationRate: number;
     /**
      * Applied orders some other channel still did not show (a version ≥ the order's) when the run

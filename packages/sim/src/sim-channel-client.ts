@@ -1,12 +1,13 @@
 // The simulator's ChannelClient: the engine's calls travel to a MarketplaceModel in virtual time
 // (the update lands half-way through the sampled round trip, the reply arrives at the end) and come
 // back classified exactly like the HTTP clients classify real replies; reads and cancellations are
-// billed where the HTTP mocks bill them (Shopify's cost points). Easy to get wrong: a reply lost after
+// billed where the HTTP mocks bill them (Shopify's cost points), and a listing read counts the calls the
+// HTTP client makes for it (Amazon: one GET per SKU). Easy to get wrong: a reply lost after
 // the update was applied is a *timeout* for the client — the update still happened; and the client
 // times out at its timeout from the call's start, not when the request reaches the server.
 
 import { RETRYABLE_REASONS, SynclagError, type ChannelClient, type ChannelFailureReason, type OrderId, type PushOutcome, type QuantityUpdate, type Sku, type VirtualScheduler } from "@synclag/core";
-import type { MarketplaceModel, UpdateReply } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceModel, type UpdateReply } from "@synclag/marketplaces";
 
 /** Every accepted item's outcome is this one object (outcomes are read, never changed). */
 const OK: PushOutcome = Object.freeze({ ok: true });
@@ -14,6 +15,18 @@ const OK: PushOutcome = Object.freeze({ ok: true });
 const READ_BASE_COST = 2;
 /** Shopify's bill for `orderCancel`: a mutation's 10 points (mock-marketplaces' wire/shopify.ts). */
 const CANCEL_COST = 10;
+/**
+ * SKUs per call of a listing read, as each HTTP client pages it (packages/channels): Amazon's
+ * `getListingsItem` is one GET per SKU; eBay's `bulk_get_inventory_item` takes 25; Flipkart's listing
+ * read 10; WooCommerce's product lookup 100; Shopify's `inventoryItems` query 250.
+ */
+const READ_PAGE_SIZE: Readonly<Record<MarketplaceKind, number>> = {
+  amazon: 1,
+  ebay: DEFAULT_PROFILES.ebay.maxBatchSize,
+  flipkart: DEFAULT_PROFILES.flipkart.maxBatchSize,
+  woocommerce: 100,
+  shopify: 250,
+};
 
 type ServerAnswer<T> = { readonly kind: "ok"; readonly value: T } | { readonly kind: "unavailable" } | { readonly kind: "refused"; readonly outcome: Extract<PushOutcome, { ok: false }> };
 
@@ -51,14 +64,28 @@ export class SimChannelClient implements ChannelClient {
     );
   }
 
+  /**
+   * A listing read, billed as the HTTP client makes it: one call per page of `READ_PAGE_SIZE` SKUs, one
+   * after the other, each charged where the mock charges it; the first failing page fails the read (the
+   * pages after it are never sent). The pages share one round trip: the calls are counted, not timed.
+   */
   readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {
-    this.stats.apiCalls += 1;
-    this.stats.readCalls += 1;
+    if (skus.length === 0) return Promise.resolve(new Map());
+    const pageSize = READ_PAGE_SIZE[this.model.profile.kind];
+    // The first page's call is made whatever happens; the server half counts the ones after it.
+    this.countReadCalls(1);
     return this.roundTrip(
-      (nowMs): ServerAnswer<Map<Sku, number>> => {
+      (nowMs, clientGaveUp): ServerAnswer<Map<Sku, number>> => {
         if (this.model.isDown(nowMs)) return { kind: "unavailable" };
-        const refused = this.charge(nowMs, READ_BASE_COST + skus.length);
-        return refused ?? { kind: "ok", value: this.model.readQuantities(nowMs, skus) };
+        // A client that timed out on the first page sends no more.
+        const pages = clientGaveUp ? 1 : Math.ceil(skus.length / pageSize);
+        for (let page = 0; page < pages; page++) {
+          if (page > 0) this.countReadCalls(1);
+          const refused = this.charge(nowMs, READ_BASE_COST + Math.min(pageSize, skus.length - page * pageSize));
+          if (refused) return refused;
+        }
+        // Every page admitted: one read of the model for them all (the same instant).
+        return { kind: "ok", value: this.model.readQuantities(nowMs, skus) };
       },
       (answer) => {
         switch (answer.kind) {
@@ -103,6 +130,11 @@ export class SimChannelClient implements ChannelClient {
     );
   }
 
+  private countReadCalls(calls: number): void {
+    this.stats.apiCalls += calls;
+    this.stats.readCalls += calls;
+  }
+
   /**
    * Bills a read or a cancellation where the HTTP mock does: Shopify's GraphQL `inventoryItems` and
    * `orderCancel` are charged to the bucket updates draw on (mock-marketplaces' wire/shopify.ts; on a
@@ -123,9 +155,10 @@ export class SimChannelClient implements ChannelClient {
    * round trip longer than the client timeout resolves with `onTimeout` at the timeout, counted from
    * the call's start like the HTTP clients' abort — whenever the request reaches the server (a slow
    * request still lands, at its half-way point, after the client gave up). A reply lost after the
-   * server ran is a timeout too, at the same time.
+   * server ran is a timeout too, at the same time. `atServer` is told whether the client has given up
+   * by then (a paged read sends no more pages).
    */
-  private roundTrip<S, R>(atServer: (nowMs: number) => S, toClient: (server: S) => R, onTimeout: () => R, replyLost: (server: S) => boolean = () => false): Promise<R> {
+  private roundTrip<S, R>(atServer: (nowMs: number, clientGaveUp: boolean) => S, toClient: (server: S) => R, onTimeout: () => R, replyLost: (server: S) => boolean = () => false): Promise<R> {
     const latency = this.model.sampleLatencyMs();
     const timeoutMs = this.model.profile.clientTimeoutMs;
     return new Promise<R>((resolve, reject) => {
@@ -140,7 +173,7 @@ export class SimChannelClient implements ChannelClient {
       if (timedOut) this.scheduler.setTimer(timeoutMs, () => settle(onTimeout));
       // Synchronous: the server half runs the model and arms the reply; only the reply settles the call.
       this.scheduler.setSyncTimer(latency / 2, () => {
-        const server = atServer(this.scheduler.now());
+        const server = atServer(this.scheduler.now(), timedOut);
         if (timedOut) return;
         if (replyLost(server)) {
           this.scheduler.setTimer(timeoutMs - latency / 2, () => settle(onTimeout));

@@ -220,7 +220,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
 
   // --- Order accounting (from the marketplace side and the engine's results) ---------------------
   const counts = { attempted: 0, accepted: 0, fulfilled: 0, oversold: 0, lostSales: 0, lostSalesByAgents: 0, soldOut: 0, unnotified: 0, duplicateDeliveries: 0 };
-  const perChannel = new Map(scenario.channels.map((c) => [c.id, { oversold: 0, lostSales: 0 }]));
+  /** By source channel (an order belongs to the channel that took it): they add up to `counts`' figures. */
+  const perChannel = new Map(scenario.channels.map((c) => [c.id, { accepted: 0, oversold: 0, lostSales: 0 }]));
   /** Oversold orders by source channel (the cancellations must be exactly these). */
   const oversoldIds = new Map(scenario.channels.map((c) => [c.id, new Set<string>()]));
   const perMinute = { accepted: emptyPerMinute(scenario.duration), oversold: emptyPerMinute(scenario.duration), lostSales: emptyPerMinute(scenario.duration) };
@@ -383,6 +384,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
         return;
       }
       counts.accepted += 1;
+      const source = perChannel.get(arrival.channel);
+      if (source) source.accepted += 1;
       perMinute.accepted[minute(now)] = (perMinute.accepted[minute(now)] ?? 0) + 1;
       truth.shownChanged(arrival.channel, arrival.sku, model.listing(arrival.sku)?.visibleQuantity ?? 0, now);
       const event: OrderEvent = { orderId: checkout.orderId, sourceChannel: arrival.channel, lines: [{ sku: arrival.sku, quantity: arrival.quantity }], confirmedAtMs: now };
@@ -548,7 +551,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       timeouts: client.stats.timeouts,
       itemsRejected: client.stats.itemsRejected,
       staleExposure: round(stale[index] ?? 0, 6),
-      oversold: perChannel.get(spec.id)?.oversold ?? 0,
+      ...channelOrders(perChannel.get(spec.id), profile.cancellationRateLimit),
       lostSales: perChannel.get(spec.id)?.lostSales ?? 0,
       cancellations: model.cancellations,
       rateLimit: {
@@ -614,6 +617,16 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
 
 function sumCounters(metrics: InMemoryMetrics, name: string, channel: string): number {
   return metrics.counters().filter((c) => c.name === name && c.labels.channel === channel).reduce((total, c) => total + c.value, 0);
+}
+
+/**
+ * A channel's orders as a marketplace's seller metrics see them: those it took, those cancelled for want
+ * of stock, and their ratio (rounded as `orders.cancellationRate`, 0 without orders), with its limit.
+ */
+function channelOrders(orders: { readonly accepted: number; readonly oversold: number } | undefined, cancellationRateLimit: number): Pick<ChannelResult, "accepted" | "oversold" | "cancellationRate" | "cancellationRateLimit"> {
+  const accepted = orders?.accepted ?? 0;
+  const oversold = orders?.oversold ?? 0;
+  return { accepted, oversold, cancellationRate: accepted > 0 ? round(oversold / accepted, 6) : 0, cancellationRateLimit };
 }
 
 function round(value: number, digits: number): number {

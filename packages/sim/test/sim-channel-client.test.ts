@@ -6,10 +6,10 @@ import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@sy
 import { describe, expect, it } from "vitest";
 import { SimChannelClient } from "../src/index.js";
 
-function setup(profile: MarketplaceProfile) {
+function setup(profile: MarketplaceProfile, skus: readonly string[] = ["A", "B", "C"]) {
   const scheduler = new VirtualScheduler(0);
   const model = new MarketplaceModel({ channel: profile.kind, profile, random: new Prng(1), startMs: 0 });
-  for (const sku of ["A", "B", "C"]) model.seed(sku, 5, 1);
+  for (const sku of skus) model.seed(sku, 5, 1);
   return { scheduler, model, client: new SimChannelClient(model, scheduler) };
 }
 
@@ -57,6 +57,47 @@ describe("SimChannelClient", () => {
     expect(model.cancellations).toBe(1);
     expect(client.stats.throttled).toBe(2);
     expect(model.stats.throttled).toBe(2);
+  });
+
+  it("bills a listing read as many calls as the HTTP client makes: Amazon one GET per SKU, the others one per page of their read (eBay 25, Flipkart 10, WooCommerce 100, Shopify 250)", async () => {
+    const skus = Array.from({ length: 300 }, (_, i) => `S${i}`);
+    const calls = async (kind: MarketplaceProfile["kind"], count: number) => {
+      const { scheduler, client } = setup({ ...quiet(DEFAULT_PROFILES[kind]), rateLimit: { kind: "none" } }, skus);
+      const read = client.readQuantities(skus.slice(0, count));
+      await scheduler.runUntil(10_000);
+      expect((await read).size).toBe(count);
+      expect(client.stats.readCalls).toBe(client.stats.apiCalls);
+      return client.stats.apiCalls;
+    };
+    expect(await calls("amazon", 100)).toBe(100);
+    expect(await calls("amazon", 1)).toBe(1);
+    expect(await calls("ebay", 100)).toBe(4);
+    expect(await calls("ebay", 60)).toBe(3);
+    expect(await calls("flipkart", 100)).toBe(10);
+    expect(await calls("flipkart", 25)).toBe(3);
+    expect(await calls("woocommerce", 100)).toBe(1);
+    expect(await calls("woocommerce", 150)).toBe(2);
+    expect(await calls("shopify", 100)).toBe(1);
+    expect(await calls("shopify", 300)).toBe(2);
+  });
+
+  it("charges a Shopify read page by page (2 + one point per SKU each) and stops at the page the bucket refuses, as the HTTP client does", async () => {
+    const skus = Array.from({ length: 300 }, (_, i) => `S${i}`);
+    const profile: MarketplaceProfile = { ...quiet(DEFAULT_PROFILES.shopify), rateLimit: { kind: "cost-points", maximumAvailable: 300, restoreRatePerSecond: 1, costPerCall: 10, costPerItem: 0 } };
+    const { scheduler, model, client } = setup(profile, skus);
+    const read = client.readQuantities(skus).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await scheduler.runUntil(1_000);
+    // Page 1 (250 SKUs, 252 points) admitted; page 2 (50 SKUs, 52 points) refused: 48 left.
+    expect(await read).toMatchObject({ reason: "rate_limited" });
+    expect(client.stats.apiCalls).toBe(2);
+    expect(model.stats.throttled).toBe(1);
+    // 48 points left: a 1-SKU read (3 points) is admitted, the 250-SKU page (252) was not.
+    const after = client.readQuantities(["S0"]);
+    await scheduler.runUntil(2_000);
+    expect((await after).get("S0")).toBe(5);
   });
 
   it("does not bill reads or cancellations where the HTTP mock does not (Amazon)", async () => {

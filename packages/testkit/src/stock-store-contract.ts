@@ -288,6 +288,28 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       expect(await stateOf(store)).toEqual(before);
     });
 
+    it("identifies an order by the fingerprint it carries (the order as placed, before a wrapper rewrote its lines), alone and in a batch", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { A: 5 });
+      // A bundle store sells 1 × SET as 2 × A: the lines the store sees are A's, the order's identity is the set's.
+      const asPlaced = { orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }], fingerprint: 'amazon|"SET":1' };
+      const first = await store.applyOrder(asPlaced);
+      expect(first).toMatchObject({ kind: "applied", orderId: "o1" });
+      const before = await stateOf(store);
+      // The same lines placed as themselves (2 × A): another order under the same id.
+      expect(await store.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }] })).toMatchObject({ kind: "conflict", orderId: "o1" });
+      expect(await store.applyOrders([{ ...asPlaced, fingerprint: 'amazon|"A":2' }])).toEqual([expect.objectContaining({ kind: "conflict", orderId: "o1" })]);
+      expect(await store.applyOrder(asPlaced)).toEqual({ kind: "duplicate", orderId: "o1", original: first });
+      expect(await store.applyOrders([asPlaced])).toEqual([{ kind: "duplicate", orderId: "o1", original: first }]);
+      expect(await stateOf(store)).toEqual(before);
+      // An order placed as its own lines, redelivered with its fingerprint spelled out: the same order.
+      await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] });
+      expect((await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }], fingerprint: 'amazon|"A":1' })).kind).toBe("duplicate");
+      // A fingerprint that is not text is refused like any other bad field.
+      const bad = await store.applyOrder({ orderId: "o3", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }], fingerprint: 7 } as unknown as OrderInput);
+      expect(bad).toEqual({ kind: "invalid", orderId: "o3", problems: [{ path: "fingerprint", message: "must be a non-empty string" }] });
+    });
+
     it("merges the same SKU given twice in one order into one line (one change, one version bump)", async () => {
       const { store } = await fresh();
       await setLevels(store, { A: 5 });
@@ -610,9 +632,16 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       expect((await store.applyOrder({ orderId: "o2", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 2 }] })).kind).toBe("conflict");
       expect((await store.applyOrder({ orderId: "o1", sourceChannel: "amazon", lines: [{ sku: "A", quantity: 1 }] })).kind).toBe("duplicate");
       expect(await store.readPendingCancellations({ limit: 10 })).toEqual([
-        { seq: 3, orderId: "o2", sourceChannel: "amazon", atMs: 1_000 },
-        { seq: 4, orderId: odd.orderId, sourceChannel: odd.sourceChannel, atMs: 2_000 },
+        { seq: 3, orderId: "o2", sourceChannel: "amazon", atMs: 1_000, skus: ["A"] },
+        { seq: 4, orderId: odd.orderId, sourceChannel: odd.sourceChannel, atMs: 2_000, skus: ["A"] },
       ]);
+    });
+
+    it("names the order's SKUs in its pending cancellation — every line's, normalised and sorted, the short ones and the others — for the push after the cancellation", async () => {
+      const { store } = await fresh();
+      await setLevels(store, { "Cafe\u0301": 5, B: 0, 'q"/\\': 3 });
+      await store.applyOrder({ orderId: "o1", sourceChannel: "woocommerce", lines: [{ sku: 'q"/\\', quantity: 1 }, { sku: "B", quantity: 1 }, { sku: "Café", quantity: 1 }, { sku: "B", quantity: 1 }] });
+      expect((await store.readPendingCancellations({ limit: 10 })).map((entry) => entry.skus)).toEqual([["B", "Café", 'q"/\\']]);
     });
 
     it("pages pending cancellations by seq and removes them idempotently; a redelivery never records a removed one again", async () => {
@@ -641,6 +670,95 @@ export function runStockStoreContract(name: string, makeStore: MakeStockStore): 
       expect(await store.readPendingCancellations({ limit: 100 })).toEqual([all[1], all[3], all[4]]);
       expect(await store.removePendingCancellations(all.map((entry) => entry.seq))).toBe(3);
       expect(await store.readPendingCancellations({ limit: 100 })).toEqual([]);
+    });
+
+    describe("order groups: lines of one marketplace order, cancelled as a whole", () => {
+      const settle = (store: StockStore) => {
+        const call = store.settleOrderGroup?.bind(store);
+        if (!call) throw new Error("the store has no settleOrderGroup");
+        return call;
+      };
+      const line = (orderId: string, sku: string, quantity = 1): OrderInput => ({ orderId, sourceChannel: "ebay", lines: [{ sku, quantity }] });
+
+      it("gives an applied line back once the group is cancelled — exactly once, however often either call comes again", async () => {
+        const { store, clock } = await fresh();
+        await setLevels(store, { A: 5, B: 0 });
+        clock.set(5_000);
+        expect((await store.applyOrder(line("ebay:12-34:L1", "A", 2))).kind).toBe("applied");
+        expect(await settle(store)({ group: "ebay:12-34", line: "ebay:12-34:L1" })).toEqual({ cancelled: false, released: [] });
+        expect((await store.applyOrder(line("ebay:12-34:L2", "B"))).kind).toBe("insufficient");
+        expect(await settle(store)({ group: "ebay:12-34", line: "ebay:12-34:L2" })).toEqual({ cancelled: false, released: [] });
+        clock.set(9_000);
+        const first = await settle(store)({ group: "ebay:12-34", cancel: true });
+        expect(first).toEqual({ cancelled: true, released: [{ orderId: "ebay:12-34:L1", auditSeq: 5, changes: [{ sku: "A", delta: 2, quantity: 5, version: 3 }] }] });
+        expect(await store.snapshot(["A", "B"])).toEqual(new Map([["A", { quantity: 5, version: 3 }], ["B", { quantity: 0, version: 1 }]]));
+        expect((await store.readAudit({ afterSeq: 4 }))).toEqual([
+          { seq: 5, atMs: 9_000, kind: "restock", reason: "order ebay:12-34:L1 given back: its marketplace cancelled the whole order ebay:12-34", changes: [{ sku: "A", delta: 2, quantity: 5, version: 3 }] },
+        ]);
+        expect(outboxWithoutIds(await store.readOutbox(10)).at(-1)).toEqual({ atMs: 9_000, changes: [{ sku: "A", delta: 2, quantity: 5, version: 3 }] });
+        const before = await stateOf(store);
+        expect(await settle(store)({ group: "ebay:12-34", cancel: true })).toEqual({ cancelled: true, released: [] });
+        expect(await settle(store)({ group: "ebay:12-34", line: "ebay:12-34:L1" })).toEqual({ cancelled: true, released: [] });
+        expect(await settle(store)({ group: "ebay:12-34", line: "ebay:12-34:L1", cancel: true })).toEqual({ cancelled: true, released: [] });
+        expect(await stateOf(store)).toEqual(before);
+      });
+
+      it("gives a line recorded after its group was cancelled back at once; other groups are untouched", async () => {
+        const { store } = await fresh();
+        await setLevels(store, { A: 5 });
+        expect(await settle(store)({ group: "ebay:1", cancel: true })).toEqual({ cancelled: true, released: [] });
+        await store.applyOrder(line("ebay:2:L1", "A"));
+        expect(await settle(store)({ group: "ebay:2", line: "ebay:2:L1" })).toEqual({ cancelled: false, released: [] });
+        await store.applyOrder(line("ebay:1:L9", "A", 3));
+        const late = await settle(store)({ group: "ebay:1", line: "ebay:1:L9" });
+        expect(late.released.map((r) => [r.orderId, r.changes])).toEqual([["ebay:1:L9", [{ sku: "A", delta: 3, quantity: 4, version: 4 }]]]);
+        expect((await store.snapshot(["A"])).get("A")).toEqual({ quantity: 4, version: 4 });
+        expect(await settle(store)({ group: "ebay:1", line: "ebay:1:L9" })).toEqual({ cancelled: true, released: [] });
+      });
+
+      it("gives back every SKU of a multi-line order, each line once, in the order the lines were recorded; ids with quotes and braces", async () => {
+        const { store } = await fresh();
+        await setLevels(store, { A: 5, 'B"{x}': 5 });
+        const odd = 'ebay:o{1}"\\:line 1';
+        await store.applyOrder({ orderId: odd, sourceChannel: "ebay", lines: [{ sku: 'B"{x}', quantity: 2 }, { sku: "A", quantity: 1 }] });
+        await store.applyOrder(line("ebay:o{1}\"\\:line 2", "A", 2));
+        await settle(store)({ group: 'ebay:o{1}"\\', line: odd });
+        await settle(store)({ group: 'ebay:o{1}"\\', line: 'ebay:o{1}"\\:line 2' });
+        const settled = await settle(store)({ group: 'ebay:o{1}"\\', cancel: true });
+        expect(settled.released.map((r) => [r.orderId, r.changes.map((c) => [c.sku, c.delta, c.quantity])])).toEqual([
+          [odd, [["A", 1, 3], ['B"{x}', 2, 5]]],
+          ['ebay:o{1}"\\:line 2', [["A", 2, 5]]],
+        ]);
+        expect(await store.snapshot()).toEqual(new Map([["A", { quantity: 5, version: 5 }], ['B"{x}', { quantity: 5, version: 3 }]]));
+      });
+
+      it("matches the reference model, audit and outbox included", async () => {
+        const { store, clock } = await fresh();
+        const reference = new StockModel({ clock });
+        const both = async <T>(call: (s: StockStore | StockModel) => T | Promise<T>) => expect(await call(store)).toEqual(await call(reference));
+        await both((s) => s.setQuantity({ sku: "A", quantity: 4 }));
+        await both((s) => s.applyOrder(line("ebay:g:1", "A", 3)));
+        await both((s) => s.applyOrder(line("ebay:g:2", "A", 3)));
+        await both((s) => (s instanceof StockModel ? s.settleOrderGroup({ group: "ebay:g", line: "ebay:g:1" }) : settle(s)({ group: "ebay:g", line: "ebay:g:1" })));
+        clock.advance(1_000);
+        await both((s) => (s instanceof StockModel ? s.settleOrderGroup({ group: "ebay:g", cancel: true }) : settle(s)({ group: "ebay:g", cancel: true })));
+        expect(await store.readAudit()).toEqual(reference.readAudit());
+        expect(outboxWithoutIds(await store.readOutbox(100))).toEqual(outboxWithoutIds(reference.readOutbox(100)));
+      });
+
+      it.each([
+        ["an empty group", { group: "" }],
+        ["a group that is not a string", { group: 7 }],
+        [`a group over ${MAX_ORDER_ID_BYTES} bytes`, { group: "g".repeat(MAX_ORDER_ID_BYTES + 1) }],
+        ["an empty line", { group: "g", line: "" }],
+        ["a line with a control character", { group: "g", line: "a\nb" }],
+      ])("refuses %s with a TypeError, writing nothing", async (_name, input) => {
+        const { store } = await fresh();
+        await setLevels(store, { A: 1 });
+        const before = await stateOf(store);
+        await expect(settle(store)(input as unknown as { group: string })).rejects.toThrow(TypeError);
+        expect(await stateOf(store)).toEqual(before);
+      });
     });
   });
 }

@@ -9,7 +9,7 @@ import Table from "cli-table3";
 import pc from "picocolors";
 import { formatDuration } from "@synclag/core";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
-import { formatFactor, timeCompressionOf, type TimeCompression } from "@synclag/report";
+import { formatFactor, formatShare, timeCompressionOf, type TimeCompression } from "@synclag/report";
 import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
 
 export interface RenderOptions {
@@ -133,6 +133,11 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     const drift = s.driftUnrepaired;
     if (drift && drift.listings > 0) lines.push(c.dim(`${s.strategy}: ${formatCount(drift.listings)} listing${drift.listings === 1 ? "" : "s"} left off by ${formatCount(drift.units)} unit${drift.units === 1 ? "" : "s"}: sales the engine could not account for (lost notifications, oversells against a pending update; no reconciler to repair them).`));
   }
+  // A marketplace holds the seller to its own orders' cancellation rate: the pooled row can be under the line while a channel is over it.
+  for (const s of strategies) {
+    const line = channelsOverLimitLine(doc, s);
+    if (line !== undefined) lines.push(...wrap(line, options.width ?? terminalWidth(process.stdout)).map((l) => c.yellow(l)));
+  }
   for (const s of strategies) {
     if (s.polling) lines.push(...pollingLines(s.strategy, s.polling, doc.generator.mode, compression).map((line) => c.dim(line)));
   }
@@ -142,6 +147,33 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
 }
 
 const DAY_MS = 86_400_000;
+
+/** A channel's limit when its document does not record one: Amazon's published 2.5 %, every built-in profile's. */
+const DEFAULT_CANCELLATION_RATE_LIMIT = 0.025;
+/** Channels named in the line before "and N more". */
+const MAX_CHANNELS_OVER_LIMIT_NAMED = 6;
+
+/**
+ * The channels of a strategy whose own cancellation rate (`channels.<id>.cancellationRate`) is at or over
+ * their marketplace's limit, in one line with the pooled rate; undefined when none is, or when the
+ * document predates the per-channel figures.
+ */
+function channelsOverLimitLine(doc: ResultDocument, s: StrategyResult): string | undefined {
+  const over = doc.scenario.channels.flatMap(({ id }) => {
+    const ch = s.channels[id];
+    if (ch?.accepted === undefined || ch.cancellationRate === undefined) return [];
+    const limit = ch.cancellationRateLimit ?? DEFAULT_CANCELLATION_RATE_LIMIT;
+    return ch.cancellationRate >= limit ? [{ id, accepted: ch.accepted, oversold: ch.oversold, rate: ch.cancellationRate, limit }] : [];
+  });
+  const pooled = formatPercent(s.orders.cancellationRate);
+  const [only] = over;
+  if (only === undefined) return undefined;
+  if (over.length === 1) return `${s.strategy}: ${only.id} cancelled ${formatPercent(only.rate)} of its orders (${formatCount(only.oversold)} of ${formatCount(only.accepted)}), over its ${formatShare(only.limit)} limit (all channels: ${pooled}).`;
+  const sameLimit = over.every((o) => o.limit === only.limit);
+  const named = over.slice(0, MAX_CHANNELS_OVER_LIMIT_NAMED).map((o) => `${o.id} ${formatPercent(o.rate)} (${formatCount(o.oversold)} of ${formatCount(o.accepted)}${sameLimit ? "" : `, limit ${formatShare(o.limit)}`})`);
+  const more = over.length > MAX_CHANNELS_OVER_LIMIT_NAMED ? ` and ${formatCount(over.length - MAX_CHANNELS_OVER_LIMIT_NAMED)} more (every channel in the --json result)` : "";
+  return `${s.strategy}: ${formatCount(over.length)} channels over their cancellation-rate limit (all channels: ${pooled}): ${named.join(", ")}${more}${sameLimit ? `; limit ${formatShare(only.limit)} each` : ""}.`;
+}
 
 /**
  * The polling line(s): syncs per day and orders per sync window. A real run polls in wall-clock time
@@ -163,6 +195,21 @@ function pollingLines(name: string, polling: NonNullable<StrategyResult["polling
   // Under one sync a day ("0 syncs/day" for polling:366d) the interval says it better.
   const syncs = polling.syncWindowsPerDay >= 1 ? `${formatCount(polling.syncWindowsPerDay)} syncs/day` : `1 sync every ${formatDuration(polling.intervalMs)}`;
   return [`${name}: ${syncs}, ${windows}`];
+}
+
+/** Word-wraps a line to `width` columns, continuation lines indented by two spaces (a word longer than the width stays whole). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    const candidate = line === "" ? word : `${line} ${word}`;
+    if (line !== "" && candidate.length > width) {
+      lines.push(line);
+      line = `  ${word}`;
+    } else line = candidate;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 /**

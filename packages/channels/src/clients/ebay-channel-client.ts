@@ -8,12 +8,15 @@
 // Hub, another tool) keeps capping the listing at min(ship-to-location, offer) — D — and reads of the
 // inventory item do not show that cap. A 2xx without `responses` (a proxy's page) confirms nothing and
 // says nothing about the SKUs: unavailable, never "no listings"; nor does a read's entry with a 5xx, 429 or
-// no statusCode (the read throws), while 200 and 4xx entries are answers about their SKU.
+// no statusCode (the read throws), while 200 and 4xx entries are answers about their SKU. A cancellation
+// acts on the whole order ("only an entire order can be cancelled", Post-Order check_eligibility): the
+// line item id of an engine order id (`ebay:<orderId>:<lineItemId>`) is dropped; a repeated cancel is
+// answered "not eligible: CANCELLATION_EXIST", which is ok.
 
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
-import { HttpChannelClient, failure, isRecord, parseJsonBody, type HttpChannelClientOptions } from "./http-channel-client.js";
+import { HttpChannelClient, failure, isRecord, parseJsonBody, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
 
 export interface EbayClientCredentials {
   /** User access token (`Authorization: Bearer …`). */
@@ -105,9 +108,29 @@ export class EbayChannelClient extends HttpChannelClient {
     if ("ok" in reply) return reply;
     const whole = this.classifyStatus(reply);
     if (whole) return whole;
-    // Confirmed only by the cancellation request's id (a proxy's 200 page is no cancellation).
+    // Confirmed by the cancellation request's id (a proxy's 200 page is no cancellation) — or by eBay
+    // saying the order is not eligible because a cancellation already exists (see `ineligible`).
     const parsed = parseJsonBody(reply);
-    return isRecord(parsed) && typeof parsed.cancelId === "string" && parsed.cancelId !== "" ? { ok: true } : this.unconfirmed(reply, "cancel");
+    if (isRecord(parsed) && typeof parsed.cancelId === "string" && parsed.cancelId !== "") return { ok: true };
+    return (isRecord(parsed) ? ineligible(parsed, native) : undefined) ?? this.unconfirmed(reply, "cancel");
   }
+}
+
+/**
+ * Post-Order CreateCancelResponse: "cancelId … is returned unless the order is not eligible for
+ * cancellation"; `orderEligibilityResult.failureReason` then lists why (EligibilityFailureReasonEnum,
+ * developer.ebay.com). CANCELLATION_EXIST — "an open order cancellation request already exists for the
+ * order" — is what a repeated cancel gets (our first call's reply timed out after eBay applied it, a crash
+ * before the entry was removed, two instances): the order is cancelled, ok; answered `unavailable` instead,
+ * the relay would ask again forever. Any other reason (CANCEL_WINDOW_ELAPSED, CASE_EXIST, …) is a refusal
+ * about this order: `rejected`, with eBay's reasons. Not eligible without a reason confirms nothing: undefined.
+ */
+function ineligible(parsed: Record<string, unknown>, native: string): Failure | { ok: true } | undefined {
+  const eligibility = isRecord(parsed.orderEligibilityResult) ? parsed.orderEligibilityResult : undefined;
+  if (eligibility?.eligible !== false) return undefined;
+  const reasons = Array.isArray(eligibility.failureReason) ? eligibility.failureReason.filter((r): r is string => typeof r === "string" && r !== "") : [];
+  if (reasons.length === 0) return undefined;
+  if (reasons.includes("CANCELLATION_EXIST")) return { ok: true };
+  return failure("rejected", `ebay cancel: order ${native} is not eligible for cancellation: ${reasons.join(", ")}`);
 }
 

@@ -76,6 +76,10 @@ const IDEMPOTENCY_CODES = new Set(["IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENC
 /** The user error of an entry whose inventory item id no longer exists. */
 const INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM";
 const MAX_PAGE = 250;
+/** orderCancel user errors about Shopify's side, not the order: retry later. */
+const CANCEL_RETRYABLE_CODES: ReadonlySet<string> = new Set(["INTERNAL_ERROR"]);
+/** orderCancel user errors about the app's permissions, not the order. */
+const CANCEL_UNAUTHORIZED_CODES: ReadonlySet<string> = new Set(["NO_REFUND_PERMISSION", "NO_REFUND_TO_STORE_CREDIT_PERMISSION"]);
 /** Top-level GraphQL error codes about Shopify's side, not the request: retry later. */
 const UNAVAILABLE_CODES = new Set(["INTERNAL_SERVER_ERROR", "SERVICE_UNAVAILABLE"]);
 /** Top-level codes about the caller (missing scope, uninstalled app, frozen or closed shop): not about the item. */
@@ -355,6 +359,16 @@ export class ShopifyChannelClient extends HttpChannelClient {
     // No payload or no error list: the cancellation is unconfirmed — retry it (cancelling twice is harmless), never count it done.
     if (!Array.isArray(listed)) return this.unconfirmed(reply, "orderCancel");
     const errors = listed.filter(isRecord);
-    return errors.length === 0 ? { ok: true } : failure("rejected", `shopify orderCancel: ${errors.map((e) => `${String(e.code)}: ${String(e.message)}`).join("; ")}`);
+    if (errors.length === 0) return { ok: true };
+    // OrderCancelUserErrorCode (shopify.dev): INTERNAL_ERROR "Unexpected internal error happened." is
+    // Shopify's side — retried, like the top-level INTERNAL_SERVER_ERROR; NO_REFUND_PERMISSION (and
+    // its store-credit twin) is about the app's access ("the user does not have the refund_orders
+    // permission"), not the order — `unauthorized`, so the relay backs off instead of giving the order
+    // up; the rest (NOT_FOUND, INVALID, …) are about the order. A retryable one listed with others wins.
+    const codes = new Set(errors.map((e) => e.code));
+    const text = `shopify orderCancel: ${errors.map((e) => `${String(e.code)}: ${String(e.message)}`).join("; ")}`;
+    if ([...codes].some((c) => typeof c === "string" && CANCEL_RETRYABLE_CODES.has(c))) return failure("unavailable", text);
+    if ([...codes].some((c) => typeof c === "string" && CANCEL_UNAUTHORIZED_CODES.has(c))) return failure("unauthorized", text);
+    return failure("rejected", text);
   }
 }

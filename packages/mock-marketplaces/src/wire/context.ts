@@ -80,7 +80,11 @@ export interface MarketplaceContext {
 
   checkout(sku: Sku, quantity: number): CheckoutOutcome;
   findOrder(nativeId: string): MockOrder | undefined;
-  cancelOrder(nativeId: string): "cancelled" | "already-cancelled" | "unknown";
+  /**
+   * Cancels an order once (a repeat answers "already-cancelled"). `restock`: the marketplace puts the
+   * order's units back on sale when it cancels it (WooCommerce always; Shopify when `restock: true`).
+   */
+  cancelOrder(nativeId: string, options?: { readonly restock?: boolean }): "cancelled" | "already-cancelled" | "unknown";
 
   seed(listings: readonly SeedListing[]): number;
   reset(): void;

@@ -1,7 +1,7 @@
 // eBay Sell Inventory API as the mock speaks it: `bulk_update_price_quantity` (≤ 25 requests; 200
 // when every entry succeeded, 207 multi-status otherwise, per-entry `statusCode` and `errors`;
 // 250 revisions per listing per day), `bulk_get_inventory_item` for reads, the Post-Order
-// cancellation, and the Notification API's public-key lookup used to verify `X-EBAY-SIGNATURE` (the
+// cancellation (a repeat answered "not eligible: CANCELLATION_EXIST", without a cancelId), and the Notification API's public-key lookup used to verify `X-EBAY-SIGNATURE` (the
 // PEM on one line, as eBay serves it).
 // Easy to get wrong: a listing shows min(ship-to-location quantity, offer quantity) (D) — both are
 // remembered per SKU, so an offer quantity set once keeps capping the listing when a later call sets
@@ -135,6 +135,10 @@ function cancel(ctx: MarketplaceContext, req: WireRequest): WireResult {
   if (!orderId) return result(errors(400, [err(1200, "REQUEST", "legacyOrderId is required", "API_POSTORDER")]));
   const outcome = ctx.cancelOrder(orderId);
   if (outcome === "unknown") return result(errors(404, [err(1201, "REQUEST", `Order ${orderId} was not found`, "API_POSTORDER")]));
+  // A repeat (our reply lost, a second instance): CreateCancelResponse "cancelId … is returned unless the
+  // order is not eligible for cancellation"; the reason, from EligibilityFailureReasonEnum, is
+  // CANCELLATION_EXIST — "an open order cancellation request already exists for the order" (developer.ebay.com).
+  if (outcome === "already-cancelled") return result(jsonReply(200, { orderEligibilityResult: { legacyOrderId: orderId, eligible: false, failureReason: ["CANCELLATION_EXIST"] } }));
   return result(jsonReply(201, { cancelId: String(5_000_000_000 + ctx.nextId("ebay-cancel")), cancelStatus: "CANCEL_CLOSED_WITH_REFUND" }));
 }
 

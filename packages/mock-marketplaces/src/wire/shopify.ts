@@ -320,7 +320,9 @@ function orderCancel(ctx: MarketplaceContext, variables: Record<string, unknown>
   if (!charge.admitted) return result(refusedReply(ctx, { cost: CANCEL_COST, limiter: charge.state, retryAfterMs: charge.retryAfterMs }));
   const n = trailingNumber(variables.orderId);
   const nativeId = n === undefined ? "" : String(n);
-  const outcome = ctx.cancelOrder(nativeId);
+  // orderCancel's `restock`: "Whether to restock the inventory committed to the order" (shopify.dev) —
+  // the engine sends false; a cancellation with true puts the units back on sale.
+  const outcome = ctx.cancelOrder(nativeId, { restock: variables.restock === true });
   const userErrors = outcome === "unknown" ? [{ code: "NOT_FOUND", field: ["orderId"], message: "Order does not exist." }] : [];
   const job = outcome === "unknown" ? null : { id: `gid://shopify/Job/${ctx.nextId("shopify-job")}`, done: false };
   return result(jsonReply(200, { data: { orderCancel: { job, orderCancelUserErrors: userErrors, userErrors } }, extensions: costExtension(ctx, CANCEL_COST, CANCEL_COST, charge.state) }));

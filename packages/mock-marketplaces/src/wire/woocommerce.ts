@@ -1,6 +1,7 @@
 // WooCommerce REST API v3 as the mock speaks it: product update (`PUT /products/{id}`), batch
 // (`POST /products/batch`, ≤ 100 objects, more → 413 `woocommerce_rest_request_entity_too_large`,
-// per-item errors inside a 200), product lookup by SKU, order cancellation (`PUT /orders/{id}`).
+// per-item errors inside a 200), product lookup by SKU, order cancellation (`PUT /orders/{id}`, which
+// puts the order's units back on the products' stock, as WooCommerce core does).
 // Auth: HTTP Basic with the consumer key/secret (or the `consumer_key`/`consumer_secret` query).
 // Easy to get wrong: WooCommerce has no rate limit by default — a 429 only appears when a scenario
 // gives the profile a limiter (a host's WAF); product ids, not SKUs, address updates.
@@ -128,7 +129,10 @@ function updateOrder(ctx: MarketplaceContext, req: WireRequest, params: Readonly
   if (!parsed.ok || !isRecord(parsed.value)) return result(wooError(400, "rest_invalid_json", "The JSON body passed in was invalid."));
   if (parsed.value.status !== "cancelled") return result(wooError(400, "rest_invalid_param", "The synclag mock only supports status: cancelled"));
   const id = params.id ?? "";
-  const outcome = ctx.cancelOrder(id);
+  // WooCommerce core restocks a cancelled order: add_action('woocommerce_order_status_cancelled',
+  // 'wc_maybe_increase_stock_levels') (includes/wc-stock-functions.php) puts every line's units back on
+  // the product's stock_quantity — once, since it clears the order's "stock reduced" mark.
+  const outcome = ctx.cancelOrder(id, { restock: true });
   if (outcome === "unknown") return result(wooError(404, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."));
   const order = ctx.findOrder(id);
   return result(jsonReply(200, { id: Number(id), status: "cancelled", line_items: order ? [{ sku: order.sku, quantity: order.quantity }] : [] }));

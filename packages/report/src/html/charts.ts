@@ -15,8 +15,9 @@ import { SVGRenderer } from "echarts/renderers";
 import { Histogram, type LatencySummary } from "@synclag/metrics";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import type { CostProjection } from "../cost-projection.js";
-import { formatElapsedMinutes, formatMoney, formatPercent } from "../format.js";
+import { formatElapsedMinutes, formatMoney, formatPercent, formatShare } from "../format.js";
 import { formatFactor, timeCompressionOf } from "../time-compression.js";
+import { CANCELLATION_RATE_LIMIT, channelCancellations, worstChannel } from "./channel-cancellation.js";
 import { DANGER, FONT, GRID, INK, MUTED, channelColor, strategyColor, strategyShortLabel } from "./labels.js";
 
 type ChartOption = ComposeOption<LineSeriesOption | BarSeriesOption | GridComponentOption | LegendComponentOption | MarkLineComponentOption | MarkAreaComponentOption>;
@@ -447,39 +448,55 @@ export function costBreakdownChart(projections: readonly CostProjection[], id: s
 
 // --- Cancellation rate against the marketplace line --------------------------------------------------
 
-export const CANCELLATION_RATE_LIMIT = 0.025;
-
+/**
+ * Per strategy, the rate over every channel together (pale) and — when the document records each
+ * channel's — the worst channel's against its own limit (solid, named under its bar): a marketplace
+ * measures only the orders it took, so the pooled bar can stand under the line while one marketplace is
+ * over it. One dashed line per distinct limit (one, 2.5 %, with the built-in profiles).
+ */
 export function cancellationRateChart(doc: ResultDocument, id: string): RenderedChart {
-  const rates = doc.strategies.map((s) => s.orders.cancellationRate * 100);
-  const yMax = Math.max(3, Math.ceil(Math.max(...rates) * 1.25));
+  const bars = doc.strategies.flatMap((s) => {
+    const color = strategyColor(s.strategy, doc.strategies);
+    const worst = worstChannel(doc, s);
+    const pooled = { label: worst ? `${strategyShortLabel(s.strategy)}\nall channels` : strategyShortLabel(s.strategy), value: s.orders.cancellationRate * 100, color: worst ? paler(color) : color };
+    return worst ? [pooled, { label: `${strategyShortLabel(s.strategy)}\n${worst.channel}`, value: worst.cancellationRate * 100, color }] : [pooled];
+  });
+  const limits = [...new Set(doc.strategies.flatMap((s) => channelCancellations(doc, s)?.map((c) => c.cancellationRateLimit) ?? [CANCELLATION_RATE_LIMIT]))].sort((a, b) => a - b);
+  const yMax = Math.max(3, Math.ceil(Math.max(...bars.map((b) => b.value), ...limits.map((l) => l * 100)) * 1.25));
   const series: BarSeriesOption[] = [
     {
       type: "bar",
       name: "cancellation rate",
-      barWidth: 42,
-      data: doc.strategies.map((s) => ({ value: s.orders.cancellationRate * 100, itemStyle: { color: strategyColor(s.strategy, doc.strategies) } })),
+      barMaxWidth: 42,
+      data: bars.map((b) => ({ value: b.value, itemStyle: { color: b.color } })),
       label: { show: true, position: "top", color: INK, fontWeight: "bold", fontSize: 13, formatter: (p: { value: unknown }) => formatPercent(Number(p.value) / 100) },
       markLine: {
         silent: true,
         symbol: "none",
         lineStyle: { color: DANGER, type: "dashed", width: 2 },
-        label: { formatter: "marketplace\nlimit 2.5 %", color: DANGER, fontSize: 12, position: "end", lineHeight: 15 },
-        data: [{ yAxis: CANCELLATION_RATE_LIMIT * 100 }],
+        label: { color: DANGER, fontSize: 12, position: "end", lineHeight: 15 },
+        data: limits.map((limit) => ({ yAxis: limit * 100, label: { formatter: `${limits.length === 1 ? "marketplace\n" : ""}limit ${formatShare(limit)}` } })),
       },
     },
   ];
   const svg = render(
     id,
     {
-      grid: { left: 48, right: 96, top: 24, bottom: 36 },
-      xAxis: { type: "category", data: doc.strategies.map((s) => strategyShortLabel(s.strategy)), ...axisCommon, axisTick: { show: false }, axisLabel: { ...axisCommon.axisLabel, color: INK, fontSize: 13 } },
+      grid: { left: 48, right: 96, top: 24, bottom: bars.length > doc.strategies.length ? 52 : 36 },
+      xAxis: { type: "category", data: bars.map((b) => b.label), ...axisCommon, axisTick: { show: false }, axisLabel: { ...axisCommon.axisLabel, color: INK, fontSize: 13, interval: 0, lineHeight: 16 } },
       yAxis: { type: "value", min: 0, max: yMax, ...axisCommon, axisLabel: { ...axisCommon.axisLabel, formatter: "{value} %" } },
       series,
     },
-    280,
-    460,
+    bars.length > doc.strategies.length ? 300 : 280,
+    Math.max(460, 150 + bars.length * 96),
   );
-  return { svg, points: rates.length };
+  return { svg, points: bars.length };
+}
+
+/** A "#rrggbb" colour mixed half-way with white: the pooled bar beside its strategy's worst channel. */
+function paler(hex: string): string {
+  const channel = (i: number) => Math.round((parseInt(hex.slice(i, i + 2), 16) + 255) / 2).toString(16).padStart(2, "0");
+  return `#${channel(1)}${channel(3)}${channel(5)}`;
 }
 
 /** Axis tick text for the log time axis: 100ms, 1s, 5s, 30s, 1 min, 15 min, 1 h, 4 h, 1 day. */

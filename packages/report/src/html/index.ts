@@ -4,4 +4,4 @@
 
 export { renderReportHtml } from "./report-html.js";
 export type { ReportData, ReportHtmlOptions } from "./report-html.js";
-export { CANCELLATION_RATE_LIMIT } from "./charts.js";
+export { CANCELLATION_RATE_LIMIT } from "./channel-cancellation.js";
