@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatMs, formatShare } from "./format.js";
+import { formatMs, formatShare, formatWindowMean } from "./format.js";
 
 describe("formatMs", () => {
   it("rounds to the precision shown before choosing the unit, so a boundary never prints 1000ms, 10.00s, 60.0s or 60m00s", () => {
@@ -34,5 +34,16 @@ describe("formatShare", () => {
     expect(formatShare(0.0004)).toBe("<0.1%");
     expect(formatShare(0.9996)).toBe(">99.9%");
     expect(formatShare(0)).toBe("0%");
+  });
+});
+
+describe("formatWindowMean", () => {
+  it("keeps one decimal below 10, so a third of an order per window is not shown as 0", () => {
+    expect(formatWindowMean(0.333)).toBe("0.3");
+    expect(formatWindowMean(5.2083)).toBe("5.2");
+    expect(formatWindowMean(5)).toBe("5.0");
+    expect(formatWindowMean(52.1)).toBe("52");
+    expect(formatWindowMean(1234.6)).toBe("1,235");
+    expect(formatWindowMean(Number.NaN)).toBe("—");
   });
 });

@@ -58,6 +58,15 @@ export function formatCount(n: number): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: 2 });
 }
 
+/**
+ * Orders in an average polling window: one decimal below 10 (polling:1m on steady-day is 0.3 — "0"
+ * would read as no order at risk), whole numbers above.
+ */
+export function formatWindowMean(mean: number): string {
+  if (!Number.isFinite(mean)) return "—";
+  return mean < 10 ? (Math.round(mean * 10) / 10).toLocaleString("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }) : formatCount(Math.round(mean));
+}
+
 /** 0.006319 → "0.63%". */
 export function formatPercent(fraction: number, digits = 2): string {
   if (!Number.isFinite(fraction)) return "—";

@@ -24,5 +24,5 @@ export { describeCompression, formatFactor, timeCompressionOf } from "./time-com
 export type { TimeCompression } from "./time-compression.js";
 
 // --- Formatting (shared with the terminal renderers) ---
-export { NO_SAMPLES, formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent, formatShare, lagValue } from "./format.js";
+export { NO_SAMPLES, formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMoneyCode, formatMs, formatMsWords, formatPercent, formatShare, formatWindowMean, lagValue } from "./format.js";
 export type { LagSamples } from "./format.js";

@@ -9,7 +9,7 @@ import Table from "cli-table3";
 import pc from "picocolors";
 import { formatDuration } from "@synclag/core";
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
-import { formatFactor, formatShare, timeCompressionOf, type TimeCompression } from "@synclag/report";
+import { formatFactor, formatShare, formatWindowMean, timeCompressionOf, type TimeCompression } from "@synclag/report";
 import { formatCount, formatMoney, formatMs, formatPercent } from "./format.js";
 
 export interface RenderOptions {
@@ -182,7 +182,7 @@ function channelsOverLimitLine(doc: ResultDocument, s: StrategyResult): string |
  * `syncWindowsPerDay`, whichever clock the document wrote that in.
  */
 function pollingLines(name: string, polling: NonNullable<StrategyResult["polling"]>, mode: ResultDocument["generator"]["mode"], compression: TimeCompression | undefined): string[] {
-  const windows = `${formatCount(Math.round(polling.ordersPerWindow.mean))} orders per window on average, ${formatCount(polling.ordersPerWindow.peak)} at peak`;
+  const windows = `${formatWindowMean(polling.ordersPerWindow.mean)} orders per window on average, ${formatCount(polling.ordersPerWindow.peak)} at peak`;
   if (compression) {
     const tradingIntervalMs = polling.intervalMs * compression.factor;
     const perTradingDay = DAY_MS / tradingIntervalMs;

@@ -10,7 +10,7 @@
 
 import type { ResultDocument, StrategyResult } from "@synclag/sim";
 import { firstFlashStartMs, projectCost, type CostProjection } from "../cost-projection.js";
-import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, formatShare, lagValue } from "../format.js";
+import { formatCount, formatElapsedMinutes, formatLag, formatMoney, formatMs, formatMsWords, formatPercent, formatShare, formatWindowMean, lagValue } from "../format.js";
 import { formatFactor, timeCompressionOf, type TimeCompression } from "../time-compression.js";
 import { CANCELLATION_RATE_LIMIT, channelCancellations, worstChannel, type ChannelCancellation } from "./channel-cancellation.js";
 import { MAX_TIMELINE_CHANNELS, cancellationRateChart, costBreakdownChart, lagCdfChart, ordersTimelineChart, stockTimelineChart, timelineChannels, timelineWindow, type RenderedChart } from "./charts.js";
@@ -549,7 +549,7 @@ function methodSection(doc: ResultDocument, events: StrategyResult | undefined, 
     const windows = compression
       ? `every ${esc(formatMsWords(polling.polling.intervalMs))} of wall-clock time, which in this ${esc(formatFactor(compression.factor))} time-lapse is every ${esc(formatMsWords(polling.polling.intervalMs * compression.factor))} of trading — ${esc(formatCount(Math.floor(compression.wallDurationMs / polling.polling.intervalMs)))} sync windows in the run`
       : `${esc(formatCount(polling.polling.syncWindowsPerDay))} sync windows a day`;
-    items.push(`<strong>Polling</strong> (${esc(strategyLabel(polling.strategy).toLowerCase())}): on a timer, the tool reads the true stock and sends it to every channel — ${windows}, ${esc(formatCount(Math.round(polling.polling.ordersPerWindow.mean)))} orders in an average window and ${esc(formatCount(polling.polling.ordersPerWindow.peak))} in the busiest one, each a chance to sell stock that is already gone.`);
+    items.push(`<strong>Polling</strong> (${esc(strategyLabel(polling.strategy).toLowerCase())}): on a timer, the tool reads the true stock and sends every SKU whose stock moved since the last tick to every channel — ${windows}, ${esc(formatWindowMean(polling.polling.ordersPerWindow.mean))} orders in an average window and ${esc(formatCount(polling.polling.ordersPerWindow.peak))} in the busiest one, each a chance to sell stock that is already gone.`);
   }
   if (events) items.push(`<strong>Event-driven sync</strong>: each sale changes the stock at once (all-or-nothing, never below zero) and the new quantity is pushed to every other channel straight away, within each channel's API rate limits.`);
   items.push(`<strong>Sync lag</strong> is measured on the marketplace side: from the moment a sale is confirmed on one channel to the moment each other channel shows buyers the new stock — not from the sync tool's own logs.`);
