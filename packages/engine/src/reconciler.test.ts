@@ -94,7 +94,7 @@ describe("Reconciler", () => {
     expect(metrics.count("drift_repaired_total", { channel: "c", direction: "low" })).toBe(1);
   });
 
-  it("leaves a truth newer than the version the channel confirmed to whoever pushes it (the propagator, the next poll): not judged, not drift", async () => {
+  it("leaves a truth newer than the version the channel confirmed to whoever pushes it (the propagator, the next poll): not judged, not drift — on a poll's rounds for good, on its own timer for one round", async () => {
     const { scheduler, channel, propagator, config } = setup({ latencyMs: 10 });
     const store = new InMemoryStockStore({ clock: scheduler });
     const set = await store.setQuantity({ sku: "A", quantity: 10 });
@@ -104,9 +104,15 @@ describe("Reconciler", () => {
     // Sold elsewhere: the store moved, nothing has handed the new level to the propagator yet.
     await store.applyOrder({ orderId: "o1", sourceChannel: "shop", lines: [{ sku: "A", quantity: 3 }] });
     const metrics = new RecordingMetrics();
-    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
-    expect(await reconciler.round()).toBe(0);
-    expect(await reconciler.round()).toBe(0);
+    const reconciler = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics, intervalMs: 1_000 });
+    // Rounds riding on polls: the next poll pushes it, however many rounds pass.
+    expect(await reconciler.roundIfDue(1_000)).toBe(0);
+    expect(await reconciler.roundIfDue(2_000)).toBe(0);
+    expect(await reconciler.roundIfDue(3_000)).toBe(0);
+    // On its own timer (events): a push about to start — not judged the first time it is seen (still there
+    // a round later, it is: reconciler-stopped-instance.test.ts).
+    const events = new Reconciler({ store, propagator, channels: [config], scheduler, clock: scheduler, metrics });
+    expect(await events.round()).toBe(0);
     await scheduler.runUntil(1_000);
     expect(channel.calls).toEqual([]);
     expect(metrics.count("drift_repaired_total")).toBe(0);

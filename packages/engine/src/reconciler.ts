@@ -33,6 +33,8 @@ export class Reconciler {
   private running = false;
   /** Low gaps seen last round: `${channel}\u0000${sku}` → (shown, version). */
   private suspectedLow = new Map<string, string>();
+  /** Pairs (channel\u0000sku) whose store level was newer than what the channel took, at that version, last round. */
+  private newerSeen = new Map<string, number>();
 
   /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
   private lastRoundAtMs: number;
@@ -83,6 +85,7 @@ export class Reconciler {
     this.lastRoundAtMs = startedAtMs;
     let repairs = 0;
     const nextSuspected = new Map<string, string>();
+    const nextNewer = new Map<string, number>();
     try {
       const truth = await this.options.store.snapshot();
       const skus = [...truth.keys()];
@@ -114,7 +117,18 @@ export class Reconciler {
             // The newest version this channel took or gave up on (the pair is idle: nothing newer was handed
             // to it). A level beyond it is still on its way — not drift, and not this round's to push.
             const known = Math.max(version ?? 0, this.options.propagator.abandonedVersion(client.channel, sku));
-            if (known === 0 ? onPoll : level.version > known) continue;
+            if (known === 0 ? onPoll : level.version > known) {
+              // Under polling the next poll pushes it. Under events it is normally a push about to start —
+              // but if the same version is still not handed to this channel a round later, nothing in this
+              // process will push it (an instance that stopped before its push landed, a store call whose
+              // outcome was unknown but landed): then it is judged like any other listing.
+              if (onPoll || known === 0) continue;
+              const newerKey = `${client.channel}\u0000${sku}`;
+              if (this.newerSeen.get(newerKey) !== level.version) {
+                nextNewer.set(newerKey, level.version);
+                continue;
+              }
+            }
             const expected = listedQuantity(level.quantity, policy);
             if (listed === expected) {
               // Right quantity, old version: a push was given up and the channel's policy lists the same
@@ -147,6 +161,7 @@ export class Reconciler {
       this.options.metrics.increment("reconcile_errors_total", { channel: STORE_LABEL });
     } finally {
       this.suspectedLow = nextSuspected;
+      this.newerSeen = nextNewer;
       this.running = false;
     }
     return repairs;
