@@ -101,3 +101,18 @@ describe("comparison table: more strategies than fit the width", () => {
     expect(headers(renderComparison(doc, { color: false, width: 40 }), "")).toEqual([["polling:15m"]]);
   });
 });
+
+describe("comparison table: API calls and the push cost alone", () => {
+  it("shows the stock-update calls under all API calls (reconcile reads — one GET per SKU on Amazon — can dwarf them)", async () => {
+    const doc = await threeChannels();
+    const table = renderComparison(doc, { color: false });
+    const num = (cell: string | undefined) => Number((cell ?? "").replace(/,/g, ""));
+    const all = row(table, "API calls");
+    const updates = row(table, "of which stock updates");
+    for (const [index, strategy] of doc.strategies.entries()) {
+      const expected = Object.values(strategy.channels).reduce((sum, ch) => sum + ch.updateCalls, 0);
+      expect(num(updates[index])).toBe(expected);
+      expect(num(updates[index])).toBeLessThanOrEqual(num(all[index]));
+    }
+  });
+});
