@@ -25,6 +25,33 @@ export interface LuaScript {
 /** Largest audit seq / SKU version the scripts accept: 14 digits, printed exactly by Lua's `%.14g`. */
 export const MAX_COUNTER = 99_999_999_999_999;
 
+/**
+ * The opening both write scripts share: error codes, the Redis calls, `fail`, `quoted`, and the check
+ * that the audit seq counter is not behind the audit stream. The stream's last id is kept even when
+ * its entries were trimmed: a counter behind it — lost, or restored from an older backup — would make
+ * the script's XADD fail after its first writes (half-applied), so it fails before any write instead.
+ */
+const LUA_PRELUDE = `local BAD, WRONGTYPE, CORRUPT = 'SYNCLAG_BADARGS', 'SYNCLAG_WRONGTYPE', 'SYNCLAG_CORRUPT'
+local call, pcall_, find, sub, gsub, concat = redis.call, redis.pcall, string.find, string.sub, string.gsub, table.concat
+
+local function fail(code, message)
+  error({ err = code .. ' ' .. message })
+end
+
+local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
+
+-- \`stored\`: the seq counter's raw value (false when missing); \`seq\`: its value.
+local function checkAuditSeq(auditKey, stored, seq)
+  local info = call('XINFO', 'STREAM', auditKey)
+  for i = 1, #info - 1, 2 do
+    if info[i] == 'last-generated-id' then
+      local last = tonumber(string.match(info[i + 1], '^(%d+)%-')) or 0
+      if not stored and last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
+      if seq < last then fail(CORRUPT, '1 seq counter is behind the audit stream') end
+    end
+  end
+end`;
+
 function script(name: string, source: string): LuaScript {
   return { name, source, sha: createHash("sha1").update(source).digest("hex") };
 }
@@ -58,13 +85,8 @@ local MAX_LINES = ${MAX_LINES}
 local MAX_SKU_BYTES = ${MAX_SKU_BYTES}
 local MAX_ORDER_ID_BYTES = ${MAX_ORDER_ID_BYTES}
 local MAX_CHANNEL_ID_BYTES = ${MAX_CHANNEL_ID_BYTES}
-local BAD, WRONGTYPE, CORRUPT = 'SYNCLAG_BADARGS', 'SYNCLAG_WRONGTYPE', 'SYNCLAG_CORRUPT'
-local call, pcall_, find, sub, gsub, concat = redis.call, redis.pcall, string.find, string.sub, string.gsub, table.concat
+${LUA_PRELUDE}
 local nargs, nkeys = #ARGV, #KEYS
-
-local function fail(code, message)
-  error({ err = code .. ' ' .. message })
-end
 
 -- Error path only: the index of a key in KEYS, so the caller can name it.
 local function keyIndex(keyName)
@@ -152,16 +174,7 @@ local actual = call('TYPE', auditKey).ok
 if actual ~= 'none' and actual ~= 'stream' then wrongType(auditKey, 'holds a ' .. actual .. ', expected a stream') end
 -- The audit stream's last id (kept even when its entries were trimmed): a counter behind it — lost, or
 -- restored from an older backup — would make phase 3's XADD fail after the first writes (half-applied).
-if actual == 'stream' then
-  local info = call('XINFO', 'STREAM', auditKey)
-  for i = 1, #info - 1, 2 do
-    if info[i] == 'last-generated-id' then
-      local last = tonumber(string.match(info[i + 1], '^(%d+)%-')) or 0
-      if not stored and last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
-      if seq < last then fail(CORRUPT, '1 seq counter is behind the audit stream') end
-    end
-  end
-end
+if actual == 'stream' then checkAuditSeq(auditKey, stored, seq) end
 if seq > MAX_COUNTER - opCount then fail(CORRUPT, '1 audit seq exhausted') end
 local seqBefore = seq
 actual = call('TYPE', outboxKey).ok
@@ -231,7 +244,6 @@ local outboxCount, outboxSource, outboxChanges = 0, {}, {}
 local recordCount, recordKeys, recordValues = 0, {}, {}
 local markCount, markKeys, markValues = 0, {}, {}
 local pendingCount, pendingScores, pendingMembers = 0, {}, {}
-local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
 local function addPending(pendingSeq, op)
   local names = {}
   for l = firsts[op], lasts[op] do names[#names + 1] = quoted(skus[l]) end
@@ -410,12 +422,7 @@ export const SETTLE_GROUP_SCRIPT = script(
   `#!lua
 local MAX_QUANTITY = ${MAX_QUANTITY}
 local MAX_COUNTER = ${MAX_COUNTER}
-local BAD, WRONGTYPE, CORRUPT = 'SYNCLAG_BADARGS', 'SYNCLAG_WRONGTYPE', 'SYNCLAG_CORRUPT'
-local call, pcall_, find, sub, gsub, concat = redis.call, redis.pcall, string.find, string.sub, string.gsub, table.concat
-
-local function fail(code, message)
-  error({ err = code .. ' ' .. message })
-end
+${LUA_PRELUDE}
 local function clean(detail) return (gsub(detail, '[^%w ,:]', '')) end
 local function integer(text, min, max, what, code, where)
   local value = type(text) == 'string' and #text > 0 and #text <= 16 and find(text, '^%d+$')
@@ -423,7 +430,6 @@ local function integer(text, min, max, what, code, where)
   if value and value >= min and value <= max then return value end
   fail(code, (where and (where .. ' ') or '') .. what .. (value and ' is out of range' or ' is not a canonical integer'))
 end
-local function quoted(text) return find(text, '[%c"\\\\]') and cjson.encode(text) or '"' .. text .. '"' end
 
 if #KEYS ~= 4 or #ARGV ~= 6 then fail(BAD, 'expected 4 keys and 6 arguments') end
 local seqKey, auditKey, outboxKey, groupKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -518,16 +524,7 @@ if given > 0 then
   if stored then seq = integer(stored, 0, MAX_COUNTER, 'stored seq', CORRUPT, '1') end
   actual = call('TYPE', auditKey).ok
   if actual ~= 'none' and actual ~= 'stream' then fail(WRONGTYPE, '2 holds a ' .. actual .. ', expected a stream') end
-  if actual == 'stream' then
-    local info = call('XINFO', 'STREAM', auditKey)
-    for i = 1, #info - 1, 2 do
-      if info[i] == 'last-generated-id' then
-        local last = tonumber(string.match(info[i + 1], '^(%d+)%-')) or 0
-        if not stored and last > 0 then fail(CORRUPT, '1 seq counter is missing but the audit stream has entries') end
-        if seq < last then fail(CORRUPT, '1 seq counter is behind the audit stream') end
-      end
-    end
-  end
+  if actual == 'stream' then checkAuditSeq(auditKey, stored, seq) end
   if seq > MAX_COUNTER - given then fail(CORRUPT, '1 audit seq exhausted') end
   actual = call('TYPE', outboxKey).ok
   if actual ~= 'none' and actual ~= 'stream' then fail(WRONGTYPE, '3 holds a ' .. actual .. ', expected a stream') end

@@ -47,6 +47,25 @@ if (skipReason) {
       expect(await dumpKeyspace(client, store.keys.keyspace)).toEqual(before);
     });
 
+    it("refuses to give lines back when the seq counter is behind the audit stream or gone, writing nothing", async () => {
+      const { client } = redis();
+      const store = new RedisStockStore({ client, clock: new ManualClock(1_000), keyPrefix: uniquePrefix("group-seq") });
+      await store.setQuantity({ sku: "A", quantity: 5 });
+      await store.applyOrder(line("ebay:2:a"));
+      await store.settleOrderGroup({ group: "ebay:2", line: "ebay:2:a" });
+      // A restore from an older backup: the counter is behind the audit stream's last id.
+      await client.sendCommand(["SET", store.keys.seq, "1"]);
+      let before = await dumpKeyspace(client, store.keys.keyspace);
+      await expect(store.settleOrderGroup({ group: "ebay:2", cancel: true })).rejects.toMatchObject({ reason: "corrupt_state" });
+      expect(await dumpKeyspace(client, store.keys.keyspace)).toEqual(before);
+      // The counter lost while the stream (trimmed or not) keeps its last id.
+      await client.sendCommand(["DEL", store.keys.seq]);
+      await client.sendCommand(["XTRIM", store.keys.audit, "MAXLEN", "0"]);
+      before = await dumpKeyspace(client, store.keys.keyspace);
+      await expect(store.settleOrderGroup({ group: "ebay:2", cancel: true })).rejects.toMatchObject({ reason: "corrupt_state" });
+      expect(await dumpKeyspace(client, store.keys.keyspace)).toEqual(before);
+    });
+
     it("two stores cancelling the same group at once give each line back once", async () => {
       const prefix = uniquePrefix("group-race");
       const one = new RedisStockStore({ client: redis().client, clock: new ManualClock(1_000), keyPrefix: prefix });
