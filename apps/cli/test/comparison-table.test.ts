@@ -103,7 +103,7 @@ describe("comparison table: more strategies than fit the width", () => {
 });
 
 describe("comparison table: API calls and the push cost alone", () => {
-  it("shows the stock-update calls under all API calls (reconcile reads — one GET per SKU on Amazon — can dwarf them)", async () => {
+  it("shows the stock-update calls under all API calls (the reconciler's listing reads can dwarf them)", async () => {
     const doc = await threeChannels();
     const table = renderComparison(doc, { color: false });
     const num = (cell: string | undefined) => Number((cell ?? "").replace(/,/g, ""));

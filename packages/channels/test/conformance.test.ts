@@ -26,7 +26,9 @@ type OpenAPIResponseValidator = InstanceType<typeof OpenAPIResponseValidator>;
 
 type Spec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed OpenAPI documents
 
-const CSV = ["marketplaceIds", "includedData"];
+const CSV = ["marketplaceIds", "includedData", "identifiers"];
+/** Query parameters the model types as integers: the server framework parses them before validation; so does this harness. */
+const INTEGERS = ["pageSize"];
 
 if (!HAVE_SPECS) console.warn(`conformance.test.ts: ${SPECS_SKIP_MESSAGE}`);
 
@@ -36,9 +38,9 @@ const lowerHeaders = (h: Readonly<Record<string, string>>) => Object.fromEntries
 function validateExchange(exchange: Exchange, request: OpenAPIRequestValidator, response: OpenAPIResponseValidator, params: Record<string, string>, csvArrays: readonly string[] = []): { request: unknown; response: unknown } {
   const url = new URL(exchange.request.url);
   const query: Record<string, unknown> = {};
-  // The server framework splits `collectionFormat: csv` arrays before validation; so does this harness.
+  // The server framework splits `collectionFormat: csv` arrays and parses integers before validation; so does this harness.
   url.searchParams.forEach((value, key) => {
-    query[key] = csvArrays.includes(key) ? value.split(",") : value;
+    query[key] = csvArrays.includes(key) ? value.split(",") : INTEGERS.includes(key) && /^-?\d+$/.test(value) ? Number(value) : value;
   });
   const requestErrors = request.validateRequest({ headers: lowerHeaders(exchange.request.headers), body: exchange.request.body === undefined ? undefined : JSON.parse(exchange.request.body), query, params });
   const reply = exchange.reply;
@@ -55,8 +57,8 @@ describe.skipIf(!HAVE_SPECS)("Amazon Listings Items 2021-08-01 (official model)"
   });
   afterAll(async () => running.close());
 
-  const validators = (method: "patch" | "get") => {
-    const op = spec.paths["/listings/2021-08-01/items/{sellerId}/{sku}"][method];
+  const validators = (method: "patch" | "get", path = "/listings/2021-08-01/items/{sellerId}/{sku}") => {
+    const op = spec.paths[path][method];
     return {
       request: new OpenAPIRequestValidator({ parameters: op.parameters, schemas: spec.definitions }),
       response: new OpenAPIResponseValidator({ responses: op.responses, definitions: spec.definitions }),
@@ -92,16 +94,75 @@ describe.skipIf(!HAVE_SPECS)("Amazon Listings Items 2021-08-01 (official model)"
     expect(response.validateResponse("200", { sku: "s", status: "MAYBE" })).toBeDefined();
   });
 
-  it("getListingsItem: the read request and its reply match the model", async () => {
+  it("searchListingsItems: the client's searches (46 SKUs → 20, 20, 6) and the mock's replies match the model", async () => {
     await admin(running, "amazon", "/reset", {});
-    await admin(running, "amazon", "/listings", { listings: [{ sku: "sku-1", quantity: 4 }] });
+    await admin(running, "amazon", "/listings", { generate: { count: 45, stock: 4 } });
     const transport = new RecordingTransport();
     const client = clientFor(running, "amazon", { transport });
-    expect((await client.readQuantities(["sku-1"])).get("sku-1")).toBe(4);
+    const asked = [...Array.from({ length: 45 }, (_, i) => `sku-${i + 1}`), "no-such-sku"];
+    const read = await client.readQuantities(asked);
+    expect(read.size).toBe(45);
+    expect(read.get("sku-45")).toBe(4);
+    const { request, response } = validators("get", "/listings/2021-08-01/items/{sellerId}");
+    expect(transport.exchanges.map((e) => new URL(e.request.url).searchParams.get("identifiers")?.split(",").length)).toEqual([20, 20, 6]);
+    for (const exchange of transport.exchanges) {
+      expect(exchange.reply?.status).toBe(200);
+      expect(validateExchange(exchange, request, response, { sellerId: "A2SYNCLAGMOCK" }, CSV), exchange.reply?.body).toEqual({ request: undefined, response: undefined });
+    }
+    await client.close();
+  });
+
+  it("searchListingsItems: the mock's default reply (summaries) and its listing without identifiers, page by page, match the model", async () => {
+    await admin(running, "amazon", "/reset", {});
+    await admin(running, "amazon", "/listings", { generate: { count: 25, stock: 0 } });
+    const transport = new RecordingTransport();
+    const c = DEFAULT_MOCK_CREDENTIALS.amazon;
+    const base = `${running.get("amazon").url}/listings/2021-08-01/items/${c.sellerId}?marketplaceIds=${c.marketplaceId}`;
+    const get = (query: string) => transport.send({ method: "GET", url: `${base}${query}`, headers: { "x-amz-access-token": c.accessToken }, timeoutMs: 5_000 });
+    await get("&identifiers=sku-1,sku-2&identifiersType=SKU");
+    const first = JSON.parse((await get("&pageSize=20&includedData=summaries,issues,fulfillmentAvailability")).body) as { pagination?: { nextToken?: string } };
+    await get(`&pageSize=20&pageToken=${encodeURIComponent(first.pagination?.nextToken ?? "")}`);
+    const { request, response } = validators("get", "/listings/2021-08-01/items/{sellerId}");
+    expect(transport.exchanges.map((e) => e.reply?.status)).toEqual([200, 200, 200]);
+    for (const exchange of transport.exchanges) expect(validateExchange(exchange, request, response, { sellerId: c.sellerId }, CSV), exchange.reply?.body).toEqual({ request: undefined, response: undefined });
+    await transport.close();
+  });
+
+  it.each([
+    ["21 identifiers", `&identifiers=${Array.from({ length: 21 }, (_, i) => `sku-${i + 1}`).join(",")}&identifiersType=SKU`],
+    ["pageSize 21", "&pageSize=21"],
+    ["an identifiersType outside the enum", "&identifiers=sku-1&identifiersType=SELLER_SKU"],
+    ["an includedData outside the enum", "&includedData=quantity"],
+  ])("searchListingsItems with %s breaks the model (the validator says so) and the mock answers 400 with an ErrorList that matches it", async (_label, query) => {
+    const transport = new RecordingTransport();
+    const c = DEFAULT_MOCK_CREDENTIALS.amazon;
+    await transport.send({ method: "GET", url: `${running.get("amazon").url}/listings/2021-08-01/items/${c.sellerId}?marketplaceIds=${c.marketplaceId}${query}`, headers: { "x-amz-access-token": c.accessToken }, timeoutMs: 5_000 });
+    const { request, response } = validators("get", "/listings/2021-08-01/items/{sellerId}");
+    const [exchange] = transport.exchanges;
+    expect(exchange?.reply?.status).toBe(400);
+    const errors = validateExchange(exchange as Exchange, request, response, { sellerId: c.sellerId }, CSV);
+    expect(errors.request).toBeDefined();
+    expect(errors.response).toBeUndefined();
+    await transport.close();
+  });
+
+  it("a search reply that breaks ItemSearchResults is caught (the check can fail)", () => {
+    const { response } = validators("get", "/listings/2021-08-01/items/{sellerId}");
+    expect(response.validateResponse("200", { items: [{ sku: "a" }] })).toBeDefined(); // numberOfResults is required
+    expect(response.validateResponse("200", { numberOfResults: 1, items: [{ fulfillmentAvailability: [] }] })).toBeDefined(); // an item without its sku
+    expect(response.validateResponse("400", { message: "no" })).toBeDefined();
+  });
+
+  it("getListingsItem (the read of a SKU with a comma): the request and its reply match the model", async () => {
+    await admin(running, "amazon", "/reset", {});
+    await admin(running, "amazon", "/listings", { listings: [{ sku: "sku,1", quantity: 4 }] });
+    const transport = new RecordingTransport();
+    const client = clientFor(running, "amazon", { transport });
+    expect((await client.readQuantities(["sku,1"])).get("sku,1")).toBe(4);
     const { request, response } = validators("get");
     const [exchange] = transport.exchanges;
-    expect(exchange).toBeDefined();
-    expect(validateExchange(exchange as Exchange, request, response, { sellerId: "A2SYNCLAGMOCK", sku: "sku-1" }, CSV)).toEqual({ request: undefined, response: undefined });
+    expect(transport.exchanges).toHaveLength(1);
+    expect(validateExchange(exchange as Exchange, request, response, { sellerId: "A2SYNCLAGMOCK", sku: "sku,1" }, CSV)).toEqual({ request: undefined, response: undefined });
     await client.close();
   });
 

@@ -6,7 +6,7 @@
 // against a truth the channel was confirmed at (or whose push was given up): a newer level is still on
 // its way — the propagator's to push under events, the next poll's under polling — and judging it would
 // count ordinary lag as drift and, under polling, push between ticks (a sale applied while a round reads
-// an Amazon catalogue one GET per SKU would otherwise make every listing look "shown high").
+// an Amazon catalogue page by page, 20 SKUs a call, would otherwise make every listing look "shown high").
 
 import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
 import { PeriodicTask } from "./periodic-task.js";

@@ -50,6 +50,8 @@ function table(token: string): Step[] {
     ...Array.from({ length: 4 }, (_, i): Step => ({ kind: "amazon", method: "PATCH", path: amazonPath("sku-3"), headers: amazonAuth, body: amazonPatch(i) })),
     { kind: "amazon", method: "GET", path: `${amazonPath("sku-1")}&includedData=fulfillmentAvailability`, headers: amazonAuth },
     { kind: "amazon", method: "DELETE", path: amazonPath("sku-1"), headers: amazonAuth },
+    { kind: "amazon", method: "GET", path: `/listings/2021-08-01/items/${c.amazon.sellerId}?marketplaceIds=${c.amazon.marketplaceId}&identifiers=sku-1,missing,sku-3&identifiersType=SKU&includedData=summaries,fulfillmentAvailability&pageSize=2`, headers: amazonAuth },
+    { kind: "amazon", method: "GET", path: `/listings/2021-08-01/items/${c.amazon.sellerId}?marketplaceIds=${c.amazon.marketplaceId}&identifiers=sku-1&pageSize=21`, headers: amazonAuth },
     { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 4, 10), entry(2, 4, 9), entry(99, 1, null)] } }) },
     { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, 4)] } }) },
     { kind: "shopify", method: "POST", path: "/admin/api/2026-01/graphql.json", headers: shopifyAuth, body: gql(SET, { input: { name: "available", reason: "correction", quantities: [entry(1, 2, null)] } }) },

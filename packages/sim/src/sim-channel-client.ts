@@ -2,7 +2,7 @@
 // (the update lands half-way through the sampled round trip, the reply arrives at the end) and come
 // back classified exactly like the HTTP clients classify real replies; reads and cancellations are
 // billed where the HTTP mocks bill them (Shopify's cost points), and a listing read counts the calls the
-// HTTP client makes for it (Amazon: one GET per SKU). Easy to get wrong: a reply lost after
+// HTTP client makes for it (one per page: Amazon's `searchListingsItems` takes 20 SKUs). Easy to get wrong: a reply lost after
 // the update was applied is a *timeout* for the client — the update still happened; and the client
 // times out at its timeout from the call's start, not when the request reaches the server.
 
@@ -17,11 +17,13 @@ const READ_BASE_COST = 2;
 const CANCEL_COST = 10;
 /**
  * SKUs per call of a listing read, as each HTTP client pages it (packages/channels): Amazon's
- * `getListingsItem` is one GET per SKU; eBay's `bulk_get_inventory_item` takes 25; Flipkart's listing
- * read 10; WooCommerce's product lookup 100; Shopify's `inventoryItems` query 250.
+ * `searchListingsItems` takes 20 (`identifiers` maxItems 20, asked with pageSize 20; a SKU with a comma
+ * would be read alone with `getListingsItem`, but scenario SKUs have none); eBay's
+ * `bulk_get_inventory_item` 25; Flipkart's listing read 10; WooCommerce's product lookup 100; Shopify's
+ * `inventoryItems` query 250.
  */
 const READ_PAGE_SIZE: Readonly<Record<MarketplaceKind, number>> = {
-  amazon: 1,
+  amazon: 20,
   ebay: DEFAULT_PROFILES.ebay.maxBatchSize,
   flipkart: DEFAULT_PROFILES.flipkart.maxBatchSize,
   woocommerce: 100,

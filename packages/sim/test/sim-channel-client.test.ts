@@ -4,7 +4,8 @@
 import { Prng, VirtualScheduler } from "@synclag/core";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import { describe, expect, it } from "vitest";
-import { SimChannelClient } from "../src/index.js";
+import { loadScenario } from "@synclag/workload";
+import { SimChannelClient, simulateStrategy } from "../src/index.js";
 
 function setup(profile: MarketplaceProfile, skus: readonly string[] = ["A", "B", "C"]) {
   const scheduler = new VirtualScheduler(0);
@@ -59,7 +60,7 @@ describe("SimChannelClient", () => {
     expect(model.stats.throttled).toBe(2);
   });
 
-  it("bills a listing read as many calls as the HTTP client makes: Amazon one GET per SKU, the others one per page of their read (eBay 25, Flipkart 10, WooCommerce 100, Shopify 250)", async () => {
+  it("bills a listing read as many calls as the HTTP client makes: one per page of its read (Amazon's searchListingsItems 20, eBay 25, Flipkart 10, WooCommerce 100, Shopify 250)", async () => {
     const skus = Array.from({ length: 300 }, (_, i) => `S${i}`);
     const calls = async (kind: MarketplaceProfile["kind"], count: number) => {
       const { scheduler, client } = setup({ ...quiet(DEFAULT_PROFILES[kind]), rateLimit: { kind: "none" } }, skus);
@@ -69,7 +70,8 @@ describe("SimChannelClient", () => {
       expect(client.stats.readCalls).toBe(client.stats.apiCalls);
       return client.stats.apiCalls;
     };
-    expect(await calls("amazon", 100)).toBe(100);
+    expect(await calls("amazon", 100)).toBe(Math.ceil(100 / 20));
+    expect(await calls("amazon", 21)).toBe(Math.ceil(21 / 20));
     expect(await calls("amazon", 1)).toBe(1);
     expect(await calls("ebay", 100)).toBe(4);
     expect(await calls("ebay", 60)).toBe(3);
@@ -109,5 +111,26 @@ describe("SimChannelClient", () => {
     expect((await Promise.all(reads)).map((m) => m.size)).toEqual([1, 1, 1]);
     expect(await Promise.all(cancels)).toEqual([{ ok: true }, { ok: true }]);
     expect(client.stats.throttled).toBe(0);
+  });
+});
+
+describe("steady-day: Amazon's reconcile reads are one search per 20 SKUs", () => {
+  it("under events, Amazon's read calls are rounds × Σ ceil(slice / 20) over the reconciler's slices of 100 SKUs — the rounds WooCommerce reads in one call per slice", async () => {
+    const loaded = loadScenario("steady-day");
+    if (!loaded.ok) throw new Error(loaded.problems.join("\n"));
+    const skus = loaded.scenario.catalog.skus;
+    // The reconciler reads each channel in slices of 100 SKUs (its default readBatchSize); each slice is paged by the client.
+    const slices = Array.from({ length: Math.ceil(skus / 100) }, (_, i) => Math.min(100, skus - i * 100));
+    const callsPerRound = (pageSize: number) => slices.reduce((sum, slice) => sum + Math.ceil(slice / pageSize), 0);
+    const result = await simulateStrategy(loaded.scenario, "events", 1);
+    const readCalls = (id: string) => {
+      const channel = result.channels[id];
+      if (!channel) throw new Error(`no channel ${id}`);
+      return channel.apiCalls - channel.updateCalls - channel.cancellations;
+    };
+    const rounds = readCalls("woocommerce") / callsPerRound(100);
+    expect(Number.isInteger(rounds)).toBe(true);
+    expect(rounds).toBeGreaterThanOrEqual(Math.floor((24 * 60) / 15) - 1); // a round every 15 minutes for a day
+    expect(readCalls("amazon")).toBe(rounds * callsPerRound(20));
   });
 });

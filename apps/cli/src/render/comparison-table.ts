@@ -67,7 +67,7 @@ export function renderComparison(doc: ResultDocument, options: RenderOptions): s
     ["visible everywhere p99", (s) => everywhereText(s, (l) => l.p99), "low", (s) => everywhereValue(s, (l) => l.p99)],
     ["visible everywhere max", (s) => everywhereText(s, (l) => l.max), "low", (s) => everywhereValue(s, (l) => l.max)],
     ["API calls", (s) => formatCount(sumChannels(s, (ch) => ch.apiCalls))],
-    // Reads (the reconciler's: one GET per SKU on Amazon) can dwarf the pushes; the push cost alone.
+    // Reads (the reconciler's: a call per page of SKUs, 20 on Amazon) can outnumber the pushes; the push cost alone.
     ["of which stock updates", (s) => formatCount(sumChannels(s, (ch) => ch.updateCalls))],
     ["throttled (429)", (s) => formatCount(sumChannels(s, (ch) => ch.throttled)), "low", (s) => sumChannels(s, (ch) => ch.throttled)],
     ["cost", (s) => formatMoney(s.cost.total, currency), "low", (s) => s.cost.total],

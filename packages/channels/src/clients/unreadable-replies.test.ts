@@ -57,12 +57,12 @@ describe("a well-formed reply that leaves an unknown SKU out still means no list
     expect([...(await flipkart(some).readQuantities(["a", "nope"])).entries()]).toEqual([["a", 4]]);
   });
 
-  it("amazon: a 404 is no listing; a listing without a DEFAULT availability has no quantity", async () => {
-    const notFound = json({ errors: [{ code: "NOT_FOUND", message: "SKU not found" }] }, 404);
-    expect([...(await amazon(notFound).readQuantities(["nope"])).entries()]).toEqual([]);
-    expect([...(await amazon(json({ sku: "a", fulfillmentAvailability: [] })).readQuantities(["a"])).entries()]).toEqual([]);
-    expect([...(await amazon(json({ sku: "a" })).readQuantities(["a"])).entries()]).toEqual([]);
-    expect([...(await amazon(json({ sku: "a", fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity: 6 }] })).readQuantities(["a"])).entries()]).toEqual([["a", 6]]);
+  it("amazon: a SKU left out of the search's items is no listing; a listing without a DEFAULT availability has no quantity", async () => {
+    const search = (...items: unknown[]) => json({ numberOfResults: items.length, items });
+    expect([...(await amazon(search()).readQuantities(["nope"])).entries()]).toEqual([]);
+    expect([...(await amazon(search({ sku: "a", fulfillmentAvailability: [] })).readQuantities(["a"])).entries()]).toEqual([]);
+    expect([...(await amazon(search({ sku: "a" })).readQuantities(["a"])).entries()]).toEqual([]);
+    expect([...(await amazon(search({ sku: "a", fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity: 6 }] })).readQuantities(["a", "nope"])).entries()]).toEqual([["a", 6]]);
   });
 
   it("ebay: an entry with statusCode 404 is no listing", async () => {
@@ -79,12 +79,17 @@ describe("a reply that is not the API's own answer says nothing about the listin
     ["a JSON 404 without SP-API's errors list", json({ message: "Not Found" }, 404)],
   ];
 
-  it.each(notTheApi)("amazon: readQuantities answered with %s throws unavailable (not 'no listing', which would skip the SKU's repair)", async (_label, reply) => {
+  it.each(notTheApi)("amazon: readQuantities answered with %s throws unavailable (not 'no listing', which would skip the SKU's repair), for a search and for getListingsItem", async (_label, reply) => {
     await expect(amazon(reply).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
+    await expect(amazon(reply).readQuantities(["a,1"])).rejects.toMatchObject({ name: "ChannelError", reason: "unavailable" });
   });
 
-  it("amazon: SP-API's own 404 (its errors list) still means no listing", async () => {
-    expect([...(await amazon(amazonNotFound).readQuantities(["a"])).entries()]).toEqual([]);
+  it("amazon: SP-API's own 404 (its errors list) to getListingsItem (a SKU with a comma, read alone) still means no listing", async () => {
+    expect([...(await amazon(amazonNotFound).readQuantities(["a,1"])).entries()]).toEqual([]);
+  });
+
+  it("amazon: SP-API's own 404 to a search is not 'no listing' (a search leaves unlisted SKUs out of a 200): the read throws", async () => {
+    await expect(amazon(amazonNotFound).readQuantities(["a"])).rejects.toMatchObject({ name: "ChannelError" });
   });
 
   it.each(notTheApi.slice(0, 2))("amazon: a push answered with %s is unavailable (retried), not rejected for good", async (_label, reply) => {

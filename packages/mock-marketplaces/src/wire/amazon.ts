@@ -1,7 +1,19 @@
 // Amazon Selling Partner API, Listings Items 2021-08-01, as the mock speaks it: `patchListingsItem`
 // for quantity (ACCEPTED now, visible after the model's delay; validation failures are INVALID inside
 // a 200; `mode=VALIDATION_PREVIEW` validates without applying, VALID or INVALID), `getListingsItem`
-// for reads, a token bucket answering 429 `QuotaExceeded`.
+// and `searchListingsItems` for reads, a token bucket answering 429 `QuotaExceeded`.
+// `searchListingsItems` (`GET /items/{sellerId}`): with `identifiers` (≤ 20, `identifiersType` required
+// with them and vice versa) the items found among them — a SKU without a listing is simply absent;
+// without, the seller's listings in seed order. Either way paged by `pageSize` (1–20, default 10) with
+// `pagination.nextToken`/`previousToken`, at most 1,000 results paged through (`numberOfResults` is still
+// the total). `includedData` defaults to `summaries` (a minimal entry: marketplaceId, productType,
+// status; the dates are stand-ins, the mock keeps none); `fulfillmentAvailability` and `issues` (none)
+// only when asked; the other data sets are accepted and left out. Mock choices: `identifiersType` other
+// than SKU is a 400 (the listings carry no ASIN, EAN, …: a quiet empty answer would read as "no
+// listing"), and so is a filter it does not implement (variationParentSku, withStatus, createdAfter, …)
+// rather than be ignored; `sortBy`/`sortOrder` are checked against their enums, the order stays seed order.
+// Reads (by SKU or search) are one model read each and are not charged to the rate limit — the bucket
+// is the updates' (as the simulator bills them); a search during an outage is a 503.
 // Easy to get wrong: `x-amzn-RateLimit-Limit` is sent on 200/400 only (not on 429), and `Issue`
 // requires `categories` in the official model — replies are validated against it in the tests.
 
@@ -96,6 +108,123 @@ function encodeUpdate(ctx: MarketplaceContext, sku: string, reply: UpdateReply):
   }
 }
 
+/** `searchListingsItems`' enums and limits (the official model). */
+const IDENTIFIER_TYPES: ReadonlySet<string> = new Set(["ASIN", "EAN", "FNSKU", "GTIN", "ISBN", "JAN", "MINSAN", "SKU", "UPC"]);
+const INCLUDED_DATA: ReadonlySet<string> = new Set(["summaries", "attributes", "issues", "offers", "fulfillmentAvailability", "procurement", "relationships", "productTypes"]);
+const SORT_BY: ReadonlySet<string> = new Set(["sku", "createdDate", "lastUpdatedDate"]);
+const SORT_ORDER: ReadonlySet<string> = new Set(["ASC", "DESC"]);
+const MAX_IDENTIFIERS = 20;
+const MAX_PAGE_SIZE = 20;
+const DEFAULT_PAGE_SIZE = 10;
+/** "The maximum number of items (SKUs) that can be returned and paged through is 1000." */
+const MAX_PAGED_RESULTS = 1_000;
+/** Filters of the model the mock does not implement: refused, never ignored (an unfiltered answer would look filtered). */
+const UNSUPPORTED_FILTERS = ["variationParentSku", "packageHierarchySku", "createdAfter", "createdBefore", "lastUpdatedAfter", "lastUpdatedBefore", "withIssueSeverity", "withStatus", "withoutStatus"];
+
+const TOKEN_PREFIX = "synclag-offset:";
+const pageToken = (offset: number): string => Buffer.from(`${TOKEN_PREFIX}${offset}`, "utf8").toString("base64url");
+
+/** The offset a page token stands for; undefined when the mock never gave it. */
+function tokenOffset(token: string): number | undefined {
+  const text = Buffer.from(token, "base64url").toString("utf8");
+  if (!text.startsWith(TOKEN_PREFIX)) return undefined;
+  const offset = Number(text.slice(TOKEN_PREFIX.length));
+  return Number.isInteger(offset) && offset >= 0 && offset < MAX_PAGED_RESULTS && pageToken(offset) === token ? offset : undefined;
+}
+
+/** A comma-delimited query parameter (`collectionFormat: csv`): undefined when absent, empty entries dropped. */
+function csv(req: WireRequest, name: string): string[] | undefined {
+  const value = req.query.get(name);
+  return value === null ? undefined : value.split(",").filter((v) => v !== "");
+}
+
+interface SearchQuery {
+  readonly identifiers?: readonly string[];
+  readonly includedData: ReadonlySet<string>;
+  readonly pageSize: number;
+  readonly offset: number;
+}
+
+/** The search's query as the model defines it, or the problem to answer 400 with. */
+function searchQuery(req: WireRequest): SearchQuery | { problem: string } {
+  const unsupported = UNSUPPORTED_FILTERS.find((name) => req.query.has(name));
+  if (unsupported) return { problem: `'${unsupported}' is not supported by the synclag mock (it keeps no variations, package hierarchies, dates or issues to filter on).` };
+  const identifiers = csv(req, "identifiers");
+  const type = req.query.get("identifiersType");
+  if (identifiers !== undefined && identifiers.length === 0) return { problem: "Invalid 'identifiers' provided: the list is empty." };
+  if (identifiers !== undefined && identifiers.length > MAX_IDENTIFIERS) return { problem: `Invalid 'identifiers' provided: ${identifiers.length} identifiers, at most ${MAX_IDENTIFIERS} are allowed.` };
+  if (identifiers !== undefined && type === null) return { problem: "Missing required 'identifiersType' query parameter: it is required when 'identifiers' is provided." };
+  if (type !== null && identifiers === undefined) return { problem: "Missing required 'identifiers' query parameter: it is required when 'identifiersType' is provided." };
+  if (type !== null && !IDENTIFIER_TYPES.has(type)) return { problem: `Invalid 'identifiersType' provided: ${JSON.stringify(type)}; one of ${[...IDENTIFIER_TYPES].join(", ")}.` };
+  if (type !== null && type !== "SKU") return { problem: `identifiersType ${type} is not supported by the synclag mock: its listings carry no ${[...IDENTIFIER_TYPES].filter((t) => t !== "SKU").join(", ")}; search by SKU.` };
+  const included = csv(req, "includedData") ?? ["summaries"];
+  const unknownData = included.find((d) => !INCLUDED_DATA.has(d));
+  if (unknownData !== undefined) return { problem: `Invalid 'includedData' provided: ${JSON.stringify(unknownData)}; one of ${[...INCLUDED_DATA].join(", ")}.` };
+  const sortBy = req.query.get("sortBy");
+  if (sortBy !== null && !SORT_BY.has(sortBy)) return { problem: `Invalid 'sortBy' provided: ${JSON.stringify(sortBy)}; one of ${[...SORT_BY].join(", ")}.` };
+  const sortOrder = req.query.get("sortOrder");
+  if (sortOrder !== null && !SORT_ORDER.has(sortOrder)) return { problem: `Invalid 'sortOrder' provided: ${JSON.stringify(sortOrder)}; one of ${[...SORT_ORDER].join(", ")}.` };
+  const sizeText = req.query.get("pageSize");
+  const pageSize = sizeText === null ? DEFAULT_PAGE_SIZE : /^\d+$/.test(sizeText) ? Number(sizeText) : Number.NaN;
+  if (!(pageSize >= 1 && pageSize <= MAX_PAGE_SIZE)) return { problem: `Invalid 'pageSize' provided: ${JSON.stringify(sizeText)}; an integer from 1 to ${MAX_PAGE_SIZE}.` };
+  const token = req.query.get("pageToken");
+  const offset = token === null ? 0 : tokenOffset(token);
+  if (offset === undefined) return { problem: "Invalid 'pageToken' provided: not a token this search gave." };
+  return { ...(identifiers === undefined ? {} : { identifiers }), includedData: new Set(included), pageSize, offset };
+}
+
+/** One listings item of a search reply, with the data sets asked for. */
+function searchItem(ctx: MarketplaceContext, sku: string, quantity: number, included: ReadonlySet<string>): Record<string, unknown> {
+  const item: Record<string, unknown> = { sku };
+  if (included.has("summaries")) {
+    // Stand-in dates: the mock keeps no listing dates (the model requires both).
+    const date = new Date(ctx.nowMs).toISOString();
+    const shown = ctx.model.listing(sku)?.visibleQuantity ?? 0;
+    item.summaries = [{ marketplaceId: ctx.credentials.amazon.marketplaceId, productType: "PRODUCT", status: shown > 0 ? ["BUYABLE", "DISCOVERABLE"] : ["DISCOVERABLE"], createdDate: date, lastUpdatedDate: date }];
+  }
+  if (included.has("issues")) item.issues = [];
+  if (included.has("fulfillmentAvailability")) item.fulfillmentAvailability = [{ fulfillmentChannelCode: "DEFAULT", quantity }];
+  return item;
+}
+
+/**
+ * `searchListingsItems`: the items found (among `identifiers`, or every listing in seed order), one
+ * page of them. One model read for the SKUs of the page (`readQuantities`, as getListingsItem), never
+ * charged to the rate limit.
+ */
+function search(ctx: MarketplaceContext, req: WireRequest): WireResult {
+  const query = searchQuery(req);
+  if ("problem" in query) return result(errorList(400, "InvalidInput", query.problem, commonHeaders(ctx, true)));
+  if (ctx.model.isDown(ctx.nowMs)) return result(errorList(503, "ServiceUnavailable", "Service temporarily unavailable.", commonHeaders(ctx, false)));
+  let found: { sku: string; quantity: number }[];
+  let total: number;
+  if (query.identifiers !== undefined) {
+    const asked = [...new Set(query.identifiers)];
+    const quantities = ctx.model.readQuantities(ctx.nowMs, asked);
+    const all = asked.flatMap((sku) => {
+      const quantity = quantities.get(sku);
+      return quantity === undefined ? [] : [{ sku, quantity }];
+    });
+    total = all.length;
+    found = all.slice(query.offset, Math.min(query.offset + query.pageSize, MAX_PAGED_RESULTS));
+  } else {
+    const listed = ctx.model.skus();
+    total = listed.length;
+    const page = listed.slice(query.offset, Math.min(query.offset + query.pageSize, MAX_PAGED_RESULTS));
+    const quantities = ctx.model.readQuantities(ctx.nowMs, page);
+    found = page.flatMap((sku) => {
+      const quantity = quantities.get(sku);
+      return quantity === undefined ? [] : [{ sku, quantity }];
+    });
+  }
+  const end = query.offset + query.pageSize;
+  const pagination: Record<string, string> = {};
+  if (end < Math.min(total, MAX_PAGED_RESULTS)) pagination.nextToken = pageToken(end);
+  if (query.offset > 0) pagination.previousToken = pageToken(Math.max(0, query.offset - query.pageSize));
+  const body = { numberOfResults: total, ...(Object.keys(pagination).length > 0 ? { pagination } : {}), items: found.map((f) => searchItem(ctx, f.sku, f.quantity, query.includedData)) };
+  return result(jsonReply(200, body, commonHeaders(ctx, true)));
+}
+
 export const amazonRoutes: readonly Route<MarketplaceContext>[] = [
   {
     method: "PATCH",
@@ -136,6 +265,14 @@ export const amazonRoutes: readonly Route<MarketplaceContext>[] = [
       const quantity = ctx.model.readQuantities(ctx.nowMs, [sku]).get(sku);
       if (quantity === undefined) return result(errorList(404, "NOT_FOUND", `SKU '${sku}' not found in marketplace ${ctx.credentials.amazon.marketplaceId}`, commonHeaders(ctx, true)));
       return result(jsonReply(200, { sku, fulfillmentAvailability: [{ fulfillmentChannelCode: "DEFAULT", quantity }] }, commonHeaders(ctx, true)));
+    },
+  },
+  {
+    method: "GET",
+    pattern: `${AMAZON_LISTINGS_PATH}/:sellerId`,
+    handler: (ctx, req, params) => {
+      const refused = guard(ctx, req, params.sellerId);
+      return refused ? result(refused) : search(ctx, req);
     },
   },
   {
