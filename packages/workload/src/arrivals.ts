@@ -13,7 +13,10 @@ export interface Arrival {
   readonly channel: string;
   readonly sku: string;
   readonly quantity: number;
-  /** A shopping agent: reads availability and leaves on 0. */
+  /**
+   * A shopping agent (`demand.agentShare`). The simulator only labels it (`orders.lostSalesByAgents`);
+   * a real run's load generator reads the storefront's availability first and leaves on too little.
+   */
   readonly agent: boolean;
 }
 

@@ -62,16 +62,79 @@ const YAML_OPTIONS = { merge: true } as const;
 const JSON_DUPLICATE_CHECK = { schema: "json" } as const;
 
 function parseJson(text: string): unknown {
+  const json = text.startsWith("\uFEFF") ? text.slice(1) : text;
   let value: unknown;
   try {
-    value = JSON.parse(text.startsWith("\uFEFF") ? text.slice(1) : text);
+    value = JSON.parse(json);
   } catch (error) {
+    // Comments first: the YAML parser reads `// note` or `/* note */` as a plain scalar and reports an
+    // implicit-key error about it, which never says "comment".
+    const comments = jsonComments(json);
+    if (comments.length > 0) throw new Error(commentProblem(json, comments), { cause: error });
     // JSON.parse rarely says where; the YAML parser does, for every error the two share.
     parseYaml(text, JSON_DUPLICATE_CHECK);
-    throw new Error(`${(error as Error).message} (comments, single quotes, trailing commas and other YAML-only syntax are not JSON: name the file .yaml to use them)`, { cause: error });
+    throw new Error(`${withLineAndColumn((error as Error).message, json)} (single quotes, trailing commas and other YAML-only syntax are not JSON: name the file .yaml to use them)`, { cause: error });
   }
   parseYaml(text, JSON_DUPLICATE_CHECK);
   return value;
+}
+
+/** A comment in a .json file: where it starts (UTF-16 offset) and its first line, as written. */
+interface JsonComment {
+  readonly offset: number;
+  readonly text: string;
+}
+
+/**
+ * The `//`, `/* … *\/` and `#` comments outside string literals, in order. Easy to get wrong: a
+ * string is skipped to its closing quote, escapes included, so `"https://…"` is no comment; JSON
+ * strings never span lines, so an unclosed one ends at its line rather than hiding the rest.
+ */
+function jsonComments(text: string): JsonComment[] {
+  const found: JsonComment[] = [];
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    if (char === '"') {
+      index++;
+      while (index < text.length && text[index] !== '"' && text[index] !== "\n") index += text[index] === "\\" ? 2 : 1;
+      index++;
+      continue;
+    }
+    const block = char === "/" && text[index + 1] === "*";
+    if (block || char === "#" || (char === "/" && text[index + 1] === "/")) {
+      const end = block ? text.indexOf("*/", index + 2) : text.indexOf("\n", index);
+      const stop = end === -1 ? text.length : block ? end + 2 : end;
+      const firstLine = (text.slice(index, stop).split("\n")[0] ?? "").trim();
+      found.push({ offset: index, text: firstLine.length > 40 ? `${firstLine.slice(0, 39)}…` : firstLine });
+      index = stop;
+      continue;
+    }
+    index++;
+  }
+  return found;
+}
+
+/** One message for every comment: where the first is, and what to do instead (YAML's comments are `#`, not `//`). */
+function commentProblem(text: string, comments: readonly JsonComment[]): string {
+  const first = comments[0] as JsonComment;
+  const more = comments.length > 1 ? ` (and ${comments.length - 1} more)` : "";
+  const yaml = first.text.startsWith("#") ? "or name the file .yaml, where # starts a comment" : "or write the file as YAML (.yaml), whose comments start with #, not // or /*";
+  return `a comment at ${lineAndColumn(text, first.offset)}, ${JSON.stringify(first.text)}${more}: JSON has no comments — remove ${comments.length > 1 ? "them" : "it"}, keep the note in a top-level field starting with x- (ignored, e.g. "x-note": "…"), ${yaml}`;
+}
+
+/** "line L, column C" (both from 1, as the YAML parser counts them) of a UTF-16 offset in `text`. */
+function lineAndColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  return `line ${line}, column ${offset - before.lastIndexOf("\n")}`;
+}
+
+/** JSON.parse's "at position 7" with its line and column, unless the runtime already gave them (Node 22 does). */
+function withLineAndColumn(message: string, text: string): string {
+  const match = /at position (\d+)/.exec(message);
+  if (match === null || /\bline\b/.test(message)) return message;
+  return `${message} (${lineAndColumn(text, Number(match[1]))})`;
 }
 
 export function loadScenario(nameOrPath: string): LoadResult {

@@ -88,6 +88,18 @@ function field(object: unknown, key: string): unknown {
 const nonNegative = z.number().nonnegative();
 
 /**
+ * `schema` (a number with its bounds) that must also be a whole number. Easy to get wrong: never zod's
+ * `.int()` — it reports with `continue: false`, which stops every `always` refinement above it, so one
+ * `catalog.skus: 30.5` hid a duplicate channel id and a restock after the end. A refinement does not
+ * stop anything, and coming after the bounds it does not stop them either (-1.5 is told both).
+ */
+const whole = (schema: z.ZodNumber) => schema.refine((n) => Number.isInteger(n), "must be a whole number");
+/** A whole number ≥ 0 (a policy's units, a retry count). */
+const wholeNonNegative = whole(z.number().nonnegative());
+/** A whole number ≥ 1 (a batch size, a restock's units or SKUs). */
+const wholePositive = whole(z.number().positive());
+
+/**
  * A distribution's milliseconds: at most the longest duration a scenario accepts. A latency or delay
  * beyond it could never land within any run (before this bound, `ms: 1e300` was accepted).
  */
@@ -118,10 +130,10 @@ const distribution = z
   .transform((d) => d as Distribution);
 
 const policy = z.strictObject({
-  bufferUnits: z.number().int().nonnegative().optional(),
+  bufferUnits: wholeNonNegative.optional(),
   allocationPercent: z.number().min(0).max(100).multipleOf(0.01).optional(),
-  maxListed: z.number().int().nonnegative().optional(),
-  zeroBelow: z.number().int().nonnegative().optional(),
+  maxListed: wholeNonNegative.optional(),
+  zeroBelow: wholeNonNegative.optional(),
 });
 
 /** A bucket that never holds a whole call admits nothing: every push would wait forever. */
@@ -150,15 +162,10 @@ const rate = z.number().min(0).max(1);
  * A whole number from 1 to `max`; above it, only `message` is said (zod's `.int()` would add its own
  * "Too big" about 2^53 for 1e300). Not `abort: true`: an aborted check stops every `always` refinement above it.
  */
-const wholeNumberUpTo = (max: number, message: string) =>
-  z
-    .number()
-    .positive()
-    .max(max, message)
-    .refine((n) => Number.isInteger(n), "must be a whole number");
+const wholeNumberUpTo = (max: number, message: string) => whole(z.number().positive().max(max, message));
 
 const profileOverrides = z.strictObject({
-  maxBatchSize: z.number().int().positive().optional(),
+  maxBatchSize: wholePositive.optional(),
   rateLimit: limiter.optional(),
   clientRateLimit: z.strictObject({ ratePerSecond: z.number().positive(), burst: bucketSize }).optional(),
   apiLatency: distribution.optional(),
@@ -181,7 +188,7 @@ const profileOverrides = z.strictObject({
       delay: distribution.optional(),
       duplicateRate: rate.optional(),
       attemptFailureRate: rate.optional(),
-      retries: z.number().int().nonnegative().max(100).optional(),
+      retries: whole(z.number().nonnegative().max(100)).optional(),
       retrySpan: duration.optional(),
       headOfLineBlocking: z.boolean().optional(),
     })
@@ -248,10 +255,10 @@ const startAt = z.string({ error: `an ISO 8601 date and time as text (${START_AT
 const DEFAULT_AVERAGE_ORDER_VALUE = 80;
 
 /** catalog.skus on its own; with the channels, see MAX_LISTINGS. */
-const skuCountSchema = z.number().int().positive().max(1_000_000);
+const skuCountSchema = whole(z.number().positive().max(1_000_000));
 
 /** The store's limit per SKU (MAX_QUANTITY): a larger stock would be refused by it, leaving the SKU unstocked. */
-const stockRange = z.number().int().nonnegative().max(MAX_QUANTITY);
+const stockRange = whole(z.number().nonnegative().max(MAX_QUANTITY));
 
 /**
  * A rate-multiplier window. It must start before the scenario ends and last > 0 (checked here and
@@ -301,9 +308,15 @@ const scenarioObject = z
       curve: curve.default([]),
       /** Units per order line: 1 + a geometric tail with this mean of extras. */
       extraUnitsMean: z.number().min(0).max(10).default(0),
-      /** Share of arrivals that are shopping agents (read availability, leave on 0). */
+      /**
+       * Share of arrivals that are shopping agents, drawn from their own PRNG stream (no other arrival
+       * moves). In the simulator only a label: an agent is turned away by a listing showing too little
+       * exactly like a buyer, and `orders.lostSalesByAgents` counts the sales agents were turned away
+       * from. In a real run an agent reads the storefront's availability first (one more storefront
+       * request) and leaves without checking out when it shows less than the quantity wanted.
+       */
       agentShare: rate.default(0),
-      restocks: z.array(z.strictObject({ at: duration, quantity: z.number().int().positive().max(MAX_QUANTITY), skus: z.number().int().positive().optional() })).default([]),
+      restocks: z.array(z.strictObject({ at: duration, quantity: whole(z.number().positive().max(MAX_QUANTITY)), skus: wholePositive.optional() })).default([]),
     }),
     strategies: z.array(strategyText).min(1).default(["events", "polling:15m"]),
     /**
@@ -340,7 +353,7 @@ const scenarioObject = z
           .refine((ms) => ms === 0 || ms >= 1000, "must be 0 (no reconciliation) or ≥ 1s: each pass reads every listing of every channel, so shorter intervals stall the run")
           .default(900_000),
         storeLatency: distribution.default({ kind: "constant", ms: 1 }),
-        maxAttempts: z.number().int().positive().max(100).default(8),
+        maxAttempts: whole(z.number().positive().max(100)).default(8),
       })
       .default({ reconcileInterval: 900_000, storeLatency: { kind: "constant", ms: 1 }, maxAttempts: 8 }),
     cost: z
@@ -416,7 +429,7 @@ const scenarioObject = z
 
     // Restocks and fault windows at or after the end never happen: refused like a curve window.
     const restocks = field(demand, "restocks");
-    const skus = valid(z.number().int().positive(), field(field(scenario, "catalog"), "skus"));
+    const skus = valid(wholePositive, field(field(scenario, "catalog"), "skus"));
     let restocked = 0;
     if (Array.isArray(restocks)) {
       restocks.forEach((r: unknown, index) => {
@@ -424,9 +437,9 @@ const scenarioObject = z
         if (durationMs !== undefined && at !== undefined && at >= durationMs) {
           ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "at"], message: `${formatDuration(at)} is at or after the scenario's end (duration ${formatDuration(durationMs)}): the restock would never apply` });
         }
-        const quantity = valid(z.number().int().positive(), field(r, "quantity"));
+        const quantity = valid(wholePositive, field(r, "quantity"));
         if (quantity !== undefined) restocked += quantity;
-        const count = valid(z.number().int().positive(), field(r, "skus"));
+        const count = valid(wholePositive, field(r, "skus"));
         if (skus !== undefined && count !== undefined && count > skus) {
           ctx.addIssue({ code: "custom", path: ["demand", "restocks", index, "skus"], message: `${count} SKUs, but the catalogue has ${skus} (catalog.skus): use at most ${skus}, or leave skus out to restock every SKU` });
         }

@@ -1,11 +1,14 @@
 // `synclag scenarios`: the built-ins, one line each; `synclag scenarios show NAME` prints one as YAML
 // to copy and edit. Easy to get wrong: "every default filled in" — the printed scenario is the one
 // the schema produces (what actually runs), not the short built-in definition; durations keep the
-// built-in's spelling ("45m") where it wrote one, and the YAML must replay to the same result.
+// built-in's spelling ("45m") where it wrote one, and the YAML must replay to the same result. Also
+// easy to get wrong: a value the schema *derives* is not a default — `cost.averageOrderValue` follows
+// `catalog.price` unless given, so printing the derived 80 would freeze it, and a price added to the
+// copied file would change nothing. It is printed only when the scenario gives it; else a comment.
 
 import { Command } from "commander";
-import { parse, stringify } from "yaml";
-import { BUILTIN_SCENARIOS, expectedArrivals, validateScenario } from "@synclag/workload";
+import { Document, isMap, isScalar, parse, stringify } from "yaml";
+import { BUILTIN_SCENARIOS, expectedArrivals, validateScenario, type Scenario } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatMs } from "../render/format.js";
@@ -65,22 +68,66 @@ function editDistance(a: string, b: string): number {
 /**
  * A built-in as YAML with every default filled in: the schema's output, with the built-in's own
  * spelling of a duration ("45m" rather than 2700000) wherever it wrote one. Falls back to the plain
- * schema output if that spelling would not parse back to the same scenario.
+ * schema output if that spelling would not parse back to the same scenario. `cost.averageOrderValue`
+ * is printed only when the scenario gives it (see the header).
  */
 export function scenarioYaml(input: unknown, name: string): string {
   const loaded = validateScenario(input, `built-in ${name}`);
   if (!loaded.ok) throw new Error(`built-in scenario ${name} is invalid: ${loaded.problems.join("; ")}`);
   const header = [
-    '# Durations: "15m", "1h30m" or whole milliseconds. Every field below has its value as it runs.',
+    '# Durations: "15m", "1h30m" or whole milliseconds. Every field below has its value as it runs,',
+    "# except what the scenario derives rather than defaults (cost.averageOrderValue: see its comment).",
     "# Top-level keys starting with x- are ignored: keep YAML anchors there and merge them into channels,",
     "#   x-defaults: { slow: &slow { kind: ebay, share: 1, profile: { clientTimeoutMs: 30000 } } }",
     "#   channels: [{ <<: *slow, id: ebay-de }, { <<: *slow, id: ebay-uk, share: 2 }]",
     "",
   ].join("\n");
-  const spelled = stringify(withWrittenDurations(loaded.scenario, input));
-  const replayed = validateScenario(parse(spelled), name);
+  const printed = withoutDerivedValues(loaded.scenario, input);
+  const spelled = withWrittenDurations(printed, input);
+  const replayed = validateScenario(parse(stringify(spelled)), name);
   const same = replayed.ok && JSON.stringify(replayed.scenario) === JSON.stringify(loaded.scenario);
-  return header + (same ? spelled : stringify(loaded.scenario));
+  const document = new Document(same ? spelled : printed);
+  annotate(document, loaded.scenario, printed);
+  return header + document.toString();
+}
+
+/**
+ * `scenario` without `cost.averageOrderValue` unless `written` (the scenario as given) sets it: the
+ * schema derives it from `catalog.price` (else 80), and a printed value would win over a price added later.
+ */
+function withoutDerivedValues(scenario: Scenario, written: unknown): Record<string, unknown> {
+  const given = isRecord(written) && isRecord(written.cost) && written.cost.averageOrderValue !== undefined;
+  if (given) return scenario;
+  const { averageOrderValue: _derived, ...cost } = scenario.cost;
+  return { ...scenario, cost };
+}
+
+/**
+ * Comments where a field's value alone would mislead: the derived `cost.averageOrderValue` left out,
+ * and `demand.agentShare`, which in the simulator only labels arrivals (docs/simulation.md, "Scenario files").
+ */
+function annotate(document: Document, scenario: Scenario, printed: Record<string, unknown>): void {
+  if (isRecord(printed.cost) && printed.cost.averageOrderValue === undefined) {
+    const price = scenario.catalog.price;
+    const from = price === undefined ? "" : ` (catalog.price ${price} × ${1 + scenario.demand.extraUnitsMean} units per order)`;
+    commentBefore(document, ["cost", "marginRate"], [
+      ` averageOrderValue: ${scenario.cost.averageOrderValue} here${from}, left out on purpose: it follows catalog.price`,
+      " (price × (1 + demand.extraUnitsMean); 80 without a price). Write it here to set it outright: a written value wins.",
+    ]);
+  }
+  commentBefore(document, ["demand", "agentShare"], [
+    " agentShare: the simulator only labels these arrivals as shopping agents (they buy like everyone else;",
+    " orders.lostSalesByAgents counts the sales they were turned away from); in a real run an agent reads",
+    " the storefront's availability first (one more storefront request) and leaves if it shows too little.",
+  ]);
+}
+
+/** `lines` as a comment above the key at `path` (a section, then a key in it), when both are printed. */
+function commentBefore(document: Document, [section, key]: readonly [string, string], lines: readonly string[]): void {
+  const map = document.get(section, true);
+  if (!isMap(map)) return;
+  const pair = map.items.find((item) => isScalar(item.key) && item.key.value === key);
+  if (pair !== undefined && isScalar(pair.key)) pair.key.commentBefore = lines.join("\n");
 }
 
 /** `parsed` with `written`'s string wherever the schema turned a string into a number (a duration). */
