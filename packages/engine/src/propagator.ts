@@ -1,7 +1,8 @@
 // Pushes absolute, versioned quantities to every channel, politely. The rules (docs/architecture.md):
 // - per (channel, SKU) at most one update in flight; newer versions replace older pending ones
 //   (latest wins), so a slow or throttled channel gets fewer, fresher updates;
-// - a channel is never moved back to an older version;
+// - a channel is never sent an older version after a newer one was sent or confirmed (a request given
+//   up on may still land late: see "A late landing" below);
 // - a token bucket per channel; Retry-After honoured; bounded retries with capped exponential backoff
 //   and jitter; only retryable failures retried;
 // - when the rate limit cannot carry every pending update at once, updates go out in order of
@@ -23,6 +24,14 @@
 // `blocked_ms_total{channel, reason}` when the reason changes or the channel can send again. This is
 // what tells "lag from the rate limit" apart from lag behind an outage (docs/simulation.md, `bound`).
 // It costs a comparison per pump: nothing is kept per (order, channel).
+//
+// A late landing: a request whose outcome is unknown (a timeout, a broken connection) may still reach
+// the channel after the client gave up on it — after a newer version was sent and confirmed. The
+// marketplace has no version check: it moves the listing back to the older level, and the engine
+// cannot prevent the network from delivering an abandoned request. What it controls is what it sends
+// next: it keeps the doubt for a landing window (`lateLandingWindowMs`) after the failure, and when a
+// newer version went out in that window, it pushes the latest version once more at the window's end
+// (`late_landing_repushes_total`), so a late landing is overwritten without waiting for the reconciler.
 //
 // Versions restart when the store does (Redis lost its data, the stock was restored: every SKU is at
 // version 1 again): `restartVersions` forgets every version known, or "never back to an older version"
@@ -56,6 +65,16 @@ export interface ChannelConfig {
    * it competes with them by age (so it cannot starve behind a limit that is always busy). Default 5 min.
    */
   readonly driftAgeingMs?: number;
+  /**
+   * How long after an update's outcome turned out unknown (a timeout, a broken connection) its request
+   * may still land on the channel (ms). When a newer version of the SKU was sent or confirmed within
+   * that window, the latest version is pushed once more at its end: a late landing of the abandoned
+   * request would have moved the listing back. Default 30 s: the propagator cannot know the client's
+   * timeout (`ChannelClient` does not say), and a request a server received is served within its
+   * request deadline — tens of seconds at gateways — or not at all; a longer window leaves a late
+   * landing shown longer before the re-push, and anything later is the reconciler's. 0: no re-push.
+   */
+  readonly lateLandingWindowMs?: number;
 }
 
 export interface PropagatorOptions {
@@ -131,6 +150,16 @@ interface Pair {
    * next confirmation (or a read of the listing) ends the doubt.
    */
   mayShow: number;
+  /**
+   * Late landing (see the header): the lowest version sent whose outcome is unknown and whose landing
+   * window is still open (0: none), the highest quantity such a request may set (-1: none; the
+   * re-push at the window's end is ranked by it — not the updates before: a timeout is nearly always a
+   * reply lost after the request landed, and a confirmation then ends the doubt as `mayShow` says),
+   * and when the last of those windows ends (0: none; the `lateWindows` entry with that time is current).
+   */
+  lateVersion: number;
+  lateQuantity: number;
+  lateUntilMs: number;
   /**
    * After a whole call failed for this pair: the number of the last call sent when that failure arrived
    * (-1: no such failure since the pair was last answered). A success of a call numbered above it came
@@ -224,8 +253,11 @@ interface ChannelState {
   readonly lingerMs: number;
   readonly revisionCap: number;
   readonly driftAgeingMs: number;
+  readonly lateLandingWindowMs: number;
   /** Pairs held back by the revision budget, by release time. */
   readonly held: TimedHeap<HeldPair>;
+  /** Pairs whose late-landing window ends then (stale unless `pair.lateUntilMs` is the entry's time). */
+  readonly lateWindows: TimedHeap<HeldPair>;
   /**
    * Pairs that may have work (a superset of the non-idle ones; `pair.active` marks membership): keeps
    * `idle` cheap on a big catalogue. An array and a flag, not a Set: adding is on the per-order path.
@@ -295,7 +327,9 @@ export class Propagator {
         lingerMs: config.client.maxBatchSize > 1 ? Math.max(0, config.batchLingerMs ?? 0) : 0,
         revisionCap: config.revisionsPerSkuPerDay ?? 0,
         driftAgeingMs: Math.max(0, config.driftAgeingMs ?? 300_000),
+        lateLandingWindowMs: Math.max(0, config.lateLandingWindowMs ?? 30_000),
         held: new TimedHeap(),
+        lateWindows: new TimedHeap(),
         active: [],
         queues: [new PairQueue(), new PairQueue(), new PairQueue()],
         pausedUntilMs: 0,
@@ -530,6 +564,9 @@ export class Propagator {
         pair.abandonedVersion = 0;
         pair.attempts = 0;
         pair.mayShow = -1;
+        pair.lateVersion = 0;
+        pair.lateQuantity = -1;
+        pair.lateUntilMs = 0;
         pair.failedMark = -1;
         pair.force = false;
         pair.failingSinceMs = 0;
@@ -545,6 +582,8 @@ export class Propagator {
       channel.queuedPairs = 0;
       while (channel.held.size > 0) channel.held.pop();
       channel.heldPairs = 0;
+      // A pre-restart request landing late is a level from before the loss: the new versions overwrite it.
+      while (channel.lateWindows.size > 0) channel.lateWindows.pop();
       // Nothing is queued: the next update pumps afresh (a pause or a call slot still holds it back then).
       channel.decidedUntilMs = 0;
       this.setBlocked(channel, undefined, now);
@@ -569,7 +608,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, failedMark: -1, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, lateVersion: 0, lateQuantity: -1, lateUntilMs: 0, failedMark: -1, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -669,6 +708,7 @@ export class Propagator {
   private pump(channel: ChannelState): void {
     const { clock, metrics } = this.options;
     if (channel.held.size > 0) this.release(channel, clock.now());
+    if (channel.lateWindows.size > 0 && !this.stopped) this.endLateWindows(channel, clock.now());
     for (;;) {
       channel.decidedUntilMs = 0;
       if (this.stopped) return this.setBlocked(channel, undefined, clock.now());
@@ -821,6 +861,7 @@ export class Propagator {
   }
 
   private wake(channel: ChannelState, delayMs: number): void {
+    if (this.stopped) return; // no timer outlives stop() (a reply arriving after it pumps once more)
     // Whole milliseconds, at least one: a sub-millisecond wait rounded to 0 would spin at one instant.
     // (On a clock with fractional milliseconds a later pump could ask up to 1 ms sooner; the service's
     // clock is Date.now() and the simulator's whole milliseconds, so skipped pumps change nothing.)
@@ -903,7 +944,7 @@ export class Propagator {
       // The channel answered for this item: whatever the answer, it is not down (the outage clock stops).
       pair.failingSinceMs = 0;
       pair.failedMark = -1;
-      if (outcome.reason === "timeout" || outcome.reason === "transport") this.mayHaveLanded(pair, sent);
+      if (outcome.reason === "timeout" || outcome.reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
       if (!isRetryable(outcome)) return this.abandon(channel, pair, sent, outcome.reason);
       pair.attempts += 1;
       if (pair.attempts >= this.retry.maxAttempts) return this.abandon(channel, pair, sent, outcome.reason);
@@ -920,9 +961,51 @@ export class Propagator {
     pair.failedMark = -1;
   }
 
-  /** An update whose outcome is unknown (timeout, broken connection) may have set its quantity. */
-  private mayHaveLanded(pair: Pair, sent: Level): void {
+  /**
+   * An update whose outcome is unknown (timeout, broken connection) may have set its quantity — and
+   * its request may still land, for `lateLandingWindowMs` from now (`endLateWindows` then decides).
+   */
+  private mayHaveLanded(channel: ChannelState, pair: Pair, sent: Level, now: number): void {
     if (sent.quantity > pair.mayShow) pair.mayShow = sent.quantity;
+    const windowMs = channel.lateLandingWindowMs;
+    if (windowMs <= 0 || this.stopped) return;
+    // Versions sent to a pair never go down, so an open window's version is the lowest: kept, and the
+    // window is extended to cover this request too (one entry per pair is current).
+    if (pair.lateVersion === 0) pair.lateVersion = sent.version;
+    if (sent.quantity > pair.lateQuantity) pair.lateQuantity = sent.quantity;
+    pair.lateUntilMs = now + windowMs;
+    channel.lateWindows.push({ atMs: pair.lateUntilMs, seq: ++this.stampSeq, pair });
+    this.wake(channel, windowMs);
+  }
+
+  /**
+   * Late-landing windows that have ended. A pair that sent or confirmed a version newer than the one
+   * whose request may have landed late (the confirmed or in-flight version is newer) is pushed its
+   * latest version once more (`force`), ranked by what the late request may have set; one call at a
+   * time still: a pair in flight or waiting out a retry sends it next, as its reply or retry queues it
+   * (a confirmation in between ends that ranking doubt, as any confirmation ends `mayShow`). Nothing
+   * newer sent or confirmed: a late landing set the version the channel was last sent, nothing to repair.
+   */
+  private endLateWindows(channel: ChannelState, now: number): void {
+    for (let entry = channel.lateWindows.peek(); entry !== undefined && entry.atMs <= now; entry = channel.lateWindows.peek()) {
+      channel.lateWindows.pop();
+      const pair = entry.pair;
+      if (pair.lateUntilMs !== entry.atMs) continue;
+      const doubted = pair.lateVersion;
+      const quantity = pair.lateQuantity;
+      pair.lateVersion = 0;
+      pair.lateQuantity = -1;
+      pair.lateUntilMs = 0;
+      if (Math.max(pair.confirmed?.version ?? 0, pair.inFlight?.version ?? 0) <= doubted || pair.desired === undefined) continue;
+      this.options.metrics.increment("late_landing_repushes_total", channel.labels);
+      pair.force = true;
+      // The channel may show what the late request set until the re-push is confirmed.
+      if (quantity > pair.mayShow) pair.mayShow = quantity;
+      this.activate(channel, pair);
+      if (pair.inFlight === undefined && !pair.waitingForRetry) this.enqueue(channel, pair);
+    }
+    const next = channel.lateWindows.peek();
+    if (next !== undefined) this.wake(channel, next.atMs - now);
   }
 
   /** Retries the pair's update after its own capped exponential backoff (with jitter), not the channel's pause. */
@@ -978,7 +1061,7 @@ export class Propagator {
         continue;
       }
       const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
-      if (reason === "timeout" || reason === "transport") this.mayHaveLanded(pair, sent);
+      if (reason === "timeout" || reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
       const alone = this.failsAlone(pair, okBeforeSend);
       pair.failedMark = call > channel.lastOkCall ? call : channel.lastOkCall;
       // An attempt of this update's own — or the first failure after the channel last worked, which may

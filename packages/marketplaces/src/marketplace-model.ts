@@ -90,6 +90,12 @@ export interface MarketplaceModelOptions {
 export interface UpdateCallOptions {
   /** Which of `apiRateLimits` this call is charged to; absent or unknown = the profile's limiter. */
   readonly api?: string;
+  /**
+   * The request reaches the API after its client gave up on it (the simulator knows: a round trip longer
+   * than twice the client timeout). An older version it sets is a *late landing* — the network delivered
+   * a request the engine had abandoned — counted in `lateLandingRegressions` as well as `versionRegressions`.
+   */
+  readonly clientGaveUp?: boolean;
 }
 
 /** One order notification's delivery plan (`MarketplaceModel.planNotification`). */
@@ -125,7 +131,7 @@ export class MarketplaceModel {
   private readonly drawLatencyMs: (random: Random) => number;
   private readonly drawVisibilityDelayMs: (random: Random) => number;
   /** Counters the reports read. */
-  readonly stats = { updateCalls: 0, updatesAccepted: 0, itemsRejected: 0, throttled: 0, serverErrors: 0, repliesLost: 0, checkouts: 0, turnedAway: 0, cancellations: 0, reads: 0, versionRegressions: 0 };
+  readonly stats = { updateCalls: 0, updatesAccepted: 0, itemsRejected: 0, throttled: 0, serverErrors: 0, repliesLost: 0, checkouts: 0, turnedAway: 0, cancellations: 0, reads: 0, versionRegressions: 0, lateLandingRegressions: 0 };
 
   constructor(private readonly options: MarketplaceModelOptions) {
     this.channel = options.channel;
@@ -201,7 +207,8 @@ export class MarketplaceModel {
       this.stats.throttled += 1;
       return { kind: "throttled", retryAfterMs: decision.retryAfterMs, limiter: decision.state, cost: decision.cost };
     }
-    const results: ItemResult[] = items.map((item) => this.applyItem(nowMs, item));
+    const late = options?.clientGaveUp === true;
+    const results: ItemResult[] = items.map((item) => this.applyItem(nowMs, item, late));
     const replyLost = random.next() < this.profile.faults.timeoutAfterApplyRate;
     if (replyLost) this.stats.repliesLost += 1;
     return { kind: "applied", items: results, limiter: decision.state, replyLost };
@@ -219,7 +226,7 @@ export class MarketplaceModel {
     return decision;
   }
 
-  private applyItem(nowMs: number, item: UpdateItem): ItemResult {
+  private applyItem(nowMs: number, item: UpdateItem, late: boolean): ItemResult {
     const slot = this.skuSlots?.get(item.sku);
     const listing = slot === undefined ? this.listings.get(item.sku) : this.slotted[slot];
     if (!listing) {
@@ -247,7 +254,13 @@ export class MarketplaceModel {
       this.stats.itemsRejected += 1;
       return { sku: item.sku, ok: false, code: "INVALID", message: "validation failed (injected)" };
     }
-    if (item.version < listing.acceptedVersion) this.stats.versionRegressions += 1;
+    // No version check (real marketplaces have none): an older version is accepted, and counted. Every
+    // regression is in `versionRegressions`; those of a request its client had given up on also in
+    // `lateLandingRegressions` (the engine cannot stop the network delivering it; it must repair it).
+    if (item.version < listing.acceptedVersion) {
+      this.stats.versionRegressions += 1;
+      if (late) this.stats.lateLandingRegressions += 1;
+    }
     listing.acceptedQuantity = item.quantity;
     listing.acceptedVersion = item.version;
     listing.maxAcceptedVersion = Math.max(listing.maxAcceptedVersion, item.version);

@@ -833,6 +833,7 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
         pushes: sum("pushes_total"),
         pushCalls: sum("push_calls_total"),
         retries: sum("push_retries_total"),
+        lateLandingRepushes: sum("late_landing_repushes_total"),
         throttled: sum("throttled_total"),
         driftRepaired: Object.values(channels).reduce((total, c) => total + c.driftRepaired, 0),
         pushesAbandoned: Object.values(channels).reduce((total, c) => total + c.pushesAbandoned, 0),

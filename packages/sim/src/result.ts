@@ -94,6 +94,14 @@ export interface ChannelResult {
   /** This channel's share of the strategy's `driftUnrepaired`. Absent in real runs and older documents. */
   readonly driftUnrepaired?: DriftUnrepaired;
   readonly pushesAbandoned: number;
+  /**
+   * Updates this channel accepted at an older version than its listing had from a request whose client
+   * had given up on it (a timeout): the network delivered it after a newer version. Not an engine
+   * regression (the checker leaves them out); the engine re-pushes after them, and the convergence
+   * checker still requires every listing on the latest version. Absent in real runs (the HTTP mocks
+   * cannot tell when their client gave up) and in older documents.
+   */
+  readonly lateLandings?: number;
   /** HDR histograms (compressed base64) of this channel's lags. */
   readonly histograms: { readonly syncLagMs: string; readonly acceptedLagMs: string };
 }
@@ -152,6 +160,12 @@ export interface StrategyResult {
     readonly pushes: number;
     readonly pushCalls: number;
     readonly retries: number;
+    /**
+     * Latest versions pushed again after a possible late landing (`late_landing_repushes_total`): an
+     * update's outcome was unknown and a newer version went out within its landing window. Optional:
+     * older documents lack it.
+     */
+    readonly lateLandingRepushes?: number;
     readonly throttled: number;
     readonly driftRepaired: number;
     readonly pushesAbandoned: number;

@@ -4,13 +4,18 @@
 // billed where the HTTP mocks bill them (Shopify's cost points), and a listing read counts the calls the
 // HTTP client makes for it (one per page: Amazon's `searchListingsItems` takes 20 SKUs). Easy to get wrong: a reply lost after
 // the update was applied is a *timeout* for the client — the update still happened; and the client
-// times out at its timeout from the call's start, not when the request reaches the server.
+// times out at its timeout from the call's start, not when the request reaches the server. An update
+// that reaches the server after its client gave up (a round trip over twice the timeout) still lands:
+// the model is told (`clientGaveUp`), so an older version it sets counts as a late landing, not as the
+// engine moving a listing back.
 
 import { RETRYABLE_REASONS, SynclagError, type ChannelClient, type ChannelFailureReason, type OrderId, type PushOutcome, type QuantityUpdate, type Sku, type VirtualScheduler } from "@synclag/core";
-import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceModel, type UpdateReply } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceModel, type UpdateCallOptions, type UpdateReply } from "@synclag/marketplaces";
 
 /** Every accepted item's outcome is this one object (outcomes are read, never changed). */
 const OK: PushOutcome = Object.freeze({ ok: true });
+/** `applyUpdates` options of an update call reaching the server after its client gave up. */
+const LANDS_LATE: UpdateCallOptions = Object.freeze({ clientGaveUp: true });
 /** Shopify's bill for reading inventory items: 2 points plus one per item asked for (mock-marketplaces' wire/shopify.ts). */
 const READ_BASE_COST = 2;
 /** Shopify's bill for `orderCancel`: a mutation's 10 points (mock-marketplaces' wire/shopify.ts). */
@@ -59,7 +64,7 @@ export class SimChannelClient implements ChannelClient {
     this.stats.apiCalls += 1;
     this.stats.updateCalls += 1;
     return this.roundTrip(
-      (nowMs) => this.model.applyUpdates(nowMs, updates),
+      (nowMs, _clientGaveUp, landsLate) => this.model.applyUpdates(nowMs, updates, landsLate ? LANDS_LATE : undefined),
       (reply) => this.classify(reply, updates.length),
       () => updates.map(() => this.timeout()),
       (reply) => reply.kind === "applied" && reply.replyLost,
@@ -157,10 +162,11 @@ export class SimChannelClient implements ChannelClient {
    * round trip longer than the client timeout resolves with `onTimeout` at the timeout, counted from
    * the call's start like the HTTP clients' abort — whenever the request reaches the server (a slow
    * request still lands, at its half-way point, after the client gave up). A reply lost after the
-   * server ran is a timeout too, at the same time. `atServer` is told whether the client has given up
-   * by then (a paged read sends no more pages).
+   * server ran is a timeout too, at the same time. `atServer` is told whether the client gives up on
+   * the call (a paged read sends no more pages), and whether it already had when the request arrives
+   * (`landsLate`: half the round trip is past the timeout — an update landing then is a late landing).
    */
-  private roundTrip<S, R>(atServer: (nowMs: number, clientGaveUp: boolean) => S, toClient: (server: S) => R, onTimeout: () => R, replyLost: (server: S) => boolean = () => false): Promise<R> {
+  private roundTrip<S, R>(atServer: (nowMs: number, clientGaveUp: boolean, landsLate: boolean) => S, toClient: (server: S) => R, onTimeout: () => R, replyLost: (server: S) => boolean = () => false): Promise<R> {
     const latency = this.model.sampleLatencyMs();
     const timeoutMs = this.model.profile.clientTimeoutMs;
     return new Promise<R>((resolve, reject) => {
@@ -175,7 +181,7 @@ export class SimChannelClient implements ChannelClient {
       if (timedOut) this.scheduler.setTimer(timeoutMs, () => settle(onTimeout));
       // Synchronous: the server half runs the model and arms the reply; only the reply settles the call.
       this.scheduler.setSyncTimer(latency / 2, () => {
-        const server = atServer(this.scheduler.now(), timedOut);
+        const server = atServer(this.scheduler.now(), timedOut, timedOut && latency / 2 > timeoutMs);
         if (timedOut) return;
         if (replyLost(server)) {
           this.scheduler.setTimer(timeoutMs - latency / 2, () => settle(onTimeout));

@@ -23,7 +23,7 @@ export interface SimulateOptions {
   /** Called now and then with progress (virtual ms done, virtual ms total); the CLI draws a bar. */
   readonly onProgress?: (doneMs: number, totalMs: number) => void;
   /** Deliberately break an invariant (tests prove each checker can fail). */
-  readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel" | "wrong-cancel";
+  readonly sabotage?: "double-apply" | "skip-push" | "negative-stock" | "drop-cancel" | "wrong-cancel" | "stale-push";
 }
 
 /**
@@ -285,7 +285,8 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     channels: scenario.channels.map((spec) => {
       const profile = resolveProfile(spec);
       const client = clients.get(spec.id) as SimChannelClient;
-      const sabotaged = options.sabotage === "skip-push" && spec === scenario.channels[0] ? skipPushes(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : options.sabotage === "wrong-cancel" ? misdirectFirstCancel(client, misdirected) : client;
+      const first = spec === scenario.channels[0];
+      const sabotaged = options.sabotage === "skip-push" && first ? skipPushes(client) : options.sabotage === "stale-push" && first ? pushStaleOnce(client) : options.sabotage === "drop-cancel" ? dropCancels(client) : options.sabotage === "wrong-cancel" ? misdirectFirstCancel(client, misdirected) : client;
       return {
         client: sabotaged,
         rateLimit: profile.clientRateLimit,
@@ -521,7 +522,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     checkConservation(audit, final),
     checkSingleApplication(audit),
     checkConvergence(unexplained, scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay, drift),
-    checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions }))),
+    checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions, late: m.stats.lateLandingRegressions }))),
     checkEveryOversellCancelled(oversoldIds, cancelledIds),
     checkNoValidOrderDeadLettered(feed.deadLetters, 0, new Set(audit.flatMap((r) => ((r.kind === "order" || r.kind === "insufficient") && r.orderId !== undefined ? [r.orderId] : [])))),
     checkLagNeverNegative(lagError),
@@ -566,6 +567,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       driftRepaired: metrics.counter("drift_repaired_total", { channel: spec.id, direction: "high" }) + metrics.counter("drift_repaired_total", { channel: spec.id, direction: "low" }),
       driftUnrepaired: driftOf(spec.id),
       pushesAbandoned: sumCounters(metrics, "pushes_abandoned_total", spec.id),
+      lateLandings: model.stats.lateLandingRegressions,
       histograms: { syncLagMs: (truth.channelSyncLag[index] as Histogram).encode(), acceptedLagMs: acceptedLag.encode() },
     };
   });
@@ -597,6 +599,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
       pushes: sum("pushes_total"),
       pushCalls: sum("push_calls_total"),
       retries: sum("push_retries_total"),
+      lateLandingRepushes: sum("late_landing_repushes_total"),
       throttled: sum("throttled_total"),
       driftRepaired: scenario.channels.reduce((total, c) => total + (channels[c.id]?.driftRepaired ?? 0), 0),
       pushesAbandoned: scenario.channels.reduce((total, c) => total + (channels[c.id]?.pushesAbandoned ?? 0), 0),
@@ -693,6 +696,29 @@ function sabotageDoubleApply(store: SimStockStore): StockStore {
 function skipPushes(client: SimChannelClient): SimChannelClient {
   return Object.assign(Object.create(client) as SimChannelClient, {
     setQuantities: (updates: readonly { sku: string }[]) => Promise.resolve(updates.map(() => ({ ok: true as const }))),
+  });
+}
+
+/**
+ * An engine that moves a listing back: once a SKU's newer version was accepted, the update first sent
+ * for it is sent again (in the same call's time, the client waiting for it: no late landing).
+ */
+function pushStaleOnce(client: SimChannelClient): SimChannelClient {
+  const first = new Map<string, { sku: string; quantity: number; version: number }>();
+  let done = false;
+  return Object.assign(Object.create(client) as SimChannelClient, {
+    setQuantities: async (updates: readonly { sku: string; quantity: number; version: number }[]) => {
+      const outcomes = await client.setQuantities(updates);
+      for (const [index, update] of updates.entries()) {
+        const older = first.get(update.sku);
+        if (older === undefined) first.set(update.sku, update);
+        else if (!done && outcomes[index]?.ok === true && older.version < update.version) {
+          done = true;
+          await client.setQuantities([older]);
+        }
+      }
+      return outcomes;
+    },
   });
 }
 
