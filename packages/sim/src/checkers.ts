@@ -126,8 +126,14 @@ export function checkNoVersionRegression(regressions: ReadonlyArray<{ channel: s
  * order cannot hide a missing one. Given totals only (a run that records no ids), the totals must match.
  */
 export function checkEveryOversellCancelled(oversold: number, cancellations: number): CheckResult;
-export function checkEveryOversellCancelled(oversold: ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult;
-export function checkEveryOversellCancelled(oversold: number | ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: number | ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult {
+/**
+ * `pending`: oversold orders whose cancellation the store still holds (the relay had not had it confirmed
+ * when the run ended — a channel whose every call times out, cancellations backed off past the
+ * convergence budget). Still a failure, as a listing that never converged is, but told apart from a
+ * cancellation nobody owes any more (lost), with what to do about it.
+ */
+export function checkEveryOversellCancelled(oversold: ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: ReadonlyMap<string, ReadonlySet<OrderId>>, pending?: ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult;
+export function checkEveryOversellCancelled(oversold: number | ReadonlyMap<string, ReadonlySet<OrderId>>, cancelled: number | ReadonlyMap<string, ReadonlySet<OrderId>>, pending?: ReadonlyMap<string, ReadonlySet<OrderId>>): CheckResult {
   const name = "every oversell cancelled at its source";
   if (typeof oversold === "number" || typeof cancelled === "number") {
     const o = typeof oversold === "number" ? oversold : sizes(oversold);
@@ -139,9 +145,13 @@ export function checkEveryOversellCancelled(oversold: number | ReadonlyMap<strin
   for (const channel of new Set([...oversold.keys(), ...cancelled.keys()])) {
     const sold = oversold.get(channel) ?? new Set<OrderId>();
     const done = cancelled.get(channel) ?? new Set<OrderId>();
-    const missing = [...sold].filter((id) => !done.has(id));
+    const owed = pending?.get(channel) ?? new Set<OrderId>();
+    const notDone = [...sold].filter((id) => !done.has(id));
+    const missing = notDone.filter((id) => !owed.has(id));
+    const waiting = notDone.filter((id) => owed.has(id));
     const wrong = [...done].filter((id) => !sold.has(id));
     if (missing.length > 0) problems.push(`${channel}: ${missing.length} oversold order${missing.length === 1 ? "" : "s"} not cancelled (e.g. ${missing[0]})`);
+    if (waiting.length > 0) problems.push(`${channel}: ${waiting.length} oversold order${waiting.length === 1 ? "'s cancellation" : "s' cancellations"} still pending in the store when the run ended (e.g. ${waiting[0]}; the channel did not confirm them in time — calls that keep timing out back the relay off: a longer convergenceBudget lets them through)`);
     if (wrong.length > 0) problems.push(`${channel}: ${wrong.length} cancellation${wrong.length === 1 ? "" : "s"} of an order not oversold there (e.g. ${wrong[0]})`);
   }
   const o = sizes(oversold);

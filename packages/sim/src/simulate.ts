@@ -509,6 +509,13 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
   }
   const final = memoryStore.model.snapshot();
   const cancelledIds = new Map([...models.values()].map((m) => [m.channel as string, m.cancelledOrderIds]));
+  /** Oversold orders whose cancellation the store still owes (the relay had not had it confirmed when the run ended). */
+  const pendingCancellationIds = new Map<string, Set<string>>();
+  for (const entry of memoryStore.model.readPendingCancellations({ limit: Number.MAX_SAFE_INTEGER })) {
+    const set = pendingCancellationIds.get(entry.sourceChannel) ?? new Set<string>();
+    set.add(entry.orderId);
+    pendingCancellationIds.set(entry.sourceChannel, set);
+  }
   const unresolved = truth.unresolved();
   // Without a reconciler nothing repairs what the ledger recorded: that drift is the configuration's
   // cost, reported (`driftUnrepaired`); with one, every listing must converge.
@@ -523,7 +530,7 @@ export async function simulateStrategy(scenario: Scenario, strategyText: string,
     checkSingleApplication(audit),
     checkConvergence(unexplained, scenario.channels.map((c, i) => ({ channel: c.id, count: unresolved[i] ?? 0 })), ordersOnTheirWay, drift),
     checkNoVersionRegression([...models.values()].map((m) => ({ channel: m.channel, count: m.stats.versionRegressions, late: m.stats.lateLandingRegressions }))),
-    checkEveryOversellCancelled(oversoldIds, cancelledIds),
+    checkEveryOversellCancelled(oversoldIds, cancelledIds, pendingCancellationIds),
     checkNoValidOrderDeadLettered(feed.deadLetters, 0, new Set(audit.flatMap((r) => ((r.kind === "order" || r.kind === "insufficient") && r.orderId !== undefined ? [r.orderId] : [])))),
     checkLagNeverNegative(lagError),
   ];
