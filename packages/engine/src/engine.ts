@@ -34,6 +34,13 @@ export interface EngineOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Reconciler period in ms; 0 disables it. Default 15 min. */
   readonly reconcileIntervalMs?: number;
+  /**
+   * Events: delay of the reconciler's first round after start, in ms (then every interval). Default: one
+   * interval (the simulator's behaviour). The service starts it sooner: after a (rolling) restart that
+   * added a channel, that round is what pushes the truth to it. Polling: rounds ride on polls (the first
+   * poll pushes every SKU anyway).
+   */
+  readonly reconcileFirstRoundAfterMs?: number;
   /** Outbox acknowledgement sweep period in ms. Default 5000. */
   readonly outboxAckIntervalMs?: number;
   /** Pending-cancellation sweeps and backoff (see CancellationRelay). Defaults: every 30 s; backoff 5 s doubling to 5 min. `onRefused`: where cancellations refused for good are reported. */
@@ -90,7 +97,7 @@ export class Engine {
       onReleased: (released) => this.released(released),
     });
     const reconcileIntervalMs = options.reconcileIntervalMs ?? 900_000;
-    const reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, clock, metrics, intervalMs: reconcileIntervalMs }) : undefined;
+    const reconciler = reconcileIntervalMs > 0 ? new Reconciler({ store, propagator: this.propagator, channels: options.channels, scheduler, clock, metrics, intervalMs: reconcileIntervalMs, ...(options.reconcileFirstRoundAfterMs === undefined ? {} : { firstRoundAfterMs: options.reconcileFirstRoundAfterMs }) }) : undefined;
     this.reconciler = reconciler;
     // Polling pushes only on its tick (DESIGN: the baseline "only delays the push"): the reconciler's
     // repairs ride on the poll too, at most once per reconcile interval, instead of on a timer of their own.

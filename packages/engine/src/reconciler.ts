@@ -24,6 +24,12 @@ export interface ReconcilerOptions {
   readonly metrics: Metrics;
   /** Time between rounds in ms. Default 15 min. */
   readonly intervalMs?: number;
+  /**
+   * Delay of the first round on the reconciler's own timer (`start`), in ms. Default: one interval.
+   * After a restart nothing else pushes the truth to a listing no order touches (a channel the previous
+   * process did not have keeps its old quantities until this round).
+   */
+  readonly firstRoundAfterMs?: number;
   /** SKUs per read call. Default 100. */
   readonly readBatchSize?: number;
 }
@@ -40,7 +46,8 @@ export class Reconciler {
   private lastRoundAtMs: number;
 
   constructor(private readonly options: ReconcilerOptions) {
-    this.periodic = new PeriodicTask(options.scheduler, this.options.intervalMs ?? 900_000, () => this.round());
+    const intervalMs = this.options.intervalMs ?? 900_000;
+    this.periodic = new PeriodicTask(options.scheduler, intervalMs, () => this.round(), options.firstRoundAfterMs ?? intervalMs);
     this.lastRoundAtMs = options.clock.now();
   }
 

@@ -9,9 +9,9 @@
 import { readFileSync } from "node:fs";
 import { YAMLError, parseDocument } from "yaml";
 import { z } from "zod";
-import { checkBundles, parseDuration, type BundleDefinition } from "@synclag/core";
+import { checkBundles, formatDuration, parseDuration, type BundleDefinition } from "@synclag/core";
 import { DEFAULT_MOCK_CREDENTIALS, isLoopback } from "@synclag/mock-marketplaces";
-import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
 import { NatsFeedError, natsAuthentication } from "@synclag/nats-feed";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
@@ -41,7 +41,7 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
 });
 
 /** Where durations sit in the configuration (`*` = every item of a list): a number there in a file has no unit. */
-const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["shutdownTimeout"], ["feed", "ackWait"], ["channels", "*", "batchLinger"]];
+const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"]];
 
 /** Every URL of a comma-separated NATS server list (cluster seeds), trimmed; empty entries kept (refused). */
 export function natsServers(natsUrl: string): string[] {
@@ -208,6 +208,49 @@ export function natsConnectOptions(config: Pick<ServiceConfig, "natsUrl" | "nats
 /** The ingest's listen host by default: loopback (its admin routes have no auth). */
 const DEFAULT_INGEST_HOST = "127.0.0.1";
 
+/** Most engine processes `replicas` may name (see the schema's message). */
+const MAX_REPLICAS = 100;
+
+/** The reconciler's first round after start, by default: at most this long (`reconcileFirstRoundAfterMs`). */
+const DEFAULT_FIRST_ROUND_AFTER_MS = 30_000;
+
+/**
+ * When the reconciler's first round runs after the start (ms): the configured delay, else the interval
+ * but 30 s at most. 30 s lets the outbox replay and the first orders settle (pairs with a push in flight
+ * are skipped anyway) and is short against the 15 min a channel added by a restart otherwise waits.
+ */
+export function reconcileFirstRoundAfterMs(config: Pick<ServiceConfig, "reconcileInterval" | "reconcileFirstRoundAfter">): number {
+  return config.reconcileFirstRoundAfter ?? Math.min(config.reconcileInterval, DEFAULT_FIRST_ROUND_AFTER_MS);
+}
+
+/** A channel's budget for one engine process: its update calls' token bucket and revisions per listing per day (0 = no budget). */
+export interface ChannelBudget {
+  readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
+  readonly revisionsPerSkuPerDay: number;
+}
+
+/**
+ * Easy to get wrong: the rate limit and the revision budget are the marketplace's, per seller account,
+ * but each engine process keeps its own token bucket and revision counters. So each of `replicas`
+ * processes gets the channel's budget (configured, else the marketplace profile's) divided by them: the
+ * rate exactly, the burst and the revisions rounded down — but at least 1 (a replica with no burst could
+ * never call; one with no revision could never update a listing). `whole` is the undivided budget;
+ * `roundedUp` names the figures the "at least 1" took above their share (the replicas together may then
+ * exceed the marketplace's limit for them). A static split: see docs/engine-service.md, "Several instances".
+ */
+export function channelBudgetPerReplica(entry: Pick<ChannelConfigEntry, "kind" | "rateLimit" | "revisionsPerSkuPerDay">, replicas: number): ChannelBudget & { readonly whole: ChannelBudget; readonly roundedUp: readonly ("burst" | "revisionsPerSkuPerDay")[] } {
+  const profile = DEFAULT_PROFILES[entry.kind];
+  const whole: ChannelBudget = { rateLimit: entry.rateLimit ?? profile.clientRateLimit, revisionsPerSkuPerDay: entry.revisionsPerSkuPerDay ?? profile.revisionsPerListingPerDay ?? 0 };
+  const n = Math.max(1, Math.floor(replicas));
+  const burst = Math.max(1, Math.floor(whole.rateLimit.burst / n));
+  // 0 is "no budget" (synclag run, a marketplace without a cap): it stays 0.
+  const revisions = whole.revisionsPerSkuPerDay === 0 ? 0 : Math.max(1, Math.floor(whole.revisionsPerSkuPerDay / n));
+  const roundedUp: ("burst" | "revisionsPerSkuPerDay")[] = [];
+  if (burst * n > whole.rateLimit.burst) roundedUp.push("burst");
+  if (revisions * n > whole.revisionsPerSkuPerDay) roundedUp.push("revisionsPerSkuPerDay");
+  return { rateLimit: { ratePerSecond: whole.rateLimit.ratePerSecond / n, burst }, revisionsPerSkuPerDay: revisions, whole, roundedUp };
+}
+
 const kind = z.enum(MARKETPLACE_KINDS as unknown as [MarketplaceKind, ...MarketplaceKind[]]);
 
 const channelSchema = z.strictObject({
@@ -265,6 +308,23 @@ export const serviceConfigSchema = z.strictObject({
   /** Bundles sold out of component SKUs (no stock of their own); see `bundleList`. */
   bundles: bundleList.default([]),
   reconcileInterval: duration.default(900_000),
+  /**
+   * Events: how long after the start the reconciler's first round runs (then every `reconcileInterval`).
+   * Default: `reconcileInterval`, but 30 s at most (`reconcileFirstRoundAfterMs`) — after a (rolling) restart
+   * that added a channel, that round is what pushes the truth to it. No longer than the interval.
+   */
+  reconcileFirstRoundAfter: duration.optional(),
+  /**
+   * How many engine processes run on this consumer and store (the Deployment's replicas). Each channel's
+   * `rateLimit` (default or configured) and `revisionsPerSkuPerDay` are divided by it
+   * (`channelBudgetPerReplica`), so the replicas together stay within the marketplace's limits.
+   */
+  replicas: z
+    .number({ error: (issue) => `must be a whole number of engine processes from 1 to ${MAX_REPLICAS}, got ${JSON.stringify(issue.input)}` })
+    .superRefine((n, ctx) => {
+      if (!Number.isInteger(n) || n < 1 || n > MAX_REPLICAS) ctx.addIssue({ code: "custom", message: `must be a whole number of engine processes from 1 to ${MAX_REPLICAS}, got ${n}${n > MAX_REPLICAS ? " (beyond that each one's share of a channel's budget is too thin to use: Amazon's 5 calls/s would leave each less than one call every 20 s)" : ""}` });
+    })
+    .default(1),
   feed: z
     .strictObject({
       streamName: z.string().regex(/^[A-Za-z0-9_-]+$/).default("ORDERS"),
@@ -302,8 +362,53 @@ export const serviceConfigSchema = z.strictObject({
   verifyPushes: z.boolean({ error: "must be true or false" }).default(false),
   /** Longest graceful shutdown before the process exits anyway. */
   shutdownTimeout: duration.refine((ms) => ms > 0, "must be more than 0 (the longest wait for in-flight orders before exiting)").default(15_000),
+  /**
+   * The drain window of a stop, inside `shutdownTimeout`: on SIGTERM/SIGINT both readiness probes answer
+   * 503 for this long while webhooks are still taken — a load balancer drops the endpoint asynchronously,
+   * and what it routes here meanwhile would otherwise hit a closed port (WooCommerce never redelivers) —
+   * then the stop runs as without it, its steps sharing what is left of the deadline. Default 0: one
+   * instance with no balancer in front (systemd, `synclag run`, tests) gains nothing from it; behind a
+   * balancer set it to the time that balancer takes to stop routing to an endpoint (docs/engine-service.md).
+   */
+  shutdownDelay: duration.default(0),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-});
+}).superRefine(
+  (config, ctx) => {
+    const problem = shutdownDelayProblem(config);
+    if (problem !== undefined) ctx.addIssue({ code: "custom", path: ["shutdownDelay"], message: problem });
+  },
+  // Listed with every other problem (zod skips an object's refinements once a field failed), as long as
+  // both durations themselves are valid.
+  {
+    when: (payload) => {
+      const value = payload.value as { shutdownDelay?: unknown; shutdownTimeout?: unknown } | undefined;
+      return typeof value?.shutdownDelay === "number" && typeof value.shutdownTimeout === "number" && !payload.issues.some((issue) => issue.path?.[0] === "shutdownDelay" || issue.path?.[0] === "shutdownTimeout");
+    },
+  },
+).superRefine(
+  (config, ctx) => {
+    // A first round after the second would have come says something else was meant (0 = no reconciler: not checked).
+    if (config.reconcileInterval > 0 && config.reconcileFirstRoundAfter !== undefined && config.reconcileFirstRoundAfter > config.reconcileInterval) {
+      ctx.addIssue({ code: "custom", path: ["reconcileFirstRoundAfter"], message: `${formatDuration(config.reconcileFirstRoundAfter)} is longer than reconcileInterval (${formatDuration(config.reconcileInterval)}): the first round after the start would come after the second — shorten it, or leave it out (default: the interval, 30s at most)` });
+    }
+  },
+  // As above: listed with the other problems, once both durations are valid.
+  {
+    when: (payload) => {
+      const value = payload.value as { reconcileFirstRoundAfter?: unknown; reconcileInterval?: unknown } | undefined;
+      return typeof value?.reconcileFirstRoundAfter === "number" && typeof value.reconcileInterval === "number" && !payload.issues.some((issue) => issue.path?.[0] === "reconcileFirstRoundAfter" || issue.path?.[0] === "reconcileInterval");
+    },
+  },
+);
+
+/**
+ * Why `shutdownDelay` cannot be used with `shutdownTimeout`, or undefined: the delay is counted inside the
+ * deadline, and the stop after it (ingest drain, in-flight orders, closing) needs some of it too.
+ */
+export function shutdownDelayProblem(config: { readonly shutdownDelay: number; readonly shutdownTimeout: number }): string | undefined {
+  if (config.shutdownDelay < config.shutdownTimeout) return undefined;
+  return `${formatDuration(config.shutdownDelay)} is not less than shutdownTimeout (${formatDuration(config.shutdownTimeout)}): the drain window is counted inside the shutdown deadline and the stop after it needs time too — raise shutdownTimeout (e.g. to ${formatDuration(config.shutdownDelay + 15_000)}) or shorten shutdownDelay`;
+}
 
 export type ServiceConfigInput = z.input<typeof serviceConfigSchema>;
 export type ServiceConfig = z.output<typeof serviceConfigSchema>;
@@ -320,8 +425,11 @@ export interface ConfigFlags {
   /** `kind=baseUrl` or `id:kind=baseUrl`, repeatable. */
   readonly channel?: readonly string[] | undefined;
   readonly reconcileInterval?: string | undefined;
+  /** Engine processes sharing each channel's budget (`replicas`). */
+  readonly replicas?: string | undefined;
   readonly logLevel?: string | undefined;
   readonly shutdownTimeout?: string | undefined;
+  readonly shutdownDelay?: string | undefined;
 }
 
 function parseChannelSpec(text: string, where: string, problems: string[]): Record<string, unknown> | undefined {
@@ -404,6 +512,11 @@ function jsonErrorOffset(text: string): number {
 
 function numberOrText(text: string): number | string {
   return /^\d+$/.test(text) ? Number(text) : text;
+}
+
+/** A number written as one (`2`, `-1`, `2.5`, `1e9`) becomes a number, so the schema can say what is wrong with it; other text stays text. */
+function numericOrText(text: string): number | string {
+  return /^\s*-?\d+(?:\.\d+)?(?:e\d+)?\s*$/i.test(text) ? Number(text) : text;
 }
 
 function booleanOrText(text: string): boolean | string {
@@ -491,8 +604,11 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["SYNCLAG_INGEST_PUBLIC_URL", env.SYNCLAG_INGEST_PUBLIC_URL, ["ingest", "publicUrl"], String],
     ["SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS", env.SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS, ["ingest", "trustForwardedHeaders"], booleanOrText],
     ["SYNCLAG_RECONCILE_INTERVAL", env.SYNCLAG_RECONCILE_INTERVAL, ["reconcileInterval"], String],
+    ["SYNCLAG_RECONCILE_FIRST_ROUND_AFTER", env.SYNCLAG_RECONCILE_FIRST_ROUND_AFTER, ["reconcileFirstRoundAfter"], String],
+    ["SYNCLAG_REPLICAS", env.SYNCLAG_REPLICAS, ["replicas"], numericOrText],
     ["SYNCLAG_LOG_LEVEL", env.SYNCLAG_LOG_LEVEL, ["logLevel"], String],
     ["SYNCLAG_SHUTDOWN_TIMEOUT", env.SYNCLAG_SHUTDOWN_TIMEOUT, ["shutdownTimeout"], String],
+    ["SYNCLAG_SHUTDOWN_DELAY", env.SYNCLAG_SHUTDOWN_DELAY, ["shutdownDelay"], String],
     ["SYNCLAG_VERIFY_PUSHES", env.SYNCLAG_VERIFY_PUSHES, ["verifyPushes"], booleanOrText],
     ["--nats-url", flags.natsUrl, ["natsUrl"], String],
     ["--redis-url", flags.redisUrl, ["redisUrl"], String],
@@ -500,8 +616,10 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["--host", flags.host, ["ingest", "host"], String],
     ["--port", flags.port, ["ingest", "port"], numberOrText],
     ["--reconcile-interval", flags.reconcileInterval, ["reconcileInterval"], String],
+    ["--replicas", flags.replicas, ["replicas"], numericOrText],
     ["--log-level", flags.logLevel, ["logLevel"], String],
     ["--shutdown-timeout", flags.shutdownTimeout, ["shutdownTimeout"], String],
+    ["--shutdown-delay", flags.shutdownDelay, ["shutdownDelay"], String],
   ];
   // Which flag or variable set each path last: problems name what the user typed, not only the config path.
   const origins = new Map<string, string>();

@@ -4,16 +4,21 @@
 // stream. Logic stays in the packages; this file only wires and shuts down.
 // The engine's store is guarded by an epoch marker (store-epoch.ts): when Redis loses its data, orders
 // for SKUs that vanished are held in JetStream, not dead-lettered, until an operator restores the stock.
-// Easy to get wrong: shutdown order. Ingest first (no new orders; its drain is bounded, so a client that
-// stalled mid-upload cannot hold it), then the engine (the feed finishes in-flight handlers and acks
-// them), then clients, Redis, NATS — every step under its own share of one deadline (shutdownBudgets), so
-// a frozen dependency costs its step, not the whole deadline, and cannot keep a SIGTERM'd pod alive. And a
-// stop asked for during the start (options.signal) abandons the slow step and stops what had started.
+// Easy to get wrong: shutdown order. First the drain window (`shutdownDelay`: readiness 503 while
+// webhooks are still taken, so a load balancer stops routing here before the port closes), then the
+// ingest (no new orders; its drain is bounded, so a client that stalled mid-upload cannot hold it), then
+// the engine (the feed finishes in-flight handlers and acks them), then clients, Redis, NATS — every step
+// under its own share of what the delay leaves of one deadline (stopStepBudgets), so a frozen dependency
+// costs its step, not the whole deadline, and cannot keep a SIGTERM'd pod alive. And a stop asked for
+// during the start (options.signal) abandons the slow step and stops what had started.
+// And readiness has two scopes: `/readyz` is the whole engine (alerting, rollouts); `/readyz/ingest` only
+// what storing a webhook needs (NATS) — the webhook balancer's probe, so a Redis outage, during which
+// orders wait in JetStream, does not take every instance out of it.
 
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { createChannelClient, type ChannelClientConfig, type HttpChannelClient } from "@synclag/channels";
-import { encodeOrderEvent, type ApplyResult, type ChannelId, type Metrics, type OrderEvent } from "@synclag/core";
+import { encodeOrderEvent, formatDuration, type ApplyResult, type ChannelId, type Metrics, type OrderEvent } from "@synclag/core";
 import { Engine } from "@synclag/engine";
 import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
 import { JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, connectNats, messageIdFor, orderSubject, provisionStreams, resolveFeedOptions } from "@synclag/nats-feed";
@@ -21,7 +26,7 @@ import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
-import { channelSecretProblem, channelSecrets, isMockChannel, natsConnectOptions, redactConfig, type ServiceConfig } from "./config.js";
+import { channelBudgetPerReplica, channelSecretProblem, channelSecrets, reconcileFirstRoundAfterMs, isLoopbackHost, isMockChannel, natsConnectOptions, redactConfig, shutdownDelayProblem, type ServiceConfig } from "./config.js";
 import { EbayKeyResolver, fetchEbayPublicKey, type EbayKeyStore } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
@@ -151,6 +156,15 @@ export function shutdownBudgets(shutdownTimeoutMs: number): { readonly ingestDra
   return { ingestDrainMs: ingestStepMs - grace(ingestStepMs), ingestStepMs, feedStopMs: Math.max(1, engineStepMs - grace(engineStepMs)), engineStepMs: Math.max(1, engineStepMs), closeStepMs };
 }
 
+/**
+ * The stop steps' budgets under a configuration: the drain window (`shutdownDelay`) is counted inside
+ * `shutdownTimeout`, so the steps after it share what is left (the configuration refuses a delay that
+ * leaves nothing).
+ */
+export function stopStepBudgets(config: Pick<ServiceConfig, "shutdownTimeout" | "shutdownDelay">): ReturnType<typeof shutdownBudgets> {
+  return shutdownBudgets(Math.max(1, config.shutdownTimeout - config.shutdownDelay));
+}
+
 export class EngineService {
   private stopping: Promise<void> | undefined;
 
@@ -186,6 +200,8 @@ export class EngineService {
     // (loadServiceConfig lists the same problems; a config built in code is checked here).
     const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`, config.ingest.host)).filter((p) => p !== undefined);
     if (secretProblems.length > 0) throw new ServiceError("config", `invalid configuration: ${secretProblems.join("; ")}`, { problems: secretProblems });
+    const delayProblem = shutdownDelayProblem(config);
+    if (delayProblem !== undefined) throw new ServiceError("config", `invalid configuration: shutdownDelay: ${delayProblem}`, { problems: [`shutdownDelay: ${delayProblem}`] });
 
     // A stop asked for while starting: each slow step gives up at once; what it brings later is closed.
     const signal = options.signal;
@@ -376,7 +392,7 @@ export class EngineService {
       ...feedOptions,
       maxConcurrentHandlers: config.feed.maxConcurrentHandlers,
       metrics,
-      stopTimeoutMs: shutdownBudgets(config.shutdownTimeout).feedStopMs,
+      stopTimeoutMs: stopStepBudgets(config).feedStopMs,
       onError: (error: NatsFeedError) => logger.warn({ reason: error.reason, err: error }, "order feed trouble"),
       // Dead letters the feed writes itself (undecodable, retries exhausted, max-deliver); the handler's
       // own refusals ("rejected") are already logged by the order path with their reason.
@@ -408,6 +424,22 @@ export class EngineService {
     // (the raw Redis store holds no bundle: a bundle's push would never be checked). Built before the
     // engine (its clients are wrapped), it reads only once attached to the engine's propagator.
     const pushVerifier: PushVerifier | undefined = config.verifyPushes && parsed.strategy.kind === "events" ? new PushVerifier({ store: { snapshot: (skus) => engine.store.snapshot(skus) }, metrics, logger }) : undefined;
+    // Each process keeps its own token bucket and revision counters: with `replicas` processes each gets
+    // its share of every channel's budget (config.ts, channelBudgetPerReplica), printed here.
+    const budgets = new Map(config.channels.map((entry) => [entry.id ?? entry.kind, channelBudgetPerReplica(entry, config.replicas)]));
+    logger.info(
+      { replicas: config.replicas, channels: Object.fromEntries([...budgets].map(([id, b]) => [id, { ratePerSecond: b.rateLimit.ratePerSecond, burst: b.rateLimit.burst, revisionsPerSkuPerDay: b.revisionsPerSkuPerDay }])) },
+      config.replicas === 1 ? "channel budgets (one replica: each channel's whole rate limit and revision budget)" : `channel budgets of this replica: each channel's rate limit and revision budget divided by replicas (${config.replicas})`,
+    );
+    for (const [id, b] of budgets) {
+      if (b.roundedUp.length === 0) continue;
+      const over = b.roundedUp.map((what) => (what === "burst" ? `a burst of ${b.rateLimit.burst} each, ${b.rateLimit.burst * config.replicas} together against ${b.whole.rateLimit.burst}` : `${b.revisionsPerSkuPerDay} revision${b.revisionsPerSkuPerDay === 1 ? "" : "s"} per listing per day each, ${b.revisionsPerSkuPerDay * config.replicas} together against ${b.whole.revisionsPerSkuPerDay}`));
+      logger.warn({ channel: id, replicas: config.replicas, roundedUp: b.roundedUp }, `channel ${id}: its budget cannot be split among ${config.replicas} replicas (at least 1 each): ${over.join("; ")} — the replicas together may exceed the marketplace's limit; run fewer replicas`);
+    }
+    if (parsed.strategy.kind === "events" && config.reconcileInterval > 0) {
+      const firstMs = reconcileFirstRoundAfterMs(config);
+      logger.info({ firstRoundAfterMs: firstMs, intervalMs: config.reconcileInterval }, `reconciler: first round ${formatDuration(firstMs)} after the start, then every ${formatDuration(config.reconcileInterval)}`);
+    }
     const engine: Engine = new Engine({
       store: workerStore,
       // Orders for a bundle are expanded into its components before the store (one Lua call for the
@@ -419,11 +451,11 @@ export class EngineService {
         const client = observed.get(id) as LagObservingClient;
         return {
           client: pushVerifier ? pushVerifier.wrap(client) : client,
-          rateLimit: entry.rateLimit ?? DEFAULT_PROFILES[entry.kind].clientRateLimit,
+          rateLimit: (budgets.get(id) as ReturnType<typeof channelBudgetPerReplica>).rateLimit,
           ...(entry.policy ? { policy: entry.policy } : {}),
           ...(entry.maxInFlightCalls === undefined ? {} : { maxInFlightCalls: entry.maxInFlightCalls }),
           batchLingerMs: entry.batchLinger ?? DEFAULT_PROFILES[entry.kind].batchLingerMs ?? 0,
-          revisionsPerSkuPerDay: entry.revisionsPerSkuPerDay ?? DEFAULT_PROFILES[entry.kind].revisionsPerListingPerDay ?? 0,
+          revisionsPerSkuPerDay: (budgets.get(id) as ReturnType<typeof channelBudgetPerReplica>).revisionsPerSkuPerDay,
         };
       }),
       clock: systemClock,
@@ -432,6 +464,9 @@ export class EngineService {
       metrics,
       strategy: parsed.strategy,
       reconcileIntervalMs: config.reconcileInterval,
+      // Soon after the start, not an interval later: the round is what pushes the truth to a channel a
+      // (rolling) restart added — the outbox replays only the pushes the previous process left unconfirmed.
+      reconcileFirstRoundAfterMs: reconcileFirstRoundAfterMs(config),
       // A cancellation the marketplace refused for good is removed from the pending list: this line is its record.
       cancellations: {
         onRefused: (refusal) => logger.error(refusal, `cancellation of order ${refusal.orderId} refused for good by ${refusal.channel}: a person has to look`),
@@ -499,12 +534,26 @@ export class EngineService {
         else if (logger.isLevelEnabled("debug")) logger.debug(line, "order id already in JetStream's duplicate window with content this process has not seen: published again for the store to check");
       },
     });
+    // NATS answers and the orders stream is there: what storing a webhook needs (the ingest's readiness).
+    const checkStream = async () => {
+      const jsm = await jetstreamManager(connection);
+      await jsm.streams.info(streamName).catch((error: unknown) => {
+        throw apiCode(error) === 10059 ? new Error(`stream ${streamName} not found: orders cannot be stored until it is provisioned again (restart the engine if it does not come back)`) : error;
+      });
+      return jsm;
+    };
+    // The webhook load balancer's probe (`/readyz/ingest`): ready whenever a webhook can be stored in
+    // JetStream, whatever Redis does — orders wait in the stream through a Redis outage or a store data
+    // loss, while an instance taken out of the balancer loses WooCommerce's (it never redelivers).
+    const ingestReadiness = async (): Promise<Record<string, { ok: boolean; detail: string }>> => {
+      const nats = await within(2_000, "NATS check", checkStream())
+        .then(() => ({ ok: true, detail: `stream ${streamName} present: webhooks are stored in it (the store's state does not matter to the ingest: orders wait in the stream)` }))
+        .catch((error: unknown) => ({ ok: false, detail: redactedMessage(error) }));
+      return { nats };
+    };
     const readiness = async (): Promise<Record<string, { ok: boolean; detail: string }>> => {
       const checkNats = async (): Promise<void> => {
-        const jsm = await jetstreamManager(connection);
-        await jsm.streams.info(streamName).catch((error: unknown) => {
-          throw apiCode(error) === 10059 ? new Error(`stream ${streamName} not found: orders cannot be stored until it is provisioned again (restart the engine if it does not come back)`) : error;
-        });
+        const jsm = await checkStream();
         // The stream alone is not enough: without the durable consumer the engine consumes nothing.
         await jsm.consumers.info(streamName, consumerName).catch((error: unknown) => {
           throw apiCode(error) === 10014 ? new Error(`consumer ${consumerName} of stream ${streamName} not found: the engine cannot consume orders until it is provisioned again (restart the engine if it does not come back)`) : error;
@@ -598,8 +647,9 @@ export class EngineService {
           }
         },
         readiness,
+        ingestReadiness,
         // Bounded: a client stalled mid-upload must not eat the whole shutdown deadline.
-        drainTimeoutMs: shutdownBudgets(config.shutdownTimeout).ingestDrainMs,
+        drainTimeoutMs: stopStepBudgets(config).ingestDrainMs,
       });
       ingest = await unlessAborted(listening, (late) => late.close());
     } catch (error) {
@@ -612,21 +662,38 @@ export class EngineService {
     const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient, pushVerifier);
     if (signal?.aborted === true) {
       // Started after all, but a stop was asked for meanwhile: the caller gets no service to stop itself.
-      await service.stop().catch(() => undefined);
+      // No drain window: it was never announced ready.
+      await service.stopOnce(false).catch(() => undefined);
       throw aborted();
     }
     logger.info({ url: ingest.url, strategy: config.strategy, channels: [...clients.keys()] }, "engine ready");
+    if (config.shutdownDelay === 0 && !isLoopbackHost(config.ingest.host)) {
+      logger.info({ shutdownDelayMs: 0 }, "shutdownDelay is 0: on SIGTERM the listener closes at once — behind a load balancer, set shutdownDelay to the time it takes to stop routing here, or the webhooks it still sends are refused (docs/engine-service.md, \"Running it as a service\")");
+    }
     return service;
   }
 
   /** Graceful stop under `config.shutdownTimeout`; rejects with `ServiceError("shutdown")` when the deadline passes. */
   stop(): Promise<void> {
-    this.stopping ??= within(this.config.shutdownTimeout, "graceful shutdown", this.shutdown());
+    return this.stopOnce(true);
+  }
+
+  /** The one stop; `drainWindow`: begin with the `shutdownDelay` window (not for a start that was aborted). */
+  private stopOnce(drainWindow: boolean): Promise<void> {
+    this.stopping ??= within(this.config.shutdownTimeout, "graceful shutdown", this.shutdown(drainWindow));
     return this.stopping;
   }
 
-  private async shutdown(): Promise<void> {
-    const budgets = shutdownBudgets(this.config.shutdownTimeout);
+  private async shutdown(drainWindow: boolean): Promise<void> {
+    const delayMs = drainWindow ? this.config.shutdownDelay : 0;
+    if (delayMs > 0) {
+      // A balancer drops this endpoint asynchronously (Kubernetes: at the same time as the SIGTERM): until
+      // it has, webhooks still come here, and a closed port would lose WooCommerce's. Not cut short.
+      this.ingest.markShuttingDown();
+      this.logger.info({ shutdownDelayMs: delayMs }, `stopping: readiness answers 503, webhooks are still taken for ${formatDuration(delayMs)} (shutdownDelay) so a load balancer stops routing here, then the ingest closes`);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+    const budgets = stopStepBudgets(this.config);
     this.logger.info("stopping: ingest");
     await this.step("ingest", budgets.ingestStepMs, () => this.ingest.close());
     this.logger.info("stopping: engine (in-flight orders finish and are acked)");

@@ -2,7 +2,7 @@
 // verify the signature with @synclag/channels, normalise to an OrderEvent, publish to JetStream with the
 // order id as message id), stock counts and restocks (`POST /admin/stock`, and
 // `POST /admin/stock/restored` after a store data loss), and `/metrics` (Prometheus text), `/healthz`,
-// `/readyz` out. Listens on loopback by default: the admin routes have no auth.
+// `/readyz` and `/readyz/ingest` out. Listens on loopback by default: the admin routes have no auth.
 // Easy to get wrong: answer 2xx only after the PubAck — a marketplace that got 200 never redelivers, so
 // a 200 before the event is stored loses the order; and answer 401/400 (not 5xx) for bad signatures and
 // malformed bodies, or the marketplace retries a delivery that can never succeed. A 5xx is only safe
@@ -12,6 +12,10 @@
 // on a client: one that stalls mid-upload must not hold a shutdown past its deadline. Flipkart signs the
 // URL it called: behind a TLS-terminating proxy that is the public `https://…` URL, not the
 // `http://<Host>` this server sees — give `publicUrl` (or trust the proxy's X-Forwarded-* headers).
+// And two readiness answers, not one: the webhook load balancer must keep an instance that can still
+// store webhooks (`/readyz/ingest`: NATS, not Redis — orders wait in JetStream) even when the engine
+// behind it cannot apply them (`/readyz`); and on a stop, readiness goes 503 *before* the listener
+// closes (`markShuttingDown`), so a balancer stops routing here while webhooks are still taken.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -79,6 +83,11 @@ export interface IngestServerOptions {
   readonly confirmStockRestored?: () => Promise<{ readonly status: number; readonly body: unknown }>;
   /** Each dependency's readiness; `/readyz` is 200 only when all are ok. */
   readonly readiness: () => Promise<Record<string, { readonly ok: boolean; readonly detail: string }>>;
+  /**
+   * What taking a webhook needs (`/readyz/ingest`, 200 only when all are ok): whether a notification can
+   * be stored durably now, whatever the engine behind can do. Absent: no such route (404).
+   */
+  readonly ingestReadiness?: () => Promise<Record<string, { readonly ok: boolean; readonly detail: string }>>;
   /** Shortest time between two warnings about refused ingest paths (ms; the counter counts every one). Default 60 000. */
   readonly rejectedLogIntervalMs?: number;
   /** Longest `close()` waits for in-flight requests before it closes their connections (ms). Default 5 000. */
@@ -93,6 +102,13 @@ export interface IngestServerOptions {
 export interface RunningIngestServer {
   readonly url: string;
   readonly port: number;
+  /**
+   * The stop's drain window: `/readyz` and `/readyz/ingest` answer 503 from now on (a load balancer stops
+   * routing here) while every other route is served as before — webhooks are still taken and stored —
+   * and answers carry `Connection: close`, so a balancer's pooled connections are not reused. `close()`
+   * stops taking requests.
+   */
+  markShuttingDown(): void;
   /**
    * Refuses new requests (503 on /readyz first), waits for in-flight ones (at most `drainTimeoutMs`),
    * closes every connection and the listener.
@@ -191,6 +207,9 @@ async function withinMs<T>(ms: number, promise: Promise<T>): Promise<T> {
   }
 }
 
+/** `/readyz` and `/readyz/ingest` during the stop's drain window (markShuttingDown). */
+const SHUTTING_DOWN_DETAIL = "shutting down: webhooks are still taken until the drain window (shutdownDelay) ends, then the listener closes";
+
 /** Publish retries for a channel that does not redeliver: first pause, doubled per attempt, capped. */
 const PUBLISH_RETRY_FIRST_MS = 250;
 const PUBLISH_RETRY_MAX_MS = 2_000;
@@ -236,6 +255,8 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   const channels = new Map(options.channels.map((c) => [c.id, c]));
   const { logger, metrics } = options;
   let closing = false;
+  // The drain window before close(): readiness 503, requests still served (markShuttingDown).
+  let shuttingDown = false;
   let inFlight = 0;
   let drained: (() => void) | undefined;
   // close() began: a publish still being retried stops retrying, and the attempt running then is given
@@ -497,10 +518,18 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     if (request.method === "GET" && path === "/healthz") return reply(response, 200, { status: "ok" });
     if (request.method === "GET" && path === "/readyz") {
-      if (closing) return reply(response, 503, { ready: false, detail: "shutting down" });
+      if (closing) return reply(response, 503, { ready: false, detail: "shutting down: the listener is closing" });
+      if (shuttingDown) return reply(response, 503, { ready: false, detail: SHUTTING_DOWN_DETAIL });
       const checks = await options.readiness();
       const ready = Object.values(checks).every((c) => c.ok);
       return reply(response, ready ? 200 : 503, { ready, checks });
+    }
+    if (request.method === "GET" && path === "/readyz/ingest" && options.ingestReadiness) {
+      if (closing) return reply(response, 503, { ready: false, scope: "ingest", detail: "shutting down: the listener is closing" });
+      if (shuttingDown) return reply(response, 503, { ready: false, scope: "ingest", detail: SHUTTING_DOWN_DETAIL });
+      const checks = await options.ingestReadiness();
+      const ready = Object.values(checks).every((c) => c.ok);
+      return reply(response, ready ? 200 : 503, { ready, scope: "ingest", checks });
     }
     if (request.method === "GET" && path === "/metrics") {
       const rendered = await options.renderMetrics();
@@ -524,7 +553,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       if (closing) return reply(response, 503, { error: "shutting_down" });
       return ingest(request, response, match[1] as string);
     }
-    reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "POST /admin/stock/restored", "GET /metrics", "GET /healthz", "GET /readyz"] });
+    reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "POST /admin/stock/restored", "GET /metrics", "GET /healthz", "GET /readyz", ...(options.ingestReadiness ? ["GET /readyz/ingest"] : [])] });
   };
 
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
@@ -532,6 +561,9 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   // A client that stalls mid-upload is cut off after requestTimeoutMs (408), checked at least every 5 s.
   const server: Server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5_000, requestTimeoutMs) }, (request, response) => {
     inFlight += 1;
+    // Stopping soon: a balancer's (or client's) kept-alive connection is not reused after this answer,
+    // so its next request opens a new one — routed elsewhere once the balancer dropped this instance.
+    if (shuttingDown) response.setHeader("connection", "close");
     handle(request, response)
       .catch((error: unknown) => {
         logger.error({ err: error }, "ingest request failed");
@@ -555,8 +587,12 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
   return {
     url: `http://${options.host}:${port}`,
     port,
+    markShuttingDown: () => {
+      shuttingDown = true;
+    },
     close: async () => {
       closing = true;
+      shuttingDown = true;
       answerByMs = Date.now() + drainTimeoutMs - Math.min(250, Math.floor(drainTimeoutMs / 4));
       closingStarted();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

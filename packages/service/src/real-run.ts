@@ -485,6 +485,9 @@ export async function runReal(options: RealRunOptions): Promise<RealResultDocume
       // A compressed run spans many scenario days per real day: the daily revision budget (real UTC days) is off.
       channels: mocks.map((m) => ({ id: m.spec.id, kind: m.spec.kind, baseUrl: baseUrls.get(m.spec.id), rateLimit: m.profile.clientRateLimit, batchLinger: m.profile.batchLingerMs ?? 0, revisionsPerSkuPerDay: 0, ...(m.spec.policy ? { policy: m.spec.policy } : {}) })),
       reconcileInterval: options.reconcileIntervalMs ?? 60_000,
+      // Every channel starts seeded with the truth (nothing for an early first round to repair): the first
+      // round one interval after the start, as before the service's default became 30 s at most.
+      reconcileFirstRoundAfter: options.reconcileIntervalMs ?? 60_000,
       feed: { streamName: `${runId.toUpperCase()}_ORDERS`, subjectPrefix: `synclag.${runId}.orders`, deadLetterStreamName: `${runId.toUpperCase()}_DLQ`, deadLetterSubjectPrefix: `synclag.${runId}.dlq` },
       redis: { keyPrefix },
       logLevel: logger.level,

@@ -27,13 +27,17 @@ export function engineCommand(): Command {
     .option("--port <port>", "ingest/metrics port (env SYNCLAG_INGEST_PORT; default 8080; 0 = any free port)")
     .option("--channel <kind=url>", "a channel: kind=baseUrl or id:kind=baseUrl; repeatable (env SYNCLAG_CHANNELS, comma-separated); keeps the --config file's settings for the same id; off loopback it needs its own secrets", repeatable((value: string | undefined, previous: string[] = []) => (value === undefined ? previous : [...previous, value])))
     .option("--reconcile-interval <duration>", "reconciler period with its unit, e.g. 15m; 0 disables (env SYNCLAG_RECONCILE_INTERVAL)")
+    .option("--replicas <n>", "engine processes sharing the consumer, the store and each marketplace account (env SYNCLAG_REPLICAS; default 1): each channel's rate limit and daily revision budget are divided by it")
     .option("--log-level <level>", "fatal|error|warn|info|debug|trace|silent (env SYNCLAG_LOG_LEVEL; default info)")
     .option("--shutdown-timeout <duration>", "graceful shutdown deadline with its unit, e.g. 20s (env SYNCLAG_SHUTDOWN_TIMEOUT; default 15s)")
+    .option("--shutdown-delay <duration>", "drain window at the start of a stop, inside the shutdown deadline: /readyz and /readyz/ingest answer 503 while webhooks are still taken, e.g. 5s behind a load balancer (env SYNCLAG_SHUTDOWN_DELAY; default 0: the listener closes at once)")
     .addHelpText(
       "after",
       [
         "",
-        "Endpoints: POST /ingest/<channel> (marketplace order notifications), GET /metrics (Prometheus), GET /healthz, GET /readyz.",
+        "Endpoints: POST /ingest/<channel> (marketplace order notifications), GET /metrics (Prometheus), GET /healthz, GET /readyz (the whole",
+        "engine: alerting, rollouts), GET /readyz/ingest (webhooks can be stored: the probe for the webhook load balancer; Redis not needed).",
+        "Behind a load balancer also set --shutdown-delay (e.g. 5s), or the webhooks it routes here during a stop hit a closed port.",
         "Precedence: flags > SYNCLAG_* environment > --config file > defaults. Secrets are redacted in the start-up log line.",
         "Secrets: the mocks' public test secrets serve only channels on loopback; any other channel needs its credentials and",
         "notificationSecret in the --config file or in SYNCLAG_CHANNEL_<ID>_CREDENTIALS (JSON) and SYNCLAG_CHANNEL_<ID>_NOTIFICATION_SECRET.",
@@ -42,7 +46,8 @@ export function engineCommand(): Command {
         "Oversells: each is cancelled at its source channel from a durable list in Redis, retried with backoff for as long as the",
         "channel needs; alert on the cancellations_pending gauge staying above 0 (docs/engine-service.md, \"Oversell cancellations\").",
         "Several instances on one consumer and store: set verifyPushes: true (config file) or SYNCLAG_VERIFY_PUSHES=true on every",
-        "instance, or one's older push can stay on a channel after another's newer one (docs/engine-service.md, \"Several instances\").",
+        "instance, or one's older push can stay on a channel after another's newer one, and --replicas N (SYNCLAG_REPLICAS) on every one,",
+        "or together they spend N times each marketplace's rate limit and eBay's revisions (docs/engine-service.md, \"Several instances\").",
         "Behind a TLS-terminating proxy: set ingest.publicUrl (SYNCLAG_INGEST_PUBLIC_URL, e.g. https://hooks.example.com) to the URL the",
         "marketplaces were given — Flipkart signs the URL it called — or, behind a proxy that sets X-Forwarded-Proto/-Host itself,",
         "SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS=true (docs/engine-service.md, \"Flipkart behind a TLS gateway\").",
