@@ -10,10 +10,13 @@ import { Propagator } from "./propagator.js";
 
 type Reply = "ok" | "timeout" | "transport";
 
-/** How one call goes: when its request lands on the listing and when the client hears what (ms after the send). */
+/**
+ * How one call goes: when its request lands on the listing and when the client hears what (ms after the
+ * send); an array gives each item of a batch call its own.
+ */
 interface Plan {
-  readonly landAfterMs: number;
-  readonly reply: Reply;
+  readonly landAfterMs: number | readonly number[];
+  readonly reply: Reply | readonly Reply[];
   readonly replyAfterMs: number;
 }
 
@@ -23,26 +26,32 @@ interface Plan {
  */
 class LandingChannel implements ChannelClient {
   readonly channel = "c";
-  readonly maxBatchSize = 1;
   readonly calls: Array<{ atMs: number; update: string }> = [];
   readonly listing = new Map<string, { quantity: number; version: number }>();
   plans: Plan[] = [];
   fallback: Plan = { landAfterMs: 50, reply: "ok", replyAfterMs: 100 };
   inFlight = 0;
   maxInFlight = 0;
-  constructor(private readonly scheduler: VirtualScheduler) {}
+  constructor(
+    private readonly scheduler: VirtualScheduler,
+    readonly maxBatchSize = 1,
+  ) {}
   setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
     const plan = this.plans.shift() ?? this.fallback;
+    const each = <T>(value: T | readonly T[], index: number): T => (Array.isArray(value) ? (value as readonly T[])[index] : value) as T;
     this.calls.push({ atMs: this.scheduler.now(), update: updates.map((u) => `${u.sku}${u.version}`).join(",") });
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    this.scheduler.setTimer(plan.landAfterMs, () => {
-      for (const u of updates) this.listing.set(u.sku, { quantity: u.quantity, version: u.version });
-    });
+    for (const [index, u] of updates.entries()) this.scheduler.setTimer(each(plan.landAfterMs, index), () => this.listing.set(u.sku, { quantity: u.quantity, version: u.version }));
     return new Promise((resolve) =>
       this.scheduler.setTimer(plan.replyAfterMs, () => {
         this.inFlight -= 1;
-        resolve(updates.map(() => (plan.reply === "ok" ? { ok: true } : { ok: false, reason: plan.reply, message: plan.reply === "timeout" ? "no reply within 1 s" : "connection reset" })));
+        resolve(
+          updates.map((_, index) => {
+            const reply = each(plan.reply, index);
+            return reply === "ok" ? { ok: true } : { ok: false, reason: reply, message: reply === "timeout" ? "no reply within 1 s" : "connection reset" };
+          }),
+        );
       }),
     );
   }
@@ -57,12 +66,12 @@ class LandingChannel implements ChannelClient {
   }
 }
 
-function setup(options: { lateLandingWindowMs?: number; ratePerSecond?: number; burst?: number } = {}) {
+function setup(options: { lateLandingWindowMs?: number; ratePerSecond?: number; burst?: number; maxBatchSize?: number } = {}) {
   const scheduler = new VirtualScheduler(0);
-  const channel = new LandingChannel(scheduler);
+  const channel = new LandingChannel(scheduler, options.maxBatchSize);
   const metrics = new RecordingMetrics();
   const propagator = new Propagator({
-    channels: [{ client: channel, rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 }, maxInFlightCalls: 4, ...(options.lateLandingWindowMs === undefined ? {} : { lateLandingWindowMs: options.lateLandingWindowMs }) }],
+    channels: [{ client: channel, rateLimit: { ratePerSecond: options.ratePerSecond ?? 1000, burst: options.burst ?? 1000 }, maxInFlightCalls: 4, ...(options.lateLandingWindowMs === undefined ? {} : { lateLandingWindowMs: options.lateLandingWindowMs }), ...(options.maxBatchSize === undefined ? {} : { batchLingerMs: 10 }) }],
     clock: scheduler,
     scheduler,
     random: new Prng(1),
@@ -189,11 +198,112 @@ describe("Propagator: a request that lands after its client gave up", () => {
     expect(channel.listing.get("A")).toEqual({ quantity: 0, version: 3 });
   });
 
-  it("restartVersions forgets the doubt: a pre-loss level is not pushed again", async () => {
+  // Was "restartVersions forgets the doubt": the doubt is now kept across a restart (see the cases
+  // below), but a pre-loss level is still never pushed again — with nothing published since, nothing is.
+  it("restartVersions, nothing published since: no pre-loss level is pushed again when the window ends", async () => {
     const { scheduler, channel, metrics, propagator } = await timedOutThenNewer("timeout", { lateLandingWindowMs: 5_000 });
     propagator.restartVersions();
     await scheduler.runUntil(60_000);
     expect(channel.calls).toHaveLength(2);
     expect(metrics.count("late_landing_repushes_total")).toBe(0);
+  });
+});
+
+// Found by re-review: `restartVersions` dropped the landing windows ("the new versions overwrite it"), and a
+// call in flight at the restart replied through the `restarted` branch, which opened none — but a pre-loss
+// request landing after the restored level moves the listing back to the pre-loss level, and nothing
+// overwrote it before the reconciler. Restored levels start again at version 1: the doubt is version 0.
+describe("Propagator: a request sent before restartVersions that lands late", () => {
+  it("a call in flight at the restart times out and lands after the restored level: the restored level is pushed again", async () => {
+    const { scheduler, channel, metrics, propagator } = setup({ lateLandingWindowMs: 5_000 });
+    // Pre-loss A5 = 50: its client gives up at 1 s, the request lands at 3 s.
+    propagator.assumeConfirmed("c", "A", { quantity: 10, version: 4 });
+    channel.plans.push({ landAfterMs: 3_000, reply: "timeout", replyAfterMs: 1_000 });
+    propagator.publish("A", { quantity: 50, version: 5 });
+    await scheduler.runUntil(500);
+    // Redis lost its data; the stock is restored: A starts again at version 1 with 7 units.
+    propagator.restartVersions();
+    propagator.publish("A", { quantity: 7, version: 1 });
+    await scheduler.runUntil(2_000);
+    expect(propagator.confirmedVersion("c", "A")).toBe(1); // A1 went out at A5's timeout and was confirmed
+    await scheduler.runUntil(3_500);
+    expect(channel.listing.get("A"), "the pre-loss A5 landed after the restored A1").toEqual({ quantity: 50, version: 5 });
+    await scheduler.runUntil(120_000);
+    const log = channel.log();
+    expect(log).toHaveLength(3);
+    expect(log[0]).toBe("0:A5");
+    expect(log[1]).toMatch(/^1\d{3}:A1$/); // after A5's timeout (and the circuit's short pause)
+    expect(log[2]).toBe("6000:A1"); // A5's timeout at 1 s + the 5 s window
+    expect(channel.listing.get("A")).toEqual({ quantity: 7, version: 1 });
+    expect(metrics.count("late_landing_repushes_total", { channel: "c" })).toBe(1);
+    expect(propagator.idle).toBe(true);
+  });
+
+  it("a batch call in flight at the restart, one item timing out: that item's restored level is pushed again, the other's is not", async () => {
+    const { scheduler, channel, metrics, propagator } = setup({ lateLandingWindowMs: 5_000, maxBatchSize: 2 });
+    propagator.assumeConfirmed("c", "B", { quantity: 10, version: 1 });
+    channel.listing.set("B", { quantity: 10, version: 1 });
+    // A2 and B2 go out together (a full batch); B2 lands at once and is confirmed, A2 times out and lands at 3 s.
+    channel.plans.push({ landAfterMs: [3_000, 50], reply: ["timeout", "ok"], replyAfterMs: 1_000 });
+    propagator.publish("A", { quantity: 50, version: 2 });
+    propagator.publish("B", { quantity: 60, version: 2 });
+    await scheduler.runUntil(500);
+    propagator.restartVersions();
+    propagator.publish("A", { quantity: 7, version: 1 });
+    propagator.publish("B", { quantity: 8, version: 1 });
+    await scheduler.runUntil(3_500);
+    expect(channel.listing.get("A")).toEqual({ quantity: 50, version: 2 });
+    await scheduler.runUntil(120_000);
+    expect(channel.log()).toEqual(["0:A2,B2", "1000:A1,B1", "6010:A1"]); // the window ends at 6 s; A1 alone lingers 10 ms
+    expect(channel.listing.get("A")).toEqual({ quantity: 7, version: 1 });
+    expect(channel.listing.get("B")).toEqual({ quantity: 8, version: 1 });
+    expect(metrics.count("late_landing_repushes_total", { channel: "c" })).toBe(1);
+  });
+
+  it("a request timed out just before the restart lands after the restored level: its window stays open and pushes the restored level again", async () => {
+    const { scheduler, channel, metrics, propagator } = setup({ lateLandingWindowMs: 5_000 });
+    channel.plans.push({ landAfterMs: 3_000, reply: "timeout", replyAfterMs: 1_000 });
+    propagator.publish("A", { quantity: 50, version: 2 });
+    await scheduler.runUntil(1_200); // A2 timed out at 1 s (its window is open until 6 s); its retry went out and is in flight
+    expect(channel.calls).toHaveLength(2);
+    propagator.restartVersions();
+    propagator.publish("A", { quantity: 7, version: 1 });
+    await scheduler.runUntil(2_000);
+    expect(propagator.confirmedVersion("c", "A")).toBe(1);
+    await scheduler.runUntil(3_500);
+    expect(channel.listing.get("A"), "the pre-loss A2 landed after the restored A1").toEqual({ quantity: 50, version: 2 });
+    await scheduler.runUntil(120_000);
+    expect(channel.log().map((c) => c.split(":")[1])).toEqual(["A2", "A2", "A1", "A1"]);
+    expect(channel.log()[3]).toBe("6000:A1");
+    expect(channel.listing.get("A")).toEqual({ quantity: 7, version: 1 });
+    expect(metrics.count("late_landing_repushes_total", { channel: "c" })).toBe(1);
+  });
+
+  it("a call in flight at the restart times out, nothing published since: nothing is pushed", async () => {
+    const { scheduler, channel, metrics, propagator } = setup({ lateLandingWindowMs: 5_000 });
+    channel.plans.push({ landAfterMs: 3_000, reply: "timeout", replyAfterMs: 1_000 });
+    propagator.publish("A", { quantity: 50, version: 2 });
+    await scheduler.runUntil(500);
+    propagator.restartVersions();
+    await scheduler.runUntil(120_000);
+    expect(channel.log()).toEqual(["0:A2"]);
+    expect(metrics.count("late_landing_repushes_total")).toBe(0);
+    expect(propagator.idle).toBe(true);
+  });
+
+  it("a pre-restart call still in flight holds no restored version (holdsVersion)", async () => {
+    const { scheduler, channel, propagator } = setup({ lateLandingWindowMs: 5_000 });
+    channel.plans.push({ landAfterMs: 50, reply: "ok", replyAfterMs: 1_000 });
+    propagator.publish("A", { quantity: 50, version: 5 });
+    await scheduler.runUntil(500);
+    expect(propagator.holdsVersion("A", 5)).toBe(true);
+    propagator.restartVersions();
+    // The restored A1 (or A2, the store moved on) is not on its way: the pre-loss A5 in flight is no newer.
+    expect(propagator.holdsVersion("A", 1)).toBe(false);
+    propagator.publish("A", { quantity: 7, version: 1 });
+    expect(propagator.holdsVersion("A", 1)).toBe(true);
+    expect(propagator.holdsVersion("A", 2)).toBe(false);
+    await scheduler.runUntil(60_000);
+    expect(channel.listing.get("A")).toEqual({ quantity: 7, version: 1 });
   });
 });

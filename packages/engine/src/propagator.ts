@@ -36,7 +36,10 @@
 // Versions restart when the store does (Redis lost its data, the stock was restored: every SKU is at
 // version 1 again): `restartVersions` forgets every version known, or "never back to an older version"
 // would keep every channel on its pre-loss level. A call in flight then replies with a pre-loss version: it is told by
-// the generation it was sent under, and its items are neither confirmed nor retried.
+// the generation it was sent under, and its items are neither confirmed nor retried. Easy to get wrong: a
+// pre-loss request may still land late (one timed out before the restart, or a call in flight at it that
+// times out after): its doubt is kept across the restart as version 0, a pre-restart version that every
+// level published since beats, so its landing window still ends in a re-push of the restored level.
 
 import { TimedHeap, isRetryable, listedQuantity, type ChannelClient, type ChannelId, type ChannelPolicy, type Clock, type Labels, type Metrics, type PushOutcome, type QuantityUpdate, type Random, type Scheduler, type Sku, type TimerHandle } from "@synclag/core";
 import { DEFAULT_RETRY_POLICY, backoffDelayMs, type RetryPolicy } from "./backoff.js";
@@ -152,7 +155,8 @@ interface Pair {
   mayShow: number;
   /**
    * Late landing (see the header): the lowest version sent whose outcome is unknown and whose landing
-   * window is still open (0: none), the highest quantity such a request may set (-1: none; the
+   * window is still open (-1: none; 0: a request sent before `restartVersions`, older than any version
+   * published since), the highest quantity such a request may set (-1: none; the
    * re-push at the window's end is ranked by it — not the updates before: a timeout is nearly always a
    * reply lost after the request landed, and a confirmation then ends the doubt as `mayShow` says),
    * and when the last of those windows ends (0: none; the `lateWindows` entry with that time is current).
@@ -548,8 +552,13 @@ export class Propagator {
    * their levels are from before the loss (the revisions a listing spent today still count). A call in
    * flight frees its slot as usual when it replies, but its items are neither confirmed nor sent again;
    * a level published meanwhile goes out after that reply — one call per (channel, SKU) at a time, so
-   * the old level cannot land after the new one. What each channel was confirmed to list is forgotten
-   * too: the next update is ranked as on a channel never pushed to. Rare: a walk over every pair.
+   * an answered old level cannot land after the new one. A request whose outcome is unknown can (a
+   * late landing): the doubt is not forgotten. A landing window still open stays open, its version
+   * becoming 0 (a pre-restart request, older than any version published since), and a call in flight
+   * that times out or breaks after the restart opens one at version 0; at the window's end the level
+   * published since is pushed again when it was confirmed or is in flight (nothing published since:
+   * nothing to push). What each channel was confirmed to list is forgotten too: the next update is
+   * ranked as on a channel never pushed to. Rare: a walk over every pair.
    */
   restartVersions(): void {
     this.versionGeneration += 1;
@@ -564,15 +573,18 @@ export class Propagator {
         pair.abandonedVersion = 0;
         pair.attempts = 0;
         pair.mayShow = -1;
-        pair.lateVersion = 0;
-        pair.lateQuantity = -1;
-        pair.lateUntilMs = 0;
+        // An open landing window stays open (its `lateWindows` entry stands): the pre-restart request
+        // may still land after a level published since. Its quantity still ranks the re-push.
+        if (pair.lateUntilMs !== 0) pair.lateVersion = 0;
         pair.failedMark = -1;
         pair.force = false;
         pair.failingSinceMs = 0;
         pair.queuedStamp = 0;
         pair.heldUntilMs = 0;
-        // `inFlight` stays set: the pair is busy until the old call replies (its level is never read again).
+        // `inFlight` stays set: the pair is busy until the old call replies. Its version becomes 0 (a fresh
+        // object: levels may be shared): older than anything published since, for the landing window its
+        // timeout may open and for `holdsVersion` (a pre-loss version 5 in flight holds no restored version).
+        if (pair.inFlight !== undefined) pair.inFlight = { quantity: pair.inFlight.quantity, version: 0 };
       }
     }
     for (const channel of this.channelList) {
@@ -582,8 +594,8 @@ export class Propagator {
       channel.queuedPairs = 0;
       while (channel.held.size > 0) channel.held.pop();
       channel.heldPairs = 0;
-      // A pre-restart request landing late is a level from before the loss: the new versions overwrite it.
-      while (channel.lateWindows.size > 0) channel.lateWindows.pop();
+      // `lateWindows` is kept: a pre-restart request may land after the level published since (which
+      // then shows a level from before the loss): the window's end pushes that level again.
       // Nothing is queued: the next update pumps afresh (a pause or a call slot still holds it back then).
       channel.decidedUntilMs = 0;
       this.setBlocked(channel, undefined, now);
@@ -608,7 +620,7 @@ export class Propagator {
   private row(sku: Sku): Pair[] {
     let row = this.rows.get(sku);
     if (!row) {
-      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, lateVersion: 0, lateQuantity: -1, lateUntilMs: 0, failedMark: -1, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
+      row = this.channelList.map(() => ({ sku, desired: undefined, inFlight: undefined, confirmed: undefined, confirmedAtMs: 0, abandonedVersion: 0, attempts: 0, mayShow: -1, lateVersion: -1, lateQuantity: -1, lateUntilMs: 0, failedMark: -1, queuedStamp: 0, queuedRisk: Risk.Drift, queuedAtMs: 0, waitingForRetry: false, retryTimer: undefined, revisionChargedDay: -1, force: false, failingSinceMs: 0, revisionsDay: -1, revisionsToday: 0, heldUntilMs: 0, active: false }));
       this.rows.set(sku, row);
     }
     return row;
@@ -919,6 +931,8 @@ export class Propagator {
       if (restarted) {
         pair.failingSinceMs = 0;
         if (outcome.ok) confirmed += 1;
+        // Not confirmed, not retried — but a pre-restart request with an unknown outcome may land late.
+        else if (outcome.reason === "timeout" || outcome.reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
         return this.resumeAfterRestart(channel, pair);
       }
       if (outcome.ok) {
@@ -969,9 +983,10 @@ export class Propagator {
     if (sent.quantity > pair.mayShow) pair.mayShow = sent.quantity;
     const windowMs = channel.lateLandingWindowMs;
     if (windowMs <= 0 || this.stopped) return;
-    // Versions sent to a pair never go down, so an open window's version is the lowest: kept, and the
-    // window is extended to cover this request too (one entry per pair is current).
-    if (pair.lateVersion === 0) pair.lateVersion = sent.version;
+    // The lowest version doubted is kept (versions sent to a pair only go down across a restart, and
+    // that makes the doubt 0), and the window is extended to cover this request too (one entry per pair
+    // is current).
+    if (pair.lateVersion === -1 || sent.version < pair.lateVersion) pair.lateVersion = sent.version;
     if (sent.quantity > pair.lateQuantity) pair.lateQuantity = sent.quantity;
     pair.lateUntilMs = now + windowMs;
     channel.lateWindows.push({ atMs: pair.lateUntilMs, seq: ++this.stampSeq, pair });
@@ -985,6 +1000,8 @@ export class Propagator {
    * time still: a pair in flight or waiting out a retry sends it next, as its reply or retry queues it
    * (a confirmation in between ends that ranking doubt, as any confirmation ends `mayShow`). Nothing
    * newer sent or confirmed: a late landing set the version the channel was last sent, nothing to repair.
+   * A pre-restart request is doubted as version 0: any level published since the restart and confirmed
+   * or in flight is newer (a pre-restart call still in flight is at version 0 too: not newer).
    */
   private endLateWindows(channel: ChannelState, now: number): void {
     for (let entry = channel.lateWindows.peek(); entry !== undefined && entry.atMs <= now; entry = channel.lateWindows.peek()) {
@@ -993,7 +1010,7 @@ export class Propagator {
       if (pair.lateUntilMs !== entry.atMs) continue;
       const doubted = pair.lateVersion;
       const quantity = pair.lateQuantity;
-      pair.lateVersion = 0;
+      pair.lateVersion = -1;
       pair.lateQuantity = -1;
       pair.lateUntilMs = 0;
       if (Math.max(pair.confirmed?.version ?? 0, pair.inFlight?.version ?? 0) <= doubted || pair.desired === undefined) continue;
@@ -1056,12 +1073,14 @@ export class Propagator {
       const outcome = outcomes[index];
       if (outcome !== undefined && !outcome.ok) this.refundRevision(pair, outcome.reason);
       pair.revisionChargedDay = -1;
+      const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
+      if (reason === "timeout" || reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
       if (restarted) {
+        // Its pre-restart level is neither retried nor given up (the window just opened may push the
+        // level published since again).
         this.resumeAfterRestart(channel, pair);
         continue;
       }
-      const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
-      if (reason === "timeout" || reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
       const alone = this.failsAlone(pair, okBeforeSend);
       pair.failedMark = call > channel.lastOkCall ? call : channel.lastOkCall;
       // An attempt of this update's own — or the first failure after the channel last worked, which may

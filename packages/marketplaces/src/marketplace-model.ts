@@ -93,9 +93,17 @@ export interface UpdateCallOptions {
   /**
    * The request reaches the API after its client gave up on it (the simulator knows: a round trip longer
    * than twice the client timeout). An older version it sets is a *late landing* — the network delivered
-   * a request the engine had abandoned — counted in `lateLandingRegressions` as well as `versionRegressions`.
+   * a request the engine had abandoned — counted in `lateLandingRegressions` as well as `versionRegressions`,
+   * unless the item was sent behind (`sentBehind`).
    */
   readonly clientGaveUp?: boolean;
+  /**
+   * Per item (by index): its version was already older, when the call was *sent*, than the listing had
+   * accepted or than the sender had sent for that SKU before. Easy to get wrong: when a request arrives
+   * says nothing about what it carries — an older version sent after a newer one is the sender's
+   * regression whenever it lands, so it is never counted as a late landing, however slow its request.
+   */
+  readonly sentBehind?: readonly boolean[];
 }
 
 /** One order notification's delivery plan (`MarketplaceModel.planNotification`). */
@@ -208,7 +216,8 @@ export class MarketplaceModel {
       return { kind: "throttled", retryAfterMs: decision.retryAfterMs, limiter: decision.state, cost: decision.cost };
     }
     const late = options?.clientGaveUp === true;
-    const results: ItemResult[] = items.map((item) => this.applyItem(nowMs, item, late));
+    const behind = options?.sentBehind;
+    const results: ItemResult[] = items.map((item, index) => this.applyItem(nowMs, item, late && behind?.[index] !== true));
     const replyLost = random.next() < this.profile.faults.timeoutAfterApplyRate;
     if (replyLost) this.stats.repliesLost += 1;
     return { kind: "applied", items: results, limiter: decision.state, replyLost };
@@ -255,8 +264,9 @@ export class MarketplaceModel {
       return { sku: item.sku, ok: false, code: "INVALID", message: "validation failed (injected)" };
     }
     // No version check (real marketplaces have none): an older version is accepted, and counted. Every
-    // regression is in `versionRegressions`; those of a request its client had given up on also in
-    // `lateLandingRegressions` (the engine cannot stop the network delivering it; it must repair it).
+    // regression is in `versionRegressions`; those of a request its client had given up on, carrying a
+    // version that was current when it was sent (`late`), also in `lateLandingRegressions` (the engine
+    // cannot stop the network delivering it; it must repair it).
     if (item.version < listing.acceptedVersion) {
       this.stats.versionRegressions += 1;
       if (late) this.stats.lateLandingRegressions += 1;

@@ -102,12 +102,15 @@ export function checkConvergence(
 
 /**
  * No channel accepted an update at an older version than its listing had — except a *late landing*: a
- * request whose client had given up on it (a timeout) reaching the marketplace after a newer version.
- * No engine can stop the network delivering an abandoned request, and marketplaces have no version
- * check; the engine's part is to repair it (it re-pushes after a possible late landing, and the
- * convergence checker still requires every listing on the latest version). `count` is every older
- * version accepted on the channel, `late` how many of them were late landings (the simulator knows; a
- * real run's HTTP mocks cannot tell when their client gave up, so there every regression counts).
+ * request carrying a version that was current when it was sent (no older than the listing had accepted
+ * or the engine had sent for that SKU), whose client then gave up on it (a timeout), reaching the
+ * marketplace after a newer version. No engine can stop the network delivering an abandoned request,
+ * and marketplaces have no version check; the engine's part is to repair it (it re-pushes after a
+ * possible late landing, and the convergence checker still requires every listing on the latest
+ * version). An older version *sent* after a newer one is the engine's however late it lands. `count` is
+ * every older version accepted on the channel, `late` how many of them were late landings (the
+ * simulator knows; a real run's HTTP mocks cannot tell when their client gave up, so there every
+ * regression counts).
  */
 export function checkNoVersionRegression(regressions: ReadonlyArray<{ channel: string; count: number; late?: number }>): CheckResult {
   const name = "no channel moved back to an older version";

@@ -96,7 +96,8 @@ export interface ChannelResult {
   readonly pushesAbandoned: number;
   /**
    * Updates this channel accepted at an older version than its listing had from a request whose client
-   * had given up on it (a timeout): the network delivered it after a newer version. Not an engine
+   * had given up on it (a timeout), its version current when it was sent: the network delivered it
+   * after a newer version. (An update sent behind is the engine's regression, whenever it lands.) Not an engine
    * regression (the checker leaves them out); the engine re-pushes after them, and the convergence
    * checker still requires every listing on the latest version. Absent in real runs (the HTTP mocks
    * cannot tell when their client gave up) and in older documents.

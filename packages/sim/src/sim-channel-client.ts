@@ -7,7 +7,10 @@
 // times out at its timeout from the call's start, not when the request reaches the server. An update
 // that reaches the server after its client gave up (a round trip over twice the timeout) still lands:
 // the model is told (`clientGaveUp`), so an older version it sets counts as a late landing, not as the
-// engine moving a listing back.
+// engine moving a listing back — when that version was current when sent. Easy to get wrong: arriving
+// late excuses only what the network did; an item sent behind (older than the listing had accepted, or
+// than this client had sent for the SKU) is the engine's regression however slow its request
+// (`sentBehind`, noted at send time).
 
 import { RETRYABLE_REASONS, SynclagError, type ChannelClient, type ChannelFailureReason, type OrderId, type PushOutcome, type QuantityUpdate, type Sku, type VirtualScheduler } from "@synclag/core";
 import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceModel, type UpdateCallOptions, type UpdateReply } from "@synclag/marketplaces";
@@ -54,6 +57,8 @@ export class SimChannelClient implements ChannelClient {
   readonly channel: string;
   readonly maxBatchSize: number;
   readonly stats = { apiCalls: 0, updateCalls: 0, readCalls: 0, cancelCalls: 0, throttled: 0, serverErrors: 0, timeouts: 0, itemsRejected: 0 };
+  /** The highest version sent per SKU (any call, whatever its outcome): an item sent below it was sent behind. */
+  private readonly highestSent = new Map<Sku, number>();
 
   constructor(private readonly model: MarketplaceModel, private readonly scheduler: VirtualScheduler) {
     this.channel = model.channel;
@@ -63,12 +68,31 @@ export class SimChannelClient implements ChannelClient {
   setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]> {
     this.stats.apiCalls += 1;
     this.stats.updateCalls += 1;
+    const behind = this.sentBehind(updates);
+    const landsLate = behind === undefined ? LANDS_LATE : { clientGaveUp: true, sentBehind: behind };
     return this.roundTrip(
-      (nowMs, _clientGaveUp, landsLate) => this.model.applyUpdates(nowMs, updates, landsLate ? LANDS_LATE : undefined),
+      (nowMs, _clientGaveUp, late) => this.model.applyUpdates(nowMs, updates, late ? landsLate : undefined),
       (reply) => this.classify(reply, updates.length),
       () => updates.map(() => this.timeout()),
       (reply) => reply.kind === "applied" && reply.replyLost,
     );
+  }
+
+  /**
+   * Which items are sent behind (undefined: none, the usual case — no array per call): a version older
+   * than the listing has accepted, or than this client sent for the SKU before. Noted now, at send time:
+   * by the time the request lands, a newer version may have landed — that is what a late landing is.
+   * An item sent again at the highest version (a retry, a re-push) is not behind.
+   */
+  private sentBehind(updates: readonly QuantityUpdate[]): boolean[] | undefined {
+    let behind: boolean[] | undefined;
+    for (let index = 0; index < updates.length; index++) {
+      const update = updates[index] as QuantityUpdate;
+      const sent = this.highestSent.get(update.sku) ?? 0;
+      if (update.version < sent || update.version < (this.model.listing(update.sku)?.maxAcceptedVersion ?? 0)) (behind ??= updates.map(() => false))[index] = true;
+      if (update.version > sent) this.highestSent.set(update.sku, update.version);
+    }
+    return behind;
   }
 
   /**

@@ -4,7 +4,7 @@
 // for the engine moving a channel back, and `compare` exited 3 on a valid scenario. The engine
 // re-pushes the latest version after a possible late landing; the simulator counts late landings
 // apart (`channels.<id>.lateLandings`), and the checker still catches an engine that sends an older version.
-import { Prng, VirtualScheduler } from "@synclag/core";
+import { Prng, VirtualScheduler, type PushOutcome } from "@synclag/core";
 import { DEFAULT_PROFILES, MarketplaceModel, type MarketplaceProfile } from "@synclag/marketplaces";
 import type { ScenarioInput } from "@synclag/workload";
 import { describe, expect, it } from "vitest";
@@ -63,42 +63,98 @@ describe("a slow API behind a short client timeout (valid scenario)", () => {
     const result = await simulateStrategy(slowShopify, "events", 7, { sabotage: "stale-push" });
     expect(failed(result).join("\n")).toMatch(/no channel moved back to an older version: amazon: 1 update accepted at an older version than the listing had/);
   });
+
+  // Found by re-review: the simulator took a regression for a late landing by when its request arrived,
+  // never by what it carried. On the slow channel with seed 15 the sabotage's stale request has a round
+  // trip over twice the timeout: it was counted as a late landing (shopify 2 instead of 1) and the
+  // checker stayed green. Sent behind a version the listing had accepted, it is the engine's.
+  it("an engine that sends an older version is caught even when that request lands after its client gave up", async () => {
+    const slowFirst = scenario({ ...slowShopifyInput, name: "slow-shopify-first", channels: [...slowShopifyInput.channels].reverse() }); // stale-push sabotages the first channel
+    const clean = await simulateStrategy(slowFirst, "events", 15);
+    const sabotaged = await simulateStrategy(slowFirst, "events", 15, { sabotage: "stale-push" });
+    expect(clean.channels.shopify?.lateLandings).toBe(1);
+    expect(failed(clean)).toEqual([]);
+    expect(sabotaged.channels.shopify?.lateLandings).toBe(1); // the clean run's late landing, not the sabotage's
+    expect(failed(sabotaged).join("\n")).toMatch(/^no channel moved back to an older version: shopify: 1 update accepted at an older version than the listing had; besides, late landings .*: shopify: 1 update$/);
+  });
 });
 
-describe("the simulator tells a late landing from an older version the client was still waiting for", () => {
-  const profile = (latencyMs: number): MarketplaceProfile => ({
+describe("the simulator tells a late landing from an older version the engine sent or was still waiting for", () => {
+  const profile: MarketplaceProfile = {
     ...DEFAULT_PROFILES.woocommerce,
     faults: { serverErrorRate: 0, timeoutAfterApplyRate: 0, itemRejectRate: 0, outages: [] },
     rateLimit: { kind: "none" },
-    apiLatency: { kind: "constant", ms: latencyMs },
+    apiLatency: { kind: "constant", ms: 0 },
     clientTimeoutMs: 10_000,
-  });
-  /** Sends version 2 to a listing already at version 3, over a round trip of `latencyMs`. */
-  async function olderVersion(latencyMs: number) {
+  };
+  /**
+   * Sends each update of `sends` (version `version`, quantity 9) at `atMs` over a round trip of
+   * `latencyMs` (the request lands half-way) to a listing seeded at `seedVersion`.
+   */
+  async function send(sends: ReadonlyArray<{ atMs: number; version: number; latencyMs: number }>, seedVersion = 1) {
     const scheduler = new VirtualScheduler(0);
-    const model = new MarketplaceModel({ channel: "woo", profile: profile(latencyMs), random: new Prng(1), startMs: 0 });
-    model.seed("A", 5, 3);
-    const outcome = new SimChannelClient(model, scheduler).setQuantities([{ sku: "A", quantity: 9, version: 2 }]);
+    const model = new MarketplaceModel({ channel: "woo", profile, random: new Prng(1), startMs: 0 });
+    model.seed("A", 5, seedVersion);
+    const client = new SimChannelClient(model, scheduler);
+    const outcomes: Array<Promise<PushOutcome[]>> = [];
+    for (const s of sends)
+      scheduler.setTimer(s.atMs, () => {
+        model.injectLatencyMs(s.latencyMs);
+        outcomes.push(client.setQuantities([{ sku: "A", quantity: 9, version: s.version }]));
+      });
     await scheduler.runUntil(60_000);
-    return { outcome: await outcome, model };
+    return { outcomes: await Promise.all(outcomes), model };
   }
 
-  it("a request reaching the server after its client gave up (round trip 30 s, timeout 10 s): a late landing", async () => {
-    const { outcome, model } = await olderVersion(30_000);
-    expect(outcome).toEqual([expect.objectContaining({ ok: false, reason: "timeout" })]);
+  it("a request reaching the server after its client gave up (round trip 30 s, timeout 10 s), after a newer version: a late landing", async () => {
+    const { outcomes, model } = await send([
+      { atMs: 0, version: 2, latencyMs: 30_000 }, // lands at 15 s, its client gave up at 10 s
+      { atMs: 1_000, version: 3, latencyMs: 100 }, // lands at 1.05 s
+    ]);
+    expect(outcomes[0]).toEqual([expect.objectContaining({ ok: false, reason: "timeout" })]);
     expect(model.listing("A")?.acceptedVersion).toBe(2);
     expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 1 });
   });
 
+  it("a retry at the version last sent is current when sent: its late landing is a late landing", async () => {
+    const { model } = await send([
+      { atMs: 0, version: 2, latencyMs: 12_000 }, // times out at 10 s, landed at 6 s
+      { atMs: 10_000, version: 2, latencyMs: 30_000 }, // the retry: lands at 25 s, its client gave up at 20 s
+      { atMs: 11_000, version: 3, latencyMs: 100 },
+    ]);
+    expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 1 });
+  });
+
   it("a request that timed out but reached the server before the client gave up (15 s): the engine's own regression", async () => {
-    const { outcome, model } = await olderVersion(15_000);
-    expect(outcome).toEqual([expect.objectContaining({ ok: false, reason: "timeout" })]);
+    const { outcomes, model } = await send([
+      { atMs: 0, version: 2, latencyMs: 15_000 }, // lands at 7.5 s, its client still waiting
+      { atMs: 1_000, version: 3, latencyMs: 100 },
+    ]);
+    expect(outcomes[0]).toEqual([expect.objectContaining({ ok: false, reason: "timeout" })]);
     expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 0 });
   });
 
   it("an answered request: the engine's own regression", async () => {
-    const { outcome, model } = await olderVersion(100);
-    expect(outcome).toEqual([{ ok: true }]);
+    const { outcomes, model } = await send([{ atMs: 0, version: 2, latencyMs: 100 }], 3);
+    expect(outcomes[0]).toEqual([{ ok: true }]);
+    expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 0 });
+  });
+
+  // Found by re-review: arriving late was taken for a late landing whatever the request carried, so the
+  // stale-push sabotage on a slow channel passed the checker (seed 15 below).
+  it("an older version than the listing had, sent so: the engine's own regression however late it lands", async () => {
+    const { outcomes, model } = await send([{ atMs: 0, version: 2, latencyMs: 30_000 }], 3);
+    expect(outcomes[0]).toEqual([expect.objectContaining({ ok: false, reason: "timeout" })]);
+    expect(model.listing("A")?.acceptedVersion).toBe(2);
+    expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 0 });
+  });
+
+  it("an older version than the client sent before, still on its way: the engine's own regression however late it lands", async () => {
+    const { model } = await send([
+      { atMs: 0, version: 3, latencyMs: 30_000 }, // lands at 15 s (late, but moves nothing back)
+      { atMs: 1_000, version: 2, latencyMs: 30_000 }, // sent after version 3 — the listing still had 1 — lands at 16 s
+    ]);
+    expect(model.listing("A")?.acceptedVersion).toBe(2);
     expect(model.stats).toMatchObject({ versionRegressions: 1, lateLandingRegressions: 0 });
   });
 
