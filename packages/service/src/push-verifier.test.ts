@@ -63,7 +63,14 @@ function fakePropagator() {
 }
 
 /** Lets the verification (started on the next turn of the event loop) run to its end. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+/**
+ * Lets the verifier finish what it started: it reads the store on a later turn (setImmediate) — so this
+ * waits turns, not milliseconds (a 20 ms sleep became due in the same turn as a starved loop's first
+ * immediate and the test looked before the read had run: a flake under CPU load).
+ */
+const settle = async () => {
+  for (let turn = 0; turn < 20; turn++) await new Promise((resolve) => setImmediate(resolve));
+};
 
 function setup(levels: Record<Sku, StockLevel>) {
   const store = fakeStore(levels);
