@@ -209,7 +209,7 @@ export default async function engineBench(context: BenchContext): Promise<Record
     context.log(`store apply, group commit (≤ ${MAX_ORDERS_PER_CALL} orders per script call), 200 callers: ${storeBatchedPerSecond}/s`);
     const storePerSecond = MAX_ORDERS_PER_CALL > 1 ? storeBatchedPerSecond : storeSinglePerSecond;
 
-    const clients = KINDS.map((kind) => createChannelClient({ kind, channel: kind, baseUrl: `${server.url}/${kind}`, credentials: channelSecrets({ kind, baseUrl: `${server.url}/${kind}` }, "127.0.0.1").credentials, sendVersionHeader: true } as unknown as ChannelClientConfig));
+    const clients = KINDS.map((kind) => createChannelClient({ kind, channel: kind, baseUrl: `${server.url}/${kind}`, credentials: channelSecrets({ kind, baseUrl: `${server.url}/${kind}` }, { host: "127.0.0.1" }).credentials, sendVersionHeader: true } as unknown as ChannelClientConfig));
     // The version header on, as the engine sends it to loopback (mock) channels.
     // Each channel with its own batch size (Amazon 1, Flipkart 10, WooCommerce 100, Shopify 250), ≤ 16 calls in flight.
     async function pushRates(selected: readonly HttpChannelClient[], forMs: number): Promise<(readonly [string, number])[]> {

@@ -117,6 +117,8 @@ const STOREFRONT_CUMULATIVE = (() => {
 })();
 
 const ENGINE_URL = env("ENGINE_URL", "http://127.0.0.1:8080").replace(/\/+$/, "");
+/** The engine's admin token (its adminToken / SYNCLAG_ADMIN_TOKEN), sent as a bearer token to /admin/stock; none by default. */
+const ADMIN_TOKEN = env("ADMIN_TOKEN", "");
 const SKUS = number("SKUS", String(FLASH_SALE.catalog.skus), (n) => Number.isInteger(n) && n >= 1, "a whole number ≥ 1");
 /** Stock per SKU: a number, or a range "min-max" drawn per SKU as the scenario's catalogue is (default 10-30). */
 const STOCK = (() => {
@@ -282,6 +284,13 @@ function prng(path) {
 }
 
 const JSON_HEADERS = { headers: { "content-type": "application/json" } };
+/** The engine's admin routes take JSON only (415 otherwise) and, when the engine has an admin token, that token. */
+const ADMIN_HEADERS = (() => {
+  /** @type {Record<string, string>} */
+  const headers = { "content-type": "application/json" };
+  if (ADMIN_TOKEN !== "") headers.authorization = `Bearer ${ADMIN_TOKEN}`;
+  return { headers };
+})();
 
 export function setup() {
   const speedUp = Math.round(COMPRESSION * 100) / 100;
@@ -293,7 +302,7 @@ export function setup() {
       const seeded = http.post(`${store.url}/_synclag/admin/listings`, JSON.stringify({ listings: items }), JSON_HEADERS);
       check(seeded, { "listings seeded": (r) => r.status === 200 });
     }
-    const engine = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "set", items }), JSON_HEADERS);
+    const engine = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "set", items }), ADMIN_HEADERS);
     check(engine, { "engine stock seeded": (r) => r.status === 200 });
   }
   // The engine's counters count since it started: this run's lag is the difference from now.
@@ -328,7 +337,7 @@ export default buyer;
 /** The scenario's mid-sale restock, through the engine (which pushes it to every channel). */
 export function restock() {
   const items = Array.from({ length: Math.min(FLASH_SALE.restock.skus, SKUS) }, (_, i) => ({ sku: sku(i), quantity: FLASH_SALE.restock.quantity }));
-  const response = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "restock", items }), JSON_HEADERS);
+  const response = http.post(`${ENGINE_URL}/admin/stock`, JSON.stringify({ kind: "restock", items }), ADMIN_HEADERS);
   check(response, { "restock applied": (r) => r.status === 200 });
 }
 

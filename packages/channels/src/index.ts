@@ -24,7 +24,7 @@ export { FetchTransport, UndiciTransport } from "./transport.js";
 export type { HttpReply, HttpRequest, HttpTransport, UndiciTransportOptions } from "./transport.js";
 
 // --- Order notifications (ingest side) ---
-export { AMAZON_SIGNATURE_HEADER, verifyAndNormalize } from "./notifications/verify-and-normalize.js";
+export { AMAZON_SIGNATURE_HEADER, FLIPKART_MAX_CLOCK_SKEW_MS, bodyIndependentSignature, verifyAndNormalize } from "./notifications/verify-and-normalize.js";
 export type { NotificationVerdict, SkippedLine, VerifyOptions } from "./notifications/verify-and-normalize.js";
 
 // --- Errors ---

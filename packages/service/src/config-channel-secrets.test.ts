@@ -27,7 +27,7 @@ describe("channel secrets", () => {
     const problems = problemsOf(() => loadServiceConfig({ config: path }, {}));
     expect(problems).toEqual([expect.stringMatching(/^channels\.0 \(shopify\): .*missing credentials\.apiVersion, credentials\.locationId and notificationSecret/)]);
     // channelSecrets (what the service starts with) has no mock value for a real channel either.
-    const secrets = channelSecrets({ kind: "shopify", baseUrl: "https://myshop.myshopify.com", credentials: { accessToken: "shpat_REAL" } }, "127.0.0.1");
+    const secrets = channelSecrets({ kind: "shopify", baseUrl: "https://myshop.myshopify.com", credentials: { accessToken: "shpat_REAL" } }, { host: "127.0.0.1" });
     expect(secrets.notificationSecret).toBeUndefined();
     expect(Object.values(secrets.credentials)).not.toContain(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
     expect(secrets.credentials).toEqual({ accessToken: "shpat_REAL" });
@@ -36,7 +36,7 @@ describe("channel secrets", () => {
   it("still gives a mock on loopback the mocks' test credentials", () => {
     for (const baseUrl of ["http://127.0.0.1:9002", "http://localhost:9002/shopify", "http://[::1]:9002"]) {
       const config = loadServiceConfig({ channel: [`shopify=${baseUrl}`] }, {});
-      expect(channelSecrets(config.channels[0]!, config.ingest.host).notificationSecret, baseUrl).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
+      expect(channelSecrets(config.channels[0]!, config.ingest).notificationSecret, baseUrl).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
     }
   });
 
@@ -49,14 +49,14 @@ describe("channel secrets", () => {
     }
     const viaEnv = problemsOf(() => loadServiceConfig({}, { SYNCLAG_INGEST_HOST: "0.0.0.0", SYNCLAG_CHANNELS: "woocommerce=http://localhost:15004" }));
     expect(viaEnv.join("\n")).toMatch(/SYNCLAG_CHANNELS "woocommerce=http:\/\/localhost:15004": the ingest listens on 0\.0\.0\.0/);
-    expect(channelSecrets({ kind: "shopify", baseUrl: "http://127.0.0.1:15001" }, "0.0.0.0").notificationSecret).toBeUndefined();
+    expect(channelSecrets({ kind: "shopify", baseUrl: "http://127.0.0.1:15001" }, { host: "0.0.0.0" }).notificationSecret).toBeUndefined();
     // Its own secrets given: fine on any interface.
     const own = loadServiceConfig({ host: "0.0.0.0", channel: ["shopify=http://127.0.0.1:15001"] }, { SYNCLAG_CHANNEL_SHOPIFY_CREDENTIALS: '{"accessToken":"a","apiVersion":"2025-01","locationId":"1"}', SYNCLAG_CHANNEL_SHOPIFY_NOTIFICATION_SECRET: "own-secret" });
-    expect(channelSecrets(own.channels[0]!, own.ingest.host).notificationSecret).toBe("own-secret");
+    expect(channelSecrets(own.channels[0]!, own.ingest).notificationSecret).toBe("own-secret");
     // On loopback (the default host, or given): the mocks' secrets as before.
     for (const host of [undefined, "127.0.0.1", "localhost", "::1", "[::1]"]) {
       const config = loadServiceConfig({ ...(host === undefined ? {} : { host }), channel: ["shopify=http://127.0.0.1:15001"] }, {});
-      expect(channelSecrets(config.channels[0]!, config.ingest.host).notificationSecret, String(host)).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
+      expect(channelSecrets(config.channels[0]!, config.ingest).notificationSecret, String(host)).toBe(DEFAULT_MOCK_CREDENTIALS.shopify.webhookSecret);
     }
   });
 

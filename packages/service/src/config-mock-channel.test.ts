@@ -9,7 +9,7 @@ import { channelSecrets, isMockChannel } from "./config.js";
 describe("isMockChannel", () => {
   it.each(MARKETPLACE_KINDS)("%s: a loopback channel on the mocks' credentials (filled in as `synclag run` has them) is a mock", (kind) => {
     for (const baseUrl of ["http://127.0.0.1:9101", "http://localhost:9101/shop", "http://[::1]:9101"]) {
-      const { credentials } = channelSecrets({ kind, baseUrl }, "127.0.0.1");
+      const { credentials } = channelSecrets({ kind, baseUrl }, { host: "127.0.0.1" });
       expect(isMockChannel({ kind, baseUrl }, credentials), baseUrl).toBe(true);
     }
   });
@@ -32,7 +32,7 @@ describe("isMockChannel", () => {
     ] as const;
     for (const { kind, credentials } of cases) {
       // As the service resolves them: the mocks' values fill in only what is not given.
-      const resolved = channelSecrets({ kind, baseUrl, credentials }, "127.0.0.1").credentials;
+      const resolved = channelSecrets({ kind, baseUrl, credentials }, { host: "127.0.0.1" }).credentials;
       expect(isMockChannel({ kind, baseUrl }, resolved), JSON.stringify(credentials)).toBe(false);
     }
   });

@@ -3,8 +3,10 @@
 // redacted. Easy to get wrong: redaction must be by *key name* and inside URLs (a `redis://:pw@host`
 // password is a secret too) — never by listing known secret fields, which misses the next one added.
 // And the mocks' test secrets are public (in this repository): they may fill in only for a channel on
-// loopback behind an ingest on loopback, never for a real marketplace, whose webhooks anyone could then forge. Durations carry their
-// unit: a bare `30` could be seconds or milliseconds.
+// loopback behind an ingest on loopback that no proxy publishes — the notification secret only for one on
+// the mocks' client credentials too — never for a real marketplace, whose webhooks anyone could then forge
+// (a loopback base URL may be a tunnel or sidecar to one). Durations carry their unit: a bare `30` could
+// be seconds or milliseconds.
 
 import { readFileSync } from "node:fs";
 import { YAMLError, parseDocument } from "yaml";
@@ -16,7 +18,7 @@ import { NatsFeedError, natsAuthentication } from "@synclag/nats-feed";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
-import { redactChannelSpec, redactUrlCredentials } from "./redact.js";
+import { redactChannelSpec, redactUrlCredentials, redactUrlValue } from "./redact.js";
 
 /**
  * A duration: text with its unit ("500ms", "30s", "15m"), or "0" alone. A bare number in text is refused
@@ -41,7 +43,7 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
 });
 
 /** Where durations sit in the configuration (`*` = every item of a list): a number there in a file has no unit. */
-const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"]];
+const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"], ["ingest", "idleTimeout"]];
 
 /** Every URL of a comma-separated NATS server list (cluster seeds), trimmed; empty entries kept (refused). */
 export function natsServers(natsUrl: string): string[] {
@@ -50,10 +52,24 @@ export function natsServers(natsUrl: string): string[] {
 
 const NATS_PROTOCOLS = ["nats:", "tls:"];
 
+/**
+ * A tab or line break inside a URL (not at its ends, which the parser trims): the URL parser drops it
+ * wherever it is, so a password holding one would not be the password sent — and text redaction, which
+ * ends a URL at a line break, could not find the whole user info. A space is fine: node-redis and
+ * nats-feed read it as typed (percent-encoded by the parser, decoded again).
+ */
+function holdsDroppedCharacters(url: string): boolean {
+  return /[\t\r\n]/.test(url.trim());
+}
+const DROPPED_CHARACTERS = "holds a tab or line break, which URL parsers drop (the password sent would not be the one typed): remove it, or percent-encode it (%09, %0A, %0D)";
+
 // Not ws:/wss:: the Node transport of nats.js refuses websocket URLs at connect.
 const natsServerList = z.string().superRefine((text, ctx) => {
   const servers = natsServers(text);
   if (servers.includes("")) ctx.addIssue({ code: "custom", message: "an empty entry in the server list (servers are separated by single commas)" });
+  servers.forEach((server, index) => {
+    if (holdsDroppedCharacters(server)) ctx.addIssue({ code: "custom", message: servers.length > 1 ? `server ${index + 1} ${DROPPED_CHARACTERS}` : DROPPED_CHARACTERS });
+  });
   for (const server of servers) {
     if (server === "") continue;
     let protocol: string | undefined;
@@ -157,6 +173,13 @@ const bundleList = z.array(z.unknown()).transform((entries, ctx): BundleDefiniti
 });
 
 /**
+ * A secret or credential: not empty, and not only whitespace either (an env file's `SECRET= `, a Secret
+ * holding a line break) — an HMAC keyed with " " verifies what anyone signs, and a blank token fails
+ * only later, at the server or the marketplace. Kept as given otherwise (a secret may hold spaces).
+ */
+const secretText = z.string().refine((text) => text.trim() !== "", "must not be empty or only whitespace");
+
+/**
  * NATS credentials as settings of their own, for a secret kept out of the URL (a Kubernetes Secret in
  * SYNCLAG_NATS_PASSWORD, a mounted creds file). One way at a time; credentials in `natsUrl`'s user info
  * must be the same ones (nats-feed's connectNats refuses two different sets). Secrets are redacted from
@@ -165,10 +188,10 @@ const bundleList = z.array(z.unknown()).transform((entries, ctx): BundleDefiniti
 const natsCredentials = z
   .strictObject({
     /** User name (nats-server --user or an authorization block), with `password`. */
-    user: z.string().min(1, "must not be empty").optional(),
+    user: secretText.optional(),
     password: z.string().optional(),
     /** Token (nats-server --auth). */
-    token: z.string().min(1, "must not be empty").optional(),
+    token: secretText.optional(),
     /** A NATS credentials file (user JWT + NKey seed, as `nsc generate creds` writes it), read at every (re)connect. */
     credsFile: z.string().min(1, "must not be empty").optional(),
     /** A file holding the user's NKey seed (`SU…`), read at every (re)connect. */
@@ -259,10 +282,10 @@ const channelSchema = z.strictObject({
   kind,
   /** Base URL of the marketplace's seller API (a mock's URL in tests). */
   baseUrl: url(["http:", "https:"]),
-  /** API credentials for the client; for a base URL on loopback (a mock) the mocks' test credentials fill in what is not given. */
-  credentials: z.record(z.string(), z.string()).optional(),
-  /** Notification verification secret (HMAC secret, Flipkart app secret, eBay public key PEM); on loopback default: the mocks'. */
-  notificationSecret: z.string().min(1).optional(),
+  /** API credentials for the client; for a mock (see `channelSecrets`) the mocks' test credentials fill in what is not given. */
+  credentials: z.record(z.string(), secretText).optional(),
+  /** Notification verification secret (HMAC secret, Flipkart app secret, eBay public key PEM); for a mock default: the mocks'. */
+  notificationSecret: secretText.optional(),
   policy: z
     .strictObject({
       bufferUnits: z.number().int().nonnegative().optional(),
@@ -286,7 +309,9 @@ export const serviceConfigSchema = z.strictObject({
   natsUrl: natsServerList.default("nats://127.0.0.1:4222"),
   /** NATS credentials other than in the URL (see `natsCredentials`). */
   nats: natsCredentials.default({}),
-  redisUrl: url(["redis:", "rediss:"]).default("redis://127.0.0.1:6379"),
+  redisUrl: url(["redis:", "rediss:"])
+    .refine((text) => !holdsDroppedCharacters(text), DROPPED_CHARACTERS)
+    .default("redis://127.0.0.1:6379"),
   strategy: strategy.default("events"),
   ingest: z
     .strictObject({
@@ -302,9 +327,23 @@ export const serviceConfigSchema = z.strictObject({
       publicUrl: publicBaseUrl.optional(),
       /** Without `publicUrl`, rebuild the called URL from X-Forwarded-Proto / X-Forwarded-Host — only behind a proxy that sets them. */
       trustForwardedHeaders: z.boolean({ error: "must be true or false" }).default(false),
+      /** Most connections open at once (more are closed at once, counted and logged). Default: 1,000, or half the open-file limit when lower. */
+      maxConnections: z.number().int().min(1).max(1_000_000).optional(),
+      /** How long a connection may stay open with no request in progress (before its first, between kept-alive ones). Default 5 s. */
+      idleTimeout: duration.refine((ms) => ms > 0, "must be more than 0 (a connection must be closed some time)").optional(),
     })
     .default({ host: DEFAULT_INGEST_HOST, port: 8080, maxBodyBytes: 256 * 1024, trustForwardedHeaders: false }),
   channels: z.array(channelSchema).default([]),
+  /**
+   * The bearer token the admin routes (`/admin/*`) require (`Authorization: Bearer <token>`), from any
+   * peer; without one they answer loopback peers only. Surrounding whitespace is trimmed (a Secret's
+   * trailing line break); at least 16 visible ASCII characters, no spaces (e.g. `openssl rand -hex 32`).
+   */
+  adminToken: z
+    .string()
+    .trim()
+    .refine((text) => /^[\x21-\x7e]{16,}$/.test(text), "must be at least 16 visible ASCII characters with no spaces, e.g. from `openssl rand -hex 32`")
+    .optional(),
   /** Bundles sold out of component SKUs (no stock of their own); see `bundleList`. */
   bundles: bundleList.default([]),
   reconcileInterval: duration.default(900_000),
@@ -603,6 +642,9 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
     ["SYNCLAG_INGEST_PORT", env.SYNCLAG_INGEST_PORT, ["ingest", "port"], numberOrText],
     ["SYNCLAG_INGEST_PUBLIC_URL", env.SYNCLAG_INGEST_PUBLIC_URL, ["ingest", "publicUrl"], String],
     ["SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS", env.SYNCLAG_INGEST_TRUST_FORWARDED_HEADERS, ["ingest", "trustForwardedHeaders"], booleanOrText],
+    ["SYNCLAG_INGEST_MAX_CONNECTIONS", env.SYNCLAG_INGEST_MAX_CONNECTIONS, ["ingest", "maxConnections"], numberOrText],
+    ["SYNCLAG_INGEST_IDLE_TIMEOUT", env.SYNCLAG_INGEST_IDLE_TIMEOUT, ["ingest", "idleTimeout"], String],
+    ["SYNCLAG_ADMIN_TOKEN", env.SYNCLAG_ADMIN_TOKEN, ["adminToken"], String],
     ["SYNCLAG_RECONCILE_INTERVAL", env.SYNCLAG_RECONCILE_INTERVAL, ["reconcileInterval"], String],
     ["SYNCLAG_RECONCILE_FIRST_ROUND_AFTER", env.SYNCLAG_RECONCILE_FIRST_ROUND_AFTER, ["reconcileFirstRoundAfter"], String],
     ["SYNCLAG_REPLICAS", env.SYNCLAG_REPLICAS, ["replicas"], numericOrText],
@@ -664,7 +706,7 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   // Per-channel secrets from the environment (a Kubernetes Secret, a systemd credential), over the file's.
   if (Array.isArray(raw.channels)) {
     const variableOwners = new Map<string, string>();
-    raw.channels = (raw.channels as unknown[]).map((entry) => {
+    raw.channels = (raw.channels as unknown[]).map((entry, index) => {
       const id = rawChannelId(entry);
       if (id === undefined || !isRecord(entry)) return entry;
       const variables = channelSecretVariables(id);
@@ -684,10 +726,17 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
         }
         // Never quoted back: the text is a secret.
         if (!isRecord(parsed) || !Object.values(parsed).every((v) => typeof v === "string")) problems.push(`${variables.credentials}: must be a JSON object of strings, e.g. {"accessToken":"…"}`);
-        else merged.credentials = { ...(isRecord(entry.credentials) ? entry.credentials : {}), ...parsed };
+        else {
+          merged.credentials = { ...(isRecord(entry.credentials) ? entry.credentials : {}), ...parsed };
+          // A problem with one of them (a blank value) names the variable it came from.
+          for (const key of Object.keys(parsed)) origins.set(`channels.${index}.credentials.${key}`, variables.credentials);
+        }
       }
       const secretText = env[variables.notificationSecret];
-      if (secretText !== undefined) merged.notificationSecret = secretText;
+      if (secretText !== undefined) {
+        merged.notificationSecret = secretText;
+        origins.set(`channels.${index}.notificationSecret`, variables.notificationSecret);
+      }
       return merged;
     });
   }
@@ -701,7 +750,8 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       const [head, index, ...rest] = issue.path;
       const channelOrigin = head === "channels" && typeof index === "number" ? channelSchemaWhere[index] : undefined;
       if (channelOrigin !== undefined) {
-        problems.push(`${channelOrigin}${rest.length === 0 ? "" : ` (${rest.map(String).join(".")})`}: ${issue.message}`);
+        const variable = origins.get(path);
+        problems.push(`${channelOrigin}${rest.length === 0 ? "" : ` (${rest.map(String).join(".")}${variable === undefined ? "" : `, from ${variable}`})`}: ${issue.message}`);
         continue;
       }
       const origin = origins.get(path);
@@ -710,14 +760,20 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
   }
   // On the raw entries, so a duplicate is listed with every other problem, not only once the rest is valid.
   if (Array.isArray(raw.channels)) {
-    const ingestHost = isRecord(raw.ingest) && typeof raw.ingest.host === "string" ? raw.ingest.host : DEFAULT_INGEST_HOST;
+    // The ingest as the schema will read it; an invalid publicUrl or trustForwardedHeaders (reported on its own) counts as a proxy in front.
+    const rawIngest = isRecord(raw.ingest) ? raw.ingest : {};
+    const ingest: IngestExposure = {
+      host: typeof rawIngest.host === "string" ? rawIngest.host : DEFAULT_INGEST_HOST,
+      ...(rawIngest.publicUrl === undefined ? {} : { publicUrl: typeof rawIngest.publicUrl === "string" ? rawIngest.publicUrl : JSON.stringify(rawIngest.publicUrl) }),
+      trustForwardedHeaders: rawIngest.trustForwardedHeaders !== undefined && rawIngest.trustForwardedHeaders !== false,
+    };
     const ids = new Set<string>();
     (raw.channels as unknown[]).forEach((channel, index) => {
       const name = rawChannelId(channel);
       if (name === undefined) return;
       if (ids.has(name)) problems.push(`channels: ${name} is configured twice (give each an id)`);
       ids.add(name);
-      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`, ingestHost);
+      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`, ingest);
       if (secrets !== undefined) problems.push(secrets);
     });
   }
@@ -739,7 +795,8 @@ const SECRET_KEY = /secret|token|password|passwd|authorization|credential|(?:^|[
 export function redactConfig(value: unknown, key = ""): unknown {
   if (typeof value === "string") {
     if (SECRET_KEY.test(key)) return "[redacted]";
-    return redactUrlCredentials(value);
+    // A URL value as the parser reads it (`natsUrl`, `redisUrl`), then as text: user info, secret parameters.
+    return redactUrlCredentials(redactUrlValue(value));
   }
   if (Array.isArray(value)) return value.map((item) => redactConfig(item, key));
   if (typeof value === "object" && value !== null) {
@@ -790,9 +847,31 @@ export function isLoopbackHost(host: string): boolean {
   return isLoopback(host.trim().replace(/^\[(.*)\]$/, "$1").toLowerCase());
 }
 
-/** Whether the mocks' public test secrets may fill in for a channel: a mock on loopback, behind an ingest on loopback. */
-function mockSecretsAllowed(baseUrl: string, ingestHost: string): boolean {
-  return isLoopbackUrl(baseUrl) && isLoopbackHost(ingestHost);
+/** What the secrets of a channel depend on in the ingest's settings: where it listens, and whether a proxy publishes it. */
+export type IngestExposure = Pick<ServiceConfig["ingest"], "host"> & { readonly publicUrl?: string | undefined; readonly trustForwardedHeaders?: boolean | undefined };
+
+/**
+ * Why the ingest takes webhooks from the network, or undefined: it listens off loopback, or a proxy
+ * publishes it — `publicUrl` (the base URL the marketplaces call) or `trustForwardedHeaders` (a proxy in
+ * front). Easy to get wrong: the listen host alone says nothing behind a proxy (found by review: an
+ * ingest on 127.0.0.1 behind a TLS proxy verified a real shop's webhooks with the mocks' public secret).
+ */
+export function ingestExposure(ingest: IngestExposure): string | undefined {
+  if (!isLoopbackHost(ingest.host)) return `the ingest listens on ${ingest.host}, not on loopback`;
+  if (ingest.publicUrl !== undefined) return `the ingest is reached through a proxy (ingest.publicUrl${ingest.publicUrl.trim() === "" ? "" : ` ${ingest.publicUrl.trim()}`})`;
+  if (ingest.trustForwardedHeaders === true) return "the ingest is reached through a proxy (ingest.trustForwardedHeaders)";
+  return undefined;
+}
+
+/** Whether the mocks' public test credentials may fill in for a channel: a base URL on loopback, behind an ingest on loopback that no proxy publishes. */
+function mockSecretsAllowed(baseUrl: string, ingest: IngestExposure): boolean {
+  return isLoopbackUrl(baseUrl) && ingestExposure(ingest) === undefined;
+}
+
+/** `given` over the mocks' test credentials of `kind` (as text). */
+function withMockCredentials(kind: MarketplaceKind, given: Readonly<Record<string, string>>): Record<string, string> {
+  const defaults = DEFAULT_MOCK_CREDENTIALS[kind] as unknown as Record<string, string | number>;
+  return { ...Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, String(v)])), ...given };
 }
 
 /**
@@ -826,48 +905,60 @@ function joinWords(words: readonly string[]): string {
 
 /**
  * What a channel lacks to run without the mocks' test secrets — those are in this repository for anyone
- * to read, so a real marketplace on them would accept forged webhooks — or undefined: a base URL on
- * loopback (a mock) behind an ingest listening on loopback (`ingestHost`) needs nothing; an unknown kind
- * or unreadable URL is another problem. `where` opens the message. An ingest on any other address takes
- * webhooks from the network, and a loopback base URL may be a tunnel or port-forward to a real shop
- * (found by review: forged webhooks were accepted so), so there a loopback channel needs its own secrets too.
+ * to read, so a real marketplace on them would accept forged webhooks — or undefined; an unknown kind or
+ * unreadable URL is another problem. `where` opens the message. A mock — a base URL on loopback, behind an
+ * ingest on loopback that no proxy publishes (`ingestExposure`), on the mocks' client credentials
+ * (`isMockChannel`) — needs nothing. A loopback channel on credentials of its own may be a tunnel,
+ * port-forward or egress sidecar to a real shop: the mocks fill in the rest of its client credentials, but
+ * its notification secret must be its own. Anywhere else (an ingest off loopback or behind a proxy takes
+ * webhooks from the network) every credential and the notification secret must be given. Blank = missing.
  */
-export function channelSecretProblem(entry: unknown, where: string, ingestHost: string): string | undefined {
+export function channelSecretProblem(entry: unknown, where: string, ingest: IngestExposure): string | undefined {
   if (!isRecord(entry) || typeof entry.kind !== "string" || !(MARKETPLACE_KINDS as readonly string[]).includes(entry.kind) || typeof entry.baseUrl !== "string") return undefined;
   try {
     new URL(entry.baseUrl);
   } catch {
     return undefined;
   }
-  if (mockSecretsAllowed(entry.baseUrl, ingestHost)) return undefined;
   const kind = entry.kind as MarketplaceKind;
   const credentials = isRecord(entry.credentials) ? entry.credentials : {};
-  const given = (value: unknown): boolean => typeof value === "string" && value !== "";
-  const missing = REQUIRED_CREDENTIALS[kind].filter((key) => !given(credentials[key])).map((key) => `credentials.${key}`);
+  const given = (value: unknown): boolean => typeof value === "string" && value.trim() !== "";
   const secretKey = NOTIFICATION_SECRET_CREDENTIAL[kind];
+  const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
+  if (mockSecretsAllowed(entry.baseUrl, ingest)) {
+    if (secretKey === undefined || given(entry.notificationSecret) || given(credentials[secretKey])) return undefined;
+    const texts = Object.fromEntries(Object.entries(credentials).filter((pair): pair is [string, string] => typeof pair[1] === "string"));
+    if (isMockChannel({ kind, baseUrl: entry.baseUrl }, withMockCredentials(kind, texts))) return undefined;
+    const inCredentials = REQUIRED_CREDENTIALS[kind].includes(secretKey);
+    const give = inCredentials ? `its credentials.${secretKey} in the --config file or in ${variables.credentials} (a JSON object)` : `its notificationSecret in the --config file or in ${variables.notificationSecret}`;
+    return `${where}: it runs on credentials of its own, not the mocks' (a loopback base URL may be a tunnel, port-forward or egress sidecar to a real shop): give ${give} — the mocks' test secret is public, anyone could sign its webhooks with it; missing ${inCredentials ? `credentials.${secretKey}` : "notificationSecret"}`;
+  }
+  const missing = REQUIRED_CREDENTIALS[kind].filter((key) => !given(credentials[key])).map((key) => `credentials.${key}`);
   const needsSecret = secretKey !== undefined && !REQUIRED_CREDENTIALS[kind].includes(secretKey);
   if (needsSecret && !given(entry.notificationSecret) && !given(credentials[secretKey])) missing.push("notificationSecret");
   if (missing.length === 0) return undefined;
-  const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
   const what = needsSecret ? "credentials and notificationSecret" : "credentials";
   const envs = needsSecret ? `${variables.credentials} (a JSON object) and ${variables.notificationSecret}` : `${variables.credentials} (a JSON object)`;
-  const why = isLoopbackUrl(entry.baseUrl) ? `the ingest listens on ${ingestHost}, not on loopback` : "not a mock on loopback";
-  return `${where}: ${why}: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public, used only for a base URL on loopback with the ingest listening on loopback); missing ${joinWords(missing)}`;
+  const why = isLoopbackUrl(entry.baseUrl) ? (ingestExposure(ingest) ?? "not a mock on loopback") : "not a mock on loopback";
+  return `${where}: ${why}: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public: used only for a base URL on loopback behind an ingest on loopback that no proxy publishes); missing ${joinWords(missing)}`;
 }
 
 /**
  * The client credentials and notification secret of a channel: the configured ones; for a base URL on
- * loopback (a mock), with the ingest listening on loopback (`ingestHost`), the mocks' test ones fill in
- * what is not given. Never for anything else.
+ * loopback behind an ingest on loopback that no proxy publishes (`ingest`), the mocks' test credentials
+ * fill in what is not given. Easy to get wrong: the mocks' *notification* secret (what signs a webhook)
+ * only for a mock — a channel on the mocks' client credentials too (`isMockChannel`). A loopback channel
+ * on its own token may be a real shop behind a tunnel or sidecar: it gets its own secret or none (and
+ * `channelSecretProblem` refuses it before). Never anything of the mocks' anywhere else.
  */
-export function channelSecrets(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl" | "credentials" | "notificationSecret">, ingestHost: string): { credentials: Record<string, string>; notificationSecret: string | undefined } {
-  const credentials: Record<string, string> = {};
-  if (mockSecretsAllowed(channel.baseUrl, ingestHost)) {
-    const defaults = DEFAULT_MOCK_CREDENTIALS[channel.kind] as unknown as Record<string, string | number>;
-    for (const [k, v] of Object.entries(defaults)) credentials[k] = String(v);
-  }
-  Object.assign(credentials, channel.credentials ?? {});
+export function channelSecrets(channel: Pick<ChannelConfigEntry, "kind" | "baseUrl" | "credentials" | "notificationSecret">, ingest: IngestExposure): { credentials: Record<string, string>; notificationSecret: string | undefined } {
+  const given = channel.credentials ?? {};
+  const credentials = mockSecretsAllowed(channel.baseUrl, ingest) ? withMockCredentials(channel.kind, given) : { ...given };
   const secretKey = NOTIFICATION_SECRET_CREDENTIAL[channel.kind];
-  const notificationSecret = channel.notificationSecret ?? (secretKey === undefined ? undefined : credentials[secretKey]);
-  return { credentials, notificationSecret };
+  const own = channel.notificationSecret ?? (secretKey === undefined ? undefined : given[secretKey]);
+  if (own !== undefined || secretKey === undefined || credentials[secretKey] === undefined) return { credentials, notificationSecret: own };
+  // The mocks' secret, filled in: a mock's, or nobody's (not even among the client's credentials).
+  if (isMockChannel(channel, credentials)) return { credentials, notificationSecret: credentials[secretKey] };
+  const { [secretKey]: _mocks, ...theirs } = credentials;
+  return { credentials: theirs, notificationSecret: undefined };
 }

@@ -30,7 +30,8 @@ import { channelBudgetPerReplica, channelSecretProblem, channelSecrets, reconcil
 import { EbayKeyResolver, fetchEbayPublicKey, type EbayKeyStore } from "./ebay-key-resolver.js";
 import { EngineEventLog } from "./engine-events.js";
 import { ServiceError } from "./errors.js";
-import { startIngestServer, type IngestChannel, type RunningIngestServer } from "./ingest-server.js";
+import { SIGNATURE_NEW_CLAIMS_MS, orderTimeLimits, startIngestServer, type IngestChannel, type RunningIngestServer } from "./ingest-server.js";
+import { SignatureReplayGuard, redisSignatureClaimStore } from "./signature-replay-guard.js";
 import { LagObservingClient } from "./lag-observing-client.js";
 import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
@@ -196,9 +197,9 @@ export class EngineService {
     logger.info({ config: redactConfig(config) }, "starting the synclag engine");
     const parsed = parseStrategy(config.strategy);
     if (!parsed.ok) throw new ServiceError("config", parsed.problem);
-    // The repository's mock secrets are public: a channel off loopback (or behind an ingest off loopback) runs on its own or not at all
+    // The repository's mock secrets are public: a channel off loopback (or behind an ingest off loopback or behind a proxy) runs on its own or not at all
     // (loadServiceConfig lists the same problems; a config built in code is checked here).
-    const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`, config.ingest.host)).filter((p) => p !== undefined);
+    const secretProblems = config.channels.map((entry, index) => channelSecretProblem(entry, `channels.${index} (${entry.id ?? entry.kind})`, config.ingest)).filter((p) => p !== undefined);
     if (secretProblems.length > 0) throw new ServiceError("config", `invalid configuration: ${secretProblems.join("; ")}`, { problems: secretProblems });
     const delayProblem = shutdownDelayProblem(config);
     if (delayProblem !== undefined) throw new ServiceError("config", `invalid configuration: shutdownDelay: ${delayProblem}`, { problems: [`shutdownDelay: ${delayProblem}`] });
@@ -249,7 +250,7 @@ export class EngineService {
     };
     for (const entry of config.channels) {
       const id = entry.id ?? entry.kind;
-      const { credentials, notificationSecret } = channelSecrets(entry, config.ingest.host);
+      const { credentials, notificationSecret } = channelSecrets(entry, config.ingest);
       let client: HttpChannelClient;
       try {
         // The stand-in version header is for synclag's mocks (ground truth): on loopback *and* on their public test
@@ -599,6 +600,18 @@ export class EngineService {
       throw failure("environment", "cannot start the engine", error);
     }
     if (parsed.strategy.kind === "events") logger.info({ entries: events.outboxReplayed }, "outbox replayed: pushes a previous process had not confirmed");
+    // Redis down (or a flood of Flipkart notifications): every notification would say so; once a minute is enough.
+    const onceAMinute = (message: string): ((fields: Record<string, unknown>) => void) => {
+      let warnedAtMs = -Infinity;
+      return (fields) => {
+        const now = systemClock.now();
+        if (now - warnedAtMs < 60_000) return;
+        warnedAtMs = now;
+        logger.warn(fields, message);
+      };
+    };
+    const warnSignatureStore = onceAMinute("Flipkart signatures seen could not be shared in Redis: this instance's own memory decides alone meanwhile — a captured delivery's headers sent to another instance are not recognised (logged at most once a minute)");
+    const warnSignatureEvicted = onceAMinute("more Flipkart signatures seen within their validity than this instance remembers: the oldest were forgotten (Redis still has them) (logged at most once a minute)");
     let ingest: RunningIngestServer;
     try {
       const listening = startIngestServer({
@@ -607,6 +620,19 @@ export class EngineService {
         maxBodyBytes: config.ingest.maxBodyBytes,
         ...(config.ingest.publicUrl === undefined ? {} : { publicUrl: config.ingest.publicUrl }),
         trustForwardedHeaders: config.ingest.trustForwardedHeaders,
+        // Replay protection: no order older than the store can deduplicate (its idempotency TTL less a
+        // margin), and Flipkart's signatures, which do not cover the body, shared with the other replicas in Redis.
+        orderTimeLimits: orderTimeLimits(store.idempotencyTtlMs),
+        signatureReplayGuard: new SignatureReplayGuard({
+          newClaimsForMs: SIGNATURE_NEW_CLAIMS_MS,
+          store: redisSignatureClaimStore(() => epochClient, `${store.keys.keyspace}signatures:`),
+          onStoreError: (error) => warnSignatureStore({ err: error }),
+          onEvicted: () => warnSignatureEvicted({}),
+        }),
+        // Admin routes: the token when given (else loopback peers only); connections: idle ones closed, a cap.
+        ...(config.adminToken === undefined ? {} : { adminToken: config.adminToken }),
+        ...(config.ingest.maxConnections === undefined ? {} : { maxConnections: config.ingest.maxConnections }),
+        ...(config.ingest.idleTimeout === undefined ? {} : { idleTimeoutMs: config.ingest.idleTimeout }),
         channels: ingestChannels,
         publish: (event) => guard.publish(event),
         metrics,

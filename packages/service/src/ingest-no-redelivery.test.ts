@@ -21,12 +21,13 @@ async function start(channels: readonly IngestChannel[], publish: (event: OrderE
 }
 
 function wooOrder(url: string, id: number) {
-  const body = JSON.stringify({ id, status: "processing", date_created_gmt: "2026-11-28T10:00:00", line_items: [{ sku: "SKU-1", quantity: 3 }] });
+  // The order's time is now: the ingest ignores an order older than the store can deduplicate.
+  const body = JSON.stringify({ id, status: "processing", date_created_gmt: new Date().toISOString().slice(0, 19), line_items: [{ sku: "SKU-1", quantity: 3 }] });
   return fetch(`${url}/ingest/woocommerce`, { method: "POST", headers: { "content-type": "application/json", "x-wc-webhook-topic": "order.created", "x-wc-webhook-signature": createHmac("sha256", WOO_SECRET).update(body).digest("base64") }, body });
 }
 
 function shopifyOrder(url: string, id: number) {
-  const body = JSON.stringify({ id, created_at: "2026-11-28T10:00:00Z", line_items: [{ sku: "SKU-1", quantity: 1 }] });
+  const body = JSON.stringify({ id, created_at: new Date().toISOString(), line_items: [{ sku: "SKU-1", quantity: 1 }] });
   return fetch(`${url}/ingest/shopify`, { method: "POST", headers: { "content-type": "application/json", "x-shopify-hmac-sha256": createHmac("sha256", SHOPIFY_SECRET).update(body).digest("base64") }, body });
 }
 

@@ -2,7 +2,13 @@
 // verify the signature with @synclag/channels, normalise to an OrderEvent, publish to JetStream with the
 // order id as message id), stock counts and restocks (`POST /admin/stock`, and
 // `POST /admin/stock/restored` after a store data loss), and `/metrics` (Prometheus text), `/healthz`,
-// `/readyz` and `/readyz/ingest` out. Listens on loopback by default: the admin routes have no auth.
+// `/readyz` and `/readyz/ingest` out. Listens on loopback by default. The admin routes take JSON only,
+// nothing a browser sends cross-site, and either the admin token (`adminToken`) or a local peer — found by
+// review: any web page could change the stock through the loopback listener with a text/plain "simple
+// request", and DNS rebinding could read the answers. And connections are not held for free: idle ones
+// are closed after `idleTimeoutMs` (Node's own timeouts start at the first byte), at most
+// `maxConnections` are open, and a request refused before its body was read closes its connection
+// rather than reading the rest (a 413 used to read the oversized body for up to requestTimeout).
 // Easy to get wrong: answer 2xx only after the PubAck — a marketplace that got 200 never redelivers, so
 // a 200 before the event is stored loses the order; and answer 401/400 (not 5xx) for bad signatures and
 // malformed bodies, or the marketplace retries a delivery that can never succeed. A 5xx is only safe
@@ -12,18 +18,27 @@
 // on a client: one that stalls mid-upload must not hold a shutdown past its deadline. Flipkart signs the
 // URL it called: behind a TLS-terminating proxy that is the public `https://…` URL, not the
 // `http://<Host>` this server sees — give `publicUrl` (or trust the proxy's X-Forwarded-* headers).
+// A signed delivery can be replayed (found by review): an order older than the store can deduplicate is
+// a 200 "too old", never published (`orderTimeLimits`), and Flipkart's signature — which covers no body
+// — is taken with another body only shortly after its first sighting (signature-replay-guard.ts).
 // And two readiness answers, not one: the webhook load balancer must keep an instance that can still
 // store webhooks (`/readyz/ingest`: NATS, not Redis — orders wait in JetStream) even when the engine
 // behind it cannot apply them (`/readyz`); and on a stop, readiness goes 503 *before* the listener
 // closes (`markShuttingDown`), so a balancer stops routing here while webhooks are still taken.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
-import { verifyAndNormalize, type NotificationVerdict } from "@synclag/channels";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { isIP, type AddressInfo, type Socket } from "node:net";
+import { FLIPKART_MAX_CLOCK_SKEW_MS, bodyIndependentSignature, verifyAndNormalize, type NotificationVerdict } from "@synclag/channels";
 import { checkQuantity, normalizeSku, type ChannelId, type Metrics, type OrderEvent, type Problem } from "@synclag/core";
-import type { MarketplaceKind } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
+import { isLoopback } from "@synclag/mock-marketplaces";
+import { DEFAULT_IDEMPOTENCY_TTL_MS } from "@synclag/redis-store";
 import type { Logger } from "pino";
 import type { EbayKeyLookup } from "./ebay-key-resolver.js";
+import { orderContentHash } from "./order-id-guard.js";
+import { SignatureReplayGuard } from "./signature-replay-guard.js";
 
 export interface IngestChannel {
   readonly id: ChannelId;
@@ -59,6 +74,20 @@ export interface IngestServerOptions {
    * URL its signature is checked against.
    */
   readonly trustForwardedHeaders?: boolean;
+  /**
+   * How old, and how far ahead of this clock, an order's own time may be (`orderTimeLimits`): an older
+   * order is answered 200 `{accepted: "ignored", reason: "too_old"}` and not published — the store no
+   * longer recognises its redelivery — one further ahead 503. Default: `orderTimeLimits` of the store's
+   * default idempotency TTL (7 days).
+   */
+  readonly orderTimeLimits?: OrderTimeLimits;
+  /**
+   * Remembers the signatures that do not cover the body (Flipkart's) and what came with them. Default:
+   * one of this process's own (`SignatureReplayGuard` without a store: replicas do not share it).
+   */
+  readonly signatureReplayGuard?: SignatureReplayGuard;
+  /** The clock the notifications' own times are judged by (order time, Flipkart's X_Date), ms. Default `Date.now`. */
+  readonly now?: () => number;
   readonly channels: readonly IngestChannel[];
   /** `rechecked`: published again under a distinct message id for the store to check (see order-id-guard.ts). */
   readonly publish: (event: OrderEvent) => Promise<{ readonly duplicate: boolean; readonly rechecked?: boolean }>;
@@ -97,6 +126,19 @@ export interface IngestServerOptions {
    * closes the connection. Default 30 000.
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Longest a connection stays open with no request in progress (ms): before its first byte — which
+   * Node's own request timeouts do not cover — and between kept-alive requests. Default 5 000, or
+   * `requestTimeoutMs` when shorter.
+   */
+  readonly idleTimeoutMs?: number;
+  /** Most connections open at once; more are closed at once (counted, logged at most once per interval). Default: `defaultMaxConnections()`. */
+  readonly maxConnections?: number;
+  /**
+   * The bearer token admin requests must carry (`Authorization: Bearer <token>`), from any peer. Absent:
+   * admin requests are taken from a loopback peer only, with a Host that cannot be a rebound name.
+   */
+  readonly adminToken?: string;
 }
 
 export interface RunningIngestServer {
@@ -116,6 +158,47 @@ export interface RunningIngestServer {
   close(): Promise<void>;
 }
 
+/** How old, and how far ahead of the ingest's clock, an order's own time may be (ms). */
+export interface OrderTimeLimits {
+  readonly maxAgeMs: number;
+  readonly maxAheadMs: number;
+}
+
+/**
+ * Taken off the store's idempotency TTL for the oldest order time accepted. A captured, signed
+ * notification can be replayed at any time (Shopify's HMAC, like the others', carries no time), and
+ * once the store forgot the order id (its record expires after the TTL) the replay would be applied
+ * again. The record is written when the order's first delivery is applied — no earlier than its order
+ * time less `MAX_ORDER_TIME_AHEAD_MS` (a delivery further ahead is refused) — so a replay taken at most
+ * TTL − margin after the order time still meets it as long as the margin exceeds that bound. The rest of
+ * the day is slack: clocks that disagree (this host, Redis, the other replicas) and a replay waiting in
+ * JetStream before it is applied (a Redis outage of up to ~23 h). What it costs: a genuine notification
+ * delivered more than TTL − 1 day (6 days) after its order is ignored — every marketplace stops
+ * retrying long before (Shopify after 4 h).
+ */
+export const ORDER_AGE_MARGIN_MS = 86_400_000;
+/**
+ * How far ahead of this clock an order's time may be: clocks on NTP differ by milliseconds, an hour is
+ * room for a badly set one. Further ahead is 503 (the marketplace redelivers; once the time is within
+ * the bound it is taken). Must stay below `ORDER_AGE_MARGIN_MS` (see there).
+ */
+export const MAX_ORDER_TIME_AHEAD_MS = 3_600_000;
+/**
+ * How long after this ingest first saw a signature that does not cover the body (Flipkart's) it is
+ * taken with another body: Flipkart's delivery timeout (10 s) — every delivery it signed in that second
+ * has arrived by then, or was given up and is retried under a new signature (signature-replay-guard.ts).
+ */
+export const SIGNATURE_NEW_CLAIMS_MS = DEFAULT_PROFILES.flipkart.notifications.deliveryTimeoutMs ?? 10_000;
+/** A body-independent signature is remembered this long past the last instant the verifier takes it. */
+const SIGNATURE_KEEP_SLACK_MS = 60_000;
+
+/** The order-time rule for a store that remembers order ids for `idempotencyTtlMs` (see `ORDER_AGE_MARGIN_MS`). */
+export function orderTimeLimits(idempotencyTtlMs: number): OrderTimeLimits {
+  const maxAgeMs = idempotencyTtlMs - ORDER_AGE_MARGIN_MS;
+  if (!(maxAgeMs >= MAX_ORDER_TIME_AHEAD_MS)) throw new RangeError(`the store's idempotency TTL (${idempotencyTtlMs} ms) leaves no room for the order-time rule: it must be at least ${ORDER_AGE_MARGIN_MS + MAX_ORDER_TIME_AHEAD_MS} ms`);
+  return { maxAgeMs, maxAheadMs: MAX_ORDER_TIME_AHEAD_MS };
+}
+
 class BodyTooLarge extends Error {
   constructor() {
     super("body too large");
@@ -123,15 +206,26 @@ class BodyTooLarge extends Error {
   }
 }
 
+/**
+ * The body, up to `limit` bytes. Over it (declared or sent): `BodyTooLarge`, and nothing more is read —
+ * answer with `replyAndClose`, which closes the connection instead of reading the rest.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(new BodyTooLarge());
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     request.on("data", (chunk: Buffer) => {
+      if (over) return;
       size += chunk.length;
       if (size > limit) {
+        over = true;
+        chunks.length = 0;
+        // Stop reading: the answer closes the connection (reading on drained up to requestTimeout of body).
+        request.pause();
         reject(new BodyTooLarge());
-        request.resume();
         return;
       }
       chunks.push(chunk);
@@ -149,6 +243,126 @@ function reply(response: ServerResponse, status: number, body: unknown, contentT
   const text = typeof body === "string" ? body : JSON.stringify(body);
   response.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text) });
   response.end(text);
+}
+
+/**
+ * An answer given before the request's body was read (a refusal, a 413): with `Connection: close`, so
+ * Node closes the connection once the answer is flushed instead of reading the rest of the body to reach
+ * the next request — which anyone could make as long as requestTimeout allows.
+ */
+function replyAndClose(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  for (const [name, value] of Object.entries(headers)) response.setHeader(name, value);
+  response.setHeader("connection", "close");
+  reply(response, status, body);
+}
+
+/**
+ * The connection cap by default: 1,000 — plenty for webhooks answered in milliseconds — or half the
+ * process's open-file limit when that is lower (16 at least): a cap above the limit protects nothing,
+ * and NATS, Redis and the pushes to the channels need descriptors too.
+ */
+export function defaultMaxConnections(openFileLimit: number | undefined = openFileSoftLimit()): number {
+  if (openFileLimit === undefined || !Number.isFinite(openFileLimit)) return 1_000;
+  return Math.max(16, Math.min(1_000, Math.floor(openFileLimit / 2)));
+}
+
+/** The process's soft open-file limit (Linux `/proc/self/limits`); undefined elsewhere or unlimited. */
+function openFileSoftLimit(): number | undefined {
+  try {
+    const soft = /^Max open files\s+(\d+)/m.exec(readFileSync("/proc/self/limits", "utf8"))?.[1];
+    return soft === undefined ? undefined : Number(soft);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Why an admin request is refused: its status, a reason (the metric's label) and a message for the caller. */
+export interface AdminRefusal {
+  readonly status: 401 | 403 | 415;
+  readonly reason: "cross_site" | "unauthorized" | "not_local" | "host" | "content_type";
+  /** The answer's `error`. */
+  readonly error: string;
+  readonly message: string;
+}
+
+/** Headers a proxy adds: a request carrying one came through a proxy, whatever the peer address says. */
+const PROXY_HEADERS = ["forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip"] as const;
+
+/** A peer address on loopback, an IPv4-mapped one (`::ffff:127.0.0.1`, a dual-stack listener) included. */
+function isLoopbackPeer(address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  return isLoopback(mapped ?? address.toLowerCase());
+}
+
+/** A host name as compared: lower case, no brackets, no trailing dot. */
+function hostName(text: string): string {
+  return text.trim().replace(/^\[(.*)\]$/, "$1").replace(/\.$/, "").toLowerCase();
+}
+
+/** A URL's host name as compared; undefined when it is no URL. */
+function urlHostName(url: string): string | undefined {
+  try {
+    return hostName(new URL(url).hostname);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The name in a Host header (`[::1]:8080` → `::1`, `Example.com.:80` → `example.com`). */
+function hostHeaderName(header: string): string {
+  const text = header.trim();
+  const bracketed = /^\[([^\]]*)\](?::\d*)?$/.exec(text);
+  return hostName(bracketed ? (bracketed[1] as string) : text.replace(/:\d*$/, ""));
+}
+
+/** Both sides hashed first: equal lengths for timingSafeEqual, and no early exit on the first byte that differs. */
+function sameToken(presented: string, expected: string): boolean {
+  const digest = (text: string) => createHash("sha256").update(text, "utf8").digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
+/**
+ * Whether an admin request (`POST /admin/*`) is refused, and why. In order: anything a browser sends for
+ * another site's page (`Origin` — browsers send it with every POST —, `Sec-Fetch-Site: cross-site` or
+ * `same-site`): 403; then, with an admin token, the bearer token (401 without it or with another one);
+ * without one, a loopback peer with no proxy's forwarding header (403 `not_local`) and a Host that cannot
+ * be a name rebound to this address — loopback names, IP literals, the listen host, `publicUrl`'s host
+ * (403 `host`); then a JSON body (`Content-Type: application/json`, 415) — a cross-site page cannot send
+ * that without a preflight, which this server never answers. curl and scripts send no Origin.
+ * Easy to get wrong: the peer being loopback is no proof of a local operator — a proxy or tunnel on this
+ * host forwards from loopback; hence the forwarding headers, the Host check and, there, the token.
+ */
+export function adminRequestRefusal(request: { readonly headers: IncomingHttpHeaders; readonly remoteAddress: string | undefined }, options: { readonly adminToken?: string | undefined; readonly host: string; readonly publicUrl?: string | undefined }): AdminRefusal | undefined {
+  const { headers } = request;
+  const fetchSite = firstValue(headers["sec-fetch-site"])?.toLowerCase();
+  if (headers.origin !== undefined || fetchSite === "cross-site" || fetchSite === "same-site") {
+    return { status: 403, reason: "cross_site", error: "cross_site", message: "admin requests from a web page are refused (Origin or Sec-Fetch-Site present): use curl or a script" };
+  }
+  if (options.adminToken !== undefined) {
+    const presented = /^bearer +(\S+) *$/i.exec(headers.authorization ?? "")?.[1];
+    if (presented === undefined || !sameToken(presented, options.adminToken)) return { status: 401, reason: "unauthorized", error: "unauthorized", message: "admin requests need the admin token: Authorization: Bearer <adminToken>" };
+  } else {
+    if (!isLoopbackPeer(request.remoteAddress) || PROXY_HEADERS.some((name) => headers[name] !== undefined)) {
+      return { status: 403, reason: "not_local", error: "not_local", message: "without an admin token (adminToken, SYNCLAG_ADMIN_TOKEN) admin requests are taken from loopback only, not through a proxy" };
+    }
+    const host = headers.host;
+    if (host !== undefined) {
+      const name = hostHeaderName(host);
+      const allowed = isIP(name) !== 0 || name === "localhost" || name.endsWith(".localhost") || name === hostName(options.host) || (options.publicUrl !== undefined && name === urlHostName(options.publicUrl));
+      if (!allowed) return { status: 403, reason: "host", error: "host", message: `admin requests are taken for a loopback or IP address Host, the listen host or the public URL's host, not ${JSON.stringify(name.slice(0, 100))} (set adminToken to use other names)` };
+    }
+  }
+  const mediaType = (headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase();
+  if (mediaType !== "application/json") return { status: 415, reason: "content_type", error: "unsupported_media_type", message: "admin requests must be sent as Content-Type: application/json" };
+  return undefined;
+}
+
+/** A duration for a message: whole days, else whole hours, else seconds. */
+function formatDays(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000} day${ms === 86_400_000 ? "" : "s"}`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hour${ms === 3_600_000 ? "" : "s"}`;
+  return `${Math.round(ms / 1000)} s`;
 }
 
 /** eBay's signature header names the key; the verifier needs its PEM. */
@@ -254,6 +468,10 @@ function calledUrl(request: Pick<IncomingMessage, "headers" | "url">, options: {
 export async function startIngestServer(options: IngestServerOptions): Promise<RunningIngestServer> {
   const channels = new Map(options.channels.map((c) => [c.id, c]));
   const { logger, metrics } = options;
+  // Replay protection (the notification's own times, Flipkart's signatures): see orderTimeLimits and signature-replay-guard.ts.
+  const clock = options.now ?? Date.now;
+  const timeLimits = options.orderTimeLimits ?? orderTimeLimits(DEFAULT_IDEMPOTENCY_TTL_MS);
+  const signatureGuard = options.signatureReplayGuard ?? new SignatureReplayGuard({ newClaimsForMs: SIGNATURE_NEW_CLAIMS_MS });
   let closing = false;
   // The drain window before close(): readiness 503, requests still served (markShuttingDown).
   let shuttingDown = false;
@@ -301,6 +519,23 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     unloggedRejections = 0;
   };
 
+  // Warnings about what anyone can send (bad signatures, refused admin requests, connections over the
+  // cap): the metric counts every one, the log gets at most one line per interval per key, carrying how
+  // many were not logged since. Keys are few and fixed — channel ids, reasons —, never request input.
+  const lastWarnings = new Map<string, { lastMs: number; unlogged: number }>();
+  const warnRateLimited = (key: string, fields: Record<string, unknown>, message: string): void => {
+    const now = Date.now();
+    let state = lastWarnings.get(key);
+    if (state === undefined) lastWarnings.set(key, (state = { lastMs: -Infinity, unlogged: 0 }));
+    if (now - state.lastMs < rejectedLogIntervalMs) {
+      state.unlogged += 1;
+      return;
+    }
+    logger.warn({ ...fields, notLoggedSinceLast: state.unlogged }, message);
+    state.lastMs = now;
+    state.unlogged = 0;
+  };
+
   // eBay keys that could not be had (look-up failed or rate-limited): counted always, logged at most once per interval.
   let lastKeyWarningMs = -Infinity;
   let unloggedKeyWarnings = 0;
@@ -322,15 +557,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       channelId = decodeURIComponent(channelPath);
     } catch {
       rejectPath("bad_path", channelPath);
-      request.resume();
-      reply(response, 400, { error: "bad_channel_path", message: "the channel in /ingest/<channel> is not valid percent-encoding", known: [...channels.keys()] });
+      replyAndClose(response, 400, { error: "bad_channel_path", message: "the channel in /ingest/<channel> is not valid percent-encoding", known: [...channels.keys()] });
       return;
     }
     const channel = channels.get(channelId);
     if (!channel) {
       rejectPath("unknown_channel", channelPath);
-      request.resume();
-      reply(response, 404, { error: "unknown_channel", channel: channelId, known: [...channels.keys()] });
+      replyAndClose(response, 404, { error: "unknown_channel", channel: channelId, known: [...channels.keys()] });
       return;
     }
     let body: Buffer;
@@ -338,7 +571,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       body = await readBody(request, options.maxBodyBytes);
     } catch (error) {
       metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "too_large" });
-      reply(response, error instanceof BodyTooLarge ? 413 : 400, { error: error instanceof BodyTooLarge ? "too_large" : "bad_body" });
+      replyAndClose(response, error instanceof BodyTooLarge ? 413 : 400, { error: error instanceof BodyTooLarge ? "too_large" : "bad_body" });
       return;
     }
     let secret: string | undefined;
@@ -365,14 +598,35 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
             url: calledUrl(request, { publicUrl: options.publicUrl, trustForwardedHeaders: options.trustForwardedHeaders, fallbackHost: `${options.host}:${options.port}` }),
             method: request.method ?? "POST",
             // Flipkart's signature does not cover the body: a stale X_Date is refused as a replay.
-            nowMs: Date.now(),
+            nowMs: clock(),
             ...(channel.appId === undefined ? {} : { appId: channel.appId }),
           });
+    // Flipkart's signature does not cover the body (nor does it change within a second): once the
+    // deliveries it signed have arrived, it is taken only with what it came with — anything else under
+    // it is a captured delivery's headers on another body (signature-replay-guard.ts). Checked for every
+    // body it verified, a malformed one too: a captured non-order must not carry a forged order either.
+    const unsignedBody = verdict.ok || verdict.reason === "malformed" ? bodyIndependentSignature(channel.kind, request.headers) : undefined;
+    if (unsignedBody !== undefined) {
+      const claim = verdict.ok && verdict.kind === "order" ? `order:${verdict.event.orderId}#${orderContentHash(verdict.event)}` : `body:${createHash("sha256").update(body).digest("hex")}`;
+      const checked = await signatureGuard.check(`${channel.id}\n${unsignedBody.key}`, claim, clock(), unsignedBody.signedAtMs + FLIPKART_MAX_CLOCK_SKEW_MS + SIGNATURE_KEEP_SLACK_MS);
+      if (!checked.ok) {
+        metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: "signature_reused" });
+        const orderId = verdict.ok && verdict.kind === "order" ? verdict.event.orderId : claimedOrderId(channel.kind, channel.id, body);
+        // Not the order it names in the answer: the caller may be anyone.
+        warnRateLimited(`signature_reused:${channel.id}`, { ...(orderId === undefined ? {} : { claimedOrderId: orderId }), channel: channel.id, firstSeenAgoMs: checked.firstSeenAgoMs }, "notification refused (401): its signature headers already came with other notifications — Flipkart's signature does not cover the body: a captured delivery's headers sent with another body, or a delivery that arrived after Flipkart's own timeout (it retries under a new signature)");
+        reply(response, 401, { error: "signature_reused", problems: [{ path: "", message: `these X_Date and X_Authorization headers were first seen ${Math.round(checked.firstSeenAgoMs / 1000)} s ago with other notifications: Flipkart's signature does not cover the body, so they are taken only with what they came with` }] });
+        return;
+      }
+    }
     if (!verdict.ok) {
       metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: verdict.reason });
       // A signed notification is the marketplace's own: the order it names is worth a line (an unsigned one's is anyone's).
       const orderId = verdict.reason === "malformed" ? claimedOrderId(channel.kind, channel.id, body) : undefined;
-      logger.warn({ ...(orderId === undefined ? {} : { orderId }), channel: channel.id, reason: verdict.reason, problems: verdict.problems }, "notification rejected");
+      const fields = { ...(orderId === undefined ? {} : { orderId }), channel: channel.id, reason: verdict.reason, problems: verdict.problems };
+      // A bad signature is anyone's request: rate-limited per channel (found by review: a line per request
+      // let an anonymous client write the log as fast as it could send). A malformed one is signed: each logged.
+      if (verdict.reason === "signature") warnRateLimited(`signature:${channel.id}`, fields, "notification rejected");
+      else logger.warn(fields, "notification rejected");
       reply(response, verdict.reason === "signature" ? 401 : 400, { error: verdict.reason, problems: verdict.problems });
       return;
     }
@@ -387,6 +641,26 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       return;
     }
     const event = verdict.event;
+    // The order's own time (signed with the body): a notification older than the store can deduplicate
+    // is a replay or hopelessly late — a 200, never a retry, since it only gets older; one further ahead
+    // than clocks differ is 503, redelivered until its time is within the bound (orderTimeLimits).
+    const nowMs = clock();
+    const ageMs = nowMs - event.confirmedAtMs;
+    if (ageMs > timeLimits.maxAgeMs || -ageMs > timeLimits.maxAheadMs) {
+      const tooOld = ageMs > 0;
+      const redelivered = channel.publishRetryMs === undefined;
+      metrics.increment("ingest_notifications_total", { channel: channel.id, outcome: tooOld ? "too_old" : "too_far_ahead" });
+      const fields = { orderId: event.orderId, channel: channel.id, confirmedAt: new Date(event.confirmedAtMs).toISOString(), ageMs, ...(tooOld ? { maxAgeMs: timeLimits.maxAgeMs } : { maxAheadMs: timeLimits.maxAheadMs, redelivered }) };
+      if (tooOld) {
+        warnRateLimited(`too_old:${channel.id}`, fields, "order notification ignored (200): its order time is older than the store can deduplicate — a replay of a captured delivery, or a sale delivered days late (then take it off the stock by hand: POST /admin/stock)");
+        reply(response, 200, { accepted: "ignored", reason: "too_old", orderId: event.orderId, detail: `order time ${fields.confirmedAt} is more than ${formatDays(timeLimits.maxAgeMs)} old: older than the engine can recognise a redelivery of, so it is not applied` });
+        return;
+      }
+      warnRateLimited(`too_far_ahead:${channel.id}`, fields, `order notification refused (503): its order time is ahead of this host's clock by more than ${formatDays(timeLimits.maxAheadMs)} — check the clocks (NTP)${redelivered ? "" : `; ${channel.kind} does not redeliver: take this sale off the stock by hand (POST /admin/stock)`}`);
+      response.setHeader("retry-after", String(Math.max(1, Math.ceil((-ageMs - timeLimits.maxAheadMs) / 1000))));
+      reply(response, 503, { error: "order_time_ahead", orderId: event.orderId, message: `order time ${fields.confirmedAt} is more than ${formatDays(timeLimits.maxAheadMs)} ahead of this host's clock: redeliver later` });
+      return;
+    }
     const outcome = await publishOrder(event, channel, arrivedAtMs);
     if (outcome.ok) {
       const receipt = outcome.receipt;
@@ -465,7 +739,7 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     try {
       raw = await readBody(request, options.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLarge) return reply(response, 413, { error: "too_large", message: `body over ${options.maxBodyBytes} bytes: send the items in smaller requests` });
+      if (error instanceof BodyTooLarge) return replyAndClose(response, 413, { error: "too_large", message: `body over ${options.maxBodyBytes} bytes: send the items in smaller requests` });
       return reply(response, 400, { error: "bad_body", message: "the body could not be read" });
     }
     let value: unknown;
@@ -514,6 +788,16 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     reply(response, 200, { applied, results });
   };
 
+  /** Refuses an admin request that may not change the stock (see adminRequestRefusal): true when it answered. */
+  const refuseAdmin = (request: IncomingMessage, response: ServerResponse): boolean => {
+    const refusal = adminRequestRefusal({ headers: request.headers, remoteAddress: request.socket.remoteAddress }, { adminToken: options.adminToken, host: options.host, publicUrl: options.publicUrl });
+    if (refusal === undefined) return false;
+    metrics.increment("admin_requests_refused_total", { reason: refusal.reason });
+    warnRateLimited("admin", { reason: refusal.reason, status: refusal.status, path: (request.url ?? "").split("?")[0], peer: request.socket.remoteAddress }, "admin request refused");
+    replyAndClose(response, refusal.status, { error: refusal.error, message: refusal.message }, refusal.status === 401 ? { "www-authenticate": 'Bearer realm="synclag admin"' } : {});
+    return true;
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const path = (request.url ?? "/").split("?")[0] ?? "/";
     if (request.method === "GET" && path === "/healthz") return reply(response, 200, { status: "ok" });
@@ -536,31 +820,41 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
       return reply(response, 200, rendered.body, rendered.contentType);
     }
     if (path === "/admin/stock/restored" && options.confirmStockRestored) {
-      if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
+      if (request.method !== "POST") return replyAndClose(response, 405, { error: "method_not_allowed" });
+      if (refuseAdmin(request, response)) return;
       if (closing) return reply(response, 503, { error: "shutting_down" });
       request.resume();
       const answer = await options.confirmStockRestored();
       return reply(response, answer.status, answer.body);
     }
     if (path === "/admin/stock" && options.adjustStock) {
-      if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
+      if (request.method !== "POST") return replyAndClose(response, 405, { error: "method_not_allowed" });
+      if (refuseAdmin(request, response)) return;
       if (closing) return reply(response, 503, { error: "shutting_down" });
       return adminStock(request, response, options.adjustStock);
     }
     const match = /^\/ingest\/([^/]+)$/.exec(path);
     if (match) {
-      if (request.method !== "POST") return reply(response, 405, { error: "method_not_allowed" });
+      if (request.method !== "POST") return replyAndClose(response, 405, { error: "method_not_allowed" });
       if (closing) return reply(response, 503, { error: "shutting_down" });
       return ingest(request, response, match[1] as string);
     }
-    reply(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "POST /admin/stock/restored", "GET /metrics", "GET /healthz", "GET /readyz", ...(options.ingestReadiness ? ["GET /readyz/ingest"] : [])] });
+    // Refusals are answered without reading a body (the connection closes), as for every path anyone may send.
+    replyAndClose(response, 404, { error: "not_found", routes: ["POST /ingest/<channel>", "POST /admin/stock", "POST /admin/stock/restored", "GET /metrics", "GET /healthz", "GET /readyz", ...(options.ingestReadiness ? ["GET /readyz/ingest"] : [])] });
   };
 
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const drainTimeoutMs = options.drainTimeoutMs ?? 5_000;
+  const idleTimeoutMs = options.idleTimeoutMs ?? Math.min(5_000, requestTimeoutMs);
+  const maxConnections = options.maxConnections ?? defaultMaxConnections();
+  /** Requests in progress per connection: the idle timeout closes only a connection with none. */
+  const busy = new WeakMap<Socket, number>();
   // A client that stalls mid-upload is cut off after requestTimeoutMs (408), checked at least every 5 s.
   const server: Server = createServer({ requestTimeout: requestTimeoutMs, headersTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.min(5_000, requestTimeoutMs) }, (request, response) => {
     inFlight += 1;
+    const socket = request.socket;
+    busy.set(socket, (busy.get(socket) ?? 0) + 1);
+    response.once("close", () => busy.set(socket, (busy.get(socket) ?? 1) - 1));
     // Stopping soon: a balancer's (or client's) kept-alive connection is not reused after this answer,
     // so its next request opens a new one — routed elsewhere once the balancer dropped this instance.
     if (shuttingDown) response.setHeader("connection", "close");
@@ -575,7 +869,22 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
         if (inFlight === 0) drained?.();
       });
   });
-  server.keepAliveTimeout = 5_000;
+  // Easy to get wrong: Node's headersTimeout and requestTimeout start at a request's first byte, so a
+  // connection that sends nothing was held forever (found by review: idle sockets used up the file
+  // descriptors and genuine webhooks went unanswered). The socket's idle timer (server.timeout, and
+  // keepAliveTimeout between requests) fires here; a connection with a request in progress — an answer
+  // waiting on a publish — is left alone: requestTimeout and the handlers' own bounds cover it.
+  server.timeout = idleTimeoutMs;
+  server.keepAliveTimeout = idleTimeoutMs;
+  server.on("timeout", (socket: Socket) => {
+    if ((busy.get(socket) ?? 0) === 0) socket.destroy();
+  });
+  // Over the cap, Node closes a new connection at once ("drop"): counted, logged at most once per interval.
+  server.maxConnections = maxConnections;
+  server.on("drop", (dropped?: { remoteAddress?: string }) => {
+    metrics.increment("ingest_connections_dropped_total");
+    warnRateLimited("drop", { maxConnections, peer: dropped?.remoteAddress }, "ingest connection refused: maxConnections reached");
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(options.port, options.host, () => {
@@ -584,6 +893,13 @@ export async function startIngestServer(options: IngestServerOptions): Promise<R
     });
   });
   const port = (server.address() as AddressInfo).port;
+  const proxied = options.publicUrl !== undefined || options.trustForwardedHeaders === true;
+  if ((options.adjustStock !== undefined || options.confirmStockRestored !== undefined) && options.adminToken === undefined && (!isLoopbackPeer(hostName(options.host)) || proxied)) {
+    logger.warn(
+      { host: options.host, ...(proxied ? { publicUrl: options.publicUrl, trustForwardedHeaders: options.trustForwardedHeaders } : {}) },
+      `no adminToken: /admin/* (stock counts, restore) answer only loopback peers — but ${proxied ? "a proxy fronts this ingest" : `it listens on ${options.host}`}: a proxy, tunnel or sidecar on this host that forwards to it from loopback without X-Forwarded-For lets anyone who reaches it change the stock. Filter /admin/* at the gateway, or set adminToken (SYNCLAG_ADMIN_TOKEN) — docs/engine-service.md, "The admin routes"`,
+    );
+  }
   return {
     url: `http://${options.host}:${port}`,
     port,

@@ -5,11 +5,16 @@
 // redacting only the service's own prefix still leaks — redact the whole text, and the causes.
 
 /**
- * `scheme://userinfo@` anywhere in a text; userinfo runs to the *last* `@` before `/` or whitespace
- * (a password may hold an unencoded `@`: `redis://:p@ss@db` is accepted by URL parsers, and stopping
- * at the first `@` printed "ss@db").
+ * `scheme://userinfo@` anywhere in a text; userinfo runs to the *last* `@` before a `/` or the end of
+ * the line. Easy to get wrong: a password may hold an unencoded `@` (`redis://:p@ss@db` is accepted by
+ * URL parsers, and stopping at the first `@` printed "ss@db") and whitespace (`redis://app:correct
+ * horse@db` is read by node-redis and nats-feed as typed; stopping at whitespace printed it whole —
+ * found by review). The price: an `@` later on the same line with no `/` between (`redis://db:6379 —
+ * ask ops@example.com`) redacts the host with it; a secret is never left in. A line break ends the URL
+ * (stack frames, log lines); a config value, which the URL parser reads across one, goes through
+ * `redactUrlValue` too (and the configuration refuses a tab or line break inside a NATS or Redis URL).
  */
-const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/\s]*@/gi;
+const URL_USERINFO = /([a-z][a-z0-9+.-]*:\/\/)[^/\r\n]*@/gi;
 
 /**
  * A URL parameter whose name looks secret (`?access_token=`, `&X-Amz-Signature=`, `#password=`, `apikey`…,
@@ -22,7 +27,7 @@ const SECRET_PARAM = /([?&#;][^=&#\s"'<>\\]*(?:token|password|passwd|pwd|secret|
  * `=user:password@host`: a URL typed without its scheme (`--channel amazon=user:pw@sellers.example`, which a
  * URL parser reads as scheme `user:`). The colon keeps `owner=ops@example.com` readable.
  */
-const SCHEMELESS_USERINFO = /=[^\s=/@:]*:[^\s=/]*@/g;
+const SCHEMELESS_USERINFO = /=[^\s=/@:]*:[^=/\r\n]*@/g;
 
 /**
  * `text` with the user and password of every URL in it, and the values of its secret-looking
@@ -33,6 +38,34 @@ export function redactUrlCredentials(text: string): string {
     .replace(URL_USERINFO, (_, scheme: string) => `${scheme}[redacted]@`)
     .replace(SCHEMELESS_USERINFO, "=[redacted]@")
     .replace(SECRET_PARAM, (_, name: string, value: string) => (value === "" ? name : `${name}[redacted]`));
+}
+
+/**
+ * A configuration value that is one URL or a comma-separated list of them (`natsUrl`, `redisUrl`, a base
+ * URL) with the user info redacted *as the URL parser reads it*: the parser drops tabs and line breaks
+ * anywhere (`redis://app:pass⏎word@db` authenticates with "password"), which a pattern over the text
+ * cannot follow. Any other value is returned as it is. For values only: free text that starts with a URL
+ * ("nats://n1:4222 refused⏎ … ops@example.com") parses as one too — use `redactUrlCredentials` on text.
+ */
+export function redactUrlValue(text: string): string {
+  const entries = text.split(",");
+  const redacted = entries.map((entry) => {
+    let url: URL;
+    try {
+      url = new URL(entry);
+    } catch {
+      return undefined;
+    }
+    if (url.username === "" && url.password === "") return entry;
+    const start = entry.indexOf("://");
+    if (start < 0) return "[redacted]";
+    // The authority ends at the first "/", "?" or "#" (or "\\" in an http(s), ws(s), ftp or file URL); the user info at its last "@".
+    const rest = entry.slice(start + 3);
+    const end = rest.search(/^(?:https?|wss?|ftp|file):$/i.test(url.protocol) ? /[/?#\\]/ : /[/?#]/);
+    const at = (end < 0 ? rest : rest.slice(0, end)).lastIndexOf("@");
+    return at < 0 ? "[redacted]" : `${entry.slice(0, start + 3)}[redacted]${rest.slice(at)}`;
+  });
+  return redacted.every((entry) => entry !== undefined) ? redacted.join(",") : text;
 }
 
 /**

@@ -39,10 +39,12 @@ describe.skipIf(serversMissing())("bundles: a reused order id, the bundle vs its
     await Promise.all([nats?.dispose(), redis?.dispose()]);
   }, 30_000);
 
+  // Placed now (the ingest ignores an order older than the store can deduplicate), the same for every delivery.
+  const orderTimeMs = Date.now();
   const notification = (sku: string, quantity: number, attempt: number) =>
     buildOrderNotification({
       kind: "shopify", url: `${service.url}/ingest/shopify`,
-      order: { seq: 1, nativeId: "5000000001", sku, quantity, createdAtMs: 1_700_000_000_000, cancelled: false },
+      order: { seq: 1, nativeId: "5000000001", sku, quantity, createdAtMs: orderTimeMs, cancelled: false },
       catalogNumber: 1, credentials: DEFAULT_MOCK_CREDENTIALS, sentAtMs: Date.now(), attempt, deliverySeq: attempt,
       ebayKey: generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey,
     });

@@ -106,10 +106,10 @@ describe.skipIf(serversMissing())("engine service (real NATS, Redis, HTTP mocks)
     const response = await fetch(`${service.url}/admin/stock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "restock", items: [{ sku: "SKU-1", quantity: 3 }] }) });
     expect(response.status).toBe(200);
     await until(async () => [shopify, woo].every((m) => m.model.listing("SKU-1")?.acceptedQuantity === before + 3));
-    const bad = await fetch(`${service.url}/admin/stock`, { method: "POST", body: JSON.stringify({ items: [{ sku: "SKU-1", quantity: -4 }] }) });
+    const bad = await fetch(`${service.url}/admin/stock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ items: [{ sku: "SKU-1", quantity: -4 }] }) });
     expect(bad.status).toBe(400);
     // One bad item refuses the whole request before anything is applied: a retry cannot add the 5 twice.
-    const mixed = await fetch(`${service.url}/admin/stock`, { method: "POST", body: JSON.stringify({ kind: "restock", items: [{ sku: "SKU-1", quantity: 5 }, { sku: "SKU-1", quantity: -1 }] }) });
+    const mixed = await fetch(`${service.url}/admin/stock`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ kind: "restock", items: [{ sku: "SKU-1", quantity: 5 }, { sku: "SKU-1", quantity: -1 }] }) });
     expect(mixed.status).toBe(400);
     expect((await service.store.snapshot(["SKU-1"])).get("SKU-1")?.quantity).toBe(before + 3);
   });

@@ -39,8 +39,10 @@ describe.skipIf(serversMissing())("identical webhook retry after consumption", (
     await Promise.all([nats?.dispose(), redis?.dispose()]);
   });
 
+  // Placed now (the ingest ignores an order older than the store can deduplicate), the same for every delivery.
+  const orderTimeMs = Date.now();
   const notification = (attempt: number) =>
-    buildOrderNotification({ kind: "shopify", url: `${ingestUrl}/shopify`, order: { seq: 1, nativeId: "5000000001", sku: "SKU-1", quantity: 2, createdAtMs: 1_700_000_000_000, cancelled: false }, catalogNumber: 1, credentials: DEFAULT_MOCK_CREDENTIALS, sentAtMs: Date.now(), attempt, deliverySeq: attempt, ebayKey: generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey });
+    buildOrderNotification({ kind: "shopify", url: `${ingestUrl}/shopify`, order: { seq: 1, nativeId: "5000000001", sku: "SKU-1", quantity: 2, createdAtMs: orderTimeMs, cancelled: false }, catalogNumber: 1, credentials: DEFAULT_MOCK_CREDENTIALS, sentAtMs: Date.now(), attempt, deliverySeq: attempt, ebayKey: generateKeyPairSync("ec", { namedCurve: "prime256v1" }).privateKey });
   const post = async (m: { url: string; headers: Readonly<Record<string, string>>; body: string }) => (await (await fetch(m.url, { method: "POST", headers: m.headers, body: m.body })).json()) as { duplicate: boolean };
 
   it("a marketplace retry of the same webhook after the engine applied it is a duplicate, not a new stream message", async () => {

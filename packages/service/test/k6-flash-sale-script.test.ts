@@ -15,6 +15,8 @@ const k6 = vi.hoisted(() => ({
   trends: new Map<string, Array<{ value: number; tags?: Record<string, string> }>>(),
   counters: new Map<string, number[]>(),
   posts: [] as Array<{ url: string; body: unknown }>,
+  /** The headers each post was sent with, in the order of `posts`. */
+  postHeaders: [] as Array<Record<string, string> | undefined>,
   gets: [] as string[],
   /** Body of GET <engine>/metrics; undefined = unreachable (status 0). Called once per read. */
   metrics: (() => "") as () => string | undefined,
@@ -37,8 +39,9 @@ vi.mock("k6/http", () => ({
       }
       return { status: 200, body: "{}", json: () => 5 };
     },
-    post: (url: string, body: string) => {
+    post: (url: string, body: string, params?: { headers?: Record<string, string> }) => {
       k6.posts.push({ url, body: JSON.parse(body) as unknown });
+      k6.postHeaders.push(params?.headers);
       return { status: url.includes("/checkout") ? 201 : 200, body: "" };
     },
     expectedStatuses: () => undefined,
@@ -143,6 +146,7 @@ beforeEach(() => {
   k6.trends.clear();
   k6.counters.clear();
   k6.posts.length = 0;
+  k6.postHeaders.length = 0;
   k6.gets.length = 0;
   k6.slept = 0;
   k6.stats = () => undefined;
@@ -453,6 +457,24 @@ describe("flash-sale.js: the flash-sale scenario's buyer workload", () => {
     ]);
     const without = await loadScript({ RESTOCK: "0" });
     expect(without.options.scenarios["restock"]).toBeUndefined();
+  });
+
+  it("posts to the engine's /admin/stock as JSON, with ADMIN_TOKEN as a bearer token when given (the engine refuses anything else)", async () => {
+    const script = await loadScript();
+    k6.metrics = () => "";
+    script.setup();
+    script.restock();
+    const toEngine = () => k6.posts.flatMap((post, i) => (post.url.endsWith("/admin/stock") ? [k6.postHeaders[i]] : []));
+    expect(toEngine()).toEqual([{ "content-type": "application/json" }, { "content-type": "application/json" }]);
+    k6.posts.length = 0;
+    k6.postHeaders.length = 0;
+    const withToken = await loadScript({ ADMIN_TOKEN: "0123456789abcdef0123" });
+    withToken.setup();
+    withToken.restock();
+    expect(toEngine()).toEqual([
+      { "content-type": "application/json", authorization: "Bearer 0123456789abcdef0123" },
+      { "content-type": "application/json", authorization: "Bearer 0123456789abcdef0123" },
+    ]);
   });
 
   it("refuses a DURATION without a unit", async () => {

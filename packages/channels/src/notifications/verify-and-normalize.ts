@@ -7,7 +7,8 @@
 // order line without a SKU (a custom item, a tip) is left out, never a reason to refuse the order
 // (its stocked lines would never be subtracted); and Flipkart's documented signature covers date +
 // URL + method, *not the body* — a tampered Flipkart body cannot be detected by the signature (the
-// verifier checks the date's freshness).
+// verifier checks the date's freshness; `bodyIndependentSignature` hands the ingest what it must
+// remember so one delivery's headers do not authenticate another body later).
 // eBay sends `alg: "ecdsa"` (lower case) and serves its public key as a one-line PEM that node:crypto
 // cannot decode until it is re-wrapped; WooCommerce's activation ping carries no signature at all.
 
@@ -44,10 +45,13 @@ export interface VerifyOptions {
   readonly method?: string;
   /** Flipkart: the app id the signature must name (any when absent). */
   readonly appId?: string;
-  /** Flipkart: reject an `X_Date` further than `maxClockSkewMs` (default 5 min) from this instant. Unchecked when absent. */
+  /** Flipkart: reject an `X_Date` further than `maxClockSkewMs` (default `FLIPKART_MAX_CLOCK_SKEW_MS`, 5 min) from this instant. Unchecked when absent. */
   readonly nowMs?: number;
   readonly maxClockSkewMs?: number;
 }
+
+/** Flipkart: how far `X_Date` may be from the receiver's clock, either way, by default (ms). */
+export const FLIPKART_MAX_CLOCK_SKEW_MS = 300_000;
 
 /** Header of the Amazon stand-in signature (real ORDER_CHANGE notifications arrive through SQS). */
 export const AMAZON_SIGNATURE_HEADER = "x-synclag-signature";
@@ -104,9 +108,28 @@ function checkFlipkart(headers: Headers, secret: string, options: VerifyOptions)
   if (!sameBytes(Buffer.from(expected), Buffer.from(digest))) return bad("signature", "X_Authorization does not match date + url + method");
   if (options.nowMs !== undefined) {
     const at = Date.parse(date);
-    if (Number.isNaN(at) || Math.abs(options.nowMs - at) > (options.maxClockSkewMs ?? 300_000)) return bad("signature", `X_Date ${date} is outside the allowed clock skew`);
+    if (Number.isNaN(at) || Math.abs(options.nowMs - at) > (options.maxClockSkewMs ?? FLIPKART_MAX_CLOCK_SKEW_MS)) return bad("signature", `X_Date ${date} is outside the allowed clock skew`);
   }
   return undefined;
+}
+
+/**
+ * A delivery's signature when it does not cover the body — Flipkart's `X_Date` + `X_Authorization`,
+ * which verify with any body until `X_Date` is `FLIPKART_MAX_CLOCK_SKEW_MS` old — as `key` (the two
+ * headers, one string), with `signedAtMs` (X_Date). What an ingest remembers so a captured delivery's
+ * headers cannot authenticate another body later. Easy to get wrong: every notification Flipkart
+ * sends to one URL within the same second carries the very same headers (X_Date has whole seconds),
+ * so one signature genuinely comes with several orders. Undefined for the kinds whose signature covers
+ * the body (a replayed body is the same order: the store deduplicates it) and when a header is missing
+ * or the date unreadable (the verifier refuses those).
+ */
+export function bodyIndependentSignature(kind: MarketplaceKind, headers: Headers): { readonly key: string; readonly signedAtMs: number } | undefined {
+  if (kind !== "flipkart") return undefined;
+  const date = header(headers, "x_date");
+  const authorization = header(headers, "x_authorization");
+  const signedAtMs = date === undefined ? Number.NaN : Date.parse(date);
+  if (date === undefined || authorization === undefined || Number.isNaN(signedAtMs)) return undefined;
+  return { key: `${date}\n${authorization}`, signedAtMs };
 }
 
 /**
