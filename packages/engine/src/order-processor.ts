@@ -60,7 +60,20 @@ export class OrderProcessor {
   /** Handlers asleep between store retries, woken by stop(). */
   private readonly sleepers = new Set<() => void>();
 
+  /** `{ source }` labels per source channel, built once and frozen (the metrics port may then find a series by the object). */
+  private readonly sourceLabelsByChannel = new Map<string, Readonly<{ source: string }>>();
+
   constructor(private readonly options: OrderProcessorOptions) {}
+
+  private sourceLabels(channel: string): Readonly<{ source: string }> {
+    let labels = this.sourceLabelsByChannel.get(channel);
+    if (labels === undefined) {
+      labels = Object.freeze({ source: channel });
+      // Bounded whatever a feed carries (channels are a configured few; the metrics keep their own series).
+      if (this.sourceLabelsByChannel.size < 1024) this.sourceLabelsByChannel.set(channel, labels);
+    }
+    return labels;
+  }
 
   /**
    * Handlers retrying a failing store hand their orders back to the feed now (redelivered later, to
@@ -79,7 +92,7 @@ export class OrderProcessor {
     if (!applied.ok) return applied.disposition;
     const result = applied.value;
     this.options.onResult?.(event, result);
-    const source = { source: event.sourceChannel };
+    const source = this.sourceLabels(event.sourceChannel);
     switch (result.kind) {
       case "applied":
         metrics.increment("orders_applied_total", source);

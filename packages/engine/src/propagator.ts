@@ -325,7 +325,8 @@ export class Propagator {
         id,
         index: this.channelList.length,
         config,
-        labels: { channel: id },
+        // Frozen: the metrics port may then find the series by the object itself (on every call's path).
+        labels: Object.freeze({ channel: id }),
         bucket: new TokenBucket(config.rateLimit, now),
         maxInFlightCalls: config.maxInFlightCalls ?? 4,
         lingerMs: config.client.maxBatchSize > 1 ? Math.max(0, config.batchLingerMs ?? 0) : 0,
@@ -350,11 +351,11 @@ export class Propagator {
         blockedSinceMs: 0,
         decidedUntilMs: 0,
         blockedLabels: {
-          rateLimit: { channel: id, reason: "rateLimit" },
-          paused: { channel: id, reason: "paused" },
-          linger: { channel: id, reason: "linger" },
-          revisions: { channel: id, reason: "revisions" },
-          slots: { channel: id, reason: "slots" },
+          rateLimit: Object.freeze({ channel: id, reason: "rateLimit" }),
+          paused: Object.freeze({ channel: id, reason: "paused" }),
+          linger: Object.freeze({ channel: id, reason: "linger" }),
+          revisions: Object.freeze({ channel: id, reason: "revisions" }),
+          slots: Object.freeze({ channel: id, reason: "slots" }),
         },
       };
       this.channels.set(id, state);

@@ -172,6 +172,16 @@ export class MarketplaceModel {
     return this.find(sku);
   }
 
+  /** The SKU's slot in `skuSlots` (undefined without one): a caller keeping per-SKU state of its own can index it by this. */
+  slotOf(sku: Sku): number | undefined {
+    return this.skuSlots?.get(sku);
+  }
+
+  /** `listing` by slot (`slotOf`): the simulator's per-item path skips a lookup. */
+  listingAt(slot: number): Readonly<Listing> | undefined {
+    return this.slotted[slot];
+  }
+
   private find(sku: Sku): Listing | undefined {
     const slot = this.skuSlots?.get(sku);
     return slot === undefined ? this.listings.get(sku) : this.slotted[slot];

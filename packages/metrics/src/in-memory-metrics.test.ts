@@ -178,4 +178,20 @@ describe("InMemoryMetrics", () => {
     expect(total.histogram("sync_lag_ms", { channel: "ebay" })?.count).toBe(1);
     expect(worker.counter("pushes", { channel: "amazon" })).toBe(3);
   });
+
+  it("finds a frozen labels object's series by the object, the same series as inline labels in any order", () => {
+    const metrics = new InMemoryMetrics();
+    const frozen = Object.freeze({ reason: "slots", channel: "amazon" });
+    metrics.increment("blocked_ms_total", { channel: "amazon", reason: "slots" }, 2);
+    metrics.increment("blocked_ms_total", frozen, 3);
+    metrics.increment("blocked_ms_total", frozen, 4);
+    metrics.increment("blocked_ms_total", Object.freeze({ channel: "amazon", reason: "paused" }));
+    expect(metrics.counter("blocked_ms_total", { channel: "amazon", reason: "slots" })).toBe(9);
+    expect(metrics.counter("blocked_ms_total", frozen)).toBe(9);
+    expect(metrics.counter("blocked_ms_total", { channel: "amazon", reason: "paused" })).toBe(1);
+    // One name's series are not another's, whatever object is passed.
+    metrics.observe("push_call_latency_ms", 12, frozen);
+    expect(metrics.histogram("push_call_latency_ms", { channel: "amazon", reason: "slots" })?.count).toBe(1);
+    expect(metrics.counters().filter((c) => c.name === "blocked_ms_total")).toHaveLength(2);
+  });
 });

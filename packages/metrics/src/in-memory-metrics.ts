@@ -53,6 +53,11 @@ class Family<T> {
   readonly byKey = new Map<string, Series<T>>();
   /** A cache in front of `byKey`; `root.series` is the unlabelled (or `{}`) series. */
   readonly root: TrieNode<T> = { next: undefined, series: undefined };
+  /**
+   * A cache in front of the trie for frozen labels objects (a caller's per-channel labels, built once):
+   * one identity lookup instead of a walk. Only frozen ones: a mutable object could change under it.
+   */
+  readonly byObject = new WeakMap<Labels, Series<T>>();
 }
 
 export class InMemoryMetrics implements Metrics {
@@ -128,10 +133,17 @@ function findSeries<T>(families: Map<string, Family<T>>, name: string, labels: L
     family = new Family<T>();
     families.set(name, family);
   }
-  const cached = walk(family.root, labels);
-  if (cached !== undefined) return cached;
-  const series = seriesForKey(family, name, labels ?? {}, create);
-  remember(family.root, labels, series);
+  const frozen = labels !== undefined && Object.isFrozen(labels);
+  if (frozen) {
+    const known = family.byObject.get(labels);
+    if (known !== undefined) return known;
+  }
+  let series = walk(family.root, labels);
+  if (series === undefined) {
+    series = seriesForKey(family, name, labels ?? {}, create);
+    remember(family.root, labels, series);
+  }
+  if (frozen) family.byObject.set(labels, series);
   return series;
 }
 

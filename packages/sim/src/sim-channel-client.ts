@@ -57,8 +57,13 @@ export class SimChannelClient implements ChannelClient {
   readonly channel: string;
   readonly maxBatchSize: number;
   readonly stats = { apiCalls: 0, updateCalls: 0, readCalls: 0, cancelCalls: 0, throttled: 0, serverErrors: 0, timeouts: 0, itemsRejected: 0 };
-  /** The highest version sent per SKU (any call, whatever its outcome): an item sent below it was sent behind. */
+  /**
+   * The highest version sent per SKU (any call, whatever its outcome): an item sent below it was sent
+   * behind. By the model's SKU slot (an array: one lookup per item serves this and the listing, on the
+   * per-(order, channel) path), by SKU for a SKU without one.
+   */
   private readonly highestSent = new Map<Sku, number>();
+  private highestSentBySlot = new Float64Array(0);
 
   constructor(private readonly model: MarketplaceModel, private readonly scheduler: VirtualScheduler) {
     this.channel = model.channel;
@@ -88,11 +93,28 @@ export class SimChannelClient implements ChannelClient {
     let behind: boolean[] | undefined;
     for (let index = 0; index < updates.length; index++) {
       const update = updates[index] as QuantityUpdate;
-      const sent = this.highestSent.get(update.sku) ?? 0;
-      if (update.version < sent || update.version < (this.model.listing(update.sku)?.maxAcceptedVersion ?? 0)) (behind ??= updates.map(() => false))[index] = true;
-      if (update.version > sent) this.highestSent.set(update.sku, update.version);
+      const slot = this.model.slotOf(update.sku);
+      let sent: number;
+      let accepted: number;
+      if (slot === undefined) {
+        sent = this.highestSent.get(update.sku) ?? 0;
+        accepted = this.model.listing(update.sku)?.maxAcceptedVersion ?? 0;
+        if (update.version > sent) this.highestSent.set(update.sku, update.version);
+      } else {
+        if (slot >= this.highestSentBySlot.length) this.growSlots(slot);
+        sent = this.highestSentBySlot[slot] as number;
+        accepted = this.model.listingAt(slot)?.maxAcceptedVersion ?? 0;
+        if (update.version > sent) this.highestSentBySlot[slot] = update.version;
+      }
+      if (update.version < sent || update.version < accepted) (behind ??= updates.map(() => false))[index] = true;
     }
     return behind;
+  }
+
+  private growSlots(slot: number): void {
+    const grown = new Float64Array(Math.max(slot + 1, this.highestSentBySlot.length * 2, 1024));
+    grown.set(this.highestSentBySlot);
+    this.highestSentBySlot = grown;
   }
 
   /**
