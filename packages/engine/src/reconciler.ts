@@ -7,6 +7,10 @@
 // its way — the propagator's to push under events, the next poll's under polling — and judging it would
 // count ordinary lag as drift and, under polling, push between ticks (a sale applied while a round reads
 // an Amazon catalogue page by page, 20 SKUs a call, would otherwise make every listing look "shown high").
+// A channel whose reads are throttled part-way (Shopify bills reads from the bucket its updates draw on:
+// a 5,000-SKU catalogue costs five times the bucket) is read from where the throttle stopped it on the
+// next round, and what a round did not reach keeps its suspicion: every SKU gets read in turn. Starting
+// each round at the first SKU, the SKUs past the throttle point were never read, their drift never repaired.
 
 import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
 import { PeriodicTask } from "./periodic-task.js";
@@ -37,10 +41,12 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly periodic: PeriodicTask;
   private running = false;
-  /** Low gaps seen last round: `${channel}\u0000${sku}` → (shown, version). */
-  private suspectedLow = new Map<string, string>();
-  /** Pairs (channel\u0000sku) whose store level was newer than what the channel took, at that version, last round. */
-  private newerSeen = new Map<string, number>();
+  /** Low gaps seen when each pair was last read: channel → SKU → (shown, version). */
+  private suspectedLow = new Map<ChannelId, Map<Sku, string>>();
+  /** Pairs whose store level was newer than what the channel took, at that version, when last read: channel → SKU → version. */
+  private newerSeen = new Map<ChannelId, Map<Sku, number>>();
+  /** Per channel: where in the catalogue the next round starts reading (a throttle stopped the last one there). */
+  private readonly resumeAt = new Map<ChannelId, number>();
 
   /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
   private lastRoundAtMs: number;
@@ -91,15 +97,27 @@ export class Reconciler {
     this.running = true;
     this.lastRoundAtMs = startedAtMs;
     let repairs = 0;
-    const nextSuspected = new Map<string, string>();
-    const nextNewer = new Map<string, number>();
+    // What a pair's last read found is kept until it is read again (this round, or a later one when a
+    // throttle stops this one first).
+    const nextSuspected = new Map([...this.suspectedLow].map(([channel, pairs]) => [channel, new Map(pairs)]));
+    const nextNewer = new Map([...this.newerSeen].map(([channel, pairs]) => [channel, new Map(pairs)]));
     try {
       const truth = await this.options.store.snapshot();
       const skus = [...truth.keys()];
       const batch = this.options.readBatchSize ?? 100;
       for (const { client, policy } of this.options.channels) {
-        for (let start = 0; start < skus.length; start += batch) {
-          const slice = skus.slice(start, start + batch);
+        const suspected = nextSuspected.get(client.channel) ?? new Map<Sku, string>();
+        nextSuspected.set(client.channel, suspected);
+        const newer = nextNewer.get(client.channel) ?? new Map<Sku, number>();
+        nextNewer.set(client.channel, newer);
+        const lastSuspected = this.suspectedLow.get(client.channel);
+        const lastNewer = this.newerSeen.get(client.channel);
+        // From where the last throttle stopped to the end, then from the start up to there.
+        const origin = (this.resumeAt.get(client.channel) ?? 0) < skus.length ? (this.resumeAt.get(client.channel) ?? 0) : 0;
+        for (let done = 0; done < skus.length; ) {
+          const start = (origin + done) % skus.length;
+          const slice = skus.slice(start, Math.min(start + batch, start < origin ? origin : skus.length));
+          done += slice.length;
           const versions = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
           let shown: Map<Sku, number>;
           try {
@@ -107,11 +125,20 @@ export class Reconciler {
           } catch (error) {
             this.options.metrics.increment("reconcile_errors_total", { channel: client.channel });
             // Throttled: more reads now would only be throttled too and take the updates' budget
-            // (Shopify bills reads from the same bucket); the rest of this channel waits for the next round.
-            if ((error as { reason?: unknown } | null)?.reason === "rate_limited") break;
+            // (Shopify bills reads from the same bucket); the next round starts with this slice.
+            if ((error as { reason?: unknown } | null)?.reason === "rate_limited") {
+              this.resumeAt.set(client.channel, start);
+              break;
+            }
             continue;
           }
           this.options.metrics.increment("reconcile_reads_total", { channel: client.channel });
+          if (suspected.size > 0 || newer.size > 0) {
+            for (const sku of slice) {
+              suspected.delete(sku);
+              newer.delete(sku);
+            }
+          }
           const current = await this.options.store.snapshot(slice);
           // Only pairs idle before the read and after it, with no confirmation in between, are judged.
           const now = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
@@ -130,9 +157,8 @@ export class Reconciler {
               // process will push it (an instance that stopped before its push landed, a store call whose
               // outcome was unknown but landed): then it is judged like any other listing.
               if (onPoll || known === 0) continue;
-              const newerKey = `${client.channel}\u0000${sku}`;
-              if (this.newerSeen.get(newerKey) !== level.version) {
-                nextNewer.set(newerKey, level.version);
+              if (lastNewer?.get(sku) !== level.version) {
+                newer.set(sku, level.version);
                 continue;
               }
             }
@@ -150,10 +176,9 @@ export class Reconciler {
               }
               continue;
             }
-            const key = `${client.channel}\u0000${sku}`;
             const signature = `${listed}@${level.version}`;
-            if (listed < expected && this.suspectedLow.get(key) !== signature) {
-              nextSuspected.set(key, signature);
+            if (listed < expected && lastSuspected?.get(sku) !== signature) {
+              suspected.set(sku, signature);
               continue;
             }
             this.options.metrics.increment("drift_repaired_total", { channel: client.channel, direction: listed > expected ? "high" : "low" });
