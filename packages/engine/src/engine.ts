@@ -16,7 +16,7 @@ import { CancellationRelay, type CancellationRelayOptions } from "./cancellation
 import { OrderProcessor, type OrderProcessorOptions } from "./order-processor.js";
 import { OutboxRelay } from "./outbox-relay.js";
 import { PollingSyncer } from "./polling-syncer.js";
-import { Propagator, type ChannelConfig } from "./propagator.js";
+import { Propagator, type ChannelConfig, type PropagatorOptions } from "./propagator.js";
 import { Reconciler } from "./reconciler.js";
 
 export type Strategy = { readonly kind: "events" } | { readonly kind: "polling"; readonly intervalMs: number };
@@ -57,6 +57,9 @@ export interface EngineOptions {
    * min over its components (see `BundleStockStore`).
    */
   readonly bundles?: readonly BundleDefinition[];
+  /** The propagator's revision-budget observers (the service records them in Redis; see `PropagatorOptions`). */
+  readonly onRevisionSpent?: PropagatorOptions["onRevisionSpent"];
+  readonly onRevisionRefunded?: PropagatorOptions["onRevisionRefunded"];
 }
 
 export class Engine {
@@ -81,7 +84,16 @@ export class Engine {
       if (ids.has(channel.client.channel)) throw new RangeError(`channel ${JSON.stringify(channel.client.channel)} is configured twice`);
       ids.add(channel.client.channel);
     }
-    this.propagator = new Propagator({ channels: options.channels, clock, scheduler, random, metrics, ...(options.retry ? { retry: options.retry } : {}) });
+    this.propagator = new Propagator({
+      channels: options.channels,
+      clock,
+      scheduler,
+      random,
+      metrics,
+      ...(options.retry ? { retry: options.retry } : {}),
+      ...(options.onRevisionSpent ? { onRevisionSpent: options.onRevisionSpent } : {}),
+      ...(options.onRevisionRefunded ? { onRevisionRefunded: options.onRevisionRefunded } : {}),
+    });
     const clients = new Map<ChannelId, ChannelClient>(options.channels.map((channel) => [channel.client.channel, channel.client]));
     this.cancellations = new CancellationRelay({ store, clients, clock, scheduler, random, metrics, ...options.cancellations, onConfirmed: (entry) => this.afterCancellation(entry) });
     this.processor = new OrderProcessor({

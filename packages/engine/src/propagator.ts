@@ -89,6 +89,15 @@ export interface PropagatorOptions {
   readonly retry?: Partial<RetryPolicy>;
   /** Called when a channel accepted a version (for outbox acking and observers). */
   readonly onConfirmed?: (channel: ChannelId, sku: Sku, version: number) => void;
+  /**
+   * Called when a revision of the listing's daily budget (`revisionsPerSkuPerDay`) is charged for an
+   * update about to be sent, with the UTC day it counts for (`Math.floor(now / 86_400_000)`); and
+   * `onRevisionRefunded` when one is given back (the channel did not apply the update). The counters live
+   * in memory: a service records them (Redis) so a restarted process takes them back (`assumeRevisions`).
+   * Called on the push path: must not throw, nor wait for anything.
+   */
+  readonly onRevisionSpent?: (channel: ChannelId, sku: Sku, day: number) => void;
+  readonly onRevisionRefunded?: (channel: ChannelId, sku: Sku, day: number) => void;
 }
 
 export interface PublishOptions {
@@ -435,6 +444,26 @@ export class Propagator {
       pair.confirmedAtMs = this.options.clock.now();
       pair.desired = pair.confirmed;
     }
+  }
+
+  /**
+   * Takes back the revisions a listing already spent on `day` (a UTC day number, `Math.floor(ms /
+   * 86_400_000)`) — counted by a process before a restart, as `onRevisionSpent` reported them — so the
+   * budget goes on from there instead of from 0. Call it before anything is sent. Never lowers a count:
+   * a day older than the one the listing's counter is on is ignored, the same day keeps the higher count,
+   * a newer day starts from `count`. (A day after the current one is kept until that day comes.)
+   */
+  assumeRevisions(channel: ChannelId, sku: Sku, day: number, count: number): void {
+    const state = this.channels.get(channel);
+    if (!state) throw new RangeError(`unknown channel ${JSON.stringify(channel)}`);
+    if (!Number.isSafeInteger(day) || day < 0) throw new RangeError(`day must be a whole UTC day number ≥ 0, got ${day}`);
+    if (!Number.isSafeInteger(count) || count < 0) throw new RangeError(`count must be a whole number ≥ 0, got ${count}`);
+    const pair = this.row(sku)[state.index] as Pair;
+    if (day < pair.revisionsDay) return;
+    if (day > pair.revisionsDay) {
+      pair.revisionsDay = day;
+      pair.revisionsToday = count;
+    } else if (count > pair.revisionsToday) pair.revisionsToday = count;
   }
 
   /** True when every channel has confirmed (or given up on) `version` of `sku`. */
@@ -845,6 +874,7 @@ export class Propagator {
       pair.revisionChargedDay = day;
       if (pair.heldUntilMs !== 0) channel.heldPairs -= 1;
       pair.heldUntilMs = 0;
+      this.options.onRevisionSpent?.(channel.id, pair.sku, day);
       return true;
     }
     // Next allowance: when the paced share reaches one more revision, or the next day.
@@ -927,7 +957,7 @@ export class Propagator {
       const outcome: PushOutcome = outcomes[index] ?? { ok: false, reason: "rejected", message: "no outcome for this update in the reply" };
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
-      if (!outcome.ok) this.refundRevision(pair, outcome.reason);
+      if (!outcome.ok) this.refundRevision(channel, pair, outcome.reason);
       pair.revisionChargedDay = -1;
       if (restarted) {
         pair.failingSinceMs = 0;
@@ -1072,7 +1102,7 @@ export class Propagator {
       const sent = pair.inFlight as Level;
       pair.inFlight = undefined;
       const outcome = outcomes[index];
-      if (outcome !== undefined && !outcome.ok) this.refundRevision(pair, outcome.reason);
+      if (outcome !== undefined && !outcome.ok) this.refundRevision(channel, pair, outcome.reason);
       pair.revisionChargedDay = -1;
       const reason = outcome === undefined || outcome.ok ? "unavailable" : outcome.reason;
       if (reason === "timeout" || reason === "transport") this.mayHaveLanded(channel, pair, sent, now);
@@ -1125,9 +1155,11 @@ export class Propagator {
    * refusal, a 429 or a 503 changes nothing on the channel. Not after a timeout or a broken connection —
    * the update may have landed, and a revision spent twice is safer than one the channel refuses.
    */
-  private refundRevision(pair: Pair, reason: string): void {
+  private refundRevision(channel: ChannelState, pair: Pair, reason: string): void {
     if (pair.revisionChargedDay === -1 || pair.revisionChargedDay !== pair.revisionsDay || reason === "timeout" || reason === "transport") return;
-    if (pair.revisionsToday > 0) pair.revisionsToday -= 1;
+    if (pair.revisionsToday === 0) return;
+    pair.revisionsToday -= 1;
+    this.options.onRevisionRefunded?.(channel.id, pair.sku, pair.revisionsDay);
   }
 
   /** Gives up on the version that was sent; a newer desired version still goes out. */

@@ -54,6 +54,34 @@ export class CallTimeoutError extends Error {
   }
 }
 
+/**
+ * One raw command with a bounded wait for its reply (`CallTimeoutError` after `timeoutMs`; the command may
+ * still run). A client that throws synchronously rejects instead; a non-Error rejection is wrapped.
+ */
+export function sendWithin(client: { sendCommand(args: readonly string[]): Promise<unknown> }, args: readonly string[], timeoutMs: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new CallTimeoutError(timeoutMs)), timeoutMs);
+    let reply: Promise<unknown>;
+    try {
+      reply = client.sendCommand(args);
+    } catch (error) {
+      clearTimeout(timer);
+      reject(error instanceof Error ? error : new Error(String(error)));
+      return;
+    }
+    reply.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}
+
 const refusedCodes = new Set(["ECONNREFUSED"]);
 const notFoundCodes = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL"]);
 const unreachableCodes = new Set(["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"]);

@@ -18,6 +18,10 @@ export type { RedisCommandClient, RedisStockStoreConnectOptions, RedisStockStore
 export { DEFAULT_GROUP_COMMIT_ORDERS, GroupCommitStockStore } from "./group-commit-stock-store.js";
 export type { GroupCommitStats, GroupCommitStockStoreOptions } from "./group-commit-stock-store.js";
 
+// --- Revision ledger (revisions spent per listing per UTC day, for a restarted engine to take back) ---
+export { RevisionLedger, revisionLedgerKey } from "./revision-ledger.js";
+export type { RevisionCount, RevisionLedgerOptions, RevisionLedgerStats } from "./revision-ledger.js";
+
 // --- Errors ---
 export { RedisStockStoreError } from "./errors.js";
 export type { RedisStockStoreErrorReason } from "./errors.js";

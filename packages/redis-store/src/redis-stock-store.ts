@@ -25,7 +25,7 @@ import type {
   StockStore,
 } from "@synclag/core";
 import { createClient } from "redis";
-import { CallTimeoutError, RedisStockStoreError, isNoScript, toStoreError } from "./errors.js";
+import { CallTimeoutError, RedisStockStoreError, isNoScript, sendWithin, toStoreError } from "./errors.js";
 import type { CallKind } from "./errors.js";
 import { stockKeys } from "./keys.js";
 import type { StockKeys } from "./keys.js";
@@ -555,27 +555,7 @@ export class RedisStockStore implements StockStore {
 
   /** One command with a bounded wait for its reply. */
   private send(args: string[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new CallTimeoutError(this.callTimeoutMs)), this.callTimeoutMs);
-      let reply: Promise<unknown>;
-      try {
-        reply = this.client.sendCommand(args);
-      } catch (error) {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-        return;
-      }
-      reply.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error instanceof Error ? error : new Error(String(error)));
-        },
-      );
-    });
+    return sendWithin(this.client, args, this.callTimeoutMs);
   }
 }
 

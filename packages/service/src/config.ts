@@ -43,7 +43,7 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
 });
 
 /** Where durations sit in the configuration (`*` = every item of a list): a number there in a file has no unit. */
-const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"], ["ingest", "idleTimeout"]];
+const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"], ["channels", "*", "lateLandingWindow"], ["ingest", "idleTimeout"]];
 
 /** Every URL of a comma-separated NATS server list (cluster seeds), trimmed; empty entries kept (refused). */
 export function natsServers(natsUrl: string): string[] {
@@ -247,6 +247,9 @@ export function reconcileFirstRoundAfterMs(config: Pick<ServiceConfig, "reconcil
 }
 
 /** A channel's budget for one engine process: its update calls' token bucket and revisions per listing per day (0 = no budget). */
+/** Longest `channels[].lateLandingWindow`. */
+const MAX_LATE_LANDING_WINDOW_MS = 3_600_000;
+
 export interface ChannelBudget {
   readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly revisionsPerSkuPerDay: number;
@@ -303,6 +306,12 @@ const channelSchema = z.strictObject({
   /** Revisions the engine spends per listing per UTC day (eBay: 250); default: the marketplace's cap; 0 = no budget. */
   revisionsPerSkuPerDay: z.number().int().nonnegative().optional(),
 });
+  /**
+   * The propagator's late-landing window (`lateLandingWindowMs`): after an update's outcome turned out
+   * unknown (a timeout, a broken connection) its request may still land; when a newer version went out
+   * meanwhile, the latest is pushed once more at the window's end. Default: the engine's (30s); 0 = no re-push.
+   */
+  lateLandingWindow: duration.refine((ms) => ms <= MAX_LATE_LANDING_WINDOW_MS, `must be at most ${formatDuration(MAX_LATE_LANDING_WINDOW_MS)}: a request is served within its deadline (tens of seconds) or not at all, a longer window only delays the re-push, and what lands later is the reconciler's`).optional(),
 
 export const serviceConfigSchema = z.strictObject({
   /** One NATS server, or several separated by commas (cluster seeds). */

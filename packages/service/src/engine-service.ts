@@ -22,7 +22,7 @@ import { encodeOrderEvent, formatDuration, type ApplyResult, type ChannelId, typ
 import { Engine } from "@synclag/engine";
 import { DEFAULT_PROFILES, type MarketplaceKind } from "@synclag/marketplaces";
 import { JetStreamOrderFeed, JetStreamOrderPublisher, NatsFeedError, connectNats, messageIdFor, orderSubject, provisionStreams, resolveFeedOptions } from "@synclag/nats-feed";
-import { GroupCommitStockStore, RedisStockStore } from "@synclag/redis-store";
+import { GroupCommitStockStore, RedisStockStore, RevisionLedger } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { pino, type Logger } from "pino";
 import { createClient } from "redis";
@@ -184,6 +184,8 @@ export class EngineService {
     private readonly epochClient: { destroy(): void },
     /** Checks confirmed pushes against the store (push-verifier.ts); undefined when off or polling. */
     private readonly pushVerifier: PushVerifier | undefined,
+    /** Revisions spent per listing per UTC day, in Redis (channels with a revision budget); undefined when none has one. */
+    private readonly revisionLedger: RevisionLedger | undefined,
   ) {}
 
   /** The ingest gateway's base URL (`<url>/ingest/<channel>` takes notifications). */
@@ -437,6 +439,28 @@ export class EngineService {
       const over = b.roundedUp.map((what) => (what === "burst" ? `a burst of ${b.rateLimit.burst} each, ${b.rateLimit.burst * config.replicas} together against ${b.whole.rateLimit.burst}` : `${b.revisionsPerSkuPerDay} revision${b.revisionsPerSkuPerDay === 1 ? "" : "s"} per listing per day each, ${b.revisionsPerSkuPerDay * config.replicas} together against ${b.whole.revisionsPerSkuPerDay}`));
       logger.warn({ channel: id, replicas: config.replicas, roundedUp: b.roundedUp }, `channel ${id}: its budget cannot be split among ${config.replicas} replicas (at least 1 each): ${over.join("; ")} — the replicas together may exceed the marketplace's limit; run fewer replicas`);
     }
+    // The revision budget outlives the process: each revision charged (or given back) is counted in Redis,
+    // one hash per (channel, UTC day) on the epoch marker's client — fire-and-forget, never waited for on
+    // the push path — and a start takes the day's counts back before anything is sent (below). With
+    // replicas the hash holds every replica's revisions: a restarted one counts the total against its own
+    // share, holding a listing back more than needed rather than letting the replicas exceed the cap.
+    const revisionChannels = [...budgets].filter(([, b]) => b.revisionsPerSkuPerDay > 0).map(([id]) => id);
+    let revisionLedgerWarnedAtMs = -Infinity;
+    const revisionLedger =
+      revisionChannels.length === 0
+        ? undefined
+        : new RevisionLedger({
+            client: epochClient,
+            keyPrefix: config.redis.keyPrefix,
+            channels: revisionChannels,
+            onError: (error) => {
+              metrics.increment("revision_ledger_errors_total");
+              const now = systemClock.now();
+              if (now - revisionLedgerWarnedAtMs < 60_000) return;
+              revisionLedgerWarnedAtMs = now;
+              logger.warn({ err: error }, "revision budget: revisions spent could not be counted in Redis (sent again once it answers): a restart meanwhile may count a listing's revisions of today short (logged at most once a minute)");
+            },
+          });
     if (parsed.strategy.kind === "events" && config.reconcileInterval > 0) {
       const firstMs = reconcileFirstRoundAfterMs(config);
       logger.info({ firstRoundAfterMs: firstMs, intervalMs: config.reconcileInterval }, `reconciler: first round ${formatDuration(firstMs)} after the start, then every ${formatDuration(config.reconcileInterval)}`);
@@ -457,6 +481,7 @@ export class EngineService {
           ...(entry.maxInFlightCalls === undefined ? {} : { maxInFlightCalls: entry.maxInFlightCalls }),
           batchLingerMs: entry.batchLinger ?? DEFAULT_PROFILES[entry.kind].batchLingerMs ?? 0,
           revisionsPerSkuPerDay: (budgets.get(id) as ReturnType<typeof channelBudgetPerReplica>).revisionsPerSkuPerDay,
+          ...(entry.lateLandingWindow === undefined ? {} : { lateLandingWindowMs: entry.lateLandingWindow }),
         };
       }),
       clock: systemClock,
@@ -484,6 +509,12 @@ export class EngineService {
         for (const line of released) logger.info({ orderId: line.orderId, auditSeq: line.auditSeq, changes: line.changes }, `order ${line.orderId} given back: its marketplace cancelled the whole order it was a line of`);
       },
       onResult,
+      ...(revisionLedger === undefined
+        ? {}
+        : {
+            onRevisionSpent: (channel: ChannelId, sku: string, day: number) => revisionLedger.record(channel, sku, day, 1),
+            onRevisionRefunded: (channel: ChannelId, sku: string, day: number) => revisionLedger.record(channel, sku, day, -1),
+          }),
     });
     // A restore (store-epoch.ts) starts every restored SKU again at version 1, below what this engine
     // pushed before the loss: the propagator would take the restored quantities, the held orders applied
@@ -581,6 +612,7 @@ export class EngineService {
     };
     const stopEarly = async (): Promise<void> => {
       await engine.stop().catch(() => undefined);
+      revisionLedger?.close();
       scheduler.clearAll();
       pushVerifier?.stop();
       storeEpoch.stopWatching();
@@ -590,7 +622,27 @@ export class EngineService {
     };
     // Before the start: the outbox replay's pushes are verified too.
     pushVerifier?.attach(engine.propagator);
+    // Today's revision counts, taken back before the first push (the outbox replay's included). Bounded: a
+    // Redis that does not answer costs the start 5 s and a warning, not the start itself — the budget then
+    // counts from 0 again, as it did before the ledger.
+    const takeBackRevisions = async (): Promise<void> => {
+      if (revisionLedger === undefined) return;
+      const day = Math.floor(systemClock.now() / 86_400_000);
+      try {
+        const counts = await unlessAborted(within(5_000, "reading today's revision counts", revisionLedger.load(day)));
+        const perChannel: Record<string, number> = {};
+        for (const { channel, sku, count } of counts) {
+          engine.propagator.assumeRevisions(channel, sku, day, count);
+          perChannel[channel] = (perChannel[channel] ?? 0) + 1;
+        }
+        logger.info({ day, listings: counts.length, channels: perChannel, replicas: config.replicas }, "revision budget: today's revision counts taken back from Redis (listings revised today go on from their count)");
+      } catch (error) {
+        if (isAborted(error)) throw error;
+        logger.warn({ day, err: error }, "revision budget: today's revision counts could not be read from Redis: every listing's budget counts from 0 again (a listing revised before this start may reach the marketplace's daily cap)");
+      }
+    };
     try {
+      await takeBackRevisions();
       // Not cut short: the outbox replay and the first pull settle, then a stop asked for meanwhile stops them.
       await engine.start();
       checkAborted();
@@ -685,7 +737,7 @@ export class EngineService {
       if ((error as { code?: unknown }).code === "EADDRINUSE") throw failure("environment", `cannot listen on ${where}: the port is already in use (another engine running? choose another with --port)`, error);
       throw failure("environment", `cannot listen on ${where}`, error);
     }
-    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient, pushVerifier);
+    const service = new EngineService(config, logger, connection, store, engine, clients, prometheus, ingest, scheduler, storeEpoch, epochClient, pushVerifier, revisionLedger);
     if (signal?.aborted === true) {
       // Started after all, but a stop was asked for meanwhile: the caller gets no service to stop itself.
       // No drain window: it was never announced ready.
@@ -727,7 +779,9 @@ export class EngineService {
     this.scheduler.clearAll();
     // Before the store closes: a verification read cut short by it is no store failure.
     this.pushVerifier?.stop();
-    await this.step("channel clients", budgets.closeStepMs, () => Promise.all([...this.clients.values()].map((client) => client.close().catch(() => undefined))));
+    // The revision ledger's last counts go out meanwhile, on the marker's client (destroyed just after).
+    await this.step("channel clients", budgets.closeStepMs, () => Promise.all([...[...this.clients.values()].map((client) => client.close().catch(() => undefined)), this.revisionLedger?.flush()]));
+    this.revisionLedger?.close();
     // Nothing of value is in flight on the marker's client once the engine stopped: destroyed, never
     // waited for — and before the store's close, which could hang on a silent Redis.
     this.storeEpoch.stopWatching();
