@@ -5,7 +5,8 @@
 // And the mocks' test secrets are public (in this repository): they may fill in only for a channel on
 // loopback behind an ingest on loopback that no proxy publishes — the notification secret only for one on
 // the mocks' client credentials too — never for a real marketplace, whose webhooks anyone could then forge
-// (a loopback base URL may be a tunnel or sidecar to one). Durations carry their unit: a bare `30` could
+// (a loopback base URL may be a tunnel or sidecar to one); written out by hand (copied from the docs) for
+// a channel that is no mock, they are refused at start. Durations carry their unit: a bare `30` could
 // be seconds or milliseconds.
 
 import { readFileSync } from "node:fs";
@@ -246,10 +247,10 @@ export function reconcileFirstRoundAfterMs(config: Pick<ServiceConfig, "reconcil
   return config.reconcileFirstRoundAfter ?? Math.min(config.reconcileInterval, DEFAULT_FIRST_ROUND_AFTER_MS);
 }
 
-/** A channel's budget for one engine process: its update calls' token bucket and revisions per listing per day (0 = no budget). */
 /** Longest `channels[].lateLandingWindow`. */
 const MAX_LATE_LANDING_WINDOW_MS = 3_600_000;
 
+/** A channel's budget for one engine process: its update calls' token bucket and revisions per listing per day (0 = no budget). */
 export interface ChannelBudget {
   readonly rateLimit: { readonly ratePerSecond: number; readonly burst: number };
   readonly revisionsPerSkuPerDay: number;
@@ -305,13 +306,20 @@ const channelSchema = z.strictObject({
   batchLinger: duration.optional(),
   /** Revisions the engine spends per listing per UTC day (eBay: 250); default: the marketplace's cap; 0 = no budget. */
   revisionsPerSkuPerDay: z.number().int().nonnegative().optional(),
-});
+  /**
+   * `true`: this channel is one of synclag's mock marketplaces wherever it runs (another container): the
+   * mocks' public values written out for it are taken (they are refused for a channel that is no mock).
+   * Off loopback nothing of the mocks' is filled in: give them. Anyone who reaches the ingest can then sign
+   * its webhooks: a demo's setting, logged as a warning at start.
+   */
+  mock: z.literal(true).optional(),
   /**
    * The propagator's late-landing window (`lateLandingWindowMs`): after an update's outcome turned out
    * unknown (a timeout, a broken connection) its request may still land; when a newer version went out
    * meanwhile, the latest is pushed once more at the window's end. Default: the engine's (30s); 0 = no re-push.
    */
   lateLandingWindow: duration.refine((ms) => ms <= MAX_LATE_LANDING_WINDOW_MS, `must be at most ${formatDuration(MAX_LATE_LANDING_WINDOW_MS)}: a request is served within its deadline (tens of seconds) or not at all, a longer window only delays the re-push, and what lands later is the reconciler's`).optional(),
+});
 
 export const serviceConfigSchema = z.strictObject({
   /** One NATS server, or several separated by commas (cluster seeds). */
@@ -782,8 +790,8 @@ export function loadServiceConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = p
       if (name === undefined) return;
       if (ids.has(name)) problems.push(`channels: ${name} is configured twice (give each an id)`);
       ids.add(name);
-      const secrets = channelSecretProblem(channel, channelWhere[index] ?? `channels.${index} (${name})`, ingest);
-      if (secrets !== undefined) problems.push(secrets);
+      // A problem with a value from the environment names the variable it came from.
+      problems.push(...channelSecretProblems(channel, channelWhere[index] ?? `channels.${index} (${name})`, ingest, (field) => origins.get(`channels.${index}.${field}`)));
     });
   }
   if (problems.length > 0 || !parsed.success) {
@@ -908,6 +916,29 @@ export function isMockChannel(channel: Pick<ChannelConfigEntry, "kind" | "baseUr
   return AUTHENTICATING_CREDENTIALS[channel.kind].every((key) => mock[key] !== undefined && credentials[key] === String(mock[key]));
 }
 
+/**
+ * The mocks' values that authenticate a client or verify a webhook, of every kind (another kind's is as
+ * public): what a channel that is no mock must never be given (`publicMockSecretProblems`).
+ */
+const PUBLIC_MOCK_SECRETS: ReadonlySet<string> = new Set(
+  MARKETPLACE_KINDS.flatMap((kind) => {
+    const mock = DEFAULT_MOCK_CREDENTIALS[kind] as unknown as Record<string, string | number>;
+    const secretKey = NOTIFICATION_SECRET_CREDENTIAL[kind];
+    return [...AUTHENTICATING_CREDENTIALS[kind], ...(secretKey === undefined ? [] : [secretKey])].flatMap((key) => (mock[key] === undefined ? [] : [String(mock[key])]));
+  }),
+);
+
+/**
+ * Whether a configured value is one of the mocks' public ones. Exactly, as the value is used: an HMAC key
+ * (Shopify, WooCommerce, the Amazon stand-in), Flipkart's app secret (hashed into its signature) and every
+ * token are their exact text — another case or a space more is another key, so folding either would only
+ * refuse a shop's own secret. (No PEM to compare by key material: the mocks' eBay signing key is
+ * generated per mock at start, never a fixed public one.)
+ */
+function isPublicMockSecret(value: unknown): boolean {
+  return typeof value === "string" && PUBLIC_MOCK_SECRETS.has(value);
+}
+
 function joinWords(words: readonly string[]): string {
   return words.length <= 1 ? words.join("") : `${words.slice(0, -1).join(", ")} and ${words[words.length - 1] ?? ""}`;
 }
@@ -922,7 +953,7 @@ function joinWords(words: readonly string[]): string {
  * its notification secret must be its own. Anywhere else (an ingest off loopback or behind a proxy takes
  * webhooks from the network) every credential and the notification secret must be given. Blank = missing.
  */
-export function channelSecretProblem(entry: unknown, where: string, ingest: IngestExposure): string | undefined {
+function missingSecretsProblem(entry: unknown, where: string, ingest: IngestExposure): string | undefined {
   if (!isRecord(entry) || typeof entry.kind !== "string" || !(MARKETPLACE_KINDS as readonly string[]).includes(entry.kind) || typeof entry.baseUrl !== "string") return undefined;
   try {
     new URL(entry.baseUrl);
@@ -950,6 +981,77 @@ export function channelSecretProblem(entry: unknown, where: string, ingest: Inge
   const envs = needsSecret ? `${variables.credentials} (a JSON object) and ${variables.notificationSecret}` : `${variables.credentials} (a JSON object)`;
   const why = isLoopbackUrl(entry.baseUrl) ? (ingestExposure(ingest) ?? "not a mock on loopback") : "not a mock on loopback";
   return `${where}: ${why}: give its ${what} in the --config file or in ${envs} (the mocks' test secrets are public: used only for a base URL on loopback behind an ingest on loopback that no proxy publishes); missing ${joinWords(missing)}`;
+}
+
+/**
+ * What is wrong with a channel's secrets, each problem opened by `where`: what it lacks to run without the
+ * mocks' test secrets (`missingSecretsProblem`), and the mocks' public values written out for a channel
+ * that is no mock (`publicMockSecretProblems`). `origin` names the variable a field (`notificationSecret`,
+ * `credentials.appSecret`) came from, if any. Empty for a channel whose kind or base URL is unreadable
+ * (another problem).
+ */
+export function channelSecretProblems(entry: unknown, where: string, ingest: IngestExposure, origin?: (field: string) => string | undefined): string[] {
+  const missing = missingSecretsProblem(entry, where, ingest);
+  return [...(missing === undefined ? [] : [missing]), ...publicMockSecretProblems(entry, where, ingest, origin)];
+}
+
+/** `channelSecretProblems` in one message (`; `-separated), or undefined: EngineService.start's check of a configuration built in code. */
+export function channelSecretProblem(entry: unknown, where: string, ingest: IngestExposure): string | undefined {
+  const problems = channelSecretProblems(entry, where, ingest);
+  return problems.length === 0 ? undefined : problems.join("; ");
+}
+
+/**
+ * The mocks' public values (`PUBLIC_MOCK_SECRETS`) written out — copied from the docs or a test — for a
+ * channel that is no mock: a base URL off loopback, an ingest the network reaches (`ingestExposure`), or
+ * a loopback channel on client credentials of its own (a tunnel, port-forward or egress sidecar to a real
+ * shop). Filled in they never reach such a channel; written out they did (found by review), and:
+ * - as what verifies its webhooks — `notificationSecret`, else the credential it defaults to (Flipkart's
+ *   `appSecret`, or `webhookSecret` / `notificationSecret` among the credentials) — anyone could sign
+ *   forged orders with it;
+ * - as a client credential that authenticates it (`AUTHENTICATING_CREDENTIALS`; eBay's token also fetches
+ *   its notification keys), where the mocks' values are never filled in: no real shop accepts them, and
+ *   the mocks are the one thing that does — which a channel there cannot be told apart from a real shop,
+ *   and whose webhooks (signed with their public secrets) are refused anyway. (On loopback behind a
+ *   private ingest the mocks fill in client credentials not given, so one written out is taken as well.)
+ * Never quotes a value.
+ */
+function publicMockSecretProblems(entry: unknown, where: string, ingest: IngestExposure, origin: ((field: string) => string | undefined) | undefined): string[] {
+  if (!isRecord(entry) || typeof entry.kind !== "string" || !(MARKETPLACE_KINDS as readonly string[]).includes(entry.kind) || typeof entry.baseUrl !== "string") return [];
+  try {
+    new URL(entry.baseUrl);
+  } catch {
+    return [];
+  }
+  const kind = entry.kind as MarketplaceKind;
+  const credentials = isRecord(entry.credentials) ? entry.credentials : {};
+  const texts = Object.fromEntries(Object.entries(credentials).filter((pair): pair is [string, string] => typeof pair[1] === "string"));
+  // Declared a mock (`mock: true`, another container): the operator says so, and the start warns.
+  if (entry.mock === true) return [];
+  const filledIn = mockSecretsAllowed(entry.baseUrl, ingest);
+  if (filledIn && isMockChannel({ kind, baseUrl: entry.baseUrl }, withMockCredentials(kind, texts))) return [];
+  const why = !isLoopbackUrl(entry.baseUrl) ? "its base URL is not on loopback" : (ingestExposure(ingest) ?? "it runs on credentials of its own, not the mocks' (a loopback base URL may be a tunnel, port-forward or egress sidecar to a real shop)");
+  const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
+  const named = (field: string): string => {
+    const variable = origin?.(field);
+    return variable === undefined ? field : `${field} (from ${variable})`;
+  };
+  const problems: string[] = [];
+  const secretKey = NOTIFICATION_SECRET_CREDENTIAL[kind];
+  const verifier = entry.notificationSecret !== undefined ? "notificationSecret" : secretKey !== undefined && credentials[secretKey] !== undefined ? `credentials.${secretKey}` : undefined;
+  if (verifier !== undefined && isPublicMockSecret(verifier === "notificationSecret" ? entry.notificationSecret : credentials[secretKey as string])) {
+    const give = verifier === "notificationSecret" ? `notificationSecret in the --config file or in ${variables.notificationSecret}` : `${verifier} in the --config file or in ${variables.credentials} (a JSON object)`;
+    problems.push(`${where}: ${named(verifier)} is a mock marketplace's public test secret (packages/mock-marketplaces, published in this repository: anyone could sign this channel's webhooks with it), and this channel is no mock — ${why}: give the marketplace's own secret for this shop as its ${give}`);
+  }
+  if (!filledIn) {
+    const keys = AUTHENTICATING_CREDENTIALS[kind].filter((key) => `credentials.${key}` !== verifier && isPublicMockSecret(credentials[key]));
+    if (keys.length > 0) {
+      const fields = joinWords(keys.map((key) => named(`credentials.${key}`)));
+      const [are, them] = keys.length === 1 ? ["is a mock marketplace's public test credential", "it"] : ["are the mock marketplaces' public test credentials", "them"];
+      problems.push(`${where}: ${fields} ${are}, and this channel is no mock — ${why}: no real shop accepts ${them}, and the mocks' are used only for a mock (a base URL on loopback behind an ingest on loopback that no proxy publishes): give its own in the --config file or in ${variables.credentials} (a JSON object)`);
+    }
+  }
+  return problems;
 }
 
 /**

@@ -427,6 +427,10 @@ export class EngineService {
     // (the raw Redis store holds no bundle: a bundle's push would never be checked). Built before the
     // engine (its clients are wrapped), it reads only once attached to the engine's propagator.
     const pushVerifier: PushVerifier | undefined = config.verifyPushes && parsed.strategy.kind === "events" ? new PushVerifier({ store: { snapshot: (skus) => engine.store.snapshot(skus) }, metrics, logger }) : undefined;
+    for (const entry of config.channels) {
+      if (entry.mock !== true) continue;
+      logger.warn({ channel: entry.id ?? entry.kind, baseUrl: entry.baseUrl }, `channel ${entry.id ?? entry.kind} is declared a mock marketplace (mock: true): the mocks' public test secrets are taken for it — anyone who reaches the ingest can sign its webhooks; never for a real shop`);
+    }
     // Each process keeps its own token bucket and revision counters: with `replicas` processes each gets
     // its share of every channel's budget (config.ts, channelBudgetPerReplica), printed here.
     const budgets = new Map(config.channels.map((entry) => [entry.id ?? entry.kind, channelBudgetPerReplica(entry, config.replicas)]));
