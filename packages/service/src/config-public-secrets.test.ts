@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
-import { file, problemsOf } from "./config-test-support.js";
+import { OWN, file, problemsOf } from "./config-test-support.js";
 import { channelSecretProblem, channelSecrets, loadServiceConfig, serviceConfigSchema } from "./config.js";
 import { EngineService } from "./engine-service.js";
 
@@ -14,15 +14,6 @@ const m = DEFAULT_MOCK_CREDENTIALS;
 
 /** Every value of the mocks' that authenticates a client or verifies a webhook: none may appear in a problem. */
 const PUBLIC_VALUES = [m.amazon.accessToken, m.amazon.notificationSecret, m.shopify.accessToken, m.shopify.webhookSecret, m.woocommerce.consumerKey, m.woocommerce.consumerSecret, m.woocommerce.webhookSecret, m.flipkart.appId, m.flipkart.appSecret, m.ebay.accessToken];
-
-/** A real shop's own client credentials for each kind (none of them the mocks'). */
-const OWN: { readonly [K in MarketplaceKind]: Readonly<Record<string, string>> } = {
-  amazon: { sellerId: "A1REALSELLER", marketplaceId: "ATVPDKIKX0DER", accessToken: "Atza|real" },
-  shopify: { accessToken: "shpat_REAL_SHOP_TOKEN", apiVersion: "2025-01", locationId: "7" },
-  woocommerce: { consumerKey: "ck_live_1", consumerSecret: "cs_live_1" },
-  flipkart: { appId: "live-app", appSecret: "live-app-secret", locationId: "LOC1" },
-  ebay: { accessToken: "v^1.1#live" },
-};
 
 /** The mock's own notification secret of each kind that has one (Flipkart's is its app secret, among the credentials; eBay has none). */
 const MOCK_NOTIFICATION_SECRET = { amazon: m.amazon.notificationSecret, shopify: m.shopify.webhookSecret, woocommerce: m.woocommerce.webhookSecret } as const;

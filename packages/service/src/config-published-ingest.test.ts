@@ -6,21 +6,12 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_MOCK_CREDENTIALS } from "@synclag/mock-marketplaces";
 import { MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
-import { problemsOf } from "./config-test-support.js";
+import { OWN, problemsOf } from "./config-test-support.js";
 import { REQUIRED_CREDENTIALS, channelSecretProblem, channelSecrets, isMockChannel, loadServiceConfig, serviceConfigSchema } from "./config.js";
 import { EngineService } from "./engine-service.js";
 
 /** Every public secret of the mocks: none may verify a channel that is not a mock. */
 const MOCK_SECRETS = new Set(MARKETPLACE_KINDS.flatMap((kind) => Object.values(DEFAULT_MOCK_CREDENTIALS[kind] as unknown as Record<string, string | number>).map(String)).filter((value) => /secret/i.test(value)));
-
-/** A real shop's own client credentials for each kind (none of them the mocks'). */
-const OWN: { readonly [K in MarketplaceKind]: Readonly<Record<string, string>> } = {
-  amazon: { sellerId: "A1REALSELLER", marketplaceId: "ATVPDKIKX0DER", accessToken: "Atza|real" },
-  shopify: { accessToken: "shpat_REAL_SHOP_TOKEN", apiVersion: "2025-01", locationId: "7" },
-  woocommerce: { consumerKey: "ck_live_1", consumerSecret: "cs_live_1" },
-  flipkart: { appId: "live-app", appSecret: "live-app-secret", locationId: "LOC1" },
-  ebay: { accessToken: "v^1.1#live" },
-};
 
 /** Kinds whose notification secret is not one of the client's credentials (Flipkart signs with the app secret; eBay's keys are fetched). */
 const SEPARATE_SECRET: readonly MarketplaceKind[] = ["amazon", "shopify", "woocommerce"];
