@@ -201,6 +201,13 @@ export interface ChannelClient {
   setQuantities(updates: readonly QuantityUpdate[]): Promise<PushOutcome[]>;
   /** What the channel's API reports as listed (accepted) for each SKU; absent = unknown listing. */
   readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>>;
+  /**
+   * What `readQuantities` of `skus` listings costs in the budget update calls draw on, counted in update
+   * calls (fractions allowed): Shopify bills its inventory reads from the cost bucket its updates use (a
+   * 100-SKU read 102 points, an update call 10: 10.2). Absent or 0: reads have a budget of their own
+   * (Amazon's, eBay's, WooCommerce's, Flipkart's) and the engine does not charge them to the updates'.
+   */
+  readBudgetCost?(skus: number): number;
   /** Cancels an order the channel accepted but stock could not fill. */
   cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome>;
 }

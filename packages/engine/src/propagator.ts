@@ -466,6 +466,21 @@ export class Propagator {
     } else if (count > pair.revisionsToday) pair.revisionsToday = count;
   }
 
+  /**
+   * Reserves `calls` update calls' worth of a channel's budget for a call the channel bills from it too (a
+   * Shopify inventory read: `ChannelClient.readBudgetCost`) and returns how long to wait before making it
+   * (0: now). Updates queued meanwhile wait behind the reservation (booked as `rateLimit`) instead of the
+   * channel refusing them (429) once a read has drained its bucket. Such a call waits until a tenth of
+   * the burst is left over after it: the updates keep a margin, and so does what the engine does not
+   * reserve (a cancellation, a SKU's id looked up on its first push) — on a bucket run to its last point,
+   * any of those makes the channel refuse the next call.
+   */
+  reserveBudget(channel: ChannelId, calls: number): number {
+    const state = this.channels.get(channel);
+    if (!state) throw new RangeError(`unknown channel ${JSON.stringify(channel)}`);
+    return state.bucket.reserve(this.options.clock.now(), calls, state.config.rateLimit.burst / 10);
+  }
+
   /** True when every channel has confirmed (or given up on) `version` of `sku`. */
   isSettled(sku: Sku, version: number): boolean {
     const row = this.rows.get(sku);

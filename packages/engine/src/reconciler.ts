@@ -11,8 +11,11 @@
 // a 5,000-SKU catalogue costs five times the bucket) is read from where the throttle stopped it on the
 // next round, and what a round did not reach keeps its suspicion: every SKU gets read in turn. Starting
 // each round at the first SKU, the SKUs past the throttle point were never read, their drift never repaired.
+// Better still, a read a channel bills from its updates' budget (`ChannelClient.readBudgetCost`: Shopify)
+// is reserved from the propagator's token bucket first and waits for it: reading as fast as the channel
+// answered drained the bucket, and the updates after it were throttled — every round, self-inflicted.
 
-import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore } from "@synclag/core";
+import { listedQuantity, type ChannelClient, type Clock, type ChannelId, type ChannelPolicy, type Metrics, type Scheduler, type Sku, type StockStore, type TimerHandle } from "@synclag/core";
 import { PeriodicTask } from "./periodic-task.js";
 import type { Propagator } from "./propagator.js";
 
@@ -50,6 +53,10 @@ export class Reconciler {
 
   /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
   private lastRoundAtMs: number;
+  /** Set by `stop`: a round waiting for a channel's budget ends instead of reading on. */
+  private stopped = false;
+  /** The wait for a channel's budget in progress (`stop` cuts it short). */
+  private napping: { readonly timer: TimerHandle; readonly wake: () => void } | undefined;
 
   constructor(private readonly options: ReconcilerOptions) {
     const intervalMs = this.options.intervalMs ?? 900_000;
@@ -59,6 +66,7 @@ export class Reconciler {
 
   /** Rounds on the reconciler's own timer (the events strategy). */
   start(): void {
+    this.stopped = false;
     this.periodic.start();
   }
 
@@ -78,7 +86,28 @@ export class Reconciler {
   }
 
   stop(): void {
+    this.stopped = true;
     this.periodic.stop();
+    this.napping?.wake();
+  }
+
+  /** Waits `ms` on the scheduler; false when `stop` came first (or had come). */
+  private nap(ms: number): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = this.options.scheduler.setTimer(ms, () => {
+        this.napping = undefined;
+        resolve(!this.stopped);
+      });
+      this.napping = {
+        timer,
+        wake: () => {
+          this.options.scheduler.clearTimer(timer);
+          this.napping = undefined;
+          resolve(false);
+        },
+      };
+    });
   }
 
   /** One pass over every channel; returns the number of repairs started. `startedAtMs`: the tick it counts from (default now). */
@@ -105,7 +134,7 @@ export class Reconciler {
       const truth = await this.options.store.snapshot();
       const skus = [...truth.keys()];
       const batch = this.options.readBatchSize ?? 100;
-      for (const { client, policy } of this.options.channels) {
+      channels: for (const { client, policy } of this.options.channels) {
         const suspected = nextSuspected.get(client.channel) ?? new Map<Sku, string>();
         nextSuspected.set(client.channel, suspected);
         const newer = nextNewer.get(client.channel) ?? new Map<Sku, number>();
@@ -118,6 +147,12 @@ export class Reconciler {
           const start = (origin + done) % skus.length;
           const slice = skus.slice(start, Math.min(start + batch, start < origin ? origin : skus.length));
           done += slice.length;
+          // Billed from the updates' budget (Shopify): reserved there first, and waited for.
+          const cost = client.readBudgetCost?.(slice.length) ?? 0;
+          if (cost > 0) {
+            const waitMs = this.options.propagator.reserveBudget(client.channel, cost);
+            if (waitMs > 0 && !(await this.nap(waitMs))) break channels;
+          }
           const versions = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
           let shown: Map<Sku, number>;
           try {

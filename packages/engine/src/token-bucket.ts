@@ -48,6 +48,27 @@ export class TokenBucket {
     return dueAtMs - now; // asking again at exactly now + this grants the token
   }
 
+  /**
+   * Takes `tokens` at once (fractions allowed: a read Shopify bills at 10.2 update calls) and returns how
+   * long to wait before using them (0: now). Unlike `tryTake` it never refuses: the bucket goes into debt
+   * and every take after it waits until that is paid — a reservation, for a call that must be made anyway
+   * (GCRA's "reserve n"). A quiet period still refills to the burst only. `keep`: the wait lasts until the
+   * bucket holds `keep` tokens more than it takes, left for others (a low-priority caller's margin).
+   */
+  reserve(nowMs: number, tokens: number, keep = 0): number {
+    if (!(tokens >= 0 && tokens < Number.POSITIVE_INFINITY)) throw new RangeError(`tokens to reserve must be a finite number ≥ 0, got ${tokens}`);
+    if (!(keep >= 0 && keep < Number.POSITIVE_INFINITY)) throw new RangeError(`tokens to keep must be a finite number ≥ 0, got ${keep}`);
+    if (!Number.isFinite(this.limit.ratePerSecond) || tokens === 0) return 0;
+    const now = nowMs - this.originMs;
+    const emptyAtMs = Math.max(this.emptyAtMs, now - this.limit.burst * this.intervalMs);
+    // The bucket never holds more than the burst: a margin beyond what is left of it after the take is moot.
+    const margin = Math.max(0, Math.min(keep, this.limit.burst - tokens));
+    const waitMs = emptyAtMs + (tokens + margin) * this.intervalMs - now;
+    // Taken whenever the call goes: the margin is only waited for, later takes may use it meanwhile.
+    this.emptyAtMs = emptyAtMs + tokens * this.intervalMs;
+    return waitMs > TOLERANCE_MS ? waitMs : 0;
+  }
+
   /** Gives back a token taken by `tryTake` that was not used (right after taking it). */
   refund(): void {
     if (Number.isFinite(this.limit.ratePerSecond)) this.emptyAtMs -= this.intervalMs;

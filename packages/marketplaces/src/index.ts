@@ -9,6 +9,8 @@ export { RateLimiter } from "./rate-limiter.js";
 export { retryOffsetsMs } from "./notification-schedule.js";
 export type { LimiterConfig, LimiterDecision, LimiterState } from "./rate-limiter.js";
 
+export { SHOPIFY_MUTATION_COST, SHOPIFY_READ_BASE_COST, SHOPIFY_READ_PAGE, shopifyReadBudgetCost, shopifyReadPoints } from "./shopify-costs.js";
+
 // --- Profiles ---
 export { DEFAULT_PROFILES, MARKETPLACE_KINDS } from "./profiles.js";
 export type { MarketplaceKind, MarketplaceProfile, OutageWindow } from "./profiles.js";

@@ -68,4 +68,11 @@ describe("engine-side propagation lag", () => {
     await next;
     expect(metrics.counter("propagations_total", { channel: "woo" })).toBe(1);
   });
+
+  it("passes the wrapped client's read cost on (the reconciler reserves a Shopify read from the updates' budget by it), 0 when it has none", () => {
+    const metrics = new InMemoryMetrics();
+    const shopify = Object.assign(client({ ok: true }), { readBudgetCost: (skus: number) => (2 + skus) / 10 });
+    expect(new LagObservingClient(shopify, { now: () => 0 }, metrics).readBudgetCost(100)).toBeCloseTo(10.2, 10);
+    expect(new LagObservingClient(client({ ok: true }), { now: () => 0 }, metrics).readBudgetCost(100)).toBe(0);
+  });
 });

@@ -76,6 +76,11 @@ export class LagObservingClient implements ChannelClient {
     return this.inner.readQuantities(skus);
   }
 
+  /** The wrapped client's (the reconciler reserves a Shopify read from the updates' budget by it). */
+  readBudgetCost(skus: number): number {
+    return this.inner.readBudgetCost?.(skus) ?? 0;
+  }
+
   cancelOrder(orderId: OrderId, reason: string): Promise<PushOutcome> {
     return this.inner.cancelOrder(orderId, reason);
   }

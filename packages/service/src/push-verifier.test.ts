@@ -287,4 +287,12 @@ describe("verifyPushes configuration", () => {
     const problems = (error as ServiceError).problems;
     expect(problems).toEqual(expect.arrayContaining(["SYNCLAG_VERIFY_PUSHES (verifyPushes): must be true or false", expect.stringMatching(/^--port \(ingest\.port\)/)]));
   });
+
+  it("passes the wrapped client's read cost on (the reconciler reserves a Shopify read from the updates' budget by it), 0 when it has none", () => {
+    const t = setup({});
+    const woo = fakeClient("woo");
+    expect(t.verifier.wrap(woo.client).readBudgetCost?.(100)).toBe(0);
+    const shopify = fakeClient("shop");
+    expect(t.verifier.wrap(Object.assign(shopify.client, { readBudgetCost: (skus: number) => (2 + skus) / 10 })).readBudgetCost?.(100)).toBeCloseTo(10.2, 10);
+  });
 });

@@ -13,16 +13,16 @@
 // (`sentBehind`, noted at send time).
 
 import { RETRYABLE_REASONS, SynclagError, type ChannelClient, type ChannelFailureReason, type OrderId, type PushOutcome, type QuantityUpdate, type Sku, type VirtualScheduler } from "@synclag/core";
-import { DEFAULT_PROFILES, type MarketplaceKind, type MarketplaceModel, type UpdateCallOptions, type UpdateReply } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, SHOPIFY_MUTATION_COST, SHOPIFY_READ_BASE_COST, SHOPIFY_READ_PAGE, shopifyReadBudgetCost, type MarketplaceKind, type MarketplaceModel, type UpdateCallOptions, type UpdateReply } from "@synclag/marketplaces";
 
 /** Every accepted item's outcome is this one object (outcomes are read, never changed). */
 const OK: PushOutcome = Object.freeze({ ok: true });
 /** `applyUpdates` options of an update call reaching the server after its client gave up. */
 const LANDS_LATE: UpdateCallOptions = Object.freeze({ clientGaveUp: true });
-/** Shopify's bill for reading inventory items: 2 points plus one per item asked for (mock-marketplaces' wire/shopify.ts). */
-const READ_BASE_COST = 2;
-/** Shopify's bill for `orderCancel`: a mutation's 10 points (mock-marketplaces' wire/shopify.ts). */
-const CANCEL_COST = 10;
+/** Shopify's bill for reading inventory items: 2 points plus one per item asked for (as the mock bills it). */
+const READ_BASE_COST = SHOPIFY_READ_BASE_COST;
+/** Shopify's bill for `orderCancel`: a mutation's 10 points (as the mock bills it). */
+const CANCEL_COST = SHOPIFY_MUTATION_COST;
 /**
  * SKUs per call of a listing read, as each HTTP client pages it (packages/channels): Amazon's
  * `searchListingsItems` takes 20 (`identifiers` maxItems 20, asked with pageSize 20; a SKU with a comma
@@ -35,7 +35,7 @@ const READ_PAGE_SIZE: Readonly<Record<MarketplaceKind, number>> = {
   ebay: DEFAULT_PROFILES.ebay.maxBatchSize,
   flipkart: DEFAULT_PROFILES.flipkart.maxBatchSize,
   woocommerce: 100,
-  shopify: 250,
+  shopify: SHOPIFY_READ_PAGE,
 };
 
 type ServerAnswer<T> = { readonly kind: "ok"; readonly value: T } | { readonly kind: "unavailable" } | { readonly kind: "refused"; readonly outcome: Extract<PushOutcome, { ok: false }> };
@@ -115,6 +115,15 @@ export class SimChannelClient implements ChannelClient {
     const grown = new Float64Array(Math.max(slot + 1, this.highestSentBySlot.length * 2, 1024));
     grown.set(this.highestSentBySlot);
     this.highestSentBySlot = grown;
+  }
+
+  /**
+   * What a read costs the updates' budget, as the HTTP clients say it (`ChannelClient.readBudgetCost`):
+   * Shopify's reads are billed from the cost bucket its updates draw on (2 points plus one per SKU a page,
+   * an update call 10); every other marketplace's reads have a budget of their own.
+   */
+  readBudgetCost(skus: number): number {
+    return this.model.profile.kind === "shopify" ? shopifyReadBudgetCost(skus) : 0;
   }
 
   /**

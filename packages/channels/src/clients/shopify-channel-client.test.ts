@@ -332,3 +332,13 @@ describe("throttling", () => {
     expect(outcomes).toEqual([0, 1].map(() => expect.objectContaining({ reason: "rate_limited", retryAfterMs: 2_000 })));
   });
 });
+
+describe("ShopifyChannelClient.readBudgetCost", () => {
+  it("under GraphQL: a read's cost points in update calls (2 + n a page of up to 250, a mutation 10), for the engine to reserve; under REST 0 (the updates' call limit is REST's own)", () => {
+    expect(client(scripted()).readBudgetCost(100)).toBeCloseTo(10.2, 10);
+    expect(client(scripted()).readBudgetCost(600)).toBeCloseTo((252 + 252 + 102) / 10, 10);
+    expect(client(scripted()).readBudgetCost(0)).toBe(0);
+    expect(client(scripted(), { api: "rest" }).readBudgetCost(100)).toBe(0);
+  });
+});
+

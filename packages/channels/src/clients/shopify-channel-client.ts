@@ -20,7 +20,7 @@
 
 import { randomUUID } from "node:crypto";
 import type { OrderId, PushOutcome, QuantityUpdate, Sku } from "@synclag/core";
-import { DEFAULT_PROFILES } from "@synclag/marketplaces";
+import { DEFAULT_PROFILES, SHOPIFY_READ_PAGE, shopifyReadBudgetCost } from "@synclag/marketplaces";
 import { ChannelError } from "../errors.js";
 import { HttpChannelClient, RETRY_AFTER_CAP_MS, failure, isRecord, parseJsonBody, parseRetryAfter, type Failure, type HttpChannelClientOptions } from "./http-channel-client.js";
 import type { HttpReply } from "../transport.js";
@@ -75,7 +75,7 @@ const STALE_CODES = new Set(["CHANGE_FROM_QUANTITY_STALE", "COMPARE_QUANTITY_STA
 const IDEMPOTENCY_CODES = new Set(["IDEMPOTENCY_CONCURRENT_REQUEST", "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"]);
 /** The user error of an entry whose inventory item id no longer exists. */
 const INVALID_INVENTORY_ITEM = "INVALID_INVENTORY_ITEM";
-const MAX_PAGE = 250;
+const MAX_PAGE = SHOPIFY_READ_PAGE;
 /** orderCancel user errors about Shopify's side, not the order: retry later. */
 const CANCEL_RETRYABLE_CODES: ReadonlySet<string> = new Set(["INTERNAL_ERROR"]);
 /** orderCancel user errors about the app's permissions, not the order. */
@@ -331,6 +331,15 @@ export class ShopifyChannelClient extends HttpChannelClient {
   private forgetQuantity(sku: Sku): void {
     const known = this.known.get(sku);
     if (known) this.known.set(sku, { gid: known.gid });
+  }
+
+  /**
+   * What `readQuantities` costs the updates' budget, in update calls: under GraphQL both draw on the one
+   * cost bucket (a page of n SKUs 2 + n points, an update call 10), so the engine reserves a read there
+   * before making it (reconciler.ts). Under REST the updates have REST's call limit of their own: 0.
+   */
+  readBudgetCost(skus: number): number {
+    return this.api === "graphql" ? shopifyReadBudgetCost(skus) : 0;
   }
 
   async readQuantities(skus: readonly Sku[]): Promise<Map<Sku, number>> {

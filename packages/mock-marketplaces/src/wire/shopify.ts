@@ -19,7 +19,7 @@
 // see the ADR.
 
 import { Kind, parse, type DirectiveNode, type DocumentNode, type OperationDefinitionNode } from "graphql";
-import type { LimiterState, UpdateItem } from "@synclag/marketplaces";
+import { SHOPIFY_MUTATION_COST, SHOPIFY_READ_BASE_COST, type LimiterState, type UpdateItem } from "@synclag/marketplaces";
 import type { MarketplaceContext } from "./context.js";
 import { shopifyInventoryItemGid, shopifyInventoryItemId, shopifyLocationGid, trailingNumber } from "./ids.js";
 import type { Route } from "./router.js";
@@ -298,7 +298,7 @@ function inventoryItems(ctx: MarketplaceContext, variables: Record<string, unkno
   if (first > 250) return result(graphqlError("The value of first must be at most 250.", "BAD_REQUEST"));
   // Billed before it runs, from the bucket updates draw on: requested ≈ 2 + one point per node asked for (I).
   const wanted = skus.slice(0, first);
-  const requested = 2 + wanted.length;
+  const requested = SHOPIFY_READ_BASE_COST + wanted.length;
   const charge = ctx.model.chargeCall(ctx.nowMs, requested);
   if (!charge.admitted) return result(refusedReply(ctx, { cost: requested, limiter: charge.state, retryAfterMs: charge.retryAfterMs }));
   const found = ctx.model.readQuantities(ctx.nowMs, wanted);
@@ -308,11 +308,11 @@ function inventoryItems(ctx: MarketplaceContext, variables: Record<string, unkno
     if (!entry) continue;
     nodes.push({ id: shopifyInventoryItemGid(entry.n), sku, tracked: true, inventoryLevel: { location: { id: shopifyLocationGid(ctx.credentials.shopify.locationId) }, quantities: [{ name: "available", quantity }] } });
   }
-  return result(jsonReply(200, { data: { inventoryItems: { nodes, pageInfo: { hasNextPage: false } } }, extensions: costExtension(ctx, requested, 2 + nodes.length, charge.state) }));
+  return result(jsonReply(200, { data: { inventoryItems: { nodes, pageInfo: { hasNextPage: false } } }, extensions: costExtension(ctx, requested, SHOPIFY_READ_BASE_COST + nodes.length, charge.state) }));
 }
 
 /** A mutation's cost in Shopify's calculator: 10 points (D). */
-const CANCEL_COST = 10;
+const CANCEL_COST = SHOPIFY_MUTATION_COST;
 
 function orderCancel(ctx: MarketplaceContext, variables: Record<string, unknown>): WireResult {
   if (ctx.model.isDown(ctx.nowMs)) return result(serverError(503));
