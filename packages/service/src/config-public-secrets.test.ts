@@ -164,6 +164,11 @@ describe("a mock elsewhere than on loopback (another container), declared with m
     // Declared, it still has to be given them: off loopback nothing of the mocks' is filled in.
     const bare = problemsOf(() => loadServiceConfig({ config: file("engine.json", JSON.stringify({ ingest: { host: "0.0.0.0" }, channels: [{ id: "shop", kind: "shopify", baseUrl: "http://mocks:4000/shopify", mock: true }] })) }, {}));
     expect(bare).toEqual([expect.stringMatching(/^channels\.0 \(shop\): .*missing/)]);
+    // On credentials of its own it is a real shop whatever it says (a demo's file reused with a shop's
+    // token from the environment, found by review): refused, the mocks' secret with it.
+    const reused = problemsOf(() => loadServiceConfig({ config: file("engine.json", JSON.stringify({ ingest: { host: "0.0.0.0" }, channels: [{ ...entry, mock: true }] })), channel: ["shop:shopify=https://myshop.myshopify.com"] }, { SYNCLAG_CHANNEL_SHOP_CREDENTIALS: JSON.stringify(OWN.shopify) }));
+    expect(reused).toEqual([expect.stringMatching(/^--channel "shop:shopify=https:\/\/myshop\.myshopify\.com": mock: true, but credentials\.accessToken is not the mocks' public test credential \(the shop's own\).*drop mock: true/)]);
+    expectNoSecretIn(reused);
     // Only a literal true.
     const loose = problemsOf(() => loadServiceConfig({ config: file("engine.json", JSON.stringify({ channels: [{ ...entry, mock: "yes" }] })) }, {}));
     expect(loose.some((problem) => /channels\.0\.mock/.test(problem))).toBe(true);

@@ -1026,9 +1026,19 @@ function publicMockSecretProblems(entry: unknown, where: string, ingest: IngestE
   const kind = entry.kind as MarketplaceKind;
   const credentials = isRecord(entry.credentials) ? entry.credentials : {};
   const texts = Object.fromEntries(Object.entries(credentials).filter((pair): pair is [string, string] => typeof pair[1] === "string"));
-  // Declared a mock (`mock: true`, another container): the operator says so, and the start warns.
-  if (entry.mock === true) return [];
   const filledIn = mockSecretsAllowed(entry.baseUrl, ingest);
+  // Declared a mock (`mock: true`, another container): taken when the client authenticates with the mocks'
+  // public credentials too — only a mock accepts those. On credentials of its own it talks to a real shop
+  // (a demo's file reused with a shop's token from the environment), whose webhooks the mocks' secret
+  // would let anyone forge: refused.
+  if (entry.mock === true) {
+    const mock = DEFAULT_MOCK_CREDENTIALS[kind] as unknown as Record<string, string | number>;
+    const used = filledIn ? withMockCredentials(kind, texts) : texts;
+    // A credential not given is the missing-secrets problem's to name.
+    const own = AUTHENTICATING_CREDENTIALS[kind].filter((key) => used[key] !== undefined && used[key] !== String(mock[key]));
+    if (own.length === 0) return [];
+    return [`${where}: mock: true, but ${joinWords(own.map((key) => `credentials.${key}`))} ${own.length === 1 ? "is" : "are"} not the mocks' public test ${own.length === 1 ? "credential" : "credentials"} (the shop's own): a channel on credentials of its own talks to a real shop, whose webhooks the mocks' public secret would let anyone sign — drop mock: true, and give the shop's own notificationSecret`];
+  }
   if (filledIn && isMockChannel({ kind, baseUrl: entry.baseUrl }, withMockCredentials(kind, texts))) return [];
   const why = !isLoopbackUrl(entry.baseUrl) ? "its base URL is not on loopback" : (ingestExposure(ingest) ?? "it runs on credentials of its own, not the mocks' (a loopback base URL may be a tunnel, port-forward or egress sidecar to a real shop)");
   const variables = channelSecretVariables(rawChannelId(entry) ?? kind);
