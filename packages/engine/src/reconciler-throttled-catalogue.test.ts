@@ -57,15 +57,37 @@ describe("Reconciler on a channel that throttles its reads part-way through the 
     expect(metrics.count("drift_repaired_total", { channel: "c", direction: "high" })).toBe(1);
   });
 
-  it("keeps a low gap's suspicion through rounds that do not reach its SKU, and repairs it when the next read finds the same gap", async () => {
+  it("reads a low gap seen in a round first in the next one, so it is confirmed one interval later whatever throttles the pass", async () => {
     const { channel, reads, round, metrics } = await throttledCatalogue();
     channel.shown.set("S9", 3);
     const repairs: number[] = [];
-    for (let i = 0; i < 5; i++) repairs.push(await round());
-    // S9 is read in rounds 3 (suspected) and 5 (the same gap again: repaired), not in round 4.
-    expect(reads.filter((batch) => batch.includes("S9"))).toHaveLength(2);
-    expect(repairs).toEqual([0, 0, 0, 0, 1]);
-    expect(callLog(channel)).toEqual(["4000:S91"]);
+    for (let i = 0; i < 4; i++) repairs.push(await round());
+    // S9 is read in round 3 (suspected, at the end of the pass) and first thing in round 4 (the same gap: repaired).
+    expect(reads.filter((batch) => batch.includes("S9"))).toEqual([["S8", "S9"], ["S9"]]);
+    expect(reads[6]).toEqual(["S9"]);
+    expect(repairs).toEqual([0, 0, 0, 1]);
+    expect(callLog(channel)).toEqual(["3000:S91"]);
     expect(metrics.count("drift_repaired_total", { channel: "c", direction: "low" })).toBe(1);
+  });
+
+  it("never confirms a gap by one seen rounds earlier: cleared meanwhile and open again (a sale still on its way), it is only suspected again (found by review)", async () => {
+    const { channel, reads, round } = await throttledCatalogue();
+    // Throttled at the first read of round 4, the suspicion of round 3 is not read again that round.
+    let failRound = 0;
+    const read = channel.readQuantities.bind(channel);
+    channel.readQuantities = (batch) => (failRound === 4 ? Promise.reject(Object.assign(new Error("THROTTLED"), { reason: "rate_limited", retryAfterMs: 1_000 })) : read(batch));
+    channel.shown.set("S9", 4);
+    const repairs: number[] = [];
+    for (failRound = 1; failRound <= 3; failRound++) repairs.push(await round()); // round 3 reads S9: suspected
+    channel.shown.set("S9", 5); // repaired meanwhile (by another replica's reconciler)
+    repairs.push(await round()); // round 4: throttled at once
+    channel.shown.set("S9", 4); // a sale on the channel, its order still on its way to the engine
+    failRound = 5;
+    // Rounds 5 and 6 resume the pass where round 4's throttle left it: S9 is read again in round 6, three
+    // rounds after its sighting — a new gap, only suspected (the old sighting would have "confirmed" it).
+    repairs.push(await round(), await round());
+    expect(reads.filter((batch) => batch.includes("S9"))).toHaveLength(2);
+    expect(repairs).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(channel.calls).toEqual([]);
   });
 });

@@ -9,7 +9,8 @@
 // an Amazon catalogue page by page, 20 SKUs a call, would otherwise make every listing look "shown high").
 // A channel whose reads are throttled part-way (Shopify bills reads from the bucket its updates draw on:
 // a 5,000-SKU catalogue costs five times the bucket) is read from where the throttle stopped it on the
-// next round, and what a round did not reach keeps its suspicion: every SKU gets read in turn. Starting
+// next round, so every SKU gets read in turn; the low gaps seen in a round cut short are read first in
+// the next one, so they are confirmed (or cleared) one interval later all the same. Starting
 // each round at the first SKU, the SKUs past the throttle point were never read, their drift never repaired.
 // Better still, a read a channel bills from its updates' budget (`ChannelClient.readBudgetCost`: Shopify)
 // is reserved from the propagator's token bucket first and waits for it: reading as fast as the channel
@@ -44,12 +45,14 @@ export interface ReconcilerOptions {
 export class Reconciler {
   private readonly periodic: PeriodicTask;
   private running = false;
-  /** Low gaps seen when each pair was last read: channel → SKU → (shown, version). */
+  /** Low gaps seen in the last round: channel → SKU → (shown, version). */
   private suspectedLow = new Map<ChannelId, Map<Sku, string>>();
   /** Pairs whose store level was newer than what the channel took, at that version, when last read: channel → SKU → version. */
   private newerSeen = new Map<ChannelId, Map<Sku, number>>();
   /** Per channel: where in the catalogue the next round starts reading (a throttle stopped the last one there). */
   private readonly resumeAt = new Map<ChannelId, number>();
+  /** Channels whose last pass a throttle cut short: their low gaps of that round are read first in the next. */
+  private readonly cutShort = new Set<ChannelId>();
 
   /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
   private lastRoundAtMs: number;
@@ -126,27 +129,34 @@ export class Reconciler {
     this.running = true;
     this.lastRoundAtMs = startedAtMs;
     let repairs = 0;
-    // What a pair's last read found is kept until it is read again (this round, or a later one when a
-    // throttle stops this one first).
-    const nextSuspected = new Map([...this.suspectedLow].map(([channel, pairs]) => [channel, new Map(pairs)]));
+    const nextSuspected = new Map<ChannelId, Map<Sku, string>>();
+    // A newer level seen is kept until the pair is read again (this round, or a later one when a throttle
+    // stops this one first): the same version still not handed over then is judged.
     const nextNewer = new Map([...this.newerSeen].map(([channel, pairs]) => [channel, new Map(pairs)]));
     try {
       const truth = await this.options.store.snapshot();
       const skus = [...truth.keys()];
       const batch = this.options.readBatchSize ?? 100;
       channels: for (const { client, policy } of this.options.channels) {
-        const suspected = nextSuspected.get(client.channel) ?? new Map<Sku, string>();
+        const suspected = new Map<Sku, string>();
         nextSuspected.set(client.channel, suspected);
         const newer = nextNewer.get(client.channel) ?? new Map<Sku, number>();
         nextNewer.set(client.channel, newer);
         const lastSuspected = this.suspectedLow.get(client.channel);
         const lastNewer = this.newerSeen.get(client.channel);
-        // From where the last throttle stopped to the end, then from the start up to there.
+        // After a pass cut short, the low gaps it saw first: the rest of the pass may not reach them, and a
+        // gap is confirmed only by the next round's read (one interval later, as designed) — never matched
+        // rounds later by a new gap of the same size (a sale still on its way, repaired upward into an
+        // oversell: found by review). Then from where the last throttle stopped to the end, and from the
+        // start up to there. (After a whole pass every SKU is read in this one anyway: no extra call.)
+        const afterCutShort = this.cutShort.delete(client.channel);
+        const again = afterCutShort && lastSuspected !== undefined ? [...lastSuspected.keys()].filter((sku) => truth.has(sku)) : [];
         const origin = (this.resumeAt.get(client.channel) ?? 0) < skus.length ? (this.resumeAt.get(client.channel) ?? 0) : 0;
-        for (let done = 0; done < skus.length; ) {
-          const start = (origin + done) % skus.length;
-          const slice = skus.slice(start, Math.min(start + batch, start < origin ? origin : skus.length));
-          done += slice.length;
+        for (let done = -again.length; done < skus.length; ) {
+          const first = done < 0;
+          const start = first ? again.length + done : (origin + done) % skus.length;
+          const slice = first ? again.slice(start, start + batch) : skus.slice(start, Math.min(start + batch, start < origin ? origin : skus.length));
+          done = first ? Math.min(0, done + slice.length) : done + slice.length;
           // Billed from the updates' budget (Shopify): reserved there first, and waited for.
           const cost = client.readBudgetCost?.(slice.length) ?? 0;
           if (cost > 0) {
@@ -162,18 +172,14 @@ export class Reconciler {
             // Throttled: more reads now would only be throttled too and take the updates' budget
             // (Shopify bills reads from the same bucket); the next round starts with this slice.
             if ((error as { reason?: unknown } | null)?.reason === "rate_limited") {
-              this.resumeAt.set(client.channel, start);
+              if (!first) this.resumeAt.set(client.channel, start);
+              this.cutShort.add(client.channel);
               break;
             }
             continue;
           }
           this.options.metrics.increment("reconcile_reads_total", { channel: client.channel });
-          if (suspected.size > 0 || newer.size > 0) {
-            for (const sku of slice) {
-              suspected.delete(sku);
-              newer.delete(sku);
-            }
-          }
+          if (newer.size > 0) for (const sku of slice) newer.delete(sku);
           const current = await this.options.store.snapshot(slice);
           // Only pairs idle before the read and after it, with no confirmation in between, are judged.
           const now = this.options.propagator.confirmedVersionsIfIdle(client.channel, slice);
