@@ -6,10 +6,18 @@
 // revisions; it expires at the end of the next UTC day (a day late, for a clock a little behind).
 // Easy to get wrong: this sits beside the push path, so `record` never throws and never waits — deltas
 // are gathered and written after the current tick (one script call per (channel, day)), failures counted
-// and reported, not raised. A write that failed is sent again later for the revisions *spent* (a timed-out
-// write may have landed: counted twice at worst, which holds a listing back a little), while a failed
-// refund is dropped: a count too high is safe, one too low could let a restarted engine exceed the cap.
+// and reported, not raised. A write that timed out may still run: a Redis that stalls without dropping the
+// connection (CLIENT PAUSE during a failover, a slow command, a fork) answers nothing, yet every EVAL
+// queued on the socket runs once it resumes. So writes are idempotent: the deltas of a (channel, day) go
+// out as a batch numbered by this ledger (a random writer id, a sequence number), a batch that failed is
+// sent again unchanged — same number, same deltas, refunds included — and deltas recorded meanwhile wait
+// for the next batch, which is sent only once the previous one was acknowledged. The script applies a
+// batch only if its number is above the last one applied for the writer (kept beside the counts, in
+// `<keyPrefix>{<partition>}:revision-batches:<day>:<channel>`, expiring with them), so the copies of a
+// batch count once and a batch acknowledged is never undone by a late copy of an older one. A count is
+// wrong only for what a closed ledger gave up on (pending at `close`, or a write still unanswered then).
 
+import { randomBytes } from "node:crypto";
 import { type Clock } from "@synclag/core";
 import { RedisStockStoreError, sendWithin, toStoreError } from "./errors.js";
 import { stockKeys, type StockKeys } from "./keys.js";
@@ -22,10 +30,17 @@ const CHUNK = 500;
 const LONE_SURROGATE = /\p{Cs}/u;
 
 /**
- * HINCRBY each (field, delta) pair of ARGV[2..] on KEYS[1], then EXPIREAT ARGV[1]: one atomic step, so a
- * hash never exists without its expiry.
+ * Batch ARGV[3] of writer ARGV[2]: unless KEYS[2] (writer -> last batch applied) already holds that batch
+ * or a later one (a copy sent again after a timeout, run late), note the batch and HINCRBY each (field,
+ * delta) pair of ARGV[4..] on KEYS[1]; EXPIREAT ARGV[1] on both — one atomic step, so neither hash exists
+ * without its expiry. The batch is noted first: a script that fails halfway is not rolled back, and its
+ * copies must not add what it did add again. Returns 1 when applied, 0 for a copy already applied.
  */
-const RECORD_SOURCE = `for i = 2, #ARGV, 2 do
+const RECORD_SOURCE = `local last = tonumber(redis.call('HGET', KEYS[2], ARGV[2]) or '0')
+if tonumber(ARGV[3]) <= last then return 0 end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('EXPIREAT', KEYS[2], ARGV[1])
+for i = 4, #ARGV, 2 do
   redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('EXPIREAT', KEYS[1], ARGV[1])
@@ -34,6 +49,15 @@ return 1`;
 /** The hash of one channel's revision counts for one UTC day (under the store's hash tag). */
 export function revisionLedgerKey(keys: StockKeys, channel: string, day: number): string {
   return `${keys.keyspace}revisions:${day}:${channel}`;
+}
+
+/**
+ * The hash beside `revisionLedgerKey`'s (same hash tag, same expiry) that makes writes idempotent: field =
+ * a ledger's writer id, value = the last batch of it applied. (Another word than `revisions:`, so that no
+ * channel id can make one key read as the other.)
+ */
+export function revisionLedgerBatchesKey(keys: StockKeys, channel: string, day: number): string {
+  return `${keys.keyspace}revision-batches:${day}:${channel}`;
 }
 
 export interface RevisionCount {
@@ -53,7 +77,7 @@ export interface RevisionLedgerOptions {
   readonly partition?: string;
   /** Longest wait for one Redis reply, in ms; after it the call counts as failed. Default 5 000. */
   readonly callTimeoutMs?: number;
-  /** How long after a failed write it is tried again, in ms. Default 1 000. */
+  /** How long after a failed write it is sent again (the same batch), in ms. Default 1 000. */
   readonly retryDelayMs?: number;
   /** Tells a write for a day whose hash has expired (dropped, not written). Default: the system clock. */
   readonly clock?: Clock;
@@ -64,13 +88,13 @@ export interface RevisionLedgerOptions {
 export interface RevisionLedgerStats {
   /** Deltas accepted by `record`. */
   readonly recorded: number;
-  /** Script calls that completed. */
+  /** Script calls that completed (a copy of a batch that had already been applied included). */
   readonly writes: number;
-  /** Script calls that failed (their spent revisions are sent again). */
+  /** Script calls that failed (the batch is sent again, unchanged). */
   readonly errors: number;
-  /** Records refused as input, failed refunds, and deltas of days whose hash has expired. */
+  /** Records refused as input, deltas of days whose hash has expired, and deltas given up by `close`. */
   readonly dropped: number;
-  /** (channel, day, SKU) deltas waiting to be written. */
+  /** (channel, day, SKU) deltas not acknowledged yet: waiting for a batch, or in one being written. */
   readonly pending: number;
 }
 
@@ -81,6 +105,17 @@ interface PendingKey {
   readonly deltas: Map<string, number>;
 }
 
+/** A batch of one (channel, day): sent, then sent again unchanged until Redis acknowledges it. */
+interface Batch {
+  readonly key: string;
+  readonly batchesKey: string;
+  readonly day: number;
+  readonly seq: number;
+  readonly fields: readonly (readonly [string, number])[];
+  /** A send of it is waiting for its reply (false: it failed, and waits to be sent again). */
+  sending: boolean;
+}
+
 export class RevisionLedger {
   private readonly client: RedisCommandClient;
   private readonly keys: StockKeys;
@@ -89,7 +124,13 @@ export class RevisionLedger {
   private readonly retryDelayMs: number;
   private readonly clock: Clock;
   private readonly onError: ((error: Error) => void) | undefined;
-  private pending = new Map<string, PendingKey>();
+  /** This ledger's name in the batches hash: each process numbers its own batches. */
+  private readonly writerId = randomBytes(12).toString("base64url");
+  private seq = 0;
+  /** Deltas not in a batch yet, by hash key. */
+  private readonly pending = new Map<string, PendingKey>();
+  /** The batch of each hash key not acknowledged yet: at most one, so batches land in their order. */
+  private readonly batches = new Map<string, Batch>();
   private readonly inFlight = new Set<Promise<boolean>>();
   private flushScheduled = false;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -115,6 +156,7 @@ export class RevisionLedger {
   get stats(): RevisionLedgerStats {
     let pending = 0;
     for (const entry of this.pending.values()) pending += entry.deltas.size;
+    for (const batch of this.batches.values()) pending += batch.fields.length;
     return { ...this.counters, pending };
   }
 
@@ -140,7 +182,7 @@ export class RevisionLedger {
         this.flushScheduled = true;
         setImmediate(() => {
           this.flushScheduled = false;
-          this.sendPending();
+          this.sendPending(false);
         });
       }
     } catch {
@@ -184,23 +226,36 @@ export class RevisionLedger {
   }
 
   /**
-   * Writes what is pending now and waits for every write in flight (each bounded by `callTimeoutMs`); for a
-   * shutdown and for tests. Stops after a round in which a write failed (what failed stays pending).
+   * Writes what is pending now (a failed batch sent again at once) and waits for every write in flight
+   * (each bounded by `callTimeoutMs`); for a shutdown and for tests. Stops after a round in which a write
+   * failed (what failed stays pending).
    */
   async flush(): Promise<void> {
-    for (let round = 0; round < 100; round++) {
-      if (this.pending.size === 0 && this.inFlight.size === 0) return;
-      this.sendPending();
+    // A (channel, day) with more than CHUNK listings pending takes a round per batch.
+    for (let round = 0; round < 1_000; round++) {
+      if (this.pending.size === 0 && this.batches.size === 0 && this.inFlight.size === 0) return;
+      this.sendPending(true);
       const results = await Promise.all([...this.inFlight]);
       if (results.includes(false)) return;
     }
   }
 
-  /** No more writes: records are dropped from now on and a retry waiting is cancelled (`flush` first to keep them). */
+  /**
+   * No more writes: records are dropped from now on, a retry waiting is cancelled, and what is not
+   * acknowledged is given up (`flush` first to keep it). A write still in flight may land or not.
+   */
   close(): void {
     this.closed = true;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    for (const entry of this.pending.values()) this.counters.dropped += entry.deltas.size;
+    this.pending.clear();
+    // A batch waiting to be sent again is given up; one in flight settles (and is counted) when answered.
+    for (const [key, batch] of this.batches) {
+      if (batch.sending) continue;
+      this.counters.dropped += batch.fields.length;
+      this.batches.delete(key);
+    }
   }
 
   private add(channel: string, sku: string, day: number, delta: number): void {
@@ -216,50 +271,80 @@ export class RevisionLedger {
     if (entry.deltas.size === 0) this.pending.delete(key);
   }
 
-  private sendPending(): void {
-    if (this.retryTimer !== undefined) {
+  /**
+   * Sends a batch for every hash key with deltas pending and none unacknowledged; with `retry`, sends
+   * again each batch that failed (unchanged: the script applies it once whatever the copies).
+   */
+  private sendPending(retry: boolean): void {
+    if (this.closed) return;
+    if (retry && this.retryTimer !== undefined) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
-    const batch = this.pending;
-    if (batch.size === 0) return;
-    this.pending = new Map();
     const today = Math.floor(this.clock.now() / DAY_MS);
-    for (const entry of batch.values()) {
-      // Its hash has expired (or expires now): EXPIREAT in the past would delete it, and no one reads it.
-      if (entry.day + 2 <= today) {
+    // Its hash has expired (or expires now): EXPIREAT in the past would delete it, and no one reads it.
+    const expired = (day: number) => day + 2 <= today;
+    if (retry) {
+      for (const [key, batch] of this.batches) {
+        if (batch.sending) continue;
+        if (expired(batch.day)) {
+          this.counters.dropped += batch.fields.length;
+          this.batches.delete(key);
+          continue;
+        }
+        this.write(batch);
+      }
+    }
+    for (const [key, entry] of this.pending) {
+      if (this.batches.has(key)) continue;
+      if (expired(entry.day)) {
         this.counters.dropped += entry.deltas.size;
+        this.pending.delete(key);
         continue;
       }
-      const fields = [...entry.deltas];
-      for (let start = 0; start < fields.length; start += CHUNK) this.write(entry, fields.slice(start, start + CHUNK));
+      const fields: (readonly [string, number])[] = [];
+      for (const field of entry.deltas) {
+        fields.push(field);
+        entry.deltas.delete(field[0]);
+        if (fields.length === CHUNK) break;
+      }
+      if (entry.deltas.size === 0) this.pending.delete(key);
+      this.seq += 1;
+      const batch: Batch = { key, batchesKey: revisionLedgerBatchesKey(this.keys, entry.channel, entry.day), day: entry.day, seq: this.seq, fields, sending: false };
+      this.batches.set(key, batch);
+      this.write(batch);
     }
   }
 
-  private write(entry: PendingKey, fields: readonly (readonly [string, number])[]): void {
-    const args = ["EVAL", RECORD_SOURCE, "1", entry.key, String((entry.day + 2) * DAY_S)];
-    for (const [sku, delta] of fields) args.push(sku, String(delta));
+  private write(batch: Batch): void {
+    batch.sending = true;
+    const args = ["EVAL", RECORD_SOURCE, "2", batch.key, batch.batchesKey, String((batch.day + 2) * DAY_S), this.writerId, String(batch.seq)];
+    for (const [sku, delta] of batch.fields) args.push(sku, String(delta));
     const call: Promise<boolean> = this.send(args).then(
       () => {
+        batch.sending = false;
         this.counters.writes += 1;
+        if (this.batches.get(batch.key) === batch) this.batches.delete(batch.key);
+        // The deltas recorded meanwhile go out now, in the next batch.
+        if (this.pending.has(batch.key)) this.sendPending(false);
         return true;
       },
       (error: unknown) => {
+        batch.sending = false;
         this.counters.errors += 1;
         // The reason as the store names it (unavailable, outcome_unknown, …); the message says what was lost.
-        const reason = toStoreError(error, { kind: "order", keys: [entry.key] }).reason;
+        const reason = toStoreError(error, { kind: "order", keys: [batch.key] }).reason;
         const detail = error instanceof Error ? error.message : String(error);
-        this.report(new RedisStockStoreError(reason, `revision ledger: writing ${fields.length} listing count${fields.length === 1 ? "" : "s"} to ${entry.key} failed (${detail}); the revisions spent are sent again, refunds dropped`, { cause: error, retryable: true }));
-        if (this.closed) return false;
-        // Spent revisions are sent again (counted twice at worst if the write did land); refunds dropped.
-        for (const [sku, delta] of fields) {
-          if (delta > 0) this.add(entry.channel, sku, entry.day, delta);
-          else this.counters.dropped += 1;
+        this.report(new RedisStockStoreError(reason, `revision ledger: writing ${batch.fields.length} listing count${batch.fields.length === 1 ? "" : "s"} to ${batch.key} failed (${detail}); sent again unchanged (applied once, however many copies run)`, { cause: error, retryable: true }));
+        if (this.closed) {
+          this.counters.dropped += batch.fields.length;
+          if (this.batches.get(batch.key) === batch) this.batches.delete(batch.key);
+          return false;
         }
-        if (this.pending.size > 0 && this.retryTimer === undefined) {
+        if (this.retryTimer === undefined) {
           this.retryTimer = setTimeout(() => {
             this.retryTimer = undefined;
-            this.sendPending();
+            this.sendPending(true);
           }, this.retryDelayMs);
           this.retryTimer.unref();
         }

@@ -37,6 +37,7 @@ import { OrderIdGuard } from "./order-id-guard.js";
 import { PrometheusMetrics, teeMetrics } from "./prometheus-metrics.js";
 import { PushVerifier } from "./push-verifier.js";
 import { redactError, redactUrlCredentials, redactedMessage } from "./redact.js";
+import { takeBackRevisionCounts } from "./revision-take-back.js";
 import { EpochGuardedStockStore, STORE_LOST_MESSAGE, STORE_RESTORE_ACTION, StoreEpoch, pushRestoredStock } from "./store-epoch.js";
 import { SystemScheduler, systemClock, systemRandom } from "./system-time.js";
 
@@ -446,8 +447,8 @@ export class EngineService {
     // The revision budget outlives the process: each revision charged (or given back) is counted in Redis,
     // one hash per (channel, UTC day) on the epoch marker's client — fire-and-forget, never waited for on
     // the push path — and a start takes the day's counts back before anything is sent (below). With
-    // replicas the hash holds every replica's revisions: a restarted one counts the total against its own
-    // share, holding a listing back more than needed rather than letting the replicas exceed the cap.
+    // replicas the hash holds every replica's revisions: a restarted one takes back its expected part of
+    // the total, ceil(total / replicas) (revision-take-back.ts), not the total against its own share.
     const revisionChannels = [...budgets].filter(([, b]) => b.revisionsPerSkuPerDay > 0).map(([id]) => id);
     let revisionLedgerWarnedAtMs = -Infinity;
     const revisionLedger =
@@ -634,12 +635,9 @@ export class EngineService {
       const day = Math.floor(systemClock.now() / 86_400_000);
       try {
         const counts = await unlessAborted(within(5_000, "reading today's revision counts", revisionLedger.load(day)));
-        const perChannel: Record<string, number> = {};
-        for (const { channel, sku, count } of counts) {
-          engine.propagator.assumeRevisions(channel, sku, day, count);
-          perChannel[channel] = (perChannel[channel] ?? 0) + 1;
-        }
-        logger.info({ day, listings: counts.length, channels: perChannel, replicas: config.replicas }, "revision budget: today's revision counts taken back from Redis (listings revised today go on from their count)");
+        // Each count is every replica's: this one takes back ceil(count / replicas) of it.
+        const perChannel = takeBackRevisionCounts(engine.propagator, counts, day, config.replicas);
+        logger.info({ day, listings: counts.length, channels: perChannel, replicas: config.replicas }, config.replicas === 1 ? "revision budget: today's revision counts taken back from Redis (listings revised today go on from their count)" : `revision budget: today's revision counts taken back from Redis (listings revised today go on from their count: each listing's count of all replicas divided by replicas (${config.replicas}), rounded up)`);
       } catch (error) {
         if (isAborted(error)) throw error;
         logger.warn({ day, err: error }, "revision budget: today's revision counts could not be read from Redis: every listing's budget counts from 0 again (a listing revised before this start may reach the marketplace's daily cap)");

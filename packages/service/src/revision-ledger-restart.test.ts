@@ -3,14 +3,15 @@
 // listing that had already spent what the pacing allowed got as many again from the new process — past
 // the cap eBay answers REVISION_LIMIT for that listing until midnight UTC (sell-outs included) and it
 // stays wrong for hours. Now each revision is counted in Redis (one hash per channel and day) and a
-// started engine takes the day's counts back before it sends anything.
+// started engine takes the day's counts back before it sends anything — with `replicas: N`, its part of
+// every replica's total, ceil(total / N) (revision-take-back.ts; the rule's own tests are beside it).
 import { Prng, VirtualScheduler, noopMetrics, type ChannelClient, type PushOutcome, type QuantityUpdate } from "@synclag/core";
 import { Propagator } from "@synclag/engine";
 import { DEFAULT_PROFILES } from "@synclag/marketplaces";
 import { MockMarketplace, serveMarketplaces, type RunningServer } from "@synclag/mock-marketplaces";
 import { RedisStockStore, RevisionLedger, type RedisCommandClient } from "@synclag/redis-store";
 import { createClient } from "redis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { captureLog } from "../test/log-capture.js";
 import { serversMissing } from "../test/servers.js";
 import { until } from "../test/store-loss-support.js";
@@ -37,7 +38,7 @@ describe.skipIf(serversMissing())("the revision budget across a restart of the e
   // eBay with a cap of 30 revisions per listing per day (the real one: 250), answering at once.
   const ebay = new MockMarketplace({ kind: "ebay", seed: 1, profile: { ...DEFAULT_PROFILES.ebay, revisionsPerListingPerDay: CAP, apiLatency: { kind: "constant", ms: 5 }, visibilityDelay: { kind: "constant", ms: 0 } } });
   const revisionsAtEbay = (): number => (ebay.model.listing(SKU) as unknown as { revisionsToday?: number } | undefined)?.revisionsToday ?? 0;
-  let config: () => Promise<ServiceConfig>;
+  let config: (overrides?: Record<string, unknown>) => Promise<ServiceConfig>;
 
   beforeAll(async () => {
     [nats, redis] = await Promise.all([startPrivateNats(), startPrivateRedis({ persistence: "none" })]);
@@ -45,7 +46,7 @@ describe.skipIf(serversMissing())("the revision budget across a restart of the e
     store = await RedisStockStore.connect({ url: redis.url });
     await store.setQuantity({ sku: SKU, quantity: 1_000, reason: "initial stock" });
     ebay.seed([{ sku: SKU, quantity: 1_000, version: 1 }]);
-    config = async () =>
+    config = async (overrides = {}) =>
       serviceConfigSchema.parse({
         natsUrl: nats.url,
         redisUrl: redis.url,
@@ -53,6 +54,7 @@ describe.skipIf(serversMissing())("the revision budget across a restart of the e
         channels: [{ kind: "ebay", baseUrl: `${server.url}/ebay`, revisionsPerSkuPerDay: CAP, batchLinger: "0s", lateLandingWindow: "5s" }],
         reconcileInterval: 0,
         shutdownTimeout: 10_000,
+        ...overrides,
       });
   }, 30_000);
 
@@ -120,6 +122,30 @@ describe.skipIf(serversMissing())("the revision budget across a restart of the e
     // channels[].lateLandingWindow reaches the propagator.
     expect((second.engine.propagator as unknown as { channels: Map<string, { lateLandingWindowMs: number }> }).channels.get("ebay")?.lateLandingWindowMs).toBe(5_000);
   }, 240_000);
+
+  it("with replicas: 2, a started replica takes back half of every replica's count, rounded up (not the total: two restarted replicas at 126 of their 125 froze a listing eBay had counted 126 of 250)", async () => {
+    for (const engine of engines.splice(0)) await engine.stop();
+    const day = Math.floor(Date.now() / DAY_MS);
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const taken = vi.spyOn(Propagator.prototype, "assumeRevisions");
+    try {
+      // Both replicas' revisions of two listings today, as their ledgers wrote them.
+      await client.hSet(`synclag:{stock}:revisions:${day}:ebay`, { "SHARED-1": "21", "SHARED-2": "20" });
+      const log = captureLog("info");
+      const replica = await EngineService.start({ config: await config({ replicas: 2 }), logger: log.logger });
+      engines.push(replica);
+      expect(log.lines.find((l) => String(l.msg).startsWith("revision budget: today's revision counts taken back"))).toMatchObject({ day, replicas: 2 });
+      const calls = taken.mock.calls.filter(([, sku]) => sku === "SHARED-1" || sku === "SHARED-2");
+      expect(calls.sort()).toEqual([
+        ["ebay", "SHARED-1", day, 11],
+        ["ebay", "SHARED-2", day, 10],
+      ]);
+    } finally {
+      taken.mockRestore();
+      client.destroy();
+    }
+  }, 60_000);
 });
 
 describe("a Redis failure of the revision ledger never fails a push", () => {
