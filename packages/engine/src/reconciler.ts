@@ -53,6 +53,8 @@ export class Reconciler {
   private readonly resumeAt = new Map<ChannelId, number>();
   /** Channels whose last pass a throttle cut short: their low gaps of that round are read first in the next. */
   private readonly cutShort = new Set<ChannelId>();
+  /** Per channel: SKUs a throttle kept from being read first last round, read first in the next (found by review). */
+  private readonly readFirst = new Map<ChannelId, Sku[]>();
 
   /** When the last round began (`roundIfDue` counts the interval from it; from construction at first). */
   private lastRoundAtMs: number;
@@ -149,8 +151,12 @@ export class Reconciler {
         // rounds later by a new gap of the same size (a sale still on its way, repaired upward into an
         // oversell: found by review). Then from where the last throttle stopped to the end, and from the
         // start up to there. (After a whole pass every SKU is read in this one anyway: no extra call.)
+        // A throttle that hit those first reads keeps the rest for the round after: read first then too, they
+        // can only be suspected again there (their sighting is two rounds old), not confirmed.
         const afterCutShort = this.cutShort.delete(client.channel);
-        const again = afterCutShort && lastSuspected !== undefined ? [...lastSuspected.keys()].filter((sku) => truth.has(sku)) : [];
+        const carried = this.readFirst.get(client.channel) ?? [];
+        this.readFirst.delete(client.channel);
+        const again = [...new Set([...(afterCutShort && lastSuspected !== undefined ? lastSuspected.keys() : []), ...carried])].filter((sku) => truth.has(sku));
         const origin = (this.resumeAt.get(client.channel) ?? 0) < skus.length ? (this.resumeAt.get(client.channel) ?? 0) : 0;
         for (let done = -again.length; done < skus.length; ) {
           const first = done < 0;
@@ -172,7 +178,8 @@ export class Reconciler {
             // Throttled: more reads now would only be throttled too and take the updates' budget
             // (Shopify bills reads from the same bucket); the next round starts with this slice.
             if ((error as { reason?: unknown } | null)?.reason === "rate_limited") {
-              if (!first) this.resumeAt.set(client.channel, start);
+              if (first) this.readFirst.set(client.channel, again.slice(start));
+              else this.resumeAt.set(client.channel, start);
               this.cutShort.add(client.channel);
               break;
             }
