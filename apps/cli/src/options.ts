@@ -2,9 +2,9 @@
 // so a command can report every bad flag at once.
 
 import { formatDuration, parseDuration } from "@synclag/core";
-import { natsServers, redactUrlCredentials } from "@synclag/service";
-import { parseStrategy } from "@synclag/sim";
-import { MAX_POLLING_INTERVAL_MS, MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, strategyName, type Scenario } from "@synclag/workload";
+import { natsServers, redactUrlCredentials } from "@synclag/service/config-helpers";
+// The workload's strategy parser, which the simulator's parseStrategy is (same rules, same words), without loading the simulator.
+import { MAX_POLLING_INTERVAL_MS, MAX_SEED, MIN_POLLING_INTERVAL_MS, SEED_LIMIT_TEXT, loadScenario, parseStrategy, strategyName, type Scenario } from "@synclag/workload";
 import { fileThresholdProblems } from "./thresholds.js";
 
 /** `--seed`: the same limit as a scenario file's `seed:` (whatever the PRNG replays exactly), named in the message. */

@@ -15,7 +15,7 @@
 // (`--no-color`) loses nothing when repeated and is not counted.
 
 import type { Command, Option } from "commander";
-import { redactChannelSpec } from "@synclag/service";
+import { redactChannelSpec } from "@synclag/service/config-helpers";
 import { UsageError } from "./cli-error.js";
 
 /** Commander's error codes for problems in what the user typed; anything else is raised as before. */

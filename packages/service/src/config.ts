@@ -19,6 +19,7 @@ import { NatsFeedError, natsAuthentication } from "@synclag/nats-feed";
 import { DEFAULT_PARTITION, checkKeyspace } from "@synclag/redis-store";
 import { parseStrategy } from "@synclag/sim";
 import { ServiceError } from "./errors.js";
+import { natsServers } from "./config-helpers.js";
 import { redactChannelSpec, redactUrlCredentials, redactUrlValue } from "./redact.js";
 
 /**
@@ -46,10 +47,8 @@ const duration = z.union([z.number().int().nonnegative(), z.string()]).transform
 /** Where durations sit in the configuration (`*` = every item of a list): a number there in a file has no unit. */
 const DURATION_PATHS: readonly (readonly string[])[] = [["reconcileInterval"], ["reconcileFirstRoundAfter"], ["shutdownTimeout"], ["shutdownDelay"], ["feed", "ackWait"], ["channels", "*", "batchLinger"], ["channels", "*", "lateLandingWindow"], ["ingest", "idleTimeout"]];
 
-/** Every URL of a comma-separated NATS server list (cluster seeds), trimmed; empty entries kept (refused). */
-export function natsServers(natsUrl: string): string[] {
-  return natsUrl.split(",").map((server) => server.trim());
-}
+// Defined in the light entry (config-helpers.ts: the CLI checks flags with it without loading the service); exported here as before.
+export { natsServers };
 
 const NATS_PROTOCOLS = ["nats:", "tls:"];
 

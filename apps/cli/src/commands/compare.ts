@@ -2,13 +2,11 @@
 // side by side. The architect's command; runs in seconds with no servers.
 
 import { Command } from "commander";
-import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
 import { parsePollingList, parseScenario, parseSeed, pollingStrategies, shellQuote } from "../options.js";
 import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems, repeatable } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
-import { finish } from "./shared.js";
 
 /** The interval compared when neither --polling nor the scenario names one (the schema's default strategies). */
 const DEFAULT_POLLING = "15m";
@@ -45,6 +43,8 @@ export function compareCommand(): Command {
       checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
       if (problems.length > 0 || !scenario || !polling || opts.scenario === undefined) throw new UsageError(problems);
       for (const note of notes) process.stderr.write(`${note}\n`);
+      // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+      const [{ compare }, { finish }] = await Promise.all([import("@synclag/sim"), import("./shared.js")]);
       const strategies = ["events", ...polling];
       const effectiveSeed = seed ?? scenario.seed;
       const progress = createProgress(`simulating ${scenario.name}`);

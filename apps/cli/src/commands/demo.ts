@@ -7,7 +7,6 @@
 
 import { Command } from "commander";
 import { parseDuration } from "@synclag/core";
-import { compare } from "@synclag/sim";
 import { DEFAULT_FLASH_SALES_PER_YEAR } from "@synclag/report";
 import { validateScenario, type ScenarioInput } from "@synclag/workload";
 import { UsageError } from "../cli-error.js";
@@ -15,7 +14,6 @@ import { parsePollingList, parseSeed, shellQuote } from "../options.js";
 import { STDOUT, checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
-import { finish } from "./shared.js";
 import { PLAIN_NUMBER, checkFlashSalesFitAYear, parseFlashSalesPerYear, writeReport } from "./report.js";
 
 interface DemoOptions {
@@ -174,6 +172,8 @@ checker failed (the report is still written). Details: docs/report.md`,
       if (problems.length > 0 || !validated.ok) throw new UsageError([...new Set(problems)]);
       for (const note of notes) process.stderr.write(`${note}\n`);
 
+      // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+      const [{ compare }, { finish }] = await Promise.all([import("@synclag/sim"), import("./shared.js")]);
       const scenario = validated.scenario;
       const progress = createProgress(`simulating your flash sale (${scenario.strategies.join(", ")})`);
       const doc = await compare(scenario, scenario.strategies, scenario.seed, {

@@ -6,7 +6,8 @@
 // during the start (a slow connect) must abort it cleanly — so the handlers are installed before it.
 
 import { Command } from "commander";
-import { EngineService, ServiceError, createLogger, loadServiceConfig, redactChannelSpec, type ConfigFlags } from "@synclag/service";
+import type { ConfigFlags, EngineService } from "@synclag/service";
+import { redactChannelSpec } from "@synclag/service/config-helpers";
 import { MARKETPLACE_KINDS } from "@synclag/marketplaces";
 import { EXIT, UsageError } from "../cli-error.js";
 import { checkStrategy } from "../options.js";
@@ -64,6 +65,9 @@ export function engineCommand(): Command {
       ].join("\n"),
     )
     .action(async (flags: EngineFlags, command: Command) => {
+      // Loaded here, not at start-up (nats, redis, pino, prom-client…): every other command and --help would pay for it.
+      // Before any signal handler is installed, as the static import was: a signal meanwhile is the default one.
+      const { EngineService, ServiceError, createLogger, loadServiceConfig } = await import("@synclag/service");
       const problems = parseProblems(command);
       let config;
       try {

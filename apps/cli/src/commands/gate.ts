@@ -8,8 +8,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "@synclag/core";
-import { ServiceError, createLogger, runReal } from "@synclag/service";
-import { compare, type ResultDocument } from "@synclag/sim";
+import type { ResultDocument } from "@synclag/sim";
 import { describeReadError } from "@synclag/workload";
 import { GATE_METRICS, evaluateGate, parseResultDocument, pickStrategy, renderGateSummary, renderJUnit } from "@synclag/report";
 import { EXIT, UsageError } from "../cli-error.js";
@@ -159,6 +158,9 @@ Details: docs/ci.md`,
         if (problems.length > 0 || !scenario) throw new UsageError(problems);
         const effectiveSeed = seed ?? scenario.seed;
         if (opts.real && realDurationMs !== undefined) {
+          // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+          // Before the signal handlers, as the static import was: a signal meanwhile is the default one.
+          const { ServiceError, createLogger, runReal } = await import("@synclag/service");
           // Ctrl-C / SIGTERM: stop the load and the private servers, remove their temp dirs — never orphan them.
           const interruption = interruptOnSignals("gate");
           try {
@@ -195,6 +197,8 @@ Details: docs/ci.md`,
             interruption.dispose();
           }
         } else {
+          // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+          const { compare } = await import("@synclag/sim");
           const progress = createProgress(`simulating ${scenario.name} (${requested})`);
           doc = await compare(scenario, [requested], effectiveSeed, {
             onProgress: (done, total) => progress.update(done, total),

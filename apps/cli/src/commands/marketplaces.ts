@@ -8,8 +8,7 @@
 
 import { Command } from "commander";
 import { DEFAULT_PROFILES, MARKETPLACE_KINDS, type MarketplaceKind } from "@synclag/marketplaces";
-import { DEFAULT_MOCK_CREDENTIALS, channelListings, isLoopback, startMockMarketplaces, type MockChannel } from "@synclag/mock-marketplaces";
-import { timeLapsedProfile } from "@synclag/service";
+import type { MockChannel, channelListings } from "@synclag/mock-marketplaces";
 import { buildCatalog, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { parseScenario, parseSeed } from "../options.js";
@@ -52,7 +51,7 @@ function integer(name: string, text: string, min: number, max: number, problems:
   return Number(text);
 }
 
-function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean, parseProblems: readonly string[]) {
+function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean, parseProblems: readonly string[], isLoopback: (host: string) => boolean) {
   const problems: string[] = [...parseProblems];
   const port = integer("--port", flags.port, 0, 65_535, problems);
   const skus = integer("--skus", flags.skus, 0, 1_000_000, problems);
@@ -102,9 +101,9 @@ function parseFlags(flags: MarketplacesFlags, given: (option: string) => boolean
 }
 
 /** One mock per scenario channel, listing the scenario's catalogue (for `seed`) at the channel's policy quantity. */
-function scenarioChannels(scenario: Scenario, seed: number): MockChannel[] {
+function scenarioChannels(scenario: Scenario, seed: number, listingsAt: typeof channelListings): MockChannel[] {
   const catalog = buildCatalog(scenario, seed);
-  return scenario.channels.map((spec) => ({ id: spec.id, kind: spec.kind, listings: channelListings(catalog, spec.policy) }));
+  return scenario.channels.map((spec) => ({ id: spec.id, kind: spec.kind, listings: listingsAt(catalog, spec.policy) }));
 }
 
 export function marketplacesCommand(): Command {
@@ -149,11 +148,15 @@ export function marketplacesCommand(): Command {
       ].join("\n"),
     )
     .action(async (flags: MarketplacesFlags, command: Command) => {
-      const parsed = parseFlags(flags, (option) => command.getOptionValueSource(option) === "cli", parseProblems(command));
+      // Loaded here, not at start-up: --help and every other command would pay for the mocks.
+      const { DEFAULT_MOCK_CREDENTIALS, channelListings, isLoopback, startMockMarketplaces } = await import("@synclag/mock-marketplaces");
+      const parsed = parseFlags(flags, (option) => command.getOptionValueSource(option) === "cli", parseProblems(command), isLoopback);
+      // The service (its time-lapse rule, as `synclag run --marketplace-time scaled` applies it) only for --time-lapse.
+      const timeLapsedProfile = parsed.timeLapse === undefined ? undefined : (await import("@synclag/service")).timeLapsedProfile;
       let running;
       try {
         running = await startMockMarketplaces({
-          ...(parsed.scenario ? { channels: scenarioChannels(parsed.scenario, parsed.seed) } : { kinds: parsed.kinds, seedListings: { count: parsed.skus, stock: parsed.stock, prefix: flags.prefix } }),
+          ...(parsed.scenario ? { channels: scenarioChannels(parsed.scenario, parsed.seed, channelListings) } : { kinds: parsed.kinds, seedListings: { count: parsed.skus, stock: parsed.stock, prefix: flags.prefix } }),
           host: flags.host,
           allowRemote: Boolean(flags.allowRemote),
           port: parsed.port,
@@ -161,7 +164,7 @@ export function marketplacesCommand(): Command {
           seed: parsed.seed,
           latency: parsed.latency,
           notificationRetryTimeScale: parsed.retryScale,
-          ...(parsed.timeLapse === undefined
+          ...(parsed.timeLapse === undefined || timeLapsedProfile === undefined
             ? {}
             : { profiles: Object.fromEntries(MARKETPLACE_KINDS.map((kind) => [kind, timeLapsedProfile(DEFAULT_PROFILES[kind], parsed.timeLapse as number)])) }),
           ...(flags.ingestUrl ? { ingestUrl: flags.ingestUrl } : {}),

@@ -9,7 +9,6 @@
 
 import { Command } from "commander";
 import { formatDuration, parseDuration } from "@synclag/core";
-import { ServiceError, createLogger, runReal } from "@synclag/service";
 import { validateScenario, type Scenario } from "@synclag/workload";
 import { EXIT, UsageError } from "../cli-error.js";
 import { exitInterrupted, exitSoon, interruptOnSignals } from "../interrupt.js";
@@ -17,7 +16,6 @@ import { NATS_URL, REDIS_URL, checkCompressedDuration, checkRealPollingInterval,
 import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { formatCount, formatPercent } from "../render/format.js";
-import { finish } from "./shared.js";
 
 interface RunFlags {
   scenario?: string;
@@ -152,6 +150,9 @@ export function runCommand(): Command {
       }
       if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined || durationMs === undefined || (opts.convergenceTimeout !== undefined && convergenceTimeoutMs === undefined)) throw new UsageError(problems);
       const effectiveSeed = seed ?? scenario.seed;
+      // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+      // Before the signal handlers, as the static import was: a signal meanwhile is the default one.
+      const [{ ServiceError, createLogger, runReal }, { finish }] = await Promise.all([import("@synclag/service"), import("./shared.js")]);
       // Ctrl-C / SIGTERM: stop the load, stop the private servers, remove their temp dirs — never orphan them.
       const interruption = interruptOnSignals("run");
       try {

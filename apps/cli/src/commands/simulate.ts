@@ -1,13 +1,11 @@
 // `synclag simulate`: one strategy over one scenario in the deterministic simulator.
 
 import { Command } from "commander";
-import { compare } from "@synclag/sim";
 import { UsageError } from "../cli-error.js";
 import { checkStrategy, parseScenario, parseSeed, shellQuote } from "../options.js";
 import { checkDistinctOutputs, checkOutputPath } from "../output.js";
 import { listsParseProblems, parseProblems } from "../parse-problems.js";
 import { createProgress } from "../progress.js";
-import { finish } from "./shared.js";
 
 export function simulateCommand(): Command {
   return listsParseProblems(new Command("simulate"))
@@ -28,6 +26,8 @@ export function simulateCommand(): Command {
       const scenarioFile = opts.scenario !== undefined && /[./\\]/.test(opts.scenario) ? opts.scenario : undefined;
       checkDistinctOutputs([["--json", opts.json]], problems, [["the --scenario file", scenarioFile]]);
       if (problems.length > 0 || !scenario || !strategy || opts.scenario === undefined) throw new UsageError(problems);
+      // Loaded once the flags are valid, not at start-up: --help and usage errors (most of the CLI's runs in CI) need none of it.
+      const [{ compare }, { finish }] = await Promise.all([import("@synclag/sim"), import("./shared.js")]);
       const effectiveSeed = seed ?? scenario.seed;
       const progress = createProgress(`simulating ${scenario.name} (${strategy})`);
       const doc = await compare(scenario, [strategy], effectiveSeed, {
