@@ -17,21 +17,25 @@ const CAP = 10;
 type Ledger = Map<string, number>;
 const entry = (channel: string, sku: string, day: number) => `${channel}|${sku}|${day}`;
 
-/** A propagator on channel "c" (one update per call, 10 ms replies), its revisions counted in `ledger` as the service's Redis ledger does. */
-function engine(scheduler: VirtualScheduler, ledger: Ledger | undefined, metrics = new RecordingMetrics()) {
+type Observers = Pick<ConstructorParameters<typeof Propagator>[0], "onRevisionSpent" | "onRevisionRefunded">;
+
+/** The propagator's revision observers counting into `ledger`, as the service's Redis ledger does. */
+const counting = (ledger: Ledger): Observers => ({
+  onRevisionSpent: (c, sku, day) => ledger.set(entry(c, sku, day), (ledger.get(entry(c, sku, day)) ?? 0) + 1),
+  onRevisionRefunded: (c, sku, day) => ledger.set(entry(c, sku, day), (ledger.get(entry(c, sku, day)) ?? 0) - 1),
+});
+
+/** A propagator on channel "c" (one update per call, 10 ms replies), its revisions counted in `ledger` (or reported to `observers`). */
+function engine(scheduler: VirtualScheduler, ledger: Ledger | Observers | undefined, metrics = new RecordingMetrics()) {
   const channel = new ScriptedChannel("c", 1, scheduler, 10);
+  const observers = ledger instanceof Map ? counting(ledger) : (ledger ?? {});
   const propagator = new Propagator({
     channels: [{ client: channel, rateLimit: { ratePerSecond: 1_000, burst: 1_000 }, maxInFlightCalls: 1, revisionsPerSkuPerDay: CAP }],
     clock: scheduler,
     scheduler,
     random: new Prng(1),
     metrics,
-    ...(ledger === undefined
-      ? {}
-      : {
-          onRevisionSpent: (c: string, sku: string, day: number) => ledger.set(entry(c, sku, day), (ledger.get(entry(c, sku, day)) ?? 0) + 1),
-          onRevisionRefunded: (c: string, sku: string, day: number) => ledger.set(entry(c, sku, day), (ledger.get(entry(c, sku, day)) ?? 0) - 1),
-        }),
+    ...observers,
   });
   return { channel, propagator, metrics };
 }
@@ -140,13 +144,7 @@ describe("the revision budget across a restart (onRevisionSpent, assumeRevisions
     const scheduler = new VirtualScheduler(LATE);
     const spent: string[] = [];
     const refunded: string[] = [];
-    const channel = new ScriptedChannel("c", 1, scheduler, 10);
-    const propagator = new Propagator({
-      channels: [{ client: channel, rateLimit: { ratePerSecond: 1_000, burst: 1_000 }, maxInFlightCalls: 1, revisionsPerSkuPerDay: CAP }],
-      clock: scheduler,
-      scheduler,
-      random: new Prng(1),
-      metrics: new RecordingMetrics(),
+    const { channel, propagator } = engine(scheduler, {
       onRevisionSpent: (c, sku, day) => spent.push(`${c}/${sku}/${day}`),
       onRevisionRefunded: (c, sku, day) => refunded.push(`${c}/${sku}/${day}`),
     });
